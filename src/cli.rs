@@ -1,0 +1,32 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+use crate::output::Format;
+
+/// A live inspector for Prometheus remote-write traffic.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// Address to receive remote-write on (POST, any path).
+    #[arg(long, default_value = "127.0.0.1:9201", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Print received data instead of opening the dashboard.
+    #[arg(long)]
+    pub no_tui: bool,
+
+    /// What --no-tui prints: text lines, JSON lines, or only a periodic status line.
+    #[arg(long, value_enum, default_value_t = Format::Text, requires = "no_tui")]
+    pub format: Format,
+
+    /// Largest decoded (uncompressed) body accepted; larger requests get 413.
+    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+
+    /// Largest compressed body accepted; larger requests get 413.
+    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+    pub max_compressed_bytes: usize,
+}

@@ -1,0 +1,281 @@
+//! Pure text formatting shared by every output: sample values, timestamps,
+//! series names in PromQL notation, and human-readable counts.
+
+use std::fmt::Write;
+
+use crate::ingest::model::is_stale_nan;
+
+/// A sample value as text: the shortest decimal that parses back to the same
+/// f64, or `NaN`, `StaleNaN` (Prometheus's stale marker), `+Inf`, `-Inf`.
+pub fn value(v: f64) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v);
+    out
+}
+
+/// Appends [`value`]'s text to `out`.
+pub fn write_value(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str(if is_stale_nan(v) { "StaleNaN" } else { "NaN" });
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else if v == v.trunc() && v.abs() < 1e15 {
+        // Integers (most samples) print without the exponent check below.
+        let _ = write!(out, "{}", v as i64);
+        if v == 0.0 && v.is_sign_negative() {
+            out.insert(out.len() - 1, '-');
+        }
+    } else {
+        // Rust's float formatting is shortest-round-trip; like JavaScript, use
+        // positional notation for exponents in [-7, 21) and scientific otherwise.
+        let sci = format!("{v:e}");
+        let exp: i32 = sci
+            .rsplit_once('e')
+            .and_then(|(_, e)| e.parse().ok())
+            .unwrap_or(0);
+        if (-7..21).contains(&exp) {
+            let _ = write!(out, "{v}");
+        } else {
+            out.push_str(&sci);
+        }
+    }
+}
+
+/// Milliseconds since the epoch as `2024-11-19T07:06:40.123Z` (UTC); timestamps
+/// outside years 0..=9999 are shown as the raw number.
+pub fn timestamp(ms: i64) -> String {
+    const MIN: i64 = -62_167_219_200_000; // 0000-01-01
+    const MAX: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999
+    if !(MIN..=MAX).contains(&ms) {
+        return format!("{ms}ms");
+    }
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    let (h, rest) = (in_day / 3_600_000, in_day % 3_600_000);
+    let (min, rest) = (rest / 60_000, rest % 60_000);
+    let (s, milli) = (rest / 1000, rest % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
+/// Time of day `07:06:40.123` (UTC) for compact columns.
+pub fn time_of_day(ms: i64) -> String {
+    let full = timestamp(ms);
+    match full.find('T') {
+        Some(t) => full[t + 1..full.len() - 1].to_owned(),
+        None => full,
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn is_legacy_name(s: &str, allow_colon: bool) -> bool {
+    let mut chars = s.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (allow_colon && c == ':'));
+    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (allow_colon && c == ':'))
+}
+
+/// Appends `s` as a double-quoted PromQL string.
+pub fn write_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a series in PromQL notation: `name{a="1", b="2"}`. Names that are not
+/// classic identifiers (UTF-8 names, allowed in RW2) are quoted as Prometheus 3 does:
+/// `{"my.metric", "my.label"="x"}`.
+pub fn write_series<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let mut rest = Vec::new();
+    let mut name = None;
+    for (k, v) in labels {
+        if k == "__name__" && name.is_none() {
+            name = Some(v);
+        } else {
+            rest.push((k, v));
+        }
+    }
+    let mut first = true;
+    match name {
+        Some(n) if is_legacy_name(n, true) => {
+            out.push_str(n);
+            if rest.is_empty() {
+                return;
+            }
+            out.push('{');
+        }
+        Some(n) => {
+            out.push('{');
+            write_quoted(out, n);
+            first = false;
+        }
+        None => out.push('{'),
+    }
+    for (k, v) in rest {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        if is_legacy_name(k, false) {
+            out.push_str(k);
+        } else {
+            write_quoted(out, k);
+        }
+        out.push('=');
+        write_quoted(out, v);
+    }
+    out.push('}');
+}
+
+/// A series in PromQL notation; see [`write_series`].
+pub fn series<'a>(labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    write_series(&mut out, labels);
+    out
+}
+
+/// A count with an SI suffix: `999`, `1.2k`, `3.4M`, `5.6G`.
+pub fn count(n: f64) -> String {
+    let abs = n.abs();
+    let (scaled, suffix) = if abs >= 1e9 {
+        (n / 1e9, "G")
+    } else if abs >= 1e6 {
+        (n / 1e6, "M")
+    } else if abs >= 1e3 {
+        (n / 1e3, "k")
+    } else {
+        return if n == n.trunc() {
+            format!("{n:.0}")
+        } else {
+            format!("{n:.1}")
+        };
+    };
+    if scaled.abs() >= 100.0 {
+        format!("{scaled:.0}{suffix}")
+    } else {
+        format!("{scaled:.1}{suffix}")
+    }
+}
+
+/// A byte count with a binary suffix: `512 B`, `1.5 KiB`, `3.2 MiB`.
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n;
+    let mut unit = 0;
+    while v.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// A duration in seconds as `850ms`, `12s`, `3m04s`, `2h05m`, `3d04h`.
+pub fn duration_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "?".into();
+    }
+    let neg = if secs < 0.0 { "-" } else { "" };
+    let s = secs.abs();
+    if s < 1.0 {
+        return format!("{neg}{:.0}ms", s * 1000.0);
+    }
+    let whole = s as u64;
+    match whole {
+        0..=59 => format!("{neg}{whole}s"),
+        60..=3599 => format!("{neg}{}m{:02}s", whole / 60, whole % 60),
+        3600..=86_399 => format!("{neg}{}h{:02}m", whole / 3600, whole % 3600 / 60),
+        _ => format!("{neg}{}d{:02}h", whole / 86_400, whole % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::model::STALE_NAN_BITS;
+
+    #[test]
+    fn values_are_shortest_round_trip() {
+        for v in [
+            0.1,
+            1.0 / 3.0,
+            1e21,
+            1e-7,
+            123456.789,
+            1e300,
+            5e-324,
+            -2.5,
+            1e15,
+            12345678901234567.0,
+        ] {
+            let text = value(v);
+            assert_eq!(text.parse::<f64>().unwrap(), v, "{text}");
+        }
+        assert_eq!(value(1.0), "1");
+        assert_eq!(value(-0.0), "-0");
+        assert_eq!(value(0.5), "0.5");
+        assert_eq!(value(1e21), "1e21");
+        assert_eq!(value(f64::from_bits(STALE_NAN_BITS)), "StaleNaN");
+        assert_eq!(value(f64::NAN), "NaN");
+        assert_eq!(value(f64::INFINITY), "+Inf");
+        assert_eq!(value(f64::NEG_INFINITY), "-Inf");
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(1_732_000_000_123), "2024-11-19T07:06:40.123Z");
+        assert_eq!(timestamp(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(timestamp(i64::MAX), format!("{}ms", i64::MAX));
+        assert_eq!(time_of_day(1_732_000_000_123), "07:06:40.123");
+    }
+
+    #[test]
+    fn series_notation() {
+        assert_eq!(
+            series([("__name__", "up"), ("job", "a\"b\n")]),
+            r#"up{job="a\"b\n"}"#
+        );
+        assert_eq!(series([("__name__", "up")]), "up");
+        assert_eq!(series([("job", "x")]), r#"{job="x"}"#);
+        assert_eq!(
+            series([("__name__", "my.metric"), ("my.label", "v")]),
+            r#"{"my.metric", "my.label"="v"}"#
+        );
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(1234.0), "1.2k");
+        assert_eq!(count(2_500_000.0), "2.5M");
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(duration_secs(0.25), "250ms");
+        assert_eq!(duration_secs(184.0), "3m04s");
+    }
+}

@@ -1,0 +1,749 @@
+//! Decoder tests over bodies built with the prost-generated types, and a
+//! differential test of the hand-written decoder against prost on random requests.
+
+use prost::Message;
+
+use super::*;
+use crate::ingest::model::{HistogramExt, MetricType, STALE_NAN_BITS, is_stale_nan};
+use crate::proto::{rw1 as pb1, rw2 as pb2};
+
+fn label(name: &str, value: &str) -> pb1::Label {
+    pb1::Label {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+fn sample(value: f64, timestamp: i64) -> pb1::Sample {
+    pb1::Sample { value, timestamp }
+}
+
+fn labels_of(data: &WriteData, i: usize) -> Vec<(String, String)> {
+    data.label_pairs(data.series[i].labels.clone())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn int_histogram() -> pb2::Histogram {
+    pb2::Histogram {
+        count: Some(pb2::histogram::Count::CountInt(12)),
+        sum: 18.4,
+        schema: 1,
+        zero_threshold: 1e-128,
+        zero_count: Some(pb2::histogram::ZeroCount::ZeroCountInt(2)),
+        negative_spans: vec![pb2::BucketSpan {
+            offset: 0,
+            length: 2,
+        }],
+        negative_deltas: vec![1, 1],
+        positive_spans: vec![
+            pb2::BucketSpan {
+                offset: 0,
+                length: 2,
+            },
+            pb2::BucketSpan {
+                offset: 1,
+                length: 2,
+            },
+        ],
+        positive_deltas: vec![1, 1, -1, 0],
+        reset_hint: 2,
+        timestamp: 1_732_000_000_000,
+        ..Default::default()
+    }
+}
+
+fn float_custom_histogram() -> pb2::Histogram {
+    pb2::Histogram {
+        count: Some(pb2::histogram::Count::CountFloat(5.5)),
+        sum: 2.5,
+        schema: -53,
+        positive_spans: vec![pb2::BucketSpan {
+            offset: 0,
+            length: 3,
+        }],
+        positive_counts: vec![1.5, 2.0, 2.0],
+        custom_values: vec![0.1, 0.5, 1.0],
+        reset_hint: 3,
+        timestamp: 1_732_000_000_500,
+        ..Default::default()
+    }
+}
+
+/// Converts an RW2 histogram to RW1's type (identical fields minus start_timestamp).
+fn to_rw1_histogram(h: &pb2::Histogram) -> pb1::Histogram {
+    pb1::Histogram::decode(h.encode_to_vec().as_slice())
+        .expect("RW1 and RW2 histograms are wire-compatible")
+}
+
+#[test]
+fn rw1_samples_special_values_and_labels() {
+    let req = pb1::WriteRequest {
+        timeseries: vec![
+            pb1::TimeSeries {
+                labels: vec![label("__name__", "up"), label("job", "node")],
+                samples: vec![
+                    sample(1.0, 1_732_000_000_000),
+                    sample(f64::from_bits(STALE_NAN_BITS), 1_732_000_015_000),
+                    sample(f64::NAN, 1_732_000_030_000),
+                    sample(f64::INFINITY, 1_732_000_045_000),
+                    sample(f64::NEG_INFINITY, 1_732_000_060_000),
+                ],
+                ..Default::default()
+            },
+            pb1::TimeSeries {
+                // Unsorted, unicode and a newline in a value.
+                labels: vec![
+                    label("zone", "zürich ☃"),
+                    label("__name__", "temp"),
+                    label("note", "a\nb"),
+                ],
+                samples: vec![sample(-0.5, -1)],
+                ..Default::default()
+            },
+        ],
+        metadata: vec![],
+    };
+    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    assert_eq!(data.series.len(), 2);
+    assert_eq!(
+        labels_of(&data, 0),
+        [
+            ("__name__".into(), "up".into()),
+            ("job".into(), "node".into())
+        ]
+    );
+    let samples = data.samples_of(&data.series[0]);
+    assert_eq!(samples.len(), 5);
+    assert_eq!(samples[0].value, 1.0);
+    assert_eq!(samples[0].timestamp_ms, 1_732_000_000_000);
+    assert!(is_stale_nan(samples[1].value));
+    assert!(samples[2].value.is_nan() && !is_stale_nan(samples[2].value));
+    assert_eq!(samples[3].value, f64::INFINITY);
+    assert_eq!(samples[4].value, f64::NEG_INFINITY);
+    assert_eq!(
+        labels_of(&data, 1),
+        [
+            ("zone".into(), "zürich ☃".into()),
+            ("__name__".into(), "temp".into()),
+            ("note".into(), "a\nb".into())
+        ]
+    );
+    assert_eq!(data.samples_of(&data.series[1])[0].timestamp_ms, -1);
+    assert_eq!(data.warnings.len(), 1, "{:?}", data.warnings);
+    assert!(data.warnings[0].contains("timeseries[1]") && data.warnings[0].contains("not sorted"));
+}
+
+#[test]
+fn rw1_histograms_and_exemplars() {
+    let req = pb1::WriteRequest {
+        timeseries: vec![pb1::TimeSeries {
+            labels: vec![label("__name__", "rpc_duration_seconds")],
+            histograms: vec![
+                to_rw1_histogram(&int_histogram()),
+                to_rw1_histogram(&float_custom_histogram()),
+            ],
+            exemplars: vec![pb1::Exemplar {
+                labels: vec![label("trace_id", "abc123"), label("span_id", "s1")],
+                value: 0.25,
+                timestamp: 1_732_000_000_100,
+            }],
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    let series = &data.series[0];
+    let hs = data.histograms_of(series);
+    assert_eq!(hs.len(), 2);
+    assert_eq!(hs[0], int_histogram());
+    assert_eq!(hs[0].total_count(), 12.0);
+    assert_eq!(hs[0].positive_buckets(), [1.0, 2.0, 1.0, 1.0]);
+    assert_eq!(hs[0].negative_buckets(), [1.0, 2.0]);
+    assert_eq!(hs[0].zero_count_value(), 2.0);
+    assert!(!hs[0].is_float());
+    assert_eq!(hs[1], float_custom_histogram());
+    assert!(hs[1].is_float());
+    assert_eq!(hs[1].schema, -53);
+    assert_eq!(hs[1].custom_values, [0.1, 0.5, 1.0]);
+    assert_eq!(hs[1].reset_hint_name(), "gauge");
+    let ex = data.exemplars_of(series);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].value, 0.25);
+    assert_eq!(ex[0].timestamp_ms, 1_732_000_000_100);
+    let ex_labels: Vec<_> = data.label_pairs(ex[0].labels.clone()).collect();
+    assert_eq!(ex_labels, [("trace_id", "abc123"), ("span_id", "s1")]);
+    // The series' own labels are unaffected by the exemplar labels.
+    assert_eq!(
+        labels_of(&data, 0),
+        [("__name__".into(), "rpc_duration_seconds".into())]
+    );
+}
+
+#[test]
+fn rw1_metadata_of_every_type() {
+    let metadata: Vec<_> = (0..=7)
+        .map(|t| pb1::MetricMetadata {
+            r#type: t,
+            metric_family_name: format!("family_{t}"),
+            help: format!("help for {t}"),
+            unit: if t == 2 {
+                "seconds".into()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let req = pb1::WriteRequest {
+        timeseries: vec![],
+        metadata,
+    };
+    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    let types: Vec<_> = data.metadata.iter().map(|m| m.metric_type).collect();
+    assert_eq!(
+        types,
+        [
+            MetricType::Unknown,
+            MetricType::Counter,
+            MetricType::Gauge,
+            MetricType::Histogram,
+            MetricType::GaugeHistogram,
+            MetricType::Summary,
+            MetricType::Info,
+            MetricType::StateSet
+        ]
+    );
+    assert_eq!(data.str(data.metadata[2].family), "family_2");
+    assert_eq!(data.str(data.metadata[2].help), "help for 2");
+    assert_eq!(data.str(data.metadata[2].unit), "seconds");
+    assert_eq!(data.counts().metadata, 8);
+}
+
+/// Builds an RW2 request with a symbol table.
+struct Rw2Builder {
+    symbols: Vec<String>,
+}
+
+impl Rw2Builder {
+    fn new() -> Self {
+        Rw2Builder {
+            symbols: vec![String::new()],
+        }
+    }
+
+    fn sym(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.symbols.iter().position(|x| x == s) {
+            return i as u32;
+        }
+        self.symbols.push(s.into());
+        self.symbols.len() as u32 - 1
+    }
+
+    fn refs(&mut self, pairs: &[(&str, &str)]) -> Vec<u32> {
+        pairs
+            .iter()
+            .flat_map(|(k, v)| [self.sym(k), self.sym(v)])
+            .collect()
+    }
+}
+
+#[test]
+fn rw2_samples_histograms_exemplars_metadata_and_both_created_timestamp_layouts() {
+    let mut b = Rw2Builder::new();
+    let old_style = pb2::TimeSeries {
+        labels_refs: b.refs(&[("__name__", "http_requests_total"), ("code", "200")]),
+        samples: vec![pb2::Sample {
+            value: 42.0,
+            timestamp: 1_732_000_000_000,
+            start_timestamp: 0,
+        }],
+        exemplars: vec![pb2::Exemplar {
+            labels_refs: b.refs(&[("trace_id", "t-1")]),
+            value: 1.0,
+            timestamp: 1_732_000_000_001,
+        }],
+        metadata: Some(pb2::Metadata {
+            r#type: 1,
+            help_ref: b.sym("Requests served."),
+            unit_ref: 0,
+        }),
+        created_timestamp: 1_731_999_000_000,
+        ..Default::default()
+    };
+    let new_style = pb2::TimeSeries {
+        labels_refs: b.refs(&[("__name__", "latency_seconds"), ("le.path", "/ü")]),
+        histograms: vec![pb2::Histogram {
+            start_timestamp: 1_731_000_000_000,
+            ..int_histogram()
+        }],
+        metadata: Some(pb2::Metadata {
+            r#type: 3,
+            help_ref: b.sym("Latency."),
+            unit_ref: b.sym("seconds"),
+        }),
+        ..Default::default()
+    };
+    let started = pb2::TimeSeries {
+        labels_refs: b.refs(&[("__name__", "jobs_total")]),
+        samples: vec![pb2::Sample {
+            value: 3.0,
+            timestamp: 1_732_000_000_000,
+            start_timestamp: 1_731_500_000_000,
+        }],
+        ..Default::default()
+    };
+    let req = pb2::Request {
+        symbols: b.symbols.clone(),
+        timeseries: vec![old_style, new_style, started],
+    };
+    let data = decode(Protocol::V2, &req.encode_to_vec()).unwrap();
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+    assert_eq!(data.series.len(), 3);
+    let s0 = &data.series[0];
+    assert_eq!(
+        labels_of(&data, 0),
+        [
+            ("__name__".into(), "http_requests_total".into()),
+            ("code".into(), "200".into())
+        ]
+    );
+    assert_eq!(s0.created_timestamp_ms, 1_731_999_000_000);
+    assert_eq!(data.samples_of(s0)[0].value, 42.0);
+    let ex = &data.exemplars_of(s0)[0];
+    assert_eq!(
+        data.label_pairs(ex.labels.clone()).collect::<Vec<_>>(),
+        [("trace_id", "t-1")]
+    );
+    let m0 = s0.metadata.unwrap();
+    assert_eq!(
+        (data.str(m0.family), m0.metric_type, data.str(m0.help)),
+        (
+            "http_requests_total",
+            MetricType::Counter,
+            "Requests served."
+        )
+    );
+    let s1 = &data.series[1];
+    assert_eq!(labels_of(&data, 1)[1], ("le.path".into(), "/ü".into()));
+    assert_eq!(data.histograms_of(s1)[0].start_timestamp, 1_731_000_000_000);
+    assert_eq!(
+        data.histograms_of(s1)[0].positive_buckets(),
+        [1.0, 2.0, 1.0, 1.0]
+    );
+    let m1 = s1.metadata.unwrap();
+    assert_eq!(
+        (m1.metric_type, data.str(m1.unit)),
+        (MetricType::Histogram, "seconds")
+    );
+    assert_eq!(
+        data.samples_of(&data.series[2])[0].start_timestamp_ms,
+        1_731_500_000_000
+    );
+    let counts = data.counts();
+    assert_eq!(
+        (
+            counts.samples,
+            counts.histograms,
+            counts.exemplars,
+            counts.metadata
+        ),
+        (2, 1, 1, 2)
+    );
+}
+
+#[test]
+fn rw2_bad_symbol_refs_are_rejected_with_their_position() {
+    let req = pb2::Request {
+        symbols: vec![String::new(), "__name__".into(), "up".into()],
+        timeseries: vec![pb2::TimeSeries {
+            labels_refs: vec![1, 2, 1, 7],
+            ..Default::default()
+        }],
+    };
+    let err = decode(Protocol::V2, &req.encode_to_vec()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid remote-write 2.0 request: timeseries[0].labels_refs[3] refers to symbol 7, but the request has only 3 symbols"
+    );
+    let odd = pb2::Request {
+        symbols: vec![String::new(), "__name__".into()],
+        timeseries: vec![pb2::TimeSeries {
+            labels_refs: vec![1, 1, 1],
+            ..Default::default()
+        }],
+    };
+    let err = decode(Protocol::V2, &odd.encode_to_vec()).unwrap_err();
+    assert!(
+        err.to_string().contains("labels_refs has 3 entries"),
+        "{err}"
+    );
+    let bad_help = pb2::Request {
+        symbols: vec![String::new(), "__name__".into(), "x".into()],
+        timeseries: vec![pb2::TimeSeries {
+            labels_refs: vec![1, 2],
+            metadata: Some(pb2::Metadata {
+                r#type: 1,
+                help_ref: 99,
+                unit_ref: 0,
+            }),
+            ..Default::default()
+        }],
+    };
+    let err = decode(Protocol::V2, &bad_help.encode_to_vec()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("metadata.help_ref refers to symbol 99"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rw2_warns_about_nonempty_first_symbol_and_mixed_series() {
+    let req = pb2::Request {
+        symbols: vec!["__name__".into(), "up".into()],
+        timeseries: vec![pb2::TimeSeries {
+            labels_refs: vec![0, 1],
+            samples: vec![pb2::Sample {
+                value: 1.0,
+                timestamp: 1,
+                start_timestamp: 0,
+            }],
+            histograms: vec![int_histogram()],
+            ..Default::default()
+        }],
+    };
+    let data = decode(Protocol::V2, &req.encode_to_vec()).unwrap();
+    assert_eq!(data.warnings.len(), 2, "{:?}", data.warnings);
+    assert!(data.warnings[0].contains("symbols[0]"));
+    assert!(data.warnings[1].contains("both samples and histograms"));
+}
+
+#[test]
+fn truncated_and_malformed_protobuf_is_rejected_with_position() {
+    let req = pb1::WriteRequest {
+        timeseries: vec![pb1::TimeSeries {
+            labels: vec![label("__name__", "up")],
+            samples: vec![sample(1.0, 2)],
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    let body = req.encode_to_vec();
+    for cut in 1..body.len() {
+        let err = decode(Protocol::V1, &body[..cut]).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Protobuf { .. }),
+            "cut at {cut}: {err}"
+        );
+    }
+    // A label value that is not UTF-8.
+    let mut bad = pb1::WriteRequest::default().encode_to_vec();
+    bad.extend_from_slice(&[0x0a, 0x07, 0x0a, 0x05, 0x12, 0x03, 0xff, 0xfe, 0xfd]);
+    let err = decode(Protocol::V1, &bad).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("timeseries[0].labels[0].value: string is not valid UTF-8"),
+        "{err}"
+    );
+    // A sample whose value has the wrong wire type.
+    let wrong = [0x0a, 0x04, 0x12, 0x02, 0x08, 0x01];
+    let err = decode(Protocol::V1, &wrong).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("timeseries[0].samples[0]: field `value` has wire type varint"),
+        "{err}"
+    );
+}
+
+#[test]
+fn snappy_errors_and_limits() {
+    assert_eq!(decompress(b"", 100), Err(DecodeError::EmptyBody));
+    let framed = {
+        let mut w = snap::write::FrameEncoder::new(Vec::new());
+        std::io::Write::write_all(&mut w, b"hello").unwrap();
+        w.into_inner().unwrap()
+    };
+    assert_eq!(decompress(&framed, 100), Err(DecodeError::FramedSnappy));
+    // Header announcing 4 GiB - 1: refused before allocating.
+    let huge = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+    assert!(matches!(
+        decompress(&huge, 32 << 20),
+        Err(DecodeError::TooLarge {
+            announced: 4_294_967_295,
+            ..
+        })
+    ));
+    let gzip = [0x1f, 0x8b, 0x08, 0x00];
+    let err = decompress(&gzip, 100).unwrap_err();
+    assert!(err.to_string().contains("gzip"), "{err}");
+    let good = snap::raw::Encoder::new()
+        .compress_vec(b"0123456789")
+        .unwrap();
+    assert_eq!(decompress(&good, 100).unwrap(), b"0123456789");
+    assert!(matches!(
+        decompress(&good, 5),
+        Err(DecodeError::TooLarge {
+            announced: 10,
+            limit: 5
+        })
+    ));
+    assert!(matches!(
+        decompress(&good[..good.len() - 2], 100),
+        Err(DecodeError::Snappy(..))
+    ));
+}
+
+/// A request in a protocol-neutral form, to compare decoders.
+#[derive(Debug, PartialEq)]
+struct Flat {
+    series: Vec<(
+        Vec<(String, String)>,
+        Vec<(u64, i64, i64)>,
+        Vec<pb2::Histogram>,
+        Vec<(Vec<(String, String)>, u64, i64)>,
+    )>,
+    metadata: Vec<(String, i32, String, String)>,
+}
+
+fn flat_from_data(data: &WriteData) -> Flat {
+    let pairs = |r: std::ops::Range<u32>| {
+        data.label_pairs(r)
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    Flat {
+        series: data
+            .series
+            .iter()
+            .map(|s| {
+                (
+                    pairs(s.labels.clone()),
+                    data.samples_of(s)
+                        .iter()
+                        .map(|x| (x.value.to_bits(), x.timestamp_ms, x.start_timestamp_ms))
+                        .collect(),
+                    data.histograms_of(s).to_vec(),
+                    data.exemplars_of(s)
+                        .iter()
+                        .map(|e| (pairs(e.labels.clone()), e.value.to_bits(), e.timestamp_ms))
+                        .collect(),
+                )
+            })
+            .collect(),
+        metadata: data
+            .metadata
+            .iter()
+            .map(|m| {
+                (
+                    data.str(m.family).to_owned(),
+                    m.metric_type as i32,
+                    data.str(m.help).to_owned(),
+                    data.str(m.unit).to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn flat_from_rw1(req: &pb1::WriteRequest) -> Flat {
+    let pairs = |ls: &[pb1::Label]| {
+        ls.iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect::<Vec<_>>()
+    };
+    Flat {
+        series: req
+            .timeseries
+            .iter()
+            .map(|ts| {
+                (
+                    pairs(&ts.labels),
+                    ts.samples
+                        .iter()
+                        .map(|s| (s.value.to_bits(), s.timestamp, 0))
+                        .collect(),
+                    ts.histograms
+                        .iter()
+                        .map(|h| pb2::Histogram::decode(h.encode_to_vec().as_slice()).unwrap())
+                        .collect(),
+                    ts.exemplars
+                        .iter()
+                        .map(|e| (pairs(&e.labels), e.value.to_bits(), e.timestamp))
+                        .collect(),
+                )
+            })
+            .collect(),
+        metadata: req
+            .metadata
+            .iter()
+            .map(|m| {
+                (
+                    m.metric_family_name.clone(),
+                    m.r#type,
+                    m.help.clone(),
+                    m.unit.clone(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn text(&mut self) -> String {
+        const ALPHABET: [&str; 8] = ["a", "b", "_", "ü", "☃", "\n", "9", "\""];
+        (0..self.below(6))
+            .map(|_| ALPHABET[self.below(8) as usize])
+            .collect()
+    }
+
+    fn float(&mut self) -> f64 {
+        match self.below(6) {
+            0 => f64::from_bits(STALE_NAN_BITS),
+            1 => f64::INFINITY,
+            2 => f64::from_bits(self.next()),
+            _ => self.below(1000) as f64 / 8.0,
+        }
+    }
+}
+
+fn random_rw1(rng: &mut Rng) -> pb1::WriteRequest {
+    let labels = |rng: &mut Rng| {
+        (0..rng.below(5))
+            .map(|_| label(&rng.text(), &rng.text()))
+            .collect::<Vec<_>>()
+    };
+    pb1::WriteRequest {
+        timeseries: (0..rng.below(8))
+            .map(|_| pb1::TimeSeries {
+                labels: labels(rng),
+                samples: (0..rng.below(4))
+                    .map(|_| sample(rng.float(), rng.next() as i64))
+                    .collect(),
+                exemplars: (0..rng.below(2))
+                    .map(|_| pb1::Exemplar {
+                        labels: labels(rng),
+                        value: rng.float(),
+                        timestamp: rng.next() as i64,
+                    })
+                    .collect(),
+                histograms: (0..rng.below(2))
+                    .map(|_| {
+                        to_rw1_histogram(&if rng.below(2) == 0 {
+                            int_histogram()
+                        } else {
+                            float_custom_histogram()
+                        })
+                    })
+                    .collect(),
+            })
+            .collect(),
+        metadata: (0..rng.below(3))
+            .map(|_| pb1::MetricMetadata {
+                r#type: rng.below(8) as i32,
+                metric_family_name: rng.text(),
+                help: rng.text(),
+                unit: rng.text(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn differential_rw1_random_requests_match_prost() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..2000 {
+        let req = random_rw1(&mut rng);
+        let body = req.encode_to_vec();
+        let ours = decode(Protocol::V1, &body).expect("valid request");
+        assert_eq!(flat_from_data(&ours), flat_from_rw1(&req));
+        // Any prefix either fails in both decoders or (if it ends on a message
+        // boundary) succeeds in both with the same content.
+        let cut = rng.below(body.len() as u64 + 1) as usize;
+        match (
+            decode(Protocol::V1, &body[..cut]),
+            pb1::WriteRequest::decode(&body[..cut]),
+        ) {
+            (Ok(a), Ok(b)) => assert_eq!(flat_from_data(&a), flat_from_rw1(&b)),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!(
+                "decoders disagree on a {cut}-byte prefix: ours {:?}, prost {:?}",
+                a.err(),
+                b.err()
+            ),
+        }
+    }
+}
+
+#[test]
+fn differential_rw2_random_requests_match_prost() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..2000 {
+        let mut b = Rw2Builder::new();
+        let mut expected = Vec::new();
+        let mut timeseries = Vec::new();
+        for _ in 0..rng.below(6) {
+            let pairs: Vec<(String, String)> = (0..rng.below(5))
+                .map(|_| (rng.text(), rng.text()))
+                .collect();
+            let refs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let samples: Vec<pb2::Sample> = (0..rng.below(4))
+                .map(|_| pb2::Sample {
+                    value: rng.float(),
+                    timestamp: rng.next() as i64,
+                    start_timestamp: rng.below(3) as i64,
+                })
+                .collect();
+            expected.push((
+                pairs.clone(),
+                samples
+                    .iter()
+                    .map(|s| (s.value.to_bits(), s.timestamp, s.start_timestamp))
+                    .collect::<Vec<_>>(),
+                vec![],
+                vec![],
+            ));
+            timeseries.push(pb2::TimeSeries {
+                labels_refs: b.refs(&refs),
+                samples,
+                ..Default::default()
+            });
+        }
+        let req = pb2::Request {
+            symbols: b.symbols.clone(),
+            timeseries,
+        };
+        let body = req.encode_to_vec();
+        let ours = decode(Protocol::V2, &body).expect("valid request");
+        assert_eq!(
+            flat_from_data(&ours),
+            Flat {
+                series: expected,
+                metadata: vec![]
+            }
+        );
+        let cut = rng.below(body.len() as u64 + 1) as usize;
+        let theirs = pb2::Request::decode(&body[..cut]);
+        assert_eq!(
+            decode(Protocol::V2, &body[..cut]).is_ok(),
+            theirs.is_ok(),
+            "{cut}-byte prefix"
+        );
+    }
+}

@@ -1,0 +1,496 @@
+//! The normalized form of a remote-write request, shared by RW 1.0 and 2.0, that
+//! flows from the receiver to every consumer (dashboard, headless output).
+//!
+//! Strings live once in a per-request arena and are referred to by [`StrId`], so a
+//! request with thousands of series costs a handful of allocations, not one per label.
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::SystemTime;
+
+use crate::proto::rw2;
+
+/// Remote-write protocol version of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// `prometheus.WriteRequest`
+    V1,
+    /// `io.prometheus.write.v2.Request`
+    V2,
+}
+
+impl Protocol {
+    /// Short name shown to users.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::V1 => "RW1",
+            Protocol::V2 => "RW2",
+        }
+    }
+}
+
+/// What is known about a request before and around decoding it.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// When the request arrived.
+    pub received_at: SystemTime,
+    /// Peer address of the connection.
+    pub remote_addr: Option<SocketAddr>,
+    /// Request path, e.g. `/api/v1/write`.
+    pub path: String,
+    /// `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// Protocol chosen from the Content-Type, when it was recognized.
+    pub protocol: Option<Protocol>,
+    /// Body size as received.
+    pub compressed_bytes: usize,
+    /// Body size after snappy decompression (0 when not decompressed).
+    pub decoded_bytes: usize,
+    /// `Retry-Attempt` header (senders set it on retries).
+    pub retry_attempt: Option<String>,
+    /// `X-Scope-OrgID` header (multi-tenant setups).
+    pub org_id: Option<String>,
+    /// `X-Prometheus-Remote-Write-Version` header.
+    pub remote_write_version: Option<String>,
+}
+
+/// Why a request was rejected; the short name is what the counters are keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// Content-Encoding other than snappy (or missing).
+    UnsupportedEncoding,
+    /// Content-Type that is not a remote-write protobuf message.
+    UnsupportedContentType,
+    /// Method other than POST.
+    MethodNotAllowed,
+    /// Compressed body over `--max-compressed-bytes`, or decoded size over `--max-body-bytes`.
+    TooLarge,
+    /// Body could not be read from the connection.
+    BodyRead,
+    /// Body is not valid snappy block data.
+    Snappy,
+    /// Body is not a valid protobuf message of the announced type.
+    Protobuf,
+    /// Protobuf is well-formed but breaks a remote-write rule (symbol refs, ...).
+    Invalid,
+    /// The consumer did not take the request in time; the sender should retry.
+    Overloaded,
+}
+
+impl RejectReason {
+    /// Stable short name used in summaries, JSON and the dashboard.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::UnsupportedEncoding => "unsupported_encoding",
+            RejectReason::UnsupportedContentType => "unsupported_content_type",
+            RejectReason::MethodNotAllowed => "method_not_allowed",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::BodyRead => "body_read",
+            RejectReason::Snappy => "bad_snappy",
+            RejectReason::Protobuf => "bad_protobuf",
+            RejectReason::Invalid => "invalid_request",
+            RejectReason::Overloaded => "overloaded",
+        }
+    }
+}
+
+/// How the receiver answered a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Answered 2xx.
+    Accepted,
+    /// Answered with an error status and message.
+    Rejected {
+        /// HTTP status sent.
+        status: u16,
+        /// Category, for counting.
+        reason: RejectReason,
+        /// The body sent to the sender: what was wrong.
+        message: String,
+    },
+}
+
+/// One received request: its facts, how it was answered, and what it carried.
+#[derive(Debug)]
+pub struct Batch {
+    /// Facts about the request.
+    pub info: RequestInfo,
+    /// Status sent back.
+    pub outcome: Outcome,
+    /// Decoded content (empty when rejected).
+    pub data: WriteData,
+}
+
+/// Index of a string in [`WriteData`]'s arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct StrId(pub u32);
+
+/// A label as two string ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelRef {
+    /// Label name.
+    pub name: StrId,
+    /// Label value.
+    pub value: StrId,
+}
+
+/// A float sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// The value; the stale marker is a NaN with bits [`STALE_NAN_BITS`].
+    pub value: f64,
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// RW2 `start_timestamp` (created timestamp); 0 when unset.
+    pub start_timestamp_ms: i64,
+}
+
+/// Bit pattern of Prometheus's stale marker.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether `v` is Prometheus's stale marker.
+pub fn is_stale_nan(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// Native histogram, in the RW2 layout (a superset of RW1's).
+pub type Histogram = rw2::Histogram;
+/// Span of native histogram buckets.
+pub type BucketSpan = rw2::BucketSpan;
+
+/// Reading a native histogram whichever way its counts were encoded.
+pub trait HistogramExt {
+    /// Whether counts are floats (`count_float`, `*_counts`) rather than integers.
+    fn is_float(&self) -> bool;
+    /// Observation count.
+    fn total_count(&self) -> f64;
+    /// Count in the zero bucket.
+    fn zero_count_value(&self) -> f64;
+    /// Absolute counts of the positive buckets (integer deltas summed up).
+    fn positive_buckets(&self) -> Vec<f64>;
+    /// Absolute counts of the negative buckets.
+    fn negative_buckets(&self) -> Vec<f64>;
+    /// Reset hint name: `unknown`, `yes`, `no`, `gauge`.
+    fn reset_hint_name(&self) -> &'static str;
+}
+
+fn absolute_counts(deltas: &[i64], counts: &[f64]) -> Vec<f64> {
+    if deltas.is_empty() {
+        return counts.to_vec();
+    }
+    let mut running = 0i64;
+    deltas
+        .iter()
+        .map(|d| {
+            running = running.wrapping_add(*d);
+            running as f64
+        })
+        .collect()
+}
+
+impl HistogramExt for Histogram {
+    fn is_float(&self) -> bool {
+        matches!(self.count, Some(rw2::histogram::Count::CountFloat(_)))
+    }
+
+    fn total_count(&self) -> f64 {
+        match self.count {
+            Some(rw2::histogram::Count::CountInt(n)) => n as f64,
+            Some(rw2::histogram::Count::CountFloat(f)) => f,
+            None => 0.0,
+        }
+    }
+
+    fn zero_count_value(&self) -> f64 {
+        match self.zero_count {
+            Some(rw2::histogram::ZeroCount::ZeroCountInt(n)) => n as f64,
+            Some(rw2::histogram::ZeroCount::ZeroCountFloat(f)) => f,
+            None => 0.0,
+        }
+    }
+
+    fn positive_buckets(&self) -> Vec<f64> {
+        absolute_counts(&self.positive_deltas, &self.positive_counts)
+    }
+
+    fn negative_buckets(&self) -> Vec<f64> {
+        absolute_counts(&self.negative_deltas, &self.negative_counts)
+    }
+
+    fn reset_hint_name(&self) -> &'static str {
+        match self.reset_hint {
+            1 => "yes",
+            2 => "no",
+            3 => "gauge",
+            _ => "unknown",
+        }
+    }
+}
+
+/// An exemplar attached to a series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    /// Exemplar labels (e.g. `trace_id`), indices into [`WriteData::labels`].
+    pub labels: Range<u32>,
+    /// Exemplar value.
+    pub value: f64,
+    /// Milliseconds since the epoch; 0 when the sender gave none (RW1 allows that).
+    pub timestamp_ms: i64,
+}
+
+/// Metric type, as in metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MetricType {
+    /// Unknown or unspecified.
+    #[default]
+    Unknown,
+    /// Counter.
+    Counter,
+    /// Gauge.
+    Gauge,
+    /// Histogram (classic or native).
+    Histogram,
+    /// Gauge histogram.
+    GaugeHistogram,
+    /// Summary.
+    Summary,
+    /// Info.
+    Info,
+    /// State set.
+    StateSet,
+}
+
+impl MetricType {
+    /// From the protobuf enum number (same numbering in RW1 and RW2).
+    pub fn from_proto(n: i32) -> Self {
+        match n {
+            1 => MetricType::Counter,
+            2 => MetricType::Gauge,
+            3 => MetricType::Histogram,
+            4 => MetricType::GaugeHistogram,
+            5 => MetricType::Summary,
+            6 => MetricType::Info,
+            7 => MetricType::StateSet,
+            _ => MetricType::Unknown,
+        }
+    }
+
+    /// Lower-case name as in the exposition format.
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricType::Unknown => "unknown",
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::GaugeHistogram => "gaugehistogram",
+            MetricType::Summary => "summary",
+            MetricType::Info => "info",
+            MetricType::StateSet => "stateset",
+        }
+    }
+}
+
+/// Metadata of a metric family: RW1 sends it per family, RW2 per series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metadata {
+    /// Metric family name (RW1), or the series' `__name__` (RW2).
+    pub family: StrId,
+    /// Type.
+    pub metric_type: MetricType,
+    /// HELP text.
+    pub help: StrId,
+    /// Unit.
+    pub unit: StrId,
+}
+
+/// A series and the ranges of its data in [`WriteData`]'s flat vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Indices into [`WriteData::labels`].
+    pub labels: Range<u32>,
+    /// Indices into [`WriteData::samples`].
+    pub samples: Range<u32>,
+    /// Indices into [`WriteData::histograms`].
+    pub histograms: Range<u32>,
+    /// Indices into [`WriteData::exemplars`].
+    pub exemplars: Range<u32>,
+    /// RW2 per-series metadata.
+    pub metadata: Option<Metadata>,
+    /// RW2 `TimeSeries.created_timestamp` (senders up to Prometheus 3.9); 0 when unset.
+    pub created_timestamp_ms: i64,
+}
+
+/// Decoded content of a request, in flat vectors that [`Series`] index into.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WriteData {
+    arena: String,
+    spans: Vec<(u32, u32)>,
+    /// All label pairs: series labels and exemplar labels.
+    pub labels: Vec<LabelRef>,
+    /// The series, in request order.
+    pub series: Vec<Series>,
+    /// All float samples.
+    pub samples: Vec<Sample>,
+    /// All native histograms.
+    pub histograms: Vec<Histogram>,
+    /// All exemplars.
+    pub exemplars: Vec<Exemplar>,
+    /// RW1 metadata messages (RW2 metadata sits on each [`Series`]).
+    pub metadata: Vec<Metadata>,
+    /// Things the sender got wrong that do not make the request invalid
+    /// (unsorted labels, missing `__name__`, ...); the first few only.
+    pub warnings: Vec<String>,
+}
+
+impl WriteData {
+    /// The empty string, always present at id 0.
+    pub const EMPTY: StrId = StrId(0);
+
+    /// An empty request body with room for about `strings` strings.
+    pub fn with_capacity(strings: usize, arena_bytes: usize) -> Self {
+        let mut data = WriteData {
+            arena: String::with_capacity(arena_bytes),
+            spans: Vec::with_capacity(strings + 1),
+            ..WriteData::default()
+        };
+        data.spans.push((0, 0));
+        data
+    }
+
+    /// Adds a string to the arena.
+    pub fn intern(&mut self, s: &str) -> StrId {
+        if s.is_empty() {
+            return Self::EMPTY;
+        }
+        if self.spans.is_empty() {
+            self.spans.push((0, 0));
+        }
+        let start = self.arena.len() as u32;
+        self.arena.push_str(s);
+        self.spans.push((start, self.arena.len() as u32));
+        StrId(self.spans.len() as u32 - 1)
+    }
+
+    /// Number of strings in the arena (including the empty string).
+    pub fn string_count(&self) -> usize {
+        self.spans.len().max(1)
+    }
+
+    /// The string with the given id ("" for an unknown id).
+    pub fn str(&self, id: StrId) -> &str {
+        match self.spans.get(id.0 as usize) {
+            Some(&(start, end)) => self.arena.get(start as usize..end as usize).unwrap_or(""),
+            None => "",
+        }
+    }
+
+    /// Label pairs in a range, as strings.
+    pub fn label_pairs(&self, range: Range<u32>) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let slice = self
+            .labels
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or(&[]);
+        slice.iter().map(|l| (self.str(l.name), self.str(l.value)))
+    }
+
+    /// Samples of a series.
+    pub fn samples_of(&self, s: &Series) -> &[Sample] {
+        self.samples
+            .get(s.samples.start as usize..s.samples.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// Histograms of a series.
+    pub fn histograms_of(&self, s: &Series) -> &[Histogram] {
+        self.histograms
+            .get(s.histograms.start as usize..s.histograms.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// Exemplars of a series.
+    pub fn exemplars_of(&self, s: &Series) -> &[Exemplar] {
+        self.exemplars
+            .get(s.exemplars.start as usize..s.exemplars.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The value of `__name__` in a label range, or "".
+    pub fn metric_name(&self, range: Range<u32>) -> &str {
+        self.label_pairs(range)
+            .find(|(n, _)| *n == "__name__")
+            .map_or("", |(_, v)| v)
+    }
+
+    /// Records a warning, keeping only the first [`MAX_WARNINGS`].
+    pub fn warn(&mut self, message: impl FnOnce() -> String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(message());
+        }
+    }
+
+    /// Checks one series' labels for what Prometheus tolerates but the spec forbids.
+    pub fn check_series_labels(&mut self, index: usize, labels: Range<u32>) {
+        let pairs = self
+            .labels
+            .get(labels.start as usize..labels.end as usize)
+            .unwrap_or(&[]);
+        let mut has_name = false;
+        let mut problem = None;
+        for (i, l) in pairs.iter().enumerate() {
+            let name = self.str(l.name);
+            has_name |= name == "__name__";
+            if name.is_empty() {
+                problem = Some("has an empty label name");
+            } else if i > 0 && self.str(pairs[i - 1].name) >= name {
+                problem = Some("has labels that are not sorted by name, or a repeated name");
+            }
+        }
+        if !has_name {
+            problem = problem.or(Some("has no __name__ label"));
+        }
+        if let Some(problem) = problem {
+            self.warn(|| format!("timeseries[{index}] {problem}"));
+        }
+    }
+
+    /// Totals of what the request carried.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            series: self.series.len() as u64,
+            samples: self.samples.len() as u64,
+            histograms: self.histograms.len() as u64,
+            exemplars: self.exemplars.len() as u64,
+            metadata: (self.metadata.len()
+                + self.series.iter().filter(|s| s.metadata.is_some()).count())
+                as u64,
+        }
+    }
+}
+
+/// How many warnings a request keeps.
+pub const MAX_WARNINGS: usize = 8;
+
+/// How much a request (or a run) carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Series.
+    pub series: u64,
+    /// Float samples.
+    pub samples: u64,
+    /// Native histogram samples.
+    pub histograms: u64,
+    /// Exemplars.
+    pub exemplars: u64,
+    /// Metadata entries.
+    pub metadata: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.series += o.series;
+        self.samples += o.samples;
+        self.histograms += o.histograms;
+        self.exemplars += o.exemplars;
+        self.metadata += o.metadata;
+    }
+}

@@ -1,0 +1,75 @@
+//! Wires the receiver to a consumer (headless output) and handles shutdown.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::Cli;
+use crate::ingest::server::{self, Limits, ReceiverStats};
+use crate::output::{self, Ended};
+
+/// Batches that may wait between the receiver and the consumer; beyond this the
+/// receiver waits (backpressure) and senders see slower responses.
+const QUEUE_BATCHES: usize = 64;
+
+/// Runs the inspector until interrupted.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(cli.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another promscope or exporter using it? try --listen)",
+            cli.listen
+        )
+    })?;
+    let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+    let stats = Arc::new(ReceiverStats::default());
+    let limits = Limits {
+        max_compressed_bytes: cli.max_compressed_bytes,
+        max_decoded_bytes: cli.max_body_bytes,
+        ..Limits::default()
+    };
+    let router = server::router(tx, limits, stats.clone());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    tokio::spawn(server::serve(listener, router, async move {
+        let _ = server_stop.changed().await;
+    }));
+    let local = cli.listen;
+    eprintln!("promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)");
+    let consumer = tokio::spawn(output::run(rx, cli.format, stats, stop_rx));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    match consumer.await.context("output task failed")?? {
+        Ended::Shutdown(summary) => {
+            eprintln!("{summary}");
+            Ok(())
+        }
+        Ended::PipeClosed => Ok(()),
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,13 @@
+//! promscope: a live inspector for Prometheus remote-write traffic.
+//!
+//! ```text
+//! HTTP body ─▶ ingest::server ─▶ ingest::decode ─▶ channel ─▶ output (headless)
+//! ```
+
+pub mod cli;
+pub mod format;
+pub mod ingest;
+pub mod inspect;
+pub mod output;
+pub mod proto;
+pub mod store;

@@ -1,0 +1,181 @@
+//! `--format json`: one JSON object per line per sample, histogram, exemplar,
+//! metadata entry, warning and rejected request.
+
+use std::fmt::Write;
+
+use super::{MetadataDedup, records_of};
+use crate::format;
+use crate::ingest::model::{Batch, BucketSpan, HistogramExt, Outcome, WriteData};
+
+/// Appends a JSON string literal.
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+    out.push('{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        string(out, k);
+        out.push(':');
+        string(out, v);
+    }
+    out.push('}');
+}
+
+fn value(out: &mut String, v: f64) {
+    out.push('"');
+    format::write_value(out, v);
+    out.push('"');
+}
+
+fn values(out: &mut String, vs: &[f64]) {
+    out.push('[');
+    for (i, v) in vs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        value(out, *v);
+    }
+    out.push(']');
+}
+
+fn spans(out: &mut String, spans: &[BucketSpan]) {
+    out.push('[');
+    for (i, s) in spans.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, r#"{{"offset":{},"length":{}}}"#, s.offset, s.length);
+    }
+    out.push(']');
+}
+
+/// Appends the records of one batch, a line each.
+pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
+    if let Outcome::Rejected {
+        status,
+        reason,
+        message,
+    } = &batch.outcome
+    {
+        let _ = write!(
+            out,
+            r#"{{"kind":"rejected","status":{status},"reason":"{}","message":"#,
+            reason.name()
+        );
+        string(out, message);
+        request_fields(out, batch);
+        out.push_str("}\n");
+        return;
+    }
+    let data = &batch.data;
+    for w in &data.warnings {
+        out.push_str(r#"{"kind":"warning","message":"#);
+        string(out, w);
+        request_fields(out, batch);
+        out.push_str("}\n");
+    }
+    records_of(data, dedup, |record| write_record(out, data, record));
+}
+
+fn request_fields(out: &mut String, batch: &Batch) {
+    let info = &batch.info;
+    out.push_str(r#","path":"#);
+    string(out, &info.path);
+    if let Some(addr) = info.remote_addr {
+        let _ = write!(out, r#","remote_addr":"{addr}""#);
+    }
+    if let Some(ua) = &info.user_agent {
+        out.push_str(r#","user_agent":"#);
+        string(out, ua);
+    }
+}
+
+fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
+    use super::Record;
+    match record {
+        Record::Sample { series, sample } => {
+            out.push_str(r#"{"kind":"sample","labels":"#);
+            labels(out, data.label_pairs(series.labels.clone()));
+            let _ = write!(out, r#","timestamp_ms":{},"value":"#, sample.timestamp_ms);
+            value(out, sample.value);
+            start_timestamp(out, sample.start_timestamp_ms, series.created_timestamp_ms);
+        }
+        Record::Histogram {
+            series,
+            histogram: h,
+        } => {
+            out.push_str(r#"{"kind":"histogram","labels":"#);
+            labels(out, data.label_pairs(series.labels.clone()));
+            let _ = write!(out, r#","timestamp_ms":{},"count":"#, h.timestamp);
+            value(out, h.total_count());
+            out.push_str(r#","sum":"#);
+            value(out, h.sum);
+            let _ = write!(out, r#","schema":{},"zero_threshold":"#, h.schema);
+            value(out, h.zero_threshold);
+            out.push_str(r#","zero_count":"#);
+            value(out, h.zero_count_value());
+            out.push_str(r#","positive_spans":"#);
+            spans(out, &h.positive_spans);
+            out.push_str(r#","positive_buckets":"#);
+            values(out, &h.positive_buckets());
+            out.push_str(r#","negative_spans":"#);
+            spans(out, &h.negative_spans);
+            out.push_str(r#","negative_buckets":"#);
+            values(out, &h.negative_buckets());
+            if !h.custom_values.is_empty() {
+                out.push_str(r#","custom_values":"#);
+                values(out, &h.custom_values);
+            }
+            let _ = write!(
+                out,
+                r#","counts":"{}","reset_hint":"{}""#,
+                if h.is_float() { "float" } else { "integer" },
+                h.reset_hint_name()
+            );
+            start_timestamp(out, h.start_timestamp, series.created_timestamp_ms);
+        }
+        Record::Exemplar { series, exemplar } => {
+            out.push_str(r#"{"kind":"exemplar","labels":"#);
+            labels(out, data.label_pairs(series.labels.clone()));
+            out.push_str(r#","exemplar_labels":"#);
+            labels(out, data.label_pairs(exemplar.labels.clone()));
+            let _ = write!(out, r#","timestamp_ms":{},"value":"#, exemplar.timestamp_ms);
+            value(out, exemplar.value);
+        }
+        Record::Metadata(m) => {
+            out.push_str(r#"{"kind":"metadata","metric":"#);
+            string(out, data.str(m.family));
+            let _ = write!(out, r#","type":"{}","help":"#, m.metric_type.name());
+            string(out, data.str(m.help));
+            out.push_str(r#","unit":"#);
+            string(out, data.str(m.unit));
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// Adds `start_timestamp_ms` when the sample (RW2 ≥ 3.10) or its series (RW2 ≤ 3.9) has one.
+fn start_timestamp(out: &mut String, own: i64, series: i64) {
+    let ts = if own != 0 { own } else { series };
+    if ts != 0 {
+        let _ = write!(out, r#","start_timestamp_ms":{ts}"#);
+    }
+}

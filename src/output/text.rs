@@ -1,0 +1,105 @@
+//! `--format text`: one aligned, readable line per record.
+
+use std::fmt::Write;
+
+use super::{MetadataDedup, Record, records_of};
+use crate::format;
+use crate::ingest::model::{Batch, HistogramExt, Outcome, WriteData};
+
+/// Width of the kind column (`histogram` is the longest).
+const KIND: usize = 9;
+
+/// Appends the records of one batch, a line each.
+pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
+    if let Outcome::Rejected {
+        status,
+        reason,
+        message,
+    } = &batch.outcome
+    {
+        let from = batch
+            .info
+            .remote_addr
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:24} {:KIND$} {status} {} from {from} {}: {message}",
+            "",
+            "REJECTED",
+            reason.name(),
+            batch.info.path,
+        );
+        return;
+    }
+    let data = &batch.data;
+    for w in &data.warnings {
+        let _ = writeln!(out, "{:24} {:KIND$} {w}", "", "warning");
+    }
+    records_of(data, dedup, |record| write_record(out, data, record));
+}
+
+fn line_start(out: &mut String, timestamp_ms: Option<i64>, kind: &str) {
+    let ts = timestamp_ms.map(format::timestamp).unwrap_or_default();
+    let _ = write!(out, "{ts:24} {kind:KIND$} ");
+}
+
+fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
+    match record {
+        Record::Sample { series, sample } => {
+            line_start(out, Some(sample.timestamp_ms), "sample");
+            format::write_series(out, data.label_pairs(series.labels.clone()));
+            out.push_str("  ");
+            format::write_value(out, sample.value);
+        }
+        Record::Histogram {
+            series,
+            histogram: h,
+        } => {
+            line_start(out, Some(h.timestamp), "histogram");
+            format::write_series(out, data.label_pairs(series.labels.clone()));
+            let _ = write!(
+                out,
+                "  count={} sum={} schema={} zero={}@{}",
+                format::value(h.total_count()),
+                format::value(h.sum),
+                h.schema,
+                format::value(h.zero_count_value()),
+                format::value(h.zero_threshold),
+            );
+            let buckets = |b: Vec<f64>| {
+                b.iter()
+                    .map(|v| format::value(*v))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            if !h.positive_spans.is_empty() {
+                let _ = write!(out, " positive=[{}]", buckets(h.positive_buckets()));
+            }
+            if !h.negative_spans.is_empty() {
+                let _ = write!(out, " negative=[{}]", buckets(h.negative_buckets()));
+            }
+            if !h.custom_values.is_empty() {
+                let _ = write!(out, " bounds=[{}]", buckets(h.custom_values.clone()));
+            }
+        }
+        Record::Exemplar { series, exemplar } => {
+            line_start(out, Some(exemplar.timestamp_ms), "exemplar");
+            format::write_series(out, data.label_pairs(series.labels.clone()));
+            out.push_str("  ");
+            format::write_value(out, exemplar.value);
+            out.push(' ');
+            format::write_series(out, data.label_pairs(exemplar.labels.clone()));
+        }
+        Record::Metadata(m) => {
+            line_start(out, None, "metadata");
+            let _ = write!(out, "{} {}", data.str(m.family), m.metric_type.name());
+            if !data.str(m.unit).is_empty() {
+                let _ = write!(out, " unit={}", data.str(m.unit));
+            }
+            out.push(' ');
+            format::write_quoted(out, data.str(m.help));
+        }
+    }
+    out.push('\n');
+}
