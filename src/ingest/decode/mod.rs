@@ -99,10 +99,25 @@ fn body_hint(body: &[u8]) -> Option<&'static str> {
 
 /// Decodes a decompressed protobuf body of the given protocol.
 pub fn decode(protocol: Protocol, buf: &[u8]) -> Result<WriteData, DecodeError> {
-    match protocol {
+    let mut data = match protocol {
         Protocol::V1 => rw1::decode(buf),
         Protocol::V2 => rw2::decode(buf),
+    }?;
+    // The two schemas use disjoint top-level field numbers, so a body of the other
+    // kind decodes "successfully" to nothing: say so instead of staying silent.
+    if !buf.is_empty() && data.series.is_empty() && data.metadata.is_empty() {
+        let (this, other) = match protocol {
+            Protocol::V1 => ("prometheus.WriteRequest", "io.prometheus.write.v2.Request"),
+            Protocol::V2 => ("io.prometheus.write.v2.Request", "prometheus.WriteRequest"),
+        };
+        data.warn(|| {
+            format!(
+                "{} bytes decoded to an empty {this}: is it a {other} sent with the wrong Content-Type?",
+                buf.len()
+            )
+        });
     }
+    Ok(data)
 }
 
 /// Decodes a native histogram with the generated type (histograms are rare enough

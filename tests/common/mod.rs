@@ -1,0 +1,208 @@
+//! Helpers shared by the integration tests: a real receiver on an ephemeral
+//! port, an HTTP client, and request bodies built with the generated types.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use promscope::ingest::model::Batch;
+use promscope::ingest::server::{self, Limits, ReceiverStats};
+use promscope::proto::{rw1, rw2};
+use prost::Message;
+use tokio::sync::mpsc;
+
+/// Content-Type of RW2 requests.
+pub const RW2_CONTENT_TYPE: &str = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
+
+/// A receiver running on 127.0.0.1 with an ephemeral port.
+pub struct TestReceiver {
+    pub addr: SocketAddr,
+    pub rx: mpsc::Receiver<Batch>,
+    pub stats: Arc<ReceiverStats>,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// What came back from a request.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestReceiver {
+    pub async fn start(limits: Limits, queue: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel(queue);
+        let stats = Arc::new(ReceiverStats::default());
+        let router = server::router(tx, limits, stats.clone());
+        tokio::spawn(server::serve(listener, router, std::future::pending()));
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        TestReceiver {
+            addr,
+            rx,
+            stats,
+            client,
+        }
+    }
+
+    /// POSTs `body` to `path` with the given headers.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        self.request("POST", path, headers, body).await
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = self
+            .client
+            .request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .expect("request reaches the receiver");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    /// The next batch handed to consumers.
+    pub async fn next_batch(&mut self) -> Batch {
+        tokio::time::timeout(std::time::Duration::from_secs(5), self.rx.recv())
+            .await
+            .expect("a batch within 5 s")
+            .expect("channel open")
+    }
+}
+
+/// Snappy block compression.
+pub fn snappy(raw: &[u8]) -> Vec<u8> {
+    snap::raw::Encoder::new().compress_vec(raw).unwrap()
+}
+
+pub fn label(name: &str, value: &str) -> rw1::Label {
+    rw1::Label {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+/// An RW1 request with one `up{job="test"}` sample per entry of `values`.
+pub fn rw1_request(values: &[f64]) -> rw1::WriteRequest {
+    rw1::WriteRequest {
+        timeseries: vec![rw1::TimeSeries {
+            labels: vec![label("__name__", "up"), label("job", "test")],
+            samples: values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| rw1::Sample {
+                    value: *v,
+                    timestamp: 1_732_000_000_000 + i as i64 * 1000,
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        metadata: vec![],
+    }
+}
+
+/// Snappy-compressed RW1 body.
+pub fn rw1_body(values: &[f64]) -> Vec<u8> {
+    snappy(&rw1_request(values).encode_to_vec())
+}
+
+/// An RW2 request with two samples, one int histogram and one exemplar.
+pub fn rw2_request() -> rw2::Request {
+    rw2::Request {
+        symbols: [
+            "",
+            "__name__",
+            "requests_total",
+            "job",
+            "api",
+            "trace_id",
+            "abc",
+            "latency_seconds",
+        ]
+        .map(String::from)
+        .to_vec(),
+        timeseries: vec![
+            rw2::TimeSeries {
+                labels_refs: vec![1, 2, 3, 4],
+                samples: vec![
+                    rw2::Sample {
+                        value: 1.0,
+                        timestamp: 1_732_000_000_000,
+                        start_timestamp: 0,
+                    },
+                    rw2::Sample {
+                        value: 2.0,
+                        timestamp: 1_732_000_001_000,
+                        start_timestamp: 0,
+                    },
+                ],
+                exemplars: vec![rw2::Exemplar {
+                    labels_refs: vec![5, 6],
+                    value: 1.0,
+                    timestamp: 1_732_000_000_000,
+                }],
+                ..Default::default()
+            },
+            rw2::TimeSeries {
+                labels_refs: vec![1, 7, 3, 4],
+                histograms: vec![rw2::Histogram {
+                    count: Some(rw2::histogram::Count::CountInt(3)),
+                    sum: 1.5,
+                    schema: 0,
+                    positive_spans: vec![rw2::BucketSpan {
+                        offset: 0,
+                        length: 1,
+                    }],
+                    positive_deltas: vec![3],
+                    timestamp: 1_732_000_000_000,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ],
+    }
+}
+
+pub fn rw2_body() -> Vec<u8> {
+    snappy(&rw2_request().encode_to_vec())
+}
+
+/// Headers of a well-formed RW1 request.
+pub const RW1_HEADERS: &[(&str, &str)] = &[
+    ("content-encoding", "snappy"),
+    ("content-type", "application/x-protobuf"),
+    ("user-agent", "test-sender/1.0"),
+    ("x-prometheus-remote-write-version", "0.1.0"),
+];
+
+/// Headers of a well-formed RW2 request.
+pub const RW2_HEADERS: &[(&str, &str)] = &[
+    ("content-encoding", "snappy"),
+    ("content-type", RW2_CONTENT_TYPE),
+    ("user-agent", "test-sender/2.0"),
+    ("x-prometheus-remote-write-version", "2.0.0"),
+];

@@ -1,0 +1,382 @@
+//! The receiver over real HTTP: status codes, Written headers, what reaches the
+//! channel, and that it keeps serving after every kind of bad input.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use promscope::ingest::model::{Outcome, Protocol, RejectReason};
+use promscope::ingest::server::Limits;
+use prost::Message;
+
+#[tokio::test]
+async fn rw1_request_is_accepted_and_reaches_the_channel_with_its_facts() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let headers = [
+        RW1_HEADERS,
+        &[("retry-attempt", "2"), ("x-scope-orgid", "tenant-a")],
+    ]
+    .concat();
+    let reply = r
+        .post("/api/v1/write", &headers, rw1_body(&[1.0, 0.0]))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert!(
+        reply
+            .headers
+            .get("x-prometheus-remote-write-samples-written")
+            .is_none()
+    );
+    let batch = r.next_batch().await;
+    assert_eq!(batch.outcome, Outcome::Accepted);
+    let info = &batch.info;
+    assert_eq!(info.path, "/api/v1/write");
+    assert_eq!(info.protocol, Some(Protocol::V1));
+    assert_eq!(info.user_agent.as_deref(), Some("test-sender/1.0"));
+    assert_eq!(info.retry_attempt.as_deref(), Some("2"));
+    assert_eq!(info.org_id.as_deref(), Some("tenant-a"));
+    assert_eq!(info.remote_write_version.as_deref(), Some("0.1.0"));
+    assert!(info.remote_addr.is_some_and(|a| a.ip().is_loopback()));
+    assert_eq!(info.compressed_bytes, rw1_body(&[1.0, 0.0]).len());
+    assert_eq!(
+        info.decoded_bytes,
+        rw1_request(&[1.0, 0.0]).encode_to_vec().len()
+    );
+    let data = &batch.data;
+    assert_eq!(data.metric_name(data.series[0].labels.clone()), "up");
+    assert_eq!(data.samples.len(), 2);
+}
+
+#[tokio::test]
+async fn rw2_request_gets_exact_written_headers() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r.post("/rw2", RW2_HEADERS, rw2_body()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let header = |name: &str| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("x-prometheus-remote-write-samples-written").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        header("x-prometheus-remote-write-histograms-written").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        header("x-prometheus-remote-write-exemplars-written").as_deref(),
+        Some("1")
+    );
+    let batch = r.next_batch().await;
+    assert_eq!(batch.info.protocol, Some(Protocol::V2));
+    assert_eq!(batch.data.series.len(), 2);
+}
+
+#[tokio::test]
+async fn content_type_with_spaces_around_parameters_is_rw2() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let headers = [
+        ("content-encoding", "snappy"),
+        (
+            "content-type",
+            "application/x-protobuf ; proto=io.prometheus.write.v2.Request",
+        ),
+    ];
+    let reply = r.post("/", &headers, rw2_body()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(r.next_batch().await.info.protocol, Some(Protocol::V2));
+}
+
+#[tokio::test]
+async fn no_content_type_means_rw1() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r
+        .post("/", &[("content-encoding", "snappy")], rw1_body(&[1.0]))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(r.next_batch().await.info.protocol, Some(Protocol::V1));
+}
+
+struct BadInput {
+    name: &'static str,
+    headers: Vec<(&'static str, &'static str)>,
+    body: Vec<u8>,
+    status: u16,
+    reason: RejectReason,
+    message: &'static str,
+}
+
+fn bad_inputs() -> Vec<BadInput> {
+    let rw1 = RW1_HEADERS.to_vec();
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut h: Vec<_> = RW1_HEADERS
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .copied()
+            .collect();
+        h.extend_from_slice(extra);
+        h
+    };
+    let framed = {
+        let mut w = snap::write::FrameEncoder::new(Vec::new());
+        std::io::Write::write_all(&mut w, &rw1_request(&[1.0]).encode_to_vec()).unwrap();
+        w.into_inner().unwrap()
+    };
+    let good = rw1_body(&[1.0; 64]);
+    let truncated_protobuf = {
+        let raw = rw1_request(&[1.0]).encode_to_vec();
+        snappy(&raw[..raw.len() - 3])
+    };
+    let bad_symbol = {
+        let mut req = rw2_request();
+        req.timeseries[0].labels_refs[3] = 99;
+        snappy(&req.encode_to_vec())
+    };
+    let odd_refs = {
+        let mut req = rw2_request();
+        req.timeseries[1].labels_refs.pop();
+        snappy(&req.encode_to_vec())
+    };
+    let big_decoded = {
+        let mut req = rw1_request(&[1.0]);
+        req.timeseries[0]
+            .labels
+            .push(label("padding", &"a".repeat(200_000)));
+        snappy(&req.encode_to_vec())
+    };
+    use RejectReason::*;
+    vec![
+        BadInput {
+            name: "gzip encoding",
+            headers: with(&[("content-encoding", "gzip")]),
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedEncoding,
+            message: "Content-Encoding \"gzip\" is not supported",
+        },
+        BadInput {
+            name: "no encoding",
+            headers: vec![("content-type", "application/x-protobuf")],
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedEncoding,
+            message: "missing Content-Encoding",
+        },
+        BadInput {
+            name: "framed snappy",
+            headers: rw1.clone(),
+            body: framed,
+            status: 400,
+            reason: Snappy,
+            message: "snappy framed (stream) format",
+        },
+        BadInput {
+            name: "JSON content type",
+            headers: with(&[("content-type", "application/json")]),
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedContentType,
+            message: "Content-Type \"application/json\" is not supported",
+        },
+        BadInput {
+            name: "unknown proto",
+            headers: with(&[("content-type", "application/x-protobuf;proto=foo.Bar")]),
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedContentType,
+            message: "proto=\"foo.Bar\" is not supported",
+        },
+        BadInput {
+            name: "garbage body",
+            headers: rw1.clone(),
+            body: b"\x05hello world, not snappy".to_vec(),
+            status: 400,
+            reason: Snappy,
+            message: "not valid snappy block data",
+        },
+        BadInput {
+            name: "truncated snappy",
+            headers: rw1.clone(),
+            body: good[..good.len() / 2].to_vec(),
+            status: 400,
+            reason: Snappy,
+            message: "not valid snappy block data",
+        },
+        BadInput {
+            name: "snappy header announcing 4 GiB",
+            headers: rw1.clone(),
+            body: vec![0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x01],
+            status: 413,
+            reason: TooLarge,
+            message: "announces 4294967295 decoded bytes",
+        },
+        BadInput {
+            name: "truncated protobuf",
+            headers: rw1.clone(),
+            body: truncated_protobuf,
+            status: 400,
+            reason: Protobuf,
+            message: "invalid prometheus.WriteRequest protobuf: timeseries[0]",
+        },
+        BadInput {
+            name: "out-of-range symbol ref",
+            headers: RW2_HEADERS.to_vec(),
+            body: bad_symbol,
+            status: 400,
+            reason: Invalid,
+            message: "timeseries[0].labels_refs[3] refers to symbol 99, but the request has only 8 symbols",
+        },
+        BadInput {
+            name: "odd labels_refs",
+            headers: RW2_HEADERS.to_vec(),
+            body: odd_refs,
+            status: 400,
+            reason: Invalid,
+            message: "timeseries[1].labels_refs has 3 entries",
+        },
+        BadInput {
+            name: "empty body",
+            headers: rw1.clone(),
+            body: vec![],
+            status: 400,
+            reason: Snappy,
+            message: "empty body",
+        },
+        BadInput {
+            name: "compressed body over limit",
+            headers: rw1.clone(),
+            body: vec![0u8; 70_000],
+            status: 413,
+            reason: TooLarge,
+            message: "compressed body is over the limit of 65536 bytes",
+        },
+        BadInput {
+            name: "decoded body over limit",
+            headers: rw1,
+            body: big_decoded,
+            status: 413,
+            reason: TooLarge,
+            message: "over the limit of 100000 (--max-body-bytes)",
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_bad_input_gets_its_status_and_message_and_the_receiver_keeps_serving() {
+    let limits = Limits {
+        max_compressed_bytes: 65_536,
+        max_decoded_bytes: 100_000,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 8).await;
+    for bad in bad_inputs() {
+        let reply = r.post("/api/v1/write", &bad.headers, bad.body).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            bad.status,
+            "{}: {}",
+            bad.name,
+            reply.body
+        );
+        assert!(
+            reply.body.contains(bad.message),
+            "{}: body {:?} lacks {:?}",
+            bad.name,
+            reply.body,
+            bad.message
+        );
+        let batch = r.next_batch().await;
+        match &batch.outcome {
+            Outcome::Rejected {
+                status,
+                reason,
+                message,
+            } => {
+                assert_eq!((*status, *reason), (bad.status, bad.reason), "{}", bad.name);
+                assert!(message.contains(bad.message), "{}", bad.name);
+            }
+            Outcome::Accepted => panic!(
+                "{}: rejected request reached the channel as accepted",
+                bad.name
+            ),
+        }
+        assert!(batch.data.series.is_empty(), "{}", bad.name);
+        let ok = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+        assert_eq!(
+            ok.status, 204,
+            "good request after {}: {}",
+            bad.name, ok.body
+        );
+        assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
+    }
+}
+
+#[tokio::test]
+async fn get_is_refused_with_a_hint() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r.request("GET", "/api/v1/write", &[], vec![]).await;
+    assert_eq!(reply.status, 405);
+    assert!(reply.body.contains("POST"), "{}", reply.body);
+    assert!(matches!(
+        r.next_batch().await.outcome,
+        Outcome::Rejected {
+            reason: RejectReason::MethodNotAllowed,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_stalled_consumer_gets_backpressure_then_503_and_the_drop_is_counted() {
+    let limits = Limits {
+        queue_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 1).await;
+    // Fills the one-slot queue.
+    assert_eq!(r.post("/", RW1_HEADERS, rw1_body(&[1.0])).await.status, 204);
+    // Waits for the consumer, then gives up with a retryable status.
+    let reply = r.post("/", RW1_HEADERS, rw1_body(&[1.0, 2.0, 3.0])).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.headers.get("retry-after").unwrap(), "1");
+    let stats = &r.stats;
+    assert_eq!(
+        stats
+            .dropped_requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(
+        stats
+            .dropped_samples
+            .load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+    // Nothing accepted was lost: the first request is still queued.
+    assert_eq!(r.next_batch().await.data.samples.len(), 1);
+    assert_eq!(r.post("/", RW1_HEADERS, rw1_body(&[1.0])).await.status, 204);
+}
+
+#[tokio::test]
+async fn wrong_schema_decodes_without_error_but_warns_nothing_is_lost() {
+    // An RW2 body labelled as RW1 usually decodes to an empty RW1 message.
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r.post("/", RW1_HEADERS, rw2_body()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    assert!(batch.data.series.is_empty());
+    assert!(
+        batch
+            .data
+            .warnings
+            .iter()
+            .any(|w| w.contains("io.prometheus.write.v2.Request")),
+        "{:?}",
+        batch.data.warnings
+    );
+}
