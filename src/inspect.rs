@@ -22,6 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             cli.listen
         )
     })?;
+    let local = listener.local_addr().unwrap_or(cli.listen);
     let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
     let stats = Arc::new(ReceiverStats::default());
     let limits = Limits {
@@ -35,7 +36,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     tokio::spawn(server::serve(listener, router, async move {
         let _ = server_stop.changed().await;
     }));
-    let local = cli.listen;
     eprintln!("promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)");
     let consumer = tokio::spawn(output::run(rx, cli.format, stats, stop_rx));
     tokio::spawn(async move {

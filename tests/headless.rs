@@ -1,0 +1,238 @@
+//! The real binary in `--no-tui` mode: exact JSON records, text lines, the
+//! summary on SIGTERM, and a quiet exit when stdout is closed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use promscope::proto::rw1;
+use prost::Message;
+use serde_json::{Value, json};
+
+/// The binary listening on an ephemeral port, with piped stdout and stderr.
+struct Headless {
+    child: Child,
+    stdout: Option<BufReader<ChildStdout>>,
+    url: String,
+}
+
+impl Headless {
+    fn start(format: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .args(["--no-tui", "--format", format, "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .to_owned();
+        // Keep reading stderr in the background so the child never blocks on it;
+        // the text is returned when the thread is joined.
+        let stdout = child.stdout.take().map(BufReader::new);
+        let rest = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        STDERR.with(|cell| *cell.borrow_mut() = Some(rest));
+        Headless { child, stdout, url }
+    }
+
+    fn post(&self, headers: &[(&str, &str)], body: Vec<u8>) -> u16 {
+        let url = self.url.clone();
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(async move {
+                    let client = hyper_util::client::legacy::Client::builder(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .build_http();
+                    let mut req = hyper::Request::post(url);
+                    for (k, v) in &headers {
+                        req = req.header(k, v);
+                    }
+                    let body = http_body_util::Full::new(bytes::Bytes::from(body));
+                    client
+                        .request(req.body(body).unwrap())
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn lines(&mut self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let mut line = String::new();
+                self.stdout.as_mut().unwrap().read_line(&mut line).unwrap();
+                line.trim_end().to_owned()
+            })
+            .collect()
+    }
+
+    /// Sends SIGTERM and returns (exit code, stderr after the first line).
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = wait(&mut self.child);
+        let stderr = STDERR
+            .with(|cell| cell.borrow_mut().take())
+            .unwrap()
+            .join()
+            .unwrap();
+        (status, stderr)
+    }
+}
+
+thread_local! {
+    static STDERR: std::cell::RefCell<Option<std::thread::JoinHandle<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn wait(child: &mut Child) -> Option<i32> {
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("promscope did not exit within 5 s");
+}
+
+#[test]
+fn json_records_are_exact() {
+    let mut p = Headless::start("json");
+    let stale = f64::from_bits(0x7ff0_0000_0000_0002);
+    let req = rw1::WriteRequest {
+        timeseries: vec![rw1::TimeSeries {
+            labels: vec![label("__name__", "up"), label("job", "node")],
+            samples: [1.0, stale, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1]
+                .iter()
+                .map(|&value| rw1::Sample {
+                    value,
+                    timestamp: 1_732_000_000_000,
+                })
+                .collect(),
+            exemplars: vec![rw1::Exemplar {
+                labels: vec![label("trace_id", "abc")],
+                value: 0.5,
+                timestamp: 1_732_000_000_001,
+            }],
+            ..Default::default()
+        }],
+        metadata: vec![rw1::MetricMetadata {
+            r#type: 1,
+            metric_family_name: "http_requests_total".into(),
+            help: "Requests \"served\".".into(),
+            unit: "".into(),
+        }],
+    };
+    assert_eq!(p.post(RW1_HEADERS, snappy(&req.encode_to_vec())), 204);
+    let lines: Vec<Value> = p
+        .lines(8)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_eq!(
+        lines[0],
+        json!({"kind":"metadata","metric":"http_requests_total","type":"counter","help":"Requests \"served\".","unit":""})
+    );
+    let values: Vec<&str> = lines[1..7]
+        .iter()
+        .map(|l| l["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["1", "StaleNaN", "NaN", "+Inf", "-Inf", "0.1"]);
+    assert_eq!(
+        lines[1],
+        json!({"kind":"sample","labels":{"__name__":"up","job":"node"},"timestamp_ms":1_732_000_000_000_i64,"value":"1"})
+    );
+    assert_eq!(
+        lines[7],
+        json!({"kind":"exemplar","labels":{"__name__":"up","job":"node"},"exemplar_labels":{"trace_id":"abc"},"timestamp_ms":1_732_000_000_001_i64,"value":"0.5"})
+    );
+
+    assert_eq!(p.post(RW2_HEADERS, rw2_body()), 204);
+    let lines: Vec<Value> = p
+        .lines(4)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_eq!(lines[0]["kind"], "sample");
+    assert_eq!(lines[2]["kind"], "exemplar");
+    assert_eq!(
+        lines[3],
+        json!({"kind":"histogram","labels":{"__name__":"latency_seconds","job":"api"},"timestamp_ms":1_732_000_000_000_i64,
+               "count":"3","sum":"1.5","schema":0,"zero_threshold":"0","zero_count":"0",
+               "positive_spans":[{"offset":0,"length":1}],"positive_buckets":["3"],
+               "negative_spans":[],"negative_buckets":[],"counts":"integer","reset_hint":"unknown"})
+    );
+
+    assert_eq!(p.post(&[("content-encoding", "gzip")], vec![1, 2, 3]), 415);
+    let rejected: Value = serde_json::from_str(&p.lines(1)[0]).unwrap();
+    assert_eq!(rejected["kind"], "rejected");
+    assert_eq!(rejected["reason"], "unsupported_encoding");
+
+    let (code, stderr) = p.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("requests    2 accepted, 1 rejected (unsupported_encoding: 1)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("received    8 samples, 1 histograms, 2 exemplars, 1 metadata"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("series      3 distinct"), "{stderr}");
+    assert!(
+        stderr.contains("test-sender/1.0 @ 127.0.0.1  RW1  1 accepted, 0 rejected"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn text_lines_are_readable() {
+    let mut p = Headless::start("text");
+    assert_eq!(p.post(RW1_HEADERS, rw1_body(&[1.5])), 204);
+    assert_eq!(
+        p.lines(1),
+        [r#"2024-11-19T07:06:40.000Z sample    up{job="test"}  1.5"#]
+    );
+    let (code, _) = p.terminate();
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_status_zero() {
+    let mut p = Headless::start("json");
+    drop(p.stdout.take());
+    let _ = p.post(RW1_HEADERS, rw1_body(&[1.0; 100]));
+    let code = wait(&mut p.child);
+    assert_eq!(code, Some(0));
+    let stderr = STDERR
+        .with(|cell| cell.borrow_mut().take())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        !stderr.contains("summary") && !stderr.to_lowercase().contains("error"),
+        "{stderr}"
+    );
+}
