@@ -61,7 +61,7 @@ fn labels(
     refs: &[u32],
     what: impl Fn() -> String,
 ) -> Result<std::ops::Range<u32>, DecodeError> {
-    if refs.len() % 2 != 0 {
+    if !refs.len().is_multiple_of(2) {
         return Err(DecodeError::Invalid(format!(
             "{}.labels_refs has {} entries; it must hold name/value pairs (an even number)",
             what(),

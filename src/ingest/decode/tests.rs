@@ -493,15 +493,18 @@ fn snappy_errors_and_limits() {
     ));
 }
 
+/// One series of a [`Flat`] request: labels, samples, histograms, exemplars.
+type FlatSeries = (
+    Vec<(String, String)>,
+    Vec<(u64, i64, i64)>,
+    Vec<pb2::Histogram>,
+    Vec<(Vec<(String, String)>, u64, i64)>,
+);
+
 /// A request in a protocol-neutral form, to compare decoders.
 #[derive(Debug, PartialEq)]
 struct Flat {
-    series: Vec<(
-        Vec<(String, String)>,
-        Vec<(u64, i64, i64)>,
-        Vec<pb2::Histogram>,
-        Vec<(Vec<(String, String)>, u64, i64)>,
-    )>,
+    series: Vec<FlatSeries>,
     metadata: Vec<(String, i32, String, String)>,
 }
 
