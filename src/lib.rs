@@ -5,6 +5,7 @@
 //! ```
 
 pub mod cli;
+pub mod filter;
 pub mod format;
 pub mod ingest;
 pub mod inspect;
