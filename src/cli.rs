@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::output::Format;
 
@@ -10,6 +10,10 @@ use crate::output::Format;
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 pub struct Cli {
+    /// What to do instead of inspecting (the default).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to receive remote-write on (POST, any path).
     #[arg(long, default_value = "127.0.0.1:9201", value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -29,4 +33,11 @@ pub struct Cli {
     /// Largest compressed body accepted; larger requests get 413.
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_compressed_bytes: usize,
+}
+
+/// Subcommands; without one, promscope runs the inspector.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send avalanche-style remote-write load to a receiver (demos, tests, benchmarks).
+    Send(crate::send::SendArgs),
 }

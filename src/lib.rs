@@ -11,4 +11,5 @@ pub mod ingest;
 pub mod inspect;
 pub mod output;
 pub mod proto;
+pub mod send;
 pub mod store;

@@ -1,0 +1,532 @@
+//! The HTTP loop: `concurrency` tasks POST bodies to a receiver, paced or flat
+//! out, until a limit or a stop signal, and record every outcome in [`SendStats`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::stats::{Outcome, SendStats};
+use super::workload::{self, Body, Workload, WorkloadConfig, WorkloadError};
+use crate::ingest::model::Protocol;
+use crate::ingest::server::{HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
+
+/// Where `promscope` (the inspector) listens by default.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:9201/api/v1/write";
+/// Default requests in flight.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longer than the receiver's own 10 s queue timeout, so its 503 arrives first.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Pause after a transport error, so a dead receiver is not hammered.
+const ERROR_BACKOFF: Duration = Duration::from_millis(100);
+/// Most of an error response body that is read.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// Where to send, what, how fast and for how long.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct SendConfig {
+    /// Remote-write endpoint (http:// only).
+    #[arg(long, default_value = DEFAULT_URL)]
+    pub url: String,
+
+    #[command(flatten)]
+    pub workload: WorkloadConfig,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Samples per second to aim for (default: as fast as the receiver answers).
+    #[arg(long, value_name = "SAMPLES_PER_SEC")]
+    pub rate: Option<f64>,
+
+    /// Stop after this long: `500ms`, `10s`, `1m`, `2h` (default: until Ctrl-C or --requests).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Stop after N requests.
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Reuse K bodies (16 when K is omitted) built up front, with stale timestamps,
+    /// instead of building each request fresh: for flat-out benchmarks.
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "16")]
+    pub precompute: Option<usize>,
+}
+
+impl SendConfig {
+    /// Defaults of the command line, sending to `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        SendConfig {
+            url: url.into(),
+            workload: WorkloadConfig::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            rate: None,
+            duration: None,
+            requests: None,
+            precompute: None,
+        }
+    }
+}
+
+/// Parses `250ms`, `10s`, `1.5m`, `2h`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 10s or 1m"))?;
+    Duration::try_from_secs_f64(n * scale).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// Why sending could not start or bodies could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The URL cannot be used.
+    #[error("--url {url:?} is not usable: {reason}")]
+    InvalidUrl {
+        /// As given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing accepts connections at the URL.
+    #[error(
+        "the receiver at {url} is not reachable ({reason}); start one with `promscope --listen {listen}` or point --url at one"
+    )]
+    Unreachable {
+        /// As given.
+        url: String,
+        /// An address for `promscope --listen` that the URL would reach.
+        listen: String,
+        /// The connection error.
+        reason: String,
+    },
+    /// A setting outside its range.
+    #[error("{0}")]
+    InvalidConfig(String),
+    /// The workload cannot be generated.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// `--write-bodies` failed.
+    #[error("cannot write {path}: {reason}")]
+    WriteBodies {
+        /// File or directory.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+}
+
+/// Strictly increasing millisecond timestamps near the wall clock, shared by
+/// the tasks so that no two requests carry the same timestamp for a series.
+#[derive(Debug, Default)]
+pub struct Clock(AtomicI64);
+
+impl Clock {
+    /// The wall clock in ms, or one past the previous timestamp if that is later.
+    pub fn next(&self) -> i64 {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let previous = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(now.max(last.saturating_add(1)))
+            })
+            .unwrap_or(now);
+        now.max(previous.saturating_add(1))
+    }
+}
+
+/// What every sending task shares.
+struct Shared {
+    client: Client<HttpConnector, Full<Bytes>>,
+    uri: Uri,
+    headers: HeaderMap,
+    protocol: Protocol,
+    stats: Arc<SendStats>,
+    clock: Clock,
+    next_seq: AtomicU64,
+    limit: Option<u64>,
+    start: Instant,
+    deadline: Option<Instant>,
+    /// Time between request starts when paced by `--rate`.
+    interval: Option<f64>,
+}
+
+/// Where a task's bodies come from.
+enum Bodies {
+    Fresh(Box<Workload>),
+    Ring(Arc<[Body]>),
+}
+
+impl Bodies {
+    fn get(&mut self, seq: u64, clock: &Clock) -> Body {
+        match self {
+            Bodies::Fresh(w) => w.build(seq, clock.next()),
+            Bodies::Ring(ring) => ring[(seq % ring.len() as u64) as usize].clone(),
+        }
+    }
+}
+
+/// Sends to `config.url` until `config.requests` or `config.duration` is reached,
+/// or `stop` turns true (or its sender is dropped); counts land in `stats` as
+/// requests finish. Errors only when sending cannot start: a bad configuration or
+/// an unreachable receiver. In-flight requests finish before it returns.
+pub async fn run_to(
+    config: &SendConfig,
+    stats: Arc<SendStats>,
+    stop: watch::Receiver<bool>,
+) -> Result<(), SendError> {
+    let uri = check(config)?;
+    let first = Workload::new(config.workload.clone())?;
+    preflight(config, &uri).await?;
+
+    let clock = Clock::default();
+    let mut bodies = Vec::with_capacity(config.concurrency);
+    match config.precompute {
+        Some(k) => {
+            let mut w = first;
+            let ring: Arc<[Body]> = (0..k.max(1) as u64)
+                .map(|seq| w.build(seq, clock.next()))
+                .collect();
+            bodies.resize_with(config.concurrency, || Bodies::Ring(ring.clone()));
+        }
+        None => {
+            bodies.push(Bodies::Fresh(Box::new(first)));
+            for _ in 1..config.concurrency {
+                bodies.push(Bodies::Fresh(Box::new(Workload::new(
+                    config.workload.clone(),
+                )?)));
+            }
+        }
+    }
+
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let client = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(config.concurrency)
+        .build(connector);
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        client,
+        uri,
+        headers: header_map(config.workload.protocol),
+        protocol: config.workload.protocol,
+        stats,
+        clock,
+        next_seq: AtomicU64::new(0),
+        limit: config.requests,
+        start,
+        deadline: config.duration.and_then(|d| start.checked_add(d)),
+        interval: config
+            .rate
+            .map(|r| config.workload.series_per_request() as f64 / r),
+    });
+    let mut tasks = JoinSet::new();
+    for b in bodies {
+        tasks.spawn(sender(shared.clone(), b, stop.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Writes `count` bodies as `dir/body-0000.bin`, ... and the request headers as
+/// `dir/headers.txt` (`Name: value` lines); returns the bytes of bodies written.
+pub fn write_bodies(
+    dir: &std::path::Path,
+    workload: WorkloadConfig,
+    count: usize,
+) -> Result<u64, SendError> {
+    let failed = |path: &std::path::Path, e: std::io::Error| SendError::WriteBodies {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let protocol = workload.protocol;
+    let mut w = Workload::new(workload)?;
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    let clock = Clock::default();
+    let mut written = 0;
+    for seq in 0..count {
+        let body = w.build(seq as u64, clock.next());
+        let path = dir.join(format!("body-{seq:04}.bin"));
+        std::fs::write(&path, &body.bytes).map_err(|e| failed(&path, e))?;
+        written += body.bytes.len() as u64;
+    }
+    let headers: String = workload::headers(protocol)
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    let path = dir.join("headers.txt");
+    std::fs::write(&path, headers).map_err(|e| failed(&path, e))?;
+    Ok(written)
+}
+
+fn check(config: &SendConfig) -> Result<Uri, SendError> {
+    let invalid = |reason: &str| SendError::InvalidUrl {
+        url: config.url.clone(),
+        reason: reason.to_owned(),
+    };
+    let uri: Uri = config
+        .url
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some(_) => return Err(invalid("only http:// is supported")),
+        None => return Err(invalid("it needs http:// and a host")),
+    }
+    if uri.host().is_none() {
+        return Err(invalid("it has no host"));
+    }
+    if config.concurrency == 0 {
+        return Err(SendError::InvalidConfig(
+            "--concurrency must be at least 1".into(),
+        ));
+    }
+    if let Some(rate) = config.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(SendError::InvalidConfig(format!(
+            "--rate must be a positive number of samples per second, not {rate}"
+        )));
+    }
+    Ok(uri)
+}
+
+/// A plain TCP connect, so that a missing receiver is one clear error rather
+/// than a stream of failed requests (and the receiver sees no request).
+async fn preflight(config: &SendConfig, uri: &Uri) -> Result<(), SendError> {
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(80);
+    // --listen takes an IP address: a host name becomes the loopback address.
+    let ip = host
+        .parse()
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    let unreachable = |reason: String| SendError::Unreachable {
+        url: config.url.clone(),
+        listen: std::net::SocketAddr::new(ip, port).to_string(),
+        reason,
+    };
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no connection within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+fn header_map(protocol: Protocol) -> HeaderMap {
+    workload::headers(protocol)
+        .into_iter()
+        .filter_map(|(name, value)| {
+            // Both are constants that parse; filter_map only to avoid unwrap.
+            Some((
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                HeaderValue::from_static(value),
+            ))
+        })
+        .collect()
+}
+
+/// One sending task: takes the next request number, waits for its turn when
+/// paced, sends, records; until a limit or stop.
+async fn sender(shared: Arc<Shared>, mut bodies: Bodies, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() || stop.has_changed().is_err() {
+            return;
+        }
+        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+        if shared.limit.is_some_and(|n| seq >= n) {
+            return;
+        }
+        if let Some(interval) = shared.interval {
+            let due = Duration::try_from_secs_f64(interval * seq as f64)
+                .ok()
+                .and_then(|d| shared.start.checked_add(d));
+            let Some(due) = due.filter(|due| shared.deadline.is_none_or(|end| *due < end)) else {
+                return;
+            };
+            if !sleep_unless_stopped(due, &mut stop).await {
+                return;
+            }
+        }
+        if shared.deadline.is_some_and(|end| Instant::now() >= end) {
+            return;
+        }
+        let body = bodies.get(seq, &shared.clock);
+        let outcome = exchange(&shared, &body).await;
+        let failed = matches!(outcome, Outcome::Transport(_));
+        shared.stats.record(body.bytes.len() as u64, outcome);
+        if failed && !sleep_unless_stopped(Instant::now() + ERROR_BACKOFF, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps until `until`; false if stopped first.
+async fn sleep_unless_stopped(until: Instant, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep_until(until.into()) => true,
+        _ = stop.wait_for(|stopped| *stopped) => false,
+    }
+}
+
+/// One request and its response, bounded by [`REQUEST_TIMEOUT`].
+async fn exchange(shared: &Shared, body: &Body) -> Outcome {
+    let mut request = Request::new(Full::new(body.bytes.clone()));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = shared.uri.clone();
+    *request.headers_mut() = shared.headers.clone();
+    let exchange = async {
+        let response = match shared.client.request(request).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Transport(error_chain(&e)),
+        };
+        let status = response.status();
+        if status.is_success() {
+            let mismatch = match shared.protocol {
+                Protocol::V2 => written_mismatch(response.headers(), body),
+                Protocol::V1 => None,
+            };
+            // Read to the end so the connection goes back to the pool.
+            if let Err(e) = response.into_body().collect().await {
+                return Outcome::Transport(error_chain(&e));
+            }
+            return Outcome::Ok {
+                samples: body.samples,
+                histograms: body.histograms,
+                mismatch,
+            };
+        }
+        let text = match Limited::new(response.into_body(), MAX_ERROR_BODY)
+            .collect()
+            .await
+        {
+            Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+            Err(e) => format!("(response body unreadable: {e})"),
+        };
+        Outcome::Rejected {
+            status: status.as_u16(),
+            body: text,
+        }
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| {
+            Outcome::Transport(format!("no response within {}s", REQUEST_TIMEOUT.as_secs()))
+        })
+}
+
+/// An error and its causes on one line: hyper's top-level message alone
+/// ("client error (Connect)") does not say what happened.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// What the RW2 Written headers get wrong about `body`, if anything.
+fn written_mismatch(headers: &HeaderMap, body: &Body) -> Option<String> {
+    let problems: Vec<String> = [
+        (SAMPLES_WRITTEN, body.samples),
+        (HISTOGRAMS_WRITTEN, body.histograms),
+    ]
+    .into_iter()
+    .filter_map(|(name, sent)| {
+        let written = headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match written {
+            Some(n) if n == sent => None,
+            Some(n) => Some(format!("{name}: {n}, sent {sent}")),
+            None => Some(format!("{name} missing or unreadable, sent {sent}")),
+        }
+    })
+    .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("10d").unwrap_err().contains("unit"));
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn clock_never_repeats() {
+        let clock = Clock::default();
+        let mut last = 0;
+        for _ in 0..1000 {
+            let t = clock.next();
+            assert!(t > last);
+            last = t;
+        }
+    }
+
+    #[test]
+    fn written_headers_are_compared() {
+        let body = Body {
+            bytes: Bytes::new(),
+            samples: 5,
+            histograms: 0,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(SAMPLES_WRITTEN, HeaderValue::from(5));
+        headers.insert(HISTOGRAMS_WRITTEN, HeaderValue::from(0));
+        assert_eq!(written_mismatch(&headers, &body), None);
+        headers.insert(SAMPLES_WRITTEN, HeaderValue::from(4));
+        headers.remove(HISTOGRAMS_WRITTEN);
+        assert_eq!(
+            written_mismatch(&headers, &body).unwrap(),
+            "x-prometheus-remote-write-samples-written: 4, sent 5; \
+             x-prometheus-remote-write-histograms-written missing or unreadable, sent 0"
+        );
+    }
+}

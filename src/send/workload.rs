@@ -1,0 +1,661 @@
+//! Avalanche-shaped request bodies (pure: no I/O).
+//!
+//! `metrics` × `series_per_metric` series, each with 13 labels laid out like
+//! prometheus-community/avalanche: `__name__="avalanche_metric_mmmmm_0_{m}"`,
+//! `cycle_id`, ten `label_key_kkkkk_{k}="label_val_vvvvv_{k}"` and `series_id`.
+//! Request `seq` carries one sample for each of the next `samples_per_request`
+//! series (wrapping around), so consecutive requests walk through all series.
+//! Bodies are built from templates made once: per request only the values and
+//! timestamps change, then prost encodes and snappy compresses.
+
+use std::f64::consts::TAU;
+
+use bytes::Bytes;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use prost::Message;
+
+use crate::ingest::model::Protocol;
+use crate::proto::{rw1, rw2};
+
+/// Default number of metric names.
+pub const DEFAULT_METRICS: usize = 10;
+/// Default number of series per metric name.
+pub const DEFAULT_SERIES_PER_METRIC: usize = 200;
+/// Default samples (and series) per request.
+pub const DEFAULT_SAMPLES_PER_REQUEST: usize = 2000;
+/// Labels of every series, `__name__` included.
+pub const LABELS_PER_SERIES: usize = 3 + LABEL_KEYS;
+/// HELP text sent in RW2 metadata (avalanche's).
+pub const HELP: &str = "A tasty metric morsel";
+
+/// Constant `label_key_kkkkk_{k}` labels per series.
+const LABEL_KEYS: usize = 10;
+/// Native histogram buckets per histogram (schema 0: upper bounds 1, 2, 4, ...).
+const HISTOGRAM_BUCKETS: usize = 4;
+/// Prometheus's default zero bucket width.
+const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
+/// Period of the gauge wave, so that a dashboard shows movement within a minute.
+const WAVE_PERIOD_MS: f64 = 60_000.0;
+
+/// What the requests contain.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct WorkloadConfig {
+    /// Remote-write protocol to send.
+    #[arg(long, default_value = "rw1", value_parser = protocol_parser())]
+    pub protocol: Protocol,
+
+    /// Metric names (`avalanche_metric_mmmmm_0_{i}`).
+    #[arg(long, default_value_t = DEFAULT_METRICS, value_name = "N")]
+    pub metrics: usize,
+
+    /// Series per metric name (`series_id` 0..N).
+    #[arg(long, default_value_t = DEFAULT_SERIES_PER_METRIC, value_name = "N")]
+    pub series_per_metric: usize,
+
+    /// Samples per request, one per series (capped at the number of series).
+    #[arg(long, default_value_t = DEFAULT_SAMPLES_PER_REQUEST, value_name = "N")]
+    pub samples_per_request: usize,
+
+    /// Every N requests `cycle_id` increments, replacing all series (avalanche's churn).
+    #[arg(long, value_name = "N")]
+    pub churn_every: Option<u64>,
+
+    /// The series of the last metric name send native histograms instead of floats.
+    #[arg(long)]
+    pub histograms: bool,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig {
+            protocol: Protocol::V1,
+            metrics: DEFAULT_METRICS,
+            series_per_metric: DEFAULT_SERIES_PER_METRIC,
+            samples_per_request: DEFAULT_SAMPLES_PER_REQUEST,
+            churn_every: None,
+            histograms: false,
+        }
+    }
+}
+
+impl WorkloadConfig {
+    /// Distinct series (per `cycle_id`).
+    pub fn series(&self) -> usize {
+        self.metrics.saturating_mul(self.series_per_metric)
+    }
+
+    /// Series (and samples) in every request.
+    pub fn series_per_request(&self) -> usize {
+        self.samples_per_request.min(self.series())
+    }
+}
+
+fn protocol_parser() -> impl TypedValueParser<Value = Protocol> {
+    PossibleValuesParser::new(["rw1", "rw2"]).map(|s| match s.as_str() {
+        "rw2" => Protocol::V2,
+        _ => Protocol::V1,
+    })
+}
+
+/// A workload that cannot be generated.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WorkloadError {
+    /// A count that must be positive is zero.
+    #[error("--{0} must be at least 1")]
+    Zero(&'static str),
+}
+
+/// One request body, compressed, and what it carries.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// Snappy-compressed protobuf.
+    pub bytes: Bytes,
+    /// Float samples in the request.
+    pub samples: u64,
+    /// Native histogram samples in the request.
+    pub histograms: u64,
+}
+
+/// HTTP headers of a request of `protocol`, with canonical capitalisation.
+pub fn headers(protocol: Protocol) -> [(&'static str, &'static str); 4] {
+    let (content_type, version) = match protocol {
+        Protocol::V1 => ("application/x-protobuf", "0.1.0"),
+        Protocol::V2 => (
+            "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+            "2.0.0",
+        ),
+    };
+    [
+        ("Content-Encoding", "snappy"),
+        ("Content-Type", content_type),
+        (
+            "User-Agent",
+            concat!("promscope-send/", env!("CARGO_PKG_VERSION")),
+        ),
+        ("X-Prometheus-Remote-Write-Version", version),
+    ]
+}
+
+/// `__name__` of metric `m`.
+pub fn metric_name(m: usize) -> String {
+    format!("avalanche_metric_mmmmm_0_{m}")
+}
+
+/// Labels of one series, sorted by name as Prometheus sends them.
+pub fn series_labels(metric: usize, series: usize, cycle: u64) -> Vec<(String, String)> {
+    let mut labels = Vec::with_capacity(LABELS_PER_SERIES);
+    labels.push(("__name__".to_owned(), metric_name(metric)));
+    labels.push(("cycle_id".to_owned(), cycle.to_string()));
+    labels.extend((0..LABEL_KEYS).map(|k| {
+        (
+            format!("label_key_kkkkk_{k}"),
+            format!("label_val_vvvvv_{k}"),
+        )
+    }));
+    labels.push(("series_id".to_owned(), series.to_string()));
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    labels
+}
+
+/// Builds request bodies; each sending task owns one (templates are mutated in place).
+pub struct Workload {
+    config: WorkloadConfig,
+    /// `cycle_id` the templates currently carry.
+    cycle: u64,
+    template: Template,
+    raw: Vec<u8>,
+    compressed: Vec<u8>,
+    encoder: snap::raw::Encoder,
+}
+
+enum Template {
+    V1 {
+        series: Vec<rw1::TimeSeries>,
+        request: rw1::WriteRequest,
+        /// Position of `cycle_id` in each series' labels.
+        cycle_label: usize,
+    },
+    V2 {
+        series: Vec<rw2::TimeSeries>,
+        request: rw2::Request,
+        /// Symbol holding the `cycle_id` value; not shared with equal strings,
+        /// so that churn can overwrite it.
+        cycle_symbol: usize,
+    },
+}
+
+impl Workload {
+    /// Checks the configuration and builds the templates.
+    pub fn new(config: WorkloadConfig) -> Result<Self, WorkloadError> {
+        for (flag, n) in [
+            ("metrics", config.metrics as u64),
+            ("series-per-metric", config.series_per_metric as u64),
+            ("samples-per-request", config.samples_per_request as u64),
+            ("churn-every", config.churn_every.unwrap_or(1)),
+        ] {
+            if n == 0 {
+                return Err(WorkloadError::Zero(flag));
+            }
+        }
+        let histogram_metric = config.histograms.then(|| config.metrics - 1);
+        let kinds = (0..config.metrics).flat_map(|m| {
+            let kind = if Some(m) == histogram_metric {
+                Kind::Histogram
+            } else {
+                Kind::Float
+            };
+            (0..config.series_per_metric).map(move |s| (m, s, kind))
+        });
+        let template = match config.protocol {
+            Protocol::V1 => {
+                let series: Vec<_> = kinds
+                    .map(|(m, s, kind)| rw1::TimeSeries {
+                        labels: series_labels(m, s, 0)
+                            .into_iter()
+                            .map(|(name, value)| rw1::Label { name, value })
+                            .collect(),
+                        ..Point::template(kind)
+                    })
+                    .collect();
+                let cycle_label = series_labels(0, 0, 0)
+                    .iter()
+                    .position(|(name, _)| name == "cycle_id")
+                    .unwrap_or_default();
+                Template::V1 {
+                    series,
+                    request: rw1::WriteRequest::default(),
+                    cycle_label,
+                }
+            }
+            Protocol::V2 => {
+                let mut symbols = Symbols::default();
+                let cycle_symbol = symbols.push_unshared("0");
+                let help = symbols.intern(HELP);
+                let series = kinds
+                    .map(|(m, s, kind)| {
+                        let labels_refs = series_labels(m, s, 0)
+                            .iter()
+                            .flat_map(|(name, value)| {
+                                let value = if name == "cycle_id" {
+                                    cycle_symbol as u32
+                                } else {
+                                    symbols.intern(value)
+                                };
+                                [symbols.intern(name), value]
+                            })
+                            .collect();
+                        let metric_type = match kind {
+                            Kind::Float => rw2::metadata::MetricType::Gauge,
+                            Kind::Histogram => rw2::metadata::MetricType::Gaugehistogram,
+                        };
+                        rw2::TimeSeries {
+                            labels_refs,
+                            metadata: Some(rw2::Metadata {
+                                r#type: metric_type.into(),
+                                help_ref: help,
+                                unit_ref: 0,
+                            }),
+                            ..Point::template(kind)
+                        }
+                    })
+                    .collect();
+                Template::V2 {
+                    series,
+                    request: rw2::Request {
+                        symbols: symbols.strings,
+                        timeseries: Vec::new(),
+                    },
+                    cycle_symbol,
+                }
+            }
+        };
+        Ok(Workload {
+            config,
+            cycle: 0,
+            template,
+            raw: Vec::new(),
+            compressed: Vec::new(),
+            encoder: snap::raw::Encoder::new(),
+        })
+    }
+
+    /// Builds request number `seq` (0-based) with all samples at `timestamp_ms`.
+    pub fn build(&mut self, seq: u64, timestamp_ms: i64) -> Body {
+        let cycle = self.config.churn_every.map_or(0, |n| seq / n.max(1));
+        self.set_cycle(cycle);
+        let total = self.config.series();
+        let per_request = self.config.series_per_request();
+        // u128: seq × per_request may not fit in u64 for long runs.
+        let start = (u128::from(seq) * per_request as u128 % total as u128) as usize;
+        let indices = (0..per_request).map(|i| (start + i) % total);
+        self.raw.clear();
+        let counts = match &mut self.template {
+            Template::V1 {
+                series, request, ..
+            } => {
+                let counts = take_slice(series, &mut request.timeseries, indices, timestamp_ms);
+                encode_into(&*request, &mut self.raw);
+                put_back(series, &mut request.timeseries, start);
+                counts
+            }
+            Template::V2 {
+                series, request, ..
+            } => {
+                let counts = take_slice(series, &mut request.timeseries, indices, timestamp_ms);
+                encode_into(&*request, &mut self.raw);
+                put_back(series, &mut request.timeseries, start);
+                counts
+            }
+        };
+        self.compressed
+            .resize(snap::raw::max_compress_len(self.raw.len()), 0);
+        // Only fails for inputs over 4 GiB, which a request never approaches.
+        let n = self
+            .encoder
+            .compress(&self.raw, &mut self.compressed)
+            .unwrap_or(0);
+        Body {
+            bytes: Bytes::copy_from_slice(&self.compressed[..n]),
+            samples: counts.0,
+            histograms: counts.1,
+        }
+    }
+
+    fn set_cycle(&mut self, cycle: u64) {
+        if cycle == self.cycle {
+            return;
+        }
+        self.cycle = cycle;
+        let value = cycle.to_string();
+        match &mut self.template {
+            Template::V1 {
+                series,
+                cycle_label,
+                ..
+            } => {
+                for s in series {
+                    if let Some(label) = s.labels.get_mut(*cycle_label) {
+                        label.value.clone_from(&value);
+                    }
+                }
+            }
+            Template::V2 {
+                request,
+                cycle_symbol,
+                ..
+            } => {
+                if let Some(symbol) = request.symbols.get_mut(*cycle_symbol) {
+                    *symbol = value;
+                }
+            }
+        }
+    }
+}
+
+fn encode_into(message: &impl Message, buf: &mut Vec<u8>) {
+    buf.reserve(message.encoded_len());
+    // Cannot fail: the buffer was just grown to fit.
+    let _ = message.encode(buf);
+}
+
+/// Moves the series at `indices` into `out` with a fresh point each; returns
+/// (float samples, histograms).
+fn take_slice<T: Point>(
+    all: &mut [T],
+    out: &mut Vec<T>,
+    indices: impl Iterator<Item = usize>,
+    timestamp_ms: i64,
+) -> (u64, u64) {
+    let mut counts = (0, 0);
+    for i in indices {
+        let mut s = std::mem::take(&mut all[i]);
+        if s.set_point(i, timestamp_ms) {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+        out.push(s);
+    }
+    counts
+}
+
+/// Returns the series taken by [`take_slice`] to their places.
+fn put_back<T>(all: &mut [T], out: &mut Vec<T>, start: usize) {
+    let total = all.len();
+    for (i, s) in out.drain(..).enumerate() {
+        all[(start + i) % total] = s;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Float,
+    Histogram,
+}
+
+/// A series template of either protocol.
+trait Point: Default {
+    /// A series with room for one point of `kind` and no labels.
+    fn template(kind: Kind) -> Self;
+    /// Sets the single point of series `index`; true for a float sample.
+    fn set_point(&mut self, index: usize, timestamp_ms: i64) -> bool;
+}
+
+// The RW1 and RW2 types have the same field names for everything touched here.
+macro_rules! impl_point {
+    ($proto:ident) => {
+        impl Point for $proto::TimeSeries {
+            fn template(kind: Kind) -> Self {
+                let mut s = $proto::TimeSeries::default();
+                match kind {
+                    Kind::Float => s.samples.push(Default::default()),
+                    Kind::Histogram => s.histograms.push($proto::Histogram {
+                        schema: 0,
+                        zero_threshold: ZERO_THRESHOLD,
+                        positive_spans: vec![$proto::BucketSpan {
+                            offset: 0,
+                            length: HISTOGRAM_BUCKETS as u32,
+                        }],
+                        positive_deltas: vec![0; HISTOGRAM_BUCKETS],
+                        reset_hint: $proto::histogram::ResetHint::Gauge.into(),
+                        ..Default::default()
+                    }),
+                }
+                s
+            }
+
+            fn set_point(&mut self, index: usize, timestamp_ms: i64) -> bool {
+                if let Some(sample) = self.samples.first_mut() {
+                    sample.value = gauge_value(index, timestamp_ms);
+                    sample.timestamp = timestamp_ms;
+                    return true;
+                }
+                if let Some(h) = self.histograms.first_mut() {
+                    let shape = HistogramShape::new(index, timestamp_ms);
+                    h.count = Some($proto::histogram::Count::CountInt(shape.count()));
+                    h.zero_count =
+                        Some($proto::histogram::ZeroCount::ZeroCountInt(shape.zero_count));
+                    h.sum = shape.sum();
+                    h.positive_deltas.clear();
+                    h.positive_deltas.extend(shape.deltas());
+                    h.timestamp = timestamp_ms;
+                }
+                false
+            }
+        }
+    };
+}
+
+impl_point!(rw1);
+impl_point!(rw2);
+
+/// A pseudo-random, stateless gauge: a slow wave per series plus noise, so any
+/// task can compute any series' value and a dashboard shows movement.
+fn gauge_value(series: usize, timestamp_ms: i64) -> f64 {
+    let phase = unit(mix(series as u64)) * TAU;
+    let wave = (timestamp_ms as f64 / WAVE_PERIOD_MS * TAU + phase).sin();
+    let noise = unit(mix(series as u64 ^ mix(timestamp_ms as u64))) - 0.5;
+    50.0 + 40.0 * wave + 10.0 * noise
+}
+
+/// Bucket counts of a gauge histogram, pseudo-random per series and time.
+struct HistogramShape {
+    zero_count: u64,
+    buckets: [u64; HISTOGRAM_BUCKETS],
+}
+
+impl HistogramShape {
+    fn new(series: usize, timestamp_ms: i64) -> Self {
+        let mut h = mix(series as u64 ^ mix(timestamp_ms as u64).rotate_left(17));
+        let mut next = || {
+            h = mix(h);
+            h % 20
+        };
+        HistogramShape {
+            zero_count: next() % 5,
+            buckets: std::array::from_fn(|_| next()),
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.zero_count + self.buckets.iter().sum::<u64>()
+    }
+
+    /// Observations placed mid-bucket: bucket `i` of schema 0 is (2^(i-1), 2^i].
+    fn sum(&self) -> f64 {
+        self.buckets
+            .iter()
+            .enumerate()
+            .map(|(i, c)| *c as f64 * 0.75 * f64::from(1u32 << i))
+            .sum()
+    }
+
+    /// Bucket counts as the deltas the wire format wants.
+    fn deltas(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut previous = 0i64;
+        self.buckets.iter().map(move |c| {
+            let c = *c as i64;
+            let d = c - previous;
+            previous = c;
+            d
+        })
+    }
+}
+
+/// splitmix64's finaliser: a cheap, well-spread hash.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A hash mapped to [0, 1).
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// RW2 symbol table under construction; `strings[0]` is "" as the spec requires.
+struct Symbols {
+    strings: Vec<String>,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Symbols {
+            strings: vec![String::new()],
+            index: [(String::new(), 0)].into_iter().collect(),
+        }
+    }
+}
+
+impl Symbols {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+
+    fn push_unshared(&mut self, s: &str) -> usize {
+        self.strings.push(s.to_owned());
+        self.strings.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::decode;
+    use crate::ingest::model::HistogramExt;
+
+    fn small(protocol: Protocol) -> WorkloadConfig {
+        WorkloadConfig {
+            protocol,
+            metrics: 3,
+            series_per_metric: 4,
+            samples_per_request: 5,
+            churn_every: Some(3),
+            histograms: true,
+        }
+    }
+
+    #[test]
+    fn avalanche_label_layout() {
+        let labels = series_labels(7, 42, 3);
+        assert_eq!(labels.len(), LABELS_PER_SERIES);
+        assert_eq!(LABELS_PER_SERIES, 13);
+        let names: Vec<_> = labels.iter().map(|(n, _)| n.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "sorted by name");
+        assert_eq!(names[0], "__name__");
+        assert_eq!(labels[0].1, "avalanche_metric_mmmmm_0_7");
+        assert_eq!(labels[1], ("cycle_id".into(), "3".into()));
+        assert_eq!(
+            labels[2],
+            ("label_key_kkkkk_0".into(), "label_val_vvvvv_0".into())
+        );
+        assert_eq!(
+            labels[11],
+            ("label_key_kkkkk_9".into(), "label_val_vvvvv_9".into())
+        );
+        assert_eq!(labels[12], ("series_id".into(), "42".into()));
+    }
+
+    #[test]
+    fn zero_counts_are_rejected() {
+        let config = WorkloadConfig {
+            series_per_metric: 0,
+            ..WorkloadConfig::default()
+        };
+        assert_eq!(
+            Workload::new(config).err(),
+            Some(WorkloadError::Zero("series-per-metric"))
+        );
+    }
+
+    #[test]
+    fn bodies_decode_to_the_configured_shape_in_both_protocols() {
+        for protocol in [Protocol::V1, Protocol::V2] {
+            let mut w = Workload::new(small(protocol)).unwrap();
+            let mut seen = std::collections::HashSet::new();
+            for seq in 0..12 {
+                let body = w.build(seq, 1_000 + seq as i64);
+                let raw = decode::decompress(&body.bytes, 1 << 20).unwrap();
+                let data = decode::decode(protocol, &raw).unwrap();
+                assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+                assert_eq!(data.series.len(), 5);
+                assert_eq!(data.samples.len() as u64, body.samples);
+                assert_eq!(data.histograms.len() as u64, body.histograms);
+                for s in &data.series {
+                    let labels: Vec<_> = data.label_pairs(s.labels.clone()).collect();
+                    assert_eq!(labels.len(), 13);
+                    let cycle = labels.iter().find(|(n, _)| *n == "cycle_id").unwrap().1;
+                    assert_eq!(cycle, (seq / 3).to_string());
+                    let name = data.metric_name(s.labels.clone());
+                    let series_id = labels.iter().find(|(n, _)| *n == "series_id").unwrap().1;
+                    seen.insert((name.to_owned(), series_id.to_owned()));
+                    if name == "avalanche_metric_mmmmm_0_2" {
+                        let h = &data.histograms_of(s)[0];
+                        let buckets: f64 = h.positive_buckets().iter().sum();
+                        assert_eq!(h.total_count(), h.zero_count_value() + buckets);
+                        assert_eq!(h.timestamp, 1_000 + seq as i64);
+                    } else {
+                        assert_eq!(data.samples_of(s)[0].timestamp_ms, 1_000 + seq as i64);
+                    }
+                }
+            }
+            assert_eq!(seen.len(), 12, "every series is visited");
+        }
+    }
+
+    #[test]
+    fn rw2_symbols_start_empty_and_carry_metadata() {
+        let mut w = Workload::new(small(Protocol::V2)).unwrap();
+        let raw = snap::raw::Decoder::new()
+            .decompress_vec(&w.build(0, 1).bytes)
+            .unwrap();
+        let request = rw2::Request::decode(raw.as_slice()).unwrap();
+        assert_eq!(request.symbols[0], "");
+        let meta = request.timeseries[0].metadata.unwrap();
+        assert_eq!(meta.r#type, rw2::metadata::MetricType::Gauge as i32);
+        assert_eq!(request.symbols[meta.help_ref as usize], HELP);
+    }
+
+    #[test]
+    fn requests_cap_at_one_sample_per_series() {
+        let config = WorkloadConfig {
+            metrics: 2,
+            series_per_metric: 3,
+            ..WorkloadConfig::default()
+        };
+        assert_eq!(config.series_per_request(), 6);
+        let mut w = Workload::new(config).unwrap();
+        assert_eq!(w.build(0, 1).samples, 6);
+    }
+}
