@@ -33,6 +33,30 @@ pub struct Cli {
     /// Largest compressed body accepted; larger requests get 413.
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_compressed_bytes: usize,
+
+    /// Series the dashboard keeps; beyond this the least recently seen are evicted (and counted).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_series: usize,
+
+    /// Recent samples the dashboard keeps per series.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub samples_per_series: usize,
+
+    /// Entries kept in the dashboard's recent-samples log.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub log_len: usize,
+}
+
+impl Cli {
+    /// The dashboard's retention limits.
+    pub fn store_limits(&self) -> crate::store::StoreLimits {
+        crate::store::StoreLimits {
+            max_series: self.max_series,
+            samples_per_series: self.samples_per_series,
+            log_len: self.log_len,
+            ..crate::store::StoreLimits::default()
+        }
+    }
 }
 
 /// Subcommands; without one, promscope runs the inspector.

@@ -41,6 +41,28 @@ pub fn write_value(out: &mut String, v: f64) {
     }
 }
 
+/// [`value`] shortened to at most `width` characters by dropping significant
+/// digits (never by cutting text off), for table columns. The exact value is
+/// shown where there is room (series detail, logs, headless output).
+pub fn value_fit(v: f64, width: usize) -> String {
+    let exact = value(v);
+    if exact.chars().count() <= width || !v.is_finite() {
+        return exact;
+    }
+    for digits in (1..17).rev() {
+        let sci = format!("{v:.prec$e}", prec = digits - 1);
+        let rounded: f64 = sci.parse().unwrap_or(v);
+        let text = value(rounded);
+        if text.chars().count() <= width {
+            return text;
+        }
+        if sci.chars().count() <= width {
+            return sci;
+        }
+    }
+    exact
+}
+
 /// Milliseconds since the epoch as `2024-11-19T07:06:40.123Z` (UTC); timestamps
 /// outside years 0..=9999 are shown as the raw number.
 pub fn timestamp(ms: i64) -> String {
@@ -83,57 +105,71 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 fn is_legacy_name(s: &str, allow_colon: bool) -> bool {
-    let mut chars = s.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (allow_colon && c == ':'));
-    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (allow_colon && c == ':'))
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || (allow_colon && b == b':');
+    match s.as_bytes() {
+        [first, rest @ ..] => ok(*first) && !first.is_ascii_digit() && rest.iter().all(|b| ok(*b)),
+        [] => false,
+    }
 }
 
 /// Appends `s` as a double-quoted PromQL string.
 pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+    // Escapes are ASCII, so copy the text between them in whole slices.
+    let mut copied = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            _ => continue,
+        };
+        out.push_str(&s[copied..i]);
+        out.push_str(escape);
+        copied = i + 1;
     }
+    out.push_str(&s[copied..]);
     out.push('"');
 }
 
 /// Appends a series in PromQL notation: `name{a="1", b="2"}`. Names that are not
 /// classic identifiers (UTF-8 names, allowed in RW2) are quoted as Prometheus 3 does:
 /// `{"my.metric", "my.label"="x"}`.
-pub fn write_series<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a str, &'a str)>) {
-    let mut rest = Vec::new();
-    let mut name = None;
-    for (k, v) in labels {
-        if k == "__name__" && name.is_none() {
-            name = Some(v);
-        } else {
-            rest.push((k, v));
-        }
-    }
+pub fn write_series<'a, I>(out: &mut String, labels: I)
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    // Two passes over the labels instead of collecting them: this runs for every
+    // series when a regex filter is applied.
+    let name = labels
+        .clone()
+        .into_iter()
+        .find(|(k, _)| *k == "__name__")
+        .map(|(_, v)| v);
     let mut first = true;
     match name {
         Some(n) if is_legacy_name(n, true) => {
             out.push_str(n);
-            if rest.is_empty() {
-                return;
-            }
-            out.push('{');
+            first = true;
         }
         Some(n) => {
             out.push('{');
             write_quoted(out, n);
             first = false;
         }
-        None => out.push('{'),
+        None => {}
     }
-    for (k, v) in rest {
+    let mut open = name.is_some_and(|n| !is_legacy_name(n, true));
+    let mut skipped_name = false;
+    for (k, v) in labels {
+        if k == "__name__" && !skipped_name && name.is_some() {
+            skipped_name = true;
+            continue;
+        }
+        if !open {
+            out.push('{');
+            open = true;
+        }
         if !first {
             out.push_str(", ");
         }
@@ -146,11 +182,18 @@ pub fn write_series<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a 
         out.push('=');
         write_quoted(out, v);
     }
-    out.push('}');
+    if open {
+        out.push('}');
+    } else if name.is_none() {
+        out.push_str("{}");
+    }
 }
 
 /// A series in PromQL notation; see [`write_series`].
-pub fn series<'a>(labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn series<'a, I>(labels: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
     let mut out = String::new();
     write_series(&mut out, labels);
     out
@@ -247,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn values_fit_columns_by_rounding() {
+        assert_eq!(value_fit(90.90144205269057, 14), "90.90144205269");
+        assert_eq!(value_fit(1.0, 3), "1");
+        assert_eq!(value_fit(123456789012345.0, 8), "1.235e14");
+        assert_eq!(value_fit(-0.000123456789, 9), "-1.235e-4");
+        assert_eq!(value_fit(f64::NAN, 2), "NaN");
+    }
+
+    #[test]
     fn timestamps() {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(timestamp(1_732_000_000_123), "2024-11-19T07:06:40.123Z");
@@ -263,6 +315,11 @@ mod tests {
         );
         assert_eq!(series([("__name__", "up")]), "up");
         assert_eq!(series([("job", "x")]), r#"{job="x"}"#);
+        assert_eq!(series([]), "{}");
+        assert_eq!(
+            series([("a", "1"), ("__name__", "m"), ("b", "\\")]),
+            r#"m{a="1", b="\\"}"#
+        );
         assert_eq!(
             series([("__name__", "my.metric"), ("my.label", "v")]),
             r#"{"my.metric", "my.label"="v"}"#

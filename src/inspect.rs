@@ -1,6 +1,8 @@
-//! Wires the receiver to a consumer (headless output) and handles shutdown.
+//! Wires the receiver to its consumer (the dashboard, or headless output) and
+//! handles shutdown.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -8,7 +10,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::Cli;
 use crate::ingest::server::{self, Limits, ReceiverStats};
-use crate::output::{self, Ended};
+use crate::output::{self, Ended, Summary};
+use crate::tui;
 
 /// Batches that may wait between the receiver and the consumer; beyond this the
 /// receiver waits (backpressure) and senders see slower responses.
@@ -36,6 +39,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     tokio::spawn(server::serve(listener, router, async move {
         let _ = server_stop.changed().await;
     }));
+    if !cli.no_tui {
+        let started = Instant::now();
+        let store = tui::run(
+            rx,
+            stats.clone(),
+            local,
+            cli.store_limits(),
+            shutdown_signal(),
+        )
+        .await?;
+        let _ = stop_tx.send(true);
+        eprintln!(
+            "{}",
+            Summary::new(store.totals().clone(), store.series_count(), started, stats)
+        );
+        return Ok(());
+    }
     eprintln!("promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)");
     let consumer = tokio::spawn(output::run(rx, cli.format, stats, stop_rx));
     tokio::spawn(async move {

@@ -4,6 +4,7 @@
 //! HTTP body ─▶ ingest::server ─▶ ingest::decode ─▶ channel ─▶ output (headless)
 //! ```
 
+pub mod app;
 pub mod cli;
 pub mod filter;
 pub mod format;
@@ -13,3 +14,5 @@ pub mod output;
 pub mod proto;
 pub mod send;
 pub mod store;
+pub mod tui;
+pub mod ui;

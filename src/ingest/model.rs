@@ -172,6 +172,23 @@ pub trait HistogramExt {
     fn negative_buckets(&self) -> Vec<f64>;
     /// Reset hint name: `unknown`, `yes`, `no`, `gauge`.
     fn reset_hint_name(&self) -> &'static str;
+    /// Positive buckets as (lower bound, upper bound, count), from the spans and
+    /// the schema (exponential, or custom bounds for schema -53).
+    fn positive_ranges(&self) -> Vec<(f64, f64, f64)>;
+}
+
+/// Schema of native histograms with custom bucket bounds (`custom_values`).
+pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
+
+/// Bucket indices of the buckets described by `spans` (offsets are relative to
+/// the end of the previous span; the first is absolute).
+fn bucket_indices(spans: &[BucketSpan]) -> impl Iterator<Item = i64> + '_ {
+    let mut next = 0i64;
+    spans.iter().flat_map(move |span| {
+        let start = next.saturating_add(i64::from(span.offset));
+        next = start.saturating_add(i64::from(span.length));
+        (0..i64::from(span.length)).map(move |i| start + i)
+    })
 }
 
 fn absolute_counts(deltas: &[i64], counts: &[f64]) -> Vec<f64> {
@@ -215,6 +232,36 @@ impl HistogramExt for Histogram {
 
     fn negative_buckets(&self) -> Vec<f64> {
         absolute_counts(&self.negative_deltas, &self.negative_counts)
+    }
+
+    fn positive_ranges(&self) -> Vec<(f64, f64, f64)> {
+        let counts = self.positive_buckets();
+        bucket_indices(&self.positive_spans)
+            .zip(counts)
+            .map(|(i, count)| {
+                let (lo, hi) = if self.schema == CUSTOM_BUCKETS_SCHEMA {
+                    let bound = |i: i64| {
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| self.custom_values.get(i).copied())
+                            .unwrap_or(f64::INFINITY)
+                    };
+                    (
+                        if i == 0 {
+                            f64::NEG_INFINITY
+                        } else {
+                            bound(i - 1)
+                        },
+                        bound(i),
+                    )
+                } else {
+                    // Bucket i covers (base^(i-1), base^i] with base = 2^(2^-schema).
+                    let exp = |i: i64| (i as f64 * (-f64::from(self.schema)).exp2()).exp2();
+                    (exp(i - 1), exp(i))
+                };
+                (lo, hi, count)
+            })
+            .collect()
     }
 
     fn reset_hint_name(&self) -> &'static str {
@@ -385,7 +432,10 @@ impl WriteData {
     }
 
     /// Label pairs in a range, as strings.
-    pub fn label_pairs(&self, range: Range<u32>) -> impl Iterator<Item = (&str, &str)> + '_ {
+    pub fn label_pairs(
+        &self,
+        range: Range<u32>,
+    ) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
         let slice = self
             .labels
             .get(range.start as usize..range.end as usize)
@@ -419,6 +469,38 @@ impl WriteData {
         self.label_pairs(range)
             .find(|(n, _)| *n == "__name__")
             .map_or("", |(_, v)| v)
+    }
+
+    /// Appends a series built in memory (tests, demos): labels as given, samples
+    /// and histograms, no exemplars or metadata. Returns its index.
+    pub fn push_series(
+        &mut self,
+        labels: &[(&str, &str)],
+        samples: &[Sample],
+        histograms: &[Histogram],
+    ) -> usize {
+        let start = self.labels.len() as u32;
+        for (name, value) in labels {
+            let label = LabelRef {
+                name: self.intern(name),
+                value: self.intern(value),
+            };
+            self.labels.push(label);
+        }
+        let sample_start = self.samples.len() as u32;
+        self.samples.extend_from_slice(samples);
+        let histogram_start = self.histograms.len() as u32;
+        self.histograms.extend_from_slice(histograms);
+        let exemplars = self.exemplars.len() as u32;
+        self.series.push(Series {
+            labels: start..self.labels.len() as u32,
+            samples: sample_start..self.samples.len() as u32,
+            histograms: histogram_start..self.histograms.len() as u32,
+            exemplars: exemplars..exemplars,
+            metadata: None,
+            created_timestamp_ms: 0,
+        });
+        self.series.len() - 1
     }
 
     /// Records a warning, keeping only the first [`MAX_WARNINGS`].

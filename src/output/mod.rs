@@ -90,10 +90,8 @@ pub fn records_of<'a>(
         f(Record::Metadata(m));
     }
     for series in &data.series {
-        if let Some(m) = &series.metadata {
-            if dedup.is_new(data, m) {
-                f(Record::Metadata(m));
-            }
+        if let Some(m) = series.metadata.as_ref().filter(|m| dedup.is_new(data, m)) {
+            f(Record::Metadata(m));
         }
         for sample in data.samples_of(series) {
             f(Record::Sample { series, sample });
@@ -121,6 +119,23 @@ pub struct Summary {
     distinct_series: usize,
     started: Instant,
     stats: Arc<ReceiverStats>,
+}
+
+impl Summary {
+    /// A summary of a run that started at `started`.
+    pub fn new(
+        totals: Totals,
+        distinct_series: usize,
+        started: Instant,
+        stats: Arc<ReceiverStats>,
+    ) -> Self {
+        Summary {
+            totals,
+            distinct_series,
+            started,
+            stats,
+        }
+    }
 }
 
 impl std::fmt::Display for Summary {
@@ -237,12 +252,12 @@ pub async fn run(
     if !flush(&mut out)? {
         return Ok(Ended::PipeClosed);
     }
-    Ok(Ended::Shutdown(Box::new(Summary {
+    Ok(Ended::Shutdown(Box::new(Summary::new(
         totals,
-        distinct_series: series.len(),
+        series.len(),
         started,
         stats,
-    })))
+    ))))
 }
 
 /// Writes `out` to stdout; `Ok(false)` when stdout is a closed pipe.

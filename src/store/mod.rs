@@ -1,11 +1,27 @@
-//! Pure state built from received batches: run totals and series identity.
+//! Pure state built from received batches: the series index with each series'
+//! recent samples, per-metric aggregates, the recent-samples and request logs,
+//! run totals, and the filter's per-series verdicts. No I/O; time is passed in.
 
+pub mod intern;
+pub mod rate;
+pub mod ring;
 pub mod totals;
 
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
+use std::time::UNIX_EPOCH;
 
-use crate::ingest::model::WriteData;
+use hashbrown::HashTable;
+
+use crate::filter::Filter;
+use crate::ingest::model::{
+    Batch, Histogram, HistogramExt, MetricType, Outcome, Protocol, WriteData, is_stale_nan,
+};
+use intern::{Interner, Sym};
+use rate::RateBuckets;
+use ring::{Point, Ring};
+use totals::Totals;
 
 /// Identity of a label set, independent of label order (Prometheus sorts labels,
 /// so `{b="1",a="2"}` and `{a="2",b="1"}` are one series).
@@ -41,3 +57,835 @@ pub fn label_set_hash(data: &WriteData, labels: Range<u32>) -> u64 {
     }
     h.finish()
 }
+
+/// Index of a series slot.
+pub type SeriesId = u32;
+/// Index of a metric name.
+pub type MetricId = u32;
+
+/// A sample is flagged "from the future" when its timestamp is this far past its arrival.
+pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
+
+/// Bounds on what the store keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreLimits {
+    /// Series kept; the least recently seen are evicted beyond this.
+    pub max_series: usize,
+    /// Recent samples kept per series.
+    pub samples_per_series: usize,
+    /// Entries in the recent-samples log.
+    pub log_len: usize,
+    /// Entries in the request log.
+    pub requests_len: usize,
+    /// Exemplars kept per series.
+    pub exemplars_per_series: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            max_series: 1_000_000,
+            samples_per_series: 64,
+            log_len: 20_000,
+            requests_len: 1_000,
+            exemplars_per_series: 8,
+        }
+    }
+}
+
+/// Problems seen in a series' timestamps and values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Anomalies {
+    /// Samples older than the series' previous sample.
+    pub out_of_order: u32,
+    /// Samples with the same timestamp as the previous one.
+    pub duplicate: u32,
+    /// Stale markers.
+    pub stale: u32,
+    /// Samples stamped more than [`FUTURE_TOLERANCE_MS`] after they arrived.
+    pub future: u32,
+}
+
+impl Anomalies {
+    /// Whether anything was flagged.
+    pub fn any(&self) -> bool {
+        *self != Anomalies::default()
+    }
+}
+
+/// Samples per second of one series, over two consecutive 10 s windows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowRate {
+    window: i64,
+    current: u32,
+    previous: u32,
+}
+
+const RATE_WINDOW_MS: i64 = 10_000;
+
+impl WindowRate {
+    fn add(&mut self, now_ms: i64, n: u32) {
+        let w = now_ms.div_euclid(RATE_WINDOW_MS);
+        if w > self.window {
+            self.previous = if w == self.window + 1 {
+                self.current
+            } else {
+                0
+            };
+            self.current = 0;
+            self.window = w;
+        }
+        self.current = self.current.saturating_add(n);
+    }
+
+    /// Samples per second around `now_ms`.
+    pub fn per_second(&self, now_ms: i64) -> f64 {
+        let w = now_ms.div_euclid(RATE_WINDOW_MS);
+        let into = (now_ms.rem_euclid(RATE_WINDOW_MS)) as f64 / 1000.0;
+        match w - self.window {
+            0 => (self.previous + self.current) as f64 / (10.0 + into.max(1.0)),
+            1 => self.current as f64 / (10.0 + into.max(1.0)),
+            _ => 0.0,
+        }
+    }
+}
+
+/// An exemplar kept with its series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExemplar {
+    /// Exemplar labels.
+    pub labels: Box<[(Sym, Sym)]>,
+    /// Value.
+    pub value: f64,
+    /// Timestamp (0 when the sender gave none).
+    pub timestamp_ms: i64,
+}
+
+/// Whether a series carries float samples or native histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeriesKind {
+    /// Float samples.
+    #[default]
+    Float,
+    /// Native histograms (points hold the observation count).
+    Histogram,
+}
+
+/// One series and what was seen of it.
+#[derive(Debug, Default)]
+pub struct Series {
+    /// Labels, sorted by name.
+    pub labels: Box<[(Sym, Sym)]>,
+    /// Its metric name's entry.
+    pub metric: MetricId,
+    hash: u64,
+    /// Bumped when the slot is reused, so stale references can tell.
+    pub generation: u32,
+    /// Whether the slot holds a live series.
+    pub alive: bool,
+    pos_in_metric: u32,
+    /// Recent points, oldest first.
+    pub points: Ring,
+    /// The latest native histogram.
+    pub histogram: Option<Box<Histogram>>,
+    /// Recent exemplars, oldest first.
+    pub exemplars: VecDeque<StoredExemplar>,
+    /// Float or histogram.
+    pub kind: SeriesKind,
+    /// Arrival time of the latest sample (ms since the epoch).
+    pub last_arrival_ms: i64,
+    /// Arrival time of the first sample.
+    pub first_seen_ms: i64,
+    last_seen_seq: u64,
+    /// Samples per second.
+    pub rate: WindowRate,
+    /// Flags for timestamps and values a person debugging a pipeline must notice.
+    pub anomalies: Anomalies,
+    /// Samples (and histograms) received.
+    pub samples_total: u64,
+    /// Whether the current filter matches.
+    pub matched: bool,
+    /// Created/start timestamp, when the sender gives one.
+    pub start_timestamp_ms: i64,
+}
+
+/// Type, help and unit of a metric family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetaInfo {
+    /// Type.
+    pub metric_type: MetricType,
+    /// HELP text.
+    pub help: Sym,
+    /// Unit.
+    pub unit: Sym,
+}
+
+/// Aggregates of one metric name.
+#[derive(Debug, Default)]
+pub struct Metric {
+    /// `__name__` value.
+    pub name: Sym,
+    /// Its live series.
+    pub series: Vec<SeriesId>,
+    /// How many of them match the filter.
+    pub matched: u32,
+    /// Samples per second, for rates and sparklines.
+    pub rate: RateBuckets,
+    /// Arrival of its latest sample.
+    pub last_arrival_ms: i64,
+    /// Samples received.
+    pub samples_total: u64,
+    /// Bumped when its series set or their filter verdicts change.
+    pub version: u64,
+    /// Whether any of its series sent native histograms.
+    pub has_histograms: bool,
+}
+
+/// One entry of the recent-samples log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogEntry {
+    /// When the request arrived (ms since the epoch).
+    pub arrival_ms: i64,
+    /// The series.
+    pub series: SeriesId,
+    /// Its generation when logged (to notice eviction).
+    pub generation: u32,
+    /// Sample time.
+    pub timestamp_ms: i64,
+    /// Value (histograms: observation count).
+    pub value: f64,
+    /// Float or histogram.
+    pub kind: SeriesKind,
+}
+
+/// One entry of the request log.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    /// Arrival (ms since the epoch).
+    pub arrival_ms: i64,
+    /// `User-Agent @ ip`.
+    pub sender: String,
+    /// Path.
+    pub path: String,
+    /// Protocol, when recognized.
+    pub protocol: Option<Protocol>,
+    /// Compressed size.
+    pub compressed_bytes: usize,
+    /// Decoded size.
+    pub decoded_bytes: usize,
+    /// What it carried.
+    pub counts: crate::ingest::model::Counts,
+    /// HTTP status sent.
+    pub status: u16,
+    /// Rejection message, or the first warning.
+    pub note: Option<String>,
+    /// Whether `note` is a rejection.
+    pub rejected: bool,
+    /// `Retry-Attempt` header.
+    pub retry_attempt: Option<String>,
+}
+
+/// Everything the dashboard shows, built incrementally from batches.
+pub struct Store {
+    limits: StoreLimits,
+    strings: Interner,
+    series: Vec<Series>,
+    free: Vec<SeriesId>,
+    index: HashTable<SeriesId>,
+    live_series: usize,
+    metrics: Vec<Metric>,
+    metric_index: HashMap<Sym, MetricId>,
+    metric_with_series: usize,
+    metadata: HashMap<Sym, MetaInfo>,
+    log: VecDeque<LogEntry>,
+    /// Entries ever dropped from the front of `log` (absolute position of `log[0]`).
+    log_start: u64,
+    requests: VecDeque<RequestRow>,
+    /// Same as `log_start`, for `requests`.
+    requests_start: u64,
+    totals: Totals,
+    /// Requests, samples and bytes per second.
+    pub request_rate: RateBuckets,
+    /// See [`Store::request_rate`].
+    pub sample_rate: RateBuckets,
+    /// See [`Store::request_rate`].
+    pub byte_rate: RateBuckets,
+    filter: Filter,
+    matched_series: usize,
+    matched_metrics: usize,
+    seq: u64,
+    evicted_series: u64,
+    metrics_version: u64,
+    scratch: String,
+}
+
+fn epoch_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new(limits: StoreLimits) -> Self {
+        Store {
+            limits,
+            strings: Interner::default(),
+            series: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            live_series: 0,
+            metrics: Vec::new(),
+            metric_index: HashMap::new(),
+            metric_with_series: 0,
+            metadata: HashMap::new(),
+            log: VecDeque::new(),
+            log_start: 0,
+            requests: VecDeque::new(),
+            requests_start: 0,
+            totals: Totals::default(),
+            request_rate: RateBuckets::default(),
+            sample_rate: RateBuckets::default(),
+            byte_rate: RateBuckets::default(),
+            filter: Filter::all(),
+            matched_series: 0,
+            matched_metrics: 0,
+            seq: 0,
+            evicted_series: 0,
+            metrics_version: 0,
+            scratch: String::new(),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+
+    /// Adds one request.
+    pub fn ingest(&mut self, batch: &Batch) {
+        let arrival_ms = epoch_ms(batch.info.received_at);
+        self.seq += 1;
+        self.totals.record(batch);
+        self.request_rate.add(arrival_ms, 1);
+        self.byte_rate
+            .add(arrival_ms, batch.info.compressed_bytes as u64);
+        self.log_request(batch, arrival_ms);
+        if batch.outcome != Outcome::Accepted {
+            return;
+        }
+        let data = &batch.data;
+        for m in &data.metadata {
+            self.set_metadata(data, m);
+        }
+        let mut samples_in_batch = 0u64;
+        for s in &data.series {
+            if let Some(m) = &s.metadata {
+                self.set_metadata(data, m);
+            }
+            let id = self.series_for(data, s.labels.clone(), arrival_ms);
+            let start_ts = if s.created_timestamp_ms != 0 {
+                s.created_timestamp_ms
+            } else {
+                0
+            };
+            let samples = data.samples_of(s);
+            let histograms = data.histograms_of(s);
+            for sample in samples {
+                let start = if sample.start_timestamp_ms != 0 {
+                    sample.start_timestamp_ms
+                } else {
+                    start_ts
+                };
+                self.add_point(
+                    id,
+                    sample.timestamp_ms,
+                    sample.value,
+                    SeriesKind::Float,
+                    start,
+                    arrival_ms,
+                );
+            }
+            for h in histograms {
+                let start = if h.start_timestamp != 0 {
+                    h.start_timestamp
+                } else {
+                    start_ts
+                };
+                self.add_point(
+                    id,
+                    h.timestamp,
+                    h.total_count(),
+                    SeriesKind::Histogram,
+                    start,
+                    arrival_ms,
+                );
+            }
+            if let Some(h) = histograms.last() {
+                self.series[id as usize].histogram = Some(Box::new(h.clone()));
+            }
+            for e in data.exemplars_of(s) {
+                let labels = self.intern_labels(data, e.labels.clone());
+                let series = &mut self.series[id as usize];
+                if series.exemplars.len() >= self.limits.exemplars_per_series {
+                    series.exemplars.pop_front();
+                }
+                series.exemplars.push_back(StoredExemplar {
+                    labels,
+                    value: e.value,
+                    timestamp_ms: e.timestamp_ms,
+                });
+            }
+            let n = (samples.len() + histograms.len()) as u64;
+            samples_in_batch += n;
+            let series = &mut self.series[id as usize];
+            series.rate.add(arrival_ms, n as u32);
+            let metric = &mut self.metrics[series.metric as usize];
+            metric.has_histograms |= !histograms.is_empty();
+            metric.rate.add(arrival_ms, n);
+            metric.samples_total += n;
+            if n > 0 {
+                metric.last_arrival_ms = arrival_ms;
+            }
+        }
+        self.sample_rate.add(arrival_ms, samples_in_batch);
+        if self.live_series > self.limits.max_series {
+            // Evict in bulk (1% of the limit) so the O(n) selection is amortized.
+            let excess = self.live_series - self.limits.max_series;
+            self.evict_least_recent(
+                excess
+                    .max(self.limits.max_series / 100)
+                    .min(self.live_series),
+            );
+        }
+    }
+
+    fn log_request(&mut self, batch: &Batch, arrival_ms: i64) {
+        let info = &batch.info;
+        let (status, note, rejected) = match &batch.outcome {
+            Outcome::Accepted => (204, batch.data.warnings.first().cloned(), false),
+            Outcome::Rejected {
+                status, message, ..
+            } => (*status, Some(message.clone()), true),
+        };
+        if self.requests.len() >= self.limits.requests_len {
+            self.requests.pop_front();
+            self.requests_start += 1;
+        }
+        let sender = totals::Sender {
+            user_agent: info.user_agent.clone().unwrap_or_default(),
+            ip: info.remote_addr.map(|a| a.ip()),
+        };
+        self.requests.push_back(RequestRow {
+            arrival_ms,
+            sender: sender.to_string(),
+            path: info.path.clone(),
+            protocol: info.protocol,
+            compressed_bytes: info.compressed_bytes,
+            decoded_bytes: info.decoded_bytes,
+            counts: batch.data.counts(),
+            status,
+            note,
+            rejected,
+            retry_attempt: info.retry_attempt.clone(),
+        });
+    }
+
+    fn set_metadata(&mut self, data: &WriteData, m: &crate::ingest::model::Metadata) {
+        let family = self.strings.intern(data.str(m.family));
+        let info = MetaInfo {
+            metric_type: m.metric_type,
+            help: self.strings.intern(data.str(m.help)),
+            unit: self.strings.intern(data.str(m.unit)),
+        };
+        self.metadata.insert(family, info);
+    }
+
+    fn intern_labels(&mut self, data: &WriteData, range: Range<u32>) -> Box<[(Sym, Sym)]> {
+        data.label_pairs(range)
+            .map(|(k, v)| (self.strings.intern(k), self.strings.intern(v)))
+            .collect()
+    }
+
+    /// Finds or creates the series with these labels.
+    fn series_for(&mut self, data: &WriteData, labels: Range<u32>, arrival_ms: i64) -> SeriesId {
+        let hash = label_set_hash(data, labels.clone());
+        let pairs = data
+            .labels
+            .get(labels.start as usize..labels.end as usize)
+            .unwrap_or(&[]);
+        let (series, strings) = (&self.series, &self.strings);
+        let found = self.index.find(hash, |&id| {
+            let s = &series[id as usize];
+            let same = |l: &crate::ingest::model::LabelRef, &(n, v): &(Sym, Sym)| {
+                strings.resolve(n) == data.str(l.name) && strings.resolve(v) == data.str(l.value)
+            };
+            // Stored labels are sorted; so are a sender's, almost always.
+            s.hash == hash
+                && s.labels.len() == pairs.len()
+                && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
+                    || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
+        });
+        if let Some(&id) = found {
+            let s = &mut self.series[id as usize];
+            s.last_seen_seq = self.seq;
+            return id;
+        }
+        let mut sorted = self.intern_labels(data, labels);
+        sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
+        self.create_series(sorted, hash, arrival_ms)
+    }
+
+    fn create_series(&mut self, labels: Box<[(Sym, Sym)]>, hash: u64, arrival_ms: i64) -> SeriesId {
+        let name = self
+            .strings
+            .get("__name__")
+            .and_then(|n| labels.iter().find(|l| l.0 == n))
+            .map_or_else(|| self.strings.intern(""), |l| l.1);
+        let metric_id = match self.metric_index.get(&name) {
+            Some(&m) => m,
+            None => {
+                let id = self.metrics.len() as MetricId;
+                self.metrics.push(Metric {
+                    name,
+                    ..Metric::default()
+                });
+                self.metric_index.insert(name, id);
+                id
+            }
+        };
+        let matched = {
+            let strings = &self.strings;
+            let pairs = labels
+                .iter()
+                .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
+            self.filter.matches(pairs, &mut self.scratch)
+        };
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.series.push(Series::default());
+                (self.series.len() - 1) as SeriesId
+            }
+        };
+        let metric = &mut self.metrics[metric_id as usize];
+        if metric.series.is_empty() {
+            self.metric_with_series += 1;
+        }
+        let pos = metric.series.len() as u32;
+        metric.series.push(id);
+        metric.version += 1;
+        if matched {
+            if metric.matched == 0 {
+                self.matched_metrics += 1;
+            }
+            metric.matched += 1;
+            self.matched_series += 1;
+        }
+        self.metrics_version += 1;
+        let slot = &mut self.series[id as usize];
+        let generation = slot.generation;
+        *slot = Series {
+            labels,
+            metric: metric_id,
+            hash,
+            generation,
+            alive: true,
+            pos_in_metric: pos,
+            first_seen_ms: arrival_ms,
+            last_seen_seq: self.seq,
+            matched,
+            ..Series::default()
+        };
+        let series = &self.series;
+        self.index
+            .insert_unique(hash, id, |&i| series[i as usize].hash);
+        self.live_series += 1;
+        id
+    }
+
+    fn add_point(
+        &mut self,
+        id: SeriesId,
+        timestamp_ms: i64,
+        value: f64,
+        kind: SeriesKind,
+        start_ts: i64,
+        arrival_ms: i64,
+    ) {
+        let capacity = self.limits.samples_per_series;
+        let s = &mut self.series[id as usize];
+        if let Some(last) = s.points.last() {
+            if timestamp_ms < last.timestamp_ms {
+                s.anomalies.out_of_order += 1;
+            } else if timestamp_ms == last.timestamp_ms {
+                s.anomalies.duplicate += 1;
+            }
+        }
+        if kind == SeriesKind::Float && is_stale_nan(value) {
+            s.anomalies.stale += 1;
+        }
+        if timestamp_ms > arrival_ms.saturating_add(FUTURE_TOLERANCE_MS) {
+            s.anomalies.future += 1;
+        }
+        s.points.push(
+            Point {
+                timestamp_ms,
+                value,
+            },
+            capacity,
+        );
+        s.kind = kind;
+        s.last_arrival_ms = arrival_ms;
+        s.samples_total += 1;
+        if start_ts != 0 {
+            s.start_timestamp_ms = start_ts;
+        }
+        let generation = s.generation;
+        if self.limits.log_len > 0 {
+            if self.log.len() >= self.limits.log_len {
+                self.log.pop_front();
+                self.log_start += 1;
+            }
+            self.log.push_back(LogEntry {
+                arrival_ms,
+                series: id,
+                generation,
+                timestamp_ms,
+                value,
+                kind,
+            });
+        }
+    }
+
+    fn evict_least_recent(&mut self, count: usize) {
+        let mut ages: Vec<(u64, SeriesId)> = self
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.alive && s.last_seen_seq < self.seq)
+            .map(|(id, s)| (s.last_seen_seq, id as SeriesId))
+            .collect();
+        let count = count.min(ages.len());
+        if count == 0 {
+            return;
+        }
+        if count < ages.len() {
+            ages.select_nth_unstable(count - 1);
+        }
+        for &(_, id) in &ages[..count] {
+            self.remove_series(id);
+        }
+        self.evicted_series += count as u64;
+    }
+
+    fn remove_series(&mut self, id: SeriesId) {
+        let s = &mut self.series[id as usize];
+        let (hash, metric_id, pos, matched) =
+            (s.hash, s.metric, s.pos_in_metric as usize, s.matched);
+        let generation = s.generation.wrapping_add(1);
+        *s = Series {
+            generation,
+            ..Series::default()
+        };
+        if let Ok(entry) = self.index.find_entry(hash, |&i| i == id) {
+            entry.remove();
+        }
+        let metric = &mut self.metrics[metric_id as usize];
+        metric.series.swap_remove(pos);
+        if let Some(&moved) = metric.series.get(pos) {
+            self.series[moved as usize].pos_in_metric = pos as u32;
+        }
+        metric.version += 1;
+        if metric.series.is_empty() {
+            self.metric_with_series -= 1;
+        }
+        if matched {
+            metric.matched -= 1;
+            self.matched_series -= 1;
+            if metric.matched == 0 {
+                self.matched_metrics -= 1;
+            }
+        }
+        self.metrics_version += 1;
+        self.live_series -= 1;
+        self.free.push(id);
+    }
+
+    /// Applies a new filter, re-evaluating every series once.
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.filter = filter;
+        self.matched_series = 0;
+        self.matched_metrics = 0;
+        let strings = &self.strings;
+        for m in &mut self.metrics {
+            m.matched = 0;
+            m.version += 1;
+        }
+        for s in self.series.iter_mut().filter(|s| s.alive) {
+            let pairs = s
+                .labels
+                .iter()
+                .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
+            s.matched = self.filter.matches(pairs, &mut self.scratch);
+            if s.matched {
+                let m = &mut self.metrics[s.metric as usize];
+                if m.matched == 0 {
+                    self.matched_metrics += 1;
+                }
+                m.matched += 1;
+                self.matched_series += 1;
+            }
+        }
+        self.metrics_version += 1;
+    }
+
+    /// The filter in force.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// Resolves an interned string.
+    pub fn str(&self, sym: Sym) -> &str {
+        self.strings.resolve(sym)
+    }
+
+    /// The id of an interned string.
+    pub fn sym(&self, s: &str) -> Option<Sym> {
+        self.strings.get(s)
+    }
+
+    /// A live series.
+    pub fn series(&self, id: SeriesId) -> Option<&Series> {
+        self.series.get(id as usize).filter(|s| s.alive)
+    }
+
+    /// A live series, if it is still the one of that generation.
+    pub fn series_of_generation(&self, id: SeriesId, generation: u32) -> Option<&Series> {
+        self.series(id).filter(|s| s.generation == generation)
+    }
+
+    /// Label pairs of a series, as strings.
+    pub fn label_pairs<'a>(
+        &'a self,
+        labels: &'a [(Sym, Sym)],
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + 'a {
+        labels.iter().map(|&(n, v)| (self.str(n), self.str(v)))
+    }
+
+    /// A series in PromQL notation.
+    pub fn series_text(&self, labels: &[(Sym, Sym)]) -> String {
+        crate::format::series(self.label_pairs(labels))
+    }
+
+    /// All metric entries (including those whose series were all evicted).
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// One metric.
+    pub fn metric(&self, id: MetricId) -> Option<&Metric> {
+        self.metrics.get(id as usize)
+    }
+
+    /// The metadata that applies to a metric name: its own, or its family's
+    /// (`foo` for `foo_bucket`, `foo_sum`, `foo_count`, `foo_total`, `foo_created`).
+    pub fn metadata_for(&self, name: &str) -> Option<MetaInfo> {
+        let lookup = |n: &str| {
+            self.strings
+                .get(n)
+                .and_then(|s| self.metadata.get(&s))
+                .copied()
+        };
+        lookup(name).or_else(|| {
+            ["_bucket", "_sum", "_count", "_total", "_created", "_info"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix).and_then(lookup))
+        })
+    }
+
+    /// A metric's type from metadata, or else inferred from its data and name
+    /// (`true` = inferred).
+    pub fn metric_type(&self, metric: &Metric) -> (MetricType, bool) {
+        let name = self.str(metric.name);
+        if let Some(m) = self
+            .metadata_for(name)
+            .filter(|m| m.metric_type != MetricType::Unknown)
+        {
+            return (m.metric_type, false);
+        }
+        let inferred = if metric.has_histograms || name.ends_with("_bucket") {
+            MetricType::Histogram
+        } else if name.ends_with("_total") || name.ends_with("_created") {
+            MetricType::Counter
+        } else if name.ends_with("_info") {
+            MetricType::Info
+        } else {
+            // `_sum` and `_count` belong to histograms and summaries alike.
+            MetricType::Unknown
+        };
+        (inferred, true)
+    }
+
+    /// The recent-samples log, oldest first.
+    pub fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    /// Absolute position of `log()[0]` among all entries ever logged.
+    pub fn log_start(&self) -> u64 {
+        self.log_start
+    }
+
+    /// Absolute position of `requests()[0]`.
+    pub fn requests_start(&self) -> u64 {
+        self.requests_start
+    }
+
+    /// The request log, oldest first.
+    pub fn requests(&self) -> &VecDeque<RequestRow> {
+        &self.requests
+    }
+
+    /// Run totals.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Live series.
+    pub fn series_count(&self) -> usize {
+        self.live_series
+    }
+
+    /// Live series matching the filter.
+    pub fn matched_series(&self) -> usize {
+        self.matched_series
+    }
+
+    /// Metric names with live series.
+    pub fn metric_count(&self) -> usize {
+        self.metric_with_series
+    }
+
+    /// Metric names with series matching the filter.
+    pub fn matched_metrics(&self) -> usize {
+        self.matched_metrics
+    }
+
+    /// Series evicted to respect `max_series`.
+    pub fn evicted_series(&self) -> u64 {
+        self.evicted_series
+    }
+
+    /// Bumped whenever metrics appear, lose or gain series, or the filter changes.
+    pub fn metrics_version(&self) -> u64 {
+        self.metrics_version
+    }
+
+    /// Whether any request arrived.
+    pub fn has_data(&self) -> bool {
+        self.seq > 0
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,267 @@
+use std::time::{Duration, UNIX_EPOCH};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::*;
+use crate::ingest::model::{Outcome, RequestInfo, Sample, WriteData};
+use crate::store::StoreLimits;
+
+const T0: i64 = 1_732_000_000_000;
+
+fn batch(arrival_ms: i64, series: &[(&[(&str, &str)], f64)]) -> Batch {
+    let mut data = WriteData::default();
+    for (labels, v) in series {
+        let s = Sample {
+            value: *v,
+            timestamp_ms: arrival_ms - 500,
+            start_timestamp_ms: 0,
+        };
+        data.push_series(labels, &[s], &[]);
+    }
+    Batch {
+        info: RequestInfo {
+            received_at: UNIX_EPOCH + Duration::from_millis(arrival_ms as u64),
+            remote_addr: Some("127.0.0.1:5000".parse().unwrap()),
+            path: "/api/v1/write".into(),
+            user_agent: Some("Prometheus/2.42.0".into()),
+            protocol: Some(crate::ingest::model::Protocol::V1),
+            compressed_bytes: 10,
+            decoded_bytes: 20,
+            retry_attempt: None,
+            org_id: None,
+            remote_write_version: None,
+        },
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
+fn setup() -> (App, Store) {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    store.ingest(&batch(
+        T0,
+        &[
+            (&[("__name__", "up"), ("job", "a")], 1.0),
+            (&[("__name__", "up"), ("job", "b")], 0.0),
+            (&[("__name__", "zeta"), ("job", "a")], 3.0),
+            (
+                &[
+                    ("__name__", "http_requests_total"),
+                    ("code", "200"),
+                    ("job", "a"),
+                ],
+                7.0,
+            ),
+            (
+                &[
+                    ("__name__", "http_requests_total"),
+                    ("code", "500"),
+                    ("job", "a"),
+                ],
+                9.0,
+            ),
+            (
+                &[
+                    ("__name__", "http_requests_total"),
+                    ("code", "404"),
+                    ("job", "a"),
+                ],
+                8.0,
+            ),
+        ],
+    ));
+    app.tick(T0 + 1000, &store);
+    (app, store)
+}
+
+fn names(app: &App, store: &Store) -> Vec<String> {
+    app.view
+        .metrics
+        .iter()
+        .map(|&m| store.str(store.metric(m).unwrap().name).to_owned())
+        .collect()
+}
+
+#[test]
+fn metrics_sort_by_name_series_and_reverse() {
+    let (mut app, mut store) = setup();
+    assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.metric_sort.0, MetricSort::Series);
+    assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
+    app.apply(Action::ReverseSort, &mut store);
+    assert_eq!(names(&app, &store), ["zeta", "up", "http_requests_total"]);
+}
+
+#[test]
+fn series_sort_by_value_and_label_summary() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::Enter, &mut store); // http_requests_total
+    let summary = app.label_summary().clone();
+    assert_eq!(
+        summary
+            .varying
+            .iter()
+            .map(|s| store.str(*s))
+            .collect::<Vec<_>>(),
+        ["code"]
+    );
+    assert_eq!(
+        summary
+            .constant
+            .iter()
+            .map(|l| (store.str(l.0), store.str(l.1)))
+            .collect::<Vec<_>>(),
+        [("job", "a")]
+    );
+    let codes = |app: &App, store: &Store| -> Vec<String> {
+        app.view
+            .series
+            .iter()
+            .map(|&id| store.series_text(&store.series(id).unwrap().labels))
+            .collect()
+    };
+    assert_eq!(
+        codes(&app, &store)[0],
+        r#"http_requests_total{code="200", job="a"}"#
+    );
+    app.apply(Action::CycleSort, &mut store); // rate
+    app.apply(Action::CycleSort, &mut store); // value
+    assert_eq!(
+        codes(&app, &store)[0],
+        r#"http_requests_total{code="500", job="a"}"#
+    );
+}
+
+#[test]
+fn scrolling_stays_in_bounds_and_drilling_works() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::Up(5), &mut store);
+    assert_eq!(app.metrics_cursor.selected, 0);
+    app.apply(Action::Down(100), &mut store);
+    assert_eq!(app.metrics_cursor.selected, 2);
+    app.apply(Action::Top, &mut store);
+    app.apply(Action::PageDown, &mut store);
+    assert_eq!(app.metrics_cursor.selected, 2);
+    app.apply(Action::Enter, &mut store); // zeta
+    assert_eq!(app.view.series.len(), 1);
+    app.apply(Action::Enter, &mut store);
+    assert!(app.current_detail().is_some());
+    app.apply(Action::Back, &mut store);
+    app.apply(Action::Back, &mut store);
+    assert!(app.drill.is_empty());
+    app.apply(Action::Back, &mut store);
+    assert!(app.drill.is_empty());
+}
+
+#[test]
+fn cursor_window_keeps_the_selection_visible() {
+    let mut c = Cursor::default();
+    c.move_by(15, 100, 10);
+    assert_eq!((c.selected, c.offset), (15, 6));
+    c.move_by(-3, 100, 10);
+    assert_eq!((c.selected, c.offset), (12, 6));
+    c.move_by(-10, 100, 10);
+    assert_eq!((c.selected, c.offset), (2, 2));
+    assert_eq!(
+        Cursor {
+            selected: 50,
+            offset: 0
+        }
+        .visible_offset(100, 10),
+        41
+    );
+    assert_eq!(
+        Cursor {
+            selected: 5,
+            offset: 0
+        }
+        .visible_offset(3, 10),
+        0
+    );
+}
+
+#[test]
+fn filter_updates_as_typed_and_an_invalid_one_keeps_the_last_valid() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    for c in "{job=\"b\"}".chars() {
+        app.apply(Action::FilterType(c), &mut store);
+    }
+    assert_eq!(names(&app, &store), ["up"]);
+    assert!(app.filter.error.is_none());
+    app.apply(Action::FilterSet("up(".into()), &mut store);
+    assert!(app.filter.error.is_some());
+    assert_eq!(store.filter().source(), "{job=\"b\"}");
+    assert_eq!(names(&app, &store), ["up"]);
+    app.apply(Action::FilterClear, &mut store);
+    assert!(store.filter().is_all());
+    assert_eq!(names(&app, &store).len(), 3);
+}
+
+fn screen(app: &App, store: &Store) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(140, 30)).unwrap();
+    terminal.draw(|f| crate::ui::render(f, app, store)).unwrap();
+    format!("{:?}", terminal.backend().buffer())
+}
+
+#[test]
+fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::TogglePause, &mut store);
+    let before = screen(&app, &store);
+    for i in 1..=5 {
+        app.receive(
+            batch(T0 + i * 1000, &[(&[("__name__", "new_metric")], i as f64)]),
+            &mut store,
+        );
+        app.tick(T0 + i * 1000 + 500, &store);
+        let now = screen(&app, &store);
+        // Only the PAUSED badge's "+N since" counters move.
+        let strip = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("PAUSED"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            strip(&now),
+            strip(&before),
+            "screen changed while paused after batch {i}"
+        );
+    }
+    assert_eq!(app.paused.as_ref().unwrap().requests, 5);
+    assert_eq!(store.metric_count(), 3);
+    app.apply(Action::TogglePause, &mut store);
+    assert_eq!(store.metric_count(), 4);
+    assert!(app.paused.is_none());
+}
+
+#[test]
+fn log_follows_until_scrolled_up_and_g_follows_again() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::GoTab(Tab::Log), &mut store);
+    let last = store.log_start() + store.log().len() as u64 - 1;
+    assert_eq!(app.log_position(&store), last);
+    app.apply(Action::Up(2), &mut store);
+    assert!(!app.log.follow);
+    assert_eq!(app.log_position(&store), last - 2);
+    store.ingest(&batch(
+        T0 + 2000,
+        &[(&[("__name__", "up"), ("job", "a")], 1.0)],
+    ));
+    assert_eq!(
+        app.log_position(&store),
+        last - 2,
+        "scrolled position stays put as data arrives"
+    );
+    app.apply(Action::Bottom, &mut store);
+    assert!(app.log.follow);
+    assert_eq!(app.log_position(&store), last + 1);
+    // Enter on a log row opens its series.
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(app.tab, Tab::Metrics);
+    assert!(app.current_detail().is_some());
+}

@@ -1,0 +1,135 @@
+//! Event counts in one-second buckets over the last few minutes, for current
+//! rates and sparklines.
+
+/// Seconds of history kept.
+pub const HISTORY_SECS: usize = 180;
+
+/// Counts per wall-clock second, for the last [`HISTORY_SECS`] seconds.
+#[derive(Debug, Clone)]
+pub struct RateBuckets {
+    counts: Box<[u32; HISTORY_SECS]>,
+    /// The second (since the epoch) that the newest bucket counts.
+    newest: i64,
+    /// The first second anything was counted (so a new series is not averaged over time it did not exist).
+    first: i64,
+}
+
+impl Default for RateBuckets {
+    fn default() -> Self {
+        RateBuckets {
+            counts: Box::new([0; HISTORY_SECS]),
+            newest: i64::MIN,
+            first: i64::MIN,
+        }
+    }
+}
+
+impl RateBuckets {
+    fn advance(&mut self, sec: i64) {
+        if self.newest == i64::MIN {
+            self.newest = sec;
+            self.first = sec;
+            return;
+        }
+        if sec <= self.newest {
+            return;
+        }
+        let gap = (sec - self.newest).min(HISTORY_SECS as i64);
+        for s in 1..=gap {
+            let idx = (self.newest + s).rem_euclid(HISTORY_SECS as i64) as usize;
+            self.counts[idx] = 0;
+        }
+        self.newest = sec;
+    }
+
+    /// Adds `n` events at wall-clock millisecond `now_ms`.
+    pub fn add(&mut self, now_ms: i64, n: u64) {
+        let sec = now_ms.div_euclid(1000);
+        self.advance(sec);
+        // A clock that stepped back lands in the newest bucket.
+        let sec = sec.min(self.newest);
+        if self.newest - sec >= HISTORY_SECS as i64 {
+            return;
+        }
+        let idx = sec.rem_euclid(HISTORY_SECS as i64) as usize;
+        self.counts[idx] = self.counts[idx].saturating_add(n.min(u64::from(u32::MAX)) as u32);
+    }
+
+    fn count_at(&self, sec: i64) -> u32 {
+        if self.newest == i64::MIN
+            || sec > self.newest
+            || self.newest - sec >= HISTORY_SECS as i64
+            || sec < self.first
+        {
+            return 0;
+        }
+        self.counts[sec.rem_euclid(HISTORY_SECS as i64) as usize]
+    }
+
+    /// Events per second over the `window` seconds before `now_ms` (the current,
+    /// partial second excluded), or over the time since the first event if shorter.
+    pub fn per_second(&self, now_ms: i64, window: i64) -> f64 {
+        if self.newest == i64::MIN {
+            return 0.0;
+        }
+        let now_sec = now_ms.div_euclid(1000);
+        let start = (now_sec - window).max(self.first);
+        let secs = (now_sec - start).max(1);
+        let total: u64 = (start..now_sec).map(|s| u64::from(self.count_at(s))).sum();
+        // During the very first second, count the partial second too.
+        if now_sec == self.first {
+            return f64::from(self.count_at(now_sec));
+        }
+        total as f64 / secs as f64
+    }
+
+    /// `columns` values, oldest first, each the per-second average over
+    /// `secs_per_column` seconds, ending with the last complete second before `now_ms`.
+    pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
+        let end = now_ms.div_euclid(1000); // exclusive
+        (0..columns)
+            .rev()
+            .map(|c| {
+                let col_end = end - (c * secs_per_column) as i64;
+                let sum: u64 = (col_end - secs_per_column as i64..col_end)
+                    .map(|s| u64::from(self.count_at(s)))
+                    .sum();
+                sum as f64 / secs_per_column.max(1) as f64
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_series() {
+        let mut r = RateBuckets::default();
+        for s in 0..10 {
+            r.add(1_000_000 + s * 1000, 100);
+        }
+        // 10 complete seconds of 100/s.
+        assert_eq!(r.per_second(1_010_000, 5), 100.0);
+        assert_eq!(r.per_second(1_010_000, 60), 100.0);
+        // 20 s of silence halves a 40 s window.
+        assert_eq!(r.per_second(1_030_000, 40), 1000.0 / 30.0);
+        assert_eq!(r.series(1_010_000, 3, 2), [100.0, 100.0, 100.0]);
+        assert_eq!(r.series(1_012_000, 2, 2), [100.0, 0.0]);
+        // A column with fewer events than seconds is not rounded down to nothing.
+        let mut sparse = RateBuckets::default();
+        sparse.add(1_000_500, 3);
+        assert_eq!(sparse.series(1_004_000, 1, 4), [0.75]);
+        // Old buckets are cleared when the ring wraps.
+        r.add(1_000_000 + 400_000, 7);
+        assert_eq!(r.per_second(1_401_000, 5), 7.0 / 5.0);
+    }
+
+    #[test]
+    fn first_second_shows_what_arrived() {
+        let mut r = RateBuckets::default();
+        r.add(5_500, 42);
+        assert_eq!(r.per_second(5_900, 10), 42.0);
+    }
+}

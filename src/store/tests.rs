@@ -1,0 +1,240 @@
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::*;
+use crate::ingest::model::{Outcome, RejectReason, RequestInfo, STALE_NAN_BITS, Sample};
+
+const T0: i64 = 1_732_000_000_000;
+
+fn info(arrival_ms: i64) -> RequestInfo {
+    RequestInfo {
+        received_at: UNIX_EPOCH + Duration::from_millis(arrival_ms as u64),
+        remote_addr: Some("10.0.0.1:40000".parse().unwrap()),
+        path: "/api/v1/write".into(),
+        user_agent: Some("Prometheus/3.1.0".into()),
+        protocol: Some(Protocol::V1),
+        compressed_bytes: 100,
+        decoded_bytes: 300,
+        retry_attempt: None,
+        org_id: None,
+        remote_write_version: None,
+    }
+}
+
+fn sample(ts: i64, value: f64) -> Sample {
+    Sample {
+        value,
+        timestamp_ms: ts,
+        start_timestamp_ms: 0,
+    }
+}
+
+/// Labels, sample timestamp and value of one series in a test batch.
+type TestSeries<'a> = (&'a [(&'a str, &'a str)], i64, f64);
+
+/// A batch arriving at `arrival_ms` with one sample per given series.
+fn batch(arrival_ms: i64, series: &[TestSeries<'_>]) -> Batch {
+    let mut data = WriteData::default();
+    for (labels, ts, v) in series {
+        data.push_series(labels, &[sample(*ts, *v)], &[]);
+    }
+    Batch {
+        info: info(arrival_ms),
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
+const UP_A: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+const UP_B: &[(&str, &str)] = &[("__name__", "up"), ("job", "b")];
+const REQ: &[(&str, &str)] = &[("__name__", "http_requests_total"), ("code", "200")];
+
+#[test]
+fn series_are_identified_by_label_set_regardless_of_order() {
+    let mut store = Store::new(StoreLimits::default());
+    store.ingest(&batch(T0, &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)]));
+    store.ingest(&batch(
+        T0 + 1000,
+        &[(&[("job", "a"), ("__name__", "up")], T0 + 1000, 0.0)],
+    ));
+    assert_eq!(store.series_count(), 2);
+    assert_eq!(store.metric_count(), 1);
+    let metric = &store.metrics()[0];
+    assert_eq!(store.str(metric.name), "up");
+    let a = store.series(metric.series[0]).unwrap();
+    assert_eq!(store.series_text(&a.labels), r#"up{job="a"}"#);
+    assert_eq!(a.points.len(), 2);
+    assert_eq!(a.points.last().unwrap().value, 0.0);
+    assert_eq!(store.log().len(), 3);
+    assert_eq!(store.totals().counts.samples, 3);
+}
+
+#[test]
+fn anomalies_are_flagged() {
+    let mut store = Store::new(StoreLimits::default());
+    let stale = f64::from_bits(STALE_NAN_BITS);
+    for (ts, v) in [
+        (T0, 1.0),
+        (T0 - 1000, 2.0),
+        (T0 - 1000, 2.0),
+        (T0 + 60_000, stale),
+    ] {
+        store.ingest(&batch(T0, &[(UP_A, ts, v)]));
+    }
+    let s = store.series(0).unwrap();
+    assert_eq!(
+        s.anomalies,
+        Anomalies {
+            out_of_order: 1,
+            duplicate: 1,
+            stale: 1,
+            future: 1
+        }
+    );
+}
+
+#[test]
+fn rejected_requests_are_logged_and_counted_but_add_no_series() {
+    let mut store = Store::new(StoreLimits::default());
+    let rejected = Batch {
+        info: info(T0),
+        outcome: Outcome::Rejected {
+            status: 400,
+            reason: RejectReason::Snappy,
+            message: "body is not valid snappy block data".into(),
+        },
+        data: WriteData::default(),
+    };
+    store.ingest(&rejected);
+    assert_eq!(store.series_count(), 0);
+    assert!(store.has_data());
+    let row = store.requests().back().unwrap();
+    assert_eq!((row.status, row.rejected), (400, true));
+    assert_eq!(row.sender, "Prometheus/3.1.0 @ 10.0.0.1");
+    assert_eq!(store.totals().rejected_by_reason(), "bad_snappy: 1");
+}
+
+#[test]
+fn filter_verdicts_are_cached_and_counted() {
+    let mut store = Store::new(StoreLimits::default());
+    store.ingest(&batch(
+        T0,
+        &[(UP_A, T0, 1.0), (UP_B, T0, 1.0), (REQ, T0, 5.0)],
+    ));
+    store.set_filter(Filter::parse(r#"{job="a"}"#).unwrap());
+    assert_eq!((store.matched_series(), store.matched_metrics()), (1, 1));
+    // A new series is judged once, when it appears.
+    store.ingest(&batch(
+        T0 + 1000,
+        &[(&[("__name__", "x"), ("job", "a")], T0, 1.0)],
+    ));
+    assert_eq!((store.matched_series(), store.matched_metrics()), (2, 2));
+    store.set_filter(Filter::parse("!up").unwrap());
+    assert_eq!((store.matched_series(), store.matched_metrics()), (2, 2));
+    store.set_filter(Filter::all());
+    assert_eq!((store.matched_series(), store.matched_metrics()), (4, 3));
+}
+
+#[test]
+fn least_recently_seen_series_are_evicted_and_counted() {
+    let limits = StoreLimits {
+        max_series: 3,
+        ..StoreLimits::default()
+    };
+    let mut store = Store::new(limits);
+    let names: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let labels = [("__name__", "m"), ("id", name.as_str())];
+        store.ingest(&batch(T0 + i as i64, &[(&labels, T0, 1.0)]));
+        // s0 keeps being seen, so it survives.
+        store.ingest(&batch(
+            T0 + i as i64,
+            &[(&[("__name__", "m"), ("id", "s0")], T0 + i as i64, 1.0)],
+        ));
+    }
+    assert_eq!(store.series_count(), 3);
+    assert_eq!(store.evicted_series(), 2);
+    let alive: Vec<String> = store.metrics()[0]
+        .series
+        .iter()
+        .map(|&id| store.series_text(&store.series(id).unwrap().labels))
+        .collect();
+    let mut alive = alive;
+    alive.sort();
+    assert_eq!(alive, [r#"m{id="s0"}"#, r#"m{id="s3"}"#, r#"m{id="s4"}"#]);
+    // A log entry of an evicted series no longer resolves.
+    let first = store.log()[0];
+    assert!(
+        store
+            .series_of_generation(first.series, first.generation)
+            .is_none()
+            || first.series == 0
+    );
+}
+
+#[test]
+fn retention_is_bounded() {
+    let limits = StoreLimits {
+        samples_per_series: 4,
+        log_len: 10,
+        requests_len: 5,
+        ..StoreLimits::default()
+    };
+    let mut store = Store::new(limits);
+    for i in 0..20 {
+        store.ingest(&batch(T0 + i, &[(UP_A, T0 + i, i as f64)]));
+    }
+    assert_eq!(store.series(0).unwrap().points.len(), 4);
+    assert_eq!(store.log().len(), 10);
+    assert_eq!(store.log().back().unwrap().value, 19.0);
+    assert_eq!(store.requests().len(), 5);
+}
+
+#[test]
+fn metric_types_come_from_metadata_or_the_name() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut data = WriteData::default();
+    let family = data.intern("rpc_seconds");
+    let help = data.intern("RPC latency.");
+    data.metadata.push(crate::ingest::model::Metadata {
+        family,
+        metric_type: MetricType::Summary,
+        help,
+        unit: WriteData::EMPTY,
+    });
+    store.ingest(&Batch {
+        info: info(T0),
+        outcome: Outcome::Accepted,
+        data,
+    });
+    store.ingest(&batch(
+        T0,
+        &[
+            (&[("__name__", "rpc_seconds_count")], T0, 1.0),
+            (&[("__name__", "http_requests_total")], T0, 1.0),
+            (&[("__name__", "temperature")], T0, 1.0),
+        ],
+    ));
+    let mut native = WriteData::default();
+    native.push_series(&[("__name__", "latency")], &[], &[Histogram::default()]);
+    store.ingest(&Batch {
+        info: info(T0),
+        outcome: Outcome::Accepted,
+        data: native,
+    });
+    let type_of = |name: &str| {
+        let m = store
+            .metrics()
+            .iter()
+            .find(|m| store.str(m.name) == name)
+            .unwrap();
+        store.metric_type(m)
+    };
+    assert_eq!(type_of("rpc_seconds_count"), (MetricType::Summary, false));
+    assert_eq!(
+        store.str(store.metadata_for("rpc_seconds_sum").unwrap().help),
+        "RPC latency."
+    );
+    assert_eq!(type_of("http_requests_total"), (MetricType::Counter, true));
+    assert_eq!(type_of("temperature"), (MetricType::Unknown, true));
+    assert_eq!(type_of("latency"), (MetricType::Histogram, true));
+}

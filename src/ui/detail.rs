@@ -1,0 +1,310 @@
+//! One series: all labels, metadata, a chart of recent values, the latest
+//! native histogram, recent exemplars, and its samples as a table.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Wrap};
+
+use super::series::{flags, last_value};
+use super::widgets::{dim_style, styled, table, titled, warn_style, window};
+use crate::app::App;
+use crate::format;
+use crate::ingest::model::{HistogramExt, is_stale_nan};
+use crate::store::{Series, SeriesKind, Store};
+
+/// Draws the series detail.
+///
+/// ```text
+/// ┌ series name{labels} ─────────────────────────────────┐
+/// │ labels                    │ type, help, unit, flags   │
+/// ├ recent values (chart) ─────────────────────────────── ┤
+/// ├ samples (table) ──────────┬ histogram / exemplars ────┤
+/// ```
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+    let Some((id, generation)) = app.current_detail() else {
+        return;
+    };
+    let Some(s) = store.series_of_generation(id, generation) else {
+        let text = "This series was evicted (--max-series) or replaced. Press Esc to go back.";
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(warn_style())
+                .block(titled(Line::raw(" Series "))),
+            area,
+        );
+        return;
+    };
+    // Room for every label (plus the title), but leave the chart a third of the screen.
+    let info_height = (s.labels.len() as u16 + 1).clamp(6, area.height / 3);
+    let [info, chart, bottom] = Layout::vertical([
+        Constraint::Length(info_height),
+        Constraint::Fill(1),
+        Constraint::Length(crate::app::view::DETAIL_TABLE_ROWS as u16 + 2),
+    ])
+    .areas(area);
+    render_info(frame, info, app, store, s);
+    render_chart(frame, chart, s);
+    let [samples, side] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    render_samples(frame, samples, app, s);
+    render_side(frame, side, store, s);
+}
+
+fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Series) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let title = Line::raw(format!(" {} ", store.series_text(&s.labels)));
+    let labels: Vec<Line> = store
+        .label_pairs(&s.labels)
+        .map(|(k, v)| {
+            let mut value = String::new();
+            format::write_quoted(&mut value, v);
+            Line::from(vec![
+                styled(format!("{k} = "), dim_style()),
+                Span::raw(value),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(labels)
+            .block(titled(title))
+            .wrap(Wrap { trim: false }),
+        left,
+    );
+
+    let Some(metric) = store.metric(s.metric) else {
+        return;
+    };
+    let name = store.str(metric.name);
+    let (kind, inferred) = store.metric_type(metric);
+    let meta = store.metadata_for(name);
+    let mut lines = vec![Line::from(vec![
+        styled("type ", dim_style()),
+        Span::raw(format!(
+            "{}{}",
+            kind.name(),
+            if inferred {
+                " (inferred from the name; no metadata received)"
+            } else {
+                ""
+            }
+        )),
+    ])];
+    if let Some(m) = meta {
+        lines.push(Line::from(vec![
+            styled("help ", dim_style()),
+            Span::raw(store.str(m.help).to_owned()),
+        ]));
+        if !store.str(m.unit).is_empty() {
+            lines.push(Line::from(vec![
+                styled("unit ", dim_style()),
+                Span::raw(store.str(m.unit).to_owned()),
+            ]));
+        }
+    }
+    lines.push(Line::from(vec![
+        styled("last ", dim_style()),
+        Span::raw(format!(
+            "{}  ·  {} samples received  ·  {}/s",
+            last_value(s),
+            s.samples_total,
+            format::count(s.rate.per_second(app.now_ms))
+        )),
+    ]));
+    if s.start_timestamp_ms != 0 {
+        lines.push(Line::from(vec![
+            styled("start/created ", dim_style()),
+            Span::raw(format::timestamp(s.start_timestamp_ms)),
+        ]));
+    }
+    let flags = flags(&s.anomalies);
+    if !flags.is_empty() {
+        lines.push(Line::from(vec![
+            styled("flags ", dim_style()),
+            styled(flags, warn_style()),
+        ]));
+    }
+    let block = Block::new()
+        .borders(Borders::TOP | Borders::LEFT)
+        .title(" Metadata ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        right,
+    );
+}
+
+fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
+    let points: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .filter(|p| p.value.is_finite())
+        .map(|p| (p.timestamp_ms as f64 / 1000.0, p.value))
+        .collect();
+    let what = if s.kind == SeriesKind::Histogram {
+        "observation count"
+    } else {
+        "value"
+    };
+    let title = Line::raw(format!(" Recent {what}s ({} retained) ", s.points.len()));
+    if points.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No finite values to chart.")
+                .style(dim_style())
+                .block(titled(title)),
+            area,
+        );
+        return;
+    }
+    let (x0, x1) = (points[0].0, points[points.len() - 1].0);
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        lo.abs().max(1.0) * 0.05
+    };
+    let datasets = vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .data(&points),
+    ];
+    let tod = |secs: f64| format::time_of_day((secs * 1000.0) as i64);
+    let chart = Chart::new(datasets)
+        .block(titled(title))
+        .x_axis(
+            Axis::default()
+                .bounds([x0, x1.max(x0 + 1.0)])
+                .labels([tod(x0), tod(x1)])
+                .style(dim_style()),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([lo - pad, hi + pad])
+                .labels([format::value(lo), format::value(hi)])
+                .style(dim_style()),
+        );
+    frame.render_widget(chart, area);
+}
+
+fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
+    let points: Vec<_> = s.points.iter().rev().collect();
+    let height = area.height.saturating_sub(2) as usize;
+    let range = window(&app.detail_cursor, points.len(), height);
+    let rows = range
+        .clone()
+        .map(|i| {
+            let p = points[i];
+            let interval = points.get(i + 1).map_or(String::new(), |prev| {
+                format::duration_secs((p.timestamp_ms - prev.timestamp_ms) as f64 / 1000.0)
+            });
+            let value = if is_stale_nan(p.value) && s.kind == SeriesKind::Float {
+                "StaleNaN (stale marker)".into()
+            } else {
+                format::value(p.value)
+            };
+            vec![
+                Cell::from(format::timestamp(p.timestamp_ms)),
+                Cell::from(Line::from(value).right_aligned()),
+                Cell::from(Line::from(interval).right_aligned()),
+            ]
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(24),
+        Constraint::Fill(1),
+        Constraint::Length(8),
+    ];
+    let selected = app.detail_cursor.selected.checked_sub(range.start);
+    let title = Line::raw(" Samples, newest first ");
+    frame.render_widget(
+        table(
+            &["TIMESTAMP", "VALUE", "INTERVAL"],
+            rows,
+            selected,
+            &widths,
+            titled(title),
+        ),
+        area,
+    );
+}
+
+fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
+    let mut lines = Vec::new();
+    if let Some(h) = &s.histogram {
+        lines.push(Line::from(styled(
+            format!(
+                "count {}  sum {}  schema {}  zero {}@{}  reset {}",
+                format::value(h.total_count()),
+                format::value(h.sum),
+                h.schema,
+                format::value(h.zero_count_value()),
+                format::value(h.zero_threshold),
+                h.reset_hint_name()
+            ),
+            dim_style(),
+        )));
+        if h.zero_count_value() > 0.0 || h.zero_threshold > 0.0 {
+            let t = format::value(h.zero_threshold);
+            lines.push(Line::raw(format!(
+                "zero bucket [-{t}, {t}] {}",
+                format::value(h.zero_count_value())
+            )));
+        }
+        let ranges = h.positive_ranges();
+        let max = ranges.iter().map(|r| r.2).fold(0.0, f64::max);
+        for (lo, hi, count) in ranges {
+            let bar = if max > 0.0 {
+                "█".repeat(((count / max) * 20.0).round() as usize)
+            } else {
+                String::new()
+            };
+            lines.push(Line::raw(format!(
+                "({}, {}] {bar} {}",
+                format::value(lo),
+                format::value(hi),
+                format::value(count)
+            )));
+        }
+        if !h.negative_spans.is_empty() {
+            lines.push(Line::from(styled(
+                format!("+ {} negative buckets", h.negative_buckets().len()),
+                dim_style(),
+            )));
+        }
+    }
+    for e in s.exemplars.iter().rev() {
+        let labels = format::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
+        let when = if e.timestamp_ms == 0 {
+            "no timestamp".into()
+        } else {
+            format::time_of_day(e.timestamp_ms)
+        };
+        lines.push(Line::raw(format!(
+            "exemplar {} @ {when} {labels}",
+            format::value(e.value)
+        )));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(styled(
+            "No native histogram or exemplars for this series.",
+            dim_style(),
+        )));
+    }
+    let title = if s.histogram.is_some() {
+        " Latest native histogram · exemplars "
+    } else {
+        " Exemplars "
+    };
+    let block = Block::new()
+        .borders(Borders::TOP | Borders::LEFT)
+        .title(title);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

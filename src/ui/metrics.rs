@@ -1,0 +1,119 @@
+//! The metrics list: one row per metric name.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Cell;
+
+use super::widgets::{dim_style, rate_sparkline, table, titled, window};
+use crate::app::App;
+use crate::app::view::RATE_WINDOW_SECS;
+use crate::format;
+use crate::ingest::model::MetricType;
+use crate::store::Store;
+
+/// Seconds of history per sparkline column.
+const SECS_PER_COLUMN: usize = 4;
+/// Sparkline columns (2 minutes).
+pub const TREND_COLUMNS: usize = 30;
+
+/// The TYPE column: from metadata, or inferred (marked `?`), or `-`.
+fn type_label((kind, inferred): (MetricType, bool)) -> String {
+    match (kind, inferred) {
+        (MetricType::Unknown, true) => "-".into(),
+        (kind, true) => format!("{}?", kind.name()),
+        (kind, false) => kind.name().into(),
+    }
+}
+
+/// Draws the metrics list.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+    let ids = &app.view.metrics;
+    let height = area.height.saturating_sub(2) as usize;
+    let range = window(&app.metrics_cursor, ids.len(), height);
+    let filtered = !store.filter().is_all();
+    let now = app.now_ms;
+    let rows = ids[range.clone()]
+        .iter()
+        .filter_map(|&id| store.metric(id))
+        .map(|m| {
+            let name = store.str(m.name);
+            let series = if filtered {
+                format!("{}/{}", m.matched, m.series.len())
+            } else {
+                m.series.len().to_string()
+            };
+            let kind = type_label(store.metric_type(m));
+            let age = if m.last_arrival_ms == 0 {
+                "-".into()
+            } else {
+                format::duration_secs((now - m.last_arrival_ms) as f64 / 1000.0)
+            };
+            vec![
+                Cell::from(if name.is_empty() {
+                    "(no __name__)".to_owned()
+                } else {
+                    name.to_owned()
+                }),
+                Cell::from(Line::from(series).right_aligned()),
+                Cell::from(
+                    Line::from(format::count(m.rate.per_second(now, RATE_WINDOW_SECS)))
+                        .right_aligned(),
+                ),
+                Cell::from(rate_sparkline(&m.rate.series(
+                    now,
+                    TREND_COLUMNS,
+                    SECS_PER_COLUMN,
+                ))),
+                Cell::from(kind),
+                Cell::from(Line::from(age).right_aligned()),
+            ]
+        })
+        .collect();
+    let (sort, reverse) = app.metric_sort;
+    let title = Line::from(vec![
+        ratatui::text::Span::raw(format!(" Metrics ({}) ", ids.len())),
+        ratatui::text::Span::styled(
+            format!(
+                "sorted by {}{} · Enter: series · s: sort · r: reverse ",
+                sort.label(),
+                if reverse { " (reversed)" } else { "" }
+            ),
+            dim_style(),
+        ),
+    ]);
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(if filtered { 15 } else { 8 }),
+        Constraint::Length(9),
+        Constraint::Length(TREND_COLUMNS as u16),
+        Constraint::Length(17),
+        Constraint::Length(7),
+    ];
+    let selected = app.metrics_cursor.selected.checked_sub(range.start);
+    let header = [
+        "METRIC",
+        "SERIES",
+        "SAMPLES/S",
+        "SAMPLES/S, LAST 2 MIN",
+        "TYPE (?: guessed)",
+        "LAST",
+    ];
+    frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
+    if ids.is_empty() {
+        let inner = Rect {
+            y: area.y + 2,
+            height: area.height.saturating_sub(2),
+            ..area
+        };
+        let text = if filtered {
+            "No series match the filter. Press / to change it, Esc while editing to clear it."
+        } else {
+            "No series yet."
+        };
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(text).style(dim_style()),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! Rendering: a pure function of the dashboard state and the store. Nothing here
+//! changes state.
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────┐
+//! │ header: address, totals, rates, senders      │ 3 lines
+//! │ tabs                     filter / its error  │ 1 line
+//! │ view: welcome | metrics | series | detail    │
+//! │       | recent samples | requests            │
+//! │ key hints                                    │ 1 line
+//! └──────────────────────────────────────────────┘
+//! ```
+
+mod detail;
+mod header;
+mod help;
+mod log;
+mod metrics;
+mod requests;
+mod series;
+mod welcome;
+pub mod widgets;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, Drill, Tab};
+use crate::store::Store;
+use widgets::{dim_style, error_style, styled};
+
+/// Rows a list gets in a terminal of `height` rows (for paging).
+pub fn body_rows(height: u16) -> usize {
+    height.saturating_sub(header::HEIGHT + 1 + 1 + 2) as usize
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App, store: &Store) {
+    let [head, tabs, body, foot] = Layout::vertical([
+        Constraint::Length(header::HEIGHT),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    header::render(frame, head, app, store);
+    render_tabs(frame, tabs, app, store);
+    if !store.has_data() {
+        welcome::render(frame, body, app);
+    } else {
+        match app.tab {
+            Tab::Metrics => match app.drill.last() {
+                None => metrics::render(frame, body, app, store),
+                Some(Drill::Series(_)) => series::render(frame, body, app, store),
+                Some(Drill::Detail { .. }) => detail::render(frame, body, app, store),
+            },
+            Tab::Log => log::render(frame, body, app, store),
+            Tab::Requests => requests::render(frame, body, app, store),
+        }
+    }
+    render_footer(frame, foot, app);
+    if app.help {
+        help::render(frame, frame.area());
+    }
+}
+
+fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+    let mut spans = Vec::new();
+    for tab in Tab::ALL {
+        let style = if tab == app.tab {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            dim_style()
+        };
+        spans.push(Span::styled(format!(" {} ", tab.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::raw("  "));
+    if app.filter.editing {
+        spans.push(styled("filter: ", Style::new().fg(Color::Yellow)));
+        spans.push(Span::raw(format!("{}█", app.filter.text)));
+        if let Some(e) = &app.filter.error {
+            spans.push(Span::raw("  "));
+            spans.push(styled(
+                format!("✗ {e} (still using: {})", shown(store.filter().source())),
+                error_style(),
+            ));
+        }
+    } else if !store.filter().is_all() {
+        spans.push(styled("filter: ", Style::new().fg(Color::Yellow)));
+        spans.push(Span::raw(store.filter().source().to_owned()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn shown(filter: &str) -> &str {
+    if filter.is_empty() {
+        "no filter"
+    } else {
+        filter
+    }
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let hints = if app.filter.editing {
+        "type a regex or {selector} · Enter keep · Esc clear · Ctrl-U erase"
+    } else {
+        match (app.tab, app.drill.last()) {
+            (Tab::Metrics, None) => {
+                "↑↓ move · Enter series · / filter · space pause · s sort · Tab views · ? help · q quit"
+            }
+            (Tab::Metrics, Some(Drill::Series(_))) => {
+                "↑↓ move · Enter detail · Esc back · / filter · space pause · s sort · ? help · q quit"
+            }
+            (Tab::Metrics, Some(Drill::Detail { .. })) => {
+                "↑↓ scroll samples · Esc back · space pause · ? help · q quit"
+            }
+            (Tab::Log, _) => {
+                "↑↓ scroll back · G follow · Enter open series · / filter · space pause · ? help · q quit"
+            }
+            (Tab::Requests, _) => {
+                "↑↓ select · G follow · space pause · Tab views · ? help · q quit"
+            }
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!(" {hints}"), dim_style())),
+        area,
+    );
+}

@@ -1,0 +1,151 @@
+//! The series of one metric: varying labels per row, constant labels above.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Wrap};
+
+use super::widgets::{dim_style, table, titled, value_sparkline, warn_style, window};
+use crate::app::App;
+use crate::format;
+use crate::store::{Anomalies, Series, SeriesKind, Store};
+
+/// Width of the value column.
+const VALUE_WIDTH: usize = 16;
+
+/// Short flags for a series' anomalies.
+pub fn flags(a: &Anomalies) -> String {
+    let mut out = Vec::new();
+    if a.out_of_order > 0 {
+        out.push(format!("out-of-order×{}", a.out_of_order));
+    }
+    if a.duplicate > 0 {
+        out.push(format!("dup-ts×{}", a.duplicate));
+    }
+    if a.stale > 0 {
+        out.push(format!("stale×{}", a.stale));
+    }
+    if a.future > 0 {
+        out.push(format!("future×{}", a.future));
+    }
+    out.join(" ")
+}
+
+/// Last value as shown in lists (histogram series show their count).
+pub fn last_value(s: &Series) -> String {
+    match (s.points.last(), s.kind) {
+        (Some(p), SeriesKind::Histogram) => {
+            format!("count {}", format::value_fit(p.value, VALUE_WIDTH - 6))
+        }
+        (Some(p), SeriesKind::Float) => format::value_fit(p.value, VALUE_WIDTH),
+        (None, _) => "-".into(),
+    }
+}
+
+/// Draws the series list of the open metric.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+    let Some(metric) = app.current_metric().and_then(|m| store.metric(m)) else {
+        return;
+    };
+    let summary = app.label_summary();
+    let constant = format::series(
+        summary
+            .constant
+            .iter()
+            .map(|&(n, v)| (store.str(n), store.str(v))),
+    );
+    let top_text = Line::from(vec![
+        Span::styled(" same on every series: ", dim_style()),
+        Span::raw(if summary.constant.is_empty() {
+            "(none)".to_owned()
+        } else {
+            constant
+        }),
+    ]);
+    let top_height = (top_text.width() as u16)
+        .div_ceil(area.width.max(1))
+        .clamp(1, 4);
+    let [top, list] =
+        Layout::vertical([Constraint::Length(top_height), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(Paragraph::new(top_text).wrap(Wrap { trim: true }), top);
+
+    let ids = &app.view.series;
+    let height = list.height.saturating_sub(2) as usize;
+    let range = window(&app.series_cursor, ids.len(), height);
+    let now = app.now_ms;
+    let rows = ids[range.clone()]
+        .iter()
+        .filter_map(|&id| store.series(id))
+        .map(|s| {
+            let varying = summary
+                .varying
+                .iter()
+                .map(|&name| {
+                    let value = s
+                        .labels
+                        .iter()
+                        .find(|l| l.0 == name)
+                        .map_or("", |l| store.str(l.1));
+                    let mut out = format!("{}=", store.str(name));
+                    format::write_quoted(&mut out, value);
+                    out
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let last = s.points.last();
+            let lag = last.map_or("-".into(), |p| {
+                format::duration_secs((s.last_arrival_ms - p.timestamp_ms) as f64 / 1000.0)
+            });
+            let flags = flags(&s.anomalies);
+            vec![
+                // A lone series has no varying labels: show all of them.
+                Cell::from(if varying.is_empty() {
+                    store.series_text(&s.labels)
+                } else {
+                    format!("{{{varying}}}")
+                }),
+                Cell::from(Line::from(last_value(s)).right_aligned()),
+                Cell::from(last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms))),
+                Cell::from(Line::from(lag).right_aligned()),
+                Cell::from(Line::from(format::count(s.rate.per_second(now))).right_aligned()),
+                Cell::from(value_sparkline(
+                    s.points.iter().rev().take(20).rev().map(|p| p.value),
+                )),
+                Cell::from(Span::styled(flags, warn_style())),
+            ]
+        })
+        .collect();
+    let (sort, reverse) = app.series_sort;
+    let name = store.str(metric.name);
+    let title = Line::from(vec![
+        Span::raw(format!(" {name} · {} series ", ids.len())),
+        Span::styled(
+            format!(
+                "sorted by {}{} · Enter: detail · Esc: back ",
+                sort.label(),
+                if reverse { " (reversed)" } else { "" }
+            ),
+            dim_style(),
+        ),
+    ]);
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(VALUE_WIDTH as u16),
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(9),
+        Constraint::Length(20),
+        Constraint::Length(22),
+    ];
+    let selected = app.series_cursor.selected.checked_sub(range.start);
+    let header = [
+        "LABELS",
+        "VALUE",
+        "TIMESTAMP",
+        "LAG",
+        "SAMPLES/S",
+        "RECENT VALUES",
+        "FLAGS",
+    ];
+    frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
+}

@@ -1,0 +1,125 @@
+//! Small rendering helpers shared by the views: text sparklines, styles, and
+//! the scrolling window of a list.
+
+use ratatui::layout::Constraint;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+
+use crate::app::Cursor;
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// Rates as bars scaled to their maximum: zero is the lowest bar, anything
+/// above zero at least the second, so a trickle stays visible.
+pub fn rate_sparkline(values: &[f64]) -> String {
+    let max = values.iter().copied().fold(0.0, f64::max);
+    values
+        .iter()
+        .map(|&v| {
+            if max <= 0.0 || v <= 0.0 {
+                BARS[0]
+            } else {
+                BARS[((v / max) * 7.0).round().clamp(1.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
+/// Values as bars scaled between their minimum and maximum; non-finite values
+/// (NaN, stale markers, infinities) show as gaps.
+pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
+    let finite = values.clone().filter(|v| v.is_finite());
+    let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    values
+        .map(|v| {
+            if !v.is_finite() {
+                ' '
+            } else if max <= min {
+                BARS[3]
+            } else {
+                BARS[(((v - min) / (max - min)) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+/// Style of table headers.
+pub fn header_style() -> Style {
+    Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
+}
+
+/// Style of the selected row.
+pub fn selected_style() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+/// Style of something that needs attention.
+pub fn warn_style() -> Style {
+    Style::new().fg(Color::Yellow)
+}
+
+/// Style of an error.
+pub fn error_style() -> Style {
+    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+}
+
+/// Style of secondary text.
+pub fn dim_style() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+/// A bordered block with a title.
+pub fn titled(title: Line<'_>) -> Block<'_> {
+    Block::new().borders(Borders::TOP).title(title)
+}
+
+/// A table of `rows` (already limited to the visible window), with the row at
+/// `selected` (an index into `rows`) highlighted.
+pub fn table<'a>(
+    header: &[&'a str],
+    rows: Vec<Vec<Cell<'a>>>,
+    selected: Option<usize>,
+    widths: &[Constraint],
+    block: Block<'a>,
+) -> Table<'a> {
+    let header = Row::new(header.iter().map(|h| Cell::from(*h))).style(header_style());
+    let rows = rows.into_iter().enumerate().map(|(i, cells)| {
+        let row = Row::new(cells);
+        if Some(i) == selected {
+            row.style(selected_style())
+        } else {
+            row
+        }
+    });
+    Table::new(rows, widths.to_vec())
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+}
+
+/// The visible window `[offset, offset + height)` of a list of `len` rows.
+pub fn window(cursor: &Cursor, len: usize, height: usize) -> std::ops::Range<usize> {
+    let offset = cursor.visible_offset(len, height);
+    offset..(offset + height).min(len)
+}
+
+/// A span with a style.
+pub fn styled<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
+    Span::styled(text, style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparklines() {
+        assert_eq!(rate_sparkline(&[0.0, 5.0, 10.0, 0.1]), "▁▅█▂");
+        assert_eq!(rate_sparkline(&[0.0, 0.0]), "▁▁");
+        assert_eq!(value_sparkline([1.0, f64::NAN, 3.0].into_iter()), "▁ █");
+        assert_eq!(value_sparkline([2.0, 2.0].into_iter()), "▄▄");
+    }
+}
