@@ -1,8 +1,9 @@
 //! The normalized form of a remote-write request, shared by RW 1.0 and 2.0, that
 //! flows from the receiver to every consumer (dashboard, headless output).
 //!
-//! Strings live once in a per-request arena and are referred to by [`StrId`], so a
-//! request with thousands of series costs a handful of allocations, not one per label.
+//! Strings are not copied out of the decompressed body: a [`StrId`] is a span of
+//! that buffer (validated as UTF-8 when decoded), so a request with thousands of
+//! series costs a handful of allocations, not one per label.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -121,9 +122,27 @@ pub struct Batch {
     pub data: WriteData,
 }
 
-/// Index of a string in [`WriteData`]'s arena.
+/// A string of a [`WriteData`]: a span of its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct StrId(pub u32);
+pub struct StrId {
+    start: u32,
+    len: u32,
+}
+
+impl StrId {
+    /// The span `start..start + len` of the buffer.
+    pub(crate) fn new(start: usize, len: usize) -> Self {
+        StrId {
+            start: start as u32,
+            len: len as u32,
+        }
+    }
+
+    /// The span as a range of the buffer.
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
 
 /// A label as two string ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,8 +389,8 @@ pub struct Series {
 /// Decoded content of a request, in flat vectors that [`Series`] index into.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct WriteData {
-    arena: String,
-    spans: Vec<(u32, u32)>,
+    /// The decompressed body (or, for data built in memory, the strings added).
+    buf: Vec<u8>,
     /// All label pairs: series labels and exemplar labels.
     pub labels: Vec<LabelRef>,
     /// The series, in request order.
@@ -390,45 +409,29 @@ pub struct WriteData {
 }
 
 impl WriteData {
-    /// The empty string, always present at id 0.
-    pub const EMPTY: StrId = StrId(0);
+    /// The empty string.
+    pub const EMPTY: StrId = StrId { start: 0, len: 0 };
 
-    /// An empty request body with room for about `strings` strings.
-    pub fn with_capacity(strings: usize, arena_bytes: usize) -> Self {
-        let mut data = WriteData {
-            arena: String::with_capacity(arena_bytes),
-            spans: Vec::with_capacity(strings + 1),
-            ..WriteData::default()
-        };
-        data.spans.push((0, 0));
-        data
+    /// Takes ownership of the buffer that the decoder's [`StrId`]s point into.
+    pub(crate) fn set_buffer(&mut self, buf: Vec<u8>) {
+        self.buf = buf;
     }
 
-    /// Adds a string to the arena.
+    /// Adds a string (for data built in memory).
     pub fn intern(&mut self, s: &str) -> StrId {
-        if s.is_empty() {
-            return Self::EMPTY;
-        }
-        if self.spans.is_empty() {
-            self.spans.push((0, 0));
-        }
-        let start = self.arena.len() as u32;
-        self.arena.push_str(s);
-        self.spans.push((start, self.arena.len() as u32));
-        StrId(self.spans.len() as u32 - 1)
+        let id = StrId::new(self.buf.len(), s.len());
+        self.buf.extend_from_slice(s.as_bytes());
+        id
     }
 
-    /// Number of strings in the arena (including the empty string).
-    pub fn string_count(&self) -> usize {
-        self.spans.len().max(1)
+    /// The bytes of a string: for hashing and comparing without UTF-8 checks.
+    pub fn bytes(&self, id: StrId) -> &[u8] {
+        self.buf.get(id.range()).unwrap_or(&[])
     }
 
-    /// The string with the given id ("" for an unknown id).
+    /// The string with the given id ("" for an id of another request).
     pub fn str(&self, id: StrId) -> &str {
-        match self.spans.get(id.0 as usize) {
-            Some(&(start, end)) => self.arena.get(start as usize..end as usize).unwrap_or(""),
-            None => "",
-        }
+        std::str::from_utf8(self.bytes(id)).unwrap_or("")
     }
 
     /// Label pairs in a range, as strings.
@@ -507,31 +510,6 @@ impl WriteData {
     pub fn warn(&mut self, message: impl FnOnce() -> String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(message());
-        }
-    }
-
-    /// Checks one series' labels for what Prometheus tolerates but the spec forbids.
-    pub fn check_series_labels(&mut self, index: usize, labels: Range<u32>) {
-        let pairs = self
-            .labels
-            .get(labels.start as usize..labels.end as usize)
-            .unwrap_or(&[]);
-        let mut has_name = false;
-        let mut problem = None;
-        for (i, l) in pairs.iter().enumerate() {
-            let name = self.str(l.name);
-            has_name |= name == "__name__";
-            if name.is_empty() {
-                problem = Some("has an empty label name");
-            } else if i > 0 && self.str(pairs[i - 1].name) >= name {
-                problem = Some("has labels that are not sorted by name, or a repeated name");
-            }
-        }
-        if !has_name {
-            problem = problem.or(Some("has no __name__ label"));
-        }
-        if let Some(problem) = problem {
-            self.warn(|| format!("timeseries[{index}] {problem}"));
         }
     }
 

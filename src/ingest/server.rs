@@ -162,7 +162,7 @@ async fn receive(
     let body = read_body(body, limits.max_compressed_bytes, info).await?;
     let decoded = decode::decompress(&body, limits.max_decoded_bytes)?;
     info.decoded_bytes = decoded.len();
-    let data = decode::decode(protocol, &decoded)?;
+    let data = decode::decode(protocol, decoded)?;
     Ok(data)
 }
 

@@ -607,7 +607,7 @@ mod tests {
             for seq in 0..12 {
                 let body = w.build(seq, 1_000 + seq as i64);
                 let raw = decode::decompress(&body.bytes, 1 << 20).unwrap();
-                let data = decode::decode(protocol, &raw).unwrap();
+                let data = decode::decode(protocol, raw).unwrap();
                 assert!(data.warnings.is_empty(), "{:?}", data.warnings);
                 assert_eq!(data.series.len(), 5);
                 assert_eq!(data.samples.len() as u64, body.samples);

@@ -30,25 +30,26 @@ pub fn label_set_hash(data: &WriteData, labels: Range<u32>) -> u64 {
         .labels
         .get(labels.start as usize..labels.end as usize)
         .unwrap_or(&[]);
+    // Byte order of UTF-8 is code point order, so this is Prometheus's sort order.
     let sorted = pairs
         .windows(2)
-        .all(|w| data.str(w[0].name) < data.str(w[1].name));
+        .all(|w| data.bytes(w[0].name) < data.bytes(w[1].name));
     let mut h = foldhash::fast::FixedState::with_seed(0x7072_6f6d).build_hasher();
-    let mut feed = |name: &str, value: &str| {
+    let mut feed = |name: &[u8], value: &[u8]| {
         // 0xff never occurs in UTF-8, so it separates strings unambiguously.
-        h.write(name.as_bytes());
+        h.write(name);
         h.write_u8(0xff);
-        h.write(value.as_bytes());
+        h.write(value);
         h.write_u8(0xff);
     };
     if sorted {
         for l in pairs {
-            feed(data.str(l.name), data.str(l.value));
+            feed(data.bytes(l.name), data.bytes(l.value));
         }
     } else {
-        let mut owned: Vec<(&str, &str)> = pairs
+        let mut owned: Vec<(&[u8], &[u8])> = pairs
             .iter()
-            .map(|l| (data.str(l.name), data.str(l.value)))
+            .map(|l| (data.bytes(l.name), data.bytes(l.value)))
             .collect();
         owned.sort_unstable();
         for (n, v) in owned {
@@ -517,7 +518,8 @@ impl Store {
         let found = self.index.find(hash, |&id| {
             let s = &series[id as usize];
             let same = |l: &crate::ingest::model::LabelRef, &(n, v): &(Sym, Sym)| {
-                strings.resolve(n) == data.str(l.name) && strings.resolve(v) == data.str(l.value)
+                strings.resolve(n).as_bytes() == data.bytes(l.name)
+                    && strings.resolve(v).as_bytes() == data.bytes(l.value)
             };
             // Stored labels are sorted; so are a sender's, almost always.
             s.hash == hash

@@ -7,7 +7,9 @@ pub mod wire;
 
 use thiserror::Error;
 
-use super::model::{Protocol, Sample, WriteData};
+use std::ops::Range;
+
+use super::model::{Protocol, Sample, StrId, WriteData};
 use crate::proto::rw2 as pb2;
 
 /// The first bytes of a snappy *framed* stream (stream identifier chunk).
@@ -97,11 +99,12 @@ fn body_hint(body: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Decodes a decompressed protobuf body of the given protocol.
-pub fn decode(protocol: Protocol, buf: &[u8]) -> Result<WriteData, DecodeError> {
+/// Decodes a decompressed protobuf body of the given protocol; the returned
+/// data keeps `buf` and refers to its strings in place.
+pub fn decode(protocol: Protocol, buf: Vec<u8>) -> Result<WriteData, DecodeError> {
     let mut data = match protocol {
-        Protocol::V1 => rw1::decode(buf),
-        Protocol::V2 => rw2::decode(buf),
+        Protocol::V1 => rw1::decode(&buf),
+        Protocol::V2 => rw2::decode(&buf),
     }?;
     // The two schemas use disjoint top-level field numbers, so a body of the other
     // kind decodes "successfully" to nothing: say so instead of staying silent.
@@ -117,7 +120,106 @@ pub fn decode(protocol: Protocol, buf: &[u8]) -> Result<WriteData, DecodeError> 
             )
         });
     }
+    data.set_buffer(buf);
     Ok(data)
+}
+
+/// The [`StrId`] of `s`, a subslice of `base`, after checking it is UTF-8
+/// (protobuf `string` fields must be).
+#[inline]
+fn string(
+    base: &[u8],
+    s: &[u8],
+    message: &'static str,
+    path: impl FnOnce() -> String,
+) -> Result<StrId, DecodeError> {
+    // Label names and values are nearly always ASCII, which is valid UTF-8 and
+    // much cheaper to check.
+    if !s.is_ascii()
+        && let Err(e) = std::str::from_utf8(s)
+    {
+        return Err(DecodeError::Protobuf {
+            message,
+            detail: format!("{}: string is not valid UTF-8 ({e})", path()),
+        });
+    }
+    // An absent field is an empty slice that need not lie inside `base`.
+    let offset = (s.as_ptr() as usize).checked_sub(base.as_ptr() as usize);
+    match offset {
+        Some(start) if !s.is_empty() && start + s.len() <= base.len() => {
+            Ok(StrId::new(start, s.len()))
+        }
+        _ => Ok(WriteData::EMPTY),
+    }
+}
+
+/// `a < b` in byte order, inlined: label names are short and usually differ in
+/// their first bytes, where a `memcmp` call costs more than the comparison.
+#[inline(always)]
+fn less(a: &[u8], b: &[u8]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x < y;
+        }
+    }
+    a.len() < b.len()
+}
+
+/// What Prometheus tolerates in a series' labels but the spec forbids, checked
+/// name by name while the labels are read.
+struct LabelCheck<'a> {
+    previous: Option<&'a [u8]>,
+    has_name: bool,
+    problem: Option<&'static str>,
+}
+
+impl<'a> LabelCheck<'a> {
+    fn new() -> Self {
+        LabelCheck {
+            previous: None,
+            has_name: false,
+            problem: None,
+        }
+    }
+
+    /// Takes the next label name.
+    #[inline(always)]
+    fn name(&mut self, name: &'a [u8]) {
+        self.has_name |= name == b"__name__";
+        if name.is_empty() {
+            self.problem = Some("has an empty label name");
+        } else if let Some(previous) = self.previous
+            && !less(previous, name)
+        {
+            self.problem = Some("has labels that are not sorted by name, or a repeated name");
+        }
+        self.previous = Some(name);
+    }
+
+    /// Records a warning for series `index` if something was wrong.
+    fn finish(self, data: &mut WriteData, index: usize) {
+        let problem = if self.has_name {
+            self.problem
+        } else {
+            self.problem.or(Some("has no __name__ label"))
+        };
+        if let Some(problem) = problem {
+            data.warn(|| format!("timeseries[{index}] {problem}"));
+        }
+    }
+}
+
+/// Checks the labels of a finished series (for decoders that resolve names late).
+fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u32>) {
+    let mut check = LabelCheck::new();
+    for l in data
+        .labels
+        .get(labels.start as usize..labels.end as usize)
+        .unwrap_or(&[])
+    {
+        check.name(base.get(l.name.range()).unwrap_or(&[]));
+    }
+    check.finish(data, index);
 }
 
 /// Decodes a native histogram with the generated type (histograms are rare enough
@@ -136,6 +238,7 @@ fn histogram(
 }
 
 /// Decodes a Sample; RW1 and RW2 share the layout, RW2 adds `start_timestamp = 3`.
+#[inline(always)]
 fn sample(buf: &[u8], with_start: bool) -> Result<Sample, wire::WireError> {
     use wire::{Reader, WireType, expect};
     let mut s = Sample {
@@ -174,18 +277,6 @@ fn at(
         message,
         detail: format!("{}: {e}", path()),
     }
-}
-
-/// Validates a protobuf `string` field.
-fn utf8<'a>(
-    bytes: &'a [u8],
-    message: &'static str,
-    path: impl FnOnce() -> String,
-) -> Result<&'a str, DecodeError> {
-    std::str::from_utf8(bytes).map_err(|e| DecodeError::Protobuf {
-        message,
-        detail: format!("{}: string is not valid UTF-8 ({e})", path()),
-    })
 }
 
 #[cfg(test)]

@@ -1,15 +1,20 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
 use super::wire::{Reader, WireType, expect};
-use super::{DecodeError, at, histogram, sample, utf8};
-use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, WriteData};
+use super::{DecodeError, LabelCheck, at, histogram, sample, string};
+use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
 
 const MSG: &str = "prometheus.WriteRequest";
 
-/// Decodes a decompressed RW1 body.
+/// Decodes a decompressed RW1 body; strings are spans of `buf`.
 pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
-    // Rough sizes so the vectors rarely grow: ~40 bytes of protobuf per string.
-    let mut data = WriteData::with_capacity(buf.len() / 40, buf.len() / 2);
+    let mut data = WriteData::default();
+    // Generous guesses (a label takes 10 bytes or more, a series with its sample
+    // 30 or more), so the vectors rarely grow and copy; untouched capacity costs
+    // address space, not memory.
+    data.labels.reserve(buf.len() / 10);
+    data.series.reserve(buf.len() / 30);
+    data.samples.reserve(buf.len() / 30);
     let mut r = Reader::new(buf);
     let top = || String::from("WriteRequest");
     while !r.is_done() {
@@ -20,14 +25,14 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 let path = || format!("timeseries[{index}]");
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                series(&mut data, bytes, index)?;
+                series(buf, &mut data, bytes, index)?;
             }
             3 => {
                 let index = data.metadata.len();
                 let path = || format!("metadata[{index}]");
                 expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                metadata(&mut data, bytes, index)?;
+                metadata(buf, &mut data, bytes, index)?;
             }
             _ => r.skip(wire).map_err(at(MSG, top))?,
         }
@@ -35,14 +40,26 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     Ok(data)
 }
 
-fn series(data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeError> {
+fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeError> {
     let label_start = data.labels.len() as u32;
     let sample_start = data.samples.len() as u32;
     let histogram_start = data.histograms.len() as u32;
     // Exemplar labels also live in `data.labels`; decode them after the series'
     // own labels so that those stay one contiguous range.
     let mut exemplars: Vec<&[u8]> = Vec::new();
-    let mut r = Reader::new(buf);
+    // Senders write the labels first, each as `0a <len> <Label>`: take that run
+    // in a tight loop, then read the rest (and anything unusual) field by field.
+    let mut rest = buf;
+    let mut check = LabelCheck::new();
+    while let [0x0a, len @ 0..0x80, tail @ ..] = rest
+        && let Some((message, after)) = tail.split_at_checked(usize::from(*len))
+        && let Some((label, name)) = label_fast(base, message)
+    {
+        check.name(name);
+        data.labels.push(label);
+        rest = after;
+    }
+    let mut r = Reader::new(rest);
     let path = || format!("timeseries[{index}]");
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
@@ -50,8 +67,11 @@ fn series(data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeEr
             1 => {
                 expect("labels", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
+                // Pushed straight from the fast path: going through `label`'s
+                // large Result costs a store-forwarding stall per label.
                 let n = data.labels.len() - label_start as usize;
-                let label = label(data, bytes, || format!("timeseries[{index}].labels[{n}]"))?;
+                let label = label(base, bytes, || format!("timeseries[{index}].labels[{n}]"))?;
+                check.name(base.get(label.name.range()).unwrap_or(&[]));
                 data.labels.push(label);
             }
             2 => {
@@ -79,12 +99,12 @@ fn series(data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeEr
     let labels = label_start..data.labels.len() as u32;
     let exemplar_start = data.exemplars.len() as u32;
     for (n, bytes) in exemplars.into_iter().enumerate() {
-        let exemplar = exemplar(data, bytes, || {
+        let exemplar = exemplar(base, data, bytes, || {
             format!("timeseries[{index}].exemplars[{n}]")
         })?;
         data.exemplars.push(exemplar);
     }
-    data.check_series_labels(index, labels.clone());
+    check.finish(data, index);
     data.series.push(Series {
         labels,
         samples: sample_start..data.samples.len() as u32,
@@ -96,34 +116,68 @@ fn series(data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeEr
     Ok(())
 }
 
-fn label(
-    data: &mut WriteData,
-    buf: &[u8],
-    path: impl Fn() -> String,
-) -> Result<LabelRef, DecodeError> {
-    let mut name: &[u8] = &[];
-    let mut value: &[u8] = &[];
+/// The usual encoding of a Label, `0a <len> name 12 <len> value` with ASCII
+/// strings under 128 bytes, read without the general field loop: the hot path of
+/// RW1. Tags and one-byte lengths are ASCII too, so one check covers the message.
+#[inline(always)]
+fn label_fast<'a>(base: &[u8], buf: &'a [u8]) -> Option<(LabelRef, &'a [u8])> {
+    if !buf.is_ascii() {
+        return None;
+    }
+    let [0x0a, name_len, rest @ ..] = buf else {
+        return None;
+    };
+    let (name, rest) = rest.split_at_checked(usize::from(*name_len))?;
+    let [0x12, value_len, value @ ..] = rest else {
+        return None;
+    };
+    if value.len() != usize::from(*value_len) {
+        return None;
+    }
+    // Both are subslices of `base`, even when empty.
+    let span = |s: &[u8]| StrId::new(s.as_ptr() as usize - base.as_ptr() as usize, s.len());
+    let label = LabelRef {
+        name: span(name),
+        value: span(value),
+    };
+    Some((label, name))
+}
+
+/// Reads a message of string fields 1 and 2 (a Label); other fields are skipped.
+fn label(base: &[u8], buf: &[u8], path: impl Fn() -> String) -> Result<LabelRef, DecodeError> {
+    if let Some((label, _)) = label_fast(base, buf) {
+        return Ok(label);
+    }
+    let (mut name, mut value): (&[u8], &[u8]) = (&[], &[]);
     let mut r = Reader::new(buf);
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, &path))?;
         match field {
-            1 => {
-                expect("name", wire, WireType::Len).map_err(at(MSG, &path))?;
-                name = r.bytes().map_err(at(MSG, &path))?;
-            }
-            2 => {
-                expect("value", wire, WireType::Len).map_err(at(MSG, &path))?;
-                value = r.bytes().map_err(at(MSG, &path))?;
+            1 | 2 => {
+                expect(
+                    if field == 1 { "name" } else { "value" },
+                    wire,
+                    WireType::Len,
+                )
+                .map_err(at(MSG, &path))?;
+                let bytes = r.bytes().map_err(at(MSG, &path))?;
+                if field == 1 {
+                    name = bytes;
+                } else {
+                    value = bytes;
+                }
             }
             _ => r.skip(wire).map_err(at(MSG, &path))?,
         }
     }
-    let name = data.intern(utf8(name, MSG, || format!("{}.name", path()))?);
-    let value = data.intern(utf8(value, MSG, || format!("{}.value", path()))?);
-    Ok(LabelRef { name, value })
+    Ok(LabelRef {
+        name: string(base, name, MSG, || format!("{}.name", path()))?,
+        value: string(base, value, MSG, || format!("{}.value", path()))?,
+    })
 }
 
 fn exemplar(
+    base: &[u8],
     data: &mut WriteData,
     buf: &[u8],
     path: impl Fn() -> String,
@@ -139,7 +193,7 @@ fn exemplar(
                 expect("labels", wire, WireType::Len).map_err(at(MSG, &path))?;
                 let bytes = r.bytes().map_err(at(MSG, &path))?;
                 let n = data.labels.len() - label_start as usize;
-                let l = label(data, bytes, || format!("{}.labels[{n}]", path()))?;
+                let l = label(base, bytes, || format!("{}.labels[{n}]", path()))?;
                 data.labels.push(l);
             }
             2 => {
@@ -160,39 +214,41 @@ fn exemplar(
     })
 }
 
-fn metadata(data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeError> {
+fn metadata(
+    base: &[u8],
+    data: &mut WriteData,
+    buf: &[u8],
+    index: usize,
+) -> Result<(), DecodeError> {
     let path = || format!("metadata[{index}]");
     let mut metric_type = 0;
-    let (mut family, mut help, mut unit): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+    let mut texts: [&[u8]; 3] = [&[], &[], &[]]; // family, help, unit
     let mut r = Reader::new(buf);
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
-        match field {
+        let slot = match field {
             1 => {
                 expect("type", wire, WireType::Varint).map_err(at(MSG, path))?;
                 metric_type = r.varint().map_err(at(MSG, path))? as i32;
+                continue;
             }
-            2 | 4 | 5 => {
-                expect("metric_family_name/help/unit", wire, WireType::Len)
-                    .map_err(at(MSG, path))?;
-                let bytes = r.bytes().map_err(at(MSG, path))?;
-                match field {
-                    2 => family = bytes,
-                    4 => help = bytes,
-                    _ => unit = bytes,
-                }
+            2 => 0,
+            4 => 1,
+            5 => 2,
+            _ => {
+                r.skip(wire).map_err(at(MSG, path))?;
+                continue;
             }
-            _ => r.skip(wire).map_err(at(MSG, path))?,
-        }
+        };
+        expect("metric_family_name/help/unit", wire, WireType::Len).map_err(at(MSG, path))?;
+        texts[slot] = r.bytes().map_err(at(MSG, path))?;
     }
-    let family = data.intern(utf8(family, MSG, path)?);
-    let help = data.intern(utf8(help, MSG, path)?);
-    let unit = data.intern(utf8(unit, MSG, path)?);
+    let [family, help, unit] = texts.map(|t| string(base, t, MSG, path));
     data.metadata.push(Metadata {
-        family,
+        family: family?,
         metric_type: MetricType::from_proto(metric_type),
-        help,
-        unit,
+        help: help?,
+        unit: unit?,
     });
     Ok(())
 }

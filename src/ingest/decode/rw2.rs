@@ -2,14 +2,14 @@
 //! reference into the request's `symbols` table.
 
 use super::wire::{Reader, WireType, expect, repeated_u32};
-use super::{DecodeError, at, histogram, sample};
+use super::{DecodeError, at, check_labels, histogram, sample, string};
 use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
 
 const MSG: &str = "io.prometheus.write.v2.Request";
 
 /// Decodes a decompressed RW2 body.
 pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
-    let mut data = WriteData::with_capacity(buf.len() / 40, buf.len() / 2);
+    let mut data = WriteData::default();
     // Symbols may in principle follow the series on the wire: collect first.
     let mut symbols: Vec<StrId> = Vec::new();
     let mut series_bytes: Vec<&[u8]> = Vec::new();
@@ -23,7 +23,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 let path = || format!("symbols[{index}]");
                 expect("symbols", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                symbols.push(data.intern(super::utf8(bytes, MSG, path)?));
+                symbols.push(string(buf, bytes, MSG, path)?);
             }
             5 => {
                 let path = || format!("timeseries[{}]", series_bytes.len());
@@ -33,12 +33,12 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
             _ => r.skip(wire).map_err(at(MSG, top))?,
         }
     }
-    if !series_bytes.is_empty() && symbols.first().is_some_and(|&s| s != WriteData::EMPTY) {
+    if !series_bytes.is_empty() && symbols.first().is_some_and(|s| !s.range().is_empty()) {
         data.warn(|| "symbols[0] is not the empty string, as the 2.0 spec requires".into());
     }
     let mut refs = Vec::new();
     for (index, bytes) in series_bytes.into_iter().enumerate() {
-        series(&mut data, &symbols, bytes, index, &mut refs)?;
+        series(buf, &mut data, &symbols, bytes, index, &mut refs)?;
     }
     Ok(data)
 }
@@ -82,6 +82,7 @@ fn labels(
 }
 
 fn series(
+    base: &[u8],
     data: &mut WriteData,
     symbols: &[StrId],
     buf: &[u8],
@@ -138,10 +139,10 @@ fn series(
         data.exemplars.push(exemplar);
     }
     let metadata = match metadata_bytes {
-        Some(bytes) => metadata(data, symbols, bytes, label_range.clone(), index)?,
+        Some(bytes) => metadata(base, data, symbols, bytes, label_range.clone(), index)?,
         None => None,
     };
-    data.check_series_labels(index, label_range.clone());
+    check_labels(base, data, index, label_range.clone());
     let series = Series {
         labels: label_range,
         samples: sample_start..data.samples.len() as u32,
@@ -195,6 +196,7 @@ fn exemplar(
 }
 
 fn metadata(
+    base: &[u8],
     data: &mut WriteData,
     symbols: &[StrId],
     buf: &[u8],
@@ -231,7 +233,7 @@ fn metadata(
     let family = series_labels
         .clone()
         .filter_map(|i| data.labels.get(i as usize))
-        .find(|l| data.str(l.name) == "__name__")
+        .find(|l| base.get(l.name.range()) == Some(b"__name__".as_slice()))
         .map_or(WriteData::EMPTY, |l| l.value);
     Ok(Some(Metadata {
         family,

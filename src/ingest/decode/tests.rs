@@ -104,7 +104,7 @@ fn rw1_samples_special_values_and_labels() {
         ],
         metadata: vec![],
     };
-    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    let data = decode(Protocol::V1, req.encode_to_vec()).unwrap();
     assert_eq!(data.series.len(), 2);
     assert_eq!(
         labels_of(&data, 0),
@@ -152,7 +152,7 @@ fn rw1_histograms_and_exemplars() {
         }],
         metadata: vec![],
     };
-    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    let data = decode(Protocol::V1, req.encode_to_vec()).unwrap();
     let series = &data.series[0];
     let hs = data.histograms_of(series);
     assert_eq!(hs.len(), 2);
@@ -198,7 +198,7 @@ fn rw1_metadata_of_every_type() {
         timeseries: vec![],
         metadata,
     };
-    let data = decode(Protocol::V1, &req.encode_to_vec()).unwrap();
+    let data = decode(Protocol::V1, req.encode_to_vec()).unwrap();
     let types: Vec<_> = data.metadata.iter().map(|m| m.metric_type).collect();
     assert_eq!(
         types,
@@ -296,7 +296,7 @@ fn rw2_samples_histograms_exemplars_metadata_and_both_created_timestamp_layouts(
         symbols: b.symbols.clone(),
         timeseries: vec![old_style, new_style, started],
     };
-    let data = decode(Protocol::V2, &req.encode_to_vec()).unwrap();
+    let data = decode(Protocol::V2, req.encode_to_vec()).unwrap();
     assert!(data.warnings.is_empty(), "{:?}", data.warnings);
     assert_eq!(data.series.len(), 3);
     let s0 = &data.series[0];
@@ -360,7 +360,7 @@ fn rw2_bad_symbol_refs_are_rejected_with_their_position() {
             ..Default::default()
         }],
     };
-    let err = decode(Protocol::V2, &req.encode_to_vec()).unwrap_err();
+    let err = decode(Protocol::V2, req.encode_to_vec()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid remote-write 2.0 request: timeseries[0].labels_refs[3] refers to symbol 7, but the request has only 3 symbols"
@@ -372,7 +372,7 @@ fn rw2_bad_symbol_refs_are_rejected_with_their_position() {
             ..Default::default()
         }],
     };
-    let err = decode(Protocol::V2, &odd.encode_to_vec()).unwrap_err();
+    let err = decode(Protocol::V2, odd.encode_to_vec()).unwrap_err();
     assert!(
         err.to_string().contains("labels_refs has 3 entries"),
         "{err}"
@@ -389,7 +389,7 @@ fn rw2_bad_symbol_refs_are_rejected_with_their_position() {
             ..Default::default()
         }],
     };
-    let err = decode(Protocol::V2, &bad_help.encode_to_vec()).unwrap_err();
+    let err = decode(Protocol::V2, bad_help.encode_to_vec()).unwrap_err();
     assert!(
         err.to_string()
             .contains("metadata.help_ref refers to symbol 99"),
@@ -412,7 +412,7 @@ fn rw2_warns_about_nonempty_first_symbol_and_mixed_series() {
             ..Default::default()
         }],
     };
-    let data = decode(Protocol::V2, &req.encode_to_vec()).unwrap();
+    let data = decode(Protocol::V2, req.encode_to_vec()).unwrap();
     assert_eq!(data.warnings.len(), 2, "{:?}", data.warnings);
     assert!(data.warnings[0].contains("symbols[0]"));
     assert!(data.warnings[1].contains("both samples and histograms"));
@@ -430,7 +430,7 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
     };
     let body = req.encode_to_vec();
     for cut in 1..body.len() {
-        let err = decode(Protocol::V1, &body[..cut]).unwrap_err();
+        let err = decode(Protocol::V1, body[..cut].to_vec()).unwrap_err();
         assert!(
             matches!(err, DecodeError::Protobuf { .. }),
             "cut at {cut}: {err}"
@@ -439,7 +439,7 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
     // A label value that is not UTF-8.
     let mut bad = pb1::WriteRequest::default().encode_to_vec();
     bad.extend_from_slice(&[0x0a, 0x07, 0x0a, 0x05, 0x12, 0x03, 0xff, 0xfe, 0xfd]);
-    let err = decode(Protocol::V1, &bad).unwrap_err();
+    let err = decode(Protocol::V1, bad).unwrap_err();
     assert!(
         err.to_string()
             .contains("timeseries[0].labels[0].value: string is not valid UTF-8"),
@@ -447,7 +447,7 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
     );
     // A sample whose value has the wrong wire type.
     let wrong = [0x0a, 0x04, 0x12, 0x02, 0x08, 0x01];
-    let err = decode(Protocol::V1, &wrong).unwrap_err();
+    let err = decode(Protocol::V1, wrong.to_vec()).unwrap_err();
     assert!(
         err.to_string()
             .contains("timeseries[0].samples[0]: field `value` has wire type varint"),
@@ -671,13 +671,13 @@ fn differential_rw1_random_requests_match_prost() {
     for _ in 0..2000 {
         let req = random_rw1(&mut rng);
         let body = req.encode_to_vec();
-        let ours = decode(Protocol::V1, &body).expect("valid request");
+        let ours = decode(Protocol::V1, body.clone()).expect("valid request");
         assert_eq!(flat_from_data(&ours), flat_from_rw1(&req));
         // Any prefix either fails in both decoders or (if it ends on a message
         // boundary) succeeds in both with the same content.
         let cut = rng.below(body.len() as u64 + 1) as usize;
         match (
-            decode(Protocol::V1, &body[..cut]),
+            decode(Protocol::V1, body[..cut].to_vec()),
             pb1::WriteRequest::decode(&body[..cut]),
         ) {
             (Ok(a), Ok(b)) => assert_eq!(flat_from_data(&a), flat_from_rw1(&b)),
@@ -733,7 +733,7 @@ fn differential_rw2_random_requests_match_prost() {
             timeseries,
         };
         let body = req.encode_to_vec();
-        let ours = decode(Protocol::V2, &body).expect("valid request");
+        let ours = decode(Protocol::V2, body.clone()).expect("valid request");
         assert_eq!(
             flat_from_data(&ours),
             Flat {
@@ -744,7 +744,7 @@ fn differential_rw2_random_requests_match_prost() {
         let cut = rng.below(body.len() as u64 + 1) as usize;
         let theirs = pb2::Request::decode(&body[..cut]);
         assert_eq!(
-            decode(Protocol::V2, &body[..cut]).is_ok(),
+            decode(Protocol::V2, body[..cut].to_vec()).is_ok(),
             theirs.is_ok(),
             "{cut}-byte prefix"
         );

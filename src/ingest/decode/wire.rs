@@ -53,8 +53,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a varint.
-    #[inline]
+    #[inline(always)]
     pub fn varint(&mut self) -> Result<u64, WireError> {
+        // Keys, lengths and small values fit one byte: skip the loop for them.
+        if let Some(&byte) = self.buf.get(self.pos)
+            && byte < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
+        self.varint_multi_byte()
+    }
+
+    fn varint_multi_byte(&mut self) -> Result<u64, WireError> {
         let mut value = 0u64;
         for i in 0..10 {
             let Some(&byte) = self.buf.get(self.pos) else {
@@ -76,7 +87,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a field key: field number and wire type.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self) -> Result<(u32, WireType), WireError> {
         let at = self.pos;
         let key = self.varint()?;
@@ -101,7 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a length-delimited payload.
-    #[inline]
+    #[inline(always)]
     pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
         let at = self.pos;
         let len = self.varint()?;

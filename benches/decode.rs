@@ -1,0 +1,87 @@
+//! Decoding remote-write bodies: snappy, protobuf, and both, per request.
+
+mod fixtures;
+
+/// The allocator the binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use promscope::ingest::decode;
+use promscope::ingest::model::Protocol;
+
+fn main() {
+    divan::main();
+}
+
+const MAX: usize = 64 << 20;
+
+fn cases() -> [(&'static str, Protocol, Vec<u8>); 3] {
+    [
+        (
+            "rw1_10k_series_9_labels",
+            Protocol::V1,
+            fixtures::ten_k_body(),
+        ),
+        (
+            "rw1_avalanche_2000_series",
+            Protocol::V1,
+            fixtures::avalanche_body(Protocol::V1),
+        ),
+        (
+            "rw2_avalanche_2000_series",
+            Protocol::V2,
+            fixtures::avalanche_body(Protocol::V2),
+        ),
+    ]
+}
+
+fn case(name: &str) -> (Protocol, Vec<u8>, usize) {
+    let (_, protocol, body) = cases()
+        .into_iter()
+        .find(|c| c.0 == name)
+        .expect("known case");
+    let raw = decode::decompress(&body, MAX).expect("valid snappy");
+    let samples = decode::decode(protocol, raw).expect("valid").samples.len();
+    (protocol, body, samples)
+}
+
+const CASES: [&str; 3] = [
+    "rw1_10k_series_9_labels",
+    "rw1_avalanche_2000_series",
+    "rw2_avalanche_2000_series",
+];
+
+/// Snappy decompression and protobuf decoding: what the receiver does per request.
+#[divan::bench(args = CASES)]
+fn decompress_and_decode(bencher: Bencher, name: &str) {
+    let (protocol, body, samples) = case(name);
+    bencher.counter(ItemsCount::new(samples)).bench(|| {
+        let raw = decode::decompress(divan::black_box(&body), MAX).expect("valid");
+        decode::decode(protocol, raw).expect("valid")
+    });
+}
+
+/// Protobuf decoding alone.
+#[divan::bench(args = CASES)]
+fn decode_only(bencher: Bencher, name: &str) {
+    let (protocol, body, samples) = case(name);
+    let raw = decode::decompress(&body, MAX).expect("valid");
+    bencher
+        .counter(ItemsCount::new(samples))
+        .with_inputs(|| raw.clone())
+        .bench_values(|raw| decode::decode(protocol, raw).expect("valid"));
+}
+
+/// The same RW1 bodies decoded by prost's generated types, the peer our decoder is compared with.
+#[divan::bench(args = ["rw1_10k_series_9_labels", "rw1_avalanche_2000_series"])]
+fn prost_generated_decode(bencher: Bencher, name: &str) {
+    use prost::Message;
+    let (_, body, samples) = case(name);
+    let raw = decode::decompress(&body, MAX).expect("valid");
+    bencher.counter(ItemsCount::new(samples)).bench(|| {
+        promscope::proto::rw1::WriteRequest::decode(divan::black_box(raw.as_slice()))
+            .expect("valid")
+    });
+}
