@@ -384,6 +384,49 @@ pub struct Series {
     pub metadata: Option<Metadata>,
     /// RW2 `TimeSeries.created_timestamp` (senders up to Prometheus 3.9); 0 when unset.
     pub created_timestamp_ms: i64,
+    /// Identity of the label set: equal label sets have equal hashes, whatever
+    /// their order or encoding (see [`label_set_hash`]).
+    pub label_hash: u64,
+}
+
+/// Hash of a label set written in its canonical form: sorted by name, each label
+/// encoded as RW1 does (`0a len 0a len name 12 len value`, minimal varints). A
+/// sender's RW1 bytes are often exactly that form, and can then be hashed in
+/// place ([`canonical_bytes_hash`]) without re-encoding.
+pub fn label_set_hash<'a>(
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    scratch: &mut Vec<u8>,
+) -> u64 {
+    let mut sorted: Vec<(&[u8], &[u8])> = pairs.collect();
+    sorted.sort_unstable();
+    scratch.clear();
+    for (name, value) in sorted {
+        let put_varint = |out: &mut Vec<u8>, mut v: usize| {
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        };
+        let varint_len = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
+        let message =
+            1 + varint_len(name.len()) + name.len() + 1 + varint_len(value.len()) + value.len();
+        scratch.push(0x0a);
+        put_varint(scratch, message);
+        scratch.push(0x0a);
+        put_varint(scratch, name.len());
+        scratch.extend_from_slice(name);
+        scratch.push(0x12);
+        put_varint(scratch, value.len());
+        scratch.extend_from_slice(value);
+    }
+    canonical_bytes_hash(scratch)
+}
+
+/// Hash of label bytes already in canonical form (see [`label_set_hash`]).
+pub fn canonical_bytes_hash(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7072_6f6d_7363_6f70).hash_one(bytes)
 }
 
 /// Decoded content of a request, in flat vectors that [`Series`] index into.
@@ -495,6 +538,10 @@ impl WriteData {
         let histogram_start = self.histograms.len() as u32;
         self.histograms.extend_from_slice(histograms);
         let exemplars = self.exemplars.len() as u32;
+        let label_hash = label_set_hash(
+            labels.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+            &mut Vec::new(),
+        );
         self.series.push(Series {
             labels: start..self.labels.len() as u32,
             samples: sample_start..self.samples.len() as u32,
@@ -502,6 +549,7 @@ impl WriteData {
             exemplars: exemplars..exemplars,
             metadata: None,
             created_timestamp_ms: 0,
+            label_hash,
         });
         self.series.len() - 1
     }

@@ -15,7 +15,6 @@ use tokio::sync::{mpsc, watch};
 use crate::format;
 use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series, WriteData};
 use crate::ingest::server::ReceiverStats;
-use crate::store::label_set_hash;
 use crate::store::totals::Totals;
 
 /// What headless mode prints per record.
@@ -218,7 +217,7 @@ pub async fn run(
                 let Some(batch) = batch else { break };
                 totals.record(&batch);
                 for s in &batch.data.series {
-                    series.insert(label_set_hash(&batch.data, s.labels.clone()));
+                    series.insert(s.label_hash);
                 }
                 match format {
                     Format::Text => text::write_batch(&mut out, &batch, &mut dedup),

@@ -8,7 +8,6 @@ pub mod ring;
 pub mod totals;
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
 use std::time::UNIX_EPOCH;
 
@@ -22,42 +21,6 @@ use intern::{Interner, Sym};
 use rate::RateBuckets;
 use ring::{Point, Ring};
 use totals::Totals;
-
-/// Identity of a label set, independent of label order (Prometheus sorts labels,
-/// so `{b="1",a="2"}` and `{a="2",b="1"}` are one series).
-pub fn label_set_hash(data: &WriteData, labels: Range<u32>) -> u64 {
-    let pairs = data
-        .labels
-        .get(labels.start as usize..labels.end as usize)
-        .unwrap_or(&[]);
-    // Byte order of UTF-8 is code point order, so this is Prometheus's sort order.
-    let sorted = pairs
-        .windows(2)
-        .all(|w| data.bytes(w[0].name) < data.bytes(w[1].name));
-    let mut h = foldhash::fast::FixedState::with_seed(0x7072_6f6d).build_hasher();
-    let mut feed = |name: &[u8], value: &[u8]| {
-        // 0xff never occurs in UTF-8, so it separates strings unambiguously.
-        h.write(name);
-        h.write_u8(0xff);
-        h.write(value);
-        h.write_u8(0xff);
-    };
-    if sorted {
-        for l in pairs {
-            feed(data.bytes(l.name), data.bytes(l.value));
-        }
-    } else {
-        let mut owned: Vec<(&[u8], &[u8])> = pairs
-            .iter()
-            .map(|l| (data.bytes(l.name), data.bytes(l.value)))
-            .collect();
-        owned.sort_unstable();
-        for (n, v) in owned {
-            feed(n, v);
-        }
-    }
-    h.finish()
-}
 
 /// Index of a series slot.
 pub type SeriesId = u32;
@@ -383,7 +346,7 @@ impl Store {
             if let Some(m) = &s.metadata {
                 self.set_metadata(data, m);
             }
-            let id = self.series_for(data, s.labels.clone(), arrival_ms);
+            let id = self.series_for(data, s, arrival_ms);
             let start_ts = if s.created_timestamp_ms != 0 {
                 s.created_timestamp_ms
             } else {
@@ -508,8 +471,13 @@ impl Store {
     }
 
     /// Finds or creates the series with these labels.
-    fn series_for(&mut self, data: &WriteData, labels: Range<u32>, arrival_ms: i64) -> SeriesId {
-        let hash = label_set_hash(data, labels.clone());
+    fn series_for(
+        &mut self,
+        data: &WriteData,
+        series: &crate::ingest::model::Series,
+        arrival_ms: i64,
+    ) -> SeriesId {
+        let (hash, labels) = (series.label_hash, series.labels.clone());
         let pairs = data
             .labels
             .get(labels.start as usize..labels.end as usize)

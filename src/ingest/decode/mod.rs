@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use std::ops::Range;
 
-use super::model::{Protocol, Sample, StrId, WriteData};
+use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash};
 use crate::proto::rw2 as pb2;
 
 /// The first bytes of a snappy *framed* stream (stream identifier chunk).
@@ -170,6 +170,8 @@ fn less(a: &[u8], b: &[u8]) -> bool {
 struct LabelCheck<'a> {
     previous: Option<&'a [u8]>,
     has_name: bool,
+    /// Names strictly ascending (no repeats): the order of the canonical form.
+    sorted: bool,
     problem: Option<&'static str>,
 }
 
@@ -178,6 +180,7 @@ impl<'a> LabelCheck<'a> {
         LabelCheck {
             previous: None,
             has_name: false,
+            sorted: true,
             problem: None,
         }
     }
@@ -191,9 +194,15 @@ impl<'a> LabelCheck<'a> {
         } else if let Some(previous) = self.previous
             && !less(previous, name)
         {
+            self.sorted = false;
             self.problem = Some("has labels that are not sorted by name, or a repeated name");
         }
         self.previous = Some(name);
+    }
+
+    /// Whether the names were strictly ascending.
+    fn sorted(&self) -> bool {
+        self.sorted
     }
 
     /// Records a warning for series `index` if something was wrong.
@@ -220,6 +229,19 @@ fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u
         check.name(base.get(l.name.range()).unwrap_or(&[]));
     }
     check.finish(data, index);
+}
+
+/// The identity hash of the labels in `labels` (spans of `base`).
+fn hash_labels(base: &[u8], data: &WriteData, labels: Range<u32>, scratch: &mut Vec<u8>) -> u64 {
+    let pairs = data
+        .labels
+        .get(labels.start as usize..labels.end as usize)
+        .unwrap_or(&[]);
+    let bytes = |id: StrId| base.get(id.range()).unwrap_or(&[]);
+    label_set_hash(
+        pairs.iter().map(|l| (bytes(l.name), bytes(l.value))),
+        scratch,
+    )
 }
 
 /// Decodes a native histogram with the generated type (histograms are rare enough

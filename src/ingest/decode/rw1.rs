@@ -1,8 +1,10 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
 use super::wire::{Reader, WireType, expect};
-use super::{DecodeError, LabelCheck, at, histogram, sample, string};
-use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
+use super::{DecodeError, LabelCheck, at, hash_labels, histogram, sample, string};
+use crate::ingest::model::{
+    Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData, canonical_bytes_hash,
+};
 
 const MSG: &str = "prometheus.WriteRequest";
 
@@ -15,6 +17,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     data.labels.reserve(buf.len() / 10);
     data.series.reserve(buf.len() / 30);
     data.samples.reserve(buf.len() / 30);
+    let mut scratch = Vec::new();
     let mut r = Reader::new(buf);
     let top = || String::from("WriteRequest");
     while !r.is_done() {
@@ -25,7 +28,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 let path = || format!("timeseries[{index}]");
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                series(buf, &mut data, bytes, index)?;
+                series(buf, &mut data, bytes, index, &mut scratch)?;
             }
             3 => {
                 let index = data.metadata.len();
@@ -40,7 +43,13 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     Ok(data)
 }
 
-fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeError> {
+fn series(
+    base: &[u8],
+    data: &mut WriteData,
+    buf: &[u8],
+    index: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
     let label_start = data.labels.len() as u32;
     let sample_start = data.samples.len() as u32;
     let histogram_start = data.histograms.len() as u32;
@@ -51,6 +60,7 @@ fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result
     // in a tight loop, then read the rest (and anything unusual) field by field.
     let mut rest = buf;
     let mut check = LabelCheck::new();
+    let mut all_labels_canonical = true;
     while let [0x0a, len @ 0..0x80, tail @ ..] = rest
         && let Some((message, after)) = tail.split_at_checked(usize::from(*len))
         && let Some((label, name)) = label_fast(base, message)
@@ -59,6 +69,7 @@ fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result
         data.labels.push(label);
         rest = after;
     }
+    let label_bytes = &buf[..buf.len() - rest.len()];
     let mut r = Reader::new(rest);
     let path = || format!("timeseries[{index}]");
     while !r.is_done() {
@@ -73,6 +84,7 @@ fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result
                 let label = label(base, bytes, || format!("timeseries[{index}].labels[{n}]"))?;
                 check.name(base.get(label.name.range()).unwrap_or(&[]));
                 data.labels.push(label);
+                all_labels_canonical = false;
             }
             2 => {
                 let n = data.samples.len() as u32 - sample_start;
@@ -104,6 +116,12 @@ fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result
         })?;
         data.exemplars.push(exemplar);
     }
+    // Sorted labels that all took the fast path are already in canonical form.
+    let label_hash = if all_labels_canonical && check.sorted() {
+        canonical_bytes_hash(label_bytes)
+    } else {
+        hash_labels(base, data, labels.clone(), scratch)
+    };
     check.finish(data, index);
     data.series.push(Series {
         labels,
@@ -112,6 +130,7 @@ fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result
         exemplars: exemplar_start..data.exemplars.len() as u32,
         metadata: None,
         created_timestamp_ms: 0,
+        label_hash,
     });
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! reference into the request's `symbols` table.
 
 use super::wire::{Reader, WireType, expect, repeated_u32};
-use super::{DecodeError, at, check_labels, histogram, sample, string};
+use super::{DecodeError, at, check_labels, hash_labels, histogram, sample, string};
 use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
 
 const MSG: &str = "io.prometheus.write.v2.Request";
@@ -36,9 +36,17 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     if !series_bytes.is_empty() && symbols.first().is_some_and(|s| !s.range().is_empty()) {
         data.warn(|| "symbols[0] is not the empty string, as the 2.0 spec requires".into());
     }
-    let mut refs = Vec::new();
+    let (mut refs, mut scratch) = (Vec::new(), Vec::new());
     for (index, bytes) in series_bytes.into_iter().enumerate() {
-        series(buf, &mut data, &symbols, bytes, index, &mut refs)?;
+        series(
+            buf,
+            &mut data,
+            &symbols,
+            bytes,
+            index,
+            &mut refs,
+            &mut scratch,
+        )?;
     }
     Ok(data)
 }
@@ -88,6 +96,7 @@ fn series(
     buf: &[u8],
     index: usize,
     refs: &mut Vec<u32>,
+    scratch: &mut Vec<u8>,
 ) -> Result<(), DecodeError> {
     let path = || format!("timeseries[{index}]");
     refs.clear();
@@ -143,6 +152,7 @@ fn series(
         None => None,
     };
     check_labels(base, data, index, label_range.clone());
+    let label_hash = hash_labels(base, data, label_range.clone(), scratch);
     let series = Series {
         labels: label_range,
         samples: sample_start..data.samples.len() as u32,
@@ -150,6 +160,7 @@ fn series(
         exemplars: exemplar_start..data.exemplars.len() as u32,
         metadata,
         created_timestamp_ms,
+        label_hash,
     };
     if !series.samples.is_empty() && !series.histograms.is_empty() {
         data.warn(|| format!("timeseries[{index}] has both samples and histograms; the 2.0 spec allows one kind per series"));

@@ -750,3 +750,59 @@ fn differential_rw2_random_requests_match_prost() {
         );
     }
 }
+
+#[test]
+fn label_hash_is_the_same_however_the_label_set_arrives() {
+    let long = "x".repeat(300);
+    let sets: Vec<Vec<(&str, &str)>> = vec![
+        vec![("__name__", "up"), ("job", "node")],
+        vec![("__name__", "up"), ("empty", ""), ("long", long.as_str())],
+    ];
+    for set in sets {
+        let mut sorted = set.clone();
+        sorted.sort();
+        let rw1_of = |pairs: &[(&str, &str)]| {
+            let req = pb1::WriteRequest {
+                timeseries: vec![pb1::TimeSeries {
+                    labels: pairs.iter().map(|(k, v)| label(k, v)).collect(),
+                    samples: vec![sample(1.0, 1)],
+                    ..Default::default()
+                }],
+                metadata: vec![],
+            };
+            decode(Protocol::V1, req.encode_to_vec()).unwrap().series[0].label_hash
+        };
+        let in_order = rw1_of(&sorted);
+        let mut reversed = sorted.clone();
+        reversed.reverse();
+        assert_eq!(rw1_of(&reversed), in_order, "{set:?} unsorted");
+        let mut b = Rw2Builder::new();
+        let refs = b.refs(&reversed);
+        let rw2 = pb2::Request {
+            symbols: b.symbols.clone(),
+            timeseries: vec![pb2::TimeSeries {
+                labels_refs: refs,
+                ..Default::default()
+            }],
+        };
+        assert_eq!(
+            decode(Protocol::V2, rw2.encode_to_vec()).unwrap().series[0].label_hash,
+            in_order,
+            "{set:?} RW2"
+        );
+        let mut built = WriteData::default();
+        built.push_series(&set, &[], &[]);
+        assert_eq!(
+            built.series[0].label_hash, in_order,
+            "{set:?} built in memory"
+        );
+    }
+    let other = {
+        let mut d = WriteData::default();
+        d.push_series(&[("__name__", "up"), ("job", "nodes")], &[], &[]);
+        d.series[0].label_hash
+    };
+    let mut d = WriteData::default();
+    d.push_series(&[("__name__", "up"), ("job", "node")], &[], &[]);
+    assert_ne!(d.series[0].label_hash, other);
+}
