@@ -153,10 +153,20 @@ fn string(
     }
 }
 
-/// `a < b` in byte order, inlined: label names are short and usually differ in
-/// their first bytes, where a `memcmp` call costs more than the comparison.
+/// `a < b` in byte order, inlined and eight bytes at a time: label names are
+/// short, often share long prefixes (`label_key_...`), and a `memcmp` call costs
+/// more than the comparison.
 #[inline(always)]
-fn less(a: &[u8], b: &[u8]) -> bool {
+fn less(mut a: &[u8], mut b: &[u8]) -> bool {
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            // Big-endian integers order like their bytes.
+            return u64::from_be_bytes(*x) < u64::from_be_bytes(*y);
+        }
+        (a, b) = (a_rest, b_rest);
+    }
     for (x, y) in a.iter().zip(b) {
         if x != y {
             return x < y;
@@ -303,3 +313,28 @@ fn at(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod less_tests {
+    use super::less;
+
+    #[test]
+    fn byte_order_comparison() {
+        let words: [&[u8]; 9] = [
+            b"",
+            b"a",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefgh0",
+            b"abcdefgi",
+            b"label_key_kkkkk_1",
+            b"label_key_kkkkk_10",
+            b"label_key_kkkkk_2",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(less(a, b), a < b, "{a:?} < {b:?}");
+            }
+        }
+    }
+}
