@@ -27,6 +27,9 @@ pub type SeriesId = u32;
 /// Index of a metric name.
 pub type MetricId = u32;
 
+/// Below this many series a filter is applied on one thread.
+const PARALLEL_FILTER_SERIES: usize = 50_000;
+
 /// A sample is flagged "from the future" when its timestamp is this far past its arrival.
 pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
 
@@ -681,30 +684,43 @@ impl Store {
         self.free.push(id);
     }
 
-    /// Applies a new filter, re-evaluating every series once.
+    /// Applies a new filter, re-evaluating every series once, in parallel over
+    /// the machine's cores when there are many series.
     pub fn set_filter(&mut self, filter: Filter) {
         self.filter = filter;
+        let (strings, filter) = (&self.strings, &self.filter);
+        let judge = |part: &mut [Series]| {
+            let mut scratch = String::new();
+            for s in part.iter_mut().filter(|s| s.alive) {
+                let pairs = s
+                    .labels
+                    .iter()
+                    .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
+                s.matched = filter.matches(pairs, &mut scratch);
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > 1 && self.series.len() >= PARALLEL_FILTER_SERIES {
+            let chunk = self.series.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                for part in self.series.chunks_mut(chunk) {
+                    scope.spawn(move || judge(part));
+                }
+            });
+        } else {
+            judge(&mut self.series);
+        }
         self.matched_series = 0;
         self.matched_metrics = 0;
-        let strings = &self.strings;
         for m in &mut self.metrics {
-            m.matched = 0;
-            m.version += 1;
-        }
-        for s in self.series.iter_mut().filter(|s| s.alive) {
-            let pairs = s
-                .labels
+            m.matched = m
+                .series
                 .iter()
-                .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
-            s.matched = self.filter.matches(pairs, &mut self.scratch);
-            if s.matched {
-                let m = &mut self.metrics[s.metric as usize];
-                if m.matched == 0 {
-                    self.matched_metrics += 1;
-                }
-                m.matched += 1;
-                self.matched_series += 1;
-            }
+                .filter(|&&id| self.series[id as usize].matched)
+                .count() as u32;
+            m.version += 1;
+            self.matched_series += m.matched as usize;
+            self.matched_metrics += usize::from(m.matched > 0);
         }
         self.metrics_version += 1;
     }
