@@ -206,3 +206,53 @@ pub const RW2_HEADERS: &[(&str, &str)] = &[
     ("user-agent", "test-sender/2.0"),
     ("x-prometheus-remote-write-version", "2.0.0"),
 ];
+
+/// An RW1 body with one sample per series, each series given by its labels
+/// (sorted, `__name__` first), all with value 1 at `timestamp_ms`.
+pub fn rw1_series_body(series: &[&[(&str, &str)]], timestamp_ms: i64) -> Vec<u8> {
+    let req = rw1::WriteRequest {
+        timeseries: series
+            .iter()
+            .map(|labels| rw1::TimeSeries {
+                labels: labels.iter().map(|(k, v)| label(k, v)).collect(),
+                samples: vec![rw1::Sample {
+                    value: 1.0,
+                    timestamp: timestamp_ms,
+                }],
+                ..Default::default()
+            })
+            .collect(),
+        metadata: vec![],
+    };
+    snappy(&req.encode_to_vec())
+}
+
+/// Milliseconds since the Unix epoch, for samples that should look current.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// POSTs `body` to `url` from synchronous test code; returns the status code.
+pub fn post_blocking(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> u16 {
+    let mut req = Request::post(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(Bytes::from(body))).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let client = Client::builder(TokioExecutor::new()).build_http();
+            let resp =
+                tokio::time::timeout(std::time::Duration::from_secs(10), client.request(req))
+                    .await
+                    .expect("a response within 10 s")
+                    .expect("request reaches the receiver");
+            resp.status().as_u16()
+        })
+}

@@ -1,0 +1,331 @@
+//! The real binary in a pseudo-terminal: the welcome screen, data arriving,
+//! the filter, pause, drilling in and out, and a restored terminal after `q`,
+//! Ctrl-C or SIGTERM. The pty output is parsed into a screen by `vt100`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 140;
+/// Upper bound for anything to show up; generous because CI machines are slow.
+const WAIT: Duration = Duration::from_secs(10);
+/// A frame is written in several chunks; a screen counts as complete once no
+/// output arrived for this long.
+const QUIET: Duration = Duration::from_millis(150);
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("terminal size is not zero")
+}
+
+/// Everything the binary wrote to the terminal, raw and parsed.
+struct Output {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    last_byte: Instant,
+    /// The slave side closed: the binary and everything it started are gone.
+    eof: bool,
+}
+
+/// promscope running in a pty, with a thread reading its output.
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+    keys: Box<dyn Write + Send>,
+    output: Arc<Mutex<Output>>,
+    /// The remote-write URL from the welcome screen.
+    url: String,
+}
+
+impl Tui {
+    /// Starts the binary on an ephemeral port and waits for the welcome screen.
+    fn start() -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_promscope"));
+        cmd.args(["--listen", "127.0.0.1:0"]);
+        cmd.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        // Only the child may hold the slave, so reads end when it exits.
+        drop(pair.slave);
+        let output = Arc::new(Mutex::new(Output {
+            parser: vt100::Parser::new(nonzero(ROWS), nonzero(COLS), 0),
+            raw: Vec::new(),
+            last_byte: Instant::now(),
+            eof: false,
+        }));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                // Linux reports EIO once the slave is closed.
+                let n = reader.read(&mut buf).unwrap_or(0);
+                let mut out = sink.lock().unwrap();
+                if n == 0 {
+                    out.eof = true;
+                    break;
+                }
+                out.parser.process(&buf[..n]);
+                out.raw.extend_from_slice(&buf[..n]);
+                out.last_byte = Instant::now();
+            }
+        });
+        let keys = pair.master.take_writer().unwrap();
+        let mut tui = Tui {
+            child,
+            master: pair.master,
+            keys,
+            output,
+            url: String::new(),
+        };
+        let welcome = tui.wait_for("the welcome screen", |s| {
+            s.contains("Waiting for remote-write requests on http://127.0.0.1:")
+        });
+        tui.url = welcome
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/api/v1/write"))
+            .unwrap_or_else(|| panic!("no URL on the welcome screen:\n{welcome}"))
+            .to_owned();
+        tui
+    }
+
+    /// The screen text once `ready` holds on a complete frame; panics after [`WAIT`].
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_screen(what, ready).contents()
+    }
+
+    /// The screen's rows once no output arrived for [`QUIET`].
+    fn settled_rows(&self) -> Vec<String> {
+        let screen = self.wait_screen("a complete frame", |_| true);
+        let rows = screen.rows(0, COLS);
+        rows.map(|row| row.trim_end().to_owned()).collect()
+    }
+
+    /// The screen once `ready` holds on its text with no output for [`QUIET`].
+    fn wait_screen(&self, what: &str, ready: impl Fn(&str) -> bool) -> vt100::Screen {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            {
+                let out = self.output.lock().unwrap();
+                let screen = out.parser.screen();
+                let text = screen.contents();
+                if out.last_byte.elapsed() >= QUIET && ready(&text) {
+                    return screen.clone();
+                }
+                if out.eof || Instant::now() > deadline {
+                    let eof = out.eof;
+                    panic!("timed out waiting for {what} (eof: {eof}); the screen:\n{text}");
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.keys.write_all(keys.as_bytes()).unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    fn post(&self, series: &[&[(&str, &str)]]) {
+        let status = post_blocking(&self.url, RW1_HEADERS, rw1_series_body(series, now_ms()));
+        assert_eq!(status, 204, "remote-write status");
+    }
+
+    /// Whether the terminal is in canonical (cooked) mode, as a shell expects.
+    fn canonical_mode(&self) -> bool {
+        let termios = self.master.get_termios().expect("termios of the pty");
+        format!("{:?}", termios.local_flags)
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|flag| flag == "ICANON")
+    }
+
+    /// Waits for the binary to exit with status 0 and its output to end, then
+    /// checks the terminal is back to normal. Returns everything it wrote.
+    fn assert_clean_exit(mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "promscope still running after 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "exit status: {status}");
+        while !self.output.lock().unwrap().eof {
+            assert!(Instant::now() < deadline, "pty output did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(self.canonical_mode(), "raw mode left on");
+        let out = self.output.lock().unwrap();
+        let raw = String::from_utf8_lossy(&out.raw).into_owned();
+        let screen = out.parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse capture left on"
+        );
+        assert!(!screen.hide_cursor(), "cursor left hidden");
+        // The exact sequences crossterm emits, each after the one that enabled it.
+        for (on, off) in [
+            ("\x1b[?1049h", "\x1b[?1049l"),
+            ("\x1b[?1000h", "\x1b[?1000l"),
+        ] {
+            let enabled = raw.rfind(on).unwrap_or_else(|| panic!("{on:?} never sent"));
+            let disabled = raw
+                .rfind(off)
+                .unwrap_or_else(|| panic!("{off:?} never sent"));
+            assert!(enabled < disabled, "{on:?} sent after {off:?}");
+        }
+        let summary = raw
+            .find("promscope summary after")
+            .expect("summary printed");
+        assert!(
+            summary > raw.rfind("\x1b[?1049l").unwrap_or(usize::MAX),
+            "summary printed on the alternate screen"
+        );
+        raw
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        // A failed test must not leave the binary running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Whether the metrics list has a row for `metric`.
+fn lists(screen: &str, metric: &str) -> bool {
+    screen
+        .lines()
+        .any(|line| line.split_whitespace().next() == Some(metric))
+}
+
+const UP_A: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+const UP_B: &[(&str, &str)] = &[("__name__", "up"), ("job", "b")];
+const HTTP: &[(&str, &str)] = &[("__name__", "http_requests_total"), ("code", "200")];
+const CPU: &[(&str, &str)] = &[("__name__", "node_cpu_seconds_total"), ("cpu", "0")];
+const NEW_A: &[(&str, &str)] = &[("__name__", "arrived_while_paused"), ("job", "a")];
+
+#[test]
+fn filter_pause_drill_and_quit() {
+    let mut tui = Tui::start();
+    assert!(!tui.canonical_mode(), "the dashboard runs in raw mode");
+
+    tui.post(&[UP_A, UP_B, HTTP, CPU]);
+    tui.wait_for("the posted metrics", |s| {
+        ["up", "http_requests_total", "node_cpu_seconds_total"]
+            .iter()
+            .all(|m| lists(s, m))
+            && s.contains("series 4  ·  metrics 3")
+    });
+
+    // The list follows the filter while it is typed.
+    tui.press("/");
+    tui.wait_for("the filter line", |s| s.contains("filter: █"));
+    tui.press(r#"{job="a"}"#);
+    let only_a = |s: &str| {
+        lists(s, "up")
+            && !lists(s, "http_requests_total")
+            && !lists(s, "node_cpu_seconds_total")
+            && s.contains("series 1/4  ·  metrics 1/3 (matched/total)")
+    };
+    tui.wait_for("the list filtered while typing", |s| {
+        only_a(s) && s.contains(r#"filter: {job="a"}█"#)
+    });
+    tui.press("\r");
+    tui.wait_for("the filter kept", |s| {
+        only_a(s) && s.contains(r#"filter: {job="a"}"#) && !s.contains(r#"{job="a"}█"#)
+    });
+
+    // Paused: data is counted in the badge but the screen stays as it was.
+    tui.press(" ");
+    tui.wait_for("the PAUSED badge", |s| s.contains(" PAUSED "));
+    let frozen = tui.settled_rows();
+    tui.post(&[NEW_A]);
+    tui.post(&[NEW_A]);
+    // The frame showing the second request comes after the first one's frame
+    // was complete.
+    tui.wait_for("the pause counters", |s| {
+        s.contains("+2 samples, +2 requests since")
+    });
+    let now = tui.settled_rows();
+    let badge = |row: &str| row.split(" PAUSED ").next().unwrap_or_default().to_owned();
+    assert_eq!(
+        badge(&now[0]),
+        badge(&frozen[0]),
+        "header moved while paused"
+    );
+    assert_eq!(now[1..], frozen[1..], "screen changed while paused");
+    assert!(!lists(&now.join("\n"), "arrived_while_paused"));
+
+    // Resumed: what arrived meanwhile is applied.
+    tui.press(" ");
+    tui.wait_for("the new metric after resuming", |s| {
+        !s.contains("PAUSED")
+            && lists(s, "arrived_while_paused")
+            && lists(s, "up")
+            && s.contains("series 2/5  ·  metrics 2/4 (matched/total)")
+    });
+
+    // Into `up` (second by name): only its series matching the filter.
+    tui.press("j");
+    tui.press("\r");
+    let series = tui.wait_for("the series view of up", |s| {
+        s.contains(" up · 1 series sorted by labels")
+    });
+    assert!(series.contains(r#"job="a""#), "{series}");
+    assert!(!series.contains(r#"job="b""#), "{series}");
+    // Esc alone, so it is not read as Alt plus the next key.
+    tui.press("\x1b");
+    tui.wait_for("the metrics list again", |s| {
+        s.contains(" Metrics (2) sorted by name") && !s.contains("series sorted by")
+    });
+
+    tui.press("q");
+    let raw = tui.assert_clean_exit();
+    assert!(raw.contains("requests    3 accepted, 0 rejected"), "{raw}");
+}
+
+#[test]
+fn ctrl_c_quits_cleanly() {
+    let mut tui = Tui::start();
+    // In raw mode Ctrl-C arrives as a key, not as SIGINT.
+    tui.press("\x03");
+    tui.assert_clean_exit();
+}
+
+#[test]
+fn sigterm_quits_cleanly() {
+    let tui = Tui::start();
+    tui.post(&[UP_A]);
+    tui.wait_for("the posted metric", |s| lists(s, "up"));
+    let pid = tui.child.process_id().expect("child pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let raw = tui.assert_clean_exit();
+    assert!(raw.contains("requests    1 accepted, 0 rejected"), "{raw}");
+}
