@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long)]
     pub no_tui: bool,
 
+    /// Feed the inspector with built-in sample traffic (what `promscope send` sends), to try it without Prometheus.
+    #[arg(long)]
+    pub demo: bool,
+
     /// What --no-tui prints: text lines, JSON lines, or only a periodic status line.
     #[arg(long, value_enum, default_value_t = Format::Text, requires = "no_tui")]
     pub format: Format,

@@ -239,37 +239,43 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
 fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
     let mut lines = Vec::new();
     if let Some(h) = &s.histogram {
+        // Bounds rounded to fit; `--no-tui --format json` has them exact.
+        let short = |v: f64| format::value_fit(v, 10);
         lines.push(Line::from(styled(
             format!(
-                "count {}  sum {}  schema {}  zero {}@{}  reset {}",
+                "count {} · sum {} · schema {} · reset hint {}",
                 format::value(h.total_count()),
-                format::value(h.sum),
+                short(h.sum),
                 h.schema,
-                format::value(h.zero_count_value()),
-                format::value(h.zero_threshold),
                 h.reset_hint_name()
             ),
             dim_style(),
         )));
-        if h.zero_count_value() > 0.0 || h.zero_threshold > 0.0 {
-            let t = format::value(h.zero_threshold);
-            lines.push(Line::raw(format!(
-                "zero bucket [-{t}, {t}] {}",
-                format::value(h.zero_count_value())
-            )));
-        }
         let ranges = h.positive_ranges();
-        let max = ranges.iter().map(|r| r.2).fold(0.0, f64::max);
-        for (lo, hi, count) in ranges {
-            let bar = if max > 0.0 {
-                "█".repeat(((count / max) * 20.0).round() as usize)
+        let max = ranges
+            .iter()
+            .map(|r| r.2)
+            .fold(h.zero_count_value(), f64::max);
+        let bar = |count: f64| {
+            if max > 0.0 {
+                "█".repeat(((count / max) * 16.0).round() as usize)
             } else {
                 String::new()
-            };
+            }
+        };
+        let t = short(h.zero_threshold);
+        let zero = h.zero_count_value();
+        lines.push(Line::raw(format!(
+            "{:>23} {:<16} {}",
+            format!("zero [-{t}, {t}]"),
+            bar(zero),
+            format::value(zero)
+        )));
+        for (lo, hi, count) in ranges {
             lines.push(Line::raw(format!(
-                "({}, {}] {bar} {}",
-                format::value(lo),
-                format::value(hi),
+                "{:>23} {:<16} {}",
+                format!("({}, {}]", short(lo), short(hi)),
+                bar(count),
                 format::value(count)
             )));
         }

@@ -12,10 +12,11 @@ use crate::format;
 use crate::ingest::model::MetricType;
 use crate::store::Store;
 
-/// Seconds of history per sparkline column.
-const SECS_PER_COLUMN: usize = 4;
-/// Sparkline columns (2 minutes).
-pub const TREND_COLUMNS: usize = 30;
+/// Sparkline columns and seconds per column (2 minutes either way): narrower
+/// terminals get a coarser trend so that metric names keep their room.
+fn trend_shape(width: u16) -> (usize, usize) {
+    if width >= 150 { (30, 4) } else { (20, 6) }
+}
 
 /// The TYPE column: from metadata, or inferred (marked `?`), or `-`.
 fn type_label((kind, inferred): (MetricType, bool)) -> String {
@@ -33,6 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let range = window(&app.metrics_cursor, ids.len(), height);
     let filtered = !store.filter().is_all();
     let now = app.now_ms;
+    let (trend_columns, secs_per_column) = trend_shape(area.width);
     let rows = ids[range.clone()]
         .iter()
         .filter_map(|&id| store.metric(id))
@@ -62,8 +64,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 ),
                 Cell::from(rate_sparkline(&m.rate.series(
                     now,
-                    TREND_COLUMNS,
-                    SECS_PER_COLUMN,
+                    trend_columns,
+                    secs_per_column,
                 ))),
                 Cell::from(kind),
                 Cell::from(Line::from(age).right_aligned()),
@@ -75,7 +77,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         ratatui::text::Span::raw(format!(" Metrics ({}) ", ids.len())),
         ratatui::text::Span::styled(
             format!(
-                "sorted by {}{} · Enter: series · s: sort · r: reverse ",
+                "sorted by {}{} · Enter: series · s: sort · r: reverse · type? = guessed from the name ",
                 sort.label(),
                 if reverse { " (reversed)" } else { "" }
             ),
@@ -86,8 +88,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Constraint::Fill(1),
         Constraint::Length(if filtered { 15 } else { 8 }),
         Constraint::Length(9),
-        Constraint::Length(TREND_COLUMNS as u16),
-        Constraint::Length(17),
+        Constraint::Length(trend_columns as u16),
+        Constraint::Length(15),
         Constraint::Length(7),
     ];
     let selected = app.metrics_cursor.selected.checked_sub(range.start);
@@ -95,8 +97,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         "METRIC",
         "SERIES",
         "SAMPLES/S",
-        "SAMPLES/S, LAST 2 MIN",
-        "TYPE (?: guessed)",
+        "LAST 2 MIN",
+        "TYPE",
         "LAST",
     ];
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
