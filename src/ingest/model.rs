@@ -393,34 +393,47 @@ pub struct Series {
 /// encoded as RW1 does (`0a len 0a len name 12 len value`, minimal varints). A
 /// sender's RW1 bytes are often exactly that form, and can then be hashed in
 /// place ([`canonical_bytes_hash`]) without re-encoding.
-pub fn label_set_hash<'a>(
-    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-    scratch: &mut Vec<u8>,
-) -> u64 {
-    let mut sorted: Vec<(&[u8], &[u8])> = pairs.collect();
-    sorted.sort_unstable();
+pub fn label_set_hash<'a, I>(pairs: I, scratch: &mut Vec<u8>) -> u64
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+{
     scratch.clear();
-    for (name, value) in sorted {
-        let put_varint = |out: &mut Vec<u8>, mut v: usize| {
-            while v >= 0x80 {
-                out.push((v as u8) | 0x80);
-                v >>= 7;
-            }
-            out.push(v as u8);
-        };
-        let varint_len = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
-        let message =
-            1 + varint_len(name.len()) + name.len() + 1 + varint_len(value.len()) + value.len();
-        scratch.push(0x0a);
-        put_varint(scratch, message);
-        scratch.push(0x0a);
-        put_varint(scratch, name.len());
-        scratch.extend_from_slice(name);
-        scratch.push(0x12);
-        put_varint(scratch, value.len());
-        scratch.extend_from_slice(value);
+    let mut previous: Option<&[u8]> = None;
+    let sorted = pairs
+        .clone()
+        .all(|(name, _)| previous.replace(name).is_none_or(|p| p < name));
+    if sorted {
+        pairs.for_each(|(name, value)| encode_label(scratch, name, value));
+    } else {
+        let mut owned: Vec<(&[u8], &[u8])> = pairs.collect();
+        owned.sort_unstable();
+        owned
+            .into_iter()
+            .for_each(|(name, value)| encode_label(scratch, name, value));
     }
     canonical_bytes_hash(scratch)
+}
+
+/// Appends one label in the canonical form: `0a len 0a len name 12 len value`.
+fn encode_label(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    let put_varint = |out: &mut Vec<u8>, mut v: usize| {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    };
+    let varint_len = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
+    let message =
+        1 + varint_len(name.len()) + name.len() + 1 + varint_len(value.len()) + value.len();
+    out.push(0x0a);
+    put_varint(out, message);
+    out.push(0x0a);
+    put_varint(out, name.len());
+    out.extend_from_slice(name);
+    out.push(0x12);
+    put_varint(out, value.len());
+    out.extend_from_slice(value);
 }
 
 /// Hash of label bytes already in canonical form (see [`label_set_hash`]).
