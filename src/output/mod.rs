@@ -178,7 +178,7 @@ impl std::fmt::Display for Summary {
         senders.sort_by(|a, b| a.0.cmp(b.0));
         write!(f, "  senders     {}", senders.len())?;
         for (sender, s) in senders {
-            let proto = s.protocol.map_or("?", |p| p.name());
+            let proto = s.protocols();
             write!(
                 f,
                 "\n    {sender}  {proto}  {} accepted, {} rejected",

@@ -35,8 +35,20 @@ pub struct SenderTotals {
     pub accepted: u64,
     /// Rejected requests.
     pub rejected: u64,
-    /// Protocol of the latest request.
-    pub protocol: Option<Protocol>,
+    /// Requests per protocol: RW 1.0, RW 2.0.
+    pub by_protocol: [u64; 2],
+}
+
+impl SenderTotals {
+    /// `RW1`, `RW2`, `RW1+RW2`, or `?` when no request had a recognized protocol.
+    pub fn protocols(&self) -> &'static str {
+        match self.by_protocol {
+            [0, 0] => "?",
+            [_, 0] => "RW1",
+            [0, _] => "RW2",
+            _ => "RW1+RW2",
+        }
+    }
 }
 
 /// Totals over the whole run.
@@ -67,7 +79,11 @@ impl Totals {
             ip: info.remote_addr.map(|a| a.ip()),
         };
         let per_sender = self.senders.entry(sender).or_default();
-        per_sender.protocol = info.protocol.or(per_sender.protocol);
+        match info.protocol {
+            Some(Protocol::V1) => per_sender.by_protocol[0] += 1,
+            Some(Protocol::V2) => per_sender.by_protocol[1] += 1,
+            None => {}
+        }
         match &batch.outcome {
             Outcome::Accepted => {
                 self.accepted += 1;

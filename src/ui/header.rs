@@ -15,8 +15,9 @@ use crate::store::Store;
 /// Height of the header.
 pub const HEIGHT: u16 = 3;
 
-/// Seconds the header's current rates average over.
-const RATE_SECS: i64 = 5;
+/// Seconds the header's current rates average over (senders batch every few
+/// seconds; a shorter window makes the rates jump).
+const RATE_SECS: i64 = 10;
 
 /// Draws the header.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
@@ -91,7 +92,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     match senders.split_first() {
         None => third.push(styled("none yet", dim_style())),
         Some(((sender, s), rest)) => {
-            let proto = s.protocol.map_or("", |p| p.name());
+            let proto = s.protocols();
             third.push(Span::raw(format!("{sender} {proto}")));
             if !rest.is_empty() {
                 third.push(styled(format!(" +{} more", rest.len()), dim_style()));
