@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, rate_sparkline, table, titled, window};
+use super::widgets::{dim_style, rate_sparkline, sorted_title, table, titled, window};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
@@ -73,17 +73,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         })
         .collect();
     let (sort, reverse) = app.metric_sort;
-    let title = Line::from(vec![
-        ratatui::text::Span::raw(format!(" Metrics ({}) ", ids.len())),
-        ratatui::text::Span::styled(
-            format!(
-                "sorted by {}{} · Enter: series · s: sort · r: reverse · type? = guessed from the name ",
-                sort.label(),
-                if reverse { " (reversed)" } else { "" }
-            ),
-            dim_style(),
-        ),
-    ]);
+    let title = sorted_title(
+        format!(" Metrics ({}) ", ids.len()),
+        sort.label(),
+        reverse,
+        "Enter: series · s: sort · r: reverse · type? = guessed from the name",
+    );
     let widths = [
         Constraint::Fill(1),
         Constraint::Length(if filtered { 15 } else { 8 }),

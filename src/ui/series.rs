@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{dim_style, table, titled, value_sparkline, warn_style, window};
+use super::widgets::{dim_style, sorted_title, table, titled, value_sparkline, warn_style, window};
 use crate::app::App;
 use crate::format;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
@@ -117,17 +117,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         .collect();
     let (sort, reverse) = app.series_sort;
     let name = store.str(metric.name);
-    let title = Line::from(vec![
-        Span::raw(format!(" {name} · {} series ", ids.len())),
-        Span::styled(
-            format!(
-                "sorted by {}{} · Enter: detail · Esc: back ",
-                sort.label(),
-                if reverse { " (reversed)" } else { "" }
-            ),
-            dim_style(),
-        ),
-    ]);
+    let title = sorted_title(
+        format!(" {name} · {} series ", ids.len()),
+        sort.label(),
+        reverse,
+        "Enter: detail · Esc: back",
+    );
     let widths = [
         Constraint::Fill(1),
         Constraint::Length(VALUE_WIDTH as u16),

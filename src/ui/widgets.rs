@@ -106,6 +106,15 @@ pub fn window(cursor: &Cursor, len: usize, height: usize) -> std::ops::Range<usi
     offset..(offset + height).min(len)
 }
 
+/// A list's title: what it is, then (dimmed) its order and key hints.
+pub fn sorted_title(what: String, sort: &str, reverse: bool, hints: &str) -> Line<'static> {
+    let order = format!(
+        "sorted by {sort}{} · {hints} ",
+        if reverse { " (reversed)" } else { "" }
+    );
+    Line::from(vec![Span::raw(what), Span::styled(order, dim_style())])
+}
+
 /// A span with a style.
 pub fn styled<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
     Span::styled(text, style)

@@ -300,6 +300,41 @@ fn sample(buf: &[u8], with_start: bool) -> Result<Sample, wire::WireError> {
     Ok(s)
 }
 
+/// Reads field `samples` of series `index` into `data.samples`; `first` is the
+/// series' first sample, for the error path.
+fn read_sample(
+    r: &mut wire::Reader<'_>,
+    wire: wire::WireType,
+    data: &mut WriteData,
+    (index, first): (usize, u32),
+    with_start: bool,
+    message: &'static str,
+) -> Result<(), DecodeError> {
+    let n = data.samples.len() as u32 - first;
+    let path = || format!("timeseries[{index}].samples[{n}]");
+    wire::expect("samples", wire, wire::WireType::Len).map_err(at(message, path))?;
+    let bytes = r.bytes().map_err(at(message, path))?;
+    data.samples
+        .push(sample(bytes, with_start).map_err(at(message, path))?);
+    Ok(())
+}
+
+/// Reads field `histograms` of series `index` into `data.histograms`.
+fn read_histogram(
+    r: &mut wire::Reader<'_>,
+    wire: wire::WireType,
+    data: &mut WriteData,
+    (index, first): (usize, u32),
+    message: &'static str,
+) -> Result<(), DecodeError> {
+    let n = data.histograms.len() as u32 - first;
+    let path = || format!("timeseries[{index}].histograms[{n}]");
+    wire::expect("histograms", wire, wire::WireType::Len).map_err(at(message, path))?;
+    let bytes = r.bytes().map_err(at(message, path))?;
+    data.histograms.push(histogram(bytes, message, path)?);
+    Ok(())
+}
+
 /// Wraps a wire error with the message type and the path of the failing element.
 fn at(
     message: &'static str,

@@ -1,7 +1,7 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
 use super::wire::{Reader, WireType, expect};
-use super::{DecodeError, LabelCheck, at, hash_labels, histogram, sample, string};
+use super::{DecodeError, LabelCheck, at, hash_labels, read_histogram, read_sample, string};
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData, canonical_bytes_hash,
 };
@@ -78,33 +78,18 @@ fn series(
             1 => {
                 expect("labels", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                // Pushed straight from the fast path: going through `label`'s
-                // large Result costs a store-forwarding stall per label.
                 let n = data.labels.len() - label_start as usize;
                 let label = label(base, bytes, || format!("timeseries[{index}].labels[{n}]"))?;
                 check.name(base.get(label.name.range()).unwrap_or(&[]));
                 data.labels.push(label);
                 all_labels_canonical = false;
             }
-            2 => {
-                let n = data.samples.len() as u32 - sample_start;
-                let spath = || format!("timeseries[{index}].samples[{n}]");
-                expect("samples", wire, WireType::Len).map_err(at(MSG, spath))?;
-                let bytes = r.bytes().map_err(at(MSG, spath))?;
-                data.samples
-                    .push(sample(bytes, false).map_err(at(MSG, spath))?);
-            }
+            2 => read_sample(&mut r, wire, data, (index, sample_start), false, MSG)?,
             3 => {
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
             }
-            4 => {
-                let n = data.histograms.len() as u32 - histogram_start;
-                let hpath = || format!("timeseries[{index}].histograms[{n}]");
-                expect("histograms", wire, WireType::Len).map_err(at(MSG, hpath))?;
-                let bytes = r.bytes().map_err(at(MSG, hpath))?;
-                data.histograms.push(histogram(bytes, MSG, hpath)?);
-            }
+            4 => read_histogram(&mut r, wire, data, (index, histogram_start), MSG)?,
             _ => r.skip(wire).map_err(at(MSG, path))?,
         }
     }

@@ -2,7 +2,7 @@
 //! reference into the request's `symbols` table.
 
 use super::wire::{Reader, WireType, expect, repeated_u32};
-use super::{DecodeError, at, check_labels, hash_labels, histogram, sample, string};
+use super::{DecodeError, at, check_labels, hash_labels, read_histogram, read_sample, string};
 use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
 
 const MSG: &str = "io.prometheus.write.v2.Request";
@@ -110,21 +110,8 @@ fn series(
         let (field, wire) = r.key().map_err(at(MSG, path))?;
         match field {
             1 => repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?,
-            2 => {
-                let n = data.samples.len() as u32 - sample_start;
-                let spath = || format!("timeseries[{index}].samples[{n}]");
-                expect("samples", wire, WireType::Len).map_err(at(MSG, spath))?;
-                let bytes = r.bytes().map_err(at(MSG, spath))?;
-                data.samples
-                    .push(sample(bytes, true).map_err(at(MSG, spath))?);
-            }
-            3 => {
-                let n = data.histograms.len() as u32 - histogram_start;
-                let hpath = || format!("timeseries[{index}].histograms[{n}]");
-                expect("histograms", wire, WireType::Len).map_err(at(MSG, hpath))?;
-                let bytes = r.bytes().map_err(at(MSG, hpath))?;
-                data.histograms.push(histogram(bytes, MSG, hpath)?);
-            }
+            2 => read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?,
+            3 => read_histogram(&mut r, wire, data, (index, histogram_start), MSG)?,
             4 => {
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
