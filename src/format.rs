@@ -104,12 +104,48 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-fn is_legacy_name(s: &str, allow_colon: bool) -> bool {
-    let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || (allow_colon && b == b':');
-    match s.as_bytes() {
-        [first, rest @ ..] => ok(*first) && !first.is_ascii_digit() && rest.iter().all(|b| ok(*b)),
-        [] => false,
+/// Whether `ok` holds for every 16-byte block of `s`, for byte tests written without
+/// early exits so they compile to SIMD. Blocks may overlap, repeating bytes; a string
+/// under 16 bytes is padded with `pad`, which must pass.
+#[inline(always)] // called per label; inlined, the block test's constants are set up once
+pub(crate) fn all_blocks(s: &[u8], pad: u8, ok: impl Fn(&[u8; 16]) -> bool) -> bool {
+    if let Some(last) = s.last_chunk::<16>() {
+        return s.as_chunks::<16>().0.iter().all(&ok) && ok(last);
     }
+    // Overlapping ends cover a short string without a variable-length copy.
+    let mut block = [pad; 16];
+    if let (Some(head), Some(tail)) = (s.first_chunk::<8>(), s.last_chunk::<8>()) {
+        block[..8].copy_from_slice(head);
+        block[8..].copy_from_slice(tail);
+    } else if let (Some(head), Some(tail)) = (s.first_chunk::<4>(), s.last_chunk::<4>()) {
+        block[..4].copy_from_slice(head);
+        block[4..8].copy_from_slice(tail);
+    } else if let (Some(&first), Some(&last)) = (s.first(), s.last()) {
+        block[..3].copy_from_slice(&[first, s[s.len() / 2], last]);
+    }
+    ok(&block)
+}
+
+/// Whether `s` can be written unquoted: `[a-zA-Z_][a-zA-Z0-9_]*`, with `:` too
+/// for metric names.
+fn is_legacy_name(s: &str, allow_colon: bool) -> bool {
+    let ok = |b: u8| {
+        b.is_ascii_lowercase()
+            | b.is_ascii_uppercase()
+            | b.is_ascii_digit()
+            | (b == b'_')
+            | (allow_colon & (b == b':'))
+    };
+    let block = |b: &[u8; 16]| b.iter().fold(true, |all, &c| all & ok(c));
+    s.as_bytes().first().is_some_and(|b| !b.is_ascii_digit())
+        && all_blocks(s.as_bytes(), b'_', block)
+}
+
+/// Whether a block holds none of the bytes [`write_quoted`] escapes.
+fn no_escapes(block: &[u8; 16]) -> bool {
+    // One fold per byte: a single fold testing all three compiles to byte shuffles.
+    let has = |x: u8| block.iter().fold(false, |any, &c| any | (c == x));
+    !(has(b'"') | has(b'\\') | has(b'\n'))
 }
 
 /// Appends `s` as a double-quoted PromQL string.
@@ -117,16 +153,18 @@ pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     // Escapes are ASCII, so copy the text between them in whole slices.
     let mut copied = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            _ => continue,
-        };
-        out.push_str(&s[copied..i]);
-        out.push_str(escape);
-        copied = i + 1;
+    if !all_blocks(s.as_bytes(), b'_', no_escapes) {
+        for (i, b) in s.bytes().enumerate() {
+            let escape = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                _ => continue,
+            };
+            out.push_str(&s[copied..i]);
+            out.push_str(escape);
+            copied = i + 1;
+        }
     }
     out.push_str(&s[copied..]);
     out.push('"');
@@ -139,41 +177,41 @@ pub fn write_series<'a, I>(out: &mut String, labels: I)
 where
     I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
 {
-    // Two passes over the labels instead of collecting them: this runs for every
-    // series when a regex filter is applied.
-    let name = labels
-        .clone()
-        .into_iter()
-        .find(|(k, _)| *k == "__name__")
-        .map(|(_, v)| v);
-    let mut first = true;
-    match name {
-        Some(n) if is_legacy_name(n, true) => {
-            out.push_str(n);
-            first = true;
+    // This runs for every series when a regex filter is applied. Senders sort labels,
+    // which puts `__name__` first, so usually one pass finds it and writes the rest.
+    let mut rest = labels.clone().into_iter().peekable();
+    let (name, mut skip_name) = match rest.peek() {
+        Some(&("__name__", name)) => {
+            rest.next();
+            (Some(name), false)
         }
+        _ => {
+            let name = labels.into_iter().find(|(k, _)| *k == "__name__");
+            (name.map(|(_, v)| v), name.is_some())
+        }
+    };
+    // Once the brace is open something precedes the next label inside it.
+    let mut open = false;
+    match name {
+        Some(n) if is_legacy_name(n, true) => out.push_str(n),
         Some(n) => {
             out.push('{');
             write_quoted(out, n);
-            first = false;
+            open = true;
         }
         None => {}
     }
-    let mut open = name.is_some_and(|n| !is_legacy_name(n, true));
-    let mut skipped_name = false;
-    for (k, v) in labels {
-        if k == "__name__" && !skipped_name && name.is_some() {
-            skipped_name = true;
+    for (k, v) in rest {
+        if skip_name && k == "__name__" {
+            skip_name = false;
             continue;
         }
-        if !open {
+        if open {
+            out.push_str(", ");
+        } else {
             out.push('{');
             open = true;
         }
-        if !first {
-            out.push_str(", ");
-        }
-        first = false;
         if is_legacy_name(k, false) {
             out.push_str(k);
         } else {
@@ -324,6 +362,39 @@ mod tests {
             series([("__name__", "my.metric"), ("my.label", "v")]),
             r#"{"my.metric", "my.label"="v"}"#
         );
+        // Only the first `__name__` is the name, wherever it is.
+        assert_eq!(
+            series([("__name__", "m"), ("__name__", "n")]),
+            r#"m{__name__="n"}"#
+        );
+        assert_eq!(
+            series([("a", "1"), ("__name__", "m"), ("__name__", "n")]),
+            r#"m{a="1", __name__="n"}"#
+        );
+        assert_eq!(series([("__name__", "1m")]), r#"{"1m"}"#);
+        assert_eq!(series([("__name__", "")]), r#"{""}"#);
+        assert_eq!(
+            series([("__name__", "a:b"), ("c:d", "")]),
+            r#"a:b{"c:d"=""}"#
+        );
+    }
+
+    #[test]
+    fn name_and_escape_checks_see_every_byte() {
+        // Strings are checked in blocks that overlap or are padded: a byte at any
+        // offset of any length must count.
+        for len in 1..40 {
+            assert!(is_legacy_name(&"a".repeat(len), false));
+            for at in 0..len {
+                let mut s = "a".repeat(len);
+                s.replace_range(at..=at, ".");
+                assert!(!is_legacy_name(&s, true), "{s}");
+                s.replace_range(at..=at, "\n");
+                let mut out = String::new();
+                write_quoted(&mut out, &s);
+                assert_eq!(out, format!("\"{}\"", s.replace('\n', "\\n")));
+            }
+        }
     }
 
     #[test]

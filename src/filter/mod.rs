@@ -18,7 +18,9 @@
 
 mod selector;
 
+use memchr::arch::all::packedpair::Pair;
 use regex::Regex;
+use regex_syntax::hir::{Hir, HirKind};
 use thiserror::Error;
 
 use crate::format;
@@ -36,7 +38,7 @@ pub struct Filter {
 enum Kind {
     All,
     /// Searched anywhere in the series text.
-    Text(Regex),
+    Text(TextSearch),
     /// All must match; never empty (an empty selector is `All`).
     Selector(Vec<Matcher>),
 }
@@ -99,7 +101,7 @@ impl Filter {
                     position: column.map(|c| offset + c),
                 }
             })?;
-            Kind::Text(regex)
+            Kind::Text(TextSearch::new(regex, body))
         };
         Ok(Filter {
             source: input.to_owned(),
@@ -129,21 +131,128 @@ impl Filter {
 
     /// Whether a series with these label pairs (`__name__` included) passes. Selectors
     /// only look labels up, without allocating; a regex searches the series text,
-    /// written into `scratch` so one buffer can serve every call.
+    /// written into `scratch` so one buffer can serve every call, unless a literal
+    /// it needs is missing from the labels.
     pub fn matches<'a, I>(&self, labels: I, scratch: &mut String) -> bool
     where
         I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
     {
         let hit = match &self.kind {
             Kind::All => true,
-            Kind::Text(regex) => {
-                scratch.clear();
-                format::write_series(scratch, labels);
-                regex.is_match(scratch)
-            }
+            Kind::Text(search) => search.matches(labels, scratch),
             Kind::Selector(matchers) => matchers.iter().all(|m| m.matches(labels.clone())),
         };
         hit != self.inverted
+    }
+}
+
+/// A regex over the series text, with byte strings that text needs to match.
+#[derive(Debug, Clone)]
+struct TextSearch {
+    regex: Regex,
+    /// Each is inside some label name or value of every series the regex matches.
+    needles: Vec<Needle>,
+}
+
+impl TextSearch {
+    fn new(regex: Regex, pattern: &str) -> TextSearch {
+        let needles = needles(pattern).into_iter().map(Needle::new).collect();
+        TextSearch { regex, needles }
+    }
+
+    fn matches<'a, I>(&self, labels: I, scratch: &mut String) -> bool
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    {
+        // Writing the text costs far more than looking for needles in its labels,
+        // and most series lack one.
+        if !self.may_match(labels.clone()) {
+            return false;
+        }
+        scratch.clear();
+        format::write_series(scratch, labels);
+        self.regex.is_match(scratch)
+    }
+
+    /// False when a needle is in no label name or value, so the regex can't match.
+    fn may_match<'a, I>(&self, labels: I) -> bool
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    {
+        let found = |needle: &Needle| {
+            labels
+                .clone()
+                .into_iter()
+                .any(|(k, v)| needle.is_in(k) || needle.is_in(v))
+        };
+        // The last needle goes first: in `job="api"` the value tells series apart,
+        // the label name does not.
+        self.needles.iter().rev().all(found)
+    }
+}
+
+/// A byte string searched in short label names and values.
+#[derive(Debug, Clone)]
+struct Needle {
+    bytes: Vec<u8>,
+    /// Where its rarest byte is: most labels lack that byte, and checking for one byte
+    /// is faster on short strings than a substring search.
+    rare: usize,
+}
+
+impl Needle {
+    fn new(bytes: Vec<u8>) -> Needle {
+        let rare = Pair::new(&bytes).map_or(0, |p| usize::from(p.index1()));
+        Needle { bytes, rare }
+    }
+
+    #[inline(always)] // called per label; inlined, the rare byte is splat once
+    fn is_in(&self, s: &str) -> bool {
+        let (s, at, rare) = (s.as_bytes(), self.rare, self.bytes[self.rare]);
+        let lacks_rare = |b: &[u8; 16]| !b.iter().fold(false, |any, &c| any | (c == rare));
+        s.len() >= self.bytes.len()
+            && !format::all_blocks(s, !rare, lacks_rare)
+            && s.windows(self.bytes.len())
+                .any(|w| w[at] == rare && w == self.bytes)
+    }
+}
+
+/// Bytes the series text has around and inside label names and values: punctuation,
+/// quotes, and the backslash of escapes (see [`format::write_series`]).
+const WRITTEN: &[u8] = b"{}\",= \\";
+
+/// Byte strings found in a label name or value of every series whose text the
+/// regex `pattern` matches; none when the pattern requires no literal.
+///
+/// Each match of the pattern contains every literal of [`required_literals`]. A run of
+/// such a literal without [`WRITTEN`] bytes overlaps none in the text either, so it
+/// lies within the written copy of one name or value and between two of its escapes,
+/// where bytes are copied unchanged. The exception is an escape's `n` right after the
+/// backslash, which stands for a newline: only a run's first byte can be one, so a
+/// leading `n` is dropped.
+fn needles(pattern: &str) -> Vec<Vec<u8>> {
+    let Ok(hir) = regex_syntax::parse(pattern) else {
+        return Vec::new();
+    };
+    let mut literals = Vec::new();
+    required_literals(&hir, &mut literals);
+    literals
+        .iter()
+        .flat_map(|literal| literal.split(|b| WRITTEN.contains(b)))
+        .map(|run| run.strip_prefix(b"n").unwrap_or(run))
+        .filter(|run| !run.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// Adds to `out` literals that every match of `hir` contains.
+fn required_literals<'h>(hir: &'h Hir, out: &mut Vec<&'h [u8]>) {
+    match hir.kind() {
+        HirKind::Literal(literal) => out.push(&literal.0),
+        HirKind::Concat(parts) => parts.iter().for_each(|p| required_literals(p, out)),
+        HirKind::Capture(group) => required_literals(&group.sub, out),
+        HirKind::Repetition(rep) if rep.min > 0 => required_literals(&rep.sub, out),
+        _ => {}
     }
 }
 
@@ -366,7 +475,8 @@ mod tests {
 
     #[test]
     fn the_regex_case_reuses_and_overwrites_scratch() {
-        let filter = Filter::parse("job").unwrap();
+        // Case-insensitive letters leave no literal to rule the series out first.
+        let filter = Filter::parse("(?i)job").unwrap();
         let mut scratch = String::from("job leftover");
         assert!(!filter.matches([("__name__", "up")], &mut scratch));
         assert_eq!(scratch, "up");
@@ -374,6 +484,111 @@ mod tests {
         let mut untouched = String::from("kept");
         assert!(selector.matches([("job", "x")], &mut untouched));
         assert_eq!(untouched, "kept");
+    }
+
+    #[test]
+    fn needles_are_literal_runs_between_written_bytes() {
+        let cases: &[(&str, &[&str])] = &[
+            (r#"series_id="4242""#, &["series_id", "4242"]),
+            ("up", &["up"]),
+            // A leading `n` may be the end of an escaped newline.
+            ("node", &["ode"]),
+            // The text writes a newline as `\n`, so a needle holding one only finds
+            // labels whose text the regex can't match: useless, but harmless.
+            (r"a\nb", &["a\nb"]),
+            (r"a\\nb", &["a", "b"]),
+            (r#"^up\{job="a.i"\}$"#, &["up", "job", "a", "i"]),
+            (r#"(?:x=)+y+(z)?"#, &["x", "y"]),
+            (r#"(?i)id="42""#, &["42"]),
+            ("a|b", &[]),
+            (r#"", ""#, &[]),
+        ];
+        for (pattern, want) in cases {
+            let got: Vec<String> = needles(pattern)
+                .iter()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect();
+            assert_eq!(got, *want, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn needles_find_every_offset_in_short_and_long_labels() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut label = "x".repeat(len);
+                label.replace_range(at..at + 1, "4");
+                let found = |needle: &str| Needle::new(needle.into()).is_in(&label);
+                assert!(found("4"), "{label}");
+                assert_eq!(found("x4"), at > 0, "{label}");
+                assert_eq!(found("4x"), at + 1 < len, "{label}");
+                assert!(!found("44"), "{label}");
+            }
+        }
+    }
+
+    /// A deterministic xorshift generator for generated cases.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn needles_never_rule_out_a_series_the_regex_matches() {
+        // Labels made of the bytes the text writes around them or escapes, so that
+        // literals cut from one series' text span names, values, quotes and escapes.
+        const PARTS: &[&str] = &[
+            "a", "n", "_", ":", "1", "é", ".", "\"", "\\", "\n", "=", "{", "}", ",", " ",
+        ];
+        let word = |rng: &mut Rng| -> String {
+            (0..rng.below(4))
+                .map(|_| PARTS[rng.below(PARTS.len())])
+                .collect()
+        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut previous, mut ruled_out, mut matched) = (String::new(), 0, 0);
+        for _ in 0..400 {
+            let mut labels: Vec<(String, String)> = (0..rng.below(4))
+                .map(|_| (word(&mut rng), word(&mut rng)))
+                .collect();
+            if rng.below(3) > 0 {
+                let at = rng.below(labels.len() + 1);
+                labels.insert(at, ("__name__".into(), word(&mut rng)));
+            }
+            let pairs = || labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let text = format::series(pairs());
+            for _ in 0..8 {
+                // Half the patterns come from another series, to be ruled out.
+                let source = if rng.below(2) == 0 { &text } else { &previous };
+                let cut = |i: usize| (0..=i).rev().find(|&i| source.is_char_boundary(i));
+                let (a, b) = (rng.below(source.len() + 1), rng.below(source.len() + 1));
+                let (start, end) = (cut(a.min(b)).unwrap_or(0), cut(a.max(b)).unwrap_or(0));
+                let literal = regex::escape(&source[start..end]);
+                let pattern = match rng.below(4) {
+                    0 => literal,
+                    1 => format!("{literal}.*"),
+                    2 => format!("(?:{literal})+(?:q)?"),
+                    _ => format!("(?i){literal}"),
+                };
+                let regex = Regex::new(&pattern).unwrap();
+                let search = TextSearch::new(regex.clone(), &pattern);
+                let is_match = regex.is_match(&text);
+                if !search.may_match(pairs()) {
+                    assert!(!is_match, "{pattern:?} ruled out {text:?}");
+                    ruled_out += 1;
+                }
+                assert_eq!(search.matches(pairs(), &mut String::new()), is_match);
+                matched += usize::from(is_match);
+            }
+            previous = text;
+        }
+        assert!(ruled_out > 400 && matched > 800, "{ruled_out} {matched}");
     }
 
     #[test]
