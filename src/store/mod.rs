@@ -83,16 +83,22 @@ impl Anomalies {
 /// Samples per second of one series, over two consecutive 10 s windows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WindowRate {
-    window: i64,
+    /// 10 s windows since the epoch (u32 lasts until the year 3331).
+    window: u32,
     current: u32,
     previous: u32,
 }
 
 const RATE_WINDOW_MS: i64 = 10_000;
 
+/// The window of `ms`, clamped to the range of [`WindowRate::window`].
+fn rate_window(ms: i64) -> u32 {
+    ms.div_euclid(RATE_WINDOW_MS).clamp(0, u32::MAX.into()) as u32
+}
+
 impl WindowRate {
     fn add(&mut self, now_ms: i64, n: u32) {
-        let w = now_ms.div_euclid(RATE_WINDOW_MS);
+        let w = rate_window(now_ms);
         if w > self.window {
             self.previous = if w == self.window + 1 {
                 self.current
@@ -107,9 +113,9 @@ impl WindowRate {
 
     /// Samples per second around `now_ms`.
     pub fn per_second(&self, now_ms: i64) -> f64 {
-        let w = now_ms.div_euclid(RATE_WINDOW_MS);
+        let w = rate_window(now_ms);
         let into = (now_ms.rem_euclid(RATE_WINDOW_MS)) as f64 / 1000.0;
-        match w - self.window {
+        match i64::from(w) - i64::from(self.window) {
             0 => (self.previous + self.current) as f64 / (10.0 + into.max(1.0)),
             1 => self.current as f64 / (10.0 + into.max(1.0)),
             _ => 0.0,
@@ -126,6 +132,14 @@ pub struct StoredExemplar {
     pub value: f64,
     /// Timestamp (0 when the sender gave none).
     pub timestamp_ms: i64,
+}
+
+/// What most series never have, behind one pointer allocated on first use.
+#[derive(Debug, Default)]
+struct Rare {
+    histogram: Option<Box<Histogram>>,
+    exemplars: VecDeque<StoredExemplar>,
+    anomalies: Anomalies,
 }
 
 /// Whether a series carries float samples or native histograms.
@@ -145,7 +159,8 @@ pub struct Series {
     pub labels: Box<[(Sym, Sym)]>,
     /// Its metric name's entry.
     pub metric: MetricId,
-    hash: u64,
+    /// A short form of the label-set hash (see [`short_hash`]).
+    hash: u32,
     /// Bumped when the slot is reused, so stale references can tell.
     pub generation: u32,
     /// Whether the slot holds a live series.
@@ -153,27 +168,47 @@ pub struct Series {
     pos_in_metric: u32,
     /// Recent points, oldest first.
     pub points: Ring,
-    /// The latest native histogram.
-    pub histogram: Option<Box<Histogram>>,
-    /// Recent exemplars, oldest first.
-    pub exemplars: VecDeque<StoredExemplar>,
+    /// Native histogram, exemplars and anomalies, once there are any.
+    rare: Option<Box<Rare>>,
     /// Float or histogram.
     pub kind: SeriesKind,
     /// Arrival time of the latest sample (ms since the epoch).
     pub last_arrival_ms: i64,
-    /// Arrival time of the first sample.
-    pub first_seen_ms: i64,
     last_seen_seq: u64,
     /// Samples per second.
     pub rate: WindowRate,
-    /// Flags for timestamps and values a person debugging a pipeline must notice.
-    pub anomalies: Anomalies,
     /// Samples (and histograms) received.
     pub samples_total: u64,
     /// Whether the current filter matches.
     pub matched: bool,
     /// Created/start timestamp, when the sender gives one.
     pub start_timestamp_ms: i64,
+}
+
+impl Series {
+    /// The latest native histogram.
+    pub fn histogram(&self) -> Option<&Histogram> {
+        self.rare.as_ref()?.histogram.as_deref()
+    }
+
+    /// Recent exemplars, oldest first.
+    pub fn exemplars(&self) -> std::collections::vec_deque::Iter<'_, StoredExemplar> {
+        self.rare
+            .as_deref()
+            .map(|r| r.exemplars.iter())
+            .unwrap_or_default()
+    }
+
+    /// Flags for timestamps and values a person debugging a pipeline must notice.
+    pub fn anomalies(&self) -> Anomalies {
+        self.rare
+            .as_deref()
+            .map_or_else(Anomalies::default, |r| r.anomalies)
+    }
+
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
 }
 
 /// Type, help and unit of a metric family.
@@ -286,6 +321,18 @@ pub struct Store {
     scratch: String,
 }
 
+/// The 32 bits of a label-set hash that a series keeps: enough to skip most
+/// label comparisons, in half the memory.
+fn short_hash(label_hash: u64) -> u32 {
+    (label_hash ^ (label_hash >> 32)) as u32
+}
+
+/// The series index's hash for a [`short_hash`], spread over 64 bits because
+/// the table takes its bucket from the low bits and a tag from the top ones.
+fn index_hash(short: u32) -> u64 {
+    u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 fn epoch_ms(t: std::time::SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -349,7 +396,7 @@ impl Store {
             if let Some(m) = &s.metadata {
                 self.set_metadata(data, m);
             }
-            let id = self.series_for(data, s, arrival_ms);
+            let id = self.series_for(data, s);
             let start_ts = if s.created_timestamp_ms != 0 {
                 s.created_timestamp_ms
             } else {
@@ -388,19 +435,23 @@ impl Store {
                 );
             }
             if let Some(h) = histograms.last() {
-                self.series[id as usize].histogram = Some(Box::new(h.clone()));
+                self.series[id as usize].rare().histogram = Some(Box::new(h.clone()));
             }
             for e in data.exemplars_of(s) {
                 let labels = self.intern_labels(data, e.labels.clone());
-                let series = &mut self.series[id as usize];
-                if series.exemplars.len() >= self.limits.exemplars_per_series {
-                    series.exemplars.pop_front();
-                }
-                series.exemplars.push_back(StoredExemplar {
+                let exemplar = StoredExemplar {
                     labels,
                     value: e.value,
                     timestamp_ms: e.timestamp_ms,
-                });
+                };
+                let capacity = self.limits.exemplars_per_series;
+                if capacity > 0 {
+                    let exemplars = &mut self.series[id as usize].rare().exemplars;
+                    if exemplars.len() >= capacity {
+                        exemplars.pop_front();
+                    }
+                    exemplars.push_back(exemplar);
+                }
             }
             let n = (samples.len() + histograms.len()) as u64;
             samples_in_batch += n;
@@ -474,19 +525,14 @@ impl Store {
     }
 
     /// Finds or creates the series with these labels.
-    fn series_for(
-        &mut self,
-        data: &WriteData,
-        series: &crate::ingest::model::Series,
-        arrival_ms: i64,
-    ) -> SeriesId {
-        let (hash, labels) = (series.label_hash, series.labels.clone());
+    fn series_for(&mut self, data: &WriteData, series: &crate::ingest::model::Series) -> SeriesId {
+        let (hash, labels) = (short_hash(series.label_hash), series.labels.clone());
         let pairs = data
             .labels
             .get(labels.start as usize..labels.end as usize)
             .unwrap_or(&[]);
         let (series, strings) = (&self.series, &self.strings);
-        let found = self.index.find(hash, |&id| {
+        let found = self.index.find(index_hash(hash), |&id| {
             let s = &series[id as usize];
             let same = |l: &crate::ingest::model::LabelRef, &(n, v): &(Sym, Sym)| {
                 strings.resolve(n).as_bytes() == data.bytes(l.name)
@@ -505,10 +551,10 @@ impl Store {
         }
         let mut sorted = self.intern_labels(data, labels);
         sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
-        self.create_series(sorted, hash, arrival_ms)
+        self.create_series(sorted, hash)
     }
 
-    fn create_series(&mut self, labels: Box<[(Sym, Sym)]>, hash: u64, arrival_ms: i64) -> SeriesId {
+    fn create_series(&mut self, labels: Box<[(Sym, Sym)]>, hash: u32) -> SeriesId {
         let name = self
             .strings
             .get("__name__")
@@ -564,14 +610,14 @@ impl Store {
             generation,
             alive: true,
             pos_in_metric: pos,
-            first_seen_ms: arrival_ms,
             last_seen_seq: self.seq,
             matched,
             ..Series::default()
         };
         let series = &self.series;
-        self.index
-            .insert_unique(hash, id, |&i| series[i as usize].hash);
+        self.index.insert_unique(index_hash(hash), id, |&i| {
+            index_hash(series[i as usize].hash)
+        });
         self.live_series += 1;
         id
     }
@@ -589,16 +635,16 @@ impl Store {
         let s = &mut self.series[id as usize];
         if let Some(last) = s.points.last() {
             if timestamp_ms < last.timestamp_ms {
-                s.anomalies.out_of_order += 1;
+                s.rare().anomalies.out_of_order += 1;
             } else if timestamp_ms == last.timestamp_ms {
-                s.anomalies.duplicate += 1;
+                s.rare().anomalies.duplicate += 1;
             }
         }
         if kind == SeriesKind::Float && is_stale_nan(value) {
-            s.anomalies.stale += 1;
+            s.rare().anomalies.stale += 1;
         }
         if timestamp_ms > arrival_ms.saturating_add(FUTURE_TOLERANCE_MS) {
-            s.anomalies.future += 1;
+            s.rare().anomalies.future += 1;
         }
         s.points.push(
             Point {
@@ -660,7 +706,7 @@ impl Store {
             generation,
             ..Series::default()
         };
-        if let Ok(entry) = self.index.find_entry(hash, |&i| i == id) {
+        if let Ok(entry) = self.index.find_entry(index_hash(hash), |&i| i == id) {
             entry.remove();
         }
         let metric = &mut self.metrics[metric_id as usize];

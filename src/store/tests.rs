@@ -1,7 +1,9 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
-use crate::ingest::model::{Outcome, RejectReason, RequestInfo, STALE_NAN_BITS, Sample};
+use crate::ingest::model::{
+    Exemplar, LabelRef, Outcome, RejectReason, RequestInfo, STALE_NAN_BITS, Sample,
+};
 
 const T0: i64 = 1_732_000_000_000;
 
@@ -82,7 +84,7 @@ fn anomalies_are_flagged() {
     }
     let s = store.series(0).unwrap();
     assert_eq!(
-        s.anomalies,
+        s.anomalies(),
         Anomalies {
             out_of_order: 1,
             duplicate: 1,
@@ -237,4 +239,66 @@ fn metric_types_come_from_metadata_or_the_name() {
     assert_eq!(type_of("http_requests_total"), (MetricType::Counter, true));
     assert_eq!(type_of("temperature"), (MetricType::Unknown, true));
     assert_eq!(type_of("latency"), (MetricType::Histogram, true));
+}
+
+#[test]
+fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
+    let mut store = Store::new(StoreLimits::default());
+    for i in 0..10 {
+        let mut data = WriteData::default();
+        data.push_series(UP_A, &[sample(T0 + i, 1.0)], &[]);
+        data.push_series(UP_B, &[sample(T0 + i, 1.0)], &[]);
+        let labels = data.labels.len() as u32;
+        let trace = LabelRef {
+            name: data.intern("trace_id"),
+            value: data.intern(&format!("t{i}")),
+        };
+        data.labels.push(trace);
+        data.exemplars.push(Exemplar {
+            labels: labels..labels + 1,
+            value: i as f64,
+            timestamp_ms: T0 + i,
+        });
+        data.series[0].exemplars = 0..1;
+        store.ingest(&Batch {
+            info: info(T0 + i),
+            outcome: Outcome::Accepted,
+            data,
+        });
+    }
+    let with = store.series(0).unwrap();
+    let values: Vec<_> = with.exemplars().map(|e| e.value).collect();
+    assert_eq!(values, [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    assert_eq!(
+        store.series_text(&with.exemplars().last().unwrap().labels),
+        r#"{trace_id="t9"}"#
+    );
+    let without = store.series(1).unwrap();
+    assert!(without.rare.is_none());
+    assert_eq!(without.exemplars().count(), 0);
+    assert!(without.histogram().is_none());
+    assert!(!without.anomalies().any());
+}
+
+#[test]
+fn a_series_stays_small() {
+    // Every series pays this on top of its samples and labels (the budget is 1 KiB).
+    assert!(size_of::<Series>() <= 136, "{} bytes", size_of::<Series>());
+}
+
+#[test]
+fn window_rate_spans_the_current_and_previous_window() {
+    let mut rate = WindowRate::default();
+    rate.add(T0, 20);
+    rate.add(T0 + RATE_WINDOW_MS, 10);
+    let next_window = T0 - T0.rem_euclid(RATE_WINDOW_MS) + RATE_WINDOW_MS;
+    assert_eq!(rate.per_second(next_window), 30.0 / 11.0);
+    assert_eq!(rate.per_second(next_window + RATE_WINDOW_MS), 10.0 / 11.0);
+    assert_eq!(rate.per_second(next_window + 2 * RATE_WINDOW_MS), 0.0);
+    // A gap of more than one window forgets the older one.
+    rate.add(T0 + 3 * RATE_WINDOW_MS, 5);
+    assert_eq!(
+        rate.per_second(next_window + 2 * RATE_WINDOW_MS),
+        5.0 / 11.0
+    );
 }

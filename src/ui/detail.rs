@@ -119,7 +119,7 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
             Span::raw(format::timestamp(s.start_timestamp_ms)),
         ]));
     }
-    let flags = flags(&s.anomalies);
+    let flags = flags(&s.anomalies());
     if !flags.is_empty() {
         lines.push(Line::from(vec![
             styled("flags ", dim_style()),
@@ -238,7 +238,7 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
 
 fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
     let mut lines = Vec::new();
-    if let Some(h) = &s.histogram {
+    if let Some(h) = s.histogram() {
         // Bounds rounded to fit; `--no-tui --format json` has them exact.
         let short = |v: f64| format::value_fit(v, 10);
         lines.push(Line::from(styled(
@@ -286,7 +286,7 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
             )));
         }
     }
-    for e in s.exemplars.iter().rev() {
+    for e in s.exemplars().rev() {
         let labels = format::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
         let when = if e.timestamp_ms == 0 {
             "no timestamp".into()
@@ -304,7 +304,7 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
             dim_style(),
         )));
     }
-    let title = if s.histogram.is_some() {
+    let title = if s.histogram().is_some() {
         " Latest native histogram · exemplars "
     } else {
         " Exemplars "

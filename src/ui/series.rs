@@ -96,7 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             let lag = last.map_or("-".into(), |p| {
                 format::duration_secs((s.last_arrival_ms - p.timestamp_ms) as f64 / 1000.0)
             });
-            let flags = flags(&s.anomalies);
+            let flags = flags(&s.anomalies());
             vec![
                 // A lone series has no varying labels: show all of them.
                 Cell::from(if varying.is_empty() {
