@@ -277,3 +277,36 @@ fn paused() {
     app.tick(T0 + 5_000, &store);
     insta::assert_snapshot!(render(&app, &store));
 }
+
+#[test]
+fn extreme_timestamps_render_without_panicking() {
+    let weird = || {
+        let mut store = Store::new(StoreLimits::default());
+        let mut data = WriteData::default();
+        let samples = [
+            sample(i64::MIN, 1.0),
+            sample(i64::MAX, f64::NAN),
+            sample(0, -0.0),
+        ];
+        data.push_series(&[("__name__", "weird")], &samples, &[]);
+        store.ingest(&Batch {
+            info: info(T0, Protocol::V1),
+            outcome: Outcome::Accepted,
+            data,
+        });
+        store
+    };
+    let views: [&[Action]; 4] = [
+        &[],
+        &[Action::Enter],
+        &[Action::Enter, Action::Enter],
+        &[Action::GoTab(Tab::Log)],
+    ];
+    for actions in views {
+        let mut store = weird();
+        let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+        apply(&mut app, &mut store, actions);
+        let screen = render(&app, &store);
+        assert!(screen.contains("weird"), "{screen}");
+    }
+}

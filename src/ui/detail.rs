@@ -203,7 +203,9 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
         .map(|i| {
             let p = points[i];
             let interval = points.get(i + 1).map_or(String::new(), |prev| {
-                format::duration_secs((p.timestamp_ms - prev.timestamp_ms) as f64 / 1000.0)
+                format::duration_secs(
+                    p.timestamp_ms.saturating_sub(prev.timestamp_ms) as f64 / 1000.0,
+                )
             });
             let value = if is_stale_nan(p.value) && s.kind == SeriesKind::Float {
                 "StaleNaN (stale marker)".into()

@@ -94,7 +94,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 .join(", ");
             let last = s.points.last();
             let lag = last.map_or("-".into(), |p| {
-                format::duration_secs((s.last_arrival_ms - p.timestamp_ms) as f64 / 1000.0)
+                format::duration_secs(
+                    s.last_arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0,
+                )
             });
             let flags = flags(&s.anomalies());
             vec![
