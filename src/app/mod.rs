@@ -146,6 +146,19 @@ pub struct LogCursor {
     pub anchor: u64,
 }
 
+impl LogCursor {
+    /// The selected entry's absolute position in a list whose first kept entry
+    /// is at `start` and which keeps `len` entries: the newest when following.
+    pub fn position(&self, start: u64, len: usize) -> u64 {
+        let last = (start + len as u64).saturating_sub(1);
+        if self.follow {
+            last
+        } else {
+            self.anchor.clamp(start, last.max(start))
+        }
+    }
+}
+
 impl Default for LogCursor {
     fn default() -> Self {
         LogCursor {
@@ -472,24 +485,13 @@ impl App {
 
     /// Absolute position of the selected (bottom) recent-samples entry.
     pub fn log_position(&self, store: &Store) -> u64 {
-        let end = store.log_start() + store.log().len() as u64;
-        if self.log.follow {
-            return end.saturating_sub(1);
-        }
-        self.log
-            .anchor
-            .clamp(store.log_start(), end.saturating_sub(1))
+        self.log.position(store.log_start(), store.log().len())
     }
 
     /// Absolute position of the selected request.
     pub fn request_position(&self, store: &Store) -> u64 {
-        let end = store.requests_start() + store.requests().len() as u64;
-        if self.requests.follow {
-            return end.saturating_sub(1);
-        }
         self.requests
-            .anchor
-            .clamp(store.requests_start(), end.saturating_sub(1))
+            .position(store.requests_start(), store.requests().len())
     }
 
     fn move_by(&mut self, delta: isize, store: &Store) {
