@@ -153,6 +153,22 @@ fn string(
     }
 }
 
+/// Whether `bytes` is ASCII, eight bytes at a time with no byte-by-byte tail
+/// (the standard library's check handles the last bytes of a short run one by
+/// one, which dominates for label runs of a few hundred bytes).
+#[inline(always)]
+fn is_ascii(bytes: &[u8]) -> bool {
+    let Some(last) = bytes.last_chunk::<8>() else {
+        return bytes.is_ascii();
+    };
+    let (words, _) = bytes.as_chunks::<8>();
+    // The last eight bytes overlap the final word; OR-ing them twice is harmless.
+    let high_bits = words.iter().fold(u64::from_ne_bytes(*last), |acc, w| {
+        acc | u64::from_ne_bytes(*w)
+    });
+    high_bits & 0x8080_8080_8080_8080 == 0
+}
+
 /// `a < b` in byte order, inlined and eight bytes at a time: label names are
 /// short, often share long prefixes (`label_key_...`), and a `memcmp` call costs
 /// more than the comparison.
@@ -256,17 +272,32 @@ fn hash_labels(base: &[u8], data: &WriteData, labels: Range<u32>, scratch: &mut 
 
 /// Decodes a native histogram with the generated type (histograms are rare enough
 /// that prost's owned decoding costs nothing that matters). RW1's Histogram is
-/// wire-compatible with RW2's, which only adds `start_timestamp = 17`.
+/// wire-compatible with RW2's, which only adds `start_timestamp = 17`; without
+/// `with_start` (RW1), field 17 is an unknown field like any other.
 fn histogram(
     bytes: &[u8],
+    with_start: bool,
     message: &'static str,
     path: impl Fn() -> String,
 ) -> Result<pb2::Histogram, DecodeError> {
     use prost::Message;
-    pb2::Histogram::decode(bytes).map_err(|e| DecodeError::Protobuf {
+    let error = |e: prost::DecodeError| DecodeError::Protobuf {
         message,
         detail: format!("{}: {e}", path()),
-    })
+    };
+    match pb2::Histogram::decode(bytes) {
+        Ok(h) if with_start => Ok(h),
+        Ok(h) => Ok(pb2::Histogram {
+            start_timestamp: 0,
+            ..h
+        }),
+        Err(e) if with_start => Err(error(e)),
+        // Field 17 of another wire type, say: read it the RW1 way.
+        Err(_) => {
+            let h = crate::proto::rw1::Histogram::decode(bytes).map_err(error)?;
+            pb2::Histogram::decode(h.encode_to_vec().as_slice()).map_err(error)
+        }
+    }
 }
 
 /// Decodes a Sample; RW1 and RW2 share the layout, RW2 adds `start_timestamp = 3`.
@@ -300,6 +331,33 @@ fn sample(buf: &[u8], with_start: bool) -> Result<Sample, wire::WireError> {
     Ok(s)
 }
 
+/// A Sample in the usual encoding, `09 <double> 10 <varint>`, read without the
+/// general field loop; `None` for anything else.
+#[inline(always)]
+fn sample_fast(buf: &[u8]) -> Option<Sample> {
+    let [0x09, value @ .., 0x10] = buf.first_chunk::<10>()? else {
+        return None;
+    };
+    let timestamp = buf.get(10..)?;
+    let (&last, init) = timestamp.split_last()?;
+    if last >= 0x80 || init.len() > 9 {
+        return None;
+    }
+    let mut acc = 0u64;
+    for (i, &byte) in init.iter().enumerate() {
+        if byte < 0x80 {
+            return None;
+        }
+        acc |= u64::from(byte & 0x7f) << (7 * i);
+    }
+    acc |= u64::from(last) << (7 * init.len());
+    Some(Sample {
+        value: f64::from_le_bytes(*value.first_chunk::<8>()?),
+        timestamp_ms: acc as i64,
+        start_timestamp_ms: 0,
+    })
+}
+
 /// Reads field `samples` of series `index` into `data.samples`; `first` is the
 /// series' first sample, for the error path.
 fn read_sample(
@@ -314,8 +372,11 @@ fn read_sample(
     let path = || format!("timeseries[{index}].samples[{n}]");
     wire::expect("samples", wire, wire::WireType::Len).map_err(at(message, path))?;
     let bytes = r.bytes().map_err(at(message, path))?;
-    data.samples
-        .push(sample(bytes, with_start).map_err(at(message, path))?);
+    let sample = match sample_fast(bytes) {
+        Some(sample) => sample,
+        None => sample(bytes, with_start).map_err(at(message, path))?,
+    };
+    data.samples.push(sample);
     Ok(())
 }
 
@@ -325,13 +386,15 @@ fn read_histogram(
     wire: wire::WireType,
     data: &mut WriteData,
     (index, first): (usize, u32),
+    with_start: bool,
     message: &'static str,
 ) -> Result<(), DecodeError> {
     let n = data.histograms.len() as u32 - first;
     let path = || format!("timeseries[{index}].histograms[{n}]");
     wire::expect("histograms", wire, wire::WireType::Len).map_err(at(message, path))?;
     let bytes = r.bytes().map_err(at(message, path))?;
-    data.histograms.push(histogram(bytes, message, path)?);
+    data.histograms
+        .push(histogram(bytes, with_start, message, path)?);
     Ok(())
 }
 

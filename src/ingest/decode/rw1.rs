@@ -1,7 +1,10 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
 use super::wire::{Reader, WireType, expect};
-use super::{DecodeError, LabelCheck, at, hash_labels, read_histogram, read_sample, string};
+use super::{
+    DecodeError, LabelCheck, at, hash_labels, is_ascii, read_histogram, read_sample, sample_fast,
+    string,
+};
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData, canonical_bytes_hash,
 };
@@ -56,20 +59,27 @@ fn series(
     // Exemplar labels also live in `data.labels`; decode them after the series'
     // own labels so that those stay one contiguous range.
     let mut exemplars: Vec<&[u8]> = Vec::new();
-    // Senders write the labels first, each as `0a <len> <Label>`: take that run
-    // in a tight loop, then read the rest (and anything unusual) field by field.
-    let mut rest = buf;
+    // Senders write the labels first, in the usual short ASCII encoding: take
+    // that run in a tight loop, then read the rest (and anything unusual) field
+    // by field.
     let mut check = LabelCheck::new();
-    let mut all_labels_canonical = true;
-    while let [0x0a, len @ 0..0x80, tail @ ..] = rest
+    let mut run = label_run(base, buf, &mut data.labels, &mut check);
+    if !is_ascii(&buf[..run]) {
+        // Some name or value needs a real UTF-8 check: start over, field by field.
+        data.labels.truncate(label_start as usize);
+        check = LabelCheck::new();
+        run = 0;
+    }
+    let (label_bytes, mut rest) = buf.split_at(run);
+    // Then, as a rule, the samples, also in their usual encoding.
+    while let [0x12, len @ 0..0x80, tail @ ..] = rest
         && let Some((message, after)) = tail.split_at_checked(usize::from(*len))
-        && let Some((label, name)) = label_fast(base, message)
+        && let Some(sample) = sample_fast(message)
     {
-        check.name(name);
-        data.labels.push(label);
+        data.samples.push(sample);
         rest = after;
     }
-    let label_bytes = &buf[..buf.len() - rest.len()];
+    let mut all_labels_canonical = true;
     let mut r = Reader::new(rest);
     let path = || format!("timeseries[{index}]");
     while !r.is_done() {
@@ -89,7 +99,7 @@ fn series(
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
             }
-            4 => read_histogram(&mut r, wire, data, (index, histogram_start), MSG)?,
+            4 => read_histogram(&mut r, wire, data, (index, histogram_start), false, MSG)?,
             _ => r.skip(wire).map_err(at(MSG, path))?,
         }
     }
@@ -120,64 +130,72 @@ fn series(
     Ok(())
 }
 
-/// The usual encoding of a Label, `0a <len> name 12 <len> value` with ASCII
-/// strings under 128 bytes, read without the general field loop: the hot path of
-/// RW1. Tags and one-byte lengths are ASCII too, so one check covers the message.
+/// Reads the run of labels at the start of `buf` that use the usual encoding,
+/// `0a <len> 0a <len> name 12 <len> value` with one-byte lengths, into `labels`;
+/// returns its length in bytes. The hot path of RW1: one four-byte compare per
+/// label for its header and one for the value's; the caller checks the run is
+/// ASCII (so UTF-8) in one pass.
 #[inline(always)]
-fn label_fast<'a>(base: &[u8], buf: &'a [u8]) -> Option<(LabelRef, &'a [u8])> {
-    if !buf.is_ascii() {
-        return None;
+fn label_run<'a>(
+    base: &[u8],
+    buf: &'a [u8],
+    labels: &mut Vec<LabelRef>,
+    check: &mut LabelCheck<'a>,
+) -> usize {
+    // `buf` is a subslice of `base`.
+    let origin = buf.as_ptr() as usize - base.as_ptr() as usize;
+    let mut pos = 0;
+    while let Some(&head) = buf.get(pos..).and_then(|b| b.first_chunk::<4>()) {
+        // `0a`, message length < 128, `0a`, name length < 128.
+        let head = u32::from_le_bytes(head);
+        if head & 0x80ff_80ff != 0x000a_000a {
+            break;
+        }
+        let name_len = (head >> 24) as usize;
+        let name_at = pos + 4;
+        let value_at = name_at + name_len + 2;
+        let end = pos + 2 + ((head >> 8) & 0xff) as usize;
+        if value_at > end || end > buf.len() {
+            break;
+        }
+        let value_len = end - value_at;
+        // `12 <value length>`: with the message under 128 bytes, so is the value.
+        if buf[value_at - 2..value_at] != [0x12, value_len as u8] {
+            break;
+        }
+        check.name(&buf[name_at..name_at + name_len]);
+        labels.push(LabelRef {
+            name: StrId::new(origin + name_at, name_len),
+            value: StrId::new(origin + value_at, value_len),
+        });
+        pos = end;
     }
-    let [0x0a, name_len, rest @ ..] = buf else {
-        return None;
-    };
-    let (name, rest) = rest.split_at_checked(usize::from(*name_len))?;
-    let [0x12, value_len, value @ ..] = rest else {
-        return None;
-    };
-    if value.len() != usize::from(*value_len) {
-        return None;
-    }
-    // Both are subslices of `base`, even when empty.
-    let span = |s: &[u8]| StrId::new(s.as_ptr() as usize - base.as_ptr() as usize, s.len());
-    let label = LabelRef {
-        name: span(name),
-        value: span(value),
-    };
-    Some((label, name))
+    pos
 }
 
 /// Reads a message of string fields 1 and 2 (a Label); other fields are skipped.
+/// A repeated field wins with its last occurrence, but each must be UTF-8.
 fn label(base: &[u8], buf: &[u8], path: impl Fn() -> String) -> Result<LabelRef, DecodeError> {
-    if let Some((label, _)) = label_fast(base, buf) {
-        return Ok(label);
-    }
-    let (mut name, mut value): (&[u8], &[u8]) = (&[], &[]);
+    let mut label = LabelRef {
+        name: WriteData::EMPTY,
+        value: WriteData::EMPTY,
+    };
     let mut r = Reader::new(buf);
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, &path))?;
-        match field {
-            1 | 2 => {
-                expect(
-                    if field == 1 { "name" } else { "value" },
-                    wire,
-                    WireType::Len,
-                )
-                .map_err(at(MSG, &path))?;
-                let bytes = r.bytes().map_err(at(MSG, &path))?;
-                if field == 1 {
-                    name = bytes;
-                } else {
-                    value = bytes;
-                }
+        let (slot, name) = match field {
+            1 => (&mut label.name, "name"),
+            2 => (&mut label.value, "value"),
+            _ => {
+                r.skip(wire).map_err(at(MSG, &path))?;
+                continue;
             }
-            _ => r.skip(wire).map_err(at(MSG, &path))?,
-        }
+        };
+        expect(name, wire, WireType::Len).map_err(at(MSG, &path))?;
+        let bytes = r.bytes().map_err(at(MSG, &path))?;
+        *slot = string(base, bytes, MSG, || format!("{}.{name}", path()))?;
     }
-    Ok(LabelRef {
-        name: string(base, name, MSG, || format!("{}.name", path()))?,
-        value: string(base, value, MSG, || format!("{}.value", path()))?,
-    })
+    Ok(label)
 }
 
 fn exemplar(
@@ -226,7 +244,7 @@ fn metadata(
 ) -> Result<(), DecodeError> {
     let path = || format!("metadata[{index}]");
     let mut metric_type = 0;
-    let mut texts: [&[u8]; 3] = [&[], &[], &[]]; // family, help, unit
+    let mut texts = [WriteData::EMPTY; 3]; // family, help, unit
     let mut r = Reader::new(buf);
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
@@ -245,14 +263,15 @@ fn metadata(
             }
         };
         expect("metric_family_name/help/unit", wire, WireType::Len).map_err(at(MSG, path))?;
-        texts[slot] = r.bytes().map_err(at(MSG, path))?;
+        let bytes = r.bytes().map_err(at(MSG, path))?;
+        texts[slot] = string(base, bytes, MSG, path)?;
     }
-    let [family, help, unit] = texts.map(|t| string(base, t, MSG, path));
+    let [family, help, unit] = texts;
     data.metadata.push(Metadata {
-        family: family?,
+        family,
         metric_type: MetricType::from_proto(metric_type),
-        help: help?,
-        unit: unit?,
+        help,
+        unit,
     });
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Remote-write 2.0: `io.prometheus.write.v2.Request`, where every string is a
 //! reference into the request's `symbols` table.
 
-use super::wire::{Reader, WireType, expect, repeated_u32};
+use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
 use super::{DecodeError, at, check_labels, hash_labels, read_histogram, read_sample, string};
 use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
 
@@ -103,7 +103,9 @@ fn series(
     let sample_start = data.samples.len() as u32;
     let histogram_start = data.histograms.len() as u32;
     let mut exemplars: Vec<&[u8]> = Vec::new();
-    let mut metadata_bytes: Option<&[u8]> = None;
+    // Type, help_ref and unit_ref, merged over the occurrences of field 5 as
+    // protobuf merges a repeated singular message.
+    let mut metadata_refs: Option<[u64; 3]> = None;
     let mut created_timestamp_ms = 0;
     let mut r = Reader::new(buf);
     while !r.is_done() {
@@ -111,14 +113,17 @@ fn series(
         match field {
             1 => repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?,
             2 => read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?,
-            3 => read_histogram(&mut r, wire, data, (index, histogram_start), MSG)?,
+            3 => read_histogram(&mut r, wire, data, (index, histogram_start), true, MSG)?,
             4 => {
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
             }
             5 => {
                 expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
-                metadata_bytes = Some(r.bytes().map_err(at(MSG, path))?);
+                let bytes = r.bytes().map_err(at(MSG, path))?;
+                let merged = metadata_refs.get_or_insert_default();
+                read_metadata(bytes, merged)
+                    .map_err(at(MSG, || format!("timeseries[{index}].metadata")))?;
             }
             6 => {
                 expect("created_timestamp", wire, WireType::Varint).map_err(at(MSG, path))?;
@@ -134,8 +139,8 @@ fn series(
         let exemplar = exemplar(data, symbols, bytes, epath, refs)?;
         data.exemplars.push(exemplar);
     }
-    let metadata = match metadata_bytes {
-        Some(bytes) => metadata(base, data, symbols, bytes, label_range.clone(), index)?,
+    let metadata = match metadata_refs {
+        Some(refs) => metadata(base, data, symbols, refs, label_range.clone(), index)?,
         None => None,
     };
     check_labels(base, data, index, label_range.clone());
@@ -193,31 +198,36 @@ fn exemplar(
     })
 }
 
+/// Merges the fields of a Metadata message into `[type, help_ref, unit_ref]`.
+fn read_metadata(buf: &[u8], fields: &mut [u64; 3]) -> Result<(), WireError> {
+    let mut r = Reader::new(buf);
+    while !r.is_done() {
+        let (field, wire) = r.key()?;
+        let slot = match field {
+            1 => 0,
+            3 => 1,
+            4 => 2,
+            _ => {
+                r.skip(wire)?;
+                continue;
+            }
+        };
+        expect("metadata field", wire, WireType::Varint)?;
+        fields[slot] = r.varint()?;
+    }
+    Ok(())
+}
+
+/// Resolves a series' metadata fields; `None` when all are unset.
 fn metadata(
     base: &[u8],
-    data: &mut WriteData,
+    data: &WriteData,
     symbols: &[StrId],
-    buf: &[u8],
+    [metric_type, help_ref, unit_ref]: [u64; 3],
     series_labels: std::ops::Range<u32>,
     index: usize,
 ) -> Result<Option<Metadata>, DecodeError> {
     let path = || format!("timeseries[{index}].metadata");
-    let (mut metric_type, mut help_ref, mut unit_ref) = (0u64, 0u64, 0u64);
-    let mut r = Reader::new(buf);
-    while !r.is_done() {
-        let (field, wire) = r.key().map_err(at(MSG, path))?;
-        let slot = match field {
-            1 => &mut metric_type,
-            3 => &mut help_ref,
-            4 => &mut unit_ref,
-            _ => {
-                r.skip(wire).map_err(at(MSG, path))?;
-                continue;
-            }
-        };
-        expect("metadata field", wire, WireType::Varint).map_err(at(MSG, path))?;
-        *slot = r.varint().map_err(at(MSG, path))?;
-    }
     if metric_type == 0 && help_ref == 0 && unit_ref == 0 {
         return Ok(None);
     }
