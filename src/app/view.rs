@@ -78,13 +78,15 @@ impl SeriesSort {
     }
 }
 
-/// Which labels of a metric's series differ between them.
+/// Which labels of a metric's series differ between them. Kept as strings, not
+/// [`Sym`]s: it lives across frames, and the store may free and reuse a `Sym`
+/// as soon as the series using it are evicted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelSummary {
     /// Labels with the same value on every series (shown once above the list).
-    pub constant: Vec<(Sym, Sym)>,
+    pub constant: Vec<(Box<str>, Box<str>)>,
     /// Label names whose values differ (shown per row).
-    pub varying: Vec<Sym>,
+    pub varying: Vec<Box<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,11 +280,13 @@ pub fn label_summary(store: &Store, ids: &[SeriesId]) -> LabelSummary {
             }
         }
     }
-    let constant: Vec<(Sym, Sym)> = first
+    let constant = first
         .into_iter()
         .filter(|f| !varying.contains(&f.0))
+        .map(|(n, v)| (store.str(n).into(), store.str(v).into()))
         .collect();
-    varying.sort_by(|a, b| store.str(*a).cmp(store.str(*b)));
+    let mut varying: Vec<Box<str>> = varying.into_iter().map(|n| store.str(n).into()).collect();
+    varying.sort();
     LabelSummary { constant, varying }
 }
 

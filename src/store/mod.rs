@@ -319,6 +319,9 @@ pub struct Store {
     evicted_series: u64,
     metrics_version: u64,
     scratch: String,
+    /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
+    empty: Sym,
+    name_label: Sym,
 }
 
 /// The 32 bits of a label-set hash that a series keeps: enough to skip most
@@ -333,6 +336,14 @@ fn index_hash(short: u32) -> u64 {
     u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
+/// Gives back the references a label set holds.
+fn release_labels(strings: &mut Interner, labels: &[(Sym, Sym)]) {
+    for &(n, v) in labels {
+        strings.release(n);
+        strings.release(v);
+    }
+}
+
 fn epoch_ms(t: std::time::SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -341,9 +352,13 @@ fn epoch_ms(t: std::time::SystemTime) -> i64 {
 impl Store {
     /// An empty store.
     pub fn new(limits: StoreLimits) -> Self {
+        // Pinned so that finding a series' metric name needs no lookup.
+        let mut strings = Interner::default();
+        let empty = strings.acquire("");
+        let name_label = strings.acquire("__name__");
         Store {
             limits,
-            strings: Interner::default(),
+            strings,
             series: Vec::new(),
             free: Vec::new(),
             index: HashTable::new(),
@@ -367,6 +382,8 @@ impl Store {
             evicted_series: 0,
             metrics_version: 0,
             scratch: String::new(),
+            empty,
+            name_label,
         }
     }
 
@@ -437,20 +454,29 @@ impl Store {
             if let Some(h) = histograms.last() {
                 self.series[id as usize].rare().histogram = Some(Box::new(h.clone()));
             }
-            for e in data.exemplars_of(s) {
+            let capacity = self.limits.exemplars_per_series;
+            // With no room to keep exemplars, their labels are not even interned.
+            let exemplars = if capacity > 0 {
+                data.exemplars_of(s)
+            } else {
+                &[]
+            };
+            for e in exemplars {
                 let labels = self.intern_labels(data, e.labels.clone());
                 let exemplar = StoredExemplar {
                     labels,
                     value: e.value,
                     timestamp_ms: e.timestamp_ms,
                 };
-                let capacity = self.limits.exemplars_per_series;
-                if capacity > 0 {
-                    let exemplars = &mut self.series[id as usize].rare().exemplars;
-                    if exemplars.len() >= capacity {
-                        exemplars.pop_front();
-                    }
-                    exemplars.push_back(exemplar);
+                let exemplars = &mut self.series[id as usize].rare().exemplars;
+                let dropped = if exemplars.len() >= capacity {
+                    exemplars.pop_front()
+                } else {
+                    None
+                };
+                exemplars.push_back(exemplar);
+                if let Some(old) = dropped {
+                    release_labels(&mut self.strings, &old.labels);
                 }
             }
             let n = (samples.len() + histograms.len()) as u64;
@@ -509,18 +535,40 @@ impl Store {
     }
 
     fn set_metadata(&mut self, data: &WriteData, m: &crate::ingest::model::Metadata) {
-        let family = self.strings.intern(data.str(m.family));
+        let (family, help, unit) = (data.str(m.family), data.str(m.help), data.str(m.unit));
+        let known = self
+            .strings
+            .get(family)
+            .and_then(|f| Some((f, *self.metadata.get(&f)?)));
+        // RW 2.0 repeats metadata on every series: unchanged is the usual case.
+        if let Some((_, old)) = known
+            && old.metric_type == m.metric_type
+            && self.strings.resolve(old.help) == help
+            && self.strings.resolve(old.unit) == unit
+        {
+            return;
+        }
         let info = MetaInfo {
             metric_type: m.metric_type,
-            help: self.strings.intern(data.str(m.help)),
-            unit: self.strings.intern(data.str(m.unit)),
+            help: self.strings.acquire(help),
+            unit: self.strings.acquire(unit),
+        };
+        // Entries are kept for good, so the family name's reference is never released.
+        let family = match known {
+            Some((family, old)) => {
+                self.strings.release(old.help);
+                self.strings.release(old.unit);
+                family
+            }
+            None => self.strings.acquire(family),
         };
         self.metadata.insert(family, info);
     }
 
+    /// Interns a label set; the caller owns one reference per name and value.
     fn intern_labels(&mut self, data: &WriteData, range: Range<u32>) -> Box<[(Sym, Sym)]> {
         data.label_pairs(range)
-            .map(|(k, v)| (self.strings.intern(k), self.strings.intern(v)))
+            .map(|(k, v)| (self.strings.acquire(k), self.strings.acquire(v)))
             .collect()
     }
 
@@ -555,14 +603,15 @@ impl Store {
     }
 
     fn create_series(&mut self, labels: Box<[(Sym, Sym)]>, hash: u32) -> SeriesId {
-        let name = self
-            .strings
-            .get("__name__")
-            .and_then(|n| labels.iter().find(|l| l.0 == n))
-            .map_or_else(|| self.strings.intern(""), |l| l.1);
+        let name = labels
+            .iter()
+            .find(|l| l.0 == self.name_label)
+            .map_or(self.empty, |l| l.1);
         let metric_id = match self.metric_index.get(&name) {
             Some(&m) => m,
             None => {
+                // Metrics are kept for good: their names must outlive their series.
+                self.strings.retain(name);
                 let id = self.metrics.len() as MetricId;
                 self.metrics.push(Metric {
                     name,
@@ -702,10 +751,17 @@ impl Store {
         let (hash, metric_id, pos, matched) =
             (s.hash, s.metric, s.pos_in_metric as usize, s.matched);
         let generation = s.generation.wrapping_add(1);
-        *s = Series {
-            generation,
-            ..Series::default()
-        };
+        let old = std::mem::replace(
+            s,
+            Series {
+                generation,
+                ..Series::default()
+            },
+        );
+        release_labels(&mut self.strings, &old.labels);
+        for e in old.exemplars() {
+            release_labels(&mut self.strings, &e.labels);
+        }
         if let Ok(entry) = self.index.find_entry(index_hash(hash), |&i| i == id) {
             entry.remove();
         }

@@ -302,3 +302,137 @@ fn window_rate_spans_the_current_and_previous_window() {
         5.0 / 11.0
     );
 }
+
+/// A request carrying `survivors` (seen every time), `fresh` series never seen
+/// before (`series_id` and `pod` unique to each), an exemplar with a new trace
+/// id on the first survivor, and metadata whose help text changes every time.
+fn churn_batch(round: usize, survivors: &[String], fresh: Range<usize>) -> Batch {
+    let mut data = WriteData::default();
+    for s in survivors {
+        data.push_series(
+            &[("__name__", "kept"), ("job", "api"), ("series_id", s)],
+            &[sample(T0, 1.0)],
+            &[],
+        );
+    }
+    let labels = data.labels.len() as u32;
+    let trace = LabelRef {
+        name: data.intern("trace_id"),
+        value: data.intern(&format!("trace-{round}")),
+    };
+    data.labels.push(trace);
+    data.exemplars.push(Exemplar {
+        labels: labels..labels + 1,
+        value: 1.0,
+        timestamp_ms: T0,
+    });
+    data.series[0].exemplars = 0..1;
+    for n in fresh {
+        let (id, pod) = (format!("churn-{n}"), format!("pod-{n}"));
+        data.push_series(
+            &[("__name__", "churn"), ("pod", &pod), ("series_id", &id)],
+            &[sample(T0, n as f64)],
+            &[],
+        );
+    }
+    let (family, help) = (data.intern("churn"), data.intern(&format!("help {round}")));
+    data.metadata.push(crate::ingest::model::Metadata {
+        family,
+        metric_type: MetricType::Gauge,
+        help,
+        unit: WriteData::EMPTY,
+    });
+    Batch {
+        info: info(T0 + round as i64),
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
+#[test]
+fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
+    const MAX: usize = 1000;
+    const PER_BATCH: usize = 100;
+    let mut store = Store::new(StoreLimits {
+        max_series: MAX,
+        ..StoreLimits::default()
+    });
+    let survivors: Vec<String> = (0..10).map(|i| format!("survivor-{i}")).collect();
+    // 10x max_series distinct series pass through.
+    let rounds = 10 * MAX / PER_BATCH;
+    let mut most_strings = 0;
+    for round in 0..rounds {
+        let fresh = round * PER_BATCH..(round + 1) * PER_BATCH;
+        store.ingest(&churn_batch(round, &survivors, fresh));
+        most_strings = most_strings.max(store.strings.len());
+    }
+    assert!(store.evicted_series() >= 9 * MAX as u64);
+    // Two strings of their own per churning series, plus a few shared ones
+    // (names, "kept", "api", survivor ids, the latest trace id and help text).
+    let live = store.series_count();
+    let own = 2 * live;
+    assert!(
+        store.strings.len() <= own + 40,
+        "{} strings for {live} series",
+        store.strings.len()
+    );
+    // Within a request, before evicting, the store holds up to max_series plus
+    // that request's new series.
+    let peak = 2 * (MAX + PER_BATCH) + 40;
+    assert!(most_strings <= peak, "{most_strings}");
+    // Ids are reused, so they stay below that peak instead of growing with churn.
+    let highest = (0..store.series.len() as SeriesId)
+        .filter_map(|id| store.series(id))
+        .flat_map(|s| s.labels.iter().flat_map(|&(n, v)| [n.0, v.0]))
+        .max()
+        .unwrap_or(0);
+    assert!((highest as usize) < peak, "{highest}");
+
+    // Every live series still reads back as what was sent.
+    for id in 0..store.series.len() as SeriesId {
+        let Some(s) = store.series(id) else { continue };
+        let text = store.series_text(&s.labels);
+        let label = |name: &str| {
+            s.labels
+                .iter()
+                .find(|l| store.str(l.0) == name)
+                .map(|l| store.str(l.1))
+        };
+        match label("__name__") {
+            Some("kept") => {
+                let sid = label("series_id").unwrap();
+                assert!(survivors.iter().any(|v| v == sid), "{text}");
+                assert_eq!(text, format!(r#"kept{{job="api", series_id="{sid}"}}"#));
+            }
+            Some("churn") => {
+                let n = label("series_id").unwrap().strip_prefix("churn-").unwrap();
+                assert!(n.parse::<usize>().unwrap() >= rounds * PER_BATCH - MAX);
+                assert_eq!(
+                    text,
+                    format!(r#"churn{{pod="pod-{n}", series_id="churn-{n}"}}"#)
+                );
+                let value = s.points.last().unwrap().value;
+                assert_eq!(value.to_string(), n);
+            }
+            _ => panic!("unexpected series {text}"),
+        }
+    }
+    let kept = store
+        .metrics()
+        .iter()
+        .find(|m| store.str(m.name) == "kept")
+        .unwrap();
+    assert_eq!(kept.series.len(), survivors.len());
+    let first = store.series(kept.series[0]).unwrap();
+    let traces: Vec<String> = first
+        .exemplars()
+        .map(|e| store.series_text(&e.labels))
+        .collect();
+    let expected: Vec<String> = (rounds - 8..rounds)
+        .map(|r| format!(r#"{{trace_id="trace-{r}"}}"#))
+        .collect();
+    assert_eq!(traces, expected);
+    let help = store.metadata_for("churn").unwrap().help;
+    assert_eq!(store.str(help), format!("help {}", rounds - 1));
+    assert_eq!(store.sym("help 0"), None, "replaced help texts are freed");
+}

@@ -8,6 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 use super::widgets::{dim_style, sorted_title, table, titled, value_sparkline, warn_style, window};
 use crate::app::App;
 use crate::format;
+use crate::store::intern::Sym;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
 
 /// Width of the value column.
@@ -48,12 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         return;
     };
     let summary = app.label_summary();
-    let constant = format::series(
-        summary
-            .constant
-            .iter()
-            .map(|&(n, v)| (store.str(n), store.str(v))),
-    );
+    let constant = format::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
     let top_text = Line::from(vec![
         Span::styled(" same on every series: ", dim_style()),
         Span::raw(if summary.constant.is_empty() {
@@ -73,20 +69,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let height = list.height.saturating_sub(2) as usize;
     let range = window(&app.series_cursor, ids.len(), height);
     let now = app.now_ms;
+    // The names' current ids (None: no live series has that label any more).
+    let varying: Vec<(&str, Option<Sym>)> = summary
+        .varying
+        .iter()
+        .map(|name| (&**name, store.sym(name)))
+        .collect();
     let rows = ids[range.clone()]
         .iter()
         .filter_map(|&id| store.series(id))
         .map(|s| {
-            let varying = summary
-                .varying
+            let varying = varying
                 .iter()
-                .map(|&name| {
+                .map(|&(name, sym)| {
                     let value = s
                         .labels
                         .iter()
-                        .find(|l| l.0 == name)
+                        .find(|l| Some(l.0) == sym)
                         .map_or("", |l| store.str(l.1));
-                    let mut out = format!("{}=", store.str(name));
+                    let mut out = format!("{name}=");
                     format::write_quoted(&mut out, value);
                     out
                 })
