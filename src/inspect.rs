@@ -56,7 +56,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
         eprintln!(
             "{}",
-            Summary::new(store.totals().clone(), store.series_count(), started, stats)
+            Summary::new(
+                store.totals().clone(),
+                store.distinct_series(),
+                started,
+                stats
+            )
         );
         return Ok(());
     }

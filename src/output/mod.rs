@@ -4,7 +4,6 @@
 mod json;
 mod text;
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use crate::format;
 use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series, WriteData};
 use crate::ingest::server::ReceiverStats;
+use crate::store::distinct::{DistinctCount, DistinctCounter};
 use crate::store::totals::Totals;
 
 /// What headless mode prints per record.
@@ -115,7 +115,7 @@ pub enum Ended {
 /// What the end-of-run summary reports.
 pub struct Summary {
     totals: Totals,
-    distinct_series: usize,
+    distinct_series: DistinctCount,
     started: Instant,
     stats: Arc<ReceiverStats>,
 }
@@ -124,7 +124,7 @@ impl Summary {
     /// A summary of a run that started at `started`.
     pub fn new(
         totals: Totals,
-        distinct_series: usize,
+        distinct_series: DistinctCount,
         started: Instant,
         stats: Arc<ReceiverStats>,
     ) -> Self {
@@ -167,7 +167,11 @@ impl std::fmt::Display for Summary {
             format::bytes(t.compressed_bytes as f64),
             format::bytes(t.decoded_bytes as f64)
         )?;
-        writeln!(f, "  series      {} distinct", self.distinct_series)?;
+        write!(f, "  series      {} distinct", self.distinct_series)?;
+        if let DistinctCount::Estimated(_) = self.distinct_series {
+            write!(f, " (estimated)")?;
+        }
+        writeln!(f)?;
         let dropped = self.stats.dropped_requests.load(Ordering::Relaxed);
         let dropped_samples = self.stats.dropped_samples.load(Ordering::Relaxed);
         writeln!(
@@ -203,7 +207,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<Ended> {
     let mut totals = Totals::default();
-    let mut series = HashSet::new();
+    let mut series = DistinctCounter::default();
     let mut dedup = MetadataDedup::default();
     let mut out = String::with_capacity(FLUSH_BYTES * 2);
     let started = Instant::now();
@@ -239,7 +243,7 @@ pub async fn run(
                     totals.rejected_total(),
                     format::count(samples as f64),
                     format::count(rate),
-                    series.len()
+                    series.count()
                 );
             }
             _ = shutdown.changed() => {
@@ -253,7 +257,7 @@ pub async fn run(
     }
     Ok(Ended::Shutdown(Box::new(Summary::new(
         totals,
-        series.len(),
+        series.count(),
         started,
         stats,
     ))))
@@ -275,5 +279,33 @@ fn flush(out: &mut String) -> io::Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary_with(series: &DistinctCounter) -> String {
+        let stats = Arc::new(ReceiverStats::default());
+        Summary::new(Totals::default(), series.count(), Instant::now(), stats).to_string()
+    }
+
+    #[test]
+    fn summary_says_when_the_distinct_series_count_is_an_estimate() {
+        let mut series = DistinctCounter::default();
+        for h in 0..3 {
+            series.insert(h);
+        }
+        let exact = summary_with(&series);
+        assert!(exact.contains("\n  series      3 distinct\n"), "{exact}");
+        for h in 0..2_000_000 {
+            series.insert(h);
+        }
+        let estimated = summary_with(&series);
+        assert!(
+            estimated.contains("\n  series      ≈2.0M distinct (estimated)\n"),
+            "{estimated}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! recent samples, per-metric aggregates, the recent-samples and request logs,
 //! run totals, and the filter's per-series verdicts. No I/O; time is passed in.
 
+pub mod distinct;
 pub mod intern;
 pub mod rate;
 pub mod ring;
@@ -17,6 +18,7 @@ use crate::filter::Filter;
 use crate::ingest::model::{
     Batch, Histogram, HistogramExt, MetricType, Outcome, Protocol, WriteData, is_stale_nan,
 };
+use distinct::{DistinctCount, DistinctCounter};
 use intern::{Interner, Sym};
 use rate::RateBuckets;
 use ring::{Point, Ring};
@@ -317,6 +319,8 @@ pub struct Store {
     matched_metrics: usize,
     seq: u64,
     evicted_series: u64,
+    /// Label sets ever seen, evicted or not, for the closing summary.
+    distinct: DistinctCounter,
     metrics_version: u64,
     scratch: String,
     /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
@@ -380,6 +384,7 @@ impl Store {
             matched_metrics: 0,
             seq: 0,
             evicted_series: 0,
+            distinct: DistinctCounter::default(),
             metrics_version: 0,
             scratch: String::new(),
             empty,
@@ -574,7 +579,8 @@ impl Store {
 
     /// Finds or creates the series with these labels.
     fn series_for(&mut self, data: &WriteData, series: &crate::ingest::model::Series) -> SeriesId {
-        let (hash, labels) = (short_hash(series.label_hash), series.labels.clone());
+        let (label_hash, labels) = (series.label_hash, series.labels.clone());
+        let hash = short_hash(label_hash);
         let pairs = data
             .labels
             .get(labels.start as usize..labels.end as usize)
@@ -597,6 +603,7 @@ impl Store {
             s.last_seen_seq = self.seq;
             return id;
         }
+        self.distinct.insert(label_hash);
         let mut sorted = self.intern_labels(data, labels);
         sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
         self.create_series(sorted, hash)
@@ -962,6 +969,11 @@ impl Store {
     /// Series evicted to respect `max_series`.
     pub fn evicted_series(&self) -> u64 {
         self.evicted_series
+    }
+
+    /// Distinct series seen since the start, including evicted ones.
+    pub fn distinct_series(&self) -> DistinctCount {
+        self.distinct.count()
     }
 
     /// Bumped whenever metrics appear, lose or gain series, or the filter changes.

@@ -435,4 +435,8 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
     let help = store.metadata_for("churn").unwrap().help;
     assert_eq!(store.str(help), format!("help {}", rounds - 1));
     assert_eq!(store.sym("help 0"), None, "replaced help texts are freed");
+    assert_eq!(
+        store.distinct_series(),
+        DistinctCount::Exact((rounds * PER_BATCH + survivors.len()) as u64)
+    );
 }
