@@ -397,11 +397,20 @@ pub fn label_set_hash<'a, I>(pairs: I, scratch: &mut Vec<u8>) -> u64
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
-    scratch.clear();
     let mut previous: Option<&[u8]> = None;
     let sorted = pairs
         .clone()
         .all(|(name, _)| previous.replace(name).is_none_or(|p| p < name));
+    label_set_hash_in_order(pairs, sorted, scratch)
+}
+
+/// [`label_set_hash`] for a caller that already knows whether the names are
+/// strictly ascending.
+pub fn label_set_hash_in_order<'a, I>(pairs: I, sorted: bool, scratch: &mut Vec<u8>) -> u64
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])>,
+{
+    scratch.clear();
     if sorted {
         pairs.for_each(|(name, value)| encode_label(scratch, name, value));
     } else {
@@ -416,6 +425,15 @@ where
 
 /// Appends one label in the canonical form: `0a len 0a len name 12 len value`.
 fn encode_label(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    let short = name.len() + value.len() + 4;
+    if short < 0x80 {
+        // The usual case: every length fits one varint byte.
+        out.extend_from_slice(&[0x0a, short as u8, 0x0a, name.len() as u8]);
+        out.extend_from_slice(name);
+        out.extend_from_slice(&[0x12, value.len() as u8]);
+        out.extend_from_slice(value);
+        return;
+    }
     let put_varint = |out: &mut Vec<u8>, mut v: usize| {
         while v >= 0x80 {
             out.push((v as u8) | 0x80);

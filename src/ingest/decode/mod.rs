@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use std::ops::Range;
 
-use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash};
+use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash_in_order};
 use crate::proto::rw2 as pb2;
 
 /// The first bytes of a snappy *framed* stream (stream identifier chunk).
@@ -244,8 +244,9 @@ impl<'a> LabelCheck<'a> {
     }
 }
 
-/// Checks the labels of a finished series (for decoders that resolve names late).
-fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u32>) {
+/// Checks the labels of a finished series (for decoders that resolve names
+/// late); returns whether their names are strictly ascending.
+fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u32>) -> bool {
     let mut check = LabelCheck::new();
     for l in data
         .labels
@@ -254,18 +255,28 @@ fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u
     {
         check.name(base.get(l.name.range()).unwrap_or(&[]));
     }
+    let sorted = check.sorted();
     check.finish(data, index);
+    sorted
 }
 
-/// The identity hash of the labels in `labels` (spans of `base`).
-fn hash_labels(base: &[u8], data: &WriteData, labels: Range<u32>, scratch: &mut Vec<u8>) -> u64 {
+/// The identity hash of the labels in `labels` (spans of `base`), whose names
+/// the caller found `sorted` or not.
+fn hash_labels(
+    base: &[u8],
+    data: &WriteData,
+    labels: Range<u32>,
+    sorted: bool,
+    scratch: &mut Vec<u8>,
+) -> u64 {
     let pairs = data
         .labels
         .get(labels.start as usize..labels.end as usize)
         .unwrap_or(&[]);
     let bytes = |id: StrId| base.get(id.range()).unwrap_or(&[]);
-    label_set_hash(
+    label_set_hash_in_order(
         pairs.iter().map(|l| (bytes(l.name), bytes(l.value))),
+        sorted,
         scratch,
     )
 }

@@ -115,7 +115,7 @@ fn series(
     let label_hash = if all_labels_canonical && check.sorted() {
         canonical_bytes_hash(label_bytes)
     } else {
-        hash_labels(base, data, labels.clone(), scratch)
+        hash_labels(base, data, labels.clone(), check.sorted(), scratch)
     };
     check.finish(data, index);
     data.series.push(Series {

@@ -36,6 +36,12 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     if !series_bytes.is_empty() && symbols.first().is_some_and(|s| !s.range().is_empty()) {
         data.warn(|| "symbols[0] is not the empty string, as the 2.0 spec requires".into());
     }
+    // Room for one sample per series and, as a guess, a label per three bytes
+    // of series (a pair of references takes two to six): fewer copies on growth.
+    let series_len: usize = series_bytes.iter().map(|b| b.len()).sum();
+    data.series.reserve(series_bytes.len());
+    data.samples.reserve(series_bytes.len());
+    data.labels.reserve(series_len / 3);
     let (mut refs, mut scratch) = (Vec::new(), Vec::new());
     for (index, bytes) in series_bytes.into_iter().enumerate() {
         series(
@@ -143,8 +149,8 @@ fn series(
         Some(refs) => metadata(base, data, symbols, refs, label_range.clone(), index)?,
         None => None,
     };
-    check_labels(base, data, index, label_range.clone());
-    let label_hash = hash_labels(base, data, label_range.clone(), scratch);
+    let sorted = check_labels(base, data, index, label_range.clone());
+    let label_hash = hash_labels(base, data, label_range.clone(), sorted, scratch);
     let series = Series {
         labels: label_range,
         samples: sample_start..data.samples.len() as u32,
