@@ -55,14 +55,19 @@ impl<'a> Reader<'a> {
     /// Reads a varint.
     #[inline(always)]
     pub fn varint(&mut self) -> Result<u64, WireError> {
-        // Keys, lengths and small values fit one byte: skip the loop for them.
-        if let Some(&byte) = self.buf.get(self.pos)
-            && byte < 0x80
-        {
-            self.pos += 1;
-            return Ok(u64::from(byte));
+        // Keys, lengths and small values fit one byte, the lengths of series
+        // messages two: skip the loop for them.
+        match self.buf.get(self.pos..) {
+            Some([first, ..]) if *first < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(*first))
+            }
+            Some([first, second, ..]) if *second < 0x80 => {
+                self.pos += 2;
+                Ok(u64::from(first & 0x7f) | u64::from(*second) << 7)
+            }
+            _ => self.varint_multi_byte(),
         }
-        self.varint_multi_byte()
     }
 
     fn varint_multi_byte(&mut self) -> Result<u64, WireError> {
