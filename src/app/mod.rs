@@ -448,11 +448,12 @@ impl App {
                 }
                 Some(Drill::Series(_)) => {
                     let selected = self.view.series.get(self.series_cursor.selected).copied();
-                    if let Some((id, s)) = selected.and_then(|id| store.series(id).map(|s| (id, s)))
-                    {
+                    if let Some((id, generation)) = selected.filter(|&(id, generation)| {
+                        store.series_of_generation(id, generation).is_some()
+                    }) {
                         self.drill.push(Drill::Detail {
                             series: id,
-                            generation: s.generation,
+                            generation,
                         });
                         self.detail_cursor = Cursor::default();
                     }

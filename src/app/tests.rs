@@ -106,7 +106,7 @@ fn series_sort_by_value_and_label_summary() {
         app.view
             .series
             .iter()
-            .map(|&id| store.series_text(&store.series(id).unwrap().labels))
+            .map(|&(id, _)| store.series_text(&store.series(id).unwrap().labels))
             .collect()
     };
     assert_eq!(
@@ -119,6 +119,68 @@ fn series_sort_by_value_and_label_summary() {
         codes(&app, &store)[0],
         r#"http_requests_total{code="500", job="a"}"#
     );
+}
+
+#[test]
+fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicted_slot() {
+    let mut store = Store::new(StoreLimits {
+        max_series: 21_000,
+        ..StoreLimits::default()
+    });
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    let send =
+        |store: &mut Store, at: i64, name: &str, label: &str, ids: std::ops::Range<usize>| {
+            let values: Vec<String> = ids.map(|i| format!("{i:05}")).collect();
+            let labels: Vec<[(&str, &str); 2]> = values
+                .iter()
+                .map(|v| [("__name__", name), (label, v.as_str())])
+                .collect();
+            let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+            store.ingest(&batch(at, &rows));
+        };
+    fn metric_of(store: &Store, id: SeriesId) -> Option<String> {
+        let s = store.series(id)?;
+        Some(store.str(store.metric(s.metric)?.name).to_owned())
+    }
+    // The first 500 rows of "big" (sorted by label) are its least recently seen.
+    send(&mut store, T0, "big", "id", 0..500);
+    send(&mut store, T0 + 100, "big", "id", 500..20_500);
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(app.view.series.len(), 20_500);
+    // Over the limit: those 500 are evicted, then their slots go to "other" (and
+    // 500 more of "big" are evicted for it).
+    send(&mut store, T0 + 1200, "pad", "pod", 0..1000);
+    send(&mut store, T0 + 1400, "other", "pod", 0..500);
+    app.tick(T0 + 1600, &store); // too soon to rebuild a list this long
+    let slots_taken = app.view.series[..500]
+        .iter()
+        .filter(|&&(id, _)| metric_of(&store, id).as_deref() == Some("other"))
+        .count();
+    assert!(slots_taken > 0, "the test needs a reused slot in the list");
+    let shown: Vec<String> = app
+        .view
+        .series
+        .iter()
+        .filter(|&&(id, generation)| store.series_of_generation(id, generation).is_some())
+        .filter_map(|&(id, _)| metric_of(&store, id))
+        .collect();
+    // 500 evicted for "pad", 500 more for "other".
+    assert_eq!(shown.len(), 19_500);
+    assert!(shown.iter().all(|name| name == "big"));
+    let screen = screen(&app, &store);
+    // A row of another metric's series would show its missing `id` as "".
+    assert!(screen.contains("(evicted: over --max-series)"), "{screen}");
+    assert!(
+        !screen.contains("id=\"\""),
+        "a row shows another series: {screen}"
+    );
+    // Enter on the top row (evicted) must not open the series now in its slot.
+    app.apply(Action::Enter, &mut store);
+    if let Some((id, generation)) = app.current_detail() {
+        assert!(store.series_of_generation(id, generation).is_some());
+        assert_eq!(metric_of(&store, id).as_deref(), Some("big"));
+    }
 }
 
 #[test]

@@ -103,8 +103,10 @@ pub struct ViewCache {
     pub metrics: Vec<MetricId>,
     metrics_key: Option<Key>,
     metrics_at: i64,
-    /// Series of the open metric shown, in order.
-    pub series: Vec<SeriesId>,
+    /// Series of the open metric shown, in order, with their generation: a large
+    /// list is rebuilt only every few seconds, and an evicted series' slot may
+    /// meanwhile hold another series, which its row must not show.
+    pub series: Vec<(SeriesId, u32)>,
     series_key: Option<Key>,
     series_at: i64,
     /// Constant and varying labels of the open metric.
@@ -174,7 +176,10 @@ impl ViewCache {
                     .filter(|&id| store.series(id).is_some_and(|s| s.matched))
                     .collect();
             self.labels = label_summary(store, &ids);
-            self.series = sorted_series(store, ids, series_sort, now_ms);
+            self.series = sorted_series(store, ids, series_sort, now_ms)
+                .into_iter()
+                .filter_map(|id| store.series(id).map(|s| (id, s.generation)))
+                .collect();
             self.series_key = Some(key);
             self.series_at = now_ms;
         }

@@ -77,8 +77,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         .collect();
     let rows = ids[range.clone()]
         .iter()
-        .filter_map(|&id| store.series(id))
-        .map(|s| {
+        .map(|&(id, generation)| {
+            // Evicted since the list was built: say so until the next rebuild
+            // rather than show whatever series now has its slot.
+            let Some(s) = store.series_of_generation(id, generation) else {
+                return vec![Cell::from(Span::styled(
+                    "(evicted: over --max-series)",
+                    dim_style(),
+                ))];
+            };
             let varying = varying
                 .iter()
                 .map(|&(name, sym)| {
