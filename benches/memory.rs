@@ -2,8 +2,17 @@
 //! 64 samples each, and prints the RSS growth per series; then pushes four
 //! million more distinct series through it (evicting as many) and prints the
 //! RSS growth that churn caused (`cargo bench --bench memory`).
+//! `PROMSCOPE_BENCH_NAMES=N` instead pushes N distinct metric names through a
+//! 10k-series store and prints the RSS growth that name churn caused.
 
 mod fixtures;
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use promscope::ingest::model::{
+    Batch, Metadata, MetricType, Outcome, Protocol, RequestInfo, Sample, WriteData,
+};
+use promscope::store::{Store, StoreLimits};
 
 /// The allocator the binary uses.
 #[global_allocator]
@@ -29,7 +38,80 @@ fn mib(bytes: f64) -> f64 {
     bytes / (1 << 20) as f64
 }
 
+/// A request with `n` series of metric names never seen before (numbered from
+/// `first`), one sample and RW1 metadata each: a sender with ids in its metric names.
+fn names_batch(first: usize, n: usize) -> Batch {
+    let mut data = WriteData::default();
+    for i in first..first + n {
+        let name = format!("churned_metric_{i}_seconds");
+        let labels = [("__name__", name.as_str()), ("job", "bench")];
+        let sample = Sample {
+            value: i as f64,
+            timestamp_ms: fixtures::T0,
+            start_timestamp_ms: 0,
+        };
+        data.push_series(&labels, &[sample], &[]);
+        let (family, help) = (data.intern(&name), data.intern("Churned."));
+        data.metadata.push(Metadata {
+            family,
+            metric_type: MetricType::Gauge,
+            help,
+            unit: WriteData::EMPTY,
+        });
+    }
+    Batch {
+        info: RequestInfo {
+            received_at: UNIX_EPOCH + Duration::from_millis(fixtures::T0 as u64),
+            remote_addr: None,
+            path: "/api/v1/write".into(),
+            user_agent: Some("bench".into()),
+            protocol: Some(Protocol::V1),
+            compressed_bytes: 0,
+            decoded_bytes: 0,
+            retry_attempt: None,
+            org_id: None,
+            remote_write_version: None,
+        },
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
+/// RSS growth while `names` distinct metric names pass through a 10k-series store.
+fn name_churn(names: usize) {
+    const MAX: usize = 10_000;
+    const CHUNK: usize = 10_000;
+    let mut store = Store::new(StoreLimits {
+        max_series: MAX,
+        ..StoreLimits::default()
+    });
+    let before = rss_bytes();
+    // Warm up to a steady state (the store full, then as many evicted).
+    let warm = (2 * MAX).min(names);
+    for start in (0..warm).step_by(CHUNK) {
+        store.ingest(&names_batch(start, CHUNK.min(warm - start)));
+    }
+    let warmed = rss_bytes();
+    for start in (warm..names).step_by(CHUNK) {
+        store.ingest(&names_batch(start, CHUNK.min(names - start)));
+    }
+    let after = rss_bytes();
+    println!(
+        "memory under metric-name churn: {names} distinct metric names (one series and metadata each) through a {MAX}-series store: RSS +{:.0} MiB after the first {warm}, +{:.0} MiB after all ({:.0} bytes per name past the first {warm}); {} metrics and {} series live",
+        mib(warmed.saturating_sub(before) as f64),
+        mib(after.saturating_sub(before) as f64),
+        after.saturating_sub(warmed) as f64 / names.saturating_sub(warm).max(1) as f64,
+        store.metric_count(),
+        store.series_count()
+    );
+}
+
 fn main() {
+    let names = env_usize("PROMSCOPE_BENCH_NAMES", 0);
+    if names > 0 {
+        name_churn(names);
+        return;
+    }
     let series = env_usize("PROMSCOPE_BENCH_SERIES", 1_000_000);
     // Distinct series pushed through the store in all, as a multiple of its size.
     let churn = env_usize("PROMSCOPE_BENCH_CHURN", 5);

@@ -46,8 +46,13 @@ impl Tab {
 /// A level below the metrics list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drill {
-    /// The series of one metric.
-    Series(MetricId),
+    /// The series of one metric (the generation tells if its slot was freed meanwhile).
+    Series {
+        /// Metric slot.
+        metric: MetricId,
+        /// Its generation when opened.
+        generation: u32,
+    },
     /// One series (the generation tells if it was evicted meanwhile).
     Detail {
         /// Series slot.
@@ -311,10 +316,10 @@ impl App {
         );
     }
 
-    /// The metric whose series are listed, if drilled in.
-    pub fn current_metric(&self) -> Option<MetricId> {
+    /// The metric whose series are listed, if drilled in, with its generation.
+    pub fn current_metric(&self) -> Option<(MetricId, u32)> {
         self.drill.iter().rev().find_map(|d| match d {
-            Drill::Series(m) => Some(*m),
+            Drill::Series { metric, generation } => Some((*metric, *generation)),
             Drill::Detail { .. } => None,
         })
     }
@@ -441,12 +446,15 @@ impl App {
         match self.tab {
             Tab::Metrics => match self.drill.last() {
                 None => {
-                    if let Some(&m) = self.view.metrics.get(self.metrics_cursor.selected) {
-                        self.drill.push(Drill::Series(m));
+                    let selected = self.view.metrics.get(self.metrics_cursor.selected).copied();
+                    if let Some((metric, generation)) = selected.filter(|&(id, generation)| {
+                        store.metric_of_generation(id, generation).is_some()
+                    }) {
+                        self.drill.push(Drill::Series { metric, generation });
                         self.series_cursor = Cursor::default();
                     }
                 }
-                Some(Drill::Series(_)) => {
+                Some(Drill::Series { .. }) => {
                     let selected = self.view.series.get(self.series_cursor.selected).copied();
                     if let Some((id, generation)) = selected.filter(|&(id, generation)| {
                         store.series_of_generation(id, generation).is_some()
@@ -464,13 +472,12 @@ impl App {
                 // Open the selected sample's series.
                 let entry = view::log_entry_at(store, self.log_position(store));
                 let series = entry.and_then(|e| {
-                    store
-                        .series_of_generation(e.series, e.generation)
-                        .map(|s| (e, s))
+                    let s = store.series_of_generation(e.series, e.generation)?;
+                    Some((e, s.metric, store.metric(s.metric)?.generation))
                 });
-                if let Some((entry, s)) = series {
+                if let Some((entry, metric, generation)) = series {
                     self.drill = vec![
-                        Drill::Series(s.metric),
+                        Drill::Series { metric, generation },
                         Drill::Detail {
                             series: entry.series,
                             generation: entry.generation,
@@ -502,7 +509,7 @@ impl App {
                 None => self
                     .metrics_cursor
                     .move_by(delta, self.view.metrics.len(), rows),
-                Some(Drill::Series(_)) => {
+                Some(Drill::Series { .. }) => {
                     self.series_cursor
                         .move_by(delta, self.view.series.len(), rows)
                 }

@@ -5,7 +5,7 @@ use ratatui::backend::TestBackend;
 
 use super::*;
 use crate::ingest::model::{Outcome, RequestInfo, Sample, WriteData};
-use crate::store::StoreLimits;
+use crate::store::{MetricId, StoreLimits};
 
 const T0: i64 = 1_732_000_000_000;
 
@@ -80,7 +80,7 @@ fn names(app: &App, store: &Store) -> Vec<String> {
     app.view
         .metrics
         .iter()
-        .map(|&m| store.str(store.metric(m).unwrap().name).to_owned())
+        .map(|&(m, _)| store.str(store.metric(m).unwrap().name).to_owned())
         .collect()
 }
 
@@ -181,6 +181,78 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
         assert!(store.series_of_generation(id, generation).is_some());
         assert_eq!(metric_of(&store, id).as_deref(), Some("big"));
     }
+}
+
+#[test]
+fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_the_new_metric() {
+    let mut store = Store::new(StoreLimits {
+        max_series: 21_000,
+        ..StoreLimits::default()
+    });
+    let send = |store: &mut Store, at: i64, prefix: &str, ids: std::ops::Range<usize>| {
+        let names: Vec<String> = ids.map(|i| format!("{prefix}{i:05}")).collect();
+        let labels: Vec<[(&str, &str); 2]> = names
+            .iter()
+            .map(|n| [("__name__", n.as_str()), ("job", "a")])
+            .collect();
+        let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+        store.ingest(&batch(at, &rows));
+    };
+    let name_of =
+        |store: &Store, id: MetricId| store.metric(id).map(|m| store.str(m.name).to_owned());
+    // One series per name; the first 500 (by name) are the least recently seen.
+    send(&mut store, T0, "m", 0..500);
+    send(&mut store, T0 + 100, "m", 500..20_500);
+    let mut list = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    list.tick(T0 + 1000, &store);
+    assert_eq!(list.view.metrics.len(), 20_500);
+    let mut drilled = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    drilled.tick(T0 + 1000, &store);
+    drilled.apply(Action::Enter, &mut store);
+    let (top, _) = drilled.current_metric().unwrap();
+    assert_eq!(name_of(&store, top).as_deref(), Some("m00000"));
+    // Over the limit: m00000..m00499 are evicted with their metrics, and new
+    // names take the freed slots.
+    send(&mut store, T0 + 1200, "pad", 0..1000);
+    send(&mut store, T0 + 1400, "other", 0..500);
+    list.tick(T0 + 1600, &store); // too soon to rebuild a list this long
+    drilled.tick(T0 + 1600, &store);
+    let slots_taken = list.view.metrics[..500]
+        .iter()
+        .filter(|&&(id, _)| name_of(&store, id).is_some_and(|n| n.starts_with("other")))
+        .count();
+    assert!(slots_taken > 0, "the test needs a reused slot in the list");
+    assert!(name_of(&store, top).is_some_and(|n| n.starts_with("other")));
+
+    let screen_list = screen(&list, &store);
+    assert!(
+        screen_list.contains("(evicted: over --max-series)"),
+        "{screen_list}"
+    );
+    assert!(
+        !screen_list.contains("other"),
+        "a row shows another metric: {screen_list}"
+    );
+    // Enter on the top row (evicted) must not open the metric now in its slot.
+    list.apply(Action::Enter, &mut store);
+    if let Some((id, generation)) = list.current_metric() {
+        assert!(store.metric_of_generation(id, generation).is_some());
+        assert!(name_of(&store, id).is_some_and(|n| n.starts_with('m')));
+    }
+
+    // The drilled-in metric is gone: its series view says so, lists nothing,
+    // and Enter opens nothing.
+    assert!(drilled.view.series.is_empty());
+    let screen_drilled = screen(&drilled, &store);
+    assert!(
+        screen_drilled.contains("All series of this metric were evicted"),
+        "{screen_drilled}"
+    );
+    assert!(!screen_drilled.contains("other"), "{screen_drilled}");
+    drilled.apply(Action::Enter, &mut store);
+    assert_eq!(drilled.current_detail(), None);
+    drilled.apply(Action::Back, &mut store);
+    assert!(drilled.drill.is_empty());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! walk the recent-samples log under the filter.
 
 use crate::store::intern::Sym;
-use crate::store::{LogEntry, MetricId, SeriesId, Store};
+use crate::store::{LogEntry, Metric, MetricId, SeriesId, Store};
 
 /// Rows of the samples table in the series detail view.
 pub const DETAIL_TABLE_ROWS: usize = 12;
@@ -93,14 +93,17 @@ pub struct LabelSummary {
 struct Key {
     version: u64,
     sort: (u8, bool),
-    subject: Option<MetricId>,
+    /// The open metric and its generation.
+    subject: Option<(MetricId, u32)>,
 }
 
 /// Sorted rows of the metrics and series lists.
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    /// Metrics shown, in order.
-    pub metrics: Vec<MetricId>,
+    /// Metrics shown, in order, with their generation: a large list is rebuilt
+    /// only every few seconds, and a metric whose series all went may meanwhile
+    /// have its slot taken by another name, which its row must not show.
+    pub metrics: Vec<(MetricId, u32)>,
     metrics_key: Option<Key>,
     metrics_at: i64,
     /// Series of the open metric shown, in order, with their generation: a large
@@ -128,7 +131,7 @@ impl ViewCache {
     pub fn refresh(
         &mut self,
         store: &Store,
-        metric: Option<MetricId>,
+        metric: Option<(MetricId, u32)>,
         metric_sort: (MetricSort, bool),
         series_sort: (SeriesSort, bool),
         now_ms: i64,
@@ -150,7 +153,10 @@ impl ViewCache {
             self.metrics_key = Some(key);
             self.metrics_at = now_ms;
         }
-        let Some(m) = metric.and_then(|id| store.metric(id).map(|m| (id, m))) else {
+        // Gone (all its series evicted): the series view says so.
+        let Some(m) = metric.and_then(|(id, generation)| {
+            store.metric_of_generation(id, generation).map(|m| (id, m))
+        }) else {
             self.series.clear();
             self.series_key = None;
             return;
@@ -158,7 +164,7 @@ impl ViewCache {
         let key = Key {
             version: m.1.version,
             sort: (series_sort.0 as u8, series_sort.1),
-            subject: Some(m.0),
+            subject: Some((m.0, m.1.generation)),
         };
         let time_sorted = series_sort.0 != SeriesSort::Labels;
         if stale(
@@ -186,38 +192,35 @@ impl ViewCache {
     }
 }
 
-/// Metrics with live series matching the filter, in the given order.
+/// Metrics with live series matching the filter, in the given order, with
+/// their generation.
 pub fn sorted_metrics(
     store: &Store,
     (sort, reverse): (MetricSort, bool),
     now_ms: i64,
-) -> Vec<MetricId> {
-    let mut ids: Vec<MetricId> = (0..store.metrics().len() as MetricId)
-        .filter(|&id| store.metric(id).is_some_and(|m| m.matched > 0))
-        .collect();
-    let name = |id: &MetricId| store.metric(*id).map_or("", |m| store.str(m.name));
+) -> Vec<(MetricId, u32)> {
+    let mut rows: Vec<(MetricId, &Metric)> =
+        store.metrics().filter(|(_, m)| m.matched > 0).collect();
+    let name = |m: &Metric| store.str(m.name);
     match sort {
-        MetricSort::Name => ids.sort_by(|a, b| name(a).cmp(name(b))),
-        MetricSort::Series => {
-            ids.sort_by_cached_key(|id| {
-                std::cmp::Reverse(store.metric(*id).map_or(0, |m| m.matched))
-            });
-        }
+        MetricSort::Name => rows.sort_by(|a, b| name(a.1).cmp(name(b.1))),
+        MetricSort::Series => rows.sort_by_key(|(_, m)| std::cmp::Reverse(m.matched)),
         MetricSort::Rate => {
-            let rate = |id: &MetricId| {
-                store
-                    .metric(*id)
-                    .map_or(0.0, |m| m.rate.per_second(now_ms, RATE_WINDOW_SECS))
-            };
-            let mut keyed: Vec<(f64, MetricId)> = ids.iter().map(|id| (rate(id), *id)).collect();
-            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| name(&a.1).cmp(name(&b.1))));
-            ids = keyed.into_iter().map(|(_, id)| id).collect();
+            let mut keyed: Vec<(f64, (MetricId, &Metric))> = rows
+                .iter()
+                .map(|&(id, m)| (m.rate.per_second(now_ms, RATE_WINDOW_SECS), (id, m)))
+                .collect();
+            keyed.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then_with(|| name(a.1.1).cmp(name(b.1.1)))
+            });
+            rows = keyed.into_iter().map(|(_, row)| row).collect();
         }
     }
     if reverse {
-        ids.reverse();
+        rows.reverse();
     }
-    ids
+    rows.into_iter().map(|(id, m)| (id, m.generation)).collect()
 }
 
 /// Series in the given order.

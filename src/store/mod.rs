@@ -26,8 +26,16 @@ use totals::Totals;
 
 /// Index of a series slot.
 pub type SeriesId = u32;
-/// Index of a metric name.
+/// Index of a metric name's slot.
 pub type MetricId = u32;
+
+/// Metadata entries kept for families no live metric uses (at least; more when
+/// many metrics are live), so RW 1.0 metadata that arrives before its series,
+/// or for series a sender drops, is kept without growing for good.
+const ORPHAN_METADATA: usize = 10_000;
+
+/// Suffixes by which a metric name belongs to a metadata family (`foo_bucket` to `foo`).
+const FAMILY_SUFFIXES: [&str; 6] = ["_bucket", "_sum", "_count", "_total", "_created", "_info"];
 
 /// Below this many series a filter is applied on one thread.
 const PARALLEL_FILTER_SERIES: usize = 50_000;
@@ -224,12 +232,23 @@ pub struct MetaInfo {
     pub unit: Sym,
 }
 
-/// Aggregates of one metric name.
+/// A metadata entry and when it was set, so the oldest unused ones go first.
+#[derive(Debug, Clone, Copy)]
+struct MetaEntry {
+    info: MetaInfo,
+    /// Request sequence number when set or last changed.
+    seq: u64,
+}
+
+/// Aggregates of one metric name. The entry lives while it has series; then
+/// its slot is freed and reused for another name.
 #[derive(Debug, Default)]
 pub struct Metric {
     /// `__name__` value.
     pub name: Sym,
-    /// Its live series.
+    /// Bumped when the slot is freed, so stale references can tell.
+    pub generation: u32,
+    /// Its live series (never empty while the entry lives).
     pub series: Vec<SeriesId>,
     /// How many of them match the filter.
     pub matched: u32,
@@ -298,9 +317,11 @@ pub struct Store {
     index: HashTable<SeriesId>,
     live_series: usize,
     metrics: Vec<Metric>,
+    /// Freed metric slots, reused before new ones.
+    free_metrics: Vec<MetricId>,
+    /// Live metrics by name.
     metric_index: HashMap<Sym, MetricId>,
-    metric_with_series: usize,
-    metadata: HashMap<Sym, MetaInfo>,
+    metadata: HashMap<Sym, MetaEntry>,
     log: VecDeque<LogEntry>,
     /// Entries ever dropped from the front of `log` (absolute position of `log[0]`).
     log_start: u64,
@@ -368,8 +389,8 @@ impl Store {
             index: HashTable::new(),
             live_series: 0,
             metrics: Vec::new(),
+            free_metrics: Vec::new(),
             metric_index: HashMap::new(),
-            metric_with_series: 0,
             metadata: HashMap::new(),
             log: VecDeque::new(),
             log_start: 0,
@@ -506,6 +527,8 @@ impl Store {
                     .min(self.live_series),
             );
         }
+        // Once per request, when this request's series are in place.
+        self.trim_metadata();
     }
 
     fn log_request(&mut self, batch: &Batch, arrival_ms: i64) {
@@ -544,7 +567,7 @@ impl Store {
         let known = self
             .strings
             .get(family)
-            .and_then(|f| Some((f, *self.metadata.get(&f)?)));
+            .and_then(|f| Some((f, self.metadata.get(&f)?.info)));
         // RW 2.0 repeats metadata on every series: unchanged is the usual case.
         if let Some((_, old)) = known
             && old.metric_type == m.metric_type
@@ -558,16 +581,71 @@ impl Store {
             help: self.strings.acquire(help),
             unit: self.strings.acquire(unit),
         };
-        // Entries are kept for good, so the family name's reference is never released.
-        let family = match known {
+        let entry = MetaEntry {
+            info,
+            seq: self.seq,
+        };
+        match known {
             Some((family, old)) => {
                 self.strings.release(old.help);
                 self.strings.release(old.unit);
-                family
+                self.metadata.insert(family, entry);
             }
-            None => self.strings.acquire(family),
-        };
-        self.metadata.insert(family, info);
+            None => {
+                // The entry holds a reference to its family name until it is dropped.
+                let family = self.strings.acquire(family);
+                self.metadata.insert(family, entry);
+            }
+        }
+    }
+
+    /// Whether a live metric takes its metadata from `family` (see [`Store::metadata_for`]).
+    fn family_in_use(&self, family: Sym, scratch: &mut String) -> bool {
+        if self.metric_index.contains_key(&family) {
+            return true;
+        }
+        FAMILY_SUFFIXES.iter().any(|suffix| {
+            scratch.clear();
+            scratch.push_str(self.strings.resolve(family));
+            scratch.push_str(suffix);
+            self.strings
+                .get(scratch)
+                .is_some_and(|name| self.metric_index.contains_key(&name))
+        })
+    }
+
+    /// Drops the oldest metadata of families no live metric uses once there are
+    /// too many. A metric uses at most two families (its own name's and the one
+    /// without its suffix), so past twice the live metrics plus an allowance,
+    /// more than the allowance are unused; keeping only half of it amortizes
+    /// the O(n) sweep.
+    fn trim_metadata(&mut self) {
+        let live = self.metric_index.len();
+        let allowance = ORPHAN_METADATA.max(live);
+        if self.metadata.len() <= 2 * live + allowance {
+            return;
+        }
+        let mut scratch = String::new();
+        let mut unused: Vec<(u64, Sym)> = self
+            .metadata
+            .iter()
+            .filter(|&(&family, _)| !self.family_in_use(family, &mut scratch))
+            .map(|(&family, e)| (e.seq, family))
+            .collect();
+        let drop = unused.len().saturating_sub(allowance / 2);
+        if drop == 0 {
+            return;
+        }
+        if drop < unused.len() {
+            unused.select_nth_unstable(drop - 1);
+        }
+        for &(_, family) in &unused[..drop] {
+            if let Some(e) = self.metadata.remove(&family) {
+                self.strings.release(e.info.help);
+                self.strings.release(e.info.unit);
+                self.strings.release(family);
+            }
+        }
     }
 
     /// Interns a label set; the caller owns one reference per name and value.
@@ -617,13 +695,21 @@ impl Store {
         let metric_id = match self.metric_index.get(&name) {
             Some(&m) => m,
             None => {
-                // Metrics are kept for good: their names must outlive their series.
+                // The entry holds its name until the entry is freed.
                 self.strings.retain(name);
-                let id = self.metrics.len() as MetricId;
-                self.metrics.push(Metric {
-                    name,
-                    ..Metric::default()
-                });
+                let id = match self.free_metrics.pop() {
+                    Some(id) => {
+                        self.metrics[id as usize].name = name;
+                        id
+                    }
+                    None => {
+                        self.metrics.push(Metric {
+                            name,
+                            ..Metric::default()
+                        });
+                        (self.metrics.len() - 1) as MetricId
+                    }
+                };
                 self.metric_index.insert(name, id);
                 id
             }
@@ -643,9 +729,6 @@ impl Store {
             }
         };
         let metric = &mut self.metrics[metric_id as usize];
-        if metric.series.is_empty() {
-            self.metric_with_series += 1;
-        }
         let pos = metric.series.len() as u32;
         metric.series.push(id);
         metric.version += 1;
@@ -778,9 +861,6 @@ impl Store {
             self.series[moved as usize].pos_in_metric = pos as u32;
         }
         metric.version += 1;
-        if metric.series.is_empty() {
-            self.metric_with_series -= 1;
-        }
         if matched {
             metric.matched -= 1;
             self.matched_series -= 1;
@@ -788,9 +868,26 @@ impl Store {
                 self.matched_metrics -= 1;
             }
         }
+        if metric.series.is_empty() {
+            self.free_metric(metric_id);
+        }
         self.metrics_version += 1;
         self.live_series -= 1;
         self.free.push(id);
+    }
+
+    /// Frees the entry of a metric whose last series went, for another name to
+    /// reuse: a sender churning metric names must not grow the store.
+    fn free_metric(&mut self, id: MetricId) {
+        let slot = &mut self.metrics[id as usize];
+        let (name, generation) = (slot.name, slot.generation.wrapping_add(1));
+        *slot = Metric {
+            generation,
+            ..Metric::default()
+        };
+        self.metric_index.remove(&name);
+        self.strings.release(name);
+        self.free_metrics.push(id);
     }
 
     /// Applies a new filter, re-evaluating every series once, in parallel over
@@ -872,14 +969,25 @@ impl Store {
         crate::format::series(self.label_pairs(labels))
     }
 
-    /// All metric entries (including those whose series were all evicted).
-    pub fn metrics(&self) -> &[Metric] {
-        &self.metrics
+    /// Live metrics, with their ids.
+    pub fn metrics(&self) -> impl Iterator<Item = (MetricId, &Metric)> {
+        self.metrics
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.series.is_empty())
+            .map(|(id, m)| (id as MetricId, m))
     }
 
-    /// One metric.
+    /// A live metric.
     pub fn metric(&self, id: MetricId) -> Option<&Metric> {
-        self.metrics.get(id as usize)
+        self.metrics
+            .get(id as usize)
+            .filter(|m| !m.series.is_empty())
+    }
+
+    /// A live metric, if it is still the one of that generation.
+    pub fn metric_of_generation(&self, id: MetricId, generation: u32) -> Option<&Metric> {
+        self.metric(id).filter(|m| m.generation == generation)
     }
 
     /// The metadata that applies to a metric name: its own, or its family's
@@ -889,10 +997,10 @@ impl Store {
             self.strings
                 .get(n)
                 .and_then(|s| self.metadata.get(&s))
-                .copied()
+                .map(|e| e.info)
         };
         lookup(name).or_else(|| {
-            ["_bucket", "_sum", "_count", "_total", "_created", "_info"]
+            FAMILY_SUFFIXES
                 .iter()
                 .find_map(|suffix| name.strip_suffix(suffix).and_then(lookup))
         })
@@ -958,7 +1066,7 @@ impl Store {
 
     /// Metric names with live series.
     pub fn metric_count(&self) -> usize {
-        self.metric_with_series
+        self.metric_index.len()
     }
 
     /// Metric names with series matching the filter.
@@ -976,7 +1084,7 @@ impl Store {
         self.distinct.count()
     }
 
-    /// Bumped whenever metrics appear, lose or gain series, or the filter changes.
+    /// Bumped whenever metrics appear, lose or gain series (or go), or the filter changes.
     pub fn metrics_version(&self) -> u64 {
         self.metrics_version
     }

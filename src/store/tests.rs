@@ -60,7 +60,7 @@ fn series_are_identified_by_label_set_regardless_of_order() {
     ));
     assert_eq!(store.series_count(), 2);
     assert_eq!(store.metric_count(), 1);
-    let metric = &store.metrics()[0];
+    let metric = store.metric(0).unwrap();
     assert_eq!(store.str(metric.name), "up");
     let a = store.series(metric.series[0]).unwrap();
     assert_eq!(store.series_text(&a.labels), r#"up{job="a"}"#);
@@ -155,7 +155,9 @@ fn least_recently_seen_series_are_evicted_and_counted() {
     }
     assert_eq!(store.series_count(), 3);
     assert_eq!(store.evicted_series(), 2);
-    let alive: Vec<String> = store.metrics()[0]
+    let alive: Vec<String> = store
+        .metric(0)
+        .unwrap()
         .series
         .iter()
         .map(|&id| store.series_text(&store.series(id).unwrap().labels))
@@ -226,9 +228,9 @@ fn metric_types_come_from_metadata_or_the_name() {
     let type_of = |name: &str| {
         let m = store
             .metrics()
-            .iter()
-            .find(|m| store.str(m.name) == name)
-            .unwrap();
+            .find(|(_, m)| store.str(m.name) == name)
+            .unwrap()
+            .1;
         store.metric_type(m)
     };
     assert_eq!(type_of("rpc_seconds_count"), (MetricType::Summary, false));
@@ -419,9 +421,9 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
     }
     let kept = store
         .metrics()
-        .iter()
-        .find(|m| store.str(m.name) == "kept")
-        .unwrap();
+        .find(|(_, m)| store.str(m.name) == "kept")
+        .unwrap()
+        .1;
     assert_eq!(kept.series.len(), survivors.len());
     let first = store.series(kept.series[0]).unwrap();
     let traces: Vec<String> = first
@@ -439,4 +441,169 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
         store.distinct_series(),
         DistinctCount::Exact((rounds * PER_BATCH + survivors.len()) as u64)
     );
+}
+
+/// Metadata of `family` with `help`, as RW 1.0 sends it.
+fn push_metadata(data: &mut WriteData, family: &str, help: &str) {
+    let (family, help) = (data.intern(family), data.intern(help));
+    data.metadata.push(crate::ingest::model::Metadata {
+        family,
+        metric_type: MetricType::Counter,
+        help,
+        unit: WriteData::EMPTY,
+    });
+}
+
+/// A request carrying the `kept` counter (seen every time) and one series of each
+/// new metric name `churn_{n}_total` for `n` in `fresh`, with metadata for every
+/// family (`churn_{n}`, help text unique to it), RW 2.0-style on the series too.
+fn name_churn_batch(round: usize, fresh: Range<usize>) -> Batch {
+    let mut data = WriteData::default();
+    data.push_series(
+        &[("__name__", "kept_total"), ("job", "api")],
+        &[sample(T0, round as f64)],
+        &[],
+    );
+    push_metadata(&mut data, "kept", "Kept.");
+    for n in fresh {
+        let (name, family, help) = (
+            format!("churn_{n}_total"),
+            format!("churn_{n}"),
+            format!("help {n}"),
+        );
+        let i = data.push_series(
+            &[("__name__", &name), ("job", "churn")],
+            &[sample(T0, n as f64)],
+            &[],
+        );
+        let (family_id, help_id) = (data.intern(&family), data.intern(&help));
+        data.series[i].metadata = Some(crate::ingest::model::Metadata {
+            family: family_id,
+            metric_type: MetricType::Counter,
+            help: help_id,
+            unit: WriteData::EMPTY,
+        });
+        push_metadata(&mut data, &family, &help);
+    }
+    Batch {
+        info: info(T0 + round as i64),
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
+#[test]
+fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
+    const MAX: usize = 1000;
+    const PER_BATCH: usize = 100;
+    const NAMES: usize = 50_000;
+    let mut store = Store::new(StoreLimits {
+        max_series: MAX,
+        ..StoreLimits::default()
+    });
+    store.ingest(&name_churn_batch(0, 0..PER_BATCH));
+    let first = store
+        .metrics()
+        .find(|(_, m)| store.str(m.name) == "churn_0_total")
+        .map(|(id, m)| (id, m.generation))
+        .unwrap();
+    let (mut most_slots, mut most_strings, mut most_metadata) = (0, 0, 0);
+    for round in 1..NAMES / PER_BATCH {
+        store.ingest(&name_churn_batch(
+            round,
+            round * PER_BATCH..(round + 1) * PER_BATCH,
+        ));
+        most_slots = most_slots.max(store.metrics.len());
+        most_strings = most_strings.max(store.strings.len());
+        most_metadata = most_metadata.max(store.metadata.len());
+    }
+    assert!(store.evicted_series() >= (NAMES - MAX) as u64);
+    // Within a request the store holds up to max_series plus that request's new series.
+    let peak_series = MAX + PER_BATCH + 1;
+    assert!(most_slots <= peak_series, "{most_slots} metric slots");
+    assert_eq!(store.metric_index.len(), store.metric_count());
+    assert_eq!(
+        store.metric_count() + store.free_metrics.len(),
+        store.metrics.len()
+    );
+    let peak_metadata = 2 * peak_series + ORPHAN_METADATA + PER_BATCH + 1;
+    assert!(most_metadata <= peak_metadata, "{most_metadata} metadata");
+    // A name per metric; a family and a help text per metadata entry; a few shared.
+    let peak_strings = peak_series + 2 * peak_metadata + 20;
+    assert!(most_strings <= peak_strings, "{most_strings} strings");
+    assert!(peak_strings < NAMES, "the bound must be below what churned");
+
+    // Every live metric reads back as what was sent, with its own metadata.
+    let mut live = 0;
+    for (id, m) in store.metrics() {
+        live += 1;
+        let name = store.str(m.name);
+        assert_eq!(store.metric_index.get(&m.name), Some(&id), "{name}");
+        for &s in &m.series {
+            let s = store.series(s).unwrap();
+            assert_eq!(s.metric, id);
+            let text = store.series_text(&s.labels);
+            assert!(text.starts_with(&format!("{name}{{")), "{text} in {name}");
+        }
+        let help = store.str(store.metadata_for(name).unwrap().help);
+        match name
+            .strip_prefix("churn_")
+            .and_then(|n| n.strip_suffix("_total"))
+        {
+            Some(n) => {
+                assert!(n.parse::<usize>().unwrap() >= NAMES - MAX - PER_BATCH);
+                assert_eq!(help, format!("help {n}"));
+            }
+            None => assert_eq!((name, help), ("kept_total", "Kept.")),
+        }
+    }
+    assert_eq!(live, store.metric_count());
+    // The first churned name's slot went to another name: its old id and
+    // generation no longer resolve.
+    assert!(store.metric_of_generation(first.0, first.1).is_none());
+    assert!(
+        store
+            .metric(first.0)
+            .is_none_or(|m| store.str(m.name) != "churn_0_total")
+    );
+    assert_eq!(store.sym("churn_0_total"), None, "a freed name is released");
+    assert!(store.metadata_for("churn_0_total").is_none());
+}
+
+#[test]
+fn metadata_of_families_without_series_is_bounded_and_the_oldest_goes_first() {
+    let mut store = Store::new(StoreLimits::default());
+    // Metadata before its series, as RW 1.0 may send it; it is the oldest.
+    let mut data = WriteData::default();
+    push_metadata(&mut data, "up", "Up.");
+    store.ingest(&Batch {
+        info: info(T0),
+        outcome: Outcome::Accepted,
+        data,
+    });
+    store.ingest(&batch(T0, &[(UP_A, T0, 1.0)]));
+    const FAMILIES: usize = 3 * ORPHAN_METADATA;
+    const PER_REQUEST: usize = 500;
+    for start in (0..FAMILIES).step_by(PER_REQUEST) {
+        let mut data = WriteData::default();
+        for n in start..start + PER_REQUEST {
+            push_metadata(&mut data, &format!("orphan_{n}"), &format!("help {n}"));
+        }
+        store.ingest(&Batch {
+            info: info(T0),
+            outcome: Outcome::Accepted,
+            data,
+        });
+        assert!(store.metadata.len() <= 2 + ORPHAN_METADATA + PER_REQUEST);
+    }
+    assert_eq!(store.str(store.metadata_for("up").unwrap().help), "Up.");
+    let last = format!("orphan_{}", FAMILIES - 1);
+    assert!(store.metadata_for(&last).is_some(), "the newest are kept");
+    assert!(store.metadata_for("orphan_0").is_none());
+    assert_eq!(
+        store.sym("help 0"),
+        None,
+        "dropped entries release their strings"
+    );
+    assert!(store.strings.len() <= 2 * (ORPHAN_METADATA + PER_REQUEST) + 10);
 }

@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
 use super::widgets::{dim_style, rate_sparkline, sorted_title, table, titled, window};
@@ -37,8 +37,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let (trend_columns, secs_per_column) = trend_shape(area.width);
     let rows = ids[range.clone()]
         .iter()
-        .filter_map(|&id| store.metric(id))
-        .map(|m| {
+        .map(|&(id, generation)| {
+            // Its series all evicted since the list was built: say so until the
+            // next rebuild rather than show whatever metric now has its slot.
+            let Some(m) = store.metric_of_generation(id, generation) else {
+                return vec![Cell::from(Span::styled(
+                    "(evicted: over --max-series)",
+                    dim_style(),
+                ))];
+            };
             let name = store.str(m.name);
             let series = if filtered {
                 format!("{}/{}", m.matched, m.series.len())

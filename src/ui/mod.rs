@@ -53,7 +53,7 @@ pub fn render(frame: &mut Frame, app: &App, store: &Store) {
         match app.tab {
             Tab::Metrics => match app.drill.last() {
                 None => metrics::render(frame, body, app, store),
-                Some(Drill::Series(_)) => series::render(frame, body, app, store),
+                Some(Drill::Series { .. }) => series::render(frame, body, app, store),
                 Some(Drill::Detail { .. }) => detail::render(frame, body, app, store),
             },
             Tab::Log => log::render(frame, body, app, store),
@@ -111,7 +111,7 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
             (Tab::Metrics, None) => {
                 "↑↓ move · Enter series · / filter · space pause · s sort · Tab views · ? help · q quit"
             }
-            (Tab::Metrics, Some(Drill::Series(_))) => {
+            (Tab::Metrics, Some(Drill::Series { .. })) => {
                 "↑↓ move · Enter detail · Esc back · / filter · space pause · s sort · ? help · q quit"
             }
             (Tab::Metrics, Some(Drill::Detail { .. })) => {

@@ -45,7 +45,17 @@ pub fn last_value(s: &Series) -> String {
 
 /// Draws the series list of the open metric.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let Some(metric) = app.current_metric().and_then(|m| store.metric(m)) else {
+    let Some((id, generation)) = app.current_metric() else {
+        return;
+    };
+    let Some(metric) = store.metric_of_generation(id, generation) else {
+        let text = "All series of this metric were evicted (--max-series). Press Esc to go back.";
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(warn_style())
+                .block(titled(Line::raw(" Series "))),
+            area,
+        );
         return;
     };
     let summary = app.label_summary();
