@@ -177,54 +177,114 @@ pub fn write_series<'a, I>(out: &mut String, labels: I)
 where
     I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
 {
+    series_pieces(labels, |pair| pair, |piece, _| piece.write(out));
+}
+
+/// One piece of a series' text as [`write_series`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesPiece<'a> {
+    /// The metric name: bare before the braces, or quoted as their first item.
+    Name(&'a str),
+    /// A label; `open` tells whether something precedes it inside the braces.
+    Label {
+        /// Whether the braces are already open.
+        open: bool,
+        /// Label name.
+        name: &'a str,
+        /// Label value.
+        value: &'a str,
+    },
+    /// The end: `}` when the braces are open, `{}` for a series without any label.
+    End {
+        /// Whether the braces are open.
+        open: bool,
+        /// Whether the series has a metric name.
+        named: bool,
+    },
+}
+
+impl SeriesPiece<'_> {
+    /// Appends the piece's text.
+    pub fn write(&self, out: &mut String) {
+        match *self {
+            SeriesPiece::Name(n) if is_legacy_name(n, true) => out.push_str(n),
+            SeriesPiece::Name(n) => {
+                out.push('{');
+                write_quoted(out, n);
+            }
+            SeriesPiece::Label { open, name, value } => {
+                out.push_str(if open { ", " } else { "{" });
+                if is_legacy_name(name, false) {
+                    out.push_str(name);
+                } else {
+                    write_quoted(out, name);
+                }
+                out.push('=');
+                write_quoted(out, value);
+            }
+            SeriesPiece::End { open: true, .. } => out.push('}'),
+            SeriesPiece::End { named: false, .. } => out.push_str("{}"),
+            SeriesPiece::End { .. } => {}
+        }
+    }
+}
+
+/// Walks a series' labels in the order [`write_series`] writes them and hands each
+/// piece to `visit`, with the item it came from (for the name and the labels).
+/// `pair` reads an item's name and value.
+pub fn series_pieces<'a, T, I>(
+    items: I,
+    pair: impl Fn(T) -> (&'a str, &'a str),
+    mut visit: impl FnMut(SeriesPiece<'a>, Option<T>),
+) where
+    T: Copy,
+    I: IntoIterator<Item = T> + Clone,
+{
     // This runs for every series when a regex filter is applied. Senders sort labels,
     // which puts `__name__` first, so usually one pass finds it and writes the rest.
-    let mut rest = labels.clone().into_iter().peekable();
-    let (name, mut skip_name) = match rest.peek() {
-        Some(&("__name__", name)) => {
+    let mut rest = items.clone().into_iter().peekable();
+    let (name, mut skip_name) = match rest.peek().map(|&item| (item, pair(item))) {
+        Some((item, ("__name__", name))) => {
             rest.next();
-            (Some(name), false)
+            (Some((item, name)), false)
         }
         _ => {
-            let name = labels.into_iter().find(|(k, _)| *k == "__name__");
-            (name.map(|(_, v)| v), name.is_some())
+            let name = items
+                .into_iter()
+                .map(|item| (item, pair(item)))
+                .find(|(_, (k, _))| *k == "__name__");
+            (name.map(|(item, (_, v))| (item, v)), name.is_some())
         }
     };
     // Once the brace is open something precedes the next label inside it.
     let mut open = false;
-    match name {
-        Some(n) if is_legacy_name(n, true) => out.push_str(n),
-        Some(n) => {
-            out.push('{');
-            write_quoted(out, n);
-            open = true;
-        }
-        None => {}
+    if let Some((item, n)) = name {
+        visit(SeriesPiece::Name(n), Some(item));
+        open = !is_legacy_name(n, true);
     }
-    for (k, v) in rest {
+    for item in rest {
+        let (k, v) = pair(item);
         if skip_name && k == "__name__" {
             skip_name = false;
             continue;
         }
-        if open {
-            out.push_str(", ");
-        } else {
-            out.push('{');
-            open = true;
-        }
-        if is_legacy_name(k, false) {
-            out.push_str(k);
-        } else {
-            write_quoted(out, k);
-        }
-        out.push('=');
-        write_quoted(out, v);
+        visit(
+            SeriesPiece::Label {
+                open,
+                name: k,
+                value: v,
+            },
+            Some(item),
+        );
+        open = true;
     }
-    if open {
-        out.push('}');
-    } else if name.is_none() {
-        out.push_str("{}");
-    }
+    visit(
+        SeriesPiece::End {
+            open,
+            named: name.is_some(),
+        },
+        None,
+    );
 }
 
 /// A series in PromQL notation; see [`write_series`].

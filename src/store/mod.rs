@@ -896,13 +896,14 @@ impl Store {
         self.filter = filter;
         let (strings, filter) = (&self.strings, &self.filter);
         let judge = |part: &mut [Series]| {
-            let mut scratch = String::new();
+            let mut pass = filter.pass();
             for s in part.iter_mut().filter(|s| s.alive) {
-                let pairs = s
-                    .labels
-                    .iter()
-                    .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
-                s.matched = filter.matches(pairs, &mut scratch);
+                s.matched = pass.matches(
+                    s.labels.iter(),
+                    |&(n, v)| (strings.resolve(n), strings.resolve(v)),
+                    // Interned ids: equal pairs, equal keys, while the pass lasts.
+                    |&(n, v)| u64::from(n.0) << 32 | u64::from(v.0),
+                );
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
