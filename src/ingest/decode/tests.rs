@@ -637,6 +637,20 @@ impl Rng {
     }
 }
 
+/// Fewer than `max` label pairs of random text.
+fn random_pairs(rng: &mut Rng, max: u64) -> Vec<(String, String)> {
+    (0..rng.below(max))
+        .map(|_| (rng.text(), rng.text()))
+        .collect()
+}
+
+fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 fn random_rw1(rng: &mut Rng) -> pb1::WriteRequest {
     let labels = |rng: &mut Rng| {
         (0..rng.below(5))
@@ -756,16 +770,10 @@ fn corrupted_rw2_requests_are_never_accepted_when_prost_rejects_them() {
         let mut b = Rw2Builder::new();
         let timeseries = (0..rng.below(4))
             .map(|_| {
-                let pairs: Vec<(String, String)> = (0..rng.below(4))
-                    .map(|_| (rng.text(), rng.text()))
-                    .collect();
-                let refs: Vec<(&str, &str)> = pairs
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
+                let pairs = random_pairs(&mut rng, 4);
                 let exemplar_refs = b.refs(&[("trace_id", "abc")]);
                 pb2::TimeSeries {
-                    labels_refs: b.refs(&refs),
+                    labels_refs: b.refs(&borrowed(&pairs)),
                     samples: (0..rng.below(3))
                         .map(|_| pb2::Sample {
                             value: rng.float(),
@@ -818,13 +826,8 @@ fn differential_rw2_random_requests_match_prost() {
         let mut expected = Vec::new();
         let mut timeseries = Vec::new();
         for _ in 0..rng.below(6) {
-            let pairs: Vec<(String, String)> = (0..rng.below(5))
-                .map(|_| (rng.text(), rng.text()))
-                .collect();
-            let refs: Vec<(&str, &str)> = pairs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
+            let pairs = random_pairs(&mut rng, 5);
+            let refs = borrowed(&pairs);
             let samples: Vec<pb2::Sample> = (0..rng.below(4))
                 .map(|_| pb2::Sample {
                     value: rng.float(),
