@@ -337,13 +337,12 @@ fn churn_batch(round: usize, survivors: &[String], fresh: Range<usize>) -> Batch
             &[],
         );
     }
-    let (family, help) = (data.intern("churn"), data.intern(&format!("help {round}")));
-    data.metadata.push(crate::ingest::model::Metadata {
-        family,
-        metric_type: MetricType::Gauge,
-        help,
-        unit: WriteData::EMPTY,
-    });
+    push_metadata(&mut data, "churn", &format!("help {round}"));
+    accepted(round, data)
+}
+
+/// An accepted request arriving `round` ms after [`T0`].
+fn accepted(round: usize, data: WriteData) -> Batch {
     Batch {
         info: info(T0 + round as i64),
         outcome: Outcome::Accepted,
@@ -351,14 +350,19 @@ fn churn_batch(round: usize, survivors: &[String], fresh: Range<usize>) -> Batch
     }
 }
 
+/// A store that keeps at most `max_series` series.
+fn store_of(max_series: usize) -> Store {
+    Store::new(StoreLimits {
+        max_series,
+        ..StoreLimits::default()
+    })
+}
+
 #[test]
 fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
     const MAX: usize = 1000;
     const PER_BATCH: usize = 100;
-    let mut store = Store::new(StoreLimits {
-        max_series: MAX,
-        ..StoreLimits::default()
-    });
+    let mut store = store_of(MAX);
     let survivors: Vec<String> = (0..10).map(|i| format!("survivor-{i}")).collect();
     // 10x max_series distinct series pass through.
     let rounds = 10 * MAX / PER_BATCH;
@@ -485,11 +489,7 @@ fn name_churn_batch(round: usize, fresh: Range<usize>) -> Batch {
         });
         push_metadata(&mut data, &family, &help);
     }
-    Batch {
-        info: info(T0 + round as i64),
-        outcome: Outcome::Accepted,
-        data,
-    }
+    accepted(round, data)
 }
 
 #[test]
@@ -497,10 +497,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     const MAX: usize = 1000;
     const PER_BATCH: usize = 100;
     const NAMES: usize = 50_000;
-    let mut store = Store::new(StoreLimits {
-        max_series: MAX,
-        ..StoreLimits::default()
-    });
+    let mut store = store_of(MAX);
     store.ingest(&name_churn_batch(0, 0..PER_BATCH));
     let first = store
         .metrics()
