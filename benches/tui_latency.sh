@@ -9,12 +9,14 @@
 #   RATE=1000000     samples/s to send (the target is 1M)
 #   DURATION=40      seconds of load
 #   KEYS=20          keystrokes to time
+#   PROTOCOL=rw1     rw1 or rw2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RATE=${RATE:-1000000}
 DURATION=${DURATION:-40}
 KEYS=${KEYS:-20}
+PROTOCOL=${PROTOCOL:-rw1}
 PORT=${PORT:-19701}
 BIN=${PROMSCOPE_BIN:-target/release/promscope}
 SESSION=promscope-latency-$$
@@ -48,13 +50,13 @@ wait_for "Waiting for remote-write" 10000 >/dev/null
 # Pre-built bodies: building fresh ones costs the sender more CPU than promscope
 # spends receiving them, on the same two cores. (Their timestamps repeat, so the
 # dashboard flags out-of-order samples; that does not change the work it does.)
-"$BIN" send --url "http://127.0.0.1:$PORT/api/v1/write" --rate "$RATE" --concurrency 8 \
+"$BIN" send --url "http://127.0.0.1:$PORT/api/v1/write" --protocol "$PROTOCOL" --rate "$RATE" --concurrency 8 \
     --precompute 64 --duration "${DURATION}s" >"$work/send.txt" 2>&1 &
 sender=$!
 wait_for "series 2.0k" 15000 >/dev/null
 sleep 5 # let the rate settle
 
-echo "tui_latency: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), ${RATE} samples/s offered"
+echo "tui_latency: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), ${RATE} samples/s offered over ${PROTOCOL}"
 # Alternate between two states that differ on screen: help open / closed.
 latencies=()
 for ((i = 0; i < KEYS; i++)); do
