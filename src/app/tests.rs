@@ -96,6 +96,26 @@ fn metrics_sort_by_name_series_and_reverse() {
 }
 
 #[test]
+fn metrics_with_as_many_series_sort_by_name() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    // Created in another order than their names'.
+    store.ingest(&batch(
+        T0,
+        &[
+            (&[("__name__", "b")], 1.0),
+            (&[("__name__", "c"), ("x", "1")], 1.0),
+            (&[("__name__", "c"), ("x", "2")], 1.0),
+            (&[("__name__", "a")], 1.0),
+        ],
+    ));
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.metric_sort.0, MetricSort::Series);
+    assert_eq!(names(&app, &store), ["c", "a", "b"]);
+}
+
+#[test]
 fn series_sort_by_value_and_label_summary() {
     let (mut app, mut store) = setup();
     app.apply(Action::Enter, &mut store); // http_requests_total

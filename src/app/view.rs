@@ -204,7 +204,12 @@ pub fn sorted_metrics(
     let name = |m: &Metric| store.str(m.name);
     match sort {
         MetricSort::Name => rows.sort_by(|a, b| name(a.1).cmp(name(b.1))),
-        MetricSort::Series => rows.sort_by_key(|(_, m)| std::cmp::Reverse(m.matched)),
+        // Ties by name: slot ids say nothing once evicted metrics' slots are reused.
+        MetricSort::Series => rows.sort_by(|a, b| {
+            b.1.matched
+                .cmp(&a.1.matched)
+                .then_with(|| name(a.1).cmp(name(b.1)))
+        }),
         MetricSort::Rate => {
             let mut keyed: Vec<(f64, (MetricId, &Metric))> = rows
                 .iter()
