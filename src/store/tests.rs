@@ -137,6 +137,45 @@ fn filter_verdicts_are_cached_and_counted() {
 }
 
 #[test]
+fn a_regex_filter_over_a_large_store_agrees_with_each_series_text() {
+    // Enough series for the parallel pass, and a regex with no literal, so every
+    // series goes through the DFA pass (its verdicts keyed by interned ids).
+    const N: usize = 60_000;
+    let mut store = Store::new(StoreLimits::default());
+    let ids: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+    let names: Vec<String> = (0..10).map(|i| format!("m_{i}")).collect();
+    let labels: Vec<[(&str, &str); 3]> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            [
+                ("__name__", names[i % 10].as_str()),
+                ("id", id),
+                ("job", "a"),
+            ]
+        })
+        .collect();
+    for chunk in labels.chunks(2000) {
+        let rows: Vec<TestSeries<'_>> = chunk.iter().map(|l| (&l[..], T0, 1.0)).collect();
+        store.ingest(&batch(T0, &rows));
+    }
+    for (pattern, expected) in [
+        (r#"[0-9]{5}""#, 50_000),
+        (r#"![0-9]{5}""#, 10_000),
+        (r#"m_3\{id="[0-9]*13""#, 600),
+    ] {
+        let filter = Filter::parse(pattern).unwrap();
+        let by_text = labels
+            .iter()
+            .filter(|l| filter.matches(l.iter().copied(), &mut String::new()))
+            .count();
+        assert_eq!(by_text, expected, "{pattern}");
+        store.set_filter(filter);
+        assert_eq!(store.matched_series(), expected, "{pattern}");
+    }
+}
+
+#[test]
 fn least_recently_seen_series_are_evicted_and_counted() {
     let limits = StoreLimits {
         max_series: 3,
