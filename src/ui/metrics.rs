@@ -2,10 +2,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, rate_sparkline, sorted_title, table, titled, window};
+use super::widgets::{dim_style, evicted_row, rate_sparkline, sorted_title, table, titled, window};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
@@ -41,10 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             // Its series all evicted since the list was built: say so until the
             // next rebuild rather than show whatever metric now has its slot.
             let Some(m) = store.metric_of_generation(id, generation) else {
-                return vec![Cell::from(Span::styled(
-                    "(evicted: over --max-series)",
-                    dim_style(),
-                ))];
+                return evicted_row();
             };
             let name = store.str(m.name);
             let series = if filtered {

@@ -5,7 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{dim_style, sorted_title, table, titled, value_sparkline, warn_style, window};
+use super::widgets::{
+    dim_style, evicted_row, sorted_title, table, titled, value_sparkline, warn_style, window,
+};
 use crate::app::App;
 use crate::format;
 use crate::store::intern::Sym;
@@ -91,10 +93,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             // Evicted since the list was built: say so until the next rebuild
             // rather than show whatever series now has its slot.
             let Some(s) = store.series_of_generation(id, generation) else {
-                return vec![Cell::from(Span::styled(
-                    "(evicted: over --max-series)",
-                    dim_style(),
-                ))];
+                return evicted_row();
             };
             let varying = varying
                 .iter()

@@ -71,6 +71,15 @@ pub fn dim_style() -> Style {
     Style::new().fg(Color::DarkGray)
 }
 
+/// The row of a list entry evicted since the list was built: lists are rebuilt
+/// only now and then, and the entry's slot may already hold another one.
+pub fn evicted_row() -> Vec<Cell<'static>> {
+    vec![Cell::from(Span::styled(
+        "(evicted: over --max-series)",
+        dim_style(),
+    ))]
+}
+
 /// A bordered block with a title.
 pub fn titled(title: Line<'_>) -> Block<'_> {
     Block::new().borders(Borders::TOP).title(title)
