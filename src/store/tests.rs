@@ -282,6 +282,23 @@ fn metric_types_come_from_metadata_or_the_name() {
     assert_eq!(type_of("latency"), (MetricType::Histogram, true));
 }
 
+/// Gives the first series of `data` one exemplar, labelled `trace_id=trace`.
+fn trace_exemplar(data: &mut WriteData, trace: &str, value: f64, timestamp_ms: i64) {
+    let labels = data.labels.len() as u32;
+    let trace = LabelRef {
+        name: data.intern("trace_id"),
+        value: data.intern(trace),
+    };
+    data.labels.push(trace);
+    let first = data.exemplars.len() as u32;
+    data.exemplars.push(Exemplar {
+        labels: labels..labels + 1,
+        value,
+        timestamp_ms,
+    });
+    data.series[0].exemplars = first..first + 1;
+}
+
 #[test]
 fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
     let mut store = Store::new(StoreLimits::default());
@@ -289,18 +306,7 @@ fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
         let mut data = WriteData::default();
         data.push_series(UP_A, &[sample(T0 + i, 1.0)], &[]);
         data.push_series(UP_B, &[sample(T0 + i, 1.0)], &[]);
-        let labels = data.labels.len() as u32;
-        let trace = LabelRef {
-            name: data.intern("trace_id"),
-            value: data.intern(&format!("t{i}")),
-        };
-        data.labels.push(trace);
-        data.exemplars.push(Exemplar {
-            labels: labels..labels + 1,
-            value: i as f64,
-            timestamp_ms: T0 + i,
-        });
-        data.series[0].exemplars = 0..1;
+        trace_exemplar(&mut data, &format!("t{i}"), i as f64, T0 + i);
         store.ingest(&Batch {
             info: info(T0 + i),
             outcome: Outcome::Accepted,
@@ -356,18 +362,7 @@ fn churn_batch(round: usize, survivors: &[String], fresh: Range<usize>) -> Batch
             &[],
         );
     }
-    let labels = data.labels.len() as u32;
-    let trace = LabelRef {
-        name: data.intern("trace_id"),
-        value: data.intern(&format!("trace-{round}")),
-    };
-    data.labels.push(trace);
-    data.exemplars.push(Exemplar {
-        labels: labels..labels + 1,
-        value: 1.0,
-        timestamp_ms: T0,
-    });
-    data.series[0].exemplars = 0..1;
+    trace_exemplar(&mut data, &format!("trace-{round}"), 1.0, T0);
     for n in fresh {
         let (id, pod) = (format!("churn-{n}"), format!("pod-{n}"));
         data.push_series(
