@@ -7,12 +7,16 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Wrap};
 
+use super::scale::{Extent, bar_cells};
 use super::series::{flags, last_value};
 use super::widgets::{dim_style, styled, table, titled, warn_style, window};
 use crate::app::App;
 use crate::format;
 use crate::ingest::model::{HistogramExt, is_stale_nan};
 use crate::store::{Series, SeriesKind, Store};
+
+/// Widest value label on the chart's axis.
+const AXIS_LABEL_WIDTH: usize = 10;
 
 /// Draws the series detail.
 ///
@@ -138,19 +142,18 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
 }
 
 fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
-    let points: Vec<(f64, f64)> = s
-        .points
-        .iter()
-        .filter(|p| p.value.is_finite())
-        .map(|p| (p.timestamp_ms as f64 / 1000.0, p.value))
-        .collect();
     let what = if s.kind == SeriesKind::Histogram {
         "observation count"
     } else {
         "value"
     };
     let title = Line::raw(format!(" Recent {what}s ({} retained) ", s.points.len()));
-    if points.is_empty() {
+    let finite = || s.points.iter().filter(|p| p.value.is_finite());
+    let (Some(values), Some(first), Some(last)) = (
+        Extent::of(finite().map(|p| p.value)),
+        finite().map(|p| p.timestamp_ms).min(),
+        finite().map(|p| p.timestamp_ms).max(),
+    ) else {
         frame.render_widget(
             Paragraph::new("No finite values to chart.")
                 .style(dim_style())
@@ -158,37 +161,44 @@ fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
             area,
         );
         return;
-    }
-    let (x0, x1) = (points[0].0, points[points.len() - 1].0);
-    let (lo, hi) = points
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-            (lo.min(p.1), hi.max(p.1))
-        });
-    let pad = if hi > lo {
-        (hi - lo) * 0.05
-    } else {
-        lo.abs().max(1.0) * 0.05
     };
+    // The chart is drawn in [0, 1] on both axes: the widget's own scaling
+    // overflows on ranges like 0..1e307 (and then never finishes drawing).
+    let span = i128::from(last) - i128::from(first);
+    let at = |t: i64| {
+        if span == 0 {
+            0.5
+        } else {
+            (i128::from(t) - i128::from(first)) as f64 / span as f64
+        }
+    };
+    let points: Vec<(f64, f64)> = finite()
+        .filter_map(|p| Some((at(p.timestamp_ms), values.fraction(p.value)?)))
+        .collect();
     let datasets = vec![
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .data(&points),
     ];
-    let tod = |secs: f64| format::time_of_day((secs * 1000.0) as i64);
+    let label = |v: f64| format::value_fit(v, AXIS_LABEL_WIDTH);
+    let y_labels = if values.is_flat() {
+        vec![String::new(), label(values.lo), String::new()]
+    } else {
+        vec![label(values.lo), label(values.hi)]
+    };
     let chart = Chart::new(datasets)
         .block(titled(title))
         .x_axis(
             Axis::default()
-                .bounds([x0, x1.max(x0 + 1.0)])
-                .labels([tod(x0), tod(x1)])
+                .bounds([0.0, 1.0])
+                .labels([format::time_of_day(first), format::time_of_day(last)])
                 .style(dim_style()),
         )
         .y_axis(
             Axis::default()
-                .bounds([lo - pad, hi + pad])
-                .labels([format::value(lo), format::value(hi)])
+                .bounds([-0.05, 1.05])
+                .labels(y_labels)
                 .style(dim_style()),
         );
     frame.render_widget(chart, area);
@@ -257,14 +267,10 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
         let max = ranges
             .iter()
             .map(|r| r.2)
-            .fold(h.zero_count_value(), f64::max);
-        let bar = |count: f64| {
-            if max > 0.0 {
-                "█".repeat(((count / max) * 16.0).round() as usize)
-            } else {
-                String::new()
-            }
-        };
+            .chain([h.zero_count_value()])
+            .filter(|c| c.is_finite())
+            .fold(0.0, f64::max);
+        let bar = |count: f64| "█".repeat(bar_cells(count, max, 16));
         let t = short(h.zero_threshold);
         let zero = h.zero_count_value();
         lines.push(Line::raw(format!(

@@ -17,6 +17,7 @@ mod help;
 mod log;
 mod metrics;
 mod requests;
+mod scale;
 mod series;
 mod welcome;
 pub mod widgets;

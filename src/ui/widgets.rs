@@ -6,6 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
+use super::scale::Extent;
 use crate::app::Cursor;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -13,15 +14,13 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 /// Rates as bars scaled to their maximum: zero is the lowest bar, anything
 /// above zero at least the second, so a trickle stays visible.
 pub fn rate_sparkline(values: &[f64]) -> String {
-    let max = values.iter().copied().fold(0.0, f64::max);
+    let positive = values.iter().copied().filter(|&v| v > 0.0);
+    let extent = Extent::of(positive.chain([0.0]));
     values
         .iter()
-        .map(|&v| {
-            if max <= 0.0 || v <= 0.0 {
-                BARS[0]
-            } else {
-                BARS[((v / max) * 7.0).round().clamp(1.0, 7.0) as usize]
-            }
+        .map(|&v| match extent.and_then(|e| e.level(v, BARS.len())) {
+            Some(level) if v > 0.0 => BARS[level.max(1)],
+            _ => BARS[0],
         })
         .collect()
 }
@@ -29,19 +28,11 @@ pub fn rate_sparkline(values: &[f64]) -> String {
 /// Values as bars scaled between their minimum and maximum; non-finite values
 /// (NaN, stale markers, infinities) show as gaps.
 pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
-    let finite = values.clone().filter(|v| v.is_finite());
-    let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
+    let extent = Extent::of(values.clone());
     values
-        .map(|v| {
-            if !v.is_finite() {
-                ' '
-            } else if max <= min {
-                BARS[3]
-            } else {
-                BARS[(((v - min) / (max - min)) * 7.0).round() as usize]
-            }
+        .map(|v| match extent.and_then(|e| e.level(v, BARS.len())) {
+            Some(level) => BARS[level],
+            None => ' ',
         })
         .collect()
 }
@@ -138,6 +129,12 @@ mod tests {
         assert_eq!(rate_sparkline(&[0.0, 5.0, 10.0, 0.1]), "▁▅█▂");
         assert_eq!(rate_sparkline(&[0.0, 0.0]), "▁▁");
         assert_eq!(value_sparkline([1.0, f64::NAN, 3.0].into_iter()), "▁ █");
-        assert_eq!(value_sparkline([2.0, 2.0].into_iter()), "▄▄");
+        assert_eq!(value_sparkline([2.0, 2.0].into_iter()), "▅▅");
+        assert_eq!(
+            value_sparkline([-1e308, 0.0, 1e308, f64::INFINITY].into_iter()),
+            "▁▅█ "
+        );
+        assert_eq!(value_sparkline([0.0, 1e307].into_iter()), "▁█");
+        assert_eq!(rate_sparkline(&[0.0, f64::MAX, 1.0, f64::NAN]), "▁█▂▁");
     }
 }
