@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::ingest::model::is_stale_nan;
+use crate::text::escape;
 
 /// A sample value as text: the shortest decimal that parses back to the same
 /// f64, or `NaN`, `StaleNaN` (Prometheus's stale marker), `+Inf`, `-Inf`.
@@ -143,27 +144,31 @@ fn is_legacy_name(s: &str, allow_colon: bool) -> bool {
 
 /// Whether a block holds none of the bytes [`write_quoted`] escapes.
 fn no_escapes(block: &[u8; 16]) -> bool {
-    // One fold per byte: a single fold testing all three compiles to byte shuffles.
+    // One fold per byte: a single fold testing all of them compiles to byte shuffles.
     let has = |x: u8| block.iter().fold(false, |any, &c| any | (c == x));
-    !(has(b'"') | has(b'\\') | has(b'\n'))
+    !(has(b'"') | has(b'\\') | escape::block_may_hide(block))
 }
 
-/// Appends `s` as a double-quoted PromQL string.
+/// Appends `s` as a double-quoted PromQL string, with quotes, backslashes and
+/// the characters a terminal must not see raw escaped (see [`escape`]).
 pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     // Escapes are ASCII, so copy the text between them in whole slices.
     let mut copied = 0;
     if !all_blocks(s.as_bytes(), b'_', no_escapes) {
-        for (i, b) in s.bytes().enumerate() {
-            let escape = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
+        for (i, c) in s.char_indices() {
+            let plain = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                c if escape::is_hidden(c) => None,
                 _ => continue,
             };
             out.push_str(&s[copied..i]);
-            out.push_str(escape);
-            copied = i + 1;
+            match plain {
+                Some(escaped) => out.push_str(escaped),
+                None => escape::push_escape(out, c),
+            }
+            copied = i + c.len_utf8();
         }
     }
     out.push_str(&s[copied..]);
@@ -432,6 +437,11 @@ mod tests {
             r#"m{a="1", __name__="n"}"#
         );
         assert_eq!(series([("__name__", "1m")]), r#"{"1m"}"#);
+        // What would control a terminal is escaped as PromQL reads it back.
+        assert_eq!(
+            series([("__name__", "m\u{9b}2J"), ("a\x1b", "\x1b]0;t\x07\u{202e}")]),
+            r#"{"m\u009b2J", "a\x1b"="\x1b]0;t\x07\u202e"}"#
+        );
         assert_eq!(series([("__name__", "")]), r#"{""}"#);
         assert_eq!(
             series([("__name__", "a:b"), ("c:d", "")]),
@@ -449,10 +459,13 @@ mod tests {
                 let mut s = "a".repeat(len);
                 s.replace_range(at..=at, ".");
                 assert!(!is_legacy_name(&s, true), "{s}");
-                s.replace_range(at..=at, "\n");
-                let mut out = String::new();
-                write_quoted(&mut out, &s);
-                assert_eq!(out, format!("\"{}\"", s.replace('\n', "\\n")));
+                for (hidden, shown) in [("\n", "\\n"), ("\x1b", "\\x1b"), ("\u{202e}", "\\u202e")] {
+                    let mut s = "a".repeat(len);
+                    s.replace_range(at..=at, hidden);
+                    let mut out = String::new();
+                    write_quoted(&mut out, &s);
+                    assert_eq!(out, format!("\"{}\"", s.replace(hidden, shown)));
+                }
             }
         }
     }

@@ -14,5 +14,6 @@ pub mod output;
 pub mod proto;
 pub mod send;
 pub mod store;
+pub mod text;
 pub mod tui;
 pub mod ui;

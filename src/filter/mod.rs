@@ -25,6 +25,7 @@ use regex_syntax::hir::{Hir, HirKind};
 use thiserror::Error;
 
 use crate::format;
+use crate::text::escape;
 use selector::Matcher;
 use stream::{StreamPass, StreamRegex};
 
@@ -287,9 +288,10 @@ const WRITTEN: &[u8] = b"{}\",= \\";
 /// Each match of the pattern contains every literal of [`required_literals`]. A run of
 /// such a literal without [`WRITTEN`] bytes overlaps none in the text either, so it
 /// lies within the written copy of one name or value and between two of its escapes,
-/// where bytes are copied unchanged. The exception is an escape's `n` right after the
-/// backslash, which stands for a newline: only a run's first byte can be one, so a
-/// leading `n` is dropped.
+/// where bytes are copied unchanged. The exception is the tail of an escape after its
+/// backslash (`\n`, `\x1b`, `\u202e`: see [`crate::text::escape`]), which the label holds
+/// as one other character: only the start of a run can be one, so it is dropped
+/// ([`without_escape_tail`]).
 fn needles(pattern: &str) -> Vec<Vec<u8>> {
     let Ok(hir) = regex_syntax::parse(pattern) else {
         return Vec::new();
@@ -299,10 +301,33 @@ fn needles(pattern: &str) -> Vec<Vec<u8>> {
     literals
         .iter()
         .flat_map(|literal| literal.split(|b| WRITTEN.contains(b)))
-        .map(|run| run.strip_prefix(b"n").unwrap_or(run))
+        .map(without_escape_tail)
         .filter(|run| !run.is_empty())
         .map(<[u8]>::to_vec)
         .collect()
+}
+
+/// `run` without what may be the end of an escape's tail after its backslash (`n`,
+/// `x1b`, `u202e`; see [`escape`]): empty when the whole run may lie inside one, else
+/// without the longest start of it that may end one.
+fn without_escape_tail(run: &[u8]) -> &[u8] {
+    let mut escaped = String::new();
+    let mut tail_end = 0;
+    for c in escape::hidden_chars() {
+        escaped.clear();
+        escape::push_escape(&mut escaped, c);
+        let tail = &escaped.as_bytes()[1..];
+        for from in 0..tail.len() {
+            let rest = &tail[from..];
+            if rest.starts_with(run) {
+                return &[];
+            }
+            if run.starts_with(rest) {
+                tail_end = tail_end.max(rest.len());
+            }
+        }
+    }
+    &run[tail_end..]
 }
 
 /// Adds to `out` literals that every match of `hir` contains.
@@ -617,17 +642,23 @@ mod tests {
     #[test]
     fn needles_are_literal_runs_between_written_bytes() {
         let cases: &[(&str, &[&str])] = &[
-            (r#"series_id="4242""#, &["series_id", "4242"]),
+            (r#"series_id="4242""#, &["series_id", "242"]),
             ("up", &["up"]),
-            // A leading `n` may be the end of an escaped newline.
+            // A leading `n` may be the end of an escaped newline, hex digits the end
+            // of an escape such as `\x1b` or `\u202e`.
             ("node", &["ode"]),
+            ("x1bfoo", &["foo"]),
+            ("202efoo", &["foo"]),
+            ("u202", &[]),
+            ("cafe_bad", &["afe_bad"]),
             // The text writes a newline as `\n`, so a needle holding one only finds
             // labels whose text the regex can't match: useless, but harmless.
-            (r"a\nb", &["a\nb"]),
-            (r"a\\nb", &["a", "b"]),
-            (r#"^up\{job="a.i"\}$"#, &["up", "job", "a", "i"]),
-            (r#"(?:x=)+y+(z)?"#, &["x", "y"]),
-            (r#"(?i)id="42""#, &["42"]),
+            (r"a\nb", &["\nb"]),
+            // `a` and `x` may lie inside the escape of a hidden character.
+            (r"a\\nb", &["b"]),
+            (r#"^up\{job="a.i"\}$"#, &["up", "job", "i"]),
+            (r#"(?:x=)+y+(z)?"#, &["y"]),
+            (r#"(?i)id="42""#, &["2"]),
             ("a|b", &[]),
             (r#"", ""#, &[]),
         ];
@@ -672,7 +703,8 @@ mod tests {
         // Labels made of the bytes the text writes around them or escapes, so that
         // literals cut from one series' text span names, values, quotes and escapes.
         const PARTS: &[&str] = &[
-            "a", "n", "_", ":", "1", "é", ".", "\"", "\\", "\n", "=", "{", "}", ",", " ",
+            "a", "n", "_", ":", "1", "é", ".", "\"", "\\", "\n", "=", "{", "}", ",", " ", "\x1b",
+            "\u{202e}", "x", "u", "e", "b", "2",
         ];
         let word = |rng: &mut Rng| -> String {
             (0..rng.below(4))

@@ -6,23 +6,37 @@ use std::fmt::Write;
 use super::{MetadataDedup, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, BucketSpan, HistogramExt, Outcome, WriteData};
+use crate::text::escape;
 
-/// Appends a JSON string literal.
+/// Appends a JSON string literal. Beyond what JSON requires, every character a
+/// terminal must not see raw ([`escape::is_hidden`]: DEL, C1, bidi controls, ...)
+/// is written as `\uXXXX`, so the lines are safe to watch in a terminal and still
+/// parse to the same strings.
 fn string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    let mut copied = 0;
+    if escape::may_hide(s) || memchr::memchr2(b'"', b'\\', s.as_bytes()).is_some() {
+        for (i, c) in s.char_indices() {
+            let short = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                '\t' => Some("\\t"),
+                c if escape::is_hidden(c) => None,
+                _ => continue,
+            };
+            out.push_str(&s[copied..i]);
+            match short {
+                Some(short) => out.push_str(short),
+                None => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
             }
-            c => out.push(c),
+            copied = i + c.len_utf8();
         }
     }
+    out.push_str(&s[copied..]);
     out.push('"');
 }
 

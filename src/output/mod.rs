@@ -16,6 +16,7 @@ use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series,
 use crate::ingest::server::ReceiverStats;
 use crate::store::distinct::{DistinctCount, DistinctCounter};
 use crate::store::totals::Totals;
+use crate::text::escape;
 
 /// What headless mode prints per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -185,8 +186,10 @@ impl std::fmt::Display for Summary {
             let proto = s.protocols();
             write!(
                 f,
-                "\n    {sender}  {proto}  {} accepted, {} rejected",
-                s.accepted, s.rejected
+                "\n    {}  {proto}  {} accepted, {} rejected",
+                escape::escaped(&sender.to_string()),
+                s.accepted,
+                s.rejected
             )?;
         }
         Ok(())

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::{MetadataDedup, Record, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, HistogramExt, Outcome, WriteData};
+use crate::text::escape;
 
 /// Width of the kind column (`histogram` is the longest).
 const KIND: usize = 9;
@@ -22,19 +23,24 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
             .remote_addr
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{:24} {:KIND$} {status} {} from {from} {}: {message}",
+            "{:24} {:KIND$} {status} {} from {from} ",
             "",
             "REJECTED",
             reason.name(),
-            batch.info.path,
         );
+        escape::write_escaped(out, &batch.info.path);
+        out.push_str(": ");
+        escape::write_escaped(out, message);
+        out.push('\n');
         return;
     }
     let data = &batch.data;
     for w in &data.warnings {
-        let _ = writeln!(out, "{:24} {:KIND$} {w}", "", "warning");
+        let _ = write!(out, "{:24} {:KIND$} ", "", "warning");
+        escape::write_escaped(out, w);
+        out.push('\n');
     }
     records_of(data, dedup, |record| write_record(out, data, record));
 }
@@ -93,9 +99,11 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
         }
         Record::Metadata(m) => {
             line_start(out, None, "metadata");
-            let _ = write!(out, "{} {}", data.str(m.family), m.metric_type.name());
+            escape::write_escaped(out, data.str(m.family));
+            let _ = write!(out, " {}", m.metric_type.name());
             if !data.str(m.unit).is_empty() {
-                let _ = write!(out, " unit={}", data.str(m.unit));
+                out.push_str(" unit=");
+                escape::write_escaped(out, data.str(m.unit));
             }
             out.push(' ');
             format::write_quoted(out, data.str(m.help));

@@ -1,0 +1,163 @@
+//! Sender text made safe for a terminal. Label names and values, metric names,
+//! help, units, paths and User-Agents come from whoever can reach the listener:
+//! written raw, control characters retitle the terminal, clear it or write the
+//! clipboard (OSC 52), and bidi overrides or zero-width characters make distinct
+//! series look identical. Such characters are shown as escapes instead.
+//!
+//! Escapes use PromQL's (Go's) string syntax, `\n`, `\x1b`, `\u202e`, so a quoted
+//! label value stays a valid PromQL string for the same value. The backslash
+//! itself is left alone here (quoting escapes it), which makes escaping idempotent.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+use std::ops::RangeInclusive;
+
+/// What must not reach a terminal as is: C0 controls, DEL, C1 controls, bidi
+/// embeddings, overrides, isolates and marks, line and paragraph separators, and
+/// characters that take no room (zero-width spaces and joiners, the soft hyphen,
+/// the byte-order mark, invisible operators).
+const HIDDEN: [RangeInclusive<char>; 10] = [
+    '\0'..='\x1f',
+    '\x7f'..='\u{9f}',
+    '\u{ad}'..='\u{ad}',
+    '\u{61c}'..='\u{61c}',
+    '\u{180e}'..='\u{180e}',
+    '\u{200b}'..='\u{200f}',
+    '\u{2028}'..='\u{202e}',
+    // Word joiner, invisible operators, isolates (U+2065 is unassigned).
+    '\u{2060}'..='\u{2069}',
+    '\u{feff}'..='\u{feff}',
+    '\u{fff9}'..='\u{fffb}',
+];
+
+/// Whether `c` is one of the characters that must not reach a terminal as is.
+pub fn is_hidden(c: char) -> bool {
+    c < ' ' || (c >= '\x7f' && HIDDEN.iter().any(|r| r.contains(&c)))
+}
+
+/// Every character that [`is_hidden`].
+pub fn hidden_chars() -> impl Iterator<Item = char> {
+    HIDDEN.into_iter().flatten()
+}
+
+/// Whether some byte of the 16 could start a character that [`is_hidden`]: an
+/// ASCII control, DEL, or the first byte of the multi-byte encodings it covers.
+pub(crate) fn block_may_hide(block: &[u8; 16]) -> bool {
+    // One fold per test: folds over several tests at once compile to byte shuffles.
+    let has = |x: u8| block.iter().fold(false, |any, &c| any | (c == x));
+    let control = block.iter().fold(false, |any, &c| any | (c < 0x20));
+    // 0xc2: U+0080..U+00BF, 0xd8: U+0600.., 0xe1: U+1000.., 0xe2: U+2000.., 0xef: U+F000..
+    control | has(0x7f) | has(0xc2) | has(0xd8) | has(0xe1) | has(0xe2) | has(0xef)
+}
+
+/// Whether `s` may hold a character that [`is_hidden`] (a fast test on bytes;
+/// false means it certainly holds none).
+pub fn may_hide(s: &str) -> bool {
+    !crate::format::all_blocks(s.as_bytes(), b'_', |b| !block_may_hide(b))
+}
+
+/// Appends the escape for `c`: `\n`, `\r`, `\t`, `\xNN` for other ASCII controls
+/// and DEL, `\uNNNN` for the rest.
+pub fn push_escape(out: &mut String, c: char) {
+    let _ = match c {
+        '\n' => out.write_str("\\n"),
+        '\r' => out.write_str("\\r"),
+        '\t' => out.write_str("\\t"),
+        c if c.is_ascii() => write!(out, "\\x{:02x}", c as u32),
+        c => write!(out, "\\u{:04x}", c as u32),
+    };
+}
+
+/// Appends `s` with every character that [`is_hidden`] escaped.
+pub fn write_escaped(out: &mut String, s: &str) {
+    if !may_hide(s) {
+        out.push_str(s);
+        return;
+    }
+    let mut copied = 0;
+    for (i, c) in s.char_indices().filter(|&(_, c)| is_hidden(c)) {
+        out.push_str(&s[copied..i]);
+        push_escape(out, c);
+        copied = i + c.len_utf8();
+    }
+    out.push_str(&s[copied..]);
+}
+
+/// `s` with every character that [`is_hidden`] escaped; borrowed when there is none.
+pub fn escaped(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    write_escaped(&mut out, s);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Payloads that did harm when written raw.
+    const HOSTILE: &[(&str, &str)] = &[
+        ("\x1b]0;owned\x07", "\\x1b]0;owned\\x07"),
+        ("\x1b]2;title\x1b\\", "\\x1b]2;title\\x1b\\"),
+        ("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"),
+        ("\x1b]52;c;aGk=\x07", "\\x1b]52;c;aGk=\\x07"),
+        ("\u{9b}2J", "\\u009b2J"),
+        ("abc\u{202e}fed", "abc\\u202efed"),
+        ("a\u{2066}b\u{2069}", "a\\u2066b\\u2069"),
+        ("xx\x08\x08yy", "xx\\x08\\x08yy"),
+        ("zero\u{200b}width\u{feff}", "zero\\u200bwidth\\ufeff"),
+        ("del\x7f", "del\\x7f"),
+        ("line\nfeed\ttab\r", "line\\nfeed\\ttab\\r"),
+    ];
+
+    #[test]
+    fn hostile_text_is_escaped_and_idempotent() {
+        for (raw, shown) in HOSTILE {
+            assert_eq!(escaped(raw), *shown, "{raw:?}");
+            assert_eq!(escaped(shown), *shown, "escaping twice changes {raw:?}");
+            assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_borrowed_unchanged() {
+        for s in ["", "up", "µs · 5 °C … naïve 日本語 🦀", "a\\b\"c", "Ω→€"] {
+            assert!(matches!(escaped(s), Cow::Borrowed(_)), "{s}");
+            let mut out = String::new();
+            write_escaped(&mut out, s);
+            assert_eq!(out, s);
+        }
+    }
+
+    #[test]
+    fn the_byte_test_sees_every_hidden_character_at_any_offset() {
+        let hidden: Vec<char> = hidden_chars().collect();
+        assert_eq!(
+            hidden,
+            (0..=0x10ffff)
+                .filter_map(char::from_u32)
+                .filter(|&c| is_hidden(c))
+                .collect::<Vec<_>>()
+        );
+        for c in hidden {
+            for len in [0, 1, 7, 15, 16, 17, 40] {
+                for at in [0, len / 2, len] {
+                    let mut s = "a".repeat(len);
+                    s.insert(at, c);
+                    assert!(may_hide(&s), "{c:?} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_control_character_is_hidden() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            if c.is_control() {
+                assert!(is_hidden(c), "{c:?}");
+            }
+        }
+    }
+}
