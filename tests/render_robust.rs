@@ -3,24 +3,52 @@
 
 mod dashboard;
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use promscope::app::{Action, App, Tab};
+use promscope::store::Store;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 
 use dashboard::{HOSTILE_HISTOGRAMS, HOSTILE_VALUES, apply, hostile, open_detail, screen};
 
-/// Runs `f` on its own thread and fails if it does not finish within a minute
-/// (a render that loops must fail the test, not hang the suite).
-fn within_a_minute(what: &str, f: impl FnOnce() + Send + 'static) {
+/// A piece of rendering work, named for failure messages.
+type Job = (String, Box<dyn FnOnce() + Send>);
+
+/// Runs each job on its own thread and fails if one panics or they have not
+/// all finished within two minutes (a render that loops must fail the test,
+/// not hang the suite).
+fn all_finish(jobs: Vec<Job>) {
     let (done, finished) = mpsc::channel();
-    thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) => {}
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still rendering after 60 s"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
+    let mut waiting = Vec::new();
+    for (name, job) in jobs {
+        let done = done.clone();
+        let id = waiting.len();
+        waiting.push(name);
+        thread::spawn(move || {
+            let ok = panic::catch_unwind(AssertUnwindSafe(job)).is_ok();
+            let _ = done.send((id, ok));
+        });
+    }
+    drop(done);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut left = waiting.len();
+    while left > 0 {
+        match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok((id, true)) => {
+                waiting[id].clear();
+                left -= 1;
+            }
+            Ok((id, false)) => panic!("{}: panicked", waiting[id]),
+            Err(_) => {
+                let pending: Vec<&String> = waiting.iter().filter(|n| !n.is_empty()).collect();
+                panic!("still rendering after 120 s: {pending:?}");
+            }
+        }
     }
 }
 
@@ -38,18 +66,86 @@ fn charted_series() -> Vec<String> {
 
 #[test]
 fn detail_charts_of_any_value_range_render_promptly() {
-    for selector in charted_series() {
-        let what = selector.clone();
-        within_a_minute(&what, move || {
-            let (mut app, mut store) = hostile();
-            apply(&mut app, &mut store, &open_detail(&selector));
-            assert!(app.current_detail().is_some(), "{selector} opened");
-            for (width, height) in [(80, 24), (120, 40), (200, 50)] {
-                let screen = screen(&app, &store, width, height);
-                if selector.contains("zero_to_1e307") {
-                    assert!(screen.contains("1e307"), "{screen}");
+    let jobs = charted_series().into_iter().map(|selector| -> Job {
+        (
+            selector.clone(),
+            Box::new(move || {
+                let (mut app, mut store) = hostile();
+                apply(&mut app, &mut store, &open_detail(&selector));
+                assert!(app.current_detail().is_some(), "{selector} opened");
+                for (width, height) in [(80, 24), (120, 40), (200, 50)] {
+                    let screen = screen(&app, &store, width, height);
+                    if selector.contains("zero_to_1e307") {
+                        assert!(screen.contains("1e307"), "{screen}");
+                    }
                 }
-            }
-        });
-    }
+            }),
+        )
+    });
+    all_finish(jobs.collect());
+}
+
+/// Each view of the dashboard, as the actions that reach it from the start.
+fn every_view() -> Vec<(&'static str, Vec<Action>)> {
+    let detail = |selector: &str| open_detail(selector);
+    vec![
+        ("metrics", vec![]),
+        ("series", vec![Action::Enter]),
+        (
+            "detail of floats",
+            detail(r#"{__name__="hostile_value", case="full_range"}"#),
+        ),
+        (
+            "detail of a histogram",
+            detail(r#"{__name__="hostile_histogram_float_counts"}"#),
+        ),
+        (
+            "detail with hostile text",
+            detail(r#"{__name__=~"hostile_text_1.*"}"#),
+        ),
+        ("recent samples", vec![Action::GoTab(Tab::Log)]),
+        (
+            "recent samples scrolled back",
+            vec![Action::GoTab(Tab::Log), Action::Up(3)],
+        ),
+        ("requests", vec![Action::GoTab(Tab::Requests)]),
+        ("help", vec![Action::ToggleHelp]),
+        (
+            "filter editing",
+            vec![Action::FilterEdit, Action::FilterSet("hostile_(".into())],
+        ),
+        ("paused", vec![Action::TogglePause]),
+    ]
+}
+
+#[test]
+fn every_view_renders_at_every_size_from_1x1_to_100x40() {
+    let mut views: Vec<(&str, App, Store)> = every_view()
+        .into_iter()
+        .map(|(name, actions)| {
+            let (mut app, mut store) = hostile();
+            apply(&mut app, &mut store, &actions);
+            (name, app, store)
+        })
+        .collect();
+    let (app, store) = dashboard::welcome();
+    views.push(("welcome", app, store));
+    let jobs = views.into_iter().map(|(name, app, store)| -> Job {
+        (
+            name.into(),
+            Box::new(move || {
+                // One terminal resized through every size: resizes are covered too.
+                let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
+                for width in 1..=100 {
+                    for height in 1..=40 {
+                        terminal.resize(Rect::new(0, 0, width, height)).unwrap();
+                        terminal
+                            .draw(|f| promscope::ui::render(f, &app, &store))
+                            .unwrap_or_else(|e| panic!("{width}x{height}: {e}"));
+                    }
+                }
+            }),
+        )
+    });
+    all_finish(jobs.collect());
 }

@@ -40,8 +40,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         );
         return;
     };
-    // Room for every label (plus the title), but leave the chart a third of the screen.
-    let info_height = (s.labels.len() as u16 + 1).clamp(6, area.height / 3);
+    // Room for every label (plus the title), at least 6 rows, but at most a
+    // third of the screen (`clamp` would panic where a third is under 6).
+    let info_height = (s.labels.len() as u16 + 1).max(6).min(area.height / 3);
     let [info, chart, bottom] = Layout::vertical([
         Constraint::Length(info_height),
         Constraint::Fill(1),

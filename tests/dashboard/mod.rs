@@ -69,6 +69,11 @@ pub fn app(started_ms: i64) -> App {
     App::new("127.0.0.1:9201".parse().unwrap(), started_ms)
 }
 
+/// The dashboard before any data arrived.
+pub fn welcome() -> (App, Store) {
+    (app(T0), Store::new(StoreLimits::default()))
+}
+
 /// A store with three metrics fed for a minute, one rejected request, a stale
 /// marker and an out-of-order sample.
 pub fn fixture() -> (App, Store) {
