@@ -46,19 +46,15 @@ impl Tab {
 /// A level below the metrics list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drill {
-    /// The series of one metric (the generation tells if its slot was freed meanwhile).
+    /// The series of one metric (which may go meanwhile).
     Series {
-        /// Metric slot.
+        /// The metric.
         metric: MetricId,
-        /// Its generation when opened.
-        generation: u32,
     },
-    /// One series (the generation tells if it was evicted meanwhile).
+    /// One series (which may be evicted meanwhile).
     Detail {
-        /// Series slot.
+        /// The series.
         series: SeriesId,
-        /// Its generation when opened.
-        generation: u32,
     },
 }
 
@@ -316,18 +312,18 @@ impl App {
         );
     }
 
-    /// The metric whose series are listed, if drilled in, with its generation.
-    pub fn current_metric(&self) -> Option<(MetricId, u32)> {
+    /// The metric whose series are listed, if drilled in.
+    pub fn current_metric(&self) -> Option<MetricId> {
         self.drill.iter().rev().find_map(|d| match d {
-            Drill::Series { metric, generation } => Some((*metric, *generation)),
+            Drill::Series { metric } => Some(*metric),
             Drill::Detail { .. } => None,
         })
     }
 
     /// The open series detail, if any.
-    pub fn current_detail(&self) -> Option<(SeriesId, u32)> {
+    pub fn current_detail(&self) -> Option<SeriesId> {
         match self.drill.last() {
-            Some(Drill::Detail { series, generation }) => Some((*series, *generation)),
+            Some(Drill::Detail { series }) => Some(*series),
             _ => None,
         }
     }
@@ -447,22 +443,15 @@ impl App {
             Tab::Metrics => match self.drill.last() {
                 None => {
                     let selected = self.view.metrics.get(self.metrics_cursor.selected).copied();
-                    if let Some((metric, generation)) = selected.filter(|&(id, generation)| {
-                        store.metric_of_generation(id, generation).is_some()
-                    }) {
-                        self.drill.push(Drill::Series { metric, generation });
+                    if let Some(metric) = selected.filter(|&id| store.metric(id).is_some()) {
+                        self.drill.push(Drill::Series { metric });
                         self.series_cursor = Cursor::default();
                     }
                 }
                 Some(Drill::Series { .. }) => {
                     let selected = self.view.series.get(self.series_cursor.selected).copied();
-                    if let Some((id, generation)) = selected.filter(|&(id, generation)| {
-                        store.series_of_generation(id, generation).is_some()
-                    }) {
-                        self.drill.push(Drill::Detail {
-                            series: id,
-                            generation,
-                        });
+                    if let Some(series) = selected.filter(|&id| store.series(id).is_some()) {
+                        self.drill.push(Drill::Detail { series });
                         self.detail_cursor = Cursor::default();
                     }
                 }
@@ -472,17 +461,12 @@ impl App {
                 // Open the selected sample's series.
                 let entry = view::log_entry_at(store, self.log_position(store));
                 let series = entry.and_then(|e| {
-                    let s = store.series_of_generation(e.series, e.generation)?;
-                    Some((e, s.metric, store.metric(s.metric)?.generation))
+                    let s = store.series(e.series)?;
+                    store.metric(s.metric)?;
+                    Some((e.series, s.metric))
                 });
-                if let Some((entry, metric, generation)) = series {
-                    self.drill = vec![
-                        Drill::Series { metric, generation },
-                        Drill::Detail {
-                            series: entry.series,
-                            generation: entry.generation,
-                        },
-                    ];
+                if let Some((series, metric)) = series {
+                    self.drill = vec![Drill::Series { metric }, Drill::Detail { series }];
                     self.detail_cursor = Cursor::default();
                     self.tab = Tab::Metrics;
                 }

@@ -5,7 +5,7 @@ use ratatui::backend::TestBackend;
 
 use super::*;
 use crate::ingest::model::{Outcome, RequestInfo, Sample, WriteData};
-use crate::store::{MetricId, StoreLimits};
+use crate::store::StoreLimits;
 
 const T0: i64 = 1_732_000_000_000;
 
@@ -80,7 +80,7 @@ fn names(app: &App, store: &Store) -> Vec<String> {
     app.view
         .metrics
         .iter()
-        .map(|&(m, _)| store.str(store.metric(m).unwrap().name).to_owned())
+        .map(|&m| store.str(store.metric(m).unwrap().name).to_owned())
         .collect()
 }
 
@@ -126,7 +126,7 @@ fn series_sort_by_value_and_label_summary() {
         app.view
             .series
             .iter()
-            .map(|&(id, _)| store.series_text(&store.series(id).unwrap().labels))
+            .map(|&id| store.series_text(&store.series(id).unwrap().labels))
             .collect()
     };
     assert_eq!(
@@ -158,9 +158,8 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
             let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
             store.ingest(&batch(at, &rows));
         };
-    fn metric_of(store: &Store, id: SeriesId) -> Option<String> {
-        let s = store.series(id)?;
-        Some(store.str(store.metric(s.metric)?.name).to_owned())
+    fn metric_of(store: &Store, s: Option<&crate::store::Series>) -> Option<String> {
+        Some(store.str(store.metric(s?.metric)?.name).to_owned())
     }
     // The first 500 rows of "big" (sorted by label) are its least recently seen.
     send(&mut store, T0, "big", "id", 0..500);
@@ -175,15 +174,14 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
     app.tick(T0 + 1600, &store); // too soon to rebuild a list this long
     let slots_taken = app.view.series[..500]
         .iter()
-        .filter(|&&(id, _)| metric_of(&store, id).as_deref() == Some("other"))
+        .filter(|&&id| metric_of(&store, store.series_in_slot_of(id)).as_deref() == Some("other"))
         .count();
     assert!(slots_taken > 0, "the test needs a reused slot in the list");
     let shown: Vec<String> = app
         .view
         .series
         .iter()
-        .filter(|&&(id, generation)| store.series_of_generation(id, generation).is_some())
-        .filter_map(|&(id, _)| metric_of(&store, id))
+        .filter_map(|&id| metric_of(&store, store.series(id)))
         .collect();
     // 500 evicted for "pad", 500 more for "other".
     assert_eq!(shown.len(), 19_500);
@@ -197,9 +195,9 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
     );
     // Enter on the top row (evicted) must not open the series now in its slot.
     app.apply(Action::Enter, &mut store);
-    if let Some((id, generation)) = app.current_detail() {
-        assert!(store.series_of_generation(id, generation).is_some());
-        assert_eq!(metric_of(&store, id).as_deref(), Some("big"));
+    if let Some(id) = app.current_detail() {
+        assert!(store.series(id).is_some());
+        assert_eq!(metric_of(&store, store.series(id)).as_deref(), Some("big"));
     }
 }
 
@@ -219,7 +217,7 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
         store.ingest(&batch(at, &rows));
     };
     let name_of =
-        |store: &Store, id: MetricId| store.metric(id).map(|m| store.str(m.name).to_owned());
+        |store: &Store, m: Option<&crate::store::Metric>| m.map(|m| store.str(m.name).to_owned());
     // One series per name; the first 500 (by name) are the least recently seen.
     send(&mut store, T0, "m", 0..500);
     send(&mut store, T0 + 100, "m", 500..20_500);
@@ -229,8 +227,11 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     let mut drilled = App::new("127.0.0.1:9201".parse().unwrap(), T0);
     drilled.tick(T0 + 1000, &store);
     drilled.apply(Action::Enter, &mut store);
-    let (top, _) = drilled.current_metric().unwrap();
-    assert_eq!(name_of(&store, top).as_deref(), Some("m00000"));
+    let top = drilled.current_metric().unwrap();
+    assert_eq!(
+        name_of(&store, store.metric(top)).as_deref(),
+        Some("m00000")
+    );
     // Over the limit: m00000..m00499 are evicted with their metrics, and new
     // names take the freed slots.
     send(&mut store, T0 + 1200, "pad", 0..1000);
@@ -239,10 +240,12 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     drilled.tick(T0 + 1600, &store);
     let slots_taken = list.view.metrics[..500]
         .iter()
-        .filter(|&&(id, _)| name_of(&store, id).is_some_and(|n| n.starts_with("other")))
+        .filter(|&&id| {
+            name_of(&store, store.metric_in_slot_of(id)).is_some_and(|n| n.starts_with("other"))
+        })
         .count();
     assert!(slots_taken > 0, "the test needs a reused slot in the list");
-    assert!(name_of(&store, top).is_some_and(|n| n.starts_with("other")));
+    assert!(name_of(&store, store.metric_in_slot_of(top)).is_some_and(|n| n.starts_with("other")));
 
     let screen_list = screen(&list, &store);
     assert!(
@@ -255,9 +258,9 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     );
     // Enter on the top row (evicted) must not open the metric now in its slot.
     list.apply(Action::Enter, &mut store);
-    if let Some((id, generation)) = list.current_metric() {
-        assert!(store.metric_of_generation(id, generation).is_some());
-        assert!(name_of(&store, id).is_some_and(|n| n.starts_with('m')));
+    if let Some(id) = list.current_metric() {
+        assert!(store.metric(id).is_some());
+        assert!(name_of(&store, store.metric(id)).is_some_and(|n| n.starts_with('m')));
     }
 
     // The drilled-in metric is gone: its series view says so, lists nothing,

@@ -93,23 +93,21 @@ pub struct LabelSummary {
 struct Key {
     version: u64,
     sort: (u8, bool),
-    /// The open metric and its generation.
-    subject: Option<(MetricId, u32)>,
+    /// The open metric.
+    subject: Option<MetricId>,
 }
 
 /// Sorted rows of the metrics and series lists.
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    /// Metrics shown, in order, with their generation: a large list is rebuilt
-    /// only every few seconds, and a metric whose series all went may meanwhile
-    /// have its slot taken by another name, which its row must not show.
-    pub metrics: Vec<(MetricId, u32)>,
+    /// Metrics shown, in order: a large list is rebuilt only every few
+    /// seconds, and a metric whose series all went meanwhile no longer resolves.
+    pub metrics: Vec<MetricId>,
     metrics_key: Option<Key>,
     metrics_at: i64,
-    /// Series of the open metric shown, in order, with their generation: a large
-    /// list is rebuilt only every few seconds, and an evicted series' slot may
-    /// meanwhile hold another series, which its row must not show.
-    pub series: Vec<(SeriesId, u32)>,
+    /// Series of the open metric shown, in order: a large list is rebuilt only
+    /// every few seconds, and a series evicted meanwhile no longer resolves.
+    pub series: Vec<SeriesId>,
     series_key: Option<Key>,
     series_at: i64,
     /// Constant and varying labels of the open metric.
@@ -131,7 +129,7 @@ impl ViewCache {
     pub fn refresh(
         &mut self,
         store: &Store,
-        metric: Option<(MetricId, u32)>,
+        metric: Option<MetricId>,
         metric_sort: (MetricSort, bool),
         series_sort: (SeriesSort, bool),
         now_ms: i64,
@@ -154,9 +152,7 @@ impl ViewCache {
             self.metrics_at = now_ms;
         }
         // Gone (all its series evicted): the series view says so.
-        let Some(m) = metric.and_then(|(id, generation)| {
-            store.metric_of_generation(id, generation).map(|m| (id, m))
-        }) else {
+        let Some(m) = metric.and_then(|id| store.metric(id).map(|m| (id, m))) else {
             self.series.clear();
             self.series_key = None;
             return;
@@ -164,7 +160,7 @@ impl ViewCache {
         let key = Key {
             version: m.1.version,
             sort: (series_sort.0 as u8, series_sort.1),
-            subject: Some((m.0, m.1.generation)),
+            subject: Some(m.0),
         };
         let time_sorted = series_sort.0 != SeriesSort::Labels;
         if stale(
@@ -175,30 +171,25 @@ impl ViewCache {
             self.series.len(),
             time_sorted,
         ) {
-            let ids: Vec<SeriesId> =
-                m.1.series
-                    .iter()
-                    .copied()
-                    .filter(|&id| store.series(id).is_some_and(|s| s.matched))
-                    .collect();
-            self.labels = label_summary(store, &ids);
-            self.series = sorted_series(store, ids, series_sort, now_ms)
-                .into_iter()
-                .filter_map(|id| store.series(id).map(|s| (id, s.generation)))
+            let ids: Vec<SeriesId> = store
+                .series_of(m.1)
+                .filter(|(_, s)| s.matched)
+                .map(|(id, _)| id)
                 .collect();
+            self.labels = label_summary(store, &ids);
+            self.series = sorted_series(store, ids, series_sort, now_ms);
             self.series_key = Some(key);
             self.series_at = now_ms;
         }
     }
 }
 
-/// Metrics with live series matching the filter, in the given order, with
-/// their generation.
+/// Metrics with live series matching the filter, in the given order.
 pub fn sorted_metrics(
     store: &Store,
     (sort, reverse): (MetricSort, bool),
     now_ms: i64,
-) -> Vec<(MetricId, u32)> {
+) -> Vec<MetricId> {
     let mut rows: Vec<(MetricId, &Metric)> =
         store.metrics().filter(|(_, m)| m.matched > 0).collect();
     let name = |m: &Metric| store.str(m.name);
@@ -225,7 +216,7 @@ pub fn sorted_metrics(
     if reverse {
         rows.reverse();
     }
-    rows.into_iter().map(|(id, m)| (id, m.generation)).collect()
+    rows.into_iter().map(|(id, _)| id).collect()
 }
 
 /// Series in the given order.
@@ -320,9 +311,7 @@ pub fn log_entry_visible(store: &Store, entry: &LogEntry) -> bool {
     if store.filter().is_all() {
         return true;
     }
-    store
-        .series_of_generation(entry.series, entry.generation)
-        .is_some_and(|s| s.matched)
+    store.series(entry.series).is_some_and(|s| s.matched)
 }
 
 /// Moves `delta` visible entries from `from`; returns the new position and

@@ -6,6 +6,7 @@ pub mod distinct;
 pub mod intern;
 pub mod rate;
 pub mod ring;
+pub mod slots;
 pub mod totals;
 
 use std::collections::{HashMap, VecDeque};
@@ -22,12 +23,13 @@ use distinct::{DistinctCount, DistinctCounter};
 use intern::{Interner, Sym};
 use rate::RateBuckets;
 use ring::{Point, Ring};
+use slots::{Handle, Slots};
 use totals::Totals;
 
-/// Index of a series slot.
-pub type SeriesId = u32;
-/// Index of a metric name's slot.
-pub type MetricId = u32;
+/// A series, until it is evicted.
+pub type SeriesId = Handle<Series>;
+/// A metric name's aggregates, until its last series goes.
+pub type MetricId = Handle<Metric>;
 
 /// Metadata entries kept for families no live metric uses (at least; more when
 /// many metrics are live), so RW 1.0 metadata that arrives before its series,
@@ -163,7 +165,7 @@ pub enum SeriesKind {
 }
 
 /// One series and what was seen of it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Series {
     /// Labels, sorted by name.
     pub labels: Box<[(Sym, Sym)]>,
@@ -171,10 +173,6 @@ pub struct Series {
     pub metric: MetricId,
     /// A short form of the label-set hash (see [`short_hash`]).
     hash: u32,
-    /// Bumped when the slot is reused, so stale references can tell.
-    pub generation: u32,
-    /// Whether the slot holds a live series.
-    pub alive: bool,
     pos_in_metric: u32,
     /// Recent points, oldest first.
     pub points: Ring,
@@ -246,10 +244,8 @@ struct MetaEntry {
 pub struct Metric {
     /// `__name__` value.
     pub name: Sym,
-    /// Bumped when the slot is freed, so stale references can tell.
-    pub generation: u32,
-    /// Its live series (never empty while the entry lives).
-    pub series: Vec<SeriesId>,
+    /// Slots of its live series (never empty while the entry lives).
+    series: Vec<u32>,
     /// How many of them match the filter.
     pub matched: u32,
     /// Samples per second, for rates and sparklines.
@@ -264,15 +260,20 @@ pub struct Metric {
     pub has_histograms: bool,
 }
 
+impl Metric {
+    /// Its live series.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+}
+
 /// One entry of the recent-samples log.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogEntry {
     /// When the request arrived (ms since the epoch).
     pub arrival_ms: i64,
-    /// The series.
+    /// The series (resolves no more once it is evicted).
     pub series: SeriesId,
-    /// Its generation when logged (to notice eviction).
-    pub generation: u32,
     /// Sample time.
     pub timestamp_ms: i64,
     /// Value (histograms: observation count).
@@ -312,13 +313,10 @@ pub struct RequestRow {
 pub struct Store {
     limits: StoreLimits,
     strings: Interner,
-    series: Vec<Series>,
-    free: Vec<SeriesId>,
-    index: HashTable<SeriesId>,
-    live_series: usize,
-    metrics: Vec<Metric>,
-    /// Freed metric slots, reused before new ones.
-    free_metrics: Vec<MetricId>,
+    series: Slots<Series>,
+    /// Series slots by label-set hash.
+    index: HashTable<u32>,
+    metrics: Slots<Metric>,
     /// Live metrics by name.
     metric_index: HashMap<Sym, MetricId>,
     metadata: HashMap<Sym, MetaEntry>,
@@ -384,12 +382,9 @@ impl Store {
         Store {
             limits,
             strings,
-            series: Vec::new(),
-            free: Vec::new(),
+            series: Slots::default(),
             index: HashTable::new(),
-            live_series: 0,
-            metrics: Vec::new(),
-            free_metrics: Vec::new(),
+            metrics: Slots::default(),
             metric_index: HashMap::new(),
             metadata: HashMap::new(),
             log: VecDeque::new(),
@@ -477,8 +472,10 @@ impl Store {
                     arrival_ms,
                 );
             }
-            if let Some(h) = histograms.last() {
-                self.series[id as usize].rare().histogram = Some(Box::new(h.clone()));
+            if let Some(h) = histograms.last()
+                && let Some(series) = self.series.get_mut(id)
+            {
+                series.rare().histogram = Some(Box::new(h.clone()));
             }
             let capacity = self.limits.exemplars_per_series;
             // With no room to keep exemplars, their labels are not even interned.
@@ -494,7 +491,10 @@ impl Store {
                     value: e.value,
                     timestamp_ms: e.timestamp_ms,
                 };
-                let exemplars = &mut self.series[id as usize].rare().exemplars;
+                let Some(series) = self.series.get_mut(id) else {
+                    break;
+                };
+                let exemplars = &mut series.rare().exemplars;
                 let dropped = if exemplars.len() >= capacity {
                     exemplars.pop_front()
                 } else {
@@ -507,9 +507,13 @@ impl Store {
             }
             let n = (samples.len() + histograms.len()) as u64;
             samples_in_batch += n;
-            let series = &mut self.series[id as usize];
+            let Some(series) = self.series.get_mut(id) else {
+                continue;
+            };
             series.rate.add(arrival_ms, n as u32);
-            let metric = &mut self.metrics[series.metric as usize];
+            let Some(metric) = self.metrics.get_mut(series.metric) else {
+                continue;
+            };
             metric.has_histograms |= !histograms.is_empty();
             metric.rate.add(arrival_ms, n);
             metric.samples_total += n;
@@ -518,14 +522,11 @@ impl Store {
             }
         }
         self.sample_rate.add(arrival_ms, samples_in_batch);
-        if self.live_series > self.limits.max_series {
+        let live = self.series.len();
+        if live > self.limits.max_series {
             // Evict in bulk (1% of the limit) so the O(n) selection is amortized.
-            let excess = self.live_series - self.limits.max_series;
-            self.evict_least_recent(
-                excess
-                    .max(self.limits.max_series / 100)
-                    .min(self.live_series),
-            );
+            let excess = live - self.limits.max_series;
+            self.evict_least_recent(excess.max(self.limits.max_series / 100).min(live));
         }
         // Once per request, when this request's series are in place.
         self.trim_metadata();
@@ -664,8 +665,10 @@ impl Store {
             .get(labels.start as usize..labels.end as usize)
             .unwrap_or(&[]);
         let (series, strings) = (&self.series, &self.strings);
-        let found = self.index.find(index_hash(hash), |&id| {
-            let s = &series[id as usize];
+        let found = self.index.find(index_hash(hash), |&slot| {
+            let Some((_, s)) = series.at(slot) else {
+                return false;
+            };
             let same = |l: &crate::ingest::model::LabelRef, &(n, v): &(Sym, Sym)| {
                 strings.resolve(n).as_bytes() == data.bytes(l.name)
                     && strings.resolve(v).as_bytes() == data.bytes(l.value)
@@ -676,8 +679,9 @@ impl Store {
                 && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
                     || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
         });
-        if let Some(&id) = found {
-            let s = &mut self.series[id as usize];
+        if let Some(&slot) = found
+            && let Some((id, s)) = self.series.at_mut(slot)
+        {
             s.last_seen_seq = self.seq;
             return id;
         }
@@ -697,19 +701,10 @@ impl Store {
             None => {
                 // The entry holds its name until the entry is freed.
                 self.strings.retain(name);
-                let id = match self.free_metrics.pop() {
-                    Some(id) => {
-                        self.metrics[id as usize].name = name;
-                        id
-                    }
-                    None => {
-                        self.metrics.push(Metric {
-                            name,
-                            ..Metric::default()
-                        });
-                        (self.metrics.len() - 1) as MetricId
-                    }
-                };
+                let id = self.metrics.insert(Metric {
+                    name,
+                    ..Metric::default()
+                });
                 self.metric_index.insert(name, id);
                 id
             }
@@ -721,43 +716,42 @@ impl Store {
                 .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
             self.filter.matches(pairs, &mut self.scratch)
         };
-        let id = match self.free.pop() {
-            Some(id) => id,
-            None => {
-                self.series.push(Series::default());
-                (self.series.len() - 1) as SeriesId
-            }
-        };
-        let metric = &mut self.metrics[metric_id as usize];
-        let pos = metric.series.len() as u32;
-        metric.series.push(id);
-        metric.version += 1;
-        if matched {
-            if metric.matched == 0 {
-                self.matched_metrics += 1;
-            }
-            metric.matched += 1;
-            self.matched_series += 1;
-        }
-        self.metrics_version += 1;
-        let slot = &mut self.series[id as usize];
-        let generation = slot.generation;
-        *slot = Series {
+        let pos_in_metric = self
+            .metrics
+            .get(metric_id)
+            .map_or(0, |m| m.series.len() as u32);
+        let id = self.series.insert(Series {
             labels,
             metric: metric_id,
             hash,
-            generation,
-            alive: true,
-            pos_in_metric: pos,
+            pos_in_metric,
+            points: Ring::default(),
+            rare: None,
+            kind: SeriesKind::default(),
+            last_arrival_ms: 0,
             last_seen_seq: self.seq,
+            rate: WindowRate::default(),
+            samples_total: 0,
             matched,
-            ..Series::default()
-        };
-        let series = &self.series;
-        self.index.insert_unique(index_hash(hash), id, |&i| {
-            index_hash(series[i as usize].hash)
+            start_timestamp_ms: 0,
         });
-        self.live_series += 1;
+        if let Some(metric) = self.metrics.get_mut(metric_id) {
+            metric.series.push(id.index());
+            metric.version += 1;
+            if matched {
+                if metric.matched == 0 {
+                    self.matched_metrics += 1;
+                }
+                metric.matched += 1;
+                self.matched_series += 1;
+            }
+        }
+        self.metrics_version += 1;
+        let series = &self.series;
+        self.index
+            .insert_unique(index_hash(hash), id.index(), |&slot| {
+                series.at(slot).map_or(0, |(_, s)| index_hash(s.hash))
+            });
         id
     }
 
@@ -771,7 +765,9 @@ impl Store {
         arrival_ms: i64,
     ) {
         let capacity = self.limits.samples_per_series;
-        let s = &mut self.series[id as usize];
+        let Some(s) = self.series.get_mut(id) else {
+            return;
+        };
         if let Some(last) = s.points.last() {
             if timestamp_ms < last.timestamp_ms {
                 s.rare().anomalies.out_of_order += 1;
@@ -798,7 +794,6 @@ impl Store {
         if start_ts != 0 {
             s.start_timestamp_ms = start_ts;
         }
-        let generation = s.generation;
         if self.limits.log_len > 0 {
             if self.log.len() >= self.limits.log_len {
                 self.log.pop_front();
@@ -807,7 +802,6 @@ impl Store {
             self.log.push_back(LogEntry {
                 arrival_ms,
                 series: id,
-                generation,
                 timestamp_ms,
                 value,
                 kind,
@@ -819,9 +813,8 @@ impl Store {
         let mut ages: Vec<(u64, SeriesId)> = self
             .series
             .iter()
-            .enumerate()
-            .filter(|(_, s)| s.alive && s.last_seen_seq < self.seq)
-            .map(|(id, s)| (s.last_seen_seq, id as SeriesId))
+            .filter(|(_, s)| s.last_seen_seq < self.seq)
+            .map(|(id, s)| (s.last_seen_seq, id))
             .collect();
         let count = count.min(ages.len());
         if count == 0 {
@@ -837,31 +830,30 @@ impl Store {
     }
 
     fn remove_series(&mut self, id: SeriesId) {
-        let s = &mut self.series[id as usize];
-        let (hash, metric_id, pos, matched) =
-            (s.hash, s.metric, s.pos_in_metric as usize, s.matched);
-        let generation = s.generation.wrapping_add(1);
-        let old = std::mem::replace(
-            s,
-            Series {
-                generation,
-                ..Series::default()
-            },
-        );
+        let Some(old) = self.series.remove(id) else {
+            return;
+        };
         release_labels(&mut self.strings, &old.labels);
         for e in old.exemplars() {
             release_labels(&mut self.strings, &e.labels);
         }
-        if let Ok(entry) = self.index.find_entry(index_hash(hash), |&i| i == id) {
+        let slot = id.index();
+        if let Ok(entry) = self.index.find_entry(index_hash(old.hash), |&i| i == slot) {
             entry.remove();
         }
-        let metric = &mut self.metrics[metric_id as usize];
+        self.metrics_version += 1;
+        let Some(metric) = self.metrics.get_mut(old.metric) else {
+            return;
+        };
+        let pos = old.pos_in_metric as usize;
         metric.series.swap_remove(pos);
-        if let Some(&moved) = metric.series.get(pos) {
-            self.series[moved as usize].pos_in_metric = pos as u32;
+        if let Some(&moved) = metric.series.get(pos)
+            && let Some((_, moved)) = self.series.at_mut(moved)
+        {
+            moved.pos_in_metric = pos as u32;
         }
         metric.version += 1;
-        if matched {
+        if old.matched {
             metric.matched -= 1;
             self.matched_series -= 1;
             if metric.matched == 0 {
@@ -869,25 +861,17 @@ impl Store {
             }
         }
         if metric.series.is_empty() {
-            self.free_metric(metric_id);
+            self.free_metric(old.metric);
         }
-        self.metrics_version += 1;
-        self.live_series -= 1;
-        self.free.push(id);
     }
 
     /// Frees the entry of a metric whose last series went, for another name to
     /// reuse: a sender churning metric names must not grow the store.
     fn free_metric(&mut self, id: MetricId) {
-        let slot = &mut self.metrics[id as usize];
-        let (name, generation) = (slot.name, slot.generation.wrapping_add(1));
-        *slot = Metric {
-            generation,
-            ..Metric::default()
-        };
-        self.metric_index.remove(&name);
-        self.strings.release(name);
-        self.free_metrics.push(id);
+        if let Some(metric) = self.metrics.remove(id) {
+            self.metric_index.remove(&metric.name);
+            self.strings.release(metric.name);
+        }
     }
 
     /// Applies a new filter, re-evaluating every series once, in parallel over
@@ -895,9 +879,9 @@ impl Store {
     pub fn set_filter(&mut self, filter: Filter) {
         self.filter = filter;
         let (strings, filter) = (&self.strings, &self.filter);
-        let judge = |part: &mut [Series]| {
+        let judge = |part: &mut [Option<Series>]| {
             let mut pass = filter.pass();
-            for s in part.iter_mut().filter(|s| s.alive) {
+            for s in part.iter_mut().flatten() {
                 s.matched = pass.matches(
                     s.labels.iter(),
                     |&(n, v)| (strings.resolve(n), strings.resolve(v)),
@@ -907,23 +891,24 @@ impl Store {
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads > 1 && self.series.len() >= PARALLEL_FILTER_SERIES {
-            let chunk = self.series.len().div_ceil(threads);
+        let slots = self.series.values_mut();
+        if threads > 1 && slots.len() >= PARALLEL_FILTER_SERIES {
+            let chunk = slots.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                for part in self.series.chunks_mut(chunk) {
+                for part in slots.chunks_mut(chunk) {
                     scope.spawn(move || judge(part));
                 }
             });
         } else {
-            judge(&mut self.series);
+            judge(slots);
         }
         self.matched_series = 0;
         self.matched_metrics = 0;
-        for m in &mut self.metrics {
+        for m in self.metrics.values_mut().iter_mut().flatten() {
             m.matched = m
                 .series
                 .iter()
-                .filter(|&&id| self.series[id as usize].matched)
+                .filter(|&&slot| self.series.at(slot).is_some_and(|(_, s)| s.matched))
                 .count() as u32;
             m.version += 1;
             self.matched_series += m.matched as usize;
@@ -947,14 +932,27 @@ impl Store {
         self.strings.get(s)
     }
 
-    /// A live series.
+    /// A series, unless it was evicted since `id` was taken.
     pub fn series(&self, id: SeriesId) -> Option<&Series> {
-        self.series.get(id as usize).filter(|s| s.alive)
+        self.series.get(id)
     }
 
-    /// A live series, if it is still the one of that generation.
-    pub fn series_of_generation(&self, id: SeriesId, generation: u32) -> Option<&Series> {
-        self.series(id).filter(|s| s.generation == generation)
+    /// The live series of a metric, with their ids.
+    pub fn series_of<'a>(
+        &'a self,
+        metric: &'a Metric,
+    ) -> impl Iterator<Item = (SeriesId, &'a Series)> + 'a {
+        metric
+            .series
+            .iter()
+            .filter_map(|&slot| self.series.at(slot))
+    }
+
+    /// Whatever series holds `id`'s slot now, evicted or not: tests check
+    /// that a slot was reused.
+    #[cfg(test)]
+    pub(crate) fn series_in_slot_of(&self, id: SeriesId) -> Option<&Series> {
+        self.series.at(id.index()).map(|(_, s)| s)
     }
 
     /// Label pairs of a series, as strings.
@@ -972,23 +970,18 @@ impl Store {
 
     /// Live metrics, with their ids.
     pub fn metrics(&self) -> impl Iterator<Item = (MetricId, &Metric)> {
-        self.metrics
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| !m.series.is_empty())
-            .map(|(id, m)| (id as MetricId, m))
+        self.metrics.iter()
     }
 
-    /// A live metric.
+    /// A metric, unless its series all went since `id` was taken.
     pub fn metric(&self, id: MetricId) -> Option<&Metric> {
-        self.metrics
-            .get(id as usize)
-            .filter(|m| !m.series.is_empty())
+        self.metrics.get(id)
     }
 
-    /// A live metric, if it is still the one of that generation.
-    pub fn metric_of_generation(&self, id: MetricId, generation: u32) -> Option<&Metric> {
-        self.metric(id).filter(|m| m.generation == generation)
+    /// Whatever metric holds `id`'s slot now (see [`Store::series_in_slot_of`]).
+    #[cfg(test)]
+    pub(crate) fn metric_in_slot_of(&self, id: MetricId) -> Option<&Metric> {
+        self.metrics.at(id.index()).map(|(_, m)| m)
     }
 
     /// The metadata that applies to a metric name: its own, or its family's
@@ -1057,7 +1050,7 @@ impl Store {
 
     /// Live series.
     pub fn series_count(&self) -> usize {
-        self.live_series
+        self.series.len()
     }
 
     /// Live series matching the filter.

@@ -7,6 +7,11 @@ use crate::ingest::model::{
 
 const T0: i64 = 1_732_000_000_000;
 
+/// The series in the `n`th slot (slots fill in arrival order until one is freed).
+fn nth_series(store: &Store, n: usize) -> Option<&Series> {
+    store.series.iter().nth(n).map(|(_, s)| s)
+}
+
 fn info(arrival_ms: i64) -> RequestInfo {
     RequestInfo {
         received_at: UNIX_EPOCH + Duration::from_millis(arrival_ms as u64),
@@ -60,9 +65,9 @@ fn series_are_identified_by_label_set_regardless_of_order() {
     ));
     assert_eq!(store.series_count(), 2);
     assert_eq!(store.metric_count(), 1);
-    let metric = store.metric(0).unwrap();
+    let (_, metric) = store.metrics().next().unwrap();
     assert_eq!(store.str(metric.name), "up");
-    let a = store.series(metric.series[0]).unwrap();
+    let (_, a) = store.series_of(metric).next().unwrap();
     assert_eq!(store.series_text(&a.labels), r#"up{job="a"}"#);
     assert_eq!(a.points.len(), 2);
     assert_eq!(a.points.last().unwrap().value, 0.0);
@@ -82,7 +87,7 @@ fn anomalies_are_flagged() {
     ] {
         store.ingest(&batch(T0, &[(UP_A, ts, v)]));
     }
-    let s = store.series(0).unwrap();
+    let s = nth_series(&store, 0).unwrap();
     assert_eq!(
         s.anomalies(),
         Anomalies {
@@ -194,24 +199,17 @@ fn least_recently_seen_series_are_evicted_and_counted() {
     }
     assert_eq!(store.series_count(), 3);
     assert_eq!(store.evicted_series(), 2);
+    let (_, metric) = store.metrics().next().unwrap();
     let alive: Vec<String> = store
-        .metric(0)
-        .unwrap()
-        .series
-        .iter()
-        .map(|&id| store.series_text(&store.series(id).unwrap().labels))
+        .series_of(metric)
+        .map(|(_, s)| store.series_text(&s.labels))
         .collect();
     let mut alive = alive;
     alive.sort();
     assert_eq!(alive, [r#"m{id="s0"}"#, r#"m{id="s3"}"#, r#"m{id="s4"}"#]);
     // A log entry of an evicted series no longer resolves.
     let first = store.log()[0];
-    assert!(
-        store
-            .series_of_generation(first.series, first.generation)
-            .is_none()
-            || first.series == 0
-    );
+    assert!(store.series(first.series).is_none() || first.series.index() == 0);
 }
 
 #[test]
@@ -226,7 +224,7 @@ fn retention_is_bounded() {
     for i in 0..20 {
         store.ingest(&batch(T0 + i, &[(UP_A, T0 + i, i as f64)]));
     }
-    assert_eq!(store.series(0).unwrap().points.len(), 4);
+    assert_eq!(nth_series(&store, 0).unwrap().points.len(), 4);
     assert_eq!(store.log().len(), 10);
     assert_eq!(store.log().back().unwrap().value, 19.0);
     assert_eq!(store.requests().len(), 5);
@@ -313,14 +311,14 @@ fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
             data,
         });
     }
-    let with = store.series(0).unwrap();
+    let with = nth_series(&store, 0).unwrap();
     let values: Vec<_> = with.exemplars().map(|e| e.value).collect();
     assert_eq!(values, [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
     assert_eq!(
         store.series_text(&with.exemplars().last().unwrap().labels),
         r#"{trace_id="t9"}"#
     );
-    let without = store.series(1).unwrap();
+    let without = nth_series(&store, 1).unwrap();
     assert!(without.rare.is_none());
     assert_eq!(without.exemplars().count(), 0);
     assert!(without.histogram().is_none());
@@ -331,6 +329,8 @@ fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
 fn a_series_stays_small() {
     // Every series pays this on top of its samples and labels (the budget is 1 KiB).
     assert!(size_of::<Series>() <= 136, "{} bytes", size_of::<Series>());
+    // A free slot costs no tag beyond the series' own bytes.
+    assert_eq!(size_of::<Option<Series>>(), size_of::<Series>());
 }
 
 #[test]
@@ -421,16 +421,16 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
     let peak = 2 * (MAX + PER_BATCH) + 40;
     assert!(most_strings <= peak, "{most_strings}");
     // Ids are reused, so they stay below that peak instead of growing with churn.
-    let highest = (0..store.series.len() as SeriesId)
-        .filter_map(|id| store.series(id))
-        .flat_map(|s| s.labels.iter().flat_map(|&(n, v)| [n.0, v.0]))
+    let highest = store
+        .series
+        .iter()
+        .flat_map(|(_, s)| s.labels.iter().flat_map(|&(n, v)| [n.0, v.0]))
         .max()
         .unwrap_or(0);
     assert!((highest as usize) < peak, "{highest}");
 
     // Every live series still reads back as what was sent.
-    for id in 0..store.series.len() as SeriesId {
-        let Some(s) = store.series(id) else { continue };
+    for (_, s) in store.series.iter() {
         let text = store.series_text(&s.labels);
         let label = |name: &str| {
             s.labels
@@ -462,8 +462,8 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
         .find(|(_, m)| store.str(m.name) == "kept")
         .unwrap()
         .1;
-    assert_eq!(kept.series.len(), survivors.len());
-    let first = store.series(kept.series[0]).unwrap();
+    assert_eq!(kept.series_count(), survivors.len());
+    let (_, first) = store.series_of(kept).next().unwrap();
     let traces: Vec<String> = first
         .exemplars()
         .map(|e| store.series_text(&e.labels))
@@ -536,7 +536,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     let first = store
         .metrics()
         .find(|(_, m)| store.str(m.name) == "churn_0_total")
-        .map(|(id, m)| (id, m.generation))
+        .map(|(id, _)| id)
         .unwrap();
     let (mut most_slots, mut most_strings, mut most_metadata) = (0, 0, 0);
     for round in 1..NAMES / PER_BATCH {
@@ -544,7 +544,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
             round,
             round * PER_BATCH..(round + 1) * PER_BATCH,
         ));
-        most_slots = most_slots.max(store.metrics.len());
+        most_slots = most_slots.max(store.metrics.capacity());
         most_strings = most_strings.max(store.strings.len());
         most_metadata = most_metadata.max(store.metadata.len());
     }
@@ -554,8 +554,8 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     assert!(most_slots <= peak_series, "{most_slots} metric slots");
     assert_eq!(store.metric_index.len(), store.metric_count());
     assert_eq!(
-        store.metric_count() + store.free_metrics.len(),
-        store.metrics.len()
+        store.metric_count() + store.metrics.free_slots(),
+        store.metrics.capacity()
     );
     let peak_metadata = 2 * peak_series + ORPHAN_METADATA + PER_BATCH + 1;
     assert!(most_metadata <= peak_metadata, "{most_metadata} metadata");
@@ -570,8 +570,8 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
         live += 1;
         let name = store.str(m.name);
         assert_eq!(store.metric_index.get(&m.name), Some(&id), "{name}");
-        for &s in &m.series {
-            let s = store.series(s).unwrap();
+        assert_eq!(store.series_of(m).count(), m.series_count());
+        for (_, s) in store.series_of(m) {
             assert_eq!(s.metric, id);
             let text = store.series_text(&s.labels);
             assert!(text.starts_with(&format!("{name}{{")), "{text} in {name}");
@@ -591,10 +591,10 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     assert_eq!(live, store.metric_count());
     // The first churned name's slot went to another name: its old id and
     // generation no longer resolve.
-    assert!(store.metric_of_generation(first.0, first.1).is_none());
+    assert!(store.metric(first).is_none());
     assert!(
         store
-            .metric(first.0)
+            .metric_in_slot_of(first)
             .is_none_or(|m| store.str(m.name) != "churn_0_total")
     );
     assert_eq!(store.sym("churn_0_total"), None, "a freed name is released");

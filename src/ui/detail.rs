@@ -27,10 +27,10 @@ const AXIS_LABEL_WIDTH: usize = 10;
 /// ├ samples (table) ──────────┬ histogram / exemplars ────┤
 /// ```
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let Some((id, generation)) = app.current_detail() else {
+    let Some(id) = app.current_detail() else {
         return;
     };
-    let Some(s) = store.series_of_generation(id, generation) else {
+    let Some(s) = store.series(id) else {
         let text = "This series was evicted (--max-series) or replaced. Press Esc to go back.";
         frame.render_widget(
             Paragraph::new(text)

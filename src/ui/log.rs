@@ -20,12 +20,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let rows = entries
         .iter()
         .map(|e| {
-            let series = store
-                .series_of_generation(e.series, e.generation)
-                .map_or_else(
-                    || "(series evicted)".to_owned(),
-                    |s| store.series_text(&s.labels),
-                );
+            let series = store.series(e.series).map_or_else(
+                || "(series evicted)".to_owned(),
+                |s| store.series_text(&s.labels),
+            );
             let value = match e.kind {
                 SeriesKind::Histogram => {
                     format!("histogram, count {}", format::value_fit(e.value, 7))

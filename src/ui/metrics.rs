@@ -37,17 +37,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let (trend_columns, secs_per_column) = trend_shape(area.width);
     let rows = ids[range.clone()]
         .iter()
-        .map(|&(id, generation)| {
+        .map(|&id| {
             // Its series all evicted since the list was built: say so until the
             // next rebuild rather than show whatever metric now has its slot.
-            let Some(m) = store.metric_of_generation(id, generation) else {
+            let Some(m) = store.metric(id) else {
                 return evicted_row();
             };
             let name = store.str(m.name);
             let series = if filtered {
-                format!("{}/{}", m.matched, m.series.len())
+                format!("{}/{}", m.matched, m.series_count())
             } else {
-                m.series.len().to_string()
+                m.series_count().to_string()
             };
             let kind = type_label(store.metric_type(m));
             let age = if m.last_arrival_ms == 0 {

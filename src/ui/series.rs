@@ -47,10 +47,7 @@ pub fn last_value(s: &Series) -> String {
 
 /// Draws the series list of the open metric.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let Some((id, generation)) = app.current_metric() else {
-        return;
-    };
-    let Some(metric) = store.metric_of_generation(id, generation) else {
+    let Some(metric) = app.current_metric().and_then(|id| store.metric(id)) else {
         let text = "All series of this metric were evicted (--max-series). Press Esc to go back.";
         frame.render_widget(
             Paragraph::new(text)
@@ -89,10 +86,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         .collect();
     let rows = ids[range.clone()]
         .iter()
-        .map(|&(id, generation)| {
+        .map(|&id| {
             // Evicted since the list was built: say so until the next rebuild
             // rather than show whatever series now has its slot.
-            let Some(s) = store.series_of_generation(id, generation) else {
+            let Some(s) = store.series(id) else {
                 return evicted_row();
             };
             let varying = varying
