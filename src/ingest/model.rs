@@ -164,6 +164,22 @@ pub struct Sample {
     pub start_timestamp_ms: i64,
 }
 
+impl Sample {
+    /// Its own start timestamp (RW2 from Prometheus 3.10), else its series'
+    /// created timestamp (up to 3.9); 0 when neither is set.
+    pub fn effective_start_ts(&self, series: &Series) -> i64 {
+        effective_start_ts(self.start_timestamp_ms, series)
+    }
+}
+
+fn effective_start_ts(own: i64, series: &Series) -> i64 {
+    if own != 0 {
+        own
+    } else {
+        series.created_timestamp_ms
+    }
+}
+
 /// Bit pattern of Prometheus's stale marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
@@ -194,6 +210,8 @@ pub trait HistogramExt {
     /// Positive buckets as (lower bound, upper bound, count), from the spans and
     /// the schema (exponential, or custom bounds for schema -53).
     fn positive_ranges(&self) -> Vec<(f64, f64, f64)>;
+    /// As [`Sample::effective_start_ts`].
+    fn effective_start_ts(&self, series: &Series) -> i64;
 }
 
 /// Schema of native histograms with custom bucket bounds (`custom_values`).
@@ -225,6 +243,10 @@ fn absolute_counts(deltas: &[i64], counts: &[f64]) -> Vec<f64> {
 }
 
 impl HistogramExt for Histogram {
+    fn effective_start_ts(&self, series: &Series) -> i64 {
+        effective_start_ts(self.start_timestamp, series)
+    }
+
     fn is_float(&self) -> bool {
         matches!(self.count, Some(rw2::histogram::Count::CountFloat(_)))
     }

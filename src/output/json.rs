@@ -130,7 +130,7 @@ fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
             labels(out, data.label_pairs(series.labels.clone()));
             let _ = write!(out, r#","timestamp_ms":{},"value":"#, sample.timestamp_ms);
             value(out, sample.value);
-            start_timestamp(out, sample.start_timestamp_ms, series.created_timestamp_ms);
+            start_timestamp(out, sample.effective_start_ts(series));
         }
         Record::Histogram {
             series,
@@ -164,7 +164,7 @@ fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
                 if h.is_float() { "float" } else { "integer" },
                 h.reset_hint_name()
             );
-            start_timestamp(out, h.start_timestamp, series.created_timestamp_ms);
+            start_timestamp(out, h.effective_start_ts(series));
         }
         Record::Exemplar { series, exemplar } => {
             out.push_str(r#"{"kind":"exemplar","labels":"#);
@@ -187,8 +187,7 @@ fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
 }
 
 /// Adds `start_timestamp_ms` when the sample (RW2 ≥ 3.10) or its series (RW2 ≤ 3.9) has one.
-fn start_timestamp(out: &mut String, own: i64, series: i64) {
-    let ts = if own != 0 { own } else { series };
+fn start_timestamp(out: &mut String, ts: i64) {
     if ts != 0 {
         let _ = write!(out, r#","start_timestamp_ms":{ts}"#);
     }

@@ -80,6 +80,24 @@ impl Interner {
         self.free.push(sym);
     }
 
+    /// Interns a label set; the caller holds one reference per name and value.
+    pub fn acquire_labels<'a>(
+        &mut self,
+        pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Box<[(Sym, Sym)]> {
+        pairs
+            .map(|(k, v)| (self.acquire(k), self.acquire(v)))
+            .collect()
+    }
+
+    /// Gives back the references a label set holds.
+    pub fn release_labels(&mut self, labels: &[(Sym, Sym)]) {
+        for &(n, v) in labels {
+            self.release(n);
+            self.release(v);
+        }
+    }
+
     /// The id of `s` if it is interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
         let hash = self.hasher.hash_one(s);

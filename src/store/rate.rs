@@ -1,5 +1,6 @@
-//! Event counts in one-second buckets over the last few minutes, for current
-//! rates and sparklines.
+//! Event rates: per metric and for all traffic, counts in one-second buckets
+//! over the last few minutes (current rates and sparklines); per series, two
+//! ten-second windows (a rate in 12 bytes, for a million series).
 
 /// Seconds of history kept.
 pub const HISTORY_SECS: usize = 180;
@@ -100,6 +101,50 @@ impl RateBuckets {
     }
 }
 
+/// Samples per second of one series, over two consecutive 10 s windows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowRate {
+    /// 10 s windows since the epoch (u32 lasts until the year 3331).
+    window: u32,
+    current: u32,
+    previous: u32,
+}
+
+const RATE_WINDOW_MS: i64 = 10_000;
+
+/// The window of `ms`, clamped to the range of [`WindowRate::window`].
+fn rate_window(ms: i64) -> u32 {
+    ms.div_euclid(RATE_WINDOW_MS).clamp(0, u32::MAX.into()) as u32
+}
+
+impl WindowRate {
+    /// Adds `n` events at wall-clock millisecond `now_ms`.
+    pub fn add(&mut self, now_ms: i64, n: u32) {
+        let w = rate_window(now_ms);
+        if w > self.window {
+            self.previous = if w == self.window + 1 {
+                self.current
+            } else {
+                0
+            };
+            self.current = 0;
+            self.window = w;
+        }
+        self.current = self.current.saturating_add(n);
+    }
+
+    /// Samples per second around `now_ms`.
+    pub fn per_second(&self, now_ms: i64) -> f64 {
+        let w = rate_window(now_ms);
+        let into = (now_ms.rem_euclid(RATE_WINDOW_MS)) as f64 / 1000.0;
+        match i64::from(w) - i64::from(self.window) {
+            0 => (self.previous + self.current) as f64 / (10.0 + into.max(1.0)),
+            1 => self.current as f64 / (10.0 + into.max(1.0)),
+            _ => 0.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +176,23 @@ mod tests {
         let mut r = RateBuckets::default();
         r.add(5_500, 42);
         assert_eq!(r.per_second(5_900, 10), 42.0);
+    }
+
+    #[test]
+    fn window_rate_spans_the_current_and_previous_window() {
+        const T0: i64 = 1_732_000_000_000;
+        let mut rate = WindowRate::default();
+        rate.add(T0, 20);
+        rate.add(T0 + RATE_WINDOW_MS, 10);
+        let next_window = T0 - T0.rem_euclid(RATE_WINDOW_MS) + RATE_WINDOW_MS;
+        assert_eq!(rate.per_second(next_window), 30.0 / 11.0);
+        assert_eq!(rate.per_second(next_window + RATE_WINDOW_MS), 10.0 / 11.0);
+        assert_eq!(rate.per_second(next_window + 2 * RATE_WINDOW_MS), 0.0);
+        // A gap of more than one window forgets the older one.
+        rate.add(T0 + 3 * RATE_WINDOW_MS, 5);
+        assert_eq!(
+            rate.per_second(next_window + 2 * RATE_WINDOW_MS),
+            5.0 / 11.0
+        );
     }
 }

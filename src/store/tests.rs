@@ -1,8 +1,11 @@
+use std::ops::Range;
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::metadata::ORPHAN_METADATA;
 use super::*;
 use crate::ingest::model::{
-    Exemplar, LabelRef, Outcome, RejectReason, RequestInfo, STALE_NAN_BITS, Sample,
+    Exemplar, Histogram, LabelRef, Outcome, Protocol, RejectReason, RequestInfo, STALE_NAN_BITS,
+    Sample,
 };
 
 const T0: i64 = 1_732_000_000_000;
@@ -333,23 +336,6 @@ fn a_series_stays_small() {
     assert_eq!(size_of::<Option<Series>>(), size_of::<Series>());
 }
 
-#[test]
-fn window_rate_spans_the_current_and_previous_window() {
-    let mut rate = WindowRate::default();
-    rate.add(T0, 20);
-    rate.add(T0 + RATE_WINDOW_MS, 10);
-    let next_window = T0 - T0.rem_euclid(RATE_WINDOW_MS) + RATE_WINDOW_MS;
-    assert_eq!(rate.per_second(next_window), 30.0 / 11.0);
-    assert_eq!(rate.per_second(next_window + RATE_WINDOW_MS), 10.0 / 11.0);
-    assert_eq!(rate.per_second(next_window + 2 * RATE_WINDOW_MS), 0.0);
-    // A gap of more than one window forgets the older one.
-    rate.add(T0 + 3 * RATE_WINDOW_MS, 5);
-    assert_eq!(
-        rate.per_second(next_window + 2 * RATE_WINDOW_MS),
-        5.0 / 11.0
-    );
-}
-
 /// A request carrying `survivors` (seen every time), `fresh` series never seen
 /// before (`series_id` and `pod` unique to each), an exemplar with a new trace
 /// id on the first survivor, and metadata whose help text changes every time.
@@ -544,7 +530,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
             round,
             round * PER_BATCH..(round + 1) * PER_BATCH,
         ));
-        most_slots = most_slots.max(store.metrics.capacity());
+        most_slots = most_slots.max(store.metrics.slots().0);
         most_strings = most_strings.max(store.strings.len());
         most_metadata = most_metadata.max(store.metadata.len());
     }
@@ -552,11 +538,9 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     // Within a request the store holds up to max_series plus that request's new series.
     let peak_series = MAX + PER_BATCH + 1;
     assert!(most_slots <= peak_series, "{most_slots} metric slots");
-    assert_eq!(store.metric_index.len(), store.metric_count());
-    assert_eq!(
-        store.metric_count() + store.metrics.free_slots(),
-        store.metrics.capacity()
-    );
+    assert_eq!(store.metrics.names(), store.metric_count());
+    let (slots, free) = store.metrics.slots();
+    assert_eq!(store.metric_count() + free, slots);
     let peak_metadata = 2 * peak_series + ORPHAN_METADATA + PER_BATCH + 1;
     assert!(most_metadata <= peak_metadata, "{most_metadata} metadata");
     // A name per metric; a family and a help text per metadata entry; a few shared.
@@ -569,7 +553,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
     for (id, m) in store.metrics() {
         live += 1;
         let name = store.str(m.name);
-        assert_eq!(store.metric_index.get(&m.name), Some(&id), "{name}");
+        assert_eq!(store.metrics.named(m.name), Some(id), "{name}");
         assert_eq!(store.series_of(m).count(), m.series_count());
         for (_, s) in store.series_of(m) {
             assert_eq!(s.metric, id);

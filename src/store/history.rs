@@ -1,0 +1,119 @@
+//! What happened lately: the recent-samples log and the request log. Each keeps
+//! its latest entries, numbered from the start of the run, so a view can hold a
+//! position that stays meaningful while old entries are dropped.
+
+use std::collections::VecDeque;
+
+use super::series::{SeriesId, SeriesKind};
+use super::totals::Sender;
+use crate::ingest::model::{Batch, Counts, Outcome, Protocol};
+
+/// One entry of the recent-samples log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogEntry {
+    /// When the request arrived (ms since the epoch).
+    pub arrival_ms: i64,
+    /// Resolves no more once the series is evicted.
+    pub series: SeriesId,
+    /// Sample time.
+    pub timestamp_ms: i64,
+    /// For histograms, the observation count.
+    pub value: f64,
+    pub kind: SeriesKind,
+}
+
+/// One entry of the request log.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    /// Arrival (ms since the epoch).
+    pub arrival_ms: i64,
+    /// `User-Agent @ ip`.
+    pub sender: String,
+    pub path: String,
+    /// When recognized.
+    pub protocol: Option<Protocol>,
+    pub compressed_bytes: usize,
+    pub decoded_bytes: usize,
+    /// What it carried.
+    pub counts: Counts,
+    /// HTTP status sent.
+    pub status: u16,
+    /// Rejection message, or the first warning.
+    pub note: Option<String>,
+    /// Whether `note` is a rejection.
+    pub rejected: bool,
+    /// `Retry-Attempt` header.
+    pub retry_attempt: Option<String>,
+}
+
+impl RequestRow {
+    /// The row of a request that arrived at `arrival_ms`.
+    pub fn of(batch: &Batch, arrival_ms: i64) -> Self {
+        let info = &batch.info;
+        let (status, note, rejected) = match &batch.outcome {
+            Outcome::Accepted => (204, batch.data.warnings.first().cloned(), false),
+            Outcome::Rejected {
+                status, message, ..
+            } => (*status, Some(message.clone()), true),
+        };
+        let sender = Sender {
+            user_agent: info.user_agent.clone().unwrap_or_default(),
+            ip: info.remote_addr.map(|a| a.ip()),
+        };
+        RequestRow {
+            arrival_ms,
+            sender: sender.to_string(),
+            path: info.path.clone(),
+            protocol: info.protocol,
+            compressed_bytes: info.compressed_bytes,
+            decoded_bytes: info.decoded_bytes,
+            counts: batch.data.counts(),
+            status,
+            note,
+            rejected,
+            retry_attempt: info.retry_attempt.clone(),
+        }
+    }
+}
+
+/// The latest `capacity` entries, oldest first, and the position of the oldest
+/// among all entries ever added.
+#[derive(Debug)]
+pub struct History<T> {
+    entries: VecDeque<T>,
+    /// Entries ever dropped from the front.
+    start: u64,
+    capacity: usize,
+}
+
+impl<T> History<T> {
+    pub fn new(capacity: usize) -> Self {
+        History {
+            entries: VecDeque::new(),
+            start: 0,
+            capacity,
+        }
+    }
+
+    /// Adds the newest entry, dropping the oldest when full.
+    pub fn push(&mut self, entry: T) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            self.entries.pop_front();
+            self.start += 1;
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// Oldest first.
+    pub fn entries(&self) -> &VecDeque<T> {
+        &self.entries
+    }
+
+    /// Absolute position of `entries()[0]`.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+}

@@ -1,0 +1,218 @@
+//! Per-metric aggregates: an entry per metric name while it has live series,
+//! with its rate, totals and how many of its series match the filter. The
+//! entry of a name whose series all went is freed for another name, so a
+//! sender churning metric names does not grow the store.
+
+use std::collections::HashMap;
+
+use super::intern::{Interner, Sym};
+use super::rate::RateBuckets;
+use super::series::{SeriesId, SeriesIndex};
+use super::slots::{Handle, Slots};
+
+/// A metric name's aggregates, until its last series goes.
+pub type MetricId = Handle<Metric>;
+
+/// Aggregates of one metric name.
+#[derive(Debug, Default)]
+pub struct Metric {
+    /// `__name__` value.
+    pub name: Sym,
+    /// Slots of its live series (never empty while the entry lives); a series
+    /// knows its position here, so removing one is a swap.
+    series: Vec<u32>,
+    /// How many of its series match the filter.
+    pub matched: u32,
+    /// Samples per second, for rates and sparklines.
+    pub rate: RateBuckets,
+    /// Arrival of its latest sample.
+    pub last_arrival_ms: i64,
+    /// Samples received.
+    pub samples_total: u64,
+    /// Bumped when its series set or their filter verdicts change.
+    pub version: u64,
+    /// Whether any of its series sent native histograms.
+    pub has_histograms: bool,
+}
+
+impl Metric {
+    /// Its live series.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Slots of its live series, for [`SeriesIndex::at`].
+    pub fn series_slots(&self) -> &[u32] {
+        &self.series
+    }
+}
+
+/// Live metrics, by handle and by name, with filter counts over all of them.
+#[derive(Debug, Default)]
+pub struct MetricTable {
+    slots: Slots<Metric>,
+    by_name: HashMap<Sym, MetricId>,
+    matched_series: usize,
+    matched_metrics: usize,
+    version: u64,
+}
+
+impl MetricTable {
+    /// The entry of metric `name`, created if new (it then holds a reference to `name`).
+    pub fn entry(&mut self, name: Sym, strings: &mut Interner) -> MetricId {
+        if let Some(&id) = self.by_name.get(&name) {
+            return id;
+        }
+        strings.retain(name);
+        let id = self.slots.insert(Metric {
+            name,
+            ..Metric::default()
+        });
+        self.by_name.insert(name, id);
+        id
+    }
+
+    /// Lists a new series under `metric`; returns its position there.
+    pub fn add_series(&mut self, metric: MetricId, series: SeriesId, matched: bool) -> u32 {
+        self.version += 1;
+        let Some(m) = self.slots.get_mut(metric) else {
+            return 0;
+        };
+        let pos = m.series.len() as u32;
+        m.series.push(series.index());
+        m.version += 1;
+        if matched {
+            if m.matched == 0 {
+                self.matched_metrics += 1;
+            }
+            m.matched += 1;
+            self.matched_series += 1;
+        }
+        pos
+    }
+
+    /// Unlists the series at `pos` of `metric`, freeing the entry (and its
+    /// reference to its name) when it was the last. Returns the slot of the
+    /// series moved to `pos`, whose position the caller updates.
+    pub fn remove_series(
+        &mut self,
+        metric: MetricId,
+        pos: u32,
+        matched: bool,
+        strings: &mut Interner,
+    ) -> Option<u32> {
+        self.version += 1;
+        let m = self.slots.get_mut(metric)?;
+        let pos = pos as usize;
+        m.series.swap_remove(pos);
+        let moved = m.series.get(pos).copied();
+        m.version += 1;
+        if matched {
+            m.matched -= 1;
+            self.matched_series -= 1;
+            if m.matched == 0 {
+                self.matched_metrics -= 1;
+            }
+        }
+        if m.series.is_empty()
+            && let Some(m) = self.slots.remove(metric)
+        {
+            self.by_name.remove(&m.name);
+            strings.release(m.name);
+        }
+        moved
+    }
+
+    /// Counts `n` samples (histograms among them, if `histograms`) that arrived at `arrival_ms`.
+    pub fn record(&mut self, metric: MetricId, arrival_ms: i64, n: u64, histograms: bool) {
+        let Some(m) = self.slots.get_mut(metric) else {
+            return;
+        };
+        m.has_histograms |= histograms;
+        m.rate.add(arrival_ms, n);
+        m.samples_total += n;
+        if n > 0 {
+            m.last_arrival_ms = arrival_ms;
+        }
+    }
+
+    /// Recounts matching series after their verdicts changed.
+    pub fn recount(&mut self, series: &SeriesIndex) {
+        self.matched_series = 0;
+        self.matched_metrics = 0;
+        for m in self.slots.values_mut().iter_mut().flatten() {
+            m.matched = m
+                .series
+                .iter()
+                .filter(|&&slot| series.at(slot).is_some_and(|(_, s)| s.matched))
+                .count() as u32;
+            m.version += 1;
+            self.matched_series += m.matched as usize;
+            self.matched_metrics += usize::from(m.matched > 0);
+        }
+        self.version += 1;
+    }
+
+    /// A metric, unless its series all went since `id` was taken.
+    pub fn get(&self, id: MetricId) -> Option<&Metric> {
+        self.slots.get(id)
+    }
+
+    /// Whatever metric holds `id`'s slot now, its own or another.
+    #[cfg(test)]
+    pub fn in_slot_of(&self, id: MetricId) -> Option<&Metric> {
+        self.slots.at(id.index()).map(|(_, m)| m)
+    }
+
+    /// Live metrics, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (MetricId, &Metric)> {
+        self.slots.iter()
+    }
+
+    /// Whether `name` is a live metric's name.
+    pub fn has_name(&self, name: Sym) -> bool {
+        self.by_name.contains_key(&name)
+    }
+
+    /// The live metric named `name`.
+    #[cfg(test)]
+    pub fn named(&self, name: Sym) -> Option<MetricId> {
+        self.by_name.get(&name).copied()
+    }
+
+    /// Live metrics.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Slots allocated, and of those free (to check that they are reused).
+    #[cfg(test)]
+    pub fn slots(&self) -> (usize, usize) {
+        (self.slots.capacity(), self.slots.free_slots())
+    }
+
+    /// Names indexed (one per live metric).
+    #[cfg(test)]
+    pub fn names(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Live series matching the filter.
+    pub fn matched_series(&self) -> usize {
+        self.matched_series
+    }
+
+    /// Metrics with series matching the filter.
+    pub fn matched_metrics(&self) -> usize {
+        self.matched_metrics
+    }
+
+    /// Bumped whenever metrics appear, lose or gain series (or go), or the filter changes.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}

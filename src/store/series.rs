@@ -1,0 +1,363 @@
+//! The series index: each live series in a generational slot, found by its
+//! label set through a hash table, evicted least recently seen first. A series
+//! keeps its recent points, rate and anomalies, and (once it has any) its
+//! latest native histogram and exemplars.
+
+use std::collections::VecDeque;
+
+use hashbrown::HashTable;
+
+use super::intern::{Interner, Sym};
+use super::metrics::MetricId;
+use super::rate::WindowRate;
+use super::ring::{Point, Ring};
+use super::slots::{Handle, Slots};
+use crate::filter::Filter;
+use crate::ingest::model::{Histogram, LabelRef, WriteData, is_stale_nan};
+
+/// A series, until it is evicted.
+pub type SeriesId = Handle<Series>;
+
+/// A sample is flagged "from the future" when its timestamp is this far past its arrival.
+pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
+
+/// Below this many series a filter is applied on one thread.
+const PARALLEL_FILTER_SERIES: usize = 50_000;
+
+/// Problems seen in a series' timestamps and values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Anomalies {
+    /// Samples older than the series' previous sample.
+    pub out_of_order: u32,
+    /// Samples with the same timestamp as the previous one.
+    pub duplicate: u32,
+    /// Stale markers.
+    pub stale: u32,
+    /// Samples stamped more than [`FUTURE_TOLERANCE_MS`] after they arrived.
+    pub future: u32,
+}
+
+impl Anomalies {
+    /// Whether anything was flagged.
+    pub fn any(&self) -> bool {
+        *self != Anomalies::default()
+    }
+}
+
+/// An exemplar kept with its series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExemplar {
+    pub labels: Box<[(Sym, Sym)]>,
+    pub value: f64,
+    /// 0 when the sender gave none.
+    pub timestamp_ms: i64,
+}
+
+/// What most series never have, behind one pointer allocated on first use.
+#[derive(Debug, Default)]
+pub(super) struct Rare {
+    histogram: Option<Box<Histogram>>,
+    exemplars: VecDeque<StoredExemplar>,
+    anomalies: Anomalies,
+}
+
+/// Whether a series carries float samples or native histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeriesKind {
+    #[default]
+    Float,
+    /// Native histograms (points hold the observation count).
+    Histogram,
+}
+
+/// One series and what was seen of it.
+#[derive(Debug)]
+pub struct Series {
+    /// Sorted by name.
+    pub labels: Box<[(Sym, Sym)]>,
+    /// Its metric name's entry.
+    pub metric: MetricId,
+    /// A short form of the label-set hash (see [`short_hash`]).
+    hash: u32,
+    /// Where its metric's series list holds it (see [`super::metrics::Metric`]).
+    pub(super) pos_in_metric: u32,
+    /// Oldest first.
+    pub points: Ring,
+    /// Native histogram, exemplars and anomalies, once there are any.
+    pub(super) rare: Option<Box<Rare>>,
+    pub kind: SeriesKind,
+    /// Arrival time of the latest sample (ms since the epoch).
+    pub last_arrival_ms: i64,
+    /// The request that last carried it, for eviction.
+    last_seen_seq: u64,
+    /// Samples per second.
+    pub rate: WindowRate,
+    /// Samples and histograms received.
+    pub samples_total: u64,
+    /// Whether the current filter matches.
+    pub matched: bool,
+    /// Created/start timestamp, when the sender gives one.
+    pub start_timestamp_ms: i64,
+}
+
+impl Series {
+    /// A series with no points yet, first seen in request `seq`.
+    pub(super) fn new(
+        labels: Box<[(Sym, Sym)]>,
+        label_hash: u64,
+        metric: MetricId,
+        seq: u64,
+        matched: bool,
+    ) -> Self {
+        Series {
+            labels,
+            metric,
+            hash: short_hash(label_hash),
+            pos_in_metric: 0,
+            points: Ring::default(),
+            rare: None,
+            kind: SeriesKind::default(),
+            last_arrival_ms: 0,
+            last_seen_seq: seq,
+            rate: WindowRate::default(),
+            samples_total: 0,
+            matched,
+            start_timestamp_ms: 0,
+        }
+    }
+
+    /// The latest native histogram.
+    pub fn histogram(&self) -> Option<&Histogram> {
+        self.rare.as_ref()?.histogram.as_deref()
+    }
+
+    /// Recent exemplars, oldest first.
+    pub fn exemplars(&self) -> std::collections::vec_deque::Iter<'_, StoredExemplar> {
+        self.rare
+            .as_deref()
+            .map(|r| r.exemplars.iter())
+            .unwrap_or_default()
+    }
+
+    /// Flags for timestamps and values a person debugging a pipeline must notice.
+    pub fn anomalies(&self) -> Anomalies {
+        self.rare
+            .as_deref()
+            .map_or_else(Anomalies::default, |r| r.anomalies)
+    }
+
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
+
+    /// Appends a point (keeping `capacity`), flagging what is odd about it.
+    pub(super) fn add_point(
+        &mut self,
+        point: Point,
+        kind: SeriesKind,
+        start_timestamp_ms: i64,
+        arrival_ms: i64,
+        capacity: usize,
+    ) {
+        if let Some(last) = self.points.last() {
+            if point.timestamp_ms < last.timestamp_ms {
+                self.rare().anomalies.out_of_order += 1;
+            } else if point.timestamp_ms == last.timestamp_ms {
+                self.rare().anomalies.duplicate += 1;
+            }
+        }
+        if kind == SeriesKind::Float && is_stale_nan(point.value) {
+            self.rare().anomalies.stale += 1;
+        }
+        if point.timestamp_ms > arrival_ms.saturating_add(FUTURE_TOLERANCE_MS) {
+            self.rare().anomalies.future += 1;
+        }
+        self.points.push(point, capacity);
+        self.kind = kind;
+        self.last_arrival_ms = arrival_ms;
+        self.samples_total += 1;
+        if start_timestamp_ms != 0 {
+            self.start_timestamp_ms = start_timestamp_ms;
+        }
+    }
+
+    pub(super) fn set_histogram(&mut self, histogram: &Histogram) {
+        self.rare().histogram = Some(Box::new(histogram.clone()));
+    }
+
+    /// Keeps `exemplar` among the latest `capacity`; returns the one it pushed
+    /// out, whose labels the caller releases.
+    pub(super) fn keep_exemplar(
+        &mut self,
+        exemplar: StoredExemplar,
+        capacity: usize,
+    ) -> Option<StoredExemplar> {
+        let exemplars = &mut self.rare().exemplars;
+        let dropped = if exemplars.len() >= capacity {
+            exemplars.pop_front()
+        } else {
+            None
+        };
+        exemplars.push_back(exemplar);
+        dropped
+    }
+
+    /// Every interned label set it holds: its own and its exemplars'.
+    pub(super) fn label_sets(&self) -> impl Iterator<Item = &[(Sym, Sym)]> {
+        std::iter::once(&*self.labels).chain(self.exemplars().map(|e| &*e.labels))
+    }
+}
+
+/// The 32 bits of a label-set hash that a series keeps: enough to skip most
+/// label comparisons, in half the memory.
+fn short_hash(label_hash: u64) -> u32 {
+    (label_hash ^ (label_hash >> 32)) as u32
+}
+
+/// The hash table's hash for a [`short_hash`], spread over 64 bits because the
+/// table takes its bucket from the low bits and a tag from the top ones.
+fn table_hash(short: u32) -> u64 {
+    u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Live series, by handle and by label set.
+#[derive(Debug, Default)]
+pub struct SeriesIndex {
+    slots: Slots<Series>,
+    /// Slots, by [`table_hash`] of their series' short hash.
+    by_labels: HashTable<u32>,
+}
+
+impl SeriesIndex {
+    /// The series with the label set `pairs` (of `data`) whose hash is
+    /// `label_hash`, marked as seen in request `seq`.
+    pub fn find(
+        &mut self,
+        data: &WriteData,
+        pairs: &[LabelRef],
+        label_hash: u64,
+        strings: &Interner,
+        seq: u64,
+    ) -> Option<SeriesId> {
+        let hash = short_hash(label_hash);
+        let slots = &self.slots;
+        let same = |l: &LabelRef, &(n, v): &(Sym, Sym)| {
+            strings.resolve(n).as_bytes() == data.bytes(l.name)
+                && strings.resolve(v).as_bytes() == data.bytes(l.value)
+        };
+        let &slot = self.by_labels.find(table_hash(hash), |&slot| {
+            slots.at(slot).is_some_and(|(_, s)| {
+                // Stored labels are sorted; so are a sender's, almost always.
+                s.hash == hash
+                    && s.labels.len() == pairs.len()
+                    && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
+                        || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
+            })
+        })?;
+        let (id, series) = self.slots.at_mut(slot)?;
+        series.last_seen_seq = seq;
+        Some(id)
+    }
+
+    pub fn insert(&mut self, series: Series) -> SeriesId {
+        let hash = table_hash(series.hash);
+        let id = self.slots.insert(series);
+        let slots = &self.slots;
+        self.by_labels.insert_unique(hash, id.index(), |&slot| {
+            slots.at(slot).map_or(0, |(_, s)| table_hash(s.hash))
+        });
+        id
+    }
+
+    pub fn remove(&mut self, id: SeriesId) -> Option<Series> {
+        let series = self.slots.remove(id)?;
+        let slot = id.index();
+        if let Ok(entry) = self
+            .by_labels
+            .find_entry(table_hash(series.hash), |&s| s == slot)
+        {
+            entry.remove();
+        }
+        Some(series)
+    }
+
+    /// Up to `count` series least recently seen, none of them seen in request `seq`.
+    pub fn least_recent(&self, count: usize, seq: u64) -> Vec<SeriesId> {
+        let mut ages: Vec<(u64, SeriesId)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.last_seen_seq < seq)
+            .map(|(id, s)| (s.last_seen_seq, id))
+            .collect();
+        let count = count.min(ages.len());
+        if count == 0 {
+            return Vec::new();
+        }
+        if count < ages.len() {
+            ages.select_nth_unstable(count - 1);
+        }
+        ages[..count].iter().map(|&(_, id)| id).collect()
+    }
+
+    /// Sets every series' filter verdict, in parallel over the machine's cores
+    /// when there are many series.
+    pub fn judge(&mut self, filter: &Filter, strings: &Interner) {
+        let judge = |part: &mut [Option<Series>]| {
+            let mut pass = filter.pass();
+            for s in part.iter_mut().flatten() {
+                s.matched = pass.matches(
+                    s.labels.iter(),
+                    |&(n, v)| (strings.resolve(n), strings.resolve(v)),
+                    // Interned ids: equal pairs, equal keys, while the pass lasts.
+                    |&(n, v)| u64::from(n.0) << 32 | u64::from(v.0),
+                );
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let slots = self.slots.values_mut();
+        if threads > 1 && slots.len() >= PARALLEL_FILTER_SERIES {
+            let chunk = slots.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                for part in slots.chunks_mut(chunk) {
+                    scope.spawn(move || judge(part));
+                }
+            });
+        } else {
+            judge(slots);
+        }
+    }
+
+    /// A series, unless it was evicted since `id` was taken.
+    pub fn get(&self, id: SeriesId) -> Option<&Series> {
+        self.slots.get(id)
+    }
+
+    /// See [`SeriesIndex::get`].
+    pub fn get_mut(&mut self, id: SeriesId) -> Option<&mut Series> {
+        self.slots.get_mut(id)
+    }
+
+    /// Whatever series holds slot `slot` now.
+    pub fn at(&self, slot: u32) -> Option<(SeriesId, &Series)> {
+        self.slots.at(slot)
+    }
+
+    /// See [`SeriesIndex::at`].
+    pub fn at_mut(&mut self, slot: u32) -> Option<&mut Series> {
+        self.slots.at_mut(slot).map(|(_, s)| s)
+    }
+
+    /// Live series, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (SeriesId, &Series)> {
+        self.slots.iter()
+    }
+
+    /// Live series.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
