@@ -1,25 +1,42 @@
 //! Wires the receiver to its consumer (the dashboard, or headless output) and
-//! handles shutdown.
+//! ends the run on a termination signal: the receiver stops taking requests,
+//! everything it acknowledged is printed (headless) or counted, the terminal is
+//! restored, and the summary goes to stderr.
 
+use std::fmt::Display;
+use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::cli::Cli;
+use crate::ingest::model::Batch;
 use crate::ingest::server::{self, Limits, ReceiverStats};
-use crate::output::{self, Ended, Summary};
+use crate::output::{self, RunSummary};
 use crate::send;
-use crate::tui;
+use crate::signal::Termination;
+use crate::tui::{self, Dashboard};
 
 /// Batches that may wait between the receiver and the consumer; beyond this the
 /// receiver waits (backpressure) and senders see slower responses.
 const QUEUE_BATCHES: usize = 64;
+/// Batches between the summary's recorder and the dashboard: few, so that what
+/// waits in all stays near [`QUEUE_BATCHES`].
+const DASHBOARD_QUEUE: usize = 4;
+/// How long the dashboard gets to stop after a signal before the terminal is
+/// restored without it.
+const DASHBOARD_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the inspector until interrupted.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if !cli.no_tui {
+        tui::check_terminal()?;
+    }
+    // Before anything starts, so that no signal finds the default action (death).
+    let termination = Termination::catch().context("cannot catch termination signals")?;
     let listener = TcpListener::bind(cli.listen).await.with_context(|| {
         format!(
             "cannot listen on {} (is another promscope or exporter using it? try --listen)",
@@ -43,41 +60,140 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.demo {
         start_demo(local, stop_rx.clone());
     }
-    if !cli.no_tui {
-        let started = Instant::now();
-        let store = tui::run(
-            rx,
-            stats.clone(),
-            local,
-            cli.store_limits(),
-            shutdown_signal(),
-        )
-        .await?;
-        let _ = stop_tx.send(true);
-        eprintln!(
-            "{}",
-            Summary::new(
-                store.totals().clone(),
-                store.distinct_series(),
-                started,
-                stats
-            )
-        );
-        return Ok(());
+    let stop = Stop {
+        termination,
+        tx: stop_tx,
+        rx: stop_rx,
+    };
+    if cli.no_tui {
+        say(format_args!(
+            "promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)"
+        ));
+        headless(rx, cli.format, stats, stop).await
+    } else {
+        dashboard(rx, stats, local, cli.store_limits(), stop).await
     }
-    eprintln!("promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)");
-    let consumer = tokio::spawn(output::run(rx, cli.format, stats, stop_rx));
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-    match consumer.await.context("output task failed")?? {
-        Ended::Shutdown(summary) => {
-            eprintln!("{summary}");
+}
+
+/// What ends a run: termination signals, and the stop it sends to every part.
+struct Stop {
+    termination: Termination,
+    tx: watch::Sender<bool>,
+    rx: watch::Receiver<bool>,
+}
+
+/// Writes a line to stderr; a closed stderr is no reason to fail.
+fn say(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+async fn headless(
+    rx: mpsc::Receiver<Batch>,
+    format: output::Format,
+    stats: Arc<ReceiverStats>,
+    mut stop: Stop,
+) -> anyhow::Result<()> {
+    let mut consumer = tokio::spawn(output::run(rx, format, RunSummary::new(stats), stop.rx));
+    let ended = tokio::select! {
+        ended = &mut consumer => ended,
+        _ = stop.termination.recv() => {
+            let _ = stop.tx.send(true);
+            tokio::select! {
+                ended = &mut consumer => ended,
+                // Printing the rest can block on a reader that stopped reading.
+                name = stop.termination.recv() => {
+                    say(format_args!("promscope: {name} again: exiting without printing the rest"));
+                    std::process::exit(1);
+                }
+            }
+        }
+    };
+    match ended.context("output task failed")?? {
+        output::Ended::Shutdown(summary) => say(summary),
+        output::Ended::PipeClosed => {}
+    }
+    Ok(())
+}
+
+async fn dashboard(
+    rx: mpsc::Receiver<Batch>,
+    stats: Arc<ReceiverStats>,
+    listen: std::net::SocketAddr,
+    limits: crate::store::StoreLimits,
+    mut stop: Stop,
+) -> anyhow::Result<()> {
+    let (ui_tx, ui_rx) = mpsc::channel(DASHBOARD_QUEUE);
+    let summary = RunSummary::new(stats.clone());
+    let recorder = tokio::spawn(record_and_forward(rx, ui_tx, summary, stop.rx));
+    let mut dashboard = Dashboard::start(ui_rx, stats, listen, limits)?;
+    let quit = tokio::select! {
+        ended = dashboard.finished() => Some(ended),
+        _ = stop.termination.recv() => None,
+    };
+    let ended = match quit {
+        Some(ended) => ended,
+        None => dashboard.stop(DASHBOARD_GRACE).await,
+    };
+    let _ = stop.tx.send(true);
+    let summary = recorder.await.context("the summary's recorder failed")?;
+    say(summary);
+    match ended {
+        tui::Ended::Returned(store) => {
+            // Freed after the summary is out: a large store takes a while.
+            drop(store?);
             Ok(())
         }
-        Ended::PipeClosed => Ok(()),
+        tui::Ended::Panicked => anyhow::bail!("the dashboard crashed (the message is above)"),
+        tui::Ended::Wedged => anyhow::bail!(
+            "the dashboard stopped responding and did not stop within {}s; the terminal was restored without it",
+            DASHBOARD_GRACE.as_secs()
+        ),
     }
+}
+
+/// Records every batch in the summary and passes it on to the dashboard; once
+/// `stop` turns true, stops taking requests, records what was already
+/// acknowledged, and returns the summary. The dashboard may be gone or stuck:
+/// nothing here waits for it after `stop`.
+async fn record_and_forward(
+    mut rx: mpsc::Receiver<Batch>,
+    dashboard: mpsc::Sender<Batch>,
+    mut summary: RunSummary,
+    mut stop: watch::Receiver<bool>,
+) -> RunSummary {
+    let mut forward = Some(dashboard);
+    let mut stopping = false;
+    loop {
+        let batch = tokio::select! {
+            biased;
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                rx.close();
+                forward = None;
+                continue;
+            }
+            batch = rx.recv() => match batch {
+                Some(batch) => batch,
+                None => break,
+            },
+        };
+        summary.record(&batch);
+        let Some(dashboard) = &forward else { continue };
+        tokio::select! {
+            sent = dashboard.send(batch) => {
+                // The dashboard has ended (the user quit): `stop` comes next.
+                if sent.is_err() {
+                    forward = None;
+                }
+            }
+            _ = stop.changed() => {
+                stopping = true;
+                rx.close();
+                forward = None;
+            }
+        }
+    }
+    summary
 }
 
 /// Samples per second of the demo traffic: lively, yet light on a laptop.
@@ -110,27 +226,4 @@ fn demo_target(listen: std::net::SocketAddr) -> std::net::SocketAddr {
         });
     }
     target
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod output;
 pub mod proto;
 pub mod send;
+pub mod signal;
 pub mod store;
 pub mod text;
 pub mod tui;

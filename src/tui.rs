@@ -1,15 +1,21 @@
-//! The terminal loop: sets up and always restores the terminal, reads keys on a
-//! thread of their own, and multiplexes keys, batches and frame ticks with input
-//! first, so heavy ingest never starves the keyboard.
+//! The dashboard's terminal loop, on a thread of its own: sets up and always
+//! restores the terminal, reads keys on another thread, and multiplexes keys,
+//! batches and frame ticks with input first, so heavy ingest never starves the
+//! keyboard.
+//!
+//! Shutdown does not depend on this loop: the process waits for termination
+//! signals elsewhere, asks the loop to stop, and if it does not within a grace
+//! period (a frame that never finishes), restores the terminal itself and goes on
+//! without it. The summary is recorded outside the loop for the same reason.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::app::{App, keymap};
 use crate::ingest::model::Batch;
@@ -28,34 +34,179 @@ fn now_ms() -> i64 {
 }
 
 /// Restores the terminal: mouse capture off, raw mode off, main screen back.
+/// Errors are ignored: after SIGHUP the terminal may be gone.
 fn restore() {
     let _ = execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
 }
 
-/// Runs the dashboard until the user quits or `shutdown` completes; returns the store.
-pub async fn run(
-    mut rx: mpsc::Receiver<Batch>,
-    stats: Arc<ReceiverStats>,
-    listen: std::net::SocketAddr,
-    limits: StoreLimits,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<Store> {
-    // ratatui's hook restores raw mode and the screen; ours, installed after it,
-    // runs first and also releases the mouse. The panic message prints afterwards.
-    let mut terminal = ratatui::try_init()?;
-    let ratatui_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(io::stdout(), DisableMouseCapture);
-        ratatui_hook(info);
-    }));
-    if let Err(e) = execute!(io::stdout(), EnableMouseCapture) {
-        restore();
-        return Err(e);
+/// Why the dashboard cannot start here, in words for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum NoTerminal {
+    /// Standard output is a pipe or a file.
+    #[error(
+        "the dashboard needs a terminal, and standard output is not one; run with --no-tui to print what arrives instead (--format text|json|none)"
+    )]
+    NotATerminal,
+    /// The terminal could not be set up (e.g. no controlling terminal).
+    #[error(
+        "the dashboard needs a terminal and could not set it up ({0}); run with --no-tui to print what arrives instead (--format text|json|none)"
+    )]
+    Setup(io::Error),
+}
+
+/// Checks that the dashboard has a terminal to draw on.
+pub fn check_terminal() -> Result<(), NoTerminal> {
+    if io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(NoTerminal::NotATerminal)
     }
-    let result = event_loop(&mut terminal, &mut rx, &stats, listen, limits, shutdown).await;
-    restore();
-    result
+}
+
+/// How the dashboard ended.
+pub enum Ended {
+    /// Its loop returned its store: the user quit, or it stopped when asked.
+    Returned(io::Result<Box<Store>>),
+    /// Its thread panicked (the panic hook restored the terminal).
+    Panicked,
+    /// It did not stop within the grace period: the terminal was restored from
+    /// outside, and its thread is left to end with the process.
+    Wedged,
+}
+
+/// The dashboard, running on a thread of its own.
+pub struct Dashboard {
+    thread: StoppableThread<io::Result<Box<Store>>>,
+    /// Set when the terminal was restored from outside: the loop must not draw again.
+    released: Arc<AtomicBool>,
+}
+
+impl Dashboard {
+    /// Sets up the terminal and starts the dashboard on batches from `rx`.
+    pub fn start(
+        rx: mpsc::Receiver<Batch>,
+        stats: Arc<ReceiverStats>,
+        listen: std::net::SocketAddr,
+        limits: StoreLimits,
+    ) -> Result<Dashboard, NoTerminal> {
+        check_terminal()?;
+        // ratatui's hook restores raw mode and the screen; ours, installed after it,
+        // runs first and also releases the mouse. The panic message prints afterwards.
+        let mut terminal = ratatui::try_init().map_err(NoTerminal::Setup)?;
+        let ratatui_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(io::stdout(), DisableMouseCapture);
+            ratatui_hook(info);
+        }));
+        if let Err(e) = execute!(io::stdout(), EnableMouseCapture) {
+            restore();
+            return Err(NoTerminal::Setup(e));
+        }
+        let released = Arc::new(AtomicBool::new(false));
+        let released_by_loop = released.clone();
+        let thread = StoppableThread::spawn("dashboard", move |stop| {
+            let mut rx = rx;
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .and_then(|runtime| {
+                    runtime.block_on(event_loop(
+                        &mut terminal,
+                        &mut rx,
+                        &stats,
+                        listen,
+                        limits,
+                        stop,
+                        &released_by_loop,
+                    ))
+                });
+            if !released_by_loop.load(Ordering::SeqCst) {
+                restore();
+            }
+            result
+        });
+        match thread {
+            Ok(thread) => Ok(Dashboard { thread, released }),
+            Err(e) => {
+                restore();
+                Err(NoTerminal::Setup(e))
+            }
+        }
+    }
+
+    /// Completes when the dashboard ends by itself (the user quit).
+    pub async fn finished(&mut self) -> Ended {
+        match self.thread.finished().await {
+            Some(result) => Ended::Returned(result),
+            None => Ended::Panicked,
+        }
+    }
+
+    /// Asks the dashboard to stop and waits up to `grace` for it; if it does not
+    /// stop, restores the terminal without it.
+    pub async fn stop(mut self, grace: Duration) -> Ended {
+        match self.thread.stop(grace).await {
+            Stopped::Returned(result) => Ended::Returned(result),
+            Stopped::Panicked => Ended::Panicked,
+            Stopped::Wedged => {
+                self.released.store(true, Ordering::SeqCst);
+                restore();
+                Ended::Wedged
+            }
+        }
+    }
+}
+
+/// How a [`StoppableThread`] answered a request to stop.
+#[derive(Debug, PartialEq)]
+enum Stopped<T> {
+    /// It returned this.
+    Returned(T),
+    /// It ended without returning.
+    Panicked,
+    /// It was still running when the grace period ended.
+    Wedged,
+}
+
+/// A thread that is asked to stop through a watch channel and may not listen:
+/// whoever waits for it never waits longer than they chose to.
+struct StoppableThread<T> {
+    stop: watch::Sender<bool>,
+    done: oneshot::Receiver<T>,
+}
+
+impl<T: Send + 'static> StoppableThread<T> {
+    /// Runs `work` on a new thread; `work` should return soon after its
+    /// receiver turns true.
+    fn spawn(
+        name: &str,
+        work: impl FnOnce(watch::Receiver<bool>) -> T + Send + 'static,
+    ) -> io::Result<Self> {
+        let (stop, stop_rx) = watch::channel(false);
+        let (done_tx, done) = oneshot::channel();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = done_tx.send(work(stop_rx));
+            })?;
+        Ok(StoppableThread { stop, done })
+    }
+
+    /// What the thread returned once it ends by itself; `None` if it panicked.
+    async fn finished(&mut self) -> Option<T> {
+        (&mut self.done).await.ok()
+    }
+
+    /// Asks the thread to stop and waits for it up to `grace`.
+    async fn stop(&mut self, grace: Duration) -> Stopped<T> {
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(grace, &mut self.done).await {
+            Ok(Ok(value)) => Stopped::Returned(value),
+            Ok(Err(_)) => Stopped::Panicked,
+            Err(_) => Stopped::Wedged,
+        }
+    }
 }
 
 async fn event_loop(
@@ -64,8 +215,9 @@ async fn event_loop(
     stats: &ReceiverStats,
     listen: std::net::SocketAddr,
     limits: StoreLimits,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<Store> {
+    mut stop: watch::Receiver<bool>,
+    released: &AtomicBool,
+) -> io::Result<Box<Store>> {
     let (key_tx, mut keys) = mpsc::channel::<io::Result<Event>>(256);
     std::thread::spawn(move || {
         loop {
@@ -80,7 +232,6 @@ async fn event_loop(
     let mut app = App::new(listen, now_ms());
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    tokio::pin!(shutdown);
     let mut dirty = true;
     let mut last_draw = Instant::now() - IDLE_REDRAW;
     loop {
@@ -96,8 +247,11 @@ async fn event_loop(
                     break;
                 }
             }
-            _ = &mut shutdown => break,
+            _ = stop.changed() => break,
             _ = tick.tick() => {
+                if released.load(Ordering::SeqCst) {
+                    break;
+                }
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
                     app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
                     app.body_rows = crate::ui::body_rows(terminal.size()?.height);
@@ -114,5 +268,62 @@ async fn event_loop(
             }
         }
     }
-    Ok(store)
+    Ok(Box::new(store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks the calling thread until `stop` turns true.
+    fn wait_for_stop(mut stop: watch::Receiver<bool>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            while !*stop.borrow_and_update() && stop.changed().await.is_ok() {}
+        });
+    }
+
+    #[tokio::test]
+    async fn a_thread_that_stops_when_asked_returns_what_it_returned() {
+        let mut thread = StoppableThread::spawn("test", |stop| {
+            wait_for_stop(stop);
+            7
+        })
+        .unwrap();
+        // The grace period only bounds the wait; it ends as soon as the thread does.
+        assert_eq!(
+            thread.stop(Duration::from_secs(600)).await,
+            Stopped::Returned(7)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_thread_that_does_not_stop_is_given_up_after_the_grace_period() {
+        // Stands for a dashboard stuck in a frame: it never looks at `stop`.
+        let stuck = Arc::new(AtomicBool::new(true));
+        let still_stuck = stuck.clone();
+        let mut thread = StoppableThread::spawn("test", move |_stop| {
+            while still_stuck.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+        .unwrap();
+        // Paused time moves on by itself while nothing else can happen.
+        assert_eq!(thread.stop(Duration::from_secs(3)).await, Stopped::Wedged);
+        stuck.store(false, Ordering::SeqCst);
+    }
+
+    #[tokio::test]
+    async fn a_thread_that_panics_is_reported_and_does_not_hold_up_the_caller() {
+        let panics = |_stop| -> () { panic!("a frame failed") };
+        let mut thread = StoppableThread::spawn("test", panics).unwrap();
+        assert_eq!(thread.finished().await, None);
+        let mut thread = StoppableThread::spawn("test", panics).unwrap();
+        assert_eq!(
+            thread.stop(Duration::from_secs(600)).await,
+            Stopped::Panicked
+        );
+    }
 }

@@ -1,10 +1,14 @@
-//! The real binary in `--no-tui` mode: exact JSON records, text lines, the
-//! summary on SIGTERM, and a quiet exit when stdout is closed.
+//! The real binary without a terminal: in `--no-tui` mode exact JSON records,
+//! text lines, escaped sender text, everything acknowledged and the summary on
+//! every termination signal, a quiet exit when stdout is closed; without
+//! `--no-tui`, a dashboard that says it needs a terminal.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::*;
@@ -89,9 +93,18 @@ impl Headless {
     }
 
     /// Sends SIGTERM and returns (exit code, stderr after the first line).
-    fn terminate(mut self) -> (Option<i32>, String) {
+    fn terminate(self) -> (Option<i32>, String) {
+        self.signal("TERM")
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`, ...) and returns (exit code, stderr after the
+    /// first line).
+    fn signal(mut self, signal: &str) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
         let status = wait(&mut self.child);
         let stderr = STDERR
             .with(|cell| cell.borrow_mut().take())
@@ -404,4 +417,101 @@ fn json_output_escapes_what_would_control_the_terminal_and_loses_nothing() {
     assert_eq!(rejected["path"], HOSTILE_PATH);
     assert_eq!(rejected["user_agent"], HOSTILE_AGENT);
     assert!(stdout.contains(r#""path":"/api/v1/write\u009b2J\u202e""#));
+}
+
+/// Posts 1,000-sample requests one after another until one is not acknowledged
+/// (promscope stopped); returns how many were.
+fn post_until_refused(url: String) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        let mut acknowledged = 0;
+        loop {
+            let mut req = hyper::Request::post(&url);
+            for (k, v) in RW1_HEADERS {
+                req = req.header(*k, *v);
+            }
+            let body = http_body_util::Full::new(bytes::Bytes::from(rw1_body(&[1.0; 1000])));
+            match client.request(req.body(body).unwrap()).await {
+                Ok(resp) if resp.status() == 204 => acknowledged += 1,
+                _ => return acknowledged,
+            }
+        }
+    })
+}
+
+/// Each termination signal, sent while requests keep arriving: every sample
+/// acknowledged is printed, and the summary counts exactly what was printed.
+fn prints_everything_acknowledged_on(signal: &str) {
+    let mut p = Headless::start("json");
+    let mut stdout = p.stdout.take().unwrap();
+    let samples = Arc::new(AtomicU64::new(0));
+    let counted = samples.clone();
+    let reader = std::thread::spawn(move || {
+        let mut line = String::new();
+        while stdout.read_line(&mut line).unwrap() > 0 {
+            if line.starts_with(r#"{"kind":"sample""#) {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            line.clear();
+        }
+    });
+    let url = p.url.clone();
+    let poster = std::thread::spawn(move || post_until_refused(url));
+    // Signal while requests are arriving, once some have been printed.
+    for _ in 0..500 {
+        if samples.load(Ordering::SeqCst) >= 5000 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, stderr) = p.signal(signal);
+    let acknowledged = poster.join().unwrap();
+    reader.join().unwrap();
+    let printed = samples.load(Ordering::SeqCst);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(acknowledged > 0, "nothing was sent before SIG{signal}");
+    assert!(
+        printed >= acknowledged * 1000,
+        "SIG{signal}: {printed} samples printed, {acknowledged}k acknowledged"
+    );
+    assert!(
+        stderr.contains(&format!("received    {printed} samples,")),
+        "SIG{signal}: {printed} printed; {stderr}"
+    );
+}
+
+#[test]
+fn sigint_prints_everything_acknowledged_and_the_summary() {
+    prints_everything_acknowledged_on("INT");
+}
+
+#[test]
+fn sighup_prints_everything_acknowledged_and_the_summary() {
+    prints_everything_acknowledged_on("HUP");
+}
+
+#[test]
+fn sigquit_prints_everything_acknowledged_and_the_summary() {
+    prints_everything_acknowledged_on("QUIT");
+}
+
+#[test]
+fn the_dashboard_without_a_terminal_says_what_to_do() {
+    let out = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the dashboard needs a terminal") && stderr.contains("--no-tui"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
 }

@@ -1,6 +1,7 @@
 //! The real binary in a pseudo-terminal: the welcome screen, data arriving,
-//! the filter, pause, drilling in and out, and a restored terminal after `q`,
-//! Ctrl-C or SIGTERM. The pty output is parsed into a screen by `vt100`.
+//! the filter, pause, drilling in and out, and a restored terminal and a summary
+//! after `q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP or SIGQUIT. The pty output is
+//! parsed into a screen by `vt100`.
 
 mod common;
 
@@ -315,17 +316,38 @@ fn ctrl_c_quits_cleanly() {
     tui.assert_clean_exit();
 }
 
-#[test]
-fn sigterm_quits_cleanly() {
+/// Sends `signal` to the binary while it shows data, and checks that it ends as
+/// after `q`: terminal restored, summary with what it received.
+fn quits_cleanly_on(signal: &str) {
     let tui = Tui::start();
     tui.post(&[UP_A]);
     tui.wait_for("the posted metric", |s| lists(s, "up"));
     let pid = tui.child.process_id().expect("child pid").to_string();
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args([&format!("-{signal}"), &pid])
         .status()
         .unwrap();
     assert!(killed.success());
     let raw = tui.assert_clean_exit();
     assert!(raw.contains("requests    1 accepted, 0 rejected"), "{raw}");
+}
+
+#[test]
+fn sigterm_quits_cleanly() {
+    quits_cleanly_on("TERM");
+}
+
+#[test]
+fn sigint_quits_cleanly() {
+    quits_cleanly_on("INT");
+}
+
+#[test]
+fn sighup_quits_cleanly() {
+    quits_cleanly_on("HUP");
+}
+
+#[test]
+fn sigquit_quits_cleanly() {
+    quits_cleanly_on("QUIT");
 }

@@ -2,21 +2,18 @@
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
 mod json;
+mod summary;
 mod text;
 
+pub use summary::RunSummary;
+
 use std::io::{self, Write};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
 use crate::format;
 use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series, WriteData};
-use crate::ingest::server::ReceiverStats;
-use crate::store::distinct::{DistinctCount, DistinctCounter};
-use crate::store::totals::Totals;
-use crate::text::escape;
 
 /// What headless mode prints per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,92 +105,9 @@ pub fn records_of<'a>(
 /// How the headless consumer ended.
 pub enum Ended {
     /// Asked to stop: the summary should be printed.
-    Shutdown(Box<Summary>),
+    Shutdown(Box<RunSummary>),
     /// Standard output was closed (e.g. `| head`): exit quietly.
     PipeClosed,
-}
-
-/// What the end-of-run summary reports.
-pub struct Summary {
-    totals: Totals,
-    distinct_series: DistinctCount,
-    started: Instant,
-    stats: Arc<ReceiverStats>,
-}
-
-impl Summary {
-    /// A summary of a run that started at `started`.
-    pub fn new(
-        totals: Totals,
-        distinct_series: DistinctCount,
-        started: Instant,
-        stats: Arc<ReceiverStats>,
-    ) -> Self {
-        Summary {
-            totals,
-            distinct_series,
-            started,
-            stats,
-        }
-    }
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let t = &self.totals;
-        let c = &t.counts;
-        writeln!(
-            f,
-            "promscope summary after {}",
-            format::duration_secs(self.started.elapsed().as_secs_f64())
-        )?;
-        write!(
-            f,
-            "  requests    {} accepted, {} rejected",
-            t.accepted,
-            t.rejected_total()
-        )?;
-        if !t.rejected.is_empty() {
-            write!(f, " ({})", t.rejected_by_reason())?;
-        }
-        writeln!(f)?;
-        writeln!(
-            f,
-            "  received    {} samples, {} histograms, {} exemplars, {} metadata",
-            c.samples, c.histograms, c.exemplars, c.metadata
-        )?;
-        writeln!(
-            f,
-            "  bytes       {} compressed, {} decoded",
-            format::bytes(t.compressed_bytes as f64),
-            format::bytes(t.decoded_bytes as f64)
-        )?;
-        write!(f, "  series      {} distinct", self.distinct_series)?;
-        if let DistinctCount::Estimated(_) = self.distinct_series {
-            write!(f, " (estimated)")?;
-        }
-        writeln!(f)?;
-        let dropped = self.stats.dropped_requests.load(Ordering::Relaxed);
-        let dropped_samples = self.stats.dropped_samples.load(Ordering::Relaxed);
-        writeln!(
-            f,
-            "  dropped     {dropped} requests ({dropped_samples} samples) answered 503 while promscope fell behind"
-        )?;
-        let mut senders: Vec<_> = t.senders.iter().collect();
-        senders.sort_by(|a, b| a.0.cmp(b.0));
-        write!(f, "  senders     {}", senders.len())?;
-        for (sender, s) in senders {
-            let proto = s.protocols();
-            write!(
-                f,
-                "\n    {}  {proto}  {} accepted, {} rejected",
-                escape::escaped(&sender.to_string()),
-                s.accepted,
-                s.rejected
-            )?;
-        }
-        Ok(())
-    }
 }
 
 /// How often `--format none` prints its status line.
@@ -201,19 +115,17 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// Output is written in chunks of about this size (or when the queue is empty).
 const FLUSH_BYTES: usize = 256 << 10;
 
-/// Consumes batches until `shutdown` turns true (then drains the queue) or
-/// stdout is closed.
+/// Consumes batches, recording them in `summary`, until `shutdown` turns true
+/// (then prints what is queued: the receiver acknowledged it) or stdout (stderr
+/// for `--format none`) is closed.
 pub async fn run(
     mut rx: mpsc::Receiver<Batch>,
     format: Format,
-    stats: Arc<ReceiverStats>,
+    mut summary: RunSummary,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<Ended> {
-    let mut totals = Totals::default();
-    let mut series = DistinctCounter::default();
     let mut dedup = MetadataDedup::default();
     let mut out = String::with_capacity(FLUSH_BYTES * 2);
-    let started = Instant::now();
     let mut status =
         tokio::time::interval_at(tokio::time::Instant::now() + STATUS_EVERY, STATUS_EVERY);
     let mut last_status = (Instant::now(), 0u64);
@@ -222,10 +134,7 @@ pub async fn run(
             biased;
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
-                totals.record(&batch);
-                for s in &batch.data.series {
-                    series.insert(s.label_hash);
-                }
+                summary.record(&batch);
                 match format {
                     Format::Text => text::write_batch(&mut out, &batch, &mut dedup),
                     Format::Json => json::write_batch(&mut out, &batch, &mut dedup),
@@ -237,17 +146,12 @@ pub async fn run(
             }
             _ = status.tick(), if format == Format::None => {
                 let now = Instant::now();
-                let samples = totals.counts.samples + totals.counts.histograms;
-                let rate = (samples - last_status.1) as f64 / (now - last_status.0).as_secs_f64();
-                last_status = (now, samples);
-                eprintln!(
-                    "promscope: {} requests ({} rejected), {} samples, {}/s, {} series",
-                    totals.accepted + totals.rejected_total(),
-                    totals.rejected_total(),
-                    format::count(samples as f64),
-                    format::count(rate),
-                    series.count()
-                );
+                let line = status_line(&summary, &mut last_status, now);
+                match writeln!(io::stderr().lock(), "{line}") {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Ended::PipeClosed),
+                    Err(e) => return Err(e),
+                }
             }
             _ = shutdown.changed() => {
                 // Stop taking new requests but keep what is already queued.
@@ -258,12 +162,23 @@ pub async fn run(
     if !flush(&mut out)? {
         return Ok(Ended::PipeClosed);
     }
-    Ok(Ended::Shutdown(Box::new(Summary::new(
-        totals,
-        series.count(),
-        started,
-        stats,
-    ))))
+    Ok(Ended::Shutdown(Box::new(summary)))
+}
+
+/// `--format none`'s line: requests, samples and their rate since `last`, series.
+fn status_line(summary: &RunSummary, last: &mut (Instant, u64), now: Instant) -> String {
+    let totals = summary.totals();
+    let samples = totals.counts.samples + totals.counts.histograms;
+    let rate = (samples - last.1) as f64 / (now - last.0).as_secs_f64();
+    *last = (now, samples);
+    format!(
+        "promscope: {} requests ({} rejected), {} samples, {}/s, {} series",
+        totals.accepted + totals.rejected_total(),
+        totals.rejected_total(),
+        format::count(samples as f64),
+        format::count(rate),
+        summary.distinct_series()
+    )
 }
 
 /// Writes `out` to stdout; `Ok(false)` when stdout is a closed pipe.
@@ -282,33 +197,5 @@ fn flush(out: &mut String) -> io::Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn summary_with(series: &DistinctCounter) -> String {
-        let stats = Arc::new(ReceiverStats::default());
-        Summary::new(Totals::default(), series.count(), Instant::now(), stats).to_string()
-    }
-
-    #[test]
-    fn summary_says_when_the_distinct_series_count_is_an_estimate() {
-        let mut series = DistinctCounter::default();
-        for h in 0..3 {
-            series.insert(h);
-        }
-        let exact = summary_with(&series);
-        assert!(exact.contains("\n  series      3 distinct\n"), "{exact}");
-        for h in 0..2_000_000 {
-            series.insert(h);
-        }
-        let estimated = summary_with(&series);
-        assert!(
-            estimated.contains("\n  series      ≈2.0M distinct (estimated)\n"),
-            "{estimated}"
-        );
     }
 }

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use tokio::sync::watch;
 
+use crate::signal::Termination;
+
 pub use run::{Clock, DEFAULT_URL, SendConfig, SendError, parse_duration, run_to, write_bodies};
 pub use stats::{Outcome, SendStats, Snapshot, Summary, progress_line};
 pub use workload::{
@@ -71,8 +73,9 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
     }
     let stats = Arc::new(SendStats::default());
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut termination = Termination::catch()?;
     tokio::spawn(async move {
-        crate::inspect::shutdown_signal().await;
+        termination.recv().await;
         let _ = stop_tx.send(true);
     });
     let w = &config.workload;
