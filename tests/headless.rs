@@ -515,3 +515,31 @@ fn the_dashboard_without_a_terminal_says_what_to_do() {
     );
     assert!(out.stdout.is_empty(), "{:?}", out.stdout);
 }
+
+#[test]
+fn repeated_label_names_reach_jq_without_loss_and_with_a_warning() {
+    let mut p = Headless::start("json");
+    // What OpenTelemetry's exporter sends for attributes `a.b` and `a_b`.
+    let body = rw1_series_body(&[&[("__name__", "m"), ("a_b", "x"), ("a_b", "y")]], 1);
+    assert_eq!(p.post(RW1_HEADERS, body), 204);
+    let lines: Vec<Value> = p
+        .lines(2)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_eq!(lines[0]["kind"], "warning");
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("repeated name"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1]["labels"],
+        json!({"__name__": "m", "a_b": ["x", "y"]})
+    );
+    let (code, _) = p.terminate();
+    assert_eq!(code, Some(0));
+}

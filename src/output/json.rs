@@ -40,17 +40,71 @@ fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+/// Appends labels as an object. A name that appears more than once (invalid, but
+/// sent: OpenTelemetry's exporter maps `a.b` and `a_b` both to `a_b`) gets an
+/// array of its values in request order, `"a_b":["x","y"]`, since `jq` would keep
+/// only the last of repeated keys.
+fn labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) {
+    let mut names = pairs.clone().map(|(k, _)| k);
+    let mut previous = names.next();
+    // Senders sort labels: then names are unique when each is greater than the last.
+    let sorted_and_unique = names.all(|k| {
+        let greater = previous.is_none_or(|p| p < k);
+        previous = Some(k);
+        greater
+    });
     out.push('{');
-    for (i, (k, v)) in pairs.enumerate() {
-        if i > 0 {
-            out.push(',');
+    if sorted_and_unique {
+        for (i, (k, v)) in pairs.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            string(out, k);
+            out.push(':');
+            string(out, v);
         }
-        string(out, k);
-        out.push(':');
-        string(out, v);
+    } else {
+        repeated_labels(out, pairs);
     }
     out.push('}');
+}
+
+/// The members of [`labels`] for labels that are unsorted or repeat a name.
+fn repeated_labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+    let pairs: Vec<(&str, &str)> = pairs.collect();
+    // Positions by name, in request order within a name.
+    let mut by_name: Vec<usize> = (0..pairs.len()).collect();
+    by_name.sort_by_key(|&i| (pairs[i].0, i));
+    let values_of = |name: &str| {
+        let start = by_name.partition_point(|&i| pairs[i].0 < name);
+        let end = by_name.partition_point(|&i| pairs[i].0 <= name);
+        &by_name[start..end]
+    };
+    let mut first = true;
+    for (i, &(name, value)) in pairs.iter().enumerate() {
+        let positions = values_of(name);
+        if positions.first() != Some(&i) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        string(out, name);
+        out.push(':');
+        if positions.len() == 1 {
+            string(out, value);
+            continue;
+        }
+        out.push('[');
+        for (n, &at) in positions.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            string(out, pairs[at].1);
+        }
+        out.push(']');
+    }
 }
 
 fn value(out: &mut String, v: f64) {
@@ -190,5 +244,42 @@ fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
 fn start_timestamp(out: &mut String, ts: i64) {
     if ts != 0 {
         let _ = write!(out, r#","start_timestamp_ms":{ts}"#);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels_json(pairs: &[(&str, &str)]) -> String {
+        let mut out = String::new();
+        labels(&mut out, pairs.iter().copied());
+        out
+    }
+
+    #[test]
+    fn repeated_label_names_keep_every_value() {
+        assert_eq!(
+            labels_json(&[("__name__", "m"), ("a_b", "x"), ("a_b", "y"), ("z", "1")]),
+            r#"{"__name__":"m","a_b":["x","y"],"z":"1"}"#
+        );
+        // Unsorted: members in the order names first appear, values in request order.
+        assert_eq!(
+            labels_json(&[
+                ("z", "1"),
+                ("a", "2"),
+                ("z", "3"),
+                ("__name__", "m"),
+                ("z", "4")
+            ]),
+            r#"{"z":["1","3","4"],"a":"2","__name__":"m"}"#
+        );
+        assert_eq!(
+            labels_json(&[("b", "1"), ("a", "2")]),
+            r#"{"b":"1","a":"2"}"#
+        );
+        assert_eq!(labels_json(&[("a", "1")]), r#"{"a":"1"}"#);
+        assert_eq!(labels_json(&[]), "{}");
+        assert_eq!(labels_json(&[("", ""), ("", "")]), r#"{"":["",""]}"#);
     }
 }
