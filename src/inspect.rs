@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, watch};
 use crate::cli::Cli;
 use crate::ingest::model::Batch;
 use crate::ingest::server::{self, Limits, ReceiverStats};
-use crate::output::{self, RunSummary};
+use crate::output;
 use crate::send;
 use crate::signal::Termination;
+use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard};
 
 /// Batches that may wait between the receiver and the consumer; beyond this the

@@ -15,6 +15,7 @@ pub mod proto;
 pub mod send;
 pub mod signal;
 pub mod store;
+pub mod summary;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -24,8 +24,9 @@ use regex::Regex;
 use regex_syntax::hir::{Hir, HirKind};
 use thiserror::Error;
 
-use crate::format;
 use crate::text::escape;
+use crate::text::promql;
+use crate::text::scan::all_blocks;
 use selector::Matcher;
 use stream::{StreamPass, StreamRegex};
 
@@ -231,7 +232,7 @@ impl TextSearch {
             return false;
         }
         scratch.clear();
-        format::write_series(scratch, labels);
+        promql::write_series(scratch, labels);
         self.regex.is_match(scratch)
     }
 
@@ -272,14 +273,14 @@ impl Needle {
         let (s, at, rare) = (s.as_bytes(), self.rare, self.bytes[self.rare]);
         let lacks_rare = |b: &[u8; 16]| !b.iter().fold(false, |any, &c| any | (c == rare));
         s.len() >= self.bytes.len()
-            && !format::all_blocks(s, !rare, lacks_rare)
+            && !all_blocks(s, !rare, lacks_rare)
             && s.windows(self.bytes.len())
                 .any(|w| w[at] == rare && w == self.bytes)
     }
 }
 
 /// Bytes the series text has around and inside label names and values: punctuation,
-/// quotes, and the backslash of escapes (see [`format::write_series`]).
+/// quotes, and the backslash of escapes (see [`promql::write_series`]).
 const WRITTEN: &[u8] = b"{}\",= \\";
 
 /// Byte strings found in a label name or value of every series whose text the
@@ -448,7 +449,7 @@ mod tests {
                         got,
                         expected,
                         "{pattern} on {} (round {round})",
-                        format::series(labels.iter().copied())
+                        promql::series(labels.iter().copied())
                     );
                 }
             }
@@ -722,7 +723,7 @@ mod tests {
                 labels.insert(at, ("__name__".into(), word(&mut rng)));
             }
             let pairs = || labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let text = format::series(pairs());
+            let text = promql::series(pairs());
             for _ in 0..8 {
                 // Half the patterns come from another series, to be ruled out.
                 let source = if rng.below(2) == 0 { &text } else { &previous };

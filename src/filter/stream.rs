@@ -10,7 +10,7 @@ use regex_automata::hybrid::LazyStateID;
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::util::start;
 
-use crate::format::{SeriesPiece, series_pieces};
+use crate::text::promql::{SeriesPiece, series_pieces};
 
 /// Remembered outcomes per pass; beyond this the memo starts over. Pairs that
 /// repeat are learned again at once; unique ones (a `series_id` per series) would

@@ -2,10 +2,7 @@
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
 mod json;
-mod summary;
 mod text;
-
-pub use summary::RunSummary;
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -14,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::format;
 use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series, WriteData};
+use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -6,6 +6,7 @@ use super::{MetadataDedup, Record, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, HistogramExt, Outcome, WriteData};
 use crate::text::escape;
+use crate::text::promql;
 
 /// Width of the kind column (`histogram` is the longest).
 const KIND: usize = 9;
@@ -54,7 +55,7 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
     match record {
         Record::Sample { series, sample } => {
             line_start(out, Some(sample.timestamp_ms), "sample");
-            format::write_series(out, data.label_pairs(series.labels.clone()));
+            promql::write_series(out, data.label_pairs(series.labels.clone()));
             out.push_str("  ");
             format::write_value(out, sample.value);
         }
@@ -63,7 +64,7 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
             histogram: h,
         } => {
             line_start(out, Some(h.timestamp), "histogram");
-            format::write_series(out, data.label_pairs(series.labels.clone()));
+            promql::write_series(out, data.label_pairs(series.labels.clone()));
             let _ = write!(
                 out,
                 "  count={} sum={} schema={} zero={}@{}",
@@ -91,11 +92,11 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
         }
         Record::Exemplar { series, exemplar } => {
             line_start(out, Some(exemplar.timestamp_ms), "exemplar");
-            format::write_series(out, data.label_pairs(series.labels.clone()));
+            promql::write_series(out, data.label_pairs(series.labels.clone()));
             out.push_str("  ");
             format::write_value(out, exemplar.value);
             out.push(' ');
-            format::write_series(out, data.label_pairs(exemplar.labels.clone()));
+            promql::write_series(out, data.label_pairs(exemplar.labels.clone()));
         }
         Record::Metadata(m) => {
             line_start(out, None, "metadata");
@@ -106,7 +107,7 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
                 escape::write_escaped(out, data.str(m.unit));
             }
             out.push(' ');
-            format::write_quoted(out, data.str(m.help));
+            promql::write_quoted(out, data.str(m.help));
         }
     }
     out.push('\n');

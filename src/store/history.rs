@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 
 use super::series::{SeriesId, SeriesKind};
-use super::totals::Sender;
 use crate::ingest::model::{Batch, Counts, Outcome, Protocol};
+use crate::summary::totals::Sender;
 
 /// One entry of the recent-samples log.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,13 +7,12 @@
 //!                         ├─▶ metrics::MetricTable  per metric name: its series, rate, filter counts
 //!                         ├─▶ metadata::MetadataCache  type, help, unit by family (bounded)
 //!                         ├─▶ history::History      recent-samples log, request log
-//!                         └─▶ totals, distinct, rate  run totals, distinct series, traffic rates
+//!                         └─▶ rate, summary::{totals, distinct}  traffic rates, run totals
 //! ```
 //!
 //! Label names and values are interned once ([`intern`]) and shared by all parts;
 //! [`slots`] gives series and metrics the handles views hold across frames.
 
-pub mod distinct;
 pub mod history;
 pub mod intern;
 pub mod metadata;
@@ -22,14 +21,14 @@ pub mod rate;
 pub mod ring;
 pub mod series;
 pub mod slots;
-pub mod totals;
 
 use std::collections::VecDeque;
 use std::time::UNIX_EPOCH;
 
 use crate::filter::Filter;
 use crate::ingest::model::{self, Batch, HistogramExt, MetricType, Outcome, WriteData};
-use distinct::{DistinctCount, DistinctCounter};
+use crate::summary::distinct::{DistinctCount, DistinctCounter};
+use crate::summary::totals::Totals;
 use history::History;
 pub use history::{LogEntry, RequestRow};
 use intern::{Interner, Sym};
@@ -41,7 +40,6 @@ use rate::RateBuckets;
 use ring::Point;
 use series::SeriesIndex;
 pub use series::{Anomalies, FUTURE_TOLERANCE_MS, Series, SeriesId, SeriesKind, StoredExemplar};
-use totals::Totals;
 
 /// Bounds on what the store keeps.
 #[derive(Debug, Clone, Copy)]
@@ -395,7 +393,7 @@ impl Store {
 
     /// A series in PromQL notation.
     pub fn series_text(&self, labels: &[(Sym, Sym)]) -> String {
-        crate::format::series(self.label_pairs(labels))
+        crate::text::promql::series(self.label_pairs(labels))
     }
 
     /// Live metrics, with their ids.

@@ -53,7 +53,7 @@ pub(crate) fn block_may_hide(block: &[u8; 16]) -> bool {
 /// Whether `s` may hold a character that [`is_hidden`] (a fast test on bytes;
 /// false means it certainly holds none).
 pub fn may_hide(s: &str) -> bool {
-    !crate::format::all_blocks(s.as_bytes(), b'_', |b| !block_may_hide(b))
+    !super::scan::all_blocks(s.as_bytes(), b'_', |b| !block_may_hide(b))
 }
 
 /// Appends the escape for `c`: `\n`, `\r`, `\t`, `\xNN` for other ASCII controls

@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::format;
 use crate::ingest::model::{HistogramExt, is_stale_nan};
 use crate::store::{Series, SeriesKind, Store};
+use crate::text::promql;
 
 /// Widest value label on the chart's axis.
 const AXIS_LABEL_WIDTH: usize = 10;
@@ -65,7 +66,7 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
         .label_pairs(&s.labels)
         .map(|(k, v)| {
             let mut value = String::new();
-            format::write_quoted(&mut value, v);
+            promql::write_quoted(&mut value, v);
             Line::from(vec![
                 styled(format!("{k} = "), dim_style()),
                 Span::raw(value),
@@ -296,7 +297,7 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
         }
     }
     for e in s.exemplars().rev() {
-        let labels = format::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
+        let labels = promql::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
         let when = if e.timestamp_ms == 0 {
             "no timestamp".into()
         } else {

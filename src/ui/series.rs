@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::format;
 use crate::store::intern::Sym;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
+use crate::text::promql;
 
 /// Width of the value column.
 const VALUE_WIDTH: usize = 16;
@@ -58,7 +59,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         return;
     };
     let summary = app.label_summary();
-    let constant = format::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
+    let constant = promql::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
     let top_text = Line::from(vec![
         Span::styled(" same on every series: ", dim_style()),
         Span::raw(if summary.constant.is_empty() {
@@ -101,7 +102,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                         .find(|l| Some(l.0) == sym)
                         .map_or("", |l| store.str(l.1));
                     let mut out = format!("{name}=");
-                    format::write_quoted(&mut out, value);
+                    promql::write_quoted(&mut out, value);
                     out
                 })
                 .collect::<Vec<_>>()

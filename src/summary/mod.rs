@@ -1,5 +1,10 @@
-//! The end-of-run summary: recorded from every request handed to a consumer,
-//! outside the dashboard, so it is complete whatever state the dashboard is in.
+//! Run totals, distinct series and the end-of-run summary: recorded from every
+//! request handed to a consumer, outside the dashboard, so it is complete
+//! whatever state the dashboard is in. The dashboard's store keeps totals and
+//! distinct counts of its own with the same parts.
+
+pub mod distinct;
+pub mod totals;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -8,9 +13,9 @@ use std::time::Instant;
 use crate::format;
 use crate::ingest::model::Batch;
 use crate::ingest::server::ReceiverStats;
-use crate::store::distinct::{DistinctCount, DistinctCounter};
-use crate::store::totals::Totals;
 use crate::text::escape;
+use distinct::{DistinctCount, DistinctCounter};
+use totals::Totals;
 
 /// Totals of a run and the distinct series it saw, printed at the end.
 pub struct RunSummary {
