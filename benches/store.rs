@@ -83,7 +83,7 @@ fn set_filter_1m_series(bencher: Bencher, filter: &str) {
 
 fn app_at(store: &mut Store, actions: &[Action]) -> App {
     let mut app = App::new("127.0.0.1:9201".parse().expect("valid"), fixtures::T0);
-    app.body_rows = 44;
+    app.set_viewport(44, store);
     for a in actions {
         app.apply(a.clone(), store);
     }

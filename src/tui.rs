@@ -254,9 +254,12 @@ async fn event_loop(
                 }
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
                     app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
-                    app.body_rows = crate::ui::body_rows(terminal.size()?.height);
                     app.tick(now_ms(), &store);
-                    terminal.draw(|frame| crate::ui::render(frame, &app, &store))?;
+                    let mut drawn = None;
+                    terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, &app, &store)))?;
+                    if let Some(drawn) = drawn {
+                        app.set_viewport(drawn.list_rows, &store);
+                    }
                     dirty = false;
                     last_draw = Instant::now();
                 }

@@ -2,16 +2,25 @@
 //! typed, and pause. [`App::apply`] carries out an [`Action`]; [`App::refresh`]
 //! rebuilds the sorted row lists the views show. No I/O here.
 
+pub mod history;
 pub mod keymap;
+pub mod list;
+pub mod logs;
+mod pause;
 pub mod view;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use crate::filter::Filter;
-use crate::ingest::model::Batch;
-use crate::store::{MetricId, SeriesId, Store};
-use view::{LabelSummary, MetricSort, SeriesSort, ViewCache};
+use crate::store::{MetricId, RequestRow, SeriesId, Store};
+use history::{History, HistoryList};
+use list::{Cursor, Identified, SortKey, SortedList, Source};
+use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
+pub use pause::{PAUSE_BUFFER_SAMPLES, Pause};
+use view::{
+    LabelSummary, MetricRow, MetricSort, SeriesRow, SeriesSort, label_summary, sorted_metrics,
+    sorted_series,
+};
 
 /// Top-level views, cycled with Tab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,66 +118,6 @@ pub enum Action {
     FilterClear,
 }
 
-/// A selected row and the first visible row of a list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    /// Selected row.
-    pub selected: usize,
-    /// First visible row.
-    pub offset: usize,
-}
-
-impl Cursor {
-    /// Moves by `delta` rows within `len` rows, keeping the selection in a window of `height`.
-    pub fn move_by(&mut self, delta: isize, len: usize, height: usize) {
-        let max = len.saturating_sub(1) as isize;
-        self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
-        self.offset = self.visible_offset(len, height);
-    }
-
-    /// The first visible row for a window of `height`, keeping the selection visible.
-    pub fn visible_offset(&self, len: usize, height: usize) -> usize {
-        let height = height.max(1);
-        let selected = self.selected.min(len.saturating_sub(1));
-        let mut offset = self.offset.min(selected);
-        if selected >= offset + height {
-            offset = selected + 1 - height;
-        }
-        offset.min(len.saturating_sub(height))
-    }
-}
-
-/// Position in a log-like list (recent samples, requests), newest at the bottom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogCursor {
-    /// Whether the view follows new entries.
-    pub follow: bool,
-    /// Absolute position of the selected (bottom) entry when not following.
-    pub anchor: u64,
-}
-
-impl LogCursor {
-    /// The selected entry's absolute position in a list whose first kept entry
-    /// is at `start` and which keeps `len` entries: the newest when following.
-    pub fn position(&self, start: u64, len: usize) -> u64 {
-        let last = (start + len as u64).saturating_sub(1);
-        if self.follow {
-            last
-        } else {
-            self.anchor.clamp(start, last.max(start))
-        }
-    }
-}
-
-impl Default for LogCursor {
-    fn default() -> Self {
-        LogCursor {
-            follow: true,
-            anchor: 0,
-        }
-    }
-}
-
 /// The filter line.
 #[derive(Debug, Clone, Default)]
 pub struct FilterInput {
@@ -180,24 +129,14 @@ pub struct FilterInput {
     pub error: Option<String>,
 }
 
-/// What arrived while paused; applied to the store on resume.
-#[derive(Debug, Default)]
-pub struct Pause {
-    /// When the pause began (ms since the epoch).
-    pub since_ms: i64,
-    /// Batches waiting to be applied.
-    pub pending: VecDeque<Batch>,
-    /// Requests that arrived since the pause.
-    pub requests: u64,
-    /// Samples and histograms that arrived since the pause.
-    pub samples: u64,
-    /// Whether the buffer filled up and batches had to be applied while paused.
-    pub overflowed: bool,
+/// The series list of the open metric, and which of its labels vary.
+#[derive(Debug)]
+pub struct SeriesView {
+    /// Rows, cursor and sort; rebuilt for the open metric.
+    pub list: SortedList<SeriesRow, SeriesSort, MetricId>,
+    /// Constant and varying labels of the open metric.
+    pub labels: LabelSummary,
 }
-
-/// Samples buffered while paused before the oldest batches are applied anyway
-/// (to keep memory bounded); the header then says so.
-pub const PAUSE_BUFFER_SAMPLES: u64 = 20_000_000;
 
 /// The whole dashboard state.
 pub struct App {
@@ -211,20 +150,16 @@ pub struct App {
     pub tab: Tab,
     /// Drill-down below the metrics list.
     pub drill: Vec<Drill>,
-    /// Metrics list cursor.
-    pub metrics_cursor: Cursor,
-    /// Series list cursor.
-    pub series_cursor: Cursor,
-    /// Cursor in a series' samples table.
-    pub detail_cursor: Cursor,
-    /// Recent-samples position.
-    pub log: LogCursor,
-    /// Requests position.
-    pub requests: LogCursor,
-    /// Metrics sort.
-    pub metric_sort: (MetricSort, bool),
-    /// Series sort.
-    pub series_sort: (SeriesSort, bool),
+    /// The metrics list.
+    pub metrics: SortedList<MetricRow, MetricSort>,
+    /// The series list of the open metric.
+    pub series: SeriesView,
+    /// The open series' samples table.
+    pub samples: HistoryList<PointRow>,
+    /// Recent samples.
+    pub log: HistoryList<SampleRow>,
+    /// The request log.
+    pub requests: HistoryList<RequestRow>,
     /// Filter line.
     pub filter: FilterInput,
     /// Set while paused.
@@ -233,12 +168,36 @@ pub struct App {
     pub help: bool,
     /// Set when the user asked to quit.
     pub quit: bool,
-    /// Rows available to list bodies (from the terminal size).
-    pub body_rows: usize,
     /// Requests the receiver answered 503 because the dashboard fell behind.
     pub dropped_requests: u64,
-    /// Sorted rows, rebuilt by [`App::refresh`].
-    pub view: ViewCache,
+}
+
+/// Which list the screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenList {
+    /// Metric names.
+    Metrics,
+    /// The series of the open metric.
+    Series,
+    /// The open series' samples.
+    Samples,
+    /// Recent samples across series.
+    Log,
+    /// Requests.
+    Requests,
+}
+
+/// A move of the selection.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    /// Rows down (negative: up).
+    Rows(isize),
+    /// Pages down (negative: up).
+    Pages(isize),
+    /// To the first row.
+    First,
+    /// To the last row.
+    Last,
 }
 
 impl App {
@@ -250,45 +209,19 @@ impl App {
             now_ms,
             tab: Tab::Metrics,
             drill: Vec::new(),
-            metrics_cursor: Cursor::default(),
-            series_cursor: Cursor::default(),
-            detail_cursor: Cursor::default(),
-            log: LogCursor::default(),
-            requests: LogCursor::default(),
-            metric_sort: (MetricSort::Name, false),
-            series_sort: (SeriesSort::Labels, false),
+            metrics: SortedList::new(MetricSort::Name),
+            series: SeriesView {
+                list: SortedList::new(SeriesSort::Labels),
+                labels: LabelSummary::default(),
+            },
+            samples: HistoryList::default(),
+            log: HistoryList::default(),
+            requests: HistoryList::default(),
             filter: FilterInput::default(),
             paused: None,
             help: false,
             quit: false,
-            body_rows: 20,
             dropped_requests: 0,
-            view: ViewCache::default(),
-        }
-    }
-
-    /// Takes a received batch: into the store, or into the pause buffer.
-    pub fn receive(&mut self, batch: Batch, store: &mut Store) {
-        let Some(pause) = &mut self.paused else {
-            store.ingest(&batch);
-            return;
-        };
-        let c = batch.data.counts();
-        pause.requests += 1;
-        pause.samples += c.samples + c.histograms;
-        pause.pending.push_back(batch);
-        let mut buffered: u64 = pause
-            .pending
-            .iter()
-            .map(|b| b.data.samples.len() as u64)
-            .sum();
-        while buffered > PAUSE_BUFFER_SAMPLES {
-            let Some(oldest) = pause.pending.pop_front() else {
-                break;
-            };
-            buffered -= oldest.data.samples.len() as u64;
-            store.ingest(&oldest);
-            pause.overflowed = true;
         }
     }
 
@@ -300,16 +233,52 @@ impl App {
         self.refresh(store);
     }
 
-    /// Rebuilds the sorted rows of the open view when their inputs changed.
+    /// Rebuilds the sorted rows of the lists when their inputs changed.
     pub fn refresh(&mut self, store: &Store) {
-        let metric = self.current_metric();
-        self.view.refresh(
-            store,
-            metric,
-            self.metric_sort,
-            self.series_sort,
-            self.now_ms,
-        );
+        let now = self.now_ms;
+        let source = Source {
+            version: store.metrics_version(),
+            subject: (),
+        };
+        if self.metrics.needs_rebuild(source, now) {
+            let rows = sorted_metrics(store, self.metrics.sort(), self.metrics.order(), now);
+            self.metrics.rebuild(rows, source, now);
+        }
+        // Gone (all its series evicted): the series view says so.
+        let Some((id, metric)) = self
+            .current_metric()
+            .and_then(|id| Some((id, store.metric(id)?)))
+        else {
+            self.series.list.clear();
+            return;
+        };
+        let source = Source {
+            version: metric.version,
+            subject: id,
+        };
+        let list = &mut self.series.list;
+        if list.needs_rebuild(source, now) {
+            let matched = || store.series_of(metric).filter(|(_, s)| s.matched);
+            self.series.labels = label_summary(store, matched().map(|(_, s)| s));
+            let rows = sorted_series(store, matched(), list.sort(), list.order(), now);
+            list.rebuild(rows, source, now);
+        }
+    }
+
+    /// Records how many rows the list on screen showed when drawn.
+    pub fn set_viewport(&mut self, rows: usize, store: &Store) {
+        match self.open_list() {
+            OpenList::Metrics => self.metrics.set_viewport(rows),
+            OpenList::Series => self.series.list.set_viewport(rows),
+            OpenList::Samples => {
+                let open = self.current_detail();
+                if let Some(s) = open.and_then(|id| store.series(id)) {
+                    self.samples.set_viewport(rows, &SeriesSamples(s));
+                }
+            }
+            OpenList::Log => self.log.set_viewport(rows, &RecentSamples(store)),
+            OpenList::Requests => self.requests.set_viewport(rows, &Requests(store)),
+        }
     }
 
     /// The metric whose series are listed, if drilled in.
@@ -360,27 +329,35 @@ impl App {
             Action::FilterClear => {
                 self.filter = FilterInput::default();
                 store.set_filter(Filter::all());
-                self.reset_cursors();
+                self.reset_cursors(store);
             }
             Action::NextTab => self.tab = self.tab.offset(1),
             Action::PrevTab => self.tab = self.tab.offset(-1),
             Action::GoTab(tab) => self.tab = tab,
-            Action::CycleSort => self.cycle_sort(),
-            Action::ReverseSort => self.reverse_sort(),
+            Action::CycleSort => match self.open_list() {
+                OpenList::Metrics => self.metrics.cycle_sort(),
+                OpenList::Series => self.series.list.cycle_sort(),
+                _ => {}
+            },
+            Action::ReverseSort => match self.open_list() {
+                OpenList::Metrics => self.metrics.reverse(),
+                OpenList::Series => self.series.list.reverse(),
+                _ => {}
+            },
             Action::Enter => self.enter(store),
             Action::Back => {
-                if self.tab == Tab::Metrics && self.drill.pop().is_some() {
-                    self.detail_cursor = Cursor::default();
-                } else if self.tab != Tab::Metrics {
+                if self.tab == Tab::Metrics {
+                    self.drill.pop();
+                } else {
                     self.tab = Tab::Metrics;
                 }
             }
-            Action::Up(n) => self.move_by(-(n as isize), store),
-            Action::Down(n) => self.move_by(n as isize, store),
-            Action::PageUp => self.move_by(-(self.body_rows.max(2) as isize - 1), store),
-            Action::PageDown => self.move_by(self.body_rows.max(2) as isize - 1, store),
-            Action::Top => self.move_by(isize::MIN / 2, store),
-            Action::Bottom => self.move_by(isize::MAX / 2, store),
+            Action::Up(n) => self.move_by(Move::Rows(-(n as isize)), store),
+            Action::Down(n) => self.move_by(Move::Rows(n as isize), store),
+            Action::PageUp => self.move_by(Move::Pages(-1), store),
+            Action::PageDown => self.move_by(Move::Pages(1), store),
+            Action::Top => self.move_by(Move::First, store),
+            Action::Bottom => self.move_by(Move::Last, store),
         }
         self.refresh(store);
     }
@@ -391,7 +368,7 @@ impl App {
                 self.filter.error = None;
                 if filter.source() != store.filter().source() {
                     store.set_filter(filter);
-                    self.reset_cursors();
+                    self.reset_cursors(store);
                 }
             }
             Err(e) => self.filter.error = Some(e.to_string()),
@@ -400,134 +377,106 @@ impl App {
 
     /// After a filter change the open metric or series may no longer match:
     /// go back to the top of the metrics list.
-    fn reset_cursors(&mut self) {
-        self.metrics_cursor = Cursor::default();
-        self.series_cursor = Cursor::default();
+    fn reset_cursors(&mut self, store: &Store) {
+        self.metrics.cursor = Cursor::default();
+        self.series.list.cursor = Cursor::default();
         self.drill.clear();
+        self.log.refilter(&RecentSamples(store));
     }
 
-    fn toggle_pause(&mut self, store: &mut Store) {
-        match self.paused.take() {
-            Some(pause) => {
-                for batch in &pause.pending {
-                    store.ingest(batch);
-                }
-            }
-            None => {
-                self.paused = Some(Pause {
-                    since_ms: self.now_ms,
-                    ..Pause::default()
-                });
-            }
-        }
-    }
-
-    fn cycle_sort(&mut self) {
-        match (self.tab, self.current_detail(), self.current_metric()) {
-            (Tab::Metrics, None, None) => self.metric_sort.0 = self.metric_sort.0.next(),
-            (Tab::Metrics, None, Some(_)) => self.series_sort.0 = self.series_sort.0.next(),
-            _ => {}
-        }
-    }
-
-    fn reverse_sort(&mut self) {
-        match (self.tab, self.current_detail(), self.current_metric()) {
-            (Tab::Metrics, None, None) => self.metric_sort.1 = !self.metric_sort.1,
-            (Tab::Metrics, None, Some(_)) => self.series_sort.1 = !self.series_sort.1,
-            _ => {}
+    /// The list the screen shows.
+    pub fn open_list(&self) -> OpenList {
+        match (self.tab, self.drill.last()) {
+            (Tab::Metrics, None) => OpenList::Metrics,
+            (Tab::Metrics, Some(Drill::Series { .. })) => OpenList::Series,
+            (Tab::Metrics, Some(Drill::Detail { .. })) => OpenList::Samples,
+            (Tab::Log, _) => OpenList::Log,
+            (Tab::Requests, _) => OpenList::Requests,
         }
     }
 
     fn enter(&mut self, store: &Store) {
-        match self.tab {
-            Tab::Metrics => match self.drill.last() {
-                None => {
-                    let selected = self.view.metrics.get(self.metrics_cursor.selected).copied();
-                    if let Some(metric) = selected.filter(|&id| store.metric(id).is_some()) {
-                        self.drill.push(Drill::Series { metric });
-                        self.series_cursor = Cursor::default();
-                    }
+        match self.open_list() {
+            OpenList::Metrics => {
+                // A row whose metric went since the list was built opens nothing.
+                if let Some(row) = self
+                    .metrics
+                    .selected()
+                    .filter(|r| store.metric(r.id).is_some())
+                {
+                    self.drill.push(Drill::Series { metric: row.id });
                 }
-                Some(Drill::Series { .. }) => {
-                    let selected = self.view.series.get(self.series_cursor.selected).copied();
-                    if let Some(series) = selected.filter(|&id| store.series(id).is_some()) {
-                        self.drill.push(Drill::Detail { series });
-                        self.detail_cursor = Cursor::default();
-                    }
+            }
+            OpenList::Series => {
+                let selected = self.series.list.selected();
+                if let Some(row) = selected.filter(|r| store.series(r.id).is_some()) {
+                    self.open_detail(row.id);
                 }
-                Some(Drill::Detail { .. }) => {}
-            },
-            Tab::Log => {
-                // Open the selected sample's series.
-                let entry = view::log_entry_at(store, self.log_position(store));
+            }
+            OpenList::Log => {
+                // Open the highlighted sample's series.
+                let entry = self.log.selected_or_newest(&RecentSamples(store));
                 let series = entry.and_then(|e| {
-                    let s = store.series(e.series)?;
-                    store.metric(s.metric)?;
-                    Some((e.series, s.metric))
+                    let id = e.row.entry.series;
+                    let metric = store.series(id)?.metric;
+                    store.metric(metric)?;
+                    Some((id, metric))
                 });
-                if let Some((series, metric)) = series {
-                    self.drill = vec![Drill::Series { metric }, Drill::Detail { series }];
-                    self.detail_cursor = Cursor::default();
+                if let Some((id, metric)) = series {
+                    self.drill = vec![Drill::Series { metric }];
+                    self.open_detail(id);
                     self.tab = Tab::Metrics;
                 }
             }
-            Tab::Requests => {}
+            OpenList::Samples | OpenList::Requests => {}
         }
     }
 
-    /// Absolute position of the selected (bottom) recent-samples entry.
-    pub fn log_position(&self, store: &Store) -> u64 {
-        self.log.position(store.log_start(), store.log().len())
+    fn open_detail(&mut self, series: SeriesId) {
+        self.drill.push(Drill::Detail { series });
+        self.samples.follow();
     }
 
-    /// Absolute position of the selected request.
-    pub fn request_position(&self, store: &Store) -> u64 {
-        self.requests
-            .position(store.requests_start(), store.requests().len())
-    }
-
-    fn move_by(&mut self, delta: isize, store: &Store) {
-        let rows = self.body_rows;
-        match self.tab {
-            Tab::Metrics => match self.drill.last() {
-                None => self
-                    .metrics_cursor
-                    .move_by(delta, self.view.metrics.len(), rows),
-                Some(Drill::Series { .. }) => {
-                    self.series_cursor
-                        .move_by(delta, self.view.series.len(), rows)
-                }
-                Some(Drill::Detail { series, .. }) => {
-                    let len = store.series(*series).map_or(0, |s| s.points.len());
-                    self.detail_cursor
-                        .move_by(delta, len, view::DETAIL_TABLE_ROWS);
-                }
-            },
-            Tab::Log => {
-                let from = self.log_position(store);
-                let (pos, at_end) = view::step_log(store, from, delta);
-                self.log = LogCursor {
-                    follow: at_end && delta > 0,
-                    anchor: pos,
-                };
-            }
-            Tab::Requests => {
-                let start = store.requests_start();
-                let end = start + store.requests().len() as u64;
-                let from = self.request_position(store) as i64;
-                let pos =
-                    (from + delta as i64).clamp(start as i64, end.saturating_sub(1) as i64) as u64;
-                self.requests = LogCursor {
-                    follow: delta > 0 && pos + 1 >= end,
-                    anchor: pos,
-                };
+    fn move_by(&mut self, m: Move, store: &Store) {
+        // Logs list the newest at the bottom, a series' samples at the top.
+        fn in_history<R: Clone, H: History<Row = R>>(
+            list: &mut HistoryList<R>,
+            m: Move,
+            newest_first: bool,
+            src: &H,
+        ) {
+            let older = if newest_first { -1 } else { 1 };
+            match m {
+                Move::Rows(n) => list.move_by(n * older, src),
+                Move::Pages(n) => list.page(n * older, src),
+                Move::First if newest_first => list.follow(),
+                Move::Last if !newest_first => list.follow(),
+                Move::First | Move::Last => list.to_oldest(src),
             }
         }
-    }
-
-    /// Label summary of the metric being viewed.
-    pub fn label_summary(&self) -> &LabelSummary {
-        &self.view.labels
+        fn in_sorted<R: Identified, K: SortKey, S: Copy + PartialEq>(
+            list: &mut SortedList<R, K, S>,
+            m: Move,
+        ) {
+            match m {
+                Move::Rows(n) => list.move_by(n),
+                Move::Pages(n) => list.page(n),
+                Move::First => list.move_by(isize::MIN / 2),
+                Move::Last => list.move_by(isize::MAX / 2),
+            }
+        }
+        match self.open_list() {
+            OpenList::Metrics => in_sorted(&mut self.metrics, m),
+            OpenList::Series => in_sorted(&mut self.series.list, m),
+            OpenList::Samples => {
+                let open = self.current_detail();
+                if let Some(s) = open.and_then(|id| store.series(id)) {
+                    in_history(&mut self.samples, m, true, &SeriesSamples(s));
+                }
+            }
+            OpenList::Log => in_history(&mut self.log, m, false, &RecentSamples(store)),
+            OpenList::Requests => in_history(&mut self.requests, m, false, &Requests(store)),
+        }
     }
 }
 

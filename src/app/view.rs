@@ -1,18 +1,14 @@
-//! View models: the sorted rows each list shows, rebuilt only when their inputs
-//! change (and at most once a second for time-dependent sorts), plus helpers to
-//! walk the recent-samples log under the filter.
+//! The metrics and series lists' rows: what they are sorted by, and a snapshot
+//! of the sorted-by values, so that what the screen shows is sorted by what the
+//! screen shows even while values change between re-sorts.
 
+use std::cmp::Ordering;
+
+use super::list::{Identified, SortKey, SortOrder};
 use crate::store::intern::Sym;
-use crate::store::{LogEntry, Metric, MetricId, SeriesId, Store};
+use crate::store::ring::Point;
+use crate::store::{Metric, MetricId, Series, SeriesId, Store};
 
-/// Rows of the samples table in the series detail view.
-pub const DETAIL_TABLE_ROWS: usize = 12;
-
-/// How often time-dependent orders (by rate) are re-sorted.
-const RESORT_MS: i64 = 1_000;
-/// Lists longer than this are re-sorted at most every [`LARGE_RESORT_MS`] on data changes.
-const LARGE_LIST: usize = 20_000;
-const LARGE_RESORT_MS: i64 = 3_000;
 /// Window of the "samples/s now" columns.
 pub const RATE_WINDOW_SECS: i64 = 10;
 
@@ -21,15 +17,14 @@ pub const RATE_WINDOW_SECS: i64 = 10;
 pub enum MetricSort {
     /// By metric name.
     Name,
-    /// By series count, most first.
+    /// By series count.
     Series,
-    /// By samples/s, highest first.
+    /// By samples/s.
     Rate,
 }
 
-impl MetricSort {
-    /// The next key (`s`).
-    pub fn next(self) -> Self {
+impl SortKey for MetricSort {
+    fn next(self) -> Self {
         match self {
             MetricSort::Name => MetricSort::Series,
             MetricSort::Series => MetricSort::Rate,
@@ -37,30 +32,39 @@ impl MetricSort {
         }
     }
 
-    /// Label shown in the title.
-    pub fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             MetricSort::Name => "name",
             MetricSort::Series => "series",
             MetricSort::Rate => "samples/s",
         }
     }
+
+    fn natural_order(self) -> SortOrder {
+        match self {
+            MetricSort::Name => SortOrder::Ascending,
+            MetricSort::Series | MetricSort::Rate => SortOrder::Descending,
+        }
+    }
+
+    fn moves_with_time(self) -> bool {
+        self == MetricSort::Rate
+    }
 }
 
 /// Series list order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesSort {
-    /// By label values.
+    /// By label values, numbers by their value.
     Labels,
-    /// By samples/s, highest first.
+    /// By samples/s.
     Rate,
-    /// By last value, highest first.
+    /// By last value.
     Value,
 }
 
-impl SeriesSort {
-    /// The next key (`s`).
-    pub fn next(self) -> Self {
+impl SortKey for SeriesSort {
+    fn next(self) -> Self {
         match self {
             SeriesSort::Labels => SeriesSort::Rate,
             SeriesSort::Rate => SeriesSort::Value,
@@ -68,14 +72,227 @@ impl SeriesSort {
         }
     }
 
-    /// Label shown in the title.
-    pub fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             SeriesSort::Labels => "labels",
             SeriesSort::Rate => "samples/s",
             SeriesSort::Value => "value",
         }
     }
+
+    fn natural_order(self) -> SortOrder {
+        match self {
+            SeriesSort::Labels => SortOrder::Ascending,
+            SeriesSort::Rate | SeriesSort::Value => SortOrder::Descending,
+        }
+    }
+
+    fn moves_with_time(self) -> bool {
+        self != SeriesSort::Labels
+    }
+}
+
+/// A row of the metrics list: the metric (a large list is rebuilt only every
+/// few seconds, and a metric whose series all went meanwhile no longer
+/// resolves) and the values it was sorted by, as they were when sorted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricRow {
+    /// The metric.
+    pub id: MetricId,
+    /// Series matching the filter, when sorted.
+    pub matched: u32,
+    /// Samples/s, when sorted.
+    pub rate: f64,
+}
+
+impl Identified for MetricRow {
+    type Id = MetricId;
+    fn id(&self) -> MetricId {
+        self.id
+    }
+}
+
+/// A row of the series list: the series (which may be evicted before the
+/// next rebuild, as for [`MetricRow`]) and what it showed when sorted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesRow {
+    /// The series.
+    pub id: SeriesId,
+    /// The last sample, when sorted.
+    pub last: Option<Point>,
+    /// When that sample arrived (ms since the epoch).
+    pub arrival_ms: i64,
+    /// Samples received until then (how far the series' samples reached).
+    pub samples_total: u64,
+    /// Samples/s, when sorted.
+    pub rate: f64,
+}
+
+impl Identified for SeriesRow {
+    type Id = SeriesId;
+    fn id(&self) -> SeriesId {
+        self.id
+    }
+}
+
+impl SeriesRow {
+    fn of(id: SeriesId, s: &Series, now_ms: i64) -> SeriesRow {
+        SeriesRow {
+            id,
+            last: s.points.last(),
+            arrival_ms: s.last_arrival_ms,
+            samples_total: s.samples_total,
+            rate: s.rate.per_second(now_ms),
+        }
+    }
+}
+
+/// Metrics with series matching the filter, in the given order.
+pub fn sorted_metrics(
+    store: &Store,
+    sort: MetricSort,
+    order: SortOrder,
+    now_ms: i64,
+) -> Vec<MetricRow> {
+    let mut rows: Vec<(MetricRow, &Metric)> = store
+        .metrics()
+        .filter(|(_, m)| m.matched > 0)
+        .map(|(id, m)| {
+            let row = MetricRow {
+                id,
+                matched: m.matched,
+                rate: m.rate.per_second(now_ms, RATE_WINDOW_SECS),
+            };
+            (row, m)
+        })
+        .collect();
+    let name = |m: &Metric| store.str(m.name);
+    let by_name =
+        |a: &(MetricRow, &Metric), b: &(MetricRow, &Metric)| natural_cmp(name(a.1), name(b.1));
+    // Ties by name: slot ids say nothing once evicted metrics' slots are reused.
+    match sort {
+        MetricSort::Name => rows.sort_by(by_name),
+        MetricSort::Series => {
+            rows.sort_by(|a, b| b.0.matched.cmp(&a.0.matched).then_with(|| by_name(a, b)))
+        }
+        MetricSort::Rate => {
+            rows.sort_by(|a, b| b.0.rate.total_cmp(&a.0.rate).then_with(|| by_name(a, b)))
+        }
+    }
+    if order != sort.natural_order() {
+        rows.reverse();
+    }
+    rows.into_iter().map(|(row, _)| row).collect()
+}
+
+/// The given series, in the given order.
+pub fn sorted_series<'a>(
+    store: &Store,
+    series: impl Iterator<Item = (SeriesId, &'a Series)>,
+    sort: SeriesSort,
+    order: SortOrder,
+    now_ms: i64,
+) -> Vec<SeriesRow> {
+    let mut rows: Vec<(SeriesRow, &Series)> = series
+        .map(|(id, s)| (SeriesRow::of(id, s, now_ms), s))
+        .collect();
+    let by_labels = |a: &(SeriesRow, &Series), b: &(SeriesRow, &Series)| {
+        labels_cmp(store, &a.1.labels, &b.1.labels)
+    };
+    match sort {
+        SeriesSort::Labels => rows.sort_by(by_labels),
+        SeriesSort::Rate => {
+            rows.sort_by(|a, b| b.0.rate.total_cmp(&a.0.rate).then_with(|| by_labels(a, b)))
+        }
+        SeriesSort::Value => {
+            let value = |r: &SeriesRow| r.last.map_or(f64::NEG_INFINITY, |p| p.value);
+            rows.sort_by(|a, b| {
+                value(&b.0)
+                    .total_cmp(&value(&a.0))
+                    .then_with(|| by_labels(a, b))
+            })
+        }
+    }
+    if order != sort.natural_order() {
+        rows.reverse();
+    }
+    rows.into_iter().map(|(row, _)| row).collect()
+}
+
+/// Label sets compared pair by pair, names as text and values naturally.
+fn labels_cmp(store: &Store, a: &[(Sym, Sym)], b: &[(Sym, Sym)]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let by_pair = store
+            .str(x.0)
+            .cmp(store.str(y.0))
+            .then_with(|| natural_cmp(store.str(x.1), store.str(y.1)));
+        if by_pair != Ordering::Equal {
+            return by_pair;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Orders text as people read it: numbers by value (`2` before `10`, `0.005`
+/// before `0.01`, `+Inf` last), and runs of digits inside text by their value
+/// (`pod-9` before `pod-10`); otherwise as text.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    if let (Some(x), Some(y)) = (number(a), number(b)) {
+        return x.total_cmp(&y).then_with(|| a.cmp(b));
+    }
+    let (mut a_rest, mut b_rest) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a_rest.first(), b_rest.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (x_digits, x_tail) = split_digits(a_rest);
+                let (y_digits, y_tail) = split_digits(b_rest);
+                let by_value = digits_cmp(x_digits, y_digits);
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+                (a_rest, b_rest) = (x_tail, y_tail);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                (a_rest, b_rest) = (&a_rest[1..], &b_rest[1..]);
+            }
+        }
+    }
+}
+
+/// A label value that is a whole number as Prometheus writes them (`le`,
+/// `quantile`: `0.25`, `1e+06`, `+Inf`), not a name that happens to parse
+/// (`inf`, `nan`).
+fn number(s: &str) -> Option<f64> {
+    let plain = s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+    match s {
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        _ if plain && s.bytes().any(|c| c.is_ascii_digit()) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn split_digits(s: &[u8]) -> (&[u8], &[u8]) {
+    let end = s
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(s.len());
+    s.split_at(end)
+}
+
+/// Digit runs of any length by value: without leading zeros, the longer is larger.
+fn digits_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let trim = |d: &[u8]| -> usize { d.iter().position(|&c| c != b'0').unwrap_or(d.len()) };
+    let (a, b) = (&a[trim(a)..], &b[trim(b)..]);
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// Which labels of a metric's series differ between them. Kept as strings, not
@@ -89,179 +306,13 @@ pub struct LabelSummary {
     pub varying: Vec<Box<str>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Key {
-    version: u64,
-    sort: (u8, bool),
-    /// The open metric.
-    subject: Option<MetricId>,
-}
-
-/// Sorted rows of the metrics and series lists.
-#[derive(Debug, Default)]
-pub struct ViewCache {
-    /// Metrics shown, in order: a large list is rebuilt only every few
-    /// seconds, and a metric whose series all went meanwhile no longer resolves.
-    pub metrics: Vec<MetricId>,
-    metrics_key: Option<Key>,
-    metrics_at: i64,
-    /// Series of the open metric shown, in order: a large list is rebuilt only
-    /// every few seconds, and a series evicted meanwhile no longer resolves.
-    pub series: Vec<SeriesId>,
-    series_key: Option<Key>,
-    series_at: i64,
-    /// Constant and varying labels of the open metric.
-    pub labels: LabelSummary,
-}
-
-fn stale(old: Option<Key>, new: Key, at: i64, now: i64, len: usize, time_sorted: bool) -> bool {
-    let Some(old) = old else { return true };
-    if old.sort != new.sort || old.subject != new.subject {
-        return true;
-    }
-    let min_gap = if len > LARGE_LIST { LARGE_RESORT_MS } else { 0 };
-    (old.version != new.version && now - at >= min_gap)
-        || (time_sorted && now - at >= RESORT_MS.max(min_gap))
-}
-
-impl ViewCache {
-    /// Rebuilds what changed.
-    pub fn refresh(
-        &mut self,
-        store: &Store,
-        metric: Option<MetricId>,
-        metric_sort: (MetricSort, bool),
-        series_sort: (SeriesSort, bool),
-        now_ms: i64,
-    ) {
-        let key = Key {
-            version: store.metrics_version(),
-            sort: (metric_sort.0 as u8, metric_sort.1),
-            subject: None,
-        };
-        if stale(
-            self.metrics_key,
-            key,
-            self.metrics_at,
-            now_ms,
-            self.metrics.len(),
-            metric_sort.0 == MetricSort::Rate,
-        ) {
-            self.metrics = sorted_metrics(store, metric_sort, now_ms);
-            self.metrics_key = Some(key);
-            self.metrics_at = now_ms;
-        }
-        // Gone (all its series evicted): the series view says so.
-        let Some(m) = metric.and_then(|id| store.metric(id).map(|m| (id, m))) else {
-            self.series.clear();
-            self.series_key = None;
-            return;
-        };
-        let key = Key {
-            version: m.1.version,
-            sort: (series_sort.0 as u8, series_sort.1),
-            subject: Some(m.0),
-        };
-        let time_sorted = series_sort.0 != SeriesSort::Labels;
-        if stale(
-            self.series_key,
-            key,
-            self.series_at,
-            now_ms,
-            self.series.len(),
-            time_sorted,
-        ) {
-            let ids: Vec<SeriesId> = store
-                .series_of(m.1)
-                .filter(|(_, s)| s.matched)
-                .map(|(id, _)| id)
-                .collect();
-            self.labels = label_summary(store, &ids);
-            self.series = sorted_series(store, ids, series_sort, now_ms);
-            self.series_key = Some(key);
-            self.series_at = now_ms;
-        }
-    }
-}
-
-/// Metrics with live series matching the filter, in the given order.
-pub fn sorted_metrics(
-    store: &Store,
-    (sort, reverse): (MetricSort, bool),
-    now_ms: i64,
-) -> Vec<MetricId> {
-    let mut rows: Vec<(MetricId, &Metric)> =
-        store.metrics().filter(|(_, m)| m.matched > 0).collect();
-    let name = |m: &Metric| store.str(m.name);
-    match sort {
-        MetricSort::Name => rows.sort_by(|a, b| name(a.1).cmp(name(b.1))),
-        // Ties by name: slot ids say nothing once evicted metrics' slots are reused.
-        MetricSort::Series => rows.sort_by(|a, b| {
-            b.1.matched
-                .cmp(&a.1.matched)
-                .then_with(|| name(a.1).cmp(name(b.1)))
-        }),
-        MetricSort::Rate => {
-            let mut keyed: Vec<(f64, (MetricId, &Metric))> = rows
-                .iter()
-                .map(|&(id, m)| (m.rate.per_second(now_ms, RATE_WINDOW_SECS), (id, m)))
-                .collect();
-            keyed.sort_by(|a, b| {
-                b.0.total_cmp(&a.0)
-                    .then_with(|| name(a.1.1).cmp(name(b.1.1)))
-            });
-            rows = keyed.into_iter().map(|(_, row)| row).collect();
-        }
-    }
-    if reverse {
-        rows.reverse();
-    }
-    rows.into_iter().map(|(id, _)| id).collect()
-}
-
-/// Series in the given order.
-pub fn sorted_series(
-    store: &Store,
-    mut ids: Vec<SeriesId>,
-    (sort, reverse): (SeriesSort, bool),
-    now_ms: i64,
-) -> Vec<SeriesId> {
-    match sort {
-        SeriesSort::Labels => ids.sort_by(|a, b| {
-            let la = store.series(*a).map(|s| &*s.labels).unwrap_or(&[]);
-            let lb = store.series(*b).map(|s| &*s.labels).unwrap_or(&[]);
-            let text = |l: &[(Sym, Sym)]| {
-                l.iter()
-                    .map(|&(n, v)| (store.str(n), store.str(v)))
-                    .collect::<Vec<_>>()
-            };
-            text(la).cmp(&text(lb))
-        }),
-        SeriesSort::Rate | SeriesSort::Value => {
-            let key = |id: SeriesId| {
-                store.series(id).map_or(f64::NEG_INFINITY, |s| match sort {
-                    SeriesSort::Rate => s.rate.per_second(now_ms),
-                    _ => s.points.last().map_or(f64::NEG_INFINITY, |p| p.value),
-                })
-            };
-            let mut keyed: Vec<(f64, SeriesId)> = ids.iter().map(|&id| (key(id), id)).collect();
-            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            ids = keyed.into_iter().map(|(_, id)| id).collect();
-        }
-    }
-    if reverse {
-        ids.reverse();
-    }
-    ids
-}
-
 /// Splits a metric's labels into constant and varying ones (a label missing from
 /// some series varies). `__name__` is left out: the view already names the metric.
-pub fn label_summary(store: &Store, ids: &[SeriesId]) -> LabelSummary {
+pub fn label_summary<'a>(store: &Store, series: impl Iterator<Item = &'a Series>) -> LabelSummary {
     let name_sym = store.sym("__name__");
     let mut first: Vec<(Sym, Sym)> = Vec::new();
     let mut varying: Vec<Sym> = Vec::new();
-    for (i, s) in ids.iter().filter_map(|&id| store.series(id)).enumerate() {
+    for (i, s) in series.enumerate() {
         if i == 0 {
             first = s
                 .labels
@@ -300,62 +351,38 @@ fn push_unique(v: &mut Vec<Sym>, s: Sym) {
     }
 }
 
-/// The log entry at an absolute position.
-pub fn log_entry_at(store: &Store, pos: u64) -> Option<&LogEntry> {
-    let idx = pos.checked_sub(store.log_start())?;
-    store.log().get(idx as usize)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Whether a log entry passes the filter (entries of evicted series pass only an empty filter).
-pub fn log_entry_visible(store: &Store, entry: &LogEntry) -> bool {
-    if store.filter().is_all() {
-        return true;
+    fn sorted(values: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+        v.sort_by(|a, b| natural_cmp(a, b));
+        v
     }
-    store.series(entry.series).is_some_and(|s| s.matched)
-}
 
-/// Moves `delta` visible entries from `from`; returns the new position and
-/// whether it is the last visible entry.
-pub fn step_log(store: &Store, from: u64, delta: isize) -> (u64, bool) {
-    let start = store.log_start();
-    let end = start + store.log().len() as u64;
-    if end == start {
-        return (start, true);
+    #[test]
+    fn numbers_sort_by_value() {
+        assert_eq!(sorted(&["100", "1", "10", "2"]), ["1", "2", "10", "100"]);
+        assert_eq!(
+            sorted(&["+Inf", "0.1", "0.005", "1", "0.01", "2.5"]),
+            ["0.005", "0.01", "0.1", "1", "2.5", "+Inf"]
+        );
+        assert_eq!(sorted(&["-1", "-10", "0"]), ["-10", "-1", "0"]);
     }
-    let visible = |pos: u64| log_entry_at(store, pos).is_some_and(|e| log_entry_visible(store, e));
-    let mut pos = from.clamp(start, end - 1);
-    let mut remaining = delta.unsigned_abs();
-    while remaining > 0 {
-        let next = if delta > 0 {
-            (pos + 1..end).find(|&p| visible(p))
-        } else {
-            (start..pos).rev().find(|&p| visible(p))
-        };
-        match next {
-            Some(p) => pos = p,
-            None => break,
-        }
-        remaining -= 1;
-    }
-    let at_end = !(pos + 1..end).any(visible);
-    (pos, at_end)
-}
 
-/// Up to `rows` visible entries ending at `bottom`, oldest first.
-pub fn log_rows(store: &Store, bottom: u64, rows: usize) -> Vec<&LogEntry> {
-    let start = store.log_start();
-    let end = start + store.log().len() as u64;
-    let mut out: Vec<&LogEntry> = Vec::with_capacity(rows);
-    let mut pos = bottom.min(end);
-    while out.len() < rows && pos >= start && pos < end {
-        if let Some(e) = log_entry_at(store, pos).filter(|e| log_entry_visible(store, e)) {
-            out.push(e);
-        }
-        if pos == start {
-            break;
-        }
-        pos -= 1;
+    #[test]
+    fn digit_runs_inside_text_sort_by_value() {
+        assert_eq!(
+            sorted(&["pod-10", "pod-9", "pod-100", "node"]),
+            ["node", "pod-9", "pod-10", "pod-100"]
+        );
+        assert_eq!(sorted(&["a01", "a1", "a001"]), ["a001", "a01", "a1"]);
+        assert_eq!(sorted(&["b", "a", "inf", "nan"]), ["a", "b", "inf", "nan"]);
+        // Longer than any integer type.
+        assert_eq!(
+            sorted(&["x123456789012345678901234567890", "x99"]),
+            ["x99", "x123456789012345678901234567890"]
+        );
     }
-    out.reverse();
-    out
 }

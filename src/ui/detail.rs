@@ -9,8 +9,9 @@ use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Pa
 
 use super::scale::{Extent, bar_cells};
 use super::series::{flags, last_value};
-use super::widgets::{dim_style, styled, table, titled, warn_style, window};
+use super::widgets::{dim_style, held_state, styled, table, titled, warn_style};
 use crate::app::App;
+use crate::app::logs::SeriesSamples;
 use crate::format;
 use crate::ingest::model::{HistogramExt, is_stale_nan};
 use crate::store::{Series, SeriesKind, Store};
@@ -19,7 +20,10 @@ use crate::text::promql;
 /// Widest value label on the chart's axis.
 const AXIS_LABEL_WIDTH: usize = 10;
 
-/// Draws the series detail.
+/// Rows of the samples table (when the screen has room).
+const SAMPLES_TABLE_ROWS: u16 = 12;
+
+/// Draws the series detail; returns the rows the samples table has room for.
 ///
 /// ```text
 /// ┌ series name{labels} ─────────────────────────────────┐
@@ -27,9 +31,9 @@ const AXIS_LABEL_WIDTH: usize = 10;
 /// ├ recent values (chart) ─────────────────────────────── ┤
 /// ├ samples (table) ──────────┬ histogram / exemplars ────┤
 /// ```
-pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let Some(id) = app.current_detail() else {
-        return;
+        return 0;
     };
     let Some(s) = store.series(id) else {
         let text = "This series was evicted (--max-series) or replaced. Press Esc to go back.";
@@ -39,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 .block(titled(Line::raw(" Series "))),
             area,
         );
-        return;
+        return 0;
     };
     // Room for every label (plus the title), at least 6 rows, but at most a
     // third of the screen (`clamp` would panic where a third is under 6).
@@ -47,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let [info, chart, bottom] = Layout::vertical([
         Constraint::Length(info_height),
         Constraint::Fill(1),
-        Constraint::Length(crate::app::view::DETAIL_TABLE_ROWS as u16 + 2),
+        Constraint::Length(SAMPLES_TABLE_ROWS + 2),
     ])
     .areas(area);
     render_info(frame, info, app, store, s);
@@ -56,6 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
     render_samples(frame, samples, app, s);
     render_side(frame, side, store, s);
+    super::table_rows(samples)
 }
 
 fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Series) {
@@ -207,17 +212,17 @@ fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
 }
 
 fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
-    let points: Vec<_> = s.points.iter().rev().collect();
-    let height = area.height.saturating_sub(2) as usize;
-    let range = window(&app.detail_cursor, points.len(), height);
-    let rows = range
-        .clone()
-        .map(|i| {
-            let p = points[i];
-            let interval = points.get(i + 1).map_or(String::new(), |prev| {
-                format::duration_secs(
-                    p.timestamp_ms.saturating_sub(prev.timestamp_ms) as f64 / 1000.0,
-                )
+    let source = SeriesSamples(s);
+    // Held rows and following rows alike come oldest first: newest first here.
+    let screen = app.samples.screen(&source, super::table_rows(area));
+    let rows = screen
+        .rows
+        .iter()
+        .rev()
+        .map(|e| {
+            let p = e.row.point;
+            let interval = e.row.interval_ms.map_or(String::new(), |ms| {
+                format::duration_secs(ms as f64 / 1000.0)
             });
             let value = if is_stale_nan(p.value) && s.kind == SeriesKind::Float {
                 "StaleNaN (stale marker)".into()
@@ -236,8 +241,23 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
         Constraint::Fill(1),
         Constraint::Length(8),
     ];
-    let selected = app.detail_cursor.selected.checked_sub(range.start);
-    let title = Line::raw(" Samples, newest first ");
+    let selected = screen
+        .selected
+        .map(|i| screen.rows.len().saturating_sub(i + 1));
+    let title = if app.samples.is_following() {
+        Line::raw(" Samples, newest first ")
+    } else {
+        Line::from(vec![
+            Span::raw(" Samples, newest first · "),
+            held_state(
+                &app.samples,
+                &source,
+                "samples",
+                "g",
+                s.points.iter().next().map(|p| p.timestamp_ms),
+            ),
+        ])
+    };
     frame.render_widget(
         table(
             &["TIMESTAMP", "VALUE", "INTERVAL"],

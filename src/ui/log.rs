@@ -6,24 +6,26 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, table, titled, warn_style};
+use super::widgets::{dim_style, held_state, table, titled};
 use crate::app::App;
-use crate::app::view::log_rows;
+use crate::app::logs::RecentSamples;
 use crate::format;
 use crate::store::{SeriesKind, Store};
+use crate::text::promql;
 
-/// Draws the recent-samples log.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let height = area.height.saturating_sub(2) as usize;
-    let bottom = app.log_position(store);
-    let entries = log_rows(store, bottom, height);
-    let rows = entries
+/// Draws the recent-samples log; returns the rows it has room for.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
+    let source = RecentSamples(store);
+    let screen = app.log.screen(&source, super::table_rows(area));
+    let rows = screen
+        .rows
         .iter()
         .map(|e| {
-            let series = store.series(e.series).map_or_else(
+            let series = e.row.labels.as_ref().map_or_else(
                 || "(series evicted)".to_owned(),
-                |s| store.series_text(&s.labels),
+                |labels| promql::series(labels.iter().map(|(n, v)| (&**n, &**v))),
             );
+            let e = &e.row.entry;
             let value = match e.kind {
                 SeriesKind::Histogram => {
                     format!("histogram, count {}", format::value_fit(e.value, 7))
@@ -38,15 +40,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             ]
         })
         .collect::<Vec<_>>();
-    let selected = if app.log.follow {
-        None
-    } else {
-        rows.len().checked_sub(1)
-    };
-    let state = if app.log.follow {
+    let state = if app.log.is_following() {
         Span::styled("following new samples · ↑/k to scroll back ", dim_style())
     } else {
-        Span::styled("scrolled back · G to follow again ", warn_style())
+        let oldest_kept = store.log().front().map(|e| e.arrival_ms);
+        held_state(&app.log, &source, "samples", "G", oldest_kept)
     };
     let title = Line::from(vec![
         Span::raw(format!(" Recent samples ({} kept) ", store.log().len())),
@@ -62,10 +60,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         table(
             &["ARRIVED", "SAMPLE TIME", "VALUE", "SERIES"],
             rows,
-            selected,
+            screen.selected,
             &widths,
             titled(title),
         ),
         area,
     );
+    super::table_rows(area)
 }

@@ -5,9 +5,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, evicted_row, rate_sparkline, sorted_title, table, titled, window};
+use super::widgets::{dim_style, evicted_row, rate_sparkline, sorted_title, table, titled};
 use crate::app::App;
-use crate::app::view::RATE_WINDOW_SECS;
+use crate::app::list::SortKey;
+use crate::app::view::{MetricSort, RATE_WINDOW_SECS};
 use crate::format;
 use crate::ingest::model::MetricType;
 use crate::store::Store;
@@ -27,27 +28,40 @@ fn type_label((kind, inferred): (MetricType, bool)) -> String {
     }
 }
 
-/// Draws the metrics list.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let ids = &app.view.metrics;
-    let height = area.height.saturating_sub(2) as usize;
-    let range = window(&app.metrics_cursor, ids.len(), height);
+/// Draws the metrics list; returns the rows it has room for.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
+    let list = &app.metrics;
+    let ids = list.rows();
+    let height = super::table_rows(area);
+    let range = list.cursor.window(ids.len(), height);
+    // The column sorted by shows the values the rows were sorted by.
+    let sort = list.sort();
     let filtered = !store.filter().is_all();
     let now = app.now_ms;
     let (trend_columns, secs_per_column) = trend_shape(area.width);
     let rows = ids[range.clone()]
         .iter()
-        .map(|&id| {
+        .map(|row| {
             // Its series all evicted since the list was built: say so until the
             // next rebuild rather than show whatever metric now has its slot.
-            let Some(m) = store.metric(id) else {
+            let Some(m) = store.metric(row.id) else {
                 return evicted_row();
             };
             let name = store.str(m.name);
-            let series = if filtered {
-                format!("{}/{}", m.matched, m.series_count())
+            let matched = if sort == MetricSort::Series {
+                row.matched
             } else {
-                m.series_count().to_string()
+                m.matched
+            };
+            let series = if filtered {
+                format!("{matched}/{}", m.series_count())
+            } else {
+                matched.to_string()
+            };
+            let rate = if sort == MetricSort::Rate {
+                row.rate
+            } else {
+                m.rate.per_second(now, RATE_WINDOW_SECS)
             };
             let kind = type_label(store.metric_type(m));
             let age = if m.last_arrival_ms == 0 {
@@ -62,10 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                     name.to_owned()
                 }),
                 Cell::from(Line::from(series).right_aligned()),
-                Cell::from(
-                    Line::from(format::count(m.rate.per_second(now, RATE_WINDOW_SECS)))
-                        .right_aligned(),
-                ),
+                Cell::from(Line::from(format::count(rate)).right_aligned()),
                 Cell::from(rate_sparkline(&m.rate.series(
                     now,
                     trend_columns,
@@ -76,11 +87,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             ]
         })
         .collect();
-    let (sort, reverse) = app.metric_sort;
     let title = sorted_title(
         format!(" Metrics ({}) ", ids.len()),
         sort.label(),
-        reverse,
+        list.reversed(),
         "Enter: series · s: sort · r: reverse · type? = guessed from the name",
     );
     let widths = [
@@ -91,7 +101,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Constraint::Length(15),
         Constraint::Length(7),
     ];
-    let selected = app.metrics_cursor.selected.checked_sub(range.start);
+    let selected = list.cursor.selected.checked_sub(range.start);
     let header = [
         "METRIC",
         "SERIES",
@@ -117,4 +127,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             inner,
         );
     }
+    height
 }

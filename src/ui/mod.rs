@@ -28,17 +28,30 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, Drill, Tab};
+use crate::app::{App, Drill, OpenList, Tab};
 use crate::store::Store;
 use widgets::{dim_style, error_style, styled};
 
-/// Rows a list gets in a terminal of `height` rows (for paging).
-pub fn body_rows(height: u16) -> usize {
-    height.saturating_sub(header::HEIGHT + 1 + 1 + 2) as usize
+/// Rows of a list drawn by [`widgets::table`] in `area` (below its title and header).
+fn table_rows(area: Rect) -> usize {
+    area.height.saturating_sub(2) as usize
+}
+
+/// What a frame showed that the app records: how many rows the open list had
+/// room for (paging moves by that much).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Rows of the list on screen.
+    pub list_rows: usize,
 }
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App, store: &Store) {
+    render_frame(frame, app, store);
+}
+
+/// Draws the whole screen and says what it showed.
+pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
     let [head, tabs, body, foot] = Layout::vertical([
         Constraint::Length(header::HEIGHT),
         Constraint::Length(1),
@@ -48,23 +61,23 @@ pub fn render(frame: &mut Frame, app: &App, store: &Store) {
     .areas(frame.area());
     header::render(frame, head, app, store);
     render_tabs(frame, tabs, app, store);
-    if !store.has_data() {
+    let list_rows = if !store.has_data() {
         welcome::render(frame, body, app);
+        table_rows(body)
     } else {
-        match app.tab {
-            Tab::Metrics => match app.drill.last() {
-                None => metrics::render(frame, body, app, store),
-                Some(Drill::Series { .. }) => series::render(frame, body, app, store),
-                Some(Drill::Detail { .. }) => detail::render(frame, body, app, store),
-            },
-            Tab::Log => log::render(frame, body, app, store),
-            Tab::Requests => requests::render(frame, body, app, store),
+        match app.open_list() {
+            OpenList::Metrics => metrics::render(frame, body, app, store),
+            OpenList::Series => series::render(frame, body, app, store),
+            OpenList::Samples => detail::render(frame, body, app, store),
+            OpenList::Log => log::render(frame, body, app, store),
+            OpenList::Requests => requests::render(frame, body, app, store),
         }
-    }
+    };
     render_footer(frame, foot, app);
     if app.help {
         help::render(frame, frame.area());
     }
+    Drawn { list_rows }
 }
 
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {

@@ -7,25 +7,22 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{dim_style, error_style, table, titled, warn_style};
+use super::widgets::{dim_style, error_style, held_state, table, titled, warn_style};
 use crate::app::App;
+use crate::app::logs::Requests;
 use crate::format;
 use crate::store::Store;
 
-/// Draws the request log.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+/// Draws the request log; returns the rows the list has room for.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let [list, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(4)]).areas(area);
-    let height = list.height.saturating_sub(2) as usize;
-    let requests = store.requests();
-    let bottom = app
-        .request_position(store)
-        .saturating_sub(store.requests_start()) as usize;
-    let first = (bottom + 1).saturating_sub(height);
-    let rows = requests
+    let source = Requests(store);
+    let screen = app.requests.screen(&source, super::table_rows(list));
+    let rows = screen
+        .rows
         .iter()
-        .skip(first)
-        .take((bottom + 1).saturating_sub(first))
-        .map(|r| {
+        .map(|e| {
+            let r = &e.row;
             let status_style = if r.rejected {
                 error_style()
             } else if r.note.is_some() {
@@ -58,21 +55,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             ]
         })
         .collect::<Vec<_>>();
-    let selected = if app.requests.follow {
-        None
+    let state = if app.requests.is_following() {
+        Span::styled("following · ↑/k to select ", dim_style())
     } else {
-        rows.len().checked_sub(1)
+        let oldest_kept = store.requests().front().map(|r| r.arrival_ms);
+        held_state(&app.requests, &source, "requests", "G", oldest_kept)
     };
     let title = Line::from(vec![
-        Span::raw(format!(" Requests ({} kept) ", requests.len())),
-        Span::styled(
-            if app.requests.follow {
-                "following · ↑/k to select "
-            } else {
-                "selected · G to follow "
-            },
-            dim_style(),
-        ),
+        Span::raw(format!(" Requests ({} kept) ", store.requests().len())),
+        state,
     ]);
     let widths = [
         Constraint::Length(12),
@@ -98,10 +89,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         "EXEMP",
         "STATUS",
     ];
-    frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
+    frame.render_widget(
+        table(&header, rows, screen.selected, &widths, titled(title)),
+        list,
+    );
 
-    let chosen = requests.get(bottom);
-    let text = match chosen {
+    let chosen = match screen.highlighted() {
+        Some(e) => Some(e.clone()),
+        None => app.requests.selected_or_newest(&source),
+    };
+    let text = match chosen.map(|e| e.row) {
         Some(r) => match &r.note {
             Some(note) if r.rejected => Line::from(vec![
                 Span::styled(format!("{} rejected: ", r.status), error_style()),
@@ -115,7 +112,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         },
         None => Line::from(Span::styled("no requests yet", dim_style())),
     };
-    let label = if app.requests.follow {
+    let label = if app.requests.is_following() {
         " Latest request "
     } else {
         " Selected request "
@@ -126,4 +123,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             .block(titled(Line::raw(label))),
         detail,
     );
+    super::table_rows(list)
 }

@@ -6,11 +6,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::widgets::{
-    dim_style, evicted_row, sorted_title, table, titled, value_sparkline, warn_style, window,
+    dim_style, evicted_row, sorted_title, table, titled, value_sparkline, warn_style,
 };
 use crate::app::App;
+use crate::app::list::SortKey;
+use crate::app::view::SeriesSort;
 use crate::format;
 use crate::store::intern::Sym;
+use crate::store::ring::Point;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
 use crate::text::promql;
 
@@ -37,7 +40,12 @@ pub fn flags(a: &Anomalies) -> String {
 
 /// Last value as shown in lists (histogram series show their count).
 pub fn last_value(s: &Series) -> String {
-    match (s.points.last(), s.kind) {
+    point_value(s.points.last(), s.kind)
+}
+
+/// A sample's value as shown in lists.
+fn point_value(point: Option<Point>, kind: SeriesKind) -> String {
+    match (point, kind) {
         (Some(p), SeriesKind::Histogram) => {
             format!("count {}", format::value_fit(p.value, VALUE_WIDTH - 6))
         }
@@ -46,8 +54,8 @@ pub fn last_value(s: &Series) -> String {
     }
 }
 
-/// Draws the series list of the open metric.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+/// Draws the series list of the open metric; returns the rows it has room for.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let Some(metric) = app.current_metric().and_then(|id| store.metric(id)) else {
         let text = "All series of this metric were evicted (--max-series). Press Esc to go back.";
         frame.render_widget(
@@ -56,9 +64,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 .block(titled(Line::raw(" Series "))),
             area,
         );
-        return;
+        return 0;
     };
-    let summary = app.label_summary();
+    let summary = &app.series.labels;
     let constant = promql::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
     let top_text = Line::from(vec![
         Span::styled(" same on every series: ", dim_style()),
@@ -75,9 +83,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Layout::vertical([Constraint::Length(top_height), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(top_text).wrap(Wrap { trim: true }), top);
 
-    let ids = &app.view.series;
-    let height = list.height.saturating_sub(2) as usize;
-    let range = window(&app.series_cursor, ids.len(), height);
+    let view = &app.series.list;
+    let ids = view.rows();
+    let height = super::table_rows(list);
+    let range = view.cursor.window(ids.len(), height);
+    // Sorted by value or rate: those columns show the values the rows were
+    // sorted by, so that the screen is in order.
+    let sort = view.sort();
     let now = app.now_ms;
     // The names' current ids (None: no live series has that label any more).
     let varying: Vec<(&str, Option<Sym>)> = summary
@@ -87,10 +99,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         .collect();
     let rows = ids[range.clone()]
         .iter()
-        .map(|&id| {
+        .map(|row| {
             // Evicted since the list was built: say so until the next rebuild
             // rather than show whatever series now has its slot.
-            let Some(s) = store.series(id) else {
+            let Some(s) = store.series(row.id) else {
                 return evicted_row();
             };
             let varying = varying
@@ -107,12 +119,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            let last = s.points.last();
+            let (last, arrival_ms, samples_total) = if sort == SeriesSort::Value {
+                (row.last, row.arrival_ms, row.samples_total)
+            } else {
+                (s.points.last(), s.last_arrival_ms, s.samples_total)
+            };
+            let rate = if sort == SeriesSort::Rate {
+                row.rate
+            } else {
+                s.rate.per_second(now)
+            };
             let lag = last.map_or("-".into(), |p| {
-                format::duration_secs(
-                    s.last_arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0,
-                )
+                format::duration_secs(arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0)
             });
+            // The values up to the one shown (newer ones may have arrived since).
+            let newer = s.samples_total.saturating_sub(samples_total) as usize;
+            let recent = s.points.iter().rev().skip(newer).take(20).rev();
             let flags = flags(&s.anomalies());
             vec![
                 // A lone series has no varying labels: show all of them.
@@ -121,23 +143,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
                 } else {
                     format!("{{{varying}}}")
                 }),
-                Cell::from(Line::from(last_value(s)).right_aligned()),
+                Cell::from(Line::from(point_value(last, s.kind)).right_aligned()),
                 Cell::from(last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms))),
                 Cell::from(Line::from(lag).right_aligned()),
-                Cell::from(Line::from(format::count(s.rate.per_second(now))).right_aligned()),
-                Cell::from(value_sparkline(
-                    s.points.iter().rev().take(20).rev().map(|p| p.value),
-                )),
+                Cell::from(Line::from(format::count(rate)).right_aligned()),
+                Cell::from(value_sparkline(recent.map(|p| p.value))),
                 Cell::from(Span::styled(flags, warn_style())),
             ]
         })
         .collect();
-    let (sort, reverse) = app.series_sort;
     let name = store.str(metric.name);
     let title = sorted_title(
         format!(" {name} · {} series ", ids.len()),
         sort.label(),
-        reverse,
+        view.reversed(),
         "Enter: detail · Esc: back",
     );
     let widths = [
@@ -149,7 +168,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Constraint::Length(20),
         Constraint::Length(22),
     ];
-    let selected = app.series_cursor.selected.checked_sub(range.start);
+    let selected = view.cursor.selected.checked_sub(range.start);
     let header = [
         "LABELS",
         "VALUE",
@@ -160,4 +179,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         "FLAGS",
     ];
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
+    height
 }

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use super::scale::Extent;
-use crate::app::Cursor;
+use crate::app::history::{History, HistoryList};
+use crate::format;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -100,10 +101,29 @@ pub fn table<'a>(
         .column_spacing(1)
 }
 
-/// The visible window `[offset, offset + height)` of a list of `len` rows.
-pub fn window(cursor: &Cursor, len: usize, height: usize) -> std::ops::Range<usize> {
-    let offset = cursor.visible_offset(len, height);
-    offset..(offset + height).min(len)
+/// The title of a list that stopped following: what arrived since, the key
+/// that follows again, and, once the user went back past the oldest entry
+/// still kept, when the kept ones now start (`oldest_kept_ms`).
+pub fn held_state<R: Clone, H: History<Row = R>>(
+    list: &HistoryList<R>,
+    source: &H,
+    what: &str,
+    follow_key: &str,
+    oldest_kept_ms: Option<i64>,
+) -> Span<'static> {
+    let mut text = String::from("scrolled back · ");
+    let newer = list.newer(source);
+    if newer > 0 {
+        text.push_str(&format!("{} newer {what} · ", format::count(newer as f64)));
+    }
+    text.push_str(&format!("{follow_key} to follow again "));
+    if list.reached_oldest() || list.older_than_kept(source) {
+        text.push_str(&match oldest_kept_ms {
+            Some(ms) => format!("· kept {what} now start at {} ", format::time_of_day(ms)),
+            None => format!("· no {what} kept "),
+        });
+    }
+    Span::styled(text, warn_style())
 }
 
 /// A list's title: what it is, then (dimmed) its order and key hints.

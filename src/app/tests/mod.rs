@@ -4,7 +4,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::*;
-use crate::ingest::model::{Outcome, RequestInfo, Sample, WriteData};
+use crate::ingest::model::{Batch, Outcome, RequestInfo, Sample, WriteData};
 use crate::store::StoreLimits;
 
 const T0: i64 = 1_732_000_000_000;
@@ -77,10 +77,10 @@ fn setup() -> (App, Store) {
 }
 
 fn names(app: &App, store: &Store) -> Vec<String> {
-    app.view
-        .metrics
+    app.metrics
+        .rows()
         .iter()
-        .map(|&m| store.str(store.metric(m).unwrap().name).to_owned())
+        .map(|row| store.str(store.metric(row.id).unwrap().name).to_owned())
         .collect()
 }
 
@@ -89,7 +89,7 @@ fn metrics_sort_by_name_series_and_reverse() {
     let (mut app, mut store) = setup();
     assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
     app.apply(Action::CycleSort, &mut store);
-    assert_eq!(app.metric_sort.0, MetricSort::Series);
+    assert_eq!(app.metrics.sort(), MetricSort::Series);
     assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
     app.apply(Action::ReverseSort, &mut store);
     assert_eq!(names(&app, &store), ["zeta", "up", "http_requests_total"]);
@@ -111,7 +111,7 @@ fn metrics_with_as_many_series_sort_by_name() {
     ));
     app.tick(T0 + 1000, &store);
     app.apply(Action::CycleSort, &mut store);
-    assert_eq!(app.metric_sort.0, MetricSort::Series);
+    assert_eq!(app.metrics.sort(), MetricSort::Series);
     assert_eq!(names(&app, &store), ["c", "a", "b"]);
 }
 
@@ -119,14 +119,15 @@ fn metrics_with_as_many_series_sort_by_name() {
 fn series_sort_by_value_and_label_summary() {
     let (mut app, mut store) = setup();
     app.apply(Action::Enter, &mut store); // http_requests_total
-    let summary = app.label_summary().clone();
+    let summary = app.series.labels.clone();
     assert_eq!(summary.varying, ["code".into()]);
     assert_eq!(summary.constant, [("job".into(), "a".into())]);
     let codes = |app: &App, store: &Store| -> Vec<String> {
-        app.view
-            .series
+        app.series
+            .list
+            .rows()
             .iter()
-            .map(|&id| store.series_text(&store.series(id).unwrap().labels))
+            .map(|row| store.series_text(&store.series(row.id).unwrap().labels))
             .collect()
     };
     assert_eq!(
@@ -166,22 +167,25 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
     send(&mut store, T0 + 100, "big", "id", 500..20_500);
     app.tick(T0 + 1000, &store);
     app.apply(Action::Enter, &mut store);
-    assert_eq!(app.view.series.len(), 20_500);
+    assert_eq!(app.series.list.rows().len(), 20_500);
     // Over the limit: those 500 are evicted, then their slots go to "other" (and
     // 500 more of "big" are evicted for it).
     send(&mut store, T0 + 1200, "pad", "pod", 0..1000);
     send(&mut store, T0 + 1400, "other", "pod", 0..500);
     app.tick(T0 + 1600, &store); // too soon to rebuild a list this long
-    let slots_taken = app.view.series[..500]
+    let slots_taken = app.series.list.rows()[..500]
         .iter()
-        .filter(|&&id| metric_of(&store, store.series_in_slot_of(id)).as_deref() == Some("other"))
+        .filter(|row| {
+            metric_of(&store, store.series_in_slot_of(row.id)).as_deref() == Some("other")
+        })
         .count();
     assert!(slots_taken > 0, "the test needs a reused slot in the list");
     let shown: Vec<String> = app
-        .view
         .series
+        .list
+        .rows()
         .iter()
-        .filter_map(|&id| metric_of(&store, store.series(id)))
+        .filter_map(|row| metric_of(&store, store.series(row.id)))
         .collect();
     // 500 evicted for "pad", 500 more for "other".
     assert_eq!(shown.len(), 19_500);
@@ -223,7 +227,7 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     send(&mut store, T0 + 100, "m", 500..20_500);
     let mut list = App::new("127.0.0.1:9201".parse().unwrap(), T0);
     list.tick(T0 + 1000, &store);
-    assert_eq!(list.view.metrics.len(), 20_500);
+    assert_eq!(list.metrics.rows().len(), 20_500);
     let mut drilled = App::new("127.0.0.1:9201".parse().unwrap(), T0);
     drilled.tick(T0 + 1000, &store);
     drilled.apply(Action::Enter, &mut store);
@@ -238,10 +242,10 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     send(&mut store, T0 + 1400, "other", 0..500);
     list.tick(T0 + 1600, &store); // too soon to rebuild a list this long
     drilled.tick(T0 + 1600, &store);
-    let slots_taken = list.view.metrics[..500]
+    let slots_taken = list.metrics.rows()[..500]
         .iter()
-        .filter(|&&id| {
-            name_of(&store, store.metric_in_slot_of(id)).is_some_and(|n| n.starts_with("other"))
+        .filter(|row| {
+            name_of(&store, store.metric_in_slot_of(row.id)).is_some_and(|n| n.starts_with("other"))
         })
         .count();
     assert!(slots_taken > 0, "the test needs a reused slot in the list");
@@ -265,7 +269,7 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
 
     // The drilled-in metric is gone: its series view says so, lists nothing,
     // and Enter opens nothing.
-    assert!(drilled.view.series.is_empty());
+    assert!(drilled.series.list.rows().is_empty());
     let screen_drilled = screen(&drilled, &store);
     assert!(
         screen_drilled.contains("All series of this metric were evicted"),
@@ -282,14 +286,14 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
 fn scrolling_stays_in_bounds_and_drilling_works() {
     let (mut app, mut store) = setup();
     app.apply(Action::Up(5), &mut store);
-    assert_eq!(app.metrics_cursor.selected, 0);
+    assert_eq!(app.metrics.cursor.selected, 0);
     app.apply(Action::Down(100), &mut store);
-    assert_eq!(app.metrics_cursor.selected, 2);
+    assert_eq!(app.metrics.cursor.selected, 2);
     app.apply(Action::Top, &mut store);
     app.apply(Action::PageDown, &mut store);
-    assert_eq!(app.metrics_cursor.selected, 2);
+    assert_eq!(app.metrics.cursor.selected, 2);
     app.apply(Action::Enter, &mut store); // zeta
-    assert_eq!(app.view.series.len(), 1);
+    assert_eq!(app.series.list.rows().len(), 1);
     app.apply(Action::Enter, &mut store);
     assert!(app.current_detail().is_some());
     app.apply(Action::Back, &mut store);
@@ -350,6 +354,23 @@ fn screen(app: &App, store: &Store) -> String {
     format!("{:?}", terminal.backend().buffer())
 }
 
+/// Draws a frame of `width`×`height` as the terminal loop does (the app records
+/// the rows the open list had room for); returns the screen's lines.
+fn draw(app: &mut App, store: &Store, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut drawn = None;
+    terminal
+        .draw(|f| drawn = Some(crate::ui::render_frame(f, app, store)))
+        .unwrap();
+    app.set_viewport(drawn.unwrap().list_rows, store);
+    terminal
+        .backend()
+        .to_string()
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end().to_owned())
+        .collect()
+}
+
 #[test]
 fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
     let (mut app, mut store) = setup();
@@ -382,29 +403,94 @@ fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
     assert!(app.paused.is_none());
 }
 
+/// Position of the highlighted Recent samples entry.
+fn log_highlight(app: &App, store: &Store) -> Option<u64> {
+    let screen = app.log.screen(&RecentSamples(store), app.log.viewport());
+    Some(screen.highlighted()?.pos)
+}
+
 #[test]
 fn log_follows_until_scrolled_up_and_g_follows_again() {
     let (mut app, mut store) = setup();
     app.apply(Action::GoTab(Tab::Log), &mut store);
     let last = store.log_start() + store.log().len() as u64 - 1;
-    assert_eq!(app.log_position(&store), last);
+    assert!(app.log.is_following());
+    assert_eq!(log_highlight(&app, &store), None);
     app.apply(Action::Up(2), &mut store);
-    assert!(!app.log.follow);
-    assert_eq!(app.log_position(&store), last - 2);
+    assert!(!app.log.is_following());
+    assert_eq!(log_highlight(&app, &store), Some(last - 2));
     store.ingest(&batch(
         T0 + 2000,
         &[(&[("__name__", "up"), ("job", "a")], 1.0)],
     ));
     assert_eq!(
-        app.log_position(&store),
-        last - 2,
+        log_highlight(&app, &store),
+        Some(last - 2),
         "scrolled position stays put as data arrives"
     );
     app.apply(Action::Bottom, &mut store);
-    assert!(app.log.follow);
-    assert_eq!(app.log_position(&store), last + 1);
+    assert!(app.log.is_following());
     // Enter on a log row opens its series.
     app.apply(Action::Enter, &mut store);
     assert_eq!(app.tab, Tab::Metrics);
     assert!(app.current_detail().is_some());
+}
+
+mod scrollback;
+
+/// The numbers in the `column`-th column (counted from 0, split at spaces) of
+/// the table under the header `first_column`.
+fn column_values(lines: &[String], first_column: &str, column: usize) -> Vec<f64> {
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(first_column))
+        .expect("a table");
+    lines[header + 1..lines.len() - 1]
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(column)?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn what_is_on_screen_is_sorted_by_what_is_on_screen_between_re_sorts() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    let send = |store: &mut Store, at: i64, values: [f64; 5]| {
+        let names = ["a", "b", "c", "d", "e"];
+        let labels: Vec<[(&str, &str); 2]> = names
+            .iter()
+            .map(|n| [("__name__", "temperature"), ("room", *n)])
+            .collect();
+        let rows: Vec<(&[(&str, &str)], f64)> = labels
+            .iter()
+            .zip(values)
+            .map(|(l, v)| (&l[..], v))
+            .collect();
+        store.ingest(&batch(at, &rows));
+    };
+    send(&mut store, T0, [1.0, 2.0, 3.0, 4.0, 5.0]);
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::CycleSort, &mut store);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.series.list.sort(), SeriesSort::Value);
+    let sorted = draw(&mut app, &store, 120, 24);
+    assert_eq!(
+        column_values(&sorted, "LABELS", 1),
+        [5.0, 4.0, 3.0, 2.0, 1.0]
+    );
+    // Values change faster than the list is re-sorted (once a second).
+    send(&mut store, T0 + 1200, [50.0, 40.0, 30.0, 20.0, 10.0]);
+    app.tick(T0 + 1400, &store);
+    let between = draw(&mut app, &store, 120, 24);
+    assert_eq!(
+        column_values(&between, "LABELS", 1),
+        [5.0, 4.0, 3.0, 2.0, 1.0]
+    );
+    app.tick(T0 + 2100, &store);
+    let resorted = draw(&mut app, &store, 120, 24);
+    assert_eq!(
+        column_values(&resorted, "LABELS", 1),
+        [50.0, 40.0, 30.0, 20.0, 10.0]
+    );
 }
