@@ -32,7 +32,7 @@ const DASHBOARD_QUEUE: usize = 4;
 const DASHBOARD_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the inspector until interrupted.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
     if !cli.no_tui {
         tui::check_terminal()?;
     }
@@ -94,7 +94,12 @@ async fn headless(
     stats: Arc<ReceiverStats>,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
-    let mut consumer = tokio::spawn(output::run(rx, format, RunSummary::new(stats), stop.rx));
+    let mut consumer = tokio::spawn(output::print_batches(
+        rx,
+        format,
+        RunSummary::new(stats),
+        stop.rx,
+    ));
     let ended = tokio::select! {
         ended = &mut consumer => ended,
         _ = stop.termination.recv() => {
@@ -211,7 +216,7 @@ fn start_demo(listen: std::net::SocketAddr, stop: watch::Receiver<bool>) {
     config.concurrency = 2;
     tokio::spawn(async move {
         // Failures show up where everything else does: as requests in the dashboard.
-        let _ = send::run_to(&config, Arc::new(send::SendStats::default()), stop).await;
+        let _ = send::send_load(&config, Arc::new(send::SendStats::default()), stop).await;
     });
 }
 

@@ -10,7 +10,7 @@ use promscope::cli::Command;
 async fn main() -> anyhow::Result<()> {
     let mut cli = promscope::cli::Cli::parse();
     match cli.command.take() {
-        Some(Command::Send(args)) => promscope::send::run(args).await,
-        None => promscope::inspect::run(cli).await,
+        Some(Command::Send(args)) => promscope::send::main(args).await,
+        None => promscope::inspect::main(cli).await,
     }
 }

@@ -37,7 +37,7 @@ fn config(r: &TestReceiver, protocol: Protocol, requests: u64) -> SendConfig {
 async fn send(config: &SendConfig) -> Arc<SendStats> {
     let stats = Arc::new(SendStats::default());
     let (_stop, stop_rx) = watch::channel(false);
-    send::run_to(config, stats.clone(), stop_rx)
+    send::send_load(config, stats.clone(), stop_rx)
         .await
         .expect("sending starts");
     stats
@@ -92,7 +92,7 @@ fn check_series(data: &WriteData) -> Vec<(String, String, String)> {
 fn assert_all_ok(stats: &SendStats, requests: u64) {
     let t = stats.snapshot();
     assert_eq!(t.requests, requests);
-    assert_eq!(t.ok, requests, "{}", stats.summary(Duration::from_secs(1)));
+    assert_eq!(t.ok, requests, "{}", stats.report(Duration::from_secs(1)));
     assert_eq!(t.rejected + t.transport_errors + t.written_mismatches, 0);
 }
 
@@ -265,7 +265,7 @@ async fn duration_and_stop_end_an_unlimited_run() {
     let (stop, stop_rx) = watch::channel(false);
     let run = tokio::spawn({
         let (c, stats) = (c.clone(), stats.clone());
-        async move { send::run_to(&c, stats, stop_rx).await }
+        async move { send::send_load(&c, stats, stop_rx).await }
     });
     tokio::time::sleep(Duration::from_millis(150)).await;
     stop.send(true).unwrap();
@@ -293,7 +293,7 @@ async fn rejections_are_grouped_by_status_with_the_first_body() {
     let (status, n, body) = &statuses[0];
     assert_eq!((*status, *n), (413, 3));
     assert!(body.contains("--max-body-bytes"), "{body}");
-    let summary = stats.summary(Duration::from_secs(1)).to_string();
+    let summary = stats.report(Duration::from_secs(1)).to_string();
     assert!(summary.contains("413 × 3: "), "{summary}");
     batches(&mut r, 3).await;
 }
@@ -305,7 +305,7 @@ async fn an_unreachable_receiver_is_one_clear_error() {
     drop(listener);
     let c = SendConfig::new(format!("http://{addr}/api/v1/write"));
     let (_stop, stop_rx) = watch::channel(false);
-    let err = send::run_to(&c, Arc::new(SendStats::default()), stop_rx)
+    let err = send::send_load(&c, Arc::new(SendStats::default()), stop_rx)
         .await
         .unwrap_err();
     assert!(matches!(err, SendError::Unreachable { .. }));
@@ -325,11 +325,11 @@ async fn bad_settings_are_rejected_before_sending() {
     let mut c = SendConfig::new("https://example.com/api/v1/write");
     let (_stop, stop_rx) = watch::channel(false);
     let stats = Arc::new(SendStats::default());
-    let err = send::run_to(&c, stats.clone(), stop_rx.clone()).await;
+    let err = send::send_load(&c, stats.clone(), stop_rx.clone()).await;
     assert!(matches!(err, Err(SendError::InvalidUrl { .. })), "{err:?}");
     c.url = send::DEFAULT_URL.into();
     c.workload.metrics = 0;
-    let err = send::run_to(&c, stats, stop_rx).await.unwrap_err();
+    let err = send::send_load(&c, stats, stop_rx).await.unwrap_err();
     assert_eq!(err.to_string(), "--metrics must be at least 1");
 }
 

@@ -203,7 +203,7 @@ fn step_state(step: Step) -> Option<LazyStateID> {
 mod tests {
     use super::*;
 
-    fn run(pass: &mut StreamPass<'_>, labels: &[(&str, &str)]) -> Option<bool> {
+    fn is_match(pass: &mut StreamPass<'_>, labels: &[(&str, &str)]) -> Option<bool> {
         let keyed: Vec<((&str, &str), u64)> = labels
             .iter()
             .map(|&(k, v)| ((k, v), k.len() as u64 * 1000 + v.len() as u64))
@@ -217,21 +217,24 @@ mod tests {
         let mut pass = digits.pass();
         let up = [("__name__", "up"), ("job", "a1")];
         let code = [("__name__", "http"), ("code", "200")];
-        assert_eq!(run(&mut pass, &up), Some(false));
-        assert_eq!(run(&mut pass, &code), Some(true));
+        assert_eq!(is_match(&mut pass, &up), Some(false));
+        assert_eq!(is_match(&mut pass, &code), Some(true));
         // Remembered pieces give the same answers.
-        assert_eq!(run(&mut pass, &code), Some(true));
-        assert_eq!(run(&mut pass, &up), Some(false));
+        assert_eq!(is_match(&mut pass, &code), Some(true));
+        assert_eq!(is_match(&mut pass, &up), Some(false));
         assert!(!pass.memo.is_empty());
         // A match across two pieces: `…"}` then nothing, `, b…`.
         let across = StreamRegex::new(r#"1", b"#).expect("a lazy DFA");
         assert_eq!(
-            run(&mut across.pass(), &[("a", "1"), ("b", "2")]),
+            is_match(&mut across.pass(), &[("a", "1"), ("b", "2")]),
             Some(true)
         );
         // A Unicode word boundary next to a non-ASCII byte: the DFA quits.
         let word = StreamRegex::new(r"\bnode\b").expect("a lazy DFA");
-        assert_eq!(run(&mut word.pass(), &[("__name__", "nodeé")]), None);
-        assert_eq!(run(&mut word.pass(), &[("__name__", "node")]), Some(true));
+        assert_eq!(is_match(&mut word.pass(), &[("__name__", "nodeé")]), None);
+        assert_eq!(
+            is_match(&mut word.pass(), &[("__name__", "node")]),
+            Some(true)
+        );
     }
 }

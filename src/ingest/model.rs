@@ -167,12 +167,12 @@ pub struct Sample {
 impl Sample {
     /// Its own start timestamp (RW2 from Prometheus 3.10), else its series'
     /// created timestamp (up to 3.9); 0 when neither is set.
-    pub fn effective_start_ts(&self, series: &Series) -> i64 {
+    pub fn effective_start_ts(&self, series: &ReceivedSeries) -> i64 {
         effective_start_ts(self.start_timestamp_ms, series)
     }
 }
 
-fn effective_start_ts(own: i64, series: &Series) -> i64 {
+fn effective_start_ts(own: i64, series: &ReceivedSeries) -> i64 {
     if own != 0 {
         own
     } else {
@@ -211,7 +211,7 @@ pub trait HistogramExt {
     /// the schema (exponential, or custom bounds for schema -53).
     fn positive_ranges(&self) -> Vec<(f64, f64, f64)>;
     /// As [`Sample::effective_start_ts`].
-    fn effective_start_ts(&self, series: &Series) -> i64;
+    fn effective_start_ts(&self, series: &ReceivedSeries) -> i64;
 }
 
 /// Schema of native histograms with custom bucket bounds (`custom_values`).
@@ -243,7 +243,7 @@ fn absolute_counts(deltas: &[i64], counts: &[f64]) -> Vec<f64> {
 }
 
 impl HistogramExt for Histogram {
-    fn effective_start_ts(&self, series: &Series) -> i64 {
+    fn effective_start_ts(&self, series: &ReceivedSeries) -> i64 {
         effective_start_ts(self.start_timestamp, series)
     }
 
@@ -391,9 +391,10 @@ pub struct Metadata {
     pub unit: StrId,
 }
 
-/// A series and the ranges of its data in [`WriteData`]'s flat vectors.
+/// A series of a received request: the ranges of its data in [`WriteData`]'s
+/// flat vectors (what the dashboard keeps of a series is `store::Series`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Series {
+pub struct ReceivedSeries {
     /// Indices into [`WriteData::labels`].
     pub labels: Range<u32>,
     /// Indices into [`WriteData::samples`].
@@ -482,7 +483,7 @@ pub fn canonical_bytes_hash(bytes: &[u8]) -> u64 {
     foldhash::fast::FixedState::with_seed(0x7072_6f6d_7363_6f70).hash_one(bytes)
 }
 
-/// Decoded content of a request, in flat vectors that [`Series`] index into.
+/// Decoded content of a request, in flat vectors that [`ReceivedSeries`] index into.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct WriteData {
     /// The decompressed body (or, for data built in memory, the strings added).
@@ -490,14 +491,14 @@ pub struct WriteData {
     /// All label pairs: series labels and exemplar labels.
     pub labels: Vec<LabelRef>,
     /// The series, in request order.
-    pub series: Vec<Series>,
+    pub series: Vec<ReceivedSeries>,
     /// All float samples.
     pub samples: Vec<Sample>,
     /// All native histograms.
     pub histograms: Vec<Histogram>,
     /// All exemplars.
     pub exemplars: Vec<Exemplar>,
-    /// RW1 metadata messages (RW2 metadata sits on each [`Series`]).
+    /// RW1 metadata messages (RW2 metadata sits on each [`ReceivedSeries`]).
     pub metadata: Vec<Metadata>,
     /// Things the sender got wrong that do not make the request invalid
     /// (unsorted labels, missing `__name__`, ...); the first few only.
@@ -543,21 +544,21 @@ impl WriteData {
     }
 
     /// Samples of a series.
-    pub fn samples_of(&self, s: &Series) -> &[Sample] {
+    pub fn samples_of(&self, s: &ReceivedSeries) -> &[Sample] {
         self.samples
             .get(s.samples.start as usize..s.samples.end as usize)
             .unwrap_or(&[])
     }
 
     /// Histograms of a series.
-    pub fn histograms_of(&self, s: &Series) -> &[Histogram] {
+    pub fn histograms_of(&self, s: &ReceivedSeries) -> &[Histogram] {
         self.histograms
             .get(s.histograms.start as usize..s.histograms.end as usize)
             .unwrap_or(&[])
     }
 
     /// Exemplars of a series.
-    pub fn exemplars_of(&self, s: &Series) -> &[Exemplar] {
+    pub fn exemplars_of(&self, s: &ReceivedSeries) -> &[Exemplar] {
         self.exemplars
             .get(s.exemplars.start as usize..s.exemplars.end as usize)
             .unwrap_or(&[])
@@ -595,7 +596,7 @@ impl WriteData {
             labels.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
             &mut Vec::new(),
         );
-        self.series.push(Series {
+        self.series.push(ReceivedSeries {
             labels: start..self.labels.len() as u32,
             samples: sample_start..self.samples.len() as u32,
             histograms: histogram_start..self.histograms.len() as u32,

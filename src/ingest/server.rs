@@ -114,7 +114,7 @@ impl From<DecodeError> for Rejection {
 }
 
 async fn handle(
-    State(rx): State<Arc<Receiver>>,
+    State(receiver): State<Arc<Receiver>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
@@ -133,9 +133,9 @@ async fn handle(
         org_id: header_text(&headers, "x-scope-orgid"),
         remote_write_version: header_text(&headers, "x-prometheus-remote-write-version"),
     };
-    match receive(&rx.limits, &mut info, &method, &headers, body).await {
-        Ok(data) => accept(&rx, info, data).await,
-        Err(rejection) => reject(&rx, info, rejection).await,
+    match receive(&receiver.limits, &mut info, &method, &headers, body).await {
+        Ok(data) => accept(&receiver, info, data).await,
+        Err(rejection) => reject(&receiver, info, rejection).await,
     }
 }
 
@@ -266,7 +266,7 @@ async fn read_body(
     }
 }
 
-async fn accept(rx: &Receiver, info: RequestInfo, data: WriteData) -> Response {
+async fn accept(receiver: &Receiver, info: RequestInfo, data: WriteData) -> Response {
     let counts = data.counts();
     let protocol = info.protocol;
     let batch = Batch {
@@ -274,11 +274,19 @@ async fn accept(rx: &Receiver, info: RequestInfo, data: WriteData) -> Response {
         outcome: Outcome::Accepted,
         data,
     };
-    match rx.tx.send_timeout(batch, rx.limits.queue_timeout).await {
+    match receiver
+        .tx
+        .send_timeout(batch, receiver.limits.queue_timeout)
+        .await
+    {
         Ok(()) => {}
         Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-            rx.stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
-            rx.stats
+            receiver
+                .stats
+                .dropped_requests
+                .fetch_add(1, Ordering::Relaxed);
+            receiver
+                .stats
                 .dropped_samples
                 .fetch_add(counts.samples + counts.histograms, Ordering::Relaxed);
             return unavailable(
@@ -307,7 +315,7 @@ fn unavailable(message: &'static str) -> Response {
     response
 }
 
-async fn reject(rx: &Receiver, info: RequestInfo, rejection: Rejection) -> Response {
+async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) -> Response {
     let Rejection {
         status,
         reason,
@@ -323,13 +331,16 @@ async fn reject(rx: &Receiver, info: RequestInfo, rejection: Rejection) -> Respo
         data: WriteData::default(),
     };
     // A rejected request is small; if the consumer is stuck it is counted as dropped.
-    if rx
+    if receiver
         .tx
-        .send_timeout(batch, rx.limits.queue_timeout)
+        .send_timeout(batch, receiver.limits.queue_timeout)
         .await
         .is_err()
     {
-        rx.stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
+        receiver
+            .stats
+            .dropped_requests
+            .fetch_add(1, Ordering::Relaxed);
     }
     (status, format!("{message}\n")).into_response()
 }

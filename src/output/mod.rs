@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::format;
-use crate::ingest::model::{Batch, Exemplar, Histogram, Metadata, Sample, Series, WriteData};
+use crate::ingest::model::{
+    Batch, Exemplar, Histogram, Metadata, ReceivedSeries, Sample, WriteData,
+};
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -29,21 +31,21 @@ pub enum Record<'a> {
     /// A float sample.
     Sample {
         /// Its series.
-        series: &'a Series,
+        series: &'a ReceivedSeries,
         /// The sample.
         sample: &'a Sample,
     },
     /// A native histogram sample.
     Histogram {
         /// Its series.
-        series: &'a Series,
+        series: &'a ReceivedSeries,
         /// The histogram.
         histogram: &'a Histogram,
     },
     /// An exemplar.
     Exemplar {
         /// Its series.
-        series: &'a Series,
+        series: &'a ReceivedSeries,
         /// The exemplar.
         exemplar: &'a Exemplar,
     },
@@ -116,7 +118,7 @@ const FLUSH_BYTES: usize = 256 << 10;
 /// Consumes batches, recording them in `summary`, until `shutdown` turns true
 /// (then prints what is queued: the receiver acknowledged it) or stdout (stderr
 /// for `--format none`) is closed.
-pub async fn run(
+pub async fn print_batches(
     mut rx: mpsc::Receiver<Batch>,
     format: Format,
     mut summary: RunSummary,

@@ -1,11 +1,11 @@
 //! `promscope send`: a remote-write load generator for demos, tests and benchmarks.
 //!
 //! ```text
-//! workload (pure: templates ─▶ prost ─▶ snappy) ─▶ run (N tasks, HTTP) ─▶ stats (atomics)
+//! workload (pure: templates ─▶ prost ─▶ snappy) ─▶ client (N tasks, HTTP) ─▶ stats (atomics)
 //! ```
 //!
 //! In-process use (e.g. a demo feeding the dashboard): build a [`SendConfig`],
-//! share an `Arc<SendStats>`, and drive [`run_to`] with a `watch` stop signal;
+//! share an `Arc<SendStats>`, and drive [`send_load`] with a `watch` stop signal;
 //! read [`SendStats::snapshot`] while it runs.
 //!
 //! `--write-bodies DIR --count N` writes `DIR/body-0000.bin` … `DIR/body-{N-1}.bin`
@@ -13,7 +13,7 @@
 //! and `DIR/headers.txt`, one `Name: value` header line per request header, for
 //! replay by an external load tool.
 
-mod run;
+mod client;
 mod stats;
 mod workload;
 
@@ -26,8 +26,10 @@ use tokio::sync::watch;
 
 use crate::signal::Termination;
 
-pub use run::{Clock, DEFAULT_URL, SendConfig, SendError, parse_duration, run_to, write_bodies};
-pub use stats::{Outcome, SendStats, Snapshot, Summary, progress_line};
+pub use client::{
+    Clock, DEFAULT_URL, SendConfig, SendError, parse_duration, send_load, write_bodies,
+};
+pub use stats::{Delivery, Report, SendStats, Snapshot, progress_line};
 pub use workload::{
     Body, LABELS_PER_SERIES, Workload, WorkloadConfig, WorkloadError, headers, metric_name,
     series_labels,
@@ -59,7 +61,7 @@ pub struct SendArgs {
 
 /// Runs `promscope send`: progress on stderr every few seconds, a summary at the
 /// end; fails when no request succeeded.
-pub async fn run(args: SendArgs) -> anyhow::Result<()> {
+pub async fn main(args: SendArgs) -> anyhow::Result<()> {
     let config = args.config;
     if let Some(dir) = &args.write_bodies {
         let bytes = write_bodies(dir, config.workload, args.count)?;
@@ -93,7 +95,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
         },
     );
     let started = Instant::now();
-    let sending = run_to(&config, stats.clone(), stop_rx);
+    let sending = send_load(&config, stats.clone(), stop_rx);
     tokio::pin!(sending);
     let mut ticker =
         tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
@@ -112,7 +114,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
             }
         }
     }
-    eprintln!("{}", stats.summary(started.elapsed()));
+    eprintln!("{}", stats.report(started.elapsed()));
     if stats.snapshot().ok == 0 {
         bail!("no request succeeded");
     }

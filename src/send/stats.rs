@@ -65,7 +65,7 @@ pub struct Snapshot {
 
 /// How one request ended, as recorded by [`SendStats::record`].
 #[derive(Debug)]
-pub enum Outcome {
+pub enum Delivery {
     /// 2xx; `mismatch` describes Written headers that disagree (RW2 only).
     Ok {
         /// Float samples sent.
@@ -88,11 +88,11 @@ pub enum Outcome {
 
 impl SendStats {
     /// Counts one finished request of `bytes` compressed bytes.
-    pub fn record(&self, bytes: u64, outcome: Outcome) {
+    pub fn record(&self, bytes: u64, outcome: Delivery) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         match outcome {
-            Outcome::Ok {
+            Delivery::Ok {
                 samples,
                 histograms,
                 mismatch,
@@ -105,7 +105,7 @@ impl SendStats {
                     self.details().first_mismatch.get_or_insert(m);
                 }
             }
-            Outcome::Rejected { status, body } => {
+            Delivery::Rejected { status, body } => {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 let mut d = self.details();
                 let entry = d
@@ -114,7 +114,7 @@ impl SendStats {
                     .or_insert_with(|| (0, excerpt(&body)));
                 entry.0 += 1;
             }
-            Outcome::Transport(e) => {
+            Delivery::Transport(e) => {
                 self.transport_errors.fetch_add(1, Ordering::Relaxed);
                 self.details().first_transport_error.get_or_insert(e);
             }
@@ -146,8 +146,8 @@ impl SendStats {
     }
 
     /// The end-of-run report for a run that lasted `elapsed`.
-    pub fn summary(&self, elapsed: Duration) -> Summary {
-        Summary {
+    pub fn report(&self, elapsed: Duration) -> Report {
+        Report {
             totals: self.snapshot(),
             details: self.details().clone(),
             elapsed,
@@ -187,7 +187,7 @@ pub fn progress_line(before: &Snapshot, now: &Snapshot, secs: f64) -> String {
 
 /// The final report: totals, rates and the first message of each failure kind.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub struct Report {
     /// Counters at the end.
     pub totals: Snapshot,
     details: Details,
@@ -195,7 +195,7 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
-impl fmt::Display for Summary {
+impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.totals;
         let secs = self.elapsed.as_secs_f64().max(1e-9);
@@ -239,9 +239,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_groups_failures_by_status_with_the_first_body() {
+    fn report_groups_failures_by_status_with_the_first_body() {
         let stats = SendStats::default();
-        let ok = || Outcome::Ok {
+        let ok = || Delivery::Ok {
             samples: 10,
             histograms: 2,
             mismatch: None,
@@ -251,22 +251,22 @@ mod tests {
         for body in ["first\n", "second"] {
             stats.record(
                 50,
-                Outcome::Rejected {
+                Delivery::Rejected {
                     status: 400,
                     body: body.into(),
                 },
             );
         }
-        stats.record(0, Outcome::Transport("connection reset".into()));
+        stats.record(0, Delivery::Transport("connection reset".into()));
         stats.record(
             100,
-            Outcome::Ok {
+            Delivery::Ok {
                 samples: 10,
                 histograms: 0,
                 mismatch: Some("samples written 9, sent 10".into()),
             },
         );
-        let text = stats.summary(Duration::from_secs(2)).to_string();
+        let text = stats.report(Duration::from_secs(2)).to_string();
         assert_eq!(
             text,
             "sent 6 requests in 2s: 2xx 3, non-2xx 2, transport errors 1\n\

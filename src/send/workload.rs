@@ -214,7 +214,7 @@ impl Workload {
                             .into_iter()
                             .map(|(name, value)| rw1::Label { name, value })
                             .collect(),
-                        ..Point::template(kind)
+                        ..SeriesTemplate::template(kind)
                     })
                     .collect();
                 let cycle_label = series_labels(0, 0, 0)
@@ -255,7 +255,7 @@ impl Workload {
                                 help_ref: help,
                                 unit_ref: 0,
                             }),
-                            ..Point::template(kind)
+                            ..SeriesTemplate::template(kind)
                         }
                     })
                     .collect();
@@ -360,7 +360,7 @@ fn encode_into(message: &impl Message, buf: &mut Vec<u8>) {
 
 /// Moves the series at `indices` into `out` with a fresh point each; returns
 /// (float samples, histograms).
-fn take_slice<T: Point>(
+fn take_slice<T: SeriesTemplate>(
     all: &mut [T],
     out: &mut Vec<T>,
     indices: impl Iterator<Item = usize>,
@@ -394,7 +394,7 @@ enum Kind {
 }
 
 /// A series template of either protocol.
-trait Point: Default {
+trait SeriesTemplate: Default {
     /// A series with room for one point of `kind` and no labels.
     fn template(kind: Kind) -> Self;
     /// Sets the single point of series `index`; true for a float sample.
@@ -402,9 +402,9 @@ trait Point: Default {
 }
 
 // The RW1 and RW2 types have the same field names for everything touched here.
-macro_rules! impl_point {
+macro_rules! impl_series_template {
     ($proto:ident) => {
-        impl Point for $proto::TimeSeries {
+        impl SeriesTemplate for $proto::TimeSeries {
             fn template(kind: Kind) -> Self {
                 let mut s = $proto::TimeSeries::default();
                 match kind {
@@ -446,8 +446,8 @@ macro_rules! impl_point {
     };
 }
 
-impl_point!(rw1);
-impl_point!(rw2);
+impl_series_template!(rw1);
+impl_series_template!(rw2);
 
 /// A pseudo-random, stateless gauge: a slow wave per series plus noise, so any
 /// task can compute any series' value and a dashboard shows movement.

@@ -103,7 +103,6 @@ fn epoch_ms(t: std::time::SystemTime) -> i64 {
 }
 
 impl Store {
-    /// An empty store.
     pub fn new(limits: StoreLimits) -> Self {
         // Pinned so that finding a series' metric name needs no lookup.
         let mut strings = Interner::default();
@@ -173,7 +172,12 @@ impl Store {
 
     /// Adds one series' samples, histograms and exemplars; returns how many
     /// samples and histograms it carried.
-    fn ingest_series(&mut self, data: &WriteData, s: &model::Series, arrival_ms: i64) -> u64 {
+    fn ingest_series(
+        &mut self,
+        data: &WriteData,
+        s: &model::ReceivedSeries,
+        arrival_ms: i64,
+    ) -> u64 {
         if let Some(m) = &s.metadata {
             self.set_metadata(data, m);
         }
@@ -225,7 +229,7 @@ impl Store {
 
     /// Keeps a series' newest exemplars (with no room for any, their labels are
     /// not even interned).
-    fn keep_exemplars(&mut self, id: SeriesId, data: &WriteData, s: &model::Series) {
+    fn keep_exemplars(&mut self, id: SeriesId, data: &WriteData, s: &model::ReceivedSeries) {
         let capacity = self.limits.exemplars_per_series;
         if capacity == 0 {
             return;
@@ -261,7 +265,7 @@ impl Store {
     }
 
     /// Finds or creates the series with these labels.
-    fn series_for(&mut self, data: &WriteData, s: &model::Series) -> SeriesId {
+    fn series_for(&mut self, data: &WriteData, s: &model::ReceivedSeries) -> SeriesId {
         let pairs = data
             .labels
             .get(s.labels.start as usize..s.labels.end as usize)
@@ -446,7 +450,6 @@ impl Store {
         self.requests.entries()
     }
 
-    /// Run totals.
     pub fn totals(&self) -> &Totals {
         &self.totals
     }

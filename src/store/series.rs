@@ -31,7 +31,6 @@ pub struct Anomalies {
     pub out_of_order: u32,
     /// Samples with the same timestamp as the previous one.
     pub duplicate: u32,
-    /// Stale markers.
     pub stale: u32,
     /// Samples stamped more than [`FUTURE_TOLERANCE_MS`] after they arrived.
     pub future: u32,

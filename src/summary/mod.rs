@@ -117,14 +117,14 @@ impl std::fmt::Display for RunSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::model::{Outcome, RequestInfo, Series, WriteData};
+    use crate::ingest::model::{Outcome, ReceivedSeries, RequestInfo, WriteData};
 
     /// An accepted request with one series per hash.
     fn batch_of(hashes: impl IntoIterator<Item = u64>) -> Batch {
         let mut data = WriteData::default();
         data.series = hashes
             .into_iter()
-            .map(|label_hash| Series {
+            .map(|label_hash| ReceivedSeries {
                 labels: 0..0,
                 samples: 0..0,
                 histograms: 0..0,

@@ -72,9 +72,7 @@ pub enum SeriesPiece<'a> {
     Label {
         /// Whether the braces are already open.
         open: bool,
-        /// Label name.
         name: &'a str,
-        /// Label value.
         value: &'a str,
     },
     /// The end: `}` when the braces are open, `{}` for a series without any label.

@@ -6,7 +6,8 @@ use super::{
     string,
 };
 use crate::ingest::model::{
-    Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData, canonical_bytes_hash,
+    Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
+    canonical_bytes_hash,
 };
 
 const MSG: &str = "prometheus.WriteRequest";
@@ -118,7 +119,7 @@ fn series(
         hash_labels(base, data, labels.clone(), check.sorted(), scratch)
     };
     check.finish(data, index);
-    data.series.push(Series {
+    data.series.push(ReceivedSeries {
         labels,
         samples: sample_start..data.samples.len() as u32,
         histograms: histogram_start..data.histograms.len() as u32,

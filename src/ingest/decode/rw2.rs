@@ -3,7 +3,9 @@
 
 use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
 use super::{DecodeError, at, check_labels, hash_labels, read_histogram, read_sample, string};
-use crate::ingest::model::{Exemplar, LabelRef, Metadata, MetricType, Series, StrId, WriteData};
+use crate::ingest::model::{
+    Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
+};
 
 const MSG: &str = "io.prometheus.write.v2.Request";
 
@@ -151,7 +153,7 @@ fn series(
     };
     let sorted = check_labels(base, data, index, label_range.clone());
     let label_hash = hash_labels(base, data, label_range.clone(), sorted, scratch);
-    let series = Series {
+    let series = ReceivedSeries {
         labels: label_range,
         samples: sample_start..data.samples.len() as u32,
         histograms: histogram_start..data.histograms.len() as u32,

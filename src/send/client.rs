@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::stats::{Outcome, SendStats};
+use super::stats::{Delivery, SendStats};
 use super::workload::{self, Body, Workload, WorkloadConfig, WorkloadError};
 use crate::ingest::model::Protocol;
 use crate::ingest::server::{HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
@@ -195,7 +195,7 @@ impl Bodies {
 /// or `stop` turns true (or its sender is dropped); counts land in `stats` as
 /// requests finish. Errors only when sending cannot start: a bad configuration or
 /// an unreachable receiver. In-flight requests finish before it returns.
-pub async fn run_to(
+pub async fn send_load(
     config: &SendConfig,
     stats: Arc<SendStats>,
     stop: watch::Receiver<bool>,
@@ -387,7 +387,7 @@ async fn sender(shared: Arc<Shared>, mut bodies: Bodies, mut stop: watch::Receiv
         }
         let body = bodies.get(seq, &shared.clock);
         let outcome = exchange(&shared, &body).await;
-        let failed = matches!(outcome, Outcome::Transport(_));
+        let failed = matches!(outcome, Delivery::Transport(_));
         shared.stats.record(body.bytes.len() as u64, outcome);
         if failed && !sleep_unless_stopped(Instant::now() + ERROR_BACKOFF, &mut stop).await {
             return;
@@ -404,7 +404,7 @@ async fn sleep_unless_stopped(until: Instant, stop: &mut watch::Receiver<bool>) 
 }
 
 /// One request and its response, bounded by [`REQUEST_TIMEOUT`].
-async fn exchange(shared: &Shared, body: &Body) -> Outcome {
+async fn exchange(shared: &Shared, body: &Body) -> Delivery {
     let mut request = Request::new(Full::new(body.bytes.clone()));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = shared.uri.clone();
@@ -412,7 +412,7 @@ async fn exchange(shared: &Shared, body: &Body) -> Outcome {
     let exchange = async {
         let response = match shared.client.request(request).await {
             Ok(r) => r,
-            Err(e) => return Outcome::Transport(error_chain(&e)),
+            Err(e) => return Delivery::Transport(error_chain(&e)),
         };
         let status = response.status();
         if status.is_success() {
@@ -422,9 +422,9 @@ async fn exchange(shared: &Shared, body: &Body) -> Outcome {
             };
             // Read to the end so the connection goes back to the pool.
             if let Err(e) = response.into_body().collect().await {
-                return Outcome::Transport(error_chain(&e));
+                return Delivery::Transport(error_chain(&e));
             }
-            return Outcome::Ok {
+            return Delivery::Ok {
                 samples: body.samples,
                 histograms: body.histograms,
                 mismatch,
@@ -437,7 +437,7 @@ async fn exchange(shared: &Shared, body: &Body) -> Outcome {
             Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
             Err(e) => format!("(response body unreadable: {e})"),
         };
-        Outcome::Rejected {
+        Delivery::Rejected {
             status: status.as_u16(),
             body: text,
         }
@@ -445,7 +445,7 @@ async fn exchange(shared: &Shared, body: &Body) -> Outcome {
     tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| {
-            Outcome::Transport(format!("no response within {}s", REQUEST_TIMEOUT.as_secs()))
+            Delivery::Transport(format!("no response within {}s", REQUEST_TIMEOUT.as_secs()))
         })
 }
 
