@@ -263,6 +263,11 @@ async fn event_loop(
                     dirty = false;
                     last_draw = Instant::now();
                 }
+                // After the draw, so the keys typed so far are on screen while it runs.
+                if app.filter.is_waiting() {
+                    app.apply_typed_filter(now_ms(), &mut store);
+                    dirty = true;
+                }
             }
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };

@@ -293,7 +293,7 @@ fn filter_pause_drill_and_quit() {
     tui.press("j");
     tui.press("\r");
     let series = tui.wait_for("the series view of up", |s| {
-        s.contains(" up · 1 series sorted by labels")
+        s.contains(" up · 1 of 2 series match the filter sorted by labels")
     });
     assert!(series.contains(r#"job="a""#), "{series}");
     assert!(!series.contains(r#"job="b""#), "{series}");

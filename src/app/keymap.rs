@@ -41,7 +41,7 @@ fn filter_key(key: &KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Enter => Some(Action::FilterAccept),
-        KeyCode::Esc => Some(Action::FilterClear),
+        KeyCode::Esc => Some(Action::FilterCancel),
         KeyCode::Backspace => Some(Action::FilterBackspace),
         KeyCode::Char('u') if ctrl => Some(Action::FilterSet(String::new())),
         KeyCode::Char(c) if !ctrl => Some(Action::FilterType(c)),
@@ -127,7 +127,7 @@ mod tests {
         );
         assert_eq!(
             action_for(&key(KeyCode::Esc), true, false),
-            Some(Action::FilterClear)
+            Some(Action::FilterCancel)
         );
         assert_eq!(
             action_for(&key(KeyCode::Enter), true, false),

@@ -253,3 +253,35 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
         self.built = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_window_keeps_the_selection_visible() {
+        let mut c = Cursor::default();
+        c.move_by(15, 100, 10);
+        assert_eq!((c.selected, c.offset), (15, 6));
+        c.move_by(-3, 100, 10);
+        assert_eq!((c.selected, c.offset), (12, 6));
+        c.move_by(-10, 100, 10);
+        assert_eq!((c.selected, c.offset), (2, 2));
+        assert_eq!(
+            Cursor {
+                selected: 50,
+                offset: 0
+            }
+            .visible_offset(100, 10),
+            41
+        );
+        assert_eq!(
+            Cursor {
+                selected: 5,
+                offset: 0
+            }
+            .visible_offset(3, 10),
+            0
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! typed, and pause. [`App::apply`] carries out an [`Action`]; [`App::refresh`]
 //! rebuilds the sorted row lists the views show. No I/O here.
 
+mod filter_line;
 pub mod history;
 pub mod keymap;
 pub mod list;
@@ -13,8 +14,9 @@ use std::net::SocketAddr;
 
 use crate::filter::Filter;
 use crate::store::{MetricId, RequestRow, SeriesId, Store};
+pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
 use history::{History, HistoryList};
-use list::{Cursor, Identified, SortKey, SortedList, Source};
+use list::{Identified, SortKey, SortedList, Source};
 use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
 pub use pause::{PAUSE_BUFFER_SAMPLES, Pause};
 use view::{
@@ -112,21 +114,10 @@ pub enum Action {
     FilterBackspace,
     /// Replace the filter text.
     FilterSet(String),
-    /// Keep the filter and stop editing.
+    /// Apply the filter typed and stop editing (not if it is invalid).
     FilterAccept,
-    /// Clear the filter and stop editing.
-    FilterClear,
-}
-
-/// The filter line.
-#[derive(Debug, Clone, Default)]
-pub struct FilterInput {
-    /// Whether keys go to the filter.
-    pub editing: bool,
-    /// The text typed.
-    pub text: String,
-    /// Why `text` is not a valid filter (the last valid one stays in force).
-    pub error: Option<String>,
+    /// Stop editing and go back to the filter in force before.
+    FilterCancel,
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -161,7 +152,7 @@ pub struct App {
     /// The request log.
     pub requests: HistoryList<RequestRow>,
     /// Filter line.
-    pub filter: FilterInput,
+    pub filter: FilterLine,
     /// Set while paused.
     pub paused: Option<Pause>,
     /// Whether the help overlay is open.
@@ -170,6 +161,8 @@ pub struct App {
     pub quit: bool,
     /// Requests the receiver answered 503 because the dashboard fell behind.
     pub dropped_requests: u64,
+    /// The wall clock at the last tick (it moves while paused).
+    clock_ms: i64,
 }
 
 /// Which list the screen shows.
@@ -217,7 +210,8 @@ impl App {
             samples: HistoryList::default(),
             log: HistoryList::default(),
             requests: HistoryList::default(),
-            filter: FilterInput::default(),
+            filter: FilterLine::default(),
+            clock_ms: now_ms,
             paused: None,
             help: false,
             quit: false,
@@ -225,12 +219,21 @@ impl App {
         }
     }
 
-    /// Advances the clock (unless paused) and rebuilds the row lists if needed.
+    /// Advances the clock (the screen's only unless paused) and rebuilds the
+    /// row lists if needed.
     pub fn tick(&mut self, now_ms: i64, store: &Store) {
+        self.clock_ms = now_ms;
         if self.paused.is_none() {
             self.now_ms = now_ms;
         }
         self.refresh(store);
+    }
+
+    /// Applies the filter typed, once typing has paused at `now_ms`.
+    pub fn apply_typed_filter(&mut self, now_ms: i64, store: &mut Store) {
+        if let Some(filter) = self.filter.due(now_ms) {
+            self.set_filter(filter, store);
+        }
     }
 
     /// Rebuilds the sorted rows of the lists when their inputs changed.
@@ -304,32 +307,30 @@ impl App {
             Action::Redraw => {}
             Action::ToggleHelp => self.help = !self.help,
             Action::TogglePause => self.toggle_pause(store),
-            Action::FilterEdit => {
-                self.filter.editing = true;
-                self.filter.text = store.filter().source().to_owned();
-            }
+            Action::FilterEdit => self.filter.begin(store.filter()),
             Action::FilterType(c) => {
                 self.filter.text.push(c);
-                self.apply_filter_text(store);
+                self.filter.typed(self.clock_ms);
             }
             Action::FilterBackspace => {
                 self.filter.text.pop();
-                self.apply_filter_text(store);
+                self.filter.typed(self.clock_ms);
             }
             Action::FilterSet(text) => {
                 self.filter.text = text;
-                self.apply_filter_text(store);
+                if let Some(filter) = self.filter.replaced() {
+                    self.set_filter(filter, store);
+                }
             }
             Action::FilterAccept => {
-                self.filter.editing = false;
-                // Keep showing what is in force, not an invalid draft.
-                self.filter.text = store.filter().source().to_owned();
-                self.filter.error = None;
+                if let Some(filter) = self.filter.accept() {
+                    self.set_filter(filter, store);
+                }
             }
-            Action::FilterClear => {
-                self.filter = FilterInput::default();
-                store.set_filter(Filter::all());
-                self.reset_cursors(store);
+            Action::FilterCancel => {
+                if let Some(filter) = self.filter.cancel() {
+                    self.set_filter(filter, store);
+                }
             }
             Action::NextTab => self.tab = self.tab.offset(1),
             Action::PrevTab => self.tab = self.tab.offset(-1),
@@ -362,25 +363,13 @@ impl App {
         self.refresh(store);
     }
 
-    fn apply_filter_text(&mut self, store: &mut Store) {
-        match Filter::parse(&self.filter.text) {
-            Ok(filter) => {
-                self.filter.error = None;
-                if filter.source() != store.filter().source() {
-                    store.set_filter(filter);
-                    self.reset_cursors(store);
-                }
-            }
-            Err(e) => self.filter.error = Some(e.to_string()),
+    /// Applies a filter where the user is: the lists keep their place (the
+    /// selected entry, if it still matches) and the drill-down stays open.
+    fn set_filter(&mut self, filter: Filter, store: &mut Store) {
+        if filter.source() == store.filter().source() {
+            return;
         }
-    }
-
-    /// After a filter change the open metric or series may no longer match:
-    /// go back to the top of the metrics list.
-    fn reset_cursors(&mut self, store: &Store) {
-        self.metrics.cursor = Cursor::default();
-        self.series.list.cursor = Cursor::default();
-        self.drill.clear();
+        store.set_filter(filter);
         self.log.refilter(&RecentSamples(store));
     }
 

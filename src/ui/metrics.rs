@@ -118,7 +118,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             ..area
         };
         let text = if filtered {
-            "No series match the filter. Press / to change it, Esc while editing to clear it."
+            "No series match the filter. Press / to change it (Ctrl-u, Enter: no filter)."
         } else {
             "No series yet."
         };

@@ -98,7 +98,7 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         if let Some(e) = &app.filter.error {
             spans.push(Span::raw("  "));
             spans.push(styled(
-                format!("✗ {e} (still using: {})", shown(store.filter().source())),
+                format!("✗ {e} · not applied; {}", in_force(store.filter().source())),
                 error_style(),
             ));
         }
@@ -109,17 +109,18 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn shown(filter: &str) -> &str {
+/// What the screen says is filtered by while the line holds something else.
+fn in_force(filter: &str) -> String {
     if filter.is_empty() {
-        "no filter"
+        "no filter in force".into()
     } else {
-        filter
+        format!("in force: {filter}")
     }
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let hints = if app.filter.editing {
-        "type a regex or {selector} · Enter keep · Esc clear · Ctrl-U erase"
+        "type a regex or {selector} · Enter apply · Esc cancel · Ctrl-u erase"
     } else {
         match (app.tab, app.drill.last()) {
             (Tab::Metrics, None) => {

@@ -153,8 +153,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         })
         .collect();
     let name = store.str(metric.name);
+    let what = if store.filter().is_all() {
+        format!(" {name} · {} series ", ids.len())
+    } else {
+        let total = metric.series_count();
+        format!(
+            " {name} · {} of {total} series match the filter ",
+            ids.len()
+        )
+    };
     let title = sorted_title(
-        format!(" {name} · {} series ", ids.len()),
+        what,
         sort.label(),
         view.reversed(),
         "Enter: detail · Esc: back",

@@ -303,51 +303,6 @@ fn scrolling_stays_in_bounds_and_drilling_works() {
     assert!(app.drill.is_empty());
 }
 
-#[test]
-fn cursor_window_keeps_the_selection_visible() {
-    let mut c = Cursor::default();
-    c.move_by(15, 100, 10);
-    assert_eq!((c.selected, c.offset), (15, 6));
-    c.move_by(-3, 100, 10);
-    assert_eq!((c.selected, c.offset), (12, 6));
-    c.move_by(-10, 100, 10);
-    assert_eq!((c.selected, c.offset), (2, 2));
-    assert_eq!(
-        Cursor {
-            selected: 50,
-            offset: 0
-        }
-        .visible_offset(100, 10),
-        41
-    );
-    assert_eq!(
-        Cursor {
-            selected: 5,
-            offset: 0
-        }
-        .visible_offset(3, 10),
-        0
-    );
-}
-
-#[test]
-fn filter_updates_as_typed_and_an_invalid_one_keeps_the_last_valid() {
-    let (mut app, mut store) = setup();
-    app.apply(Action::FilterEdit, &mut store);
-    for c in "{job=\"b\"}".chars() {
-        app.apply(Action::FilterType(c), &mut store);
-    }
-    assert_eq!(names(&app, &store), ["up"]);
-    assert!(app.filter.error.is_none());
-    app.apply(Action::FilterSet("up(".into()), &mut store);
-    assert!(app.filter.error.is_some());
-    assert_eq!(store.filter().source(), "{job=\"b\"}");
-    assert_eq!(names(&app, &store), ["up"]);
-    app.apply(Action::FilterClear, &mut store);
-    assert!(store.filter().is_all());
-    assert_eq!(names(&app, &store).len(), 3);
-}
-
 fn screen(app: &App, store: &Store) -> String {
     let mut terminal = Terminal::new(TestBackend::new(140, 30)).unwrap();
     terminal.draw(|f| crate::ui::render(f, app, store)).unwrap();
@@ -436,8 +391,6 @@ fn log_follows_until_scrolled_up_and_g_follows_again() {
     assert!(app.current_detail().is_some());
 }
 
-mod scrollback;
-
 /// The numbers in the `column`-th column (counted from 0, split at spaces) of
 /// the table under the header `first_column`.
 fn column_values(lines: &[String], first_column: &str, column: usize) -> Vec<f64> {
@@ -494,3 +447,5 @@ fn what_is_on_screen_is_sorted_by_what_is_on_screen_between_re_sorts() {
         [50.0, 40.0, 30.0, 20.0, 10.0]
     );
 }
+mod filter;
+mod scrollback;

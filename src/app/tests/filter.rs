@@ -1,0 +1,135 @@
+//! Editing the filter: it applies when typing pauses, where the user is; Esc
+//! cancels the edit; Enter on an invalid filter changes nothing.
+
+use super::*;
+
+/// Types `text` a key every 50 ms from `at` (faster than the typing pause).
+fn type_text(app: &mut App, store: &mut Store, at: i64, text: &str) -> i64 {
+    let mut now = at;
+    for c in text.chars() {
+        app.tick(now, store);
+        app.apply(Action::FilterType(c), store);
+        app.apply_typed_filter(now, store);
+        now += 50;
+    }
+    now
+}
+
+/// Lets typing pause: what was typed applies.
+fn pause_typing(app: &mut App, store: &mut Store, at: i64) -> i64 {
+    let now = at + TYPING_PAUSE_MS;
+    app.tick(now, store);
+    app.apply_typed_filter(now, store);
+    app.refresh(store);
+    now
+}
+
+#[test]
+fn a_typed_filter_applies_once_typing_pauses() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 2000, r#"{job="b"}"#);
+    // Keys came every 50 ms: nothing applied while typing.
+    assert!(store.filter().is_all());
+    assert_eq!(names(&app, &store).len(), 3);
+    pause_typing(&mut app, &mut store, now);
+    assert_eq!(store.filter().source(), r#"{job="b"}"#);
+    assert_eq!(names(&app, &store), ["up"]);
+    assert!(app.filter.editing);
+    app.apply(Action::FilterAccept, &mut store);
+    assert!(!app.filter.editing);
+    assert_eq!(store.filter().source(), r#"{job="b"}"#);
+}
+
+#[test]
+fn enter_applies_what_was_typed_without_waiting() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    type_text(&mut app, &mut store, T0 + 2000, "zeta");
+    app.apply(Action::FilterAccept, &mut store);
+    assert_eq!(store.filter().source(), "zeta");
+    assert_eq!(names(&app, &store), ["zeta"]);
+}
+
+#[test]
+fn filtering_inside_a_drill_down_narrows_its_series_where_the_user_is() {
+    let (mut app, mut store) = setup();
+    // Into http_requests_total (first by name), on its second series (code 404).
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::Down(1), &mut store);
+    let selected = app.series.list.selected().unwrap().id;
+    app.apply(Action::FilterEdit, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 2000, r#"{code=~"4..|5.."}"#);
+    pause_typing(&mut app, &mut store, now);
+    app.apply(Action::FilterAccept, &mut store);
+    // Still in that metric's series, on the same series; only those matching.
+    assert!(matches!(app.drill.last(), Some(Drill::Series { .. })));
+    assert_eq!(app.series.list.rows().len(), 2);
+    assert_eq!(app.series.list.selected().unwrap().id, selected);
+    let screen = draw(&mut app, &store, 140, 30);
+    let title = screen
+        .iter()
+        .find(|l| l.contains("http_requests_total ·"))
+        .unwrap();
+    assert!(title.contains("2 of 3 series match the filter"), "{title}");
+    // The same inside a series' detail: it stays open.
+    app.apply(Action::Enter, &mut store);
+    let open = app.current_detail();
+    app.apply(Action::FilterEdit, &mut store);
+    app.apply(Action::FilterSet(r#"{code="404"}"#.into()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert_eq!(app.current_detail(), open);
+    app.apply(Action::Back, &mut store);
+    assert_eq!(app.series.list.rows().len(), 1);
+}
+
+#[test]
+fn esc_while_editing_goes_back_to_the_filter_in_force_before() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    app.apply(Action::FilterSet("up".into()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert_eq!(names(&app, &store), ["up"]);
+    app.apply(Action::FilterEdit, &mut store);
+    app.apply(Action::FilterBackspace, &mut store);
+    app.apply(Action::FilterBackspace, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 2000, "zeta");
+    pause_typing(&mut app, &mut store, now);
+    assert_eq!(names(&app, &store), ["zeta"]);
+    app.apply(Action::FilterCancel, &mut store);
+    assert!(!app.filter.editing);
+    assert_eq!(store.filter().source(), "up");
+    assert_eq!(app.filter.text, "up");
+    assert_eq!(names(&app, &store), ["up"]);
+    // Ctrl-u then Enter clears it.
+    app.apply(Action::FilterEdit, &mut store);
+    app.apply(Action::FilterSet(String::new()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert!(store.filter().is_all());
+    assert_eq!(names(&app, &store).len(), 3);
+}
+
+#[test]
+fn enter_on_an_invalid_filter_changes_nothing_and_says_so() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 2000, "http_re");
+    let now = pause_typing(&mut app, &mut store, now);
+    assert_eq!(store.filter().source(), "http_re");
+    type_text(&mut app, &mut store, now, "(1");
+    assert!(app.filter.error.is_some());
+    app.apply(Action::FilterAccept, &mut store);
+    // Still editing what was typed; the last valid filter stays in force.
+    assert!(app.filter.editing);
+    assert_eq!(app.filter.text, "http_re(1");
+    assert_eq!(store.filter().source(), "http_re");
+    let screen = draw(&mut app, &store, 140, 30);
+    let line = screen.iter().find(|l| l.contains("filter:")).unwrap();
+    assert!(line.contains("http_re(1"), "{line}");
+    assert!(line.contains("not applied; in force: http_re"), "{line}");
+    // Fixed, it applies.
+    app.apply(Action::FilterType(')'), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert!(!app.filter.editing);
+    assert_eq!(store.filter().source(), "http_re(1)");
+}
