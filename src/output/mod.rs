@@ -4,14 +4,17 @@
 mod json;
 mod text;
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use foldhash::fast::FixedState;
 use tokio::sync::{mpsc, watch};
 
 use crate::format;
 use crate::ingest::model::{
-    Batch, Exemplar, Histogram, Metadata, ReceivedSeries, Sample, WriteData,
+    Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
 use crate::summary::RunSummary;
 
@@ -55,25 +58,36 @@ pub enum Record<'a> {
 
 /// RW2 repeats metadata on every series of every request; print it only when it
 /// is new or changed for its metric (RW1 metadata messages are always printed).
+///
+/// A sender controls how many metric names there are, so each is remembered as
+/// two hashes (name; type, help and unit), for at most [`DEDUP_METRICS`] names
+/// (about [`DEDUP_BYTES`]). When a new name finds it full it starts over: the
+/// metadata of names seen before then prints once more.
 #[derive(Default)]
 pub struct MetadataDedup {
-    seen: std::collections::HashMap<String, (crate::ingest::model::MetricType, String, String)>,
+    seen: HashMap<u64, u64, FixedState>,
 }
 
+/// Memory [`MetadataDedup`] may take.
+const DEDUP_BYTES: usize = 16 << 20;
+/// Names [`MetadataDedup`] remembers: a hash table bucket holds 16 bytes and a
+/// control byte, and tables grow by doubling before they are full.
+const DEDUP_METRICS: usize = DEDUP_BYTES / 32;
+
 impl MetadataDedup {
-    fn is_new(&mut self, data: &WriteData, m: &Metadata) -> bool {
-        let family = data.str(m.family);
-        let (help, unit) = (data.str(m.help), data.str(m.unit));
-        match self.seen.get(family) {
-            Some((t, h, u)) if *t == m.metric_type && h == help && u == unit => false,
-            _ => {
-                self.seen.insert(
-                    family.to_owned(),
-                    (m.metric_type, help.to_owned(), unit.to_owned()),
-                );
-                true
-            }
+    /// Whether this metadata is new or changed for `family` (and remembers it).
+    fn is_new(&mut self, family: &str, metric_type: MetricType, help: &str, unit: &str) -> bool {
+        let hasher = FixedState::with_seed(0);
+        let name = hasher.hash_one(family);
+        let content = hasher.hash_one((metric_type, help, unit));
+        if self.seen.get(&name) == Some(&content) {
+            return false;
         }
+        if self.seen.len() >= DEDUP_METRICS && !self.seen.contains_key(&name) {
+            self.seen.clear();
+        }
+        self.seen.insert(name, content);
+        true
     }
 }
 
@@ -87,7 +101,15 @@ pub fn records_of<'a>(
         f(Record::Metadata(m));
     }
     for series in &data.series {
-        if let Some(m) = series.metadata.as_ref().filter(|m| dedup.is_new(data, m)) {
+        let new = |m: &&Metadata| {
+            dedup.is_new(
+                data.str(m.family),
+                m.metric_type,
+                data.str(m.help),
+                data.str(m.unit),
+            )
+        };
+        if let Some(m) = series.metadata.as_ref().filter(new) {
             f(Record::Metadata(m));
         }
         for sample in data.samples_of(series) {
@@ -197,5 +219,48 @@ fn flush(out: &mut String) -> io::Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_prints_when_new_or_changed() {
+        let mut dedup = MetadataDedup::default();
+        let counter = MetricType::Counter;
+        assert!(dedup.is_new("http_requests_total", counter, "Requests.", ""));
+        assert!(!dedup.is_new("http_requests_total", counter, "Requests.", ""));
+        assert!(dedup.is_new("http_requests_total", counter, "Requests served.", ""));
+        assert!(dedup.is_new(
+            "http_requests_total",
+            MetricType::Gauge,
+            "Requests served.",
+            ""
+        ));
+        assert!(dedup.is_new(
+            "http_requests_total",
+            MetricType::Gauge,
+            "Requests served.",
+            "1"
+        ));
+        assert!(dedup.is_new("up", counter, "Requests.", ""));
+    }
+
+    #[test]
+    fn remembering_metric_names_stays_within_its_bytes() {
+        let mut dedup = MetadataDedup::default();
+        // Only hashes are kept, so the length of names and help does not matter.
+        let help = "Help.";
+        for i in 0..DEDUP_METRICS + 10 {
+            assert!(dedup.is_new(&format!("metric_{i}"), MetricType::Gauge, help, ""));
+        }
+        assert!(dedup.seen.len() <= DEDUP_METRICS);
+        let bucket = std::mem::size_of::<(u64, u64)>() + 1;
+        assert!(dedup.seen.capacity() * bucket <= DEDUP_BYTES * 9 / 8);
+        // Started over: the first names print again, once.
+        assert!(dedup.is_new("metric_0", MetricType::Gauge, help, ""));
+        assert!(!dedup.is_new("metric_0", MetricType::Gauge, help, ""));
     }
 }

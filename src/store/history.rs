@@ -56,10 +56,7 @@ impl RequestRow {
                 status, message, ..
             } => (*status, Some(message.clone()), true),
         };
-        let sender = Sender {
-            user_agent: info.user_agent.clone().unwrap_or_default(),
-            ip: info.remote_addr.map(|a| a.ip()),
-        };
+        let sender = Sender::of(info);
         RequestRow {
             arrival_ms,
             sender: sender.to_string(),

@@ -19,6 +19,15 @@ pub enum DistinctCount {
     Estimated(u64),
 }
 
+impl DistinctCount {
+    /// The number, exact or estimated.
+    pub fn value(self) -> u64 {
+        match self {
+            DistinctCount::Exact(n) | DistinctCount::Estimated(n) => n,
+        }
+    }
+}
+
 impl std::fmt::Display for DistinctCount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {

@@ -17,6 +17,9 @@ use crate::text::escape;
 use distinct::{DistinctCount, DistinctCounter};
 use totals::Totals;
 
+/// Senders the summary lists, busiest first: a screenful.
+const SUMMARY_SENDERS: usize = 20;
+
 /// Totals of a run and the distinct series it saw, printed at the end.
 pub struct RunSummary {
     totals: Totals,
@@ -97,17 +100,34 @@ impl std::fmt::Display for RunSummary {
             f,
             "  dropped     {dropped} requests ({dropped_samples} samples) answered 503 while promscope fell behind"
         )?;
-        let mut senders: Vec<_> = t.senders.iter().collect();
-        senders.sort_by(|a, b| a.0.cmp(b.0));
-        write!(f, "  senders     {}", senders.len())?;
-        for (sender, s) in senders {
-            let proto = s.protocols();
+        let senders = &t.senders;
+        write!(f, "  senders     {}", senders.seen())?;
+        let listed = senders.busiest(SUMMARY_SENDERS);
+        for (sender, s) in &listed {
             write!(
                 f,
-                "\n    {}  {proto}  {} accepted, {} rejected",
+                "\n    {}  {}  {} accepted, {} rejected",
                 escape::escaped(&sender.to_string()),
+                s.protocols(),
                 s.accepted,
                 s.rejected
+            )?;
+        }
+        let more = senders.seen().value().saturating_sub(listed.len() as u64);
+        if more > 0 {
+            let (accepted, rejected) = senders
+                .iter()
+                .map(|(_, s)| s)
+                .chain([&senders.others])
+                .fold((0, 0), |(a, r), s| (a + s.accepted, r + s.rejected));
+            let (listed_accepted, listed_rejected) = listed
+                .iter()
+                .fold((0, 0), |(a, r), (_, s)| (a + s.accepted, r + s.rejected));
+            write!(
+                f,
+                "\n    … {more} more: {} accepted, {} rejected",
+                accepted - listed_accepted,
+                rejected - listed_rejected
             )?;
         }
         Ok(())
@@ -121,6 +141,11 @@ mod tests {
 
     /// An accepted request with one series per hash.
     fn batch_of(hashes: impl IntoIterator<Item = u64>) -> Batch {
+        batch_from("test", hashes)
+    }
+
+    /// An accepted request from `user_agent` with one series per hash.
+    fn batch_from(user_agent: &str, hashes: impl IntoIterator<Item = u64>) -> Batch {
         let mut data = WriteData::default();
         data.series = hashes
             .into_iter()
@@ -138,7 +163,7 @@ mod tests {
             received_at: std::time::SystemTime::now(),
             remote_addr: None,
             path: "/".into(),
-            user_agent: None,
+            user_agent: Some(user_agent.into()),
             protocol: None,
             compressed_bytes: 0,
             decoded_bytes: 0,
@@ -165,5 +190,26 @@ mod tests {
             estimated.contains("\n  series      ≈2.0M distinct (estimated)\n"),
             "{estimated}"
         );
+    }
+
+    #[test]
+    fn the_summary_lists_a_screenful_of_senders_and_counts_the_rest() {
+        let mut summary = RunSummary::new(Arc::default());
+        for i in 0..5_000 {
+            if i % 2 == 0 {
+                summary.record(&batch_from("Prometheus/3.5.3", []));
+            }
+            summary.record(&batch_from(&format!("one-off/{i}"), []));
+        }
+        let text = summary.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() <= 30, "{} lines:\n{text}", lines.len());
+        assert!(text.contains("\n  senders     5001\n"), "{text}");
+        assert!(
+            text.contains("\n    Prometheus/3.5.3  ?  2500 accepted, 0 rejected\n"),
+            "{text}"
+        );
+        let last = lines.last().unwrap();
+        assert_eq!(*last, "    … 4981 more: 4981 accepted, 0 rejected");
     }
 }

@@ -1,17 +1,43 @@
 //! Run totals: requests by outcome, what they carried, and who sent them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::time::SystemTime;
 
-use crate::ingest::model::{Batch, Counts, Outcome, Protocol, RejectReason};
+use foldhash::fast::FixedState;
+
+use super::distinct::{DistinctCount, DistinctCounter};
+use crate::ingest::model::{Batch, Counts, Outcome, Protocol, RejectReason, RequestInfo};
 
 /// A sender: User-Agent and peer IP address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sender {
-    /// User-Agent header ("" when absent).
+    /// User-Agent header ("" when absent), cut to [`MAX_USER_AGENT_BYTES`].
     pub user_agent: String,
     /// Peer address.
     pub ip: Option<IpAddr>,
+}
+
+/// Longest User-Agent kept; longer ones end with `…`. Real senders' are well
+/// under 100 bytes; a header can be far longer.
+pub const MAX_USER_AGENT_BYTES: usize = 256;
+
+impl Sender {
+    /// The sender of a request.
+    pub fn of(info: &RequestInfo) -> Self {
+        let ua = info.user_agent.as_deref().unwrap_or_default();
+        let user_agent = if ua.len() <= MAX_USER_AGENT_BYTES {
+            ua.to_owned()
+        } else {
+            let cut = ua.floor_char_boundary(MAX_USER_AGENT_BYTES - '…'.len_utf8());
+            format!("{}…", &ua[..cut])
+        };
+        Sender {
+            user_agent,
+            ip: info.remote_addr.map(|a| a.ip()),
+        }
+    }
 }
 
 impl std::fmt::Display for Sender {
@@ -37,9 +63,24 @@ pub struct SenderTotals {
     pub rejected: u64,
     /// Requests per protocol: RW 1.0, RW 2.0.
     pub by_protocol: [u64; 2],
+    /// When its latest request arrived.
+    pub last_seen: Option<SystemTime>,
 }
 
 impl SenderTotals {
+    /// Accepted and rejected requests.
+    pub fn requests(&self) -> u64 {
+        self.accepted + self.rejected
+    }
+
+    fn add(&mut self, other: &SenderTotals) {
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.by_protocol[0] += other.by_protocol[0];
+        self.by_protocol[1] += other.by_protocol[1];
+        self.last_seen = self.last_seen.max(other.last_seen);
+    }
+
     /// `RW1`, `RW2`, `RW1+RW2`, or `?` when no request had a recognized protocol.
     pub fn protocols(&self) -> &'static str {
         match self.by_protocol {
@@ -51,8 +92,88 @@ impl SenderTotals {
     }
 }
 
+/// Senders kept with totals of their own; beyond, the least busy is folded into
+/// [`Senders::others`] to make room. With the User-Agent cut, this bounds the
+/// map to well under a megabyte, however many senders there are.
+pub const MAX_SENDERS: usize = 1000;
+
+/// Who sent requests: the busiest [`MAX_SENDERS`] with their own totals, the
+/// rest together, and how many there were.
+#[derive(Debug, Default)]
+pub struct Senders {
+    kept: HashMap<Sender, SenderTotals>,
+    /// What the senders that were folded away had sent.
+    pub others: SenderTotals,
+    distinct: DistinctCounter,
+}
+
+impl Senders {
+    /// Adds a request from `info`'s sender.
+    fn record(&mut self, info: &RequestInfo, accepted: bool) {
+        let sender = Sender::of(info);
+        self.distinct
+            .insert(FixedState::with_seed(0).hash_one(&sender));
+        if self.kept.len() >= MAX_SENDERS && !self.kept.contains_key(&sender) {
+            self.fold_least_busy();
+        }
+        let totals = self.kept.entry(sender).or_default();
+        match info.protocol {
+            Some(Protocol::V1) => totals.by_protocol[0] += 1,
+            Some(Protocol::V2) => totals.by_protocol[1] += 1,
+            None => {}
+        }
+        if accepted {
+            totals.accepted += 1;
+        } else {
+            totals.rejected += 1;
+        }
+        totals.last_seen = totals.last_seen.max(Some(info.received_at));
+    }
+
+    /// Moves the sender with the fewest requests (the longest idle among those)
+    /// into [`Senders::others`]. Linear, but only when a new sender finds the map full.
+    fn fold_least_busy(&mut self) {
+        let least = self
+            .kept
+            .iter()
+            .min_by_key(|(_, t)| (t.requests(), t.last_seen))
+            .map(|(sender, _)| sender.clone());
+        if let Some(totals) = least.and_then(|sender| self.kept.remove(&sender)) {
+            self.others.add(&totals);
+        }
+    }
+
+    /// The senders kept, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Sender, &SenderTotals)> {
+        self.kept.iter()
+    }
+
+    /// Senders kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether no request came yet.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The `n` kept senders with the most requests, busiest first (ties by name).
+    pub fn busiest(&self, n: usize) -> Vec<(&Sender, &SenderTotals)> {
+        let mut all: Vec<_> = self.kept.iter().collect();
+        all.sort_by(|a, b| b.1.requests().cmp(&a.1.requests()).then(a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
+
+    /// Distinct senders seen, the folded ones included.
+    pub fn seen(&self) -> DistinctCount {
+        self.distinct.count()
+    }
+}
+
 /// Totals over the whole run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Totals {
     /// Requests answered 2xx.
     pub accepted: u64,
@@ -65,7 +186,7 @@ pub struct Totals {
     /// Bytes after decompression.
     pub decoded_bytes: u64,
     /// Per sender.
-    pub senders: HashMap<Sender, SenderTotals>,
+    pub senders: Senders,
 }
 
 impl Totals {
@@ -74,25 +195,15 @@ impl Totals {
         let info = &batch.info;
         self.compressed_bytes += info.compressed_bytes as u64;
         self.decoded_bytes += info.decoded_bytes as u64;
-        let sender = Sender {
-            user_agent: info.user_agent.clone().unwrap_or_default(),
-            ip: info.remote_addr.map(|a| a.ip()),
-        };
-        let per_sender = self.senders.entry(sender).or_default();
-        match info.protocol {
-            Some(Protocol::V1) => per_sender.by_protocol[0] += 1,
-            Some(Protocol::V2) => per_sender.by_protocol[1] += 1,
-            None => {}
-        }
+        self.senders
+            .record(info, batch.outcome == Outcome::Accepted);
         match &batch.outcome {
             Outcome::Accepted => {
                 self.accepted += 1;
-                per_sender.accepted += 1;
                 self.counts += batch.data.counts();
             }
             Outcome::Rejected { reason, .. } => {
                 *self.rejected.entry(*reason).or_default() += 1;
-                per_sender.rejected += 1;
             }
         }
     }
@@ -109,5 +220,59 @@ impl Totals {
             .map(|(reason, n)| format!("{}: {n}", reason.name()))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(user_agent: &str, ip: u8) -> RequestInfo {
+        RequestInfo {
+            received_at: SystemTime::UNIX_EPOCH,
+            remote_addr: Some(([10, 0, 0, ip], 9000).into()),
+            path: "/".into(),
+            user_agent: Some(user_agent.into()),
+            protocol: Some(Protocol::V2),
+            compressed_bytes: 0,
+            decoded_bytes: 0,
+            retry_attempt: None,
+            org_id: None,
+            remote_write_version: None,
+        }
+    }
+
+    #[test]
+    fn a_flood_of_senders_keeps_the_busy_ones_and_counts_the_rest() {
+        let mut senders = Senders::default();
+        for i in 0..5_000 {
+            // A real sender among 5k one-off User-Agents, each up to 100 KB.
+            if i % 10 == 0 {
+                senders.record(&request("Prometheus/3.5.3", 1), true);
+            }
+            let junk = format!("{i}{}", "x".repeat(i % 7 * 16_000));
+            senders.record(&request(&junk, 2), false);
+        }
+        assert_eq!(senders.len(), MAX_SENDERS);
+        assert!(
+            senders
+                .iter()
+                .all(|(s, _)| s.user_agent.len() <= MAX_USER_AGENT_BYTES)
+        );
+        let busiest = senders.busiest(1);
+        assert_eq!(busiest[0].0.user_agent, "Prometheus/3.5.3");
+        assert_eq!(busiest[0].1.accepted, 500);
+        assert_eq!(senders.seen(), DistinctCount::Exact(5_001));
+        let kept: u64 = senders.iter().map(|(_, t)| t.requests()).sum();
+        assert_eq!(kept + senders.others.requests(), 5_500);
+    }
+
+    #[test]
+    fn long_user_agents_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_USER_AGENT_BYTES);
+        let sender = Sender::of(&request(&long, 1));
+        assert!(sender.user_agent.len() <= MAX_USER_AGENT_BYTES);
+        assert!(sender.user_agent.ends_with("é…"));
+        assert_eq!(Sender::of(&request("short", 1)).user_agent, "short");
     }
 }

@@ -94,8 +94,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
         Some(((sender, s), rest)) => {
             let proto = s.protocols();
             third.push(Span::raw(format!("{sender} {proto}")));
-            if !rest.is_empty() {
-                third.push(styled(format!(" +{} more", rest.len()), dim_style()));
+            // Senders beyond those kept are counted, not listed.
+            let more = totals.senders.seen().value().max(rest.len() as u64 + 1) - 1;
+            if more > 0 {
+                third.push(styled(format!(" +{more} more"), dim_style()));
             }
         }
     }
