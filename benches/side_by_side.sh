@@ -38,7 +38,7 @@
 # so the ratio is fair, but absolute numbers depend on what else the machine is doing.
 #
 # Needs: root for `apt-get install wrk` when wrk is missing; cargo (unless --no-build or
-# PROMSCOPE_BIN is set); tests/fetch_prometheus.sh's needs (apt-get download).
+# PROMSCOPE_BIN is set); tests/fetch_senders.sh's needs (apt-get download).
 # Traffic stays on 127.0.0.1; every loop and wait is bounded; processes and the temp dir
 # are cleaned up on exit.
 #
@@ -105,7 +105,7 @@ fi
 [[ -x "$promscope" ]] || die "no promscope binary at $promscope"
 
 if [[ -z "${PROMETHEUS3_BIN:-}" ]]; then
-    eval "$("$root/tests/fetch_prometheus.sh")"
+    eval "$("$root/tests/fetch_senders.sh" prometheus3)"
 fi
 prometheus="$PROMETHEUS3_BIN"
 "$prometheus" --version >/dev/null 2>&1 || die "Prometheus 3 at $prometheus does not run"

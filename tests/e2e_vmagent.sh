@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# End-to-end test: vmagent scrapes a fixed target (tests/e2e/target.py) and its own
+# /metrics every second and remote-writes to promscope, three times side by side:
+#   - auto:  no flag; vmagent starts with VictoriaMetrics' protocol (RW 1.0 protobuf,
+#            zstd-compressed) and falls back to Prometheus's for good on a 400 or 415;
+#   - vm:    -remoteWrite.forceVMProto;
+#   - prom:  -remoteWrite.forcePromProto (RW 1.0, snappy).
+# Each must arrive whole (see tests/e2e/check_vmagent.py) with vmagent counting no error,
+# retry or drop, and promscope must show the protocol: VM, VM, RW1.
+#
+#   tests/e2e_vmagent.sh [VMAGENT_BIN]
+#
+# vmagent is the argument, else $VMAGENT_BIN, else tests/fetch_senders.sh vmagent builds it
+# (v1.151.0). Prints PASS/FAIL lines and ends with `N passed, M failed`; exits 1 on any
+# failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source tests/e2e/lib.sh
+
+vmagent="${1:-${VMAGENT_BIN:-}}"
+if [[ -z "$vmagent" ]]; then
+    eval "$(tests/fetch_senders.sh vmagent)"
+    vmagent="$VMAGENT_BIN"
+fi
+e2e_init vmagent
+echo "e2e: $("$vmagent" --version 2>&1 | head -n 1) ($vmagent)"
+
+target_port="$(free_port)"
+python3 tests/e2e/target.py "$target_port" "$work/target.json" 2>"$work/target.stderr" &
+pids+=("$!")
+wait_until 10 0.1 listening "$target_port" || give_up "the scrape target listens"
+
+declare -A flag=([auto]="" [vm]=-remoteWrite.forceVMProto [prom]=-remoteWrite.forcePromProto)
+declare -A want=([auto]=VM [vm]=VM [prom]=RW1)
+declare -A vm_pid vm_port
+runs=(auto vm prom)
+for r in "${runs[@]}"; do
+    start_promscope "$r"
+    vm_port[$r]="$(free_port)"
+    cat >"$work/scrape-$r.yml" <<EOF
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: target
+    static_configs:
+      - targets: ['127.0.0.1:$target_port']
+  - job_name: self
+    static_configs:
+      - targets: ['127.0.0.1:${vm_port[$r]}']
+EOF
+    "$vmagent" -httpListenAddr="127.0.0.1:${vm_port[$r]}" \
+        -promscrape.config="$work/scrape-$r.yml" \
+        -remoteWrite.url="http://127.0.0.1:${ps_port[$r]}/api/v1/write" \
+        -remoteWrite.tmpDataPath="$work/vmagent-data-$r" \
+        -remoteWrite.flushInterval=1s \
+        ${flag[$r]:+"${flag[$r]}"} >"$work/vmagent-$r.log" 2>&1 &
+    vm_pid[$r]=$!
+    pids+=("$!")
+done
+
+for r in "${runs[@]}"; do
+    name="${r^^}"
+    if wait_until "$timeout_s" 1 python3 tests/e2e/check_vmagent.py wait "$name" \
+        "$work/target.json" "$work/$r.jsonl"; then
+        echo "e2e: $name: three scrapes of each job arrived"
+    else
+        echo "e2e: $name: gave up waiting after $timeout_s s"
+    fi
+    http_ok "http://127.0.0.1:${vm_port[$r]}/metrics" "$work/vmagent-$r.metrics" \
+        || fail "$name: vmagent serves /metrics"
+done
+
+for r in "${runs[@]}"; do
+    name="${r^^}"
+    # vmagent sends what it holds before it exits.
+    stop "${vm_pid[$r]}" 30
+    check "$name: vmagent exits cleanly on SIGTERM (status $stopped)" test "$stopped" -eq 0
+    problems="$(grep -E '\b(warn|error|fatal|panic)\b' "$work/vmagent-$r.log" | grep -i remotewrite || true)"
+    check "$name: vmagent logged no remote-write warnings or errors${problems:+: $(head -c 600 <<<"$problems")}" \
+        test -z "$problems"
+    finish_promscope "$r" "${want[$r]}" vmagent
+    counted python3 tests/e2e/check_vmagent.py report "$name (${flag[$r]:-negotiated})" \
+        "$work/target.json" "$work/$r.jsonl" "$work/vmagent-$r.metrics"
+done
+e2e_result
