@@ -16,6 +16,8 @@ pub mod send;
 pub mod signal;
 pub mod store;
 pub mod summary;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -98,7 +98,7 @@ impl Filter {
             }
         } else {
             let regex = Regex::new(body).map_err(|err| {
-                let (message, column) = describe_regex_error(&err);
+                let (message, column) = describe_regex_error(body, &err);
                 let offset = input[..body_start].chars().count();
                 FilterError::Regex {
                     message,
@@ -344,29 +344,25 @@ fn required_literals<'h>(hir: &'h Hir, out: &mut Vec<&'h [u8]>) {
 
 /// Splits a `regex` error into a one-line message and the 1-based character column
 /// in the pattern it points at, when it points at one.
-fn describe_regex_error(err: &regex::Error) -> (String, Option<usize>) {
-    let regex::Error::Syntax(text) = err else {
-        return (err.to_string(), None);
+fn describe_regex_error(pattern: &str, err: &regex::Error) -> (String, Option<usize>) {
+    // regex parses with regex_syntax's defaults; parsing again gets the error as
+    // data (its kind and span) instead of text drawn for a terminal.
+    let (message, span) = match regex_syntax::Parser::new().parse(pattern) {
+        Err(regex_syntax::Error::Parse(e)) => (e.kind().to_string(), *e.span()),
+        Err(regex_syntax::Error::Translate(e)) => (e.kind().to_string(), *e.span()),
+        // Valid syntax that regex still rejects, e.g. too large once compiled.
+        _ => return (err.to_string(), None),
     };
-    // A syntax error renders as "regex parse error:\n    PATTERN\n    ^^^\nerror: MESSAGE"
-    // (or with numbered lines for multi-line patterns, where we give no column).
-    let lines: Vec<&str> = text.lines().collect();
-    let message = lines
-        .last()
-        .and_then(|l| l.strip_prefix("error: "))
-        .map_or_else(|| lines.join(" "), str::to_owned);
-    let column = lines
-        .get(2)
-        .and_then(|l| l.strip_prefix("    "))
-        .filter(|l| l.trim_start().starts_with('^'))
-        .and_then(|l| l.find('^'))
-        .map(|spaces| spaces + 1);
+    let column = pattern
+        .get(..span.start.offset)
+        .map(|before| before.chars().count() + 1);
     (message, column)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Rng;
 
     fn check(filter: &str, labels: &[(&str, &str)]) -> bool {
         let filter = Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
@@ -411,13 +407,8 @@ mod tests {
             "a", "api", "node", "zürich", "12345", "x\ny", "q\"", "", "b",
         ];
         let names = ["__name__", "job", "cpu", "my.label", "x"];
-        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n as u64) as usize
-        };
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut next = |len: usize| rng.index(len);
         let series: Vec<Vec<(&str, &str)>> = (0..3000)
             .map(|_| {
                 (0..next(5))
@@ -687,18 +678,6 @@ mod tests {
         }
     }
 
-    /// A deterministic xorshift generator for generated cases.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
-
     #[test]
     fn needles_never_rule_out_a_series_the_regex_matches() {
         // Labels made of the bytes the text writes around them or escapes, so that
@@ -709,17 +688,17 @@ mod tests {
         ];
         let word = |rng: &mut Rng| -> String {
             (0..rng.below(4))
-                .map(|_| PARTS[rng.below(PARTS.len())])
+                .map(|_| PARTS[rng.index(PARTS.len())])
                 .collect()
         };
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let (mut previous, mut ruled_out, mut matched) = (String::new(), 0, 0);
-        for _ in 0..400 {
+        for _ in 0..500 {
             let mut labels: Vec<(String, String)> = (0..rng.below(4))
                 .map(|_| (word(&mut rng), word(&mut rng)))
                 .collect();
             if rng.below(3) > 0 {
-                let at = rng.below(labels.len() + 1);
+                let at = rng.index(labels.len() + 1);
                 labels.insert(at, ("__name__".into(), word(&mut rng)));
             }
             let pairs = || labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -728,7 +707,7 @@ mod tests {
                 // Half the patterns come from another series, to be ruled out.
                 let source = if rng.below(2) == 0 { &text } else { &previous };
                 let cut = |i: usize| (0..=i).rev().find(|&i| source.is_char_boundary(i));
-                let (a, b) = (rng.below(source.len() + 1), rng.below(source.len() + 1));
+                let (a, b) = (rng.index(source.len() + 1), rng.index(source.len() + 1));
                 let (start, end) = (cut(a.min(b)).unwrap_or(0), cut(a.max(b)).unwrap_or(0));
                 let literal = regex::escape(&source[start..end]);
                 let pattern = match rng.below(4) {
@@ -853,5 +832,7 @@ mod tests {
             "size limit"
         );
         assert!(!error("a{99999}{99999}").contains('\n'));
+        // Positions count characters through line breaks too.
+        assert_eq!(error("a\n(b"), "regex: unclosed group at position 3");
     }
 }

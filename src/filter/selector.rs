@@ -195,7 +195,7 @@ impl<'a> Parser<'a> {
             Regex::new(value)
                 .and_then(|_| Regex::new(&format!("^(?s:{value})$")))
                 .map_err(|err| {
-                    let (message, _) = describe_regex_error(&err);
+                    let (message, _) = describe_regex_error(value, &err);
                     self.error(
                         value_start,
                         format!("invalid regex for label {label:?}: {message}"),

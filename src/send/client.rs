@@ -100,7 +100,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(n * scale).map_err(|e| format!("{text:?}: {e}"))
 }
 
-/// Why sending could not start or bodies could not be written.
+/// Why sending could not start or finish, or bodies could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The URL cannot be used.
@@ -137,6 +137,9 @@ pub enum SendError {
         /// The I/O error.
         reason: String,
     },
+    /// A sending task panicked (a bug); the others finished their requests.
+    #[error("a sending task panicked: {0}")]
+    TaskPanicked(String),
 }
 
 /// Strictly increasing millisecond timestamps near the wall clock, shared by
@@ -193,8 +196,9 @@ impl Bodies {
 
 /// Sends to `config.url` until `config.requests` or `config.duration` is reached,
 /// or `stop` turns true (or its sender is dropped); counts land in `stats` as
-/// requests finish. Errors only when sending cannot start: a bad configuration or
-/// an unreachable receiver. In-flight requests finish before it returns.
+/// requests finish. Errors when sending cannot start (a bad configuration or an
+/// unreachable receiver) or a sending task panicked. In-flight requests finish
+/// before it returns.
 pub async fn send_load(
     config: &SendConfig,
     stats: Arc<SendStats>,
@@ -250,8 +254,35 @@ pub async fn send_load(
     for b in bodies {
         tasks.spawn(sender(shared.clone(), b, stop.clone()));
     }
-    while tasks.join_next().await.is_some() {}
-    Ok(())
+    join_senders(tasks).await
+}
+
+/// Waits for every task; the first panic among them, if any, is the error.
+async fn join_senders(mut tasks: JoinSet<()>) -> Result<(), SendError> {
+    let mut panicked = None;
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined
+            && panicked.is_none()
+        {
+            panicked = Some(match e.try_into_panic() {
+                Ok(payload) => panic_message(payload.as_ref()),
+                Err(e) => e.to_string(),
+            });
+        }
+    }
+    panicked.map_or(Ok(()), |message| Err(SendError::TaskPanicked(message)))
+}
+
+/// The text a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(s), _) => (*s).to_owned(),
+        (_, Some(s)) => s.clone(),
+        _ => "(no message)".to_owned(),
+    }
 }
 
 /// Writes `count` bodies as `dir/body-0000.bin`, ... and the request headers as
@@ -487,6 +518,25 @@ fn written_mismatch(headers: &HeaderMap, body: &Body) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_sender_task_is_an_error_once_the_others_finish() {
+        let finished = Arc::new(AtomicU64::new(0));
+        let mut tasks = JoinSet::new();
+        for i in 0..3 {
+            let finished = finished.clone();
+            tasks.spawn(async move {
+                if i == 1 {
+                    panic!("task {i} failed");
+                }
+                tokio::task::yield_now().await;
+                finished.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        let err = join_senders(tasks).await.expect_err("a task panicked");
+        assert_eq!(err.to_string(), "a sending task panicked: task 1 failed");
+        assert_eq!(finished.load(Ordering::Relaxed), 2);
+    }
 
     #[test]
     fn durations() {

@@ -406,15 +406,9 @@ mod tests {
         ring
     }
 
-    /// A deterministic pseudo-random sequence (xorshift64*).
     fn random(seed: u64) -> impl Iterator<Item = u64> {
-        let mut x = seed;
-        std::iter::repeat_with(move || {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        })
+        let mut rng = crate::test_rng::Rng(seed);
+        std::iter::repeat_with(move || rng.next())
     }
 
     #[test]

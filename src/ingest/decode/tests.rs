@@ -6,6 +6,7 @@ use prost::Message;
 use super::*;
 use crate::ingest::model::{HistogramExt, MetricType, STALE_NAN_BITS, is_stale_nan};
 use crate::proto::{rw1 as pb1, rw2 as pb2};
+use crate::test_rng::Rng;
 
 fn label(name: &str, value: &str) -> pb1::Label {
     pb1::Label {
@@ -600,21 +601,8 @@ fn flat_from_rw1(req: &pb1::WriteRequest) -> Flat {
     }
 }
 
-/// A small deterministic PRNG (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
+/// Random request content.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn text(&mut self) -> String {
         const ALPHABET: [&str; 8] = ["a", "b", "_", "ü", "☃", "\n", "9", "\""];
         // Now and then a long one, so that lengths cross the one-byte varint
