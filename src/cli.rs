@@ -49,6 +49,10 @@ pub struct Cli {
     /// Entries kept in the dashboard's recent-samples log.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub log_len: usize,
+
+    /// Bytes a pause holds for later (request bodies, samples, histograms, labels); beyond this the oldest are applied while paused, and the header says so.
+    #[arg(long, default_value_t = crate::app::PAUSE_BUFFER_BYTES, value_name = "BYTES")]
+    pub pause_buffer_bytes: usize,
 }
 
 impl Cli {
@@ -59,6 +63,14 @@ impl Cli {
             samples_per_series: self.samples_per_series,
             log_len: self.log_len,
             ..crate::store::StoreLimits::default()
+        }
+    }
+
+    /// What the dashboard keeps: its store, and what a pause holds.
+    pub fn dashboard_limits(&self) -> crate::tui::DashboardLimits {
+        crate::tui::DashboardLimits {
+            store: self.store_limits(),
+            pause_buffer_bytes: self.pause_buffer_bytes,
         }
     }
 }

@@ -72,7 +72,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         ));
         headless(rx, cli.format, stats, stop).await
     } else {
-        dashboard(rx, stats, local, cli.store_limits(), stop).await
+        dashboard(rx, stats, local, cli.dashboard_limits(), stop).await
     }
 }
 
@@ -125,7 +125,7 @@ async fn dashboard(
     rx: mpsc::Receiver<Batch>,
     stats: Arc<ReceiverStats>,
     listen: std::net::SocketAddr,
-    limits: crate::store::StoreLimits,
+    limits: crate::tui::DashboardLimits,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
     let (ui_tx, ui_rx) = mpsc::channel(DASHBOARD_QUEUE);

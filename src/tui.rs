@@ -64,6 +64,15 @@ pub fn check_terminal() -> Result<(), NoTerminal> {
     }
 }
 
+/// What the dashboard keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct DashboardLimits {
+    /// The store's bounds.
+    pub store: StoreLimits,
+    /// The most a pause holds (see [`crate::app::Pause`]).
+    pub pause_buffer_bytes: usize,
+}
+
 /// How the dashboard ended.
 pub enum Ended {
     /// Its loop returned its store: the user quit, or it stopped when asked.
@@ -88,7 +97,7 @@ impl Dashboard {
         rx: mpsc::Receiver<Batch>,
         stats: Arc<ReceiverStats>,
         listen: std::net::SocketAddr,
-        limits: StoreLimits,
+        limits: DashboardLimits,
     ) -> Result<Dashboard, NoTerminal> {
         check_terminal()?;
         // ratatui's hook restores raw mode and the screen; ours, installed after it,
@@ -214,7 +223,7 @@ async fn event_loop(
     rx: &mut mpsc::Receiver<Batch>,
     stats: &ReceiverStats,
     listen: std::net::SocketAddr,
-    limits: StoreLimits,
+    limits: DashboardLimits,
     mut stop: watch::Receiver<bool>,
     released: &AtomicBool,
 ) -> io::Result<Box<Store>> {
@@ -228,8 +237,9 @@ async fn event_loop(
             }
         }
     });
-    let mut store = Store::new(limits);
+    let mut store = Store::new(limits.store);
     let mut app = App::new(listen, now_ms());
+    app.pause_buffer_bytes = limits.pause_buffer_bytes;
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;

@@ -18,7 +18,7 @@ pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
 use history::{History, HistoryList};
 use list::{Identified, SortKey, SortedList, Source};
 use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
-pub use pause::{PAUSE_BUFFER_SAMPLES, Pause};
+pub use pause::{PAUSE_BUFFER_BYTES, Pause};
 use view::{
     LabelSummary, MetricRow, MetricSort, SeriesRow, SeriesSort, label_summary, sorted_metrics,
     sorted_series,
@@ -155,6 +155,8 @@ pub struct App {
     pub filter: FilterLine,
     /// Set while paused.
     pub paused: Option<Pause>,
+    /// The most a pause holds before applying its oldest batches.
+    pub pause_buffer_bytes: usize,
     /// Whether the help overlay is open.
     pub help: bool,
     /// Set when the user asked to quit.
@@ -213,6 +215,7 @@ impl App {
             filter: FilterLine::default(),
             clock_ms: now_ms,
             paused: None,
+            pause_buffer_bytes: PAUSE_BUFFER_BYTES,
             help: false,
             quit: false,
             dropped_requests: 0,

@@ -122,6 +122,28 @@ pub struct Batch {
     pub data: WriteData,
 }
 
+impl Batch {
+    /// Heap bytes it holds: what it carried and the request's strings.
+    pub fn heap_bytes(&self) -> usize {
+        let info = &self.info;
+        let strings = [
+            &info.user_agent,
+            &info.retry_attempt,
+            &info.org_id,
+            &info.remote_write_version,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::capacity)
+        .sum::<usize>();
+        let message = match &self.outcome {
+            Outcome::Accepted => 0,
+            Outcome::Rejected { message, .. } => message.capacity(),
+        };
+        self.data.heap_bytes() + info.path.capacity() + strings + message
+    }
+}
+
 /// A string of a [`WriteData`]: a span of its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct StrId {
@@ -313,6 +335,14 @@ impl HistogramExt for Histogram {
             _ => "unknown",
         }
     }
+}
+
+/// Heap bytes of a histogram's spans, counts and bounds.
+pub fn histogram_heap_bytes(h: &Histogram) -> usize {
+    (h.negative_spans.capacity() + h.positive_spans.capacity()) * size_of::<BucketSpan>()
+        + (h.negative_deltas.capacity() + h.positive_deltas.capacity()) * size_of::<i64>()
+        + (h.negative_counts.capacity() + h.positive_counts.capacity() + h.custom_values.capacity())
+            * size_of::<f64>()
 }
 
 /// An exemplar attached to a series.
@@ -613,6 +643,37 @@ impl WriteData {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(message());
         }
+    }
+
+    /// Heap bytes it holds (capacities, not lengths: what keeping it costs),
+    /// body and decoded vectors alike.
+    pub fn heap_bytes(&self) -> usize {
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        let histograms: usize = self.histograms.iter().map(histogram_heap_bytes).sum();
+        let warnings: usize = self.warnings.iter().map(String::capacity).sum();
+        vec(&self.buf)
+            + vec(&self.labels)
+            + vec(&self.series)
+            + vec(&self.samples)
+            + vec(&self.histograms)
+            + histograms
+            + vec(&self.exemplars)
+            + vec(&self.metadata)
+            + vec(&self.warnings)
+            + warnings
+    }
+
+    /// Gives back capacity reserved beyond what the request holds.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+        self.labels.shrink_to_fit();
+        self.series.shrink_to_fit();
+        self.samples.shrink_to_fit();
+        self.histograms.shrink_to_fit();
+        self.exemplars.shrink_to_fit();
+        self.metadata.shrink_to_fit();
     }
 
     /// Totals of what the request carried.

@@ -52,7 +52,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             format::count(p.requests as f64)
         );
         if p.overflowed {
-            since.push_str(" — pause buffer full: oldest data applied");
+            since.push_str(&format!(
+                " — pause buffer full (--pause-buffer-bytes): oldest {} requests applied",
+                format::count(p.applied_early as f64)
+            ));
         }
         first.push(styled(since, warn_style()));
     }
