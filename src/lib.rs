@@ -1,8 +1,25 @@
 //! promscope: a live inspector for Prometheus remote-write traffic.
 //!
 //! ```text
-//! HTTP body ─▶ ingest::server ─▶ ingest::decode ─▶ channel ─▶ output (headless)
+//! HTTP body
+//!  ─▶ ingest::server   limits, content negotiation, status codes
+//!  ─▶ ingest::decode   snappy, RW 1.0 / 2.0 protobuf ─▶ one normalized ingest::model::Batch
+//!  ─▶ bounded channel  the receiver waits (then answers 503) rather than drop
+//!  ─▶ summary          run totals and distinct series, for the end-of-run summary
+//!  ─┬▶ output          headless (--no-tui): text or JSON lines, or a status line
+//!   └▶ tui             the dashboard's terminal loop: keys first, then batches, then a frame
+//!       ─▶ store       series index, metric aggregates, metadata, logs, filter verdicts
+//!       ─▶ app         view state: tabs, sorted lists, cursors, pause, the filter line
+//!       ─▶ ui          draws app + store, changing nothing
 //! ```
+//!
+//! `inspect` wires these together and ends a run on a termination signal
+//! (`signal`); `cli` holds the flags. Used along the way: `filter` (the filter
+//! box's language), `text` (escaping, PromQL notation, byte scans), `format`
+//! (numbers and times), `proto` (the RW schemas). `send` is the load generator
+//! (`promscope send`, and the traffic of `--demo`). Modules use what comes
+//! before them in the flow and the shared ones, never back: the module graph
+//! has no cycle (`tests/module_graph.rs` checks).
 
 pub mod app;
 pub mod cli;

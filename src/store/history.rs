@@ -76,16 +76,16 @@ impl RequestRow {
 /// The latest `capacity` entries, oldest first, and the position of the oldest
 /// among all entries ever added.
 #[derive(Debug)]
-pub struct History<T> {
+pub struct Log<T> {
     entries: VecDeque<T>,
     /// Entries ever dropped from the front.
     start: u64,
     capacity: usize,
 }
 
-impl<T> History<T> {
+impl<T> Log<T> {
     pub fn new(capacity: usize) -> Self {
-        History {
+        Log {
             entries: VecDeque::new(),
             start: 0,
             capacity,

@@ -6,7 +6,7 @@
 //!                         │                          points, rate, anomalies, exemplars; eviction
 //!                         ├─▶ metrics::MetricTable  per metric name: its series, rate, filter counts
 //!                         ├─▶ metadata::MetadataCache  type, help, unit by family (bounded)
-//!                         ├─▶ history::History      recent-samples log, request log
+//!                         ├─▶ history::Log          recent-samples log, request log
 //!                         └─▶ rate, summary::{totals, distinct}  traffic rates, run totals
 //! ```
 //!
@@ -29,7 +29,7 @@ use crate::filter::Filter;
 use crate::ingest::model::{self, Batch, HistogramExt, MetricType, Outcome, WriteData};
 use crate::summary::distinct::{DistinctCount, DistinctCounter};
 use crate::summary::totals::Totals;
-use history::History;
+use history::Log;
 pub use history::{LogEntry, RequestRow};
 use intern::{Interner, Sym};
 pub use metadata::MetaInfo;
@@ -76,8 +76,8 @@ pub struct Store {
     series: SeriesIndex,
     metrics: MetricTable,
     metadata: MetadataCache,
-    samples: History<LogEntry>,
-    requests: History<RequestRow>,
+    samples: Log<LogEntry>,
+    requests: Log<RequestRow>,
     totals: Totals,
     /// Requests, samples and bytes per second.
     pub request_rate: RateBuckets,
@@ -114,8 +114,8 @@ impl Store {
             series: SeriesIndex::default(),
             metrics: MetricTable::default(),
             metadata: MetadataCache::default(),
-            samples: History::new(limits.log_len),
-            requests: History::new(limits.requests_len),
+            samples: Log::new(limits.log_len),
+            requests: Log::new(limits.requests_len),
             totals: Totals::default(),
             request_rate: RateBuckets::default(),
             sample_rate: RateBuckets::default(),
