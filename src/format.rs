@@ -41,28 +41,6 @@ pub fn write_value(out: &mut String, v: f64) {
     }
 }
 
-/// [`value`] shortened to at most `width` characters by dropping significant
-/// digits (never by cutting text off), for table columns. The exact value is
-/// shown where there is room (series detail, logs, headless output).
-pub fn value_fit(v: f64, width: usize) -> String {
-    let exact = value(v);
-    if exact.chars().count() <= width || !v.is_finite() {
-        return exact;
-    }
-    for digits in (1..17).rev() {
-        let sci = format!("{v:.prec$e}", prec = digits - 1);
-        let rounded: f64 = sci.parse().unwrap_or(v);
-        let text = value(rounded);
-        if text.chars().count() <= width {
-            return text;
-        }
-        if sci.chars().count() <= width {
-            return sci;
-        }
-    }
-    exact
-}
-
 /// Milliseconds since the epoch as `2024-11-19T07:06:40.123Z` (UTC); timestamps
 /// outside years 0..=9999 are shown as the raw number.
 pub fn timestamp(ms: i64) -> String {
@@ -192,15 +170,6 @@ mod tests {
         assert_eq!(value(f64::NAN), "NaN");
         assert_eq!(value(f64::INFINITY), "+Inf");
         assert_eq!(value(f64::NEG_INFINITY), "-Inf");
-    }
-
-    #[test]
-    fn values_fit_columns_by_rounding() {
-        assert_eq!(value_fit(90.90144205269057, 14), "90.90144205269");
-        assert_eq!(value_fit(1.0, 3), "1");
-        assert_eq!(value_fit(123456789012345.0, 8), "1.235e14");
-        assert_eq!(value_fit(-0.000123456789, 9), "-1.235e-4");
-        assert_eq!(value_fit(f64::NAN, 2), "NaN");
     }
 
     #[test]

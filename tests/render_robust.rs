@@ -8,13 +8,15 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use promscope::app::{Action, App, Tab};
+use promscope::app::App;
 use promscope::store::Store;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
-use dashboard::{HOSTILE_HISTOGRAMS, HOSTILE_VALUES, apply, hostile, open_detail, screen};
+use dashboard::{
+    HOSTILE_HISTOGRAMS, HOSTILE_VALUES, apply, every_view, hostile, open_detail, screen,
+};
 
 /// A piece of rendering work, named for failure messages.
 type Job = (String, Box<dyn FnOnce() + Send>);
@@ -83,39 +85,6 @@ fn detail_charts_of_any_value_range_render_promptly() {
         )
     });
     all_finish(jobs.collect());
-}
-
-/// Each view of the dashboard, as the actions that reach it from the start.
-fn every_view() -> Vec<(&'static str, Vec<Action>)> {
-    let detail = |selector: &str| open_detail(selector);
-    vec![
-        ("metrics", vec![]),
-        ("series", vec![Action::Enter]),
-        (
-            "detail of floats",
-            detail(r#"{__name__="hostile_value", case="full_range"}"#),
-        ),
-        (
-            "detail of a histogram",
-            detail(r#"{__name__="hostile_histogram_float_counts"}"#),
-        ),
-        (
-            "detail with hostile text",
-            detail(r#"{__name__=~"hostile_text_1.*"}"#),
-        ),
-        ("recent samples", vec![Action::GoTab(Tab::Log)]),
-        (
-            "recent samples scrolled back",
-            vec![Action::GoTab(Tab::Log), Action::Up(3)],
-        ),
-        ("requests", vec![Action::GoTab(Tab::Requests)]),
-        ("help", vec![Action::ToggleHelp]),
-        (
-            "filter editing",
-            vec![Action::FilterEdit, Action::FilterSet("hostile_(".into())],
-        ),
-        ("paused", vec![Action::TogglePause]),
-    ]
 }
 
 #[test]

@@ -3,13 +3,18 @@
 
 mod dashboard;
 
-use dashboard::{T0, apply, fixture, info, sample};
+use dashboard::numbers::{self, Table};
+use dashboard::{
+    HOSTILE_VALUES, T0, apply, draw, every_view, fixture, hostile, info, open_detail, open_series,
+    sample, screen,
+};
+use promscope::app::view::RATE_WINDOW_SECS;
 use promscope::app::{Action, App, Tab};
 use promscope::ingest::model::{Batch, Outcome, Protocol, WriteData};
-use promscope::store::{Store, StoreLimits};
+use promscope::store::{Metric, Series, Store, StoreLimits};
 
 fn render(app: &App, store: &Store) -> String {
-    dashboard::screen(app, store, 140, 32)
+    screen(app, store, 140, 32)
 }
 
 #[test]
@@ -183,5 +188,232 @@ fn extreme_timestamps_render_without_panicking() {
         apply(&mut app, &mut store, actions);
         let screen = render(&app, &store);
         assert!(screen.contains("weird"), "{screen}");
+    }
+}
+
+/// The terminal sizes every view is checked at.
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
+
+#[test]
+fn every_view_with_values_that_do_not_fit_at_three_sizes() {
+    for (view, actions) in every_view() {
+        for (width, height) in SIZES {
+            let (mut app, mut store) = hostile();
+            apply(&mut app, &mut store, &actions);
+            insta::assert_snapshot!(
+                format!("{view}_{width}x{height}"),
+                screen(&app, &store, width, height)
+            );
+        }
+    }
+}
+
+/// Every name a column of the metrics, series and samples tables may show.
+const HEADERS: &[&str] = &[
+    "METRIC",
+    "SERIES",
+    "SAMPLES/S",
+    "LAST 2 MIN",
+    "TYPE",
+    "LAST",
+    "LABELS",
+    "VALUE",
+    "COUNT",
+    "TIMESTAMP",
+    "LAG",
+    "PER S",
+    "/S",
+    "RECENT VALUES",
+    "RECENT",
+    "FLAGS",
+    "INTERVAL",
+];
+
+/// Asserts that each cell of `column` stands for the value of its row.
+fn check(column: &[String], values: &[f64], what: &str, screen: &str) {
+    assert!(!column.is_empty(), "{what}: no rows\n{screen}");
+    for (shown, &value) in column.iter().zip(values) {
+        assert!(
+            numbers::stands_for(shown, value),
+            "{what}: {shown:?} shown for {value:?}\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn numbers_in_the_metrics_list_stand_for_their_values() {
+    for (width, height) in SIZES {
+        let (app, store) = hostile();
+        let buffer = draw(&app, &store, width, height);
+        let screen = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+        let table = Table::find(&buffer, HEADERS, &["METRIC", "SAMPLES/S"]).expect(&screen);
+        let metrics: Vec<&Metric> = app
+            .metrics
+            .rows()
+            .iter()
+            .filter_map(|row| store.metric(row.id))
+            .collect();
+        let series: Vec<f64> = metrics.iter().map(|m| m.series_count() as f64).collect();
+        let rates: Vec<f64> = metrics
+            .iter()
+            .map(|m| m.rate.per_second(app.now_ms, RATE_WINDOW_SECS))
+            .collect();
+        assert!(rates.iter().any(|&r| r > 1000.0), "a rate with a suffix");
+        check(&table.column("SAMPLES/S"), &rates, "metric rates", &screen);
+        if table.has("SERIES") {
+            check(&table.column("SERIES"), &series, "series counts", &screen);
+        }
+    }
+}
+
+#[test]
+fn numbers_in_the_series_list_and_detail_stand_for_their_values() {
+    for (width, height) in SIZES {
+        let (mut app, mut store) = hostile();
+        apply(
+            &mut app,
+            &mut store,
+            &open_series(r#"{__name__="hostile_value"}"#),
+        );
+        let buffer = draw(&app, &store, width, height);
+        let screen = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+        let table = Table::find(&buffer, HEADERS, &["LABELS", "VALUE"]).expect(&screen);
+        let series: Vec<&Series> = app
+            .series
+            .list
+            .rows()
+            .iter()
+            .filter_map(|row| store.series(row.id))
+            .collect();
+        let last: Vec<f64> = series
+            .iter()
+            .map(|s| s.points.last().map_or(f64::NAN, |p| p.value))
+            .collect();
+        check(&table.column("VALUE"), &last, "last values", &screen);
+        for rate in ["SAMPLES/S", "PER S", "/S"] {
+            let rates: Vec<f64> = series
+                .iter()
+                .map(|s| s.rate.per_second(app.now_ms))
+                .collect();
+            if table.has(rate) {
+                check(&table.column(rate), &rates, "series rates", &screen);
+            }
+        }
+    }
+    for (case, _) in HOSTILE_VALUES {
+        for (width, height) in SIZES {
+            let (mut app, mut store) = hostile();
+            let selector = format!(r#"{{__name__="hostile_value", case="{case}"}}"#);
+            apply(&mut app, &mut store, &open_detail(&selector));
+            let buffer = draw(&app, &store, width, height);
+            let screen = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+            let table =
+                Table::find(&buffer, HEADERS, &["TIMESTAMP", "VALUE", "INTERVAL"]).expect(&screen);
+            let id = app.current_detail().expect("a detail is open");
+            let s = store.series(id).expect("live");
+            let newest_first: Vec<f64> = s.points.iter().rev().map(|p| p.value).collect();
+            check(&table.column("VALUE"), &newest_first, case, &screen);
+        }
+    }
+}
+
+#[test]
+fn numbers_in_the_header_stand_for_their_values() {
+    for (width, height) in SIZES {
+        let (app, store) = hostile();
+        let screen = screen(&app, &store, width, height);
+        let traffic = screen.lines().nth(1).expect("a header");
+        let totals = store.totals();
+        let now = app.now_ms;
+        let expected = [
+            (
+                "requests ",
+                (totals.accepted + totals.rejected_total()) as f64,
+            ),
+            ("samples ", totals.counts.samples as f64),
+            ("histograms ", totals.counts.histograms as f64),
+            ("series ", store.series_count() as f64),
+            ("metrics ", store.metric_count() as f64),
+            (
+                "samples and histograms/s ",
+                store.sample_rate.per_second(now, RATE_WINDOW_SECS),
+            ),
+        ];
+        let mut seen = 0;
+        for (label, value) in expected {
+            let shown = match label {
+                // The rate follows the counts, in parentheses.
+                "samples and histograms/s " => traffic
+                    .split_once("histograms ")
+                    .and_then(|(_, rest)| rest.split_once(" ("))
+                    .and_then(|(_, rest)| rest.split_once("/s)"))
+                    .map(|(rate, _)| rate),
+                _ => traffic
+                    .split_once(label)
+                    .and_then(|(_, rest)| rest.split([' ', ',', '"']).next()),
+            };
+            let Some(shown) = shown else { continue };
+            seen += 1;
+            assert!(
+                numbers::stands_for(shown, value),
+                "{label}{shown:?} shown for {value}\n{screen}"
+            );
+        }
+        assert!(seen >= 4, "{screen}");
+        assert!(totals.counts.samples > 10_000, "counts with a suffix");
+    }
+}
+
+#[test]
+fn the_number_checker_tells_right_from_wrong() {
+    let stands_for = numbers::stands_for;
+    assert!(stands_for("13.705352776068167", 13.705352776068167));
+    assert!(stands_for("~13.7054", 13.705352776068167));
+    assert!(!stands_for("01648997", 13.701648997));
+    assert!(!stands_for(".705352776068167", 13.705352776068167));
+    assert!(!stands_for("~13.7", 13.8));
+    assert!(stands_for("3.8k", 3_849.0));
+    assert!(!stands_for("3.8k", 3_851.0));
+    assert!(stands_for("0.4", 0.41666));
+    assert!(!stands_for("0.4", 0.46));
+    assert!(stands_for(
+        "StaleNaN",
+        f64::from_bits(0x7ff0_0000_0000_0002)
+    ));
+    assert!(!stands_for("NaN", f64::from_bits(0x7ff0_0000_0000_0002)));
+    assert!(stands_for("~-2e308", f64::MIN));
+    assert!(!stands_for("…", 1.0));
+}
+
+/// Asserts that the cells of `column` differ from one another.
+fn all_differ(column: &[String], what: &str, screen: &str) {
+    assert!(column.len() > 1, "{what}: too few rows\n{screen}");
+    for (i, a) in column.iter().enumerate() {
+        for b in &column[i + 1..] {
+            assert!(a != b, "{what}: two rows read {a:?}\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn rows_stay_distinguishable_at_every_size() {
+    for (width, height) in SIZES {
+        let (app, store) = hostile();
+        let buffer = draw(&app, &store, width, height);
+        let screen_text = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+        let table = Table::find(&buffer, HEADERS, &["METRIC"]).expect(&screen_text);
+        all_differ(&table.column("METRIC"), "metric names", &screen_text);
+
+        for selector in [
+            r#"{__name__="avalanche_labels"}"#,
+            r#"{__name__="hostile_value"}"#,
+        ] {
+            let (mut app, mut store) = hostile();
+            apply(&mut app, &mut store, &open_series(selector));
+            let buffer = draw(&app, &store, width, height);
+            let screen_text = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+            let table = Table::find(&buffer, HEADERS, &["LABELS", "VALUE"]).expect(&screen_text);
+            all_differ(&table.column("LABELS"), "label sets", &screen_text);
+        }
     }
 }

@@ -9,7 +9,8 @@ use crate::store::intern::Sym;
 use crate::store::ring::Point;
 use crate::store::{Metric, MetricId, Series, SeriesId, Store};
 
-/// Window of the "samples/s now" columns.
+/// Window of the "samples/s now" columns and the header's rates (senders
+/// batch every few seconds; a shorter window makes the rates jump).
 pub const RATE_WINDOW_SECS: i64 = 10;
 
 /// Metrics list order.

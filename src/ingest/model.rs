@@ -229,9 +229,12 @@ pub trait HistogramExt {
     fn negative_buckets(&self) -> Vec<f64>;
     /// Reset hint name: `unknown`, `yes`, `no`, `gauge`.
     fn reset_hint_name(&self) -> &'static str;
-    /// Positive buckets as (lower bound, upper bound, count), from the spans and
-    /// the schema (exponential, or custom bounds for schema -53).
-    fn positive_ranges(&self) -> Vec<(f64, f64, f64)>;
+    /// Positive buckets as (bucket index, count), computed as they are read
+    /// (a histogram can hold millions; see [`HistogramExt::bucket_bounds`]).
+    fn positive_indexed(&self) -> impl Iterator<Item = (i64, f64)> + Clone + '_;
+    /// Lower and upper bound of positive bucket `index`, from the schema
+    /// (exponential, or custom bounds for schema -53).
+    fn bucket_bounds(&self, index: i64) -> (f64, f64);
     /// As [`Sample::effective_start_ts`].
     fn effective_start_ts(&self, series: &ReceivedSeries) -> i64;
 }
@@ -241,27 +244,26 @@ pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
 
 /// Bucket indices of the buckets described by `spans` (offsets are relative to
 /// the end of the previous span; the first is absolute).
-fn bucket_indices(spans: &[BucketSpan]) -> impl Iterator<Item = i64> + '_ {
+fn bucket_indices(spans: &[BucketSpan]) -> impl Iterator<Item = i64> + Clone + '_ {
     let mut next = 0i64;
     spans.iter().flat_map(move |span| {
         let start = next.saturating_add(i64::from(span.offset));
         next = start.saturating_add(i64::from(span.length));
-        (0..i64::from(span.length)).map(move |i| start + i)
+        (0..i64::from(span.length)).map(move |i| start.saturating_add(i))
     })
 }
 
-fn absolute_counts(deltas: &[i64], counts: &[f64]) -> Vec<f64> {
-    if deltas.is_empty() {
-        return counts.to_vec();
-    }
-    let mut running = 0i64;
-    deltas
-        .iter()
-        .map(|d| {
-            running = running.wrapping_add(*d);
-            running as f64
-        })
-        .collect()
+fn absolute_counts<'a>(
+    deltas: &'a [i64],
+    counts: &'a [f64],
+) -> impl Iterator<Item = f64> + Clone + 'a {
+    let from_deltas = deltas.iter().scan(0i64, |running, d| {
+        *running = running.wrapping_add(*d);
+        Some(*running as f64)
+    });
+    // A histogram has deltas (integer counts) or counts (float counts).
+    let floats = if deltas.is_empty() { counts } else { &[] };
+    from_deltas.chain(floats.iter().copied())
 }
 
 impl HistogramExt for Histogram {
@@ -290,41 +292,39 @@ impl HistogramExt for Histogram {
     }
 
     fn positive_buckets(&self) -> Vec<f64> {
-        absolute_counts(&self.positive_deltas, &self.positive_counts)
+        absolute_counts(&self.positive_deltas, &self.positive_counts).collect()
     }
 
     fn negative_buckets(&self) -> Vec<f64> {
-        absolute_counts(&self.negative_deltas, &self.negative_counts)
+        absolute_counts(&self.negative_deltas, &self.negative_counts).collect()
     }
 
-    fn positive_ranges(&self) -> Vec<(f64, f64, f64)> {
-        let counts = self.positive_buckets();
-        bucket_indices(&self.positive_spans)
-            .zip(counts)
-            .map(|(i, count)| {
-                let (lo, hi) = if self.schema == CUSTOM_BUCKETS_SCHEMA {
-                    let bound = |i: i64| {
-                        usize::try_from(i)
-                            .ok()
-                            .and_then(|i| self.custom_values.get(i).copied())
-                            .unwrap_or(f64::INFINITY)
-                    };
-                    (
-                        if i == 0 {
-                            f64::NEG_INFINITY
-                        } else {
-                            bound(i - 1)
-                        },
-                        bound(i),
-                    )
-                } else {
-                    // Bucket i covers (base^(i-1), base^i] with base = 2^(2^-schema).
-                    let exp = |i: i64| (i as f64 * (-f64::from(self.schema)).exp2()).exp2();
-                    (exp(i - 1), exp(i))
-                };
-                (lo, hi, count)
-            })
-            .collect()
+    fn positive_indexed(&self) -> impl Iterator<Item = (i64, f64)> + Clone + '_ {
+        bucket_indices(&self.positive_spans).zip(absolute_counts(
+            &self.positive_deltas,
+            &self.positive_counts,
+        ))
+    }
+
+    fn bucket_bounds(&self, i: i64) -> (f64, f64) {
+        if self.schema == CUSTOM_BUCKETS_SCHEMA {
+            let bound = |i: i64| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.custom_values.get(i).copied())
+                    .unwrap_or(f64::INFINITY)
+            };
+            let lower = if i == 0 {
+                f64::NEG_INFINITY
+            } else {
+                bound(i - 1)
+            };
+            (lower, bound(i))
+        } else {
+            // Bucket i covers (base^(i-1), base^i] with base = 2^(2^-schema).
+            let exp = |i: i64| (i as f64 * (-f64::from(self.schema)).exp2()).exp2();
+            (exp(i - 1), exp(i))
+        }
     }
 
     fn reset_hint_name(&self) -> &'static str {

@@ -84,20 +84,40 @@ impl RateBuckets {
         total as f64 / secs as f64
     }
 
-    /// `columns` values, oldest first, each the per-second average over
-    /// `secs_per_column` seconds, ending with the last complete second before `now_ms`.
+    /// `columns` values, oldest first, one every `secs_per_column` seconds,
+    /// ending with the last complete second before `now_ms`: each the
+    /// per-second average over a window that holds a whole number of the
+    /// sender's intervals (see [`RateBuckets::typical_gap`]). Columns as wide
+    /// as a window would alias: a healthy 5 s sender drawn in 4 s columns has
+    /// every fifth column empty.
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
-        (0..columns)
+        let step = secs_per_column.max(1) as i64;
+        let gap = self.typical_gap(end).unwrap_or(1);
+        let window = gap * ((step + gap - 1) / gap);
+        (0..columns as i64)
             .rev()
             .map(|c| {
-                let col_end = end - (c * secs_per_column) as i64;
-                let sum: u64 = (col_end - secs_per_column as i64..col_end)
+                let col_end = end - c * step;
+                let sum: u64 = (col_end - window..col_end)
                     .map(|s| u64::from(self.count_at(s)))
                     .sum();
-                sum as f64 / secs_per_column.max(1) as f64
+                sum as f64 / window as f64
             })
             .collect()
+    }
+
+    /// The usual number of seconds between seconds with events before `end`
+    /// (the median gap), when there are enough of them to tell.
+    fn typical_gap(&self, end: i64) -> Option<i64> {
+        let start = (end - HISTORY_SECS as i64).max(self.first);
+        let busy: Vec<i64> = (start..end).filter(|&s| self.count_at(s) > 0).collect();
+        let mut gaps: Vec<i64> = busy.windows(2).map(|w| w[1] - w[0]).collect();
+        if gaps.len() < 3 {
+            return None;
+        }
+        let middle = gaps.len() / 2;
+        Some(*gaps.select_nth_unstable(middle).1)
     }
 }
 
@@ -169,6 +189,24 @@ mod tests {
         // Old buckets are cleared when the ring wraps.
         r.add(1_000_000 + 400_000, 7);
         assert_eq!(r.per_second(1_401_000, 5), 7.0 / 5.0);
+    }
+
+    #[test]
+    fn a_steady_sender_draws_a_steady_line_whatever_the_column_width() {
+        // One batch every 5 s, 300 ms into the second, for three minutes.
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_300;
+        for i in 0..36 {
+            r.add(start + i * 5_000, 10);
+        }
+        let now = start + 36 * 5_000;
+        for secs_per_column in [1, 2, 3, 4, 6, 7] {
+            let columns = r.series(now, 20, secs_per_column);
+            assert!(
+                columns.iter().all(|&c| c == columns[0] && c > 0.0),
+                "{secs_per_column} s columns: {columns:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,27 +7,35 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Wrap};
 
-use super::scale::{Extent, bar_cells};
-use super::series::{flags, last_value};
-use super::widgets::{dim_style, held_state, styled, table, titled, warn_style};
+use super::columns::{Column, KeyRoom, Timestamps, allot, widest};
+use super::fit;
+use super::histogram;
+use super::scale::Extent;
+use super::series::flags;
+use super::theme;
+use super::widgets::{held_state, right, styled, table, titled};
 use crate::app::App;
 use crate::app::logs::SeriesSamples;
 use crate::format;
-use crate::ingest::model::{HistogramExt, is_stale_nan};
+use crate::ingest::model::{MetricType, is_stale_nan};
 use crate::store::{Series, SeriesKind, Store};
+use crate::text::escape::escaped;
 use crate::text::promql;
 
-/// Widest value label on the chart's axis.
-const AXIS_LABEL_WIDTH: usize = 10;
+/// Rows the metadata box usually needs (type, help, unit, last value, flags).
+const METADATA_ROWS: usize = 5;
 
 /// Rows of the samples table (when the screen has room).
 const SAMPLES_TABLE_ROWS: u16 = 12;
 
+/// Widest value label on the chart's axis.
+const AXIS_LABEL_WIDTH: usize = 10;
+
 /// Draws the series detail; returns the rows the samples table has room for.
 ///
 /// ```text
-/// ┌ series name{labels} ─────────────────────────────────┐
-/// │ labels                    │ type, help, unit, flags   │
+/// ┌ series name{labels} ───────────────────────────────────┐
+/// │ labels                    │ type, help, unit, flags    │
 /// ├ recent values (chart) ─────────────────────────────── ┤
 /// ├ samples (table) ──────────┬ histogram / exemplars ────┤
 /// ```
@@ -39,113 +47,115 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         let text = "This series was evicted (--max-series) or replaced. Press Esc to go back.";
         frame.render_widget(
             Paragraph::new(text)
-                .style(warn_style())
+                .style(theme::warn())
                 .block(titled(Line::raw(" Series "))),
             area,
         );
         return 0;
     };
-    // Room for every label (plus the title), at least 6 rows, but at most a
-    // third of the screen (`clamp` would panic where a third is under 6).
-    let info_height = (s.labels.len() as u16 + 1).max(6).min(area.height / 3);
+    // The labels and metadata get up to a third of the rows, the samples up
+    // to two fifths, and the chart the rest (at least a third).
+    let info_rows = (s.labels.len().max(METADATA_ROWS) + 1).min(usize::from(area.height / 3));
+    let table_rows = usize::from(SAMPLES_TABLE_ROWS + 2).min(usize::from(area.height) * 2 / 5);
     let [info, chart, bottom] = Layout::vertical([
-        Constraint::Length(info_height),
+        Constraint::Length(info_rows as u16),
         Constraint::Fill(1),
-        Constraint::Length(SAMPLES_TABLE_ROWS + 2),
+        Constraint::Length(table_rows as u16),
     ])
     .areas(area);
     render_info(frame, info, app, store, s);
     render_chart(frame, chart, s);
-    let [samples, side] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    // Without a histogram or exemplars the samples table takes the width.
+    let side_share = if s.histogram().is_some() || s.exemplars().len() > 0 {
+        50
+    } else {
+        0
+    };
+    let [samples, side] = Layout::horizontal([
+        Constraint::Percentage(100 - side_share),
+        Constraint::Percentage(side_share),
+    ])
+    .areas(bottom);
     render_samples(frame, samples, app, s);
-    render_side(frame, side, store, s);
+    if side_share > 0 {
+        render_side(frame, side, store, s);
+    }
     super::table_rows(samples)
 }
 
+/// The series in full on the title row, then its labels beside its metadata.
 fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Series) {
+    let text = store.series_text(&s.labels);
+    let title = fit::end(&text, usize::from(area.width).saturating_sub(2));
+    let block = titled(Line::raw(format!(" {title} ")));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let title = Line::raw(format!(" {} ", store.series_text(&s.labels)));
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
     let labels: Vec<Line> = store
         .label_pairs(&s.labels)
         .map(|(k, v)| {
             let mut value = String::new();
             promql::write_quoted(&mut value, v);
             Line::from(vec![
-                styled(format!("{k} = "), dim_style()),
+                styled(format!("{} = ", escaped(k)), theme::dim()),
                 Span::raw(value),
             ])
         })
         .collect();
+    frame.render_widget(Paragraph::new(labels).wrap(Wrap { trim: false }), left);
     frame.render_widget(
-        Paragraph::new(labels)
-            .block(titled(title))
-            .wrap(Wrap { trim: false }),
-        left,
-    );
-
-    let Some(metric) = store.metric(s.metric) else {
-        return;
-    };
-    let name = store.str(metric.name);
-    let (kind, inferred) = store.metric_type(metric);
-    let meta = store.metadata_for(name);
-    let mut lines = vec![Line::from(vec![
-        styled("type ", dim_style()),
-        Span::raw(format!(
-            "{}{}",
-            kind.name(),
-            if inferred {
-                " (inferred from the name; no metadata received)"
-            } else {
-                ""
-            }
-        )),
-    ])];
-    if let Some(m) = meta {
-        lines.push(Line::from(vec![
-            styled("help ", dim_style()),
-            Span::raw(store.str(m.help).to_owned()),
-        ]));
-        if !store.str(m.unit).is_empty() {
-            lines.push(Line::from(vec![
-                styled("unit ", dim_style()),
-                Span::raw(store.str(m.unit).to_owned()),
-            ]));
-        }
-    }
-    lines.push(Line::from(vec![
-        styled("last ", dim_style()),
-        Span::raw(format!(
-            "{}  ·  {} samples received  ·  {}/s",
-            last_value(s),
-            s.samples_total,
-            format::count(s.rate.per_second(app.now_ms))
-        )),
-    ]));
-    if s.start_timestamp_ms != 0 {
-        lines.push(Line::from(vec![
-            styled("start/created ", dim_style()),
-            Span::raw(format::timestamp(s.start_timestamp_ms)),
-        ]));
-    }
-    let flags = flags(&s.anomalies());
-    if !flags.is_empty() {
-        lines.push(Line::from(vec![
-            styled("flags ", dim_style()),
-            styled(flags, warn_style()),
-        ]));
-    }
-    let block = Block::new()
-        .borders(Borders::TOP | Borders::LEFT)
-        .title(" Metadata ");
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
+        Paragraph::new(metadata_lines(app, store, s))
+            .block(Block::new().borders(Borders::LEFT))
             .wrap(Wrap { trim: false }),
         right,
     );
+}
+
+/// Type, help, unit, the last value, start timestamp and flags.
+fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> {
+    let item = |name: &'static str, value: Span<'a>| {
+        Line::from(vec![styled(format!("{name} "), theme::dim()), value])
+    };
+    let mut lines = Vec::new();
+    if let Some(metric) = store.metric(s.metric) {
+        let (kind, inferred) = store.metric_type(metric);
+        let source = match (kind, inferred) {
+            (MetricType::Unknown, true) => " (no metadata received; not told by the name)",
+            (_, true) => " (guessed from the name; no metadata received)",
+            _ => "",
+        };
+        lines.push(item("type", Span::raw(format!("{}{source}", kind.name()))));
+        if let Some(m) = store.metadata_for(store.str(metric.name)) {
+            lines.push(item("help", Span::raw(escaped(store.str(m.help)))));
+            if !store.str(m.unit).is_empty() {
+                lines.push(item("unit", Span::raw(escaped(store.str(m.unit)))));
+            }
+        }
+    }
+    let last = s
+        .points
+        .last()
+        .map_or("-".into(), |p| format::value(p.value));
+    lines.push(item(
+        "last",
+        Span::raw(format!(
+            "{last}  ·  {} samples received  ·  {}/s",
+            s.samples_total,
+            format::count(s.rate.per_second(app.now_ms))
+        )),
+    ));
+    if s.start_timestamp_ms != 0 {
+        lines.push(item(
+            "start/created",
+            Span::raw(format::timestamp(s.start_timestamp_ms)),
+        ));
+    }
+    let flags = flags(&s.anomalies());
+    if !flags.is_empty() {
+        lines.push(item("flags", styled(flags, theme::warn())));
+    }
+    lines
 }
 
 fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
@@ -163,7 +173,7 @@ fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
     ) else {
         frame.render_widget(
             Paragraph::new("No finite values to chart.")
-                .style(dim_style())
+                .style(theme::dim())
                 .block(titled(title)),
             area,
         );
@@ -188,7 +198,7 @@ fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
             .graph_type(GraphType::Line)
             .data(&points),
     ];
-    let label = |v: f64| format::value_fit(v, AXIS_LABEL_WIDTH);
+    let label = |v: f64| fit::number(v, AXIS_LABEL_WIDTH);
     let y_labels = if values.is_flat() {
         vec![String::new(), label(values.lo), String::new()]
     } else {
@@ -200,13 +210,13 @@ fn render_chart(frame: &mut Frame, area: Rect, s: &Series) {
             Axis::default()
                 .bounds([0.0, 1.0])
                 .labels([format::time_of_day(first), format::time_of_day(last)])
-                .style(dim_style()),
+                .style(theme::dim()),
         )
         .y_axis(
             Axis::default()
                 .bounds([-0.05, 1.05])
                 .labels(y_labels)
-                .style(dim_style()),
+                .style(theme::dim()),
         );
     frame.render_widget(chart, area);
 }
@@ -215,32 +225,49 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
     let source = SeriesSamples(s);
     // Held rows and following rows alike come oldest first: newest first here.
     let screen = app.samples.screen(&source, super::table_rows(area));
-    let rows = screen
-        .rows
+    let shown: Vec<_> = screen.rows.iter().rev().map(|e| &e.row).collect();
+    let values: Vec<String> = shown
         .iter()
-        .rev()
-        .map(|e| {
-            let p = e.row.point;
-            let interval = e.row.interval_ms.map_or(String::new(), |ms| {
-                format::duration_secs(ms as f64 / 1000.0)
-            });
-            let value = if is_stale_nan(p.value) && s.kind == SeriesKind::Float {
+        .map(|r| {
+            if is_stale_nan(r.point.value) && s.kind == SeriesKind::Float {
                 "StaleNaN (stale marker)".into()
             } else {
-                format::value(p.value)
-            };
-            vec![
-                Cell::from(format::timestamp(p.timestamp_ms)),
-                Cell::from(Line::from(value).right_aligned()),
-                Cell::from(Line::from(interval).right_aligned()),
-            ]
+                format::value(r.point.value)
+            }
         })
         .collect();
-    let widths = [
-        Constraint::Length(24),
-        Constraint::Fill(1),
-        Constraint::Length(8),
-    ];
+    let intervals: Vec<String> = shown
+        .iter()
+        .map(|r| {
+            r.interval_ms.map_or(String::new(), |ms| {
+                format::duration_secs(ms as f64 / 1000.0)
+            })
+        })
+        .collect();
+    let header = ["TIMESTAMP", "VALUE", "INTERVAL"];
+    let times = Timestamps::new(header[0], shown.iter().map(|r| r.point.timestamp_ms));
+    let columns = [times.column, Column::fixed(widest(header[2], &intervals))];
+    let key = KeyRoom {
+        want: widest(header[1], &values),
+        need: fit::NUMBER_MIN_WIDTH,
+    };
+    // Least useful first: the interval, then the sample time.
+    let (value_width, widths) = allot(area.width, key, &columns, &[1, 0]);
+    let rows = shown
+        .iter()
+        .zip(values)
+        .zip(intervals)
+        .map(|((r, value), interval)| {
+            // The stale marker's note goes where the value does not fit.
+            let value = if fit::width(&value) <= usize::from(value_width) {
+                value
+            } else {
+                fit::number(r.point.value, value_width.into())
+            };
+            let time = times.text(r.point.timestamp_ms, widths[0]);
+            vec![Cell::from(time), right(value), right(interval)]
+        })
+        .collect();
     let selected = screen
         .selected
         .map(|i| screen.rows.len().saturating_sub(i + 1));
@@ -258,89 +285,47 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
             ),
         ])
     };
-    frame.render_widget(
-        table(
-            &["TIMESTAMP", "VALUE", "INTERVAL"],
-            rows,
-            selected,
-            &widths,
-            titled(title),
-        ),
-        area,
-    );
+    let widths = [widths[0], value_width, widths[1]];
+    frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
 }
 
+/// The latest native histogram and the recent exemplars.
 fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
-    let mut lines = Vec::new();
-    if let Some(h) = s.histogram() {
-        // Bounds rounded to fit; `--no-tui --format json` has them exact.
-        let short = |v: f64| format::value_fit(v, 10);
-        lines.push(Line::from(styled(
-            format!(
-                "count {} · sum {} · schema {} · reset hint {}",
-                format::value(h.total_count()),
-                short(h.sum),
-                h.schema,
-                h.reset_hint_name()
-            ),
-            dim_style(),
-        )));
-        let ranges = h.positive_ranges();
-        let max = ranges
-            .iter()
-            .map(|r| r.2)
-            .chain([h.zero_count_value()])
-            .filter(|c| c.is_finite())
-            .fold(0.0, f64::max);
-        let bar = |count: f64| "█".repeat(bar_cells(count, max, 16));
-        let t = short(h.zero_threshold);
-        let zero = h.zero_count_value();
-        lines.push(Line::raw(format!(
-            "{:>23} {:<16} {}",
-            format!("zero [-{t}, {t}]"),
-            bar(zero),
-            format::value(zero)
-        )));
-        for (lo, hi, count) in ranges {
-            lines.push(Line::raw(format!(
-                "{:>23} {:<16} {}",
-                format!("({}, {}]", short(lo), short(hi)),
-                bar(count),
-                format::value(count)
-            )));
+    let block =
+        Block::new()
+            .borders(Borders::TOP | Borders::LEFT)
+            .title(if s.histogram().is_some() {
+                " Latest native histogram · exemplars "
+            } else {
+                " Exemplars "
+            });
+    let inner = block.inner(area);
+    let width = usize::from(inner.width);
+    let exemplars: Vec<Line> = s
+        .exemplars()
+        .rev()
+        .take(usize::from(inner.height))
+        .map(|e| {
+            let when = if e.timestamp_ms == 0 {
+                "no timestamp".into()
+            } else {
+                format::time_of_day(e.timestamp_ms)
+            };
+            let labels =
+                promql::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
+            let value = fit::number(e.value, width.saturating_sub(9).min(24));
+            let line = format!("exemplar {value} @ {when} {labels}");
+            Line::raw(fit::end(&line, width).into_owned())
+        })
+        .collect();
+    let mut lines = match s.histogram() {
+        // Exemplars keep a row or two below the buckets.
+        Some(h) => {
+            let rows = usize::from(inner.height).saturating_sub(exemplars.len().min(2));
+            histogram::lines(h, width, rows)
         }
-        if !h.negative_spans.is_empty() {
-            lines.push(Line::from(styled(
-                format!("+ {} negative buckets", h.negative_buckets().len()),
-                dim_style(),
-            )));
-        }
-    }
-    for e in s.exemplars().rev() {
-        let labels = promql::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
-        let when = if e.timestamp_ms == 0 {
-            "no timestamp".into()
-        } else {
-            format::time_of_day(e.timestamp_ms)
-        };
-        lines.push(Line::raw(format!(
-            "exemplar {} @ {when} {labels}",
-            format::value(e.value)
-        )));
-    }
-    if lines.is_empty() {
-        lines.push(Line::from(styled(
-            "No native histogram or exemplars for this series.",
-            dim_style(),
-        )));
-    }
-    let title = if s.histogram().is_some() {
-        " Latest native histogram · exemplars "
-    } else {
-        " Exemplars "
+        None => Vec::new(),
     };
-    let block = Block::new()
-        .borders(Borders::TOP | Borders::LEFT)
-        .title(title);
+    lines.extend(exemplars);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -3,62 +3,82 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::widgets::{dim_style, error_style, styled, warn_style};
+use super::theme;
+use super::widgets::{Part, fitted_line, styled};
 use crate::app::App;
+use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
 use crate::store::Store;
+use crate::text::escape::escaped;
 
 /// Height of the header.
 pub const HEIGHT: u16 = 3;
 
-/// Seconds the header's current rates average over (senders batch every few
-/// seconds; a shorter window makes the rates jump).
-const RATE_SECS: i64 = 10;
-
 /// Draws the header.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
+    let width = usize::from(area.width);
+    let text = vec![
+        fitted_line(receiving(app), width),
+        fitted_line(traffic(app, store), width),
+        fitted_line(senders_and_trouble(app, store), width),
+    ];
+    frame.render_widget(Paragraph::new(text), area);
+}
+
+/// Separator between the header's items.
+const SEP: &str = "  ·  ";
+
+/// The badge, PAUSED with what arrived since (first: it matters most then),
+/// where promscope listens and for how long.
+fn receiving(app: &App) -> Vec<Part> {
+    let mut parts = vec![Part::whole(vec![styled(
+        " promscope ",
+        theme::palette().badge,
+    )])];
+    if let Some(p) = &app.paused {
+        parts.push(Part::whole(vec![
+            Span::raw(" "),
+            styled(" PAUSED ", theme::palette().paused),
+        ]));
+        parts.push(Part::whole(vec![styled(
+            format!(
+                " +{} samples, +{} requests since",
+                format::count(p.samples as f64),
+                format::count(p.requests as f64)
+            ),
+            theme::warn(),
+        )]));
+        parts.push(Part::whole(vec![styled(
+            " (space to resume)",
+            theme::warn(),
+        )]));
+        if p.overflowed {
+            parts.push(Part::whole(vec![styled(
+                format!(
+                    " — pause buffer full (--pause-buffer-bytes): oldest {} requests applied",
+                    format::count(p.applied_early as f64)
+                ),
+                theme::warn(),
+            )]));
+        }
+        parts.push(Part::whole(vec![Span::raw(" ")]));
+    }
+    let uptime = format::duration_secs((app.now_ms - app.started_ms) as f64 / 1000.0);
+    parts.push(Part::whole(vec![Span::raw(format!(
+        " receiving on http://{}",
+        app.listen
+    ))]));
+    parts.push(Part::whole(vec![Span::raw(format!("{SEP}up {uptime}"))]));
+    parts
+}
+
+/// Requests, samples and histograms, bytes, series and metrics, with rates.
+fn traffic(app: &App, store: &Store) -> Vec<Part> {
     let now = app.now_ms;
     let totals = store.totals();
-    let uptime = format::duration_secs((now - app.started_ms) as f64 / 1000.0);
-    let mut first = vec![
-        styled(
-            " promscope ",
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(format!(
-            " receiving on http://{}  ·  up {uptime}",
-            app.listen
-        )),
-    ];
-    if let Some(p) = &app.paused {
-        first.push(Span::raw("  "));
-        first.push(styled(
-            " PAUSED ",
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Yellow)
-                .add_modifier(Modifier::BOLD),
-        ));
-        let mut since = format!(
-            " +{} samples, +{} requests since (space to resume)",
-            format::count(p.samples as f64),
-            format::count(p.requests as f64)
-        );
-        if p.overflowed {
-            since.push_str(&format!(
-                " — pause buffer full (--pause-buffer-bytes): oldest {} requests applied",
-                format::count(p.applied_early as f64)
-            ));
-        }
-        first.push(styled(since, warn_style()));
-    }
     let filtered = !store.filter().is_all();
     let of = |matched: usize, total: usize| {
         if filtered {
@@ -71,67 +91,111 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             format::count(total as f64)
         }
     };
-    let rejected = totals.rejected_total();
-    let mut second = vec![Span::raw(format!(
-        " requests {} ({}/s)  ·  samples {} ({}/s)  ·  {}/s  ·  series {}  ·  metrics {}",
-        format::count((totals.accepted + rejected) as f64),
-        format::count(store.request_rate.per_second(now, RATE_SECS)),
-        format::count((totals.counts.samples + totals.counts.histograms) as f64),
-        format::count(store.sample_rate.per_second(now, RATE_SECS)),
-        format::bytes(store.byte_rate.per_second(now, RATE_SECS)),
-        of(store.matched_series(), store.series_count()),
-        of(store.matched_metrics(), store.metric_count()),
-    ))];
+    let requests = totals.accepted + totals.rejected_total();
+    let counts = &totals.counts;
+    // The rate counts samples and histograms together, as the store does.
+    let received = if counts.histograms > 0 {
+        format!(
+            "samples {}, histograms {}",
+            format::count(counts.samples as f64),
+            format::count(counts.histograms as f64)
+        )
+    } else {
+        format!("samples {}", format::count(counts.samples as f64))
+    };
+    let mut parts = vec![
+        Part::whole(vec![Span::raw(format!(
+            " requests {} ({}/s)",
+            format::count(requests as f64),
+            format::count(store.request_rate.per_second(now, RATE_WINDOW_SECS))
+        ))]),
+        Part::whole(vec![Span::raw(format!(
+            "{SEP}{received} ({}/s)",
+            format::count(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
+        ))]),
+        Part::whole(vec![Span::raw(format!(
+            "{SEP}series {}",
+            of(store.matched_series(), store.series_count())
+        ))]),
+        Part::whole(vec![Span::raw(format!(
+            "{SEP}metrics {}",
+            of(store.matched_metrics(), store.metric_count())
+        ))]),
+    ];
     if filtered {
-        second.push(styled(" (matched/total)", dim_style()));
+        parts.push(Part::whole(vec![styled(" (matched/total)", theme::dim())]));
     }
-    let mut third = vec![Span::raw(" senders ")];
+    parts.push(Part::whole(vec![Span::raw(format!(
+        "{SEP}{}/s",
+        format::bytes(store.byte_rate.per_second(now, RATE_WINDOW_SECS))
+    ))]));
+    parts
+}
+
+/// The busiest sender, then rejections, evictions and drops.
+fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
+    let totals = store.totals();
     let mut senders: Vec<_> = totals.senders.iter().collect();
     senders.sort_by(|a, b| {
         (b.1.accepted + b.1.rejected)
             .cmp(&(a.1.accepted + a.1.rejected))
             .then(a.0.cmp(b.0))
     });
+    let mut parts = Vec::new();
     match senders.split_first() {
-        None => third.push(styled("none yet", dim_style())),
+        None => parts.push(Part::whole(vec![
+            Span::raw(" senders "),
+            styled("none yet", theme::dim()),
+        ])),
         Some(((sender, s), rest)) => {
-            let proto = s.protocols();
-            third.push(Span::raw(format!("{sender} {proto}")));
+            let mut spans = vec![
+                Span::raw(" senders "),
+                Span::raw(escaped(&sender.to_string()).into_owned()),
+                Span::raw(format!(" {}", s.protocols())),
+            ];
             // Senders beyond those kept are counted, not listed.
             let more = totals.senders.seen().value().max(rest.len() as u64 + 1) - 1;
             if more > 0 {
-                third.push(styled(format!(" +{more} more"), dim_style()));
+                spans.push(styled(format!(" +{more} more"), theme::dim()));
             }
+            parts.push(Part::shrinking(spans, 1));
         }
     }
+    let rejected = totals.rejected_total();
     if rejected > 0 {
-        third.push(Span::raw("  ·  "));
-        third.push(styled(
-            format!("rejected {rejected} ({})", totals.rejected_by_reason()),
-            error_style(),
-        ));
+        parts.push(Part::whole(vec![
+            Span::raw(SEP),
+            styled(format!("rejected {rejected}"), theme::error()),
+        ]));
+        parts.push(Part::whole(vec![styled(
+            format!(" ({})", totals.rejected_by_reason()),
+            theme::error(),
+        )]));
     }
     let evicted = store.evicted_series();
     if evicted > 0 {
-        third.push(Span::raw("  ·  "));
-        third.push(styled(
-            format!(
-                "evicted {} series (--max-series)",
-                format::count(evicted as f64)
+        parts.push(Part::whole(vec![
+            Span::raw(SEP),
+            styled(
+                format!(
+                    "evicted {} series (--max-series)",
+                    format::count(evicted as f64)
+                ),
+                theme::warn(),
             ),
-            warn_style(),
-        ));
+        ]));
     }
     if app.dropped_requests > 0 {
-        third.push(Span::raw("  ·  "));
-        third.push(styled(
-            format!(
-                "dropped {} requests (503, dashboard behind)",
-                app.dropped_requests
+        parts.push(Part::whole(vec![
+            Span::raw(SEP),
+            styled(
+                format!(
+                    "dropped {} requests (503, dashboard behind)",
+                    app.dropped_requests
+                ),
+                theme::error(),
             ),
-            error_style(),
-        ));
+        ]));
     }
-    let text = vec![Line::from(first), Line::from(second), Line::from(third)];
-    frame.render_widget(Paragraph::new(text), area);
+    parts
 }

@@ -5,7 +5,8 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::widgets::{dim_style, header_style, styled};
+use super::theme;
+use super::widgets::styled;
 
 /// Keys and what they do, grouped.
 pub const KEYS: &[(&str, &[(&str, &str)])] = &[
@@ -49,13 +50,13 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
 pub fn render(frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     for (group, keys) in KEYS {
-        lines.push(Line::from(styled(*group, header_style())));
+        lines.push(Line::from(styled(*group, theme::header())));
         for (key, what) in *keys {
             lines.push(Line::raw(format!("  {key:<26} {what}")));
         }
         lines.push(Line::raw(""));
     }
-    lines.push(Line::from(styled("Press any key to close.", dim_style())));
+    lines.push(Line::from(styled("Press any key to close.", theme::dim())));
     let height = lines.len() as u16 + 2;
     let [popup] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)

@@ -2,11 +2,14 @@
 //! unless scrolled.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, held_state, table, titled};
+use super::columns::{Column, Timestamps, allot, widest};
+use super::fit::{self, Names};
+use super::theme;
+use super::widgets::{held_state, right, table, titled};
 use crate::app::App;
 use crate::app::logs::RecentSamples;
 use crate::format;
@@ -17,31 +20,58 @@ use crate::text::promql;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let source = RecentSamples(store);
     let screen = app.log.screen(&source, super::table_rows(area));
-    let rows = screen
+    let series: Vec<String> = screen
         .rows
         .iter()
         .map(|e| {
-            let series = e.row.labels.as_ref().map_or_else(
+            e.row.labels.as_ref().map_or_else(
                 || "(series evicted)".to_owned(),
                 |labels| promql::series(labels.iter().map(|(n, v)| (&**n, &**v))),
-            );
-            let e = &e.row.entry;
-            let value = match e.kind {
-                SeriesKind::Histogram => {
-                    format!("histogram, count {}", format::value_fit(e.value, 7))
-                }
-                SeriesKind::Float => format::value_fit(e.value, 24),
+            )
+        })
+        .collect();
+    let names = Names::new(series.iter().map(String::as_str).collect());
+    let entries: Vec<_> = screen.rows.iter().map(|e| &e.row.entry).collect();
+    let values: Vec<String> = entries
+        .iter()
+        .map(|e| histogram_marked(e.kind, format::value(e.value)))
+        .collect();
+    let header = ["ARRIVED", "SAMPLE TIME", "VALUE", "SERIES"];
+    let times = Timestamps::new(header[1], entries.iter().map(|e| e.timestamp_ms));
+    let arrivals = entries.iter().map(|e| format::time_of_day(e.arrival_ms));
+    let columns = [
+        Column::fixed(widest(header[0], arrivals)),
+        times.column,
+        Column::new(widest(header[2], &values), fit::NUMBER_MIN_WIDTH + 6),
+    ];
+    // Least useful first: the arrival time, the sample time.
+    let (key_width, mut widths) = allot(area.width, names.room(), &columns, &[0, 1]);
+    let value_width = usize::from(widths[2]);
+    let rows = entries
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(i, (e, value))| {
+            let value = if fit::width(&value) <= value_width {
+                value
+            } else {
+                let marker = fit::width(&histogram_marked(e.kind, String::new()));
+                histogram_marked(
+                    e.kind,
+                    fit::number(e.value, value_width.saturating_sub(marker)),
+                )
             };
             vec![
                 Cell::from(format::time_of_day(e.arrival_ms)),
-                Cell::from(format::timestamp(e.timestamp_ms)),
-                Cell::from(Line::from(value).right_aligned()),
-                Cell::from(series),
+                Cell::from(times.text(e.timestamp_ms, widths[1])),
+                right(value),
+                Cell::from(names.shown(i, key_width)),
             ]
         })
         .collect::<Vec<_>>();
+    widths.push(key_width);
     let state = if app.log.is_following() {
-        Span::styled("following new samples · ↑/k to scroll back ", dim_style())
+        Span::styled("following new samples · ↑/k to scroll back ", theme::dim())
     } else {
         let oldest_kept = store.log().front().map(|e| e.arrival_ms);
         held_state(&app.log, &source, "samples", "G", oldest_kept)
@@ -50,21 +80,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Span::raw(format!(" Recent samples ({} kept) ", store.log().len())),
         state,
     ]);
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(24),
-        Constraint::Length(24),
-        Constraint::Fill(1),
-    ];
     frame.render_widget(
-        table(
-            &["ARRIVED", "SAMPLE TIME", "VALUE", "SERIES"],
-            rows,
-            screen.selected,
-            &widths,
-            titled(title),
-        ),
+        table(&header, rows, screen.selected, &widths, titled(title)),
         area,
     );
     super::table_rows(area)
+}
+
+/// A value as the log shows it: histograms' observation count marked as such.
+fn histogram_marked(kind: SeriesKind, value: String) -> String {
+    match kind {
+        SeriesKind::Histogram => format!("count {value}"),
+        SeriesKind::Float => value,
+    }
 }

@@ -1,23 +1,28 @@
 //! The metrics list: one row per metric name.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 
-use super::widgets::{dim_style, evicted_row, rate_sparkline, sorted_title, table, titled};
+use super::columns::{Column, allot, widest};
+use super::fit::Names;
+use super::theme;
+use super::widgets::{evicted_row, rate_sparkline, right, sorted_title, table, titled};
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::{MetricSort, RATE_WINDOW_SECS};
 use crate::format;
 use crate::ingest::model::MetricType;
-use crate::store::Store;
+use crate::store::{Metric, Store};
+use crate::text::escape::escaped;
 
-/// Sparkline columns and seconds per column (2 minutes either way): narrower
-/// terminals get a coarser trend so that metric names keep their room.
-fn trend_shape(width: u16) -> (usize, usize) {
-    if width >= 150 { (30, 4) } else { (20, 6) }
-}
+/// Widest and narrowest sparkline (either way it covers [`TREND_SECS`]).
+const TREND_COLUMNS: (usize, usize) = (30, 10);
+
+/// Seconds the sparkline covers.
+const TREND_SECS: usize = 120;
 
 /// The TYPE column: from metadata, or inferred (marked `?`), or `-`.
 fn type_label((kind, inferred): (MetricType, bool)) -> String {
@@ -38,16 +43,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     let sort = list.sort();
     let filtered = !store.filter().is_all();
     let now = app.now_ms;
-    let (trend_columns, secs_per_column) = trend_shape(area.width);
-    let rows = ids[range.clone()]
+    // Evicted since the list was built: shown as such until the next rebuild
+    // rather than as whatever metric now has its slot.
+    let metrics: Vec<Option<&Metric>> = ids[range.clone()]
         .iter()
-        .map(|row| {
-            // Its series all evicted since the list was built: say so until the
-            // next rebuild rather than show whatever metric now has its slot.
-            let Some(m) = store.metric(row.id) else {
-                return evicted_row();
-            };
-            let name = store.str(m.name);
+        .map(|row| store.metric(row.id))
+        .collect();
+    let names: Vec<Cow<str>> = metrics
+        .iter()
+        .map(|m| match m.map(|m| store.str(m.name)) {
+            Some("") => Cow::Borrowed("(no __name__)"),
+            Some(name) => escaped(name),
+            None => Cow::Borrowed(""),
+        })
+        .collect();
+    let names = Names::new(names.iter().map(|n| &**n).collect());
+    let cells: Vec<Option<[String; 4]>> = ids[range.clone()]
+        .iter()
+        .zip(&metrics)
+        .map(|(row, m)| {
+            let m = (*m)?;
             let matched = if sort == MetricSort::Series {
                 row.matched
             } else {
@@ -63,45 +78,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             } else {
                 m.rate.per_second(now, RATE_WINDOW_SECS)
             };
-            let kind = type_label(store.metric_type(m));
             let age = if m.last_arrival_ms == 0 {
                 "-".into()
             } else {
                 format::duration_secs((now - m.last_arrival_ms) as f64 / 1000.0)
             };
-            vec![
-                Cell::from(if name.is_empty() {
-                    "(no __name__)".to_owned()
-                } else {
-                    name.to_owned()
-                }),
-                Cell::from(Line::from(series).right_aligned()),
-                Cell::from(Line::from(format::count(rate)).right_aligned()),
-                Cell::from(rate_sparkline(&m.rate.series(
-                    now,
-                    trend_columns,
-                    secs_per_column,
-                ))),
-                Cell::from(kind),
-                Cell::from(Line::from(age).right_aligned()),
-            ]
+            Some([
+                series,
+                format::count(rate),
+                type_label(store.metric_type(m)),
+                age,
+            ])
         })
         .collect();
-    let title = sorted_title(
-        format!(" Metrics ({}) ", ids.len()),
-        sort.label(),
-        list.reversed(),
-        "Enter: series · s: sort · r: reverse · type? = guessed from the name",
-    );
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(if filtered { 15 } else { 8 }),
-        Constraint::Length(9),
-        Constraint::Length(trend_columns as u16),
-        Constraint::Length(15),
-        Constraint::Length(7),
-    ];
-    let selected = list.cursor.selected.checked_sub(range.start);
+    let widest = |i: usize, header: &str| widest(header, cells.iter().flatten().map(|c| &c[i]));
     let header = [
         "METRIC",
         "SERIES",
@@ -110,6 +100,46 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         "TYPE",
         "LAST",
     ];
+    let columns = [
+        Column::fixed(widest(0, header[1])),
+        Column::fixed(widest(1, header[2])),
+        Column::new(TREND_COLUMNS.0, TREND_COLUMNS.1),
+        Column::fixed(widest(2, header[4])),
+        Column::fixed(widest(3, header[5])),
+    ];
+    // Least useful first: the age, the trend, the type, the series count.
+    let (key_width, mut widths) = allot(area.width, names.room(), &columns, &[3, 2, 1, 0]);
+    let trend = usize::from(widths[2]);
+    let rows = metrics
+        .iter()
+        .zip(cells)
+        .enumerate()
+        .map(|(i, row)| {
+            let (Some(m), Some([series, rate, kind, age])) = row else {
+                return evicted_row();
+            };
+            vec![
+                Cell::from(names.shown(i, key_width)),
+                right(series),
+                right(rate),
+                Cell::from(rate_sparkline(&m.rate.series(
+                    now,
+                    trend,
+                    TREND_SECS.div_ceil(trend.max(1)),
+                ))),
+                Cell::from(kind),
+                right(age),
+            ]
+        })
+        .collect();
+    let title = sorted_title(
+        format!(" Metrics ({}) ", ids.len()),
+        sort.label(),
+        list.reversed(),
+        "Enter: series · s: sort · r: reverse · TYPE: ? guessed from the name, - unknown",
+    );
+    let selected = list.cursor.selected.checked_sub(range.start);
+    widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
     if ids.is_empty() {
         let inner = Rect {
@@ -123,7 +153,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             "No series yet."
         };
         frame.render_widget(
-            ratatui::widgets::Paragraph::new(text).style(dim_style()),
+            ratatui::widgets::Paragraph::new(text).style(theme::dim()),
             inner,
         );
     }

@@ -11,26 +11,30 @@
 //! └──────────────────────────────────────────────┘
 //! ```
 
+mod columns;
 mod detail;
+mod fit;
 mod header;
 mod help;
+mod histogram;
 mod log;
 mod metrics;
 mod requests;
 mod scale;
 mod series;
+mod theme;
 mod welcome;
 pub mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use crate::app::{App, Drill, OpenList, Tab};
 use crate::store::Store;
-use widgets::{dim_style, error_style, styled};
+use crate::text::escape::escaped;
+use widgets::{Part, fitted_line, styled};
 
 /// Rows of a list drawn by [`widgets::table`] in `area` (below its title and header).
 fn table_rows(area: Rect) -> usize {
@@ -81,32 +85,38 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
 }
 
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let mut spans = Vec::new();
+    let mut parts = Vec::new();
     for tab in Tab::ALL {
         let style = if tab == app.tab {
-            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+            theme::palette().open_tab
         } else {
-            dim_style()
+            theme::dim()
         };
-        spans.push(Span::styled(format!(" {} ", tab.title()), style));
-        spans.push(Span::raw(" "));
+        parts.push(Part::whole(vec![
+            Span::styled(format!(" {} ", tab.title()), style),
+            Span::raw(" "),
+        ]));
     }
-    spans.push(Span::raw("  "));
+    let label = || styled("  filter: ", theme::palette().accent);
     if app.filter.editing {
-        spans.push(styled("filter: ", Style::new().fg(Color::Yellow)));
-        spans.push(Span::raw(format!("{}█", app.filter.text)));
+        let typed = format!("{}█", escaped(&app.filter.text));
+        parts.push(Part::shrinking(vec![label(), Span::raw(typed)], 1));
         if let Some(e) = &app.filter.error {
-            spans.push(Span::raw("  "));
-            spans.push(styled(
-                format!("✗ {e} · not applied; {}", in_force(store.filter().source())),
-                error_style(),
-            ));
+            let error = format!(
+                "  ✗ {} · not applied; {}",
+                escaped(e),
+                in_force(&escaped(store.filter().source()))
+            );
+            parts.push(Part::shrinking(vec![styled(error, theme::error())], 0));
         }
     } else if !store.filter().is_all() {
-        spans.push(styled("filter: ", Style::new().fg(Color::Yellow)));
-        spans.push(Span::raw(store.filter().source().to_owned()));
+        let source = escaped(store.filter().source()).into_owned();
+        parts.push(Part::shrinking(vec![label(), Span::raw(source)], 1));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(
+        Paragraph::new(fitted_line(parts, usize::from(area.width))),
+        area,
+    );
 }
 
 /// What the screen says is filtered by while the line holds something else.
@@ -141,7 +151,7 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     frame.render_widget(
-        Paragraph::new(Span::styled(format!(" {hints}"), dim_style())),
+        Paragraph::new(Span::styled(format!(" {hints}"), theme::dim())),
         area,
     );
 }

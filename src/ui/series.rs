@@ -1,24 +1,24 @@
 //! The series of one metric: varying labels per row, constant labels above.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{
-    dim_style, evicted_row, sorted_title, table, titled, value_sparkline, warn_style,
-};
+use super::columns::{Column, allot, widest};
+use super::fit::{self, Names};
+use super::theme;
+use super::widgets::{evicted_row, right, sorted_title, table, titled, value_sparkline};
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
 use crate::format;
 use crate::store::intern::Sym;
-use crate::store::ring::Point;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
+use crate::text::escape::escaped;
 use crate::text::promql;
-
-/// Width of the value column.
-const VALUE_WIDTH: usize = 16;
 
 /// Short flags for a series' anomalies.
 pub fn flags(a: &Anomalies) -> String {
@@ -38,21 +38,8 @@ pub fn flags(a: &Anomalies) -> String {
     out.join(" ")
 }
 
-/// Last value as shown in lists (histogram series show their count).
-pub fn last_value(s: &Series) -> String {
-    point_value(s.points.last(), s.kind)
-}
-
-/// A sample's value as shown in lists.
-fn point_value(point: Option<Point>, kind: SeriesKind) -> String {
-    match (point, kind) {
-        (Some(p), SeriesKind::Histogram) => {
-            format!("count {}", format::value_fit(p.value, VALUE_WIDTH - 6))
-        }
-        (Some(p), SeriesKind::Float) => format::value_fit(p.value, VALUE_WIDTH),
-        (None, _) => "-".into(),
-    }
-}
+/// Values a row's sparkline shows at most.
+const SPARKLINE_POINTS: usize = 20;
 
 /// Draws the series list of the open metric; returns the rows it has room for.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
@@ -60,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         let text = "All series of this metric were evicted (--max-series). Press Esc to go back.";
         frame.render_widget(
             Paragraph::new(text)
-                .style(warn_style())
+                .style(theme::warn())
                 .block(titled(Line::raw(" Series "))),
             area,
         );
@@ -69,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     let summary = &app.series.labels;
     let constant = promql::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
     let top_text = Line::from(vec![
-        Span::styled(" same on every series: ", dim_style()),
+        Span::styled(" same on every series: ", theme::dim()),
         Span::raw(if summary.constant.is_empty() {
             "(none)".to_owned()
         } else {
@@ -91,34 +78,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     // sorted by, so that the screen is in order.
     let sort = view.sort();
     let now = app.now_ms;
+    // Evicted since the list was built: shown as such until the next rebuild
+    // rather than as whatever series now has its slot.
+    let series: Vec<Option<&Series>> = ids[range.clone()]
+        .iter()
+        .map(|row| store.series(row.id))
+        .collect();
     // The names' current ids (None: no live series has that label any more).
-    let varying: Vec<(&str, Option<Sym>)> = summary
+    let varying: Vec<(Cow<str>, Option<Sym>)> = summary
         .varying
         .iter()
-        .map(|name| (&**name, store.sym(name)))
+        .map(|name| (escaped(name), store.sym(name)))
         .collect();
-    let rows = ids[range.clone()]
+    let labels: Vec<String> = series
         .iter()
-        .map(|row| {
-            // Evicted since the list was built: say so until the next rebuild
-            // rather than show whatever series now has its slot.
-            let Some(s) = store.series(row.id) else {
-                return evicted_row();
-            };
-            let varying = varying
-                .iter()
-                .map(|&(name, sym)| {
-                    let value = s
-                        .labels
-                        .iter()
-                        .find(|l| Some(l.0) == sym)
-                        .map_or("", |l| store.str(l.1));
-                    let mut out = format!("{name}=");
-                    promql::write_quoted(&mut out, value);
-                    out
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+        .map(|s| s.map_or_else(String::new, |s| varying_labels(store, s, &varying)))
+        .collect();
+    let names = Names::new(labels.iter().map(String::as_str).collect());
+    // Per row: the last value, sample time, lag, rate, flags, and the values
+    // up to the one shown (newer ones may have arrived since the sort).
+    let cells: Vec<Option<([String; 5], f64, usize)>> = ids[range.clone()]
+        .iter()
+        .zip(&series)
+        .map(|(row, s)| {
+            let s = (*s)?;
             let (last, arrival_ms, samples_total) = if sort == SeriesSort::Value {
                 (row.last, row.arrival_ms, row.samples_total)
             } else {
@@ -132,27 +115,77 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let lag = last.map_or("-".into(), |p| {
                 format::duration_secs(arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0)
             });
-            // The values up to the one shown (newer ones may have arrived since).
+            let value = last.map_or(f64::NAN, |p| p.value);
+            let text = [
+                last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms)),
+                lag,
+                format::count(rate),
+                flags(&s.anomalies()),
+                last.map_or("-".into(), |p| format::value(p.value)),
+            ];
             let newer = s.samples_total.saturating_sub(samples_total) as usize;
-            let recent = s.points.iter().rev().skip(newer).take(20).rev();
-            let flags = flags(&s.anomalies());
+            Some((text, value, newer))
+        })
+        .collect();
+    let texts = || cells.iter().flatten().map(|c| &c.0);
+    let widest = |i: usize, header: &str| widest(header, texts().map(|c| &c[i]));
+    let histograms = series
+        .iter()
+        .flatten()
+        .all(|s| s.kind == SeriesKind::Histogram);
+    let header = [
+        "LABELS",
+        if histograms { "COUNT" } else { "VALUE" },
+        "TIMESTAMP",
+        "LAG",
+        "SAMPLES/S|PER S|/S",
+        "RECENT VALUES|RECENT",
+        "FLAGS",
+    ];
+    let any_flags = texts().any(|c| !c[3].is_empty());
+    let columns = [
+        Column::new(widest(4, header[1]), fit::NUMBER_MIN_WIDTH),
+        Column::fixed(widest(0, header[2])),
+        Column::fixed(widest(1, header[3])),
+        Column::new(widest(2, header[4]), widest(2, "")),
+        Column::new(SPARKLINE_POINTS, 8),
+        Column::new(if any_flags { widest(3, header[6]) } else { 0 }, 8),
+    ];
+    // Least useful first: the sample time, the trend, the lag, the rate, the flags.
+    let (key_width, mut widths) = allot(list.width, names.room(), &columns, &[1, 4, 2, 3, 5]);
+    let value_width = usize::from(widths[0]);
+    let trend = usize::from(widths[4]);
+    let flags_width = usize::from(widths[5]);
+    let rows = series
+        .iter()
+        .zip(cells)
+        .enumerate()
+        .map(|(i, row)| {
+            let (Some(s), Some(([time, lag, rate, flags, _], value, newer))) = row else {
+                return evicted_row();
+            };
+            let recent = s.points.iter().rev().skip(newer).take(trend).rev();
+            let shown = if s.points.is_empty() {
+                "-".into()
+            } else {
+                fit::number(value, value_width)
+            };
             vec![
-                // A lone series has no varying labels: show all of them.
-                Cell::from(if varying.is_empty() {
-                    store.series_text(&s.labels)
-                } else {
-                    format!("{{{varying}}}")
-                }),
-                Cell::from(Line::from(point_value(last, s.kind)).right_aligned()),
-                Cell::from(last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms))),
-                Cell::from(Line::from(lag).right_aligned()),
-                Cell::from(Line::from(format::count(rate)).right_aligned()),
+                Cell::from(names.shown(i, key_width)),
+                right(shown),
+                Cell::from(time),
+                right(lag),
+                right(rate),
                 Cell::from(value_sparkline(recent.map(|p| p.value))),
-                Cell::from(Span::styled(flags, warn_style())),
+                Cell::from(Span::styled(
+                    fit::end(&flags, flags_width).into_owned(),
+                    theme::warn(),
+                )),
             ]
         })
         .collect();
-    let name = store.str(metric.name);
+    let name = escaped(store.str(metric.name));
+    let name = fit::end(&name, usize::from(list.width) / 2);
     let what = if store.filter().is_all() {
         format!(" {name} · {} series ", ids.len())
     } else {
@@ -168,25 +201,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         view.reversed(),
         "Enter: detail · Esc: back",
     );
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(VALUE_WIDTH as u16),
-        Constraint::Length(12),
-        Constraint::Length(7),
-        Constraint::Length(9),
-        Constraint::Length(20),
-        Constraint::Length(22),
-    ];
     let selected = view.cursor.selected.checked_sub(range.start);
-    let header = [
-        "LABELS",
-        "VALUE",
-        "TIMESTAMP",
-        "LAG",
-        "SAMPLES/S",
-        "RECENT VALUES",
-        "FLAGS",
-    ];
+    widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
     height
+}
+
+/// The labels that vary between the series, `{name="value", ...}` (a lone
+/// series has none: all of its labels but the name then).
+fn varying_labels(store: &Store, s: &Series, varying: &[(Cow<str>, Option<Sym>)]) -> String {
+    if varying.is_empty() {
+        let labels = store
+            .label_pairs(&s.labels)
+            .filter(|(k, _)| *k != "__name__");
+        return promql::series(labels);
+    }
+    let mut out = String::from("{");
+    for (i, (name, sym)) in varying.iter().enumerate() {
+        let value = s
+            .labels
+            .iter()
+            .find(|l| Some(l.0) == *sym)
+            .map_or("", |l| store.str(l.1));
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push('=');
+        promql::write_quoted(&mut out, value);
+    }
+    out.push('}');
+    out
 }

@@ -2,18 +2,18 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::widgets::{dim_style, styled};
+use super::theme;
+use super::widgets::styled;
 use crate::app::App;
 
 /// Draws the welcome screen.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let url = format!("http://{}/api/v1/write", app.listen);
-    let bold = Style::new().add_modifier(Modifier::BOLD);
-    let code = Style::new().fg(Color::Green);
+    let bold = theme::palette().strong;
+    let code = theme::palette().code;
     let mut lines = vec![
         Line::from(styled(
             format!("Waiting for remote-write requests on {url}"),
@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(styled("  remote_write:", code)),
         Line::from(styled(format!("    - url: {url}"), code)),
         Line::raw(""),
-        Line::raw("For remote-write 2.0 (Prometheus 3.x), add the message type:"),
+        Line::raw("For remote-write 2.0 (Prometheus 3.x), with native histograms:"),
         Line::raw(""),
         Line::from(styled("  remote_write:", code)),
         Line::from(styled(format!("    - url: {url}"), code)),
@@ -35,6 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             "      protobuf_message: io.prometheus.write.v2.Request",
             code,
         )),
+        Line::from(styled("      send_native_histograms: true", code)),
         Line::raw(""),
         Line::raw(
             "Any other sender (Grafana Alloy, vmagent, OpenTelemetry collector) takes the same URL.",
@@ -48,17 +49,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 app.listen,
                 app.listen.port()
             ),
-            dim_style(),
+            theme::dim(),
         )));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(styled(
         "No Prometheus at hand? Run `promscope send` in another terminal, or `promscope --demo`.",
-        dim_style(),
+        theme::dim(),
     )));
     lines.push(Line::from(styled(
         "Press ? for keys, q to quit.",
-        dim_style(),
+        theme::dim(),
     )));
     let block = Block::bordered().title(" Welcome ");
     frame.render_widget(

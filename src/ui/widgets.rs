@@ -1,12 +1,14 @@
-//! Small rendering helpers shared by the views: text sparklines, styles, and
-//! the scrolling window of a list.
+//! Small rendering helpers shared by the views: text sparklines, tables,
+//! lines that fit their width, and list titles.
 
 use ratatui::layout::Constraint;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
+use super::fit;
 use super::scale::Extent;
+use super::theme;
 use crate::app::history::{History, HistoryList};
 use crate::format;
 
@@ -38,37 +40,12 @@ pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
         .collect()
 }
 
-/// Style of table headers.
-pub fn header_style() -> Style {
-    Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
-}
-
-/// Style of the selected row.
-pub fn selected_style() -> Style {
-    Style::new().add_modifier(Modifier::REVERSED)
-}
-
-/// Style of something that needs attention.
-pub fn warn_style() -> Style {
-    Style::new().fg(Color::Yellow)
-}
-
-/// Style of an error.
-pub fn error_style() -> Style {
-    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-}
-
-/// Style of secondary text.
-pub fn dim_style() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
 /// The row of a list entry evicted since the list was built: lists are rebuilt
 /// only now and then, and the entry's slot may already hold another one.
 pub fn evicted_row() -> Vec<Cell<'static>> {
     vec![Cell::from(Span::styled(
         "(evicted: over --max-series)",
-        dim_style(),
+        theme::dim(),
     ))]
 }
 
@@ -77,28 +54,61 @@ pub fn titled(title: Line<'_>) -> Block<'_> {
     Block::new().borders(Borders::TOP).title(title)
 }
 
-/// A table of `rows` (already limited to the visible window), with the row at
-/// `selected` (an index into `rows`) highlighted.
+/// A table of `rows` (already limited to the visible window) under `header`,
+/// with the row at `selected` (an index into `rows`) highlighted. Columns of
+/// width 0 (dropped for want of room, see `columns::allot`) are left out. A
+/// header may offer shorter names after `|` (`RECENT VALUES|RECENT`): the
+/// first that fits its column is shown.
 pub fn table<'a>(
     header: &[&'a str],
     rows: Vec<Vec<Cell<'a>>>,
     selected: Option<usize>,
-    widths: &[Constraint],
+    widths: &[u16],
     block: Block<'a>,
 ) -> Table<'a> {
-    let header = Row::new(header.iter().map(|h| Cell::from(*h))).style(header_style());
-    let rows = rows.into_iter().enumerate().map(|(i, cells)| {
-        let row = Row::new(cells);
-        if Some(i) == selected {
-            row.style(selected_style())
+    let shown = |i: usize| widths.get(i).is_some_and(|&w| w > 0);
+    let header = Row::new(
+        header
+            .iter()
+            .zip(widths)
+            .filter(|&(_, &w)| w > 0)
+            .map(|(names, &w)| {
+                let mut names = names.split('|');
+                let first = names.next().unwrap_or("");
+                let name = std::iter::once(first)
+                    .chain(names)
+                    .find(|n| fit::width(n) <= usize::from(w))
+                    .unwrap_or(first);
+                Cell::from(name)
+            }),
+    )
+    .style(theme::header());
+    let rows = rows.into_iter().enumerate().map(|(row, cells)| {
+        let cells = cells
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| shown(i))
+            .map(|(_, c)| c);
+        let row_style = if Some(row) == selected {
+            theme::selected()
         } else {
-            row
-        }
+            Style::new()
+        };
+        Row::new(cells).style(row_style)
     });
-    Table::new(rows, widths.to_vec())
+    let widths = widths
+        .iter()
+        .filter(|&&w| w > 0)
+        .map(|&w| Constraint::Length(w));
+    Table::new(rows, widths)
         .header(header)
         .block(block)
         .column_spacing(1)
+}
+
+/// A right-aligned cell (numbers).
+pub fn right<'a>(text: impl Into<std::borrow::Cow<'a, str>>) -> Cell<'a> {
+    Cell::from(Line::from(text.into()).right_aligned())
 }
 
 /// The title of a list that stopped following: what arrived since, the key
@@ -123,7 +133,7 @@ pub fn held_state<R: Clone, H: History<Row = R>>(
             None => format!("· no {what} kept "),
         });
     }
-    Span::styled(text, warn_style())
+    Span::styled(text, theme::warn())
 }
 
 /// A list's title: what it is, then (dimmed) its order and key hints.
@@ -132,7 +142,64 @@ pub fn sorted_title(what: String, sort: &str, reverse: bool, hints: &str) -> Lin
         "sorted by {sort}{} · {hints} ",
         if reverse { " (reversed)" } else { "" }
     );
-    Line::from(vec![Span::raw(what), Span::styled(order, dim_style())])
+    Line::from(vec![Span::raw(what), Span::styled(order, theme::dim())])
+}
+
+/// One item of a line built by [`fitted_line`]: its spans, and which one (if
+/// any) may be shortened with `…` to fit (text, never a number).
+pub struct Part {
+    spans: Vec<Span<'static>>,
+    shrinkable: Option<usize>,
+}
+
+impl Part {
+    /// An item shown whole or not at all.
+    pub fn whole(spans: Vec<Span<'static>>) -> Self {
+        Part {
+            spans,
+            shrinkable: None,
+        }
+    }
+
+    /// An item whose span at `index` may be shortened.
+    pub fn shrinking(spans: Vec<Span<'static>>, index: usize) -> Self {
+        Part {
+            spans,
+            shrinkable: Some(index),
+        }
+    }
+}
+
+/// Narrowest a shortened span gets before its item is left out instead.
+const MIN_SHRUNK: usize = 6;
+
+/// `parts` in order on one line of `width` columns: an item that does not fit
+/// is shortened where it allows, else left out (a later, shorter one may still
+/// fit), so that no number is ever cut off at the edge.
+pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut left = width;
+    for mut part in parts {
+        let needed: usize = part.spans.iter().map(|s| s.width()).sum();
+        if needed > left {
+            let Some(span) = part.shrinkable.and_then(|i| part.spans.get_mut(i)) else {
+                continue;
+            };
+            let keep = span.width().saturating_sub(needed - left);
+            if keep < MIN_SHRUNK {
+                continue;
+            }
+            span.content = fit::end(&span.content, keep).into_owned().into();
+        }
+        left -= part
+            .spans
+            .iter()
+            .map(|s| s.width())
+            .sum::<usize>()
+            .min(left);
+        spans.extend(part.spans);
+    }
+    Line::from(spans)
 }
 
 /// A span with a style.
@@ -156,5 +223,31 @@ mod tests {
         );
         assert_eq!(value_sparkline([0.0, 1e307].into_iter()), "▁█");
         assert_eq!(rate_sparkline(&[0.0, f64::MAX, 1.0, f64::NAN]), "▁█▂▁");
+    }
+
+    #[test]
+    fn items_that_do_not_fit_are_shortened_or_left_out() {
+        let parts = || {
+            vec![
+                Part::whole(vec![Span::raw("requests 12345")]),
+                Part::shrinking(
+                    vec![
+                        Span::raw(" sender "),
+                        Span::raw("Prometheus/3.5.0"),
+                        Span::raw(" +3"),
+                    ],
+                    1,
+                ),
+                Part::whole(vec![Span::raw(" series 99")]),
+            ]
+        };
+        let text = |width| fitted_line(parts(), width).to_string();
+        assert_eq!(
+            text(60),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99"
+        );
+        assert_eq!(text(40), "requests 12345 sender Prometheus/3.5… +3");
+        assert_eq!(text(30), "requests 12345 series 99");
+        assert_eq!(text(10), " series 99");
     }
 }

@@ -3,9 +3,11 @@
 //! view and render it into a TestBackend.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod numbers;
+
 use std::time::{Duration, UNIX_EPOCH};
 
-use promscope::app::{Action, App};
+use promscope::app::{Action, App, Tab};
 use promscope::ingest::model::{
     Batch, Exemplar, Histogram, LabelRef, Metadata, MetricType, Outcome, Protocol, RejectReason,
     RequestInfo, Sample, WriteData,
@@ -162,6 +164,9 @@ pub const HOSTILE_VALUES: &[(&str, &[f64])] = &[
     ("stale", &[1.0, f64::NAN, f64::NAN]),
 ];
 
+/// Samples of the one `burst_total` series in [`hostile`].
+pub const BURST_SAMPLES: usize = 12_345;
+
 /// Timestamps at the ends of i64 for a series' samples.
 const EXTREME_TIMESTAMPS: [i64; 4] = [i64::MIN, i64::MAX, 0, -1];
 
@@ -178,8 +183,10 @@ pub const HOSTILE_TEXT: &[&str] = &[
 /// A store fed with every entry of [`HOSTILE_VALUES`] (one sample per request,
 /// at 5 s intervals, the stale series ending in the stale marker), a series at
 /// i64-extreme timestamps, float and integer histograms with non-finite and
-/// huge counts and bounds, a histogram with many buckets, and metric names,
-/// labels, metadata, exemplars, user-agents and paths holding [`HOSTILE_TEXT`].
+/// huge counts and bounds, a histogram with many buckets, metric names and
+/// label values that differ only at their end, a burst of
+/// [`BURST_SAMPLES`] samples, and metric names, labels, metadata, exemplars,
+/// user-agents and paths holding [`HOSTILE_TEXT`].
 pub fn hostile() -> (App, Store) {
     let mut store = Store::new(StoreLimits::default());
     let mut app = app(T0 - 120_000);
@@ -251,6 +258,27 @@ pub fn hostile() -> (App, Store) {
             unit: data.intern(text),
         });
     }
+    // Names and label values alike but for their ends, as load generators make them.
+    let long = "m".repeat(60);
+    for i in 0..4 {
+        let name = format!("avalanche_metric_{long}_0_{i}");
+        let value = format!("value_{long}_{i}");
+        data.push_series(
+            &[("__name__", &name), ("series_id", "0")],
+            &[sample(T0 - 1_000, f64::from(i) + 0.5)],
+            &[],
+        );
+        data.push_series(
+            &[("__name__", "avalanche_labels"), ("label_key", &value)],
+            &[sample(T0 - 1_000, -f64::from(i))],
+            &[],
+        );
+    }
+    // Enough samples for counts and rates with SI suffixes (12.3k, 1.2k/s).
+    let burst: Vec<Sample> = (0..BURST_SAMPLES)
+        .map(|i| sample(T0 - 60_000 + i as i64, i as f64 * 0.001))
+        .collect();
+    data.push_series(&[("__name__", "burst_total")], &burst, &[]);
     for (name, h) in hostile_histograms() {
         data.push_series(&[("__name__", name)], &[], &[h]);
     }
@@ -326,6 +354,39 @@ fn hostile_histograms() -> Vec<(&'static str, Histogram)> {
         .collect()
 }
 
+/// Each view of the dashboard (welcome aside), as the actions that reach it
+/// from the start in [`hostile`]'s dashboard.
+pub fn every_view() -> Vec<(&'static str, Vec<Action>)> {
+    vec![
+        ("metrics", vec![]),
+        ("series", open_series(r#"{__name__="hostile_value"}"#)),
+        (
+            "detail_of_floats",
+            open_detail(r#"{__name__="hostile_value", case="long_float"}"#),
+        ),
+        (
+            "detail_of_a_histogram",
+            open_detail(r#"{__name__="hostile_histogram_custom_bounds"}"#),
+        ),
+        (
+            "detail_with_hostile_text",
+            open_detail(r#"{__name__=~"hostile_text_1.*"}"#),
+        ),
+        ("recent_samples", vec![Action::GoTab(Tab::Log)]),
+        (
+            "recent_samples_scrolled_back",
+            vec![Action::GoTab(Tab::Log), Action::Up(3)],
+        ),
+        ("requests", vec![Action::GoTab(Tab::Requests)]),
+        ("help", vec![Action::ToggleHelp]),
+        (
+            "filter_editing",
+            vec![Action::FilterEdit, Action::FilterSet("hostile_(".into())],
+        ),
+        ("paused", vec![Action::TogglePause]),
+    ]
+}
+
 /// Applies `actions`, then advances the clock to [`T0`].
 pub fn apply(app: &mut App, store: &mut Store, actions: &[Action]) {
     for a in actions {
@@ -335,15 +396,22 @@ pub fn apply(app: &mut App, store: &mut Store, actions: &[Action]) {
 }
 
 /// Actions that narrow the dashboard to the series matching `selector` and
-/// open the first one's detail.
-pub fn open_detail(selector: &str) -> Vec<Action> {
+/// open the first metric's series list.
+pub fn open_series(selector: &str) -> Vec<Action> {
     vec![
         Action::FilterEdit,
         Action::FilterSet(selector.into()),
         Action::FilterAccept,
         Action::Enter,
-        Action::Enter,
     ]
+}
+
+/// Actions that narrow the dashboard to the series matching `selector` and
+/// open the first one's detail.
+pub fn open_detail(selector: &str) -> Vec<Action> {
+    let mut actions = open_series(selector);
+    actions.push(Action::Enter);
+    actions
 }
 
 /// The screen drawn at `width`×`height`.
