@@ -79,8 +79,7 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
         compressed_bytes: compressed,
         decoded_bytes: decoded,
         retry_attempt: None,
-        org_id: None,
-        remote_write_version: None,
+        tenant: None,
     }
 }
 

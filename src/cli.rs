@@ -1,9 +1,12 @@
 //! Command-line interface.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::ingest::server::Limits;
 use crate::output::Format;
 
 /// A live inspector for Prometheus remote-write traffic.
@@ -38,6 +41,39 @@ pub struct Cli {
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_compressed_bytes: usize,
 
+    /// Bytes that bodies being received and decoded may take at once, all
+    /// connections together; past it requests get 503 with Retry-After.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_bytes_in_flight: usize,
+
+    /// Connections open at once; past it the one idle the longest is closed.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Time from a request's first byte (a new connection's start, TLS
+    /// handshake included) to the end of its headers.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub header_timeout: Duration,
+
+    /// Time from the end of a request's headers to the end of its body; a
+    /// body late past it gets 408.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub body_timeout: Duration,
+
+    /// How long a keep-alive connection may wait for its next request.
+    #[arg(long, default_value = "90s", value_parser = parse_duration, value_name = "DURATION")]
+    pub idle_timeout: Duration,
+
+    /// Prometheus web configuration file: TLS (`tls_server_config`) and basic
+    /// auth (`basic_auth_users`) for the listener.
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    pub web_config_file: Option<PathBuf>,
+
+    /// File holding a bearer token that senders must present
+    /// (`authorization: credentials` in Prometheus's remote_write).
+    #[arg(long, value_name = "PATH")]
+    pub auth_token_file: Option<PathBuf>,
+
     /// Series the dashboard keeps; beyond this the least recently seen are evicted (and counted).
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub max_series: usize,
@@ -56,6 +92,32 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The receiver's limits, checked against each other.
+    pub fn receiver_limits(&self) -> Result<Limits, String> {
+        let one_request = self
+            .max_compressed_bytes
+            .saturating_add(self.max_body_bytes);
+        if self.max_bytes_in_flight < one_request {
+            return Err(format!(
+                "--max-bytes-in-flight ({}) must hold at least one request of --max-compressed-bytes plus --max-body-bytes ({one_request})",
+                self.max_bytes_in_flight
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        Ok(Limits {
+            max_compressed_bytes: self.max_compressed_bytes,
+            max_decoded_bytes: self.max_body_bytes,
+            max_bytes_in_flight: self.max_bytes_in_flight,
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            ..Limits::default()
+        })
+    }
+
     /// The dashboard's retention limits.
     pub fn store_limits(&self) -> crate::store::StoreLimits {
         crate::store::StoreLimits {
@@ -80,4 +142,58 @@ impl Cli {
 pub enum Command {
     /// Send avalanche-style remote-write load to a receiver (demos, tests, benchmarks).
     Send(crate::send::SendArgs),
+}
+
+/// A duration: a number with `ms`, `s`, `m` or `h`, or seconds without a unit.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (like 500ms, 10s, 2m)"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} must be a positive duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        for bad in ["", "0s", "ten", "5 parsecs", "-1s", "1e999"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_must_hold_one_request() {
+        let cli = Cli::parse_from(["promscope", "--max-bytes-in-flight", "1000"]);
+        assert!(
+            cli.receiver_limits()
+                .unwrap_err()
+                .contains("--max-bytes-in-flight")
+        );
+        let cli = Cli::parse_from(["promscope", "--body-timeout", "5s"]);
+        assert_eq!(
+            cli.receiver_limits().unwrap().body_timeout,
+            Duration::from_secs(5)
+        );
+    }
 }

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::Cli;
 use crate::ingest::model::Batch;
-use crate::ingest::server::{self, Limits, ReceiverStats};
+use crate::ingest::server::{self, Receiver, ReceiverStats, Security};
 use crate::output;
 use crate::send;
 use crate::signal::Termination;
@@ -36,6 +36,22 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     if !cli.no_tui {
         tui::check_terminal()?;
     }
+    let limits = cli.receiver_limits().map_err(anyhow::Error::msg)?;
+    let security = Security::load(
+        cli.web_config_file.as_deref(),
+        cli.auth_token_file.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    if cli.demo && (security.tls.is_some() || security.auth.is_some()) {
+        anyhow::bail!(
+            "--demo sends plain HTTP without credentials: it cannot be combined with --web.config.file or --auth-token-file"
+        );
+    }
+    let scheme = if security.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     // Before anything starts, so that no signal finds the default action (death).
     let termination = Termination::catch().context("cannot catch termination signals")?;
     let listener = TcpListener::bind(cli.listen).await.with_context(|| {
@@ -47,15 +63,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let local = listener.local_addr().unwrap_or(cli.listen);
     let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
     let stats = Arc::new(ReceiverStats::default());
-    let limits = Limits {
-        max_compressed_bytes: cli.max_compressed_bytes,
-        max_decoded_bytes: cli.max_body_bytes,
-        ..Limits::default()
-    };
-    let router = server::router(tx, limits, stats.clone());
+    let receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut server_stop = stop_rx.clone();
-    tokio::spawn(server::serve(listener, router, async move {
+    tokio::spawn(server::serve(listener, receiver, async move {
         let _ = server_stop.changed().await;
     }));
     if cli.demo {
@@ -68,7 +79,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     };
     if cli.no_tui {
         say(format_args!(
-            "promscope: receiving remote-write on http://{local}/api/v1/write (Ctrl-C to stop)"
+            "promscope: receiving remote-write on {scheme}://{local}/api/v1/write (Ctrl-C to stop)"
         ));
         headless(rx, cli.format, stats, stop).await
     } else {

@@ -34,11 +34,7 @@ impl Headless {
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first:?}"))
-            .to_owned();
+        let url = url_in(&first);
         // Keep reading stderr in the background so the child never blocks on it;
         // the text is returned when the thread is joined.
         let stdout = child.stdout.take().map(BufReader::new);

@@ -35,8 +35,7 @@ async fn rw1_request_is_accepted_and_reaches_the_channel_with_its_facts() {
     assert_eq!(info.protocol, Some(Protocol::V1));
     assert_eq!(info.user_agent.as_deref(), Some("test-sender/1.0"));
     assert_eq!(info.retry_attempt.as_deref(), Some("2"));
-    assert_eq!(info.org_id.as_deref(), Some("tenant-a"));
-    assert_eq!(info.remote_write_version.as_deref(), Some("0.1.0"));
+    assert_eq!(info.tenant.as_deref(), Some("tenant-a"));
     assert!(info.remote_addr.is_some_and(|a| a.ip().is_loopback()));
     assert_eq!(info.compressed_bytes, rw1_body(&[1.0, 0.0]).len());
     assert_eq!(
@@ -132,16 +131,6 @@ fn bad_inputs() -> Vec<BadInput> {
         let raw = rw1_request(&[1.0]).encode_to_vec();
         snappy(&raw[..raw.len() - 3])
     };
-    let bad_symbol = {
-        let mut req = rw2_request();
-        req.timeseries[0].labels_refs[3] = 99;
-        snappy(&req.encode_to_vec())
-    };
-    let odd_refs = {
-        let mut req = rw2_request();
-        req.timeseries[1].labels_refs.pop();
-        snappy(&req.encode_to_vec())
-    };
     let big_decoded = {
         let mut req = rw1_request(&[1.0]);
         req.timeseries[0]
@@ -160,12 +149,40 @@ fn bad_inputs() -> Vec<BadInput> {
             message: "Content-Encoding \"gzip\" is not supported",
         },
         BadInput {
-            name: "no encoding",
-            headers: vec![("content-type", "application/x-protobuf")],
+            name: "deflate encoding",
+            headers: with(&[("content-encoding", "deflate")]),
             body: good.clone(),
             status: 415,
             reason: UnsupportedEncoding,
-            message: "missing Content-Encoding",
+            message: "Content-Encoding \"deflate\" is not supported",
+        },
+        BadInput {
+            name: "zstd encoding of an RW 2.0 body",
+            headers: [RW2_HEADERS, &[("content-encoding", "zstd")]]
+                .concat()
+                .into_iter()
+                .filter(|(k, v)| *k != "content-encoding" || *v == "zstd")
+                .collect(),
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedEncoding,
+            message: "VictoriaMetrics' protocol, for prometheus.WriteRequest (RW 1.0) only",
+        },
+        BadInput {
+            name: "PNG content type",
+            headers: with(&[("content-type", "image/png")]),
+            body: good.clone(),
+            status: 415,
+            reason: UnsupportedContentType,
+            message: "Content-Type \"image/png\" is not supported",
+        },
+        BadInput {
+            name: "zstd encoding of a snappy body",
+            headers: with(&[("content-encoding", "zstd")]),
+            body: good.clone(),
+            status: 400,
+            reason: Zstd,
+            message: "body is not valid zstd data",
         },
         BadInput {
             name: "framed snappy",
@@ -222,22 +239,6 @@ fn bad_inputs() -> Vec<BadInput> {
             status: 400,
             reason: Protobuf,
             message: "invalid prometheus.WriteRequest protobuf: timeseries[0]",
-        },
-        BadInput {
-            name: "out-of-range symbol ref",
-            headers: RW2_HEADERS.to_vec(),
-            body: bad_symbol,
-            status: 400,
-            reason: Invalid,
-            message: "timeseries[0].labels_refs[3] refers to symbol 99, but the request has only 8 symbols",
-        },
-        BadInput {
-            name: "odd labels_refs",
-            headers: RW2_HEADERS.to_vec(),
-            body: odd_refs,
-            status: 400,
-            reason: Invalid,
-            message: "timeseries[1].labels_refs has 3 entries",
         },
         BadInput {
             name: "empty body",
@@ -379,4 +380,251 @@ async fn wrong_schema_decodes_without_error_but_warns_nothing_is_lost() {
         "{:?}",
         batch.data.warnings
     );
+}
+
+#[tokio::test]
+async fn a_body_without_content_encoding_is_read_as_snappy_with_a_warning() {
+    // What the npm `prometheus-remote-write` package sends.
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r
+        .post(
+            "/api/v1/write",
+            &[("content-type", "application/x-protobuf")],
+            rw1_body(&[1.0, 2.0]),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    assert_eq!(batch.outcome, Outcome::Accepted);
+    assert_eq!(batch.data.samples.len(), 2);
+    assert!(
+        batch.data.warnings[0].contains("no Content-Encoding header"),
+        "{:?}",
+        batch.data.warnings
+    );
+}
+
+/// The official receiver compliance cases (prometheus/compliance, remotewrite).
+#[tokio::test]
+async fn compliance_names_with_dots_and_spaces_are_accepted() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let rw1 = rw1_series_body(
+        &[&[("__name__", "my.metric name"), ("my.label key", "v")]],
+        now_ms(),
+    );
+    let reply = r.post("/", RW1_HEADERS, rw1).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    let data = &batch.data;
+    assert_eq!(
+        data.metric_name(data.series[0].labels.clone()),
+        "my.metric name"
+    );
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+    let mut req = rw2_request();
+    req.symbols[2] = "requests.total per second".into();
+    req.symbols[3] = "job name.x".into();
+    let reply = r.post("/", RW2_HEADERS, snappy(&req.encode_to_vec())).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    let labels: Vec<_> = batch
+        .data
+        .label_pairs(batch.data.series[0].labels.clone())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("__name__", "requests.total per second"),
+            ("job name.x", "api")
+        ]
+    );
+}
+
+fn written(reply: &Reply) -> [u64; 3] {
+    [
+        "x-prometheus-remote-write-samples-written",
+        "x-prometheus-remote-write-histograms-written",
+        "x-prometheus-remote-write-exemplars-written",
+    ]
+    .map(|name| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    })
+}
+
+#[tokio::test]
+async fn compliance_rw2_series_without_name_is_refused_and_the_others_counted_as_written() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    // Series 0 (two samples, an exemplar) loses its __name__; series 1 (a
+    // histogram) is fine.
+    let mut req = rw2_request();
+    req.timeseries[0].labels_refs.drain(..2);
+    let reply = r.post("/", RW2_HEADERS, snappy(&req.encode_to_vec())).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply.body.contains("timeseries[0] has no __name__ label"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(written(&reply), [0, 1, 0]);
+    let batch = r.next_batch().await;
+    assert!(matches!(
+        batch.outcome,
+        Outcome::Rejected {
+            status: 400,
+            reason: RejectReason::Invalid,
+            ..
+        }
+    ));
+    // What was written reaches the consumers.
+    assert_eq!(batch.data.series.len(), 1);
+    assert_eq!(batch.data.histograms.len(), 1);
+    // A symbol out of range refuses its series alone too.
+    let mut req = rw2_request();
+    req.timeseries[1].labels_refs[3] = 99;
+    let reply = r.post("/", RW2_HEADERS, snappy(&req.encode_to_vec())).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply.body.contains(
+            "timeseries[1].labels_refs[3] refers to symbol 99, but the request has only 8 symbols"
+        ),
+        "{}",
+        reply.body
+    );
+    assert_eq!(written(&reply), [2, 0, 1]);
+    assert_eq!(r.next_batch().await.data.samples.len(), 2);
+}
+
+/// zstd as VictoriaMetrics' encoder writes it: ruzstd here.
+fn zstd(raw: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(raw, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// Headers vmagent sends in VictoriaMetrics' protocol.
+const VM_HEADERS: &[(&str, &str)] = &[
+    ("content-encoding", "zstd"),
+    ("content-type", "application/x-protobuf"),
+    ("user-agent", "vmagent"),
+    ("x-victoriametrics-remote-write-version", "1"),
+];
+
+#[tokio::test]
+async fn victoriametrics_protocol_zstd_bodies_are_decoded_and_shown_as_vm() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let raw = rw1_request(&[1.0, 2.0, 3.0]).encode_to_vec();
+    let reply = r
+        .post("/insert/7/prometheus/api/v1/write", VM_HEADERS, zstd(&raw))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    assert_eq!(batch.outcome, Outcome::Accepted);
+    assert_eq!(batch.info.protocol, Some(Protocol::Vm));
+    assert_eq!(batch.info.protocol.map(Protocol::name), Some("VM"));
+    assert_eq!(batch.info.tenant.as_deref(), Some("7"));
+    assert_eq!(batch.info.decoded_bytes, raw.len());
+    assert_eq!(batch.data.samples.len(), 3);
+    // Not zstd after all, and zstd that decodes to too much.
+    let reply = r.post("/", VM_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains("not valid zstd data"), "{}", reply.body);
+    r.next_batch().await;
+    let limits = Limits {
+        max_decoded_bytes: 1000,
+        ..Limits::default()
+    };
+    let mut small = TestReceiver::start(limits, 8).await;
+    let big = zstd(&rw1_request(&[1.0; 200]).encode_to_vec());
+    let reply = small.post("/", VM_HEADERS, big).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert!(
+        reply.body.contains("more than the limit of 1000 bytes"),
+        "{}",
+        reply.body
+    );
+    assert!(matches!(
+        small.next_batch().await.outcome,
+        Outcome::Rejected {
+            reason: RejectReason::TooLarge,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn requests_refused_on_their_headers_keep_the_connection_usable() {
+    let r = TestReceiver::start(Limits::default(), 64).await;
+    let json = [
+        ("content-type", "application/json"),
+        ("content-encoding", "snappy"),
+    ];
+    for size in [100, 100_000] {
+        let mut conn = OneConnection::open(r.addr).await;
+        for i in 0..3 {
+            let reply = conn
+                .post(&json, vec![b'x'; size])
+                .await
+                .unwrap_or_else(|e| panic!("{size} bytes, request {i}: {e}"));
+            assert_eq!(reply.status, 415);
+            assert!(reply.headers.get("connection").is_none());
+        }
+        let reply = conn
+            .post(RW1_HEADERS, rw1_body(&[1.0]))
+            .await
+            .expect("the same connection carries a good request");
+        assert_eq!(reply.status, 204, "{size} bytes: {}", reply.body);
+    }
+    // A body too large to read through is not read: the answer closes the
+    // connection, saying so.
+    let mut conn = OneConnection::open(r.addr).await;
+    let reply = conn.post(&json, vec![b'x'; 3 << 20]).await.unwrap();
+    assert_eq!(reply.status, 415);
+    assert_eq!(reply.headers.get("connection").unwrap(), "close");
+}
+
+/// Sends `head` on a new connection and returns the first bytes answered.
+async fn raw_exchange(addr: std::net::SocketAddr, head: &str) -> (tokio::net::TcpStream, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+        .await
+        .expect("an answer without the body")
+        .unwrap();
+    (tcp, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[tokio::test]
+async fn expect_100_continue_over_the_limit_gets_413_at_once_and_within_it_100() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = Limits {
+        max_compressed_bytes: 65_536,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 8).await;
+    let head = |len: usize| {
+        format!(
+            "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nExpect: 100-continue\r\nContent-Length: {len}\r\n\r\n"
+        )
+    };
+    let (_tcp, answer) = raw_exchange(r.addr, &head(1 << 20)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    r.next_batch().await;
+    let body = rw1_body(&[1.0]);
+    let (mut tcp, answer) = raw_exchange(r.addr, &head(body.len())).await;
+    assert!(answer.starts_with("HTTP/1.1 100 Continue"), "{answer}");
+    tcp.write_all(&body).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tcp.read(&mut buf).await.unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
 }

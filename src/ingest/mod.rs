@@ -1,6 +1,14 @@
-//! Everything between the socket and the channel: the HTTP receiver, content
-//! negotiation, decoding, and the normalized model the consumers read.
+//! Everything between the socket and the channel: the HTTP receiver
+//! (connections, TLS, authentication, content negotiation, limits), decoding,
+//! and the normalized model the consumers read.
 
+pub mod auth;
+mod body;
+mod client_cert;
 pub mod decode;
+mod handler;
+mod listener;
 pub mod model;
+pub mod negotiate;
 pub mod server;
+pub mod web_config;

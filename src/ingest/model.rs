@@ -11,22 +11,34 @@ use std::time::SystemTime;
 
 use crate::proto::rw2;
 
-/// Remote-write protocol version of a request.
+/// Remote-write protocol of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
-    /// `prometheus.WriteRequest`
+    /// `prometheus.WriteRequest`, snappy-compressed.
     V1,
-    /// `io.prometheus.write.v2.Request`
+    /// `io.prometheus.write.v2.Request`, snappy-compressed.
     V2,
+    /// VictoriaMetrics' protocol: `prometheus.WriteRequest` compressed with zstd
+    /// (vmagent sends it to receivers that accept it).
+    Vm,
 }
 
 impl Protocol {
+    /// Every protocol, in the order of [`Protocol::index`].
+    pub const ALL: [Protocol; 3] = [Protocol::V1, Protocol::V2, Protocol::Vm];
+
     /// Short name shown to users.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::V1 => "RW1",
             Protocol::V2 => "RW2",
+            Protocol::Vm => "VM",
         }
+    }
+
+    /// Position in [`Protocol::ALL`], for per-protocol counters.
+    pub fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -41,24 +53,43 @@ pub struct RequestInfo {
     pub path: String,
     /// `User-Agent` header.
     pub user_agent: Option<String>,
-    /// Protocol chosen from the Content-Type, when it was recognized.
+    /// Protocol chosen from the Content-Type and Content-Encoding, when recognized.
     pub protocol: Option<Protocol>,
     /// Body size as received.
     pub compressed_bytes: usize,
-    /// Body size after snappy decompression (0 when not decompressed).
+    /// Body size after decompression (0 when not decompressed).
     pub decoded_bytes: usize,
     /// `Retry-Attempt` header (senders set it on retries).
     pub retry_attempt: Option<String>,
-    /// `X-Scope-OrgID` header (multi-tenant setups).
-    pub org_id: Option<String>,
-    /// `X-Prometheus-Remote-Write-Version` header.
-    pub remote_write_version: Option<String>,
+    /// The tenant, in multi-tenant setups: the `X-Scope-OrgID` header (Mimir,
+    /// Cortex), `THANOS-TENANT` (Thanos), or the `<tenant>` of a
+    /// VictoriaMetrics cluster path (`/insert/<tenant>/prometheus/...`).
+    pub tenant: Option<String>,
+}
+
+impl Default for RequestInfo {
+    /// A request with no facts known, received at the epoch (for data built in memory).
+    fn default() -> Self {
+        RequestInfo {
+            received_at: SystemTime::UNIX_EPOCH,
+            remote_addr: None,
+            path: String::new(),
+            user_agent: None,
+            protocol: None,
+            compressed_bytes: 0,
+            decoded_bytes: 0,
+            retry_attempt: None,
+            tenant: None,
+        }
+    }
 }
 
 /// Why a request was rejected; the short name is what the counters are keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectReason {
-    /// Content-Encoding other than snappy (or missing).
+    /// Wrong or missing credentials (basic auth or bearer token).
+    Unauthorized,
+    /// Content-Encoding other than snappy (or zstd, for VictoriaMetrics' protocol).
     UnsupportedEncoding,
     /// Content-Type that is not a remote-write protobuf message.
     UnsupportedContentType,
@@ -68,13 +99,19 @@ pub enum RejectReason {
     TooLarge,
     /// Body could not be read from the connection.
     BodyRead,
+    /// Body did not arrive in time (`--body-timeout`).
+    BodyTimeout,
     /// Body is not valid snappy block data.
     Snappy,
+    /// Body is not valid zstd data (VictoriaMetrics' protocol).
+    Zstd,
     /// Body is not a valid protobuf message of the announced type.
     Protobuf,
-    /// Protobuf is well-formed but breaks a remote-write rule (symbol refs, ...).
+    /// Some RW 2.0 series broke a rule (symbol refs, no `__name__`, ...): those
+    /// were refused, the rest written.
     Invalid,
-    /// The consumer did not take the request in time; the sender should retry.
+    /// Bodies being received at once were over `--max-bytes-in-flight`, or
+    /// credentials were waiting too long to be checked; the sender should retry.
     Overloaded,
 }
 
@@ -82,12 +119,15 @@ impl RejectReason {
     /// Stable short name used in summaries, JSON and the dashboard.
     pub fn name(self) -> &'static str {
         match self {
+            RejectReason::Unauthorized => "unauthorized",
             RejectReason::UnsupportedEncoding => "unsupported_encoding",
             RejectReason::UnsupportedContentType => "unsupported_content_type",
             RejectReason::MethodNotAllowed => "method_not_allowed",
             RejectReason::TooLarge => "too_large",
             RejectReason::BodyRead => "body_read",
+            RejectReason::BodyTimeout => "body_timeout",
             RejectReason::Snappy => "bad_snappy",
+            RejectReason::Zstd => "bad_zstd",
             RejectReason::Protobuf => "bad_protobuf",
             RejectReason::Invalid => "invalid_request",
             RejectReason::Overloaded => "overloaded",
@@ -100,7 +140,8 @@ impl RejectReason {
 pub enum Outcome {
     /// Answered 2xx.
     Accepted,
-    /// Answered with an error status and message.
+    /// Answered with an error status and message. The batch's data is what was
+    /// written all the same (RW 2.0 series kept beside refused ones), usually nothing.
     Rejected {
         /// HTTP status sent.
         status: u16,
@@ -118,7 +159,7 @@ pub struct Batch {
     pub info: RequestInfo,
     /// Status sent back.
     pub outcome: Outcome,
-    /// Decoded content (empty when rejected).
+    /// Decoded content: what was written (empty for most rejected requests).
     pub data: WriteData,
 }
 
@@ -126,16 +167,11 @@ impl Batch {
     /// Heap bytes it holds: what it carried and the request's strings.
     pub fn heap_bytes(&self) -> usize {
         let info = &self.info;
-        let strings = [
-            &info.user_agent,
-            &info.retry_attempt,
-            &info.org_id,
-            &info.remote_write_version,
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::capacity)
-        .sum::<usize>();
+        let strings = [&info.user_agent, &info.retry_attempt, &info.tenant]
+            .into_iter()
+            .flatten()
+            .map(String::capacity)
+            .sum::<usize>();
         let message = match &self.outcome {
             Outcome::Accepted => 0,
             Outcome::Rejected { message, .. } => message.capacity(),
@@ -533,6 +569,11 @@ pub struct WriteData {
     /// Things the sender got wrong that do not make the request invalid
     /// (unsorted labels, missing `__name__`, ...); the first few only.
     pub warnings: Vec<String>,
+    /// Why parts of the request were refused while the rest was kept (RW 2.0
+    /// series that break a rule); the first few only.
+    pub refused: Vec<String>,
+    /// How many parts were refused in all.
+    pub refused_count: usize,
 }
 
 impl WriteData {
@@ -652,7 +693,12 @@ impl WriteData {
             v.capacity() * size_of::<T>()
         }
         let histograms: usize = self.histograms.iter().map(histogram_heap_bytes).sum();
-        let warnings: usize = self.warnings.iter().map(String::capacity).sum();
+        let texts: usize = self
+            .warnings
+            .iter()
+            .chain(&self.refused)
+            .map(String::capacity)
+            .sum();
         vec(&self.buf)
             + vec(&self.labels)
             + vec(&self.series)
@@ -662,7 +708,8 @@ impl WriteData {
             + vec(&self.exemplars)
             + vec(&self.metadata)
             + vec(&self.warnings)
-            + warnings
+            + vec(&self.refused)
+            + texts
     }
 
     /// Gives back capacity reserved beyond what the request holds.
@@ -674,6 +721,15 @@ impl WriteData {
         self.histograms.shrink_to_fit();
         self.exemplars.shrink_to_fit();
         self.metadata.shrink_to_fit();
+    }
+
+    /// Records that part of the request was refused, keeping the first
+    /// [`MAX_WARNINGS`] reasons.
+    pub fn refuse(&mut self, reason: impl FnOnce() -> String) {
+        self.refused_count += 1;
+        if self.refused.len() < MAX_WARNINGS {
+            self.refused.push(reason());
+        }
     }
 
     /// Totals of what the request carried.

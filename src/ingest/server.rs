@@ -1,22 +1,22 @@
-//! The HTTP receiver: limits, content negotiation and status codes. Every request,
-//! accepted or rejected, is handed to the consumers as a [`Batch`].
+//! The HTTP receiver: what it is configured with and how it is started. Every
+//! request, accepted or rejected, is handed to the consumers as a [`Batch`].
+//!
+//! ```text
+//! listener (connections: cap, timeouts, TLS) ─▶ handler (auth, negotiation,
+//!   body within limits and budget, decode) ─▶ channel ─▶ consumers
+//! ```
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::header::{HeaderName, HeaderValue};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::decode::{self, DecodeError};
-use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
+use super::auth::Auth;
+use super::body::Budget;
+use super::model::Batch;
 
 /// Header names of the RW2 success response (Prometheus 3.x requires them).
 pub const SAMPLES_WRITTEN: &str = "x-prometheus-remote-write-samples-written";
@@ -30,10 +30,23 @@ pub const EXEMPLARS_WRITTEN: &str = "x-prometheus-remote-write-exemplars-written
 pub struct Limits {
     /// Largest accepted body as received (compressed).
     pub max_compressed_bytes: usize,
-    /// Largest accepted decoded body, checked against the snappy header.
+    /// Largest accepted decoded body, checked against the size its header states.
     pub max_decoded_bytes: usize,
+    /// Bytes that bodies being received and decoded may take at once, all
+    /// connections together; past it requests get 503 and are retried.
+    pub max_bytes_in_flight: usize,
     /// How long a request may wait for a slow consumer before a 503.
     pub queue_timeout: Duration,
+    /// From a request's first byte (or a connection's start, TLS handshake
+    /// included) to the end of its headers.
+    pub header_timeout: Duration,
+    /// From the end of a request's headers to the end of its body.
+    pub body_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Connections open at once; past it the one idle the longest is closed,
+    /// or, with none idle, new connections wait.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -41,7 +54,12 @@ impl Default for Limits {
         Limits {
             max_compressed_bytes: 32 << 20,
             max_decoded_bytes: 32 << 20,
+            max_bytes_in_flight: 256 << 20,
             queue_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+            max_connections: 512,
         }
     }
 }
@@ -55,331 +73,90 @@ pub struct ReceiverStats {
     pub dropped_samples: AtomicU64,
 }
 
-struct Receiver {
-    tx: mpsc::Sender<Batch>,
-    limits: Limits,
-    stats: Arc<ReceiverStats>,
+/// Who may connect and send, and what every response carries.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// TLS for the listener.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Credentials required of senders.
+    pub auth: Option<Auth>,
+    /// Headers added to every response.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// Builds the receiver's router: POST on any path.
-pub fn router(tx: mpsc::Sender<Batch>, limits: Limits, stats: Arc<ReceiverStats>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .with_state(Arc::new(Receiver { tx, limits, stats }))
+impl Security {
+    /// Reads a web configuration file (TLS, basic-auth users, headers) and a
+    /// bearer-token file, either optional.
+    pub fn load(
+        web_config_file: Option<&std::path::Path>,
+        token_file: Option<&std::path::Path>,
+    ) -> Result<Security, String> {
+        let web = match web_config_file {
+            Some(path) => super::web_config::load(path).map_err(|e| e.to_string())?,
+            None => super::web_config::WebConfig::default(),
+        };
+        let token = match token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!("cannot read --auth-token-file {}: {e}", path.display())
+                })?;
+                let token = text.trim().to_owned();
+                if token.is_empty() {
+                    return Err(format!("--auth-token-file {} is empty", path.display()));
+                }
+                Some(token)
+            }
+            None => None,
+        };
+        let auth = (!web.users.is_empty() || token.is_some())
+            .then(|| Auth::new(web.users, token.as_deref()));
+        Ok(Security {
+            tls: web.tls,
+            auth,
+            headers: web.headers,
+        })
+    }
 }
 
-/// Serves remote-write on `listener` until `shutdown` completes.
+/// A receiver: where batches go, its limits and its security.
+pub struct Receiver {
+    pub(super) tx: mpsc::Sender<Batch>,
+    pub(super) limits: Limits,
+    pub(super) stats: Arc<ReceiverStats>,
+    pub(super) budget: Budget,
+    pub(super) security: Security,
+}
+
+impl Receiver {
+    /// A receiver handing batches to `tx`, over plain HTTP without authentication.
+    pub fn new(tx: mpsc::Sender<Batch>, limits: Limits, stats: Arc<ReceiverStats>) -> Self {
+        let budget = Budget::new(limits.max_bytes_in_flight);
+        Receiver {
+            tx,
+            limits,
+            stats,
+            budget,
+            security: Security::default(),
+        }
+    }
+
+    /// With TLS, authentication and response headers.
+    pub fn with_security(self, security: Security) -> Self {
+        Receiver { security, ..self }
+    }
+
+    /// Whether the listener speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.security.tls.is_some()
+    }
+}
+
+/// Serves remote-write on `listener` until `shutdown` completes, then lets the
+/// requests in progress finish.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    receiver: Receiver,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-/// A request that will be answered with an error.
-struct Rejection {
-    status: StatusCode,
-    reason: RejectReason,
-    message: String,
-}
-
-impl Rejection {
-    fn new(status: StatusCode, reason: RejectReason, message: impl Into<String>) -> Self {
-        Rejection {
-            status,
-            reason,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<DecodeError> for Rejection {
-    fn from(e: DecodeError) -> Self {
-        let (status, reason) = match e {
-            DecodeError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, RejectReason::TooLarge),
-            DecodeError::EmptyBody | DecodeError::FramedSnappy | DecodeError::Snappy(..) => {
-                (StatusCode::BAD_REQUEST, RejectReason::Snappy)
-            }
-            DecodeError::Protobuf { .. } => (StatusCode::BAD_REQUEST, RejectReason::Protobuf),
-            DecodeError::Invalid(_) => (StatusCode::BAD_REQUEST, RejectReason::Invalid),
-        };
-        Rejection::new(status, reason, e.to_string())
-    }
-}
-
-async fn handle(
-    State(receiver): State<Arc<Receiver>>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let mut info = RequestInfo {
-        received_at: SystemTime::now(),
-        remote_addr: Some(remote),
-        path: uri.path().to_owned(),
-        user_agent: header_text(&headers, header::USER_AGENT.as_str()),
-        protocol: None,
-        compressed_bytes: 0,
-        decoded_bytes: 0,
-        retry_attempt: header_text(&headers, "retry-attempt"),
-        org_id: header_text(&headers, "x-scope-orgid"),
-        remote_write_version: header_text(&headers, "x-prometheus-remote-write-version"),
-    };
-    match receive(&receiver.limits, &mut info, &method, &headers, body).await {
-        Ok(data) => accept(&receiver, info, data).await,
-        Err(rejection) => reject(&receiver, info, rejection).await,
-    }
-}
-
-/// Checks the request and decodes its body.
-async fn receive(
-    limits: &Limits,
-    info: &mut RequestInfo,
-    method: &Method,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<WriteData, Rejection> {
-    if method != Method::POST {
-        return Err(Rejection::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            RejectReason::MethodNotAllowed,
-            format!(
-                "{method} is not supported: promscope receives Prometheus remote-write requests, sent with POST"
-            ),
-        ));
-    }
-    check_encoding(headers)?;
-    let protocol = protocol(headers)?;
-    info.protocol = Some(protocol);
-    let body = read_body(body, limits.max_compressed_bytes, info).await?;
-    let decoded = decode::decompress(&body, limits.max_decoded_bytes)?;
-    info.decoded_bytes = decoded.len();
-    let data = decode::decode(protocol, decoded)?;
-    Ok(data)
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-fn check_encoding(headers: &HeaderMap) -> Result<(), Rejection> {
-    let unsupported = |what: String| {
-        Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RejectReason::UnsupportedEncoding,
-            what,
-        )
-    };
-    match headers.get(header::CONTENT_ENCODING) {
-        None => Err(unsupported(
-            "missing Content-Encoding: remote write bodies must be snappy-compressed (Content-Encoding: snappy)".into(),
-        )),
-        Some(v) if v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"snappy") => Ok(()),
-        Some(v) => Err(unsupported(format!(
-            "Content-Encoding {:?} is not supported: remote write requires snappy (block format)",
-            String::from_utf8_lossy(v.as_bytes())
-        ))),
-    }
-}
-
-/// The protocol named by the Content-Type header (absent means RW 1.0).
-pub fn protocol_of(content_type: Option<&[u8]>) -> Result<Protocol, String> {
-    let Some(raw) = content_type else {
-        return Ok(Protocol::V1);
-    };
-    let text = String::from_utf8_lossy(raw);
-    let mut parts = text.split(';').map(str::trim);
-    let media = parts.next().unwrap_or_default();
-    if !media.eq_ignore_ascii_case("application/x-protobuf") {
-        return Err(format!(
-            "Content-Type {text:?} is not supported: remote write sends application/x-protobuf"
-        ));
-    }
-    let mut protocol = Protocol::V1;
-    for param in parts {
-        let Some((key, value)) = param.split_once('=') else {
-            continue;
-        };
-        if !key.trim().eq_ignore_ascii_case("proto") {
-            continue;
-        }
-        protocol = match value.trim().trim_matches('"') {
-            "prometheus.WriteRequest" => Protocol::V1,
-            "io.prometheus.write.v2.Request" => Protocol::V2,
-            other => {
-                return Err(format!(
-                    "proto={other:?} is not supported: promscope accepts prometheus.WriteRequest (RW 1.0) and io.prometheus.write.v2.Request (RW 2.0)"
-                ));
-            }
-        };
-    }
-    Ok(protocol)
-}
-
-fn protocol(headers: &HeaderMap) -> Result<Protocol, Rejection> {
-    protocol_of(headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes)).map_err(|message| {
-        Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RejectReason::UnsupportedContentType,
-            message,
-        )
-    })
-}
-
-async fn read_body(
-    body: Body,
-    limit: usize,
-    info: &mut RequestInfo,
-) -> Result<bytes::Bytes, Rejection> {
-    let too_large = || {
-        Rejection::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            RejectReason::TooLarge,
-            format!("compressed body is over the limit of {limit} bytes (--max-compressed-bytes)"),
-        )
-    };
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            info.compressed_bytes = bytes.len();
-            Ok(bytes)
-        }
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            info.compressed_bytes = limit;
-            Err(too_large())
-        }
-        Err(e) => Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            RejectReason::BodyRead,
-            format!("could not read the request body: {e}"),
-        )),
-    }
-}
-
-async fn accept(receiver: &Receiver, info: RequestInfo, data: WriteData) -> Response {
-    let counts = data.counts();
-    let protocol = info.protocol;
-    let batch = Batch {
-        info,
-        outcome: Outcome::Accepted,
-        data,
-    };
-    match receiver
-        .tx
-        .send_timeout(batch, receiver.limits.queue_timeout)
-        .await
-    {
-        Ok(()) => {}
-        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-            receiver
-                .stats
-                .dropped_requests
-                .fetch_add(1, Ordering::Relaxed);
-            receiver
-                .stats
-                .dropped_samples
-                .fetch_add(counts.samples + counts.histograms, Ordering::Relaxed);
-            return unavailable(
-                "promscope is falling behind and did not take this request; retry later",
-            );
-        }
-        Err(mpsc::error::SendTimeoutError::Closed(_)) => {
-            return unavailable("promscope is shutting down");
-        }
-    }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if protocol == Some(Protocol::V2) {
-        let h = response.headers_mut();
-        h.insert(SAMPLES_WRITTEN, HeaderValue::from(counts.samples));
-        h.insert(HISTOGRAMS_WRITTEN, HeaderValue::from(counts.histograms));
-        h.insert(EXEMPLARS_WRITTEN, HeaderValue::from(counts.exemplars));
-    }
-    response
-}
-
-fn unavailable(message: &'static str) -> Response {
-    let mut response = (StatusCode::SERVICE_UNAVAILABLE, format!("{message}\n")).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
-}
-
-async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) -> Response {
-    let Rejection {
-        status,
-        reason,
-        message,
-    } = rejection;
-    let batch = Batch {
-        info,
-        outcome: Outcome::Rejected {
-            status: status.as_u16(),
-            reason,
-            message: message.clone(),
-        },
-        data: WriteData::default(),
-    };
-    // A rejected request is small; if the consumer is stuck it is counted as dropped.
-    if receiver
-        .tx
-        .send_timeout(batch, receiver.limits.queue_timeout)
-        .await
-        .is_err()
-    {
-        receiver
-            .stats
-            .dropped_requests
-            .fetch_add(1, Ordering::Relaxed);
-    }
-    (status, format!("{message}\n")).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_type_negotiation() {
-        let v2 = "io.prometheus.write.v2.Request";
-        assert_eq!(protocol_of(None), Ok(Protocol::V1));
-        assert_eq!(
-            protocol_of(Some(b"application/x-protobuf")),
-            Ok(Protocol::V1)
-        );
-        assert_eq!(
-            protocol_of(Some(
-                b"application/x-protobuf;proto=prometheus.WriteRequest"
-            )),
-            Ok(Protocol::V1)
-        );
-        assert_eq!(
-            protocol_of(Some(
-                format!("application/x-protobuf;proto={v2}").as_bytes()
-            )),
-            Ok(Protocol::V2)
-        );
-        assert_eq!(
-            protocol_of(Some(
-                format!("application/x-protobuf ; proto = {v2} ").as_bytes()
-            )),
-            Ok(Protocol::V2)
-        );
-        assert!(protocol_of(Some(b"application/json")).is_err());
-        assert!(
-            protocol_of(Some(b"application/x-protobuf;proto=foo.Bar"))
-                .unwrap_err()
-                .contains("foo.Bar")
-        );
-    }
+    super::listener::run(listener, Arc::new(receiver), shutdown).await
 }

@@ -151,8 +151,8 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         string(out, message);
         request_fields(out, batch);
         out.push_str("}\n");
-        return;
     }
+    // What was written, also when part of the request was rejected.
     let data = &batch.data;
     for w in &data.warnings {
         out.push_str(r#"{"kind":"warning","message":"#);

@@ -35,8 +35,8 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         out.push_str(": ");
         escape::write_escaped(out, message);
         out.push('\n');
-        return;
     }
+    // What was written, also when part of the request was rejected.
     let data = &batch.data;
     for w in &data.warnings {
         let _ = write!(out, "{:24} {:KIND$} ", "", "warning");

@@ -449,7 +449,7 @@ async fn exchange(shared: &Shared, body: &Body) -> Delivery {
         if status.is_success() {
             let mismatch = match shared.protocol {
                 Protocol::V2 => written_mismatch(response.headers(), body),
-                Protocol::V1 => None,
+                Protocol::V1 | Protocol::Vm => None,
             };
             // Read to the end so the connection goes back to the pool.
             if let Err(e) = response.into_body().collect().await {

@@ -91,8 +91,9 @@ impl WorkloadConfig {
 }
 
 fn protocol_parser() -> impl TypedValueParser<Value = Protocol> {
-    PossibleValuesParser::new(["rw1", "rw2"]).map(|s| match s.as_str() {
+    PossibleValuesParser::new(["rw1", "rw2", "vm"]).map(|s| match s.as_str() {
         "rw2" => Protocol::V2,
+        "vm" => Protocol::Vm,
         _ => Protocol::V1,
     })
 }
@@ -118,21 +119,29 @@ pub struct Body {
 
 /// HTTP headers of a request of `protocol`, with canonical capitalisation.
 pub fn headers(protocol: Protocol) -> [(&'static str, &'static str); 4] {
-    let (content_type, version) = match protocol {
-        Protocol::V1 => ("application/x-protobuf", "0.1.0"),
+    const RW_VERSION: &str = "X-Prometheus-Remote-Write-Version";
+    let (encoding, content_type, version) = match protocol {
+        Protocol::V1 => ("snappy", "application/x-protobuf", (RW_VERSION, "0.1.0")),
         Protocol::V2 => (
+            "snappy",
             "application/x-protobuf;proto=io.prometheus.write.v2.Request",
-            "2.0.0",
+            (RW_VERSION, "2.0.0"),
+        ),
+        // What vmagent sends.
+        Protocol::Vm => (
+            "zstd",
+            "application/x-protobuf",
+            ("X-VictoriaMetrics-Remote-Write-Version", "1"),
         ),
     };
     [
-        ("Content-Encoding", "snappy"),
+        ("Content-Encoding", encoding),
         ("Content-Type", content_type),
         (
             "User-Agent",
             concat!("promscope-send/", env!("CARGO_PKG_VERSION")),
         ),
-        ("X-Prometheus-Remote-Write-Version", version),
+        version,
     ]
 }
 
@@ -207,7 +216,7 @@ impl Workload {
             (0..config.series_per_metric).map(move |s| (m, s, kind))
         });
         let template = match config.protocol {
-            Protocol::V1 => {
+            Protocol::V1 | Protocol::Vm => {
                 let series: Vec<_> = kinds
                     .map(|(m, s, kind)| rw1::TimeSeries {
                         labels: series_labels(m, s, 0)
@@ -307,15 +316,24 @@ impl Workload {
                 counts
             }
         };
-        self.compressed
-            .resize(snap::raw::max_compress_len(self.raw.len()), 0);
-        // Only fails for inputs over 4 GiB, which a request never approaches.
-        let n = self
-            .encoder
-            .compress(&self.raw, &mut self.compressed)
-            .unwrap_or(0);
+        let bytes = if self.config.protocol == Protocol::Vm {
+            ruzstd::encoding::compress_to_vec(
+                self.raw.as_slice(),
+                ruzstd::encoding::CompressionLevel::Fastest,
+            )
+            .into()
+        } else {
+            self.compressed
+                .resize(snap::raw::max_compress_len(self.raw.len()), 0);
+            // Only fails for inputs over 4 GiB, which a request never approaches.
+            let n = self
+                .encoder
+                .compress(&self.raw, &mut self.compressed)
+                .unwrap_or(0);
+            Bytes::copy_from_slice(&self.compressed[..n])
+        };
         Body {
-            bytes: Bytes::copy_from_slice(&self.compressed[..n]),
+            bytes,
             samples: counts.0,
             histograms: counts.1,
         }
@@ -600,13 +618,15 @@ mod tests {
     }
 
     #[test]
-    fn bodies_decode_to_the_configured_shape_in_both_protocols() {
-        for protocol in [Protocol::V1, Protocol::V2] {
+    fn bodies_decode_to_the_configured_shape_in_every_protocol() {
+        for protocol in Protocol::ALL {
             let mut w = Workload::new(small(protocol)).unwrap();
             let mut seen = std::collections::HashSet::new();
             for seq in 0..12 {
                 let body = w.build(seq, 1_000 + seq as i64);
-                let raw = decode::decompress(&body.bytes, 1 << 20).unwrap();
+                let raw = decode::Compression::of(protocol)
+                    .decompress(&body.bytes, 1 << 20)
+                    .unwrap();
                 let data = decode::decode(protocol, raw).unwrap();
                 assert!(data.warnings.is_empty(), "{:?}", data.warnings);
                 assert_eq!(data.series.len(), 5);

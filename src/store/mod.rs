@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::time::UNIX_EPOCH;
 
 use crate::filter::Filter;
-use crate::ingest::model::{self, Batch, HistogramExt, MetricType, Outcome, WriteData};
+use crate::ingest::model::{self, Batch, HistogramExt, MetricType, WriteData};
 use crate::summary::distinct::{DistinctCount, DistinctCounter};
 use crate::summary::totals::Totals;
 use history::Log;
@@ -139,9 +139,8 @@ impl Store {
     pub fn ingest(&mut self, batch: &Batch) {
         let arrival_ms = epoch_ms(batch.info.received_at);
         self.count_request(batch, arrival_ms);
-        if batch.outcome != Outcome::Accepted {
-            return;
-        }
+        // A rejected request's data is what was written all the same (RW 2.0
+        // series kept beside refused ones): usually nothing.
         let data = &batch.data;
         for m in &data.metadata {
             self.set_metadata(data, m);

@@ -25,8 +25,7 @@ fn info(arrival_ms: i64) -> RequestInfo {
         compressed_bytes: 100,
         decoded_bytes: 300,
         retry_attempt: None,
-        org_id: None,
-        remote_write_version: None,
+        tenant: None,
     }
 }
 

@@ -168,8 +168,7 @@ mod tests {
             compressed_bytes: 0,
             decoded_bytes: 0,
             retry_attempt: None,
-            org_id: None,
-            remote_write_version: None,
+            tenant: None,
         };
         Batch {
             info,

@@ -61,8 +61,8 @@ pub struct SenderTotals {
     pub accepted: u64,
     /// Rejected requests.
     pub rejected: u64,
-    /// Requests per protocol: RW 1.0, RW 2.0.
-    pub by_protocol: [u64; 2],
+    /// Requests per protocol, in the order of [`Protocol::ALL`].
+    pub by_protocol: [u64; 3],
     /// When its latest request arrived.
     pub last_seen: Option<SystemTime>,
 }
@@ -76,18 +76,24 @@ impl SenderTotals {
     fn add(&mut self, other: &SenderTotals) {
         self.accepted += other.accepted;
         self.rejected += other.rejected;
-        self.by_protocol[0] += other.by_protocol[0];
-        self.by_protocol[1] += other.by_protocol[1];
+        for (mine, theirs) in self.by_protocol.iter_mut().zip(other.by_protocol) {
+            *mine += theirs;
+        }
         self.last_seen = self.last_seen.max(other.last_seen);
     }
 
-    /// `RW1`, `RW2`, `RW1+RW2`, or `?` when no request had a recognized protocol.
-    pub fn protocols(&self) -> &'static str {
-        match self.by_protocol {
-            [0, 0] => "?",
-            [_, 0] => "RW1",
-            [0, _] => "RW2",
-            _ => "RW1+RW2",
+    /// The protocols used, `RW1`, `RW2`, `VM` joined with `+`, or `?` when no
+    /// request had a recognized protocol.
+    pub fn protocols(&self) -> String {
+        let used: Vec<&str> = Protocol::ALL
+            .iter()
+            .filter(|p| self.by_protocol[p.index()] > 0)
+            .map(|p| p.name())
+            .collect();
+        if used.is_empty() {
+            "?".to_owned()
+        } else {
+            used.join("+")
         }
     }
 }
@@ -117,10 +123,8 @@ impl Senders {
             self.fold_least_busy();
         }
         let totals = self.kept.entry(sender).or_default();
-        match info.protocol {
-            Some(Protocol::V1) => totals.by_protocol[0] += 1,
-            Some(Protocol::V2) => totals.by_protocol[1] += 1,
-            None => {}
+        if let Some(protocol) = info.protocol {
+            totals.by_protocol[protocol.index()] += 1;
         }
         if accepted {
             totals.accepted += 1;
@@ -197,10 +201,11 @@ impl Totals {
         self.decoded_bytes += info.decoded_bytes as u64;
         self.senders
             .record(info, batch.outcome == Outcome::Accepted);
+        // What was written counts, also from a partly rejected request.
+        self.counts += batch.data.counts();
         match &batch.outcome {
             Outcome::Accepted => {
                 self.accepted += 1;
-                self.counts += batch.data.counts();
             }
             Outcome::Rejected { reason, .. } => {
                 *self.rejected.entry(*reason).or_default() += 1;
@@ -237,8 +242,7 @@ mod tests {
             compressed_bytes: 0,
             decoded_bytes: 0,
             retry_attempt: None,
-            org_id: None,
-            remote_write_version: None,
+            tenant: None,
         }
     }
 

@@ -12,7 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use promscope::ingest::model::Batch;
-use promscope::ingest::server::{self, Limits, ReceiverStats};
+use promscope::ingest::server::{self, Limits, Receiver, ReceiverStats, Security};
 use promscope::proto::{rw1, rw2};
 use prost::Message;
 use tokio::sync::mpsc;
@@ -37,12 +37,17 @@ pub struct Reply {
 
 impl TestReceiver {
     pub async fn start(limits: Limits, queue: usize) -> Self {
+        Self::start_with(limits, queue, Security::default()).await
+    }
+
+    /// A receiver with TLS or authentication.
+    pub async fn start_with(limits: Limits, queue: usize, security: Security) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = mpsc::channel(queue);
         let stats = Arc::new(ReceiverStats::default());
-        let router = server::router(tx, limits, stats.clone());
-        tokio::spawn(server::serve(listener, router, std::future::pending()));
+        let receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+        tokio::spawn(server::serve(listener, receiver, std::future::pending()));
         let client = Client::builder(TokioExecutor::new()).build_http();
         TestReceiver {
             addr,
@@ -92,6 +97,58 @@ impl TestReceiver {
             .expect("a batch within 5 s")
             .expect("channel open")
     }
+}
+
+/// An HTTP/1.1 client on one connection, to see what happens to it.
+pub struct OneConnection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+}
+
+impl OneConnection {
+    /// Connects to `addr`.
+    pub async fn open(addr: SocketAddr) -> Self {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        OneConnection { sender, addr }
+    }
+
+    /// POSTs on this connection; an error if it was closed.
+    pub async fn post(
+        &mut self,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, hyper::Error> {
+        let mut req = Request::post(format!("http://{}/api/v1/write", self.addr));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.sender.ready().await?;
+        let resp = self
+            .sender
+            .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok(Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+}
+
+/// The URL in the line headless mode starts with (`receiving remote-write on URL`).
+pub fn url_in(line: &str) -> String {
+    line.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned()
 }
 
 /// Snappy block compression.

@@ -36,8 +36,7 @@ pub fn info(arrival_ms: i64, protocol: Protocol) -> RequestInfo {
         compressed_bytes: 2_345,
         decoded_bytes: 9_876,
         retry_attempt: None,
-        org_id: None,
-        remote_write_version: Some("2.0.0".into()),
+        tenant: None,
     }
 }
 

@@ -1,6 +1,8 @@
-//! Pure decoding of remote-write bodies: snappy block decompression with a size
-//! check before allocating, then RW1 or RW2 protobuf into [`WriteData`].
+//! Pure decoding of remote-write bodies: decompression (snappy, or zstd for
+//! VictoriaMetrics' protocol) with a size check before allocating, then RW1 or
+//! RW2 protobuf into [`WriteData`].
 
+mod compression;
 mod rw1;
 mod rw2;
 pub mod wire;
@@ -9,11 +11,10 @@ use thiserror::Error;
 
 use std::ops::Range;
 
+pub use compression::{Compression, decoded_size_bound, decompress, decompress_zstd};
+
 use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash_in_order};
 use crate::proto::rw2 as pb2;
-
-/// The first bytes of a snappy *framed* stream (stream identifier chunk).
-const SNAPPY_FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 
 /// Why a body could not be decoded; each message is meant for the sender's owner.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -29,16 +30,37 @@ pub enum DecodeError {
     /// Not valid snappy block data.
     #[error("body is not valid snappy block data: {0}{hint}", hint = snappy_hint(.1))]
     Snappy(String, Option<&'static str>),
-    /// Decoded length over the limit.
+    /// Decoded length, as stated before decoding, over the limit.
     #[error(
-        "snappy header announces {announced} decoded bytes, over the limit of {limit} (--max-body-bytes)"
+        "{header} header announces {announced} decoded bytes, over the limit of {limit} (--max-body-bytes)"
     )]
     TooLarge {
-        /// Length stated in the snappy header.
+        /// Where the length was stated: `snappy`, `zstd frame`.
+        header: &'static str,
+        /// The stated length.
         announced: u64,
         /// Configured limit.
         limit: usize,
     },
+    /// A body that did not state its decoded length decoded to more than the limit.
+    #[error("body decodes to more than the limit of {limit} bytes (--max-body-bytes)")]
+    DecodedTooLarge {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// A zstd frame whose window (allocated before decoding) is over the limit.
+    #[error(
+        "zstd frame needs a window of {window} bytes, over the limit of {limit} (--max-body-bytes, and at least 8 MiB)"
+    )]
+    WindowTooLarge {
+        /// The window the frame header states.
+        window: u64,
+        /// The largest window accepted.
+        limit: u64,
+    },
+    /// Not valid zstd data.
+    #[error("body is not valid zstd data: {0}")]
+    Zstd(String),
     /// Not a valid protobuf message of the expected type.
     #[error("invalid {message} protobuf: {detail}")]
     Protobuf {
@@ -47,70 +69,30 @@ pub enum DecodeError {
         /// Where and what.
         detail: String,
     },
-    /// Well-formed protobuf that breaks a remote-write rule.
-    #[error("invalid remote-write 2.0 request: {0}")]
-    Invalid(String),
 }
 
 fn snappy_hint(hint: &Option<&'static str>) -> String {
     hint.map(|h| format!(" ({h})")).unwrap_or_default()
 }
 
-/// Decompresses a snappy block body, refusing before allocation if the decoded
-/// size stated in its header exceeds `max_decoded`.
-pub fn decompress(body: &[u8], max_decoded: usize) -> Result<Vec<u8>, DecodeError> {
-    if body.is_empty() {
-        return Err(DecodeError::EmptyBody);
-    }
-    if body.starts_with(SNAPPY_FRAMED_MAGIC) {
-        return Err(DecodeError::FramedSnappy);
-    }
-    let announced = announced_len(body)?;
-    if announced > max_decoded as u64 {
-        return Err(DecodeError::TooLarge {
-            announced,
-            limit: max_decoded,
-        });
-    }
-    snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|e| DecodeError::Snappy(e.to_string(), body_hint(body)))
-}
-
-/// The decoded length from a snappy block header (a varint, up to 2^32 - 1).
-fn announced_len(body: &[u8]) -> Result<u64, DecodeError> {
-    let mut reader = wire::Reader::new(body);
-    match reader.varint() {
-        Ok(n) if n <= u64::from(u32::MAX) => Ok(n),
-        _ => Err(DecodeError::Snappy(
-            "the length header is not a valid varint".into(),
-            body_hint(body),
-        )),
-    }
-}
-
-/// A guess at what a non-snappy body really is.
-fn body_hint(body: &[u8]) -> Option<&'static str> {
-    match body {
-        [0x1f, 0x8b, ..] => Some("it looks gzip-compressed"),
-        [b'{', ..] | [b'[', ..] => Some("it looks like JSON"),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("it looks zstd-compressed"),
-        _ => None,
-    }
-}
-
 /// Decodes a decompressed protobuf body of the given protocol; the returned
 /// data keeps `buf` and refers to its strings in place.
 pub fn decode(protocol: Protocol, buf: Vec<u8>) -> Result<WriteData, DecodeError> {
     let mut data = match protocol {
-        Protocol::V1 => rw1::decode(&buf),
+        Protocol::V1 | Protocol::Vm => rw1::decode(&buf),
         Protocol::V2 => rw2::decode(&buf),
     }?;
     // The two schemas use disjoint top-level field numbers, so a body of the other
     // kind decodes "successfully" to nothing: say so instead of staying silent.
-    if !buf.is_empty() && data.series.is_empty() && data.metadata.is_empty() {
+    if !buf.is_empty()
+        && data.series.is_empty()
+        && data.metadata.is_empty()
+        && data.refused.is_empty()
+    {
         let (this, other) = match protocol {
-            Protocol::V1 => ("prometheus.WriteRequest", "io.prometheus.write.v2.Request"),
+            Protocol::V1 | Protocol::Vm => {
+                ("prometheus.WriteRequest", "io.prometheus.write.v2.Request")
+            }
             Protocol::V2 => ("io.prometheus.write.v2.Request", "prometheus.WriteRequest"),
         };
         data.warn(|| {
@@ -244,22 +226,6 @@ impl<'a> LabelCheck<'a> {
     }
 }
 
-/// Checks the labels of a finished series (for decoders that resolve names
-/// late); returns whether their names are strictly ascending.
-fn check_labels(base: &[u8], data: &mut WriteData, index: usize, labels: Range<u32>) -> bool {
-    let mut check = LabelCheck::new();
-    for l in data
-        .labels
-        .get(labels.start as usize..labels.end as usize)
-        .unwrap_or(&[])
-    {
-        check.name(base.get(l.name.range()).unwrap_or(&[]));
-    }
-    let sorted = check.sorted();
-    check.finish(data, index);
-    sorted
-}
-
 /// The identity hash of the labels in `labels` (spans of `base`), whose names
 /// the caller found `sorted` or not.
 fn hash_labels(
@@ -311,7 +277,12 @@ fn histogram(
     }
 }
 
-/// Decodes a Sample; RW1 and RW2 share the layout, RW2 adds `start_timestamp = 3`.
+/// Field numbers of Sample, the same in RW1 and RW2 (RW2 adds the start timestamp).
+const SAMPLE_VALUE: u32 = 1;
+const SAMPLE_TIMESTAMP: u32 = 2;
+const SAMPLE_START_TIMESTAMP: u32 = 3;
+
+/// Decodes a Sample; `with_start` reads RW2's `start_timestamp`.
 #[inline(always)]
 fn sample(buf: &[u8], with_start: bool) -> Result<Sample, wire::WireError> {
     use wire::{Reader, WireType, expect};
@@ -324,34 +295,38 @@ fn sample(buf: &[u8], with_start: bool) -> Result<Sample, wire::WireError> {
     while !r.is_done() {
         let (field, wire) = r.key()?;
         match field {
-            1 => {
+            SAMPLE_VALUE => {
                 expect("value", wire, WireType::Fixed64)?;
                 s.value = r.double()?;
             }
-            2 => {
+            SAMPLE_TIMESTAMP => {
                 expect("timestamp", wire, WireType::Varint)?;
                 s.timestamp_ms = r.varint()? as i64;
             }
-            3 if with_start => {
+            SAMPLE_START_TIMESTAMP if with_start => {
                 expect("start_timestamp", wire, WireType::Varint)?;
                 s.start_timestamp_ms = r.varint()? as i64;
             }
-            _ => r.skip(wire)?,
+            _ => r.skip(field, wire)?,
         }
     }
     Ok(s)
 }
 
+const SAMPLE_VALUE_KEY: u8 = wire::key_byte(SAMPLE_VALUE, wire::WireType::Fixed64);
+const SAMPLE_TIMESTAMP_KEY: u8 = wire::key_byte(SAMPLE_TIMESTAMP, wire::WireType::Varint);
+
 /// A Sample in the usual encoding, `09 <double> 10 <varint>`, read without the
 /// general field loop; `None` for anything else.
 #[inline(always)]
 fn sample_fast(buf: &[u8]) -> Option<Sample> {
-    let [0x09, value @ .., 0x10] = buf.first_chunk::<10>()? else {
+    let [SAMPLE_VALUE_KEY, value @ .., SAMPLE_TIMESTAMP_KEY] = buf.first_chunk::<10>()? else {
         return None;
     };
     let timestamp = buf.get(10..)?;
     let (&last, init) = timestamp.split_last()?;
-    if last >= 0x80 || init.len() > 9 {
+    // At most ten bytes, the tenth holding bit 63 alone.
+    if last >= 0x80 || init.len() > 9 || (init.len() == 9 && last > 1) {
         return None;
     }
     let mut acc = 0u64;
@@ -407,6 +382,41 @@ fn read_histogram(
     data.histograms
         .push(histogram(bytes, with_start, message, path)?);
     Ok(())
+}
+
+/// Field numbers of Exemplar, the same in RW1 and RW2 (RW1's labels are Label
+/// messages, RW2's symbol references).
+const EXEMPLAR_LABELS: u32 = 1;
+const EXEMPLAR_VALUE: u32 = 2;
+const EXEMPLAR_TIMESTAMP: u32 = 3;
+
+/// Reads an Exemplar message: returns its value and timestamp, and hands each
+/// occurrence of its labels field to `labels`, which reads it.
+fn exemplar_fields<'a>(
+    buf: &'a [u8],
+    message: &'static str,
+    path: &impl Fn() -> String,
+    mut labels: impl FnMut(&mut wire::Reader<'a>, wire::WireType) -> Result<(), DecodeError>,
+) -> Result<(f64, i64), DecodeError> {
+    use wire::{Reader, WireType, expect};
+    let (mut value, mut timestamp_ms) = (0.0, 0);
+    let mut r = Reader::new(buf);
+    while !r.is_done() {
+        let (field, wire) = r.key().map_err(at(message, path))?;
+        match field {
+            EXEMPLAR_LABELS => labels(&mut r, wire)?,
+            EXEMPLAR_VALUE => {
+                expect("value", wire, WireType::Fixed64).map_err(at(message, path))?;
+                value = r.double().map_err(at(message, path))?;
+            }
+            EXEMPLAR_TIMESTAMP => {
+                expect("timestamp", wire, WireType::Varint).map_err(at(message, path))?;
+                timestamp_ms = r.varint().map_err(at(message, path))? as i64;
+            }
+            _ => r.skip(field, wire).map_err(at(message, path))?,
+        }
+    }
+    Ok((value, timestamp_ms))
 }
 
 /// Wraps a wire error with the message type and the path of the failing element.

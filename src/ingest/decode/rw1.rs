@@ -1,9 +1,9 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
-use super::wire::{Reader, WireType, expect};
+use super::wire::{Reader, WireType, expect, key_byte};
 use super::{
-    DecodeError, LabelCheck, at, hash_labels, is_ascii, read_histogram, read_sample, sample_fast,
-    string,
+    DecodeError, LabelCheck, at, exemplar_fields, hash_labels, is_ascii, read_histogram,
+    read_sample, sample_fast, string,
 };
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
@@ -11,6 +11,30 @@ use crate::ingest::model::{
 };
 
 const MSG: &str = "prometheus.WriteRequest";
+
+// Field numbers (prompb/remote.proto, prompb/types.proto). Sample and Exemplar
+// share theirs with RW2: see the parent module.
+const WRITE_REQUEST_TIMESERIES: u32 = 1;
+const WRITE_REQUEST_METADATA: u32 = 3;
+const TIME_SERIES_LABELS: u32 = 1;
+const TIME_SERIES_SAMPLES: u32 = 2;
+const TIME_SERIES_EXEMPLARS: u32 = 3;
+const TIME_SERIES_HISTOGRAMS: u32 = 4;
+const LABEL_NAME: u32 = 1;
+const LABEL_VALUE: u32 = 2;
+const METADATA_TYPE: u32 = 1;
+const METADATA_FAMILY_NAME: u32 = 2;
+const METADATA_HELP: u32 = 4;
+const METADATA_UNIT: u32 = 5;
+
+// The keys the fast paths match: `0a` (a label), `0a` (its name), `12` (its
+// value), `12` (a sample).
+const LABELS_KEY: u8 = key_byte(TIME_SERIES_LABELS, WireType::Len);
+const LABEL_NAME_KEY: u8 = key_byte(LABEL_NAME, WireType::Len);
+const LABEL_VALUE_KEY: u8 = key_byte(LABEL_VALUE, WireType::Len);
+const SAMPLES_KEY: u8 = key_byte(TIME_SERIES_SAMPLES, WireType::Len);
+/// A label's first four bytes with its two one-byte lengths zeroed.
+const LABEL_HEAD: u32 = u32::from_le_bytes([LABELS_KEY, 0, LABEL_NAME_KEY, 0]);
 
 /// Decodes a decompressed RW1 body; strings are spans of `buf`.
 pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
@@ -27,21 +51,21 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, top))?;
         match field {
-            1 => {
+            WRITE_REQUEST_TIMESERIES => {
                 let index = data.series.len();
                 let path = || format!("timeseries[{index}]");
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 series(buf, &mut data, bytes, index, &mut scratch)?;
             }
-            3 => {
+            WRITE_REQUEST_METADATA => {
                 let index = data.metadata.len();
                 let path = || format!("metadata[{index}]");
                 expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 metadata(buf, &mut data, bytes, index)?;
             }
-            _ => r.skip(wire).map_err(at(MSG, top))?,
+            _ => r.skip(field, wire).map_err(at(MSG, top))?,
         }
     }
     Ok(data)
@@ -73,7 +97,7 @@ fn series(
     }
     let (label_bytes, mut rest) = buf.split_at(run);
     // Then, as a rule, the samples, also in their usual encoding.
-    while let [0x12, len @ 0..0x80, tail @ ..] = rest
+    while let [SAMPLES_KEY, len @ 0..0x80, tail @ ..] = rest
         && let Some((message, after)) = tail.split_at_checked(usize::from(*len))
         && let Some(sample) = sample_fast(message)
     {
@@ -86,7 +110,7 @@ fn series(
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
         match field {
-            1 => {
+            TIME_SERIES_LABELS => {
                 expect("labels", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 let n = data.labels.len() - label_start as usize;
@@ -95,13 +119,17 @@ fn series(
                 data.labels.push(label);
                 all_labels_canonical = false;
             }
-            2 => read_sample(&mut r, wire, data, (index, sample_start), false, MSG)?,
-            3 => {
+            TIME_SERIES_SAMPLES => {
+                read_sample(&mut r, wire, data, (index, sample_start), false, MSG)?;
+            }
+            TIME_SERIES_EXEMPLARS => {
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
             }
-            4 => read_histogram(&mut r, wire, data, (index, histogram_start), false, MSG)?,
-            _ => r.skip(wire).map_err(at(MSG, path))?,
+            TIME_SERIES_HISTOGRAMS => {
+                read_histogram(&mut r, wire, data, (index, histogram_start), false, MSG)?;
+            }
+            _ => r.skip(field, wire).map_err(at(MSG, path))?,
         }
     }
     let labels = label_start..data.labels.len() as u32;
@@ -149,7 +177,7 @@ fn label_run<'a>(
     while let Some(&head) = buf.get(pos..).and_then(|b| b.first_chunk::<4>()) {
         // `0a`, message length < 128, `0a`, name length < 128.
         let head = u32::from_le_bytes(head);
-        if head & 0x80ff_80ff != 0x000a_000a {
+        if head & 0x80ff_80ff != LABEL_HEAD {
             break;
         }
         let name_len = (head >> 24) as usize;
@@ -161,7 +189,7 @@ fn label_run<'a>(
         }
         let value_len = end - value_at;
         // `12 <value length>`: with the message under 128 bytes, so is the value.
-        if buf[value_at - 2..value_at] != [0x12, value_len as u8] {
+        if buf[value_at - 2..value_at] != [LABEL_VALUE_KEY, value_len as u8] {
             break;
         }
         check.name(&buf[name_at..name_at + name_len]);
@@ -185,10 +213,10 @@ fn label(base: &[u8], buf: &[u8], path: impl Fn() -> String) -> Result<LabelRef,
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, &path))?;
         let (slot, name) = match field {
-            1 => (&mut label.name, "name"),
-            2 => (&mut label.value, "value"),
+            LABEL_NAME => (&mut label.name, "name"),
+            LABEL_VALUE => (&mut label.value, "value"),
             _ => {
-                r.skip(wire).map_err(at(MSG, &path))?;
+                r.skip(field, wire).map_err(at(MSG, &path))?;
                 continue;
             }
         };
@@ -206,30 +234,14 @@ fn exemplar(
     path: impl Fn() -> String,
 ) -> Result<Exemplar, DecodeError> {
     let label_start = data.labels.len() as u32;
-    let mut value = 0.0;
-    let mut timestamp_ms = 0;
-    let mut r = Reader::new(buf);
-    while !r.is_done() {
-        let (field, wire) = r.key().map_err(at(MSG, &path))?;
-        match field {
-            1 => {
-                expect("labels", wire, WireType::Len).map_err(at(MSG, &path))?;
-                let bytes = r.bytes().map_err(at(MSG, &path))?;
-                let n = data.labels.len() - label_start as usize;
-                let l = label(base, bytes, || format!("{}.labels[{n}]", path()))?;
-                data.labels.push(l);
-            }
-            2 => {
-                expect("value", wire, WireType::Fixed64).map_err(at(MSG, &path))?;
-                value = r.double().map_err(at(MSG, &path))?;
-            }
-            3 => {
-                expect("timestamp", wire, WireType::Varint).map_err(at(MSG, &path))?;
-                timestamp_ms = r.varint().map_err(at(MSG, &path))? as i64;
-            }
-            _ => r.skip(wire).map_err(at(MSG, &path))?,
-        }
-    }
+    let (value, timestamp_ms) = exemplar_fields(buf, MSG, &path, |r, wire| {
+        expect("labels", wire, WireType::Len).map_err(at(MSG, &path))?;
+        let bytes = r.bytes().map_err(at(MSG, &path))?;
+        let n = data.labels.len() - label_start as usize;
+        let l = label(base, bytes, || format!("{}.labels[{n}]", path()))?;
+        data.labels.push(l);
+        Ok(())
+    })?;
     Ok(Exemplar {
         labels: label_start..data.labels.len() as u32,
         value,
@@ -250,16 +262,16 @@ fn metadata(
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
         let slot = match field {
-            1 => {
+            METADATA_TYPE => {
                 expect("type", wire, WireType::Varint).map_err(at(MSG, path))?;
                 metric_type = r.varint().map_err(at(MSG, path))? as i32;
                 continue;
             }
-            2 => 0,
-            4 => 1,
-            5 => 2,
+            METADATA_FAMILY_NAME => 0,
+            METADATA_HELP => 1,
+            METADATA_UNIT => 2,
             _ => {
-                r.skip(wire).map_err(at(MSG, path))?;
+                r.skip(field, wire).map_err(at(MSG, path))?;
                 continue;
             }
         };

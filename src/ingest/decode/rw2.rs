@@ -1,13 +1,37 @@
 //! Remote-write 2.0: `io.prometheus.write.v2.Request`, where every string is a
 //! reference into the request's `symbols` table.
+//!
+//! As Prometheus's receiver does, a series that breaks a rule of its own (a
+//! symbol reference out of range, no `__name__`, a repeated label name, ...) is
+//! refused alone and the rest of the request is kept: the receiver then answers
+//! 400 with Written counts of what was kept.
+
+use std::ops::Range;
 
 use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
-use super::{DecodeError, at, check_labels, hash_labels, read_histogram, read_sample, string};
+use super::{
+    DecodeError, at, exemplar_fields, hash_labels, less, read_histogram, read_sample, string,
+};
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
 };
 
 const MSG: &str = "io.prometheus.write.v2.Request";
+
+// Field numbers (io/prometheus/write/v2/types.proto). Sample and Exemplar share
+// theirs with RW1: see the parent module.
+const REQUEST_SYMBOLS: u32 = 4;
+const REQUEST_TIMESERIES: u32 = 5;
+const TIME_SERIES_LABELS_REFS: u32 = 1;
+const TIME_SERIES_SAMPLES: u32 = 2;
+const TIME_SERIES_HISTOGRAMS: u32 = 3;
+const TIME_SERIES_EXEMPLARS: u32 = 4;
+const TIME_SERIES_METADATA: u32 = 5;
+/// Removed from the spec in rc.4 (Prometheus 3.8+), still sent by older senders.
+const TIME_SERIES_CREATED_TIMESTAMP: u32 = 6;
+const METADATA_TYPE: u32 = 1;
+const METADATA_HELP_REF: u32 = 3;
+const METADATA_UNIT_REF: u32 = 4;
 
 /// Decodes a decompressed RW2 body.
 pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
@@ -20,19 +44,19 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, top))?;
         match field {
-            4 => {
+            REQUEST_SYMBOLS => {
                 let index = symbols.len();
                 let path = || format!("symbols[{index}]");
                 expect("symbols", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 symbols.push(string(buf, bytes, MSG, path)?);
             }
-            5 => {
+            REQUEST_TIMESERIES => {
                 let path = || format!("timeseries[{}]", series_bytes.len());
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 series_bytes.push(r.bytes().map_err(at(MSG, path))?);
             }
-            _ => r.skip(wire).map_err(at(MSG, top))?,
+            _ => r.skip(field, wire).map_err(at(MSG, top))?,
         }
     }
     if !series_bytes.is_empty() && symbols.first().is_some_and(|s| !s.range().is_empty()) {
@@ -44,73 +68,131 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     data.series.reserve(series_bytes.len());
     data.samples.reserve(series_bytes.len());
     data.labels.reserve(series_len / 3);
-    let (mut refs, mut scratch) = (Vec::new(), Vec::new());
+    let mut scratch = Scratch::default();
+    let symbols = Symbols {
+        base: buf,
+        ids: &symbols,
+    };
     for (index, bytes) in series_bytes.into_iter().enumerate() {
-        series(
-            buf,
-            &mut data,
-            &symbols,
-            bytes,
-            index,
-            &mut refs,
-            &mut scratch,
-        )?;
+        series(&symbols, &mut data, bytes, index, &mut scratch)?;
     }
     Ok(data)
 }
 
-/// Resolves a symbol reference, or says which one is out of range.
-fn symbol(symbols: &[StrId], r: u32, what: impl FnOnce() -> String) -> Result<StrId, DecodeError> {
-    symbols.get(r as usize).copied().ok_or_else(|| {
-        DecodeError::Invalid(format!(
-            "{} refers to symbol {r}, but the request has only {} symbols",
-            what(),
-            symbols.len()
-        ))
-    })
+/// The request's symbol table and the body its strings are spans of.
+struct Symbols<'a> {
+    base: &'a [u8],
+    ids: &'a [StrId],
 }
 
-/// Appends the label pairs in `refs` to `data.labels`, returning their range.
-fn labels(
-    data: &mut WriteData,
-    symbols: &[StrId],
-    refs: &[u32],
-    what: impl Fn() -> String,
-) -> Result<std::ops::Range<u32>, DecodeError> {
-    if !refs.len().is_multiple_of(2) {
-        return Err(DecodeError::Invalid(format!(
-            "{}.labels_refs has {} entries; it must hold name/value pairs (an even number)",
-            what(),
-            refs.len()
-        )));
+impl Symbols<'_> {
+    /// Resolves a symbol reference, or says which one is out of range.
+    fn get(&self, r: u64, what: impl FnOnce() -> String) -> Result<StrId, String> {
+        usize::try_from(r)
+            .ok()
+            .and_then(|r| self.ids.get(r))
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "{} refers to symbol {r}, but the request has only {} symbols",
+                    what(),
+                    self.ids.len()
+                )
+            })
     }
-    let start = data.labels.len() as u32;
-    for (i, pair) in refs.chunks_exact(2).enumerate() {
-        let name = symbol(symbols, pair[0], || {
-            format!("{}.labels_refs[{}]", what(), 2 * i)
-        })?;
-        let value = symbol(symbols, pair[1], || {
-            format!("{}.labels_refs[{}]", what(), 2 * i + 1)
-        })?;
-        data.labels.push(LabelRef { name, value });
+
+    /// The bytes of a resolved string.
+    fn bytes(&self, id: StrId) -> &[u8] {
+        self.base.get(id.range()).unwrap_or(&[])
     }
-    Ok(start..data.labels.len() as u32)
+
+    /// Appends the label pairs in `refs` to `data.labels`, returning their range.
+    fn labels(
+        &self,
+        data: &mut WriteData,
+        refs: &[u32],
+        what: impl Fn() -> String,
+    ) -> Result<Range<u32>, String> {
+        if !refs.len().is_multiple_of(2) {
+            return Err(format!(
+                "{}.labels_refs has {} entries; it must hold name/value pairs (an even number)",
+                what(),
+                refs.len()
+            ));
+        }
+        let start = data.labels.len() as u32;
+        for (i, pair) in refs.chunks_exact(2).enumerate() {
+            let what = &what;
+            let at = |n: usize| move || format!("{}.labels_refs[{n}]", what());
+            let name = self.get(u64::from(pair[0]), at(2 * i))?;
+            let value = self.get(u64::from(pair[1]), at(2 * i + 1))?;
+            data.labels.push(LabelRef { name, value });
+        }
+        Ok(start..data.labels.len() as u32)
+    }
+}
+
+/// Buffers reused from series to series.
+#[derive(Default)]
+struct Scratch {
+    refs: Vec<u32>,
+    /// The label references of a series' exemplars, one after the other.
+    exemplar_refs: Vec<u32>,
+    hash: Vec<u8>,
+}
+
+/// An exemplar read but not yet resolved: its references are a range of
+/// [`Scratch::exemplar_refs`].
+struct ReadExemplar {
+    value: f64,
+    timestamp_ms: i64,
+    refs: Range<usize>,
+}
+
+/// Where a series' data starts in the flat vectors, to drop it if it is refused.
+struct Marks {
+    labels: usize,
+    samples: usize,
+    histograms: usize,
+    exemplars: usize,
+}
+
+impl Marks {
+    fn of(data: &WriteData) -> Self {
+        Marks {
+            labels: data.labels.len(),
+            samples: data.samples.len(),
+            histograms: data.histograms.len(),
+            exemplars: data.exemplars.len(),
+        }
+    }
+
+    fn truncate(&self, data: &mut WriteData) {
+        data.labels.truncate(self.labels);
+        data.samples.truncate(self.samples);
+        data.histograms.truncate(self.histograms);
+        data.exemplars.truncate(self.exemplars);
+    }
 }
 
 fn series(
-    base: &[u8],
+    symbols: &Symbols<'_>,
     data: &mut WriteData,
-    symbols: &[StrId],
     buf: &[u8],
     index: usize,
-    refs: &mut Vec<u32>,
-    scratch: &mut Vec<u8>,
+    scratch: &mut Scratch,
 ) -> Result<(), DecodeError> {
     let path = || format!("timeseries[{index}]");
+    let marks = Marks::of(data);
+    let Scratch {
+        refs,
+        exemplar_refs,
+        hash,
+    } = scratch;
     refs.clear();
-    let sample_start = data.samples.len() as u32;
-    let histogram_start = data.histograms.len() as u32;
-    let mut exemplars: Vec<&[u8]> = Vec::new();
+    exemplar_refs.clear();
+    let (sample_start, histogram_start) = (marks.samples as u32, marks.histograms as u32);
+    let mut exemplars: Vec<ReadExemplar> = Vec::new();
     // Type, help_ref and unit_ref, merged over the occurrences of field 5 as
     // protobuf merges a repeated singular message.
     let mut metadata_refs: Option<[u64; 3]> = None;
@@ -119,45 +201,73 @@ fn series(
     while !r.is_done() {
         let (field, wire) = r.key().map_err(at(MSG, path))?;
         match field {
-            1 => repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?,
-            2 => read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?,
-            3 => read_histogram(&mut r, wire, data, (index, histogram_start), true, MSG)?,
-            4 => {
-                expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
-                exemplars.push(r.bytes().map_err(at(MSG, path))?);
+            TIME_SERIES_LABELS_REFS => {
+                repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?;
             }
-            5 => {
+            TIME_SERIES_SAMPLES => {
+                read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?;
+            }
+            TIME_SERIES_HISTOGRAMS => {
+                read_histogram(&mut r, wire, data, (index, histogram_start), true, MSG)?;
+            }
+            TIME_SERIES_EXEMPLARS => {
+                expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
+                let bytes = r.bytes().map_err(at(MSG, path))?;
+                let n = exemplars.len();
+                let epath = || format!("timeseries[{index}].exemplars[{n}]");
+                let start = exemplar_refs.len();
+                let (value, timestamp_ms) = exemplar_fields(bytes, MSG, &epath, |r, wire| {
+                    repeated_u32(r, wire, "labels_refs", exemplar_refs).map_err(at(MSG, &epath))
+                })?;
+                exemplars.push(ReadExemplar {
+                    value,
+                    timestamp_ms,
+                    refs: start..exemplar_refs.len(),
+                });
+            }
+            TIME_SERIES_METADATA => {
                 expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 let merged = metadata_refs.get_or_insert_default();
                 read_metadata(bytes, merged)
                     .map_err(at(MSG, || format!("timeseries[{index}].metadata")))?;
             }
-            6 => {
+            TIME_SERIES_CREATED_TIMESTAMP => {
                 expect("created_timestamp", wire, WireType::Varint).map_err(at(MSG, path))?;
                 created_timestamp_ms = r.varint().map_err(at(MSG, path))? as i64;
             }
-            _ => r.skip(wire).map_err(at(MSG, path))?,
+            _ => r.skip(field, wire).map_err(at(MSG, path))?,
         }
     }
-    let label_range = labels(data, symbols, refs, path)?;
-    let exemplar_start = data.exemplars.len() as u32;
-    for (n, bytes) in exemplars.into_iter().enumerate() {
-        let epath = || format!("timeseries[{index}].exemplars[{n}]");
-        let exemplar = exemplar(data, symbols, bytes, epath, refs)?;
-        data.exemplars.push(exemplar);
-    }
-    let metadata = match metadata_refs {
-        Some(refs) => metadata(base, data, symbols, refs, label_range.clone(), index)?,
-        None => None,
+    // The whole series has been read (so a malformed one still fails the
+    // request as protobuf); now the rules that refuse it alone.
+    let accepted = symbols.labels(data, refs, path).and_then(|labels| {
+        let sorted = check_names(symbols, data, labels.clone(), index)?;
+        let metadata = match metadata_refs {
+            Some(refs) => metadata(symbols, data, refs, labels.clone(), index)?,
+            None => None,
+        };
+        Ok((labels, sorted, metadata))
+    });
+    let (label_range, sorted, metadata) = match accepted {
+        Ok(parts) => parts,
+        Err(reason) => {
+            marks.truncate(data);
+            data.refuse(|| format!("{reason}: series not written"));
+            return Ok(());
+        }
     };
-    let sorted = check_labels(base, data, index, label_range.clone());
-    let label_hash = hash_labels(base, data, label_range.clone(), sorted, scratch);
+    for (n, e) in exemplars.into_iter().enumerate() {
+        let epath = || format!("timeseries[{index}].exemplars[{n}]");
+        let refs = &exemplar_refs[e.refs.clone()];
+        exemplar(symbols, data, e, refs, epath);
+    }
+    let label_hash = hash_labels(symbols.base, data, label_range.clone(), sorted, hash);
     let series = ReceivedSeries {
         labels: label_range,
         samples: sample_start..data.samples.len() as u32,
         histograms: histogram_start..data.histograms.len() as u32,
-        exemplars: exemplar_start..data.exemplars.len() as u32,
+        exemplars: marks.exemplars as u32..data.exemplars.len() as u32,
         metadata,
         created_timestamp_ms,
         label_hash,
@@ -169,41 +279,77 @@ fn series(
     Ok(())
 }
 
-fn exemplar(
+/// Checks a series' label names as Prometheus's receiver does: a non-empty
+/// `__name__`, no empty or repeated names. Names out of order are only
+/// warned about (Prometheus sorts them). Returns whether they were in order.
+fn check_names(
+    symbols: &Symbols<'_>,
     data: &mut WriteData,
-    symbols: &[StrId],
-    buf: &[u8],
-    path: impl Fn() -> String,
-    refs: &mut Vec<u32>,
-) -> Result<Exemplar, DecodeError> {
-    refs.clear();
-    let mut value = 0.0;
-    let mut timestamp_ms = 0;
-    let mut r = Reader::new(buf);
-    while !r.is_done() {
-        let (field, wire) = r.key().map_err(at(MSG, &path))?;
-        match field {
-            1 => repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, &path))?,
-            2 => {
-                expect("value", wire, WireType::Fixed64).map_err(at(MSG, &path))?;
-                value = r.double().map_err(at(MSG, &path))?;
-            }
-            3 => {
-                expect("timestamp", wire, WireType::Varint).map_err(at(MSG, &path))?;
-                timestamp_ms = r.varint().map_err(at(MSG, &path))? as i64;
-            }
-            _ => r.skip(wire).map_err(at(MSG, &path))?,
+    labels: Range<u32>,
+    index: usize,
+) -> Result<bool, String> {
+    let pairs = data
+        .labels
+        .get(labels.start as usize..labels.end as usize)
+        .unwrap_or(&[]);
+    let mut has_name = false;
+    let mut sorted = true;
+    let mut previous: Option<&[u8]> = None;
+    for l in pairs {
+        let name = symbols.bytes(l.name);
+        if name.is_empty() {
+            return Err(format!("timeseries[{index}] has an empty label name"));
+        }
+        has_name |= name == b"__name__" && !l.value.range().is_empty();
+        sorted &= previous.is_none_or(|p| less(p, name));
+        previous = Some(name);
+    }
+    if !sorted {
+        let mut names: Vec<&[u8]> = pairs.iter().map(|l| symbols.bytes(l.name)).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!(
+                "timeseries[{index}] repeats the label name {:?}",
+                String::from_utf8_lossy(pair[0])
+            ));
         }
     }
-    let labels = labels(data, symbols, refs, &path)?;
-    if timestamp_ms == 0 {
+    if !has_name {
+        return Err(format!(
+            "timeseries[{index}] has no __name__ label (or an empty one)"
+        ));
+    }
+    if !sorted {
+        data.warn(|| format!("timeseries[{index}] has labels that are not sorted by name"));
+    }
+    Ok(sorted)
+}
+
+/// Adds exemplar `path`, read as `e` with label references `refs`, to
+/// `data.exemplars`; one whose references are out of range is refused alone,
+/// as Prometheus does.
+fn exemplar(
+    symbols: &Symbols<'_>,
+    data: &mut WriteData,
+    e: ReadExemplar,
+    refs: &[u32],
+    path: impl Fn() -> String,
+) {
+    let labels = match symbols.labels(data, refs, &path) {
+        Ok(labels) => labels,
+        Err(reason) => {
+            data.refuse(|| format!("{reason}: exemplar not written"));
+            return;
+        }
+    };
+    if e.timestamp_ms == 0 {
         data.warn(|| format!("{} has no timestamp, which the 2.0 spec requires", path()));
     }
-    Ok(Exemplar {
+    data.exemplars.push(Exemplar {
         labels,
-        value,
-        timestamp_ms,
-    })
+        value: e.value,
+        timestamp_ms: e.timestamp_ms,
+    });
 }
 
 /// Merges the fields of a Metadata message into `[type, help_ref, unit_ref]`.
@@ -212,11 +358,11 @@ fn read_metadata(buf: &[u8], fields: &mut [u64; 3]) -> Result<(), WireError> {
     while !r.is_done() {
         let (field, wire) = r.key()?;
         let slot = match field {
-            1 => 0,
-            3 => 1,
-            4 => 2,
+            METADATA_TYPE => 0,
+            METADATA_HELP_REF => 1,
+            METADATA_UNIT_REF => 2,
             _ => {
-                r.skip(wire)?;
+                r.skip(field, wire)?;
                 continue;
             }
         };
@@ -228,28 +374,21 @@ fn read_metadata(buf: &[u8], fields: &mut [u64; 3]) -> Result<(), WireError> {
 
 /// Resolves a series' metadata fields; `None` when all are unset.
 fn metadata(
-    base: &[u8],
+    symbols: &Symbols<'_>,
     data: &WriteData,
-    symbols: &[StrId],
     [metric_type, help_ref, unit_ref]: [u64; 3],
-    series_labels: std::ops::Range<u32>,
+    series_labels: Range<u32>,
     index: usize,
-) -> Result<Option<Metadata>, DecodeError> {
+) -> Result<Option<Metadata>, String> {
     let path = || format!("timeseries[{index}].metadata");
     if metric_type == 0 && help_ref == 0 && unit_ref == 0 {
         return Ok(None);
     }
-    let resolve = |r: u64, what: &str| {
-        u32::try_from(r)
-            .map_err(|_| DecodeError::Invalid(format!("{}.{what} = {r} is out of range", path())))
-            .and_then(|r| symbol(symbols, r, || format!("{}.{what}", path())))
-    };
-    let help = resolve(help_ref, "help_ref")?;
-    let unit = resolve(unit_ref, "unit_ref")?;
+    let help = symbols.get(help_ref, || format!("{}.help_ref", path()))?;
+    let unit = symbols.get(unit_ref, || format!("{}.unit_ref", path()))?;
     let family = series_labels
-        .clone()
         .filter_map(|i| data.labels.get(i as usize))
-        .find(|l| base.get(l.name.range()) == Some(b"__name__".as_slice()))
+        .find(|l| symbols.bytes(l.name) == b"__name__")
         .map_or(WriteData::EMPTY, |l| l.value);
     Ok(Some(Metadata {
         family,

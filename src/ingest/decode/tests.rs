@@ -352,50 +352,129 @@ fn rw2_samples_histograms_exemplars_metadata_and_both_created_timestamp_layouts(
     );
 }
 
+/// A one-sample series of these label pairs, resolved through `b`.
+fn rw2_series(b: &mut Rw2Builder, pairs: &[(&str, &str)], value: f64) -> pb2::TimeSeries {
+    pb2::TimeSeries {
+        labels_refs: b.refs(pairs),
+        samples: vec![pb2::Sample {
+            value,
+            timestamp: 1,
+            start_timestamp: 0,
+        }],
+        ..Default::default()
+    }
+}
+
 #[test]
-fn rw2_bad_symbol_refs_are_rejected_with_their_position() {
+fn rw2_series_that_break_a_rule_are_refused_alone_and_the_rest_kept() {
+    let mut b = Rw2Builder::new();
+    let good = rw2_series(&mut b, &[("__name__", "up"), ("job", "a")], 1.0);
+    let mut bad_ref = rw2_series(&mut b, &[("__name__", "up"), ("job", "b")], 2.0);
+    bad_ref.labels_refs[3] = 99;
+    let mut odd = rw2_series(&mut b, &[("__name__", "up"), ("job", "c")], 3.0);
+    odd.labels_refs.pop();
+    let mut bad_help = rw2_series(&mut b, &[("__name__", "up"), ("job", "d")], 4.0);
+    bad_help.metadata = Some(pb2::Metadata {
+        r#type: 1,
+        help_ref: 77,
+        unit_ref: 0,
+    });
+    bad_help.exemplars = vec![pb2::Exemplar {
+        labels_refs: b.refs(&[("trace_id", "x")]),
+        value: 1.0,
+        timestamp: 1,
+    }];
+    let nameless = rw2_series(&mut b, &[("job", "e")], 5.0);
+    let empty_name = rw2_series(&mut b, &[("__name__", ""), ("job", "f")], 6.0);
+    let empty_label = rw2_series(&mut b, &[("__name__", "up"), ("", "g")], 7.0);
+    let repeated = rw2_series(
+        &mut b,
+        &[("job", "h"), ("__name__", "up"), ("job", "i")],
+        8.0,
+    );
+    let unsorted = rw2_series(&mut b, &[("job", "j"), ("__name__", "up")], 9.0);
+    let mut bad_exemplar = rw2_series(&mut b, &[("__name__", "up"), ("job", "k")], 10.0);
+    bad_exemplar.exemplars = vec![
+        pb2::Exemplar {
+            labels_refs: vec![1, 500],
+            value: 1.0,
+            timestamp: 1,
+        },
+        pb2::Exemplar {
+            labels_refs: b.refs(&[("trace_id", "ok")]),
+            value: 2.0,
+            timestamp: 2,
+        },
+    ];
     let req = pb2::Request {
-        symbols: vec![String::new(), "__name__".into(), "up".into()],
-        timeseries: vec![pb2::TimeSeries {
-            labels_refs: vec![1, 2, 1, 7],
-            ..Default::default()
-        }],
+        symbols: b.symbols.clone(),
+        timeseries: vec![
+            good,
+            bad_ref,
+            odd,
+            bad_help,
+            nameless,
+            empty_name,
+            empty_label,
+            repeated,
+            unsorted,
+            bad_exemplar,
+        ],
     };
-    let err = decode(Protocol::V2, req.encode_to_vec()).unwrap_err();
+    let data = decode(Protocol::V2, req.encode_to_vec()).unwrap();
+    let values: Vec<f64> = data.samples.iter().map(|s| s.value).collect();
+    assert_eq!(values, [1.0, 9.0, 10.0], "the series kept, and only theirs");
+    assert_eq!(data.series.len(), 3);
+    assert_eq!(labels_of(&data, 1)[0], ("job".into(), "j".into()));
+    assert_eq!(data.exemplars.len(), 1, "the valid exemplar of series 9");
     assert_eq!(
-        err.to_string(),
-        "invalid remote-write 2.0 request: timeseries[0].labels_refs[3] refers to symbol 7, but the request has only 3 symbols"
+        data.label_pairs(data.exemplars[0].labels.clone())
+            .collect::<Vec<_>>(),
+        [("trace_id", "ok")]
     );
-    let odd = pb2::Request {
-        symbols: vec![String::new(), "__name__".into()],
-        timeseries: vec![pb2::TimeSeries {
-            labels_refs: vec![1, 1, 1],
-            ..Default::default()
-        }],
-    };
-    let err = decode(Protocol::V2, odd.encode_to_vec()).unwrap_err();
+    assert_eq!(data.refused_count, 8);
+    let expected = [
+        "timeseries[1].labels_refs[3] refers to symbol 99, but the request has only",
+        "timeseries[2].labels_refs has 3 entries",
+        "timeseries[3].metadata.help_ref refers to symbol 77",
+        "timeseries[4] has no __name__ label",
+        "timeseries[5] has no __name__ label (or an empty one)",
+        "timeseries[6] has an empty label name",
+        "timeseries[7] repeats the label name \"job\"",
+        "timeseries[9].exemplars[0].labels_refs[1] refers to symbol 500",
+    ];
+    for (reason, expected) in data.refused.iter().zip(expected) {
+        assert!(reason.contains(expected), "{reason:?} lacks {expected:?}");
+    }
     assert!(
-        err.to_string().contains("labels_refs has 3 entries"),
-        "{err}"
+        data.refused[..7]
+            .iter()
+            .all(|r| r.ends_with("series not written"))
     );
-    let bad_help = pb2::Request {
-        symbols: vec![String::new(), "__name__".into(), "x".into()],
-        timeseries: vec![pb2::TimeSeries {
-            labels_refs: vec![1, 2],
-            metadata: Some(pb2::Metadata {
-                r#type: 1,
-                help_ref: 99,
-                unit_ref: 0,
-            }),
-            ..Default::default()
-        }],
+    assert!(data.refused[7].ends_with("exemplar not written"));
+    assert_eq!(
+        data.warnings,
+        ["timeseries[8] has labels that are not sorted by name"]
+    );
+    // Counts are of what was kept: this is what the Written headers say.
+    let counts = data.counts();
+    assert_eq!((counts.samples, counts.exemplars), (3, 1));
+}
+
+#[test]
+fn rw2_request_of_refused_series_only_is_not_taken_for_the_other_schema() {
+    let mut b = Rw2Builder::new();
+    let req = pb2::Request {
+        symbols: b.symbols.clone(),
+        timeseries: vec![rw2_series(&mut b, &[("job", "x")], 1.0)],
     };
-    let err = decode(Protocol::V2, bad_help.encode_to_vec()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("metadata.help_ref refers to symbol 99"),
-        "{err}"
-    );
+    let req = pb2::Request {
+        symbols: b.symbols.clone(),
+        ..req
+    };
+    let data = decode(Protocol::V2, req.encode_to_vec()).unwrap();
+    assert_eq!((data.series.len(), data.refused_count), (0, 1));
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
 }
 
 #[test]
@@ -484,6 +563,7 @@ fn snappy_errors_and_limits() {
     assert!(matches!(
         decompress(&good, 5),
         Err(DecodeError::TooLarge {
+            header: "snappy",
             announced: 10,
             limit: 5
         })
@@ -625,6 +705,15 @@ impl Rng {
     }
 }
 
+/// Whether Prometheus's receiver writes an RW 2.0 series of these labels: a
+/// non-empty `__name__`, no empty and no repeated label name.
+fn prometheus_takes(pairs: &[(String, String)]) -> bool {
+    let mut names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let unique = names.windows(2).all(|w| w[0] != w[1]);
+    unique && !names.contains(&"") && pairs.iter().any(|(n, v)| n == "__name__" && !v.is_empty())
+}
+
 /// Fewer than `max` label pairs of random text.
 fn random_pairs(rng: &mut Rng, max: u64) -> Vec<(String, String)> {
     (0..rng.below(max))
@@ -736,12 +825,6 @@ fn differential_rw1_corrupted_requests_agree_with_prost() {
         ) {
             (Ok(a), Ok(b)) => assert_eq!(flat_from_data(&a), flat_from_rw1(&b), "round {round}"),
             (Err(_), Err(_)) => {}
-            // Deliberate differences: prost skips deprecated groups, which no
-            // remote-write schema has; Go's decoders (and ours) accept a tenth
-            // varint byte that overflows, prost does not.
-            (Err(DecodeError::Protobuf { detail, .. }), Ok(_))
-                if detail.contains("unsupported wire type") => {}
-            (Ok(_), Err(e)) if e.to_string().contains("invalid varint") => {}
             (a, b) => panic!(
                 "round {round}: decoders disagree on {body:02x?}: ours {:?}, prost {:?}",
                 a.err(),
@@ -752,7 +835,7 @@ fn differential_rw1_corrupted_requests_agree_with_prost() {
 }
 
 #[test]
-fn corrupted_rw2_requests_are_never_accepted_when_prost_rejects_them() {
+fn corrupted_rw2_requests_fail_exactly_when_prost_fails() {
     let mut rng = Rng(0x5eed_0f2b_0d1e_5eed);
     for round in 0..4000 {
         let mut b = Rw2Builder::new();
@@ -792,17 +875,19 @@ fn corrupted_rw2_requests_are_never_accepted_when_prost_rejects_them() {
         };
         let mut body = req.encode_to_vec();
         corrupt(&mut rng, &mut body);
-        // RW2 adds rules of its own (symbol references in range, ...), so ours
-        // may reject more; it must never accept what is not even protobuf.
-        if let (Ok(_), Err(e)) = (
+        // RW2's own rules (symbol references in range, ...) refuse series
+        // but never the request: ours fails exactly when prost does.
+        let (ours, theirs) = (
             decode(Protocol::V2, body.clone()),
             pb2::Request::decode(body.as_slice()),
-        ) {
-            assert!(
-                e.to_string().contains("invalid varint"),
-                "round {round}: ours accepted {body:02x?}, prost: {e}"
-            );
-        }
+        );
+        assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "round {round}: {body:02x?}: ours {:?}, prost {:?}",
+            ours.err(),
+            theirs.err()
+        );
     }
 }
 
@@ -813,8 +898,13 @@ fn differential_rw2_random_requests_match_prost() {
         let mut b = Rw2Builder::new();
         let mut expected = Vec::new();
         let mut timeseries = Vec::new();
+        let mut refused = 0;
         for _ in 0..rng.below(6) {
-            let pairs = random_pairs(&mut rng, 5);
+            let mut pairs = random_pairs(&mut rng, 5);
+            // Most series name their metric, as senders do.
+            if rng.below(4) > 0 {
+                pairs.insert(0, ("__name__".into(), rng.text()));
+            }
             let refs = borrowed(&pairs);
             let samples: Vec<pb2::Sample> = (0..rng.below(4))
                 .map(|_| pb2::Sample {
@@ -823,6 +913,15 @@ fn differential_rw2_random_requests_match_prost() {
                     start_timestamp: rng.below(3) as i64,
                 })
                 .collect();
+            timeseries.push(pb2::TimeSeries {
+                labels_refs: b.refs(&refs),
+                samples: samples.clone(),
+                ..Default::default()
+            });
+            if !prometheus_takes(&pairs) {
+                refused += 1;
+                continue;
+            }
             expected.push((
                 pairs.clone(),
                 samples
@@ -832,11 +931,6 @@ fn differential_rw2_random_requests_match_prost() {
                 vec![],
                 vec![],
             ));
-            timeseries.push(pb2::TimeSeries {
-                labels_refs: b.refs(&refs),
-                samples,
-                ..Default::default()
-            });
         }
         let req = pb2::Request {
             symbols: b.symbols.clone(),
@@ -844,6 +938,7 @@ fn differential_rw2_random_requests_match_prost() {
         };
         let body = req.encode_to_vec();
         let ours = decode(Protocol::V2, body.clone()).expect("valid request");
+        assert_eq!(ours.refused_count, refused);
         assert_eq!(
             flat_from_data(&ours),
             Flat {
@@ -915,4 +1010,66 @@ fn label_hash_is_the_same_however_the_label_set_arrives() {
     let mut d = WriteData::default();
     d.push_series(&[("__name__", "up"), ("job", "node")], &[], &[]);
     assert_ne!(d.series[0].label_hash, other);
+}
+
+/// Wraps `fields` as length-delimited field `field`.
+fn len_field(field: u8, fields: &[u8]) -> Vec<u8> {
+    let mut out = vec![(field << 3) | 2, fields.len() as u8];
+    out.extend_from_slice(fields);
+    out
+}
+
+#[test]
+fn unknown_groups_are_skipped_and_overflowing_varints_refused_as_prost_does() {
+    // Group 9 holding a varint and a nested group 10: unknown everywhere.
+    let group: &[u8] = &[0x4b, 0x08, 0x01, 0x53, 0x54, 0x4c];
+    let label = [
+        len_field(1, b"__name__"),
+        len_field(2, b"up"),
+        group.to_vec(),
+    ]
+    .concat();
+    let sample = [&[0x09][..], &1.5f64.to_le_bytes(), &[0x10, 0x2a], group].concat();
+    let series = [len_field(1, &label), group.to_vec(), len_field(2, &sample)].concat();
+    let body = [group.to_vec(), len_field(1, &series), group.to_vec()].concat();
+    let ours = decode(Protocol::V1, body.clone()).expect("groups are skipped");
+    let theirs = pb1::WriteRequest::decode(body.as_slice()).expect("prost skips them");
+    assert_eq!(flat_from_data(&ours), flat_from_rw1(&theirs));
+    assert_eq!(ours.samples[0].value, 1.5);
+    // The same in RW 2.0.
+    let rw2 = [
+        len_field(4, b""),
+        group.to_vec(),
+        len_field(4, b"__name__"),
+        len_field(4, b"up"),
+        len_field(5, &[&[0x0a, 0x02, 0x01, 0x02][..], group].concat()),
+    ]
+    .concat();
+    let ours = decode(Protocol::V2, rw2.clone()).expect("groups are skipped");
+    pb2::Request::decode(rw2.as_slice()).expect("prost skips them");
+    assert_eq!(labels_of(&ours, 0), [("__name__".into(), "up".into())]);
+    // An end without its start, and a group left open, fail in both.
+    for bad in [&[0x4c][..], &[0x4b, 0x08, 0x01]] {
+        assert!(decode(Protocol::V1, bad.to_vec()).is_err());
+        assert!(pb1::WriteRequest::decode(bad).is_err());
+    }
+    // A timestamp whose tenth varint byte is above 1, on the fast path and the
+    // general one (an unknown field first), fails in both.
+    let mut timestamp = vec![0xff; 9];
+    timestamp.push(0x02);
+    for extra in [&[][..], &[0x18, 0x00]] {
+        let sample = [
+            &[0x09][..],
+            &1.0f64.to_le_bytes(),
+            extra,
+            &[0x10],
+            &timestamp,
+        ]
+        .concat();
+        let series = [len_field(1, &label), len_field(2, &sample)].concat();
+        let body = len_field(1, &series);
+        assert!(pb1::WriteRequest::decode(body.as_slice()).is_err());
+        let err = decode(Protocol::V1, body).unwrap_err();
+        assert!(err.to_string().contains("overflows 64 bits"), "{err}");
+    }
 }

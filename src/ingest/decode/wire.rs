@@ -12,6 +12,10 @@ pub enum WireType {
     Len,
     /// fixed32, sfixed32, float.
     Fixed32,
+    /// Start of a group (deprecated proto2 encoding): skipped like any unknown field.
+    StartGroup,
+    /// End of a group.
+    EndGroup,
 }
 
 impl WireType {
@@ -21,6 +25,8 @@ impl WireType {
             WireType::Fixed64 => "64-bit",
             WireType::Len => "length-delimited",
             WireType::Fixed32 => "32-bit",
+            WireType::StartGroup => "start-group",
+            WireType::EndGroup => "end-group",
         }
     }
 }
@@ -34,6 +40,13 @@ impl std::fmt::Display for WireError {
         f.write_str(&self.0)
     }
 }
+
+/// Bytes of the longest varint (64 bits, 7 per byte).
+const MAX_VARINT_LEN: usize = 10;
+
+/// Nesting of unknown groups beyond which a message is refused (prost's
+/// recursion limit).
+const MAX_GROUP_DEPTH: usize = 100;
 
 /// Cursor over one protobuf message.
 pub struct Reader<'a> {
@@ -71,8 +84,9 @@ impl<'a> Reader<'a> {
     }
 
     fn varint_multi_byte(&mut self) -> Result<u64, WireError> {
+        let at = self.pos;
         let mut value = 0u64;
-        for i in 0..10 {
+        for i in 0..MAX_VARINT_LEN {
             let Some(&byte) = self.buf.get(self.pos) else {
                 return Err(WireError(format!(
                     "message truncated inside a varint at byte {}",
@@ -81,14 +95,16 @@ impl<'a> Reader<'a> {
             };
             self.pos += 1;
             value |= u64::from(byte & 0x7f) << (7 * i);
+            if i == MAX_VARINT_LEN - 1 && byte > 1 {
+                // The tenth byte holds bit 63 alone; anything more overflows 64
+                // bits (prost rejects it; Go's decoders would truncate).
+                break;
+            }
             if byte < 0x80 {
                 return Ok(value);
             }
         }
-        Err(WireError(format!(
-            "varint longer than 10 bytes ending at byte {}",
-            self.pos
-        )))
+        Err(WireError(format!("varint at byte {at} overflows 64 bits")))
     }
 
     /// Reads a field key: field number and wire type.
@@ -100,6 +116,8 @@ impl<'a> Reader<'a> {
             0 => WireType::Varint,
             1 => WireType::Fixed64,
             2 => WireType::Len,
+            3 => WireType::StartGroup,
+            4 => WireType::EndGroup,
             5 => WireType::Fixed32,
             other => {
                 return Err(WireError(format!(
@@ -154,8 +172,9 @@ impl<'a> Reader<'a> {
         self.fixed64().map(f64::from_bits)
     }
 
-    /// Skips a field's payload (for unknown fields).
-    pub fn skip(&mut self, wire: WireType) -> Result<(), WireError> {
+    /// Skips the payload of unknown field `field`, as protobuf parsers do: a
+    /// group is skipped up to its matching end, an end without a start is an error.
+    pub fn skip(&mut self, field: u32, wire: WireType) -> Result<(), WireError> {
         match wire {
             WireType::Varint => self.varint().map(drop),
             WireType::Fixed64 => self.fixed64().map(drop),
@@ -171,8 +190,63 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(())
             }
+            WireType::StartGroup => self.skip_group(field),
+            WireType::EndGroup => Err(WireError(format!(
+                "end of group {field} without its start, before byte {}",
+                self.pos
+            ))),
         }
     }
+
+    /// Skips the fields of group `field` and its end, nested groups included.
+    fn skip_group(&mut self, field: u32) -> Result<(), WireError> {
+        // The groups open around the current position, innermost last.
+        let mut open = vec![field];
+        while let Some(&innermost) = open.last() {
+            if self.is_done() {
+                return Err(WireError(format!(
+                    "message truncated inside group {innermost}"
+                )));
+            }
+            let at = self.pos;
+            match self.key()? {
+                (inner, WireType::EndGroup) if inner == innermost => {
+                    open.pop();
+                }
+                (inner, WireType::EndGroup) => {
+                    return Err(WireError(format!(
+                        "end of group {inner} at byte {at} inside group {innermost}"
+                    )));
+                }
+                (inner, WireType::StartGroup) if open.len() < MAX_GROUP_DEPTH => open.push(inner),
+                (_, WireType::StartGroup) => {
+                    return Err(WireError(format!(
+                        "groups nested more than {MAX_GROUP_DEPTH} deep at byte {at}"
+                    )));
+                }
+                (inner, wire) => self.skip(inner, wire)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The one-byte key of field `field` (1 to 15) with wire type `wire`: what the
+/// fast paths match instead of reading keys.
+pub const fn key_byte(field: u32, wire: WireType) -> u8 {
+    assert!(
+        field >= 1 && field <= 15,
+        "one-byte keys hold fields 1 to 15"
+    );
+    let wire = match wire {
+        WireType::Varint => 0,
+        WireType::Fixed64 => 1,
+        WireType::Len => 2,
+        WireType::StartGroup => 3,
+        WireType::EndGroup => 4,
+        WireType::Fixed32 => 5,
+    };
+    ((field << 3) | wire) as u8
 }
 
 /// Error for a known field sent with the wrong wire type.
@@ -194,24 +268,23 @@ pub fn expect(field: &str, got: WireType, want: WireType) -> Result<(), WireErro
     }
 }
 
-/// Reads a repeated `uint32` field, packed or not, into `out`.
+/// Reads a repeated `uint32` field, packed or not, into `out`. A value over
+/// 32 bits keeps its low 32 bits, as protobuf parsers (prost, Go) read it.
 pub fn repeated_u32(
     r: &mut Reader<'_>,
     wire: WireType,
     field: &str,
     out: &mut Vec<u32>,
 ) -> Result<(), WireError> {
-    let push = |v: u64, out: &mut Vec<u32>| {
-        u32::try_from(v)
-            .map(|v| out.push(v))
-            .map_err(|_| WireError(format!("field `{field}` holds {v}, which overflows uint32")))
-    };
     match wire {
-        WireType::Varint => push(r.varint()?, out),
+        WireType::Varint => {
+            out.push(r.varint()? as u32);
+            Ok(())
+        }
         WireType::Len => {
             let mut packed = Reader::new(r.bytes()?);
             while !packed.is_done() {
-                push(packed.varint()?, out)?;
+                out.push(packed.varint()? as u32);
             }
             Ok(())
         }
@@ -239,9 +312,61 @@ mod tests {
     }
 
     #[test]
-    fn key_rejects_group_wire_types_and_field_zero() {
-        assert!(Reader::new(&[0x0b]).key().is_err()); // field 1, wire type 3
+    fn key_reads_every_wire_type_and_rejects_the_undefined_ones_and_field_zero() {
+        assert_eq!(Reader::new(&[0x0b]).key(), Ok((1, WireType::StartGroup)));
+        assert_eq!(Reader::new(&[0x0c]).key(), Ok((1, WireType::EndGroup)));
+        assert!(Reader::new(&[0x0e]).key().is_err()); // field 1, wire type 6
         assert!(Reader::new(&[0x02]).key().is_err()); // field 0
         assert_eq!(Reader::new(&[0x0a]).key(), Ok((1, WireType::Len)));
+    }
+
+    #[test]
+    fn tenth_varint_byte_above_one_overflows() {
+        let mut max = [0xff; 10];
+        max[9] = 0x01;
+        assert_eq!(Reader::new(&max).varint(), Ok(u64::MAX));
+        for tenth in [0x02, 0x7f, 0x80] {
+            max[9] = tenth;
+            let err = Reader::new(&max).varint().unwrap_err();
+            assert!(err.0.contains("overflows 64 bits"), "{tenth:#x}: {err}");
+        }
+    }
+
+    #[test]
+    fn uint32_keeps_the_low_bits_as_protobuf_parsers_do() {
+        let mut out = Vec::new();
+        // 2^32 + 5, then 7, packed.
+        let packed = [0x06, 0x85, 0x80, 0x80, 0x80, 0x10, 0x07];
+        repeated_u32(&mut Reader::new(&packed), WireType::Len, "f", &mut out).unwrap();
+        assert_eq!(out, [5, 7]);
+    }
+
+    /// Skips the unknown field whose key starts `bytes`; returns where it ended.
+    fn skip_unknown(bytes: &[u8]) -> Result<usize, WireError> {
+        let mut r = Reader::new(bytes);
+        let (field, wire) = r.key()?;
+        r.skip(field, wire)?;
+        Ok(r.pos)
+    }
+
+    #[test]
+    fn groups_are_skipped_to_their_end_and_nested_ones_too() {
+        // Group 5 holding a varint field, a group 6 with a 32-bit field, then more.
+        let group = [
+            0x2b, 0x08, 0x01, 0x33, 0x0d, 1, 2, 3, 4, 0x34, 0x2c, 0x08, 0x07,
+        ];
+        assert_eq!(skip_unknown(&group), Ok(11));
+        // An end of another group, an end without a start, an unterminated group.
+        assert!(skip_unknown(&[0x2b, 0x34, 0x2c]).is_err());
+        assert!(skip_unknown(&[0x2c]).is_err());
+        assert!(skip_unknown(&[0x2b, 0x08, 0x01]).is_err());
+        let deep: Vec<u8> = std::iter::repeat_n(0x2b, MAX_GROUP_DEPTH + 1)
+            .chain(std::iter::repeat_n(0x2c, MAX_GROUP_DEPTH + 1))
+            .collect();
+        assert!(skip_unknown(&deep).unwrap_err().0.contains("nested"));
+        assert_eq!(
+            skip_unknown(&deep[1..deep.len() - 1]),
+            Ok(2 * MAX_GROUP_DEPTH)
+        );
     }
 }

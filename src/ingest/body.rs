@@ -1,0 +1,183 @@
+//! Reading request bodies within bounds: a size limit per request, a deadline,
+//! and a budget of bytes shared by every request being received and decoded
+//! at once, so that many large bodies cannot pin memory together.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Bytes per permit of a [`Budget`]: permits are counted in `u32`.
+const UNIT: usize = 1 << 10;
+
+/// The bytes that bodies being received and decoded may take at once.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    units: Arc<Semaphore>,
+}
+
+/// Bytes taken from a [`Budget`], given back when dropped.
+#[derive(Debug, Default)]
+pub struct Charge {
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Budget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        Budget {
+            units: Arc::new(Semaphore::new(
+                bytes.div_ceil(UNIT).min(Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+
+    /// Adds `bytes` to `charge` if the budget has them, without waiting.
+    pub fn take(&self, charge: &mut Charge, bytes: usize) -> bool {
+        let units = u32::try_from(bytes.div_ceil(UNIT)).unwrap_or(u32::MAX);
+        if units == 0 {
+            return true;
+        }
+        match self.units.clone().try_acquire_many_owned(units) {
+            Ok(permit) => {
+                match &mut charge.permit {
+                    Some(held) => held.merge(permit),
+                    None => charge.permit = Some(permit),
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl Charge {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.permit.as_ref().map_or(0, |p| p.num_permits() * UNIT)
+    }
+}
+
+/// Why a body was not read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Over the size limit: stated by Content-Length, or found while reading.
+    TooLarge,
+    /// The budget had no room for it.
+    OverBudget,
+    /// It did not arrive before the deadline.
+    TimedOut,
+    /// The connection failed while reading it.
+    Read(hyper::Error),
+}
+
+/// Reads a whole body of at most `limit` bytes within `timeout`, charging its
+/// bytes to `budget` as they arrive (all at once when the length is stated).
+/// `received` counts the bytes read, also when reading fails.
+pub async fn read(
+    body: Incoming,
+    stated_len: Option<u64>,
+    limit: usize,
+    budget: &Budget,
+    timeout: Duration,
+    charge: &mut Charge,
+    received: &mut usize,
+) -> Result<Bytes, BodyError> {
+    let mut buf = BytesMut::new();
+    if let Some(len) = stated_len {
+        let len = usize::try_from(len).map_err(|_| BodyError::TooLarge)?;
+        if len > limit {
+            return Err(BodyError::TooLarge);
+        }
+        if !budget.take(charge, len) {
+            return Err(BodyError::OverBudget);
+        }
+        buf.reserve(len);
+    }
+    let reading = async {
+        let mut body = body;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(BodyError::Read)?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            *received += data.len();
+            if *received > limit {
+                return Err(BodyError::TooLarge);
+            }
+            // Without a stated length, charge what has arrived beyond the charge.
+            let more = received.saturating_sub(charge.bytes());
+            if more > 0 && !budget.take(charge, more) {
+                return Err(BodyError::OverBudget);
+            }
+            buf.extend_from_slice(&data);
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, reading).await {
+        Ok(Ok(())) => Ok(buf.freeze()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(BodyError::TimedOut),
+    }
+}
+
+/// Reads and drops a body that will not be used, so that the connection can
+/// carry the next request: at most `limit` bytes within `timeout`. Returns
+/// whether the body ended (if not, the connection must be closed). A body the
+/// client waits to send (`Expect: 100-continue`) is not asked for.
+pub async fn discard(
+    body: Incoming,
+    stated_len: Option<u64>,
+    expects_continue: bool,
+    limit: usize,
+    timeout: Duration,
+) -> bool {
+    if expects_continue || stated_len.is_some_and(|len| len > limit as u64) {
+        return false;
+    }
+    let draining = async {
+        let mut body = body;
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Some(data) = frame.data_ref() {
+                seen += data.len();
+                if seen > limit {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, draining)
+        .await
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_charges_in_units_and_gives_back_on_drop() {
+        let budget = Budget::new(10 * UNIT);
+        let mut a = Charge::default();
+        assert!(budget.take(&mut a, 1));
+        assert!(budget.take(&mut a, 4 * UNIT));
+        assert_eq!(a.bytes(), 5 * UNIT);
+        let mut b = Charge::default();
+        assert!(!budget.take(&mut b, 6 * UNIT));
+        assert!(budget.take(&mut b, 5 * UNIT));
+        assert!(!budget.take(&mut b, 1));
+        drop(a);
+        assert!(budget.take(&mut b, 5 * UNIT));
+        assert!(budget.take(&mut b, 0));
+        // More than a u32 of units is refused, not wrapped.
+        assert!(!budget.take(&mut Charge::default(), usize::MAX));
+    }
+}

@@ -1,0 +1,292 @@
+//! Connections held by hostile or broken senders: the header, body and idle
+//! timeouts, the cap on connections (the one idle the longest is closed
+//! first), running out of file descriptors, and the budget of bytes that
+//! bodies being received may take at once.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::*;
+use promscope::ingest::model::{Outcome, RejectReason};
+use promscope::ingest::server::Limits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Long enough for a loaded machine; a hung connection takes longer.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Reads until the peer closes; returns what it sent. Panics if it does not
+/// close within [`PATIENCE`].
+async fn until_closed(tcp: &mut TcpStream) -> String {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(PATIENCE, tcp.read(&mut buf)).await {
+            Err(_) => panic!(
+                "connection still open after {PATIENCE:?}; received {:?}",
+                String::from_utf8_lossy(&all)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => return String::from_utf8_lossy(&all).into_owned(),
+            Ok(Ok(n)) => all.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn head(len: usize) -> String {
+    format!(
+        "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nContent-Length: {len}\r\n\r\n"
+    )
+}
+
+async fn connect(addr: SocketAddr) -> TcpStream {
+    TcpStream::connect(addr).await.unwrap()
+}
+
+#[tokio::test]
+async fn half_sent_headers_are_cut_off_at_the_header_timeout() {
+    let limits = Limits {
+        header_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let r = TestReceiver::start(limits, 8).await;
+    // A connection that sends nothing, and one that stops inside its headers.
+    let mut silent = connect(r.addr).await;
+    let mut half = connect(r.addr).await;
+    half.write_all(b"POST /api/v1/write HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert_eq!(until_closed(&mut silent).await, "");
+    assert_eq!(until_closed(&mut half).await, "");
+}
+
+#[tokio::test]
+async fn a_stalled_body_gets_408_at_the_body_timeout_not_204() {
+    let limits = Limits {
+        body_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 8).await;
+    let body = rw1_body(&[1.0]);
+    let mut tcp = connect(r.addr).await;
+    tcp.write_all(head(body.len()).as_bytes()).await.unwrap();
+    tcp.write_all(&body[..body.len() / 2]).await.unwrap();
+    let answer = until_closed(&mut tcp).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("--body-timeout"), "{answer}");
+    assert!(matches!(
+        r.next_batch().await.outcome,
+        Outcome::Rejected {
+            status: 408,
+            reason: RejectReason::BodyTimeout,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn keep_alive_connections_close_at_the_idle_timeout_not_the_header_timeout() {
+    let limits = Limits {
+        header_timeout: Duration::from_millis(100),
+        idle_timeout: Duration::from_millis(1500),
+        ..Limits::default()
+    };
+    let r = TestReceiver::start(limits, 8).await;
+    let mut conn = OneConnection::open(r.addr).await;
+    for _ in 0..2 {
+        let reply = conn.post(RW1_HEADERS, rw1_body(&[1.0])).await.unwrap();
+        assert_eq!(reply.status, 204);
+        // Idle for longer than the header timeout: still open.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let mut tcp = connect(r.addr).await;
+    let body = rw1_body(&[1.0]);
+    tcp.write_all(head(body.len()).as_bytes()).await.unwrap();
+    tcp.write_all(&body).await.unwrap();
+    let answer = until_closed(&mut tcp).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_the_oldest_idle_connection_makes_room() {
+    let limits = Limits {
+        max_connections: 4,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 8).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(connect(r.addr).await);
+        // Accepted in this order, so the first is the oldest.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // At the cap, nothing is closed until a new connection needs the room.
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_millis(300), idle[0].read(&mut buf)).await;
+    assert!(
+        read.is_err(),
+        "an idle connection was closed with no one waiting"
+    );
+    let reply = tokio::time::timeout(
+        PATIENCE,
+        r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])),
+    )
+    .await
+    .expect("a sender gets in past idle connections");
+    assert_eq!(reply.status, 204);
+    assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
+    assert_eq!(until_closed(&mut idle[0]).await, "");
+}
+
+#[tokio::test]
+async fn bodies_past_the_budget_get_503_with_retry_after_and_the_budget_comes_back() {
+    let limits = Limits {
+        max_compressed_bytes: 400_000,
+        max_decoded_bytes: 400_000,
+        max_bytes_in_flight: 1_000_000,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 8).await;
+    // Two bodies of 400 kB on their way hold 800 kB of the budget.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = connect(r.addr).await;
+        tcp.write_all(head(400_000).as_bytes()).await.unwrap();
+        tcp.write_all(&[0u8; 10]).await.unwrap();
+        slow.push(tcp);
+    }
+    // Until the receiver has taken both, a third may still fit: wait for it.
+    let mut refused = None;
+    for _ in 0..100 {
+        let reply = r
+            .post("/api/v1/write", RW1_HEADERS, vec![0u8; 300_000])
+            .await;
+        if reply.status == 503 {
+            refused = Some(reply);
+            break;
+        }
+        r.next_batch().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("503 once the budget is taken");
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "1");
+    assert!(
+        refused.body.contains("--max-bytes-in-flight"),
+        "{}",
+        refused.body
+    );
+    assert!(matches!(
+        r.next_batch().await.outcome,
+        Outcome::Rejected {
+            status: 503,
+            reason: RejectReason::Overloaded,
+            ..
+        }
+    ));
+    // A body without a stated length is charged as it arrives.
+    let mut chunked = connect(r.addr).await;
+    chunked
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: snappy\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let chunk = vec![b'x'; 300_000];
+    chunked
+        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+        .await
+        .unwrap();
+    let _ = chunked.write_all(&chunk).await;
+    let answer = until_closed(&mut chunked).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    r.next_batch().await;
+    // The slow senders give up: their share of the budget comes back.
+    drop(slow);
+    let mut accepted = false;
+    for _ in 0..100 {
+        let reply = r
+            .post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0; 10_000]))
+            .await;
+        r.next_batch().await;
+        if reply.status == 204 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(accepted, "the budget came back");
+}
+
+/// CPU time (user + system) a process has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces), from field 3.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn out_of_file_descriptors_the_receiver_neither_spins_nor_locks_senders_out() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    // The real binary with few descriptors, and a cap it cannot reach.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 48 && exec \"$0\" --no-tui --format none --listen 127.0.0.1:0 --max-connections 1000",
+            env!("CARGO_BIN_EXE_promscope"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    // Keep reading, so that its status lines never meet a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let url = url_in(&first);
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/api/v1/write")
+        .parse()
+        .unwrap();
+    // Busy connections (a body on its way) cannot be closed to make room: with
+    // more of them than descriptors, accepting fails until some end.
+    let busy: Vec<std::net::TcpStream> = (0..80)
+        .map(|_| {
+            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+            let _ = tcp.write_all(head(1000).as_bytes());
+            let _ = tcp.write_all(b"x");
+            tcp
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let before = cpu_ticks(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(child.id()) - before;
+    // Spinning on accept would take the whole 2 s (about 200 ticks).
+    eprintln!("used {used}");
+    assert!(
+        used < 50,
+        "{used} ticks of CPU in 2 s while out of descriptors"
+    );
+    drop(busy);
+    // Idle connections are closed to let a sender in.
+    let idle: Vec<std::net::TcpStream> = (0..80)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let status = post_blocking(&url, RW1_HEADERS, rw1_body(&[1.0]));
+    assert_eq!(status, 204);
+    drop(idle);
+    let _ = child.kill();
+    let _ = child.wait();
+}

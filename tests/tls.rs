@@ -1,0 +1,343 @@
+//! TLS and authentication of the listener, configured as Prometheus's web
+//! configuration file configures them: HTTPS with certificates made by the
+//! test, every client certificate policy, basic auth against bcrypt hashes,
+//! and bearer tokens (`--auth-token-file`).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::Engine;
+use bytes::Bytes;
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, StatusCode};
+use promscope::ingest::model::{Outcome, RejectReason};
+use promscope::ingest::server::{Limits, Security};
+use promscope::store::{Store, StoreLimits};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio_rustls::TlsConnector;
+
+/// A certificate and its key, in PEM and DER.
+struct Identity {
+    cert_pem: String,
+    key_pem: String,
+}
+
+impl Identity {
+    fn for_client(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        (
+            vec![CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).unwrap(),
+        )
+    }
+}
+
+/// A test CA, a server certificate for `localhost` and client certificates,
+/// written to a directory of their own.
+struct Pki {
+    dir: PathBuf,
+    ca_pem: String,
+    /// Signed by the CA.
+    client: Identity,
+    /// Signed by no one the server trusts.
+    stranger: Identity,
+}
+
+fn pki() -> Pki {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "promscope-tls-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf = |names: &[&str], purpose: ExtendedKeyUsagePurpose| {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.extended_key_usages = vec![purpose];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        Identity {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    };
+    let server = leaf(&["localhost"], ExtendedKeyUsagePurpose::ServerAuth);
+    let client = leaf(&["prometheus"], ExtendedKeyUsagePurpose::ClientAuth);
+    let stranger = rcgen::generate_simple_self_signed(vec!["stranger".to_owned()]).unwrap();
+    std::fs::write(dir.join("server.pem"), &server.cert_pem).unwrap();
+    std::fs::write(dir.join("server-key.pem"), &server.key_pem).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    Pki {
+        dir,
+        ca_pem: ca.pem(),
+        client,
+        stranger: Identity {
+            cert_pem: stranger.cert.pem(),
+            key_pem: stranger.signing_key.serialize_pem(),
+        },
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A receiver configured by the web configuration `yaml` (written beside the
+/// certificates, which it names relatively) and an optional bearer token.
+async fn receiver(dir: &Path, yaml: &str, token: Option<&str>) -> TestReceiver {
+    let config = dir.join("web.yml");
+    std::fs::write(&config, yaml).unwrap();
+    let token_file = token.map(|t| {
+        let path = dir.join("token");
+        std::fs::write(&path, format!("{t}\n")).unwrap();
+        path
+    });
+    let security = Security::load(Some(&config), token_file.as_deref()).unwrap();
+    TestReceiver::start_with(Limits::default(), 16, security).await
+}
+
+const TLS_ONLY: &str = "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n";
+
+fn with_client_auth(policy: &str) -> String {
+    format!("{TLS_ONLY}  client_auth_type: {policy}\n  client_ca_file: ca.pem\n")
+}
+
+/// POSTs a good RW1 request over HTTPS, trusting the test CA and presenting
+/// `identity`; the status, or what failed.
+async fn https_post(
+    addr: SocketAddr,
+    pki: &Pki,
+    identity: Option<&Identity>,
+    headers: &[(&str, &str)],
+) -> Result<StatusCode, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    let config = match identity {
+        Some(identity) => {
+            let (certs, key) = identity.for_client();
+            builder.with_client_auth_cert(certs, key).unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let mut req = Request::post(format!("https://localhost:{}/api/v1/write", addr.port()));
+    for (k, v) in [RW1_HEADERS, headers].concat() {
+        req = req.header(k, v);
+    }
+    let resp = sender
+        .send_request(req.body(Full::new(Bytes::from(rw1_body(&[1.0])))).unwrap())
+        .await
+        .map_err(|e| format!("request: {e}"))?;
+    let status = resp.status();
+    let _ = resp.into_body().collect().await;
+    Ok(status)
+}
+
+#[tokio::test]
+async fn https_with_the_certificate_of_the_web_config_file() {
+    let pki = pki();
+    let mut r = receiver(&pki.dir, TLS_ONLY, None).await;
+    assert_eq!(
+        https_post(r.addr, &pki, None, &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
+    // Plain HTTP to the TLS port gets no remote-write answer.
+    let plain = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<Full<Bytes>>()
+            .request(
+                Request::post(format!("http://{}/api/v1/write", r.addr))
+                    .body(Full::new(Bytes::from(rw1_body(&[1.0]))))
+                    .unwrap(),
+            ),
+    )
+    .await
+    .expect("an answer or a closed connection");
+    assert!(plain.is_err() || plain.is_ok_and(|resp| resp.status() != StatusCode::NO_CONTENT));
+}
+
+#[tokio::test]
+async fn require_and_verify_client_cert_lets_in_only_clients_the_ca_signed() {
+    let pki = pki();
+    let mut r = receiver(
+        &pki.dir,
+        &with_client_auth("RequireAndVerifyClientCert"),
+        None,
+    )
+    .await;
+    assert!(https_post(r.addr, &pki, None, &[]).await.is_err());
+    assert!(
+        https_post(r.addr, &pki, Some(&pki.stranger), &[])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        https_post(r.addr, &pki, Some(&pki.client), &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
+}
+
+#[tokio::test]
+async fn verify_client_cert_if_given_refuses_only_strangers() {
+    let pki = pki();
+    let r = receiver(&pki.dir, &with_client_auth("VerifyClientCertIfGiven"), None).await;
+    assert_eq!(
+        https_post(r.addr, &pki, None, &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    assert_eq!(
+        https_post(r.addr, &pki, Some(&pki.client), &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    assert!(
+        https_post(r.addr, &pki, Some(&pki.stranger), &[])
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn require_any_client_cert_takes_any_but_requires_one() {
+    let pki = pki();
+    let yaml = format!("{TLS_ONLY}  client_auth_type: RequireAnyClientCert\n");
+    let r = receiver(&pki.dir, &yaml, None).await;
+    assert!(https_post(r.addr, &pki, None, &[]).await.is_err());
+    assert_eq!(
+        https_post(r.addr, &pki, Some(&pki.stranger), &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    let yaml = format!("{TLS_ONLY}  client_auth_type: RequestClientCert\n");
+    let r = receiver(&pki.dir, &yaml, None).await;
+    assert_eq!(
+        https_post(r.addr, &pki, None, &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+}
+
+fn basic(user: &str, password: &str) -> String {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {credentials}")
+}
+
+#[tokio::test]
+async fn basic_auth_over_https_right_wrong_and_missing_counted_per_sender() {
+    let pki = pki();
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let yaml = format!("{TLS_ONLY}basic_auth_users:\n  prom: {hash}\n");
+    let mut r = receiver(&pki.dir, &yaml, None).await;
+    let right = basic("prom", "s3cret");
+    let wrong = basic("prom", "guess");
+    let mut store = Store::new(StoreLimits::default());
+    for (authorization, status) in [
+        (Some(right.as_str()), StatusCode::NO_CONTENT),
+        (Some(wrong.as_str()), StatusCode::UNAUTHORIZED),
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(right.as_str()), StatusCode::NO_CONTENT),
+    ] {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|a| ("authorization", a))
+            .into_iter()
+            .collect();
+        assert_eq!(https_post(r.addr, &pki, None, &headers).await, Ok(status));
+        let batch = r.next_batch().await;
+        if status == StatusCode::UNAUTHORIZED {
+            let Outcome::Rejected {
+                reason, message, ..
+            } = &batch.outcome
+            else {
+                panic!("{:?}", batch.outcome)
+            };
+            assert_eq!(*reason, RejectReason::Unauthorized);
+            assert!(!message.contains("guess"), "no secret in {message}");
+        }
+        store.ingest(&batch);
+    }
+    let totals = store.totals();
+    assert_eq!(totals.rejected.get(&RejectReason::Unauthorized), Some(&2));
+    let (_, sender) = totals.senders.iter().next().unwrap();
+    assert_eq!((sender.accepted, sender.rejected), (2, 2));
+}
+
+#[tokio::test]
+async fn a_401_carries_its_challenge() {
+    let pki = pki();
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let yaml = format!("basic_auth_users:\n  prom: {hash}\n");
+    let r = receiver(&pki.dir, &yaml, Some("tok-1")).await;
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 401);
+    let challenges: Vec<_> = reply
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        challenges,
+        ["Basic realm=\"promscope\"", "Bearer realm=\"promscope\""]
+    );
+    assert!(reply.body.contains("missing credentials"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn bearer_token_right_and_wrong() {
+    let pki = pki();
+    let mut r = receiver(&pki.dir, "", Some("tok-1")).await;
+    for (token, status) in [("tok-1", 204), ("tok-2", 401), ("tok-1 ", 204)] {
+        let authorization = format!("Bearer {token}");
+        let headers = [RW1_HEADERS, &[("authorization", authorization.as_str())]].concat();
+        let reply = r.post("/api/v1/write", &headers, rw1_body(&[1.0])).await;
+        assert_eq!(reply.status, status, "{token:?}: {}", reply.body);
+        r.next_batch().await;
+    }
+    // Basic auth is no way in when only a token is configured.
+    let authorization = basic("a", "b");
+    let headers = [RW1_HEADERS, &[("authorization", authorization.as_str())]].concat();
+    let reply = r.post("/api/v1/write", &headers, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.headers.get("www-authenticate").unwrap(),
+        "Bearer realm=\"promscope\""
+    );
+}
