@@ -61,7 +61,7 @@ echo "tui_latency: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -
 latencies=()
 for ((i = 0; i < KEYS; i++)); do
     tmux send-keys -t "$SESSION" '?'
-    latencies+=("$(wait_for "Press any key to close" 2000)")
+    latencies+=("$(wait_for "any other key closes" 2000)")
     tmux send-keys -t "$SESSION" 'x'
     latencies+=("$(wait_for "Metrics (10)" 2000)")
 done

@@ -249,7 +249,7 @@ async fn event_loop(
             biased;
             ev = keys.recv() => {
                 let Some(ev) = ev else { break };
-                if let Some(action) = keymap::action_for(&ev?, app.filter.editing, app.help) {
+                if let Some(action) = keymap::action_for(&ev?, app.key_mode()) {
                     app.apply(action, &mut store);
                     dirty = true;
                 }
@@ -269,6 +269,9 @@ async fn event_loop(
                     terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, &app, &store)))?;
                     if let Some(drawn) = drawn {
                         app.set_viewport(drawn.list_rows, &store);
+                        if let Some(max) = drawn.help_scroll_max {
+                            app.limit_help_scroll(max);
+                        }
                     }
                     dirty = false;
                     last_draw = Instant::now();

@@ -1,150 +1,462 @@
-//! Keys and mouse events to [`Action`]s: small pure predicates, no state changes.
+//! The keys: one table of bindings (keys, action, description, footer hint)
+//! that key dispatch, the help screen, the footers and the README's key table
+//! all read, so none of them can drift from what the keys do (as trippy's
+//! `Bindings`).
 
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
-};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
 
-use super::Action;
+use super::{Action, OpenList, Tab};
+
+/// What the keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The views.
+    Normal,
+    /// The filter line, while it is edited.
+    Filter,
+    /// The help screen, while it is open.
+    Help,
+}
+
+/// A key (or mouse wheel notch) as bound and as shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A key pressed without Ctrl (Shift included in the character).
+    Plain(KeyCode),
+    /// Ctrl with a letter.
+    Ctrl(char),
+    /// The mouse wheel turned up.
+    WheelUp,
+    /// The mouse wheel turned down.
+    WheelDown,
+    /// Any character without Ctrl: typed into the filter.
+    AnyChar,
+    /// Any key not bound otherwise.
+    AnyOther,
+}
+
+impl Key {
+    /// How help, footers and the README write it.
+    pub fn label(self) -> String {
+        match self {
+            Key::Plain(code) => match code {
+                KeyCode::Up => "↑".into(),
+                KeyCode::Down => "↓".into(),
+                KeyCode::Left => "←".into(),
+                KeyCode::Right => "→".into(),
+                KeyCode::PageUp => "PgUp".into(),
+                KeyCode::PageDown => "PgDn".into(),
+                KeyCode::BackTab => "Shift-Tab".into(),
+                KeyCode::Char(' ') => "space".into(),
+                KeyCode::Char(c) => c.into(),
+                other => other.to_string(),
+            },
+            Key::Ctrl(c) => format!("Ctrl-{c}"),
+            Key::WheelUp | Key::WheelDown => "mouse wheel".into(),
+            Key::AnyChar => "any character".into(),
+            Key::AnyOther => "any other key".into(),
+        }
+    }
+}
+
+/// A section of the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Moving around.
+    Move,
+    /// What is shown.
+    Look,
+    /// Editing the filter.
+    Filter,
+    /// The help screen itself.
+    Help,
+}
+
+impl Group {
+    /// All groups, in the order help shows them.
+    pub const ALL: [Group; 4] = [Group::Move, Group::Look, Group::Filter, Group::Help];
+
+    /// Its heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Move => "Move",
+            Group::Look => "Look",
+            Group::Filter => "While editing the filter",
+            Group::Help => "On this help screen",
+        }
+    }
+}
+
+/// A footer hint: how many of the binding's first keys it shows, and its
+/// word for each view (none: not shown there).
+#[derive(Debug, Clone, Copy)]
+pub struct Hint {
+    /// Keys shown, from the first.
+    pub keys: usize,
+    /// The hint's text in a view.
+    pub text: fn(OpenList) -> Option<&'static str>,
+}
+
+/// Keys that do one thing, and what help and the footers say about them.
+#[derive(Debug)]
+pub struct Binding {
+    /// Where the keys apply.
+    pub modes: &'static [Mode],
+    /// Its help section.
+    pub group: Group,
+    /// The keys and what each does.
+    pub keys: &'static [(Key, Action)],
+    /// What help and the README say.
+    pub description: &'static str,
+    /// What the footer says, where it says something.
+    pub hint: Option<Hint>,
+}
+
+const NORMAL: &[Mode] = &[Mode::Normal];
+const ALL_MODES: &[Mode] = &[Mode::Normal, Mode::Filter, Mode::Help];
 
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: usize = 3;
 
-/// The action for a terminal event; `editing` is true while the filter is being typed.
-pub fn action_for(event: &Event, editing: bool, help_open: bool) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind == KeyEventKind::Press => {
-            if is_ctrl_c(key) {
-                Some(Action::Quit)
-            } else if editing {
-                filter_key(key)
-            } else if help_open {
-                help_key(key)
-            } else {
-                normal_key(key)
-            }
+/// Every key, in the order help lists them.
+pub static BINDINGS: &[Binding] = &[
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Up), Action::Up(1)),
+            (Key::Plain(KeyCode::Down), Action::Down(1)),
+            (Key::Plain(KeyCode::Char('k')), Action::Up(1)),
+            (Key::Plain(KeyCode::Char('j')), Action::Down(1)),
+            (Key::WheelUp, Action::Up(WHEEL_ROWS)),
+            (Key::WheelDown, Action::Down(WHEEL_ROWS)),
+        ],
+        description: "move the selection; in Recent samples and Requests, ↑ scrolls back (the screen holds still)",
+        hint: Some(Hint {
+            keys: 2,
+            text: |view| match view {
+                OpenList::Metrics | OpenList::Series => Some("move"),
+                OpenList::Samples | OpenList::Log => Some("scroll back"),
+                OpenList::Requests => Some("select"),
+            },
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::PageUp), Action::PageUp),
+            (Key::Plain(KeyCode::PageDown), Action::PageDown),
+            (Key::Ctrl('b'), Action::PageUp),
+            (Key::Ctrl('f'), Action::PageDown),
+            (Key::Ctrl('u'), Action::PageUp),
+            (Key::Ctrl('d'), Action::PageDown),
+        ],
+        description: "move a page (the rows on screen)",
+        hint: None,
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Char('g')), Action::Top),
+            (Key::Plain(KeyCode::Home), Action::Top),
+        ],
+        description: "first row; in a series' samples (newest first), follow new samples again",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| (view == OpenList::Samples).then_some("follow"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Char('G')), Action::Bottom),
+            (Key::Plain(KeyCode::End), Action::Bottom),
+        ],
+        description: "last row; in Recent samples and Requests, follow new entries again",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| matches!(view, OpenList::Log | OpenList::Requests).then_some("follow"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Enter), Action::Enter),
+            (Key::Plain(KeyCode::Right), Action::Enter),
+            (Key::Plain(KeyCode::Char('l')), Action::Enter),
+        ],
+        description: "open: metric → its series → one series; in Recent samples, the highlighted sample's series",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| match view {
+                OpenList::Metrics => Some("series"),
+                OpenList::Series => Some("detail"),
+                OpenList::Log => Some("open series"),
+                OpenList::Samples | OpenList::Requests => None,
+            },
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Esc), Action::Back),
+            (Key::Plain(KeyCode::Backspace), Action::Back),
+            (Key::Plain(KeyCode::Left), Action::Back),
+            (Key::Plain(KeyCode::Char('h')), Action::Back),
+        ],
+        description: "back",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| matches!(view, OpenList::Series | OpenList::Samples).then_some("back"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Move,
+        keys: &[
+            (Key::Plain(KeyCode::Tab), Action::NextTab),
+            (Key::Plain(KeyCode::BackTab), Action::PrevTab),
+            (Key::Plain(KeyCode::Char('1')), Action::GoTab(Tab::Metrics)),
+            (Key::Plain(KeyCode::Char('2')), Action::GoTab(Tab::Log)),
+            (Key::Plain(KeyCode::Char('3')), Action::GoTab(Tab::Requests)),
+        ],
+        description: "Metrics · Recent samples · Requests",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| matches!(view, OpenList::Metrics | OpenList::Requests).then_some("views"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('/')), Action::FilterEdit)],
+        description: "edit the filter: a regex over name{labels}, or a selector {job=\"x\", code=~\"5..\"}; ! inverts; it applies as you type, where you are",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| (view != OpenList::Requests).then_some("filter"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char(' ')), Action::TogglePause)],
+        description: "pause the screen (data keeps arriving; resuming applies it)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("pause"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[
+            (Key::Plain(KeyCode::Char('s')), Action::CycleSort),
+            (Key::Plain(KeyCode::Char('r')), Action::ReverseSort),
+        ],
+        description: "cycle the sort key (metrics: name, series, samples/s; series: labels, samples/s, value) / reverse it",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| matches!(view, OpenList::Metrics | OpenList::Series).then_some("sort"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('?')), Action::ToggleHelp)],
+        description: "this help",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("help"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('q')), Action::Quit)],
+        description: "quit (the terminal is restored, and a summary is printed; the same on SIGTERM, SIGINT, SIGHUP or SIGQUIT)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("quit"),
+        }),
+    },
+    Binding {
+        modes: ALL_MODES,
+        group: Group::Look,
+        keys: &[(Key::Ctrl('c'), Action::Quit)],
+        description: "quit, also while editing the filter",
+        hint: None,
+    },
+    Binding {
+        modes: &[Mode::Filter],
+        group: Group::Filter,
+        // The character typed replaces the placeholder (see `action_for`).
+        keys: &[(Key::AnyChar, Action::FilterType(' '))],
+        description: "type the filter (it applies once typing pauses)",
+        hint: Some(Hint {
+            keys: 0,
+            text: |_| Some("type a regex or {selector}"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Filter],
+        group: Group::Filter,
+        keys: &[(Key::Plain(KeyCode::Enter), Action::FilterAccept)],
+        description: "apply the filter and stop editing (an invalid one is not applied)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("apply"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Filter],
+        group: Group::Filter,
+        keys: &[(Key::Plain(KeyCode::Esc), Action::FilterCancel)],
+        description: "cancel the edit: back to the filter in force before",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("cancel"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Filter],
+        group: Group::Filter,
+        keys: &[(Key::Plain(KeyCode::Backspace), Action::FilterBackspace)],
+        description: "delete the last character",
+        hint: None,
+    },
+    Binding {
+        modes: &[Mode::Filter],
+        group: Group::Filter,
+        keys: &[(Key::Ctrl('u'), Action::FilterSet(String::new()))],
+        description: "erase the line (then Enter: no filter)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("erase"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Help],
+        group: Group::Help,
+        keys: &[
+            (Key::Plain(KeyCode::Up), Action::Up(1)),
+            (Key::Plain(KeyCode::Down), Action::Down(1)),
+            (Key::Plain(KeyCode::Char('k')), Action::Up(1)),
+            (Key::Plain(KeyCode::Char('j')), Action::Down(1)),
+            (Key::Plain(KeyCode::PageUp), Action::PageUp),
+            (Key::Plain(KeyCode::PageDown), Action::PageDown),
+            (Key::WheelUp, Action::Up(WHEEL_ROWS)),
+            (Key::WheelDown, Action::Down(WHEEL_ROWS)),
+        ],
+        description: "scroll this help (when the terminal is too small for it)",
+        hint: Some(Hint {
+            keys: 2,
+            text: |_| Some("scroll"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Help],
+        group: Group::Help,
+        keys: &[(Key::Plain(KeyCode::Char('q')), Action::Quit)],
+        description: "quit",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("quit"),
+        }),
+    },
+    Binding {
+        modes: &[Mode::Help],
+        group: Group::Help,
+        keys: &[(Key::AnyOther, Action::ToggleHelp)],
+        description: "close this help",
+        hint: Some(Hint {
+            keys: 1,
+            text: |_| Some("closes"),
+        }),
+    },
+];
+
+/// The action for a terminal event in `mode`.
+pub fn action_for(event: &Event, mode: Mode) -> Option<Action> {
+    let key = match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => key,
+        Event::Mouse(m) => {
+            let wheel = match m.kind {
+                MouseEventKind::ScrollUp => Key::WheelUp,
+                MouseEventKind::ScrollDown => Key::WheelDown,
+                _ => return None,
+            };
+            return bound(mode, |k| k == wheel).map(|(_, a)| a.clone());
         }
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => Some(Action::Up(WHEEL_ROWS)),
-            MouseEventKind::ScrollDown => Some(Action::Down(WHEEL_ROWS)),
-            _ => None,
-        },
-        Event::Resize(..) => Some(Action::Redraw),
-        _ => None,
-    }
-}
-
-fn is_ctrl_c(key: &KeyEvent) -> bool {
-    key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c'))
-}
-
-fn filter_key(key: &KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Enter => Some(Action::FilterAccept),
-        KeyCode::Esc => Some(Action::FilterCancel),
-        KeyCode::Backspace => Some(Action::FilterBackspace),
-        KeyCode::Char('u') if ctrl => Some(Action::FilterSet(String::new())),
-        KeyCode::Char(c) if !ctrl => Some(Action::FilterType(c)),
-        _ => None,
-    }
-}
-
-fn help_key(key: &KeyEvent) -> Option<Action> {
-    match key.code {
-        KeyCode::Char('q') => Some(Action::Quit),
-        _ => Some(Action::ToggleHelp),
-    }
-}
-
-fn normal_key(key: &KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let action = match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('/') => Action::FilterEdit,
-        KeyCode::Char(' ') => Action::TogglePause,
-        KeyCode::Char('f') | KeyCode::Char('d') if ctrl => Action::PageDown,
-        KeyCode::Char('b') | KeyCode::Char('u') if ctrl => Action::PageUp,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down(1),
-        KeyCode::Up | KeyCode::Char('k') => Action::Up(1),
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => Action::Enter,
-        KeyCode::Esc | KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h') => Action::Back,
-        KeyCode::Tab => Action::NextTab,
-        KeyCode::BackTab => Action::PrevTab,
-        KeyCode::Char('1') => Action::GoTab(super::Tab::Metrics),
-        KeyCode::Char('2') => Action::GoTab(super::Tab::Log),
-        KeyCode::Char('3') => Action::GoTab(super::Tab::Requests),
-        KeyCode::Char('s') => Action::CycleSort,
-        KeyCode::Char('r') => Action::ReverseSort,
+        Event::Resize(..) => return Some(Action::Redraw),
         _ => return None,
     };
-    Some(action)
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let exact = |k: Key| match (k, key.code) {
+        (Key::Ctrl(c), KeyCode::Char(typed)) => ctrl && typed.eq_ignore_ascii_case(&c),
+        (Key::Plain(code), _) => !ctrl && code == key.code,
+        _ => false,
+    };
+    if let Some((_, action)) = bound(mode, exact) {
+        return Some(action.clone());
+    }
+    match key.code {
+        KeyCode::Char(c) if !ctrl && bound(mode, |k| k == Key::AnyChar).is_some() => {
+            Some(Action::FilterType(c))
+        }
+        _ => bound(mode, |k| k == Key::AnyOther).map(|(_, a)| a.clone()),
+    }
+}
+
+/// The first key bound in `mode` that `matches`, with its action.
+fn bound(mode: Mode, matches: impl Fn(Key) -> bool) -> Option<&'static (Key, Action)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.modes.contains(&mode))
+        .flat_map(|b| b.keys)
+        .find(|(k, _)| matches(*k))
+}
+
+/// The keys of a binding as help writes them (the wheel once).
+pub fn key_labels(binding: &Binding) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for (key, _) in binding.keys {
+        let label = key.label();
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels
+}
+
+/// The footer's hints in `mode` for `view`: keys and word.
+pub fn footer(mode: Mode, view: OpenList) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.modes.contains(&mode))
+        .filter_map(|b| {
+            let hint = b.hint?;
+            let text = (hint.text)(view)?;
+            let keys: String = key_labels(b).into_iter().take(hint.keys).collect();
+            Some((keys, text))
+        })
+        .collect()
+}
+
+/// The mode keys go to.
+pub fn mode(editing_filter: bool, help_open: bool) -> Mode {
+    if editing_filter {
+        Mode::Filter
+    } else if help_open {
+        Mode::Help
+    } else {
+        Mode::Normal
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ratatui::crossterm::event::KeyEventState;
-
-    fn key(code: KeyCode) -> Event {
-        Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-    }
-
-    #[test]
-    fn normal_mode_keys() {
-        assert_eq!(
-            action_for(&key(KeyCode::Char('q')), false, false),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::Char('j')), false, false),
-            Some(Action::Down(1))
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::Char('G')), false, false),
-            Some(Action::Bottom)
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::Char(' ')), false, false),
-            Some(Action::TogglePause)
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::BackTab), false, false),
-            Some(Action::PrevTab)
-        );
-        assert_eq!(action_for(&key(KeyCode::Char('x')), false, false), None);
-    }
-
-    #[test]
-    fn typing_goes_to_the_filter_while_editing() {
-        assert_eq!(
-            action_for(&key(KeyCode::Char('q')), true, false),
-            Some(Action::FilterType('q'))
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::Esc), true, false),
-            Some(Action::FilterCancel)
-        );
-        assert_eq!(
-            action_for(&key(KeyCode::Enter), true, false),
-            Some(Action::FilterAccept)
-        );
-        let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-        assert_eq!(action_for(&ctrl_c, true, false), Some(Action::Quit));
-    }
-
-    #[test]
-    fn key_releases_are_ignored() {
-        let release = Event::Key(KeyEvent {
-            code: KeyCode::Char('q'),
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Release,
-            state: KeyEventState::NONE,
-        });
-        assert_eq!(action_for(&release, false, false), None);
-    }
-}
+mod tests;

@@ -69,50 +69,34 @@ pub enum Drill {
     },
 }
 
-/// Something the user asked for.
+/// Something the user asked for (the key table says which keys ask for what).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Leave the program.
     Quit,
-    /// Redraw (terminal resized).
+    /// The terminal was resized.
     Redraw,
-    /// Move up n rows.
     Up(usize),
-    /// Move down n rows.
     Down(usize),
-    /// Move up a page.
     PageUp,
-    /// Move down a page.
     PageDown,
-    /// Go to the first row.
     Top,
-    /// Go to the last row (in logs: follow new data).
+    /// In logs: follow new entries.
     Bottom,
     /// Drill into the selected row.
     Enter,
-    /// Go back up one level.
     Back,
-    /// Next tab.
     NextTab,
-    /// Previous tab.
     PrevTab,
-    /// Go to a tab.
     GoTab(Tab),
-    /// Next sort key.
     CycleSort,
-    /// Reverse the sort order.
     ReverseSort,
-    /// Pause or resume.
     TogglePause,
-    /// Show or hide help.
     ToggleHelp,
     /// Start editing the filter.
     FilterEdit,
-    /// Type a character into the filter.
     FilterType(char),
-    /// Delete the last character of the filter.
     FilterBackspace,
-    /// Replace the filter text.
+    /// Replace the whole line (erased, pasted): it applies at once.
     FilterSet(String),
     /// Apply the filter typed and stop editing (not if it is invalid).
     FilterAccept,
@@ -159,6 +143,8 @@ pub struct App {
     pub pause_buffer_bytes: usize,
     /// Whether the help overlay is open.
     pub help: bool,
+    /// Lines the help is scrolled by.
+    pub help_scroll: usize,
     /// Set when the user asked to quit.
     pub quit: bool,
     /// Requests the receiver answered 503 because the dashboard fell behind.
@@ -217,6 +203,7 @@ impl App {
             paused: None,
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
             help: false,
+            help_scroll: 0,
             quit: false,
             dropped_requests: 0,
         }
@@ -305,10 +292,16 @@ impl App {
 
     /// Carries out an action.
     pub fn apply(&mut self, action: Action, store: &mut Store) {
+        if self.help && self.scroll_help(&action) {
+            return;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Redraw => {}
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::TogglePause => self.toggle_pause(store),
             Action::FilterEdit => self.filter.begin(store.filter()),
             Action::FilterType(c) => {
@@ -374,6 +367,29 @@ impl App {
         }
         store.set_filter(filter);
         self.log.refilter(&RecentSamples(store));
+    }
+
+    /// Scrolls the help if the action is a move; says whether it was.
+    fn scroll_help(&mut self, action: &Action) -> bool {
+        const PAGE: usize = 10;
+        self.help_scroll = match *action {
+            Action::Up(n) => self.help_scroll.saturating_sub(n),
+            Action::Down(n) => self.help_scroll.saturating_add(n),
+            Action::PageUp => self.help_scroll.saturating_sub(PAGE),
+            Action::PageDown => self.help_scroll.saturating_add(PAGE),
+            _ => return false,
+        };
+        true
+    }
+
+    /// Keeps the help's scroll within what the screen showed could scroll.
+    pub fn limit_help_scroll(&mut self, max: usize) {
+        self.help_scroll = self.help_scroll.min(max);
+    }
+
+    /// Where keys go now.
+    pub fn key_mode(&self) -> keymap::Mode {
+        keymap::mode(self.filter.editing, self.help)
     }
 
     /// The list the screen shows.

@@ -280,7 +280,6 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
                 &app.samples,
                 &source,
                 "samples",
-                "g",
                 s.points.iter().next().map(|p| p.timestamp_ms),
             ),
         ])

@@ -71,10 +71,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .collect::<Vec<_>>();
     widths.push(key_width);
     let state = if app.log.is_following() {
-        Span::styled("following new samples · ↑/k to scroll back ", theme::dim())
+        Span::styled("following new samples ", theme::dim())
     } else {
         let oldest_kept = store.log().front().map(|e| e.arrival_ms);
-        held_state(&app.log, &source, "samples", "G", oldest_kept)
+        held_state(&app.log, &source, "samples", oldest_kept)
     };
     let title = Line::from(vec![
         Span::raw(format!(" Recent samples ({} kept) ", store.log().len())),

@@ -136,7 +136,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         format!(" Metrics ({}) ", ids.len()),
         sort.label(),
         list.reversed(),
-        "Enter: series · s: sort · r: reverse · TYPE: ? guessed from the name, - unknown",
+        Some("TYPE: ? guessed from the name, - unknown"),
     );
     let selected = list.cursor.selected.checked_sub(range.start);
     widths.insert(0, key_width);

@@ -31,7 +31,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, Drill, OpenList, Tab};
+use crate::app::{App, OpenList, Tab, keymap};
 use crate::store::Store;
 use crate::text::escape::escaped;
 use widgets::{Part, fitted_line, styled};
@@ -47,6 +47,8 @@ fn table_rows(area: Rect) -> usize {
 pub struct Drawn {
     /// Rows of the list on screen.
     pub list_rows: usize,
+    /// How far the help can scroll, when it is open.
+    pub help_scroll_max: Option<usize>,
 }
 
 /// Draws the whole screen.
@@ -78,10 +80,11 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
         }
     };
     render_footer(frame, foot, app);
-    if app.help {
-        help::render(frame, frame.area());
+    let help_scroll_max = app.help.then(|| help::render(frame, frame.area(), app));
+    Drawn {
+        list_rows,
+        help_scroll_max,
     }
-    Drawn { list_rows }
 }
 
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
@@ -129,29 +132,21 @@ fn in_force(filter: &str) -> String {
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
-    let hints = if app.filter.editing {
-        "type a regex or {selector} · Enter apply · Esc cancel · Ctrl-u erase"
-    } else {
-        match (app.tab, app.drill.last()) {
-            (Tab::Metrics, None) => {
-                "↑↓ move · Enter series · / filter · space pause · s sort · Tab views · ? help · q quit"
-            }
-            (Tab::Metrics, Some(Drill::Series { .. })) => {
-                "↑↓ move · Enter detail · Esc back · / filter · space pause · s sort · ? help · q quit"
-            }
-            (Tab::Metrics, Some(Drill::Detail { .. })) => {
-                "↑↓ scroll samples · Esc back · space pause · ? help · q quit"
-            }
-            (Tab::Log, _) => {
-                "↑↓ scroll back · G follow · Enter open series · / filter · space pause · ? help · q quit"
-            }
-            (Tab::Requests, _) => {
-                "↑↓ select · G follow · space pause · Tab views · ? help · q quit"
-            }
-        }
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(format!(" {hints}"), theme::dim())),
-        area,
-    );
+    // Help shows its own keys; under it, the view's. A hint that does not fit
+    // is left out whole rather than cut mid-word.
+    let mode = keymap::mode(app.filter.editing, false);
+    let parts = keymap::footer(mode, app.open_list())
+        .into_iter()
+        .enumerate()
+        .map(|(i, (keys, text))| {
+            let separator = if i == 0 { " " } else { " · " };
+            let hint = if keys.is_empty() {
+                text.to_owned()
+            } else {
+                format!("{keys} {text}")
+            };
+            Part::whole(vec![styled(format!("{separator}{hint}"), theme::dim())])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(fitted_line(parts, area.width.into())), area);
 }

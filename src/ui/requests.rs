@@ -128,10 +128,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     let mut widths = widths;
     widths.insert(1, key_width);
     let state = if app.requests.is_following() {
-        Span::styled("following · ↑/k to select ", theme::dim())
+        Span::styled("following ", theme::dim())
     } else {
         let oldest_kept = store.requests().front().map(|r| r.arrival_ms);
-        held_state(&app.requests, &source, "requests", "G", oldest_kept)
+        held_state(&app.requests, &source, "requests", oldest_kept)
     };
     let title = Line::from(vec![
         Span::raw(format!(" Requests ({} kept) ", store.requests().len())),

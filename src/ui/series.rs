@@ -195,12 +195,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             ids.len()
         )
     };
-    let title = sorted_title(
-        what,
-        sort.label(),
-        view.reversed(),
-        "Enter: detail · Esc: back",
-    );
+    let title = sorted_title(what, sort.label(), view.reversed(), None);
     let selected = view.cursor.selected.checked_sub(range.start);
     widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);

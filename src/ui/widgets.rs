@@ -111,22 +111,20 @@ pub fn right<'a>(text: impl Into<std::borrow::Cow<'a, str>>) -> Cell<'a> {
     Cell::from(Line::from(text.into()).right_aligned())
 }
 
-/// The title of a list that stopped following: what arrived since, the key
-/// that follows again, and, once the user went back past the oldest entry
-/// still kept, when the kept ones now start (`oldest_kept_ms`).
+/// The title of a list that stopped following: what arrived since and, once
+/// the user went back past the oldest entry still kept, when the kept ones now
+/// start (`oldest_kept_ms`). The footer says which key follows again.
 pub fn held_state<R: Clone, H: History<Row = R>>(
     list: &HistoryList<R>,
     source: &H,
     what: &str,
-    follow_key: &str,
     oldest_kept_ms: Option<i64>,
 ) -> Span<'static> {
-    let mut text = String::from("scrolled back · ");
+    let mut text = String::from("scrolled back ");
     let newer = list.newer(source);
     if newer > 0 {
-        text.push_str(&format!("{} newer {what} · ", format::count(newer as f64)));
+        text.push_str(&format!("· {} newer {what} ", format::count(newer as f64)));
     }
-    text.push_str(&format!("{follow_key} to follow again "));
     if list.reached_oldest() || list.older_than_kept(source) {
         text.push_str(&match oldest_kept_ms {
             Some(ms) => format!("· kept {what} now start at {} ", format::time_of_day(ms)),
@@ -136,11 +134,12 @@ pub fn held_state<R: Clone, H: History<Row = R>>(
     Span::styled(text, theme::warn())
 }
 
-/// A list's title: what it is, then (dimmed) its order and key hints.
-pub fn sorted_title(what: String, sort: &str, reverse: bool, hints: &str) -> Line<'static> {
+/// A list's title: what it is, then (dimmed) its order and an optional note.
+pub fn sorted_title(what: String, sort: &str, reverse: bool, note: Option<&str>) -> Line<'static> {
     let order = format!(
-        "sorted by {sort}{} · {hints} ",
-        if reverse { " (reversed)" } else { "" }
+        "sorted by {sort}{}{} ",
+        if reverse { " (reversed)" } else { "" },
+        note.map_or(String::new(), |n| format!(" · {n}"))
     );
     Line::from(vec![Span::raw(what), Span::styled(order, theme::dim())])
 }

@@ -446,5 +446,22 @@ fn what_is_on_screen_is_sorted_by_what_is_on_screen_between_re_sorts() {
         [50.0, 40.0, 30.0, 20.0, 10.0]
     );
 }
+
+#[test]
+fn moves_scroll_the_help_while_it_is_open_not_the_list_under_it() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::ToggleHelp, &mut store);
+    app.apply(Action::Down(2), &mut store);
+    assert_eq!(app.help_scroll, 2);
+    assert_eq!(app.metrics.cursor.selected, 0);
+    app.limit_help_scroll(1);
+    assert_eq!(app.help_scroll, 1);
+    app.apply(Action::ToggleHelp, &mut store);
+    assert!(!app.help);
+    assert_eq!(app.help_scroll, 0);
+    app.apply(Action::Down(1), &mut store);
+    assert_eq!(app.metrics.cursor.selected, 1);
+}
+
 mod filter;
 mod scrollback;
