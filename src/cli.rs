@@ -25,7 +25,7 @@ pub struct Cli {
     #[arg(long)]
     pub no_tui: bool,
 
-    /// Feed the inspector with built-in sample traffic (what `promscope send` sends), to try it without Prometheus.
+    /// Feed the inspector with a simulated small fleet (an API, hosts, a database, workers) over RW 2.0, to try it without Prometheus.
     #[arg(long)]
     pub demo: bool,
 

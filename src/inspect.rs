@@ -16,7 +16,6 @@ use crate::cli::Cli;
 use crate::ingest::model::Batch;
 use crate::ingest::server::{self, Receiver, ReceiverStats, Security};
 use crate::output;
-use crate::send;
 use crate::signal::Termination;
 use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard};
@@ -70,7 +69,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         let _ = server_stop.changed().await;
     }));
     if cli.demo {
-        start_demo(local, stop_rx.clone());
+        crate::demo::start(local, stop_rx.clone());
     }
     let stop = Stop {
         termination,
@@ -211,36 +210,4 @@ async fn record_and_forward(
         }
     }
     summary
-}
-
-/// Samples per second of the demo traffic: lively, yet light on a laptop.
-const DEMO_RATE: f64 = 4_000.0;
-
-/// Sends built-in traffic to our own receiver until `stop` turns true: ten
-/// metrics of 200 series, the last one native histograms, over RW2.
-fn start_demo(listen: std::net::SocketAddr, stop: watch::Receiver<bool>) {
-    let mut config = send::SendConfig::new(format!("http://{}/api/v1/write", demo_target(listen)));
-    config.workload.protocol = crate::ingest::model::Protocol::V2;
-    config.workload.histograms = true;
-    config.workload.samples_per_request = 500;
-    config.rate = Some(DEMO_RATE);
-    config.concurrency = 2;
-    tokio::spawn(async move {
-        // Failures show up where everything else does: as requests in the dashboard.
-        let _ = send::send_load(&config, Arc::new(send::SendStats::default()), stop).await;
-    });
-}
-
-/// Where the demo sender connects: the listen address, or loopback when
-/// listening on all interfaces.
-fn demo_target(listen: std::net::SocketAddr) -> std::net::SocketAddr {
-    let mut target = listen;
-    if listen.ip().is_unspecified() {
-        target.set_ip(if listen.is_ipv4() {
-            std::net::Ipv4Addr::LOCALHOST.into()
-        } else {
-            std::net::Ipv6Addr::LOCALHOST.into()
-        });
-    }
-    target
 }

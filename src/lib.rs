@@ -23,6 +23,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod filter;
 pub mod format;
 pub mod ingest;
