@@ -30,9 +30,17 @@ pub enum Behaviour {
         total: f64,
         /// Increase per second.
         rate: Wander,
+        /// What it counts comes in whole units (requests, bytes), not seconds.
+        whole: bool,
     },
     /// A level that wanders.
-    Gauge(Wander),
+    Gauge {
+        /// Where it is.
+        level: Wander,
+        /// It counts whole things (goroutines, connections, bytes), as opposed
+        /// to a load average or a duration.
+        whole: bool,
+    },
     /// Latencies arriving at a wandering rate, counted into `into`.
     Observed {
         /// Observations per second.
@@ -127,11 +135,11 @@ impl Target {
         self.last_scrape_ms = Some(now_ms);
         for series in self.families.iter_mut().flat_map(|f| &mut f.series) {
             match &mut series.behaviour {
-                Behaviour::Counter { total, rate } => {
+                Behaviour::Counter { total, rate, .. } => {
                     let per_sec = rate.step(secs, rng);
                     *total += per_sec * if first { uptime } else { secs };
                 }
-                Behaviour::Gauge(level) => {
+                Behaviour::Gauge { level, .. } => {
                     level.step(secs, rng);
                 }
                 Behaviour::Observed {
@@ -271,11 +279,18 @@ impl Target {
                 let mut labels = vec![("job", self.job), ("instance", self.instance.as_str())];
                 labels.extend(series.labels.iter().map(|(k, v)| (*k, v.as_str())));
                 match &series.behaviour {
-                    Behaviour::Counter { total, .. } => {
-                        out.sample(family, name, &labels, at(*total, started));
+                    Behaviour::Counter { total, whole, .. } => {
+                        // A count is exposed once whole: the fraction is still to come.
+                        let total = if *whole { total.floor() } else { *total };
+                        out.sample(family, name, &labels, at(total, started));
                     }
-                    Behaviour::Gauge(level) => {
-                        out.sample(family, name, &labels, at(level.value, 0))
+                    Behaviour::Gauge { level, whole } => {
+                        let value = if *whole {
+                            level.value.round()
+                        } else {
+                            level.value
+                        };
+                        out.sample(family, name, &labels, at(value, 0))
                     }
                     Behaviour::Observed { into, slowest, .. } => {
                         let (sum, count) = match into {
@@ -474,5 +489,21 @@ mod tests {
         // A counter that has run for hours is not near zero.
         let requests = r#"http_requests_total{code="200", handler="/api/orders", instance="api-1:8080", job="api", method="GET"}"#;
         assert!(before[requests].1 > 10_000.0, "{}", before[requests].1);
+        // Things counted are whole, as exporters expose them; durations are not.
+        for (series, &(_, v)) in &after {
+            let counts_things = [
+                "http_requests_total",
+                "go_goroutines",
+                "_bytes",
+                "queue_depth",
+            ]
+            .iter()
+            .any(|name| series.contains(name));
+            if counts_things {
+                assert_eq!(v, v.trunc(), "{series}");
+            }
+        }
+        let load = r#"node_load1{instance="node-1:9100", job="node"}"#;
+        assert_ne!(after[load].1, after[load].1.trunc());
     }
 }

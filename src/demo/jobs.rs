@@ -79,7 +79,7 @@ fn target(
         "scrape_duration_seconds",
         "How long the scrape took.",
         "seconds",
-        vec![level(&[], 0.012, 0.004)],
+        vec![reading(&[], 0.012, 0.004)],
     ));
     let hours = 1.0 + 70.0 * rng.uniform();
     Target::new(
@@ -95,22 +95,46 @@ fn labels(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     pairs.iter().map(|&(k, v)| (k, v.to_owned())).collect()
 }
 
-/// A counter series growing about `per_sec`.
+/// A counter series of whole things (requests, bytes) growing about `per_sec`.
 fn count(pairs: &[(&'static str, &str)], per_sec: f64) -> DemoSeries {
+    growing(pairs, per_sec, true)
+}
+
+/// A counter series of seconds (CPU time) growing about `per_sec`.
+fn seconds(pairs: &[(&'static str, &str)], per_sec: f64) -> DemoSeries {
+    growing(pairs, per_sec, false)
+}
+
+fn growing(pairs: &[(&'static str, &str)], per_sec: f64, whole: bool) -> DemoSeries {
     DemoSeries {
         labels: labels(pairs),
         behaviour: Behaviour::Counter {
             total: 0.0,
             rate: Wander::new(per_sec, per_sec * 0.3, 0.0, per_sec * 4.0),
+            whole,
         },
     }
 }
 
-/// A gauge series around `mean`, straying about `spread` (never below zero).
+/// A gauge series of whole things (goroutines, connections, bytes) around
+/// `mean`, straying about `spread` (never below zero).
 fn level(pairs: &[(&'static str, &str)], mean: f64, spread: f64) -> DemoSeries {
+    wandering(pairs, mean, spread, true)
+}
+
+/// A gauge series of a measurement (load average, duration) around `mean`,
+/// straying about `spread` (never below zero).
+fn reading(pairs: &[(&'static str, &str)], mean: f64, spread: f64) -> DemoSeries {
+    wandering(pairs, mean, spread, false)
+}
+
+fn wandering(pairs: &[(&'static str, &str)], mean: f64, spread: f64, whole: bool) -> DemoSeries {
     DemoSeries {
         labels: labels(pairs),
-        behaviour: Behaviour::Gauge(Wander::new(mean, spread, 0.0, mean + 6.0 * spread)),
+        behaviour: Behaviour::Gauge {
+            level: Wander::new(mean, spread, 0.0, mean + 6.0 * spread),
+            whole,
+        },
     }
 }
 
@@ -218,7 +242,7 @@ fn api() -> Vec<Family> {
             "process_cpu_seconds_total",
             "Total user and system CPU time spent in seconds.",
             "seconds",
-            vec![count(&[], 0.35)],
+            vec![seconds(&[], 0.35)],
         ),
         gauge(
             "process_resident_memory_bytes",
@@ -239,7 +263,7 @@ fn node() -> Vec<Family> {
             ("system", 0.07),
             ("iowait", 0.03),
         ] {
-            cpu.push(count(&[("cpu", core), ("mode", mode)], share));
+            cpu.push(seconds(&[("cpu", core), ("mode", mode)], share));
         }
     }
     let eth0 = &[("device", "eth0")];
@@ -259,7 +283,7 @@ fn node() -> Vec<Family> {
             "node_load1",
             "1m load average.",
             "",
-            vec![level(&[], 1.2, 0.5)],
+            vec![reading(&[], 1.2, 0.5)],
         ),
         gauge(
             "node_memory_MemAvailable_bytes",
