@@ -120,10 +120,11 @@ fn main() {
     let after = rss_bytes();
     let per_series = (after - before) as f64 / series as f64;
     println!(
-        "memory: {} series x {SAMPLES} samples: RSS +{:.0} MiB, {:.0} bytes per series (target <= 1024)",
+        "memory: {} series x {SAMPLES} samples: RSS +{:.0} MiB, {:.0} bytes per series (target <= 1024); the store counts {:.0} bytes per series against --max-store-bytes",
         store.series_count(),
         mib((after - before) as f64),
-        per_series
+        per_series,
+        store.held_bytes() as f64 / series as f64
     );
     if churn <= 1 {
         return;
@@ -139,7 +140,7 @@ fn main() {
     println!(
         "memory under churn: {} distinct series through a {series}-series store ({} evicted): RSS +{:.0} MiB over the full store, {:.0} bytes per series in all (target <= 1024)",
         series * churn,
-        store.evicted_series(),
+        store.evictions().total(),
         mib(churned as f64 - after as f64),
         churned.saturating_sub(before) as f64 / store.series_count().max(1) as f64
     );

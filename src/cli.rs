@@ -78,6 +78,10 @@ pub struct Cli {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub max_series: usize,
 
+    /// Bytes the dashboard's series may hold (labels, samples, histograms, exemplars, metrics, metadata); beyond this the least recently seen series are evicted (and counted).
+    #[arg(long, default_value_t = crate::store::MAX_STORE_BYTES, value_name = "BYTES")]
+    pub max_store_bytes: usize,
+
     /// Recent samples the dashboard keeps per series.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub samples_per_series: usize,
@@ -122,6 +126,7 @@ impl Cli {
     pub fn store_limits(&self) -> crate::store::StoreLimits {
         crate::store::StoreLimits {
             max_series: self.max_series,
+            max_bytes: self.max_store_bytes,
             samples_per_series: self.samples_per_series,
             log_len: self.log_len,
             ..crate::store::StoreLimits::default()

@@ -21,7 +21,13 @@ pub struct Interner {
     free: Vec<Sym>,
     index: HashTable<Sym>,
     hasher: foldhash::fast::FixedState,
+    /// Bytes of the live strings' text.
+    text_bytes: usize,
 }
+
+/// What each live string costs beside its text: its box, reference count and
+/// index entry.
+pub const STRING_OVERHEAD: usize = size_of::<Box<str>>() + size_of::<u32>() + size_of::<Sym>() + 1;
 
 impl Interner {
     /// The id of `s`, adding it if new; the caller holds one more reference.
@@ -32,6 +38,7 @@ impl Interner {
             self.retain(sym);
             return sym;
         }
+        self.text_bytes += s.len();
         let sym = match self.free.pop() {
             Some(sym) => {
                 self.strings[sym.0 as usize] = s.into();
@@ -73,6 +80,7 @@ impl Interner {
             return;
         }
         let text = std::mem::take(&mut self.strings[sym.0 as usize]);
+        self.text_bytes -= text.len();
         let hash = self.hasher.hash_one(&*text);
         if let Ok(entry) = self.index.find_entry(hash, |&s| s == sym) {
             entry.remove();
@@ -114,6 +122,11 @@ impl Interner {
     /// Number of live strings.
     pub fn len(&self) -> usize {
         self.strings.len() - self.free.len()
+    }
+
+    /// Bytes the live strings hold: their text and [`STRING_OVERHEAD`] each.
+    pub fn bytes(&self) -> usize {
+        self.text_bytes + self.len() * STRING_OVERHEAD
     }
 
     /// Whether no string is live.

@@ -6,12 +6,20 @@
 use std::collections::HashMap;
 
 use super::intern::{Interner, Sym};
-use super::rate::RateBuckets;
+use super::rate::{HISTORY_SECS, RateBuckets};
 use super::series::{SeriesId, SeriesIndex};
 use super::slots::{Handle, Slots};
 
 /// A metric name's aggregates, until its last series goes.
 pub type MetricId = Handle<Metric>;
+
+/// What each live metric costs beside its series list: its slot and
+/// generation, its rate buckets, its entry in the name index.
+const METRIC_OVERHEAD: usize = size_of::<Option<Metric>>()
+    + 4
+    + size_of::<[u32; HISTORY_SECS]>()
+    + size_of::<(Sym, MetricId)>()
+    + 1;
 
 /// Aggregates of one metric name.
 #[derive(Debug, Default)]
@@ -55,6 +63,8 @@ pub struct MetricTable {
     matched_series: usize,
     matched_metrics: usize,
     version: u64,
+    /// Series-list slots allocated, over all metrics.
+    series_capacity: usize,
 }
 
 impl MetricTable {
@@ -79,7 +89,9 @@ impl MetricTable {
             return 0;
         };
         let pos = m.series.len() as u32;
+        let before = m.series.capacity();
         m.series.push(series.index());
+        self.series_capacity += m.series.capacity() - before;
         m.version += 1;
         if matched {
             if m.matched == 0 {
@@ -117,6 +129,7 @@ impl MetricTable {
         if m.series.is_empty()
             && let Some(m) = self.slots.remove(metric)
         {
+            self.series_capacity -= m.series.capacity();
             self.by_name.remove(&m.name);
             strings.release(m.name);
         }
@@ -178,6 +191,11 @@ impl MetricTable {
     #[cfg(test)]
     pub fn named(&self, name: Sym) -> Option<MetricId> {
         self.by_name.get(&name).copied()
+    }
+
+    /// What the live metrics hold (their names are the interner's).
+    pub fn bytes(&self) -> usize {
+        self.len() * METRIC_OVERHEAD + self.series_capacity * size_of::<u32>()
     }
 
     /// Live metrics.

@@ -13,6 +13,8 @@
 //! Label names and values are interned once ([`intern`]) and shared by all parts;
 //! [`slots`] gives series and metrics the handles views hold across frames.
 
+mod budget;
+pub mod histogram;
 pub mod history;
 pub mod intern;
 pub mod metadata;
@@ -29,6 +31,7 @@ use crate::filter::Filter;
 use crate::ingest::model::{self, Batch, HistogramExt, MetricType, WriteData};
 use crate::summary::distinct::{DistinctCount, DistinctCounter};
 use crate::summary::totals::Totals;
+pub use budget::Evictions;
 use history::Log;
 pub use history::{LogEntry, RequestRow};
 use intern::{Interner, Sym};
@@ -39,13 +42,25 @@ pub use metrics::{Metric, MetricId};
 use rate::RateBuckets;
 use ring::Point;
 use series::SeriesIndex;
-pub use series::{Anomalies, FUTURE_TOLERANCE_MS, Series, SeriesId, SeriesKind, StoredExemplar};
+pub use series::{
+    Anomalies, FUTURE_TOLERANCE_MS, MAX_EXEMPLAR_LABEL_BYTES, Series, SeriesId, SeriesKind,
+    StoredExemplar,
+};
+
+/// Default of [`StoreLimits::max_bytes`]: room for the default million series
+/// with 64 samples each, while a sender whose labels, histograms or metadata
+/// are large gets fewer series.
+pub const MAX_STORE_BYTES: usize = 1 << 30;
 
 /// Bounds on what the store keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
     /// Series kept; the least recently seen are evicted beyond this.
     pub max_series: usize,
+    /// Bytes of strings, series, histograms, exemplars, metrics and metadata
+    /// kept (see [`Store::held_bytes`]); the least recently seen series are
+    /// evicted beyond this.
+    pub max_bytes: usize,
     /// Recent samples kept per series.
     pub samples_per_series: usize,
     /// Entries in the recent-samples log.
@@ -60,6 +75,7 @@ impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
             max_series: 1_000_000,
+            max_bytes: MAX_STORE_BYTES,
             samples_per_series: 64,
             log_len: 20_000,
             requests_len: 1_000,
@@ -88,7 +104,9 @@ pub struct Store {
     filter: Filter,
     /// Requests received; a series remembers the last that carried it.
     seq: u64,
-    evicted_series: u64,
+    evictions: Evictions,
+    /// Exemplars not kept because their labels were over [`MAX_EXEMPLAR_LABEL_BYTES`].
+    oversized_exemplars: u64,
     /// Label sets ever seen, evicted or not, for the closing summary.
     distinct: DistinctCounter,
     scratch: String,
@@ -122,7 +140,8 @@ impl Store {
             byte_rate: RateBuckets::default(),
             filter: Filter::all(),
             seq: 0,
-            evicted_series: 0,
+            evictions: Evictions::default(),
+            oversized_exemplars: 0,
             distinct: DistinctCounter::default(),
             scratch: String::new(),
             empty,
@@ -150,13 +169,8 @@ impl Store {
             samples += self.ingest_series(data, s, arrival_ms);
         }
         self.sample_rate.add(arrival_ms, samples);
-        self.evict_over_limit();
         // Once per request, when this request's series are in place.
-        let metrics = &self.metrics;
-        self.metadata
-            .trim(&mut self.strings, metrics.len(), |name| {
-                metrics.has_name(name)
-            });
+        self.enforce_bounds();
     }
 
     /// Counts a request, accepted or not, in the totals, rates and request log.
@@ -183,84 +197,86 @@ impl Store {
         let id = self.series_for(data, s);
         let (samples, histograms) = (data.samples_of(s), data.histograms_of(s));
         let capacity = self.limits.samples_per_series;
-        let Some(series) = self.series.get_mut(id) else {
+        let log = &mut self.samples;
+        let changed = self.series.update(id, |series| {
+            let points = samples
+                .iter()
+                .map(|p| {
+                    (
+                        p.timestamp_ms,
+                        p.value,
+                        SeriesKind::Float,
+                        p.effective_start_ts(s),
+                    )
+                })
+                .chain(histograms.iter().map(|h| {
+                    let start = h.effective_start_ts(s);
+                    (h.timestamp, h.total_count(), SeriesKind::Histogram, start)
+                }));
+            for (timestamp_ms, value, kind, start) in points {
+                let point = Point {
+                    timestamp_ms,
+                    value,
+                };
+                series.add_point(point, kind, start, arrival_ms, capacity);
+                log.push(LogEntry {
+                    arrival_ms,
+                    series: id,
+                    timestamp_ms,
+                    value,
+                    kind,
+                });
+            }
+            if let Some(h) = histograms.last() {
+                series.set_histogram(h);
+            }
+            series
+                .rate
+                .add(arrival_ms, (samples.len() + histograms.len()) as u32);
+            series.metric
+        });
+        let Some(metric) = changed else {
             return 0;
         };
-        let points = samples
-            .iter()
-            .map(|p| {
-                (
-                    p.timestamp_ms,
-                    p.value,
-                    SeriesKind::Float,
-                    p.effective_start_ts(s),
-                )
-            })
-            .chain(histograms.iter().map(|h| {
-                let start = h.effective_start_ts(s);
-                (h.timestamp, h.total_count(), SeriesKind::Histogram, start)
-            }));
-        for (timestamp_ms, value, kind, start) in points {
-            let point = Point {
-                timestamp_ms,
-                value,
-            };
-            series.add_point(point, kind, start, arrival_ms, capacity);
-            self.samples.push(LogEntry {
-                arrival_ms,
-                series: id,
-                timestamp_ms,
-                value,
-                kind,
-            });
-        }
-        if let Some(h) = histograms.last() {
-            series.set_histogram(h);
-        }
         let n = (samples.len() + histograms.len()) as u64;
-        series.rate.add(arrival_ms, n as u32);
-        let metric = series.metric;
         self.metrics
             .record(metric, arrival_ms, n, !histograms.is_empty());
         self.keep_exemplars(id, data, s);
         n
     }
 
-    /// Keeps a series' newest exemplars (with no room for any, their labels are
-    /// not even interned).
+    /// Keeps a series' newest exemplars, unless their labels are over
+    /// [`MAX_EXEMPLAR_LABEL_BYTES`] (counted instead). With no room for any,
+    /// their labels are not even interned.
     fn keep_exemplars(&mut self, id: SeriesId, data: &WriteData, s: &model::ReceivedSeries) {
         let capacity = self.limits.exemplars_per_series;
-        if capacity == 0 {
+        // The series is there (it was just found or created), so every
+        // exemplar below is kept by it or released.
+        if capacity == 0 || self.series.get(id).is_none() {
             return;
         }
         for e in data.exemplars_of(s) {
+            let pairs = data.label_pairs(e.labels.clone());
+            let label_bytes: usize = pairs.clone().map(|(n, v)| n.len() + v.len()).sum();
+            if label_bytes > MAX_EXEMPLAR_LABEL_BYTES {
+                self.oversized_exemplars += 1;
+                continue;
+            }
             let exemplar = StoredExemplar {
-                labels: self
-                    .strings
-                    .acquire_labels(data.label_pairs(e.labels.clone())),
+                labels: self.strings.acquire_labels(pairs),
                 value: e.value,
                 timestamp_ms: e.timestamp_ms,
             };
-            let Some(series) = self.series.get_mut(id) else {
-                self.strings.release_labels(&exemplar.labels);
-                return;
-            };
-            if let Some(old) = series.keep_exemplar(exemplar, capacity) {
+            let keep = |series: &mut Series| series.keep_exemplar(exemplar, capacity);
+            if let Some(Some(old)) = self.series.update(id, keep) {
                 self.strings.release_labels(&old.labels);
             }
         }
     }
 
     fn set_metadata(&mut self, data: &WriteData, m: &model::Metadata) {
-        let (family, help, unit) = (data.str(m.family), data.str(m.help), data.str(m.unit));
-        self.metadata.set(
-            &mut self.strings,
-            family,
-            m.metric_type,
-            help,
-            unit,
-            self.seq,
-        );
+        self.metadata
+            .set(&mut self.strings, &self.metrics, (data, m), self.seq);
     }
 
     /// Finds or creates the series with these labels.
@@ -289,6 +305,10 @@ impl Store {
             .iter()
             .find(|l| l.0 == self.name_label)
             .map_or(self.empty, |l| l.1);
+        if !self.metrics.has_name(name) {
+            self.metadata
+                .metric_added(&self.strings, self.strings.resolve(name));
+        }
         let metric = self.metrics.entry(name, &mut self.strings);
         let matched = {
             let strings = &self.strings;
@@ -301,44 +321,8 @@ impl Store {
             .series
             .insert(Series::new(labels, label_hash, metric, self.seq, matched));
         let pos = self.metrics.add_series(metric, id, matched);
-        if let Some(s) = self.series.get_mut(id) {
-            s.pos_in_metric = pos;
-        }
+        self.series.set_pos_in_metric(id.index(), pos);
         id
-    }
-
-    /// Past `max_series`, evicts the least recently seen, in bulk (1% of the
-    /// limit) so that the O(n) selection is amortized.
-    fn evict_over_limit(&mut self) {
-        let (live, max) = (self.series.len(), self.limits.max_series);
-        if live <= max {
-            return;
-        }
-        let count = (live - max).max(max / 100).min(live);
-        let evicted = self.series.least_recent(count, self.seq);
-        self.evicted_series += evicted.len() as u64;
-        for id in evicted {
-            self.remove_series(id);
-        }
-    }
-
-    /// Removes a series and its place in its metric, releasing its strings.
-    fn remove_series(&mut self, id: SeriesId) {
-        let Some(old) = self.series.remove(id) else {
-            return;
-        };
-        for labels in old.label_sets() {
-            self.strings.release_labels(labels);
-        }
-        let moved = self.metrics.remove_series(
-            old.metric,
-            old.pos_in_metric,
-            old.matched,
-            &mut self.strings,
-        );
-        if let Some(s) = moved.and_then(|slot| self.series.at_mut(slot)) {
-            s.pos_in_metric = old.pos_in_metric;
-        }
     }
 
     /// Applies a new filter, re-evaluating every series once.
@@ -473,9 +457,9 @@ impl Store {
         self.metrics.matched_metrics()
     }
 
-    /// Series evicted to respect `max_series`.
-    pub fn evicted_series(&self) -> u64 {
-        self.evicted_series
+    /// Exemplars not kept because their labels were over [`MAX_EXEMPLAR_LABEL_BYTES`].
+    pub fn oversized_exemplars(&self) -> u64 {
+        self.oversized_exemplars
     }
 
     /// Distinct series seen since the start, including evicted ones.

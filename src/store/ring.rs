@@ -167,6 +167,18 @@ impl Ring {
         self.len == 0
     }
 
+    /// Heap bytes it holds: its slots, and the codes and escapes of an
+    /// irregular interval.
+    pub fn heap_bytes(&self) -> usize {
+        let irregular = self.irregular.as_deref().map_or(0, |r| {
+            let escapes = r.escapes.as_deref().map_or(0, |e| {
+                size_of::<VecDeque<i64>>() + e.capacity() * size_of::<i64>()
+            });
+            size_of::<Irregular>() + r.codes.len() + escapes
+        });
+        self.values.len() * size_of::<f64>() + irregular
+    }
+
     /// Storage index of the `i`-th oldest point (`i` below the slot count).
     fn slot(&self, i: u32) -> usize {
         let s = self.head as usize + i as usize;

@@ -7,13 +7,14 @@ use std::collections::VecDeque;
 
 use hashbrown::HashTable;
 
+use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
 use super::rate::WindowRate;
 use super::ring::{Point, Ring};
 use super::slots::{Handle, Slots};
 use crate::filter::Filter;
-use crate::ingest::model::{Histogram, LabelRef, WriteData, is_stale_nan};
+use crate::ingest::model::{Histogram, LabelRef, WriteData, histogram_heap_bytes, is_stale_nan};
 
 /// A series, until it is evicted.
 pub type SeriesId = Handle<Series>;
@@ -23,6 +24,14 @@ pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
 
 /// Below this many series a filter is applied on one thread.
 const PARALLEL_FILTER_SERIES: usize = 50_000;
+
+/// What each series costs beside what it holds: its slot and generation, its
+/// label-set index entry, its place in its metric's list.
+const SERIES_OVERHEAD: usize = size_of::<Series>() + 4 + 5 + 4;
+
+/// Bytes of label text (names and values) an exemplar may carry to be kept:
+/// OpenMetrics allows 128 characters in all, so this is generous.
+pub const MAX_EXEMPLAR_LABEL_BYTES: usize = 1024;
 
 /// Problems seen in a series' timestamps and values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,9 +64,24 @@ pub struct StoredExemplar {
 /// What most series never have, behind one pointer allocated on first use.
 #[derive(Debug, Default)]
 pub(super) struct Rare {
-    histogram: Option<Box<Histogram>>,
+    histogram: Option<Box<KeptHistogram>>,
     exemplars: VecDeque<StoredExemplar>,
     anomalies: Anomalies,
+}
+
+impl Rare {
+    /// Heap bytes: itself, the histogram's buckets, the exemplars and their
+    /// label references (label text is the interner's).
+    fn bytes(&self) -> usize {
+        let histogram = self.histogram.as_deref().map_or(0, |h| {
+            size_of::<KeptHistogram>() + histogram_heap_bytes(&h.histogram)
+        });
+        let exemplar_labels: usize = self.exemplars.iter().map(|e| size_of_val(&*e.labels)).sum();
+        size_of::<Rare>()
+            + histogram
+            + self.exemplars.capacity() * size_of::<StoredExemplar>()
+            + exemplar_labels
+    }
 }
 
 /// Whether a series carries float samples or native histograms.
@@ -125,9 +149,26 @@ impl Series {
         }
     }
 
-    /// The latest native histogram.
+    /// The latest native histogram, with at most
+    /// [`super::histogram::MAX_BUCKETS`] buckets a side.
     pub fn histogram(&self) -> Option<&Histogram> {
-        self.rare.as_ref()?.histogram.as_deref()
+        Some(&self.rare.as_ref()?.histogram.as_deref()?.histogram)
+    }
+
+    /// Buckets of the latest native histogram that were not kept (0 when it
+    /// is whole).
+    pub fn histogram_dropped_buckets(&self) -> u64 {
+        let kept = self.rare.as_ref().and_then(|r| r.histogram.as_deref());
+        kept.map_or(0, |h| h.dropped_buckets)
+    }
+
+    /// Bytes it holds: its overhead, labels, points, and histogram and
+    /// exemplars if any (the text of labels is the interner's).
+    pub(super) fn bytes(&self) -> usize {
+        SERIES_OVERHEAD
+            + size_of_val(&*self.labels)
+            + self.points.heap_bytes()
+            + self.rare.as_deref().map_or(0, Rare::bytes)
     }
 
     /// Recent exemplars, oldest first.
@@ -181,7 +222,7 @@ impl Series {
     }
 
     pub(super) fn set_histogram(&mut self, histogram: &Histogram) {
-        self.rare().histogram = Some(Box::new(histogram.clone()));
+        self.rare().histogram = Some(Box::new(KeptHistogram::of(histogram)));
     }
 
     /// Keeps `exemplar` among the latest `capacity`; returns the one it pushed
@@ -225,6 +266,8 @@ pub struct SeriesIndex {
     slots: Slots<Series>,
     /// Slots, by [`table_hash`] of their series' short hash.
     by_labels: HashTable<u32>,
+    /// What the live series hold, by [`Series::bytes`].
+    bytes: usize,
 }
 
 impl SeriesIndex {
@@ -259,6 +302,7 @@ impl SeriesIndex {
     }
 
     pub fn insert(&mut self, series: Series) -> SeriesId {
+        self.bytes += series.bytes();
         let hash = table_hash(series.hash);
         let id = self.slots.insert(series);
         let slots = &self.slots;
@@ -270,6 +314,7 @@ impl SeriesIndex {
 
     pub fn remove(&mut self, id: SeriesId) -> Option<Series> {
         let series = self.slots.remove(id)?;
+        self.bytes -= series.bytes();
         let slot = id.index();
         if let Ok(entry) = self
             .by_labels
@@ -331,9 +376,18 @@ impl SeriesIndex {
         self.slots.get(id)
     }
 
-    /// See [`SeriesIndex::get`].
-    pub fn get_mut(&mut self, id: SeriesId) -> Option<&mut Series> {
-        self.slots.get_mut(id)
+    /// Changes a series (unless it was evicted), keeping count of what it holds.
+    pub fn update<R>(&mut self, id: SeriesId, change: impl FnOnce(&mut Series) -> R) -> Option<R> {
+        let series = self.slots.get_mut(id)?;
+        let before = series.bytes();
+        let result = change(series);
+        self.bytes = self.bytes - before + series.bytes();
+        Some(result)
+    }
+
+    /// What the live series hold, by [`Series::bytes`].
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whatever series holds slot `slot` now.
@@ -341,9 +395,11 @@ impl SeriesIndex {
         self.slots.at(slot)
     }
 
-    /// See [`SeriesIndex::at`].
-    pub fn at_mut(&mut self, slot: u32) -> Option<&mut Series> {
-        self.slots.at_mut(slot).map(|(_, s)| s)
+    /// Records where the series in `slot` sits in its metric's list.
+    pub fn set_pos_in_metric(&mut self, slot: u32, pos: u32) {
+        if let Some((_, s)) = self.slots.at_mut(slot) {
+            s.pos_in_metric = pos;
+        }
     }
 
     /// Live series, in slot order.

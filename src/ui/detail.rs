@@ -13,7 +13,7 @@ use super::histogram;
 use super::scale::Extent;
 use super::series::flags;
 use super::theme;
-use super::widgets::{held_state, right, styled, table, titled};
+use super::widgets::{EVICTING_OPTIONS, held_state, right, styled, table, titled};
 use crate::app::App;
 use crate::app::logs::SeriesSamples;
 use crate::format;
@@ -44,7 +44,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         return 0;
     };
     let Some(s) = store.series(id) else {
-        let text = "This series was evicted (--max-series) or replaced. Press Esc to go back.";
+        let text = format!(
+            "This series was evicted (over {EVICTING_OPTIONS}) or replaced. Press Esc to go back."
+        );
         frame.render_widget(
             Paragraph::new(text)
                 .style(theme::warn())
@@ -321,7 +323,7 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
         // Exemplars keep a row or two below the buckets.
         Some(h) => {
             let rows = usize::from(inner.height).saturating_sub(exemplars.len().min(2));
-            histogram::lines(h, width, rows)
+            histogram::lines(h, s.histogram_dropped_buckets(), width, rows)
         }
         None => Vec::new(),
     };

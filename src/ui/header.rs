@@ -11,7 +11,7 @@ use super::widgets::{Part, fitted_line, styled};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
-use crate::store::Store;
+use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::text::escape::escaped;
 
 /// Height of the header.
@@ -172,14 +172,33 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             theme::error(),
         )]));
     }
-    let evicted = store.evicted_series();
-    if evicted > 0 {
+    let evictions = store.evictions();
+    if evictions.total() > 0 {
+        let over = match (evictions.for_count > 0, evictions.for_bytes > 0) {
+            (true, false) => "--max-series",
+            (false, true) => "--max-store-bytes",
+            _ => "--max-series, --max-store-bytes",
+        };
         parts.push(Part::whole(vec![
             Span::raw(SEP),
             styled(
                 format!(
-                    "evicted {} series (--max-series)",
-                    format::count(evicted as f64)
+                    "evicted {} series ({over})",
+                    format::count(evictions.total() as f64)
+                ),
+                theme::warn(),
+            ),
+        ]));
+    }
+    let oversized = store.oversized_exemplars();
+    if oversized > 0 {
+        parts.push(Part::whole(vec![
+            Span::raw(SEP),
+            styled(
+                format!(
+                    "{} exemplars not kept (labels over {} bytes)",
+                    format::count(oversized as f64),
+                    MAX_EXEMPLAR_LABEL_BYTES
                 ),
                 theme::warn(),
             ),

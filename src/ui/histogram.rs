@@ -9,6 +9,7 @@ use super::scale::bar_cells;
 use super::theme;
 use super::widgets::styled;
 use crate::ingest::model::{Histogram, HistogramExt};
+use crate::store::histogram::MAX_BUCKETS;
 
 /// Columns a bucket bound gets (rounded, marked `~`, beyond that).
 const BOUND_WIDTH: usize = 10;
@@ -19,12 +20,23 @@ const COUNT_WIDTH: usize = 12;
 /// Narrowest bar worth drawing.
 const MIN_BAR: usize = 4;
 
-/// The lines of `h` in `width` columns and at most `rows` rows.
-pub fn lines(h: &Histogram, width: usize, rows: usize) -> Vec<Line<'static>> {
+/// The lines of `h` in `width` columns and at most `rows` rows; `not_kept`
+/// buckets the sender sent beyond those the store keeps are said right under
+/// the totals, where they cannot scroll out of sight.
+pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = totals(h, width)
         .into_iter()
         .map(|text| Line::from(styled(text, theme::dim())))
         .collect();
+    if not_kept > 0 {
+        let text = format!(
+            "TRUNCATED: {not_kept} more buckets not kept (first {MAX_BUCKETS} a side kept)"
+        );
+        lines.push(Line::from(styled(
+            fit::end(&text, width).into_owned(),
+            theme::warn(),
+        )));
+    }
     let negative = h.negative_deltas.len().max(h.negative_counts.len());
     let buckets = h.positive_indexed();
     let total = buckets.clone().count() + 1;
@@ -145,10 +157,17 @@ mod tests {
         }
     }
 
+    fn lines_of(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<String> {
+        lines(h, not_kept, width, rows)
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    }
+
     #[test]
     fn only_the_buckets_that_fit_become_lines() {
         let h = many_buckets(1_000_000);
-        let lines = lines(&h, 60, 10);
+        let lines = lines(&h, 0, 60, 10);
         assert_eq!(lines.len(), 10);
         let last = lines[9].to_string();
         assert!(last.contains("999993 more buckets"), "{last}");
@@ -167,7 +186,7 @@ mod tests {
             custom_values: vec![13.705352776068167, 1e300, 0.5],
             ..Default::default()
         };
-        let lines: Vec<String> = lines(&h, 50, 20).iter().map(|l| l.to_string()).collect();
+        let lines = lines_of(&h, 0, 50, 20);
         let bars: Vec<usize> = lines[1..]
             .iter()
             .filter_map(|l| l.find('█').map(|at| l[..at].chars().count()))
@@ -176,5 +195,18 @@ mod tests {
         assert!(bars.iter().all(|&b| b == bars[0]), "{lines:#?}");
         assert!(lines.iter().all(|l| fit::width(l) <= 50), "{lines:#?}");
         assert!(lines[3].contains("(~13.705353, 1e300]"), "{lines:#?}");
+    }
+
+    #[test]
+    fn buckets_not_kept_are_said_under_the_totals() {
+        let h = many_buckets(MAX_BUCKETS as u32);
+        let lines = lines_of(&h, 5000, 60, 6);
+        assert_eq!(lines.len(), 6, "{lines:#?}");
+        assert!(
+            lines[1].starts_with("TRUNCATED: 5000 more buckets not kept"),
+            "{lines:#?}"
+        );
+        let whole = lines_of(&h, 0, 60, 6);
+        assert!(!whole.iter().any(|l| l.contains("TRUNCATED")), "{whole:#?}");
     }
 }

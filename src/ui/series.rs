@@ -10,7 +10,9 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 use super::columns::{Column, allot, widest};
 use super::fit::{self, Names};
 use super::theme;
-use super::widgets::{evicted_row, right, sorted_title, table, titled, value_sparkline};
+use super::widgets::{
+    EVICTING_OPTIONS, evicted_row, right, sorted_title, table, titled, value_sparkline,
+};
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
@@ -44,7 +46,9 @@ const SPARKLINE_POINTS: usize = 20;
 /// Draws the series list of the open metric; returns the rows it has room for.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let Some(metric) = app.current_metric().and_then(|id| store.metric(id)) else {
-        let text = "All series of this metric were evicted (--max-series). Press Esc to go back.";
+        let text = format!(
+            "All series of this metric were evicted (over {EVICTING_OPTIONS}). Press Esc to go back."
+        );
         frame.render_widget(
             Paragraph::new(text)
                 .style(theme::warn())

@@ -40,11 +40,14 @@ pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
         .collect()
 }
 
+/// The options whose bounds evict series, for messages about evicted ones.
+pub const EVICTING_OPTIONS: &str = "--max-series or --max-store-bytes";
+
 /// The row of a list entry evicted since the list was built: lists are rebuilt
 /// only now and then, and the entry's slot may already hold another one.
 pub fn evicted_row() -> Vec<Cell<'static>> {
     vec![Cell::from(Span::styled(
-        "(evicted: over --max-series)",
+        format!("(evicted: over {EVICTING_OPTIONS})"),
         theme::dim(),
     ))]
 }

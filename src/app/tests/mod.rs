@@ -191,7 +191,10 @@ fn a_large_series_list_between_rebuilds_never_shows_a_series_that_took_an_evicte
     assert!(shown.iter().all(|name| name == "big"));
     let screen = screen(&app, &store);
     // A row of another metric's series would show its missing `id` as "".
-    assert!(screen.contains("(evicted: over --max-series)"), "{screen}");
+    assert!(
+        screen.contains("(evicted: over --max-series or --max-store-bytes)"),
+        "{screen}"
+    );
     assert!(
         !screen.contains("id=\"\""),
         "a row shows another series: {screen}"
@@ -252,7 +255,7 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
 
     let screen_list = screen(&list, &store);
     assert!(
-        screen_list.contains("(evicted: over --max-series)"),
+        screen_list.contains("(evicted: over --max-series or --max-store-bytes)"),
         "{screen_list}"
     );
     assert!(

@@ -1,3 +1,5 @@
+mod bounds;
+
 use std::ops::Range;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -200,7 +202,7 @@ fn least_recently_seen_series_are_evicted_and_counted() {
         ));
     }
     assert_eq!(store.series_count(), 3);
-    assert_eq!(store.evicted_series(), 2);
+    assert_eq!(store.evictions().total(), 2);
     let (_, metric) = store.metrics().next().unwrap();
     let alive: Vec<String> = store
         .series_of(metric)
@@ -391,7 +393,7 @@ fn series_churn_keeps_interned_strings_bounded_and_survivors_resolve() {
         store.ingest(&churn_batch(round, &survivors, fresh));
         most_strings = most_strings.max(store.strings.len());
     }
-    assert!(store.evicted_series() >= 9 * MAX as u64);
+    assert!(store.evictions().total() >= 9 * MAX as u64);
     // Two strings of their own per churning series, plus a few shared ones
     // (names, "kept", "api", survivor ids, the latest trace id and help text).
     let live = store.series_count();
@@ -533,7 +535,7 @@ fn metric_name_churn_keeps_metric_slots_metadata_and_strings_bounded() {
         most_strings = most_strings.max(store.strings.len());
         most_metadata = most_metadata.max(store.metadata.len());
     }
-    assert!(store.evicted_series() >= (NAMES - MAX) as u64);
+    assert!(store.evictions().total() >= (NAMES - MAX) as u64);
     // Within a request the store holds up to max_series plus that request's new series.
     let peak_series = MAX + PER_BATCH + 1;
     assert!(most_slots <= peak_series, "{most_slots} metric slots");
