@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test: the npm `prometheus-remote-write` client (0.5.1, default set-up with
-# node-fetch) sends three requests to promscope; what it was given must arrive exactly.
+# node-fetch) sends four requests (gauges, a counter, a non-ASCII label value, extreme
+# values) to promscope; what it was given must arrive exactly.
 #
 #   tests/e2e_npm.sh
 #
@@ -29,7 +30,7 @@ else
     fail "NPM: every request answered 2xx: $(paste -sd ' ' "$work/sender.log" | head -c 600)"
 fi
 # The client returns once promscope answered; the records are printed right after.
-wait_until 10 0.2 grep -q '"e2e_npm_jobs_total"' "$work/npm.jsonl" || true
+wait_until 10 0.2 grep -q '"e2e_npm_jobs_total"},.*"45"' "$work/npm.jsonl" || true
 counted python3 tests/e2e/check_sent.py NPM "$work/sent.jsonl" "$work/npm.jsonl" \
     --want-warning 'Content-Encoding' --want-warning 'not sorted'
 finish_promscope npm RW1 node-fetch

@@ -3,8 +3,8 @@
 //
 //   node tests/e2e/npm/sender.js URL SENT_JSONL
 //
-// Sends three requests over one keep-alive connection (two pushTimeseries, one
-// pushMetrics), writes what it gave the library to SENT_JSONL (the format of
+// Sends four requests (two pushTimeseries with gauges and extreme values, two pushMetrics
+// with a counter and a gauge), writes what it gave the library to SENT_JSONL (the format of
 // tests/e2e/check_sent.py), prints each result, and exits 1 unless every request got a 2xx.
 "use strict";
 const fs = require("fs");
@@ -57,10 +57,18 @@ async function main() {
     }
     results.push(await pushTimeseries(series, options));
   }
-  // pushMetrics stamps samples with Date.now() itself.
-  const before = Date.now();
-  results.push(await pushMetrics({ e2e_npm_jobs_total: 42 }, options));
-  record({ __name__: "e2e_npm_jobs_total" }, 42, [before, Date.now()]);
+  // pushMetrics (name -> value, stamped with Date.now() by the library): a counter that
+  // grows and a gauge that falls between two pushes.
+  for (const metrics of [
+    { e2e_npm_jobs_total: 42, e2e_npm_jobs_in_flight: 7 },
+    { e2e_npm_jobs_total: 45, e2e_npm_jobs_in_flight: 5 },
+  ]) {
+    const before = Date.now();
+    results.push(await pushMetrics(metrics, options));
+    for (const [name, value] of Object.entries(metrics)) {
+      record({ __name__: name }, value, [before, Date.now()]);
+    }
+  }
   sent.push({
     kind: "expect",
     what: "a non-ASCII label value arrives intact",
