@@ -35,5 +35,8 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)
 except (ssl.SSLError, ConnectionError, urllib.error.URLError) as e:
-    reason = getattr(e, "reason", e)
-    print("tls-error" if isinstance(reason, (ssl.SSLError, ConnectionError)) else f"error {e}")
+    # A refused handshake comes as the SSLError itself (TLS 1.3 alerts arrive on the first
+    # read, after the request was written) or wrapped in a URLError's reason; an SSLError's
+    # own `reason` is a string.
+    cause = e.reason if isinstance(e, urllib.error.URLError) else e
+    print("tls-error" if isinstance(cause, (ssl.SSLError, ConnectionError)) else f"error {e}")
