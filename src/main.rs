@@ -1,3 +1,6 @@
+use std::io::Write;
+use std::process::ExitCode;
+
 use clap::Parser;
 
 // Requests allocate and free buffers of up to 32 MiB many times a second; glibc's
@@ -7,10 +10,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use promscope::cli::Command;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let mut cli = promscope::cli::Cli::parse();
-    match cli.command.take() {
+    let ended = match cli.command.take() {
         Some(Command::Send(args)) => promscope::send::main(args).await,
         None => promscope::inspect::main(cli).await,
+    };
+    match ended {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The error and its causes on one line, and no stack trace even with
+            // RUST_BACKTRACE set (as returning the error would print): these are
+            // the user's problems to act on, not the program's.
+            let _ = writeln!(std::io::stderr().lock(), "Error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

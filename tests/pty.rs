@@ -308,6 +308,47 @@ fn filter_pause_drill_and_quit() {
     assert!(raw.contains("requests    3 accepted, 0 rejected"), "{raw}");
 }
 
+/// Output to a terminal, but no keyboard: stdin elsewhere and no controlling
+/// terminal (a script started detached, a service), where reading keys fails
+/// with ENXIO.
+#[test]
+fn a_terminal_without_a_keyboard_says_what_to_do() {
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new("/bin/sh");
+    cmd.args([
+        "-c",
+        r#"exec "$0" --listen 127.0.0.1:0 </dev/null"#,
+        env!("CARGO_BIN_EXE_promscope"),
+    ]);
+    cmd.set_controlling_tty(false);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("RUST_BACKTRACE", "1");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut raw = Vec::new();
+    // Linux reports EIO once the slave is closed: the binary has exited.
+    let _ = reader.read_to_end(&mut raw);
+    let status = child.wait().unwrap();
+    let mut screen = vt100::Parser::new(nonzero(24), nonzero(200), 0);
+    screen.process(&raw);
+    let text = screen.screen().contents();
+    assert_eq!(status.exit_code(), 1, "{text}");
+    assert!(
+        text.contains("Error: the dashboard needs a terminal and could not set it up")
+            && text.contains("run with --no-tui"),
+        "{text}"
+    );
+    assert!(!text.contains("backtrace"), "{text}");
+}
+
 #[test]
 fn ctrl_c_quits_cleanly() {
     let mut tui = Tui::start();

@@ -401,9 +401,6 @@ async fn promscope(args: Vec<String>) -> (bool, String) {
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_promscope"))
             .args(&args)
-            // anyhow would append a backtrace to the error.
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
             .output()
             .unwrap();
         (
