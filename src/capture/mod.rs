@@ -1,0 +1,116 @@
+//! Capture files: every request as it was received, to inspect later or
+//! elsewhere (`--record FILE`, `promscope replay FILE`).
+//!
+//! A capture is a WARC 1.1 file (ISO 28500, the web archives' format): per
+//! request a `request` record holding the HTTP request exactly as received
+//! (compressed body included) and a `response` record holding promscope's
+//! answer, each with its length and a SHA-256 of its content. The README's
+//! "Capture files" section says why WARC and which fields promscope adds.
+//!
+//! ```text
+//! Exchange ─▶ writer (own thread, bounded queue) ─▶ warc + http (bytes) ─▶ file
+//! file ─▶ sniff (is it a capture?) ─▶ reader (record by record, stops at damage) ─▶ Exchange
+//! ```
+
+mod http;
+pub mod reader;
+pub mod sniff;
+#[cfg(test)]
+mod tests;
+mod warc;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+pub use reader::{CaptureReader, Damage};
+pub use sniff::FileKind;
+pub use writer::{RecordLimits, RecordStats, RecordSummary, Recorder, RecordingHandle};
+
+/// An HTTP header as received: its name and raw value bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The name (HTTP/1.1 names are case-insensitive; hyper lowercases them).
+    pub name: String,
+    /// The value's bytes, which need not be UTF-8.
+    pub value: Bytes,
+}
+
+impl Header {
+    /// A header from its name and value.
+    pub fn new(name: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The value of the first header called `name` (ASCII case-insensitive).
+pub fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| &h.value[..])
+}
+
+/// One request and how it was answered: what a capture holds per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// When its headers arrived.
+    pub received_at: SystemTime,
+    /// The sender's address.
+    pub peer: Option<SocketAddr>,
+    /// The URL the sender addressed, `http://host/path` (WARC-Target-URI).
+    pub url: String,
+    /// The request method.
+    pub method: String,
+    /// The request target of the request line: path and query.
+    pub target: String,
+    /// The request headers, in the order received.
+    pub headers: Vec<Header>,
+    /// The body as received, still compressed.
+    pub body: Bytes,
+    /// False when promscope answered before reading the whole body (refused on
+    /// its headers, or over a limit): `body` is what was read of it.
+    pub body_complete: bool,
+    /// promscope's answer (absent in a capture cut short, or made by tcpdump).
+    pub answer: Option<Answer>,
+}
+
+impl Exchange {
+    /// Heap bytes it holds, for the recorder's queue bound.
+    pub fn heap_bytes(&self) -> usize {
+        let headers = |hs: &[Header]| {
+            hs.iter()
+                .map(|h| h.name.len() + h.value.len() + std::mem::size_of::<Header>())
+                .sum::<usize>()
+        };
+        let answer = self
+            .answer
+            .as_ref()
+            .map_or(0, |a| headers(&a.headers) + a.body.len());
+        self.url.len()
+            + self.method.len()
+            + self.target.len()
+            + headers(&self.headers)
+            + self.body.len()
+            + answer
+    }
+}
+
+/// An HTTP response to a recorded request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// Its headers.
+    pub headers: Vec<Header>,
+    /// Its body (promscope's error message, or empty).
+    pub body: Bytes,
+    /// Why promscope refused the request (`bad_snappy`, `unauthorized`...),
+    /// as counted in its summaries; absent when it was accepted.
+    pub reject_reason: Option<String>,
+}

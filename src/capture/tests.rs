@@ -1,0 +1,342 @@
+//! Captures written and read back, whole, cut short and damaged at every byte.
+
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use super::writer::{EncodedExchange, record_id, warcinfo};
+use super::*;
+
+fn exchanges() -> Vec<Exchange> {
+    let at = |ms: u64| UNIX_EPOCH + Duration::from_micros(1_795_000_000_000_000 + ms * 1000);
+    let accepted = Exchange {
+        received_at: at(0),
+        peer: Some("127.0.0.1:40000".parse().unwrap()),
+        url: "http://127.0.0.1:9201/api/v1/write".into(),
+        method: "POST".into(),
+        target: "/api/v1/write".into(),
+        headers: vec![
+            Header::new("content-encoding", "snappy"),
+            Header::new(
+                "content-type",
+                "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+            ),
+            Header::new("content-length", "6"),
+        ],
+        body: Bytes::from_static(b"\x04\x08\x0a\x00\r\n"),
+        body_complete: true,
+        answer: Some(Answer {
+            status: 204,
+            headers: vec![Header::new(
+                "x-prometheus-remote-write-samples-written",
+                "0",
+            )],
+            body: Bytes::new(),
+            reject_reason: None,
+        }),
+    };
+    let mut rejected = accepted.clone();
+    rejected.received_at = at(1_500);
+    rejected.peer = Some("[::1]:40001".parse().unwrap());
+    rejected.headers[0].value = Bytes::from_static(b"g\xffzip");
+    rejected.body = Bytes::from_static(b"WARC/1.1\r\n\r\n");
+    rejected.answer = Some(Answer {
+        status: 415,
+        headers: vec![Header::new("content-type", "text/plain")],
+        body: Bytes::from_static(b"Content-Encoding \"gzip\" is not supported\n"),
+        reject_reason: Some("unsupported_encoding".into()),
+    });
+    let mut unread = accepted.clone();
+    unread.received_at = at(2_000);
+    unread.peer = None;
+    unread.body = Bytes::new();
+    unread.body_complete = false;
+    unread.answer = Some(Answer {
+        status: 413,
+        headers: vec![],
+        body: Bytes::from_static(b"too large\n"),
+        reject_reason: Some("too_large".into()),
+    });
+    let mut unanswered = accepted.clone();
+    unanswered.received_at = at(2_001);
+    unanswered.answer = None;
+    vec![accepted, rejected, unread, unanswered]
+}
+
+/// A capture of `exchanges`, and where each record ends: (request end, answer end).
+fn capture(exchanges: &[Exchange]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let info_id = record_id();
+    let mut file = warcinfo(&info_id, Path::new("test.warc"));
+    let mut ends = Vec::new();
+    for e in exchanges {
+        let mut alone = e.clone();
+        alone.answer = None;
+        let request_len = EncodedExchange::new(&alone, &info_id).len() as usize;
+        let encoded = EncodedExchange::new(e, &info_id);
+        encoded.write_to(&mut file).unwrap();
+        let start = file.len() - encoded.len() as usize;
+        ends.push((start + request_len, file.len()));
+    }
+    (file, ends)
+}
+
+fn read(bytes: &[u8]) -> (Vec<Exchange>, Option<Damage>) {
+    let mut good = Vec::new();
+    let mut damage = None;
+    for item in CaptureReader::new(bytes) {
+        match item {
+            Ok(e) => {
+                assert!(damage.is_none(), "nothing is returned after the damage");
+                good.push(e);
+            }
+            Err(d) => damage = Some(d),
+        }
+    }
+    (good, damage)
+}
+
+#[test]
+fn exchanges_round_trip_exactly() {
+    let all = exchanges();
+    let (file, _) = capture(&all);
+    let (read_back, damage) = read(&file);
+    assert_eq!(damage, None);
+    assert_eq!(read_back, all);
+}
+
+#[test]
+fn records_hold_http_messages_as_received() {
+    let (file, _) = capture(&exchanges()[..1]);
+    let text = String::from_utf8_lossy(&file);
+    assert!(text.starts_with("WARC/1.1\r\nWARC-Type: warcinfo\r\n"));
+    assert!(text.contains("promscope-capture: 1\r\n"));
+    assert!(text.contains("WARC-Type: request\r\n"));
+    assert!(text.contains("WARC-Date: 2026-11-18T11:06:40.000000Z\r\n"));
+    assert!(text.contains("Promscope-Peer: 127.0.0.1:40000\r\n"));
+    assert!(text.contains("WARC-Block-Digest: sha256:"));
+    assert!(text.contains("Content-Type: application/http;msgtype=request\r\n"));
+    assert!(text.contains("\r\n\r\nPOST /api/v1/write HTTP/1.1\r\ncontent-encoding: snappy\r\n"));
+    assert!(text.contains("WARC-Concurrent-To: <urn:uuid:"));
+    assert!(text.contains("HTTP/1.1 204 No Content\r\n"));
+}
+
+#[test]
+fn a_capture_cut_anywhere_keeps_every_record_before_the_cut() {
+    let all = exchanges();
+    let (file, ends) = capture(&all);
+    let info_end = capture(&[]).0.len();
+    let boundaries: Vec<usize> = [0, info_end]
+        .into_iter()
+        .chain(ends.iter().flat_map(|&(req, ans)| [req, ans]))
+        .collect();
+    for cut in 0..=file.len() {
+        let (good, damage) = read(&file[..cut]);
+        let whole = ends.iter().filter(|&&(_, end)| end <= cut).count();
+        assert_eq!(good[..whole], all[..whole], "cut at {cut}");
+        match good.len() - whole {
+            0 => {}
+            1 => {
+                // The next request is whole; its answer is not.
+                assert!(ends[whole].0 <= cut, "cut at {cut}");
+                let mut unanswered = all[whole].clone();
+                unanswered.answer = None;
+                assert_eq!(good[whole], unanswered, "cut at {cut}");
+            }
+            n => panic!("cut at {cut}: {n} records too many"),
+        }
+        assert_eq!(
+            damage.is_some(),
+            !boundaries.contains(&cut),
+            "cut at {cut}: {damage:?}"
+        );
+        if let Some(d) = damage {
+            assert!(d.offset as usize <= cut);
+            assert!(d.problem.contains("ends"), "cut at {cut}: {d}");
+        }
+    }
+}
+
+#[test]
+fn a_changed_byte_anywhere_keeps_every_record_before_it() {
+    let all = exchanges();
+    let (file, ends) = capture(&all);
+    for at in 0..file.len() {
+        for change in [0x01, 0x20, 0x80] {
+            let mut damaged = file.clone();
+            damaged[at] ^= change;
+            let (good, damage) = read(&damaged);
+            let before = ends.iter().filter(|&&(_, end)| end <= at).count();
+            assert!(good.len() >= before, "byte {at}");
+            assert_eq!(good[..before], all[..before], "byte {at}");
+            if let Some(d) = &damage {
+                assert!(d.offset as usize <= at, "byte {at}: {d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_changed_body_byte_is_caught_by_the_digest() {
+    let all = exchanges();
+    let (file, _) = capture(&all);
+    let body_at = file
+        .windows(all[1].body.len())
+        .position(|w| w == &all[1].body[..])
+        .unwrap();
+    let mut damaged = file.clone();
+    damaged[body_at + 3] ^= 1;
+    let (good, damage) = read(&damaged);
+    assert_eq!(good, all[..1]);
+    let damage = damage.unwrap();
+    assert!(damage.problem.contains("WARC-Block-Digest"), "{damage}");
+    assert_eq!(damage.record, 4);
+}
+
+#[test]
+fn other_files_are_refused_at_the_first_byte() {
+    for (bytes, says) in [
+        (&b"HTTP/1.1 200 OK\r\n\r\n"[..], "found \"HTTP/1.1 200 OK"),
+        (&[0u8; 100_000][..], "expected a record"),
+        (
+            &b"WARC/1.1\r\nContent-Length: 0\r\n"[..],
+            "ends inside a record header",
+        ),
+    ] {
+        let (good, damage) = read(bytes);
+        assert!(good.is_empty());
+        let damage = damage.unwrap();
+        assert_eq!((damage.offset, damage.record), (0, 1));
+        assert!(damage.problem.contains(says), "{damage}");
+    }
+}
+
+#[test]
+fn a_newer_format_is_refused_with_what_to_do() {
+    let body = b"software: promscope 9\r\npromscope-capture: 7\r\n";
+    let fields = [
+        ("WARC-Type", "warcinfo"),
+        ("WARC-Record-ID", "<urn:uuid:0>"),
+        ("Content-Type", "application/warc-fields"),
+    ];
+    let mut file = warc::record_head(&fields, &[body]);
+    file.extend_from_slice(body);
+    file.extend_from_slice(warc::TRAILER);
+    let (good, damage) = read(&file);
+    assert!(good.is_empty());
+    assert!(damage.unwrap().problem.contains("use a newer promscope"));
+}
+
+/// A fresh path in the temporary directory, removed when dropped.
+struct TempPath(std::path::PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "promscope-capture-{}-{name}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        TempPath(path)
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn read_file(path: &Path) -> (Vec<Exchange>, Option<Damage>) {
+    read(&std::fs::read(path).unwrap())
+}
+
+#[test]
+fn a_recording_appends_and_repairs_a_record_cut_short() {
+    let all = exchanges();
+    let file = TempPath::new("append");
+    let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
+    let handle = recorder.handle();
+    handle.record(all[0].clone());
+    handle.record(all[1].clone());
+    let summary = recorder.finish().to_string();
+    assert!(summary.contains("recorded    2 requests"), "{summary}");
+    handle.record(all[2].clone());
+    assert_eq!(read_file(&file.0), (all[..2].to_vec(), None));
+
+    // A crash in the middle of a record: half of it is on disk.
+    let (partial, ends) = capture(&all[2..3]);
+    let mut bytes = std::fs::read(&file.0).unwrap();
+    let good_len = bytes.len();
+    let info_len = capture(&[]).0.len();
+    bytes.extend_from_slice(&partial[info_len..ends[0].0 - 10]);
+    std::fs::write(&file.0, &bytes).unwrap();
+
+    let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
+    let repaired = recorder.repaired().cloned().unwrap();
+    assert_eq!(repaired.offset as usize, good_len);
+    recorder.handle().record(all[3].clone());
+    recorder.finish();
+    let expected = vec![all[0].clone(), all[1].clone(), all[3].clone()];
+    assert_eq!(read_file(&file.0), (expected, None));
+}
+
+#[test]
+fn a_recording_stops_before_its_size_limit() {
+    let all = exchanges();
+    let file = TempPath::new("limit");
+    let limits = RecordLimits {
+        max_file_bytes: Some(
+            (warcinfo(&record_id(), &file.0).len() + capture(&all[..2]).0.len()
+                - capture(&[]).0.len()
+                + 10) as u64,
+        ),
+        ..RecordLimits::default()
+    };
+    let recorder = Recorder::start(&file.0, limits).unwrap();
+    for e in &all {
+        recorder.handle().record(e.clone());
+    }
+    let stats = recorder.stats();
+    let summary = recorder.finish().to_string();
+    assert_eq!(read_file(&file.0), (all[..2].to_vec(), None));
+    assert!(
+        summary.contains("stopped: --record-max-bytes") && summary.contains("2 not recorded"),
+        "{summary}"
+    );
+    assert_eq!(
+        stats.file_bytes.load(std::sync::atomic::Ordering::Relaxed),
+        std::fs::metadata(&file.0).unwrap().len()
+    );
+}
+
+#[test]
+fn a_full_queue_drops_and_counts_instead_of_waiting() {
+    let all = exchanges();
+    let file = TempPath::new("queue");
+    let limits = RecordLimits {
+        queue_bytes: all[0].heap_bytes() - 1,
+        ..RecordLimits::default()
+    };
+    let recorder = Recorder::start(&file.0, limits).unwrap();
+    recorder.handle().record(all[0].clone());
+    let stats = recorder.stats();
+    recorder.finish();
+    assert_eq!(stats.dropped.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(read_file(&file.0), (vec![], None));
+}
+
+#[test]
+fn recording_refuses_to_write_into_a_file_that_is_not_a_capture() {
+    let file = TempPath::new("pcap");
+    std::fs::write(&file.0, b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00").unwrap();
+    let err = Recorder::start(&file.0, RecordLimits::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("not a capture (it looks like a pcap packet capture)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&file.0).unwrap().len(), 8);
+}
