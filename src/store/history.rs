@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use super::series::{SeriesId, SeriesKind};
 use crate::ingest::model::{Batch, Counts, Outcome, Protocol};
 use crate::summary::totals::Sender;
+use crate::text;
 
 /// One entry of the recent-samples log.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,6 +22,14 @@ pub struct LogEntry {
     pub value: f64,
     pub kind: SeriesKind,
 }
+
+/// Longest path and `Retry-Attempt` a request row keeps (real ones are well
+/// under 100 bytes; the receiver takes headers and paths of hundreds of KiB).
+pub const MAX_REQUEST_TEXT_BYTES: usize = 256;
+
+/// Longest rejection message or warning a request row keeps: room for what a
+/// decode error says, while a message quoting a sender's string stays bounded.
+pub const MAX_REQUEST_NOTE_BYTES: usize = 1024;
 
 /// One entry of the request log.
 #[derive(Debug, Clone)]
@@ -51,16 +60,17 @@ impl RequestRow {
     pub fn of(batch: &Batch, arrival_ms: i64) -> Self {
         let info = &batch.info;
         let (status, note, rejected) = match &batch.outcome {
-            Outcome::Accepted => (204, batch.data.warnings.first().cloned(), false),
+            Outcome::Accepted => (204, batch.data.warnings.first(), false),
             Outcome::Rejected {
                 status, message, ..
-            } => (*status, Some(message.clone()), true),
+            } => (*status, Some(message), true),
         };
+        let note = note.map(|n| text::bounded(n, MAX_REQUEST_NOTE_BYTES));
         let sender = Sender::of(info);
         RequestRow {
             arrival_ms,
             sender: sender.to_string(),
-            path: info.path.clone(),
+            path: text::bounded(&info.path, MAX_REQUEST_TEXT_BYTES),
             protocol: info.protocol,
             compressed_bytes: info.compressed_bytes,
             decoded_bytes: info.decoded_bytes,
@@ -68,7 +78,10 @@ impl RequestRow {
             status,
             note,
             rejected,
-            retry_attempt: info.retry_attempt.clone(),
+            retry_attempt: info
+                .retry_attempt
+                .as_deref()
+                .map(|r| text::bounded(r, MAX_REQUEST_TEXT_BYTES)),
         }
     }
 }

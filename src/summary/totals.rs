@@ -9,6 +9,7 @@ use foldhash::fast::FixedState;
 
 use super::distinct::{DistinctCount, DistinctCounter};
 use crate::ingest::model::{Batch, Counts, Outcome, Protocol, RejectReason, RequestInfo};
+use crate::text;
 
 /// A sender: User-Agent and peer IP address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,14 +28,8 @@ impl Sender {
     /// The sender of a request.
     pub fn of(info: &RequestInfo) -> Self {
         let ua = info.user_agent.as_deref().unwrap_or_default();
-        let user_agent = if ua.len() <= MAX_USER_AGENT_BYTES {
-            ua.to_owned()
-        } else {
-            let cut = ua.floor_char_boundary(MAX_USER_AGENT_BYTES - '…'.len_utf8());
-            format!("{}…", &ua[..cut])
-        };
         Sender {
-            user_agent,
+            user_agent: text::bounded(ua, MAX_USER_AGENT_BYTES),
             ip: info.remote_addr.map(|a| a.ip()),
         }
     }
@@ -163,10 +158,16 @@ impl Senders {
     }
 
     /// The `n` kept senders with the most requests, busiest first (ties by name).
+    /// The header asks for one every frame: only those `n` are sorted.
     pub fn busiest(&self, n: usize) -> Vec<(&Sender, &SenderTotals)> {
-        let mut all: Vec<_> = self.kept.iter().collect();
-        all.sort_by(|a, b| b.1.requests().cmp(&a.1.requests()).then(a.0.cmp(b.0)));
-        all.truncate(n);
+        type Entry<'a> = (&'a Sender, &'a SenderTotals);
+        let busier = |a: &Entry, b: &Entry| b.1.requests().cmp(&a.1.requests()).then(a.0.cmp(b.0));
+        let mut all: Vec<Entry> = self.kept.iter().collect();
+        if n < all.len() {
+            all.select_nth_unstable_by(n, busier);
+            all.truncate(n);
+        }
+        all.sort_by(busier);
         all
     }
 

@@ -5,3 +5,26 @@
 pub mod escape;
 pub mod promql;
 pub mod scan;
+
+/// `s` as kept from a sender: at most `max_bytes` (3 or more), ending with `…` when cut (at
+/// a character boundary), so a header or message of any length costs a
+/// bounded amount wherever it is kept.
+pub fn bounded(s: &str, max_bytes: usize) -> String {
+    if s.len() <= max_bytes {
+        return s.to_owned();
+    }
+    let cut = s.floor_char_boundary(max_bytes.saturating_sub('…'.len_utf8()));
+    format!("{}…", &s[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bounded_cuts_at_a_character_boundary_and_says_so() {
+        assert_eq!(super::bounded("short", 8), "short");
+        assert_eq!(super::bounded("abcdefgh", 8), "abcdefgh");
+        assert_eq!(super::bounded("abcdefghi", 8), "abcde…");
+        // 'é' is two bytes: never cut inside it.
+        assert_eq!(super::bounded("abcdéfgh", 8), "abcd…");
+    }
+}

@@ -135,26 +135,21 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
 /// The busiest sender, then rejections, evictions and drops.
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
-    let mut senders: Vec<_> = totals.senders.iter().collect();
-    senders.sort_by(|a, b| {
-        (b.1.accepted + b.1.rejected)
-            .cmp(&(a.1.accepted + a.1.rejected))
-            .then(a.0.cmp(b.0))
-    });
+    let senders = &totals.senders;
     let mut parts = Vec::new();
-    match senders.split_first() {
+    match senders.busiest(1).first() {
         None => parts.push(Part::whole(vec![
             Span::raw(" senders "),
             styled("none yet", theme::dim()),
         ])),
-        Some(((sender, s), rest)) => {
+        Some((sender, s)) => {
             let mut spans = vec![
                 Span::raw(" senders "),
                 Span::raw(escaped(&sender.to_string()).into_owned()),
                 Span::raw(format!(" {}", s.protocols())),
             ];
             // Senders beyond those kept are counted, not listed.
-            let more = totals.senders.seen().value().max(rest.len() as u64 + 1) - 1;
+            let more = senders.seen().value().max(senders.len() as u64) - 1;
             if more > 0 {
                 spans.push(styled(format!(" +{more} more"), theme::dim()));
             }

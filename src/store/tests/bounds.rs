@@ -234,3 +234,43 @@ fn the_running_count_follows_every_change_and_returns_to_empty() {
     );
     assert_eq!(store.strings.len(), 2 + metadata);
 }
+
+#[test]
+fn the_request_log_keeps_a_bounded_part_of_what_senders_wrote() {
+    use crate::store::history::{MAX_REQUEST_NOTE_BYTES, MAX_REQUEST_TEXT_BYTES};
+    let mut store = Store::new(StoreLimits::default());
+    // What the receiver takes in a request line and headers: hundreds of KiB.
+    let huge = "x".repeat(200 << 10);
+    let mut request = info(T0);
+    request.path = format!("/{huge}");
+    request.retry_attempt = Some(huge.clone());
+    request.user_agent = Some(huge.clone());
+    let rejected = Batch {
+        info: request.clone(),
+        outcome: Outcome::Rejected {
+            status: 400,
+            reason: RejectReason::Protobuf,
+            message: format!("invalid label name {huge}"),
+        },
+        data: WriteData::default(),
+    };
+    let mut warned = WriteData::default();
+    warned.warnings.push(huge.clone());
+    for batch in [rejected, accepted(1, warned)] {
+        let batch = Batch {
+            info: request.clone(),
+            ..batch
+        };
+        store.ingest(&batch);
+        let row = store.requests().back().unwrap();
+        assert!(row.path.len() <= MAX_REQUEST_TEXT_BYTES && row.path.ends_with('…'));
+        let retry = row.retry_attempt.as_deref().unwrap();
+        assert!(retry.len() <= MAX_REQUEST_TEXT_BYTES);
+        let note = row.note.as_deref().unwrap();
+        assert!(
+            note.len() <= MAX_REQUEST_NOTE_BYTES && note.ends_with('…'),
+            "{note}"
+        );
+        assert!(row.sender.len() < 2 * MAX_REQUEST_TEXT_BYTES);
+    }
+}
