@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::Cli;
 use crate::ingest::model::Batch;
-use crate::ingest::server::{self, Receiver, ReceiverStats, Security};
+use crate::ingest::server::{self, Access, Receiver, ReceiverStats, Security};
 use crate::output;
 use crate::signal::Termination;
 use crate::summary::RunSummary;
@@ -46,11 +46,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             "--demo sends plain HTTP without credentials: it cannot be combined with --web.config.file or --auth-token-file"
         );
     }
-    let scheme = if security.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let access = security.access;
     // Before anything starts, so that no signal finds the default action (death).
     let termination = Termination::catch().context("cannot catch termination signals")?;
     let listener = TcpListener::bind(cli.listen).await.with_context(|| {
@@ -78,11 +74,12 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     };
     if cli.no_tui {
         say(format_args!(
-            "promscope: receiving remote-write on {scheme}://{local}/api/v1/write (Ctrl-C to stop)"
+            "promscope: receiving remote-write on {} (Ctrl-C to stop)",
+            access.url(local)
         ));
         headless(rx, cli.format, stats, stop).await
     } else {
-        dashboard(rx, stats, local, cli.dashboard_limits(), stop).await
+        dashboard(rx, stats, local, access, cli.dashboard_limits(), stop).await
     }
 }
 
@@ -135,13 +132,14 @@ async fn dashboard(
     rx: mpsc::Receiver<Batch>,
     stats: Arc<ReceiverStats>,
     listen: std::net::SocketAddr,
+    access: Access,
     limits: crate::tui::DashboardLimits,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
     let (ui_tx, ui_rx) = mpsc::channel(DASHBOARD_QUEUE);
     let summary = RunSummary::new(stats.clone());
     let recorder = tokio::spawn(record_and_forward(rx, ui_tx, summary, stop.rx));
-    let mut dashboard = Dashboard::start(ui_rx, stats, listen, limits)?;
+    let mut dashboard = Dashboard::start(ui_rx, stats, listen, access, limits)?;
     let quit = tokio::select! {
         ended = dashboard.finished() => Some(ended),
         _ = stop.termination.recv() => None,

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::app::{App, keymap};
 use crate::ingest::model::Batch;
-use crate::ingest::server::ReceiverStats;
+use crate::ingest::server::{Access, ReceiverStats};
 use crate::store::{Store, StoreLimits};
 
 /// At most this many frames per second.
@@ -97,6 +97,7 @@ impl Dashboard {
         rx: mpsc::Receiver<Batch>,
         stats: Arc<ReceiverStats>,
         listen: std::net::SocketAddr,
+        access: Access,
         limits: DashboardLimits,
     ) -> Result<Dashboard, NoTerminal> {
         check_terminal()?;
@@ -124,7 +125,7 @@ impl Dashboard {
                         &mut terminal,
                         &mut rx,
                         &stats,
-                        listen,
+                        (listen, access),
                         limits,
                         stop,
                         &released_by_loop,
@@ -222,7 +223,8 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &mut mpsc::Receiver<Batch>,
     stats: &ReceiverStats,
-    listen: std::net::SocketAddr,
+    // Where the receiver listens and what senders need there.
+    (listen, access): (std::net::SocketAddr, Access),
     limits: DashboardLimits,
     mut stop: watch::Receiver<bool>,
     released: &AtomicBool,
@@ -239,6 +241,7 @@ async fn event_loop(
     });
     let mut store = Store::new(limits.store);
     let mut app = App::new(listen, now_ms());
+    app.access = access;
     app.pause_buffer_bytes = limits.pause_buffer_bytes;
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

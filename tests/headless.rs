@@ -412,6 +412,7 @@ fn json_output_escapes_what_would_control_the_terminal_and_loses_nothing() {
     let rejected = kind("rejected");
     assert_eq!(rejected["path"], HOSTILE_PATH);
     assert_eq!(rejected["user_agent"], HOSTILE_AGENT);
+    assert_eq!(rejected["protocol"], "RW2");
     assert!(stdout.contains(r#""path":"/api/v1/write\u009b2J\u202e""#));
 }
 

@@ -555,6 +555,40 @@ async fn victoriametrics_protocol_zstd_bodies_are_decoded_and_shown_as_vm() {
 }
 
 #[tokio::test]
+async fn the_vmagent_handshake_is_answered_as_a_victoriametrics_receiver() {
+    // What vmagent releases before v1.116 ask, by any method, before choosing
+    // VictoriaMetrics' protocol: the answer `1` says it is spoken.
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    for (method, path) in [
+        ("GET", "/api/v1/write?get_vm_proto_version=1"),
+        (
+            "POST",
+            "/insert/0/prometheus/api/v1/write?x=y&get_vm_proto_version=1",
+        ),
+    ] {
+        let reply = r.request(method, path, &[], vec![]).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.body.as_str()),
+            (200, "1"),
+            "{method} {path}"
+        );
+    }
+    // Not a handshake: an empty value, or another name.
+    for path in [
+        "/api/v1/write?get_vm_proto_version=",
+        "/api/v1/write?get_vm_proto_version_x=1",
+    ] {
+        let reply = r.request("GET", path, &[], vec![]).await;
+        assert_eq!(reply.status, 405, "{path}");
+    }
+    // Neither handshake is a request to show: the next batch is the first 405.
+    assert!(matches!(
+        r.next_batch().await.outcome,
+        Outcome::Rejected { status: 405, .. }
+    ));
+}
+
+#[tokio::test]
 async fn requests_refused_on_their_headers_keep_the_connection_usable() {
     let r = TestReceiver::start(Limits::default(), 64).await;
     let json = [

@@ -11,6 +11,7 @@ use dashboard::{
 use promscope::app::view::RATE_WINDOW_SECS;
 use promscope::app::{Action, App, Tab};
 use promscope::ingest::model::{Batch, Outcome, Protocol, WriteData};
+use promscope::ingest::server::{Access, ClientCert};
 use promscope::store::{Metric, Series, Store, StoreLimits};
 
 fn render(app: &App, store: &Store) -> String {
@@ -22,6 +23,30 @@ fn welcome() {
     let store = Store::new(StoreLimits::default());
     let app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
     insta::assert_snapshot!(render(&app, &store));
+}
+
+#[test]
+fn welcome_with_tls_and_credentials_shows_the_sender_side() {
+    let store = Store::new(StoreLimits::default());
+    let mut app = App::new("0.0.0.0:9201".parse().unwrap(), T0);
+    app.access = Access {
+        tls: true,
+        client_cert: ClientCert::Required,
+        basic_auth: true,
+        bearer_token: true,
+    };
+    let screen = render(&app, &store);
+    for shown in [
+        "https://0.0.0.0:9201/api/v1/write",
+        "tls_config:",
+        "cert_file: client.pem",
+        "basic_auth:",
+        "#   credentials_file: token",
+        "protobuf_message: io.prometheus.write.v2.Request",
+    ] {
+        assert!(screen.contains(shown), "{shown} not in\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
 }
 
 #[test]

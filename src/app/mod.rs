@@ -13,6 +13,7 @@ pub mod view;
 use std::net::SocketAddr;
 
 use crate::filter::Filter;
+use crate::ingest::server::Access;
 use crate::store::{MetricId, RequestRow, SeriesId, Store};
 pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
 use history::{History, HistoryList};
@@ -117,6 +118,8 @@ pub struct SeriesView {
 pub struct App {
     /// Address the receiver listens on.
     pub listen: SocketAddr,
+    /// What senders must be set up with (TLS, credentials).
+    pub access: Access,
     /// When promscope started (ms since the epoch).
     pub started_ms: i64,
     /// The time the screen shows (frozen while paused).
@@ -186,6 +189,7 @@ impl App {
     pub fn new(listen: SocketAddr, now_ms: i64) -> Self {
         App {
             listen,
+            access: Access::default(),
             started_ms: now_ms,
             now_ms,
             tab: Tab::Metrics,

@@ -13,6 +13,18 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 
+/// Whether a client certificate is asked for in the TLS handshake.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientCert {
+    /// Not asked for.
+    #[default]
+    NotAsked,
+    /// Asked for, not required.
+    Optional,
+    /// Required.
+    Required,
+}
+
 /// What the listener asks of clients' certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientAuth {
@@ -44,6 +56,19 @@ impl ClientAuth {
                 ));
             }
         })
+    }
+
+    /// What the handshake asks of the client.
+    pub fn asks(self) -> ClientCert {
+        match self {
+            ClientAuth::NoClientCert => ClientCert::NotAsked,
+            ClientAuth::RequestClientCert | ClientAuth::VerifyClientCertIfGiven => {
+                ClientCert::Optional
+            }
+            ClientAuth::RequireAnyClientCert | ClientAuth::RequireAndVerifyClientCert => {
+                ClientCert::Required
+            }
+        }
     }
 }
 

@@ -33,7 +33,8 @@ pub async fn handle(rx: &Receiver, remote: SocketAddr, request: Request<Incoming
     let (parts, body) = request.into_parts();
     let mut info = request_info(&parts, remote);
     let mut answer = match receive(rx, &mut info, &parts, body).await {
-        Ok((data, charge)) => accept(rx, info, data, charge).await,
+        Ok(Received::Write(data, charge)) => accept(rx, info, *data, charge).await,
+        Ok(Received::VmHandshake) => Response::new(Full::new(Bytes::from_static(b"1"))),
         Err(rejection) => reject(rx, info, rejection).await,
     };
     for (name, value) in &rx.security.headers {
@@ -126,19 +127,27 @@ impl From<DecodeError> for Rejection {
     }
 }
 
-/// Checks the request and decodes its body; the charge holds the budget
-/// until the batch is handed on.
+/// What a request that passed its checks carries.
+enum Received {
+    /// Written data; the charge holds the budget until the batch is handed on.
+    Write(Box<WriteData>, Charge),
+    /// The question older vmagent releases ask before choosing a protocol.
+    VmHandshake,
+}
+
+/// Checks the request and decodes its body.
 async fn receive(
     rx: &Receiver,
     info: &mut RequestInfo,
     parts: &Parts,
     body: Incoming,
-) -> Result<(WriteData, Charge), Rejection> {
+) -> Result<Received, Rejection> {
     let limits = &rx.limits;
     let stated_len = stated_len(parts);
     let negotiated = match check_headers(rx, parts, stated_len).await {
-        Ok(negotiated) => negotiated,
-        Err(mut rejection) => {
+        Ok(Headers::Write(negotiated)) => negotiated,
+        other => {
+            // The body is of no use: drop it so that the connection can go on.
             let expects_continue = parts
                 .headers
                 .get(header::EXPECT)
@@ -151,8 +160,13 @@ async fn receive(
                 limits.body_timeout,
             )
             .await;
-            rejection.close = !drained;
-            return Err(rejection);
+            return match other {
+                Ok(_) => Ok(Received::VmHandshake),
+                Err(mut rejection) => {
+                    rejection.close = !drained;
+                    Err(rejection)
+                }
+            };
         }
     };
     info.protocol = Some(negotiated.protocol);
@@ -187,7 +201,7 @@ async fn receive(
         data.warnings.truncate(MAX_WARNINGS - 1);
         data.warnings.insert(0, warning.to_owned());
     }
-    Ok((data, charge))
+    Ok(Received::Write(Box::new(data), charge))
 }
 
 fn stated_len(parts: &Parts) -> Option<u64> {
@@ -198,6 +212,14 @@ fn stated_len(parts: &Parts) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// What the headers of a request that passed their checks ask for.
+enum Headers {
+    /// A write, in this protocol.
+    Write(Negotiated),
+    /// vmagent's question whether VictoriaMetrics' protocol is spoken.
+    VmHandshake,
+}
+
 /// What can be refused before the body is read: credentials, method,
 /// content type and encoding, and a stated length over the limit (so that an
 /// `Expect: 100-continue` sender is told at once, without sending the body).
@@ -205,7 +227,7 @@ async fn check_headers(
     rx: &Receiver,
     parts: &Parts,
     stated_len: Option<u64>,
-) -> Result<Negotiated, Rejection> {
+) -> Result<Headers, Rejection> {
     if let Some(auth) = &rx.security.auth
         && let Err(denied) = auth.check(&parts.headers).await
     {
@@ -230,6 +252,9 @@ async fn check_headers(
             ));
         }
         return Err(rejection);
+    }
+    if is_vm_handshake(parts) {
+        return Ok(Headers::VmHandshake);
     }
     if parts.method != Method::POST {
         return Err(Rejection::new(
@@ -257,7 +282,21 @@ async fn check_headers(
     if stated_len.is_some_and(|len| len > limit as u64) {
         return Err(too_large(limit));
     }
-    Ok(negotiated)
+    Ok(Headers::Write(negotiated))
+}
+
+/// Whether the request is the handshake vmagent releases before v1.116 send
+/// to a remote-write URL (`?get_vm_proto_version=1`, any method) to learn
+/// whether it speaks VictoriaMetrics' protocol; VictoriaMetrics answers `1`
+/// and so does promscope. Newer releases skip it: they start in that protocol
+/// and fall back to Prometheus's on a 400 or 415.
+fn is_vm_handshake(parts: &Parts) -> bool {
+    parts.uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(key, value)| key == "get_vm_proto_version" && !value.is_empty())
+        })
+    })
 }
 
 fn too_large(limit: usize) -> Rejection {

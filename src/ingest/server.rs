@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::auth::Auth;
 use super::body::Budget;
+pub use super::client_cert::ClientCert;
 use super::model::Batch;
 
 /// Header names of the RW2 success response (Prometheus 3.x requires them).
@@ -82,6 +83,34 @@ pub struct Security {
     pub auth: Option<Auth>,
     /// Headers added to every response.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// What a sender must be set up with, to tell the user.
+    pub access: Access,
+}
+
+/// What a sender must be set up with to be let in: the user is shown the
+/// matching sender configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    /// The listener speaks TLS.
+    pub tls: bool,
+    /// What the TLS handshake asks of the client's certificate.
+    pub client_cert: ClientCert,
+    /// Basic-auth users are configured.
+    pub basic_auth: bool,
+    /// A bearer token is configured.
+    pub bearer_token: bool,
+}
+
+impl Access {
+    /// The URL scheme senders use.
+    pub fn scheme(self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+
+    /// The remote-write URL of a receiver on `addr`.
+    pub fn url(self, addr: std::net::SocketAddr) -> String {
+        format!("{}://{addr}/api/v1/write", self.scheme())
+    }
 }
 
 impl Security {
@@ -108,12 +137,19 @@ impl Security {
             }
             None => None,
         };
-        let auth = (!web.users.is_empty() || token.is_some())
+        let access = Access {
+            tls: web.tls.is_some(),
+            client_cert: web.client_cert,
+            basic_auth: !web.users.is_empty(),
+            bearer_token: token.is_some(),
+        };
+        let auth = (access.basic_auth || access.bearer_token)
             .then(|| Auth::new(web.users, token.as_deref()));
         Ok(Security {
             tls: web.tls,
             auth,
             headers: web.headers,
+            access,
         })
     }
 }

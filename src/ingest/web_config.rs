@@ -15,13 +15,15 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 
-use super::client_cert::{self, ClientAuth};
+use super::client_cert::{self, ClientAuth, ClientCert};
 
 /// The parts of a web configuration file promscope uses.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// TLS for the listener, when `tls_server_config` is set.
     pub tls: Option<Arc<ServerConfig>>,
+    /// What the TLS handshake asks of the client's certificate.
+    pub client_cert: ClientCert,
     /// Basic-auth users: name to bcrypt hash.
     pub users: HashMap<String, String>,
     /// Headers added to every response.
@@ -116,12 +118,16 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, String> {
         .into_iter()
         .map(|(name, value)| header(&name, &value))
         .collect::<Result<_, _>>()?;
-    let tls = match file.tls_server_config {
-        Some(tls) => server_config(tls, dir)?.map(Arc::new),
-        None => None,
+    let (tls, client_cert) = match file.tls_server_config {
+        Some(tls) => match server_config(tls, dir)? {
+            Some((config, client_cert)) => (Some(Arc::new(config)), client_cert),
+            None => (None, ClientCert::NotAsked),
+        },
+        None => (None, ClientCert::NotAsked),
     };
     Ok(WebConfig {
         tls,
+        client_cert,
         users,
         headers,
     })
@@ -174,8 +180,12 @@ fn pem(
     }
 }
 
-/// The rustls configuration for `tls_server_config`; `None` when it sets nothing.
-fn server_config(c: TlsServerConfig, dir: &Path) -> Result<Option<ServerConfig>, String> {
+/// The rustls configuration for `tls_server_config` and what it asks of client
+/// certificates; `None` when it sets nothing.
+fn server_config(
+    c: TlsServerConfig,
+    dir: &Path,
+) -> Result<Option<(ServerConfig, ClientCert)>, String> {
     let enabled = c.cert.is_some()
         || c.cert_file.is_some()
         || c.key.is_some()
@@ -228,7 +238,7 @@ fn server_config(c: TlsServerConfig, dir: &Path) -> Result<Option<ServerConfig>,
         .map_err(|e| prefix(format!("the certificate and key do not go together: {e}")))?;
     config.ignore_client_order = c.prefer_server_cipher_suites.unwrap_or(true);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Some(config))
+    Ok(Some((config, client_auth.asks())))
 }
 
 /// The TLS versions between `min` and `max` (`TLS12`, `TLS13`; Go's defaults).

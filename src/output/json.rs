@@ -174,6 +174,9 @@ fn request_fields(out: &mut String, batch: &Batch) {
         out.push_str(r#","user_agent":"#);
         string(out, ua);
     }
+    if let Some(protocol) = info.protocol {
+        let _ = write!(out, r#","protocol":"{}""#, protocol.name());
+    }
 }
 
 fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {

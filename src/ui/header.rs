@@ -68,7 +68,8 @@ fn receiving(app: &App) -> Vec<Part> {
     }
     let uptime = format::duration_secs((app.now_ms - app.started_ms) as f64 / 1000.0);
     parts.push(Part::whole(vec![Span::raw(format!(
-        " receiving on http://{}",
+        " receiving on {}://{}",
+        app.access.scheme(),
         app.listen
     ))]));
     parts.push(Part::whole(vec![Span::raw(format!("{SEP}up {uptime}"))]));

@@ -8,12 +8,15 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme;
 use super::widgets::styled;
 use crate::app::App;
+use crate::ingest::server::{Access, ClientCert};
 
 /// Draws the welcome screen.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let url = format!("http://{}/api/v1/write", app.listen);
+    let url = app.access.url(app.listen);
     let bold = theme::palette().strong;
     let code = theme::palette().code;
+    let snippet = |text: String| Line::from(styled(text, code));
+    let credentials = sender_credentials(app.access);
     let mut lines = vec![
         Line::from(styled(
             format!("Waiting for remote-write requests on {url}"),
@@ -24,23 +27,34 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             "Add this to prometheus.yml and reload Prometheus (RW 1.0, every Prometheus version):",
         ),
         Line::raw(""),
-        Line::from(styled("  remote_write:", code)),
-        Line::from(styled(format!("    - url: {url}"), code)),
-        Line::raw(""),
-        Line::raw("For remote-write 2.0 (Prometheus 3.x), with native histograms:"),
-        Line::raw(""),
-        Line::from(styled("  remote_write:", code)),
-        Line::from(styled(format!("    - url: {url}"), code)),
-        Line::from(styled(
-            "      protobuf_message: io.prometheus.write.v2.Request",
-            code,
-        )),
-        Line::from(styled("      send_native_histograms: true", code)),
+        snippet("  remote_write:".into()),
+        snippet(format!("    - url: {url}")),
+    ];
+    lines.extend(credentials.iter().map(|l| snippet(format!("      {l}"))));
+    lines.push(Line::raw(""));
+    if credentials.is_empty() {
+        lines.extend([
+            Line::raw("For remote-write 2.0 (Prometheus 3.x), with native histograms:"),
+            Line::raw(""),
+            snippet("  remote_write:".into()),
+            snippet(format!("    - url: {url}")),
+        ]);
+    } else {
+        lines.extend([
+            Line::raw(
+                "For remote-write 2.0 (Prometheus 3.x), with native histograms, add beside url:",
+            ),
+            Line::raw(""),
+        ]);
+    }
+    lines.extend([
+        snippet("      protobuf_message: io.prometheus.write.v2.Request".into()),
+        snippet("      send_native_histograms: true".into()),
         Line::raw(""),
         Line::raw(
             "Any other sender (Grafana Alloy, vmagent, OpenTelemetry collector) takes the same URL.",
         ),
-    ];
+    ]);
     if app.listen.ip().is_loopback() {
         lines.push(Line::raw(""));
         lines.push(Line::from(styled(
@@ -68,4 +82,47 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// What a Prometheus `remote_write` entry needs beside its `url` to get in:
+/// TLS trust, a client certificate, credentials. Empty for a plain open receiver.
+fn sender_credentials(access: Access) -> Vec<&'static str> {
+    let mut lines = Vec::new();
+    if access.tls {
+        lines.extend([
+            "tls_config:",
+            "  ca_file: ca.pem              # the CA of promscope's certificate",
+        ]);
+        match access.client_cert {
+            ClientCert::NotAsked => {}
+            ClientCert::Optional => lines.extend([
+                "  cert_file: client.pem        # a client certificate (asked for, optional)",
+                "  key_file: client-key.pem",
+            ]),
+            ClientCert::Required => lines.extend([
+                "  cert_file: client.pem        # a client certificate (required)",
+                "  key_file: client-key.pem",
+            ]),
+        }
+    }
+    let basic = [
+        "basic_auth:",
+        "  username: USER               # one of basic_auth_users",
+        "  password_file: password",
+    ];
+    match (access.basic_auth, access.bearer_token) {
+        (false, false) => {}
+        (true, false) => lines.extend(basic),
+        (false, true) => lines.extend([
+            "authorization:",
+            "  credentials_file: token      # the token of --auth-token-file",
+        ]),
+        // Prometheus takes one of the two per remote_write entry.
+        (true, true) => lines.extend(basic.into_iter().chain([
+            "# or the token of --auth-token-file instead:",
+            "# authorization:",
+            "#   credentials_file: token",
+        ])),
+    }
+    lines
 }
