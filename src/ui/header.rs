@@ -1,6 +1,8 @@
 //! The header: where promscope listens, totals and rates, filter counts,
 //! senders, rejections, evictions, and the PAUSED badge.
 
+use std::time::UNIX_EPOCH;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -12,6 +14,7 @@ use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
 use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
+use crate::summary::totals::SenderTotals;
 use crate::text::escape::escaped;
 
 /// Height of the header.
@@ -133,7 +136,21 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
     parts
 }
 
-/// The busiest sender, then rejections, evictions and drops.
+/// A sender counts as idle once no request came from it for this long:
+/// Prometheus sends at least every 5 s (`batch_send_deadline`) while it has
+/// samples, so twice that without a request means it stopped, or scrapes
+/// rarely; either way the header should not list it as if it were live.
+const IDLE_AFTER_SECS: f64 = 10.0;
+
+/// Seconds since `sender`'s latest request, once that is [`IDLE_AFTER_SECS`] or more.
+fn idle_secs(sender: &SenderTotals, now_ms: i64) -> Option<f64> {
+    let last = sender.last_seen?.duration_since(UNIX_EPOCH).ok()?;
+    let secs = (now_ms as f64 - last.as_millis() as f64) / 1000.0;
+    (secs >= IDLE_AFTER_SECS).then_some(secs)
+}
+
+/// The busiest sender (with its idle time, once it stopped sending), then
+/// rejections, evictions and drops.
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
     let senders = &totals.senders;
@@ -149,10 +166,26 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 Span::raw(escaped(&sender.to_string()).into_owned()),
                 Span::raw(format!(" {}", s.protocols())),
             ];
+            let idle = |t: &SenderTotals| idle_secs(t, app.now_ms);
+            if let Some(secs) = idle(s) {
+                spans.push(styled(
+                    format!(" idle {}", format::duration_secs(secs)),
+                    theme::warn(),
+                ));
+            }
             // Senders beyond those kept are counted, not listed.
             let more = senders.seen().value().max(senders.len() as u64) - 1;
             if more > 0 {
-                spans.push(styled(format!(" +{more} more"), theme::dim()));
+                let idle_others = senders
+                    .iter()
+                    .filter(|(other, t)| other != sender && idle(t).is_some())
+                    .count();
+                let idle_others = if idle_others > 0 {
+                    format!(", {idle_others} idle")
+                } else {
+                    String::new()
+                };
+                spans.push(styled(format!(" +{more} more{idle_others}"), theme::dim()));
             }
             parts.push(Part::shrinking(spans, 1));
         }

@@ -468,3 +468,30 @@ fn moves_scroll_the_help_while_it_is_open_not_the_list_under_it() {
 
 mod filter;
 mod scrollback;
+
+#[test]
+fn a_sender_that_stopped_sending_shows_its_idle_time() {
+    let (mut app, mut store) = setup();
+    let senders_line = |app: &mut App, store: &Store| -> String {
+        let lines = draw(app, store, 140, 24);
+        lines
+            .into_iter()
+            .find(|l| l.contains(" senders "))
+            .expect("the senders line")
+    };
+    assert!(!senders_line(&mut app, &store).contains("idle"));
+    // Another sender keeps sending; the first one stopped at T0.
+    let mut other = batch(T0 + 74_000, &[(&[("__name__", "up"), ("job", "c")], 1.0)]);
+    other.info.user_agent = Some("vmagent".into());
+    store.ingest(&other);
+    store.ingest(&batch(T0 + 2_000, &[(&[("__name__", "up")], 1.0)]));
+    app.tick(T0 + 75_000, &store);
+    let line = senders_line(&mut app, &store);
+    assert!(
+        line.contains("Prometheus/2.42.0 @ 127.0.0.1 RW1 idle 1m13s +1 more"),
+        "{line}"
+    );
+    app.tick(T0 + 90_000, &store);
+    let line = senders_line(&mut app, &store);
+    assert!(line.contains("+1 more, 1 idle"), "{line}");
+}

@@ -230,6 +230,9 @@ fn a_selected_request_holds_still_while_requests_arrive() {
         assert_eq!(pos(&app, &store), selected);
     }
     assert!(store.requests_start() > selected);
+    let now = draw(&mut app, &store, 140, 30);
+    let title = title_line(&now, "Requests (");
+    assert!(title.contains("30 newer requests"), "{title}");
 }
 
 #[test]
