@@ -122,8 +122,8 @@ async fn headless(
         }
     };
     match ended.context("output task failed")?? {
-        output::Ended::Shutdown(summary) => say(summary),
-        output::Ended::PipeClosed => {}
+        output::HeadlessExit::Shutdown(summary) => say(summary),
+        output::HeadlessExit::PipeClosed => {}
     }
     Ok(())
 }
@@ -152,13 +152,15 @@ async fn dashboard(
     let summary = recorder.await.context("the summary's recorder failed")?;
     say(summary);
     match ended {
-        tui::Ended::Returned(store) => {
+        tui::DashboardExit::Returned(store) => {
             // Freed after the summary is out: a large store takes a while.
             drop(store?);
             Ok(())
         }
-        tui::Ended::Panicked => anyhow::bail!("the dashboard crashed (the message is above)"),
-        tui::Ended::Wedged => anyhow::bail!(
+        tui::DashboardExit::Panicked => {
+            anyhow::bail!("the dashboard crashed (the message is above)")
+        }
+        tui::DashboardExit::Wedged => anyhow::bail!(
             "the dashboard stopped responding and did not stop within {}s; the terminal was restored without it",
             DASHBOARD_GRACE.as_secs()
         ),

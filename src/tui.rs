@@ -74,7 +74,7 @@ pub struct DashboardLimits {
 }
 
 /// How the dashboard ended.
-pub enum Ended {
+pub enum DashboardExit {
     /// Its loop returned its store: the user quit, or it stopped when asked.
     Returned(io::Result<Box<Store>>),
     /// Its thread panicked (the panic hook restored the terminal).
@@ -146,23 +146,23 @@ impl Dashboard {
     }
 
     /// Completes when the dashboard ends by itself (the user quit).
-    pub async fn finished(&mut self) -> Ended {
+    pub async fn finished(&mut self) -> DashboardExit {
         match self.thread.finished().await {
-            Some(result) => Ended::Returned(result),
-            None => Ended::Panicked,
+            Some(result) => DashboardExit::Returned(result),
+            None => DashboardExit::Panicked,
         }
     }
 
     /// Asks the dashboard to stop and waits up to `grace` for it; if it does not
     /// stop, restores the terminal without it.
-    pub async fn stop(mut self, grace: Duration) -> Ended {
+    pub async fn stop(mut self, grace: Duration) -> DashboardExit {
         match self.thread.stop(grace).await {
-            Stopped::Returned(result) => Ended::Returned(result),
-            Stopped::Panicked => Ended::Panicked,
+            Stopped::Returned(result) => DashboardExit::Returned(result),
+            Stopped::Panicked => DashboardExit::Panicked,
             Stopped::Wedged => {
                 self.released.store(true, Ordering::SeqCst);
                 restore();
-                Ended::Wedged
+                DashboardExit::Wedged
             }
         }
     }

@@ -59,15 +59,9 @@ impl Tab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drill {
     /// The series of one metric (which may go meanwhile).
-    Series {
-        /// The metric.
-        metric: MetricId,
-    },
+    Series { metric: MetricId },
     /// One series (which may be evicted meanwhile).
-    Detail {
-        /// The series.
-        series: SeriesId,
-    },
+    Detail { series: SeriesId },
 }
 
 /// Something the user asked for (the key table says which keys ask for what).
@@ -167,7 +161,6 @@ pub enum OpenList {
     Samples,
     /// Recent samples across series.
     Log,
-    /// Requests.
     Requests,
 }
 

@@ -106,7 +106,6 @@ impl Exchange {
 pub struct Answer {
     /// The status code.
     pub status: u16,
-    /// Its headers.
     pub headers: Vec<Header>,
     /// Its body (promscope's error message, or empty).
     pub body: Bytes,

@@ -147,7 +147,7 @@ impl Recorder {
         };
         let thread = std::thread::Builder::new()
             .name("recorder".into())
-            .spawn(move || writer.run())?;
+            .spawn(move || writer.write_until_closed())?;
         Ok(Recorder {
             handle: RecordingHandle {
                 tx,
@@ -371,7 +371,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self) {
+    fn write_until_closed(mut self) {
         let mut unsynced_since: Option<Instant> = None;
         loop {
             let wait =

@@ -61,7 +61,6 @@ pub enum Observations {
     Classic(ClassicHistogram),
     /// A native histogram.
     Native(NativeHistogram),
-    /// A summary.
     Summary(Summary),
 }
 

@@ -21,7 +21,6 @@ pub enum ClientCert {
     NotAsked,
     /// Asked for, not required.
     Optional,
-    /// Required.
     Required,
 }
 

@@ -26,18 +26,22 @@ use super::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, Receiver, SAMPLES_WRI
 const DISCARD_LIMIT: usize = 1 << 20;
 
 /// The answer a request gets.
-pub type Answer = Response<Full<Bytes>>;
+pub type HttpResponse = Response<Full<Bytes>>;
 
 /// Handles one request from `remote`.
-pub async fn handle(rx: &Receiver, remote: SocketAddr, request: Request<Incoming>) -> Answer {
+pub async fn handle(
+    receiver: &Receiver,
+    remote: SocketAddr,
+    request: Request<Incoming>,
+) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let mut info = request_info(&parts, remote);
-    let mut answer = match receive(rx, &mut info, &parts, body).await {
-        Ok(Received::Write(data, charge)) => accept(rx, info, *data, charge).await,
+    let mut answer = match receive(receiver, &mut info, &parts, body).await {
+        Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,
         Ok(Received::VmHandshake) => Response::new(Full::new(Bytes::from_static(b"1"))),
-        Err(rejection) => reject(rx, info, rejection).await,
+        Err(rejection) => reject(receiver, info, rejection).await,
     };
-    for (name, value) in &rx.security.headers {
+    for (name, value) in &receiver.security.headers {
         answer.headers_mut().insert(name.clone(), value.clone());
     }
     answer
@@ -137,14 +141,14 @@ enum Received {
 
 /// Checks the request and decodes its body.
 async fn receive(
-    rx: &Receiver,
+    receiver: &Receiver,
     info: &mut RequestInfo,
     parts: &Parts,
     body: Incoming,
 ) -> Result<Received, Rejection> {
-    let limits = &rx.limits;
+    let limits = &receiver.limits;
     let stated_len = stated_len(parts);
-    let negotiated = match check_headers(rx, parts, stated_len).await {
+    let negotiated = match check_headers(receiver, parts, stated_len).await {
         Ok(Headers::Write(negotiated)) => negotiated,
         other => {
             // The body is of no use: drop it so that the connection can go on.
@@ -175,20 +179,20 @@ async fn receive(
         body,
         stated_len,
         limits.max_compressed_bytes,
-        &rx.budget,
+        &receiver.budget,
         limits.body_timeout,
         &mut charge,
         &mut info.compressed_bytes,
     )
     .await;
-    let compressed = read.map_err(|e| body_rejection(e, rx))?;
+    let compressed = read.map_err(|e| body_rejection(e, receiver))?;
     let bound = decoded_size_bound(
         negotiated.compression,
         &compressed,
         limits.max_decoded_bytes,
     );
-    if !rx.budget.take(&mut charge, bound) {
-        return Err(over_budget(rx));
+    if !receiver.budget.take(&mut charge, bound) {
+        return Err(over_budget(receiver));
     }
     let decoded = negotiated
         .compression
@@ -224,11 +228,11 @@ enum Headers {
 /// content type and encoding, and a stated length over the limit (so that an
 /// `Expect: 100-continue` sender is told at once, without sending the body).
 async fn check_headers(
-    rx: &Receiver,
+    receiver: &Receiver,
     parts: &Parts,
     stated_len: Option<u64>,
 ) -> Result<Headers, Rejection> {
-    if let Some(auth) = &rx.security.auth
+    if let Some(auth) = &receiver.security.auth
         && let Err(denied) = auth.check(&parts.headers).await
     {
         let message = match denied {
@@ -278,7 +282,7 @@ async fn check_headers(
             m,
         ),
     })?;
-    let limit = rx.limits.max_compressed_bytes;
+    let limit = receiver.limits.max_compressed_bytes;
     if stated_len.is_some_and(|len| len > limit as u64) {
         return Err(too_large(limit));
     }
@@ -307,23 +311,23 @@ fn too_large(limit: usize) -> Rejection {
     )
 }
 
-fn over_budget(rx: &Receiver) -> Rejection {
+fn over_budget(receiver: &Receiver) -> Rejection {
     Rejection::retry_later(format!(
         "promscope is receiving too many bodies at once (over --max-bytes-in-flight, {} bytes); retry later",
-        rx.limits.max_bytes_in_flight
+        receiver.limits.max_bytes_in_flight
     ))
 }
 
-fn body_rejection(e: BodyError, rx: &Receiver) -> Rejection {
+fn body_rejection(e: BodyError, receiver: &Receiver) -> Rejection {
     let mut rejection = match e {
-        BodyError::TooLarge => too_large(rx.limits.max_compressed_bytes),
-        BodyError::OverBudget => over_budget(rx),
+        BodyError::TooLarge => too_large(receiver.limits.max_compressed_bytes),
+        BodyError::OverBudget => over_budget(receiver),
         BodyError::TimedOut => Rejection::new(
             StatusCode::REQUEST_TIMEOUT,
             RejectReason::BodyTimeout,
             format!(
                 "the body did not arrive within {:?} (--body-timeout)",
-                rx.limits.body_timeout
+                receiver.limits.body_timeout
             ),
         ),
         BodyError::Read(e) => Rejection::new(
@@ -353,7 +357,12 @@ fn refusal(data: &WriteData) -> Option<String> {
     ))
 }
 
-async fn accept(rx: &Receiver, info: RequestInfo, data: WriteData, charge: Charge) -> Answer {
+async fn accept(
+    receiver: &Receiver,
+    info: RequestInfo,
+    data: WriteData,
+    charge: Charge,
+) -> HttpResponse {
     let counts = data.counts();
     let protocol = info.protocol;
     let refused = refusal(&data);
@@ -370,13 +379,20 @@ async fn accept(rx: &Receiver, info: RequestInfo, data: WriteData, charge: Charg
         outcome,
         data,
     };
-    let sent = rx.tx.send_timeout(batch, rx.limits.queue_timeout).await;
+    let sent = receiver
+        .tx
+        .send_timeout(batch, receiver.limits.queue_timeout)
+        .await;
     drop(charge);
     match sent {
         Ok(()) => {}
         Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-            rx.stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
-            rx.stats
+            receiver
+                .stats
+                .dropped_requests
+                .fetch_add(1, Ordering::Relaxed);
+            receiver
+                .stats
                 .dropped_samples
                 .fetch_add(counts.samples + counts.histograms, Ordering::Relaxed);
             return answer(Rejection::retry_later(
@@ -408,7 +424,7 @@ async fn accept(rx: &Receiver, info: RequestInfo, data: WriteData, charge: Charg
     response
 }
 
-async fn reject(rx: &Receiver, info: RequestInfo, rejection: Rejection) -> Answer {
+async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) -> HttpResponse {
     let batch = Batch {
         info,
         outcome: Outcome::Rejected {
@@ -419,19 +435,22 @@ async fn reject(rx: &Receiver, info: RequestInfo, rejection: Rejection) -> Answe
         data: WriteData::default(),
     };
     // A rejected request is small; if the consumer is stuck it is counted as dropped.
-    if rx
+    if receiver
         .tx
-        .send_timeout(batch, rx.limits.queue_timeout)
+        .send_timeout(batch, receiver.limits.queue_timeout)
         .await
         .is_err()
     {
-        rx.stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
+        receiver
+            .stats
+            .dropped_requests
+            .fetch_add(1, Ordering::Relaxed);
     }
     answer(rejection)
 }
 
 /// The response for a rejection: its status, message and headers.
-fn answer(rejection: Rejection) -> Answer {
+fn answer(rejection: Rejection) -> HttpResponse {
     let mut response = Response::new(Full::new(Bytes::from(format!("{}\n", rejection.message))));
     *response.status_mut() = rejection.status;
     let h = response.headers_mut();

@@ -32,14 +32,14 @@ use super::server::{Limits, Receiver};
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Runs the accept loop until `shutdown`, then lets open connections finish.
-pub async fn run(
+pub async fn accept_connections(
     listener: TcpListener,
-    rx: Arc<Receiver>,
+    receiver: Arc<Receiver>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let limits = rx.limits.clone();
+    let limits = receiver.limits.clone();
     let open = Arc::new(Open::new());
-    let tls = rx.security.tls.clone().map(TlsAcceptor::from);
+    let tls = receiver.security.tls.clone().map(TlsAcceptor::from);
     let mut http = http1::Builder::new();
     // hyper's own header timer runs from the end of one request to the end of
     // the next one's headers: set past ours, as a backstop.
@@ -68,9 +68,10 @@ pub async fn run(
                     open.close_oldest_idle();
                 }
                 let conn = open.add();
-                let (rx, tls, http, open) = (rx.clone(), tls.clone(), http.clone(), open.clone());
+                let (receiver, tls, http, open) =
+                    (receiver.clone(), tls.clone(), http.clone(), open.clone());
                 tokio::spawn(async move {
-                    serve_connection(tcp, remote, &conn, &rx, tls, &http).await;
+                    serve_connection(tcp, remote, &conn, &receiver, tls, &http).await;
                     open.remove(&conn);
                 });
             }
@@ -116,21 +117,35 @@ async fn serve_connection(
     tcp: TcpStream,
     remote: SocketAddr,
     conn: &Arc<Conn>,
-    rx: &Arc<Receiver>,
+    receiver: &Arc<Receiver>,
     tls: Option<TlsAcceptor>,
     http: &http1::Builder,
 ) {
     let _ = tcp.set_nodelay(true);
     let Some(acceptor) = tls else {
-        return serve_http(Tracked::new(tcp, conn.clone()), remote, conn, rx, http).await;
+        return serve_http(
+            Tracked::new(tcp, conn.clone()),
+            remote,
+            conn,
+            receiver,
+            http,
+        )
+        .await;
     };
-    let handshake = tokio::time::timeout(rx.limits.header_timeout, acceptor.accept(tcp));
+    let handshake = tokio::time::timeout(receiver.limits.header_timeout, acceptor.accept(tcp));
     let stream = tokio::select! {
         stream = handshake => stream,
         _ = conn.close.notified() => return,
     };
     if let Ok(Ok(stream)) = stream {
-        serve_http(Tracked::new(stream, conn.clone()), remote, conn, rx, http).await;
+        serve_http(
+            Tracked::new(stream, conn.clone()),
+            remote,
+            conn,
+            receiver,
+            http,
+        )
+        .await;
     }
 }
 
@@ -138,18 +153,18 @@ async fn serve_http<IO>(
     io: Tracked<IO>,
     remote: SocketAddr,
     conn: &Arc<Conn>,
-    rx: &Arc<Receiver>,
+    receiver: &Arc<Receiver>,
     http: &http1::Builder,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = {
-        let (rx, conn) = (rx.clone(), conn.clone());
+        let (receiver, conn) = (receiver.clone(), conn.clone());
         service_fn(move |request| {
-            let rx = rx.clone();
+            let receiver = receiver.clone();
             let request_guard = InRequest::begin(conn.clone());
             async move {
-                let answer = handler::handle(&rx, remote, request).await;
+                let answer = handler::handle(&receiver, remote, request).await;
                 drop(request_guard);
                 Ok::<_, Infallible>(answer)
             }
@@ -157,7 +172,7 @@ async fn serve_http<IO>(
     };
     let connection = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
-    let limits = &rx.limits;
+    let limits = &receiver.limits;
     let mut closing = false;
     loop {
         let deadline = conn.deadline(limits);

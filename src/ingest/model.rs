@@ -398,19 +398,13 @@ pub enum MetricType {
     /// Unknown or unspecified.
     #[default]
     Unknown,
-    /// Counter.
     Counter,
-    /// Gauge.
     Gauge,
     /// Histogram (classic or native).
     Histogram,
-    /// Gauge histogram.
     GaugeHistogram,
-    /// Summary.
     Summary,
-    /// Info.
     Info,
-    /// State set.
     StateSet,
 }
 
@@ -449,11 +443,9 @@ impl MetricType {
 pub struct Metadata {
     /// Metric family name (RW1), or the series' `__name__` (RW2).
     pub family: StrId,
-    /// Type.
     pub metric_type: MetricType,
     /// HELP text.
     pub help: StrId,
-    /// Unit.
     pub unit: StrId,
 }
 
@@ -752,13 +744,11 @@ pub const MAX_WARNINGS: usize = 8;
 /// How much a request (or a run) carried.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Series.
     pub series: u64,
     /// Float samples.
     pub samples: u64,
     /// Native histogram samples.
     pub histograms: u64,
-    /// Exemplars.
     pub exemplars: u64,
     /// Metadata entries.
     pub metadata: u64,

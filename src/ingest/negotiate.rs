@@ -10,7 +10,6 @@ use super::model::Protocol;
 /// What the headers of an acceptable request announce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
-    /// The protocol.
     pub protocol: Protocol,
     /// How the body is compressed.
     pub compression: Compression,

@@ -194,5 +194,5 @@ pub async fn serve(
     receiver: Receiver,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    super::listener::run(listener, Arc::new(receiver), shutdown).await
+    super::listener::accept_connections(listener, Arc::new(receiver), shutdown).await
 }

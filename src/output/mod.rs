@@ -33,23 +33,16 @@ pub enum Format {
 pub enum Record<'a> {
     /// A float sample.
     Sample {
-        /// Its series.
         series: &'a ReceivedSeries,
-        /// The sample.
         sample: &'a Sample,
     },
     /// A native histogram sample.
     Histogram {
-        /// Its series.
         series: &'a ReceivedSeries,
-        /// The histogram.
         histogram: &'a Histogram,
     },
-    /// An exemplar.
     Exemplar {
-        /// Its series.
         series: &'a ReceivedSeries,
-        /// The exemplar.
         exemplar: &'a Exemplar,
     },
     /// A metadata entry.
@@ -125,7 +118,7 @@ pub fn records_of<'a>(
 }
 
 /// How the headless consumer ended.
-pub enum Ended {
+pub enum HeadlessExit {
     /// Asked to stop: the summary should be printed.
     Shutdown(Box<RunSummary>),
     /// Standard output was closed (e.g. `| head`): exit quietly.
@@ -145,7 +138,7 @@ pub async fn print_batches(
     format: Format,
     mut summary: RunSummary,
     mut shutdown: watch::Receiver<bool>,
-) -> io::Result<Ended> {
+) -> io::Result<HeadlessExit> {
     let mut dedup = MetadataDedup::default();
     let mut out = String::with_capacity(FLUSH_BYTES * 2);
     let mut status =
@@ -163,7 +156,7 @@ pub async fn print_batches(
                     Format::None => {}
                 }
                 if (out.len() >= FLUSH_BYTES || rx.is_empty()) && !flush(&mut out)? {
-                    return Ok(Ended::PipeClosed);
+                    return Ok(HeadlessExit::PipeClosed);
                 }
             }
             _ = status.tick(), if format == Format::None => {
@@ -171,7 +164,7 @@ pub async fn print_batches(
                 let line = status_line(&summary, &mut last_status, now);
                 match writeln!(io::stderr().lock(), "{line}") {
                     Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Ended::PipeClosed),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(HeadlessExit::PipeClosed),
                     Err(e) => return Err(e),
                 }
             }
@@ -182,9 +175,9 @@ pub async fn print_batches(
         }
     }
     if !flush(&mut out)? {
-        return Ok(Ended::PipeClosed);
+        return Ok(HeadlessExit::PipeClosed);
     }
-    Ok(Ended::Shutdown(Box::new(summary)))
+    Ok(HeadlessExit::Shutdown(Box::new(summary)))
 }
 
 /// `--format none`'s line: requests, samples and their rate since `last`, series.

@@ -14,11 +14,9 @@ pub struct Palette {
     pub header: Style,
     /// The selected row.
     pub selected: Style,
-    /// The open tab.
     pub open_tab: Style,
     /// Something that needs attention.
     pub warn: Style,
-    /// An error.
     pub error: Style,
     /// Secondary text.
     pub dim: Style,

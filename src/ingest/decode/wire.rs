@@ -14,7 +14,6 @@ pub enum WireType {
     Fixed32,
     /// Start of a group (deprecated proto2 encoding): skipped like any unknown field.
     StartGroup,
-    /// End of a group.
     EndGroup,
 }
 
