@@ -52,16 +52,16 @@ pub struct Cli {
 
     /// Time from a request's first byte (a new connection's start, TLS
     /// handshake included) to the end of its headers.
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
     pub header_timeout: Duration,
 
     /// Time from the end of a request's headers to the end of its body; a
     /// body late past it gets 408.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
     pub body_timeout: Duration,
 
     /// How long a keep-alive connection may wait for its next request.
-    #[arg(long, default_value = "90s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "90s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
     pub idle_timeout: Duration,
 
     /// Prometheus web configuration file: TLS (`tls_server_config`) and basic
@@ -149,43 +149,9 @@ pub enum Command {
     Send(crate::send::SendArgs),
 }
 
-/// A duration: a number with `ms`, `s`, `m` or `h`, or seconds without a unit.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (like 500ms, 10s, 2m)"))?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{text:?} must be a positive duration"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        for bad in ["", "0s", "ten", "5 parsecs", "-1s", "1e999"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn limits_must_hold_one_request() {

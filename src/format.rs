@@ -2,6 +2,7 @@
 //! or rounded to a column), timestamps, and counts, bytes and durations with units.
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use crate::ingest::model::is_stale_nan;
 
@@ -153,6 +154,31 @@ pub fn duration_secs(secs: f64) -> String {
     }
 }
 
+/// Parses a duration as people write it on a command line: a number with `ms`,
+/// `s`, `m` or `h`, or seconds without a unit (`500ms`, `10s`, `1.5m`, `2h`).
+/// Zero is refused: every duration promscope takes is a timeout or a limit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (like 500ms, 10s, 2m)"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} must be a positive duration"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +237,19 @@ mod tests {
         assert_eq!(bytes(1536.0), "1.5 KiB");
         assert_eq!(duration_secs(0.25), "250ms");
         assert_eq!(duration_secs(184.0), "3m04s");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration(" 10 s "), Ok(Duration::from_secs(10)));
+        assert!(parse_duration("10d").unwrap_err().contains("unknown unit"));
+        for bad in ["", "s", "0s", "ten", "5 parsecs", "-1s", "1e999"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -10,3 +10,45 @@ pub mod rw1 {
 pub mod rw2 {
     include!(concat!(env!("OUT_DIR"), "/io.prometheus.write.v2.rs"));
 }
+
+/// An RW 2.0 symbol table being built: each string once, `""` first (reference
+/// 0) as the spec requires.
+#[derive(Debug)]
+pub struct Symbols {
+    strings: Vec<String>,
+    refs: std::collections::HashMap<String, u32>,
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Symbols {
+            strings: vec![String::new()],
+            refs: [(String::new(), 0)].into_iter().collect(),
+        }
+    }
+}
+
+impl Symbols {
+    /// The reference of `s`, added to the table when new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&r) = self.refs.get(s) {
+            return r;
+        }
+        let r = self.strings.len() as u32;
+        self.strings.push(s.to_owned());
+        self.refs.insert(s.to_owned(), r);
+        r
+    }
+
+    /// Adds `s` as a symbol of its own, never shared with an equal string, so
+    /// that it can be rewritten in the finished request without touching others.
+    pub fn push_unshared(&mut self, s: &str) -> u32 {
+        self.strings.push(s.to_owned());
+        (self.strings.len() - 1) as u32
+    }
+
+    /// The table, as `Request::symbols`.
+    pub fn into_strings(self) -> Vec<String> {
+        self.strings
+    }
+}

@@ -1,12 +1,10 @@
 //! A scraped target of the demo's fleet: its metric families, their series, and
 //! how their values move from one scrape to the next.
 
-use std::collections::HashMap;
-
 use super::values::{
     ClassicHistogram, Latency, NATIVE_SCHEMA, NativeHistogram, Rng, Summary, Wander, arrivals,
 };
-use crate::proto::rw2;
+use crate::proto::{Symbols, rw2};
 
 /// What a family is, as RW 2.0 metadata says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,34 +168,18 @@ impl Target {
 /// An RW 2.0 request being built: the symbol table and series referring to it.
 #[derive(Default)]
 struct RequestBuilder {
-    symbols: Vec<String>,
-    refs: HashMap<String, u32>,
+    symbols: Symbols,
     series: Vec<rw2::TimeSeries>,
 }
 
 impl RequestBuilder {
-    /// The reference of `s`, added to the table when new (`""` is always 0).
-    fn symbol(&mut self, s: &str) -> u32 {
-        if self.symbols.is_empty() {
-            self.symbols.push(String::new());
-            self.refs.insert(String::new(), 0);
-        }
-        if let Some(&r) = self.refs.get(s) {
-            return r;
-        }
-        let r = self.symbols.len() as u32;
-        self.symbols.push(s.to_owned());
-        self.refs.insert(s.to_owned(), r);
-        r
-    }
-
     /// References of label pairs, sorted by name as the spec asks.
     fn labels(&mut self, mut pairs: Vec<(&str, &str)>) -> Vec<u32> {
         pairs.sort_unstable();
         pairs
             .iter()
             .flat_map(|&(k, v)| [k, v])
-            .map(|s| self.symbol(s))
+            .map(|s| self.symbols.intern(s))
             .collect()
     }
 
@@ -215,8 +197,8 @@ impl RequestBuilder {
             labels_refs: self.labels(pairs),
             metadata: Some(rw2::Metadata {
                 r#type: family.kind.rw2() as i32,
-                help_ref: self.symbol(family.help),
-                unit_ref: self.symbol(family.unit),
+                help_ref: self.symbols.intern(family.help),
+                unit_ref: self.symbols.intern(family.unit),
             }),
             ..Default::default()
         };
@@ -343,7 +325,7 @@ impl Target {
             }
         }
         rw2::Request {
-            symbols: out.symbols,
+            symbols: out.symbols.into_strings(),
             timeseries: out.series,
         }
     }

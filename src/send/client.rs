@@ -15,15 +15,11 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::config::{SendConfig, SendError, validate};
 use super::stats::{Delivery, SendStats};
-use super::workload::{self, Body, Workload, WorkloadConfig, WorkloadError};
+use super::workload::{self, Body, Workload};
 use crate::ingest::model::Protocol;
 use crate::ingest::server::{HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
-
-/// Where `promscope` (the inspector) listens by default.
-pub const DEFAULT_URL: &str = "http://127.0.0.1:9201/api/v1/write";
-/// Default requests in flight.
-pub const DEFAULT_CONCURRENCY: usize = 4;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longer than the receiver's own 10 s queue timeout, so its 503 arrives first.
@@ -32,115 +28,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 const ERROR_BACKOFF: Duration = Duration::from_millis(100);
 /// Most of an error response body that is read.
 const MAX_ERROR_BODY: usize = 64 << 10;
-
-/// Where to send, what, how fast and for how long.
-#[derive(Debug, Clone, PartialEq, clap::Args)]
-pub struct SendConfig {
-    /// Remote-write endpoint (http:// only).
-    #[arg(long, default_value = DEFAULT_URL)]
-    pub url: String,
-
-    #[command(flatten)]
-    pub workload: WorkloadConfig,
-
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
-    pub concurrency: usize,
-
-    /// Samples per second to aim for (default: as fast as the receiver answers).
-    #[arg(long, value_name = "SAMPLES_PER_SEC")]
-    pub rate: Option<f64>,
-
-    /// Stop after this long: `500ms`, `10s`, `1m`, `2h` (default: until Ctrl-C or --requests).
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-
-    /// Stop after N requests.
-    #[arg(long, value_name = "N")]
-    pub requests: Option<u64>,
-
-    /// Reuse K bodies (16 when K is omitted) built up front, with stale timestamps,
-    /// instead of building each request fresh: for flat-out benchmarks.
-    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "16")]
-    pub precompute: Option<usize>,
-}
-
-impl SendConfig {
-    /// Defaults of the command line, sending to `url`.
-    pub fn new(url: impl Into<String>) -> Self {
-        SendConfig {
-            url: url.into(),
-            workload: WorkloadConfig::default(),
-            concurrency: DEFAULT_CONCURRENCY,
-            rate: None,
-            duration: None,
-            requests: None,
-            precompute: None,
-        }
-    }
-}
-
-/// Parses `250ms`, `10s`, `1.5m`, `2h`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 10s or 1m"))?;
-    Duration::try_from_secs_f64(n * scale).map_err(|e| format!("{text:?}: {e}"))
-}
-
-/// Why sending could not start or finish, or bodies could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// The URL cannot be used.
-    #[error("--url {url:?} is not usable: {reason}")]
-    InvalidUrl {
-        /// As given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Nothing accepts connections at the URL.
-    #[error(
-        "the receiver at {url} is not reachable ({reason}); start one with `promscope --listen {listen}` or point --url at one"
-    )]
-    Unreachable {
-        /// As given.
-        url: String,
-        /// An address for `promscope --listen` that the URL would reach.
-        listen: String,
-        /// The connection error.
-        reason: String,
-    },
-    /// A setting outside its range.
-    #[error("{0}")]
-    InvalidConfig(String),
-    /// The workload cannot be generated.
-    #[error(transparent)]
-    Workload(#[from] WorkloadError),
-    /// `--write-bodies` failed.
-    #[error("cannot write {path}: {reason}")]
-    WriteBodies {
-        /// File or directory.
-        path: String,
-        /// The I/O error.
-        reason: String,
-    },
-    /// A sending task panicked (a bug); the others finished their requests.
-    #[error("a sending task panicked: {0}")]
-    TaskPanicked(String),
-}
 
 /// Strictly increasing millisecond timestamps near the wall clock, shared by
 /// the tasks so that no two requests carry the same timestamp for a series.
@@ -204,7 +91,7 @@ pub async fn send_load(
     stats: Arc<SendStats>,
     stop: watch::Receiver<bool>,
 ) -> Result<(), SendError> {
-    let uri = check(config)?;
+    let uri = validate(config)?;
     let first = Workload::new(config.workload.clone())?;
     preflight(config, &uri).await?;
 
@@ -283,69 +170,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         (_, Some(s)) => s.clone(),
         _ => "(no message)".to_owned(),
     }
-}
-
-/// Writes `count` bodies as `dir/body-0000.bin`, ... and the request headers as
-/// `dir/headers.txt` (`Name: value` lines); returns the bytes of bodies written.
-pub fn write_bodies(
-    dir: &std::path::Path,
-    workload: WorkloadConfig,
-    count: usize,
-) -> Result<u64, SendError> {
-    let failed = |path: &std::path::Path, e: std::io::Error| SendError::WriteBodies {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let protocol = workload.protocol;
-    let mut w = Workload::new(workload)?;
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
-    let clock = Clock::default();
-    let mut written = 0;
-    for seq in 0..count {
-        let body = w.build(seq as u64, clock.next());
-        let path = dir.join(format!("body-{seq:04}.bin"));
-        std::fs::write(&path, &body.bytes).map_err(|e| failed(&path, e))?;
-        written += body.bytes.len() as u64;
-    }
-    let headers: String = workload::headers(protocol)
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\n"))
-        .collect();
-    let path = dir.join("headers.txt");
-    std::fs::write(&path, headers).map_err(|e| failed(&path, e))?;
-    Ok(written)
-}
-
-fn check(config: &SendConfig) -> Result<Uri, SendError> {
-    let invalid = |reason: &str| SendError::InvalidUrl {
-        url: config.url.clone(),
-        reason: reason.to_owned(),
-    };
-    let uri: Uri = config
-        .url
-        .parse()
-        .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some(_) => return Err(invalid("only http:// is supported")),
-        None => return Err(invalid("it needs http:// and a host")),
-    }
-    if uri.host().is_none() {
-        return Err(invalid("it has no host"));
-    }
-    if config.concurrency == 0 {
-        return Err(SendError::InvalidConfig(
-            "--concurrency must be at least 1".into(),
-        ));
-    }
-    if let Some(rate) = config.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(SendError::InvalidConfig(format!(
-            "--rate must be a positive number of samples per second, not {rate}"
-        )));
-    }
-    Ok(uri)
 }
 
 /// A plain TCP connect, so that a missing receiver is one clear error rather
@@ -536,17 +360,6 @@ mod tests {
         let err = join_senders(tasks).await.expect_err("a task panicked");
         assert_eq!(err.to_string(), "a sending task panicked: task 1 failed");
         assert_eq!(finished.load(Ordering::Relaxed), 2);
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("10d").unwrap_err().contains("unit"));
-        assert!(parse_duration("s").is_err());
     }
 
     #[test]

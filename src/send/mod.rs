@@ -14,6 +14,7 @@
 //! replay by an external load tool.
 
 mod client;
+mod config;
 mod stats;
 mod workload;
 
@@ -26,9 +27,8 @@ use tokio::sync::watch;
 
 use crate::signal::Termination;
 
-pub use client::{
-    Clock, DEFAULT_URL, SendConfig, SendError, parse_duration, send_load, write_bodies,
-};
+pub use client::{Clock, send_load};
+pub use config::{DEFAULT_URL, SendConfig, SendError};
 pub use stats::{Delivery, Report, SendStats, Snapshot, progress_line};
 pub use workload::{
     Body, LABELS_PER_SERIES, Workload, WorkloadConfig, WorkloadError, headers, metric_name,
@@ -119,4 +119,35 @@ pub async fn main(args: SendArgs) -> anyhow::Result<()> {
         bail!("no request succeeded");
     }
     Ok(())
+}
+
+/// Writes `count` bodies as `dir/body-0000.bin`, ... and the request headers as
+/// `dir/headers.txt` (`Name: value` lines); returns the bytes of bodies written.
+pub fn write_bodies(
+    dir: &std::path::Path,
+    workload: WorkloadConfig,
+    count: usize,
+) -> Result<u64, SendError> {
+    let failed = |path: &std::path::Path, e: std::io::Error| SendError::WriteBodies {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let protocol = workload.protocol;
+    let mut w = Workload::new(workload)?;
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    let clock = Clock::default();
+    let mut written = 0;
+    for seq in 0..count {
+        let body = w.build(seq as u64, clock.next());
+        let path = dir.join(format!("body-{seq:04}.bin"));
+        std::fs::write(&path, &body.bytes).map_err(|e| failed(&path, e))?;
+        written += body.bytes.len() as u64;
+    }
+    let headers: String = workload::headers(protocol)
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    let path = dir.join("headers.txt");
+    std::fs::write(&path, headers).map_err(|e| failed(&path, e))?;
+    Ok(written)
 }

@@ -8,14 +8,16 @@
 //! Bodies are built from templates made once: per request only the values and
 //! timestamps change, then prost encodes and snappy compresses.
 
-use std::f64::consts::TAU;
-
 use bytes::Bytes;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use prost::Message;
 
 use crate::ingest::model::Protocol;
-use crate::proto::{rw1, rw2};
+use crate::proto::{Symbols, rw1, rw2};
+
+mod points;
+
+use points::{Kind, SeriesTemplate, put_back, take_slice};
 
 /// Default number of metric names.
 pub const DEFAULT_METRICS: usize = 10;
@@ -30,12 +32,6 @@ pub const HELP: &str = "A tasty metric morsel";
 
 /// Constant `label_key_kkkkk_{k}` labels per series.
 const LABEL_KEYS: usize = 10;
-/// Native histogram buckets per histogram (schema 0: upper bounds 1, 2, 4, ...).
-const HISTOGRAM_BUCKETS: usize = 4;
-/// Prometheus's default zero bucket width.
-const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
-/// Period of the gauge wave, so that a dashboard shows movement within a minute.
-const WAVE_PERIOD_MS: f64 = 60_000.0;
 
 /// What the requests contain.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
@@ -189,7 +185,7 @@ enum Template {
         request: rw2::Request,
         /// Symbol holding the `cycle_id` value; not shared with equal strings,
         /// so that churn can overwrite it.
-        cycle_symbol: usize,
+        cycle_symbol: u32,
     },
 }
 
@@ -246,7 +242,7 @@ impl Workload {
                             .iter()
                             .flat_map(|(name, value)| {
                                 let value = if name == "cycle_id" {
-                                    cycle_symbol as u32
+                                    cycle_symbol
                                 } else {
                                     symbols.intern(value)
                                 };
@@ -271,7 +267,7 @@ impl Workload {
                 Template::V2 {
                     series,
                     request: rw2::Request {
-                        symbols: symbols.strings,
+                        symbols: symbols.into_strings(),
                         timeseries: Vec::new(),
                     },
                     cycle_symbol,
@@ -296,25 +292,20 @@ impl Workload {
         let per_request = self.config.series_per_request();
         // u128: seq × per_request may not fit in u64 for long runs.
         let start = (u128::from(seq) * per_request as u128 % total as u128) as usize;
-        let indices = (0..per_request).map(|i| (start + i) % total);
         self.raw.clear();
+        let slice = Slice {
+            start,
+            len: per_request,
+            timestamp_ms,
+        };
+        let raw = &mut self.raw;
         let counts = match &mut self.template {
             Template::V1 {
                 series, request, ..
-            } => {
-                let counts = take_slice(series, &mut request.timeseries, indices, timestamp_ms);
-                encode_into(&*request, &mut self.raw);
-                put_back(series, &mut request.timeseries, start);
-                counts
-            }
+            } => encode_slice(request, |r| &mut r.timeseries, series, slice, raw),
             Template::V2 {
                 series, request, ..
-            } => {
-                let counts = take_slice(series, &mut request.timeseries, indices, timestamp_ms);
-                encode_into(&*request, &mut self.raw);
-                put_back(series, &mut request.timeseries, start);
-                counts
-            }
+            } => encode_slice(request, |r| &mut r.timeseries, series, slice, raw),
         };
         let bytes = if self.config.protocol == Protocol::Vm {
             ruzstd::encoding::compress_to_vec(
@@ -362,7 +353,7 @@ impl Workload {
                 cycle_symbol,
                 ..
             } => {
-                if let Some(symbol) = request.symbols.get_mut(*cycle_symbol) {
+                if let Some(symbol) = request.symbols.get_mut(*cycle_symbol as usize) {
                     *symbol = value;
                 }
             }
@@ -370,199 +361,32 @@ impl Workload {
     }
 }
 
-fn encode_into(message: &impl Message, buf: &mut Vec<u8>) {
-    buf.reserve(message.encoded_len());
-    // Cannot fail: the buffer was just grown to fit.
-    let _ = message.encode(buf);
-}
-
-/// Moves the series at `indices` into `out` with a fresh point each; returns
-/// (float samples, histograms).
-fn take_slice<T: SeriesTemplate>(
-    all: &mut [T],
-    out: &mut Vec<T>,
-    indices: impl Iterator<Item = usize>,
+/// Which series a request carries: `len` from `start` on (wrapping around),
+/// each with a fresh point at `timestamp_ms`.
+#[derive(Clone, Copy)]
+struct Slice {
+    start: usize,
+    len: usize,
     timestamp_ms: i64,
+}
+
+/// Encodes `request` into `raw` holding `slice` of `series`; the series go back
+/// to their places afterwards. Returns (float samples, histograms).
+fn encode_slice<R: Message, T: SeriesTemplate>(
+    request: &mut R,
+    timeseries: fn(&mut R) -> &mut Vec<T>,
+    series: &mut [T],
+    slice: Slice,
+    raw: &mut Vec<u8>,
 ) -> (u64, u64) {
-    let mut counts = (0, 0);
-    for i in indices {
-        let mut s = std::mem::take(&mut all[i]);
-        if s.set_point(i, timestamp_ms) {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
-        }
-        out.push(s);
-    }
+    let total = series.len();
+    let indices = (0..slice.len).map(|i| (slice.start + i) % total);
+    let counts = take_slice(series, timeseries(request), indices, slice.timestamp_ms);
+    raw.reserve(request.encoded_len());
+    // Cannot fail: the buffer was just grown to fit.
+    let _ = request.encode(raw);
+    put_back(series, timeseries(request), slice.start);
     counts
-}
-
-/// Returns the series taken by [`take_slice`] to their places.
-fn put_back<T>(all: &mut [T], out: &mut Vec<T>, start: usize) {
-    let total = all.len();
-    for (i, s) in out.drain(..).enumerate() {
-        all[(start + i) % total] = s;
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Float,
-    Histogram,
-}
-
-/// A series template of either protocol.
-trait SeriesTemplate: Default {
-    /// A series with room for one point of `kind` and no labels.
-    fn template(kind: Kind) -> Self;
-    /// Sets the single point of series `index`; true for a float sample.
-    fn set_point(&mut self, index: usize, timestamp_ms: i64) -> bool;
-}
-
-// The RW1 and RW2 types have the same field names for everything touched here.
-macro_rules! impl_series_template {
-    ($proto:ident) => {
-        impl SeriesTemplate for $proto::TimeSeries {
-            fn template(kind: Kind) -> Self {
-                let mut s = $proto::TimeSeries::default();
-                match kind {
-                    Kind::Float => s.samples.push(Default::default()),
-                    Kind::Histogram => s.histograms.push($proto::Histogram {
-                        schema: 0,
-                        zero_threshold: ZERO_THRESHOLD,
-                        positive_spans: vec![$proto::BucketSpan {
-                            offset: 0,
-                            length: HISTOGRAM_BUCKETS as u32,
-                        }],
-                        positive_deltas: vec![0; HISTOGRAM_BUCKETS],
-                        reset_hint: $proto::histogram::ResetHint::Gauge.into(),
-                        ..Default::default()
-                    }),
-                }
-                s
-            }
-
-            fn set_point(&mut self, index: usize, timestamp_ms: i64) -> bool {
-                if let Some(sample) = self.samples.first_mut() {
-                    sample.value = gauge_value(index, timestamp_ms);
-                    sample.timestamp = timestamp_ms;
-                    return true;
-                }
-                if let Some(h) = self.histograms.first_mut() {
-                    let shape = HistogramShape::new(index, timestamp_ms);
-                    h.count = Some($proto::histogram::Count::CountInt(shape.count()));
-                    h.zero_count =
-                        Some($proto::histogram::ZeroCount::ZeroCountInt(shape.zero_count));
-                    h.sum = shape.sum();
-                    h.positive_deltas.clear();
-                    h.positive_deltas.extend(shape.deltas());
-                    h.timestamp = timestamp_ms;
-                }
-                false
-            }
-        }
-    };
-}
-
-impl_series_template!(rw1);
-impl_series_template!(rw2);
-
-/// A pseudo-random, stateless gauge: a slow wave per series plus noise, so any
-/// task can compute any series' value and a dashboard shows movement.
-fn gauge_value(series: usize, timestamp_ms: i64) -> f64 {
-    let phase = unit(mix(series as u64)) * TAU;
-    let wave = (timestamp_ms as f64 / WAVE_PERIOD_MS * TAU + phase).sin();
-    let noise = unit(mix(series as u64 ^ mix(timestamp_ms as u64))) - 0.5;
-    50.0 + 40.0 * wave + 10.0 * noise
-}
-
-/// Bucket counts of a gauge histogram, pseudo-random per series and time.
-struct HistogramShape {
-    zero_count: u64,
-    buckets: [u64; HISTOGRAM_BUCKETS],
-}
-
-impl HistogramShape {
-    fn new(series: usize, timestamp_ms: i64) -> Self {
-        let mut h = mix(series as u64 ^ mix(timestamp_ms as u64).rotate_left(17));
-        let mut next = || {
-            h = mix(h);
-            h % 20
-        };
-        HistogramShape {
-            zero_count: next() % 5,
-            buckets: std::array::from_fn(|_| next()),
-        }
-    }
-
-    fn count(&self) -> u64 {
-        self.zero_count + self.buckets.iter().sum::<u64>()
-    }
-
-    /// Observations placed mid-bucket: bucket `i` of schema 0 is (2^(i-1), 2^i].
-    fn sum(&self) -> f64 {
-        self.buckets
-            .iter()
-            .enumerate()
-            .map(|(i, c)| *c as f64 * 0.75 * f64::from(1u32 << i))
-            .sum()
-    }
-
-    /// Bucket counts as the deltas the wire format wants.
-    fn deltas(&self) -> impl Iterator<Item = i64> + '_ {
-        let mut previous = 0i64;
-        self.buckets.iter().map(move |c| {
-            let c = *c as i64;
-            let d = c - previous;
-            previous = c;
-            d
-        })
-    }
-}
-
-/// splitmix64's finaliser: a cheap, well-spread hash.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A hash mapped to [0, 1).
-fn unit(h: u64) -> f64 {
-    (h >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// RW2 symbol table under construction; `strings[0]` is "" as the spec requires.
-struct Symbols {
-    strings: Vec<String>,
-    index: std::collections::HashMap<String, u32>,
-}
-
-impl Default for Symbols {
-    fn default() -> Self {
-        Symbols {
-            strings: vec![String::new()],
-            index: [(String::new(), 0)].into_iter().collect(),
-        }
-    }
-}
-
-impl Symbols {
-    fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
-            return i;
-        }
-        let i = self.strings.len() as u32;
-        self.strings.push(s.to_owned());
-        self.index.insert(s.to_owned(), i);
-        i
-    }
-
-    fn push_unshared(&mut self, s: &str) -> usize {
-        self.strings.push(s.to_owned());
-        self.strings.len() - 1
-    }
 }
 
 #[cfg(test)]
