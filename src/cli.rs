@@ -93,6 +93,14 @@ pub struct Cli {
     /// Bytes a pause holds for later (request bodies, samples, histograms, labels); beyond this the oldest are applied while paused, and the header says so.
     #[arg(long, default_value_t = crate::app::PAUSE_BUFFER_BYTES, value_name = "BYTES")]
     pub pause_buffer_bytes: usize,
+
+    /// Append every request as received (headers and compressed body, arrival time, sender, promscope's answer) to this capture file (WARC); `promscope replay FILE` reads it. Requests are never slowed: when the disk falls behind, records are dropped and counted.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+
+    /// Stop recording when the capture file would grow past this size: it keeps the first requests, and those after are counted as not recorded.
+    #[arg(long, value_name = "BYTES", requires = "record")]
+    pub record_max_bytes: Option<u64>,
 }
 
 impl Cli {

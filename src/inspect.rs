@@ -6,12 +6,14 @@
 use std::fmt::Display;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use crate::capture::{RecordLimits, RecordSummary, Recorder};
 use crate::cli::Cli;
 use crate::ingest::model::Batch;
 use crate::ingest::server::{self, Access, Receiver, ReceiverStats, Security};
@@ -58,7 +60,14 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let local = listener.local_addr().unwrap_or(cli.listen);
     let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
     let stats = Arc::new(ReceiverStats::default());
-    let receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+    let mut receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+    let recorder = match &cli.record {
+        Some(path) => Some(start_recording(path, cli.record_max_bytes)?),
+        None => None,
+    };
+    if let Some(recorder) = &recorder {
+        receiver = receiver.with_recording(recorder.handle());
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut server_stop = stop_rx.clone();
     tokio::spawn(server::serve(listener, receiver, async move {
@@ -72,7 +81,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         tx: stop_tx,
         rx: stop_rx,
     };
-    if cli.no_tui {
+    let ended = if cli.no_tui {
         say(format_args!(
             "promscope: receiving remote-write on {} (Ctrl-C to stop)",
             access.url(local)
@@ -80,7 +89,49 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         headless(rx, cli.format, stats, stop).await
     } else {
         dashboard(rx, stats, local, access, cli.dashboard_limits(), stop).await
+    };
+    if let Some(recorder) = recorder {
+        say(recording_summary(&recorder.finish()));
     }
+    ended
+}
+
+/// Opens the capture file of `--record`, saying so if its end had to be cut off.
+fn start_recording(path: &std::path::Path, max_bytes: Option<u64>) -> anyhow::Result<Recorder> {
+    let limits = RecordLimits {
+        max_file_bytes: max_bytes,
+        ..RecordLimits::default()
+    };
+    let recorder = Recorder::start(path, limits)
+        .with_context(|| format!("cannot record to {}", path.display()))?;
+    if let Some(damage) = recorder.repaired() {
+        say(format_args!(
+            "promscope: {} ended in a damaged record, cut off before recording after it: {damage}",
+            path.display()
+        ));
+    }
+    Ok(recorder)
+}
+
+/// The summary's line about `--record`: what was written, dropped, or not
+/// recorded after recording stopped.
+fn recording_summary(summary: &RecordSummary) -> String {
+    let s = &summary.stats;
+    let mut line = format!(
+        "  recorded    {} requests to {} ({})",
+        s.recorded.load(Ordering::Relaxed),
+        summary.path.display(),
+        crate::format::bytes(s.file_bytes.load(Ordering::Relaxed) as f64),
+    );
+    let dropped = s.dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        line += &format!("; {dropped} dropped (the disk was too slow)");
+    }
+    if let Some(reason) = s.stop_reason() {
+        let not_recorded = s.not_recorded.load(Ordering::Relaxed);
+        line += &format!("; stopped: {reason}, {not_recorded} not recorded after");
+    }
+    line
 }
 
 /// What ends a run: termination signals, and the stop it sends to every part.

@@ -16,13 +16,14 @@
 //! `inspect` wires these together and ends a run on a termination signal
 //! (`signal`); `cli` holds the flags. Used along the way: `filter` (the filter
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
-//! (numbers and times), `proto` (the RW schemas). `capture` reads and writes
+//! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
 //! capture files (WARC records of requests as received). `send` is the load generator
 //! (`promscope send`, and the traffic of `--demo`). Modules use what comes
 //! before them in the flow and the shared ones, never back: the module graph
 //! has no cycle (`tests/module_graph.rs` checks).
 
 pub mod app;
+pub mod calendar;
 pub mod capture;
 pub mod cli;
 pub mod demo;

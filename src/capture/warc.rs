@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::format;
+use crate::calendar;
 
 /// The version line promscope writes.
 pub const VERSION_LINE: &[u8] = b"WARC/1.1\r\n";
@@ -134,7 +134,7 @@ fn cut(s: &str) -> String {
 pub fn format_date(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs() as i64;
-    let (y, m, d) = format::civil_from_days(secs.div_euclid(86_400));
+    let (y, m, d) = calendar::civil_from_days(secs.div_euclid(86_400));
     let in_day = secs.rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
@@ -178,7 +178,7 @@ pub fn parse_date(text: &str) -> Option<SystemTime> {
         }
         _ => return None,
     };
-    let days = format::days_from_civil(i64::from(year), month, day);
+    let days = calendar::days_from_civil(i64::from(year), month, day);
     let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     let secs = u64::try_from(secs).ok()?;
     UNIX_EPOCH.checked_add(Duration::new(secs, nanos))

@@ -194,30 +194,10 @@ impl Recorder {
 
 /// What a finished recording did, for the end-of-run summary.
 pub struct RecordSummary {
-    path: PathBuf,
-    stats: Arc<RecordStats>,
-}
-
-impl std::fmt::Display for RecordSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.stats;
-        write!(
-            f,
-            "  recorded    {} requests to {} ({})",
-            s.recorded.load(Ordering::Relaxed),
-            self.path.display(),
-            crate::format::bytes(s.file_bytes.load(Ordering::Relaxed) as f64),
-        )?;
-        let dropped = s.dropped.load(Ordering::Relaxed);
-        if dropped > 0 {
-            write!(f, "; {dropped} dropped (the disk was too slow)")?;
-        }
-        let not_recorded = s.not_recorded.load(Ordering::Relaxed);
-        if let Some(reason) = s.stop_reason() {
-            write!(f, "; stopped: {reason}, {not_recorded} not recorded after")?;
-        }
-        Ok(())
-    }
+    /// The capture file.
+    pub path: PathBuf,
+    /// Its counters, final.
+    pub stats: Arc<RecordStats>,
 }
 
 /// Checks that a non-empty file is a capture and cuts off a damaged end.
@@ -406,10 +386,7 @@ impl Writer {
         if let Some(max) = self.max_file_bytes
             && size + encoded.len() > max
         {
-            stats.stop(format!(
-                "--record-max-bytes {} reached",
-                crate::format::bytes(max as f64)
-            ));
+            stats.stop(format!("--record-max-bytes {max} reached"));
             stats.not_recorded.fetch_add(1, Ordering::Relaxed);
             return;
         }

@@ -9,16 +9,18 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::http::request::Parts;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use tokio::sync::mpsc;
 
 use super::auth::Denied;
 use super::body::{self, BodyError, Charge};
-use super::decode::{self, DecodeError, decoded_size_bound};
-use super::model::{Batch, MAX_WARNINGS, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
-use super::negotiate::{self, Negotiated, Unsupported};
+use super::content::{self, Rejection, too_large};
+use super::decode::decoded_size_bound;
+use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
+use super::negotiate::Negotiated;
+use super::recording;
 use super::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, Receiver, SAMPLES_WRITTEN};
 
 /// Largest body of a request refused on its headers that is read and dropped
@@ -35,100 +37,33 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
-    let mut info = request_info(&parts, remote);
-    let mut answer = match receive(receiver, &mut info, &parts, body).await {
-        Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,
-        Ok(Received::VmHandshake) => Response::new(Full::new(Bytes::from_static(b"1"))),
-        Err(rejection) => reject(receiver, info, rejection).await,
-    };
+    let received_at = SystemTime::now();
+    let mut info =
+        content::request_info(&parts.headers, parts.uri.path(), Some(remote), received_at);
+    let mut body_read = None;
+    let (mut answer, refused) =
+        match receive(receiver, &mut info, &parts, body, &mut body_read).await {
+            Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,
+            Ok(Received::VmHandshake) => (Response::new(Full::new(Bytes::from_static(b"1"))), None),
+            Err(rejection) => {
+                let reason = rejection.reason;
+                (reject(receiver, info, rejection).await, Some(reason))
+            }
+        };
     for (name, value) in &receiver.security.headers {
         answer.headers_mut().insert(name.clone(), value.clone());
     }
-    answer
-}
-
-fn request_info(parts: &Parts, remote: SocketAddr) -> RequestInfo {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
-    let path = parts.uri.path();
-    RequestInfo {
-        received_at: SystemTime::now(),
-        remote_addr: Some(remote),
-        path: path.to_owned(),
-        user_agent: header(header::USER_AGENT.as_str()),
-        protocol: None,
-        compressed_bytes: 0,
-        decoded_bytes: 0,
-        retry_attempt: header("retry-attempt"),
-        tenant: header("x-scope-orgid")
-            .or_else(|| header("thanos-tenant"))
-            .or_else(|| vm_cluster_tenant(path).map(str::to_owned)),
-    }
-}
-
-/// The tenant of a VictoriaMetrics cluster insert path,
-/// `/insert/<tenant>/prometheus/...`.
-fn vm_cluster_tenant(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/insert/")?;
-    let (tenant, rest) = rest.split_once('/')?;
-    (!tenant.is_empty() && rest.starts_with("prometheus")).then_some(tenant)
-}
-
-/// A request that will be answered with an error.
-struct Rejection {
-    status: StatusCode,
-    reason: RejectReason,
-    message: String,
-    /// Headers the answer carries besides the message.
-    headers: Vec<(HeaderName, HeaderValue)>,
-    /// The body was not read whole: the connection cannot carry another request.
-    close: bool,
-}
-
-impl Rejection {
-    fn new(status: StatusCode, reason: RejectReason, message: impl Into<String>) -> Self {
-        Rejection {
-            status,
-            reason,
-            message: message.into(),
-            headers: Vec::new(),
-            close: false,
-        }
-    }
-
-    /// A 503 the sender should retry soon.
-    fn retry_later(message: impl Into<String>) -> Self {
-        let mut r = Rejection::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            RejectReason::Overloaded,
-            message,
-        );
-        r.headers
-            .push((header::RETRY_AFTER, HeaderValue::from_static("1")));
-        r
-    }
-}
-
-impl From<DecodeError> for Rejection {
-    fn from(e: DecodeError) -> Self {
-        let (status, reason) = match e {
-            DecodeError::TooLarge { .. }
-            | DecodeError::DecodedTooLarge { .. }
-            | DecodeError::WindowTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, RejectReason::TooLarge)
-            }
-            DecodeError::EmptyBody | DecodeError::FramedSnappy | DecodeError::Snappy(..) => {
-                (StatusCode::BAD_REQUEST, RejectReason::Snappy)
-            }
-            DecodeError::Zstd(_) => (StatusCode::BAD_REQUEST, RejectReason::Zstd),
-            DecodeError::Protobuf { .. } => (StatusCode::BAD_REQUEST, RejectReason::Protobuf),
+    if let Some(recording) = &receiver.recording {
+        let received = recording::Received {
+            parts: &parts,
+            remote,
+            received_at,
+            body: body_read,
+            tls: receiver.is_tls(),
         };
-        Rejection::new(status, reason, e.to_string())
+        recording.record(received.exchange(&answer, refused));
     }
+    answer
 }
 
 /// What a request that passed its checks carries.
@@ -139,12 +74,14 @@ enum Received {
     VmHandshake,
 }
 
-/// Checks the request and decodes its body.
+/// Checks the request and decodes its body. The body, once read whole, is
+/// left in `body_read` (for the recording).
 async fn receive(
     receiver: &Receiver,
     info: &mut RequestInfo,
     parts: &Parts,
     body: Incoming,
+    body_read: &mut Option<Bytes>,
 ) -> Result<Received, Rejection> {
     let limits = &receiver.limits;
     let stated_len = stated_len(parts);
@@ -186,6 +123,9 @@ async fn receive(
     )
     .await;
     let compressed = read.map_err(|e| body_rejection(e, receiver))?;
+    if receiver.recording.is_some() {
+        *body_read = Some(compressed.clone());
+    }
     let bound = decoded_size_bound(
         negotiated.compression,
         &compressed,
@@ -194,17 +134,7 @@ async fn receive(
     if !receiver.budget.take(&mut charge, bound) {
         return Err(over_budget(receiver));
     }
-    let decoded = negotiated
-        .compression
-        .decompress(&compressed, limits.max_decoded_bytes)?;
-    drop(compressed);
-    info.decoded_bytes = decoded.len();
-    let mut data = decode::decode(negotiated.protocol, decoded)?;
-    if let Some(warning) = negotiated.warning {
-        // First, so that it is the one shown beside the request.
-        data.warnings.truncate(MAX_WARNINGS - 1);
-        data.warnings.insert(0, warning.to_owned());
-    }
+    let data = content::decode_body(&negotiated, &compressed, limits, info)?;
     Ok(Received::Write(Box::new(data), charge))
 }
 
@@ -260,33 +190,8 @@ async fn check_headers(
     if is_vm_handshake(parts) {
         return Ok(Headers::VmHandshake);
     }
-    if parts.method != Method::POST {
-        return Err(Rejection::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            RejectReason::MethodNotAllowed,
-            format!(
-                "{} is not supported: promscope receives Prometheus remote-write requests, sent with POST",
-                parts.method
-            ),
-        ));
-    }
-    let negotiated = negotiate::negotiate(&parts.headers).map_err(|e| match e {
-        Unsupported::ContentType(m) => Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RejectReason::UnsupportedContentType,
-            m,
-        ),
-        Unsupported::Encoding(m) => Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RejectReason::UnsupportedEncoding,
-            m,
-        ),
-    })?;
-    let limit = receiver.limits.max_compressed_bytes;
-    if stated_len.is_some_and(|len| len > limit as u64) {
-        return Err(too_large(limit));
-    }
-    Ok(Headers::Write(negotiated))
+    content::check_content(&parts.method, &parts.headers, stated_len, &receiver.limits)
+        .map(Headers::Write)
 }
 
 /// Whether the request is the handshake vmagent releases before v1.116 send
@@ -301,14 +206,6 @@ fn is_vm_handshake(parts: &Parts) -> bool {
                 .is_some_and(|(key, value)| key == "get_vm_proto_version" && !value.is_empty())
         })
     })
-}
-
-fn too_large(limit: usize) -> Rejection {
-    Rejection::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        RejectReason::TooLarge,
-        format!("compressed body is over the limit of {limit} bytes (--max-compressed-bytes)"),
-    )
 }
 
 fn over_budget(receiver: &Receiver) -> Rejection {
@@ -340,39 +237,21 @@ fn body_rejection(e: BodyError, receiver: &Receiver) -> Rejection {
     rejection
 }
 
-/// The message of a request some of whose RW 2.0 series were refused.
-fn refusal(data: &WriteData) -> Option<String> {
-    if data.refused_count == 0 {
-        return None;
-    }
-    let more = data.refused_count - data.refused.len();
-    let more = if more > 0 {
-        format!("; and {more} more")
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "invalid remote-write 2.0 request: {}{more} (the rest was written: see the Written headers)",
-        data.refused.join("; ")
-    ))
-}
-
+/// Hands an accepted request on and answers it; a refused part of it (RW 2.0
+/// series refused alone) or a consumer that fell behind makes it a rejection,
+/// whose reason comes back with the answer.
 async fn accept(
     receiver: &Receiver,
     info: RequestInfo,
     data: WriteData,
     charge: Charge,
-) -> HttpResponse {
+) -> (HttpResponse, Option<RejectReason>) {
     let counts = data.counts();
     let protocol = info.protocol;
-    let refused = refusal(&data);
-    let outcome = match &refused {
-        None => Outcome::Accepted,
-        Some(message) => Outcome::Rejected {
-            status: StatusCode::BAD_REQUEST.as_u16(),
-            reason: RejectReason::Invalid,
-            message: message.clone(),
-        },
+    let verdict = content::verdict(&data);
+    let outcome = match &verdict {
+        Ok(()) => Outcome::Accepted,
+        Err(refused) => refused.outcome(),
     };
     let batch = Batch {
         info,
@@ -384,8 +263,8 @@ async fn accept(
         .send_timeout(batch, receiver.limits.queue_timeout)
         .await;
     drop(charge);
-    match sent {
-        Ok(()) => {}
+    let unavailable = match sent {
+        Ok(()) => None,
         Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
             receiver
                 .stats
@@ -395,25 +274,26 @@ async fn accept(
                 .stats
                 .dropped_samples
                 .fetch_add(counts.samples + counts.histograms, Ordering::Relaxed);
-            return answer(Rejection::retry_later(
-                "promscope is falling behind and did not take this request; retry later",
-            ));
+            Some("promscope is falling behind and did not take this request; retry later")
         }
-        Err(mpsc::error::SendTimeoutError::Closed(_)) => {
-            return answer(Rejection::retry_later("promscope is shutting down"));
-        }
+        Err(mpsc::error::SendTimeoutError::Closed(_)) => Some("promscope is shutting down"),
+    };
+    if let Some(message) = unavailable {
+        return (
+            answer(Rejection::retry_later(message)),
+            Some(RejectReason::Overloaded),
+        );
     }
-    let mut response = match refused {
-        None => {
+    let (mut response, reason) = match verdict {
+        Ok(()) => {
             let mut ok = Response::new(Full::default());
             *ok.status_mut() = StatusCode::NO_CONTENT;
-            ok
+            (ok, None)
         }
-        Some(message) => answer(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            RejectReason::Invalid,
-            message,
-        )),
+        Err(refused) => {
+            let reason = refused.reason;
+            (answer(refused), Some(reason))
+        }
     };
     if protocol == Some(Protocol::V2) {
         let h = response.headers_mut();
@@ -421,17 +301,13 @@ async fn accept(
         h.insert(HISTOGRAMS_WRITTEN, HeaderValue::from(counts.histograms));
         h.insert(EXEMPLARS_WRITTEN, HeaderValue::from(counts.exemplars));
     }
-    response
+    (response, reason)
 }
 
 async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) -> HttpResponse {
     let batch = Batch {
         info,
-        outcome: Outcome::Rejected {
-            status: rejection.status.as_u16(),
-            reason: rejection.reason,
-            message: rejection.message.clone(),
-        },
+        outcome: rejection.outcome(),
         data: WriteData::default(),
     };
     // A rejected request is small; if the consumer is stuck it is counted as dropped.
@@ -465,21 +341,4 @@ fn answer(rejection: Rejection) -> HttpResponse {
         h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tenant_of_a_victoriametrics_cluster_path() {
-        assert_eq!(
-            vm_cluster_tenant("/insert/42/prometheus/api/v1/write"),
-            Some("42")
-        );
-        assert_eq!(vm_cluster_tenant("/insert/1:2/prometheus"), Some("1:2"));
-        assert_eq!(vm_cluster_tenant("/api/v1/write"), None);
-        assert_eq!(vm_cluster_tenant("/insert//prometheus"), None);
-        assert_eq!(vm_cluster_tenant("/insert/0/influx/write"), None);
-    }
 }

@@ -5,10 +5,12 @@
 pub mod auth;
 mod body;
 mod client_cert;
+pub mod content;
 pub mod decode;
 mod handler;
 mod listener;
 pub mod model;
 pub mod negotiate;
+mod recording;
 pub mod server;
 pub mod web_config;

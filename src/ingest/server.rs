@@ -18,6 +18,7 @@ use super::auth::Auth;
 use super::body::Budget;
 pub use super::client_cert::ClientCert;
 use super::model::Batch;
+use crate::capture::RecordingHandle;
 
 /// Header names of the RW2 success response (Prometheus 3.x requires them).
 pub const SAMPLES_WRITTEN: &str = "x-prometheus-remote-write-samples-written";
@@ -161,6 +162,8 @@ pub struct Receiver {
     pub(super) stats: Arc<ReceiverStats>,
     pub(super) budget: Budget,
     pub(super) security: Security,
+    /// Where `--record` takes each request and its answer.
+    pub(super) recording: Option<RecordingHandle>,
 }
 
 impl Receiver {
@@ -173,6 +176,15 @@ impl Receiver {
             stats,
             budget,
             security: Security::default(),
+            recording: None,
+        }
+    }
+
+    /// Recording each request and its answer (`--record`).
+    pub fn with_recording(self, recording: RecordingHandle) -> Self {
+        Receiver {
+            recording: Some(recording),
+            ..self
         }
     }
 

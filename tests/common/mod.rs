@@ -42,11 +42,20 @@ impl TestReceiver {
 
     /// A receiver with TLS or authentication.
     pub async fn start_with(limits: Limits, queue: usize, security: Security) -> Self {
+        Self::start_configured(limits, queue, |r| r.with_security(security)).await
+    }
+
+    /// A receiver set up by `configure` (security, recording).
+    pub async fn start_configured(
+        limits: Limits,
+        queue: usize,
+        configure: impl FnOnce(Receiver) -> Receiver,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = mpsc::channel(queue);
         let stats = Arc::new(ReceiverStats::default());
-        let receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+        let receiver = configure(Receiver::new(tx, limits, stats.clone()));
         tokio::spawn(server::serve(listener, receiver, std::future::pending()));
         let client = Client::builder(TokioExecutor::new()).build_http();
         TestReceiver {

@@ -1,0 +1,257 @@
+//! What a request's method, headers and body make of it, apart from the
+//! connection it came on: the checks, decoding and verdicts that the receiver
+//! applies as a request arrives, and that replaying a recorded request applies
+//! again, so that both make the same batch of it.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{HeaderMap, Method, StatusCode};
+
+use super::decode::{self, DecodeError};
+use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, RequestInfo, WriteData};
+use super::negotiate::{self, Negotiated, Unsupported};
+use super::server::Limits;
+
+/// The facts of a request known from its headers, received at `received_at`.
+pub fn request_info(
+    headers: &HeaderMap,
+    path: &str,
+    remote: Option<SocketAddr>,
+    received_at: SystemTime,
+) -> RequestInfo {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    RequestInfo {
+        received_at,
+        remote_addr: remote,
+        path: path.to_owned(),
+        user_agent: header(header::USER_AGENT.as_str()),
+        protocol: None,
+        compressed_bytes: 0,
+        decoded_bytes: 0,
+        retry_attempt: header("retry-attempt"),
+        tenant: header("x-scope-orgid")
+            .or_else(|| header("thanos-tenant"))
+            .or_else(|| vm_cluster_tenant(path).map(str::to_owned)),
+    }
+}
+
+/// The tenant of a VictoriaMetrics cluster insert path,
+/// `/insert/<tenant>/prometheus/...`.
+fn vm_cluster_tenant(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/insert/")?;
+    let (tenant, rest) = rest.split_once('/')?;
+    (!tenant.is_empty() && rest.starts_with("prometheus")).then_some(tenant)
+}
+
+/// A request that will be answered with an error.
+pub(super) struct Rejection {
+    pub(super) status: StatusCode,
+    pub(super) reason: RejectReason,
+    pub(super) message: String,
+    /// Headers the answer carries besides the message.
+    pub(super) headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body was not read whole: the connection cannot carry another request.
+    pub(super) close: bool,
+}
+
+impl Rejection {
+    pub(super) fn new(
+        status: StatusCode,
+        reason: RejectReason,
+        message: impl Into<String>,
+    ) -> Self {
+        Rejection {
+            status,
+            reason,
+            message: message.into(),
+            headers: Vec::new(),
+            close: false,
+        }
+    }
+
+    /// A 503 the sender should retry soon.
+    pub(super) fn retry_later(message: impl Into<String>) -> Self {
+        let mut r = Rejection::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RejectReason::Overloaded,
+            message,
+        );
+        r.headers
+            .push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        r
+    }
+
+    /// What the consumers are told of it.
+    pub(super) fn outcome(&self) -> Outcome {
+        Outcome::Rejected {
+            status: self.status.as_u16(),
+            reason: self.reason,
+            message: self.message.clone(),
+        }
+    }
+}
+
+impl From<DecodeError> for Rejection {
+    fn from(e: DecodeError) -> Self {
+        let (status, reason) = match e {
+            DecodeError::TooLarge { .. }
+            | DecodeError::DecodedTooLarge { .. }
+            | DecodeError::WindowTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, RejectReason::TooLarge)
+            }
+            DecodeError::EmptyBody | DecodeError::FramedSnappy | DecodeError::Snappy(..) => {
+                (StatusCode::BAD_REQUEST, RejectReason::Snappy)
+            }
+            DecodeError::Zstd(_) => (StatusCode::BAD_REQUEST, RejectReason::Zstd),
+            DecodeError::Protobuf { .. } => (StatusCode::BAD_REQUEST, RejectReason::Protobuf),
+        };
+        Rejection::new(status, reason, e.to_string())
+    }
+}
+
+pub(super) fn too_large(limit: usize) -> Rejection {
+    Rejection::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        RejectReason::TooLarge,
+        format!("compressed body is over the limit of {limit} bytes (--max-compressed-bytes)"),
+    )
+}
+
+/// The checks of a request's method, content type and encoding, and stated
+/// length, which need no body.
+pub(super) fn check_content(
+    method: &Method,
+    headers: &HeaderMap,
+    stated_len: Option<u64>,
+    limits: &Limits,
+) -> Result<Negotiated, Rejection> {
+    if method != Method::POST {
+        return Err(Rejection::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            RejectReason::MethodNotAllowed,
+            format!(
+                "{method} is not supported: promscope receives Prometheus remote-write requests, sent with POST"
+            ),
+        ));
+    }
+    let negotiated = negotiate::negotiate(headers).map_err(|e| match e {
+        Unsupported::ContentType(m) => Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RejectReason::UnsupportedContentType,
+            m,
+        ),
+        Unsupported::Encoding(m) => Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RejectReason::UnsupportedEncoding,
+            m,
+        ),
+    })?;
+    let limit = limits.max_compressed_bytes;
+    if stated_len.is_some_and(|len| len > limit as u64) {
+        return Err(too_large(limit));
+    }
+    Ok(negotiated)
+}
+
+/// Decompresses and decodes a whole body as negotiated.
+pub(super) fn decode_body(
+    negotiated: &Negotiated,
+    compressed: &[u8],
+    limits: &Limits,
+    info: &mut RequestInfo,
+) -> Result<WriteData, Rejection> {
+    let decoded = negotiated
+        .compression
+        .decompress(compressed, limits.max_decoded_bytes)?;
+    info.decoded_bytes = decoded.len();
+    let mut data = decode::decode(negotiated.protocol, decoded)?;
+    if let Some(warning) = negotiated.warning {
+        // First, so that it is the one shown beside the request.
+        data.warnings.truncate(MAX_WARNINGS - 1);
+        data.warnings.insert(0, warning.to_owned());
+    }
+    Ok(data)
+}
+
+/// The message of a request some of whose RW 2.0 series were refused.
+pub(super) fn refusal(data: &WriteData) -> Option<String> {
+    if data.refused_count == 0 {
+        return None;
+    }
+    let more = data.refused_count - data.refused.len();
+    let more = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "invalid remote-write 2.0 request: {}{more} (the rest was written: see the Written headers)",
+        data.refused.join("; ")
+    ))
+}
+
+/// How a decoded request is answered: accepted, or 400 for RW 2.0 series
+/// refused alone (the rest still reaches the consumers).
+pub(super) fn verdict(data: &WriteData) -> Result<(), Rejection> {
+    match refusal(data) {
+        None => Ok(()),
+        Some(message) => Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            RejectReason::Invalid,
+            message,
+        )),
+    }
+}
+
+/// The batch the receiver makes of a whole request that has arrived
+/// (credentials, the byte budget and timeouts aside): how a recorded request
+/// is replayed.
+pub fn whole_request(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    mut info: RequestInfo,
+    limits: &Limits,
+) -> Batch {
+    info.compressed_bytes = body.len();
+    let decoded =
+        check_content(method, headers, Some(body.len() as u64), limits).and_then(|negotiated| {
+            info.protocol = Some(negotiated.protocol);
+            decode_body(&negotiated, body, limits, &mut info)
+        });
+    let (outcome, data) = match decoded {
+        Ok(data) => match verdict(&data) {
+            Ok(()) => (Outcome::Accepted, data),
+            Err(refused) => (refused.outcome(), data),
+        },
+        Err(rejection) => (rejection.outcome(), WriteData::default()),
+    };
+    Batch {
+        info,
+        outcome,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_of_a_victoriametrics_cluster_path() {
+        assert_eq!(
+            vm_cluster_tenant("/insert/42/prometheus/api/v1/write"),
+            Some("42")
+        );
+        assert_eq!(vm_cluster_tenant("/insert/1:2/prometheus"), Some("1:2"));
+        assert_eq!(vm_cluster_tenant("/api/v1/write"), None);
+        assert_eq!(vm_cluster_tenant("/insert//prometheus"), None);
+        assert_eq!(vm_cluster_tenant("/insert/0/influx/write"), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! What `--record` keeps of a request and its answer: the request as it
+//! arrived (headers, and the body still compressed) and the answer as sent.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hyper::HeaderMap;
+use hyper::body::Body;
+use hyper::header;
+use hyper::http::request::Parts;
+
+use super::handler::HttpResponse;
+use super::model::RejectReason;
+use crate::capture::{self, Exchange, Header};
+
+/// Headers whose values are credentials: a capture is made to be shown to
+/// others, so they are kept as this, not as sent.
+const REDACTED: &str = "<redacted by promscope>";
+
+/// A request as the handler saw it.
+pub(super) struct Received<'a> {
+    pub parts: &'a Parts,
+    pub remote: SocketAddr,
+    pub received_at: SystemTime,
+    /// The body, when it was read whole.
+    pub body: Option<Bytes>,
+    /// Whether it came over TLS.
+    pub tls: bool,
+}
+
+impl Received<'_> {
+    /// The exchange to record, with `answer` (whose rejection reason, if
+    /// any, is `refused`).
+    pub fn exchange(self, answer: &HttpResponse, refused: Option<RejectReason>) -> Exchange {
+        let parts = self.parts;
+        let body_complete = self.body.is_some();
+        let body = self.body.unwrap_or_default();
+        let mut headers = request_headers(&parts.headers);
+        // The body is stored whole, whatever framing it came in.
+        if body_complete && capture::header(&headers, "content-length").is_none() {
+            headers.push(Header::new("content-length", body.len().to_string()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .map_or("unknown".into(), |h| {
+                String::from_utf8_lossy(h.as_bytes()).into_owned()
+            });
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let scheme = if self.tls { "https" } else { "http" };
+        Exchange {
+            received_at: self.received_at,
+            peer: Some(self.remote),
+            url: format!("{scheme}://{host}{target}"),
+            method: parts.method.to_string(),
+            target,
+            headers,
+            body,
+            body_complete,
+            answer: Some(capture::Answer {
+                status: answer.status().as_u16(),
+                headers: answer
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| Header::new(n.as_str(), Bytes::copy_from_slice(v.as_bytes())))
+                    .collect(),
+                body: answer_body(answer),
+                reject_reason: refused.map(|r| r.name().to_owned()),
+            }),
+        }
+    }
+}
+
+/// The request's headers in the order received, without the framing of a
+/// body that is stored whole, and with credentials redacted.
+fn request_headers(headers: &HeaderMap) -> Vec<Header> {
+    headers
+        .iter()
+        .filter(|(name, _)| *name != header::TRANSFER_ENCODING)
+        .map(|(name, value)| {
+            let secret = [
+                header::AUTHORIZATION,
+                header::PROXY_AUTHORIZATION,
+                header::COOKIE,
+            ]
+            .contains(name);
+            let value = if secret {
+                Bytes::from_static(REDACTED.as_bytes())
+            } else {
+                Bytes::copy_from_slice(value.as_bytes())
+            };
+            Header::new(name.as_str(), value)
+        })
+        .collect()
+}
+
+/// The body of an answer: built in memory, it is there at the first poll.
+fn answer_body(answer: &HttpResponse) -> Bytes {
+    let mut body = pin!(answer.body().clone());
+    match body
+        .as_mut()
+        .poll_frame(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        _ => Bytes::new(),
+    }
+}

@@ -1,0 +1,203 @@
+//! `--record`: a real receiver on an ephemeral port records what senders sent,
+//! byte for byte, with promscope's answers; the capture reads back exactly.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use common::*;
+use promscope::capture::{CaptureReader, Exchange, RecordLimits, Recorder, header};
+use promscope::ingest::server::Limits;
+
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> Self {
+        TempFile(std::env::temp_dir().join(format!(
+            "promscope-record-test-{}-{name}.warc",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn read_capture(path: &std::path::Path) -> Vec<Exchange> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    CaptureReader::new(file)
+        .map(|r| r.expect("an undamaged capture"))
+        .collect()
+}
+
+/// Sends `raw` on a new connection and returns the response's status line.
+fn raw_request(addr: std::net::SocketAddr, raw: &[u8]) -> String {
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    tcp.write_all(raw).unwrap();
+    let mut response = [0u8; 512];
+    let n = tcp.read(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response[..n]).into_owned();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_are_recorded_as_received_with_their_answers() {
+    let file = TempFile::new("as-received");
+    let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
+    let handle = recorder.handle();
+    let mut receiver =
+        TestReceiver::start_configured(Limits::default(), 64, |r| r.with_recording(handle)).await;
+
+    let rw2 = rw2_body();
+    let reply = receiver
+        .post(
+            "/api/v1/write",
+            &[
+                ("content-encoding", "snappy"),
+                ("content-type", RW2_CONTENT_TYPE),
+                ("user-agent", "test/1"),
+                ("authorization", "Bearer secret-token"),
+            ],
+            rw2.clone(),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    let rw1 = rw1_body(&[1.0, 2.0]);
+    let gzip = receiver
+        .post(
+            "/push?tenant=a",
+            &[("content-encoding", "gzip")],
+            rw1.clone(),
+        )
+        .await;
+    assert_eq!(gzip.status, 415);
+    let get = receiver.request("GET", "/", &[], vec![]).await;
+    assert_eq!(get.status, 405);
+    // A chunked body is recorded whole, with the length it came to.
+    let mut chunked = b"POST /api/v1/write HTTP/1.1\r\nHost: promscope.test\r\ncontent-encoding: snappy\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    let (first, second) = rw1.split_at(rw1.len() / 2);
+    for chunk in [first, second] {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let addr = receiver.addr;
+    let status = tokio::task::spawn_blocking(move || raw_request(addr, &chunked))
+        .await
+        .unwrap();
+    assert_eq!(status, "HTTP/1.1 204 No Content");
+    for _ in 0..4 {
+        receiver.next_batch().await;
+    }
+    let stats = recorder.finish().stats;
+    assert_eq!(stats.recorded.load(std::sync::atomic::Ordering::Relaxed), 4);
+
+    let recorded = read_capture(&file.0);
+    assert_eq!(recorded.len(), 4);
+    let [accepted, refused, get, chunked] = &recorded[..] else {
+        unreachable!()
+    };
+    for e in &recorded {
+        assert_eq!(e.peer.unwrap().ip().to_string(), "127.0.0.1");
+    }
+    assert!(
+        recorded
+            .windows(2)
+            .all(|w| w[0].received_at <= w[1].received_at)
+    );
+
+    assert_eq!(accepted.method, "POST");
+    assert_eq!(accepted.url, format!("http://{addr}/api/v1/write"));
+    assert_eq!(accepted.body, rw2);
+    assert!(accepted.body_complete);
+    assert_eq!(
+        header(&accepted.headers, "user-agent"),
+        Some(&b"test/1"[..])
+    );
+    assert_eq!(
+        header(&accepted.headers, "authorization"),
+        Some(&b"<redacted by promscope>"[..])
+    );
+    let answer = accepted.answer.as_ref().unwrap();
+    assert_eq!(
+        (answer.status, answer.reject_reason.as_deref()),
+        (204, None)
+    );
+    let samples = reply.headers["x-prometheus-remote-write-samples-written"].as_bytes();
+    assert_eq!(
+        header(&answer.headers, "x-prometheus-remote-write-samples-written"),
+        Some(samples)
+    );
+
+    assert_eq!(refused.target, "/push?tenant=a");
+    // Refused on its headers: the body was not kept.
+    assert!(!refused.body_complete);
+    let answer = refused.answer.as_ref().unwrap();
+    assert_eq!(answer.status, 415);
+    assert_eq!(
+        answer.reject_reason.as_deref(),
+        Some("unsupported_encoding")
+    );
+    assert_eq!(String::from_utf8_lossy(&answer.body), gzip.body);
+
+    assert_eq!(get.method, "GET");
+    assert_eq!(
+        get.answer.as_ref().unwrap().reject_reason.as_deref(),
+        Some("method_not_allowed")
+    );
+
+    assert_eq!(chunked.url, "http://promscope.test/api/v1/write");
+    assert_eq!(chunked.body, rw1);
+    assert_eq!(header(&chunked.headers, "transfer-encoding"), None);
+    assert_eq!(
+        header(&chunked.headers, "content-length"),
+        Some(rw1.len().to_string().as_bytes())
+    );
+}
+
+#[test]
+fn the_binary_records_with_record_and_says_so_in_its_summary() {
+    let file = TempFile::new("binary");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .args([
+            "--no-tui",
+            "--format",
+            "none",
+            "--listen",
+            "127.0.0.1:0",
+            "--record",
+        ])
+        .arg(&file.0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    let url = url_in(&first);
+    let body = rw1_body(&[1.0]);
+    assert_eq!(
+        post_blocking(&url, &[("content-encoding", "snappy")], body.clone()),
+        204
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.contains("  recorded    1 requests to "), "{rest}");
+    let recorded = read_capture(&file.0);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].body, body);
+}
