@@ -90,6 +90,37 @@ pub struct Cli {
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub log_len: usize,
 
+    /// Forward mode: send every request on, byte for byte, to this backend
+    /// (http:// or https://), and answer the sender with the backend's answer.
+    /// A URL without a path keeps each request's own path.
+    #[arg(long, value_name = "URL", help_heading = "Forward mode")]
+    pub forward: Option<String>,
+
+    /// Also pass this request header to the backend (repeatable), besides
+    /// Content-Type, Content-Encoding, the remote-write version headers,
+    /// User-Agent, Authorization, X-Scope-OrgID, THANOS-TENANT and Retry-Attempt.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "forward",
+        help_heading = "Forward mode"
+    )]
+    pub forward_header_pass: Vec<String>,
+
+    /// Set this request header on every forwarded request, whatever the sender
+    /// sent (repeatable): 'Name: value'.
+    #[arg(
+        long,
+        value_name = "'NAME: VALUE'",
+        requires = "forward",
+        help_heading = "Forward mode"
+    )]
+    pub forward_header: Vec<String>,
+
+    /// How long the backend has to answer; past it the sender gets 504.
+    #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION", help_heading = "Forward mode")]
+    pub forward_timeout: Duration,
+
     /// Bytes a pause holds for later (request bodies, samples, histograms, labels); beyond this the oldest are applied while paused, and the header says so.
     #[arg(long, default_value_t = crate::app::PAUSE_BUFFER_BYTES, value_name = "BYTES")]
     pub pause_buffer_bytes: usize,
@@ -127,6 +158,17 @@ impl Cli {
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
             ..Limits::default()
+        })
+    }
+
+    /// Forward mode's settings, when `--forward` is given.
+    pub fn forward_config(&self) -> Option<crate::ingest::forward::ForwardConfig> {
+        let url = self.forward.clone()?;
+        Some(crate::ingest::forward::ForwardConfig {
+            url,
+            pass_headers: self.forward_header_pass.clone(),
+            set_headers: self.forward_header.clone(),
+            timeout: self.forward_timeout,
         })
     }
 

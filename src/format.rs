@@ -152,10 +152,40 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} must be a positive duration"))
 }
 
+/// A latency with three significant digits where they matter: `85µs`,
+/// `1.24ms`, `31.2ms`, `850ms`, `2.50s`, then as [`duration_secs`].
+pub fn latency(d: Duration) -> String {
+    let micros = d.as_secs_f64() * 1e6;
+    match micros {
+        m if m < 1_000.0 => format!("{m:.0}µs"),
+        m if m < 10_000.0 => format!("{:.2}ms", m / 1e3),
+        m if m < 100_000.0 => format!("{:.1}ms", m / 1e3),
+        m if m < 1_000_000.0 => format!("{:.0}ms", m / 1e3),
+        m if m < 10_000_000.0 => format!("{:.2}s", m / 1e6),
+        m => duration_secs(m / 1e6),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ingest::model::STALE_NAN_BITS;
+
+    #[test]
+    fn latencies() {
+        let cases = [
+            (Duration::from_micros(85), "85µs"),
+            (Duration::from_micros(1_240), "1.24ms"),
+            (Duration::from_micros(31_240), "31.2ms"),
+            (Duration::from_micros(850_400), "850ms"),
+            (Duration::from_millis(2_500), "2.50s"),
+            (Duration::from_secs(30), "30s"),
+            (Duration::from_secs(90), "1m30s"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(latency(d), text);
+        }
+    }
 
     #[test]
     fn values_are_shortest_round_trip() {

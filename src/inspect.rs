@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::capture::{RecordLimits, RecordSummary, Recorder};
 use crate::cli::Cli;
+use crate::ingest::forward::Forwarder;
 use crate::ingest::model::Batch;
 use crate::ingest::server::{self, Access, Receiver, ReceiverStats, Security};
 use crate::output;
@@ -43,6 +44,11 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         cli.auth_token_file.as_deref(),
     )
     .map_err(anyhow::Error::msg)?;
+    let forwarder = cli
+        .forward_config()
+        .map(|config| Forwarder::new(&config, security.auth.is_some()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     if cli.demo && (security.tls.is_some() || security.auth.is_some()) {
         anyhow::bail!(
             "--demo sends plain HTTP without credentials: it cannot be combined with --web.config.file or --auth-token-file"
@@ -59,8 +65,15 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     })?;
     let local = listener.local_addr().unwrap_or(cli.listen);
     let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
-    let stats = Arc::new(ReceiverStats::default());
+    let stats = Arc::new(ReceiverStats {
+        forward: forwarder.as_ref().map(|f| f.stats.clone()),
+        ..ReceiverStats::default()
+    });
     let mut receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+    let forwarding_to = forwarder.as_ref().map(|f| f.backend().to_owned());
+    if let Some(forwarder) = forwarder {
+        receiver = receiver.with_forward(forwarder);
+    }
     let recorder = match &cli.record {
         Some(path) => Some(start_recording(path, cli.record_max_bytes)?),
         None => None,
@@ -82,10 +95,16 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         rx: stop_rx,
     };
     let ended = if cli.no_tui {
-        say(format_args!(
-            "promscope: receiving remote-write on {} (Ctrl-C to stop)",
-            access.url(local)
-        ));
+        match &forwarding_to {
+            None => say(format_args!(
+                "promscope: receiving remote-write on {} (Ctrl-C to stop)",
+                access.url(local)
+            )),
+            Some(backend) => say(format_args!(
+                "promscope: receiving remote-write on {} and forwarding it to {backend} (Ctrl-C to stop)",
+                access.url(local)
+            )),
+        }
         headless(rx, cli.format, stats, stop).await
     } else {
         dashboard(rx, stats, local, access, cli.dashboard_limits(), stop).await

@@ -41,15 +41,25 @@ pub async fn handle(
     let mut info =
         content::request_info(&parts.headers, parts.uri.path(), Some(remote), received_at);
     let mut body_read = None;
-    let (mut answer, refused) =
-        match receive(receiver, &mut info, &parts, body, &mut body_read).await {
+    let (mut answer, refused) = match &receiver.forward {
+        Some(forwarder) => {
+            let arrival = super::forward::Arrival {
+                info,
+                parts: &parts,
+                body,
+                body_read: &mut body_read,
+            };
+            super::forward::relay(receiver, forwarder, arrival).await
+        }
+        None => match receive(receiver, &mut info, &parts, body, &mut body_read).await {
             Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,
             Ok(Received::VmHandshake) => (Response::new(Full::new(Bytes::from_static(b"1"))), None),
             Err(rejection) => {
                 let reason = rejection.reason;
                 (reject(receiver, info, rejection).await, Some(reason))
             }
-        };
+        },
+    };
     for (name, value) in &receiver.security.headers {
         answer.headers_mut().insert(name.clone(), value.clone());
     }
@@ -83,62 +93,93 @@ async fn receive(
     body: Incoming,
     body_read: &mut Option<Bytes>,
 ) -> Result<Received, Rejection> {
-    let limits = &receiver.limits;
     let stated_len = stated_len(parts);
     let negotiated = match check_headers(receiver, parts, stated_len).await {
         Ok(Headers::Write(negotiated)) => negotiated,
-        other => {
+        Ok(Headers::VmHandshake) => {
             // The body is of no use: drop it so that the connection can go on.
-            let expects_continue = parts
-                .headers
-                .get(header::EXPECT)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-            let drained = body::discard(
-                body,
-                stated_len,
-                expects_continue,
-                DISCARD_LIMIT,
-                limits.body_timeout,
-            )
-            .await;
-            return match other {
-                Ok(_) => Ok(Received::VmHandshake),
-                Err(mut rejection) => {
-                    rejection.close = !drained;
-                    Err(rejection)
-                }
-            };
+            discard_body(receiver, parts, body).await;
+            return Ok(Received::VmHandshake);
         }
+        Err(rejection) => return Err(refuse_unread(receiver, parts, body, rejection).await),
     };
     info.protocol = Some(negotiated.protocol);
     let mut charge = Charge::default();
+    let compressed = read_body(receiver, info, body, stated_len, &mut charge).await?;
+    if receiver.recording.is_some() {
+        *body_read = Some(compressed.clone());
+    }
+    let data = decode_charged(receiver, &negotiated, &compressed, &mut charge, info)?;
+    Ok(Received::Write(Box::new(data), charge))
+}
+
+/// Decodes a body, its decoded size charged to the budget first.
+pub(super) fn decode_charged(
+    receiver: &Receiver,
+    negotiated: &Negotiated,
+    compressed: &[u8],
+    charge: &mut Charge,
+    info: &mut RequestInfo,
+) -> Result<WriteData, Rejection> {
+    let limits = &receiver.limits;
+    let bound = decoded_size_bound(negotiated.compression, compressed, limits.max_decoded_bytes);
+    if !receiver.budget.take(charge, bound) {
+        return Err(over_budget(receiver));
+    }
+    content::decode_body(negotiated, compressed, limits, info)
+}
+
+/// A rejection decided before the body was read: the body is read and
+/// dropped when small, so that the connection can carry the next request.
+pub(super) async fn refuse_unread(
+    receiver: &Receiver,
+    parts: &Parts,
+    body: Incoming,
+    mut rejection: Rejection,
+) -> Rejection {
+    rejection.close = !discard_body(receiver, parts, body).await;
+    rejection
+}
+
+/// Reads and drops a body of no use; whether the connection can go on.
+async fn discard_body(receiver: &Receiver, parts: &Parts, body: Incoming) -> bool {
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    body::discard(
+        body,
+        stated_len(parts),
+        expects_continue,
+        DISCARD_LIMIT,
+        receiver.limits.body_timeout,
+    )
+    .await
+}
+
+/// Reads the body within the size limit, the deadline and the budget.
+pub(super) async fn read_body(
+    receiver: &Receiver,
+    info: &mut RequestInfo,
+    body: Incoming,
+    stated_len: Option<u64>,
+    charge: &mut Charge,
+) -> Result<Bytes, Rejection> {
+    let limits = &receiver.limits;
     let read = body::read(
         body,
         stated_len,
         limits.max_compressed_bytes,
         &receiver.budget,
         limits.body_timeout,
-        &mut charge,
+        charge,
         &mut info.compressed_bytes,
     )
     .await;
-    let compressed = read.map_err(|e| body_rejection(e, receiver))?;
-    if receiver.recording.is_some() {
-        *body_read = Some(compressed.clone());
-    }
-    let bound = decoded_size_bound(
-        negotiated.compression,
-        &compressed,
-        limits.max_decoded_bytes,
-    );
-    if !receiver.budget.take(&mut charge, bound) {
-        return Err(over_budget(receiver));
-    }
-    let data = content::decode_body(&negotiated, &compressed, limits, info)?;
-    Ok(Received::Write(Box::new(data), charge))
+    read.map_err(|e| body_rejection(e, receiver))
 }
 
-fn stated_len(parts: &Parts) -> Option<u64> {
+pub(super) fn stated_len(parts: &Parts) -> Option<u64> {
     parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -162,6 +203,16 @@ async fn check_headers(
     parts: &Parts,
     stated_len: Option<u64>,
 ) -> Result<Headers, Rejection> {
+    check_credentials(receiver, parts).await?;
+    if is_vm_handshake(parts) {
+        return Ok(Headers::VmHandshake);
+    }
+    content::check_content(&parts.method, &parts.headers, stated_len, &receiver.limits)
+        .map(Headers::Write)
+}
+
+/// The sender's credentials, when the listener requires them.
+pub(super) async fn check_credentials(receiver: &Receiver, parts: &Parts) -> Result<(), Rejection> {
     if let Some(auth) = &receiver.security.auth
         && let Err(denied) = auth.check(&parts.headers).await
     {
@@ -187,11 +238,7 @@ async fn check_headers(
         }
         return Err(rejection);
     }
-    if is_vm_handshake(parts) {
-        return Ok(Headers::VmHandshake);
-    }
-    content::check_content(&parts.method, &parts.headers, stated_len, &receiver.limits)
-        .map(Headers::Write)
+    Ok(())
 }
 
 /// Whether the request is the handshake vmagent releases before v1.116 send
@@ -326,7 +373,7 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
 }
 
 /// The response for a rejection: its status, message and headers.
-fn answer(rejection: Rejection) -> HttpResponse {
+pub(super) fn answer(rejection: Rejection) -> HttpResponse {
     let mut response = Response::new(Full::new(Bytes::from(format!("{}\n", rejection.message))));
     *response.status_mut() = rejection.status;
     let h = response.headers_mut();

@@ -1,12 +1,14 @@
 //! Everything between the socket and the channel: the HTTP receiver
 //! (connections, TLS, authentication, content negotiation, limits), decoding,
-//! and the normalized model the consumers read.
+//! forwarding to a backend (forward mode), and the normalized model the
+//! consumers read.
 
 pub mod auth;
 mod body;
 mod client_cert;
 pub mod content;
 pub mod decode;
+pub mod forward;
 mod handler;
 mod listener;
 pub mod model;

@@ -5,10 +5,12 @@
 //! that buffer (validated as UTF-8 when decoded), so a request with thousands of
 //! series costs a handful of allocations, not one per label.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::SystemTime;
 
+pub use super::forward::{Forwarded, Undecodable, Upstream};
 use crate::proto::rw2;
 
 /// Remote-write protocol of a request.
@@ -113,6 +115,11 @@ pub enum RejectReason {
     /// Bodies being received at once were over `--max-bytes-in-flight`, or
     /// credentials were waiting too long to be checked; the sender should retry.
     Overloaded,
+    /// Forward mode: the backend answered with an error status.
+    Backend,
+    /// Forward mode: the backend could not be reached, failed, or did not
+    /// answer in time (promscope answered 502 or 504).
+    BackendUnavailable,
 }
 
 impl RejectReason {
@@ -131,6 +138,8 @@ impl RejectReason {
             RejectReason::Protobuf => "bad_protobuf",
             RejectReason::Invalid => "invalid_request",
             RejectReason::Overloaded => "overloaded",
+            RejectReason::Backend => "backend",
+            RejectReason::BackendUnavailable => "backend_unavailable",
         }
     }
 }
@@ -150,6 +159,42 @@ pub enum Outcome {
         /// The body sent to the sender: what was wrong.
         message: String,
     },
+    /// Forward mode: sent on to the backend, whose answer the sender got.
+    Forwarded(Box<Forwarded>),
+}
+
+impl Outcome {
+    /// Whether the sender was told the request was taken (2xx).
+    pub fn is_accepted(&self) -> bool {
+        match self {
+            Outcome::Accepted => true,
+            Outcome::Rejected { .. } => false,
+            Outcome::Forwarded(f) => f.is_success(),
+        }
+    }
+
+    /// The status the sender got.
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Accepted => 204,
+            Outcome::Rejected { status, .. } => *status,
+            Outcome::Forwarded(f) => f.status(),
+        }
+    }
+
+    /// For a request the sender was refused: the status, the category it is
+    /// counted under and the message the sender got.
+    pub fn rejection(&self) -> Option<(u16, RejectReason, Cow<'_, str>)> {
+        match self {
+            Outcome::Accepted => None,
+            Outcome::Rejected {
+                status,
+                reason,
+                message,
+            } => Some((*status, *reason, Cow::Borrowed(message))),
+            Outcome::Forwarded(f) => Some((f.status(), f.reject_reason()?, f.message()?)),
+        }
+    }
 }
 
 /// One received request: its facts, how it was answered, and what it carried.
@@ -175,6 +220,7 @@ impl Batch {
         let message = match &self.outcome {
             Outcome::Accepted => 0,
             Outcome::Rejected { message, .. } => message.capacity(),
+            Outcome::Forwarded(f) => size_of::<Forwarded>() + f.heap_bytes(),
         };
         self.data.heap_bytes() + info.path.capacity() + strings + message
     }

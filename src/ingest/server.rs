@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use super::auth::Auth;
 use super::body::Budget;
 pub use super::client_cert::ClientCert;
+use super::forward::{ForwardStats, Forwarder};
 use super::model::Batch;
 use crate::capture::RecordingHandle;
 
@@ -73,6 +74,8 @@ pub struct ReceiverStats {
     pub dropped_requests: AtomicU64,
     /// Samples and histograms in those requests.
     pub dropped_samples: AtomicU64,
+    /// Forward mode's counters, when forwarding.
+    pub forward: Option<Arc<ForwardStats>>,
 }
 
 /// Who may connect and send, and what every response carries.
@@ -164,6 +167,8 @@ pub struct Receiver {
     pub(super) security: Security,
     /// Where `--record` takes each request and its answer.
     pub(super) recording: Option<RecordingHandle>,
+    /// Forward mode: where requests are sent on.
+    pub(super) forward: Option<Arc<Forwarder>>,
 }
 
 impl Receiver {
@@ -177,6 +182,7 @@ impl Receiver {
             budget,
             security: Security::default(),
             recording: None,
+            forward: None,
         }
     }
 
@@ -184,6 +190,14 @@ impl Receiver {
     pub fn with_recording(self, recording: RecordingHandle) -> Self {
         Receiver {
             recording: Some(recording),
+            ..self
+        }
+    }
+
+    /// Forwarding every request to a backend, whose answers the senders get.
+    pub fn with_forward(self, forwarder: Forwarder) -> Self {
+        Receiver {
+            forward: Some(Arc::new(forwarder)),
             ..self
         }
     }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{MetadataDedup, Record, records_of};
 use crate::format;
-use crate::ingest::model::{Batch, HistogramExt, Outcome, WriteData};
+use crate::ingest::model::{Batch, HistogramExt, WriteData};
 use crate::text::escape;
 use crate::text::promql;
 
@@ -13,12 +13,7 @@ const KIND: usize = 9;
 
 /// Appends the records of one batch, a line each.
 pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
-    if let Outcome::Rejected {
-        status,
-        reason,
-        message,
-    } = &batch.outcome
-    {
+    if let Some((status, reason, message)) = batch.outcome.rejection() {
         let from = batch
             .info
             .remote_addr
@@ -33,7 +28,7 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         );
         escape::write_escaped(out, &batch.info.path);
         out.push_str(": ");
-        escape::write_escaped(out, message);
+        escape::write_escaped(out, &message);
         out.push('\n');
     }
     // What was written, also when part of the request was rejected.

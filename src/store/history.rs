@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::series::{SeriesId, SeriesKind};
-use crate::ingest::model::{Batch, Counts, Outcome, Protocol};
+use crate::ingest::model::{Batch, Counts, Protocol};
 use crate::summary::totals::Sender;
 use crate::text;
 
@@ -59,13 +59,18 @@ impl RequestRow {
     /// The row of a request that arrived at `arrival_ms`.
     pub fn of(batch: &Batch, arrival_ms: i64) -> Self {
         let info = &batch.info;
-        let (status, note, rejected) = match &batch.outcome {
-            Outcome::Accepted => (204, batch.data.warnings.first(), false),
-            Outcome::Rejected {
-                status, message, ..
-            } => (*status, Some(message), true),
+        let (note, rejected) = match batch.outcome.rejection() {
+            None => (
+                batch
+                    .data
+                    .warnings
+                    .first()
+                    .map(|w| text::bounded(w, MAX_REQUEST_NOTE_BYTES)),
+                false,
+            ),
+            Some((_, _, message)) => (Some(text::bounded(&message, MAX_REQUEST_NOTE_BYTES)), true),
         };
-        let note = note.map(|n| text::bounded(n, MAX_REQUEST_NOTE_BYTES));
+        let status = batch.outcome.status();
         let sender = Sender::of(info);
         RequestRow {
             arrival_ms,

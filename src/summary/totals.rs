@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use foldhash::fast::FixedState;
 
 use super::distinct::{DistinctCount, DistinctCounter};
-use crate::ingest::model::{Batch, Counts, Outcome, Protocol, RejectReason, RequestInfo};
+use crate::ingest::model::{Batch, Counts, Protocol, RejectReason, RequestInfo};
 use crate::text;
 
 /// A sender: User-Agent and peer IP address.
@@ -200,17 +200,12 @@ impl Totals {
         let info = &batch.info;
         self.compressed_bytes += info.compressed_bytes as u64;
         self.decoded_bytes += info.decoded_bytes as u64;
-        self.senders
-            .record(info, batch.outcome == Outcome::Accepted);
+        self.senders.record(info, batch.outcome.is_accepted());
         // What was written counts, also from a partly rejected request.
         self.counts += batch.data.counts();
-        match &batch.outcome {
-            Outcome::Accepted => {
-                self.accepted += 1;
-            }
-            Outcome::Rejected { reason, .. } => {
-                *self.rejected.entry(*reason).or_default() += 1;
-            }
+        match batch.outcome.rejection() {
+            None => self.accepted += 1,
+            Some((_, reason, _)) => *self.rejected.entry(reason).or_default() += 1,
         }
     }
 

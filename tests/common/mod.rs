@@ -2,6 +2,8 @@
 //! port, an HTTP client, and request bodies built with the generated types.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod backend;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -11,6 +13,7 @@ use hyper::{HeaderMap, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use promscope::ingest::forward::{ForwardConfig, Forwarder};
 use promscope::ingest::model::Batch;
 use promscope::ingest::server::{self, Limits, Receiver, ReceiverStats, Security};
 use promscope::proto::{rw1, rw2};
@@ -51,10 +54,29 @@ impl TestReceiver {
         queue: usize,
         configure: impl FnOnce(Receiver) -> Receiver,
     ) -> Self {
+        Self::start_receiver(limits, queue, ReceiverStats::default(), configure).await
+    }
+
+    /// A receiver in forward mode.
+    pub async fn start_forwarding(limits: Limits, queue: usize, config: ForwardConfig) -> Self {
+        let forwarder = Forwarder::new(&config, false).expect("a valid forward configuration");
+        let stats = ReceiverStats {
+            forward: Some(forwarder.stats.clone()),
+            ..ReceiverStats::default()
+        };
+        Self::start_receiver(limits, queue, stats, |r| r.with_forward(forwarder)).await
+    }
+
+    async fn start_receiver(
+        limits: Limits,
+        queue: usize,
+        stats: ReceiverStats,
+        configure: impl FnOnce(Receiver) -> Receiver,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = mpsc::channel(queue);
-        let stats = Arc::new(ReceiverStats::default());
+        let stats = Arc::new(stats);
         let receiver = configure(Receiver::new(tx, limits, stats.clone()));
         tokio::spawn(server::serve(listener, receiver, std::future::pending()));
         let client = Client::builder(TokioExecutor::new()).build_http();

@@ -1,0 +1,147 @@
+//! The connection to a backend: a pool of kept-alive connections (TLS with
+//! rustls for https), and one exchange: send the request, read the answer
+//! whole, within the forward timeout.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, HeaderName};
+use hyper::{Request, StatusCode};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::outcome::Upstream;
+use crate::ingest::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
+
+/// A pooled HTTP/1.1 client for http and https backends.
+pub type BackendClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Largest answer body passed on; backends answer remote write with at most
+/// a few kilobytes of error text.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// How long an unused connection stays in the pool: senders push every few
+/// seconds, so connections are reused across requests.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// Answer headers passed to the sender besides the status and body.
+const ANSWER_HEADERS: [&str; 5] = [
+    "content-type",
+    "retry-after",
+    SAMPLES_WRITTEN,
+    HISTOGRAMS_WRITTEN,
+    EXEMPLARS_WRITTEN,
+];
+
+/// A client that speaks TLS with `tls` to https backends.
+pub fn client(tls: rustls::ClientConfig) -> BackendClient {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    // The TLS connector on top of it handles https.
+    http.enforce_http(false);
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(https)
+}
+
+/// Sends `request` to the backend `shown` and reads its answer, all within
+/// `timeout`; returns the answer (or why there is none) and how long it took.
+pub async fn exchange(
+    client: &BackendClient,
+    request: Request<Full<Bytes>>,
+    timeout: Duration,
+    shown: &str,
+) -> (Upstream, Duration) {
+    let started = Instant::now();
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| failure(shown, &e))?;
+        let status = response.status();
+        let headers = passed_headers(response.headers());
+        let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    format!(
+                        "the backend {shown} answered {status} with a body over {MAX_ANSWER_BYTES} bytes, more than promscope passes on"
+                    )
+                } else {
+                    format!(
+                        "the backend {shown} answered {status} but its body broke off: {}",
+                        causes(e.as_ref())
+                    )
+                }
+            })?
+            .to_bytes();
+        Ok::<_, String>(Upstream::Answered {
+            status: status.as_u16(),
+            headers,
+            body,
+        })
+    };
+    let upstream = match tokio::time::timeout(timeout, exchange).await {
+        Ok(Ok(answered)) => answered,
+        Ok(Err(message)) => Upstream::Failed {
+            status: StatusCode::BAD_GATEWAY.as_u16(),
+            message,
+        },
+        Err(_) => Upstream::Failed {
+            status: StatusCode::GATEWAY_TIMEOUT.as_u16(),
+            message: format!(
+                "the backend {shown} did not answer within {timeout:?} (--forward-timeout)"
+            ),
+        },
+    };
+    (upstream, started.elapsed())
+}
+
+fn passed_headers(received: &HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for name in ANSWER_HEADERS {
+        let name = HeaderName::from_static(name);
+        for value in received.get_all(&name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    headers
+}
+
+/// The message for a request that got no answer: what failed, with its causes.
+fn failure(shown: &str, e: &hyper_util::client::legacy::Error) -> String {
+    if e.is_connect() {
+        format!(
+            "promscope could not connect to the backend {shown}: {}",
+            causes(e)
+        )
+    } else {
+        format!(
+            "the backend {shown} did not answer (the connection failed): {}",
+            causes(e)
+        )
+    }
+}
+
+/// An error and its sources, `outer: inner: innermost`, repeated texts once.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}

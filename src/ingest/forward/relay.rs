@@ -1,0 +1,251 @@
+//! One request in forward mode: promscope's own checks (credentials, size
+//! limits, budget), then the body goes to the backend as received while
+//! promscope decodes it for inspection, and the sender gets the backend's
+//! answer. Inspection never holds anything up: when the consumers are behind,
+//! the request is forwarded and answered without being decoded, and counted.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Response, StatusCode};
+
+use super::Forwarder;
+use super::outcome::{Forwarded, Undecodable, Upstream};
+use crate::ingest::body::Charge;
+use crate::ingest::content::{self, Rejection};
+use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound};
+use crate::ingest::handler::{self, HttpResponse};
+use crate::ingest::model::{Batch, Outcome, RejectReason, RequestInfo, WriteData};
+use crate::ingest::negotiate::Negotiated;
+use crate::ingest::server::Receiver;
+
+/// A request as it arrives at the handler.
+pub struct Arrival<'a> {
+    /// What its headers say.
+    pub info: RequestInfo,
+    /// Its head.
+    pub parts: &'a Parts,
+    /// Its body, unread.
+    pub body: Incoming,
+    /// Where the body is left once read whole, for the recording.
+    pub body_read: &'a mut Option<Bytes>,
+}
+
+/// Forwards one request; returns the answer for the sender (the backend's,
+/// or promscope's own refusal) and, for a refused request, the reason.
+pub async fn relay(
+    receiver: &Receiver,
+    forwarder: &Forwarder,
+    arrival: Arrival<'_>,
+) -> (HttpResponse, Option<RejectReason>) {
+    let Arrival {
+        mut info,
+        parts,
+        body,
+        body_read,
+    } = arrival;
+    let arrived = Instant::now();
+    let mut charge = Charge::default();
+    let (compressed, readable) = match receive(receiver, &mut info, parts, body, &mut charge).await
+    {
+        Ok(received) => received,
+        Err(mut rejection) => {
+            rejection.message = format!(
+                "{} (promscope's own check: not forwarded to {})",
+                rejection.message,
+                forwarder.target.shown()
+            );
+            let reason = rejection.reason;
+            inspect(
+                receiver,
+                forwarder,
+                info,
+                rejection.outcome(),
+                WriteData::default(),
+            );
+            return (handler::answer(rejection), Some(reason));
+        }
+    };
+    if receiver.recording.is_some() {
+        *body_read = Some(compressed.clone());
+    }
+    let request = forwarder
+        .headers
+        .request(&forwarder.target, parts, compressed.clone());
+    // On a task of its own, so that the request goes out while this one decodes.
+    let exchange = tokio::spawn(forwarder.exchange(request));
+    let inspection = if receiver.tx.capacity() == 0 {
+        Inspection::Skipped
+    } else {
+        decode(receiver, &mut info, readable, &compressed, &mut charge)
+    };
+    drop((charge, compressed));
+    let (upstream, backend_latency) = exchange.await.unwrap_or_else(|e| {
+        let message = format!("promscope failed while forwarding to the backend: {e}");
+        let status = StatusCode::BAD_GATEWAY.as_u16();
+        (Upstream::Failed { status, message }, Default::default())
+    });
+    let answer = answer(&upstream);
+    let mut forwarded = Forwarded {
+        upstream,
+        backend_latency,
+        total_latency: arrived.elapsed(),
+        undecodable: None,
+    };
+    forwarder.stats.record(&forwarded);
+    let refused = forwarded.reject_reason();
+    let data = match inspection {
+        Inspection::Decoded(data) => data,
+        Inspection::Undecodable(undecodable) => {
+            forwarded.undecodable = Some(undecodable);
+            WriteData::default()
+        }
+        Inspection::Skipped => {
+            forwarder.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+            return (answer, refused);
+        }
+    };
+    let outcome = Outcome::Forwarded(Box::new(forwarded));
+    inspect(receiver, forwarder, info, outcome, data);
+    (answer, refused)
+}
+
+/// What promscope made of a forwarded request for its consumers.
+enum Inspection {
+    Decoded(WriteData),
+    Undecodable(Undecodable),
+    /// Not decoded: the consumers or the budget had no room for it.
+    Skipped,
+}
+
+/// promscope's own checks, and the body: what the backend will get, and how
+/// promscope can read it (or why it cannot). A request refused here is not
+/// forwarded.
+async fn receive(
+    receiver: &Receiver,
+    info: &mut RequestInfo,
+    parts: &Parts,
+    body: Incoming,
+    charge: &mut Charge,
+) -> Result<(Bytes, Result<Negotiated, Undecodable>), Rejection> {
+    let stated_len = handler::stated_len(parts);
+    if let Err(rejection) = handler::check_credentials(receiver, parts).await {
+        return Err(handler::refuse_unread(receiver, parts, body, rejection).await);
+    }
+    // What promscope cannot read, the backend may: it is forwarded all the
+    // same. Only promscope's own size limit stops it.
+    let readable =
+        match content::check_content(&parts.method, &parts.headers, stated_len, &receiver.limits) {
+            Ok(negotiated) => Ok(negotiated),
+            Err(rejection) if rejection.reason == RejectReason::TooLarge => {
+                return Err(handler::refuse_unread(receiver, parts, body, rejection).await);
+            }
+            Err(rejection) => Err(Undecodable {
+                reason: rejection.reason,
+                message: rejection.message,
+            }),
+        };
+    if let Ok(negotiated) = &readable {
+        info.protocol = Some(negotiated.protocol);
+    }
+    let compressed = handler::read_body(receiver, info, body, stated_len, charge).await?;
+    if let Ok(negotiated) = &readable {
+        check_stated_decoded_len(receiver, negotiated.compression, &compressed)?;
+    }
+    Ok((compressed, readable))
+}
+
+/// A decoded size stated in the body's header over `--max-body-bytes` is
+/// refused before forwarding, as it would be without a backend.
+fn check_stated_decoded_len(
+    receiver: &Receiver,
+    compression: Compression,
+    compressed: &[u8],
+) -> Result<(), Rejection> {
+    let limit = receiver.limits.max_decoded_bytes;
+    let stated = decoded_size_bound(compression, compressed, usize::MAX);
+    if stated <= limit {
+        return Ok(());
+    }
+    let header = match compression {
+        Compression::Snappy => "snappy",
+        Compression::Zstd => "zstd frame",
+    };
+    Err(DecodeError::TooLarge {
+        header,
+        announced: stated as u64,
+        limit,
+    }
+    .into())
+}
+
+/// Decodes the body for inspection.
+fn decode(
+    receiver: &Receiver,
+    info: &mut RequestInfo,
+    readable: Result<Negotiated, Undecodable>,
+    compressed: &[u8],
+    charge: &mut Charge,
+) -> Inspection {
+    let negotiated = match readable {
+        Ok(negotiated) => negotiated,
+        Err(undecodable) => return Inspection::Undecodable(undecodable),
+    };
+    match handler::decode_charged(receiver, &negotiated, compressed, charge, info) {
+        Ok(data) => Inspection::Decoded(data),
+        Err(r) if r.reason == RejectReason::Overloaded => Inspection::Skipped,
+        Err(r) => Inspection::Undecodable(Undecodable {
+            reason: r.reason,
+            message: r.message,
+        }),
+    }
+}
+
+/// Hands a request to the consumers without waiting: when they are behind
+/// it is counted as not inspected.
+fn inspect(
+    receiver: &Receiver,
+    forwarder: &Forwarder,
+    info: RequestInfo,
+    outcome: Outcome,
+    data: WriteData,
+) {
+    let batch = Batch {
+        info,
+        outcome,
+        data,
+    };
+    if receiver.tx.try_send(batch).is_err() {
+        forwarder.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The sender's answer: the backend's, or promscope's 502 or 504.
+fn answer(upstream: &Upstream) -> HttpResponse {
+    let (status, mut response) = match upstream {
+        Upstream::Answered {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = Response::new(Full::new(body.clone()));
+            *response.headers_mut() = headers.clone();
+            (*status, response)
+        }
+        Upstream::Failed { status, message } => {
+            let mut response = Response::new(Full::new(Bytes::from(format!("{message}\n"))));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            (*status, response)
+        }
+    };
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    response
+}

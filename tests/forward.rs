@@ -1,0 +1,308 @@
+//! Forward mode over real HTTP: promscope between a sender (the test) and a
+//! backend (a real server started by the test), both on ephemeral ports.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use common::backend::{BackendAnswer, TestBackend};
+use common::*;
+use promscope::ingest::forward::{ForwardConfig, Upstream};
+use promscope::ingest::model::{Batch, Outcome, Protocol, RejectReason};
+use promscope::ingest::server::Limits;
+
+fn config(url: String) -> ForwardConfig {
+    ForwardConfig {
+        url,
+        pass_headers: vec![],
+        set_headers: vec![],
+        timeout: Duration::from_secs(5),
+    }
+}
+
+fn forwarded(batch: &Batch) -> &promscope::ingest::forward::Forwarded {
+    match &batch.outcome {
+        Outcome::Forwarded(f) => f,
+        other => panic!("not forwarded: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_body_goes_on_byte_for_byte_with_the_headers_a_backend_needs() {
+    let mut backend = TestBackend::start(
+        BackendAnswer::status(204)
+            .with_header("x-prometheus-remote-write-samples-written", "2")
+            .with_header("x-prometheus-remote-write-histograms-written", "1")
+            .with_header("x-prometheus-remote-write-exemplars-written", "0")
+            .with_header("x-backend-only", "not passed"),
+    )
+    .await;
+    let mut settings = config(backend.url(""));
+    settings.pass_headers = vec!["X-Custom".into()];
+    settings.set_headers = vec!["X-Added: by promscope".into()];
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
+    let headers = [
+        RW2_HEADERS,
+        &[
+            ("retry-attempt", "1"),
+            ("authorization", "Bearer sender-token"),
+            ("x-custom", "passed"),
+            ("thanos-tenant", "team-t"),
+            ("cookie", "not passed"),
+        ],
+    ]
+    .concat();
+    // A VictoriaMetrics cluster path: the backend URL has no path, so it is kept.
+    let path = "/insert/42/prometheus/api/v1/write?extra_label=env%3Dtest";
+    let reply = r.post(path, &headers, rw2_body()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    // The Written headers are the backend's, not promscope's count (which would be 2/1/1).
+    let header = |name: &str| reply.headers.get(name).map(|v| v.to_str().unwrap());
+    assert_eq!(
+        header("x-prometheus-remote-write-samples-written"),
+        Some("2")
+    );
+    assert_eq!(
+        header("x-prometheus-remote-write-histograms-written"),
+        Some("1")
+    );
+    assert_eq!(
+        header("x-prometheus-remote-write-exemplars-written"),
+        Some("0")
+    );
+    assert_eq!(header("x-backend-only"), None);
+
+    let got = backend.next().await;
+    assert_eq!(got.method, "POST");
+    assert_eq!(got.uri.to_string(), path);
+    assert_eq!(got.body, rw2_body());
+    let sent = |name: &str| got.headers.get(name).map(|v| v.to_str().unwrap());
+    assert_eq!(sent("content-type"), Some(RW2_CONTENT_TYPE));
+    assert_eq!(sent("content-encoding"), Some("snappy"));
+    assert_eq!(sent("x-prometheus-remote-write-version"), Some("2.0.0"));
+    assert_eq!(sent("user-agent"), Some("test-sender/2.0"));
+    assert_eq!(sent("retry-attempt"), Some("1"));
+    assert_eq!(sent("authorization"), Some("Bearer sender-token"));
+    assert_eq!(sent("thanos-tenant"), Some("team-t"));
+    assert_eq!(sent("x-custom"), Some("passed"));
+    assert_eq!(sent("x-added"), Some("by promscope"));
+    assert_eq!(sent("cookie"), None);
+
+    let batch = r.next_batch().await;
+    let f = forwarded(&batch);
+    assert_eq!(f.status(), 204);
+    assert!(f.is_success() && f.undecodable.is_none());
+    assert_eq!(batch.info.protocol, Some(Protocol::V2));
+    assert_eq!(batch.info.tenant.as_deref(), Some("team-t"));
+    // Inspected all the same: what was sent is decoded.
+    assert_eq!(batch.data.counts().samples, 2);
+    assert_eq!(batch.data.counts().histograms, 1);
+}
+
+#[tokio::test]
+async fn a_url_with_a_path_of_its_own_replaces_the_request_path() {
+    let mut backend = TestBackend::start(BackendAnswer::status(200)).await;
+    let r =
+        TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url("/api/v1/push")))
+            .await;
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(backend.next().await.uri.to_string(), "/api/v1/push");
+}
+
+#[tokio::test]
+async fn the_backends_rejections_reach_the_sender_unchanged() {
+    let message = "out of order sample for series {__name__=\"up\", job=\"test\"}\n";
+    let mut backend = TestBackend::start(
+        BackendAnswer::status(400)
+            .with_body(message)
+            .with_header("content-type", "text/plain; charset=utf-8"),
+    )
+    .await;
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url(""))).await;
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.body, message);
+    assert_eq!(
+        reply.headers.get("content-type").unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    let batch = r.next_batch().await;
+    let (status, reason, text) = batch.outcome.rejection().unwrap();
+    assert_eq!((status, reason), (400, RejectReason::Backend));
+    assert_eq!(text, message.trim());
+    // The series sent are still shown.
+    assert_eq!(batch.data.counts().samples, 1);
+
+    backend.answer_with(
+        BackendAnswer::status(429)
+            .with_header("retry-after", "30")
+            .with_body("ingestion rate limit exceeded"),
+    );
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.headers.get("retry-after").unwrap(), "30");
+    assert_eq!(reply.body, "ingestion rate limit exceeded");
+    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 2, 0));
+    let groups: Vec<_> = stats
+        .rejections
+        .iter()
+        .map(|g| (g.status, g.text.as_str()))
+        .collect();
+    assert!(groups.contains(&(400, "out of order sample for series {…}")));
+    assert!(groups.contains(&(429, "ingestion rate limit exceeded")));
+    backend.next().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_gives_502_naming_it_and_the_cause() {
+    // A port that was free a moment ago: nothing listens there.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/api/v1/write");
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(url.clone())).await;
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 502);
+    assert!(reply.body.contains(&url), "{}", reply.body);
+    assert!(reply.body.contains("could not connect"), "{}", reply.body);
+    assert!(
+        reply.body.to_lowercase().contains("refused"),
+        "{}",
+        reply.body
+    );
+    let batch = r.next_batch().await;
+    assert!(matches!(
+        forwarded(&batch).upstream,
+        Upstream::Failed { status: 502, .. }
+    ));
+    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 0, 1));
+}
+
+#[tokio::test]
+async fn a_slow_backend_gives_504_after_the_forward_timeout() {
+    let backend =
+        TestBackend::start(BackendAnswer::status(204).after(Duration::from_secs(5))).await;
+    let mut settings = config(backend.url(""));
+    settings.timeout = Duration::from_millis(300);
+    let r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
+    let started = Instant::now();
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 504, "{}", reply.body);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(reply.body.contains(&backend.url("")), "{}", reply.body);
+    assert!(reply.body.contains("--forward-timeout"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn what_promscope_cannot_decode_is_forwarded_unchanged_and_shown_undecodable() {
+    let mut backend =
+        TestBackend::start(BackendAnswer::status(400).with_body("snappy: corrupt input")).await;
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url(""))).await;
+    let garbage = b"\xff\xff\xff\x0fnot snappy at all".to_vec();
+    let reply = r.post("/api/v1/write", RW1_HEADERS, garbage.clone()).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.body.as_str()),
+        (400, "snappy: corrupt input")
+    );
+    assert_eq!(backend.next().await.body, garbage);
+    let batch = r.next_batch().await;
+    let undecodable = forwarded(&batch).undecodable.as_ref().unwrap();
+    assert_eq!(undecodable.reason, RejectReason::Snappy);
+
+    // A content type promscope does not read: the backend decides.
+    backend.answer_with(BackendAnswer::status(204));
+    let reply = r
+        .post(
+            "/api/v1/write",
+            &[("content-type", "application/json")],
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(backend.next().await.body, &b"{}"[..]);
+    let batch = r.next_batch().await;
+    let undecodable = forwarded(&batch).undecodable.as_ref().unwrap();
+    assert_eq!(undecodable.reason, RejectReason::UnsupportedContentType);
+}
+
+#[tokio::test]
+async fn promscopes_own_size_limits_answer_413_before_forwarding() {
+    let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let limits = Limits {
+        max_compressed_bytes: 64,
+        max_decoded_bytes: 1000,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start_forwarding(limits, 8, config(backend.url(""))).await;
+    let big = rw1_body(&[1.0; 100]);
+    assert!(big.len() > 64);
+    let reply = r.post("/api/v1/write", RW1_HEADERS, big).await;
+    assert_eq!(reply.status, 413);
+    assert!(
+        reply.body.contains("--max-compressed-bytes"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("not forwarded"), "{}", reply.body);
+    let batch = r.next_batch().await;
+    assert_eq!(batch.outcome.rejection().unwrap().1, RejectReason::TooLarge);
+    // A small body whose snappy header announces more than --max-body-bytes.
+    let lying = vec![0xe9, 0x0f, 0x00]; // varint 2025, then nothing
+    let reply = r.post("/api/v1/write", RW1_HEADERS, lying).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert!(reply.body.contains("--max-body-bytes"), "{}", reply.body);
+    // Neither reached the backend: the next request it gets is this one.
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(backend.next().await.body, rw1_body(&[1.0]));
+}
+
+#[tokio::test]
+async fn forwarding_never_waits_for_inspection() {
+    let backend = TestBackend::start(BackendAnswer::status(204)).await;
+    // A consumer that takes nothing: the queue is full after one request.
+    let r = TestReceiver::start_forwarding(Limits::default(), 1, config(backend.url(""))).await;
+    let started = Instant::now();
+    for _ in 0..20 {
+        let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+        assert_eq!(reply.status, 204);
+    }
+    // The receiver's own queue timeout (10 s) was never waited for.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    assert_eq!(stats.ok, 20);
+    assert_eq!(stats.uninspected, 19);
+}
+
+#[tokio::test]
+async fn connections_to_the_backend_are_pooled_and_as_concurrent_as_the_sender() {
+    let backend =
+        TestBackend::start(BackendAnswer::status(204).after(Duration::from_millis(300))).await;
+    let r = std::sync::Arc::new(
+        TestReceiver::start_forwarding(Limits::default(), 64, config(backend.url(""))).await,
+    );
+    for _ in 0..5 {
+        let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+        assert_eq!(reply.status, 204);
+    }
+    assert_eq!(backend.counts.connections.load(Ordering::SeqCst), 1);
+    // Eight requests in flight from the sender are eight at the backend.
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(
+                async move { r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await },
+            )
+        })
+        .collect();
+    for send in sends {
+        assert_eq!(send.await.unwrap().status, 204);
+    }
+    assert_eq!(backend.counts.most_in_flight.load(Ordering::SeqCst), 8);
+}
