@@ -219,6 +219,21 @@ impl<T: Send + 'static> StoppableThread<T> {
     }
 }
 
+/// Asks the terminal to put `text` on the clipboard (OSC 52). Terminals that
+/// do not support it, or do not allow it, ignore it; the screen shows the text
+/// to select with the mouse either way.
+fn send_to_clipboard(out: &mut impl io::Write, text: &str) -> io::Result<()> {
+    out.write_all(osc52(text).as_bytes())?;
+    out.flush()
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text`.
+fn osc52(text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &mut mpsc::Receiver<Batch>,
@@ -255,6 +270,9 @@ async fn event_loop(
                 if let Some(action) = keymap::action_for(&ev?, app.key_mode()) {
                     app.apply(action, &mut store);
                     dirty = true;
+                }
+                if let Some(selector) = app.copied.take_unsent() {
+                    send_to_clipboard(terminal.backend_mut(), &selector)?;
                 }
                 if app.quit {
                     break;
@@ -298,6 +316,13 @@ async fn event_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clipboard_gets_the_text_base64_encoded_in_one_osc_52_sequence() {
+        let mut out = Vec::new();
+        send_to_clipboard(&mut out, r#"up{job="a"}"#).unwrap();
+        assert_eq!(out, b"\x1b]52;c;dXB7am9iPSJhIn0=\x07");
+    }
 
     /// Blocks the calling thread until `stop` turns true.
     fn wait_for_stop(mut stop: watch::Receiver<bool>) {

@@ -292,6 +292,29 @@ pub static BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('a')), Action::ToggleAllLabels)],
+        description: "rows of Recent samples and of the series list show all labels / only those that tell the rows on screen apart (… stands for the others)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| matches!(view, OpenList::Series | OpenList::Log).then_some("labels"),
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('c')), Action::CopySelector)],
+        description: "copy the selected series (or metric) as a selector: to the clipboard where the terminal allows it (OSC 52), and on a line of its own to select with the mouse (Shift-drag)",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| {
+                matches!(view, OpenList::Series | OpenList::Samples | OpenList::Log)
+                    .then_some("copy")
+            },
+        }),
+    },
+    Binding {
         modes: &[Mode::Filter],
         group: Group::Filter,
         // The character typed replaces the placeholder (see `action_for`).

@@ -7,19 +7,24 @@ pub mod history;
 pub mod keymap;
 pub mod list;
 pub mod logs;
+mod navigate;
 mod pause;
+mod selector;
 pub mod view;
 
 use std::net::SocketAddr;
+
+use navigate::Move;
 
 use crate::filter::Filter;
 use crate::ingest::server::Access;
 use crate::store::{MetricId, RequestRow, SeriesId, Store};
 pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
-use history::{History, HistoryList};
-use list::{Identified, SortKey, SortedList, Source};
+use history::HistoryList;
+use list::{SortedList, Source};
 use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
 pub use pause::{PAUSE_BUFFER_BYTES, Pause};
+pub use selector::CopiedSelector;
 use view::{
     LabelSummary, MetricRow, MetricSort, SeriesRow, SeriesSort, label_summary, sorted_metrics,
     sorted_series,
@@ -97,6 +102,10 @@ pub enum Action {
     FilterAccept,
     /// Stop editing and go back to the filter in force before.
     FilterCancel,
+    /// Rows show every label, or only those that tell them apart.
+    ToggleAllLabels,
+    /// Copy the selected series as a selector.
+    CopySelector,
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -142,6 +151,10 @@ pub struct App {
     pub help: bool,
     /// Lines the help is scrolled by.
     pub help_scroll: usize,
+    /// Whether rows show every label, not only those that tell them apart.
+    pub all_labels: bool,
+    /// The selector last copied.
+    pub copied: CopiedSelector,
     /// Set when the user asked to quit.
     pub quit: bool,
     /// Requests the receiver answered 503 because the dashboard fell behind.
@@ -162,19 +175,6 @@ pub enum OpenList {
     /// Recent samples across series.
     Log,
     Requests,
-}
-
-/// A move of the selection.
-#[derive(Debug, Clone, Copy)]
-enum Move {
-    /// Rows down (negative: up).
-    Rows(isize),
-    /// Pages down (negative: up).
-    Pages(isize),
-    /// To the first row.
-    First,
-    /// To the last row.
-    Last,
 }
 
 impl App {
@@ -201,6 +201,8 @@ impl App {
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
             help: false,
             help_scroll: 0,
+            all_labels: false,
+            copied: CopiedSelector::default(),
             quit: false,
             dropped_requests: 0,
         }
@@ -292,8 +294,14 @@ impl App {
         if self.help && self.scroll_help(&action) {
             return;
         }
+        // A copied selector stays on screen until the next key.
+        if action != Action::Redraw {
+            self.copied.shown = None;
+        }
         match action {
             Action::Quit => self.quit = true,
+            Action::ToggleAllLabels => self.all_labels = !self.all_labels,
+            Action::CopySelector => self.copy_selector(store),
             Action::Redraw => {}
             Action::ToggleHelp => {
                 self.help = !self.help;
@@ -397,90 +405,6 @@ impl App {
             (Tab::Metrics, Some(Drill::Detail { .. })) => OpenList::Samples,
             (Tab::Log, _) => OpenList::Log,
             (Tab::Requests, _) => OpenList::Requests,
-        }
-    }
-
-    fn enter(&mut self, store: &Store) {
-        match self.open_list() {
-            OpenList::Metrics => {
-                // A row whose metric went since the list was built opens nothing.
-                if let Some(row) = self
-                    .metrics
-                    .selected()
-                    .filter(|r| store.metric(r.id).is_some())
-                {
-                    self.drill.push(Drill::Series { metric: row.id });
-                }
-            }
-            OpenList::Series => {
-                let selected = self.series.list.selected();
-                if let Some(row) = selected.filter(|r| store.series(r.id).is_some()) {
-                    self.open_detail(row.id);
-                }
-            }
-            OpenList::Log => {
-                // Open the highlighted sample's series.
-                let entry = self.log.selected_or_newest(&RecentSamples(store));
-                let series = entry.and_then(|e| {
-                    let id = e.row.entry.series;
-                    let metric = store.series(id)?.metric;
-                    store.metric(metric)?;
-                    Some((id, metric))
-                });
-                if let Some((id, metric)) = series {
-                    self.drill = vec![Drill::Series { metric }];
-                    self.open_detail(id);
-                    self.tab = Tab::Metrics;
-                }
-            }
-            OpenList::Samples | OpenList::Requests => {}
-        }
-    }
-
-    fn open_detail(&mut self, series: SeriesId) {
-        self.drill.push(Drill::Detail { series });
-        self.samples.follow();
-    }
-
-    fn move_by(&mut self, m: Move, store: &Store) {
-        // Logs list the newest at the bottom, a series' samples at the top.
-        fn in_history<R: Clone, H: History<Row = R>>(
-            list: &mut HistoryList<R>,
-            m: Move,
-            newest_first: bool,
-            src: &H,
-        ) {
-            let older = if newest_first { -1 } else { 1 };
-            match m {
-                Move::Rows(n) => list.move_by(n * older, src),
-                Move::Pages(n) => list.page(n * older, src),
-                Move::First if newest_first => list.follow(),
-                Move::Last if !newest_first => list.follow(),
-                Move::First | Move::Last => list.to_oldest(src),
-            }
-        }
-        fn in_sorted<R: Identified, K: SortKey, S: Copy + PartialEq>(
-            list: &mut SortedList<R, K, S>,
-            m: Move,
-        ) {
-            match m {
-                Move::Rows(n) => list.move_by(n),
-                Move::Pages(n) => list.page(n),
-                Move::First => list.move_by(isize::MIN / 2),
-                Move::Last => list.move_by(isize::MAX / 2),
-            }
-        }
-        match self.open_list() {
-            OpenList::Metrics => in_sorted(&mut self.metrics, m),
-            OpenList::Series => in_sorted(&mut self.series.list, m),
-            OpenList::Samples => {
-                let open = self.current_detail();
-                if let Some(s) = open.and_then(|id| store.series(id)) {
-                    in_history(&mut self.samples, m, true, &SeriesSamples(s));
-                }
-            }
-            OpenList::Log => in_history(&mut self.log, m, false, &RecentSamples(store)),
-            OpenList::Requests => in_history(&mut self.requests, m, false, &Requests(store)),
         }
     }
 }

@@ -296,19 +296,17 @@ fn digits_cmp(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// Which labels of a metric's series differ between them. Kept as strings, not
+/// The labels the same on every series of a metric. Kept as strings, not
 /// [`Sym`]s: it lives across frames, and the store may free and reuse a `Sym`
 /// as soon as the series using it are evicted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelSummary {
     /// Labels with the same value on every series (shown once above the list).
     pub constant: Vec<(Box<str>, Box<str>)>,
-    /// Label names whose values differ (shown per row).
-    pub varying: Vec<Box<str>>,
 }
 
-/// Splits a metric's labels into constant and varying ones (a label missing from
-/// some series varies). `__name__` is left out: the view already names the metric.
+/// The labels with the same value on every series (a label missing from some
+/// series varies). `__name__` is left out: the view already names the metric.
 pub fn label_summary<'a>(store: &Store, series: impl Iterator<Item = &'a Series>) -> LabelSummary {
     let name_sym = store.sym("__name__");
     let mut first: Vec<(Sym, Sym)> = Vec::new();
@@ -341,9 +339,7 @@ pub fn label_summary<'a>(store: &Store, series: impl Iterator<Item = &'a Series>
         .filter(|f| !varying.contains(&f.0))
         .map(|(n, v)| (store.str(n).into(), store.str(v).into()))
         .collect();
-    let mut varying: Vec<Box<str>> = varying.into_iter().map(|n| store.str(n).into()).collect();
-    varying.sort();
-    LabelSummary { constant, varying }
+    LabelSummary { constant }
 }
 
 fn push_unique(v: &mut Vec<Sym>, s: Sym) {

@@ -8,26 +8,32 @@ use ratatui::widgets::Cell;
 
 use super::columns::{Column, Timestamps, allot, widest};
 use super::fit::{self, Names};
+use super::labels;
 use super::theme;
 use super::widgets::{held_state, right, table, titled};
 use crate::app::App;
 use crate::app::logs::RecentSamples;
 use crate::format;
 use crate::store::{SeriesKind, Store};
-use crate::text::promql;
 
 /// Draws the recent-samples log; returns the rows it has room for.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let source = RecentSamples(store);
     let screen = app.log.screen(&source, super::table_rows(area));
+    // Rows of evicted series have no labels to tell apart.
+    let label_rows: Vec<Vec<(&str, &str)>> = screen
+        .rows
+        .iter()
+        .filter_map(|e| e.row.labels.as_ref())
+        .map(|labels| labels.iter().map(|(n, v)| (&**n, &**v)).collect())
+        .collect();
+    let mut texts = labels::rows_text(&label_rows, app.all_labels).into_iter();
     let series: Vec<String> = screen
         .rows
         .iter()
-        .map(|e| {
-            e.row.labels.as_ref().map_or_else(
-                || "(series evicted)".to_owned(),
-                |labels| promql::series(labels.iter().map(|(n, v)| (&**n, &**v))),
-            )
+        .map(|e| match e.row.labels {
+            Some(_) => texts.next().unwrap_or_default(),
+            None => "(series evicted)".to_owned(),
         })
         .collect();
     let names = Names::new(series.iter().map(String::as_str).collect());

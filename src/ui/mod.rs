@@ -12,11 +12,13 @@
 //! ```
 
 mod columns;
+mod copied;
 mod detail;
 mod fit;
 mod header;
 mod help;
 mod histogram;
+mod labels;
 mod log;
 mod metrics;
 mod requests;
@@ -80,6 +82,9 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
         }
     };
     render_footer(frame, foot, app);
+    if let Some(selector) = &app.copied.shown {
+        copied::render(frame, frame.area(), selector);
+    }
     let help_scroll_max = app.help.then(|| help::render(frame, frame.area(), app));
     Drawn {
         list_rows,

@@ -1,6 +1,5 @@
-//! The series of one metric: varying labels per row, constant labels above.
-
-use std::borrow::Cow;
+//! The series of one metric: per row the labels that tell the rows on screen
+//! apart (or all of them), the labels the same on every series above.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,6 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::columns::{Column, allot, widest};
 use super::fit::{self, Names};
+use super::labels;
 use super::theme;
 use super::widgets::{
     EVICTING_OPTIONS, evicted_row, right, sorted_title, table, titled, value_sparkline,
@@ -17,7 +17,6 @@ use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
 use crate::format;
-use crate::store::intern::Sym;
 use crate::store::{Anomalies, Series, SeriesKind, Store};
 use crate::text::escape::escaped;
 use crate::text::promql;
@@ -88,15 +87,34 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .iter()
         .map(|row| store.series(row.id))
         .collect();
-    // The names' current ids (None: no live series has that label any more).
-    let varying: Vec<(Cow<str>, Option<Sym>)> = summary
-        .varying
+    // Constant labels are shown above the list, unless every label is (a lone
+    // series' labels are all constant).
+    let all = app.all_labels || ids.len() <= 1;
+    let label_rows: Vec<Vec<(&str, &str)>> = series
         .iter()
-        .map(|name| (escaped(name), store.sym(name)))
+        .flatten()
+        .map(|s| {
+            store
+                .label_pairs(&s.labels)
+                .filter(|&(n, v)| {
+                    let constant = || {
+                        summary
+                            .constant
+                            .iter()
+                            .any(|(cn, cv)| **cn == *n && **cv == *v)
+                    };
+                    n != "__name__" && (all || !constant())
+                })
+                .collect()
+        })
         .collect();
+    let mut texts = labels::rows_text(&label_rows, all).into_iter();
     let labels: Vec<String> = series
         .iter()
-        .map(|s| s.map_or_else(String::new, |s| varying_labels(store, s, &varying)))
+        .map(|s| match s {
+            Some(_) => texts.next().unwrap_or_default(),
+            None => String::new(),
+        })
         .collect();
     let names = Names::new(labels.iter().map(String::as_str).collect());
     // Per row: the last value, sample time, lag, rate, flags, and the values
@@ -204,31 +222,4 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
     height
-}
-
-/// The labels that vary between the series, `{name="value", ...}` (a lone
-/// series has none: all of its labels but the name then).
-fn varying_labels(store: &Store, s: &Series, varying: &[(Cow<str>, Option<Sym>)]) -> String {
-    if varying.is_empty() {
-        let labels = store
-            .label_pairs(&s.labels)
-            .filter(|(k, _)| *k != "__name__");
-        return promql::series(labels);
-    }
-    let mut out = String::from("{");
-    for (i, (name, sym)) in varying.iter().enumerate() {
-        let value = s
-            .labels
-            .iter()
-            .find(|l| Some(l.0) == *sym)
-            .map_or("", |l| store.str(l.1));
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(name);
-        out.push('=');
-        promql::write_quoted(&mut out, value);
-    }
-    out.push('}');
-    out
 }

@@ -1,0 +1,107 @@
+//! Moving around: the selection within a list, a page at a time, to either
+//! end, and into what is selected.
+
+use super::history::{History, HistoryList};
+use super::list::{Identified, SortKey, SortedList};
+use super::logs::{RecentSamples, Requests, SeriesSamples};
+use super::{App, Drill, OpenList, Tab};
+use crate::store::{SeriesId, Store};
+
+/// A move of the selection.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Move {
+    /// Rows down (negative: up).
+    Rows(isize),
+    /// Pages down (negative: up).
+    Pages(isize),
+    /// To the first row.
+    First,
+    /// To the last row.
+    Last,
+}
+
+impl App {
+    pub(super) fn enter(&mut self, store: &Store) {
+        match self.open_list() {
+            OpenList::Metrics => {
+                // A row whose metric went since the list was built opens nothing.
+                if let Some(row) = self
+                    .metrics
+                    .selected()
+                    .filter(|r| store.metric(r.id).is_some())
+                {
+                    self.drill.push(Drill::Series { metric: row.id });
+                }
+            }
+            OpenList::Series => {
+                let selected = self.series.list.selected();
+                if let Some(row) = selected.filter(|r| store.series(r.id).is_some()) {
+                    self.open_detail(row.id);
+                }
+            }
+            OpenList::Log => {
+                // Open the highlighted sample's series.
+                let entry = self.log.selected_or_newest(&RecentSamples(store));
+                let series = entry.and_then(|e| {
+                    let id = e.row.entry.series;
+                    let metric = store.series(id)?.metric;
+                    store.metric(metric)?;
+                    Some((id, metric))
+                });
+                if let Some((id, metric)) = series {
+                    self.drill = vec![Drill::Series { metric }];
+                    self.open_detail(id);
+                    self.tab = Tab::Metrics;
+                }
+            }
+            OpenList::Samples | OpenList::Requests => {}
+        }
+    }
+
+    pub(super) fn open_detail(&mut self, series: SeriesId) {
+        self.drill.push(Drill::Detail { series });
+        self.samples.follow();
+    }
+
+    pub(super) fn move_by(&mut self, m: Move, store: &Store) {
+        // Logs list the newest at the bottom, a series' samples at the top.
+        fn in_history<R: Clone, H: History<Row = R>>(
+            list: &mut HistoryList<R>,
+            m: Move,
+            newest_first: bool,
+            src: &H,
+        ) {
+            let older = if newest_first { -1 } else { 1 };
+            match m {
+                Move::Rows(n) => list.move_by(n * older, src),
+                Move::Pages(n) => list.page(n * older, src),
+                Move::First if newest_first => list.follow(),
+                Move::Last if !newest_first => list.follow(),
+                Move::First | Move::Last => list.to_oldest(src),
+            }
+        }
+        fn in_sorted<R: Identified, K: SortKey, S: Copy + PartialEq>(
+            list: &mut SortedList<R, K, S>,
+            m: Move,
+        ) {
+            match m {
+                Move::Rows(n) => list.move_by(n),
+                Move::Pages(n) => list.page(n),
+                Move::First => list.move_by(isize::MIN / 2),
+                Move::Last => list.move_by(isize::MAX / 2),
+            }
+        }
+        match self.open_list() {
+            OpenList::Metrics => in_sorted(&mut self.metrics, m),
+            OpenList::Series => in_sorted(&mut self.series.list, m),
+            OpenList::Samples => {
+                let open = self.current_detail();
+                if let Some(s) = open.and_then(|id| store.series(id)) {
+                    in_history(&mut self.samples, m, true, &SeriesSamples(s));
+                }
+            }
+            OpenList::Log => in_history(&mut self.log, m, false, &RecentSamples(store)),
+            OpenList::Requests => in_history(&mut self.requests, m, false, &Requests(store)),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Rows show the labels that tell them apart (a key shows all of them), and
+//! a key copies the selected series as a selector.
+
+use super::*;
+
+/// Kubernetes-like series: many labels the same on every one, `pod` and
+/// `container` telling them apart.
+fn kube_batch(at: i64, pods: &[(&str, &str)]) -> Batch {
+    let labels: Vec<Vec<(&str, &str)>> = pods
+        .iter()
+        .map(|&(pod, container)| {
+            vec![
+                ("__name__", "container_cpu_usage_seconds_total"),
+                ("cluster", "prod-eu-west-1"),
+                ("container", container),
+                ("image", "registry.example.com/team/service:v1.2.3"),
+                ("instance", "10.0.0.1:10250"),
+                ("job", "kubelet"),
+                ("namespace", "payments"),
+                ("node", "ip-10-0-0-1.eu-west-1.compute.internal"),
+                ("pod", pod),
+            ]
+        })
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    batch(at, &rows)
+}
+
+fn rows_containing<'a>(lines: &'a [String], what: &str) -> Vec<&'a String> {
+    lines.iter().filter(|l| l.contains(what)).collect()
+}
+
+#[test]
+fn recent_samples_show_the_labels_that_tell_rows_apart_and_a_key_shows_all() {
+    let (mut app, mut store) = (
+        App::new("127.0.0.1:9201".parse().unwrap(), T0),
+        Store::new(StoreLimits::default()),
+    );
+    store.ingest(&kube_batch(
+        T0,
+        &[("api-7d9f-x2x", "app"), ("api-7d9f-b8c", "app")],
+    ));
+    store.ingest(&kube_batch(T0 + 1, &[("api-7d9f-b8c", "sidecar")]));
+    app.apply(Action::GoTab(Tab::Log), &mut store);
+    let screen = draw(&mut app, &store, 80, 24);
+    let rows = rows_containing(&screen, r#"pod="api-"#);
+    assert_eq!(rows.len(), 3, "{screen:#?}");
+    // At 80 columns the pod and container are on screen (the name is cut
+    // short), the rest behind `…`.
+    for (row, (pod, container)) in rows.iter().zip([
+        ("api-7d9f-x2x", "app"),
+        ("api-7d9f-b8c", "app"),
+        ("api-7d9f-b8c", "sidecar"),
+    ]) {
+        assert!(
+            row.contains(&format!(r#"{container}", pod="{pod}", …}}"#)),
+            "{row}"
+        );
+        assert!(!row.contains("namespace"), "{row}");
+    }
+    app.apply(Action::ToggleAllLabels, &mut store);
+    let screen = draw(&mut app, &store, 200, 24);
+    let rows = rows_containing(&screen, "1 contai");
+    assert_eq!(rows.len(), 3, "{screen:#?}");
+    // Every label, in their order (the rows are too long for 200 columns:
+    // each keeps its end or its start, whichever tells it apart).
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(r#"instance="10.0.0.1:10250"#) && !r.contains(", …}")),
+        "{screen:#?}"
+    );
+}
+
+#[test]
+fn the_series_list_shows_first_what_differs_on_screen() {
+    let (mut app, mut store) = (
+        App::new("127.0.0.1:9201".parse().unwrap(), T0),
+        Store::new(StoreLimits::default()),
+    );
+    // `zone` varies across the metric, but not between the rows on screen.
+    let pods: Vec<String> = (0..40).map(|i| format!("pod-{i}")).collect();
+    let labels: Vec<Vec<(&str, &str)>> = pods
+        .iter()
+        .enumerate()
+        .map(|(i, pod)| {
+            let zone = if i < 30 { "a" } else { "b" };
+            vec![
+                ("__name__", "requests"),
+                ("job", "api"),
+                ("pod", pod.as_str()),
+                ("zone", zone),
+            ]
+        })
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    store.ingest(&batch(T0, &rows));
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::Enter, &mut store);
+    let screen = draw(&mut app, &store, 120, 24);
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.contains(r#"same on every series: {job="api"}"#)),
+        "{screen:#?}"
+    );
+    let rows = rows_containing(&screen, "pod=");
+    assert!(rows.len() > 5, "{screen:#?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(r#"{pod="pod-"#) && r.contains(", …}")),
+        "{screen:#?}"
+    );
+    app.apply(Action::ToggleAllLabels, &mut store);
+    let screen = draw(&mut app, &store, 120, 24);
+    let rows = rows_containing(&screen, "pod=");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(r#"{job="api", pod="pod-"#) && r.contains(r#"zone="a"}"#)),
+        "{screen:#?}"
+    );
+}
+
+#[test]
+fn a_key_copies_the_selected_series_as_a_selector_and_shows_it() {
+    let (mut app, mut store) = setup();
+    // Metrics: the metric's name.
+    app.apply(Action::CopySelector, &mut store);
+    assert_eq!(
+        app.copied.take_unsent().as_deref(),
+        Some("http_requests_total")
+    );
+    // Its series, the second one.
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::Down(1), &mut store);
+    app.apply(Action::CopySelector, &mut store);
+    let selector = r#"http_requests_total{code="404", job="a"}"#;
+    assert_eq!(app.copied.take_unsent().as_deref(), Some(selector));
+    assert_eq!(app.copied.take_unsent(), None, "sent once");
+    let screen = draw(&mut app, &store, 120, 24);
+    let at = screen
+        .iter()
+        .position(|l| l.contains("copied (OSC 52"))
+        .expect("the copied line");
+    assert_eq!(screen[at + 1], selector);
+    // The next key closes it.
+    app.apply(Action::Down(1), &mut store);
+    let screen = draw(&mut app, &store, 120, 24);
+    assert!(!screen.iter().any(|l| l.contains("copied (OSC 52")));
+    // The open series.
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::CopySelector, &mut store);
+    assert_eq!(
+        app.copied.take_unsent().as_deref(),
+        Some(r#"http_requests_total{code="500", job="a"}"#)
+    );
+    // Recent samples: the highlighted sample's series.
+    app.apply(Action::GoTab(Tab::Log), &mut store);
+    draw(&mut app, &store, 120, 24);
+    app.apply(Action::Up(5), &mut store);
+    let screen = app.log.screen(&RecentSamples(&store), app.log.viewport());
+    let highlighted = screen.highlighted().unwrap().row.entry.series;
+    app.apply(Action::CopySelector, &mut store);
+    let series = store.series(highlighted).unwrap();
+    assert_eq!(
+        app.copied.take_unsent(),
+        Some(store.series_text(&series.labels))
+    );
+    // Requests select no series.
+    app.apply(Action::GoTab(Tab::Requests), &mut store);
+    app.apply(Action::CopySelector, &mut store);
+    assert_eq!(app.copied.take_unsent(), None);
+}
