@@ -17,7 +17,7 @@
 //! (`signal`); `cli` holds the flags. Used along the way: `filter` (the filter
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
 //! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
-//! capture files (WARC records of requests as received). `send` is the load generator
+//! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator
 //! (`promscope send`, and the traffic of `--demo`). Modules use what comes
 //! before them in the flow and the shared ones, never back: the module graph
 //! has no cycle (`tests/module_graph.rs` checks).
@@ -33,6 +33,7 @@ pub mod ingest;
 pub mod inspect;
 pub mod output;
 pub mod proto;
+pub mod replay;
 pub mod send;
 pub mod signal;
 pub mod store;

@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
     let mut cli = promscope::cli::Cli::parse();
     let ended = match cli.command.take() {
         Some(Command::Send(args)) => promscope::send::main(args).await,
+        Some(Command::Replay(args)) => promscope::replay::main(args).await,
         None => promscope::inspect::main(cli).await,
     };
     match ended {

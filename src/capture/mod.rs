@@ -20,7 +20,9 @@ mod tests;
 mod warc;
 pub mod writer;
 
+use std::io::{BufReader, Read};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -28,6 +30,64 @@ use bytes::Bytes;
 pub use reader::{CaptureReader, Damage};
 pub use sniff::FileKind;
 pub use writer::{RecordLimits, RecordStats, RecordSummary, Recorder, RecordingHandle};
+
+/// Requests read from a file, in order, up to any damage.
+pub trait Source: Iterator<Item = Result<Exchange, Damage>> + Send {
+    /// Records (or packets) that held no request and were passed over.
+    fn skipped(&self) -> u64;
+}
+
+impl<R: std::io::BufRead + Send> Source for CaptureReader<R> {
+    fn skipped(&self) -> u64 {
+        CaptureReader::skipped(self)
+    }
+}
+
+/// Why a file cannot be read as requests.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// It cannot be opened or read.
+    #[error("cannot read {path}: {error}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// It is something else.
+    #[error("{path} is not a capture: it looks like {}", .kind.describe())]
+    NotACapture {
+        /// The file.
+        path: String,
+        /// What it looks like.
+        kind: FileKind,
+    },
+}
+
+/// Opens a capture, after checking what the file is.
+pub fn open(path: &Path) -> Result<Box<dyn Source>, OpenError> {
+    let io = |error| OpenError::Io {
+        path: path.display().to_string(),
+        error,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut start = Vec::with_capacity(sniff::SNIFF_BYTES);
+    Read::by_ref(&mut file)
+        .take(sniff::SNIFF_BYTES as u64)
+        .read_to_end(&mut start)
+        .map_err(io)?;
+    let input = std::io::Cursor::new(start.clone()).chain(file);
+    match sniff::identify(&start) {
+        FileKind::Warc => Ok(Box::new(CaptureReader::new(BufReader::with_capacity(
+            1 << 20,
+            input,
+        )))),
+        kind => Err(OpenError::NotACapture {
+            path: path.display().to_string(),
+            kind,
+        }),
+    }
+}
 
 /// An HTTP header as received: its name and raw value bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use hyper::header::{self, HeaderName, HeaderValue};
-use hyper::{HeaderMap, Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode, Uri};
 
 use super::decode::{self, DecodeError};
 use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, RequestInfo, WriteData};
@@ -123,6 +123,20 @@ pub(super) fn too_large(limit: usize) -> Rejection {
     )
 }
 
+/// Whether the request is the handshake vmagent releases before v1.116 send
+/// to a remote-write URL (`?get_vm_proto_version=1`, any method) to learn
+/// whether it speaks VictoriaMetrics' protocol; VictoriaMetrics answers `1`
+/// and so does promscope. Newer releases skip it: they start in that protocol
+/// and fall back to Prometheus's on a 400 or 415.
+pub(super) fn is_vm_handshake(uri: &Uri) -> bool {
+    uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(key, value)| key == "get_vm_proto_version" && !value.is_empty())
+        })
+    })
+}
+
 /// The checks of a request's method, content type and encoding, and stated
 /// length, which need no body.
 pub(super) fn check_content(
@@ -210,15 +224,19 @@ pub(super) fn verdict(data: &WriteData) -> Result<(), Rejection> {
 }
 
 /// The batch the receiver makes of a whole request that has arrived
-/// (credentials, the byte budget and timeouts aside): how a recorded request
-/// is replayed.
+/// (credentials, the byte budget and timeouts aside), or none for vmagent's
+/// handshake: how a recorded request is replayed.
 pub fn whole_request(
     method: &Method,
+    uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
     mut info: RequestInfo,
     limits: &Limits,
-) -> Batch {
+) -> Option<Batch> {
+    if is_vm_handshake(uri) {
+        return None;
+    }
     info.compressed_bytes = body.len();
     let decoded =
         check_content(method, headers, Some(body.len() as u64), limits).and_then(|negotiated| {
@@ -232,11 +250,11 @@ pub fn whole_request(
         },
         Err(rejection) => (rejection.outcome(), WriteData::default()),
     };
-    Batch {
+    Some(Batch {
         info,
         outcome,
         data,
-    }
+    })
 }
 
 #[cfg(test)]

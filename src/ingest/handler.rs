@@ -204,7 +204,7 @@ async fn check_headers(
     stated_len: Option<u64>,
 ) -> Result<Headers, Rejection> {
     check_credentials(receiver, parts).await?;
-    if is_vm_handshake(parts) {
+    if content::is_vm_handshake(&parts.uri) {
         return Ok(Headers::VmHandshake);
     }
     content::check_content(&parts.method, &parts.headers, stated_len, &receiver.limits)
@@ -239,20 +239,6 @@ pub(super) async fn check_credentials(receiver: &Receiver, parts: &Parts) -> Res
         return Err(rejection);
     }
     Ok(())
-}
-
-/// Whether the request is the handshake vmagent releases before v1.116 send
-/// to a remote-write URL (`?get_vm_proto_version=1`, any method) to learn
-/// whether it speaks VictoriaMetrics' protocol; VictoriaMetrics answers `1`
-/// and so does promscope. Newer releases skip it: they start in that protocol
-/// and fall back to Prometheus's on a 400 or 415.
-fn is_vm_handshake(parts: &Parts) -> bool {
-    parts.uri.query().is_some_and(|query| {
-        query.split('&').any(|pair| {
-            pair.split_once('=')
-                .is_some_and(|(key, value)| key == "get_vm_proto_version" && !value.is_empty())
-        })
-    })
 }
 
 fn over_budget(receiver: &Receiver) -> Rejection {

@@ -123,6 +123,27 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::Unauthorized,
+        RejectReason::UnsupportedEncoding,
+        RejectReason::UnsupportedContentType,
+        RejectReason::MethodNotAllowed,
+        RejectReason::TooLarge,
+        RejectReason::BodyRead,
+        RejectReason::BodyTimeout,
+        RejectReason::Snappy,
+        RejectReason::Zstd,
+        RejectReason::Protobuf,
+        RejectReason::Invalid,
+        RejectReason::Overloaded,
+    ];
+
+    /// The reason called `name` (as [`RejectReason::name`] writes it).
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+
     /// Stable short name used in summaries, JSON and the dashboard.
     pub fn name(self) -> &'static str {
         match self {

@@ -50,9 +50,22 @@ impl Clock {
     }
 }
 
+/// The HTTP client that sends remote-write requests.
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A client keeping up to `connections` idle connections for reuse.
+pub fn http_client(connections: usize) -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(connections)
+        .build(connector)
+}
+
 /// What every sending task shares.
 struct Shared {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: HttpClient,
     uri: Uri,
     headers: HeaderMap,
     protocol: Protocol,
@@ -115,12 +128,7 @@ pub async fn send_load(
         }
     }
 
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let client = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(config.concurrency)
-        .build(connector);
+    let client = http_client(config.concurrency);
     let start = Instant::now();
     let shared = Arc::new(Shared {
         client,
@@ -258,20 +266,32 @@ async fn sleep_unless_stopped(until: Instant, stop: &mut watch::Receiver<bool>) 
     }
 }
 
-/// One request and its response, bounded by [`REQUEST_TIMEOUT`].
+/// One request of a sending task and its response.
 async fn exchange(shared: &Shared, body: &Body) -> Delivery {
     let mut request = Request::new(Full::new(body.bytes.clone()));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = shared.uri.clone();
     *request.headers_mut() = shared.headers.clone();
+    post(&shared.client, request, shared.protocol, body).await
+}
+
+/// Sends `request`, whose body is `body` in `protocol`, and tells how it went
+/// (an RW 2.0 2xx's Written headers checked against `body`), bounded by
+/// [`REQUEST_TIMEOUT`].
+pub async fn post(
+    client: &HttpClient,
+    request: Request<Full<Bytes>>,
+    protocol: Protocol,
+    body: &Body,
+) -> Delivery {
     let exchange = async {
-        let response = match shared.client.request(request).await {
+        let response = match client.request(request).await {
             Ok(r) => r,
             Err(e) => return Delivery::Transport(error_chain(&e)),
         };
         let status = response.status();
         if status.is_success() {
-            let mismatch = match shared.protocol {
+            let mismatch = match protocol {
                 Protocol::V2 => written_mismatch(response.headers(), body),
                 Protocol::V1 | Protocol::Vm => None,
             };

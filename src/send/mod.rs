@@ -27,7 +27,7 @@ use tokio::sync::watch;
 
 use crate::signal::Termination;
 
-pub use client::{Clock, send_load};
+pub use client::{Clock, HttpClient, http_client, post, send_load};
 pub use config::{DEFAULT_URL, SendConfig, SendError};
 pub use stats::{Delivery, Report, SendStats, Snapshot, progress_line};
 pub use workload::{
@@ -94,31 +94,41 @@ pub async fn main(args: SendArgs) -> anyhow::Result<()> {
             ""
         },
     );
-    let started = Instant::now();
     let sending = send_load(&config, stats.clone(), stop_rx);
-    tokio::pin!(sending);
-    let mut ticker =
-        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
-    let mut last = (Instant::now(), stats.snapshot());
-    loop {
-        tokio::select! {
-            result = &mut sending => {
-                result?;
-                break;
-            }
-            _ = ticker.tick() => {
-                let now = (Instant::now(), stats.snapshot());
-                let secs = now.0.duration_since(last.0).as_secs_f64();
-                eprintln!("promscope send: {}", progress_line(&last.1, &now.1, secs));
-                last = now;
-            }
-        }
-    }
-    eprintln!("{}", stats.report(started.elapsed()));
+    with_progress("promscope send", &stats, sending).await?;
     if stats.snapshot().ok == 0 {
         bail!("no request succeeded");
     }
     Ok(())
+}
+
+/// Runs `sending` while printing `who: <progress>` on stderr every few
+/// seconds, then, if it succeeded, the report of `stats`.
+pub async fn with_progress<T, E>(
+    who: &str,
+    stats: &SendStats,
+    sending: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = Instant::now();
+    tokio::pin!(sending);
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    let mut last = (Instant::now(), stats.snapshot());
+    let result = loop {
+        tokio::select! {
+            result = &mut sending => break result,
+            _ = ticker.tick() => {
+                let now = (Instant::now(), stats.snapshot());
+                let secs = now.0.duration_since(last.0).as_secs_f64();
+                eprintln!("{who}: {}", progress_line(&last.1, &now.1, secs));
+                last = now;
+            }
+        }
+    };
+    if result.is_ok() {
+        eprintln!("{}", stats.report(started.elapsed()));
+    }
+    result
 }
 
 /// Writes `count` bodies as `dir/body-0000.bin`, ... and the request headers as

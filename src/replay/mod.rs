@@ -1,0 +1,256 @@
+//! `promscope replay FILE`: the requests of a capture again, printed as headless mode printed them live, or re-sent to a
+//! receiver, at the recorded pace (times `--speed`) or as fast as possible.
+//!
+//! ```text
+//! file ─▶ capture::open (a reader thread, paced) ─┬▶ requests::batch_of ─▶ channel ─▶ output (headless)
+//!                                                 └▶ requests::resend_request ─▶ send::post ─▶ SendStats
+//! ```
+
+mod requests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, bail};
+use hyper::Uri;
+use tokio::sync::{mpsc, watch};
+
+use crate::capture::{self, Damage, Exchange};
+use crate::ingest::model::Protocol;
+use crate::ingest::server::{Limits, ReceiverStats};
+use crate::output::{self, Format, HeadlessExit};
+use crate::send::{self, Body, SendStats};
+use crate::signal::Termination;
+use crate::summary::RunSummary;
+
+/// Requests read ahead of the one being printed or sent.
+const READ_AHEAD: usize = 16;
+
+/// Arguments of `promscope replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A capture (`promscope --record FILE`).
+    pub file: PathBuf,
+
+    /// Print the requests' records as `promscope --no-tui` printed them live.
+    #[arg(long, required_unless_present = "to")]
+    pub no_tui: bool,
+
+    /// What --no-tui prints: text lines, JSON lines, or only the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text, requires = "no_tui")]
+    pub format: Format,
+
+    /// Re-send the requests, with their headers, to this remote-write URL (http://), reporting statuses as `promscope send` does.
+    #[arg(long, value_name = "URL", conflicts_with = "no_tui")]
+    pub to: Option<String>,
+
+    /// Pace: N times the recorded pace (the gaps between requests kept, divided by N), or `max` for as fast as possible. Default: max with --no-tui, 1 with --to.
+    #[arg(long, value_name = "N|max", value_parser = parse_speed)]
+    pub speed: Option<Speed>,
+}
+
+/// How fast requests are replayed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// The recorded gaps between requests divided by this factor.
+    Times(f64),
+    /// No waiting.
+    Max,
+}
+
+fn parse_speed(text: &str) -> Result<Speed, String> {
+    if text.eq_ignore_ascii_case("max") {
+        return Ok(Speed::Max);
+    }
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(Speed::Times(n)),
+        _ => Err(format!(
+            "{text:?} is not a speed: a positive number (2 = twice the recorded pace) or max"
+        )),
+    }
+}
+
+/// What reading a file came to.
+struct ReadEnd {
+    requests: u64,
+    damage: Option<Damage>,
+    skipped: u64,
+}
+
+/// Reads `file` on a thread of its own, waiting between requests as `speed`
+/// says, and hands each request, made into whatever `convert` returns, to the
+/// channel; stops early when the channel closes.
+fn read_paced<T: Send + 'static>(
+    file: &std::path::Path,
+    speed: Speed,
+    convert: impl Fn(Exchange) -> Option<T> + Send + 'static,
+) -> anyhow::Result<(mpsc::Receiver<T>, std::thread::JoinHandle<ReadEnd>)> {
+    let mut source = capture::open(file)?;
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    let reader = std::thread::Builder::new()
+        .name("replay-reader".into())
+        .spawn(move || {
+            let mut end = ReadEnd {
+                requests: 0,
+                damage: None,
+                skipped: 0,
+            };
+            let mut first: Option<(SystemTime, Instant)> = None;
+            for item in source.by_ref() {
+                let exchange = match item {
+                    Ok(exchange) => exchange,
+                    Err(damage) => {
+                        end.damage = Some(damage);
+                        break;
+                    }
+                };
+                if let Speed::Times(factor) = speed {
+                    let (t0, started) =
+                        *first.get_or_insert((exchange.received_at, Instant::now()));
+                    let gap = exchange.received_at.duration_since(t0).unwrap_or_default();
+                    let due = started + Duration::from_secs_f64(gap.as_secs_f64() / factor);
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                }
+                end.requests += 1;
+                if let Some(item) = convert(exchange)
+                    && tx.blocking_send(item).is_err()
+                {
+                    break;
+                }
+            }
+            end.skipped = source.skipped();
+            end
+        })?;
+    Ok((rx, reader))
+}
+
+/// Runs `promscope replay`.
+pub async fn main(args: ReplayArgs) -> anyhow::Result<()> {
+    let termination = Termination::catch().context("cannot catch termination signals")?;
+    match &args.to {
+        Some(url) => resend(&args, url, termination).await,
+        None => headless(&args, termination).await,
+    }
+}
+
+/// Says how reading ended: an error when the file was damaged.
+fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
+    if end.skipped > 0 {
+        eprintln!(
+            "promscope replay: skipped {} records of {} that hold no remote-write request",
+            end.skipped,
+            file.display()
+        );
+    }
+    match end.damage {
+        None => Ok(()),
+        Some(damage) => bail!(
+            "{}: {damage}; the {} requests before it were replayed",
+            file.display(),
+            end.requests
+        ),
+    }
+}
+
+async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Result<()> {
+    let limits = Limits::default();
+    let speed = args.speed.unwrap_or(Speed::Max);
+    let (rx, reader) = read_paced(&args.file, speed, move |e| requests::batch_of(&e, &limits))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
+    let printing = output::print_batches(rx, args.format, summary, stop_rx);
+    tokio::pin!(printing);
+    let exit = tokio::select! {
+        exit = &mut printing => exit,
+        _ = termination.recv() => {
+            let _ = stop_tx.send(true);
+            printing.await
+        }
+    }?;
+    let end = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the replay reader crashed"))?;
+    match exit {
+        HeadlessExit::Shutdown(summary) => eprintln!("{summary}"),
+        HeadlessExit::PipeClosed => return Ok(()),
+    }
+    finish(&args.file, end)
+}
+
+/// A request to re-send and what it carried (for the Written check).
+struct Resend {
+    request: hyper::Request<http_body_util::Full<bytes::Bytes>>,
+    protocol: Protocol,
+    body: Body,
+}
+
+async fn resend(args: &ReplayArgs, url: &str, mut termination: Termination) -> anyhow::Result<()> {
+    let to: Uri = url
+        .parse()
+        .ok()
+        .filter(|u: &Uri| u.scheme_str() == Some("http") && u.host().is_some())
+        .with_context(|| format!("--to {url:?} is not an http:// URL"))?;
+    let limits = Limits::default();
+    let target = to.clone();
+    let unsendable = Arc::new(AtomicU64::new(0));
+    let not_sent = unsendable.clone();
+    let convert = move |e: Exchange| {
+        // A body not recorded whole cannot be sent again as it was.
+        if !e.body_complete {
+            not_sent.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let batch = requests::batch_of(&e, &limits)?;
+        let counts = batch.data.counts();
+        Some(Resend {
+            request: requests::resend_request(&e, &target),
+            protocol: batch.info.protocol.unwrap_or(Protocol::V1),
+            body: Body {
+                bytes: e.body.clone(),
+                samples: counts.samples,
+                histograms: counts.histograms,
+            },
+        })
+    };
+    let speed = args.speed.unwrap_or(Speed::Times(1.0));
+    let (mut rx, reader) = read_paced(&args.file, speed, convert)?;
+    eprintln!(
+        "promscope replay: re-sending the requests of {} to {url} (Ctrl-C to stop)",
+        args.file.display()
+    );
+    let stats = Arc::new(SendStats::default());
+    let client = send::http_client(1);
+    let sending = async {
+        // One at a time, in recorded order: receivers judge samples by their order.
+        loop {
+            let r = tokio::select! {
+                r = rx.recv() => match r {
+                    Some(r) => r,
+                    None => break,
+                },
+                _ = termination.recv() => break,
+            };
+            let delivery = send::post(&client, r.request, r.protocol, &r.body).await;
+            stats.record(r.body.bytes.len() as u64, delivery);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = send::with_progress("promscope replay", &stats, sending).await;
+    drop(rx);
+    let end = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the replay reader crashed"))?;
+    let unsendable = unsendable.load(Ordering::Relaxed);
+    if unsendable > 0 {
+        eprintln!(
+            "promscope replay: {unsendable} requests not re-sent: promscope refused them before reading their bodies whole, so their bodies were not recorded"
+        );
+    }
+    finish(&args.file, end)?;
+    if stats.snapshot().requests > 0 && stats.snapshot().ok == 0 {
+        bail!("no request succeeded");
+    }
+    Ok(())
+}

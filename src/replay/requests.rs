@@ -1,0 +1,115 @@
+//! Recorded exchanges as requests again: the batch the receiver made of each
+//! (the same checks and decoding, so replay prints what live mode printed),
+//! and the request to re-send.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Uri};
+
+use crate::capture::Exchange;
+use crate::ingest::content;
+use crate::ingest::model::{Batch, Outcome, RejectReason, WriteData};
+use crate::ingest::server::Limits;
+
+/// The method, URI and headers of a recorded request, as hyper types; headers
+/// hyper cannot carry (which it could not have received either) are left out.
+fn request_head(exchange: &Exchange) -> (Method, Uri, HeaderMap) {
+    let method = Method::from_bytes(exchange.method.as_bytes()).unwrap_or(Method::POST);
+    let uri = exchange
+        .target
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static("/"));
+    let headers = exchange
+        .headers
+        .iter()
+        .filter_map(|h| {
+            Some((
+                HeaderName::from_bytes(h.name.as_bytes()).ok()?,
+                HeaderValue::from_bytes(&h.value).ok()?,
+            ))
+        })
+        .collect();
+    (method, uri, headers)
+}
+
+/// The batch the receiver handed to its consumers for `exchange`, or none
+/// (vmagent's handshake). A request answered otherwise than its content
+/// alone decides (credentials, a timeout, promscope falling behind, a body
+/// not read whole) gets its recorded answer and no data, as it did live.
+pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
+    let (method, uri, headers) = request_head(exchange);
+    let info = content::request_info(&headers, uri.path(), exchange.peer, exchange.received_at);
+    let mut batch = if exchange.body_complete {
+        content::whole_request(&method, &uri, &headers, &exchange.body, info, limits)?
+    } else {
+        Batch {
+            info,
+            outcome: Outcome::Accepted,
+            data: WriteData::default(),
+        }
+    };
+    let Some(answer) = &exchange.answer else {
+        return Some(batch);
+    };
+    let decided = match &batch.outcome {
+        Outcome::Rejected { status, .. } => *status == answer.status,
+        other => {
+            other.is_accepted() && (200..300).contains(&answer.status) && exchange.body_complete
+        }
+    };
+    if !decided {
+        let reason = answer
+            .reject_reason
+            .as_deref()
+            .and_then(RejectReason::from_name)
+            .unwrap_or(reason_of_status(answer.status));
+        batch.outcome = Outcome::Rejected {
+            status: answer.status,
+            reason,
+            message: String::from_utf8_lossy(&answer.body).trim_end().to_owned(),
+        };
+        batch.data = WriteData::default();
+    }
+    Some(batch)
+}
+
+/// The reason a status stands for, for answers recorded without one.
+fn reason_of_status(status: u16) -> RejectReason {
+    match status {
+        401 | 403 => RejectReason::Unauthorized,
+        405 => RejectReason::MethodNotAllowed,
+        408 => RejectReason::BodyTimeout,
+        413 => RejectReason::TooLarge,
+        415 => RejectReason::UnsupportedContentType,
+        429 | 503 => RejectReason::Overloaded,
+        _ => RejectReason::Invalid,
+    }
+}
+
+/// Headers not re-sent: the connection's own (the client sets them for the
+/// new connection) and credentials promscope redacted when recording.
+fn is_resent(name: &HeaderName, value: &HeaderValue) -> bool {
+    let own = [
+        header::HOST,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::CONNECTION,
+        header::EXPECT,
+    ];
+    !own.contains(name) && !value.as_bytes().starts_with(b"<redacted by ")
+}
+
+/// `exchange` as a request to `to`, with its method, headers and body.
+pub fn resend_request(exchange: &Exchange, to: &Uri) -> Request<Full<Bytes>> {
+    let (method, _, headers) = request_head(exchange);
+    let mut request = Request::new(Full::new(exchange.body.clone()));
+    *request.method_mut() = method;
+    *request.uri_mut() = to.clone();
+    *request.headers_mut() = headers
+        .iter()
+        .filter(|(name, value)| is_resent(name, value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    request
+}
