@@ -20,7 +20,8 @@
 //! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator
 //! (`promscope send`, and the traffic of `--demo`). Modules use what comes
 //! before them in the flow and the shared ones, never back: the module graph
-//! has no cycle (`tests/module_graph.rs` checks).
+//! has no cycle (`tests/module_graph.rs` checks). `fuzzing` holds what the
+//! fuzz targets in `fuzz/` run, for `tests/fuzz_corpus.rs` to replay too.
 
 pub mod app;
 pub mod calendar;
@@ -29,6 +30,8 @@ pub mod cli;
 pub mod demo;
 pub mod filter;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 pub mod inspect;
 pub mod output;

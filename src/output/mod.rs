@@ -117,6 +117,16 @@ pub fn records_of<'a>(
     }
 }
 
+/// Appends the records of `batch` to `out` in `format` (nothing for
+/// [`Format::None`]).
+pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut MetadataDedup) {
+    match format {
+        Format::Text => text::write_batch(out, batch, dedup),
+        Format::Json => json::write_batch(out, batch, dedup),
+        Format::None => {}
+    }
+}
+
 /// How the headless consumer ended.
 pub enum HeadlessExit {
     /// Asked to stop: the summary should be printed.
@@ -150,11 +160,7 @@ pub async fn print_batches(
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
                 summary.record(&batch);
-                match format {
-                    Format::Text => text::write_batch(&mut out, &batch, &mut dedup),
-                    Format::Json => json::write_batch(&mut out, &batch, &mut dedup),
-                    Format::None => {}
-                }
+                write_batch(&mut out, format, &batch, &mut dedup);
                 if (out.len() >= FLUSH_BYTES || rx.is_empty()) && !flush(&mut out)? {
                     return Ok(HeadlessExit::PipeClosed);
                 }

@@ -1,0 +1,4 @@
+//! promscope::fuzzing::histogram under a bounded allocator.
+#![no_main]
+
+promscope_fuzz::target!(histogram);
