@@ -285,6 +285,7 @@ async fn event_loop(
                 }
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
                     app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
+                    app.forward = stats.forward.as_ref().map(|f| f.snapshot());
                     app.tick(now_ms(), &store);
                     let mut drawn = None;
                     terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, &app, &store)))?;

@@ -159,6 +159,8 @@ pub struct App {
     pub quit: bool,
     /// Requests the receiver answered 503 because the dashboard fell behind.
     pub dropped_requests: u64,
+    /// Forward mode: what forwarding has done, as of the latest frame.
+    pub forward: Option<crate::ingest::forward::ForwardSnapshot>,
     /// The wall clock at the last tick (it moves while paused).
     clock_ms: i64,
 }
@@ -205,6 +207,7 @@ impl App {
             copied: CopiedSelector::default(),
             quit: false,
             dropped_requests: 0,
+            forward: None,
         }
     }
 

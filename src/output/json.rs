@@ -1,11 +1,13 @@
 //! `--format json`: one JSON object per line per sample, histogram, exemplar,
-//! metadata entry, warning and rejected request.
+//! metadata entry, warning and rejected request, and in forward mode per request.
 
 use std::fmt::Write;
 
 use super::{MetadataDedup, records_of};
 use crate::format;
-use crate::ingest::model::{Batch, BucketSpan, HistogramExt, Outcome, WriteData};
+use crate::ingest::model::{
+    Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
+};
 use crate::text::escape;
 
 /// Appends a JSON string literal. Beyond what JSON requires, every character a
@@ -152,6 +154,9 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         request_fields(out, batch);
         out.push_str("}\n");
     }
+    if let Outcome::Forwarded(forwarded) = &batch.outcome {
+        request_record(out, batch, forwarded);
+    }
     // What was written, also when part of the request was rejected.
     let data = &batch.data;
     for w in &data.warnings {
@@ -177,6 +182,59 @@ fn request_fields(out: &mut String, batch: &Batch) {
     if let Some(protocol) = info.protocol {
         let _ = write!(out, r#","protocol":"{}""#, protocol.name());
     }
+    if let Some(tenant) = &info.tenant {
+        out.push_str(r#","tenant":"#);
+        string(out, tenant);
+    }
+}
+
+/// Forward mode's record of a request: the sender's side (the status it got,
+/// how long it waited, what it sent) and the backend's (its status, latency
+/// and message), so that `jq` can pick out what a backend refused.
+fn request_record(out: &mut String, batch: &Batch, forwarded: &Forwarded) {
+    let millis = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let _ = write!(
+        out,
+        r#"{{"kind":"request","status":{},"latency_ms":{:.3}"#,
+        forwarded.status(),
+        millis(forwarded.total_latency)
+    );
+    request_fields(out, batch);
+    let counts = batch.data.counts();
+    let _ = write!(
+        out,
+        r#","compressed_bytes":{},"series":{},"samples":{},"histograms":{},"exemplars":{}"#,
+        batch.info.compressed_bytes,
+        counts.series,
+        counts.samples,
+        counts.histograms,
+        counts.exemplars
+    );
+    let answered = matches!(forwarded.upstream, Upstream::Answered { .. });
+    let _ = write!(out, r#","backend":{{"answered":{answered}"#);
+    if answered {
+        let _ = write!(out, r#","status":{}"#, forwarded.status());
+    }
+    let _ = write!(
+        out,
+        r#","latency_ms":{:.3}"#,
+        millis(forwarded.backend_latency)
+    );
+    if let Some(message) = forwarded.message() {
+        out.push_str(r#","message":"#);
+        string(out, &message);
+    }
+    out.push('}');
+    if let Some(undecodable) = &forwarded.undecodable {
+        let _ = write!(
+            out,
+            r#","undecodable":{{"reason":"{}","message":"#,
+            undecodable.reason.name()
+        );
+        string(out, &undecodable.message);
+        out.push('}');
+    }
+    out.push_str("}\n");
 }
 
 fn write_record(out: &mut String, data: &WriteData, record: super::Record<'_>) {

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::series::{SeriesId, SeriesKind};
-use crate::ingest::model::{Batch, Counts, Protocol};
+use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream};
 use crate::summary::totals::Sender;
 use crate::text;
 
@@ -31,6 +31,22 @@ pub const MAX_REQUEST_TEXT_BYTES: usize = 256;
 /// decode error says, while a message quoting a sender's string stays bounded.
 pub const MAX_REQUEST_NOTE_BYTES: usize = 1024;
 
+/// Longest backend message a request row keeps: backends name every series
+/// they refused, so messages can run long; the Requests view shows them whole
+/// up to this.
+pub const MAX_BACKEND_NOTE_BYTES: usize = 64 << 10;
+
+/// Forward mode: the backend's side of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendSide {
+    /// Whether the backend answered (else promscope answered 502 or 504).
+    pub answered: bool,
+    /// How long the backend took, or until it failed.
+    pub latency: std::time::Duration,
+    /// Why promscope could not decode the request it forwarded.
+    pub undecodable: Option<String>,
+}
+
 /// One entry of the request log.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
@@ -53,6 +69,11 @@ pub struct RequestRow {
     pub rejected: bool,
     /// `Retry-Attempt` header.
     pub retry_attempt: Option<String>,
+    /// The tenant (`X-Scope-OrgID`, `THANOS-TENANT`, VictoriaMetrics' path).
+    pub tenant: Option<String>,
+    /// Forward mode: what the backend did; `None` for a request promscope
+    /// answered itself.
+    pub backend: Option<BackendSide>,
 }
 
 impl RequestRow {
@@ -68,7 +89,26 @@ impl RequestRow {
                     .map(|w| text::bounded(w, MAX_REQUEST_NOTE_BYTES)),
                 false,
             ),
-            Some((_, _, message)) => (Some(text::bounded(&message, MAX_REQUEST_NOTE_BYTES)), true),
+            Some((_, _, message)) => {
+                let limit = match &batch.outcome {
+                    Outcome::Forwarded(_) => MAX_BACKEND_NOTE_BYTES,
+                    _ => MAX_REQUEST_NOTE_BYTES,
+                };
+                (Some(text::bounded(&message, limit)), true)
+            }
+        };
+        let backend = match &batch.outcome {
+            Outcome::Forwarded(f) => Some(BackendSide {
+                answered: matches!(f.upstream, Upstream::Answered { .. }),
+                latency: f.backend_latency,
+                undecodable: f.undecodable.as_ref().map(|u| {
+                    text::bounded(
+                        &format!("{}: {}", u.reason.name(), u.message),
+                        MAX_REQUEST_NOTE_BYTES,
+                    )
+                }),
+            }),
+            _ => None,
         };
         let status = batch.outcome.status();
         let sender = Sender::of(info);
@@ -87,6 +127,11 @@ impl RequestRow {
                 .retry_attempt
                 .as_deref()
                 .map(|r| text::bounded(r, MAX_REQUEST_TEXT_BYTES)),
+            tenant: info
+                .tenant
+                .as_deref()
+                .map(|t| text::bounded(t, MAX_REQUEST_TEXT_BYTES)),
+            backend,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod rate;
 pub mod ring;
 pub mod series;
 pub mod slots;
+mod upstream;
 
 use std::collections::VecDeque;
 use std::time::UNIX_EPOCH;
@@ -33,7 +34,7 @@ use crate::summary::distinct::{DistinctCount, DistinctCounter};
 use crate::summary::totals::Totals;
 pub use budget::Evictions;
 use history::Log;
-pub use history::{LogEntry, RequestRow};
+pub use history::{BackendSide, LogEntry, RequestRow};
 use intern::{Interner, Sym};
 pub use metadata::MetaInfo;
 use metadata::MetadataCache;
@@ -169,6 +170,7 @@ impl Store {
             samples += self.ingest_series(data, s, arrival_ms);
         }
         self.sample_rate.add(arrival_ms, samples);
+        self.flag_upstream_rejection(batch);
         // Once per request, when this request's series are in place.
         self.enforce_bounds();
     }

@@ -4,6 +4,7 @@
 //! latest native histogram and exemplars.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 
@@ -43,6 +44,9 @@ pub struct Anomalies {
     pub stale: u32,
     /// Samples stamped more than [`FUTURE_TOLERANCE_MS`] after they arrived.
     pub future: u32,
+    /// Forward mode: requests carrying it that the backend refused for good
+    /// (see [`Series::upstream_rejection`]).
+    pub rejected_upstream: u32,
 }
 
 impl Anomalies {
@@ -67,6 +71,8 @@ pub(super) struct Rare {
     histogram: Option<Box<KeptHistogram>>,
     exemplars: VecDeque<StoredExemplar>,
     anomalies: Anomalies,
+    /// The backend's latest message refusing it, shared by the series it named.
+    upstream_rejection: Option<Arc<str>>,
 }
 
 impl Rare {
@@ -188,6 +194,18 @@ impl Series {
 
     fn rare(&mut self) -> &mut Rare {
         self.rare.get_or_insert_default()
+    }
+
+    /// The backend's latest message refusing this series (forward mode).
+    pub fn upstream_rejection(&self) -> Option<&str> {
+        self.rare.as_deref()?.upstream_rejection.as_deref()
+    }
+
+    /// Flags it as refused by the backend, with the backend's message.
+    pub(super) fn reject_upstream(&mut self, message: Arc<str>) {
+        let rare = self.rare();
+        rare.anomalies.rejected_upstream = rare.anomalies.rejected_upstream.saturating_add(1);
+        rare.upstream_rejection = Some(message);
     }
 
     /// Appends a point (keeping `capacity`), flagging what is odd about it.

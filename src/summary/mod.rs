@@ -100,6 +100,25 @@ impl std::fmt::Display for RunSummary {
             f,
             "  dropped     {dropped} requests ({dropped_samples} samples) answered 503 while promscope fell behind"
         )?;
+        if let Some(forward) = &self.stats.forward {
+            let n = forward.snapshot();
+            let latency = n.latency.map_or(String::new(), |(p50, p99)| {
+                format!(
+                    "; latency p50 {} p99 {} in the last minute",
+                    crate::format::latency(p50),
+                    crate::format::latency(p99)
+                )
+            });
+            writeln!(
+                f,
+                "  forwarded   to {}: {} ok, {} rejected by the backend, {} without an answer (502/504), {} not inspected{latency}",
+                crate::text::escape::escaped(&n.backend),
+                n.ok,
+                n.rejected,
+                n.failed,
+                n.uninspected
+            )?;
+        }
         let senders = &t.senders;
         write!(f, "  senders     {}", senders.seen())?;
         let listed = senders.busiest(SUMMARY_SENDERS);

@@ -157,6 +157,11 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
     if !flags.is_empty() {
         lines.push(item("flags", styled(flags, theme::warn())));
     }
+    if let Some(message) = s.upstream_rejection() {
+        // One line per refused series in Prometheus's message: joined here.
+        let message = escaped(&message.trim().replace('\n', " · ")).into_owned();
+        lines.push(item("backend said", styled(message, theme::error())));
+    }
     lines
 }
 

@@ -1,5 +1,6 @@
 //! The header: where promscope listens, totals and rates, filter counts,
-//! senders, rejections, evictions, and the PAUSED badge.
+//! senders, rejections, evictions, and the PAUSED badge; in forward mode, the
+//! backend's line (see [`super::backend`]).
 
 use std::time::UNIX_EPOCH;
 
@@ -17,17 +18,23 @@ use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::totals::SenderTotals;
 use crate::text::escape::escaped;
 
-/// Height of the header.
-pub const HEIGHT: u16 = 3;
+/// Height of the header: two lines more for the backend in forward mode.
+pub fn height(app: &App) -> u16 {
+    3 + 2 * u16::from(app.forward.is_some())
+}
 
 /// Draws the header.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let width = usize::from(area.width);
-    let text = vec![
+    let mut text = vec![
         fitted_line(receiving(app), width),
         fitted_line(traffic(app, store), width),
         fitted_line(senders_and_trouble(app, store), width),
     ];
+    if let Some(forward) = &app.forward {
+        text.push(fitted_line(super::backend::header_parts(forward), width));
+        text.push(fitted_line(super::backend::rejection_parts(forward), width));
+    }
     frame.render_widget(Paragraph::new(text), area);
 }
 
@@ -245,5 +252,10 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             ),
         ]));
     }
+    parts.extend(
+        app.forward
+            .as_ref()
+            .and_then(super::backend::uninspected_part),
+    );
     parts
 }

@@ -4,6 +4,7 @@
 //! ```text
 //! ┌──────────────────────────────────────────────┐
 //! │ header: address, totals, rates, senders      │ 3 lines
+//! │   (forward mode: the backend's side)         │ +2 lines
 //! │ tabs                     filter / its error  │ 1 line
 //! │ view: welcome | metrics | series | detail    │
 //! │       | recent samples | requests            │
@@ -11,6 +12,7 @@
 //! └──────────────────────────────────────────────┘
 //! ```
 
+mod backend;
 mod columns;
 mod copied;
 mod detail;
@@ -61,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, store: &Store) {
 /// Draws the whole screen and says what it showed.
 pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
     let [head, tabs, body, foot] = Layout::vertical([
-        Constraint::Length(header::HEIGHT),
+        Constraint::Length(header::height(app)),
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),

@@ -21,13 +21,21 @@ use crate::text::escape::escaped;
 
 /// Draws the request log; returns the rows the list has room for.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
-    let [list, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(4)]).areas(area);
     let source = Requests(store);
+    // Its box's height depends on its text, so this comes before the list.
+    let chosen = app.requests.selected_or_newest(&source);
+    let detail_text = chosen.as_ref().map(|e| detail_lines(&e.row));
+    let [list, detail] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(detail_height(detail_text.as_deref(), area)),
+    ])
+    .areas(area);
     let screen = app.requests.screen(&source, super::table_rows(list));
     let shown: Vec<&RequestRow> = screen.rows.iter().map(|e| &e.row).collect();
     let senders: Vec<Cow<str>> = shown.iter().map(|r| escaped(&r.sender)).collect();
     let names = Names::new(senders.iter().map(|s| &**s).collect());
-    let cells: Vec<[String; 10]> = shown
+    let forwarding = app.forward.is_some();
+    let cells: Vec<[String; 12]> = shown
         .iter()
         .map(|r| {
             let retry = r
@@ -37,6 +45,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             [
                 format::time_of_day(r.arrival_ms),
                 escaped(&r.path).into_owned(),
+                escaped(r.tenant.as_deref().unwrap_or("")).into_owned(),
                 r.protocol.map_or("?", |p| p.name()).to_owned(),
                 format!(
                     "{} → {}",
@@ -48,6 +57,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 r.counts.histograms.to_string(),
                 r.counts.exemplars.to_string(),
                 r.counts.metadata.to_string(),
+                if forwarding {
+                    super::backend::cell(r)
+                } else {
+                    String::new()
+                },
                 format!("{}{retry}", r.status),
             ]
         })
@@ -56,6 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         "TIME",
         "SENDER",
         "PATH",
+        "TENANT",
         "PROTO",
         "COMPRESSED → DECODED",
         "SERIES",
@@ -63,26 +78,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         "HIST",
         "EXEMP",
         "META",
+        "BACKEND",
         "STATUS",
     ];
     // Cells hold every column but the sender's.
     let widest = |i: usize| widest(header[i + usize::from(i > 0)], cells.iter().map(|c| &c[i]));
     let any_metadata = shown.iter().any(|r| r.counts.metadata > 0);
+    let any_tenant = shown.iter().any(|r| r.tenant.is_some());
+    let shown_if = |show: bool, i: usize| if show { widest(i) } else { 0 };
     let columns = [
         Column::fixed(widest(0)),
         Column::new(widest(1), 8),
-        Column::fixed(widest(2)),
+        Column::new(shown_if(any_tenant, 2), 6),
         Column::fixed(widest(3)),
         Column::fixed(widest(4)),
         Column::fixed(widest(5)),
         Column::fixed(widest(6)),
         Column::fixed(widest(7)),
-        Column::fixed(if any_metadata { widest(8) } else { 0 }),
-        Column::fixed(widest(9)),
+        Column::fixed(widest(8)),
+        Column::fixed(shown_if(any_metadata, 9)),
+        Column::fixed(shown_if(forwarding, 10)),
+        Column::fixed(widest(11)),
     ];
     // Least useful first: the path, exemplars, protocol, metadata, sizes,
-    // histograms, series; the time, samples and status stay.
-    let (key_width, widths) = allot(list.width, names.room(), &columns, &[1, 7, 2, 8, 3, 6, 4]);
+    // histograms, series, tenant; the time, samples, backend and status stay.
+    let (key_width, widths) = allot(
+        list.width,
+        names.room(),
+        &columns,
+        &[1, 8, 3, 9, 4, 7, 5, 2],
+    );
     let rows = shown
         .iter()
         .zip(cells)
@@ -98,6 +123,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let [
                 time,
                 path,
+                tenant,
                 proto,
                 sizes,
                 series,
@@ -105,12 +131,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 hist,
                 exemp,
                 meta,
+                backend,
                 status,
             ] = c;
             vec![
                 Cell::from(time),
                 Cell::from(names.shown(i, key_width)),
                 Cell::from(fit::end(&path, widths[1].into()).into_owned()),
+                Cell::from(fit::end(&tenant, widths[2].into()).into_owned()),
                 Cell::from(proto),
                 right(sizes),
                 right(series),
@@ -118,8 +146,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 right(hist),
                 right(exemp),
                 right(meta),
+                right(backend),
                 Cell::from(Span::styled(
-                    fit::end(&status, widths[9].into()).into_owned(),
+                    fit::end(&status, widths[11].into()).into_owned(),
                     status_style,
                 )),
             ]
@@ -142,28 +171,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         list,
     );
 
-    let chosen = match screen.highlighted() {
-        Some(e) => Some(e.clone()),
-        None => app.requests.selected_or_newest(&source),
-    };
-    let text = match chosen.as_ref().map(|e| &e.row) {
-        Some(r) => match &r.note {
-            Some(note) if r.rejected => Line::from(vec![
-                Span::styled(format!("{} rejected: ", r.status), theme::error()),
-                Span::raw(escaped(note).into_owned()),
-            ]),
-            Some(note) => Line::from(vec![
-                Span::raw(carried(r)),
-                Span::styled(" · warning: ", theme::warn()),
-                Span::raw(escaped(note).into_owned()),
-            ]),
-            None => Line::from(vec![
-                Span::raw(carried(r)),
-                Span::styled(" · no warnings", theme::dim()),
-            ]),
-        },
-        None => Line::from(Span::styled("no requests yet", theme::dim())),
-    };
+    let highlighted = screen.highlighted().map(|e| detail_lines(&e.row));
+    let text = highlighted
+        .or(detail_text)
+        .unwrap_or_else(|| vec![Line::from(Span::styled("no requests yet", theme::dim()))]);
     let label = if app.requests.is_following() {
         " Latest request "
     } else {
@@ -178,11 +189,87 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     super::table_rows(list)
 }
 
+/// Rows the selected request's box takes: what its text needs wrapped,
+/// between two and half of `area`.
+fn detail_height(text: Option<&[Line]>, area: Rect) -> u16 {
+    let inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let needed: usize = text
+        .unwrap_or_default()
+        .iter()
+        .map(|line| line.width().div_ceil(inner).max(1))
+        .sum();
+    let most = (area.height / 2).max(4);
+    u16::try_from(needed + 2).unwrap_or(u16::MAX).clamp(4, most)
+}
+
+/// What the box below the list says of a request: its rejection (whole) or
+/// what it carried, and in forward mode the backend's side and the tenant.
+fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
+    let mut first = match (&r.note, &r.backend) {
+        (Some(note), Some(backend)) if r.rejected => {
+            let who = if backend.answered {
+                format!(
+                    "{} from the backend in {}: ",
+                    r.status,
+                    format::latency(backend.latency)
+                )
+            } else {
+                format!("{} (no answer from the backend): ", r.status)
+            };
+            vec![
+                Span::styled(who, theme::error()),
+                Span::raw(escaped(note).into_owned()),
+            ]
+        }
+        (Some(note), None) if r.rejected => vec![
+            Span::styled(format!("{} rejected: ", r.status), theme::error()),
+            Span::raw(escaped(note).into_owned()),
+        ],
+        (note, backend) => {
+            let mut spans = vec![Span::raw(carried(r))];
+            if let Some(backend) = backend {
+                spans.push(Span::raw(format!(
+                    " · the backend answered {} in {}",
+                    r.status,
+                    format::latency(backend.latency)
+                )));
+            }
+            match note {
+                Some(note) => {
+                    spans.push(Span::styled(" · warning: ", theme::warn()));
+                    spans.push(Span::raw(escaped(note).into_owned()));
+                }
+                None => spans.push(Span::styled(" · no warnings", theme::dim())),
+            }
+            spans
+        }
+    };
+    if let Some(tenant) = &r.tenant {
+        first.insert(0, Span::raw(format!("tenant {} · ", escaped(tenant))));
+    }
+    let mut lines = vec![Line::from(first)];
+    if let Some(undecodable) = r.backend.as_ref().and_then(|b| b.undecodable.as_ref()) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                "promscope could not decode it (forwarded all the same): ",
+                theme::warn(),
+            ),
+            Span::raw(escaped(undecodable).into_owned()),
+        ]));
+    }
+    lines
+}
+
 /// What an accepted request carried, in words.
 fn carried(r: &RequestRow) -> String {
     let c = &r.counts;
+    let taken = if r.backend.is_some() {
+        "sent"
+    } else {
+        "accepted"
+    };
     let mut text = format!(
-        "accepted: {} series, {} samples, {} histograms, {} exemplars",
+        "{taken}: {} series, {} samples, {} histograms, {} exemplars",
         c.series, c.samples, c.histograms, c.exemplars
     );
     if c.metadata > 0 {

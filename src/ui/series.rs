@@ -36,6 +36,9 @@ pub fn flags(a: &Anomalies) -> String {
     if a.future > 0 {
         out.push(format!("future×{}", a.future));
     }
+    if a.rejected_upstream > 0 {
+        out.push(format!("rejected upstream×{}", a.rejected_upstream));
+    }
     out.join(" ")
 }
 

@@ -1,4 +1,5 @@
 mod bounds;
+mod upstream;
 
 use std::ops::Range;
 use std::time::{Duration, UNIX_EPOCH};
@@ -98,7 +99,8 @@ fn anomalies_are_flagged() {
             out_of_order: 1,
             duplicate: 1,
             stale: 1,
-            future: 1
+            future: 1,
+            rejected_upstream: 0,
         }
     );
 }

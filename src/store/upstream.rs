@@ -1,0 +1,63 @@
+//! Forward mode: the series a backend refused. Where its message names them
+//! (Prometheus writes `for series {…}` per refused series, Mimir quotes the
+//! label set), those series are flagged `rejected upstream` with the message;
+//! where it names none of the request's series, all of them are.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::Store;
+use crate::ingest::model::{Batch, Outcome, Upstream, label_set_hash};
+use crate::text;
+use crate::text::labelsets::label_sets_in;
+
+/// Longest backend message a series keeps for its detail view.
+pub const MAX_SERIES_REJECTION_BYTES: usize = 4 << 10;
+
+/// Whether a backend's status refuses the data for good: a 4xx other than 429
+/// (429 and 5xx are retried by the sender, so the data still gets there).
+fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && status != 429
+}
+
+impl Store {
+    /// Flags the series of `batch` its backend refused, if it did.
+    pub(super) fn flag_upstream_rejection(&mut self, batch: &Batch) {
+        let Outcome::Forwarded(forwarded) = &batch.outcome else {
+            return;
+        };
+        let Upstream::Answered { status, .. } = &forwarded.upstream else {
+            return;
+        };
+        let Some(message) = forwarded.message().filter(|_| refused_for_good(*status)) else {
+            return;
+        };
+        let data = &batch.data;
+        let mut scratch = Vec::new();
+        let named: HashSet<u64> = label_sets_in(&message)
+            .iter()
+            .map(|set| {
+                let pairs = set.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
+                label_set_hash(pairs, &mut scratch)
+            })
+            .collect();
+        let any_named = data.series.iter().any(|s| named.contains(&s.label_hash));
+        let note: Arc<str> = Arc::from(text::bounded(&message, MAX_SERIES_REJECTION_BYTES));
+        for s in &data.series {
+            if any_named && !named.contains(&s.label_hash) {
+                continue;
+            }
+            let pairs = data
+                .labels
+                .get(s.labels.start as usize..s.labels.end as usize)
+                .unwrap_or(&[]);
+            let found = self
+                .series
+                .find(data, pairs, s.label_hash, &self.strings, self.seq);
+            if let Some(id) = found {
+                self.series
+                    .update(id, |series| series.reject_upstream(note.clone()));
+            }
+        }
+    }
+}

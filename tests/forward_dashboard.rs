@@ -1,0 +1,189 @@
+//! Forward mode on the dashboard, rendered into a TestBackend: the header's
+//! backend line, the backend's side of each request (its whole message), and
+//! series the backend refused.
+
+mod dashboard;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use dashboard::{T0, apply, info, sample, screen};
+use promscope::app::{Action, App, Tab};
+use promscope::ingest::forward::{ForwardSnapshot, RejectionGroup};
+use promscope::ingest::model::{
+    Batch, Forwarded, Outcome, Protocol, RejectReason, Undecodable, Upstream, WriteData,
+};
+use promscope::store::{Store, StoreLimits};
+
+const BACKEND: &str = "http://backend.example:9090/api/v1/write";
+
+fn forwarded(upstream: Upstream, undecodable: Option<Undecodable>) -> Outcome {
+    Outcome::Forwarded(Box::new(Forwarded {
+        upstream,
+        backend_latency: Duration::from_micros(1_240),
+        total_latency: Duration::from_micros(1_900),
+        undecodable,
+    }))
+}
+
+fn answered(status: u16, body: &str) -> Upstream {
+    Upstream::Answered {
+        status,
+        headers: Default::default(),
+        body: Bytes::from(body.to_owned()),
+    }
+}
+
+/// A backend message longer than the 1 KiB other notes are cut at, ending
+/// with the series it refused.
+fn long_message() -> String {
+    let filler = "x".repeat(1_500);
+    format!(
+        "out of order sample ({filler}) for series {{__name__=\"up\", job=\"b\"}} END-OF-MESSAGE"
+    )
+}
+
+fn forward_fixture() -> (App, Store) {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0 - 60_000);
+    let up = |job| [("__name__", "up"), ("job", job)];
+    let mut data = WriteData::default();
+    data.push_series(&up("a"), &[sample(T0 - 3_000, 1.0)], &[]);
+    data.push_series(&up("b"), &[sample(T0 - 3_000, 1.0)], &[]);
+    let mut request = info(T0 - 3_000, Protocol::V2);
+    request.tenant = Some("team-a".into());
+    store.ingest(&Batch {
+        info: request.clone(),
+        outcome: forwarded(answered(204, ""), None),
+        data: data.clone(),
+    });
+    store.ingest(&Batch {
+        info: info(T0 - 2_000, Protocol::V1),
+        outcome: forwarded(
+            answered(400, "snappy: corrupt input"),
+            Some(Undecodable {
+                reason: RejectReason::Snappy,
+                message: "body is not valid snappy block data".into(),
+            }),
+        ),
+        data: WriteData::default(),
+    });
+    store.ingest(&Batch {
+        info: info(T0 - 1_500, Protocol::V2),
+        outcome: forwarded(
+            Upstream::Failed {
+                status: 502,
+                message: format!("promscope could not connect to the backend {BACKEND}"),
+            },
+            None,
+        ),
+        data: data.clone(),
+    });
+    request.received_at += Duration::from_secs(2);
+    store.ingest(&Batch {
+        info: request,
+        outcome: forwarded(answered(400, &long_message()), None),
+        data,
+    });
+    app.forward = Some(ForwardSnapshot {
+        backend: BACKEND.into(),
+        insecure: false,
+        ok: 1,
+        rejected: 2,
+        failed: 1,
+        uninspected: 7,
+        latency: Some((Duration::from_micros(1_240), Duration::from_millis(31))),
+        rejections: vec![
+            RejectionGroup {
+                status: 400,
+                text: "out of order sample (x…) for series {…} END-OF-MESSAGE".into(),
+                count: 1,
+            },
+            RejectionGroup {
+                status: 400,
+                text: "snappy: corrupt input".into(),
+                count: 1,
+            },
+        ],
+        other_rejections: 0,
+    });
+    (app, store)
+}
+
+#[test]
+fn the_header_shows_the_backend_and_what_it_did() {
+    let (mut app, mut store) = forward_fixture();
+    apply(&mut app, &mut store, &[]);
+    let screen = screen(&app, &store, 180, 32);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("forwarded ok"))
+        .unwrap_or_else(|| panic!("no backend line:\n{screen}"));
+    for part in [
+        BACKEND,
+        "forwarded ok 1",
+        "rejected 2",
+        "failed 1",
+        "p50 1.24ms p99 31.0ms (1 min)",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line:?}");
+    }
+    assert!(
+        screen.contains("7 forwarded uninspected (dashboard behind)"),
+        "{screen}"
+    );
+    let rejected = screen
+        .lines()
+        .find(|l| l.contains("backend rejected:"))
+        .unwrap_or_else(|| panic!("no rejections line:\n{screen}"));
+    for part in [
+        "400 out of order sample",
+        "END-OF-MESSAGE ×1",
+        "400 snappy: corrupt input ×1",
+    ] {
+        assert!(
+            rejected.contains(part),
+            "{part:?} missing from {rejected:?}"
+        );
+    }
+}
+
+#[test]
+fn requests_show_the_backends_side_and_its_whole_message() {
+    let (mut app, mut store) = forward_fixture();
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    let screen = screen(&app, &store, 160, 40);
+    assert!(screen.contains("BACKEND"), "{screen}");
+    assert!(screen.contains("TENANT"), "{screen}");
+    assert!(screen.contains("team-a"), "{screen}");
+    assert!(screen.contains("1.24ms"), "{screen}");
+    assert!(screen.contains("no answer"), "{screen}");
+    // The latest request is selected: its message is shown whole, past 1 KiB.
+    assert!(
+        screen.contains("400 from the backend in 1.24ms"),
+        "{screen}"
+    );
+    assert!(screen.contains("END-OF-MESSAGE"), "{screen}");
+}
+
+#[test]
+fn series_the_backend_refused_are_flagged_with_its_message() {
+    let (mut app, mut store) = forward_fixture();
+    apply(&mut app, &mut store, &dashboard::open_series("up"));
+    let list = screen(&app, &store, 160, 32);
+    let refused = list
+        .lines()
+        .find(|l| l.contains("job=\"b\""))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(refused.contains("rejected upstream"), "{refused}");
+    let fine = list.lines().find(|l| l.contains("job=\"a\"")).unwrap();
+    assert!(!fine.contains("rejected upstream"), "{fine}");
+    apply(
+        &mut app,
+        &mut store,
+        &dashboard::open_detail("up{job=\"b\"}"),
+    );
+    let detail = screen(&app, &store, 160, 32);
+    assert!(detail.contains("backend said"), "{detail}");
+    assert!(detail.contains("out of order sample"), "{detail}");
+}

@@ -1,0 +1,108 @@
+//! Forward mode in the real binary, headless: one `{"kind":"request"}` JSON
+//! record per request with the sender's and the backend's side, and the
+//! forwarding line of the closing summary.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::backend::{BackendAnswer, TestBackend};
+use common::*;
+use http_body_util::{BodyExt, Full};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// POSTs `body` to `url`; returns the status and body.
+async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String) {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let mut request = hyper::Request::post(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = client
+        .request(request.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_has_one_request_record_with_both_sides() {
+    let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
+        .args(["--forward", &backend.url("/api/v1/write")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("forwarding it to"), "{first}");
+    let url = format!("{}/api/v1/write", url_in(&first));
+    let (lines_tx, mut lines) = mpsc::unbounded_channel();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    // The next `{"kind":"request"}` record.
+    let mut next_request = async || loop {
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.recv())
+            .await
+            .expect("a line within 5 s")
+            .expect("stdout open");
+        let record: Value = serde_json::from_str(&line).expect(&line);
+        if record["kind"] == "request" {
+            return record;
+        }
+    };
+
+    let headers = [RW1_HEADERS, &[("x-scope-orgid", "team-a")]].concat();
+    assert_eq!(post(&url, &headers, rw1_body(&[1.0])).await.0, 204);
+    let ok = next_request().await;
+    assert_eq!(ok["status"], 204);
+    assert_eq!(ok["tenant"], "team-a");
+    assert_eq!(ok["protocol"], "RW1");
+    assert_eq!(ok["samples"], 1);
+    assert_eq!(ok["backend"]["answered"], true);
+    assert_eq!(ok["backend"]["status"], 204);
+    assert!(ok["backend"]["latency_ms"].as_f64().unwrap() > 0.0);
+    assert!(ok["latency_ms"].as_f64().unwrap() >= ok["backend"]["latency_ms"].as_f64().unwrap());
+    assert_eq!(ok["backend"].get("message"), None);
+
+    let refusal = "out of order sample for series {__name__=\"up\", job=\"test\"}";
+    backend.answer_with(BackendAnswer::status(400).with_body(refusal));
+    let (status, body) = post(&url, RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!((status, body.as_str()), (400, refusal));
+    let refused = next_request().await;
+    assert_eq!(refused["status"], 400);
+    assert_eq!(
+        refused["backend"],
+        json!({"answered": true, "status": 400, "latency_ms": refused["backend"]["latency_ms"], "message": refusal})
+    );
+
+    backend.answer_with(BackendAnswer::status(204));
+    assert_eq!(post(&url, RW1_HEADERS, b"not snappy".to_vec()).await.0, 204);
+    let undecodable = next_request().await;
+    assert_eq!(undecodable["undecodable"]["reason"], "bad_snappy");
+    assert_eq!(backend.next().await.body, rw1_body(&[1.0]));
+
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let mut summary = String::new();
+    stderr.read_to_string(&mut summary).unwrap();
+    let _ = child.wait();
+    assert!(
+        summary.contains("1 rejected by the backend") && summary.contains("2 ok"),
+        "{summary}"
+    );
+}
