@@ -87,18 +87,21 @@ struct Symbols<'a> {
 
 impl Symbols<'_> {
     /// Resolves a symbol reference, or says which one is out of range.
+    /// Inlined: it runs twice per label, and the message only when it fails.
+    #[inline(always)]
     fn get(&self, r: u64, what: impl FnOnce() -> String) -> Result<StrId, String> {
-        usize::try_from(r)
-            .ok()
-            .and_then(|r| self.ids.get(r))
-            .copied()
-            .ok_or_else(|| {
-                format!(
-                    "{} refers to symbol {r}, but the request has only {} symbols",
-                    what(),
-                    self.ids.len()
-                )
-            })
+        match usize::try_from(r).ok().and_then(|r| self.ids.get(r)) {
+            Some(&id) => Ok(id),
+            None => Err(self.out_of_range(r, what())),
+        }
+    }
+
+    #[cold]
+    fn out_of_range(&self, r: u64, what: String) -> String {
+        format!(
+            "{what} refers to symbol {r}, but the request has only {} symbols",
+            self.ids.len()
+        )
     }
 
     /// The bytes of a resolved string.

@@ -281,11 +281,29 @@ pub fn repeated_u32(
             Ok(())
         }
         WireType::Len => {
-            let mut packed = Reader::new(r.bytes()?);
-            while !packed.is_done() {
-                out.push(packed.varint()? as u32);
+            let mut rest = r.bytes()?;
+            // At most one value per byte: no growth inside the loop.
+            out.reserve(rest.len());
+            // RW 2.0 symbol references take one or two bytes (up to 16,383
+            // symbols): those without the general varint's loop.
+            loop {
+                match rest {
+                    [] => return Ok(()),
+                    [first, tail @ ..] if *first < 0x80 => {
+                        out.push(u32::from(*first));
+                        rest = tail;
+                    }
+                    [first, second, tail @ ..] if *second < 0x80 => {
+                        out.push(u32::from(first & 0x7f) | u32::from(*second) << 7);
+                        rest = tail;
+                    }
+                    _ => {
+                        let mut packed = Reader::new(rest);
+                        out.push(packed.varint()? as u32);
+                        rest = rest.get(packed.pos..).unwrap_or(&[]);
+                    }
+                }
             }
-            Ok(())
         }
         other => Err(wrong_type(field, other, WireType::Len)),
     }
