@@ -197,7 +197,7 @@ impl Cli {
 pub enum Command {
     /// Send avalanche-style remote-write load to a receiver (demos, tests, benchmarks).
     Send(crate::send::SendArgs),
-    /// Replay a capture (promscope --record FILE): print its requests as --no-tui printed them live, or re-send them.
+    /// Replay a capture (promscope --record FILE) or a tcpdump packet capture: print its requests as --no-tui printed them live, or re-send them.
     Replay(crate::replay::ReplayArgs),
 }
 

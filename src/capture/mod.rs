@@ -13,6 +13,7 @@
 //! ```
 
 mod http;
+mod pcap;
 pub mod reader;
 pub mod sniff;
 #[cfg(test)]
@@ -33,8 +34,13 @@ pub use writer::{RecordLimits, RecordStats, RecordSummary, Recorder, RecordingHa
 
 /// Requests read from a file, in order, up to any damage.
 pub trait Source: Iterator<Item = Result<Exchange, Damage>> + Send {
-    /// Records (or packets) that held no request and were passed over.
+    /// Records (or requests other than POSTs) that were passed over.
     fn skipped(&self) -> u64;
+
+    /// What was noticed on the way and not read (gaps in packet captures...).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<R: std::io::BufRead + Send> Source for CaptureReader<R> {
@@ -54,6 +60,14 @@ pub enum OpenError {
         /// What the system said.
         error: std::io::Error,
     },
+    /// A packet capture that cannot be read.
+    #[error("{path}: {problem}")]
+    Packets {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// It is something else.
     #[error("{path} is not a capture: it looks like {}", .kind.describe())]
     NotACapture {
@@ -64,7 +78,7 @@ pub enum OpenError {
     },
 }
 
-/// Opens a capture, after checking what the file is.
+/// Opens a capture or a packet capture, after checking what the file is.
 pub fn open(path: &Path) -> Result<Box<dyn Source>, OpenError> {
     let io = |error| OpenError::Io {
         path: path.display().to_string(),
@@ -82,6 +96,13 @@ pub fn open(path: &Path) -> Result<Box<dyn Source>, OpenError> {
             1 << 20,
             input,
         )))),
+        FileKind::Pcap | FileKind::PcapNg => match pcap::PcapSource::new(input) {
+            Ok(source) => Ok(Box::new(source)),
+            Err(problem) => Err(OpenError::Packets {
+                path: path.display().to_string(),
+                problem,
+            }),
+        },
         kind => Err(OpenError::NotACapture {
             path: path.display().to_string(),
             kind,

@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Damage {
     /// Byte offset of the first record that could not be read.
     pub offset: u64,
-    /// Its number, counting WARC records from 1.
+    /// Its number, counting WARC records (or packets) from 1.
     pub record: u64,
     /// What is wrong with it.
     pub problem: String,
@@ -30,7 +30,7 @@ impl fmt::Display for Damage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "stopped at byte {} (WARC record {}): {}",
+            "stopped at byte {} (record {}): {}",
             self.offset, self.record, self.problem
         )
     }

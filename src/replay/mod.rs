@@ -1,4 +1,5 @@
-//! `promscope replay FILE`: the requests of a capture again, printed as headless mode printed them live, or re-sent to a
+//! `promscope replay FILE`: the requests of a capture (or of a tcpdump packet
+//! capture) again, printed as headless mode printed them live, or re-sent to a
 //! receiver, at the recorded pace (times `--speed`) or as fast as possible.
 //!
 //! ```text
@@ -31,7 +32,7 @@ const READ_AHEAD: usize = 16;
 /// Arguments of `promscope replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// A capture (`promscope --record FILE`).
+    /// A capture (`promscope --record FILE`) or a packet capture (`tcpdump -w`, pcap or pcapng).
     pub file: PathBuf,
 
     /// Print the requests' records as `promscope --no-tui` printed them live.
@@ -77,6 +78,7 @@ struct ReadEnd {
     requests: u64,
     damage: Option<Damage>,
     skipped: u64,
+    notes: Vec<String>,
 }
 
 /// Reads `file` on a thread of its own, waiting between requests as `speed`
@@ -96,6 +98,7 @@ fn read_paced<T: Send + 'static>(
                 requests: 0,
                 damage: None,
                 skipped: 0,
+                notes: Vec::new(),
             };
             let mut first: Option<(SystemTime, Instant)> = None;
             for item in source.by_ref() {
@@ -121,6 +124,7 @@ fn read_paced<T: Send + 'static>(
                 }
             }
             end.skipped = source.skipped();
+            end.notes = source.notes();
             end
         })?;
     Ok((rx, reader))
@@ -142,6 +146,13 @@ fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
             "promscope replay: skipped {} records of {} that hold no remote-write request",
             end.skipped,
             file.display()
+        );
+    }
+    for note in &end.notes {
+        eprintln!(
+            "promscope replay: {}: {}",
+            file.display(),
+            crate::text::escape::escaped(note)
         );
     }
     match end.damage {
