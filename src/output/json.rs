@@ -1,6 +1,16 @@
 //! `--format json`: one JSON object per line per sample, histogram, exemplar,
 //! metadata entry, warning and rejected request, and in forward mode per request.
+//!
+//! Written by hand, not with `serde` derive: the same records from borrowing
+//! `#[derive(Serialize)]` structs through `serde_json` (with a formatter that
+//! escapes what [`escape::is_hidden`] names) take 19–27% more instructions per
+//! request, 1.1–1.3× the time (`cargo bench --bench output`, which checks that
+//! both write the same bytes; figures in BENCHMARKS.md, "Headless JSON output").
+//! Most of the difference is `serde_json` looking at every byte of every string
+//! for escapes, where this writer skips clean strings 16 bytes at a time.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
 use super::{MetadataDedup, records_of};
@@ -42,71 +52,86 @@ fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends labels as an object. A name that appears more than once (invalid, but
-/// sent: OpenTelemetry's exporter maps `a.b` and `a_b` both to `a_b`) gets an
-/// array of its values in request order, `"a_b":["x","y"]`, since `jq` would keep
-/// only the last of repeated keys.
-fn labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) {
+/// Labels as the members of a JSON object.
+pub enum JsonLabels<'a, I> {
+    /// Names sorted and unique, as senders send them: a member per pair.
+    Pairs(I),
+    /// Names that repeat (invalid, but sent: OpenTelemetry's exporter maps `a.b`
+    /// and `a_b` both to `a_b`) or come unsorted: a member per name, in the order
+    /// names first appear, with all its values in request order, since `jq` would
+    /// keep only the last of repeated keys.
+    Grouped(Vec<(&'a str, Vec<&'a str>)>),
+}
+
+/// `pairs` as [`JsonLabels`].
+pub fn json_labels<'a, I>(pairs: I) -> JsonLabels<'a, I>
+where
+    I: Iterator<Item = (&'a str, &'a str)> + Clone,
+{
     let mut names = pairs.clone().map(|(k, _)| k);
     let mut previous = names.next();
-    // Senders sort labels: then names are unique when each is greater than the last.
+    // Names are unique when each is greater than the last.
     let sorted_and_unique = names.all(|k| {
         let greater = previous.is_none_or(|p| p < k);
         previous = Some(k);
         greater
     });
-    out.push('{');
     if sorted_and_unique {
-        for (i, (k, v)) in pairs.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            string(out, k);
-            out.push(':');
-            string(out, v);
-        }
-    } else {
-        repeated_labels(out, pairs);
+        return JsonLabels::Pairs(pairs);
     }
-    out.push('}');
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    for (name, value) in pairs {
+        match group_of.entry(name) {
+            Entry::Occupied(group) => groups[*group.get()].1.push(value),
+            Entry::Vacant(group) => {
+                group.insert(groups.len());
+                groups.push((name, vec![value]));
+            }
+        }
+    }
+    JsonLabels::Grouped(groups)
 }
 
-/// The members of [`labels`] for labels that are unsorted or repeat a name.
-fn repeated_labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
-    let pairs: Vec<(&str, &str)> = pairs.collect();
-    // Positions by name, in request order within a name.
-    let mut by_name: Vec<usize> = (0..pairs.len()).collect();
-    by_name.sort_by_key(|&i| (pairs[i].0, i));
-    let values_of = |name: &str| {
-        let start = by_name.partition_point(|&i| pairs[i].0 < name);
-        let end = by_name.partition_point(|&i| pairs[i].0 <= name);
-        &by_name[start..end]
-    };
-    let mut first = true;
-    for (i, &(name, value)) in pairs.iter().enumerate() {
-        let positions = values_of(name);
-        if positions.first() != Some(&i) {
-            continue;
-        }
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        string(out, name);
-        out.push(':');
-        if positions.len() == 1 {
-            string(out, value);
-            continue;
-        }
-        out.push('[');
-        for (n, &at) in positions.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
+/// Appends labels as an object (see [`JsonLabels`]): `"a_b":["x","y"]` for a
+/// repeated name.
+fn labels<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) {
+    out.push('{');
+    match json_labels(pairs) {
+        JsonLabels::Pairs(pairs) => {
+            for (i, (name, value)) in pairs.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(out, name);
+                out.push(':');
+                string(out, value);
             }
-            string(out, pairs[at].1);
         }
-        out.push(']');
+        JsonLabels::Grouped(groups) => {
+            for (i, (name, values)) in groups.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(out, name);
+                out.push(':');
+                match values.as_slice() {
+                    [value] => string(out, value),
+                    values => {
+                        out.push('[');
+                        for (n, value) in values.iter().enumerate() {
+                            if n > 0 {
+                                out.push(',');
+                            }
+                            string(out, value);
+                        }
+                        out.push(']');
+                    }
+                }
+            }
+        }
     }
+    out.push('}');
 }
 
 fn value(out: &mut String, v: f64) {

@@ -1,7 +1,7 @@
 //! Headless mode (`--no-tui`): a consumer of the receiver's channel that prints
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
-mod json;
+pub mod json;
 mod text;
 
 use std::collections::HashMap;
