@@ -2,12 +2,29 @@
 
 use ratatui::buffer::Buffer;
 
-use crate::ingest::model::{MAX_WARNINGS, StrId, WriteData};
+use crate::ingest::model::{MAX_WARNINGS, StrId, WriteData, histogram_heap_bytes};
 use crate::text::escape::is_hidden;
 
-/// Decoded data refers only to what it holds: every range of every series
-/// within its vectors, every string within the buffer and UTF-8.
-pub fn decoded(data: &WriteData) {
+/// What decoded elements may take per byte of the body they came in: the
+/// decoder's bound on elements (16, see `decode::GROWTH`) plus what the buckets
+/// of histograms take (a packed varint of one byte becomes an `i64`, in a
+/// vector of up to twice the capacity it needs).
+const DECODED_PER_BODY_BYTE: usize = 32;
+
+/// ... and this much more, for tiny bodies.
+const DECODED_SLACK: usize = 64 << 10;
+
+/// Decoded data refers only to what it holds (every range of every series
+/// within its vectors, every string within the buffer and UTF-8), and what its
+/// `body`-byte body decoded to takes memory in proportion to it.
+pub fn decoded(data: &WriteData, body: usize) {
+    let buckets: usize = data.histograms.iter().map(histogram_heap_bytes).sum();
+    let decoded = data.element_bytes() + buckets;
+    assert!(
+        decoded <= DECODED_PER_BODY_BYTE * body + DECODED_SLACK,
+        "a {body}-byte body decoded to {decoded} bytes: {:?}",
+        data.counts()
+    );
     let string = |id: StrId, what: &str| {
         let bytes = data.bytes(id);
         assert_eq!(

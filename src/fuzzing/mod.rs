@@ -76,17 +76,18 @@ pub fn decode_rw2(input: &[u8]) {
 
 /// VictoriaMetrics' protocol: `input` as a zstd body, decompressed and decoded.
 pub fn decode_vm(input: &[u8]) {
-    if let Some(decompressed) = decompress(Compression::Zstd, input)
-        && let Ok(data) = decode::decode(Protocol::Vm, decompressed)
-    {
-        checks::decoded(&data);
+    if let Some(decompressed) = decompress(Compression::Zstd, input) {
+        let body = decompressed.len();
+        if let Ok(data) = decode::decode(Protocol::Vm, decompressed) {
+            checks::decoded(&data, body);
+        }
     }
 }
 
 fn decode_body(protocol: Protocol, input: &[u8]) {
     decompress(Compression::Snappy, input);
     if let Ok(data) = decode::decode(protocol, input.to_vec()) {
-        checks::decoded(&data);
+        checks::decoded(&data, input.len());
     }
 }
 

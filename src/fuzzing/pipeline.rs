@@ -121,7 +121,7 @@ fn request(protocol: Protocol, body: &[u8], arrival_ms: i64) -> Batch {
     };
     match decode::decode(protocol, body.to_vec()) {
         Ok(data) => {
-            checks::decoded(&data);
+            checks::decoded(&data, body.len());
             Batch {
                 info,
                 outcome: Outcome::Accepted,

@@ -102,7 +102,8 @@ impl From<DecodeError> for Rejection {
         let (status, reason) = match e {
             DecodeError::TooLarge { .. }
             | DecodeError::DecodedTooLarge { .. }
-            | DecodeError::WindowTooLarge { .. } => {
+            | DecodeError::WindowTooLarge { .. }
+            | DecodeError::Overgrown { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, RejectReason::TooLarge)
             }
             DecodeError::EmptyBody | DecodeError::FramedSnappy | DecodeError::Snappy(..) => {

@@ -745,6 +745,17 @@ impl WriteData {
         }
     }
 
+    /// Bytes its decoded elements take (lengths, not capacities, and not the
+    /// buckets of histograms): what decoding added to the body.
+    pub fn element_bytes(&self) -> usize {
+        self.labels.len() * size_of::<LabelRef>()
+            + self.series.len() * size_of::<ReceivedSeries>()
+            + self.samples.len() * size_of::<Sample>()
+            + self.histograms.len() * size_of::<Histogram>()
+            + self.exemplars.len() * size_of::<Exemplar>()
+            + self.metadata.len() * size_of::<Metadata>()
+    }
+
     /// Heap bytes it holds (capacities, not lengths: what keeping it costs),
     /// body and decoded vectors alike.
     pub fn heap_bytes(&self) -> usize {

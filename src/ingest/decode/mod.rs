@@ -61,6 +61,17 @@ pub enum DecodeError {
     /// Not valid zstd data.
     #[error("body is not valid zstd data: {0}")]
     Zstd(String),
+    /// Messages that decode to far more memory than the body they came in:
+    /// mostly empty ones, a decompression bomb one level up.
+    #[error(
+        "the {body}-byte body decodes to more than {limit} bytes of series, samples and histograms ({GROWTH} per byte, mostly empty messages?)"
+    )]
+    Overgrown {
+        /// Size of the (decompressed) body.
+        body: usize,
+        /// What its decoded elements may take.
+        limit: usize,
+    },
     /// Not a valid protobuf message of the expected type.
     #[error("invalid {message} protobuf: {detail}")]
     Protobuf {
@@ -73,6 +84,27 @@ pub enum DecodeError {
 
 fn snappy_hint(hint: &Option<&'static str>) -> String {
     hint.map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// What decoded elements may take per byte of the (decompressed) body. Real
+/// requests take 2 to 6: labels of 20 bytes and more become 16, samples of 11
+/// become 24. Empty messages take up to 120 (a series sent in two bytes becomes
+/// 80, a histogram 240): 2 MiB of snappy holding 32 MiB of them would become
+/// 4 GiB.
+const GROWTH: usize = 16;
+
+/// What decoded elements may take beyond [`GROWTH`] per byte, so that a body of
+/// a few small messages always passes.
+const GROWTH_SLACK: usize = 64 << 10;
+
+/// Fails once the elements decoded so far from a `body`-byte body take more
+/// than [`GROWTH`] per byte of it.
+fn check_growth(data: &WriteData, body: usize) -> Result<(), DecodeError> {
+    let limit = body.saturating_mul(GROWTH).saturating_add(GROWTH_SLACK);
+    if data.element_bytes() > limit {
+        return Err(DecodeError::Overgrown { body, limit });
+    }
+    Ok(())
 }
 
 /// Decodes a decompressed protobuf body of the given protocol; the returned
@@ -366,7 +398,9 @@ fn read_sample(
     Ok(())
 }
 
-/// Reads field `histograms` of series `index` into `data.histograms`.
+/// Reads field `histograms` of series `index` into `data.histograms`; `body`
+/// is the length of the whole body, for [`check_growth`] (a histogram is the
+/// element that grows most, and one series may hold any number).
 fn read_histogram(
     r: &mut wire::Reader<'_>,
     wire: wire::WireType,
@@ -374,6 +408,7 @@ fn read_histogram(
     (index, first): (usize, u32),
     with_start: bool,
     message: &'static str,
+    body: usize,
 ) -> Result<(), DecodeError> {
     let n = data.histograms.len() as u32 - first;
     let path = || format!("timeseries[{index}].histograms[{n}]");
@@ -381,7 +416,7 @@ fn read_histogram(
     let bytes = r.bytes().map_err(at(message, path))?;
     data.histograms
         .push(histogram(bytes, with_start, message, path)?);
-    Ok(())
+    check_growth(data, body)
 }
 
 /// Field numbers of Exemplar, the same in RW1 and RW2 (RW1's labels are Label

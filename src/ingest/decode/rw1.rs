@@ -2,8 +2,8 @@
 
 use super::wire::{Reader, WireType, expect, key_byte};
 use super::{
-    DecodeError, LabelCheck, at, exemplar_fields, hash_labels, is_ascii, read_histogram,
-    read_sample, sample_fast, string,
+    DecodeError, LabelCheck, at, check_growth, exemplar_fields, hash_labels, is_ascii,
+    read_histogram, read_sample, sample_fast, string,
 };
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
@@ -57,6 +57,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 series(buf, &mut data, bytes, index, &mut scratch)?;
+                check_growth(&data, buf.len())?;
             }
             WRITE_REQUEST_METADATA => {
                 let index = data.metadata.len();
@@ -127,7 +128,16 @@ fn series(
                 exemplars.push(r.bytes().map_err(at(MSG, path))?);
             }
             TIME_SERIES_HISTOGRAMS => {
-                read_histogram(&mut r, wire, data, (index, histogram_start), false, MSG)?;
+                let body = base.len();
+                read_histogram(
+                    &mut r,
+                    wire,
+                    data,
+                    (index, histogram_start),
+                    false,
+                    MSG,
+                    body,
+                )?;
             }
             _ => r.skip(field, wire).map_err(at(MSG, path))?,
         }

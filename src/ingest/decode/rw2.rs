@@ -10,7 +10,8 @@ use std::ops::Range;
 
 use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
 use super::{
-    DecodeError, at, exemplar_fields, hash_labels, less, read_histogram, read_sample, string,
+    DecodeError, at, check_growth, exemplar_fields, hash_labels, less, read_histogram, read_sample,
+    string,
 };
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
@@ -75,6 +76,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     };
     for (index, bytes) in series_bytes.into_iter().enumerate() {
         series(&symbols, &mut data, bytes, index, &mut scratch)?;
+        check_growth(&data, buf.len())?;
     }
     Ok(data)
 }
@@ -211,7 +213,16 @@ fn series(
                 read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?;
             }
             TIME_SERIES_HISTOGRAMS => {
-                read_histogram(&mut r, wire, data, (index, histogram_start), true, MSG)?;
+                let body = symbols.base.len();
+                read_histogram(
+                    &mut r,
+                    wire,
+                    data,
+                    (index, histogram_start),
+                    true,
+                    MSG,
+                    body,
+                )?;
             }
             TIME_SERIES_EXEMPLARS => {
                 expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;

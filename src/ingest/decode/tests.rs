@@ -535,6 +535,48 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
     );
 }
 
+/// Field `field` holding `bytes`, with a length of any size.
+fn long_field(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![(field << 3) | 2];
+    prost::encoding::encode_varint(bytes.len() as u64, &mut out);
+    out.extend_from_slice(bytes);
+    out
+}
+
+#[test]
+fn bodies_of_empty_messages_are_refused_before_they_grow_a_hundredfold() {
+    // 2 MiB of empty messages, two bytes each: histograms would take 240 MiB,
+    // series 80 MiB (and 32 MiB of them, 2 MiB of snappy, 4 GiB and 1.3 GiB).
+    let n = 1 << 20;
+    let empty = |key: u8| [key, 0].repeat(n);
+    let rw1_histograms = long_field(1, &empty(0x22));
+    let rw1_series = empty(0x0a);
+    let mut rw2_histograms = Vec::new();
+    for symbol in ["", "__name__", "up"] {
+        rw2_histograms.extend(long_field(4, symbol.as_bytes()));
+    }
+    let series = [&[0x0a, 0x02, 0x01, 0x02][..], &empty(0x1a)].concat();
+    rw2_histograms.extend(long_field(5, &series));
+    for (protocol, body) in [
+        (Protocol::V1, rw1_histograms),
+        (Protocol::V1, rw1_series),
+        (Protocol::V2, rw2_histograms),
+    ] {
+        let len = body.len();
+        match decode(protocol, body) {
+            Err(DecodeError::Overgrown { body, limit }) => {
+                assert_eq!(body, len);
+                assert_eq!(limit, GROWTH * len + GROWTH_SLACK);
+            }
+            other => panic!("{protocol:?}: {:?}", other.map(|d| d.counts())),
+        }
+    }
+    // Empty samples grow twelvefold: within bounds, and all there.
+    let samples = long_field(1, &empty(0x12));
+    let data = decode(Protocol::V1, samples).expect("within bounds");
+    assert_eq!(data.samples.len(), n);
+}
+
 #[test]
 fn snappy_errors_and_limits() {
     assert_eq!(decompress(b"", 100), Err(DecodeError::EmptyBody));
