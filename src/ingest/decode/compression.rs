@@ -173,17 +173,62 @@ fn max_window(max_decoded: usize) -> u64 {
 }
 
 /// What decompressing `body` may allocate at most, for accounting before
-/// decoding: the stated decoded size, or for a zstd frame that does not state
-/// it, its window (or the limit, whichever is smaller), and never over `max_decoded`.
+/// decoding: for snappy the decoded size its header states; for zstd what its
+/// blocks decode to at most (a frame's stated size is not a bound: a body may
+/// hold more frames, and the decoder does not hold a frame to it), the limit
+/// when it is damaged past its first header; never over `max_decoded`.
 pub fn decoded_size_bound(compression: Compression, body: &[u8], max_decoded: usize) -> usize {
     let bound = match compression {
         Compression::Snappy => announced_len(body).ok(),
         Compression::Zstd => {
-            zstd_frame_header(body).map(|header| header.content_size.unwrap_or(header.window))
+            zstd_frame_header(body).map(|_| zstd_decoded_bound(body).unwrap_or(u64::MAX))
         }
     };
-    // No bound: the header is invalid, and decoding fails before allocating.
+    // No bound: the first header is invalid, and decoding fails before allocating.
     bound.map_or(0, |b| b.min(max_decoded as u64) as usize)
+}
+
+/// The largest block a zstd frame may hold, decoded, whatever its window.
+const ZSTD_MAX_BLOCK: u64 = 128 << 10;
+
+/// The most the zstd frames in `input` decode to, from their frame and block
+/// headers alone (RFC 8878, 3.1.1.2): a raw or RLE block states its decoded
+/// size, a compressed one decodes to at most min(window, 128 KiB), a skippable
+/// frame to nothing. `None` when a header is damaged or cut.
+fn zstd_decoded_bound(mut input: &[u8]) -> Option<u64> {
+    let mut total = 0u64;
+    while !input.is_empty() {
+        // Skippable frame: magic 0x184D2A5?, then its length.
+        if let [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d, rest @ ..] = input {
+            input = rest.get(u32::from_le_bytes([*a, *b, *c, *d]) as usize..)?;
+            continue;
+        }
+        let header = zstd_frame_header(input)?;
+        input = input.get(header.len..)?;
+        let block_max = header.window.min(ZSTD_MAX_BLOCK);
+        loop {
+            let &[b0, b1, b2, ..] = input else {
+                return None;
+            };
+            let block = u32::from_le_bytes([b0, b1, b2, 0]);
+            let (last, size) = (block & 1 == 1, u64::from(block >> 3));
+            let (stored, decoded) = match (block >> 1) & 3 {
+                0 => (size, size),      // raw
+                1 => (1, size),         // RLE: one byte, repeated
+                2 => (size, block_max), // compressed
+                _ => return None,       // reserved
+            };
+            input = input.get(3 + usize::try_from(stored).ok()?..)?;
+            total = total.saturating_add(decoded);
+            if last {
+                break;
+            }
+        }
+        if header.checksum {
+            input = input.get(4..)?;
+        }
+    }
+    Some(total)
 }
 
 /// What the header of a zstd frame says of its size.
@@ -193,6 +238,10 @@ struct ZstdFrameHeader {
     content_size: Option<u64>,
     /// Bytes of history the decoder keeps (and allocates).
     window: u64,
+    /// Bytes of the magic number and the header: where the first block starts.
+    len: usize,
+    /// Whether a checksum of four bytes follows the last block.
+    checksum: bool,
 }
 
 /// Reads the header of the zstd frame at the start of `input` (RFC 8878,
@@ -227,6 +276,8 @@ fn zstd_frame_header(input: &[u8]) -> Option<ZstdFrameHeader> {
     Some(ZstdFrameHeader {
         content_size,
         window: window.or(content_size)?,
+        len: input.len() - rest.len() + size_len,
+        checksum: descriptor & 0x04 != 0,
     })
 }
 
@@ -298,18 +349,42 @@ mod tests {
             zstd_frame_header(&body),
             Some(ZstdFrameHeader {
                 content_size: None,
-                window: 1 << 20
+                window: 1 << 20,
+                len: 6,
+                checksum: false,
             })
         );
+        // What its blocks decode to, not its window: that is what it takes.
         assert_eq!(
             decoded_size_bound(Compression::Zstd, &body, 32 << 20),
-            1 << 20
+            4_000_000
         );
         assert_eq!(decompress_zstd(&body, 4_000_000).unwrap().len(), 4_000_000);
         assert_eq!(
             decompress_zstd(&body, 1_000_000),
             Err(DecodeError::DecodedTooLarge { limit: 1_000_000 })
         );
+    }
+
+    #[test]
+    fn the_bound_charged_for_a_zstd_body_covers_all_its_frames_and_blocks() {
+        let bound = |body: &[u8]| decoded_size_bound(Compression::Zstd, body, 32 << 20);
+        // A frame that states a small size, then one that states none and has a
+        // 1 KiB window but decodes to 150 KB, a skippable frame between them.
+        let mut small_window = ZSTD_MAGIC.to_vec();
+        small_window.extend_from_slice(&[0x00, 0x00]);
+        small_window.extend_from_slice(&rle_frame(150, 1_000, false)[6..]);
+        let skippable = [0x5a, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 0xab, 0xcd];
+        let body = [rle_frame(1, 1_000, true), skippable.to_vec(), small_window].concat();
+        assert_eq!(decompress_zstd(&body, 1 << 20).unwrap().len(), 151_000);
+        assert_eq!(bound(&body), 151_000);
+        // Compressed blocks: at most 128 KiB each, at least what they decode to.
+        let raw: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let compressed = zstd(&raw);
+        assert!((raw.len()..raw.len() + (128 << 10)).contains(&bound(&compressed)));
+        // Damaged past its first header: anything up to the limit.
+        let cut = &body[..body.len() - 1];
+        assert_eq!(bound(cut), 32 << 20);
     }
 
     #[test]
