@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::ingest::forward::{AuthOptions, ForwardConfig, TlsOptions};
 use crate::ingest::server::Limits;
 use crate::output::Format;
 
@@ -121,6 +122,70 @@ pub struct Cli {
     #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION", help_heading = "Forward mode")]
     pub forward_timeout: Duration,
 
+    /// Also send every request to this backend (repeatable); nobody waits for
+    /// its answer, which is shown per request.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "forward",
+        help_heading = "Forward mode"
+    )]
+    pub mirror: Vec<String>,
+
+    /// Bytes of request bodies each --mirror may hold waiting or in flight;
+    /// past it requests are not mirrored (counted).
+    #[arg(long, default_value_t = crate::ingest::forward::MIRROR_QUEUE_BYTES, value_name = "BYTES", requires = "mirror", help_heading = "Forward mode")]
+    pub mirror_queue_bytes: usize,
+
+    /// More CA certificates (PEM) to trust for https backends, besides the system's.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "forward",
+        help_heading = "Forward mode"
+    )]
+    pub forward_ca_file: Option<PathBuf>,
+
+    /// Client certificate (PEM) to present to https backends.
+    #[arg(long, value_name = "PATH", requires_all = ["forward", "forward_client_key"], help_heading = "Forward mode")]
+    pub forward_client_cert: Option<PathBuf>,
+
+    /// Key (PEM) of --forward-client-cert.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "forward_client_cert",
+        help_heading = "Forward mode"
+    )]
+    pub forward_client_key: Option<PathBuf>,
+
+    /// Accept any certificate from https backends (said in the dashboard's header).
+    #[arg(long, requires = "forward", help_heading = "Forward mode")]
+    pub forward_insecure_skip_verify: bool,
+
+    /// File holding a bearer token for backends, sent when a sender carries no credentials.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "forward",
+        conflicts_with = "forward_basic_auth_user",
+        help_heading = "Forward mode"
+    )]
+    pub forward_bearer_token_file: Option<PathBuf>,
+
+    /// Basic-auth user for backends, sent when a sender carries no credentials.
+    #[arg(long, value_name = "NAME", requires_all = ["forward", "forward_basic_auth_password_file"], help_heading = "Forward mode")]
+    pub forward_basic_auth_user: Option<String>,
+
+    /// File holding the password of --forward-basic-auth-user.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "forward_basic_auth_user",
+        help_heading = "Forward mode"
+    )]
+    pub forward_basic_auth_password_file: Option<PathBuf>,
+
     /// Bytes a pause holds for later (request bodies, samples, histograms, labels); beyond this the oldest are applied while paused, and the header says so.
     #[arg(long, default_value_t = crate::app::PAUSE_BUFFER_BYTES, value_name = "BYTES")]
     pub pause_buffer_bytes: usize,
@@ -162,13 +227,26 @@ impl Cli {
     }
 
     /// Forward mode's settings, when `--forward` is given.
-    pub fn forward_config(&self) -> Option<crate::ingest::forward::ForwardConfig> {
+    pub fn forward_config(&self) -> Option<ForwardConfig> {
         let url = self.forward.clone()?;
-        Some(crate::ingest::forward::ForwardConfig {
-            url,
+        Some(ForwardConfig {
+            mirrors: self.mirror.clone(),
+            mirror_queue_bytes: self.mirror_queue_bytes,
             pass_headers: self.forward_header_pass.clone(),
             set_headers: self.forward_header.clone(),
             timeout: self.forward_timeout,
+            tls: TlsOptions {
+                ca_file: self.forward_ca_file.clone(),
+                client_cert: self.forward_client_cert.clone(),
+                client_key: self.forward_client_key.clone(),
+                insecure_skip_verify: self.forward_insecure_skip_verify,
+            },
+            auth: AuthOptions {
+                bearer_token_file: self.forward_bearer_token_file.clone(),
+                basic_auth_user: self.forward_basic_auth_user.clone(),
+                basic_auth_password_file: self.forward_basic_auth_password_file.clone(),
+            },
+            ..ForwardConfig::to(url)
         })
     }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use dashboard::{T0, apply, info, sample, screen};
 use promscope::app::{Action, App, Tab};
-use promscope::ingest::forward::{ForwardSnapshot, RejectionGroup};
+use promscope::ingest::forward::{
+    ForwardSnapshot, MirrorSnapshot, MirrorStatus, MirrorStatuses, RejectionGroup,
+};
 use promscope::ingest::model::{
     Batch, Forwarded, Outcome, Protocol, RejectReason, Undecodable, Upstream, WriteData,
 };
@@ -23,6 +25,7 @@ fn forwarded(upstream: Upstream, undecodable: Option<Undecodable>) -> Outcome {
         backend_latency: Duration::from_micros(1_240),
         total_latency: Duration::from_micros(1_900),
         undecodable,
+        mirrors: MirrorStatuses::from(&[MirrorStatus::Answered(202), MirrorStatus::QueueFull][..]),
     }))
 }
 
@@ -106,6 +109,12 @@ fn forward_fixture() -> (App, Store) {
             },
         ],
         other_rejections: 0,
+        mirrors: vec![MirrorSnapshot {
+            url: "http://mirror.example:9090/api/v1/write".into(),
+            ok: 3,
+            failed: 1,
+            overflow: 2,
+        }],
     });
     (app, store)
 }
@@ -114,7 +123,7 @@ fn forward_fixture() -> (App, Store) {
 fn the_header_shows_the_backend_and_what_it_did() {
     let (mut app, mut store) = forward_fixture();
     apply(&mut app, &mut store, &[]);
-    let screen = screen(&app, &store, 180, 32);
+    let screen = screen(&app, &store, 240, 32);
     let line = screen
         .lines()
         .find(|l| l.contains("forwarded ok"))
@@ -131,6 +140,12 @@ fn the_header_shows_the_backend_and_what_it_did() {
     assert!(
         screen.contains("7 forwarded uninspected (dashboard behind)"),
         "{screen}"
+    );
+    app.forward.as_mut().unwrap().insecure = true;
+    let insecure = dashboard::screen(&app, &store, 240, 32);
+    assert!(
+        insecure.contains("TLS NOT VERIFIED (--forward-insecure-skip-verify)"),
+        "{insecure}"
     );
     let rejected = screen
         .lines()
@@ -158,6 +173,8 @@ fn requests_show_the_backends_side_and_its_whole_message() {
     assert!(screen.contains("team-a"), "{screen}");
     assert!(screen.contains("1.24ms"), "{screen}");
     assert!(screen.contains("no answer"), "{screen}");
+    assert!(screen.contains("MIRRORS"), "{screen}");
+    assert!(screen.contains("202 queue full"), "{screen}");
     // The latest request is selected: its message is shown whole, past 1 KiB.
     assert!(
         screen.contains("400 from the backend in 1.24ms"),

@@ -35,9 +35,11 @@ async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Strin
 #[tokio::test(flavor = "multi_thread")]
 async fn json_has_one_request_record_with_both_sides() {
     let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let mut mirror = TestBackend::start(BackendAnswer::status(204)).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
         .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
         .args(["--forward", &backend.url("/api/v1/write")])
+        .args(["--mirror", &mirror.url("/api/v1/write")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -78,6 +80,13 @@ async fn json_has_one_request_record_with_both_sides() {
     assert!(ok["backend"]["latency_ms"].as_f64().unwrap() > 0.0);
     assert!(ok["latency_ms"].as_f64().unwrap() >= ok["backend"]["latency_ms"].as_f64().unwrap());
     assert_eq!(ok["backend"].get("message"), None);
+    // Mirrors as known when printed: nobody waits for them.
+    let mirrored = ok["mirrors"].as_array().unwrap();
+    assert!(
+        mirrored == &[json!(204)] || mirrored == &[json!("pending")],
+        "{mirrored:?}"
+    );
+    assert_eq!(mirror.next().await.body, rw1_body(&[1.0]));
 
     let refusal = "out of order sample for series {__name__=\"up\", job=\"test\"}";
     backend.answer_with(BackendAnswer::status(400).with_body(refusal));
@@ -105,4 +114,5 @@ async fn json_has_one_request_record_with_both_sides() {
         summary.contains("1 rejected by the backend") && summary.contains("2 ok"),
         "{summary}"
     );
+    assert!(summary.contains("mirrored    to http://"), "{summary}");
 }

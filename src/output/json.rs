@@ -15,6 +15,7 @@ use std::fmt::Write;
 
 use super::{MetadataDedup, records_of};
 use crate::format;
+use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
     Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
 };
@@ -250,6 +251,22 @@ fn request_record(out: &mut String, batch: &Batch, forwarded: &Forwarded) {
         string(out, &message);
     }
     out.push('}');
+    if !forwarded.mirrors.is_empty() {
+        // As known when printed: mirrors nobody waits for may still be pending.
+        out.push_str(r#","mirrors":["#);
+        for (i, status) in forwarded.mirrors.get().into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match status {
+                MirrorStatus::Answered(code) => {
+                    let _ = write!(out, "{code}");
+                }
+                other => string(out, &other.text()),
+            }
+        }
+        out.push(']');
+    }
     if let Some(undecodable) = &forwarded.undecodable {
         let _ = write!(
             out,

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use super::series::{SeriesId, SeriesKind};
+use crate::ingest::forward::MirrorStatuses;
 use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream};
 use crate::summary::totals::Sender;
 use crate::text;
@@ -45,6 +46,8 @@ pub struct BackendSide {
     pub latency: std::time::Duration,
     /// Why promscope could not decode the request it forwarded.
     pub undecodable: Option<String>,
+    /// Each mirror's status, as they answer.
+    pub mirrors: MirrorStatuses,
 }
 
 /// One entry of the request log.
@@ -107,6 +110,7 @@ impl RequestRow {
                         MAX_REQUEST_NOTE_BYTES,
                     )
                 }),
+                mirrors: f.mirrors.clone(),
             }),
             _ => None,
         };

@@ -118,6 +118,16 @@ impl std::fmt::Display for RunSummary {
                 n.failed,
                 n.uninspected
             )?;
+            for m in &n.mirrors {
+                writeln!(
+                    f,
+                    "  mirrored    to {}: {} ok, {} failed or unanswered, {} not sent (queue full)",
+                    crate::text::escape::escaped(&m.url),
+                    m.ok,
+                    m.failed,
+                    m.overflow
+                )?;
+            }
         }
         let senders = &t.senders;
         write!(f, "  senders     {}", senders.seen())?;

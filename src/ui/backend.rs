@@ -57,6 +57,22 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
         ));
     }
     parts.push(Part::shrinking(backend, 1));
+    for m in &f.mirrors {
+        let mut spans = vec![
+            Span::raw(format!("{SEP}mirror ")),
+            Span::raw(escaped(&m.url).into_owned()),
+            Span::raw(format!(" ok {}", format::count(m.ok as f64))),
+        ];
+        for (label, n) in [("failed", m.failed), ("queue full", m.overflow)] {
+            if n > 0 {
+                spans.push(styled(
+                    format!(" {label} {}", format::count(n as f64)),
+                    theme::error(),
+                ));
+            }
+        }
+        parts.push(Part::shrinking(spans, 1));
+    }
     parts
 }
 
@@ -111,6 +127,14 @@ pub fn uninspected_part(f: &ForwardSnapshot) -> Option<Part> {
                 theme::warn(),
             ),
         ])
+    })
+}
+
+/// A request row's mirrors cell: each mirror's status, in `--mirror` order.
+pub fn mirrors_cell(row: &RequestRow) -> String {
+    row.backend.as_ref().map_or(String::new(), |b| {
+        let statuses: Vec<String> = b.mirrors.get().iter().map(|s| s.text()).collect();
+        statuses.join(" ")
     })
 }
 

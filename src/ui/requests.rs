@@ -35,7 +35,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     let senders: Vec<Cow<str>> = shown.iter().map(|r| escaped(&r.sender)).collect();
     let names = Names::new(senders.iter().map(|s| &**s).collect());
     let forwarding = app.forward.is_some();
-    let cells: Vec<[String; 12]> = shown
+    let mirroring = app.forward.as_ref().is_some_and(|f| !f.mirrors.is_empty());
+    let cells: Vec<[String; 13]> = shown
         .iter()
         .map(|r| {
             let retry = r
@@ -62,6 +63,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 } else {
                     String::new()
                 },
+                super::backend::mirrors_cell(r),
                 format!("{}{retry}", r.status),
             ]
         })
@@ -79,6 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         "EXEMP",
         "META",
         "BACKEND",
+        "MIRRORS",
         "STATUS",
     ];
     // Cells hold every column but the sender's.
@@ -98,15 +101,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::fixed(widest(8)),
         Column::fixed(shown_if(any_metadata, 9)),
         Column::fixed(shown_if(forwarding, 10)),
-        Column::fixed(widest(11)),
+        Column::new(shown_if(mirroring, 11), 6),
+        Column::fixed(widest(12)),
     ];
     // Least useful first: the path, exemplars, protocol, metadata, sizes,
-    // histograms, series, tenant; the time, samples, backend and status stay.
+    // histograms, series, tenant, mirrors; the time, samples, backend and
+    // status stay.
     let (key_width, widths) = allot(
         list.width,
         names.room(),
         &columns,
-        &[1, 8, 3, 9, 4, 7, 5, 2],
+        &[1, 8, 3, 9, 4, 7, 5, 2, 11],
     );
     let rows = shown
         .iter()
@@ -132,6 +137,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 exemp,
                 meta,
                 backend,
+                mirrors,
                 status,
             ] = c;
             vec![
@@ -147,8 +153,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 right(exemp),
                 right(meta),
                 right(backend),
+                Cell::from(fit::end(&mirrors, widths[11].into()).into_owned()),
                 Cell::from(Span::styled(
-                    fit::end(&status, widths[11].into()).into_owned(),
+                    fit::end(&status, widths[12].into()).into_owned(),
                     status_style,
                 )),
             ]

@@ -82,6 +82,15 @@ pub struct TestBackend {
 impl TestBackend {
     /// A backend on 127.0.0.1 answering every request with `answer`.
     pub async fn start(answer: BackendAnswer) -> Self {
+        Self::start_with(answer, None).await
+    }
+
+    /// A backend speaking TLS with `tls`.
+    pub async fn start_tls(answer: BackendAnswer, tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::start_with(answer, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+    }
+
+    async fn start_with(answer: BackendAnswer, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, received) = mpsc::unbounded_channel();
@@ -100,10 +109,18 @@ impl TestBackend {
                         let (tx, counts, answer) = (tx.clone(), counts.clone(), answer.clone());
                         async move { Ok::<_, Infallible>(serve(request, &tx, &counts, &answer).await) }
                     });
+                    let tls = tls.clone();
                     tokio::spawn(async move {
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await;
+                        let http = http1::Builder::new();
+                        let _ = match tls {
+                            None => http.serve_connection(TokioIo::new(tcp), service).await,
+                            Some(acceptor) => match acceptor.accept(tcp).await {
+                                Ok(stream) => {
+                                    http.serve_connection(TokioIo::new(stream), service).await
+                                }
+                                Err(_) => return,
+                            },
+                        };
                     });
                 }
             })
@@ -120,6 +137,11 @@ impl TestBackend {
     /// Its URL, with `path` ("" for none).
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Its https URL at `host` (its certificate's name), with `path`.
+    pub fn https_url(&self, host: &str, path: &str) -> String {
+        format!("https://{host}:{}{path}", self.addr.port())
     }
 
     /// Answers the next requests with `answer`.

@@ -1,6 +1,6 @@
 //! Forward mode (`--forward URL`): promscope sits between a sender and its
-//! backend. Every request is sent on byte for byte, the sender gets the
-//! backend's answer, and both sides go to the consumers.
+//! backend. Every request is sent on byte for byte (and to each `--mirror`),
+//! the sender gets the backend's answer, and both sides go to the consumers.
 //!
 //! ```text
 //! sender ─▶ handler ─▶ relay: promscope's checks ─┬─▶ client ─▶ backend
@@ -9,6 +9,7 @@
 //! ```
 
 mod client;
+pub mod mirror;
 pub mod outcome;
 mod relay;
 pub mod stats;
@@ -21,32 +22,60 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
+use hyper::http::request::Parts;
 
 pub use client::MAX_ANSWER_BYTES;
+pub use mirror::{MIRROR_QUEUE_BYTES, MirrorStatus, MirrorStatuses};
 pub use outcome::{Forwarded, Undecodable, Upstream};
 pub(super) use relay::{Arrival, relay};
-pub use stats::{ForwardSnapshot, ForwardStats, RejectionGroup};
+pub use stats::{ForwardSnapshot, ForwardStats, MirrorSnapshot, RejectionGroup};
 pub use target::{ForwardHeaders, Target};
+pub use tls::{AuthOptions, TlsOptions};
 
-/// What forward mode is set up with (the `--forward*` flags).
+/// What forward mode is set up with (the `--forward*` and `--mirror` flags).
 #[derive(Debug, Clone)]
 pub struct ForwardConfig {
     /// The backend's URL.
     pub url: String,
+    /// Other backends every request also goes to (`--mirror`).
+    pub mirrors: Vec<String>,
+    /// Bytes of bodies each mirror may hold waiting or in flight (`--mirror-queue-bytes`).
+    pub mirror_queue_bytes: usize,
     /// Request headers passed besides the usual ones (`--forward-header-pass`).
     pub pass_headers: Vec<String>,
     /// Request headers set, `Name: value` (`--forward-header`).
     pub set_headers: Vec<String>,
     /// How long the backend has to answer (`--forward-timeout`).
     pub timeout: Duration,
+    /// TLS to https backends.
+    pub tls: TlsOptions,
+    /// Credentials for backends when the sender carries none.
+    pub auth: AuthOptions,
 }
 
-/// Sends requests on to one backend, over a pool of connections.
+impl ForwardConfig {
+    /// Forwarding to `url` with the defaults.
+    pub fn to(url: impl Into<String>) -> Self {
+        ForwardConfig {
+            url: url.into(),
+            mirrors: Vec::new(),
+            mirror_queue_bytes: MIRROR_QUEUE_BYTES,
+            pass_headers: Vec::new(),
+            set_headers: Vec::new(),
+            timeout: Duration::from_secs(30),
+            tls: TlsOptions::default(),
+            auth: AuthOptions::default(),
+        }
+    }
+}
+
+/// Sends requests on to one backend, and to the mirrors, over a pool of connections.
 pub struct Forwarder {
     target: Target,
     headers: ForwardHeaders,
     client: client::BackendClient,
     timeout: Duration,
+    mirrors: mirror::Mirrors,
     /// What forwarding has done, for the consumers.
     pub stats: Arc<ForwardStats>,
 }
@@ -57,14 +86,27 @@ impl Forwarder {
     /// promscope's own, and is not passed on.
     pub fn new(config: &ForwardConfig, listener_checks_credentials: bool) -> Result<Self, String> {
         let target = Target::parse(&config.url, "--forward")?;
+        let mirrors = config
+            .mirrors
+            .iter()
+            .map(|url| Target::parse(url, "--mirror"))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut headers = ForwardHeaders::parse(&config.pass_headers, &config.set_headers)?;
         headers.keep_sender_authorization = !listener_checks_credentials;
-        let tls = tls::client_config(target.is_https())?;
-        let stats = Arc::new(ForwardStats::new(target.shown(), false));
+        headers.authorization = tls::authorization(&config.auth)?;
+        let https = target.is_https() || mirrors.iter().any(Target::is_https);
+        let tls = tls::client_config(&config.tls, https)?;
+        let mirrors = mirror::Mirrors::new(mirrors, config.mirror_queue_bytes);
+        let stats = Arc::new(ForwardStats::new(
+            target.shown(),
+            config.tls.insecure_skip_verify,
+            mirrors.counts(),
+        ));
         Ok(Forwarder {
             headers,
             client: client::client(tls),
             timeout: config.timeout,
+            mirrors,
             stats,
             target,
         })
@@ -84,5 +126,11 @@ impl Forwarder {
         let (client, timeout) = (self.client.clone(), self.timeout);
         let shown = self.target.shown().to_owned();
         async move { client::exchange(&client, request, timeout, &shown).await }
+    }
+
+    /// Sends a request to the mirrors, waiting for none.
+    fn mirror(&self, parts: &Parts, body: &Bytes) -> MirrorStatuses {
+        self.mirrors
+            .send(&self.client, &self.headers, self.timeout, parts, body)
     }
 }

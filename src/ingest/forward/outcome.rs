@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::HeaderMap;
 
+use super::mirror::MirrorStatuses;
 use crate::ingest::model::RejectReason;
 
 /// A request sent on to the backend, and what became of it.
@@ -25,6 +26,8 @@ pub struct Forwarded {
     /// Why promscope could not decode the request, when it could not; the
     /// backend got it all the same.
     pub undecodable: Option<Undecodable>,
+    /// Each `--mirror`'s status, filled in as they answer.
+    pub mirrors: MirrorStatuses,
 }
 
 /// Why promscope could not read a request that it forwarded all the same.

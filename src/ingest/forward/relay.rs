@@ -79,6 +79,7 @@ pub async fn relay(
         .request(&forwarder.target, parts, compressed.clone());
     // On a task of its own, so that the request goes out while this one decodes.
     let exchange = tokio::spawn(forwarder.exchange(request));
+    let mirrors = forwarder.mirror(parts, &compressed);
     let inspection = if receiver.tx.capacity() == 0 {
         Inspection::Skipped
     } else {
@@ -96,6 +97,7 @@ pub async fn relay(
         backend_latency,
         total_latency: arrived.elapsed(),
         undecodable: None,
+        mirrors,
     };
     forwarder.stats.record(&forwarded);
     let refused = forwarded.reject_reason();

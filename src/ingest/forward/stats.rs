@@ -3,10 +3,11 @@
 //! backend did, its latency over the last minute, and its rejections grouped
 //! by status and message.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::mirror::MirrorCounts;
 use super::outcome::Forwarded;
 
 /// Seconds of latency kept for the percentiles.
@@ -40,6 +41,7 @@ pub struct ForwardStats {
     latency: Mutex<LatencyWindow>,
     rejections: Mutex<Vec<RejectionGroup>>,
     other_rejections: AtomicU64,
+    mirrors: Vec<Arc<MirrorCounts>>,
 }
 
 /// Rejections with one status and message.
@@ -74,11 +76,26 @@ pub struct ForwardSnapshot {
     pub rejections: Vec<RejectionGroup>,
     /// Rejections beyond the groups kept.
     pub other_rejections: u64,
+    /// What each `--mirror` did.
+    pub mirrors: Vec<MirrorSnapshot>,
+}
+
+/// What one mirror did, taken at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MirrorSnapshot {
+    /// Its URL as given.
+    pub url: String,
+    /// Requests it answered 2xx.
+    pub ok: u64,
+    /// Requests it answered otherwise, or not at all.
+    pub failed: u64,
+    /// Requests not sent to it: its queue was full.
+    pub overflow: u64,
 }
 
 impl ForwardStats {
-    /// Counters for forwarding to `backend`.
-    pub fn new(backend: &str, insecure: bool) -> Self {
+    /// Counters for forwarding to `backend`, with `mirrors`' own.
+    pub fn new(backend: &str, insecure: bool, mirrors: Vec<Arc<MirrorCounts>>) -> Self {
         ForwardStats {
             backend: backend.to_owned(),
             insecure,
@@ -90,6 +107,7 @@ impl ForwardStats {
             latency: Mutex::new(LatencyWindow::default()),
             rejections: Mutex::new(Vec::new()),
             other_rejections: AtomicU64::new(0),
+            mirrors,
         }
     }
 
@@ -142,6 +160,16 @@ impl ForwardStats {
             latency: lock(&self.latency).percentiles(second, 0.5, 0.99),
             rejections,
             other_rejections: self.other_rejections.load(Ordering::Relaxed),
+            mirrors: self
+                .mirrors
+                .iter()
+                .map(|m| MirrorSnapshot {
+                    url: m.url.clone(),
+                    ok: m.ok.load(Ordering::Relaxed),
+                    failed: m.failed.load(Ordering::Relaxed),
+                    overflow: m.overflow.load(Ordering::Relaxed),
+                })
+                .collect(),
         }
     }
 }

@@ -18,6 +18,7 @@ fn answered(mut batch: Batch, status: u16, body: &str) -> Batch {
         backend_latency: Duration::from_millis(2),
         total_latency: Duration::from_millis(3),
         undecodable: None,
+        mirrors: Default::default(),
     }));
     batch
 }
@@ -80,6 +81,7 @@ fn answers_that_are_retried_or_accepted_flag_nothing() {
         backend_latency: Duration::ZERO,
         total_latency: Duration::ZERO,
         undecodable: None,
+        mirrors: Default::default(),
     }));
     store.ingest(&failed);
     assert_eq!(flagged(&store), vec![(0, None)]);
