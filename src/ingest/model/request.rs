@@ -1,0 +1,242 @@
+//! One received request: what is known about it, which protocol it spoke, and
+//! how the receiver answered it.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use super::{Forwarded, WriteData};
+
+/// Remote-write protocol of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// `prometheus.WriteRequest`, snappy-compressed.
+    V1,
+    /// `io.prometheus.write.v2.Request`, snappy-compressed.
+    V2,
+    /// VictoriaMetrics' protocol: `prometheus.WriteRequest` compressed with zstd
+    /// (vmagent sends it to receivers that accept it).
+    Vm,
+}
+
+impl Protocol {
+    /// Every protocol, in the order of [`Protocol::index`].
+    pub const ALL: [Protocol; 3] = [Protocol::V1, Protocol::V2, Protocol::Vm];
+
+    /// Short name shown to users.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::V1 => "RW1",
+            Protocol::V2 => "RW2",
+            Protocol::Vm => "VM",
+        }
+    }
+
+    /// Position in [`Protocol::ALL`], for per-protocol counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What is known about a request before and around decoding it.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// When the request arrived.
+    pub received_at: SystemTime,
+    /// Peer address of the connection.
+    pub remote_addr: Option<SocketAddr>,
+    /// Request path, e.g. `/api/v1/write`.
+    pub path: String,
+    /// `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// Protocol chosen from the Content-Type and Content-Encoding, when recognized.
+    pub protocol: Option<Protocol>,
+    /// Body size as received.
+    pub compressed_bytes: usize,
+    /// Body size after decompression (0 when not decompressed).
+    pub decoded_bytes: usize,
+    /// `Retry-Attempt` header (senders set it on retries).
+    pub retry_attempt: Option<String>,
+    /// The tenant, in multi-tenant setups: the `X-Scope-OrgID` header (Mimir,
+    /// Cortex), `THANOS-TENANT` (Thanos), or the `<tenant>` of a
+    /// VictoriaMetrics cluster path (`/insert/<tenant>/prometheus/...`).
+    pub tenant: Option<String>,
+}
+
+impl Default for RequestInfo {
+    /// A request with no facts known, received at the epoch (for data built in memory).
+    fn default() -> Self {
+        RequestInfo {
+            received_at: SystemTime::UNIX_EPOCH,
+            remote_addr: None,
+            path: String::new(),
+            user_agent: None,
+            protocol: None,
+            compressed_bytes: 0,
+            decoded_bytes: 0,
+            retry_attempt: None,
+            tenant: None,
+        }
+    }
+}
+
+/// Why a request was rejected; the short name is what the counters are keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// Wrong or missing credentials (basic auth or bearer token).
+    Unauthorized,
+    /// Content-Encoding other than snappy (or zstd, for VictoriaMetrics' protocol).
+    UnsupportedEncoding,
+    /// Content-Type that is not a remote-write protobuf message.
+    UnsupportedContentType,
+    /// Method other than POST.
+    MethodNotAllowed,
+    /// Compressed body over `--max-compressed-bytes`, or decoded size over `--max-body-bytes`.
+    TooLarge,
+    /// Body could not be read from the connection.
+    BodyRead,
+    /// Body did not arrive in time (`--body-timeout`).
+    BodyTimeout,
+    /// Body is not valid snappy block data.
+    Snappy,
+    /// Body is not valid zstd data (VictoriaMetrics' protocol).
+    Zstd,
+    /// Body is not a valid protobuf message of the announced type.
+    Protobuf,
+    /// Some RW 2.0 series broke a rule (symbol refs, no `__name__`, ...): those
+    /// were refused, the rest written.
+    Invalid,
+    /// Bodies being received at once were over `--max-bytes-in-flight`, or
+    /// credentials were waiting too long to be checked; the sender should retry.
+    Overloaded,
+    /// Forward mode: the backend answered with an error status.
+    Backend,
+    /// Forward mode: the backend could not be reached, failed, or did not
+    /// answer in time (promscope answered 502 or 504).
+    BackendUnavailable,
+}
+
+impl RejectReason {
+    /// Every reason.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::Unauthorized,
+        RejectReason::UnsupportedEncoding,
+        RejectReason::UnsupportedContentType,
+        RejectReason::MethodNotAllowed,
+        RejectReason::TooLarge,
+        RejectReason::BodyRead,
+        RejectReason::BodyTimeout,
+        RejectReason::Snappy,
+        RejectReason::Zstd,
+        RejectReason::Protobuf,
+        RejectReason::Invalid,
+        RejectReason::Overloaded,
+    ];
+
+    /// The reason called `name` (as [`RejectReason::name`] writes it).
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Stable short name used in summaries, JSON and the dashboard.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::UnsupportedEncoding => "unsupported_encoding",
+            RejectReason::UnsupportedContentType => "unsupported_content_type",
+            RejectReason::MethodNotAllowed => "method_not_allowed",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::BodyRead => "body_read",
+            RejectReason::BodyTimeout => "body_timeout",
+            RejectReason::Snappy => "bad_snappy",
+            RejectReason::Zstd => "bad_zstd",
+            RejectReason::Protobuf => "bad_protobuf",
+            RejectReason::Invalid => "invalid_request",
+            RejectReason::Overloaded => "overloaded",
+            RejectReason::Backend => "backend",
+            RejectReason::BackendUnavailable => "backend_unavailable",
+        }
+    }
+}
+
+/// How the receiver answered a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Answered 2xx.
+    Accepted,
+    /// Answered with an error status and message. The batch's data is what was
+    /// written all the same (RW 2.0 series kept beside refused ones), usually nothing.
+    Rejected {
+        /// HTTP status sent.
+        status: u16,
+        /// Category, for counting.
+        reason: RejectReason,
+        /// The body sent to the sender: what was wrong.
+        message: String,
+    },
+    /// Forward mode: sent on to the backend, whose answer the sender got.
+    Forwarded(Box<Forwarded>),
+}
+
+impl Outcome {
+    /// Whether the sender was told the request was taken (2xx).
+    pub fn is_accepted(&self) -> bool {
+        match self {
+            Outcome::Accepted => true,
+            Outcome::Rejected { .. } => false,
+            Outcome::Forwarded(f) => f.is_success(),
+        }
+    }
+
+    /// The status the sender got.
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Accepted => 204,
+            Outcome::Rejected { status, .. } => *status,
+            Outcome::Forwarded(f) => f.status(),
+        }
+    }
+
+    /// For a request the sender was refused: the status, the category it is
+    /// counted under and the message the sender got.
+    pub fn rejection(&self) -> Option<(u16, RejectReason, Cow<'_, str>)> {
+        match self {
+            Outcome::Accepted => None,
+            Outcome::Rejected {
+                status,
+                reason,
+                message,
+            } => Some((*status, *reason, Cow::Borrowed(message))),
+            Outcome::Forwarded(f) => Some((f.status(), f.reject_reason()?, f.message()?)),
+        }
+    }
+}
+
+/// One received request: its facts, how it was answered, and what it carried.
+#[derive(Debug)]
+pub struct Batch {
+    /// Facts about the request.
+    pub info: RequestInfo,
+    /// Status sent back.
+    pub outcome: Outcome,
+    /// Decoded content: what was written (empty for most rejected requests).
+    pub data: WriteData,
+}
+
+impl Batch {
+    /// Heap bytes it holds: what it carried and the request's strings.
+    pub fn heap_bytes(&self) -> usize {
+        let info = &self.info;
+        let strings = [&info.user_agent, &info.retry_attempt, &info.tenant]
+            .into_iter()
+            .flatten()
+            .map(String::capacity)
+            .sum::<usize>();
+        let message = match &self.outcome {
+            Outcome::Accepted => 0,
+            Outcome::Rejected { message, .. } => message.capacity(),
+            Outcome::Forwarded(f) => size_of::<Forwarded>() + f.heap_bytes(),
+        };
+        self.data.heap_bytes() + info.path.capacity() + strings + message
+    }
+}
