@@ -103,7 +103,8 @@ impl From<DecodeError> for Rejection {
             DecodeError::TooLarge { .. }
             | DecodeError::DecodedTooLarge { .. }
             | DecodeError::WindowTooLarge { .. }
-            | DecodeError::Overgrown { .. } => {
+            | DecodeError::Overgrown { .. }
+            | DecodeError::Expanded { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, RejectReason::TooLarge)
             }
             DecodeError::EmptyBody | DecodeError::FramedSnappy | DecodeError::Snappy(..) => {

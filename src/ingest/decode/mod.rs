@@ -72,6 +72,18 @@ pub enum DecodeError {
         /// What its decoded elements may take.
         limit: usize,
     },
+    /// An RW 2.0 request whose series refer to far more label (and help and
+    /// unit) bytes than the body holds: long symbols referred to over and over.
+    #[error(
+        "the {body}-byte body refers to more than {limit} bytes of labels, help and units ({} per byte, long symbols referred to over and over?)",
+        rw2::EXPANSION
+    )]
+    Expanded {
+        /// Size of the (decompressed) body.
+        body: usize,
+        /// The label bytes it may refer to.
+        limit: usize,
+    },
     /// Not a valid protobuf message of the expected type.
     #[error("invalid {message} protobuf: {detail}")]
     Protobuf {
