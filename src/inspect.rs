@@ -72,7 +72,9 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let mut receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
     let forwarding_to = forwarder.as_ref().map(|f| f.backend().to_owned());
     if let Some(forwarder) = forwarder {
-        receiver = receiver.with_forward(forwarder);
+        receiver = receiver
+            .with_forward(forwarder)
+            .context("cannot start the inspection thread")?;
     }
     let recorder = match &cli.record {
         Some(path) => Some(start_recording(path, cli.record_max_bytes)?),

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! `inspect` wires these together and ends a run on a termination signal
-//! (`signal`); `cli` holds the flags. Used along the way: `filter` (the filter
+//! (`signal`); `cli` holds the flags; `priority` lowers the CPU priority of
+//! what only looks at traffic in forward mode. Used along the way: `filter` (the filter
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
 //! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
 //! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator
@@ -35,6 +36,7 @@ pub mod fuzzing;
 pub mod ingest;
 pub mod inspect;
 pub mod output;
+pub mod priority;
 pub mod proto;
 pub mod replay;
 pub mod send;

@@ -6,6 +6,8 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use tokio::io::AsyncWriteExt;
+
 use common::backend::{BackendAnswer, TestBackend};
 use common::*;
 use promscope::ingest::forward::{ForwardConfig, MirrorStatus, Upstream};
@@ -155,6 +157,38 @@ async fn the_backends_rejections_reach_the_sender_unchanged() {
 }
 
 #[tokio::test]
+async fn a_sender_that_gives_up_waiting_still_has_the_backends_answer_shown() {
+    let backend = TestBackend::start(
+        BackendAnswer::status(400)
+            .with_body("out of bounds")
+            .after(Duration::from_millis(800)),
+    )
+    .await;
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url(""))).await;
+    // The sender's own timeout is shorter than the backend's answer: it
+    // closes the connection before the answer comes.
+    let body = rw1_body(&[1.0]);
+    let mut head = format!("POST /api/v1/write HTTP/1.1\r\nhost: {}\r\n", r.addr);
+    for (name, value) in RW1_HEADERS {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut tcp = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&body).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(tcp);
+    let batch = r.next_batch().await;
+    let (status, reason, text) = batch.outcome.rejection().unwrap();
+    assert_eq!(
+        (status, reason, &*text),
+        (400, RejectReason::Backend, "out of bounds")
+    );
+    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 1, 0));
+}
+
+#[tokio::test]
 async fn an_unreachable_backend_gives_502_naming_it_and_the_cause() {
     // A port that was free a moment ago: nothing listens there.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -264,18 +298,26 @@ async fn promscopes_own_size_limits_answer_413_before_forwarding() {
 #[tokio::test]
 async fn forwarding_never_waits_for_inspection() {
     let backend = TestBackend::start(BackendAnswer::status(204)).await;
-    // A consumer that takes nothing: the queue is full after one request.
+    // A consumer that takes nothing: its queue is full after one request,
+    // inspection's own queue (256 requests) soon after.
     let r = TestReceiver::start_forwarding(Limits::default(), 1, config(backend.url(""))).await;
     let started = Instant::now();
-    for _ in 0..20 {
+    for _ in 0..300 {
         let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
         assert_eq!(reply.status, 204);
     }
     // The receiver's own queue timeout (10 s) was never waited for.
     assert!(started.elapsed() < Duration::from_secs(5));
     let stats = r.stats.forward.as_ref().unwrap().snapshot();
-    assert_eq!(stats.ok, 20);
-    assert_eq!(stats.uninspected, 19);
+    assert_eq!(stats.ok, 300);
+    // Inspection's queue holds 256; the consumer's one more and the
+    // inspection thread one waiting to go there, if that thread (at the
+    // lowest priority) ran at all yet.
+    assert!(
+        (42..=44).contains(&stats.uninspected),
+        "{}",
+        stats.uninspected
+    );
 }
 
 #[tokio::test]

@@ -109,24 +109,17 @@ async fn receive(
     if receiver.recording.is_some() {
         *body_read = Some(compressed.clone());
     }
-    let data = decode_charged(receiver, &negotiated, &compressed, &mut charge, info)?;
-    Ok(Received::Write(Box::new(data), charge))
-}
-
-/// Decodes a body, its decoded size charged to the budget first.
-pub(super) fn decode_charged(
-    receiver: &Receiver,
-    negotiated: &Negotiated,
-    compressed: &[u8],
-    charge: &mut Charge,
-    info: &mut RequestInfo,
-) -> Result<WriteData, Rejection> {
     let limits = &receiver.limits;
-    let bound = decoded_size_bound(negotiated.compression, compressed, limits.max_decoded_bytes);
-    if !receiver.budget.take(charge, bound) {
+    let bound = decoded_size_bound(
+        negotiated.compression,
+        &compressed,
+        limits.max_decoded_bytes,
+    );
+    if !receiver.budget.take(&mut charge, bound) {
         return Err(over_budget(receiver));
     }
-    content::decode_body(negotiated, compressed, limits, info)
+    let data = content::decode_body(&negotiated, &compressed, limits, info)?;
+    Ok(Received::Write(Box::new(data), charge))
 }
 
 /// A rejection decided before the body was read: the body is read and

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::auth::Auth;
 use super::body::Budget;
 pub use super::client_cert::ClientCert;
-use super::forward::{ForwardStats, Forwarder};
+use super::forward::{ForwardStats, Forwarder, Forwarding};
 use super::model::Batch;
 use crate::capture::RecordingHandle;
 
@@ -167,8 +167,8 @@ pub struct Receiver {
     pub(super) security: Security,
     /// Where `--record` takes each request and its answer.
     pub(super) recording: Option<RecordingHandle>,
-    /// Forward mode: where requests are sent on.
-    pub(super) forward: Option<Arc<Forwarder>>,
+    /// Forward mode: where requests are sent on, and their inspection.
+    pub(super) forward: Option<Arc<Forwarding>>,
 }
 
 impl Receiver {
@@ -194,12 +194,14 @@ impl Receiver {
         }
     }
 
-    /// Forwarding every request to a backend, whose answers the senders get.
-    pub fn with_forward(self, forwarder: Forwarder) -> Self {
-        Receiver {
-            forward: Some(Arc::new(forwarder)),
+    /// Forwarding every request to a backend, whose answers the senders get;
+    /// fails when the inspection thread cannot start.
+    pub fn with_forward(self, forwarder: Forwarder) -> std::io::Result<Self> {
+        let forwarding = Forwarding::start(forwarder, self.tx.clone(), self.limits.clone())?;
+        Ok(Receiver {
+            forward: Some(Arc::new(forwarding)),
             ..self
-        }
+        })
     }
 
     /// With TLS, authentication and response headers.

@@ -64,7 +64,10 @@ impl TestReceiver {
             forward: Some(forwarder.stats.clone()),
             ..ReceiverStats::default()
         };
-        Self::start_receiver(limits, queue, stats, |r| r.with_forward(forwarder)).await
+        Self::start_receiver(limits, queue, stats, |r| {
+            r.with_forward(forwarder).expect("inspection starts")
+        })
+        .await
     }
 
     async fn start_receiver(

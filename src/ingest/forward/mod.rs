@@ -1,14 +1,18 @@
 //! Forward mode (`--forward URL`): promscope sits between a sender and its
 //! backend. Every request is sent on byte for byte (and to each `--mirror`),
-//! the sender gets the backend's answer, and both sides go to the consumers.
+//! the sender gets the backend's answer, and both sides go to the consumers
+//! through the inspection thread, which nothing on the way to the backend
+//! waits for (`inspector`).
 //!
 //! ```text
-//! sender ─▶ handler ─▶ relay: promscope's checks ─┬─▶ client ─▶ backend
-//!    ▲                                            └─▶ decode ─▶ channel (never waited for)
-//!    └──────────── the backend's answer ◀──────────────┘
+//! sender ─▶ handler ─▶ relay: promscope's checks ─▶ client ─▶ backend
+//!    ▲                                                │
+//!    └──────────── the backend's answer ◀─────────────┤
+//!                  inspector queue (full: counted) ◀──┘ ─▶ decode ─▶ channel ─▶ consumers
 //! ```
 
 mod client;
+mod inspector;
 pub mod mirror;
 pub mod outcome;
 mod relay;
@@ -117,20 +121,36 @@ impl Forwarder {
         self.target.shown()
     }
 
-    /// Sends one request and reads the answer (a future that owns what it
-    /// needs, to run on a task of its own).
-    fn exchange(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> impl Future<Output = (Upstream, Duration)> + Send + 'static {
-        let (client, timeout) = (self.client.clone(), self.timeout);
-        let shown = self.target.shown().to_owned();
-        async move { client::exchange(&client, request, timeout, &shown).await }
+    /// Sends one request and reads the answer.
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> (Upstream, Duration) {
+        client::exchange(&self.client, request, self.timeout, self.target.shown()).await
     }
 
     /// Sends a request to the mirrors, waiting for none.
     fn mirror(&self, parts: &Parts, body: &Bytes) -> MirrorStatuses {
         self.mirrors
             .send(&self.client, &self.headers, self.timeout, parts, body)
+    }
+}
+
+/// A forwarder and the inspection of what it forwards.
+pub struct Forwarding {
+    forwarder: Forwarder,
+    inspector: inspector::Inspector,
+}
+
+impl Forwarding {
+    /// Starts inspecting what `forwarder` forwards, handing batches to `tx`
+    /// (decoded within `limits`); fails when its thread cannot start.
+    pub fn start(
+        forwarder: Forwarder,
+        tx: tokio::sync::mpsc::Sender<crate::ingest::model::Batch>,
+        limits: crate::ingest::server::Limits,
+    ) -> std::io::Result<Self> {
+        let inspector = inspector::Inspector::start(tx, limits, forwarder.stats.clone())?;
+        Ok(Forwarding {
+            forwarder,
+            inspector,
+        })
     }
 }

@@ -1,10 +1,10 @@
 //! One request in forward mode: promscope's own checks (credentials, size
-//! limits, budget), then the body goes to the backend as received while
-//! promscope decodes it for inspection, and the sender gets the backend's
-//! answer. Inspection never holds anything up: when the consumers are behind,
-//! the request is forwarded and answered without being decoded, and counted.
+//! limits, budget), then the body goes to the backend (and the mirrors) as
+//! received, the sender gets the backend's answer, and the request goes to
+//! the inspection thread's queue (`inspector`), which decodes it for the
+//! consumers; nothing here waits for inspection.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -14,13 +14,14 @@ use hyper::header::{self, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 
-use super::Forwarder;
+use super::Forwarding;
+use super::inspector::Job;
 use super::outcome::{Forwarded, Undecodable, Upstream};
 use crate::ingest::body::Charge;
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound};
 use crate::ingest::handler::{self, HttpResponse};
-use crate::ingest::model::{Batch, Outcome, RejectReason, RequestInfo, WriteData};
+use crate::ingest::model::{Batch, RejectReason, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
 use crate::ingest::server::Receiver;
 
@@ -40,7 +41,7 @@ pub struct Arrival<'a> {
 /// or promscope's own refusal) and, for a refused request, the reason.
 pub async fn relay(
     receiver: &Receiver,
-    forwarder: &Forwarder,
+    forwarding: &Arc<Forwarding>,
     arrival: Arrival<'_>,
 ) -> (HttpResponse, Option<RejectReason>) {
     let Arrival {
@@ -49,6 +50,7 @@ pub async fn relay(
         body,
         body_read,
     } = arrival;
+    let (forwarder, inspector) = (&forwarding.forwarder, &forwarding.inspector);
     let arrived = Instant::now();
     let mut charge = Charge::default();
     let (compressed, readable) = match receive(receiver, &mut info, parts, body, &mut charge).await
@@ -61,13 +63,11 @@ pub async fn relay(
                 forwarder.target.shown()
             );
             let reason = rejection.reason;
-            inspect(
-                receiver,
-                forwarder,
+            inspector.submit(Job::Ready(Batch {
                 info,
-                rejection.outcome(),
-                WriteData::default(),
-            );
+                outcome: rejection.outcome(),
+                data: WriteData::default(),
+            }));
             return (handler::answer(rejection), Some(reason));
         }
     };
@@ -77,52 +77,39 @@ pub async fn relay(
     let request = forwarder
         .headers
         .request(&forwarder.target, parts, compressed.clone());
-    // On a task of its own, so that the request goes out while this one decodes.
-    let exchange = tokio::spawn(forwarder.exchange(request));
     let mirrors = forwarder.mirror(parts, &compressed);
-    let inspection = if receiver.tx.capacity() == 0 {
-        Inspection::Skipped
-    } else {
-        decode(receiver, &mut info, readable, &compressed, &mut charge)
+    // On a task of its own: a sender that gives up waiting (its connection
+    // closed, this future dropped) does not cancel the exchange, which the
+    // backend may still act on; it is counted and shown all the same.
+    let forwarding = Arc::clone(forwarding);
+    let finish = async move {
+        let forwarder = &forwarding.forwarder;
+        let (upstream, backend_latency) = forwarder.exchange(request).await;
+        drop(charge);
+        let answer = answer(&upstream);
+        let forwarded = Box::new(Forwarded {
+            upstream,
+            backend_latency,
+            total_latency: arrived.elapsed(),
+            undecodable: None,
+            mirrors,
+        });
+        forwarder.stats.record(&forwarded);
+        let refused = forwarded.reject_reason();
+        forwarding.inspector.submit(Job::Decode {
+            info,
+            readable,
+            body: compressed,
+            forwarded,
+        });
+        (answer, refused)
     };
-    drop((charge, compressed));
-    let (upstream, backend_latency) = exchange.await.unwrap_or_else(|e| {
+    tokio::spawn(finish).await.unwrap_or_else(|e| {
         let message = format!("promscope failed while forwarding to the backend: {e}");
         let status = StatusCode::BAD_GATEWAY.as_u16();
-        (Upstream::Failed { status, message }, Default::default())
-    });
-    let answer = answer(&upstream);
-    let mut forwarded = Forwarded {
-        upstream,
-        backend_latency,
-        total_latency: arrived.elapsed(),
-        undecodable: None,
-        mirrors,
-    };
-    forwarder.stats.record(&forwarded);
-    let refused = forwarded.reject_reason();
-    let data = match inspection {
-        Inspection::Decoded(data) => data,
-        Inspection::Undecodable(undecodable) => {
-            forwarded.undecodable = Some(undecodable);
-            WriteData::default()
-        }
-        Inspection::Skipped => {
-            forwarder.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-            return (answer, refused);
-        }
-    };
-    let outcome = Outcome::Forwarded(Box::new(forwarded));
-    inspect(receiver, forwarder, info, outcome, data);
-    (answer, refused)
-}
-
-/// What promscope made of a forwarded request for its consumers.
-enum Inspection {
-    Decoded(WriteData),
-    Undecodable(Undecodable),
-    /// Not decoded: the consumers or the budget had no room for it.
-    Skipped,
+        let refused = Some(RejectReason::BackendUnavailable);
+        (answer(&Upstream::Failed { status, message }), refused)
+    })
 }
 
 /// promscope's own checks, and the body: what the backend will get, and how
@@ -184,47 +171,6 @@ fn check_stated_decoded_len(
         limit,
     }
     .into())
-}
-
-/// Decodes the body for inspection.
-fn decode(
-    receiver: &Receiver,
-    info: &mut RequestInfo,
-    readable: Result<Negotiated, Undecodable>,
-    compressed: &[u8],
-    charge: &mut Charge,
-) -> Inspection {
-    let negotiated = match readable {
-        Ok(negotiated) => negotiated,
-        Err(undecodable) => return Inspection::Undecodable(undecodable),
-    };
-    match handler::decode_charged(receiver, &negotiated, compressed, charge, info) {
-        Ok(data) => Inspection::Decoded(data),
-        Err(r) if r.reason == RejectReason::Overloaded => Inspection::Skipped,
-        Err(r) => Inspection::Undecodable(Undecodable {
-            reason: r.reason,
-            message: r.message,
-        }),
-    }
-}
-
-/// Hands a request to the consumers without waiting: when they are behind
-/// it is counted as not inspected.
-fn inspect(
-    receiver: &Receiver,
-    forwarder: &Forwarder,
-    info: RequestInfo,
-    outcome: Outcome,
-    data: WriteData,
-) {
-    let batch = Batch {
-        info,
-        outcome,
-        data,
-    };
-    if receiver.tx.try_send(batch).is_err() {
-        forwarder.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// The sender's answer: the backend's, or promscope's 502 or 504.

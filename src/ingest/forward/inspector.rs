@@ -1,0 +1,164 @@
+//! Inspection in forward mode, off the forwarding path: a thread of its own,
+//! at the lowest CPU priority the system has (`SCHED_IDLE` on Linux: it runs
+//! only on CPU time nothing else wants), decodes forwarded requests and hands
+//! them to the consumers. When it falls behind (the machine is busy
+//! forwarding, or the consumers are behind), its queue fills and requests are
+//! forwarded without being inspected, and counted: forwarding never waits for
+//! it, nor shares the CPU with it when the CPU is short.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver as JobReceiver, SyncSender, TrySendError, sync_channel};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::outcome::{Forwarded, Undecodable};
+use super::stats::ForwardStats;
+use crate::ingest::content;
+use crate::ingest::model::{Batch, Outcome, RequestInfo, WriteData};
+use crate::ingest::negotiate::Negotiated;
+use crate::ingest::server::Limits;
+
+/// Requests waiting to be inspected, at most.
+const QUEUE_REQUESTS: usize = 256;
+/// Bytes of their bodies waiting, at most.
+const QUEUE_BYTES: usize = 64 << 20;
+
+/// A request for the consumers.
+pub enum Job {
+    /// A batch as it is (a request promscope refused itself).
+    Ready(Batch),
+    /// A forwarded request, to decode first.
+    Decode {
+        /// What its headers said.
+        info: RequestInfo,
+        /// How its body is read, or why it cannot be.
+        readable: Result<Negotiated, Undecodable>,
+        /// The body as received.
+        body: Bytes,
+        /// What the backend did with it.
+        forwarded: Box<Forwarded>,
+    },
+}
+
+impl Job {
+    fn bytes(&self) -> usize {
+        match self {
+            Job::Ready(_) => 0,
+            Job::Decode { body, .. } => body.len(),
+        }
+    }
+}
+
+/// The inspection thread's queue.
+pub struct Inspector {
+    jobs: SyncSender<Job>,
+    queued_bytes: Arc<AtomicUsize>,
+    stats: Arc<ForwardStats>,
+}
+
+impl Inspector {
+    /// Starts the thread, which hands batches to `tx`.
+    pub fn start(
+        tx: mpsc::Sender<Batch>,
+        limits: Limits,
+        stats: Arc<ForwardStats>,
+    ) -> std::io::Result<Self> {
+        let (jobs, queue) = sync_channel(QUEUE_REQUESTS);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let worker = Worker {
+            tx,
+            limits,
+            queued_bytes: queued_bytes.clone(),
+            stats: stats.clone(),
+        };
+        std::thread::Builder::new()
+            .name("inspection".into())
+            .spawn(move || worker.run(queue))?;
+        Ok(Inspector {
+            jobs,
+            queued_bytes,
+            stats,
+        })
+    }
+
+    /// Queues a request for inspection, without waiting: when the queue is
+    /// full it is counted as not inspected.
+    pub fn submit(&self, job: Job) {
+        let bytes = job.bytes();
+        let queued = self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+        let refused = if queued + bytes > QUEUE_BYTES {
+            true
+        } else {
+            match self.jobs.try_send(job) {
+                Ok(()) => false,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => true,
+            }
+        };
+        if refused {
+            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+            self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+struct Worker {
+    tx: mpsc::Sender<Batch>,
+    limits: Limits,
+    queued_bytes: Arc<AtomicUsize>,
+    stats: Arc<ForwardStats>,
+}
+
+impl Worker {
+    /// Inspects requests until the receiver is gone, or the consumers are.
+    fn run(self, queue: JobReceiver<Job>) {
+        crate::priority::lowest();
+        while let Ok(job) = queue.recv() {
+            self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
+            let batch = match job {
+                Job::Ready(batch) => batch,
+                Job::Decode {
+                    info,
+                    readable,
+                    body,
+                    forwarded,
+                } => self.decode(info, readable, &body, forwarded),
+            };
+            // Waiting here holds up inspection only; the queue absorbs it.
+            if self.tx.blocking_send(batch).is_err() {
+                self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    fn decode(
+        &self,
+        mut info: RequestInfo,
+        readable: Result<Negotiated, Undecodable>,
+        body: &[u8],
+        mut forwarded: Box<Forwarded>,
+    ) -> Batch {
+        let decoded = readable.and_then(|negotiated| {
+            content::decode_body(&negotiated, body, &self.limits, &mut info).map_err(|r| {
+                Undecodable {
+                    reason: r.reason,
+                    message: r.message,
+                }
+            })
+        });
+        let data = match decoded {
+            Ok(data) => data,
+            Err(undecodable) => {
+                forwarded.undecodable = Some(undecodable);
+                WriteData::default()
+            }
+        };
+        Batch {
+            info,
+            outcome: Outcome::Forwarded(forwarded),
+            data,
+        }
+    }
+}
