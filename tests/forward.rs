@@ -157,6 +157,41 @@ async fn the_backends_rejections_reach_the_sender_unchanged() {
 }
 
 #[tokio::test]
+async fn a_backends_5xx_reaches_the_sender_unchanged_and_is_counted() {
+    let mut backend = TestBackend::start(
+        BackendAnswer::status(503)
+            .with_header("retry-after", "5")
+            .with_body("ingester unavailable: TSDB head is being compacted"),
+    )
+    .await;
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url(""))).await;
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    // The backend's own answer, not promscope's 502: the sender retries it
+    // as it would without promscope.
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.headers.get("retry-after").unwrap(), "5");
+    assert_eq!(
+        reply.body,
+        "ingester unavailable: TSDB head is being compacted"
+    );
+    backend.answer_with(BackendAnswer::status(500).with_body("internal error"));
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[2.0])).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.body.as_str()),
+        (500, "internal error")
+    );
+    for want in [503, 500] {
+        let batch = r.next_batch().await;
+        let (status, reason, _) = batch.outcome.rejection().unwrap();
+        assert_eq!((status, reason), (want, RejectReason::Backend));
+        assert_eq!(batch.data.counts().samples, 1);
+        backend.next().await;
+    }
+    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 2, 0));
+}
+
+#[tokio::test]
 async fn a_sender_that_gives_up_waiting_still_has_the_backends_answer_shown() {
     let backend = TestBackend::start(
         BackendAnswer::status(400)
