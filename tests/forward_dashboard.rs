@@ -204,3 +204,41 @@ fn series_the_backend_refused_are_flagged_with_its_message() {
     assert!(detail.contains("backend said"), "{detail}");
     assert!(detail.contains("out of order sample"), "{detail}");
 }
+
+#[test]
+fn tenants_are_shown_per_sender_and_requests_filtered_on_them() {
+    let (mut app, mut store) = forward_fixture();
+    // team-a's sender is now the busiest: the header names it with its tenant.
+    let mut request = info(T0 - 500, Protocol::V2);
+    request.tenant = Some("team-a".into());
+    store.ingest(&Batch {
+        info: request,
+        outcome: forwarded(answered(204, ""), None),
+        data: WriteData::default(),
+    });
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    let all = screen(&app, &store, 200, 40);
+    let header = all.lines().find(|l| l.contains(" senders ")).unwrap();
+    assert!(header.contains("tenant team-a"), "{header}");
+    // Request rows show the path; the header's backend URL has one too.
+    let rows = |screen: &str| {
+        let row = |l: &&str| l.contains("/api/v1/write") && !l.contains(BACKEND);
+        screen.lines().filter(row).count()
+    };
+    assert_eq!(rows(&all), 5, "{all}");
+    assert!(all.contains("no answer"), "{all}");
+
+    let filter = |text: &str| [Action::FilterSet(text.into())];
+    apply(&mut app, &mut store, &filter("{tenant=\"team-a\"}"));
+    let team_a = screen(&app, &store, 200, 40);
+    assert_eq!(rows(&team_a), 3, "{team_a}");
+    assert!(!team_a.contains("no answer"), "{team_a}");
+    // Inverted: the requests without that tenant.
+    apply(&mut app, &mut store, &filter("!{tenant=\"team-a\"}"));
+    let others = screen(&app, &store, 200, 40);
+    assert_eq!(rows(&others), 2, "{others}");
+    assert!(others.contains("no answer"), "{others}");
+    // A regex searches every field, the backend's message too.
+    apply(&mut app, &mut store, &filter("END-OF-MESSAGE"));
+    assert_eq!(rows(&screen(&app, &store, 200, 40)), 1);
+}

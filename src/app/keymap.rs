@@ -235,10 +235,10 @@ pub static BINDINGS: &[Binding] = &[
         modes: NORMAL,
         group: Group::Look,
         keys: &[(Key::Plain(KeyCode::Char('/')), Action::FilterEdit)],
-        description: "edit the filter: a regex over name{labels}, or a selector {job=\"x\", code=~\"5..\"}; ! inverts; it applies as you type, where you are",
+        description: "edit the filter: a regex over name{labels}, or a selector {job=\"x\", code=~\"5..\"}; ! inverts; it applies as you type, where you are. Requests match it on tenant, sender, path, status, protocol and message: {tenant=\"a\"}",
         hint: Some(Hint {
             keys: 1,
-            text: |view| (view != OpenList::Requests).then_some("filter"),
+            text: |_| Some("filter"),
         }),
     },
     Binding {

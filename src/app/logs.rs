@@ -1,5 +1,5 @@
-//! The store's logs seen as [`History`]s: recent samples (under the filter),
-//! requests, and one series' retained samples.
+//! The store's logs seen as [`History`]s: recent samples and requests (both
+//! under the filter), and one series' retained samples.
 
 use super::history::{Entry, History};
 use crate::store::ring::Point;
@@ -61,13 +61,7 @@ impl History for RecentSamples<'_> {
     }
 
     fn count_from(&self, from: u64) -> u64 {
-        if self.0.filter().is_all() {
-            // Those that already left the kept window count too.
-            return self.end().saturating_sub(from);
-        }
-        (from.max(self.start())..self.end())
-            .filter(|&pos| self.is_shown(pos))
-            .count() as u64
+        count_under_filter(self, self.0, from)
     }
 
     fn still_shown(&self, row: &SampleRow) -> bool {
@@ -76,8 +70,19 @@ impl History for RecentSamples<'_> {
     }
 }
 
-/// The request log (the filter does not apply to requests).
+/// The request log, under the filter: it is matched against each request's
+/// `tenant`, `sender`, `path`, `status`, `protocol` and `message` as labels
+/// (see [`RequestRow::passes`]), so `{tenant="team-a"}` shows one tenant's.
 pub struct Requests<'a>(pub &'a Store);
+
+impl Requests<'_> {
+    fn entry(&self, pos: u64) -> Option<&RequestRow> {
+        let store = self.0;
+        let index = pos.checked_sub(store.requests_start())?;
+        let row = store.requests().get(usize::try_from(index).ok()?)?;
+        self.still_shown(row).then_some(row)
+    }
+}
 
 impl History for Requests<'_> {
     type Row = RequestRow;
@@ -91,21 +96,32 @@ impl History for Requests<'_> {
     }
 
     fn get(&self, pos: u64) -> Option<RequestRow> {
-        let index = pos.checked_sub(self.0.requests_start())?;
-        self.0.requests().get(usize::try_from(index).ok()?).cloned()
+        self.entry(pos).cloned()
     }
 
     fn is_shown(&self, pos: u64) -> bool {
-        (self.start()..self.end()).contains(&pos)
+        self.entry(pos).is_some()
     }
 
     fn count_from(&self, from: u64) -> u64 {
-        self.end().saturating_sub(from)
+        count_under_filter(self, self.0, from)
     }
 
-    fn still_shown(&self, _: &RequestRow) -> bool {
-        true
+    fn still_shown(&self, row: &RequestRow) -> bool {
+        let filter = self.0.filter();
+        filter.is_all() || row.passes(filter, &mut String::new())
     }
+}
+
+/// Entries of a log under the store's filter shown from `from` on; without a
+/// filter, those that already left the kept window count too.
+fn count_under_filter(log: &impl History, store: &Store, from: u64) -> u64 {
+    if store.filter().is_all() {
+        return log.end().saturating_sub(from);
+    }
+    (from.max(log.start())..log.end())
+        .filter(|&pos| log.is_shown(pos))
+        .count() as u64
 }
 
 /// A row of a series' samples table: the sample and the time since the one

@@ -375,6 +375,7 @@ impl App {
         }
         store.set_filter(filter);
         self.log.refilter(&RecentSamples(store));
+        self.requests.refilter(&Requests(store));
     }
 
     /// Scrolls the help if the action is a move; says whether it was.

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use super::series::{SeriesId, SeriesKind};
+use crate::filter::Filter;
 use crate::ingest::forward::MirrorStatuses;
 use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream};
 use crate::summary::totals::Sender;
@@ -55,7 +56,7 @@ pub struct BackendSide {
 pub struct RequestRow {
     /// Arrival (ms since the epoch).
     pub arrival_ms: i64,
-    /// `User-Agent @ ip`.
+    /// `User-Agent @ ip` (the tenant has a field of its own).
     pub sender: String,
     pub path: String,
     /// When recognized.
@@ -118,7 +119,7 @@ impl RequestRow {
         let sender = Sender::of(info);
         RequestRow {
             arrival_ms,
-            sender: sender.to_string(),
+            sender: sender.agent_and_ip(),
             path: text::bounded(&info.path, MAX_REQUEST_TEXT_BYTES),
             protocol: info.protocol,
             compressed_bytes: info.compressed_bytes,
@@ -137,6 +138,25 @@ impl RequestRow {
                 .map(|t| text::bounded(t, MAX_REQUEST_TEXT_BYTES)),
             backend,
         }
+    }
+}
+
+impl RequestRow {
+    /// Whether the request passes `filter`, its fields taken as labels:
+    /// `tenant`, `sender`, `path`, `status`, `protocol` and `message` (the
+    /// rejection or the backend's error), those it has (a missing one is
+    /// `""` to a selector). A regex searches `{sender="…", …}`.
+    pub fn passes(&self, filter: &Filter, scratch: &mut String) -> bool {
+        let status = self.status.to_string();
+        let labels = [
+            ("tenant", self.tenant.as_deref().unwrap_or_default()),
+            ("sender", self.sender.as_str()),
+            ("path", self.path.as_str()),
+            ("status", status.as_str()),
+            ("protocol", self.protocol.map_or("", |p| p.name())),
+            ("message", self.note.as_deref().unwrap_or_default()),
+        ];
+        filter.matches(labels.into_iter().filter(|(_, v)| !v.is_empty()), scratch)
     }
 }
 

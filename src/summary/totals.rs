@@ -11,13 +11,17 @@ use super::distinct::{DistinctCount, DistinctCounter};
 use crate::ingest::model::{Batch, Counts, Protocol, RejectReason, RequestInfo};
 use crate::text;
 
-/// A sender: User-Agent and peer IP address.
+/// A sender: User-Agent, peer IP address, and the tenant it writes as (one
+/// Prometheus writing to two tenants is two remote-write queues: two senders).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sender {
     /// User-Agent header ("" when absent), cut to [`MAX_USER_AGENT_BYTES`].
     pub user_agent: String,
     /// Peer address.
     pub ip: Option<IpAddr>,
+    /// The tenant (`X-Scope-OrgID`, `THANOS-TENANT`, VictoriaMetrics' path),
+    /// cut to [`MAX_USER_AGENT_BYTES`].
+    pub tenant: Option<String>,
 }
 
 /// Longest User-Agent kept; longer ones end with `…`. Real senders' are well
@@ -31,7 +35,20 @@ impl Sender {
         Sender {
             user_agent: text::bounded(ua, MAX_USER_AGENT_BYTES),
             ip: info.remote_addr.map(|a| a.ip()),
+            tenant: info
+                .tenant
+                .as_deref()
+                .map(|t| text::bounded(t, MAX_USER_AGENT_BYTES)),
         }
+    }
+
+    /// `User-Agent @ ip`, without the tenant (for where it has a place of its own).
+    pub fn agent_and_ip(&self) -> String {
+        Sender {
+            tenant: None,
+            ..self.clone()
+        }
+        .to_string()
     }
 }
 
@@ -43,8 +60,12 @@ impl std::fmt::Display for Sender {
             &self.user_agent
         };
         match self.ip {
-            Some(ip) => write!(f, "{ua} @ {ip}"),
-            None => f.write_str(ua),
+            Some(ip) => write!(f, "{ua} @ {ip}")?,
+            None => f.write_str(ua)?,
+        }
+        match &self.tenant {
+            Some(tenant) => write!(f, " tenant {tenant}"),
+            None => Ok(()),
         }
     }
 }
@@ -274,5 +295,26 @@ mod tests {
         assert!(sender.user_agent.len() <= MAX_USER_AGENT_BYTES);
         assert!(sender.user_agent.ends_with("é…"));
         assert_eq!(Sender::of(&request("short", 1)).user_agent, "short");
+    }
+
+    #[test]
+    fn a_sender_writing_as_two_tenants_is_two_senders_showing_theirs() {
+        let mut senders = Senders::default();
+        for tenant in ["team-a", "team-b", "team-a"] {
+            let info = RequestInfo {
+                tenant: Some(tenant.into()),
+                ..request("Prometheus/3.5.3", 1)
+            };
+            senders.record(&info, true);
+        }
+        senders.record(&request("Prometheus/3.5.3", 1), true);
+        assert_eq!(senders.len(), 3);
+        let (busiest, totals) = &senders.busiest(1)[0];
+        assert_eq!(totals.accepted, 2);
+        assert_eq!(
+            busiest.to_string(),
+            "Prometheus/3.5.3 @ 10.0.0.1 tenant team-a"
+        );
+        assert_eq!(busiest.agent_and_ip(), "Prometheus/3.5.3 @ 10.0.0.1");
     }
 }
