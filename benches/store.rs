@@ -78,7 +78,7 @@ fn set_filter_1m_series(bencher: Bencher, filter: &str) {
     let f = Filter::parse(filter).expect("valid filter");
     bencher
         .counter(ItemsCount::new(MILLION))
-        .bench_local(|| store.set_filter(divan::black_box(f.clone())));
+        .bench_local(|| store.set_filter(divan::black_box(f.clone()), fixtures::T0));
 }
 
 fn app_at(store: &mut Store, actions: &[Action]) -> App {

@@ -373,7 +373,7 @@ impl App {
         if filter.source() == store.filter().source() {
             return;
         }
-        store.set_filter(filter);
+        store.set_filter(filter, self.clock_ms);
         self.log.refilter(&RecentSamples(store));
         self.requests.refilter(&Requests(store));
     }

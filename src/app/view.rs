@@ -148,6 +148,12 @@ impl SeriesRow {
     }
 }
 
+/// Samples per second of a metric's series that match the filter.
+pub fn matched_per_second(m: &Metric, now_ms: i64) -> f64 {
+    m.matched_rate()
+        .map_or(0.0, |rate| rate.per_second(now_ms, RATE_WINDOW_SECS))
+}
+
 /// Metrics with series matching the filter, in the given order.
 pub fn sorted_metrics(
     store: &Store,
@@ -162,7 +168,7 @@ pub fn sorted_metrics(
             let row = MetricRow {
                 id,
                 matched: m.matched,
-                rate: m.rate.per_second(now_ms, RATE_WINDOW_SECS),
+                rate: matched_per_second(m, now_ms),
             };
             (row, m)
         })

@@ -2,6 +2,10 @@
 //! with its rate, totals and how many of its series match the filter. The
 //! entry of a name whose series all went is freed for another name, so a
 //! sender churning metric names does not grow the store.
+//!
+//! Under a filter, a metric's rate is that of its matching series: its own
+//! rate while every series of it that sends matches, counted apart once some
+//! do not (from the filter change on: what came before is unknown).
 
 use std::collections::HashMap;
 
@@ -20,6 +24,20 @@ const METRIC_OVERHEAD: usize = size_of::<Option<Metric>>()
     + size_of::<[u32; HISTORY_SECS]>()
     + size_of::<(Sym, MetricId)>()
     + 1;
+
+/// Samples per second of a metric's series that match the filter.
+#[derive(Debug, Default)]
+enum MatchedRate {
+    /// Every series of it that sent since the filter was set matches (always
+    /// so without a filter): its own rate is theirs.
+    #[default]
+    All,
+    /// None of its series matches: nothing matching since `since_ms`.
+    Nothing { since_ms: i64 },
+    /// Counted apart, since the filter was set or since its series stopped
+    /// all matching.
+    Apart(RateBuckets),
+}
 
 /// Aggregates of one metric name.
 #[derive(Debug, Default)]
@@ -41,9 +59,20 @@ pub struct Metric {
     pub version: u64,
     /// Whether any of its series sent native histograms.
     pub has_histograms: bool,
+    matched_rate: MatchedRate,
 }
 
 impl Metric {
+    /// Samples per second of its series that match the filter (all of them
+    /// without a filter); `None` while none does.
+    pub fn matched_rate(&self) -> Option<&RateBuckets> {
+        match &self.matched_rate {
+            MatchedRate::All => Some(&self.rate),
+            MatchedRate::Nothing { .. } => None,
+            MatchedRate::Apart(rate) => Some(rate),
+        }
+    }
+
     /// Its live series.
     pub fn series_count(&self) -> usize {
         self.series.len()
@@ -65,6 +94,10 @@ pub struct MetricTable {
     version: u64,
     /// Series-list slots allocated, over all metrics.
     series_capacity: usize,
+    /// When the filter in force was set, unless it lets everything through.
+    filter_since_ms: Option<i64>,
+    /// Metrics whose matching series' rate is counted apart.
+    rates_apart: usize,
 }
 
 impl MetricTable {
@@ -88,6 +121,20 @@ impl MetricTable {
         let Some(m) = self.slots.get_mut(metric) else {
             return 0;
         };
+        if let Some(since_ms) = self.filter_since_ms {
+            let first = m.series.is_empty();
+            self.rates_apart -= usize::from(matches!(m.matched_rate, MatchedRate::Apart(_)));
+            m.matched_rate = match (std::mem::take(&mut m.matched_rate), matched) {
+                (MatchedRate::All, false) if first => MatchedRate::Nothing { since_ms },
+                // Until now every series that sent matched: its rate so far is theirs.
+                (MatchedRate::All, false) => MatchedRate::Apart(m.rate.clone()),
+                (MatchedRate::Nothing { since_ms }, true) => {
+                    MatchedRate::Apart(RateBuckets::counting_from(since_ms))
+                }
+                (unchanged, _) => unchanged,
+            };
+            self.rates_apart += usize::from(matches!(m.matched_rate, MatchedRate::Apart(_)));
+        }
         let pos = m.series.len() as u32;
         let before = m.series.capacity();
         m.series.push(series.index());
@@ -130,35 +177,66 @@ impl MetricTable {
             && let Some(m) = self.slots.remove(metric)
         {
             self.series_capacity -= m.series.capacity();
+            self.rates_apart -= usize::from(matches!(m.matched_rate, MatchedRate::Apart(_)));
             self.by_name.remove(&m.name);
             strings.release(m.name);
         }
         moved
     }
 
-    /// Counts `n` samples (histograms among them, if `histograms`) that arrived at `arrival_ms`.
-    pub fn record(&mut self, metric: MetricId, arrival_ms: i64, n: u64, histograms: bool) {
+    /// Counts `n` samples (histograms among them, if `histograms`) of a
+    /// series (`matched` by the filter or not) that arrived at `arrival_ms`.
+    pub fn record(
+        &mut self,
+        metric: MetricId,
+        arrival_ms: i64,
+        n: u64,
+        histograms: bool,
+        matched: bool,
+    ) {
         let Some(m) = self.slots.get_mut(metric) else {
             return;
         };
         m.has_histograms |= histograms;
         m.rate.add(arrival_ms, n);
+        if matched && let MatchedRate::Apart(rate) = &mut m.matched_rate {
+            rate.add(arrival_ms, n);
+        }
         m.samples_total += n;
         if n > 0 {
             m.last_arrival_ms = arrival_ms;
         }
     }
 
-    /// Recounts matching series after their verdicts changed.
-    pub fn recount(&mut self, series: &SeriesIndex) {
+    /// Recounts matching series after their verdicts changed, for a filter
+    /// set at `now_ms`; `filtered` unless it lets everything through.
+    pub fn recount(&mut self, series: &SeriesIndex, now_ms: i64, filtered: bool) {
         self.matched_series = 0;
         self.matched_metrics = 0;
+        self.rates_apart = 0;
+        self.filter_since_ms = filtered.then_some(now_ms);
         for m in self.slots.values_mut().iter_mut().flatten() {
             m.matched = m
                 .series
                 .iter()
                 .filter(|&&slot| series.at(slot).is_some_and(|(_, s)| s.matched))
                 .count() as u32;
+            m.matched_rate = match m.matched as usize {
+                _ if !filtered => MatchedRate::All,
+                0 => MatchedRate::Nothing { since_ms: now_ms },
+                n if n == m.series.len() => MatchedRate::All,
+                // What the matching series sent in the last 10 s windows.
+                _ => {
+                    let recent = m
+                        .series
+                        .iter()
+                        .filter_map(|&slot| series.at(slot).filter(|(_, s)| s.matched))
+                        .map(|(_, s)| s.rate.recent(now_ms))
+                        .fold([0, 0], |sum, r| [sum[0] + r[0], sum[1] + r[1]]);
+                    MatchedRate::Apart(RateBuckets::seeded(now_ms, recent))
+                }
+            };
+            self.rates_apart += usize::from(matches!(m.matched_rate, MatchedRate::Apart(_)));
             m.version += 1;
             self.matched_series += m.matched as usize;
             self.matched_metrics += usize::from(m.matched > 0);
@@ -195,7 +273,9 @@ impl MetricTable {
 
     /// What the live metrics hold (their names are the interner's).
     pub fn bytes(&self) -> usize {
-        self.len() * METRIC_OVERHEAD + self.series_capacity * size_of::<u32>()
+        self.len() * METRIC_OVERHEAD
+            + self.series_capacity * size_of::<u32>()
+            + self.rates_apart * size_of::<[u32; HISTORY_SECS]>()
     }
 
     /// Live metrics.

@@ -235,14 +235,14 @@ impl Store {
             series
                 .rate
                 .add(arrival_ms, (samples.len() + histograms.len()) as u32);
-            series.metric
+            (series.metric, series.matched)
         });
-        let Some(metric) = changed else {
+        let Some((metric, matched)) = changed else {
             return 0;
         };
         let n = (samples.len() + histograms.len()) as u64;
         self.metrics
-            .record(metric, arrival_ms, n, !histograms.is_empty());
+            .record(metric, arrival_ms, n, !histograms.is_empty(), matched);
         self.keep_exemplars(id, data, s);
         n
     }
@@ -327,11 +327,12 @@ impl Store {
         id
     }
 
-    /// Applies a new filter, re-evaluating every series once.
-    pub fn set_filter(&mut self, filter: Filter) {
+    /// Applies a new filter, set at `now_ms`, re-evaluating every series once.
+    pub fn set_filter(&mut self, filter: Filter, now_ms: i64) {
         self.filter = filter;
         self.series.judge(&self.filter, &self.strings);
-        self.metrics.recount(&self.series);
+        let filtered = !self.filter.is_all();
+        self.metrics.recount(&self.series, now_ms, filtered);
     }
 
     /// The filter in force.

@@ -13,6 +13,9 @@ pub struct RateBuckets {
     newest: i64,
     /// The first second anything was counted (so a new series is not averaged over time it did not exist).
     first: i64,
+    /// Whether what came before `first` is unknown rather than nothing (see
+    /// [`RateBuckets::counting_from`]).
+    unknown_before_first: bool,
 }
 
 impl Default for RateBuckets {
@@ -21,11 +24,47 @@ impl Default for RateBuckets {
             counts: Box::new([0; HISTORY_SECS]),
             newest: i64::MIN,
             first: i64::MIN,
+            unknown_before_first: false,
         }
     }
 }
 
 impl RateBuckets {
+    /// Counts that start at `since_ms`, with what came before unknown (not
+    /// zero): rates are averaged from then on, and sparkline columns before
+    /// then are NaN. For events counted apart from some moment on.
+    pub fn counting_from(since_ms: i64) -> Self {
+        let sec = since_ms.div_euclid(1000);
+        RateBuckets {
+            newest: sec,
+            first: sec,
+            unknown_before_first: true,
+            ..RateBuckets::default()
+        }
+    }
+
+    /// Counts that start with `recent`, the events of the 10 s window before
+    /// that of `now_ms` and of that one (as [`WindowRate::recent`] gives them,
+    /// summed over series), each spread evenly over its seconds: exact per
+    /// window, so a rate is right at once. What came before is unknown.
+    pub fn seeded(now_ms: i64, recent: [u64; 2]) -> Self {
+        let window_start = now_ms.div_euclid(RATE_WINDOW_MS) * RATE_WINDOW_MS / 1000;
+        let previous_start = window_start - RATE_WINDOW_MS / 1000;
+        let mut rate = RateBuckets::counting_from(previous_start * 1000);
+        rate.spread(previous_start..window_start, recent[0]);
+        rate.spread(window_start..now_ms.div_euclid(1000) + 1, recent[1]);
+        rate
+    }
+
+    /// Adds `n` events spread evenly over the seconds `secs`.
+    fn spread(&mut self, secs: std::ops::Range<i64>, n: u64) {
+        let count = (secs.end - secs.start).max(1) as u64;
+        for (i, sec) in secs.enumerate() {
+            let share = n / count + u64::from((i as u64) < n % count);
+            self.add(sec * 1000, share);
+        }
+    }
+
     fn advance(&mut self, sec: i64) {
         if self.newest == i64::MIN {
             self.newest = sec;
@@ -89,20 +128,31 @@ impl RateBuckets {
     /// per-second average over a window that holds a whole number of the
     /// sender's intervals (see [`RateBuckets::typical_gap`]). Columns as wide
     /// as a window would alias: a healthy 5 s sender drawn in 4 s columns has
-    /// every fifth column empty.
+    /// every fifth column empty. Where counting started later (see
+    /// [`RateBuckets::counting_from`]), a column is averaged over the seconds
+    /// counted, and is NaN if there are none.
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
         let gap = self.typical_gap(end).unwrap_or(1);
         let window = gap * ((step + gap - 1) / gap);
+        let known_from = if self.unknown_before_first {
+            self.first
+        } else {
+            i64::MIN
+        };
         (0..columns as i64)
             .rev()
             .map(|c| {
                 let col_end = end - c * step;
-                let sum: u64 = (col_end - window..col_end)
+                let col_start = (col_end - window).max(known_from);
+                if col_start >= col_end {
+                    return f64::NAN;
+                }
+                let sum: u64 = (col_start..col_end)
                     .map(|s| u64::from(self.count_at(s)))
                     .sum();
-                sum as f64 / window as f64
+                sum as f64 / (col_end - col_start) as f64
             })
             .collect()
     }
@@ -153,6 +203,15 @@ impl WindowRate {
         self.current = self.current.saturating_add(n);
     }
 
+    /// Events in the 10 s window before that of `now_ms`, and in that one.
+    pub fn recent(&self, now_ms: i64) -> [u64; 2] {
+        match i64::from(rate_window(now_ms)) - i64::from(self.window) {
+            0 => [self.previous.into(), self.current.into()],
+            1 => [self.current.into(), 0],
+            _ => [0, 0],
+        }
+    }
+
     /// Samples per second around `now_ms`.
     pub fn per_second(&self, now_ms: i64) -> f64 {
         let w = rate_window(now_ms);
@@ -189,6 +248,40 @@ mod tests {
         // Old buckets are cleared when the ring wraps.
         r.add(1_000_000 + 400_000, 7);
         assert_eq!(r.per_second(1_401_000, 5), 7.0 / 5.0);
+    }
+
+    #[test]
+    fn counting_from_a_moment_leaves_what_came_before_unknown() {
+        let mut r = RateBuckets::counting_from(1_010_500);
+        for s in 10..20 {
+            r.add(1_000_000 + s * 1000, 50);
+        }
+        // Averaged over the 10 s counted, not the 20 s window.
+        assert_eq!(r.per_second(1_020_000, 20), 50.0);
+        let columns = r.series(1_020_000, 4, 5);
+        assert!(columns[0].is_nan() && columns[1].is_nan(), "{columns:?}");
+        assert_eq!(columns[2..], [50.0, 50.0]);
+        // The first column has 2 of its 5 seconds counted: averaged over those;
+        // the last has 3 busy seconds of 5.
+        assert_eq!(r.series(1_022_000, 3, 5), [50.0, 50.0, 30.0]);
+    }
+
+    #[test]
+    fn seeded_from_the_last_two_windows_a_rate_is_right_at_once() {
+        // 100 events a second for a minute, per series windows and all in one.
+        let (mut windows, mut all) = (WindowRate::default(), RateBuckets::default());
+        for s in 0..60 {
+            windows.add(1_000_000 + s * 1000, 100);
+            all.add(1_000_000 + s * 1000, 100);
+        }
+        let now = 1_060_000;
+        let seeded = RateBuckets::seeded(now, windows.recent(now));
+        assert_eq!(windows.recent(now), [1000, 0]);
+        assert_eq!(seeded.per_second(now, 10), all.per_second(now, 10));
+        assert_eq!(seeded.per_second(now + 3500, 10), 70.0);
+        let columns = seeded.series(now, 6, 5);
+        assert!(columns[..4].iter().all(|c| c.is_nan()), "{columns:?}");
+        assert_eq!(columns[4..], [100.0, 100.0]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::theme;
 use super::widgets::{evicted_row, rate_sparkline, right, sorted_title, table, titled};
 use crate::app::App;
 use crate::app::list::SortKey;
-use crate::app::view::{MetricSort, RATE_WINDOW_SECS};
+use crate::app::view::{MetricSort, matched_per_second};
 use crate::format;
 use crate::ingest::model::MetricType;
 use crate::store::{Metric, Store};
@@ -76,7 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let rate = if sort == MetricSort::Rate {
                 row.rate
             } else {
-                m.rate.per_second(now, RATE_WINDOW_SECS)
+                matched_per_second(m, now)
             };
             let age = if m.last_arrival_ms == 0 {
                 "-".into()
@@ -122,10 +122,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 Cell::from(names.shown(i, key_width)),
                 right(series),
                 right(rate),
-                Cell::from(rate_sparkline(&m.rate.series(
-                    now,
-                    trend,
-                    TREND_SECS.div_ceil(trend.max(1)),
+                Cell::from(rate_sparkline(&m.matched_rate().map_or_else(
+                    || vec![0.0; trend],
+                    |rate| rate.series(now, trend, TREND_SECS.div_ceil(trend.max(1))),
                 ))),
                 Cell::from(kind),
                 right(age),

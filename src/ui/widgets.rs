@@ -15,13 +15,15 @@ use crate::format;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Rates as bars scaled to their maximum: zero is the lowest bar, anything
-/// above zero at least the second, so a trickle stays visible.
+/// above zero at least the second, so a trickle stays visible; NaN (not
+/// counted then) is a gap.
 pub fn rate_sparkline(values: &[f64]) -> String {
     let positive = values.iter().copied().filter(|&v| v > 0.0);
     let extent = Extent::of(positive.chain([0.0]));
     values
         .iter()
         .map(|&v| match extent.and_then(|e| e.level(v, BARS.len())) {
+            _ if v.is_nan() => ' ',
             Some(level) if v > 0.0 => BARS[level.max(1)],
             _ => BARS[0],
         })
@@ -224,7 +226,8 @@ mod tests {
             "▁▅█ "
         );
         assert_eq!(value_sparkline([0.0, 1e307].into_iter()), "▁█");
-        assert_eq!(rate_sparkline(&[0.0, f64::MAX, 1.0, f64::NAN]), "▁█▂▁");
+        // NaN: not counted then, a gap.
+        assert_eq!(rate_sparkline(&[0.0, f64::MAX, 1.0, f64::NAN]), "▁█▂ ");
     }
 
     #[test]

@@ -133,3 +133,65 @@ fn enter_on_an_invalid_filter_changes_nothing_and_says_so() {
     assert!(!app.filter.editing);
     assert_eq!(store.filter().source(), "http_re(1)");
 }
+
+/// A second of traffic at `at`: `up` has one series with job="a" and four
+/// with job="b"; `zeta` two with job="a"; one sample each.
+fn second_of_traffic(at: i64) -> Batch {
+    let up_b: Vec<[(&str, String); 3]> = (0..4)
+        .map(|i| {
+            [
+                ("__name__", "up".into()),
+                ("job", "b".into()),
+                ("i", i.to_string()),
+            ]
+        })
+        .collect();
+    let mut series: Vec<Vec<(&str, &str)>> = vec![
+        vec![("__name__", "up"), ("job", "a")],
+        vec![("__name__", "zeta"), ("job", "a"), ("i", "0")],
+        vec![("__name__", "zeta"), ("job", "a"), ("i", "1")],
+    ];
+    series.extend(
+        up_b.iter()
+            .map(|l| l.iter().map(|(n, v)| (*n, v.as_str())).collect()),
+    );
+    let series: Vec<(&[(&str, &str)], f64)> = series.iter().map(|l| (l.as_slice(), 1.0)).collect();
+    batch(at, &series)
+}
+
+#[test]
+fn a_filter_narrows_each_metrics_rate_and_sparkline_to_its_matching_series() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    for s in 0..60 {
+        store.ingest(&second_of_traffic(T0 + s * 1000));
+    }
+    app.tick(T0 + 60_000, &store);
+    app.apply(Action::FilterSet(r#"{job="a"}"#.into()), &mut store);
+    for s in 60..90 {
+        store.ingest(&second_of_traffic(T0 + s * 1000));
+    }
+    app.tick(T0 + 90_000, &store);
+    // By samples/s: zeta's two matching series send more than up's one.
+    app.apply(Action::CycleSort, &mut store);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.metrics.sort(), MetricSort::Rate);
+    assert_eq!(names(&app, &store), ["zeta", "up"]);
+    let screen = draw(&mut app, &store, 100, 12);
+    let row = |name: &str| -> Vec<String> {
+        let line = screen.iter().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // Series, samples/s, then the sparkline.
+    assert_eq!(row("up")[1..3], ["1/5", "1"], "{screen:#?}");
+    assert_eq!(row("zeta")[1..3], ["2/2", "2"], "{screen:#?}");
+    // up's matching series were counted from the filter change on, and for
+    // the 10 s window before it (40 s of the 2 minutes): the sparkline is
+    // blank before; zeta's all match, so its whole history is theirs.
+    let up = store.metric(app.metrics.rows()[1].id).unwrap();
+    let columns = up.matched_rate().unwrap().series(T0 + 90_000, 30, 4);
+    assert!(columns[..20].iter().all(|c| c.is_nan()), "{columns:?}");
+    assert!(columns[20..].iter().all(|&c| c == 1.0), "{columns:?}");
+    assert_eq!(row("up")[3], "█".repeat(10), "{screen:#?}");
+    assert_eq!(row("zeta")[3].chars().count(), 30, "{screen:#?}");
+}

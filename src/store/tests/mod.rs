@@ -133,7 +133,7 @@ fn filter_verdicts_are_cached_and_counted() {
         T0,
         &[(UP_A, T0, 1.0), (UP_B, T0, 1.0), (REQ, T0, 5.0)],
     ));
-    store.set_filter(Filter::parse(r#"{job="a"}"#).unwrap());
+    store.set_filter(Filter::parse(r#"{job="a"}"#).unwrap(), T0);
     assert_eq!((store.matched_series(), store.matched_metrics()), (1, 1));
     // A new series is judged once, when it appears.
     store.ingest(&batch(
@@ -141,10 +141,63 @@ fn filter_verdicts_are_cached_and_counted() {
         &[(&[("__name__", "x"), ("job", "a")], T0, 1.0)],
     ));
     assert_eq!((store.matched_series(), store.matched_metrics()), (2, 2));
-    store.set_filter(Filter::parse("!up").unwrap());
+    store.set_filter(Filter::parse("!up").unwrap(), T0);
     assert_eq!((store.matched_series(), store.matched_metrics()), (2, 2));
-    store.set_filter(Filter::all());
+    store.set_filter(Filter::all(), T0);
     assert_eq!((store.matched_series(), store.matched_metrics()), (4, 3));
+}
+
+/// Samples per second of the matching series of metric `name` at `now_ms`.
+fn matched_rate(store: &Store, name: &str, now_ms: i64) -> Option<f64> {
+    let (_, m) = store.metrics().find(|(_, m)| store.str(m.name) == name)?;
+    Some(m.matched_rate()?.per_second(now_ms, 10))
+}
+
+#[test]
+fn a_metrics_rate_under_a_filter_is_that_of_its_matching_series() {
+    let mut store = Store::new(StoreLimits::default());
+    let second = |store: &mut Store, s: i64, series: &[&[(&str, &str)]]| {
+        let at = T0 + s * 1000;
+        let series: Vec<TestSeries> = series.iter().map(|&l| (l, at, 1.0)).collect();
+        store.ingest(&batch(at, &series));
+    };
+    let (x_a, x_b) = (
+        &[("__name__", "x"), ("job", "a")][..],
+        &[("__name__", "x"), ("job", "b")][..],
+    );
+    for s in 0..10 {
+        second(&mut store, s, &[UP_A, UP_B, REQ]);
+    }
+    store.set_filter(Filter::parse(r#"{job="a"}"#).unwrap(), T0 + 10_000);
+    for s in 10..20 {
+        // x appears: first a series that does not match, then one that does.
+        let x: &[&[(&str, &str)]] = if s < 15 { &[x_b] } else { &[x_b, x_a] };
+        second(&mut store, s, &[&[UP_A, UP_B, REQ], x].concat());
+    }
+    let now = T0 + 20_000;
+    // Partly matching when the filter was set: counted from then on.
+    assert_eq!(matched_rate(&store, "up", now), Some(1.0));
+    // Matching nothing: not listed, no rate.
+    assert_eq!(matched_rate(&store, "http_requests_total", now), None);
+    // Nothing matching from its start until x{job="a"} came, 5 s ago.
+    assert_eq!(matched_rate(&store, "x", now), Some(0.5));
+    // Each rate counted apart (up's, x's) is in the byte count.
+    let buckets = size_of::<[u32; rate::HISTORY_SECS]>();
+    let apart = store.metrics.bytes();
+    // All of a metric matching, then not: its history so far was theirs.
+    store.set_filter(Filter::parse("x").unwrap(), now);
+    assert_eq!(apart - store.metrics.bytes(), 2 * buckets);
+    assert_eq!(matched_rate(&store, "x", now), Some(1.5));
+    let x_c = &[("__name__", "x"), ("job", "c")][..];
+    second(&mut store, 20, &[x_a, x_b]);
+    store.set_filter(Filter::parse(r#"x{job!="c"}"#).unwrap(), now + 1000);
+    second(&mut store, 21, &[x_a, x_b, x_c]);
+    second(&mut store, 22, &[x_a, x_b, x_c]);
+    assert_eq!(matched_rate(&store, "x", now + 3000), Some(1.8));
+    let apart = store.metrics.bytes();
+    store.set_filter(Filter::all(), now + 3000);
+    assert_eq!(matched_rate(&store, "x", now + 3000), Some(2.0));
+    assert_eq!(apart - store.metrics.bytes(), buckets);
 }
 
 #[test]
@@ -181,7 +234,7 @@ fn a_regex_filter_over_a_large_store_agrees_with_each_series_text() {
             .filter(|l| filter.matches(l.iter().copied(), &mut String::new()))
             .count();
         assert_eq!(by_text, expected, "{pattern}");
-        store.set_filter(filter);
+        store.set_filter(filter, T0);
         assert_eq!(store.matched_series(), expected, "{pattern}");
     }
 }
