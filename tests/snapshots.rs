@@ -357,7 +357,8 @@ fn numbers_in_the_header_stand_for_their_values() {
             ),
             ("samples ", totals.counts.samples as f64),
             ("histograms ", totals.counts.histograms as f64),
-            ("series ", store.series_count() as f64),
+            ("series ", store.active_series(now).0 as f64),
+            (" seen", store.distinct_series().value() as f64),
             ("metrics ", store.metric_count() as f64),
             (
                 "samples and histograms/s ",
@@ -373,6 +374,10 @@ fn numbers_in_the_header_stand_for_their_values() {
                     .and_then(|(_, rest)| rest.split_once(" ("))
                     .and_then(|(_, rest)| rest.split_once("/s)"))
                     .map(|(rate, _)| rate),
+                // The count of distinct series comes before its label.
+                " seen" => traffic
+                    .split_once(label)
+                    .and_then(|(before, _)| before.rsplit(' ').next()),
                 _ => traffic
                     .split_once(label)
                     .and_then(|(_, rest)| rest.split([' ', ',', '"']).next()),

@@ -77,6 +77,10 @@ impl Store {
         let Some(old) = self.series.remove(id) else {
             return;
         };
+        self.active.gone(old.last_arrival_ms);
+        if old.matched {
+            self.matched_active.gone(old.last_arrival_ms);
+        }
         for labels in old.label_sets() {
             self.strings.release_labels(labels);
         }

@@ -14,6 +14,7 @@
 //! [`slots`] gives series and metrics the handles views hold across frames.
 
 mod budget;
+pub mod counts;
 pub mod histogram;
 pub mod history;
 pub mod intern;
@@ -30,9 +31,10 @@ use std::time::UNIX_EPOCH;
 
 use crate::filter::Filter;
 use crate::ingest::model::{self, Batch, HistogramExt, MetricType, WriteData};
-use crate::summary::distinct::{DistinctCount, DistinctCounter};
+use crate::summary::distinct::DistinctCounter;
 use crate::summary::totals::Totals;
 pub use budget::Evictions;
+use counts::ActiveSeries;
 use history::Log;
 pub use history::{BackendSide, LogEntry, RequestRow};
 use intern::{Interner, Sym};
@@ -110,6 +112,9 @@ pub struct Store {
     oversized_exemplars: u64,
     /// Label sets ever seen, evicted or not, for the closing summary.
     distinct: DistinctCounter,
+    /// Series with a recent sample, all and matching the filter.
+    active: ActiveSeries,
+    matched_active: ActiveSeries,
     scratch: String,
     /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
     empty: Sym,
@@ -144,6 +149,8 @@ impl Store {
             evictions: Evictions::default(),
             oversized_exemplars: 0,
             distinct: DistinctCounter::default(),
+            active: ActiveSeries::default(),
+            matched_active: ActiveSeries::default(),
             scratch: String::new(),
             empty,
             name_label,
@@ -201,6 +208,7 @@ impl Store {
         let capacity = self.limits.samples_per_series;
         let log = &mut self.samples;
         let changed = self.series.update(id, |series| {
+            let before_ms = series.last_arrival_ms;
             let points = samples
                 .iter()
                 .map(|p| {
@@ -235,11 +243,22 @@ impl Store {
             series
                 .rate
                 .add(arrival_ms, (samples.len() + histograms.len()) as u32);
-            (series.metric, series.matched)
+            (
+                series.metric,
+                series.matched,
+                before_ms,
+                series.last_arrival_ms,
+            )
         });
-        let Some((metric, matched)) = changed else {
+        let Some((metric, matched, before_ms, after_ms)) = changed else {
             return 0;
         };
+        if after_ms != before_ms {
+            self.active.moved(before_ms, after_ms);
+            if matched {
+                self.matched_active.moved(before_ms, after_ms);
+            }
+        }
         let n = (samples.len() + histograms.len()) as u64;
         self.metrics
             .record(metric, arrival_ms, n, !histograms.is_empty(), matched);
@@ -333,6 +352,7 @@ impl Store {
         self.series.judge(&self.filter, &self.strings);
         let filtered = !self.filter.is_all();
         self.metrics.recount(&self.series, now_ms, filtered);
+        self.recount_active();
     }
 
     /// The filter in force.
@@ -440,34 +460,9 @@ impl Store {
         &self.totals
     }
 
-    /// Live series.
-    pub fn series_count(&self) -> usize {
-        self.series.len()
-    }
-
-    /// Live series matching the filter.
-    pub fn matched_series(&self) -> usize {
-        self.metrics.matched_series()
-    }
-
-    /// Metric names with live series.
-    pub fn metric_count(&self) -> usize {
-        self.metrics.len()
-    }
-
-    /// Metric names with series matching the filter.
-    pub fn matched_metrics(&self) -> usize {
-        self.metrics.matched_metrics()
-    }
-
     /// Exemplars not kept because their labels were over [`MAX_EXEMPLAR_LABEL_BYTES`].
     pub fn oversized_exemplars(&self) -> u64 {
         self.oversized_exemplars
-    }
-
-    /// Distinct series seen since the start, including evicted ones.
-    pub fn distinct_series(&self) -> DistinctCount {
-        self.distinct.count()
     }
 
     /// Bumped whenever metrics appear, lose or gain series (or go), or the filter changes.

@@ -14,7 +14,9 @@ use super::widgets::{Part, fitted_line, styled};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
+use crate::store::counts::ACTIVE_WINDOW_SECS;
 use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
+use crate::summary::distinct::DistinctCount;
 use crate::summary::totals::SenderTotals;
 use crate::text::escape::escaped;
 
@@ -103,6 +105,17 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         }
     };
     let requests = totals.accepted + totals.rejected_total();
+    let (active, matched_active) = store.active_series(now);
+    let active_series = format!(
+        "{SEP}series {} active",
+        of(matched_active as usize, active as usize)
+    );
+    let window = format!("{}m", ACTIVE_WINDOW_SECS / 60);
+    // Distinct series since the start, evicted ones included.
+    let seen = match store.distinct_series() {
+        DistinctCount::Exact(n) => format::count(n as f64),
+        DistinctCount::Estimated(n) => format!("≈{}", format::count(n as f64)),
+    };
     let counts = &totals.counts;
     // The rate counts samples and histograms together, as the store does.
     let received = if counts.histograms > 0 {
@@ -124,10 +137,15 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
             "{SEP}{received} ({}/s)",
             format::count(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
         ))]),
-        Part::whole(vec![Span::raw(format!(
-            "{SEP}series {}",
-            of(store.matched_series(), store.series_count())
-        ))]),
+        Part::or_shorter(
+            vec![Span::raw(format!(
+                "{active_series} ({window}), {seen} seen"
+            ))],
+            vec![
+                vec![Span::raw(format!("{active_series} ({window})"))],
+                vec![Span::raw(active_series)],
+            ],
+        ),
         Part::whole(vec![Span::raw(format!(
             "{SEP}metrics {}",
             of(store.matched_metrics(), store.metric_count())

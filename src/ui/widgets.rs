@@ -154,6 +154,8 @@ pub fn sorted_title(what: String, sort: &str, reverse: bool, note: Option<&str>)
 pub struct Part {
     spans: Vec<Span<'static>>,
     shrinkable: Option<usize>,
+    /// What to show instead when it does not fit, longest first.
+    shorter: Vec<Vec<Span<'static>>>,
 }
 
 impl Part {
@@ -162,6 +164,7 @@ impl Part {
         Part {
             spans,
             shrinkable: None,
+            shorter: Vec::new(),
         }
     }
 
@@ -170,6 +173,17 @@ impl Part {
         Part {
             spans,
             shrinkable: Some(index),
+            shorter: Vec::new(),
+        }
+    }
+
+    /// An item shown whole, or as the first of `shorter` (each whole) that
+    /// fits where it does not.
+    pub fn or_shorter(spans: Vec<Span<'static>>, shorter: Vec<Vec<Span<'static>>>) -> Self {
+        Part {
+            spans,
+            shrinkable: None,
+            shorter,
         }
     }
 }
@@ -183,8 +197,15 @@ const MIN_SHRUNK: usize = 6;
 pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
     let mut left = width;
+    let width_of = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
     for mut part in parts {
-        let needed: usize = part.spans.iter().map(|s| s.width()).sum();
+        let mut shorter = std::mem::take(&mut part.shorter).into_iter();
+        while width_of(&part.spans) > left
+            && let Some(next) = shorter.next()
+        {
+            part.spans = next;
+        }
+        let needed = width_of(&part.spans);
         if needed > left {
             let Some(span) = part.shrinkable.and_then(|i| part.spans.get_mut(i)) else {
                 continue;
@@ -195,12 +216,7 @@ pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
             }
             span.content = fit::end(&span.content, keep).into_owned().into();
         }
-        left -= part
-            .spans
-            .iter()
-            .map(|s| s.width())
-            .sum::<usize>()
-            .min(left);
+        left -= width_of(&part.spans).min(left);
         spans.extend(part.spans);
     }
     Line::from(spans)
@@ -243,16 +259,31 @@ mod tests {
                     ],
                     1,
                 ),
-                Part::whole(vec![Span::raw(" series 99")]),
+                Part::or_shorter(
+                    vec![Span::raw(" series 99, 120 seen")],
+                    vec![
+                        vec![Span::raw(" series 99 (5m)")],
+                        vec![Span::raw(" series 99")],
+                    ],
+                ),
             ]
         };
         let text = |width| fitted_line(parts(), width).to_string();
         assert_eq!(
+            text(61),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99, 120 seen"
+        );
+        assert_eq!(
             text(60),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99 (5m)"
+        );
+        assert_eq!(
+            text(55),
             "requests 12345 sender Prometheus/3.5.0 +3 series 99"
         );
         assert_eq!(text(40), "requests 12345 sender Prometheus/3.5… +3");
-        assert_eq!(text(30), "requests 12345 series 99");
+        assert_eq!(text(30), "requests 12345 series 99 (5m)");
+        assert_eq!(text(28), "requests 12345 series 99");
         assert_eq!(text(10), " series 99");
     }
 }

@@ -10,6 +10,7 @@ use crate::ingest::model::{
     Exemplar, Histogram, LabelRef, Outcome, Protocol, RejectReason, RequestInfo, STALE_NAN_BITS,
     Sample,
 };
+use crate::summary::distinct::DistinctCount;
 
 const T0: i64 = 1_732_000_000_000;
 

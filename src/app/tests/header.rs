@@ -1,0 +1,60 @@
+//! The header's series counts under churn: active series (a sample within
+//! the last 5 minutes), apart from the distinct series seen.
+
+use super::*;
+
+/// One request at `at` with one sample for each series numbered in `ids`.
+fn samples_of(at: i64, ids: std::ops::Range<usize>) -> Batch {
+    let labels: Vec<[(&str, String); 2]> = ids
+        .map(|i| [("__name__", "churn".into()), ("pod", format!("pod-{i}"))])
+        .collect();
+    let series: Vec<Vec<(&str, &str)>> = labels
+        .iter()
+        .map(|l| l.iter().map(|(n, v)| (*n, v.as_str())).collect())
+        .collect();
+    let series: Vec<(&[(&str, &str)], f64)> = series.iter().map(|l| (l.as_slice(), 1.0)).collect();
+    batch(at, &series)
+}
+
+#[test]
+fn the_header_says_active_series_apart_from_those_seen() {
+    let mut store = Store::new(StoreLimits {
+        max_series: 8_000,
+        ..StoreLimits::default()
+    });
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    // 10k pods once (2k of them evicted), then only 2k of them every 30 s
+    // for six minutes.
+    store.ingest(&samples_of(T0, 0..10_000));
+    let mut now = T0;
+    for _ in 0..12 {
+        now += 30_000;
+        store.ingest(&samples_of(now, 8_000..10_000));
+    }
+    app.tick(now + 1000, &store);
+    let screen = draw(&mut app, &store, 160, 10);
+    assert_eq!(store.series_count(), 8_000);
+    assert!(
+        screen[1].contains("  ·  series 2.0k active (5m), 10.0k seen  ·  metrics 1"),
+        "{screen:#?}"
+    );
+    // With a filter, the active series that match (pod-9000 to pod-9999;
+    // pod-9, pod-9x and pod-9xx sent nothing for six minutes).
+    app.apply(Action::FilterSet(r#"{pod=~"pod-9.*"}"#.into()), &mut store);
+    let screen = draw(&mut app, &store, 160, 10);
+    assert!(
+        screen[1].contains("  ·  series 1.0k/2.0k active (5m), 10.0k seen"),
+        "{screen:#?}"
+    );
+    // New samples bring series into the active count, and into the matching
+    // one if they match.
+    store.ingest(&samples_of(now + 2000, 0..10));
+    assert_eq!(store.active_series(now + 3000), (2_010, 1_001));
+    // Evicted, they leave both counts: 8k new pods replace all of them.
+    for round in 0..4 {
+        let ids = 20_000 + round * 2_000..20_000 + (round + 1) * 2_000;
+        store.ingest(&samples_of(now + 4000, ids));
+    }
+    assert_eq!(store.series_count(), 8_000);
+    assert_eq!(store.active_series(now + 5000), (8_000, 0));
+}
