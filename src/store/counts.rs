@@ -4,7 +4,6 @@
 //! kept but few active.
 
 use super::Store;
-use super::series::Series;
 use crate::summary::distinct::DistinctCount;
 
 /// How recent a series' latest sample must be for it to count as active:
@@ -96,16 +95,12 @@ impl ActiveSeries {
             .sum()
     }
 
-    /// The same slices, counting only `series`.
-    fn recounted<'a>(&self, series: impl Iterator<Item = &'a Series>) -> Self {
-        let mut counted = ActiveSeries {
+    /// The same slices, counting no series yet.
+    pub fn emptied(&self) -> Self {
+        ActiveSeries {
             counts: [0; SLICES],
             newest: self.newest,
-        };
-        for s in series {
-            counted.moved(0, s.last_arrival_ms);
         }
-        counted
     }
 }
 
@@ -114,16 +109,6 @@ impl Store {
     /// before `now_ms`, and of those, the ones matching the filter.
     pub fn active_series(&self, now_ms: i64) -> (u64, u64) {
         (self.active.count(now_ms), self.matched_active.count(now_ms))
-    }
-
-    /// Counts active series matching the filter anew, after it changed.
-    pub(super) fn recount_active(&mut self) {
-        self.matched_active = if self.filter.is_all() {
-            self.active.clone()
-        } else {
-            let matched = self.series.iter().map(|(_, s)| s).filter(|s| s.matched);
-            self.active.recounted(matched)
-        };
     }
 
     /// Series kept (the least recently seen are evicted past the bounds).

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::intern::{Interner, Sym};
 use super::rate::{HISTORY_SECS, RateBuckets};
-use super::series::{SeriesId, SeriesIndex};
+use super::series::{Series, SeriesId, SeriesIndex};
 use super::slots::{Handle, Slots};
 
 /// A metric name's aggregates, until its last series goes.
@@ -209,32 +209,40 @@ impl MetricTable {
     }
 
     /// Recounts matching series after their verdicts changed, for a filter
-    /// set at `now_ms`; `filtered` unless it lets everything through.
-    pub fn recount(&mut self, series: &SeriesIndex, now_ms: i64, filtered: bool) {
+    /// set at `now_ms`; `filtered` unless it lets everything through, and
+    /// then shows each matching series to `each_matching` (one pass over the
+    /// series for all that is counted of them).
+    pub fn recount(
+        &mut self,
+        series: &SeriesIndex,
+        now_ms: i64,
+        filtered: bool,
+        mut each_matching: impl FnMut(&Series),
+    ) {
         self.matched_series = 0;
         self.matched_metrics = 0;
         self.rates_apart = 0;
         self.filter_since_ms = filtered.then_some(now_ms);
         for m in self.slots.values_mut().iter_mut().flatten() {
-            m.matched = m
-                .series
-                .iter()
-                .filter(|&&slot| series.at(slot).is_some_and(|(_, s)| s.matched))
-                .count() as u32;
+            let mut matched = 0;
+            // What the matching series sent in the last 10 s windows.
+            let mut recent = [0, 0];
+            for (_, s) in m.series.iter().filter_map(|&slot| series.at(slot)) {
+                if s.matched {
+                    matched += 1;
+                    if filtered {
+                        let [previous, current] = s.rate.recent(now_ms);
+                        recent = [recent[0] + previous, recent[1] + current];
+                        each_matching(s);
+                    }
+                }
+            }
+            m.matched = matched;
             m.matched_rate = match m.matched as usize {
                 _ if !filtered => MatchedRate::All,
                 0 => MatchedRate::Nothing { since_ms: now_ms },
                 n if n == m.series.len() => MatchedRate::All,
-                // What the matching series sent in the last 10 s windows.
-                _ => {
-                    let recent = m
-                        .series
-                        .iter()
-                        .filter_map(|&slot| series.at(slot).filter(|(_, s)| s.matched))
-                        .map(|(_, s)| s.rate.recent(now_ms))
-                        .fold([0, 0], |sum, r| [sum[0] + r[0], sum[1] + r[1]]);
-                    MatchedRate::Apart(RateBuckets::seeded(now_ms, recent))
-                }
+                _ => MatchedRate::Apart(RateBuckets::seeded(now_ms, recent)),
             };
             self.rates_apart += usize::from(matches!(m.matched_rate, MatchedRate::Apart(_)));
             m.version += 1;

@@ -351,8 +351,15 @@ impl Store {
         self.filter = filter;
         self.series.judge(&self.filter, &self.strings);
         let filtered = !self.filter.is_all();
-        self.metrics.recount(&self.series, now_ms, filtered);
-        self.recount_active();
+        let mut matched_active = self.active.emptied();
+        self.metrics.recount(&self.series, now_ms, filtered, |s| {
+            matched_active.moved(0, s.last_arrival_ms);
+        });
+        self.matched_active = if filtered {
+            matched_active
+        } else {
+            self.active.clone()
+        };
     }
 
     /// The filter in force.
