@@ -152,12 +152,16 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         ))]),
     ];
     if filtered {
-        parts.push(Part::whole(vec![styled(" (matched/total)", theme::dim())]));
+        parts.push(Part::whole(vec![styled(" (matched/total)", theme::dim())]).optional());
     }
-    parts.push(Part::whole(vec![Span::raw(format!(
-        "{SEP}{}/s",
-        format::bytes(store.byte_rate.per_second(now, RATE_WINDOW_SECS))
-    ))]));
+    // Last, and only where room is left: nothing else is shortened for it.
+    parts.push(
+        Part::whole(vec![Span::raw(format!(
+            "{SEP}{}/s",
+            format::bytes(store.byte_rate.per_second(now, RATE_WINDOW_SECS))
+        ))])
+        .optional(),
+    );
     parts
 }
 

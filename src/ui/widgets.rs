@@ -156,6 +156,8 @@ pub struct Part {
     shrinkable: Option<usize>,
     /// What to show instead when it does not fit, longest first.
     shorter: Vec<Vec<Span<'static>>>,
+    /// Shown only if room is left: no reason to shorten others.
+    optional: bool,
 }
 
 impl Part {
@@ -165,6 +167,7 @@ impl Part {
             spans,
             shrinkable: None,
             shorter: Vec::new(),
+            optional: false,
         }
     }
 
@@ -174,6 +177,7 @@ impl Part {
             spans,
             shrinkable: Some(index),
             shorter: Vec::new(),
+            optional: false,
         }
     }
 
@@ -184,6 +188,16 @@ impl Part {
             spans,
             shrinkable: None,
             shorter,
+            optional: false,
+        }
+    }
+
+    /// The same item, shown only where room is left: other items do not
+    /// take shorter forms to make room for it.
+    pub fn optional(self) -> Self {
+        Part {
+            optional: true,
+            ..self
         }
     }
 }
@@ -193,21 +207,44 @@ const MIN_SHRUNK: usize = 6;
 
 /// `parts` in order on one line of `width` columns: an item that does not fit
 /// is shortened where it allows, else left out (a later, shorter one may still
-/// fit), so that no number is ever cut off at the edge.
+/// fit), so that no number is ever cut off at the edge. Items with shorter
+/// forms take them, all to the same step, where that lets more items that
+/// are not [`Part::optional`] show (`series 2 active (5m)  ·  metrics 3`
+/// rather than `series 2 active (5m), 2 seen` alone).
 pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
+    let steps = parts.iter().map(|p| p.shorter.len()).max().unwrap_or(0);
+    let mut best: Option<(usize, Vec<Span<'static>>)> = None;
+    for step in 0..=steps {
+        let (shown, spans) = laid_out(&parts, width, step);
+        if best.as_ref().is_none_or(|(most, _)| shown > *most) {
+            best = Some((shown, spans));
+        }
+    }
+    Line::from(best.map(|(_, spans)| spans).unwrap_or_default())
+}
+
+/// [`fitted_line`] with each item starting from its `step`th shorter form
+/// (or its shortest): the spans and how many items not optional they show.
+fn laid_out(parts: &[Part], width: usize, step: usize) -> (usize, Vec<Span<'static>>) {
     let mut spans = Vec::new();
+    let mut shown = 0;
     let mut left = width;
     let width_of = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
-    for mut part in parts {
-        let mut shorter = std::mem::take(&mut part.shorter).into_iter();
-        while width_of(&part.spans) > left
-            && let Some(next) = shorter.next()
+    for part in parts {
+        let mut forms = std::iter::once(&part.spans)
+            .chain(&part.shorter)
+            .skip(step.min(part.shorter.len()));
+        let Some(mut chosen) = forms.next().cloned() else {
+            continue;
+        };
+        while width_of(&chosen) > left
+            && let Some(next) = forms.next()
         {
-            part.spans = next;
+            chosen = next.clone();
         }
-        let needed = width_of(&part.spans);
+        let needed = width_of(&chosen);
         if needed > left {
-            let Some(span) = part.shrinkable.and_then(|i| part.spans.get_mut(i)) else {
+            let Some(span) = part.shrinkable.and_then(|i| chosen.get_mut(i)) else {
                 continue;
             };
             let keep = span.width().saturating_sub(needed - left);
@@ -216,10 +253,11 @@ pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
             }
             span.content = fit::end(&span.content, keep).into_owned().into();
         }
-        left -= width_of(&part.spans).min(left);
-        spans.extend(part.spans);
+        left -= width_of(&chosen).min(left);
+        shown += usize::from(!part.optional);
+        spans.extend(chosen);
     }
-    Line::from(spans)
+    (shown, spans)
 }
 
 /// A span with a style.
@@ -285,5 +323,20 @@ mod tests {
         assert_eq!(text(30), "requests 12345 series 99 (5m)");
         assert_eq!(text(28), "requests 12345 series 99");
         assert_eq!(text(10), " series 99");
+        // A shorter form, rather than an item after it left out.
+        let mut with_metrics = parts();
+        with_metrics.push(Part::whole(vec![Span::raw(" metrics 3")]));
+        let line = |parts, width| fitted_line(parts, width).to_string();
+        assert_eq!(
+            line(with_metrics, 66),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99 (5m) metrics 3"
+        );
+        // Not for an optional one.
+        let mut with_rate = parts();
+        with_rate.push(Part::whole(vec![Span::raw(" 1 B/s")]).optional());
+        assert_eq!(
+            line(with_rate, 64),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99, 120 seen"
+        );
     }
 }
