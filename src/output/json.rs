@@ -163,8 +163,13 @@ fn spans(out: &mut String, spans: &[BucketSpan]) {
     out.push(']');
 }
 
-/// Appends the records of one batch, a line each.
-pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
+/// Appends the records of one batch, a line each, calling `spill` after each record.
+pub fn write_batch(
+    out: &mut String,
+    batch: &Batch,
+    dedup: &mut MetadataDedup,
+    spill: &mut dyn FnMut(&mut String),
+) {
     if let Outcome::Rejected {
         status,
         reason,
@@ -191,7 +196,10 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         request_fields(out, batch);
         out.push_str("}\n");
     }
-    records_of(data, dedup, |record| write_record(out, data, record));
+    records_of(data, dedup, |record| {
+        write_record(out, data, record);
+        spill(out);
+    });
 }
 
 fn request_fields(out: &mut String, batch: &Batch) {

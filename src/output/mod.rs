@@ -120,9 +120,28 @@ pub fn records_of<'a>(
 /// Appends the records of `batch` to `out` in `format` (nothing for
 /// [`Format::None`]).
 pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut MetadataDedup) {
+    write_batch_spilling(out, format, batch, dedup, &mut |_| {});
+}
+
+/// [`write_batch`], handing `out` to `spill` (which empties it) whenever it
+/// holds [`FLUSH_BYTES`] or more: what one request prints is not bounded by its
+/// size (a label set of a MiB is printed with each of its series' samples), so
+/// it is written out as it is formatted, never held whole.
+pub fn write_batch_spilling(
+    out: &mut String,
+    format: Format,
+    batch: &Batch,
+    dedup: &mut MetadataDedup,
+    spill: &mut dyn FnMut(&mut String),
+) {
+    let mut spill_full = |out: &mut String| {
+        if out.len() >= FLUSH_BYTES {
+            spill(out);
+        }
+    };
     match format {
-        Format::Text => text::write_batch(out, batch, dedup),
-        Format::Json => json::write_batch(out, batch, dedup),
+        Format::Text => text::write_batch(out, batch, dedup, &mut spill_full),
+        Format::Json => json::write_batch(out, batch, dedup, &mut spill_full),
         Format::None => {}
     }
 }
@@ -160,7 +179,16 @@ pub async fn print_batches(
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
                 summary.record(&batch);
-                write_batch(&mut out, format, &batch, &mut dedup);
+                // Once a flush fails, the rest of the batch is formatted for nothing.
+                let mut failed = Ok(true);
+                let mut spill = |out: &mut String| match &failed {
+                    Ok(true) => failed = flush(out),
+                    _ => out.clear(),
+                };
+                write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
+                if !failed? {
+                    return Ok(HeadlessExit::PipeClosed);
+                }
                 if (out.len() >= FLUSH_BYTES || rx.is_empty()) && !flush(&mut out)? {
                     return Ok(HeadlessExit::PipeClosed);
                 }

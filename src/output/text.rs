@@ -11,8 +11,13 @@ use crate::text::promql;
 /// Width of the kind column (`histogram` is the longest).
 const KIND: usize = 9;
 
-/// Appends the records of one batch, a line each.
-pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
+/// Appends the records of one batch, a line each, calling `spill` after each record.
+pub fn write_batch(
+    out: &mut String,
+    batch: &Batch,
+    dedup: &mut MetadataDedup,
+    spill: &mut dyn FnMut(&mut String),
+) {
     if let Some((status, reason, message)) = batch.outcome.rejection() {
         let from = batch
             .info
@@ -38,7 +43,10 @@ pub fn write_batch(out: &mut String, batch: &Batch, dedup: &mut MetadataDedup) {
         escape::write_escaped(out, w);
         out.push('\n');
     }
-    records_of(data, dedup, |record| write_record(out, data, record));
+    records_of(data, dedup, |record| {
+        write_record(out, data, record);
+        spill(out);
+    });
 }
 
 fn line_start(out: &mut String, timestamp_ms: Option<i64>, kind: &str) {
