@@ -42,8 +42,9 @@ pub struct Cli {
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_compressed_bytes: usize,
 
-    /// Bytes that bodies being received and decoded may take at once, all
-    /// connections together; past it requests get 503 with Retry-After.
+    /// Bytes that bodies being received and decoded, and requests waiting for
+    /// the dashboard or output, may take at once, all connections together;
+    /// past it requests get 503 with Retry-After.
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
     pub max_bytes_in_flight: usize,
 

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::capture::{RecordLimits, RecordSummary, Recorder};
 use crate::cli::Cli;
 use crate::ingest::forward::Forwarder;
-use crate::ingest::model::Batch;
+use crate::ingest::queue::{self, QueueReceiver, QueueSender};
 use crate::ingest::server::{self, Access, Receiver, ReceiverStats, Security};
 use crate::output;
 use crate::signal::Termination;
@@ -24,7 +24,8 @@ use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard};
 
 /// Batches that may wait between the receiver and the consumer; beyond this the
-/// receiver waits (backpressure) and senders see slower responses.
+/// receiver waits (backpressure) and senders see slower responses. What they
+/// take is bounded by the receiver's budget too (`--max-bytes-in-flight`).
 const QUEUE_BATCHES: usize = 64;
 /// Batches between the summary's recorder and the dashboard: few, so that what
 /// waits in all stays near [`QUEUE_BATCHES`].
@@ -64,7 +65,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         )
     })?;
     let local = listener.local_addr().unwrap_or(cli.listen);
-    let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+    let (tx, rx) = queue::channel(QUEUE_BATCHES);
     let stats = Arc::new(ReceiverStats {
         forward: forwarder.as_ref().map(|f| f.stats.clone()),
         ..ReceiverStats::default()
@@ -168,7 +169,7 @@ fn say(text: impl Display) {
 }
 
 async fn headless(
-    rx: mpsc::Receiver<Batch>,
+    rx: QueueReceiver,
     format: output::Format,
     stats: Arc<ReceiverStats>,
     mut stop: Stop,
@@ -201,14 +202,14 @@ async fn headless(
 }
 
 async fn dashboard(
-    rx: mpsc::Receiver<Batch>,
+    rx: QueueReceiver,
     stats: Arc<ReceiverStats>,
     listen: std::net::SocketAddr,
     access: Access,
     limits: crate::tui::DashboardLimits,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
-    let (ui_tx, ui_rx) = mpsc::channel(DASHBOARD_QUEUE);
+    let (ui_tx, ui_rx) = queue::channel(DASHBOARD_QUEUE);
     let summary = RunSummary::new(stats.clone());
     let recorder = tokio::spawn(record_and_forward(rx, ui_tx, summary, stop.rx));
     let mut dashboard = Dashboard::start(ui_rx, stats, listen, access, limits)?;
@@ -239,13 +240,14 @@ async fn dashboard(
     }
 }
 
-/// Records every batch in the summary and passes it on to the dashboard; once
+/// Records every batch in the summary and passes it on to the dashboard (with
+/// its share of the receiver's budget, held until the dashboard takes it); once
 /// `stop` turns true, stops taking requests, records what was already
 /// acknowledged, and returns the summary. The dashboard may be gone or stuck:
 /// nothing here waits for it after `stop`.
 async fn record_and_forward(
-    mut rx: mpsc::Receiver<Batch>,
-    dashboard: mpsc::Sender<Batch>,
+    mut rx: QueueReceiver,
+    dashboard: QueueSender,
     mut summary: RunSummary,
     mut stop: watch::Receiver<bool>,
 ) -> RunSummary {
@@ -265,7 +267,7 @@ async fn record_and_forward(
                 None => break,
             },
         };
-        summary.record(&batch);
+        summary.record(batch.batch());
         let Some(dashboard) = &forward else { continue };
         tokio::select! {
             sent = dashboard.send(batch) => {

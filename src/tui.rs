@@ -18,7 +18,7 @@ use ratatui::crossterm::execute;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::app::{App, keymap};
-use crate::ingest::model::Batch;
+use crate::ingest::queue::QueueReceiver;
 use crate::ingest::server::{Access, ReceiverStats};
 use crate::store::{Store, StoreLimits};
 
@@ -94,7 +94,7 @@ pub struct Dashboard {
 impl Dashboard {
     /// Sets up the terminal and starts the dashboard on batches from `rx`.
     pub fn start(
-        rx: mpsc::Receiver<Batch>,
+        rx: QueueReceiver,
         stats: Arc<ReceiverStats>,
         listen: std::net::SocketAddr,
         access: Access,
@@ -240,7 +240,7 @@ fn osc52(text: &str) -> String {
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    rx: &mut mpsc::Receiver<Batch>,
+    rx: &mut QueueReceiver,
     stats: &ReceiverStats,
     // Where the receiver listens and what senders need there.
     (listen, access): (std::net::SocketAddr, Access),
@@ -310,7 +310,7 @@ async fn event_loop(
             }
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
-                app.receive(batch, &mut store);
+                app.receive(batch.into_batch(), &mut store);
                 dirty = true;
             }
         }

@@ -1,7 +1,7 @@
 //! Connections held by hostile or broken senders: the header, body and idle
 //! timeouts, the cap on connections (the one idle the longest is closed
 //! first), running out of file descriptors, and the budget of bytes that
-//! bodies being received may take at once.
+//! bodies being received, and batches waiting for the consumer, take at once.
 
 mod common;
 
@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use promscope::ingest::model::{Outcome, RejectReason};
+use promscope::ingest::queue;
 use promscope::ingest::server::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -289,4 +290,49 @@ fn out_of_file_descriptors_the_receiver_neither_spins_nor_locks_senders_out() {
     drop(idle);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[tokio::test]
+async fn batches_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
+    let budget = 8 << 20;
+    let limits = Limits {
+        max_compressed_bytes: 2 << 20,
+        max_decoded_bytes: 2 << 20,
+        max_bytes_in_flight: budget,
+        ..Limits::default()
+    };
+    // Room for 64 batches, and a consumer that takes none: each request of
+    // 50,000 samples (600 KB decoded) holds 2.1 MB once decoded. Before, all 64
+    // waited: 134 MB (400 MB with what the decoder reserved) beside a budget
+    // of 8 MiB.
+    let mut r = TestReceiver::start(limits, 64).await;
+    let body = rw1_body(&[1.0; 50_000]);
+    let mut accepted = 0;
+    let refused = loop {
+        let reply = r.post("/api/v1/write", RW1_HEADERS, body.clone()).await;
+        if reply.status != 204 {
+            break reply;
+        }
+        accepted += 1;
+        assert!(accepted < 64, "every batch waits, past the budget");
+    };
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "1");
+    assert!(
+        refused.body.contains("--max-bytes-in-flight"),
+        "{}",
+        refused.body
+    );
+    let mut waiting = 0;
+    for _ in 0..=accepted {
+        let queued = r.rx.recv().await.expect("channel open");
+        let held = queue::held_bytes(queued.batch());
+        assert!(queued.charged_bytes() >= held || queued.batch().data.series.is_empty());
+        waiting += held;
+    }
+    assert!(accepted >= 3, "only {accepted} accepted");
+    assert!(waiting <= budget, "{waiting} bytes waiting");
+    // Taken by the consumer, the bytes are back.
+    let reply = r.post("/api/v1/write", RW1_HEADERS, body).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
 }

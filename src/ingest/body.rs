@@ -13,10 +13,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Bytes per permit of a [`Budget`]: permits are counted in `u32`.
 const UNIT: usize = 1 << 10;
 
-/// The bytes that bodies being received and decoded may take at once.
+/// The bytes that requests being received, decoded and waiting for a consumer
+/// may take at once.
 #[derive(Debug, Clone)]
 pub struct Budget {
     units: Arc<Semaphore>,
+    /// Units the budget holds in all.
+    total: usize,
 }
 
 /// Bytes taken from a [`Budget`], given back when dropped.
@@ -28,11 +31,26 @@ pub struct Charge {
 impl Budget {
     /// A budget of `bytes`.
     pub fn new(bytes: usize) -> Self {
+        let total = bytes.div_ceil(UNIT).min(Semaphore::MAX_PERMITS);
         Budget {
-            units: Arc::new(Semaphore::new(
-                bytes.div_ceil(UNIT).min(Semaphore::MAX_PERMITS),
-            )),
+            units: Arc::new(Semaphore::new(total)),
+            total,
         }
+    }
+
+    /// Makes `charge` hold `bytes`, or the whole budget if that is less (so that
+    /// a request alone always fits): gives back what it holds beyond, takes what
+    /// it lacks if the budget has it, without waiting. False when it had not.
+    pub fn settle(&self, charge: &mut Charge, bytes: usize) -> bool {
+        let want = bytes.div_ceil(UNIT).min(self.total);
+        let held = charge.permit.as_ref().map_or(0, |p| p.num_permits());
+        if want <= held {
+            if let Some(permit) = &mut charge.permit {
+                drop(permit.split(held - want));
+            }
+            return true;
+        }
+        self.take(charge, (want - held) * UNIT)
     }
 
     /// Adds `bytes` to `charge` if the budget has them, without waiting.
@@ -179,5 +197,25 @@ mod tests {
         assert!(budget.take(&mut b, 0));
         // More than a u32 of units is refused, not wrapped.
         assert!(!budget.take(&mut Charge::default(), usize::MAX));
+    }
+
+    #[test]
+    fn settling_gives_back_the_excess_takes_the_lack_and_caps_at_the_budget() {
+        let budget = Budget::new(10 * UNIT);
+        let mut a = Charge::default();
+        assert!(budget.take(&mut a, 6 * UNIT));
+        assert!(budget.settle(&mut a, 2 * UNIT));
+        assert_eq!(a.bytes(), 2 * UNIT);
+        let mut b = Charge::default();
+        assert!(budget.settle(&mut b, 8 * UNIT), "given back by a");
+        assert!(!budget.settle(&mut a, 3 * UNIT), "one unit short");
+        assert_eq!(a.bytes(), 2 * UNIT, "unchanged when refused");
+        drop(b);
+        // More than the whole budget holds all of it, no more.
+        assert!(budget.settle(&mut a, 1 << 30));
+        assert_eq!(a.bytes(), 10 * UNIT);
+        assert!(budget.settle(&mut a, 0));
+        assert_eq!(a.bytes(), 0);
+        assert!(budget.take(&mut Charge::default(), 10 * UNIT));
     }
 }

@@ -20,6 +20,7 @@ use super::content::{self, Rejection, too_large};
 use super::decode::decoded_size_bound;
 use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
 use super::negotiate::Negotiated;
+use super::queue::{self, Queued};
 use super::recording;
 use super::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, Receiver, SAMPLES_WRITTEN};
 
@@ -270,7 +271,7 @@ async fn accept(
     receiver: &Receiver,
     info: RequestInfo,
     data: WriteData,
-    charge: Charge,
+    mut charge: Charge,
 ) -> (HttpResponse, Option<RejectReason>) {
     let counts = data.counts();
     let protocol = info.protocol;
@@ -279,16 +280,29 @@ async fn accept(
         Ok(()) => Outcome::Accepted,
         Err(refused) => refused.outcome(),
     };
-    let batch = Batch {
+    let mut batch = Batch {
         info,
         outcome,
         data,
     };
+    // Until the consumer takes it, the batch holds what it takes of the budget:
+    // not what the decoder reserved by estimate (RW 1.0 reserves five bytes per
+    // byte of body, for series that may not come).
+    batch.data.shrink_to_fit();
+    if !receiver
+        .budget
+        .settle(&mut charge, queue::held_bytes(&batch))
+    {
+        let response = reject(receiver, batch.info, over_budget(receiver)).await;
+        return (response, Some(RejectReason::Overloaded));
+    }
     let sent = receiver
         .tx
-        .send_timeout(batch, receiver.limits.queue_timeout)
+        .send_timeout(
+            Queued::charged(batch, charge),
+            receiver.limits.queue_timeout,
+        )
         .await;
-    drop(charge);
     let unavailable = match sent {
         Ok(()) => None,
         Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
@@ -339,7 +353,7 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
     // A rejected request is small; if the consumer is stuck it is counted as dropped.
     if receiver
         .tx
-        .send_timeout(batch, receiver.limits.queue_timeout)
+        .send_timeout(batch.into(), receiver.limits.queue_timeout)
         .await
         .is_err()
     {

@@ -13,6 +13,7 @@ mod handler;
 mod listener;
 pub mod model;
 pub mod negotiate;
+pub mod queue;
 mod recording;
 pub mod server;
 pub mod web_config;

@@ -1,9 +1,11 @@
 //! The HTTP receiver: what it is configured with and how it is started. Every
-//! request, accepted or rejected, is handed to the consumers as a [`Batch`].
+//! request, accepted or rejected, is handed to the consumers as a
+//! [`Batch`](super::model::Batch).
 //!
 //! ```text
 //! listener (connections: cap, timeouts, TLS) ─▶ handler (auth, negotiation,
-//!   body within limits and budget, decode) ─▶ channel ─▶ consumers
+//!   body within limits and budget, decode) ─▶ queue (batches holding their
+//!   share of the budget) ─▶ consumers
 //! ```
 
 use std::sync::Arc;
@@ -12,13 +14,12 @@ use std::time::Duration;
 
 use hyper::header::{HeaderName, HeaderValue};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use super::auth::Auth;
 use super::body::Budget;
 pub use super::client_cert::ClientCert;
 use super::forward::{ForwardStats, Forwarder, Forwarding};
-use super::model::Batch;
+use super::queue::QueueSender;
 use crate::capture::RecordingHandle;
 
 /// Header names of the RW2 success response (Prometheus 3.x requires them).
@@ -35,8 +36,9 @@ pub struct Limits {
     pub max_compressed_bytes: usize,
     /// Largest accepted decoded body, checked against the size its header states.
     pub max_decoded_bytes: usize,
-    /// Bytes that bodies being received and decoded may take at once, all
-    /// connections together; past it requests get 503 and are retried.
+    /// Bytes that requests being received, decoded and waiting for the
+    /// consumer may take at once, all connections together; past it requests
+    /// get 503 and are retried.
     pub max_bytes_in_flight: usize,
     /// How long a request may wait for a slow consumer before a 503.
     pub queue_timeout: Duration,
@@ -160,7 +162,7 @@ impl Security {
 
 /// A receiver: where batches go, its limits and its security.
 pub struct Receiver {
-    pub(super) tx: mpsc::Sender<Batch>,
+    pub(super) tx: QueueSender,
     pub(super) limits: Limits,
     pub(super) stats: Arc<ReceiverStats>,
     pub(super) budget: Budget,
@@ -173,7 +175,7 @@ pub struct Receiver {
 
 impl Receiver {
     /// A receiver handing batches to `tx`, over plain HTTP without authentication.
-    pub fn new(tx: mpsc::Sender<Batch>, limits: Limits, stats: Arc<ReceiverStats>) -> Self {
+    pub fn new(tx: QueueSender, limits: Limits, stats: Arc<ReceiverStats>) -> Self {
         let budget = Budget::new(limits.max_bytes_in_flight);
         Receiver {
             tx,
@@ -197,7 +199,12 @@ impl Receiver {
     /// Forwarding every request to a backend, whose answers the senders get;
     /// fails when the inspection thread cannot start.
     pub fn with_forward(self, forwarder: Forwarder) -> std::io::Result<Self> {
-        let forwarding = Forwarding::start(forwarder, self.tx.clone(), self.limits.clone())?;
+        let forwarding = Forwarding::start(
+            forwarder,
+            self.tx.clone(),
+            self.limits.clone(),
+            self.budget.clone(),
+        )?;
         Ok(Receiver {
             forward: Some(Arc::new(forwarding)),
             ..self

@@ -10,12 +10,13 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use foldhash::fast::FixedState;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::format;
 use crate::ingest::model::{
     Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
+use crate::ingest::queue::QueueReceiver;
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -163,7 +164,7 @@ const FLUSH_BYTES: usize = 256 << 10;
 /// (then prints what is queued: the receiver acknowledged it) or stdout (stderr
 /// for `--format none`) is closed.
 pub async fn print_batches(
-    mut rx: mpsc::Receiver<Batch>,
+    mut rx: QueueReceiver,
     format: Format,
     mut summary: RunSummary,
     mut shutdown: watch::Receiver<bool>,
@@ -178,6 +179,7 @@ pub async fn print_batches(
             biased;
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
+                let batch = batch.into_batch();
                 summary.record(&batch);
                 // Once a flush fails, the rest of the batch is formatted for nothing.
                 let mut failed = Ok(true);

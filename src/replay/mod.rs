@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::capture::{self, Damage, Exchange};
 use crate::ingest::model::Protocol;
+use crate::ingest::queue::Queued;
 use crate::ingest::server::{Limits, ReceiverStats};
 use crate::output::{self, Format, HeadlessExit};
 use crate::send::{self, Body, SendStats};
@@ -168,7 +169,9 @@ fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
 async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Result<()> {
     let limits = Limits::default();
     let speed = args.speed.unwrap_or(Speed::Max);
-    let (rx, reader) = read_paced(&args.file, speed, move |e| requests::batch_of(&e, &limits))?;
+    // Read from a file at the pace the output takes it: no budget to hold.
+    let convert = move |e: Exchange| requests::batch_of(&e, &limits).map(Queued::from);
+    let (rx, reader) = read_paced(&args.file, speed, convert)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
     let printing = output::print_batches(rx, args.format, summary, stop_rx);

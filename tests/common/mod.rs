@@ -15,10 +15,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use promscope::ingest::forward::{ForwardConfig, Forwarder};
 use promscope::ingest::model::Batch;
+use promscope::ingest::queue::{self, QueueReceiver};
 use promscope::ingest::server::{self, Limits, Receiver, ReceiverStats, Security};
 use promscope::proto::{rw1, rw2};
 use prost::Message;
-use tokio::sync::mpsc;
 
 /// Content-Type of RW2 requests.
 pub const RW2_CONTENT_TYPE: &str = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
@@ -26,7 +26,7 @@ pub const RW2_CONTENT_TYPE: &str = "application/x-protobuf;proto=io.prometheus.w
 /// A receiver running on 127.0.0.1 with an ephemeral port.
 pub struct TestReceiver {
     pub addr: SocketAddr,
-    pub rx: mpsc::Receiver<Batch>,
+    pub rx: QueueReceiver,
     pub stats: Arc<ReceiverStats>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
@@ -78,7 +78,7 @@ impl TestReceiver {
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (tx, rx) = mpsc::channel(queue);
+        let (tx, rx) = queue::channel(queue);
         let stats = Arc::new(stats);
         let receiver = configure(Receiver::new(tx, limits, stats.clone()));
         tokio::spawn(server::serve(listener, receiver, std::future::pending()));
@@ -130,6 +130,7 @@ impl TestReceiver {
             .await
             .expect("a batch within 5 s")
             .expect("channel open")
+            .into_batch()
     }
 }
 

@@ -4,20 +4,22 @@
 //! them to the consumers. When it falls behind (the machine is busy
 //! forwarding, or the consumers are behind), its queue fills and requests are
 //! forwarded without being inspected, and counted: forwarding never waits for
-//! it, nor shares the CPU with it when the CPU is short.
+//! it, nor shares the CPU with it when the CPU is short. A decoded batch holds
+//! its share of the receiver's budget until the consumer takes it; with no
+//! room in the budget it is counted as not inspected.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver as JobReceiver, SyncSender, TrySendError, sync_channel};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
-
 use super::outcome::{Forwarded, Undecodable};
 use super::stats::ForwardStats;
+use crate::ingest::body::{Budget, Charge};
 use crate::ingest::content;
 use crate::ingest::model::{Batch, Outcome, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
+use crate::ingest::queue::{self, QueueSender, Queued};
 use crate::ingest::server::Limits;
 
 /// Requests waiting to be inspected, at most.
@@ -61,8 +63,9 @@ pub struct Inspector {
 impl Inspector {
     /// Starts the thread, which hands batches to `tx`.
     pub fn start(
-        tx: mpsc::Sender<Batch>,
+        tx: QueueSender,
         limits: Limits,
+        budget: Budget,
         stats: Arc<ForwardStats>,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = sync_channel(QUEUE_REQUESTS);
@@ -70,6 +73,7 @@ impl Inspector {
         let worker = Worker {
             tx,
             limits,
+            budget,
             queued_bytes: queued_bytes.clone(),
             stats: stats.clone(),
         };
@@ -104,8 +108,9 @@ impl Inspector {
 }
 
 struct Worker {
-    tx: mpsc::Sender<Batch>,
+    tx: QueueSender,
     limits: Limits,
+    budget: Budget,
     queued_bytes: Arc<AtomicUsize>,
     stats: Arc<ForwardStats>,
 }
@@ -116,17 +121,26 @@ impl Worker {
         crate::priority::lowest();
         while let Ok(job) = queue.recv() {
             self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
-            let batch = match job {
-                Job::Ready(batch) => batch,
+            let queued = match job {
+                Job::Ready(batch) => Queued::from(batch),
                 Job::Decode {
                     info,
                     readable,
                     body,
                     forwarded,
-                } => self.decode(info, readable, &body, forwarded),
+                } => {
+                    let mut batch = self.decode(info, readable, &body, forwarded);
+                    batch.data.shrink_to_fit();
+                    let mut charge = Charge::default();
+                    if !self.budget.settle(&mut charge, queue::held_bytes(&batch)) {
+                        self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    Queued::charged(batch, charge)
+                }
             };
             // Waiting here holds up inspection only; the queue absorbs it.
-            if self.tx.blocking_send(batch).is_err() {
+            if self.tx.blocking_send(queued).is_err() {
                 self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
                 return;
             }

@@ -141,13 +141,16 @@ pub struct Forwarding {
 
 impl Forwarding {
     /// Starts inspecting what `forwarder` forwards, handing batches to `tx`
-    /// (decoded within `limits`); fails when its thread cannot start.
+    /// (decoded within `limits`, each holding its share of `budget` until
+    /// taken); fails when its thread cannot start.
     pub fn start(
         forwarder: Forwarder,
-        tx: tokio::sync::mpsc::Sender<crate::ingest::model::Batch>,
+        tx: crate::ingest::queue::QueueSender,
         limits: crate::ingest::server::Limits,
+        budget: crate::ingest::body::Budget,
     ) -> std::io::Result<Self> {
-        let inspector = inspector::Inspector::start(tx, limits, forwarder.stats.clone())?;
+        let stats = forwarder.stats.clone();
+        let inspector = inspector::Inspector::start(tx, limits, budget, stats)?;
         Ok(Forwarding {
             forwarder,
             inspector,

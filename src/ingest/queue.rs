@@ -1,0 +1,61 @@
+//! The queue from the receiver to its consumer (the dashboard or the output),
+//! bounded by batches (the channel's capacity) and by bytes: a batch holds its
+//! share of `--max-bytes-in-flight` until the consumer takes it, so requests
+//! being received, being decoded and waiting to be shown take that much at
+//! most, all together.
+
+use tokio::sync::mpsc;
+
+use super::body::Charge;
+use super::model::Batch;
+
+/// A batch on its way to a consumer, and the share of the budget it holds.
+#[derive(Debug)]
+pub struct Queued {
+    batch: Batch,
+    charge: Charge,
+}
+
+/// Where the receiver hands batches on.
+pub type QueueSender = mpsc::Sender<Queued>;
+/// Where a consumer takes them.
+pub type QueueReceiver = mpsc::Receiver<Queued>;
+
+/// A queue of at most `batches` batches (and the bytes of the receiver's budget).
+pub fn channel(batches: usize) -> (QueueSender, QueueReceiver) {
+    mpsc::channel(batches)
+}
+
+/// What keeping `batch` costs: its heap and the batch itself.
+pub fn held_bytes(batch: &Batch) -> usize {
+    batch.heap_bytes() + size_of::<Batch>()
+}
+
+impl Queued {
+    /// `batch`, holding `charge` until it is taken.
+    pub(super) fn charged(batch: Batch, charge: Charge) -> Self {
+        Queued { batch, charge }
+    }
+
+    /// The batch, read in passing (the summary's recorder).
+    pub fn batch(&self) -> &Batch {
+        &self.batch
+    }
+
+    /// Takes the batch: its bytes go back to the budget.
+    pub fn into_batch(self) -> Batch {
+        self.batch
+    }
+
+    /// Bytes of the budget it holds.
+    pub fn charged_bytes(&self) -> usize {
+        self.charge.bytes()
+    }
+}
+
+/// A batch that holds nothing of a budget: read from a capture, built by a test.
+impl From<Batch> for Queued {
+    fn from(batch: Batch) -> Self {
+        Queued::charged(batch, Charge::default())
+    }
+}
