@@ -17,7 +17,7 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::execute;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::app::{App, keymap};
+use crate::app::{App, CATCH_UP_SLICE, keymap};
 use crate::ingest::queue::QueueReceiver;
 use crate::ingest::server::{Access, ReceiverStats};
 use crate::store::{Store, StoreLimits};
@@ -287,6 +287,7 @@ async fn event_loop(
                 if released.load(Ordering::SeqCst) {
                     break;
                 }
+                dirty |= app.catch_up(&mut store, CATCH_UP_SLICE);
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
                     app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
                     app.forward = stats.forward.as_ref().map(|f| f.snapshot());

@@ -23,7 +23,7 @@ pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
 use history::HistoryList;
 use list::{SortedList, Source};
 use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
-pub use pause::{PAUSE_BUFFER_BYTES, Pause};
+pub use pause::{CATCH_UP_SLICE, PAUSE_BUFFER_BYTES, Pause};
 pub use selector::CopiedSelector;
 use view::{
     LabelSummary, MetricRow, MetricSort, SeriesRow, SeriesSort, label_summary, sorted_metrics,
@@ -145,6 +145,8 @@ pub struct App {
     pub filter: FilterLine,
     /// Set while paused.
     pub paused: Option<Pause>,
+    /// A pause that ended, while what it held is applied (see [`App::catch_up`]).
+    resumed: Option<Pause>,
     /// The most a pause holds before applying its oldest batches.
     pub pause_buffer_bytes: usize,
     /// Whether the help overlay is open.
@@ -200,6 +202,7 @@ impl App {
             filter: FilterLine::default(),
             clock_ms: now_ms,
             paused: None,
+            resumed: None,
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
             help: false,
             help_scroll: 0,
@@ -310,7 +313,7 @@ impl App {
                 self.help = !self.help;
                 self.help_scroll = 0;
             }
-            Action::TogglePause => self.toggle_pause(store),
+            Action::TogglePause => self.toggle_pause(),
             Action::FilterEdit => self.filter.begin(store.filter()),
             Action::FilterType(c) => {
                 self.filter.text.push(c);

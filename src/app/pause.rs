@@ -1,8 +1,12 @@
 //! Pause: the screen stays as it is while batches wait in a buffer bounded by
 //! bytes, applied to the store on resume. Past the bound the oldest batches
-//! are applied while still paused, and the header says so.
+//! are applied while still paused, and the header says so. On resume they are
+//! applied a slice of time per frame ([`App::catch_up`]), before anything that
+//! arrives after them: a minute's worth takes the store a second or so, which
+//! the screen and the keys do not wait for.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use super::App;
 use crate::ingest::model::Batch;
@@ -12,6 +16,10 @@ use crate::store::Store;
 /// decoded vectors, histograms, strings): with the store's own bound, the
 /// defaults stay near 1 GiB in all.
 pub const PAUSE_BUFFER_BYTES: usize = 256 << 20;
+
+/// How long [`App::catch_up`] applies held batches per frame, at most (and
+/// one batch at least).
+pub const CATCH_UP_SLICE: Duration = Duration::from_millis(20);
 
 /// What arrived while paused; applied to the store on resume.
 #[derive(Debug, Default)]
@@ -81,23 +89,54 @@ impl Pause {
 }
 
 impl App {
-    /// Takes a received batch: into the store, or into the pause buffer.
+    /// Takes a received batch: into the store, or into the pause buffer
+    /// (also after a resume, until what the pause held is applied).
     pub fn receive(&mut self, batch: Batch, store: &mut Store) {
-        match &mut self.paused {
-            Some(pause) => pause.hold(batch, store),
-            None => store.ingest(&batch),
+        match (&mut self.paused, &mut self.resumed) {
+            (Some(pause), _) | (None, Some(pause)) => pause.hold(batch, store),
+            (None, None) => store.ingest(&batch),
         }
     }
 
-    pub(super) fn toggle_pause(&mut self, store: &mut Store) {
+    pub(super) fn toggle_pause(&mut self) {
         match self.paused.take() {
-            Some(pause) => {
-                for batch in &pause.pending {
-                    store.ingest(batch);
+            Some(pause) => self.resumed = Some(pause).filter(|p| !p.pending.is_empty()),
+            None => {
+                let mut pause = Pause::new(self.now_ms, self.pause_buffer_bytes);
+                // Paused again while catching up: what waits goes on waiting.
+                if let Some(resumed) = self.resumed.take() {
+                    pause.pending = resumed.pending;
+                    pause.pending_bytes = resumed.pending_bytes;
                 }
+                self.paused = Some(pause);
             }
-            None => self.paused = Some(Pause::new(self.now_ms, self.pause_buffer_bytes)),
         }
+    }
+
+    /// After a resume, applies what the pause held, oldest first, for about
+    /// `slice` (one batch at least); the rest waits for the next call. Returns
+    /// whether it applied anything.
+    pub fn catch_up(&mut self, store: &mut Store, slice: Duration) -> bool {
+        let Some(resumed) = &mut self.resumed else {
+            return false;
+        };
+        let started = Instant::now();
+        while let Some(batch) = resumed.pending.pop_front() {
+            resumed.pending_bytes -= held_bytes(&batch);
+            store.ingest(&batch);
+            if started.elapsed() >= slice {
+                break;
+            }
+        }
+        if resumed.pending.is_empty() {
+            self.resumed = None;
+        }
+        true
+    }
+
+    /// Batches a resumed pause has yet to apply.
+    pub fn catching_up(&self) -> usize {
+        self.resumed.as_ref().map_or(0, Pause::pending)
     }
 }
 
@@ -174,7 +213,39 @@ mod tests {
         assert!((early..100).all(|id| !held(&store, id)));
         app.apply(Action::TogglePause, &mut store);
         assert!(app.paused.is_none());
+        app.catch_up(&mut store, Duration::MAX);
         assert_eq!(store.series_count(), 100);
+    }
+
+    #[test]
+    fn resuming_applies_what_was_held_a_slice_per_frame_and_in_order() {
+        // In benches/soak.sh, 150 requests held over 6 s at 50k samples/s took
+        // the store 300 ms to apply on resume: the key waited that long.
+        let mut store = Store::new(StoreLimits::default());
+        let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+        app.apply(Action::TogglePause, &mut store);
+        for id in 0..10 {
+            app.receive(histogram_batch(id, 16, 4), &mut store);
+        }
+        app.apply(Action::TogglePause, &mut store);
+        assert!(app.paused.is_none());
+        assert_eq!(store.series_count(), 0, "nothing applied by the key");
+        assert_eq!(app.catching_up(), 10);
+        // One batch at least per frame, oldest first; what arrives waits its turn.
+        assert!(app.catch_up(&mut store, Duration::ZERO));
+        assert_eq!(store.series_count(), 1);
+        app.receive(histogram_batch(10, 16, 4), &mut store);
+        assert_eq!(store.series_count(), 1);
+        assert_eq!(app.catching_up(), 10);
+        // Paused again meanwhile: what waits goes on waiting, then is applied.
+        app.apply(Action::TogglePause, &mut store);
+        assert_eq!(app.paused.as_ref().map(Pause::pending), Some(10));
+        app.apply(Action::TogglePause, &mut store);
+        assert!(app.catch_up(&mut store, Duration::MAX));
+        assert_eq!((store.series_count(), app.catching_up()), (11, 0));
+        assert!(!app.catch_up(&mut store, Duration::MAX));
+        app.receive(histogram_batch(11, 16, 4), &mut store);
+        assert_eq!(store.series_count(), 12, "applied at once again");
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub fn run<B: AsRef<[u8]>>(protocol: Protocol, bodies: &[B], tour: Tour) {
         for action in actions {
             app.apply(action, &mut store);
         }
+        // What the dashboard does a slice per frame.
+        app.catch_up(&mut store, Duration::MAX);
         let [usual, others @ ..] = &mut terminals;
         for terminal in [usual, &mut others[i % others.len()]] {
             app.tick(T0, &store);

@@ -355,8 +355,9 @@ fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
     assert_eq!(app.paused.as_ref().unwrap().requests, 5);
     assert_eq!(store.metric_count(), 3);
     app.apply(Action::TogglePause, &mut store);
-    assert_eq!(store.metric_count(), 4);
     assert!(app.paused.is_none());
+    app.catch_up(&mut store, Duration::MAX);
+    assert_eq!(store.metric_count(), 4);
 }
 
 /// Position of the highlighted Recent samples entry.

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver as JobReceiver, SyncSender, TrySendError, sync_channel};
 
-use bytes::Bytes;
 use super::outcome::{Forwarded, Undecodable};
 use super::stats::ForwardStats;
 use crate::ingest::body::{Budget, Charge};
@@ -21,6 +20,7 @@ use crate::ingest::model::{Batch, Outcome, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
 use crate::ingest::queue::{self, QueueSender, Queued};
 use crate::ingest::server::Limits;
+use bytes::Bytes;
 
 /// Requests waiting to be inspected, at most.
 const QUEUE_REQUESTS: usize = 256;
