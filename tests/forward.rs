@@ -346,8 +346,8 @@ async fn forwarding_never_waits_for_inspection() {
     let stats = r.stats.forward.as_ref().unwrap().snapshot();
     assert_eq!(stats.ok, 300);
     // Inspection's queue holds 256; the consumer's one more and the
-    // inspection thread one waiting to go there, if that thread (at the
-    // lowest priority) ran at all yet.
+    // inspection thread one waiting to go there, if that thread (at nice 19)
+    // ran at all yet.
     assert!(
         (42..=44).contains(&stats.uninspected),
         "{}",

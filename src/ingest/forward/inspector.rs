@@ -1,12 +1,11 @@
 //! Inspection in forward mode, off the forwarding path: a thread of its own,
-//! at the lowest CPU priority the system has (`SCHED_IDLE` on Linux: it runs
-//! only on CPU time nothing else wants), decodes forwarded requests and hands
-//! them to the consumers. When it falls behind (the machine is busy
+//! at a low CPU priority (nice 19, see `priority`), decodes forwarded requests
+//! and hands them to the consumers. When it falls behind (the machine is busy
 //! forwarding, or the consumers are behind), its queue fills and requests are
 //! forwarded without being inspected, and counted: forwarding never waits for
-//! it, nor shares the CPU with it when the CPU is short. A decoded batch holds
-//! its share of the receiver's budget until the consumer takes it; with no
-//! room in the budget it is counted as not inspected.
+//! it, and when the CPU is short forwarding gets nearly all of it. A decoded
+//! batch holds its share of the receiver's budget until the consumer takes it;
+//! with no room in the budget it is counted as not inspected.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,7 +117,7 @@ struct Worker {
 impl Worker {
     /// Inspects requests until the receiver is gone, or the consumers are.
     fn run(self, queue: JobReceiver<Job>) {
-        crate::priority::lowest();
+        crate::priority::low();
         while let Ok(job) = queue.recv() {
             self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
             let queued = match job {
