@@ -23,6 +23,7 @@ mod histogram;
 mod labels;
 mod log;
 mod metrics;
+mod replay;
 mod requests;
 mod scale;
 mod series;
