@@ -252,6 +252,8 @@ const HEADERS: &[&str] = &[
     "RECENT",
     "FLAGS",
     "INTERVAL",
+    "ARRIVED",
+    "SAMPLE TIME",
 ];
 
 /// Asserts that each cell of `column` stands for the value of its row.
@@ -302,7 +304,8 @@ fn numbers_in_the_series_list_and_detail_stand_for_their_values() {
         );
         let buffer = draw(&app, &store, width, height);
         let screen = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
-        let table = Table::find(&buffer, HEADERS, &["LABELS", "VALUE"]).expect(&screen);
+        // The series list is the only table with a VALUE column here.
+        let table = Table::find(&buffer, HEADERS, &["VALUE"]).expect(&screen);
         let series: Vec<&Series> = app
             .series
             .list
@@ -442,8 +445,107 @@ fn rows_stay_distinguishable_at_every_size() {
             apply(&mut app, &mut store, &open_series(selector));
             let buffer = draw(&app, &store, width, height);
             let screen_text = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
-            let table = Table::find(&buffer, HEADERS, &["LABELS", "VALUE"]).expect(&screen_text);
-            all_differ(&table.column("LABELS"), "label sets", &screen_text);
+            let table = Table::find(&buffer, HEADERS, &["VALUE"]).expect(&screen_text);
+            all_differ(&table.before("VALUE"), "label sets", &screen_text);
         }
     }
+}
+
+/// A small fleet's http_requests_total: series told apart by several labels
+/// at once. Cut as one text at 80 columns, every row read
+/// `{code=…tance="api-1:8080", method="GET"}`.
+fn fleet() -> (App, Store) {
+    let mut store = Store::new(StoreLimits::default());
+    let mut data = WriteData::default();
+    let mut value = 0.0;
+    for (code, method) in [
+        ("200", "GET"),
+        ("201", "POST"),
+        ("404", "GET"),
+        ("500", "POST"),
+    ] {
+        for handler in ["/api/orders", "/api/users"] {
+            for instance in ["api-1:8080", "api-2:8080", "api-3:8080"] {
+                value += 1.0;
+                data.push_series(
+                    &[
+                        ("__name__", "http_requests_total"),
+                        ("code", code),
+                        ("handler", handler),
+                        ("instance", instance),
+                        ("job", "api"),
+                        ("method", method),
+                    ],
+                    &[sample(T0 - 1_000, value)],
+                    &[],
+                );
+            }
+        }
+    }
+    data.push_series(
+        &[
+            ("__name__", "node_network_transmit_bytes_total"),
+            ("device", "eth0"),
+            ("instance", "node-1:9100"),
+            ("job", "node"),
+        ],
+        &[sample(T0 - 1_000, 1.0)],
+        &[],
+    );
+    store.ingest(&Batch {
+        info: info(T0 - 500, Protocol::V2),
+        outcome: Outcome::Accepted,
+        data,
+    });
+    let mut app = dashboard::app(T0 - 60_000);
+    app.tick(T0, &store);
+    (app, store)
+}
+
+#[test]
+fn rows_of_different_series_read_differently_at_80_columns() {
+    for (width, height) in SIZES {
+        let (mut app, mut store) = fleet();
+        apply(
+            &mut app,
+            &mut store,
+            &open_series(r#"{__name__="http_requests_total"}"#),
+        );
+        let buffer = draw(&app, &store, width, height);
+        let text = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+        let table = Table::find(&buffer, HEADERS, &["VALUE"]).expect(&text);
+        let keys = table.before("VALUE");
+        assert!(keys.len() >= 10, "{text}");
+        all_differ(&keys, "series list", &text);
+        if width == 80 {
+            // The labels that vary are there whole, under their names.
+            let header = buffer_line(&buffer, &text, "VALUE");
+            assert!(header.starts_with("code handler"), "{text}");
+            assert!(
+                keys[0].starts_with("200  /api/orders api-1:8080 GET"),
+                "{text}"
+            );
+        }
+
+        // Every row of Recent samples is another series here.
+        let (mut app, mut store) = fleet();
+        apply(&mut app, &mut store, &[Action::GoTab(Tab::Log)]);
+        let buffer = draw(&app, &store, width, height);
+        let text = format!("{width}x{height}\n{}", screen(&app, &store, width, height));
+        let table = Table::find(&buffer, HEADERS, &["VALUE", "SERIES"]).expect(&text);
+        let series = table.column("SERIES");
+        assert!(series.len() >= 10, "{text}");
+        all_differ(&series, "recent samples", &text);
+    }
+}
+
+/// The first line of `buffer` holding `what`.
+fn buffer_line(buffer: &ratatui::buffer::Buffer, text: &str, what: &str) -> String {
+    let width = usize::from(buffer.area.width);
+    let symbols: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+    symbols
+        .chunks(width)
+        .map(|line| line.concat())
+        .find(|line| line.contains(what))
+        .unwrap_or_else(|| panic!("no {what} in\n{text}"))
 }

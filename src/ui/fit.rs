@@ -112,11 +112,12 @@ pub fn distinct(s: &str, differs: usize, width: usize) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let (common, rest) = s.split_at(differs.min(s.len()));
-    // Room for the common part and the start of the differing one: cut the end.
-    if common.width() + rest.width().min(DIFFERING) < width {
+    let head_room = KEPT_HEAD.min(width / 4);
+    // Room for the common part and the start of the differing one, or a
+    // common part no longer than the head kept: cut the end.
+    if common.width() + rest.width().min(DIFFERING) < width || common.width() <= head_room {
         return end(s, width);
     }
-    let head_room = KEPT_HEAD.min(width / 4);
     let tail_room = width.saturating_sub(head_room + 1);
     // The differing part, and as much as fits before it.
     let tail = if rest.width() <= tail_room {

@@ -1,12 +1,16 @@
 //! Which labels a row of Recent samples or the series list shows. Long label
 //! sets (Kubernetes series carry a dozen) would push what tells the rows apart
 //! off the edge, so by default a row shows only the labels whose values differ
-//! between the rows on screen, and `…` stands for the ones left out; with all
+//! between the rows on screen of its metric, and `…` stands for the ones left
+//! out; with all
 //! labels on (a key of the key table) it shows every one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::text::promql;
+use super::label_fit::SetRow;
+
+/// A row's label pairs.
+type Row<'a> = Vec<(&'a str, &'a str)>;
 
 /// The label holding the metric name, shown whatever the mode.
 const NAME: &str = "__name__";
@@ -35,49 +39,47 @@ pub fn telling_apart<'a>(rows: &[Vec<(&'a str, &'a str)>]) -> HashSet<&'a str> {
     differ
 }
 
-/// Each row's series text: with `all`, every label; else the labels that
-/// tell the rows apart, with `…` for those left out. Rows that nothing tells
-/// apart (one row, or one series on every row) show every label.
-pub fn rows_text(rows: &[Vec<(&str, &str)>], all: bool) -> Vec<String> {
+/// Each row's labels as shown: with `all`, every label; else the name and
+/// the labels that tell the rows apart, the others marked as left out. Each
+/// label says whether it tells its row apart from the rows of the same metric
+/// (rows of other metrics differ by their name): a narrow column keeps only
+/// those (with `all`, every label). Rows that nothing tells apart (one row, or one series on every row)
+/// show every label.
+pub fn shown_sets<'a>(rows: &[Vec<(&'a str, &'a str)>], all: bool) -> Vec<SetRow<'a>> {
+    let name =
+        |labels: &[(&'a str, &'a str)]| labels.iter().find(|(n, _)| *n == NAME).map(|&(_, v)| v);
     let shown = telling_apart(rows);
+    let one_series = shown.is_empty() && rows.windows(2).all(|w| name(&w[0]) == name(&w[1]));
+    let mut groups: HashMap<Option<&str>, Vec<Row>> = HashMap::new();
+    for labels in rows {
+        groups.entry(name(labels)).or_default().push(labels.clone());
+    }
+    let within: HashMap<Option<&str>, HashSet<&str>> = groups
+        .iter()
+        .map(|(&name, rows)| (name, telling_apart(rows)))
+        .collect();
     rows.iter()
         .map(|labels| {
-            if all || shown.is_empty() {
-                promql::series(labels.iter().copied())
-            } else {
-                only(labels, &shown)
+            let kept = |n: &str| all || one_series || n == NAME || shown.contains(n);
+            let group = within.get(&name(labels));
+            let more = labels.iter().any(|(n, _)| !kept(n));
+            let labels: Vec<_> = labels.iter().copied().filter(|(n, _)| kept(n)).collect();
+            SetRow {
+                told: labels
+                    .iter()
+                    .map(|(n, _)| all || *n == NAME || group.is_some_and(|g| g.contains(n)))
+                    .collect(),
+                more,
+                labels,
             }
         })
         .collect()
 }
 
-/// A series' text with its name and the labels in `shown`; `…` stands for the
-/// others.
-fn only(labels: &[(&str, &str)], shown: &HashSet<&str>) -> String {
-    let kept = labels
-        .iter()
-        .copied()
-        .filter(|(n, _)| *n == NAME || shown.contains(n));
-    let mut text = promql::series(kept);
-    if labels.iter().any(|(n, _)| *n != NAME && !shown.contains(n)) {
-        // The text ends with the closing brace, with `{}` for a series with
-        // neither name nor label, or with a bare name.
-        if text.ends_with("{}") {
-            text.truncate(text.len() - 2);
-            text.push_str("{…}");
-        } else if text.ends_with('}') {
-            text.pop();
-            text.push_str(", …}");
-        } else {
-            text.push_str("{…}");
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::label_fit::{Form, fit};
 
     fn rows<'a>(rows: &[&[(&'a str, &'a str)]]) -> Vec<Vec<(&'a str, &'a str)>> {
         rows.iter().map(|r| r.to_vec()).collect()
@@ -108,31 +110,39 @@ mod tests {
             &[(NAME, "up"), ("job", "node"), ("pod", "a")],
             &[(NAME, "up"), ("job", "node"), ("pod", "b")],
         ]);
+        let text = |rows: Vec<SetRow>| fit(&rows, 100, Form::Bare).rows;
         assert_eq!(
-            rows_text(&r, false),
+            text(shown_sets(&r, false)),
             [r#"up{pod="a", …}"#, r#"up{pod="b", …}"#]
         );
         assert_eq!(
-            rows_text(&r, true),
+            text(shown_sets(&r, true)),
             [r#"up{job="node", pod="a"}"#, r#"up{job="node", pod="b"}"#]
         );
         // One row: nothing to tell apart, every label.
-        assert_eq!(rows_text(&r[..1], false), [r#"up{job="node", pod="a"}"#]);
-    }
-
-    #[test]
-    fn the_mark_fits_every_shape_of_series_text() {
-        let shown = HashSet::from(["b"]);
-        assert_eq!(only(&[(NAME, "up"), ("a", "1")], &shown), "up{…}");
-        assert_eq!(only(&[("a", "1")], &shown), "{…}");
         assert_eq!(
-            only(&[(NAME, "my.metric"), ("a", "1")], &shown),
-            r#"{"my.metric", …}"#
+            text(shown_sets(&r[..1], false)),
+            [r#"up{job="node", pod="a"}"#]
         );
+        // Rows of other metrics differ by their name: a narrow column keeps
+        // only the labels that tell rows of one metric apart.
+        let mixed = rows(&[
+            &[(NAME, "up"), ("job", "node"), ("pod", "a"), ("x", "1")],
+            &[(NAME, "load"), ("job", "api"), ("pod", "a"), ("x", "1")],
+            &[(NAME, "up"), ("job", "node"), ("pod", "b"), ("x", "1")],
+        ]);
         assert_eq!(
-            only(&[(NAME, "up"), ("a", "1"), ("b", "}")], &shown),
-            r#"up{b="}", …}"#
+            text(shown_sets(&mixed, false)),
+            [
+                r#"up{job="node", pod="a", …}"#,
+                r#"load{job="api", pod="a", …}"#,
+                r#"up{job="node", pod="b", …}"#
+            ]
         );
-        assert_eq!(only(&[(NAME, "up"), ("b", "2")], &shown), r#"up{b="2"}"#);
+        let narrow = fit(&shown_sets(&mixed, false), 20, Form::Bare).rows;
+        assert_eq!(
+            narrow,
+            [r#"up{pod="a", …}"#, "load{…}", r#"up{pod="b", …}"#]
+        );
     }
 }

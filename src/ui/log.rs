@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
 use super::columns::{Column, Timestamps, allot, widest};
-use super::fit::{self, Names};
+use super::fit;
+use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{held_state, right, table, titled};
@@ -27,16 +28,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .filter_map(|e| e.row.labels.as_ref())
         .map(|labels| labels.iter().map(|(n, v)| (&**n, &**v)).collect())
         .collect();
-    let mut texts = labels::rows_text(&label_rows, app.all_labels).into_iter();
-    let series: Vec<String> = screen
-        .rows
-        .iter()
-        .map(|e| match e.row.labels {
-            Some(_) => texts.next().unwrap_or_default(),
-            None => "(series evicted)".to_owned(),
-        })
-        .collect();
-    let names = Names::new(series.iter().map(String::as_str).collect());
+    let sets = labels::shown_sets(&label_rows, app.all_labels);
     let entries: Vec<_> = screen.rows.iter().map(|e| &e.row.entry).collect();
     let values: Vec<String> = entries
         .iter()
@@ -51,13 +43,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::new(widest(header[2], &values), fit::NUMBER_MIN_WIDTH + 6),
     ];
     // Least useful first: the arrival time, the sample time.
-    let (key_width, mut widths) = allot(area.width, names.room(), &columns, &[0, 1]);
+    // All labels asked for: their names stay.
+    let shorter = if app.all_labels {
+        Form::Named
+    } else {
+        Form::Bare
+    };
+    let (key_width, mut widths) = allot(
+        area.width,
+        label_fit::room(&sets, shorter, area.width),
+        &columns,
+        &[0, 1],
+    );
+    let mut fitted = label_fit::fit(&sets, usize::from(key_width), shorter)
+        .rows
+        .into_iter();
+    let series: Vec<String> = screen
+        .rows
+        .iter()
+        .map(|e| match e.row.labels {
+            Some(_) => fitted.next().unwrap_or_default(),
+            None => fit::end("(series evicted)", key_width.into()).into_owned(),
+        })
+        .collect();
     let value_width = usize::from(widths[2]);
     let rows = entries
         .iter()
         .zip(values)
-        .enumerate()
-        .map(|(i, (e, value))| {
+        .zip(series)
+        .map(|((e, value), series)| {
             let value = if fit::width(&value) <= value_width {
                 value
             } else {
@@ -71,7 +85,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 Cell::from(format::time_of_day(e.arrival_ms)),
                 Cell::from(times.text(e.timestamp_ms, widths[1])),
                 right(value),
-                Cell::from(names.shown(i, key_width)),
+                Cell::from(series),
             ]
         })
         .collect::<Vec<_>>();

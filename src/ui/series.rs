@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::columns::{Column, allot, widest};
-use super::fit::{self, Names};
+use super::fit;
+use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{
@@ -111,15 +112,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 .collect()
         })
         .collect();
-    let mut texts = labels::rows_text(&label_rows, all).into_iter();
-    let labels: Vec<String> = series
-        .iter()
-        .map(|s| match s {
-            Some(_) => texts.next().unwrap_or_default(),
-            None => String::new(),
-        })
-        .collect();
-    let names = Names::new(labels.iter().map(String::as_str).collect());
+    let sets = labels::shown_sets(&label_rows, all);
     // Per row: the last value, sample time, lag, rate, flags, and the values
     // up to the one shown (newer ones may have arrived since the sort).
     let cells: Vec<Option<([String; 5], f64, usize)>> = ids[range.clone()]
@@ -158,7 +151,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .iter()
         .flatten()
         .all(|s| s.kind == SeriesKind::Histogram);
-    let header = [
+    let mut header = [
         "LABELS",
         if histograms { "COUNT" } else { "VALUE" },
         "TIMESTAMP",
@@ -177,15 +170,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::new(if any_flags { widest(3, header[6]) } else { 0 }, 8),
     ];
     // Least useful first: the sample time, the trend, the lag, the rate, the flags.
-    let (key_width, mut widths) = allot(list.width, names.room(), &columns, &[1, 4, 2, 3, 5]);
+    let shorter = Form::Columns;
+    let room = label_fit::room(&sets, shorter, list.width);
+    let (key_width, mut widths) = allot(list.width, room, &columns, &[1, 4, 2, 3, 5]);
+    let fitted = label_fit::fit(&sets, usize::from(key_width), shorter);
+    let key_header = fitted.header.unwrap_or_else(|| header[0].to_owned());
+    header[0] = &key_header;
+    let mut keys = fitted.rows.into_iter();
+    let keys: Vec<String> = series
+        .iter()
+        .map(|s| s.and_then(|_| keys.next()).unwrap_or_default())
+        .collect();
     let value_width = usize::from(widths[0]);
     let trend = usize::from(widths[4]);
     let flags_width = usize::from(widths[5]);
     let rows = series
         .iter()
         .zip(cells)
-        .enumerate()
-        .map(|(i, row)| {
+        .zip(keys)
+        .map(|(row, key)| {
             let (Some(s), Some(([time, lag, rate, flags, _], value, newer))) = row else {
                 return evicted_row();
             };
@@ -196,7 +199,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 fit::number(value, value_width)
             };
             vec![
-                Cell::from(names.shown(i, key_width)),
+                Cell::from(key),
                 right(shown),
                 Cell::from(time),
                 right(lag),

@@ -67,6 +67,19 @@ impl Table {
 
     /// The trimmed text of `header`'s column in each row below the header, up
     /// to the first blank row.
+    /// The text of each row left of column `header` (a key column whose
+    /// header is made of label names).
+    pub fn before(&self, header: &str) -> Vec<String> {
+        let Some(&(_, end)) = self.columns.iter().find(|(h, _)| h == header) else {
+            return Vec::new();
+        };
+        self.rows[self.header_row + 1..]
+            .iter()
+            .take_while(|row| !row.concat().trim().is_empty())
+            .map(|row| row[..end.min(row.len())].concat().trim().to_owned())
+            .collect()
+    }
+
     pub fn column(&self, header: &str) -> Vec<String> {
         let Some(i) = self.columns.iter().position(|(h, _)| h == header) else {
             return Vec::new();
