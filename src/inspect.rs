@@ -212,7 +212,7 @@ async fn dashboard(
     let (ui_tx, ui_rx) = queue::channel(DASHBOARD_QUEUE);
     let summary = RunSummary::new(stats.clone());
     let recorder = tokio::spawn(record_and_forward(rx, ui_tx, summary, stop.rx));
-    let mut dashboard = Dashboard::start(ui_rx, stats, listen, access, limits)?;
+    let mut dashboard = Dashboard::start(ui_rx, stats, (listen, access), limits, None)?;
     let quit = tokio::select! {
         ended = dashboard.finished() => Some(ended),
         _ = stop.termination.recv() => None,

@@ -17,6 +17,7 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::execute;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::app::replay::SharedReplay;
 use crate::app::{App, CATCH_UP_SLICE, keymap};
 use crate::ingest::queue::QueueReceiver;
 use crate::ingest::server::{Access, ReceiverStats};
@@ -92,13 +93,14 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    /// Sets up the terminal and starts the dashboard on batches from `rx`.
+    /// Sets up the terminal and starts the dashboard on batches from `rx`:
+    /// live traffic, or with `replay`, a capture replayed on its clock.
     pub fn start(
         rx: QueueReceiver,
         stats: Arc<ReceiverStats>,
-        listen: std::net::SocketAddr,
-        access: Access,
+        (listen, access): (std::net::SocketAddr, Access),
         limits: DashboardLimits,
+        replay: Option<Arc<SharedReplay>>,
     ) -> Result<Dashboard, NoTerminal> {
         check_terminal()?;
         // ratatui's hook restores raw mode and the screen; ours, installed after it,
@@ -131,7 +133,7 @@ impl Dashboard {
                         &stats,
                         (listen, access),
                         limits,
-                        stop,
+                        (stop, replay),
                         &released_by_loop,
                     ))
                 });
@@ -245,7 +247,7 @@ async fn event_loop(
     // Where the receiver listens and what senders need there.
     (listen, access): (std::net::SocketAddr, Access),
     limits: DashboardLimits,
-    mut stop: watch::Receiver<bool>,
+    (mut stop, replay): (watch::Receiver<bool>, Option<Arc<SharedReplay>>),
     released: &AtomicBool,
 ) -> io::Result<Box<Store>> {
     let (key_tx, mut keys) = mpsc::channel::<io::Result<Event>>(256);
@@ -259,13 +261,16 @@ async fn event_loop(
         }
     });
     let mut store = Store::new(limits.store);
-    let mut app = App::new(listen, now_ms());
+    let clock = Clock(replay);
+    let mut app = App::new(listen, clock.now_ms(now_ms()));
     app.access = access;
     app.pause_buffer_bytes = limits.pause_buffer_bytes;
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw = Instant::now() - IDLE_REDRAW;
+    // A replay's capture ends; the dashboard stays until the user quits.
+    let mut receiving = true;
     loop {
         tokio::select! {
             biased;
@@ -273,6 +278,7 @@ async fn event_loop(
                 let Some(ev) = ev else { break };
                 if let Some(action) = keymap::action_for(&ev?, app.key_mode()) {
                     app.apply(action, &mut store);
+                    clock.follow_pause(&app);
                     dirty = true;
                 }
                 if let Some(selector) = app.copied.take_unsent() {
@@ -291,7 +297,8 @@ async fn event_loop(
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
                     app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
                     app.forward = stats.forward.as_ref().map(|f| f.snapshot());
-                    app.tick(now_ms(), &store);
+                    app.replay = clock.status();
+                    app.tick_at(clock.now_ms(app.now_ms), now_ms(), &store);
                     let mut drawn = None;
                     terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, &app, &store)))?;
                     if let Some(drawn) = drawn {
@@ -309,14 +316,51 @@ async fn event_loop(
                     dirty = true;
                 }
             }
-            batch = rx.recv() => {
-                let Some(batch) = batch else { break };
-                app.receive(batch.into_batch(), &mut store);
+            batch = rx.recv(), if receiving => {
+                let Some(batch) = batch else {
+                    receiving = clock.0.is_some();
+                    if receiving { continue } else { break }
+                };
+                let batch = batch.into_batch();
+                clock.taken(&batch);
+                app.receive(batch, &mut store);
                 dirty = true;
             }
         }
     }
     Ok(Box::new(store))
+}
+
+/// The time the dashboard shows: the wall clock, or a replay's.
+struct Clock(Option<Arc<SharedReplay>>);
+
+impl Clock {
+    /// The time now; a replay before its first request keeps `before`.
+    fn now_ms(&self, before: i64) -> i64 {
+        match &self.0 {
+            None => now_ms(),
+            Some(replay) => replay.now_ms(Instant::now()).unwrap_or(before),
+        }
+    }
+
+    /// A replay pauses its reader and its clock with the dashboard.
+    fn follow_pause(&self, app: &App) {
+        if let Some(replay) = &self.0 {
+            replay.set_paused(app.paused.is_some(), Instant::now());
+        }
+    }
+
+    /// The dashboard took `batch`.
+    fn taken(&self, batch: &crate::ingest::model::Batch) {
+        if let Some(replay) = &self.0 {
+            replay.taken(batch.info.received_at);
+        }
+    }
+
+    /// What the header says about the replay.
+    fn status(&self) -> Option<crate::app::replay::ReplayStatus> {
+        Some(self.0.as_ref()?.status(Instant::now()))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! backend line, the backend's side of each request (its whole message), and
 //! series the backend refused.
 
+mod common;
 mod dashboard;
 
 use std::time::Duration;
@@ -186,7 +187,9 @@ fn requests_show_the_backends_side_and_its_whole_message() {
 #[test]
 fn series_the_backend_refused_are_flagged_with_its_message() {
     let (mut app, mut store) = forward_fixture();
-    apply(&mut app, &mut store, &dashboard::open_series("up"));
+    let mut open = vec![Action::GoTab(Tab::Metrics)];
+    open.extend(dashboard::open_series("up"));
+    apply(&mut app, &mut store, &open);
     let list = screen(&app, &store, 160, 32);
     let refused = list
         .lines()
@@ -241,4 +244,65 @@ fn tenants_are_shown_per_sender_and_requests_filtered_on_them() {
     // A regex searches every field, the backend's message too.
     apply(&mut app, &mut store, &filter("END-OF-MESSAGE"));
     assert_eq!(rows(&screen(&app, &store, 200, 40)), 1);
+}
+
+/// The whole way: a real receiver forwards to a real (test) backend that
+/// refuses one series; the batch the receiver hands on is what the dashboard
+/// shows.
+#[tokio::test]
+async fn a_real_backends_refusal_shows_in_requests_header_and_series() {
+    use common::backend::{BackendAnswer, TestBackend};
+    use promscope::ingest::forward::ForwardConfig;
+    use promscope::ingest::server::Limits;
+
+    let message = "out of order sample for series {__name__=\"up\", job=\"b\"}";
+    let backend = TestBackend::start(BackendAnswer::status(400).with_body(message)).await;
+    let mut r = common::TestReceiver::start_forwarding(
+        Limits::default(),
+        8,
+        ForwardConfig::to(backend.url("")),
+    )
+    .await;
+    let body = common::rw1_series_body(
+        &[
+            &[("__name__", "up"), ("job", "a")],
+            &[("__name__", "up"), ("job", "b")],
+        ],
+        T0 - 5_000,
+    );
+    let mut headers = common::RW1_HEADERS.to_vec();
+    headers.push(("x-scope-orgid", "team-a"));
+    let reply = r.post("/api/v1/write", &headers, body).await;
+    assert_eq!((reply.status.as_u16(), reply.body.as_str()), (400, message));
+
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0 - 60_000);
+    let mut batch = r.next_batch().await;
+    // The receiver stamps arrival with the wall clock; the dashboard here
+    // runs on the fixtures' (T0).
+    batch.info.received_at = std::time::UNIX_EPOCH + Duration::from_millis(T0 as u64 - 1_000);
+    store.ingest(&batch);
+    app.forward = r.stats.forward.as_ref().map(|f| f.snapshot());
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    let requests = screen(&app, &store, 200, 40);
+    let row = requests
+        .lines()
+        .find(|l| l.contains("team-a") && l.contains("/api/v1/write"))
+        .unwrap_or_else(|| panic!("no request row:\n{requests}"));
+    assert!(row.trim_end_matches(['"', ' ']).ends_with("400"), "{row}");
+    assert!(requests.contains("400 from the backend"), "{requests}");
+    assert!(requests.contains("job=\"b\""), "{requests}");
+    assert!(
+        requests.contains("400 out of order sample for series {…} ×1"),
+        "{requests}"
+    );
+
+    let mut open = vec![Action::GoTab(Tab::Metrics)];
+    open.extend(dashboard::open_series("up"));
+    apply(&mut app, &mut store, &open);
+    let series = screen(&app, &store, 200, 40);
+    let refused = series.lines().find(|l| l.contains("job=\"b\"")).unwrap();
+    assert!(refused.contains("rejected upstream"), "{series}");
+    let fine = series.lines().find(|l| l.contains("job=\"a\"")).unwrap();
+    assert!(!fine.contains("rejected upstream"), "{series}");
 }

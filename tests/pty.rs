@@ -60,6 +60,20 @@ impl Tui {
     /// Starts the binary on an ephemeral port in a terminal of `size` and
     /// waits for the welcome screen.
     fn start(size: Size) -> Self {
+        let mut tui = Tui::spawn(size, &["--listen", "127.0.0.1:0"]);
+        let welcome = tui.wait_for("the welcome screen", |s| {
+            s.contains("Waiting for remote-write requests on http://127.0.0.1:")
+        });
+        tui.url = welcome
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/api/v1/write"))
+            .unwrap_or_else(|| panic!("no URL on the welcome screen:\n{welcome}"))
+            .to_owned();
+        tui
+    }
+
+    /// Starts the binary with `args` in a terminal of `size`.
+    fn spawn(size: Size, args: &[&str]) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: size.rows,
@@ -69,7 +83,7 @@ impl Tui {
             })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_promscope"));
-        cmd.args(["--listen", "127.0.0.1:0"]);
+        cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         let child = pair.slave.spawn_command(cmd).unwrap();
         // Only the child may hold the slave, so reads end when it exits.
@@ -98,23 +112,14 @@ impl Tui {
             }
         });
         let keys = pair.master.take_writer().unwrap();
-        let mut tui = Tui {
+        Tui {
             child,
             master: pair.master,
             keys,
             output,
             url: String::new(),
             size,
-        };
-        let welcome = tui.wait_for("the welcome screen", |s| {
-            s.contains("Waiting for remote-write requests on http://127.0.0.1:")
-        });
-        tui.url = welcome
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/api/v1/write"))
-            .unwrap_or_else(|| panic!("no URL on the welcome screen:\n{welcome}"))
-            .to_owned();
-        tui
+        }
     }
 
     /// The screen text once `ready` holds on a complete frame; panics after [`WAIT`].
@@ -167,9 +172,22 @@ impl Tui {
             .any(|flag| flag == "ICANON")
     }
 
+    /// [`Tui::assert_restored`], and the summary printed after the dashboard.
+    fn assert_clean_exit(self) -> String {
+        let raw = self.assert_restored();
+        let summary = raw
+            .find("promscope summary after")
+            .expect("summary printed");
+        assert!(
+            summary > raw.rfind("\x1b[?1049l").unwrap_or(usize::MAX),
+            "summary printed on the alternate screen"
+        );
+        raw
+    }
+
     /// Waits for the binary to exit with status 0 and its output to end, then
     /// checks the terminal is back to normal. Returns everything it wrote.
-    fn assert_clean_exit(mut self) -> String {
+    fn assert_restored(mut self) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -208,13 +226,6 @@ impl Tui {
                 .unwrap_or_else(|| panic!("{off:?} never sent"));
             assert!(enabled < disabled, "{on:?} sent after {off:?}");
         }
-        let summary = raw
-            .find("promscope summary after")
-            .expect("summary printed");
-        assert!(
-            summary > raw.rfind("\x1b[?1049l").unwrap_or(usize::MAX),
-            "summary printed on the alternate screen"
-        );
         raw
     }
 }
@@ -417,4 +428,59 @@ fn sighup_quits_cleanly() {
 #[test]
 fn sigquit_quits_cleanly() {
     quits_cleanly_on("QUIT");
+}
+
+/// A capture of three requests a second apart, recorded a day ago, written
+/// by promscope's own recorder.
+fn day_old_capture(file: &std::path::Path) {
+    use promscope::capture::{Answer, Exchange, Header, RecordLimits, Recorder};
+    let t0 = now_ms() - 86_400_000;
+    let recorder = Recorder::start(file, RecordLimits::default()).unwrap();
+    for i in 0..3 {
+        let at = t0 + i * 1000;
+        let body = rw1_series_body(&[&[("__name__", "replayed_up"), ("job", "a")]], at);
+        recorder.handle().record(Exchange {
+            received_at: std::time::UNIX_EPOCH + Duration::from_millis(at as u64),
+            peer: Some("127.0.0.1:40000".parse().unwrap()),
+            url: "http://127.0.0.1:9201/api/v1/write".into(),
+            method: "POST".into(),
+            target: "/api/v1/write".into(),
+            headers: RW1_HEADERS
+                .iter()
+                .map(|(n, v)| Header::new(*n, v.to_string()))
+                .collect(),
+            body: body.into(),
+            body_complete: true,
+            answer: Some(Answer {
+                status: 204,
+                headers: vec![],
+                body: Default::default(),
+                reject_reason: None,
+            }),
+        });
+    }
+    recorder.finish();
+}
+
+#[test]
+fn a_replayed_capture_fills_the_dashboard_and_the_header_says_how_far_in() {
+    let file =
+        std::env::temp_dir().join(format!("promscope-pty-replay-{}.warc", std::process::id()));
+    day_old_capture(&file);
+    let mut tui = Tui::spawn(SMALL, &["replay", file.to_str().unwrap(), "--speed", "4"]);
+    // The header is the replay's: file, recorded time and requests of the totals.
+    let screen = tui.wait_for("the end of the capture", |s| s.contains("end of capture"));
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(" REPLAY "), "{screen}");
+    assert!(header.contains("at 2s of 2s"), "{screen}");
+    assert!(header.contains("requests 3 of 3"), "{screen}");
+    assert!(!screen.contains("receiving on"), "{screen}");
+    assert!(lists(&screen, "replayed_up"), "{screen}");
+    // A day after the recording, the sender is not idle: the clock is the capture's.
+    assert!(!screen.contains("idle"), "{screen}");
+    tui.press(" ");
+    tui.wait_for("the pause", |s| s.contains("PAUSED"));
+    tui.press("q");
+    tui.assert_restored();
+    let _ = std::fs::remove_file(&file);
 }

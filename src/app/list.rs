@@ -193,7 +193,8 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
 
     /// Whether the rows are out of date: built from another source, sort or
     /// order; or the source changed (large lists: at most every few seconds);
-    /// or the key moves with time and a second went by.
+    /// or the key moves with time and a second went by; or the clock went
+    /// back (a replay's clock starts at its capture's first request).
     pub fn needs_rebuild(&self, source: Source<S>, now_ms: i64) -> bool {
         let Some(built) = self.built else {
             return true;
@@ -205,6 +206,9 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
             return true;
         }
         let since = now_ms.saturating_sub(built.at_ms);
+        if since < 0 {
+            return true;
+        }
         let min_gap = if self.rows.len() > LARGE_LIST {
             LARGE_RESORT_MS
         } else {

@@ -9,6 +9,7 @@ pub mod list;
 pub mod logs;
 mod navigate;
 mod pause;
+pub mod replay;
 mod selector;
 pub mod view;
 
@@ -163,8 +164,12 @@ pub struct App {
     pub dropped_requests: u64,
     /// Forward mode: what forwarding has done, as of the latest frame.
     pub forward: Option<crate::ingest::forward::ForwardSnapshot>,
-    /// The wall clock at the last tick (it moves while paused).
+    /// The clock at the last tick (it moves while paused, unless a replay's).
     clock_ms: i64,
+    /// The wall clock at the last tick: typing pauses are the user's time.
+    wall_ms: i64,
+    /// Set when replaying a capture: where the replay is.
+    pub replay: Option<replay::ReplayStatus>,
 }
 
 /// Which list the screen shows.
@@ -201,6 +206,8 @@ impl App {
             requests: HistoryList::default(),
             filter: FilterLine::default(),
             clock_ms: now_ms,
+            wall_ms: now_ms,
+            replay: None,
             paused: None,
             resumed: None,
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
@@ -217,14 +224,21 @@ impl App {
     /// Advances the clock (the screen's only unless paused) and rebuilds the
     /// row lists if needed.
     pub fn tick(&mut self, now_ms: i64, store: &Store) {
+        self.tick_at(now_ms, now_ms, store);
+    }
+
+    /// [`App::tick`] for a clock other than the wall clock (a replay's), at
+    /// wall-clock `wall_ms`.
+    pub fn tick_at(&mut self, now_ms: i64, wall_ms: i64, store: &Store) {
         self.clock_ms = now_ms;
+        self.wall_ms = wall_ms;
         if self.paused.is_none() {
             self.now_ms = now_ms;
         }
         self.refresh(store);
     }
 
-    /// Applies the filter typed, once typing has paused at `now_ms`.
+    /// Applies the filter typed, once typing has paused at wall-clock `now_ms`.
     pub fn apply_typed_filter(&mut self, now_ms: i64, store: &mut Store) {
         if let Some(filter) = self.filter.due(now_ms) {
             self.set_filter(filter, store);
@@ -317,11 +331,11 @@ impl App {
             Action::FilterEdit => self.filter.begin(store.filter()),
             Action::FilterType(c) => {
                 self.filter.text.push(c);
-                self.filter.typed(self.clock_ms);
+                self.filter.typed(self.wall_ms);
             }
             Action::FilterBackspace => {
                 self.filter.text.pop();
-                self.filter.typed(self.clock_ms);
+                self.filter.typed(self.wall_ms);
             }
             Action::FilterSet(text) => {
                 self.filter.text = text;

@@ -4,20 +4,24 @@
 //!
 //! ```text
 //! file ─▶ capture::open (a reader thread, paced) ─┬▶ requests::batch_of ─▶ channel ─▶ output (headless)
+//!                                                 ├▶ requests::batch_of ─▶ channel ─▶ tui (dashboard)
 //!                                                 └▶ requests::resend_request ─▶ send::post ─▶ SendStats
 //! ```
+//!
+//! The pace, pauses and the dashboard's clock are [`crate::app::replay`]'s.
 
+mod dashboard;
 mod requests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use hyper::Uri;
 use tokio::sync::{mpsc, watch};
 
+use crate::app::replay::{SharedReplay, epoch_ms};
 use crate::capture::{self, Damage, Exchange};
 use crate::ingest::model::Protocol;
 use crate::ingest::queue::Queued;
@@ -36,8 +40,8 @@ pub struct ReplayArgs {
     /// A capture (`promscope --record FILE`) or a packet capture (`tcpdump -w`, pcap or pcapng).
     pub file: PathBuf,
 
-    /// Print the requests' records as `promscope --no-tui` printed them live.
-    #[arg(long, required_unless_present = "to")]
+    /// Print the requests' records as `promscope --no-tui` printed them live (without it and --to: the dashboard).
+    #[arg(long)]
     pub no_tui: bool,
 
     /// What --no-tui prints: text lines, JSON lines, or only the summary.
@@ -53,14 +57,7 @@ pub struct ReplayArgs {
     pub speed: Option<Speed>,
 }
 
-/// How fast requests are replayed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Speed {
-    /// The recorded gaps between requests divided by this factor.
-    Times(f64),
-    /// No waiting.
-    Max,
-}
+pub use crate::app::replay::Speed;
 
 fn parse_speed(text: &str) -> Result<Speed, String> {
     if text.eq_ignore_ascii_case("max") {
@@ -75,19 +72,20 @@ fn parse_speed(text: &str) -> Result<Speed, String> {
 }
 
 /// What reading a file came to.
-struct ReadEnd {
+pub(crate) struct ReadEnd {
     requests: u64,
     damage: Option<Damage>,
     skipped: u64,
     notes: Vec<String>,
 }
 
-/// Reads `file` on a thread of its own, waiting between requests as `speed`
-/// says, and hands each request, made into whatever `convert` returns, to the
-/// channel; stops early when the channel closes.
-fn read_paced<T: Send + 'static>(
+/// Reads `file` on a thread of its own, each request when `replay` says it
+/// is due (paced, not paused), and hands each request, made into whatever
+/// `convert` returns, to the channel; stops early when the channel closes.
+/// The capture is read through [`capture::open`], as any other reader may.
+pub(crate) fn read_paced<T: Send + 'static>(
     file: &std::path::Path,
-    speed: Speed,
+    replay: Arc<SharedReplay>,
     convert: impl Fn(Exchange) -> Option<T> + Send + 'static,
 ) -> anyhow::Result<(mpsc::Receiver<T>, std::thread::JoinHandle<ReadEnd>)> {
     let mut source = capture::open(file)?;
@@ -101,7 +99,6 @@ fn read_paced<T: Send + 'static>(
                 skipped: 0,
                 notes: Vec::new(),
             };
-            let mut first: Option<(SystemTime, Instant)> = None;
             for item in source.by_ref() {
                 let exchange = match item {
                     Ok(exchange) => exchange,
@@ -110,22 +107,22 @@ fn read_paced<T: Send + 'static>(
                         break;
                     }
                 };
-                if let Speed::Times(factor) = speed {
-                    let (t0, started) =
-                        *first.get_or_insert((exchange.received_at, Instant::now()));
-                    let gap = exchange.received_at.duration_since(t0).unwrap_or_default();
-                    let due = started + Duration::from_secs_f64(gap.as_secs_f64() / factor);
-                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                if !replay.wait_turn(epoch_ms(exchange.received_at)) {
+                    break;
                 }
                 end.requests += 1;
-                if let Some(item) = convert(exchange)
-                    && tx.blocking_send(item).is_err()
-                {
-                    break;
+                match convert(exchange) {
+                    Some(item) => {
+                        if tx.blocking_send(item).is_err() {
+                            break;
+                        }
+                    }
+                    None => replay.passed_over(),
                 }
             }
             end.skipped = source.skipped();
             end.notes = source.notes();
+            replay.end(end.damage.as_ref().map_or(Ok(()), |d| Err(d.to_string())));
             end
         })?;
     Ok((rx, reader))
@@ -136,12 +133,13 @@ pub async fn main(args: ReplayArgs) -> anyhow::Result<()> {
     let termination = Termination::catch().context("cannot catch termination signals")?;
     match &args.to {
         Some(url) => resend(&args, url, termination).await,
-        None => headless(&args, termination).await,
+        None if args.no_tui => headless(&args, termination).await,
+        None => dashboard::run(&args, termination).await,
     }
 }
 
 /// Says how reading ended: an error when the file was damaged.
-fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
+pub(crate) fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
     if end.skipped > 0 {
         eprintln!(
             "promscope replay: skipped {} records of {} that hold no remote-write request",
@@ -171,7 +169,8 @@ async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Re
     let speed = args.speed.unwrap_or(Speed::Max);
     // Read from a file at the pace the output takes it: no budget to hold.
     let convert = move |e: Exchange| requests::batch_of(&e, &limits).map(Queued::from);
-    let (rx, reader) = read_paced(&args.file, speed, convert)?;
+    let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
+    let (rx, reader) = read_paced(&args.file, replay, convert)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
     let printing = output::print_batches(rx, args.format, summary, stop_rx);
@@ -229,7 +228,8 @@ async fn resend(args: &ReplayArgs, url: &str, mut termination: Termination) -> a
         })
     };
     let speed = args.speed.unwrap_or(Speed::Times(1.0));
-    let (mut rx, reader) = read_paced(&args.file, speed, convert)?;
+    let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
+    let (mut rx, reader) = read_paced(&args.file, replay, convert)?;
     eprintln!(
         "promscope replay: re-sending the requests of {} to {url} (Ctrl-C to stop)",
         args.file.display()

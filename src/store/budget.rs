@@ -6,6 +6,10 @@
 
 use super::{SeriesId, Store};
 
+/// Live series at which the store's tables are grown at once for
+/// `max_series` (see [`Store::reserve_ahead`]).
+pub const RESERVE_AT: usize = 1 << 16;
+
 /// Why series were evicted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Evictions {
@@ -69,6 +73,20 @@ impl Store {
                 self.remove_series(id);
             }
             self.metadata.trim(&mut self.strings);
+        }
+    }
+
+    /// Once the store holds [`RESERVE_AT`] series, makes room for `max_series`
+    /// series (and as many strings) in one go. Grown by doubling instead, a
+    /// table of half a million series is rehashed whole by the request that
+    /// fills it, between two frames (a key took 429 ms then in the soak on a
+    /// busy machine); at 64k it takes milliseconds, once. Stores that stay
+    /// small (tests, the fuzzer) reserve nothing.
+    pub(super) fn reserve_ahead(&mut self) {
+        if self.series.len() == RESERVE_AT {
+            let total = self.limits.max_series;
+            self.series.reserve_for(total);
+            self.strings.reserve_for(total);
         }
     }
 

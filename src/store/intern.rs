@@ -119,6 +119,17 @@ impl Interner {
         self.strings.get(sym.0 as usize).map_or("", |s| s)
     }
 
+    /// Room for `total` live strings without growing.
+    pub fn reserve_for(&mut self, total: usize) {
+        let additional = total.saturating_sub(self.len());
+        self.strings.reserve(additional);
+        self.refs.reserve(additional);
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.index.reserve(additional, |&sym| {
+            hasher.hash_one(&*strings[sym.0 as usize])
+        });
+    }
+
     /// Number of live strings.
     pub fn len(&self) -> usize {
         self.strings.len() - self.free.len()

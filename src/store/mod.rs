@@ -343,6 +343,7 @@ impl Store {
             .insert(Series::new(labels, label_hash, metric, self.seq, matched));
         let pos = self.metrics.add_series(metric, id, matched);
         self.series.set_pos_in_metric(id.index(), pos);
+        self.reserve_ahead();
         id
     }
 

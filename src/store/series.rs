@@ -430,6 +430,22 @@ impl SeriesIndex {
         self.slots.len()
     }
 
+    /// Room for `total` series without growing the table or the slots.
+    pub fn reserve_for(&mut self, total: usize) {
+        let additional = total.saturating_sub(self.len());
+        self.slots.reserve(additional);
+        let slots = &self.slots;
+        self.by_labels.reserve(additional, |&slot| {
+            slots.at(slot).map_or(0, |(_, s)| table_hash(s.hash))
+        });
+    }
+
+    /// Series the table holds without growing.
+    #[cfg(test)]
+    pub fn table_capacity(&self) -> usize {
+        self.by_labels.capacity()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }

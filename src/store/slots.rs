@@ -197,6 +197,12 @@ impl<T> Slots<T> {
         self.values.len()
     }
 
+    /// Room for `additional` more values without reallocating.
+    pub fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+        self.generations.reserve(additional);
+    }
+
     /// Slots waiting for reuse.
     #[cfg(test)]
     pub fn free_slots(&self) -> usize {

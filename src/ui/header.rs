@@ -78,6 +78,10 @@ fn receiving(app: &App) -> Vec<Part> {
         }
         parts.push(Part::whole(vec![Span::raw(" ")]));
     }
+    if let Some(replay) = &app.replay {
+        parts.extend(super::replay::header_parts(replay));
+        return parts;
+    }
     let uptime = format::duration_secs((app.now_ms - app.started_ms) as f64 / 1000.0);
     parts.push(Part::whole(vec![Span::raw(format!(
         " receiving on {}://{}",

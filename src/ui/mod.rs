@@ -24,6 +24,7 @@ mod label_fit;
 mod labels;
 mod log;
 mod metrics;
+mod replay;
 mod requests;
 mod scale;
 mod series;

@@ -9,9 +9,24 @@ use super::theme;
 use super::widgets::styled;
 use crate::app::App;
 use crate::ingest::server::{Access, ClientCert};
+use crate::text::escape::escaped;
 
 /// Draws the welcome screen.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(replay) = &app.replay {
+        let text = match replay.ended {
+            None => format!("Replaying {}: no data yet.", escaped(&replay.file)),
+            Some(_) => format!("{} holds no data to show.", escaped(&replay.file)),
+        };
+        let lines = vec![
+            Line::from(styled(text, theme::palette().strong)),
+            Line::raw(""),
+            Line::from(styled("Press ? for keys, q to quit.", theme::dim())),
+        ];
+        let block = Block::bordered().title(" Replay ");
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+        return;
+    }
     let url = app.access.url(app.listen);
     let bold = theme::palette().strong;
     let code = theme::palette().code;

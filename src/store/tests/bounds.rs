@@ -274,3 +274,30 @@ fn the_request_log_keeps_a_bounded_part_of_what_senders_wrote() {
         assert!(row.sender.len() < 2 * MAX_REQUEST_TEXT_BYTES);
     }
 }
+
+#[test]
+fn past_64k_series_the_tables_are_grown_once_for_max_series() {
+    let max_series = 300_000;
+    let mut store = Store::new(StoreLimits {
+        max_series,
+        ..StoreLimits::default()
+    });
+    let mut capacities = Vec::new();
+    for round in 0..20 {
+        let mut data = WriteData::default();
+        for i in 0..10_000 {
+            let id = (round * 10_000 + i).to_string();
+            data.push_series(&[("__name__", "m"), ("id", &id)], &[sample(T0, 1.0)], &[]);
+        }
+        store.ingest(&accepted(round, data));
+        capacities.push(store.series.table_capacity());
+    }
+    assert_eq!(store.series_count(), 200_000);
+    // Doubled up to 64k series, then room for max_series at once: never
+    // rehashed again on the way to 200k (before: at 57k, 115k and 229k).
+    assert!(capacities[6] >= max_series, "{capacities:?}");
+    assert!(
+        capacities[6..].iter().all(|&c| c == capacities[6]),
+        "{capacities:?}"
+    );
+}
