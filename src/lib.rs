@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod inspect;
 pub mod output;
 pub mod priority;
+pub mod problems;
 pub mod proto;
 pub mod replay;
 pub mod send;

@@ -1,0 +1,181 @@
+//! A series' label set, checked label by label as it is read: order, repeats,
+//! empty and invalid names and values, lengths, the number of labels, the
+//! metric name.
+
+use super::{Limits, Report, Rule, RuleSet};
+
+/// Whether `name` is a metric name of the legacy charset `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_legacy_metric_name(name: &[u8]) -> bool {
+    legacy(name, true)
+}
+
+/// Whether `name` is a label name of the legacy charset `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_legacy_label_name(name: &[u8]) -> bool {
+    legacy(name, false)
+}
+
+fn legacy(name: &[u8], colon: bool) -> bool {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || (colon && *b == b':');
+    match name.split_first() {
+        Some((first, rest)) => word(first) && !first.is_ascii_digit() && rest.iter().all(word),
+        None => false,
+    }
+}
+
+/// Longest part of a name or value a message quotes.
+const SHOWN_BYTES: usize = 64;
+
+/// `bytes` quoted for a message, cut at [`SHOWN_BYTES`] (the output escapes it).
+pub fn shown(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(SHOWN_BYTES);
+    let text = String::from_utf8_lossy(&bytes[..cut]);
+    if cut < bytes.len() {
+        format!("{text:?}… ({} bytes)", bytes.len())
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// The checks of one label set, fed its labels in the order sent. Each rule
+/// fires at most once per set, on its first offender.
+#[derive(Debug, Default)]
+pub struct LabelCheck<'a> {
+    previous: Option<&'a [u8]>,
+    count: usize,
+    has_name: bool,
+    fired: RuleSet,
+}
+
+impl<'a> LabelCheck<'a> {
+    pub fn new() -> Self {
+        LabelCheck::default()
+    }
+
+    /// Whether the names so far were strictly ascending (sorted, no repeats).
+    pub fn sorted(&self) -> bool {
+        !self.fired.contains(Rule::LabelsUnsorted) && !self.fired.contains(Rule::LabelNameRepeated)
+    }
+
+    fn fire(&mut self, report: &mut impl Report, rule: Rule, message: &dyn Fn() -> String) {
+        if !self.fired.contains(rule) && report.wants(rule) {
+            self.fired.insert(rule);
+            report.found(rule, message);
+        }
+    }
+
+    /// Takes the next label.
+    #[inline]
+    pub fn label(
+        &mut self,
+        name: &'a [u8],
+        value: &[u8],
+        limits: &Limits,
+        report: &mut impl Report,
+    ) {
+        self.count += 1;
+        if let Some(previous) = self.previous.replace(name) {
+            match previous.cmp(name) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => self.fire(report, Rule::LabelNameRepeated, &|| {
+                    format!("repeats label name {}", shown(name))
+                }),
+                std::cmp::Ordering::Greater => self.fire(report, Rule::LabelsUnsorted, &|| {
+                    format!(
+                        "has labels that are not sorted by name ({} after {})",
+                        shown(name),
+                        shown(previous)
+                    )
+                }),
+            }
+        }
+        if name == b"__name__" {
+            self.has_name |= !value.is_empty();
+            if !value.is_empty() && !is_legacy_metric_name(value) {
+                self.fire(report, Rule::MetricNameInvalid, &|| {
+                    format!(
+                        "has metric name {} outside the legacy charset",
+                        shown(value)
+                    )
+                });
+            }
+            if value.len() > limits.max_metric_name_bytes {
+                self.fire(report, Rule::MetricNameTooLong, &|| {
+                    format!(
+                        "has a metric name of {} bytes, over {}",
+                        value.len(),
+                        limits.max_metric_name_bytes
+                    )
+                });
+            }
+        } else if name.is_empty() {
+            self.fire(report, Rule::LabelNameEmpty, &|| {
+                format!("has an empty label name (value {})", shown(value))
+            });
+        } else {
+            if !is_legacy_label_name(name) {
+                self.fire(report, Rule::LabelNameInvalid, &|| {
+                    format!("has label name {} outside the legacy charset", shown(name))
+                });
+            }
+            if value.is_empty() {
+                self.fire(report, Rule::LabelValueEmpty, &|| {
+                    format!("has label {} with an empty value", shown(name))
+                });
+            }
+        }
+        if name.len() > limits.max_label_name_bytes {
+            self.fire(report, Rule::LabelNameTooLong, &|| {
+                format!(
+                    "has a label name of {} bytes, over {}: {}",
+                    name.len(),
+                    limits.max_label_name_bytes,
+                    shown(name)
+                )
+            });
+        }
+        if value.len() > limits.max_label_value_bytes {
+            self.fire(report, Rule::LabelValueTooLong, &|| {
+                format!(
+                    "has label {} with a value of {} bytes, over {}",
+                    shown(name),
+                    value.len(),
+                    limits.max_label_value_bytes
+                )
+            });
+        }
+        if !value.is_ascii() && std::str::from_utf8(value).is_err() {
+            self.fire(report, Rule::LabelValueInvalidUtf8, &|| {
+                format!("has label {} with a value that is not UTF-8", shown(name))
+            });
+        }
+    }
+
+    /// Checks what needs the whole set; returns the rules that fired on it.
+    pub fn finish(mut self, limits: &Limits, report: &mut impl Report) -> RuleSet {
+        if !self.has_name {
+            self.fire(report, Rule::MetricNameMissing, &|| {
+                "has no __name__ label (or an empty one)".to_owned()
+            });
+        }
+        if self.count > limits.max_labels {
+            let count = self.count;
+            self.fire(report, Rule::TooManyLabels, &|| {
+                format!("has {count} labels, over {}", limits.max_labels)
+            });
+        }
+        self.fired
+    }
+}
+
+/// Checks a whole label set at once.
+pub fn check_labels<'a>(
+    pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    limits: &Limits,
+    report: &mut impl Report,
+) -> RuleSet {
+    let mut check = LabelCheck::new();
+    for (name, value) in pairs {
+        check.label(name, value, limits, report);
+    }
+    check.finish(limits, report)
+}

@@ -1,0 +1,93 @@
+//! Problems: the rules a remote-write spec or a backend enforces, and the
+//! checks that find what breaks them. Pure, with no I/O and nothing of the rest
+//! of the crate but the protobuf types (`proto`), so that decoding, the store
+//! and headless output all use the one catalogue and the same checks.
+//!
+//! - [`catalogue`]: every rule with its id, severity, explanation, hint and
+//!   source, one table that docs, flags and JSON read.
+//! - [`labels`]: a series' label set (names, values, lengths, counts), checked
+//!   label by label as it is read.
+//! - [`samples`]: a series' samples against what it sent before ([`SeriesState`],
+//!   24 bytes kept in the series' slot) and the newest sample of all.
+//! - [`histogram`]: a native histogram on its own.
+//! - [`exemplars`]: an exemplar on its own.
+
+pub mod catalogue;
+pub mod exemplars;
+pub mod histogram;
+pub mod labels;
+pub mod samples;
+
+pub use catalogue::{CATALOGUE, Rule, RuleInfo, RuleSet, Severity};
+pub use samples::{SampleIn, SeriesState};
+
+/// Thresholds of the rules that have one, defaulting to the backend limit the
+/// rule's source names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `too-many-labels`: label names per series (Mimir's
+    /// `-validation.max-label-names-per-series`).
+    pub max_labels: usize,
+    /// `label-name-too-long`: bytes (Mimir's `-validation.max-length-label-name`).
+    pub max_label_name_bytes: usize,
+    /// `label-value-too-long`: bytes (Mimir's `-validation.max-length-label-value`).
+    pub max_label_value_bytes: usize,
+    /// `metric-name-too-long`: bytes (Mimir's `-validation.max-metadata-length`).
+    pub max_metric_name_bytes: usize,
+    /// `too-old`: how far a sample may lie behind the newest sample of all (ms).
+    pub too_old_ms: i64,
+    /// `too-far-in-future`: how far a sample may lie past its arrival (ms;
+    /// Mimir's `-validation.create-grace-period`).
+    pub future_ms: i64,
+    /// `histogram-too-many-buckets`: buckets of a native histogram, both signs.
+    pub max_histogram_buckets: usize,
+    /// `exemplar-labels-too-long`: UTF-8 characters of an exemplar's label
+    /// names and values together (OpenMetrics).
+    pub max_exemplar_label_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_labels: 30,
+            max_label_name_bytes: 1024,
+            max_label_value_bytes: 2048,
+            max_metric_name_bytes: 1024,
+            too_old_ms: 60 * 60 * 1000,
+            future_ms: 10 * 60 * 1000,
+            max_histogram_buckets: 160,
+            max_exemplar_label_chars: 128,
+        }
+    }
+}
+
+/// Where checks send what they find: a rule and, built only when asked for, a
+/// message naming the offending part (a label, both values, a bucket span).
+pub trait Report {
+    /// Whether `rule` is checked at all (a rule switched off costs nothing).
+    fn wants(&self, _rule: Rule) -> bool {
+        true
+    }
+    /// `rule` fired; `message` says on what.
+    fn found(&mut self, rule: Rule, message: &dyn Fn() -> String);
+}
+
+/// A [`Report`] that keeps everything, for tests and small tools.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Found(pub Vec<(Rule, String)>);
+
+impl Found {
+    /// The rules found, in order.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.0.iter().map(|(r, _)| *r).collect()
+    }
+}
+
+impl Report for Found {
+    fn found(&mut self, rule: Rule, message: &dyn Fn() -> String) {
+        self.0.push((rule, message()));
+    }
+}
+
+#[cfg(test)]
+mod tests;
