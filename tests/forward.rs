@@ -336,13 +336,16 @@ async fn forwarding_never_waits_for_inspection() {
     // A consumer that takes nothing: its queue is full after one request,
     // inspection's own queue (256 requests) soon after.
     let r = TestReceiver::start_forwarding(Limits::default(), 1, config(backend.url(""))).await;
-    let started = Instant::now();
+    let mut slowest = Duration::ZERO;
     for _ in 0..300 {
+        let started = Instant::now();
         let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
         assert_eq!(reply.status, 204);
+        slowest = slowest.max(started.elapsed());
     }
-    // The receiver's own queue timeout (10 s) was never waited for.
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // No request waited for the receiver's own queue timeout (10 s). Timed per
+    // request: the 300 together take seconds on a loaded machine.
+    assert!(slowest < Duration::from_secs(5), "{slowest:?}");
     let stats = r.stats.forward.as_ref().unwrap().snapshot();
     assert_eq!(stats.ok, 300);
     // Inspection's queue holds 256; the consumer's one more and the
