@@ -13,7 +13,7 @@ use std::ops::Range;
 
 pub use compression::{Compression, decoded_size_bound, decompress, decompress_zstd};
 
-use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash_in_order};
+use super::model::{Protocol, Sample, StrAt, StrId, WriteData, label_set_hash_in_order};
 use crate::proto::rw2 as pb2;
 
 /// Why a body could not be decoded; each message is meant for the sender's owner.
@@ -271,7 +271,10 @@ impl<'a> LabelCheck<'a> {
 }
 
 /// The identity hash of the labels in `labels` (spans of `base`), whose names
-/// the caller found `sorted` or not.
+/// the caller found `sorted` or not. Not inlined: the decoders call it only
+/// for labels they could not hash on the way (unsorted, or RW 1.0 labels in an
+/// unusual encoding), and inlined it costs their hot loops registers.
+#[inline(never)]
 fn hash_labels(
     base: &[u8],
     data: &WriteData,
@@ -283,9 +286,9 @@ fn hash_labels(
         .labels
         .get(labels.start as usize..labels.end as usize)
         .unwrap_or(&[]);
-    let bytes = |id: StrId| base.get(id.range()).unwrap_or(&[]);
+    let at = |id: StrId| StrAt::in_buffer(base, id);
     label_set_hash_in_order(
-        pairs.iter().map(|l| (bytes(l.name), bytes(l.value))),
+        pairs.iter().map(|l| (at(l.name), at(l.value))),
         sorted,
         scratch,
     )

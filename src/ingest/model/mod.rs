@@ -23,7 +23,10 @@ pub use super::forward::{Forwarded, Undecodable, Upstream};
 pub use histogram::{
     BucketSpan, CUSTOM_BUCKETS_SCHEMA, Histogram, HistogramExt, histogram_heap_bytes,
 };
-pub use labels::{LabelRef, StrId, canonical_bytes_hash, label_set_hash, label_set_hash_in_order};
+pub use labels::{
+    CanonicalLabels, LabelRef, StrAt, StrId, canonical_bytes_hash, label_room, label_set_hash,
+    label_set_hash_in_order, put_label,
+};
 pub use request::{Batch, Outcome, Protocol, RejectReason, RequestInfo};
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,
