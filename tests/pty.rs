@@ -326,7 +326,8 @@ fn filter_pause_drill_and_quit_at(size: Size) {
             && s.contains("metrics 2/4")
     });
 
-    // Into `up` (second by name): only its series matching the filter.
+    // Into `up` (second: one matching series each, then by name): only its
+    // series matching the filter.
     tui.press("j");
     tui.press("\r");
     let series = tui.wait_for("the series view of up", |s| {
@@ -337,7 +338,7 @@ fn filter_pause_drill_and_quit_at(size: Size) {
     // Esc alone, so it is not read as Alt plus the next key.
     tui.press("\x1b");
     tui.wait_for("the metrics list again", |s| {
-        s.contains(" Metrics (2) sorted by name") && !s.contains("series sorted by")
+        s.contains(" Metrics (2) sorted by series") && !s.contains("series sorted by")
     });
 
     tui.press("q");

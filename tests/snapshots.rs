@@ -56,9 +56,14 @@ fn metrics() {
 }
 
 #[test]
-fn metrics_sorted_by_series_count() {
+fn metrics_sorted_by_name() {
     let (mut app, mut store) = fixture();
-    apply(&mut app, &mut store, &[Action::CycleSort]);
+    // From the default (series) through samples/s to name.
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::CycleSort, Action::CycleSort],
+    );
     insta::assert_snapshot!(render(&app, &store));
 }
 
@@ -72,7 +77,8 @@ fn series() {
 #[test]
 fn series_with_flags() {
     let (mut app, mut store) = fixture();
-    apply(&mut app, &mut store, &[Action::Down(1), Action::Enter]);
+    // room_temperature_celsius: third by series count, after up.
+    apply(&mut app, &mut store, &[Action::Down(2), Action::Enter]);
     insta::assert_snapshot!(render(&app, &store));
 }
 
@@ -82,7 +88,8 @@ fn detail_with_histogram() {
     apply(
         &mut app,
         &mut store,
-        &[Action::Down(2), Action::Enter, Action::Enter],
+        // rpc_duration_seconds: last by series count.
+        &[Action::Down(3), Action::Enter, Action::Enter],
     );
     insta::assert_snapshot!(render(&app, &store));
 }
@@ -94,7 +101,7 @@ fn detail_of_float_series() {
         &mut app,
         &mut store,
         &[
-            Action::Down(1),
+            Action::Down(2),
             Action::Enter,
             Action::Enter,
             Action::Down(2),

@@ -258,7 +258,7 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Char('s')), Action::CycleSort),
             (Key::Plain(KeyCode::Char('r')), Action::ReverseSort),
         ],
-        description: "cycle the sort key (metrics: name, series, samples/s; series: labels, samples/s, value) / reverse it",
+        description: "cycle the sort key (metrics: series, samples/s, name; series: labels, samples/s, value) / reverse it",
         hint: Some(Hint {
             keys: 1,
             text: |view| matches!(view, OpenList::Metrics | OpenList::Series).then_some("sort"),

@@ -196,7 +196,7 @@ impl App {
             now_ms,
             tab: Tab::Metrics,
             drill: Vec::new(),
-            metrics: SortedList::new(MetricSort::Name),
+            metrics: SortedList::new(MetricSort::Series),
             series: SeriesView {
                 list: SortedList::new(SeriesSort::Labels),
                 labels: LabelSummary::default(),

@@ -84,11 +84,15 @@ fn names(app: &App, store: &Store) -> Vec<String> {
 }
 
 #[test]
-fn metrics_sort_by_name_series_and_reverse() {
+fn metrics_sort_by_series_by_default_then_rate_name_and_reverse() {
     let (mut app, mut store) = setup();
+    // The README's sort: most series first.
+    assert_eq!(app.metrics.sort(), MetricSort::Series);
     assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
     app.apply(Action::CycleSort, &mut store);
-    assert_eq!(app.metrics.sort(), MetricSort::Series);
+    assert_eq!(app.metrics.sort(), MetricSort::Rate);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.metrics.sort(), MetricSort::Name);
     assert_eq!(names(&app, &store), ["http_requests_total", "up", "zeta"]);
     app.apply(Action::ReverseSort, &mut store);
     assert_eq!(names(&app, &store), ["zeta", "up", "http_requests_total"]);
@@ -109,7 +113,6 @@ fn metrics_with_as_many_series_sort_by_name() {
         ],
     ));
     app.tick(T0 + 1000, &store);
-    app.apply(Action::CycleSort, &mut store);
     assert_eq!(app.metrics.sort(), MetricSort::Series);
     assert_eq!(names(&app, &store), ["c", "a", "b"]);
 }
