@@ -18,7 +18,7 @@ use ratatui::crossterm::execute;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::app::replay::SharedReplay;
-use crate::app::{App, CATCH_UP_SLICE, keymap};
+use crate::app::{App, CATCH_UP_SLICE, KeysWaiting, keymap};
 use crate::ingest::queue::QueueReceiver;
 use crate::ingest::server::{Access, ReceiverStats};
 use crate::store::{Store, StoreLimits};
@@ -225,6 +225,12 @@ impl<T: Send + 'static> StoppableThread<T> {
     }
 }
 
+/// Whether a terminal event is a key (mouse moves do not make a filter pass
+/// give way: they come by the dozen).
+fn is_key(ev: &io::Result<Event>) -> bool {
+    matches!(ev, Ok(Event::Key(_)))
+}
+
 /// Asks the terminal to put `text` on the clipboard (OSC 52). Terminals that
 /// do not support it, or do not allow it, ignore it; the screen shows the text
 /// to select with the mouse either way.
@@ -240,6 +246,29 @@ fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{encoded}\x07")
 }
 
+/// Draws the dashboard as of now (`clock`'s now).
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    store: &Store,
+    stats: &ReceiverStats,
+    clock: &Clock,
+) -> io::Result<()> {
+    app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
+    app.forward = stats.forward.as_ref().map(|f| f.snapshot());
+    app.replay = clock.status();
+    app.tick_at(clock.now_ms(app.now_ms), now_ms(), store);
+    let mut drawn = None;
+    terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, app, store)))?;
+    if let Some(drawn) = drawn {
+        app.set_viewport(drawn.list_rows, store);
+        if let Some(max) = drawn.help_scroll_max {
+            app.limit_help_scroll(max);
+        }
+    }
+    Ok(())
+}
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &mut QueueReceiver,
@@ -251,12 +280,19 @@ async fn event_loop(
     released: &AtomicBool,
 ) -> io::Result<Box<Store>> {
     let (key_tx, mut keys) = mpsc::channel::<io::Result<Event>>(256);
+    let keys_waiting = KeysWaiting::default();
+    let sent = keys_waiting.clone();
     std::thread::spawn(move || {
         loop {
             let ev = event::read();
             let failed = ev.is_err();
+            let key = is_key(&ev);
             if key_tx.blocking_send(ev).is_err() || failed {
                 break;
+            }
+            // Counted once sent: the loop may be in a filter pass that gives way.
+            if key {
+                sent.sent();
             }
         }
     });
@@ -264,6 +300,7 @@ async fn event_loop(
     let clock = Clock(replay);
     let mut app = App::new(listen, clock.now_ms(now_ms()));
     app.access = access;
+    app.keys_waiting = keys_waiting;
     app.pause_buffer_bytes = limits.pause_buffer_bytes;
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -276,6 +313,9 @@ async fn event_loop(
             biased;
             ev = keys.recv() => {
                 let Some(ev) = ev else { break };
+                if is_key(&ev) {
+                    app.keys_waiting.taken();
+                }
                 if let Some(action) = keymap::action_for(&ev?, app.key_mode()) {
                     app.apply(action, &mut store);
                     clock.follow_pause(&app);
@@ -287,6 +327,13 @@ async fn event_loop(
                 if app.quit {
                     break;
                 }
+                // The key shows at once, not at the next tick (up to a frame
+                // later), unless more keys wait: after the last of them.
+                if dirty && !app.keys_waiting.any() {
+                    draw(terminal, &mut app, &store, stats, &clock)?;
+                    dirty = false;
+                    last_draw = Instant::now();
+                }
             }
             _ = stop.changed() => break,
             _ = tick.tick() => {
@@ -295,23 +342,12 @@ async fn event_loop(
                 }
                 dirty |= app.catch_up(&mut store, CATCH_UP_SLICE);
                 if dirty || last_draw.elapsed() >= IDLE_REDRAW {
-                    app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
-                    app.forward = stats.forward.as_ref().map(|f| f.snapshot());
-                    app.replay = clock.status();
-                    app.tick_at(clock.now_ms(app.now_ms), now_ms(), &store);
-                    let mut drawn = None;
-                    terminal.draw(|frame| drawn = Some(crate::ui::render_frame(frame, &app, &store)))?;
-                    if let Some(drawn) = drawn {
-                        app.set_viewport(drawn.list_rows, &store);
-                        if let Some(max) = drawn.help_scroll_max {
-                            app.limit_help_scroll(max);
-                        }
-                    }
+                    draw(terminal, &mut app, &store, stats, &clock)?;
                     dirty = false;
                     last_draw = Instant::now();
                 }
                 // After the draw, so the keys typed so far are on screen while it runs.
-                if app.filter.is_waiting() {
+                if app.filter_waiting() {
                     app.apply_typed_filter(now_ms(), &mut store);
                     dirty = true;
                 }

@@ -14,6 +14,8 @@ mod selector;
 pub mod view;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 use navigate::Move;
 
@@ -164,12 +166,39 @@ pub struct App {
     pub dropped_requests: u64,
     /// Forward mode: what forwarding has done, as of the latest frame.
     pub forward: Option<crate::ingest::forward::ForwardSnapshot>,
+    /// Keys the terminal sent that are not handled yet.
+    pub keys_waiting: KeysWaiting,
+    /// A filter chosen but not applied yet: it gave way to a key.
+    unapplied: Option<Filter>,
     /// The clock at the last tick (it moves while paused, unless a replay's).
     clock_ms: i64,
     /// The wall clock at the last tick: typing pauses are the user's time.
     wall_ms: i64,
     /// Set when replaying a capture: where the replay is.
     pub replay: Option<replay::ReplayStatus>,
+}
+
+/// How many keys the terminal sent that the dashboard has not handled yet,
+/// shared by the thread that reads them and the loop that handles them.
+#[derive(Debug, Clone, Default)]
+pub struct KeysWaiting(Arc<AtomicIsize>);
+
+impl KeysWaiting {
+    /// A key was sent on to the loop.
+    pub fn sent(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The loop took a key. (It may take it before `sent` counts it: the
+    /// count is then briefly below zero.)
+    pub fn taken(&self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether a key waits.
+    pub fn any(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
 }
 
 /// Which list the screen shows.
@@ -205,6 +234,8 @@ impl App {
             log: HistoryList::default(),
             requests: HistoryList::default(),
             filter: FilterLine::default(),
+            keys_waiting: KeysWaiting::default(),
+            unapplied: None,
             clock_ms: now_ms,
             wall_ms: now_ms,
             replay: None,
@@ -238,11 +269,17 @@ impl App {
         self.refresh(store);
     }
 
-    /// Applies the filter typed, once typing has paused at wall-clock `now_ms`.
+    /// Applies the filter typed, once typing has paused at wall-clock `now_ms`,
+    /// or one that gave way to a key before.
     pub fn apply_typed_filter(&mut self, now_ms: i64, store: &mut Store) {
-        if let Some(filter) = self.filter.due(now_ms) {
+        if let Some(filter) = self.filter.due(now_ms).or_else(|| self.unapplied.take()) {
             self.set_filter(filter, store);
         }
+    }
+
+    /// Whether a filter waits to be applied.
+    pub fn filter_waiting(&self) -> bool {
+        self.filter.is_waiting() || self.unapplied.is_some()
     }
 
     /// Rebuilds the sorted rows of the lists when their inputs changed.
@@ -328,16 +365,23 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::TogglePause => self.toggle_pause(),
-            Action::FilterEdit => self.filter.begin(store.filter()),
+            Action::FilterEdit => {
+                let chosen = self.unapplied.as_ref().unwrap_or(store.filter());
+                self.filter.begin(chosen);
+            }
+            // What is typed now replaces a filter that gave way to the key.
             Action::FilterType(c) => {
                 self.filter.text.push(c);
                 self.filter.typed(self.wall_ms);
+                self.unapplied = None;
             }
             Action::FilterBackspace => {
                 self.filter.text.pop();
                 self.filter.typed(self.wall_ms);
+                self.unapplied = None;
             }
             Action::FilterSet(text) => {
+                self.unapplied = None;
                 self.filter.text = text;
                 if let Some(filter) = self.filter.replaced() {
                     self.set_filter(filter, store);
@@ -386,13 +430,22 @@ impl App {
 
     /// Applies a filter where the user is: the lists keep their place (the
     /// selected entry, if it still matches) and the drill-down stays open.
+    /// Applies `filter`, unless a key comes meanwhile: re-filtering a million
+    /// series takes a good part of a second, and a key must not wait for it.
+    /// The filter then applies once the keys are handled.
     fn set_filter(&mut self, filter: Filter, store: &mut Store) {
+        self.unapplied = None;
         if filter.source() == store.filter().source() {
             return;
         }
-        store.set_filter(filter, self.clock_ms);
-        self.log.refilter(&RecentSamples(store));
-        self.requests.refilter(&Requests(store));
+        let keys = self.keys_waiting.clone();
+        match store.try_set_filter(filter, self.clock_ms, &|| keys.any()) {
+            Ok(()) => {
+                self.log.refilter(&RecentSamples(store));
+                self.requests.refilter(&Requests(store));
+            }
+            Err(filter) => self.unapplied = Some(filter),
+        }
     }
 
     /// Scrolls the help if the action is a move; says whether it was.

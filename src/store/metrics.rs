@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 
+use super::GiveWay;
 use super::intern::{Interner, Sym};
 use super::rate::{HISTORY_SECS, RateBuckets};
-use super::series::{Series, SeriesId, SeriesIndex};
+use super::series::{GIVE_WAY_EVERY, Series, SeriesId, SeriesIndex};
 use super::slots::{Handle, Slots};
 
 /// A metric name's aggregates, until its last series goes.
@@ -208,27 +209,36 @@ impl MetricTable {
         }
     }
 
-    /// Recounts matching series after their verdicts changed, for a filter
-    /// set at `now_ms`; `filtered` unless it lets everything through, and
-    /// then shows each matching series to `each_matching` (one pass over the
-    /// series for all that is counted of them).
+    /// Recounts matching series for new `verdicts` (by series slot, as
+    /// [`SeriesIndex::judge`] gives them), for a filter set at `now_ms`;
+    /// `filtered` unless it lets everything through, and then shows each
+    /// matching series to `each_matching` (one pass over the series for all
+    /// that is counted of them). Unless `give_way` turns true during that
+    /// pass: then nothing changes, and it returns false.
     pub fn recount(
         &mut self,
         series: &SeriesIndex,
-        now_ms: i64,
-        filtered: bool,
+        verdicts: &[bool],
+        (now_ms, filtered): (i64, bool),
         mut each_matching: impl FnMut(&Series),
-    ) {
-        self.matched_series = 0;
-        self.matched_metrics = 0;
-        self.rates_apart = 0;
-        self.filter_since_ms = filtered.then_some(now_ms);
-        for m in self.slots.values_mut().iter_mut().flatten() {
-            let mut matched = 0;
+        give_way: GiveWay,
+    ) -> bool {
+        // Counted first, changed once all is counted.
+        let mut counts = Vec::with_capacity(self.slots.len());
+        let mut looked = 0;
+        for m in self.slots.values().iter().flatten() {
+            let mut matched = 0u32;
             // What the matching series sent in the last 10 s windows.
             let mut recent = [0, 0];
-            for (_, s) in m.series.iter().filter_map(|&slot| series.at(slot)) {
-                if s.matched {
+            for &slot in &m.series {
+                looked += 1;
+                if looked % GIVE_WAY_EVERY == 0 && give_way() {
+                    return false;
+                }
+                let Some((_, s)) = series.at(slot) else {
+                    continue;
+                };
+                if verdicts.get(slot as usize).copied().unwrap_or(false) {
                     matched += 1;
                     if filtered {
                         let [previous, current] = s.rate.recent(now_ms);
@@ -237,6 +247,14 @@ impl MetricTable {
                     }
                 }
             }
+            counts.push((matched, recent));
+        }
+        self.matched_series = 0;
+        self.matched_metrics = 0;
+        self.rates_apart = 0;
+        self.filter_since_ms = filtered.then_some(now_ms);
+        let metrics = self.slots.values_mut().iter_mut().flatten();
+        for (m, (matched, recent)) in metrics.zip(counts) {
             m.matched = matched;
             m.matched_rate = match m.matched as usize {
                 _ if !filtered => MatchedRate::All,
@@ -250,6 +268,7 @@ impl MetricTable {
             self.matched_metrics += usize::from(m.matched > 0);
         }
         self.version += 1;
+        true
     }
 
     /// A metric, unless its series all went since `id` was taken.

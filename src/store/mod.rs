@@ -55,6 +55,11 @@ pub use series::{
 /// are large gets fewer series.
 pub const MAX_STORE_BYTES: usize = 1 << 30;
 
+/// Asked now and then during a long pass over every series (re-filtering):
+/// true means something more urgent waits (the user typed a key), and the
+/// pass stops, changing nothing.
+pub type GiveWay<'a> = &'a (dyn Fn() -> bool + Sync);
+
 /// Bounds on what the store keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
@@ -349,18 +354,43 @@ impl Store {
 
     /// Applies a new filter, set at `now_ms`, re-evaluating every series once.
     pub fn set_filter(&mut self, filter: Filter, now_ms: i64) {
-        self.filter = filter;
-        self.series.judge(&self.filter, &self.strings);
-        let filtered = !self.filter.is_all();
+        // Never giving way, it always applies.
+        let _ = self.try_set_filter(filter, now_ms, &|| false);
+    }
+
+    /// Applies a new filter, set at `now_ms`, unless `give_way` turns true
+    /// before every series is judged and counted (over a million series that
+    /// takes a good part of a second): then the filter in force stays, with
+    /// its verdicts and counts, and the new one is handed back.
+    pub fn try_set_filter(
+        &mut self,
+        filter: Filter,
+        now_ms: i64,
+        give_way: GiveWay,
+    ) -> Result<(), Filter> {
+        let Some(verdicts) = self.series.judge(&filter, &self.strings, give_way) else {
+            return Err(filter);
+        };
+        let filtered = !filter.is_all();
         let mut matched_active = self.active.emptied();
-        self.metrics.recount(&self.series, now_ms, filtered, |s| {
-            matched_active.moved(0, s.last_arrival_ms);
-        });
+        let counted = self.metrics.recount(
+            &self.series,
+            &verdicts,
+            (now_ms, filtered),
+            |s| matched_active.moved(0, s.last_arrival_ms),
+            give_way,
+        );
+        if !counted {
+            return Err(filter);
+        }
+        self.series.set_verdicts(&verdicts);
+        self.filter = filter;
         self.matched_active = if filtered {
             matched_active
         } else {
             self.active.clone()
         };
+        Ok(())
     }
 
     /// The filter in force.

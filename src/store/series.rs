@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
+use super::GiveWay;
 use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
@@ -25,6 +26,10 @@ pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
 
 /// Below this many series a filter is applied on one thread.
 const PARALLEL_FILTER_SERIES: usize = 50_000;
+
+/// Series judged between two looks at whether to give way: about a
+/// millisecond's work with the slowest filters.
+pub const GIVE_WAY_EVERY: usize = 4096;
 
 /// What each series costs beside what it holds: its slot and generation, its
 /// label-set index entry, its place in its metric's list.
@@ -361,31 +366,63 @@ impl SeriesIndex {
         ages[..count].iter().map(|&(_, id)| id).collect()
     }
 
-    /// Sets every series' filter verdict, in parallel over the machine's cores
-    /// when there are many series.
-    pub fn judge(&mut self, filter: &Filter, strings: &Interner) {
-        let judge = |part: &mut [Option<Series>]| {
+    /// Every series' verdict under `filter`, by slot, worked out in parallel
+    /// over the machine's cores when there are many series, unless `give_way`
+    /// turns true meanwhile: then `None`. Nothing is changed either way (see
+    /// [`SeriesIndex::set_verdicts`]), so a pass that gives way leaves the
+    /// filter in force as it was.
+    pub fn judge(
+        &self,
+        filter: &Filter,
+        strings: &Interner,
+        give_way: GiveWay,
+    ) -> Option<Vec<bool>> {
+        let judge = |part: &[Option<Series>], verdicts: &mut [bool]| {
             let mut pass = filter.pass();
-            for s in part.iter_mut().flatten() {
-                s.matched = pass.matches(
-                    s.labels.iter(),
-                    |&(n, v)| (strings.resolve(n), strings.resolve(v)),
-                    // Interned ids: equal pairs, equal keys, while the pass lasts.
-                    |&(n, v)| u64::from(n.0) << 32 | u64::from(v.0),
-                );
+            for (i, (s, verdict)) in part.iter().zip(verdicts).enumerate() {
+                if i % GIVE_WAY_EVERY == 0 && give_way() {
+                    return false;
+                }
+                if let Some(s) = s {
+                    *verdict = pass.matches(
+                        s.labels.iter(),
+                        |&(n, v)| (strings.resolve(n), strings.resolve(v)),
+                        // Interned ids: equal pairs, equal keys, while the pass lasts.
+                        |&(n, v)| u64::from(n.0) << 32 | u64::from(v.0),
+                    );
+                }
             }
+            true
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let slots = self.slots.values_mut();
-        if threads > 1 && slots.len() >= PARALLEL_FILTER_SERIES {
+        let slots = self.slots.values();
+        let mut verdicts = vec![false; slots.len()];
+        let judged = if threads > 1 && slots.len() >= PARALLEL_FILTER_SERIES {
             let chunk = slots.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                for part in slots.chunks_mut(chunk) {
-                    scope.spawn(move || judge(part));
-                }
-            });
+                let parts = slots.chunks(chunk).zip(verdicts.chunks_mut(chunk));
+                let workers: Vec<_> = parts
+                    .map(|(part, out)| scope.spawn(move || judge(part, out)))
+                    .collect();
+                let joined = workers.into_iter().map(|w| w.join());
+                // A panic goes on up, as if the pass had run on this thread.
+                let judged: Vec<bool> = joined
+                    .map(|r| r.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .collect();
+                judged.into_iter().all(|done| done)
+            })
         } else {
-            judge(slots);
+            judge(slots, &mut verdicts)
+        };
+        judged.then_some(verdicts)
+    }
+
+    /// Sets every series' verdict, by slot, as [`SeriesIndex::judge`] gave them.
+    pub fn set_verdicts(&mut self, verdicts: &[bool]) {
+        for (s, &verdict) in self.slots.values_mut().iter_mut().zip(verdicts) {
+            if let Some(s) = s {
+                s.matched = verdict;
+            }
         }
     }
 

@@ -182,6 +182,11 @@ impl<T> Slots<T> {
         &mut self.values
     }
 
+    /// Every slot, empty or not, in slot order.
+    pub fn values(&self) -> &[Option<T>] {
+        &self.values
+    }
+
     /// Values held.
     pub fn len(&self) -> usize {
         self.live

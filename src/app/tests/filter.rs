@@ -194,3 +194,38 @@ fn a_filter_narrows_each_metrics_rate_and_sparkline_to_its_matching_series() {
     assert_eq!(row("up")[3], "█".repeat(10), "{screen:#?}");
     assert_eq!(row("zeta")[3].chars().count(), 30, "{screen:#?}");
 }
+
+#[test]
+fn a_filter_gives_way_to_a_waiting_key_and_applies_once_keys_are_handled() {
+    let (mut app, mut store) = setup();
+    app.apply(Action::FilterEdit, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 2000, r#"{job="b"}"#);
+    // A key arrives as typing pauses: the filter waits for it.
+    app.keys_waiting.sent();
+    let now = pause_typing(&mut app, &mut store, now);
+    assert!(store.filter().is_all());
+    assert!(app.filter_waiting());
+    // The key is handled (another one typed, then erased): the same filter applies.
+    app.keys_waiting.taken();
+    app.apply(Action::FilterType('x'), &mut store);
+    app.apply(Action::FilterBackspace, &mut store);
+    let now = pause_typing(&mut app, &mut store, now);
+    assert_eq!(store.filter().source(), r#"{job="b"}"#);
+    assert!(!app.filter_waiting());
+
+    // Enter while a key waits: the accepted filter applies after it.
+    app.apply(Action::FilterSet(r#"{job="a"}"#.into()), &mut store);
+    app.keys_waiting.sent();
+    app.apply(Action::FilterSet(r#"{code="500"}"#.into()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert_eq!(store.filter().source(), r#"{job="a"}"#);
+    // Editing again starts from the filter chosen, not the one in force.
+    app.apply(Action::FilterEdit, &mut store);
+    assert_eq!(app.filter.text, r#"{code="500"}"#);
+    app.apply(Action::FilterCancel, &mut store);
+    app.keys_waiting.taken();
+    app.tick(now + 1000, &store);
+    app.apply_typed_filter(now + 1000, &mut store);
+    assert_eq!(store.filter().source(), r#"{code="500"}"#);
+    assert!(!app.filter_waiting());
+}

@@ -11,6 +11,8 @@ use crate::ingest::model::{
     Sample,
 };
 use crate::summary::distinct::DistinctCount;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 
 const T0: i64 = 1_732_000_000_000;
 
@@ -201,29 +203,36 @@ fn a_metrics_rate_under_a_filter_is_that_of_its_matching_series() {
     assert_eq!(apart - store.metrics.bytes(), buckets);
 }
 
-#[test]
-fn a_regex_filter_over_a_large_store_agrees_with_each_series_text() {
-    // Enough series for the parallel pass, and a regex with no literal, so every
-    // series goes through the DFA pass (its verdicts keyed by interned ids).
-    const N: usize = 60_000;
-    let mut store = Store::new(StoreLimits::default());
-    let ids: Vec<String> = (0..N).map(|i| i.to_string()).collect();
-    let names: Vec<String> = (0..10).map(|i| format!("m_{i}")).collect();
-    let labels: Vec<[(&str, &str); 3]> = ids
-        .iter()
+/// Series of a store large enough for the parallel filter pass.
+const LARGE: usize = 60_000;
+
+/// The label sets of [`LARGE`] series: ten metrics, an `id` each.
+fn large_labels(ids: &[String]) -> Vec<[(&str, &str); 3]> {
+    const NAMES: [&str; 10] = [
+        "m_0", "m_1", "m_2", "m_3", "m_4", "m_5", "m_6", "m_7", "m_8", "m_9",
+    ];
+    ids.iter()
         .enumerate()
-        .map(|(i, id)| {
-            [
-                ("__name__", names[i % 10].as_str()),
-                ("id", id),
-                ("job", "a"),
-            ]
-        })
-        .collect();
+        .map(|(i, id)| [("__name__", NAMES[i % 10]), ("id", id), ("job", "a")])
+        .collect()
+}
+
+fn large_store(labels: &[[(&str, &str); 3]]) -> Store {
+    let mut store = Store::new(StoreLimits::default());
     for chunk in labels.chunks(2000) {
         let rows: Vec<TestSeries<'_>> = chunk.iter().map(|l| (&l[..], T0, 1.0)).collect();
         store.ingest(&batch(T0, &rows));
     }
+    store
+}
+
+#[test]
+fn a_regex_filter_over_a_large_store_agrees_with_each_series_text() {
+    // Enough series for the parallel pass, and a regex with no literal, so every
+    // series goes through the DFA pass (its verdicts keyed by interned ids).
+    let ids: Vec<String> = (0..LARGE).map(|i| i.to_string()).collect();
+    let labels = large_labels(&ids);
+    let mut store = large_store(&labels);
     for (pattern, expected) in [
         (r#"[0-9]{5}""#, 50_000),
         (r#"![0-9]{5}""#, 10_000),
@@ -238,6 +247,56 @@ fn a_regex_filter_over_a_large_store_agrees_with_each_series_text() {
         store.set_filter(filter, T0);
         assert_eq!(store.matched_series(), expected, "{pattern}");
     }
+}
+
+#[test]
+fn a_filter_pass_that_gives_way_changes_nothing() {
+    let ids: Vec<String> = (0..LARGE).map(|i| i.to_string()).collect();
+    let mut store = large_store(&large_labels(&ids));
+    store.set_filter(Filter::parse(r#"{__name__="m_3"}"#).unwrap(), T0);
+    let verdicts =
+        |store: &Store| -> Vec<bool> { store.series.iter().map(|(_, s)| s.matched).collect() };
+    let before = verdicts(&store);
+    assert_eq!(store.matched_series(), LARGE / 10);
+    let wanted = || Filter::parse("[0-9]{5}").unwrap();
+    // How often a whole pass (judging, then counting) looks whether to give way.
+    let looks = AtomicUsize::new(0);
+    let count_looks = || {
+        looks.fetch_add(1, SeqCst);
+        false
+    };
+    let mut other = large_store(&large_labels(&ids));
+    assert!(other.try_set_filter(wanted(), T0, &count_looks).is_ok());
+    let in_a_pass = looks.swap(0, SeqCst);
+    // Gives way at once, once judging is under way (the 6th look, on
+    // whichever thread), or while counting (the last looks).
+    let looks = &looks;
+    let after = |n: usize| move || looks.fetch_add(1, SeqCst) >= n;
+    let (under_way, counting) = (after(6), after(in_a_pass - 2));
+    let at_once = || true;
+    let ways: [GiveWay; 3] = [&at_once, &under_way, &counting];
+    for give_way in ways {
+        looks.store(0, SeqCst);
+        let handed_back = store.try_set_filter(wanted(), T0, give_way).unwrap_err();
+        assert_eq!(handed_back.source(), "[0-9]{5}");
+        assert_eq!(store.filter().source(), r#"{__name__="m_3"}"#);
+        assert_eq!(store.matched_series(), LARGE / 10);
+        assert!(verdicts(&store) == before, "a verdict changed");
+        assert!(store.active_series(T0).1 == LARGE as u64 / 10);
+    }
+    assert!(
+        looks.load(SeqCst) > in_a_pass - 2,
+        "it gave way while counting"
+    );
+    // Counting gives way too, counting nothing.
+    let all = vec![true; LARGE];
+    let counting = (T0, true);
+    let metrics = &mut store.metrics;
+    assert!(!metrics.recount(&store.series, &all, counting, |_| {}, &|| true));
+    assert_eq!(store.matched_series(), LARGE / 10);
+    assert!(store.try_set_filter(wanted(), T0, &|| false).is_ok());
+    assert_eq!(store.matched_series(), 50_000);
+    assert_eq!(store.active_series(T0).1, 50_000);
 }
 
 #[test]
