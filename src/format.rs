@@ -108,23 +108,33 @@ pub fn bytes(n: f64) -> String {
     }
 }
 
-/// A duration in seconds as `850ms`, `12s`, `3m04s`, `2h05m`, `3d04h`.
+/// A duration in seconds as `850ms`, `12s`, `3m04s`, `2h05m`, `3d04h`, rounded
+/// to the last unit shown (4.999 s is `5s`, never `4s`).
 pub fn duration_secs(secs: f64) -> String {
     if !secs.is_finite() {
         return "?".into();
     }
     let neg = if secs < 0.0 { "-" } else { "" };
     let s = secs.abs();
-    if s < 1.0 {
-        return format!("{neg}{:.0}ms", s * 1000.0);
+    // Each form is chosen by the value rounded to its own unit, so that a
+    // rounding that carries over (59.6 s, 999.7 ms) takes the next form.
+    let ms = (s * 1000.0).round() as u64;
+    if ms < 1000 {
+        return format!("{neg}{ms}ms");
     }
-    let whole = s as u64;
-    match whole {
-        0..=59 => format!("{neg}{whole}s"),
-        60..=3599 => format!("{neg}{}m{:02}s", whole / 60, whole % 60),
-        3600..=86_399 => format!("{neg}{}h{:02}m", whole / 3600, whole % 3600 / 60),
-        _ => format!("{neg}{}d{:02}h", whole / 86_400, whole % 86_400 / 3600),
+    let whole = s.round() as u64;
+    if whole < 3600 {
+        return match whole {
+            0..=59 => format!("{neg}{whole}s"),
+            _ => format!("{neg}{}m{:02}s", whole / 60, whole % 60),
+        };
     }
+    let minutes = (s / 60.0).round() as u64;
+    if minutes < 24 * 60 {
+        return format!("{neg}{}h{:02}m", minutes / 60, minutes % 60);
+    }
+    let hours = (s / 3600.0).round() as u64;
+    format!("{neg}{}d{:02}h", hours / 24, hours % 24)
 }
 
 /// Parses a duration as people write it on a command line: a number with `ms`,
@@ -231,6 +241,24 @@ mod tests {
         assert_eq!(bytes(1536.0), "1.5 KiB");
         assert_eq!(duration_secs(0.25), "250ms");
         assert_eq!(duration_secs(184.0), "3m04s");
+    }
+
+    #[test]
+    fn durations_are_rounded_not_cut() {
+        assert_eq!(duration_secs(4.999), "5s");
+        assert_eq!(duration_secs(4.4), "4s");
+        assert_eq!(duration_secs(-4.6), "-5s");
+        assert_eq!(duration_secs(0.9996), "1s");
+        assert_eq!(duration_secs(0.0004), "0ms");
+        assert_eq!(duration_secs(59.6), "1m00s");
+        assert_eq!(duration_secs(3599.6), "1h00m");
+        assert_eq!(duration_secs(2.0 * 3600.0 + 5.0 * 60.0 + 40.0), "2h06m");
+        assert_eq!(duration_secs(86_399.0), "1d00h");
+        assert_eq!(duration_secs(3.0 * 86_400.0 + 4.6 * 3600.0), "3d05h");
+        assert_eq!(
+            duration_secs(f64::MAX),
+            format!("{}d{:02}h", u64::MAX / 24, u64::MAX % 24)
+        );
     }
 
     #[test]
