@@ -356,6 +356,9 @@ async fn forwarding_never_waits_for_inspection() {
         "{}",
         stats.uninspected
     );
+    // Each request is either in the consumer's queue (one), counted as not
+    // inspected, or still pending: what the summary counts at exit.
+    assert_eq!(stats.uninspected + stats.pending, 299);
 }
 
 #[tokio::test]

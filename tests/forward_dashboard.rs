@@ -96,6 +96,7 @@ fn forward_fixture() -> (App, Store) {
         rejected: 2,
         failed: 1,
         uninspected: 7,
+        pending: 0,
         latency: Some((Duration::from_micros(1_240), Duration::from_millis(31))),
         rejections: vec![
             RejectionGroup {

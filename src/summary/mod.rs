@@ -111,12 +111,16 @@ impl std::fmt::Display for RunSummary {
             });
             writeln!(
                 f,
-                "  forwarded   to {}: {} ok, {} rejected by the backend, {} without an answer (502/504), {} not inspected{latency}",
+                "  forwarded   to {}: {} ok, {} rejected by the backend, {} without an answer (502/504), {} not inspected{}{latency}",
                 crate::text::escape::escaped(&n.backend),
                 n.ok,
                 n.rejected,
                 n.failed,
-                n.uninspected
+                n.uninspected + n.pending,
+                match n.pending {
+                    0 => String::new(),
+                    p => format!(" ({p} still waiting to be decoded at exit)"),
+                }
             )?;
             for m in &n.mirrors {
                 writeln!(

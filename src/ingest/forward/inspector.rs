@@ -102,7 +102,19 @@ impl Inspector {
         if refused {
             self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
             self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.stats.pending.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// Takes one request off the pending count when dropped: once it has reached
+/// the consumers or been counted as not inspected.
+struct Decided<'a>(&'a ForwardStats);
+
+impl Drop for Decided<'_> {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -120,6 +132,9 @@ impl Worker {
         crate::priority::low();
         while let Ok(job) = queue.recv() {
             self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
+            // Pending until it reaches the consumers or is counted as not
+            // inspected: at exit, the summary counts what is still pending.
+            let _decided = Decided(&self.stats);
             let queued = match job {
                 Job::Ready(batch) => Queued::from(batch),
                 Job::Decode {

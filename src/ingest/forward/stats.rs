@@ -37,6 +37,9 @@ pub struct ForwardStats {
     /// Requests forwarded while the dashboard or output was behind: not
     /// decoded, not shown, still answered.
     pub uninspected: AtomicU64,
+    /// Requests queued for inspection whose fate (shown or not inspected) is
+    /// not decided yet: at exit, those the inspection did not reach.
+    pub pending: AtomicU64,
     started: Instant,
     latency: Mutex<LatencyWindow>,
     rejections: Mutex<Vec<RejectionGroup>>,
@@ -70,6 +73,8 @@ pub struct ForwardSnapshot {
     pub failed: u64,
     /// See [`ForwardStats::uninspected`].
     pub uninspected: u64,
+    /// See [`ForwardStats::pending`].
+    pub pending: u64,
     /// Backend latency p50 and p99 over the last minute, when anything was forwarded.
     pub latency: Option<(Duration, Duration)>,
     /// Rejections by status and message, the most frequent first.
@@ -103,6 +108,7 @@ impl ForwardStats {
             rejected: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             uninspected: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
             started: Instant::now(),
             latency: Mutex::new(LatencyWindow::default()),
             rejections: Mutex::new(Vec::new()),
@@ -157,6 +163,7 @@ impl ForwardStats {
             rejected: self.rejected.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             uninspected: self.uninspected.load(Ordering::Relaxed),
+            pending: self.pending.load(Ordering::Relaxed),
             latency: lock(&self.latency).percentiles(second, 0.5, 0.99),
             rejections,
             other_rejections: self.other_rejections.load(Ordering::Relaxed),
