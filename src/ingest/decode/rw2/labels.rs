@@ -1,0 +1,359 @@
+//! A RW 2.0 series' labels: the request's symbol table, the byte allowance
+//! that bounds what its references may expand to, and the hot loop that
+//! resolves a series' label references, checks the name rules and writes the
+//! labels' canonical form for the identity hash.
+
+use std::ops::Range;
+
+use super::super::{DecodeError, hash_labels, less};
+use crate::ingest::model::{
+    LabelRef, StrAt, StrId, WriteData, canonical_bytes_hash, label_room, put_label,
+};
+
+/// Bytes of labels (series' and exemplars'), help and units a request may refer
+/// to per byte of its body. Strings are sent once and referred to by number:
+/// Prometheus 2.42's captured traffic as Prometheus 3 would send it refers to
+/// 1.9 bytes per body byte (3.5 from 100 instances in one request), 2,000
+/// kube_pod_labels-like series of 40 shared 40-byte values to 23.5 (see
+/// `real_traffic_refers_to_labels_far_below_the_rw2_expansion_bound`). A long
+/// symbol referred to by every series multiplies without bound (a 600 KB body
+/// referring 20,000 times to a 256 KiB value is 5 GiB of labels to hash, check,
+/// store and print).
+pub(in crate::ingest::decode) const EXPANSION: usize = 128;
+
+/// What a request may still refer to of [`EXPANSION`].
+pub(super) struct Expansion {
+    left: usize,
+    body: usize,
+}
+
+impl Expansion {
+    /// The allowance of a `body`-byte body.
+    pub(super) fn of(body: usize) -> Self {
+        Expansion {
+            left: body.saturating_mul(EXPANSION),
+            body,
+        }
+    }
+
+    /// Takes the bytes of `strings` from what is left, before anything reads
+    /// them; fails the request once there is not enough.
+    pub(super) fn take(&mut self, strings: impl Iterator<Item = StrId>) -> Result<(), DecodeError> {
+        self.take_bytes(strings.map(|s| s.range().len()).sum())
+    }
+
+    /// Takes `bytes` from what is left; fails the request if there is not enough.
+    fn take_bytes(&mut self, bytes: usize) -> Result<(), DecodeError> {
+        self.left = self
+            .left
+            .checked_sub(bytes)
+            .ok_or_else(|| self.exceeded())?;
+        Ok(())
+    }
+
+    /// The error of a request that refers to more than its allowance.
+    fn exceeded(&self) -> DecodeError {
+        DecodeError::Expanded {
+            body: self.body,
+            limit: self.body.saturating_mul(EXPANSION),
+        }
+    }
+}
+
+/// The names and values of `labels`.
+pub(super) fn label_strings(
+    data: &WriteData,
+    labels: Range<usize>,
+) -> impl Iterator<Item = StrId> + '_ {
+    let pairs = data.labels.get(labels).unwrap_or(&[]);
+    pairs.iter().flat_map(|l| [l.name, l.value])
+}
+
+/// A symbol: its span of the body, its text ready to be copied, and what the
+/// label-name rules ask of it, found once per request rather than per label.
+#[derive(Clone, Copy)]
+pub(super) struct Symbol<'a> {
+    pub(super) id: StrId,
+    text: StrAt<'a>,
+    empty: bool,
+    metric_name: bool,
+}
+
+impl<'a> Symbol<'a> {
+    pub(super) fn new(base: &'a [u8], id: StrId) -> Self {
+        let text = StrAt::in_buffer(base, id);
+        Symbol {
+            id,
+            text,
+            empty: text.is_empty(),
+            metric_name: text.bytes() == b"__name__",
+        }
+    }
+}
+
+/// Whether label name `a` sorts before `b`, by symbol reference: a request's
+/// label names are few and follow each other in the same pairs series after
+/// series, so most comparisons are a lookup.
+pub(super) struct NameOrder {
+    /// `(a, b, a < b)`, by a hash of `(a, b)`; `u32::MAX` marks a free slot
+    /// (no request has that many symbols).
+    slots: Vec<(u32, u32, bool)>,
+}
+
+impl NameOrder {
+    const SLOTS: usize = 256;
+
+    pub(super) fn new() -> Self {
+        NameOrder {
+            slots: vec![(u32::MAX, u32::MAX, false); Self::SLOTS],
+        }
+    }
+
+    /// Whether the name of symbol `a` of `table` sorts strictly before that of `b`.
+    #[inline(always)]
+    fn less(&mut self, table: &[Symbol<'_>], a: u32, b: u32) -> bool {
+        let slot = (a.wrapping_mul(0x9e37_79b9) ^ b) as usize % Self::SLOTS;
+        match self.slots.get_mut(slot) {
+            Some(&mut (x, y, ordered)) if (x, y) == (a, b) => ordered,
+            Some(entry) => {
+                let ordered = text_less(table, a, b);
+                *entry = (a, b, ordered);
+                ordered
+            }
+            None => text_less(table, a, b),
+        }
+    }
+}
+
+/// Whether the text of symbol `a` of `table` sorts strictly before that of `b`.
+#[cold]
+fn text_less(table: &[Symbol<'_>], a: u32, b: u32) -> bool {
+    let text = |r: u32| table.get(r as usize).map_or(&[][..], |s| s.text.bytes());
+    less(text(a), text(b))
+}
+
+/// The request's symbol table and the body its strings are spans of.
+pub(super) struct Symbols<'a> {
+    pub(super) base: &'a [u8],
+    pub(super) table: &'a [Symbol<'a>],
+}
+
+impl<'a> Symbols<'a> {
+    /// Resolves a symbol reference, or says which one is out of range.
+    /// Inlined: it runs twice per label, and the message only when it fails.
+    #[inline(always)]
+    pub(super) fn get(&self, r: u64, what: impl FnOnce() -> String) -> Result<Symbol<'a>, String> {
+        match usize::try_from(r).ok().and_then(|r| self.table.get(r)) {
+            Some(&symbol) => Ok(symbol),
+            None => Err(self.out_of_range(r, what())),
+        }
+    }
+
+    #[cold]
+    fn out_of_range(&self, r: u64, what: String) -> String {
+        format!(
+            "{what} refers to symbol {r}, but the request has only {} symbols",
+            self.table.len()
+        )
+    }
+
+    /// The bytes of a resolved string.
+    pub(super) fn bytes(&self, id: StrId) -> &[u8] {
+        self.base.get(id.range()).unwrap_or(&[])
+    }
+
+    /// Appends the label pairs in `refs` to `data.labels`, returning their range.
+    pub(super) fn labels(
+        &self,
+        data: &mut WriteData,
+        refs: &[u32],
+        what: impl Fn() -> String,
+    ) -> Result<Range<u32>, String> {
+        let start = data.labels.len() as u32;
+        for (i, &[name, value]) in pairs_of(refs, &what)?.iter().enumerate() {
+            let what = &what;
+            let at = |n: usize| move || format!("{}.labels_refs[{n}]", what());
+            let name = self.get(u64::from(name), at(2 * i))?.id;
+            let value = self.get(u64::from(value), at(2 * i + 1))?.id;
+            data.labels.push(LabelRef { name, value });
+        }
+        Ok(start..data.labels.len() as u32)
+    }
+
+    /// Resolves the label references of series `index` into `data.labels`,
+    /// takes their bytes from `expansion`, and checks their names as
+    /// Prometheus's receiver does: a non-empty `__name__`, no empty or repeated
+    /// names. Names out of order are only warned about (Prometheus sorts them).
+    /// Returns the labels' range and their identity hash, or why the series is
+    /// refused; fails the request when its labels are over the allowance.
+    pub(super) fn series_labels(
+        &self,
+        data: &mut WriteData,
+        refs: &[u32],
+        index: usize,
+        (canonical, order): (&mut Vec<u8>, &mut NameOrder),
+        expansion: &mut Expansion,
+    ) -> Result<Result<(Range<u32>, u64), String>, DecodeError> {
+        let path = || format!("timeseries[{index}]");
+        let pairs = match pairs_of(refs, path) {
+            Ok(pairs) => pairs,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let start = data.labels.len();
+        let unset = LabelRef {
+            name: WriteData::EMPTY,
+            value: WriteData::EMPTY,
+        };
+        data.labels.resize(start + pairs.len(), unset);
+        let resolved = loop {
+            let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
+            let allowance = expansion.left;
+            match resolve_pairs(self.table, pairs, labels, order, canonical, allowance) {
+                Ok(resolved) => break resolved,
+                Err(Stop::Room(room)) => canonical.resize(room.max(2 * canonical.len()), 0),
+                Err(Stop::Ref(n)) => {
+                    data.labels.truncate(start);
+                    let r = refs.get(n).copied().unwrap_or_default();
+                    let what = format!("timeseries[{index}].labels_refs[{n}]");
+                    return Ok(Err(self.out_of_range(u64::from(r), what)));
+                }
+                Err(Stop::Expanded) => {
+                    // A reference out of range further on refuses the series
+                    // alone, as it would before any bytes were counted.
+                    data.labels.truncate(start);
+                    return match self.labels(data, refs, path) {
+                        Ok(_) => Err(expansion.exceeded()),
+                        Err(reason) => Ok(Err(reason)),
+                    };
+                }
+            }
+        };
+        expansion.take_bytes(resolved.taken)?;
+        let labels = start as u32..data.labels.len() as u32;
+        let Resolved {
+            has_name,
+            empty_name,
+            sorted,
+            end,
+            ..
+        } = resolved;
+        let sorted_hash = sorted.then(|| canonical_bytes_hash(canonical.get(..end).unwrap_or(&[])));
+        if empty_name {
+            return Ok(Err(format!("timeseries[{index}] has an empty label name")));
+        }
+        let pairs = data
+            .labels
+            .get(labels.start as usize..labels.end as usize)
+            .unwrap_or(&[]);
+        if !sorted {
+            let mut names: Vec<&[u8]> = pairs.iter().map(|l| self.bytes(l.name)).collect();
+            names.sort_unstable();
+            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+                return Ok(Err(format!(
+                    "timeseries[{index}] repeats the label name {:?}",
+                    String::from_utf8_lossy(pair[0])
+                )));
+            }
+        }
+        if !has_name {
+            return Ok(Err(format!(
+                "timeseries[{index}] has no __name__ label (or an empty one)"
+            )));
+        }
+        let hash = match sorted_hash {
+            Some(hash) => hash,
+            None => {
+                data.warn(|| format!("timeseries[{index}] has labels that are not sorted by name"));
+                hash_labels(self.base, data, labels.clone(), false, canonical)
+            }
+        };
+        Ok(Ok((labels, hash)))
+    }
+}
+
+/// `labels_refs` as name/value pairs, or why it is not (`what` names its message).
+fn pairs_of(refs: &[u32], what: impl Fn() -> String) -> Result<&[[u32; 2]], String> {
+    match refs.as_chunks::<2>() {
+        (pairs, []) => Ok(pairs),
+        _ => Err(format!(
+            "{}.labels_refs has {} entries; it must hold name/value pairs (an even number)",
+            what(),
+            refs.len()
+        )),
+    }
+}
+
+/// What [`resolve_pairs`] found out about a series' labels.
+struct Resolved {
+    has_name: bool,
+    empty_name: bool,
+    /// Names strictly ascending.
+    sorted: bool,
+    /// End of the labels' canonical form in the buffer.
+    end: usize,
+    /// Bytes of the labels' names and values, for [`Expansion`].
+    taken: usize,
+}
+
+/// Why [`resolve_pairs`] stopped.
+enum Stop {
+    /// The canonical form needs a buffer this long.
+    Room(usize),
+    /// Reference `n` is out of range.
+    Ref(usize),
+    /// The labels refer to more bytes than the allowance.
+    Expanded,
+}
+
+/// The hot loop of RW 2.0: resolves a series' label reference `pairs` into
+/// `labels` (as many), notes what the name rules ask, and writes the labels'
+/// canonical form into `out`, as long as their bytes stay within `allowance`
+/// (see [`Expansion`]). Not inlined, and given plain slices, so that it keeps
+/// its state in registers.
+#[inline(never)]
+fn resolve_pairs(
+    table: &[Symbol<'_>],
+    pairs: &[[u32; 2]],
+    labels: &mut [LabelRef],
+    order: &mut NameOrder,
+    out: &mut [u8],
+    allowance: usize,
+) -> Result<Resolved, Stop> {
+    let (mut has_name, mut empty_name, mut sorted) = (false, false, true);
+    let mut previous: Option<u32> = None;
+    let (mut end, mut taken) = (0, 0);
+    for (i, (&[name_ref, value_ref], slot)) in pairs.iter().zip(labels).enumerate() {
+        let Some(name) = table.get(name_ref as usize) else {
+            return Err(Stop::Ref(2 * i));
+        };
+        let Some(value) = table.get(value_ref as usize) else {
+            return Err(Stop::Ref(2 * i + 1));
+        };
+        *slot = LabelRef {
+            name: name.id,
+            value: value.id,
+        };
+        empty_name |= name.empty;
+        has_name |= name.metric_name && !value.empty;
+        if let Some(previous) = previous {
+            sorted &= order.less(table, previous, name_ref);
+        }
+        previous = Some(name_ref);
+        taken += name.text.len() + value.text.len();
+        if taken > allowance {
+            return Err(Stop::Expanded);
+        }
+        let room = end + label_room(name.text, value.text);
+        if out.len() < room {
+            return Err(Stop::Room(room));
+        }
+        end = put_label(out, end, name.text, value.text);
+    }
+    Ok(Resolved {
+        has_name,
+        empty_name,
+        sorted,
+        end,
+        taken,
+    })
+}
