@@ -347,3 +347,74 @@ fn a_tcpdump_capture_with_split_reordered_retransmitted_segments_replays_the_sam
     );
     assert!(stderr.contains("the file ends inside a packet"), "{stderr}");
 }
+
+/// A remote-write POST on the wire, with `body`.
+fn post_bytes(body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "POST /api/v1/write HTTP/1.1\r\nhost: 127.0.0.1:9201\r\ncontent-type: application/x-protobuf\r\ncontent-encoding: snappy\r\nx-prometheus-remote-write-version: 0.1.0\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Every request `path` holds up to its damage, and whether it was damaged;
+/// `None` when it cannot be opened as requests at all.
+fn requests_in(path: &Path) -> Option<(Vec<Vec<u8>>, bool)> {
+    let source = promscope::capture::open(path).ok()?;
+    let mut bodies = Vec::new();
+    for item in source {
+        match item {
+            Ok(exchange) => bodies.push(exchange.body.to_vec()),
+            Err(_) => return Some((bodies, true)),
+        }
+    }
+    Some((bodies, false))
+}
+
+#[test]
+fn a_pcap_cut_or_changed_at_any_byte_never_panics_and_keeps_the_requests_before() {
+    let bodies = [rw1_body(&[1.0]), rw1_body(&[2.0]), rw1_body(&[3.0])];
+    // One connection, one request a packet, in order, after the handshake.
+    let mut packets = vec![packet(40003, 999, true, &[])];
+    let mut seq = 1000u32;
+    for body in &bodies {
+        let bytes = post_bytes(body);
+        packets.push(packet(40003, seq, false, &bytes));
+        seq += bytes.len() as u32;
+    }
+    let file = pcap_file(&packets);
+    // Where each request's packet ends in the file.
+    let mut ends = Vec::new();
+    let mut at = 24;
+    for p in &packets {
+        at += 16 + p.len();
+        ends.push(at);
+    }
+    let ends = &ends[1..];
+    let whole = TempFile::new("whole.pcap");
+    std::fs::write(&whole.0, &file).unwrap();
+    let all: Vec<Vec<u8>> = bodies.to_vec();
+    assert_eq!(requests_in(&whole.0), Some((all.clone(), false)));
+    let damaged = TempFile::new("damaged.pcap");
+    let check = |bytes: &[u8], intact_until: usize, what: &str| {
+        std::fs::write(&damaged.0, bytes).unwrap();
+        let Some((read, _)) = requests_in(&damaged.0) else {
+            // Only a file whose own header is damaged is not read at all.
+            assert!(intact_until < 24, "{what}: not opened");
+            return;
+        };
+        let before = ends.iter().filter(|&&end| end <= intact_until).count();
+        assert!(read.len() >= before, "{what}: {} of {before}", read.len());
+        assert_eq!(read[..before], all[..before], "{what}");
+    };
+    for cut in 0..=file.len() {
+        check(&file[..cut], cut, &format!("cut at {cut}"));
+    }
+    for at in 0..file.len() {
+        let mut changed = file.clone();
+        changed[at] ^= 0x80;
+        check(&changed, at, &format!("byte {at} changed"));
+    }
+}
