@@ -1,5 +1,5 @@
 //! `--format json`: one JSON object per line per sample, histogram, exemplar,
-//! metadata entry, warning and rejected request, and in forward mode per request.
+//! metadata entry, warning, problem and rejected request, and in forward mode per request.
 //!
 //! Written by hand, not with `serde` derive: the same records from borrowing
 //! `#[derive(Serialize)]` structs through `serde_json` (with a formatter that
@@ -13,12 +13,13 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
-use super::{MetadataDedup, records_of};
+use super::{MetadataDedup, problems, records_of};
 use crate::format;
 use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
     Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
 };
+use crate::problems::{Counts, Limits};
 use crate::text::escape;
 
 /// Appends a JSON string literal. Beyond what JSON requires, every character a
@@ -168,6 +169,7 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
+    (limits, counts): (&Limits, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Outcome::Rejected {
@@ -196,6 +198,26 @@ pub fn write_batch(
         request_fields(out, batch);
         out.push_str("}\n");
     }
+    problems::label_problems(data, limits, |series, rule, message| {
+        counts.add(rule);
+        let _ = write!(
+            out,
+            r#"{{"kind":"problem","rule":"{}","severity":"{}","labels":"#,
+            rule.id(),
+            rule.severity().name()
+        );
+        labels(out, data.label_pairs(series.labels.clone()));
+        match problems::timestamp(data, series) {
+            Some(ts) => {
+                let _ = write!(out, r#","timestamp_ms":{ts}"#);
+            }
+            None => out.push_str(r#","timestamp_ms":null"#),
+        }
+        out.push_str(r#","message":"#);
+        string(out, &message());
+        out.push_str("}\n");
+        spill(out);
+    });
     records_of(data, dedup, |record| {
         write_record(out, data, record);
         spill(out);

@@ -2,6 +2,7 @@
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
 pub mod json;
+pub mod problems;
 mod text;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use crate::ingest::model::{
     Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
 use crate::ingest::queue::QueueReceiver;
+use crate::problems::{Counts, Limits};
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -121,29 +123,33 @@ pub fn records_of<'a>(
 /// Appends the records of `batch` to `out` in `format` (nothing for
 /// [`Format::None`]).
 pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut MetadataDedup) {
-    write_batch_spilling(out, format, batch, dedup, &mut |_| {});
+    let mut counts = Counts::default();
+    write_batch_spilling(out, format, batch, dedup, &mut counts, &mut |_| {});
 }
 
 /// [`write_batch`], handing `out` to `spill` (which empties it) whenever it
 /// holds [`FLUSH_BYTES`] or more: what one request prints is not bounded by its
 /// size (a label set of a MiB is printed with each of its series' samples), so
-/// it is written out as it is formatted, never held whole.
+/// it is written out as it is formatted, never held whole. The request's label
+/// problems are counted in `counts` (also for [`Format::None`]).
 pub fn write_batch_spilling(
     out: &mut String,
     format: Format,
     batch: &Batch,
     dedup: &mut MetadataDedup,
+    counts: &mut Counts,
     spill: &mut dyn FnMut(&mut String),
 ) {
+    let limits = Limits::default();
     let mut spill_full = |out: &mut String| {
         if out.len() >= FLUSH_BYTES {
             spill(out);
         }
     };
     match format {
-        Format::Text => text::write_batch(out, batch, dedup, &mut spill_full),
-        Format::Json => json::write_batch(out, batch, dedup, &mut spill_full),
-        Format::None => {}
+        Format::Text => text::write_batch(out, batch, dedup, (&limits, counts), &mut spill_full),
+        Format::Json => json::write_batch(out, batch, dedup, (&limits, counts), &mut spill_full),
+        Format::None => problems::count(&batch.data, &limits, counts),
     }
 }
 
@@ -187,7 +193,8 @@ pub async fn print_batches(
                     Ok(true) => failed = flush(out),
                     _ => out.clear(),
                 };
-                write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
+                let counts = summary.problems_mut();
+                write_batch_spilling(&mut out, format, &batch, &mut dedup, counts, &mut spill);
                 if !failed? {
                     return Ok(HeadlessExit::PipeClosed);
                 }

@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{MetadataDedup, Record, records_of};
+use super::{MetadataDedup, Record, problems, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, HistogramExt, WriteData};
+use crate::problems::{Counts, Limits};
 use crate::text::escape;
 use crate::text::promql;
 
@@ -16,6 +17,7 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
+    (limits, counts): (&Limits, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Some((status, reason, message)) = batch.outcome.rejection() {
@@ -43,6 +45,16 @@ pub fn write_batch(
         escape::write_escaped(out, w);
         out.push('\n');
     }
+    problems::label_problems(data, limits, |series, rule, message| {
+        counts.add(rule);
+        line_start(out, problems::timestamp(data, series), "problem");
+        let _ = write!(out, "{} {} ", rule.severity().name(), rule.id());
+        promql::write_series(out, data.label_pairs(series.labels.clone()));
+        out.push(' ');
+        escape::write_escaped(out, &message());
+        out.push('\n');
+        spill(out);
+    });
     records_of(data, dedup, |record| {
         write_record(out, data, record);
         spill(out);

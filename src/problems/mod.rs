@@ -72,6 +72,41 @@ pub trait Report {
     fn found(&mut self, rule: Rule, message: &dyn Fn() -> String);
 }
 
+/// How often each rule fired, for summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts([u64; Rule::ALL.len()]);
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts([0; Rule::ALL.len()])
+    }
+}
+
+impl Counts {
+    /// Counts one firing of `rule`.
+    pub fn add(&mut self, rule: Rule) {
+        self.0[rule as usize] += 1;
+    }
+
+    /// How often `rule` fired.
+    pub fn get(&self, rule: Rule) -> u64 {
+        self.0[rule as usize]
+    }
+
+    /// Firings of all rules together.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The rules that fired, in catalogue order, with their counts.
+    pub fn fired(&self) -> impl Iterator<Item = (Rule, u64)> + '_ {
+        Rule::ALL
+            .iter()
+            .map(|&rule| (rule, self.get(rule)))
+            .filter(|&(_, n)| n > 0)
+    }
+}
+
 /// A [`Report`] that keeps everything, for tests and small tools.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Found(pub Vec<(Rule, String)>);

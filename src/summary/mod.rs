@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::format;
 use crate::ingest::model::Batch;
 use crate::ingest::server::ReceiverStats;
+use crate::problems::Counts;
 use crate::text::escape;
 use distinct::{DistinctCount, DistinctCounter};
 use totals::Totals;
@@ -24,6 +25,7 @@ const SUMMARY_SENDERS: usize = 20;
 pub struct RunSummary {
     totals: Totals,
     series: DistinctCounter,
+    problems: Counts,
     started: Instant,
     stats: Arc<ReceiverStats>,
 }
@@ -34,6 +36,7 @@ impl RunSummary {
         RunSummary {
             totals: Totals::default(),
             series: DistinctCounter::default(),
+            problems: Counts::default(),
             started: Instant::now(),
             stats,
         }
@@ -45,6 +48,11 @@ impl RunSummary {
         for s in &batch.data.series {
             self.series.insert(s.label_hash);
         }
+    }
+
+    /// Problems per rule, counted by whoever checks the requests (headless output).
+    pub fn problems_mut(&mut self) -> &mut Counts {
+        &mut self.problems
     }
 
     /// The totals so far.
@@ -94,6 +102,19 @@ impl std::fmt::Display for RunSummary {
             write!(f, " (estimated)")?;
         }
         writeln!(f)?;
+        if self.problems.total() > 0 {
+            let by_rule: Vec<String> = self
+                .problems
+                .fired()
+                .map(|(rule, n)| format!("{}: {n}", rule.id()))
+                .collect();
+            writeln!(
+                f,
+                "  problems    {} ({})",
+                self.problems.total(),
+                by_rule.join(", ")
+            )?;
+        }
         let dropped = self.stats.dropped_requests.load(Ordering::Relaxed);
         let dropped_samples = self.stats.dropped_samples.load(Ordering::Relaxed);
         writeln!(

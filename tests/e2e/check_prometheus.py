@@ -185,6 +185,9 @@ for proto, path in instances:
            [(r.get("status"), r.get("message")) for r in rejected[:3]])
     warnings = sorted({w.get("message") for w in kinds.get("warning", [])})
     expect(not warnings, f"{name}: no warnings", warnings[:3])
+    problems = sorted({(p.get("rule"), p.get("message")) for p in kinds.get("problem", [])
+                       if p.get("severity") in ("error", "warning")})
+    expect(not problems, f"{name}: no problems at error or warning", problems[:3])
     if args.mode == "report":
         print(f"  {name}: {len(records)} records: "
               + ", ".join(f"{len(v)} {k}" for k, v in sorted(kinds.items(), key=str)),
