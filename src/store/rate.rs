@@ -126,7 +126,7 @@ impl RateBuckets {
     /// `columns` values, oldest first, one every `secs_per_column` seconds,
     /// ending with the last complete second before `now_ms`: each the
     /// per-second average over a window that holds a whole number of the
-    /// sender's intervals (see [`RateBuckets::typical_gap`]). Columns as wide
+    /// sender's intervals (see [`RateBuckets::typical_period`]). Columns as wide
     /// as a window would alias: a healthy 5 s sender drawn in 4 s columns has
     /// every fifth column empty. Where counting started later (see
     /// [`RateBuckets::counting_from`]), a column is averaged over the seconds
@@ -134,7 +134,7 @@ impl RateBuckets {
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
-        let gap = self.typical_gap(end).unwrap_or(1);
+        let gap = self.typical_period(end).unwrap_or(1);
         let window = gap * ((step + gap - 1) / gap);
         let known_from = if self.unknown_before_first {
             self.first
@@ -157,19 +157,46 @@ impl RateBuckets {
             .collect()
     }
 
-    /// The usual number of seconds between seconds with events before `end`
-    /// (the median gap), when there are enough of them to tell.
-    fn typical_gap(&self, end: i64) -> Option<i64> {
+    /// The sender's interval before `end`, in seconds: the shortest shift
+    /// under which the per-second counts repeat, or failing that the median
+    /// gap between seconds with events; `None` until there are enough of
+    /// them to tell. The gap alone is not enough: a job of three targets
+    /// scraped every 5 s at different offsets has busy seconds 1 to 3 s apart
+    /// but repeats every 5 s, and windows of its gap draw a saw-tooth.
+    fn typical_period(&self, end: i64) -> Option<i64> {
         let start = (end - HISTORY_SECS as i64).max(self.first);
-        let busy: Vec<i64> = (start..end).filter(|&s| self.count_at(s) > 0).collect();
-        let mut gaps: Vec<i64> = busy.windows(2).map(|w| w[1] - w[0]).collect();
+        let counts: Vec<u64> = (start..end).map(|s| u64::from(self.count_at(s))).collect();
+        let busy: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+        let mut gaps: Vec<usize> = busy.windows(2).map(|w| w[1] - w[0]).collect();
         if gaps.len() < 3 {
             return None;
         }
         let middle = gaps.len() / 2;
-        Some(*gaps.select_nth_unstable(middle).1)
+        let gap = *gaps.select_nth_unstable(middle).1;
+        // How far the counts shifted by `p` differ from themselves, in
+        // thousandths of what they hold (0: they repeat exactly).
+        let mismatch = |p: usize| {
+            let pairs = counts.iter().skip(p).zip(&counts);
+            let (diff, total) =
+                pairs.fold((0, 0), |(d, t), (&a, &b)| (d + a.abs_diff(b), t + a + b));
+            (total > 0).then(|| diff * 1000 / total)
+        };
+        let repeats = (1..=(counts.len() / 2).min(MAX_PERIOD_SECS))
+            .filter_map(|p| Some((mismatch(p)?, p)))
+            .min();
+        Some(match repeats {
+            Some((mismatch, p)) if mismatch <= REPEATS_WITHIN => p,
+            _ => gap,
+        } as i64)
     }
 }
+
+/// Longest sender interval [`RateBuckets::typical_period`] looks for.
+const MAX_PERIOD_SECS: usize = 60;
+/// Counts that differ by at most this share (in thousandths) from themselves
+/// shifted by a period repeat with it: a sample landing a second late now and
+/// then does not hide the sender's interval.
+const REPEATS_WITHIN: u64 = 200;
 
 /// Samples per second of one series, over two consecutive 10 s windows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -291,6 +318,27 @@ mod tests {
         let start = 1_000_000_300;
         for i in 0..36 {
             r.add(start + i * 5_000, 10);
+        }
+        let now = start + 36 * 5_000;
+        for secs_per_column in [1, 2, 3, 4, 6, 7] {
+            let columns = r.series(now, 20, secs_per_column);
+            assert!(
+                columns.iter().all(|&c| c == columns[0] && c > 0.0),
+                "{secs_per_column} s columns: {columns:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn targets_scraped_at_different_offsets_draw_a_steady_line() {
+        // Three targets of one job, each every 5 s, 0, 1.2 and 2.4 s apart:
+        // busy seconds 1 to 3 s apart, repeating every 5 s.
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_300;
+        for i in 0..36 {
+            for offset in [0, 1_200, 2_400] {
+                r.add(start + i * 5_000 + offset, 10);
+            }
         }
         let now = start + 36 * 5_000;
         for secs_per_column in [1, 2, 3, 4, 6, 7] {
