@@ -19,7 +19,9 @@
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
 //! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
 //! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator
-//! (`promscope send`, and the traffic of `--demo`). Modules use what comes
+//! (`promscope send`, and the traffic of `--demo`, a small fleet described in `demo`).
+//! `problems` holds the rule catalogue (what a spec or a backend rejects) and
+//! its checks, which `output` runs on each request. Modules use what comes
 //! before them in the flow and the shared ones, never back: the module graph
 //! has no cycle (`tests/module_graph.rs` checks). `fuzzing` holds what the
 //! fuzz targets in `fuzz/` run, for `tests/fuzz_corpus.rs` to replay too.
