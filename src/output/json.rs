@@ -19,7 +19,7 @@ use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
     Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
 };
-use crate::problems::{Counts, Limits};
+use crate::problems::{Counts, Thresholds};
 use crate::text::escape;
 
 /// Appends a JSON string literal. Beyond what JSON requires, every character a
@@ -169,7 +169,7 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
-    (limits, counts): (&Limits, &mut Counts),
+    (limits, counts): (&Thresholds, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Outcome::Rejected {

@@ -18,7 +18,7 @@ use crate::ingest::model::{
     Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
 use crate::ingest::queue::QueueReceiver;
-use crate::problems::{Counts, Limits};
+use crate::problems::{Counts, Thresholds};
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -140,7 +140,7 @@ pub fn write_batch_spilling(
     counts: &mut Counts,
     spill: &mut dyn FnMut(&mut String),
 ) {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let mut spill_full = |out: &mut String| {
         if out.len() >= FLUSH_BYTES {
             spill(out);

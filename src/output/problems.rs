@@ -3,7 +3,7 @@
 
 use crate::ingest::model::{ReceivedSeries, WriteData};
 use crate::problems::labels::LabelCheck;
-use crate::problems::{Counts, Limits, Report, Rule};
+use crate::problems::{Counts, Report, Rule, Thresholds};
 
 /// Hands each firing to a closure, with the series it fired on.
 struct Each<'s, 'f, F> {
@@ -25,7 +25,7 @@ where
 /// only when `f` asks for it.
 pub fn label_problems<'a>(
     data: &'a WriteData,
-    limits: &Limits,
+    limits: &Thresholds,
     mut f: impl FnMut(&'a ReceivedSeries, Rule, &dyn Fn() -> String),
 ) {
     for series in &data.series {
@@ -39,7 +39,7 @@ pub fn label_problems<'a>(
 }
 
 /// Counts the label problems of `data` without printing them.
-pub fn count(data: &WriteData, limits: &Limits, counts: &mut Counts) {
+pub fn count(data: &WriteData, limits: &Thresholds, counts: &mut Counts) {
     label_problems(data, limits, |_, rule, _| counts.add(rule));
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{MetadataDedup, Record, problems, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, HistogramExt, WriteData};
-use crate::problems::{Counts, Limits};
+use crate::problems::{Counts, Thresholds};
 use crate::text::escape;
 use crate::text::promql;
 
@@ -17,7 +17,7 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
-    (limits, counts): (&Limits, &mut Counts),
+    (limits, counts): (&Thresholds, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Some((status, reason, message)) = batch.outcome.rejection() {

@@ -1,6 +1,6 @@
 //! An exemplar on its own: its timestamp (RW 2.0) and the length of its labels.
 
-use super::{Limits, Report, Rule};
+use super::{Report, Rule, Thresholds};
 
 /// UTF-8 characters in `bytes` (bytes that do not continue a character).
 fn chars(bytes: &[u8]) -> usize {
@@ -13,7 +13,7 @@ pub fn check_exemplar<'a>(
     pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     timestamp_ms: i64,
     rw2: bool,
-    limits: &Limits,
+    limits: &Thresholds,
     report: &mut impl Report,
 ) {
     if rw2 && timestamp_ms == 0 {

@@ -2,7 +2,7 @@
 //! empty and invalid names and values, lengths, the number of labels, the
 //! metric name.
 
-use super::{Limits, Report, Rule, RuleSet};
+use super::{Report, Rule, RuleSet, Thresholds};
 
 /// Whether `name` is a metric name of the legacy charset `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn is_legacy_metric_name(name: &[u8]) -> bool {
@@ -69,7 +69,7 @@ impl<'a> LabelCheck<'a> {
         &mut self,
         name: &'a [u8],
         value: &[u8],
-        limits: &Limits,
+        limits: &Thresholds,
         report: &mut impl Report,
     ) {
         self.count += 1;
@@ -151,7 +151,7 @@ impl<'a> LabelCheck<'a> {
     }
 
     /// Checks what needs the whole set; returns the rules that fired on it.
-    pub fn finish(mut self, limits: &Limits, report: &mut impl Report) -> RuleSet {
+    pub fn finish(mut self, limits: &Thresholds, report: &mut impl Report) -> RuleSet {
         if !self.has_name {
             self.fire(report, Rule::MetricNameMissing, &|| {
                 "has no __name__ label (or an empty one)".to_owned()
@@ -170,7 +170,7 @@ impl<'a> LabelCheck<'a> {
 /// Checks a whole label set at once.
 pub fn check_labels<'a>(
     pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
-    limits: &Limits,
+    limits: &Thresholds,
     report: &mut impl Report,
 ) -> RuleSet {
     let mut check = LabelCheck::new();

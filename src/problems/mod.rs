@@ -24,7 +24,7 @@ pub use samples::{SampleIn, SeriesState};
 /// Thresholds of the rules that have one, defaulting to the backend limit the
 /// rule's source names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct Thresholds {
     /// `too-many-labels`: label names per series (Mimir's
     /// `-validation.max-label-names-per-series`).
     pub max_labels: usize,
@@ -46,9 +46,9 @@ pub struct Limits {
     pub max_exemplar_label_chars: usize,
 }
 
-impl Default for Limits {
+impl Default for Thresholds {
     fn default() -> Self {
-        Limits {
+        Thresholds {
             max_labels: 30,
             max_label_name_bytes: 1024,
             max_label_value_bytes: 2048,

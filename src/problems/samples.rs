@@ -1,7 +1,7 @@
 //! A series' samples, each against the newest one the series sent before (kept
 //! in [`SeriesState`], in the series' slot) and the newest sample of all.
 
-use super::{Limits, Report, Rule};
+use super::{Report, Rule, Thresholds};
 
 /// What the sample rules keep of a series: its newest sample, and the start
 /// timestamp that came with it. 24 bytes.
@@ -70,7 +70,7 @@ impl SeriesState {
         &mut self,
         sample: SampleIn,
         context: &SampleContext,
-        limits: &Limits,
+        limits: &Thresholds,
         report: &mut impl Report,
     ) {
         let ts = sample.timestamp_ms;

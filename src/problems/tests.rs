@@ -35,7 +35,7 @@ fn catalogue_rows_follow_the_rules_and_say_everything() {
     );
 }
 
-fn labels(pairs: &[(&[u8], &[u8])], limits: &Limits) -> Vec<Rule> {
+fn labels(pairs: &[(&[u8], &[u8])], limits: &Thresholds) -> Vec<Rule> {
     let mut found = Found::default();
     check_labels(pairs.iter().copied(), limits, &mut found);
     found.rules()
@@ -45,7 +45,7 @@ fn labels(pairs: &[(&[u8], &[u8])], limits: &Limits) -> Vec<Rule> {
 fn with_name(extra: &[(&[u8], &[u8])]) -> Vec<Rule> {
     let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"__name__", b"up")];
     pairs.extend_from_slice(extra);
-    labels(&pairs, &Limits::default())
+    labels(&pairs, &Thresholds::default())
 }
 
 #[test]
@@ -62,7 +62,10 @@ fn label_order_and_repeats() {
     assert_eq!(with_name(&[(b"a", b"1"), (b"aa", b"2")]), []);
     // A name before __name__ in byte order.
     assert_eq!(
-        labels(&[(b"A", b"1"), (b"__name__", b"up")], &Limits::default()),
+        labels(
+            &[(b"A", b"1"), (b"__name__", b"up")],
+            &Thresholds::default()
+        ),
         []
     );
 }
@@ -70,11 +73,14 @@ fn label_order_and_repeats() {
 #[test]
 fn empty_names_and_values() {
     assert_eq!(
-        labels(&[(b"", b"x"), (b"__name__", b"up")], &Limits::default()),
+        labels(&[(b"", b"x"), (b"__name__", b"up")], &Thresholds::default()),
         [Rule::LabelNameEmpty]
     );
     assert_eq!(
-        labels(&[(b"_", b"x"), (b"__name__", b"up")], &Limits::default()),
+        labels(
+            &[(b"_", b"x"), (b"__name__", b"up")],
+            &Thresholds::default()
+        ),
         []
     );
     assert_eq!(with_name(&[(b"a", b"")]), [Rule::LabelValueEmpty]);
@@ -83,7 +89,7 @@ fn empty_names_and_values() {
 
 #[test]
 fn metric_name_missing_or_empty() {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     assert_eq!(
         labels(&[(b"job", b"x")], &limits),
         [Rule::MetricNameMissing]
@@ -110,7 +116,7 @@ fn legacy_charsets() {
     for bad in ["", "1a", "a:b", "a.b", "é"] {
         assert!(!is_legacy_label_name(bad.as_bytes()), "{bad}");
     }
-    let name = |n: &[u8]| labels(&[(b"__name__", n)], &Limits::default());
+    let name = |n: &[u8]| labels(&[(b"__name__", n)], &Thresholds::default());
     assert_eq!(name(b"http.requests"), [Rule::MetricNameInvalid]);
     assert_eq!(name(b"http:requests_total"), []);
     assert_eq!(with_name(&[(b"k8s.pod", b"x")]), [Rule::LabelNameInvalid]);
@@ -125,7 +131,7 @@ fn label_values_must_be_utf8() {
 
 #[test]
 fn label_count_and_lengths_at_their_limits() {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let names: Vec<String> = (0..limits.max_labels).map(|i| format!("l{i:02}")).collect();
     let set = |n: usize| {
         let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"__name__", b"up")];
@@ -168,7 +174,7 @@ fn each_label_rule_fires_once_per_set_and_messages_name_the_label() {
         (b"b", b""),
         (b"a.b", b"x"),
     ];
-    check_labels(pairs, &Limits::default(), &mut found);
+    check_labels(pairs, &Thresholds::default(), &mut found);
     assert_eq!(
         found.rules(),
         [
@@ -188,7 +194,7 @@ const T: i64 = 1_700_000_000_000;
 
 /// Rules that fire on each of `samples` of a series, in turn; floats are counters.
 fn samples(counter: bool, samples: &[(i64, f64)]) -> Vec<Vec<Rule>> {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let mut state = SeriesState::default();
     let mut newest_of_all = i64::MIN;
     samples
@@ -248,7 +254,7 @@ fn out_of_order_and_duplicates() {
             start_ms: 0,
             stale: false,
         };
-        state.check(sample, &context, &Limits::default(), &mut found);
+        state.check(sample, &context, &Thresholds::default(), &mut found);
     }
     assert_eq!(
         found.0[0].1,
@@ -258,7 +264,7 @@ fn out_of_order_and_duplicates() {
 
 #[test]
 fn too_old_and_too_far_in_future_at_their_limits() {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let old = T - limits.too_old_ms;
     // Another series' sample at T, then this one's.
     let check = |timestamp_ms| {
@@ -305,7 +311,7 @@ fn counters_going_down_or_nan() {
     assert_eq!(samples(true, &[(T, f64::NAN)]), [vec![Rule::NanOnCounter]]);
     assert_eq!(samples(false, &[(T, f64::NAN)]), [Vec::<Rule>::new()]);
     // A staleness marker is no NaN value, and hides no reset after it.
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let mut state = SeriesState::default();
     let mut found = Found::default();
     let context = SampleContext {
@@ -365,7 +371,7 @@ fn histogram() -> Histogram {
     }
 }
 
-fn histogram_rules(h: &Histogram, limits: &Limits) -> Vec<Rule> {
+fn histogram_rules(h: &Histogram, limits: &Thresholds) -> Vec<Rule> {
     let mut found = Found::default();
     check_histogram(h, limits, &mut found);
     found.rules()
@@ -373,7 +379,7 @@ fn histogram_rules(h: &Histogram, limits: &Limits) -> Vec<Rule> {
 
 #[test]
 fn histogram_counts_and_spans() {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     assert_eq!(histogram_rules(&histogram(), &limits), []);
     let h = Histogram {
         count: Some(Count::CountInt(7)),
@@ -417,7 +423,7 @@ fn histogram_counts_and_spans() {
 
 #[test]
 fn histogram_schemas_and_custom_bounds() {
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     for schema in [-4, 8] {
         assert_eq!(
             histogram_rules(
@@ -470,9 +476,9 @@ fn histogram_schemas_and_custom_bounds() {
 
 #[test]
 fn histogram_buckets_at_their_limit() {
-    let limits = Limits {
+    let limits = Thresholds {
         max_histogram_buckets: 2,
-        ..Limits::default()
+        ..Thresholds::default()
     };
     assert_eq!(histogram_rules(&histogram(), &limits), []);
     let h = Histogram {
@@ -493,7 +499,7 @@ fn histogram_buckets_at_their_limit() {
 #[test]
 fn exemplar_timestamps_and_label_length() {
     use super::exemplars::check_exemplar;
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let check = |pairs: &[(&[u8], &[u8])], ts, rw2| {
         let mut found = Found::default();
         check_exemplar(pairs.iter().copied(), ts, rw2, &limits, &mut found);
@@ -519,7 +525,7 @@ fn real_prometheus_traffic_has_no_errors_or_warnings() {
     use crate::ingest::decode::decode;
     use crate::ingest::model::{MetricType, Protocol, is_stale_nan};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/decode_rw1");
-    let limits = Limits::default();
+    let limits = Thresholds::default();
     let mut found = Found::default();
     let mut checked = 0;
     for file in ["prometheus-2.42-series.pb", "prometheus-2.42-metadata.pb"] {

@@ -210,14 +210,14 @@ impl<'a> Symbols<'a> {
             let allowance = expansion.left;
             match resolve_pairs(self.table, pairs, labels, order, canonical, allowance) {
                 Ok(resolved) => break resolved,
-                Err(Stop::Room(room)) => canonical.resize(room.max(2 * canonical.len()), 0),
-                Err(Stop::Ref(n)) => {
+                Err(Unresolved::Room(room)) => canonical.resize(room.max(2 * canonical.len()), 0),
+                Err(Unresolved::Ref(n)) => {
                     data.labels.truncate(start);
                     let r = refs.get(n).copied().unwrap_or_default();
                     let what = format!("timeseries[{index}].labels_refs[{n}]");
                     return Ok(Err(self.out_of_range(u64::from(r), what)));
                 }
-                Err(Stop::Expanded) => {
+                Err(Unresolved::Expanded) => {
                     // A reference out of range further on refuses the series
                     // alone, as it would before any bytes were counted.
                     data.labels.truncate(start);
@@ -296,7 +296,7 @@ struct Resolved {
 }
 
 /// Why [`resolve_pairs`] stopped.
-enum Stop {
+enum Unresolved {
     /// The canonical form needs a buffer this long.
     Room(usize),
     /// Reference `n` is out of range.
@@ -318,16 +318,16 @@ fn resolve_pairs(
     order: &mut NameOrder,
     out: &mut [u8],
     allowance: usize,
-) -> Result<Resolved, Stop> {
+) -> Result<Resolved, Unresolved> {
     let (mut has_name, mut empty_name, mut sorted) = (false, false, true);
     let mut previous: Option<u32> = None;
     let (mut end, mut taken) = (0, 0);
     for (i, (&[name_ref, value_ref], slot)) in pairs.iter().zip(labels).enumerate() {
         let Some(name) = table.get(name_ref as usize) else {
-            return Err(Stop::Ref(2 * i));
+            return Err(Unresolved::Ref(2 * i));
         };
         let Some(value) = table.get(value_ref as usize) else {
-            return Err(Stop::Ref(2 * i + 1));
+            return Err(Unresolved::Ref(2 * i + 1));
         };
         *slot = LabelRef {
             name: name.id,
@@ -341,11 +341,11 @@ fn resolve_pairs(
         previous = Some(name_ref);
         taken += name.text.len() + value.text.len();
         if taken > allowance {
-            return Err(Stop::Expanded);
+            return Err(Unresolved::Expanded);
         }
         let room = end + label_room(name.text, value.text);
         if out.len() < room {
-            return Err(Stop::Room(room));
+            return Err(Unresolved::Room(room));
         }
         end = put_label(out, end, name.text, value.text);
     }
