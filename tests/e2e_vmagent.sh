@@ -77,7 +77,7 @@ for r in "${runs[@]}"; do
 done
 for r in "${runs[@]}"; do
     name="${r^^}"
-    stop "${vm_pid[$r]}" 30
+    stop "${vm_pid[$r]}" 30 signalled
     check "$name: vmagent exits cleanly on SIGTERM (status $stopped)" test "$stopped" -eq 0
     problems="$(grep -E '\b(warn|error|fatal|panic)\b' "$work/vmagent-$r.log" | grep -i remotewrite || true)"
     check "$name: vmagent logged no remote-write warnings or errors${problems:+: $(head -c 600 <<<"$problems")}" \

@@ -65,11 +65,14 @@ running() {
     stat="${stat##*) }"
     [[ "${stat:0:1}" != Z ]]
 }
-# stop PID SECONDS: SIGTERM, SIGKILL after SECONDS; leaves the exit status in $stopped.
+# stop PID SECONDS [signalled]: SIGTERM (unless already signalled), SIGKILL after SECONDS;
+# leaves the exit status in $stopped.
 stopped=0
 stop() {
     local end=$((SECONDS + $2))
-    kill -TERM "$1" 2>/dev/null || true
+    # A second SIGTERM can kill a sender that is shutting down (vmagent exits
+    # 143 on one): `stop PID SECS signalled` only waits.
+    [[ "${3:-}" == signalled ]] || kill -TERM "$1" 2>/dev/null || true
     while running "$1" && ((SECONDS < end)); do
         sleep 0.1
     done
