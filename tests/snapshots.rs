@@ -367,6 +367,7 @@ fn numbers_in_the_header_stand_for_their_values() {
             ),
             ("samples ", totals.counts.samples as f64),
             ("histograms ", totals.counts.histograms as f64),
+            ("hist ", totals.counts.histograms as f64),
             ("series ", store.active_series(now).0 as f64),
             (" seen", store.distinct_series().value() as f64),
             ("metrics ", store.metric_count() as f64),
@@ -380,8 +381,9 @@ fn numbers_in_the_header_stand_for_their_values() {
             let shown = match label {
                 // The rate follows the counts, in parentheses.
                 "samples and histograms/s " => traffic
-                    .split_once("histograms ")
-                    .and_then(|(_, rest)| rest.split_once(" ("))
+                    .split_once("samples ")
+                    .and_then(|(_, rest)| rest.split("  ·  ").next())
+                    .and_then(|received| received.split_once(" ("))
                     .and_then(|(_, rest)| rest.split_once("/s)"))
                     .map(|(rate, _)| rate),
                 // The count of distinct series comes before its label.
@@ -401,6 +403,9 @@ fn numbers_in_the_header_stand_for_their_values() {
         }
         assert!(seen >= 4, "{screen}");
         assert!(totals.counts.samples > 10_000, "counts with a suffix");
+        // The active series are never left out for want of room.
+        assert!(traffic.contains("series "), "{width}x{height}\n{screen}");
+        assert!(totals.counts.histograms > 0, "histograms shown too");
     }
 }
 

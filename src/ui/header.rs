@@ -122,14 +122,28 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
     };
     let counts = &totals.counts;
     // The rate counts samples and histograms together, as the store does.
+    let samples = format!("samples {}", format::count(counts.samples as f64));
+    let sample_rate = format!(
+        " ({}/s)",
+        format::count(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
+    );
+    // With histograms, shorter forms (their name shortened, then the rate
+    // left out) make room for the series count at 80 columns.
     let received = if counts.histograms > 0 {
-        format!(
-            "samples {}, histograms {}",
-            format::count(counts.samples as f64),
-            format::count(counts.histograms as f64)
+        let histograms = format::count(counts.histograms as f64);
+        Part::or_shorter(
+            vec![Span::raw(format!(
+                "{SEP}{samples}, histograms {histograms}{sample_rate}"
+            ))],
+            vec![
+                vec![Span::raw(format!(
+                    "{SEP}{samples}, hist {histograms}{sample_rate}"
+                ))],
+                vec![Span::raw(format!("{SEP}{samples}, hist {histograms}"))],
+            ],
         )
     } else {
-        format!("samples {}", format::count(counts.samples as f64))
+        Part::whole(vec![Span::raw(format!("{SEP}{samples}{sample_rate}"))])
     };
     let mut parts = vec![
         Part::whole(vec![Span::raw(format!(
@@ -137,10 +151,7 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
             format::count(requests as f64),
             format::count(store.request_rate.per_second(now, RATE_WINDOW_SECS))
         ))]),
-        Part::whole(vec![Span::raw(format!(
-            "{SEP}{received} ({}/s)",
-            format::count(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
-        ))]),
+        received,
         Part::or_shorter(
             vec![Span::raw(format!(
                 "{active_series} ({window}), {seen} seen"

@@ -210,30 +210,34 @@ const MIN_SHRUNK: usize = 6;
 /// fit), so that no number is ever cut off at the edge. Items with shorter
 /// forms take them, all to the same step, where that lets more items that
 /// are not [`Part::optional`] show (`series 2 active (5m)  ·  metrics 3`
-/// rather than `series 2 active (5m), 2 seen` alone).
+/// rather than `series 2 active (5m), 2 seen` alone), or as many with an
+/// earlier one among them (`samples 9, hist 2  ·  series 2 active` rather
+/// than `samples 9, histograms 2 (3/s)  ·  metrics 3`).
 pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
     let steps = parts.iter().map(|p| p.shorter.len()).max().unwrap_or(0);
-    let mut best: Option<(usize, Vec<Span<'static>>)> = None;
-    for step in 0..=steps {
-        let (shown, spans) = laid_out(&parts, width, step);
-        if best.as_ref().is_none_or(|(most, _)| shown > *most) {
-            best = Some((shown, spans));
-        }
-    }
+    // The least shortened of the best layouts: the first step of the most.
+    let best = (0..=steps)
+        .map(|step| laid_out(&parts, width, step))
+        .map(|(shown, spans)| ((shown.iter().filter(|&&s| s).count(), shown), spans))
+        .rev()
+        .max_by(|(a, _), (b, _)| a.cmp(b));
     Line::from(best.map(|(_, spans)| spans).unwrap_or_default())
 }
 
 /// [`fitted_line`] with each item starting from its `step`th shorter form
-/// (or its shortest): the spans and how many items not optional they show.
-fn laid_out(parts: &[Part], width: usize, step: usize) -> (usize, Vec<Span<'static>>) {
+/// (or its shortest): the spans, and which items not optional they show.
+fn laid_out(parts: &[Part], width: usize, step: usize) -> (Vec<bool>, Vec<Span<'static>>) {
     let mut spans = Vec::new();
-    let mut shown = 0;
+    let mut shown = Vec::new();
     let mut left = width;
     let width_of = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
     for part in parts {
         let mut forms = std::iter::once(&part.spans)
             .chain(&part.shorter)
             .skip(step.min(part.shorter.len()));
+        if !part.optional {
+            shown.push(false);
+        }
         let Some(mut chosen) = forms.next().cloned() else {
             continue;
         };
@@ -254,7 +258,9 @@ fn laid_out(parts: &[Part], width: usize, step: usize) -> (usize, Vec<Span<'stat
             span.content = fit::end(&span.content, keep).into_owned().into();
         }
         left -= width_of(&chosen).min(left);
-        shown += usize::from(!part.optional);
+        if let Some(last) = shown.last_mut().filter(|_| !part.optional) {
+            *last = true;
+        }
         spans.extend(chosen);
     }
     (shown, spans)
@@ -338,5 +344,28 @@ mod tests {
             line(with_rate, 64),
             "requests 12345 sender Prometheus/3.5.0 +3 series 99, 120 seen"
         );
+    }
+
+    #[test]
+    fn as_many_items_with_an_earlier_one_among_them_win() {
+        let parts = || {
+            vec![
+                Part::or_shorter(
+                    vec![Span::raw("samples 9, histograms 2 (3/s)")],
+                    vec![vec![Span::raw("samples 9, hist 2")]],
+                ),
+                Part::whole(vec![Span::raw(" series 2 active")]),
+                Part::whole(vec![Span::raw(" metrics 3")]),
+            ]
+        };
+        let line = |width| fitted_line(parts(), width).to_string();
+        assert_eq!(
+            line(55),
+            "samples 9, histograms 2 (3/s) series 2 active metrics 3"
+        );
+        assert_eq!(line(43), "samples 9, hist 2 series 2 active metrics 3");
+        // Two of three fit either way (the first form would keep `metrics
+        // 3`): the series count comes first.
+        assert_eq!(line(40), "samples 9, hist 2 series 2 active");
     }
 }
