@@ -33,6 +33,9 @@ const DASHBOARD_QUEUE: usize = 4;
 /// How long the dashboard gets to stop after a signal before the terminal is
 /// restored without it.
 const DASHBOARD_GRACE: Duration = Duration::from_secs(3);
+/// How long, after a signal, forwarded requests still waiting for inspection
+/// get to reach the output before the rest is counted as not inspected.
+const INSPECTION_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the inspector until interrupted.
 pub async fn main(cli: Cli) -> anyhow::Result<()> {
@@ -174,18 +177,24 @@ async fn headless(
     stats: Arc<ReceiverStats>,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
+    let (consumer_stop, consumer_stopped) = watch::channel(false);
     let mut consumer = tokio::spawn(output::print_batches(
         rx,
         format,
-        RunSummary::new(stats),
-        stop.rx,
+        RunSummary::new(stats.clone()),
+        consumer_stopped,
     ));
     let ended = tokio::select! {
         ended = &mut consumer => ended,
         _ = stop.termination.recv() => {
             let _ = stop.tx.send(true);
+            let drained = async {
+                inspection_drained(&stats, INSPECTION_GRACE).await;
+                let _ = consumer_stop.send(true);
+                consumer.await
+            };
             tokio::select! {
-                ended = &mut consumer => ended,
+                ended = drained => ended,
                 // Printing the rest can block on a reader that stopped reading.
                 name = stop.termination.recv() => {
                     say(format_args!("promscope: {name} again: exiting without printing the rest"));
@@ -237,6 +246,19 @@ async fn dashboard(
             "the dashboard stopped responding and did not stop within {}s; the terminal was restored without it",
             DASHBOARD_GRACE.as_secs()
         ),
+    }
+}
+
+/// Waits, at most `grace`, until no forwarded request waits for inspection:
+/// the backend has answered them, so they were acknowledged and are shown or
+/// printed; what is left after `grace` the summary counts as not inspected.
+async fn inspection_drained(stats: &ReceiverStats, grace: Duration) {
+    let Some(forward) = &stats.forward else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + grace;
+    while forward.pending.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

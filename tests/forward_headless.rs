@@ -116,3 +116,47 @@ async fn json_has_one_request_record_with_both_sides() {
     );
     assert!(summary.contains("mirrored    to http://"), "{summary}");
 }
+
+/// Forwarded requests are answered before they are inspected: at SIGTERM,
+/// those still waiting for inspection (stdout was not being read) are printed
+/// all the same, not dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
+    const REQUESTS: usize = 150;
+    let backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
+        .args(["--forward", &backend.url("/api/v1/write")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let url = format!("{}/api/v1/write", url_in(&first));
+    // 200 samples a request fill the stdout pipe within a few requests: the
+    // output queue fills behind it, then the inspection queue.
+    let values: Vec<f64> = (0..200).map(f64::from).collect();
+    for _ in 0..REQUESTS {
+        assert_eq!(post(&url, RW1_HEADERS, rw1_body(&values)).await.0, 204);
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let mut summary = String::new();
+    stderr.read_to_string(&mut summary).unwrap();
+    let _ = child.wait();
+    let printed = stdout
+        .lines()
+        .filter(|line| line.starts_with(r#"{"kind":"request""#))
+        .count();
+    assert_eq!(printed, REQUESTS, "{summary}");
+    assert!(summary.contains(", 0 not inspected"), "{summary}");
+}
