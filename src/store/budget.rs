@@ -32,7 +32,11 @@ impl Store {
     /// slots and hash-table room, which follow the peak series count, are not
     /// counted).
     pub fn held_bytes(&self) -> usize {
-        self.strings.bytes() + self.series.bytes() + self.metrics.bytes() + self.metadata.bytes()
+        self.strings.bytes()
+            + self.series.bytes()
+            + self.metrics.bytes()
+            + self.metadata.bytes()
+            + self.problems.bytes()
     }
 
     /// Series evicted to respect the bounds, by cause.

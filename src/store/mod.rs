@@ -20,6 +20,7 @@ pub mod history;
 pub mod intern;
 pub mod metadata;
 pub mod metrics;
+pub mod problems;
 pub mod rate;
 pub mod ring;
 pub mod series;
@@ -117,6 +118,8 @@ pub struct Store {
     oversized_exemplars: u64,
     /// Label sets ever seen, evicted or not, for the closing summary.
     distinct: DistinctCounter,
+    /// Problems found, by rule.
+    problems: problems::ProblemTable,
     /// Series with a recent sample, all and matching the filter.
     active: ActiveSeries,
     matched_active: ActiveSeries,
@@ -154,6 +157,7 @@ impl Store {
             evictions: Evictions::default(),
             oversized_exemplars: 0,
             distinct: DistinctCounter::default(),
+            problems: problems::ProblemTable::default(),
             active: ActiveSeries::default(),
             matched_active: ActiveSeries::default(),
             scratch: String::new(),

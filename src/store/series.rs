@@ -12,6 +12,7 @@ use super::GiveWay;
 use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
+use super::problems::SeriesProblems;
 use super::rate::WindowRate;
 use super::ring::{Point, Ring};
 use super::slots::{Handle, Slots};
@@ -78,6 +79,8 @@ pub(super) struct Rare {
     anomalies: Anomalies,
     /// The backend's latest message refusing it, shared by the series it named.
     upstream_rejection: Option<Arc<str>>,
+    /// The rules that fired on it, with the offending samples.
+    problems: Option<Box<SeriesProblems>>,
 }
 
 impl Rare {
@@ -89,6 +92,7 @@ impl Rare {
         });
         let exemplar_labels: usize = self.exemplars.iter().map(|e| size_of_val(&*e.labels)).sum();
         size_of::<Rare>()
+            + self.problems.as_deref().map_or(0, SeriesProblems::bytes)
             + histogram
             + self.exemplars.capacity() * size_of::<StoredExemplar>()
             + exemplar_labels
@@ -195,6 +199,15 @@ impl Series {
         self.rare
             .as_deref()
             .map_or_else(Anomalies::default, |r| r.anomalies)
+    }
+
+    /// The rules that fired on it, with the offending samples.
+    pub fn problems(&self) -> Option<&SeriesProblems> {
+        self.rare.as_deref()?.problems.as_deref()
+    }
+
+    pub(super) fn problems_mut(&mut self) -> &mut SeriesProblems {
+        self.rare().problems.get_or_insert_default()
     }
 
     fn rare(&mut self) -> &mut Rare {

@@ -1,4 +1,5 @@
 mod bounds;
+mod problems;
 mod upstream;
 
 use std::ops::Range;

@@ -1,0 +1,335 @@
+//! Problems as the dashboard keeps them: per rule, how often and on how many
+//! series it fired, when first and last, its first example and the series (or
+//! requests) it fired on; per series, the rules that fired on it with the
+//! offending samples. Every part has a fixed bound, and what it holds is
+//! counted in [`crate::store::Store::held_bytes`].
+
+use std::collections::VecDeque;
+
+use super::{SeriesId, Store};
+use crate::problems::{Rule, RuleSet, Severity};
+
+/// Offending samples a series keeps (the latest), all rules together.
+pub const OFFENCES_PER_SERIES: usize = 3;
+/// Series a rule lists (the latest it fired on first).
+pub const SERIES_PER_RULE: usize = 1000;
+/// Requests a request-level rule lists (the latest).
+pub const REQUESTS_PER_RULE: usize = 100;
+/// Bytes of a rule's example or a request's message kept; longer ones are
+/// cut at a character boundary.
+pub const MESSAGE_BYTES: usize = 160;
+/// Bytes of an offence's message a series keeps (a series' problems take
+/// at most about half of the 1 KiB a series may).
+pub const SERIES_MESSAGE_BYTES: usize = 80;
+
+/// A problem as the store takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Finding<'a> {
+    pub rule: Rule,
+    /// Times it fired on the subject in the request (at least 1).
+    pub count: u32,
+    /// The first offending sample's timestamp, for sample rules.
+    pub timestamp_ms: Option<i64>,
+    /// What it fired on: the label, both values, the bucket span.
+    pub message: &'a str,
+}
+
+/// `message` cut to [`MESSAGE_BYTES`].
+fn kept(message: &str) -> Box<str> {
+    cut(message, MESSAGE_BYTES)
+}
+
+/// `message` cut to at most `max` bytes, `…` marking the cut.
+fn cut(message: &str, max: usize) -> Box<str> {
+    if message.len() <= max {
+        return message.into();
+    }
+    let mut end = max - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end]).into()
+}
+
+/// A rule that fired on a series, with the offending sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offence {
+    pub rule: Rule,
+    /// Times it fired in the request.
+    pub count: u32,
+    /// When the request carrying it arrived (ms since the epoch).
+    pub arrival_ms: i64,
+    pub timestamp_ms: Option<i64>,
+    pub message: Box<str>,
+}
+
+/// The problems of one series, kept with it once it has any.
+#[derive(Debug, Default)]
+pub struct SeriesProblems {
+    /// Every rule that fired on it.
+    pub fired: RuleSet,
+    /// The latest [`OFFENCES_PER_SERIES`], oldest first.
+    pub offences: VecDeque<Offence>,
+}
+
+impl SeriesProblems {
+    /// Adds a finding; says whether its rule fired on the series for the
+    /// first time.
+    pub(super) fn add(&mut self, finding: &Finding, arrival_ms: i64) -> bool {
+        let first = !self.fired.contains(finding.rule);
+        self.fired.insert(finding.rule);
+        if self.offences.len() >= OFFENCES_PER_SERIES {
+            self.offences.pop_front();
+        }
+        // Grown by doubling, it would hold room for a fourth.
+        self.offences
+            .reserve_exact(OFFENCES_PER_SERIES - self.offences.len());
+        self.offences.push_back(Offence {
+            rule: finding.rule,
+            count: finding.count,
+            arrival_ms,
+            timestamp_ms: finding.timestamp_ms,
+            message: cut(finding.message, SERIES_MESSAGE_BYTES),
+        });
+        first
+    }
+
+    /// Heap bytes, itself included.
+    pub(super) fn bytes(&self) -> usize {
+        size_of::<SeriesProblems>()
+            + self.offences.capacity() * size_of::<Offence>()
+            + self.offences.iter().map(|o| o.message.len()).sum::<usize>()
+    }
+}
+
+/// A request a request-level rule fired on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestHit {
+    pub arrival_ms: i64,
+    /// Who sent it (address, or user agent).
+    pub sender: Box<str>,
+    pub message: Box<str>,
+}
+
+/// One rule's firing so far.
+#[derive(Debug, Clone)]
+pub struct RuleStats {
+    pub rule: Rule,
+    /// Firings.
+    pub count: u64,
+    /// Series it fired on (a series evicted and sent again counts again).
+    pub series_affected: u64,
+    /// Arrival of the first and the latest request it fired on.
+    pub first_ms: i64,
+    pub last_ms: i64,
+    /// The series of its first firing (PromQL), if it was a series'.
+    pub example_series: Option<Box<str>>,
+    /// What its first firing said.
+    pub example_message: Box<str>,
+    /// The latest [`SERIES_PER_RULE`] series it fired on, oldest first (some
+    /// may be evicted since).
+    series: VecDeque<SeriesId>,
+    /// The latest [`REQUESTS_PER_RULE`] requests it fired on (request rules).
+    requests: VecDeque<RequestHit>,
+}
+
+impl RuleStats {
+    fn new(finding: &Finding, arrival_ms: i64, example_series: Option<String>) -> Self {
+        RuleStats {
+            rule: finding.rule,
+            count: 0,
+            series_affected: 0,
+            first_ms: arrival_ms,
+            last_ms: arrival_ms,
+            example_series: example_series.map(|s| kept(&s)),
+            example_message: kept(finding.message),
+            series: VecDeque::new(),
+            requests: VecDeque::new(),
+        }
+    }
+
+    /// The series it fired on, newest first.
+    pub fn series(&self) -> impl Iterator<Item = SeriesId> + '_ {
+        self.series.iter().rev().copied()
+    }
+
+    /// The requests it fired on, newest first.
+    pub fn requests(&self) -> impl Iterator<Item = &RequestHit> + '_ {
+        self.requests.iter().rev()
+    }
+
+    fn bytes(&self) -> usize {
+        size_of::<RuleStats>()
+            + self.example_series.as_deref().map_or(0, str::len)
+            + self.example_message.len()
+            + self.series.capacity() * size_of::<SeriesId>()
+            + self.requests.capacity() * size_of::<RequestHit>()
+            + self
+                .requests
+                .iter()
+                .map(|r| r.sender.len() + r.message.len())
+                .sum::<usize>()
+    }
+}
+
+/// Every rule's firing, and counts by severity.
+#[derive(Debug)]
+pub struct ProblemTable {
+    rules: Vec<Option<RuleStats>>,
+    by_severity: [u64; 3],
+    /// Bumped on every firing, for views that list rules.
+    version: u64,
+}
+
+impl Default for ProblemTable {
+    fn default() -> Self {
+        ProblemTable {
+            rules: vec![None; Rule::ALL.len()],
+            by_severity: [0; 3],
+            version: 0,
+        }
+    }
+}
+
+impl ProblemTable {
+    fn stats(
+        &mut self,
+        finding: &Finding,
+        arrival_ms: i64,
+        example: impl FnOnce() -> Option<String>,
+    ) -> &mut RuleStats {
+        self.version += 1;
+        let count = u64::from(finding.count);
+        self.by_severity[finding.rule.severity() as usize] += count;
+        let stats = self.rules[finding.rule as usize]
+            .get_or_insert_with(|| RuleStats::new(finding, arrival_ms, example()));
+        stats.count += count;
+        stats.last_ms = stats.last_ms.max(arrival_ms);
+        stats
+    }
+
+    /// Records a finding on series `id`, whose problems are `series` (`first`:
+    /// the rule had not fired on it before); `text` writes it in PromQL.
+    pub(super) fn on_series(
+        &mut self,
+        finding: &Finding,
+        arrival_ms: i64,
+        id: SeriesId,
+        first: bool,
+        text: impl FnOnce() -> String,
+    ) {
+        let stats = self.stats(finding, arrival_ms, || Some(text()));
+        if first {
+            stats.series_affected += 1;
+            if stats.series.len() >= SERIES_PER_RULE {
+                stats.series.pop_front();
+            }
+            stats.series.push_back(id);
+        }
+    }
+
+    /// Records a finding on a whole request from `sender`.
+    pub(super) fn on_request(&mut self, finding: &Finding, arrival_ms: i64, sender: &str) {
+        let stats = self.stats(finding, arrival_ms, || None);
+        if stats.requests.len() >= REQUESTS_PER_RULE {
+            stats.requests.pop_front();
+        }
+        stats.requests.push_back(RequestHit {
+            arrival_ms,
+            sender: kept(sender),
+            message: kept(finding.message),
+        });
+    }
+
+    /// The rules that fired, in catalogue order.
+    pub fn fired(&self) -> impl Iterator<Item = &RuleStats> {
+        self.rules.iter().flatten()
+    }
+
+    /// One rule's firing, if it fired.
+    pub fn get(&self, rule: Rule) -> Option<&RuleStats> {
+        self.rules[rule as usize].as_ref()
+    }
+
+    /// Firings at a severity.
+    pub fn count(&self, severity: Severity) -> u64 {
+        self.by_severity[severity as usize]
+    }
+
+    /// Bumped on every firing.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.rules.capacity() * size_of::<Option<RuleStats>>()
+            + self.fired().map(RuleStats::bytes).sum::<usize>()
+    }
+}
+
+impl Store {
+    /// Records a problem found on series `id` in a request that arrived at
+    /// `arrival_ms`. A series evicted meanwhile is counted under its rule only.
+    pub fn record_series_problem(&mut self, id: SeriesId, finding: &Finding, arrival_ms: i64) {
+        let first = self
+            .series
+            .update(id, |s| s.problems_mut().add(finding, arrival_ms));
+        // Written only for a rule's first example.
+        let (series, strings) = (&self.series, &self.strings);
+        let text = || {
+            series.get(id).map_or_else(String::new, |s| {
+                let pairs = s.labels.iter();
+                crate::text::promql::series(
+                    pairs.map(|&(n, v)| (strings.resolve(n), strings.resolve(v))),
+                )
+            })
+        };
+        self.problems
+            .on_series(finding, arrival_ms, id, first.unwrap_or(false), text);
+    }
+
+    /// Records a problem found on a whole request from `sender`.
+    pub fn record_request_problem(&mut self, finding: &Finding, arrival_ms: i64, sender: &str) {
+        self.problems.on_request(finding, arrival_ms, sender);
+    }
+
+    /// The problems found, by rule.
+    pub fn problems(&self) -> &ProblemTable {
+        &self.problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character() {
+        let long = "é".repeat(MESSAGE_BYTES);
+        let cut = kept(&long);
+        assert!(cut.len() <= MESSAGE_BYTES, "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert_eq!(&*kept("short"), "short");
+    }
+
+    #[test]
+    fn a_series_keeps_its_latest_offences_and_every_rule() {
+        let mut p = SeriesProblems::default();
+        let finding = |rule, ts| Finding {
+            rule,
+            count: 1,
+            timestamp_ms: Some(ts),
+            message: "m",
+        };
+        assert!(p.add(&finding(Rule::OutOfOrder, 1), 10));
+        assert!(!p.add(&finding(Rule::OutOfOrder, 2), 10));
+        for ts in 3..10 {
+            p.add(&finding(Rule::DuplicateTimestamp, ts), 10);
+        }
+        assert_eq!(p.offences.len(), OFFENCES_PER_SERIES);
+        assert_eq!(p.offences.back().and_then(|o| o.timestamp_ms), Some(9));
+        let fired: Vec<Rule> = p.fired.iter().collect();
+        assert_eq!(fired, [Rule::OutOfOrder, Rule::DuplicateTimestamp]);
+    }
+}

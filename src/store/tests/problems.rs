@@ -1,0 +1,123 @@
+//! Problems as the store keeps them: per rule and per series, bounded.
+
+use super::*;
+use crate::problems::{Rule, Severity};
+use crate::store::problems::{Finding, OFFENCES_PER_SERIES, SERIES_PER_RULE};
+
+fn finding(rule: Rule, ts: i64, message: &str) -> Finding<'_> {
+    Finding {
+        rule,
+        count: 1,
+        timestamp_ms: Some(ts),
+        message,
+    }
+}
+
+fn ids(store: &Store) -> Vec<SeriesId> {
+    store.series.iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn a_rule_counts_firings_series_and_keeps_its_first_example() {
+    let mut store = Store::new(StoreLimits::default());
+    store.ingest(&batch(T0, &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)]));
+    let [a, b] = ids(&store)[..] else {
+        panic!("two series")
+    };
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0 - 5, "first"), T0);
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0 - 4, "second"), T0 + 1000);
+    store.record_series_problem(b, &finding(Rule::OutOfOrder, T0 - 3, "third"), T0 + 2000);
+    store.record_series_problem(b, &finding(Rule::LabelValueEmpty, T0, "empty"), T0 + 2000);
+    let problems = store.problems();
+    let ooo = problems.get(Rule::OutOfOrder).expect("fired");
+    assert_eq!((ooo.count, ooo.series_affected), (3, 2));
+    assert_eq!((ooo.first_ms, ooo.last_ms), (T0, T0 + 2000));
+    assert_eq!(ooo.example_series.as_deref(), Some(r#"up{job="a"}"#));
+    assert_eq!(&*ooo.example_message, "first");
+    assert_eq!(ooo.series().collect::<Vec<_>>(), [b, a]);
+    assert_eq!(problems.count(Severity::Error), 3);
+    assert_eq!(problems.count(Severity::Warning), 1);
+    let rules: Vec<Rule> = problems.fired().map(|r| r.rule).collect();
+    assert_eq!(rules, [Rule::LabelValueEmpty, Rule::OutOfOrder]);
+    let on_b = store.series(b).and_then(|s| s.problems()).expect("kept");
+    let fired: Vec<Rule> = on_b.fired.iter().collect();
+    assert_eq!(fired, [Rule::LabelValueEmpty, Rule::OutOfOrder]);
+    assert_eq!(on_b.offences.len(), 2);
+    assert!(store.series(a).is_some_and(|s| s.problems().is_some()));
+}
+
+#[test]
+fn request_rules_list_requests() {
+    let mut store = Store::new(StoreLimits::default());
+    for i in 0..200 {
+        let f = Finding {
+            rule: Rule::EmptyRequest,
+            count: 1,
+            timestamp_ms: None,
+            message: "no series",
+        };
+        store.record_request_problem(&f, T0 + i, "10.0.0.1");
+    }
+    let stats = store.problems().get(Rule::EmptyRequest).expect("fired");
+    assert_eq!((stats.count, stats.series_affected), (200, 0));
+    assert_eq!(stats.requests().count(), 100);
+    assert_eq!(
+        stats.requests().next().map(|r| r.arrival_ms),
+        Some(T0 + 199)
+    );
+    assert_eq!(stats.example_series, None);
+}
+
+#[test]
+fn problems_are_bounded_and_counted_in_held_bytes() {
+    let mut store = Store::new(StoreLimits::default());
+    let names: Vec<String> = (0..SERIES_PER_RULE + 10).map(|i| format!("s{i}")).collect();
+    let labels: Vec<[(&str, &str); 2]> = names
+        .iter()
+        .map(|n| [("__name__", "up"), ("job", n.as_str())])
+        .collect();
+    let series: Vec<TestSeries> = labels.iter().map(|l| (&l[..], T0, 1.0)).collect();
+    store.ingest(&batch(T0, &series));
+    let before = store.held_bytes();
+    let long = "x".repeat(10_000);
+    for id in ids(&store) {
+        for ts in 0..10 {
+            store.record_series_problem(id, &finding(Rule::DuplicateTimestamp, ts, &long), T0);
+        }
+    }
+    let stats = store
+        .problems()
+        .get(Rule::DuplicateTimestamp)
+        .expect("fired");
+    assert_eq!(stats.series_affected, names.len() as u64);
+    assert_eq!(stats.series().count(), SERIES_PER_RULE);
+    let added = (store.held_bytes() - before) / names.len();
+    // Offences are kept with cut messages: about half the 1 KiB of a series.
+    assert!(added <= 544, "{added} bytes per series");
+    let any = store.series.iter().next().and_then(|(_, s)| s.problems());
+    assert_eq!(any.map(|p| p.offences.len()), Some(OFFENCES_PER_SERIES));
+}
+
+#[test]
+fn an_evicted_series_leaves_its_rule_counted_and_its_row_unresolved() {
+    let limits = StoreLimits {
+        max_series: 1,
+        ..StoreLimits::default()
+    };
+    let mut store = Store::new(limits);
+    store.ingest(&batch(T0, &[(UP_A, T0, 1.0)]));
+    let a = ids(&store)[0];
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, "m"), T0);
+    store.ingest(&batch(T0 + 1000, &[(UP_B, T0, 1.0)]));
+    assert!(store.series(a).is_none());
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, "late"), T0 + 1000);
+    let stats = store.problems().get(Rule::OutOfOrder).expect("fired");
+    assert_eq!((stats.count, stats.series_affected), (2, 1));
+    assert_eq!(
+        stats
+            .series()
+            .filter(|&id| store.series(id).is_some())
+            .count(),
+        0
+    );
+}
