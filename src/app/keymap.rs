@@ -136,6 +136,7 @@ pub static BINDINGS: &[Binding] = &[
             keys: 2,
             text: |view| match view {
                 OpenList::Metrics | OpenList::Series => Some("move"),
+                OpenList::Problems | OpenList::ProblemSeries => Some("move"),
                 OpenList::Samples | OpenList::Log => Some("scroll back"),
                 OpenList::Requests => Some("select"),
             },
@@ -189,13 +190,14 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Right), Action::Enter),
             (Key::Plain(KeyCode::Char('l')), Action::Enter),
         ],
-        description: "open: metric → its series → one series; in Recent samples, the highlighted sample's series",
+        description: "open: metric → its series → one series; in Recent samples, the highlighted sample's series; in Problems, rule → the series it fired on → one series",
         hint: Some(Hint {
             keys: 1,
             text: |view| match view {
                 OpenList::Metrics => Some("series"),
                 OpenList::Series => Some("detail"),
-                OpenList::Log => Some("open series"),
+                OpenList::Log | OpenList::ProblemSeries => Some("open series"),
+                OpenList::Problems => Some("series"),
                 OpenList::Samples | OpenList::Requests => None,
             },
         }),
@@ -212,7 +214,13 @@ pub static BINDINGS: &[Binding] = &[
         description: "back",
         hint: Some(Hint {
             keys: 1,
-            text: |view| matches!(view, OpenList::Series | OpenList::Samples).then_some("back"),
+            text: |view| {
+                matches!(
+                    view,
+                    OpenList::Series | OpenList::Samples | OpenList::ProblemSeries
+                )
+                .then_some("back")
+            },
         }),
     },
     Binding {
@@ -224,11 +232,18 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Char('1')), Action::GoTab(Tab::Metrics)),
             (Key::Plain(KeyCode::Char('2')), Action::GoTab(Tab::Log)),
             (Key::Plain(KeyCode::Char('3')), Action::GoTab(Tab::Requests)),
+            (Key::Plain(KeyCode::Char('4')), Action::GoTab(Tab::Problems)),
         ],
-        description: "Metrics · Recent samples · Requests",
+        description: "Metrics · Recent samples · Requests · Problems",
         hint: Some(Hint {
             keys: 1,
-            text: |view| matches!(view, OpenList::Metrics | OpenList::Requests).then_some("views"),
+            text: |view| {
+                matches!(
+                    view,
+                    OpenList::Metrics | OpenList::Requests | OpenList::Problems
+                )
+                .then_some("views")
+            },
         }),
     },
     Binding {
@@ -258,10 +273,19 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Char('s')), Action::CycleSort),
             (Key::Plain(KeyCode::Char('r')), Action::ReverseSort),
         ],
-        description: "cycle the sort key (metrics: series, samples/s, name; series: labels, samples/s, value) / reverse it",
+        description: "cycle the sort key (metrics: series, samples/s, name; series: labels, samples/s, value; problems: severity, count, last seen, rule) / reverse it",
         hint: Some(Hint {
             keys: 1,
-            text: |view| matches!(view, OpenList::Metrics | OpenList::Series).then_some("sort"),
+            text: |view| {
+                matches!(
+                    view,
+                    OpenList::Metrics
+                        | OpenList::Series
+                        | OpenList::Problems
+                        | OpenList::ProblemSeries
+                )
+                .then_some("sort")
+            },
         }),
     },
     Binding {
@@ -309,8 +333,11 @@ pub static BINDINGS: &[Binding] = &[
         hint: Some(Hint {
             keys: 1,
             text: |view| {
-                matches!(view, OpenList::Series | OpenList::Samples | OpenList::Log)
-                    .then_some("copy")
+                matches!(
+                    view,
+                    OpenList::Series | OpenList::Samples | OpenList::Log | OpenList::ProblemSeries
+                )
+                .then_some("copy")
             },
         }),
     },

@@ -9,6 +9,7 @@ pub mod list;
 pub mod logs;
 mod navigate;
 mod pause;
+pub mod problems;
 pub mod replay;
 mod selector;
 pub mod view;
@@ -42,11 +43,13 @@ pub enum Tab {
     Log,
     /// The latest requests.
     Requests,
+    /// The rules that fired.
+    Problems,
 }
 
 impl Tab {
     /// All tabs, in order.
-    pub const ALL: [Tab; 3] = [Tab::Metrics, Tab::Log, Tab::Requests];
+    pub const ALL: [Tab; 4] = [Tab::Metrics, Tab::Log, Tab::Requests, Tab::Problems];
 
     /// Title shown in the tab bar.
     pub fn title(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Tab {
             Tab::Metrics => "Metrics",
             Tab::Log => "Recent samples",
             Tab::Requests => "Requests",
+            Tab::Problems => "Problems",
         }
     }
 
@@ -144,6 +148,8 @@ pub struct App {
     pub log: HistoryList<SampleRow>,
     /// The request log.
     pub requests: HistoryList<RequestRow>,
+    /// The Problems view.
+    pub problems: problems::ProblemsView,
     /// Filter line.
     pub filter: FilterLine,
     /// Set while paused.
@@ -213,6 +219,10 @@ pub enum OpenList {
     /// Recent samples across series.
     Log,
     Requests,
+    /// The rules that fired.
+    Problems,
+    /// The series (or requests) one rule fired on.
+    ProblemSeries,
 }
 
 impl App {
@@ -233,6 +243,7 @@ impl App {
             samples: HistoryList::default(),
             log: HistoryList::default(),
             requests: HistoryList::default(),
+            problems: problems::ProblemsView::default(),
             filter: FilterLine::default(),
             keys_waiting: KeysWaiting::default(),
             unapplied: None,
@@ -285,6 +296,7 @@ impl App {
     /// Rebuilds the sorted rows of the lists when their inputs changed.
     pub fn refresh(&mut self, store: &Store) {
         let now = self.now_ms;
+        self.problems.refresh(store, now);
         let source = Source {
             version: store.metrics_version(),
             subject: (),
@@ -327,6 +339,11 @@ impl App {
             }
             OpenList::Log => self.log.set_viewport(rows, &RecentSamples(store)),
             OpenList::Requests => self.requests.set_viewport(rows, &Requests(store)),
+            OpenList::Problems => self.problems.rules.set_viewport(rows),
+            OpenList::ProblemSeries => {
+                self.problems.series.set_viewport(rows);
+                self.problems.requests_viewport = rows.max(1);
+            }
         }
     }
 
@@ -403,21 +420,25 @@ impl App {
             Action::CycleSort => match self.open_list() {
                 OpenList::Metrics => self.metrics.cycle_sort(),
                 OpenList::Series => self.series.list.cycle_sort(),
+                OpenList::Problems => self.problems.rules.cycle_sort(),
+                OpenList::ProblemSeries => self.problems.series.cycle_sort(),
                 _ => {}
             },
             Action::ReverseSort => match self.open_list() {
                 OpenList::Metrics => self.metrics.reverse(),
                 OpenList::Series => self.series.list.reverse(),
+                OpenList::Problems => self.problems.rules.reverse(),
+                OpenList::ProblemSeries => self.problems.series.reverse(),
                 _ => {}
             },
             Action::Enter => self.enter(store),
-            Action::Back => {
-                if self.tab == Tab::Metrics {
+            Action::Back => match self.tab {
+                Tab::Metrics => {
                     self.drill.pop();
-                } else {
-                    self.tab = Tab::Metrics;
                 }
-            }
+                Tab::Problems => self.back_problems(),
+                _ => self.tab = Tab::Metrics,
+            },
             Action::Up(n) => self.move_by(Move::Rows(-(n as isize)), store),
             Action::Down(n) => self.move_by(Move::Rows(n as isize), store),
             Action::PageUp => self.move_by(Move::Pages(-1), store),
@@ -479,6 +500,8 @@ impl App {
             (Tab::Metrics, Some(Drill::Detail { .. })) => OpenList::Samples,
             (Tab::Log, _) => OpenList::Log,
             (Tab::Requests, _) => OpenList::Requests,
+            (Tab::Problems, _) if self.problems.open.is_some() => OpenList::ProblemSeries,
+            (Tab::Problems, _) => OpenList::Problems,
         }
     }
 }

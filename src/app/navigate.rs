@@ -54,6 +54,7 @@ impl App {
                     self.tab = Tab::Metrics;
                 }
             }
+            OpenList::Problems | OpenList::ProblemSeries => self.enter_problems(store),
             OpenList::Samples | OpenList::Requests => {}
         }
     }
@@ -102,6 +103,21 @@ impl App {
             }
             OpenList::Log => in_history(&mut self.log, m, false, &RecentSamples(store)),
             OpenList::Requests => in_history(&mut self.requests, m, false, &Requests(store)),
+            OpenList::Problems => in_sorted(&mut self.problems.rules, m),
+            OpenList::ProblemSeries => match self.problems.open {
+                Some(rule) if super::problems::lists_requests(store, rule) => {
+                    let delta = match m {
+                        Move::Rows(n) => n,
+                        Move::Pages(n) => {
+                            n.saturating_mul(self.problems.requests_viewport as isize)
+                        }
+                        Move::First => isize::MIN / 2,
+                        Move::Last => isize::MAX / 2,
+                    };
+                    self.move_problem_requests(delta, store);
+                }
+                _ => in_sorted(&mut self.problems.series, m),
+            },
         }
     }
 }

@@ -50,7 +50,13 @@ impl App {
                 .selected_or_newest(&RecentSamples(store))
                 .and_then(|e| e.row.labels)
                 .map(|labels| promql::series(labels.iter().map(|(n, v)| (&**n, &**v)))),
-            OpenList::Requests => None,
+            OpenList::ProblemSeries => self
+                .problems
+                .series
+                .selected()
+                .and_then(|row| store.series(row.id))
+                .map(|s| store.series_text(&s.labels)),
+            OpenList::Requests | OpenList::Problems => None,
         };
         self.copied.unsent.clone_from(&selector);
         self.copied.shown = selector;

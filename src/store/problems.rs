@@ -106,8 +106,8 @@ impl SeriesProblems {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestHit {
     pub arrival_ms: i64,
-    /// Who sent it (address, or user agent).
-    pub sender: Box<str>,
+    /// Who sent it, or the series refused in it.
+    pub subject: Box<str>,
     pub message: Box<str>,
 }
 
@@ -167,7 +167,7 @@ impl RuleStats {
             + self
                 .requests
                 .iter()
-                .map(|r| r.sender.len() + r.message.len())
+                .map(|r| r.subject.len() + r.message.len())
                 .sum::<usize>()
     }
 }
@@ -177,6 +177,8 @@ impl RuleStats {
 pub struct ProblemTable {
     rules: Vec<Option<RuleStats>>,
     by_severity: [u64; 3],
+    /// Arrival of the latest request a rule of each severity fired on.
+    last_by_severity: [i64; 3],
     /// Bumped on every firing, for views that list rules.
     version: u64,
 }
@@ -186,6 +188,7 @@ impl Default for ProblemTable {
         ProblemTable {
             rules: vec![None; Rule::ALL.len()],
             by_severity: [0; 3],
+            last_by_severity: [i64::MIN; 3],
             version: 0,
         }
     }
@@ -200,7 +203,9 @@ impl ProblemTable {
     ) -> &mut RuleStats {
         self.version += 1;
         let count = u64::from(finding.count);
-        self.by_severity[finding.rule.severity() as usize] += count;
+        let severity = finding.rule.severity() as usize;
+        self.by_severity[severity] += count;
+        self.last_by_severity[severity] = self.last_by_severity[severity].max(arrival_ms);
         let stats = self.rules[finding.rule as usize]
             .get_or_insert_with(|| RuleStats::new(finding, arrival_ms, example()));
         stats.count += count;
@@ -236,7 +241,7 @@ impl ProblemTable {
         }
         stats.requests.push_back(RequestHit {
             arrival_ms,
-            sender: kept(sender),
+            subject: kept(sender),
             message: kept(finding.message),
         });
     }
@@ -254,6 +259,12 @@ impl ProblemTable {
     /// Firings at a severity.
     pub fn count(&self, severity: Severity) -> u64 {
         self.by_severity[severity as usize]
+    }
+
+    /// When a rule of a severity last fired (arrival, ms since the epoch).
+    pub fn last_fired(&self, severity: Severity) -> Option<i64> {
+        let last = self.last_by_severity[severity as usize];
+        (last != i64::MIN).then_some(last)
     }
 
     /// Bumped on every firing.

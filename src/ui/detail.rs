@@ -10,6 +10,7 @@ use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Pa
 use super::columns::{Column, KeyRoom, Timestamps, allot, widest};
 use super::fit;
 use super::histogram;
+use super::problems::severity_style;
 use super::scale::Extent;
 use super::series::flags;
 use super::theme;
@@ -57,7 +58,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     };
     // The labels and metadata get up to a third of the rows, the samples up
     // to two fifths, and the chart the rest (at least a third).
-    let info_rows = (s.labels.len().max(METADATA_ROWS) + 1).min(usize::from(area.height / 3));
+    let problem_rows = s.problems().map_or(0, |p| p.offences.len() + 1);
+    let info_rows =
+        (s.labels.len().max(METADATA_ROWS + problem_rows) + 1).min(usize::from(area.height / 3));
     let table_rows = usize::from(SAMPLES_TABLE_ROWS + 2).min(usize::from(area.height) * 2 / 5);
     let [info, chart, bottom] = Layout::vertical([
         Constraint::Length(info_rows as u16),
@@ -161,6 +164,38 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
         // One line per refused series in Prometheus's message: joined here.
         let message = escaped(&message.trim().replace('\n', " · ")).into_owned();
         lines.push(item("backend said", styled(message, theme::error())));
+    }
+    lines.extend(problem_lines(s));
+    lines
+}
+
+/// The rules that fired on the series, then its latest offences, newest first.
+fn problem_lines(s: &Series) -> Vec<Line<'static>> {
+    let Some(p) = s.problems() else {
+        return Vec::new();
+    };
+    let mut rules = vec![styled("problems ", theme::dim())];
+    for (i, rule) in p.fired.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        rules.push(Span::raw(sep));
+        rules.push(styled(rule.id(), severity_style(rule.severity())));
+    }
+    let mut lines = vec![Line::from(rules)];
+    for o in p.offences.iter().rev() {
+        let when = o.timestamp_ms.unwrap_or(o.arrival_ms);
+        let times = if o.count > 1 {
+            format!(" ×{}", o.count)
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(vec![
+            styled(
+                format!("  {}{times} ", o.rule.id()),
+                severity_style(o.rule.severity()),
+            ),
+            styled(format!("{} ", format::time_of_day(when)), theme::dim()),
+            Span::raw(escaped(&o.message).into_owned()),
+        ]));
     }
     lines
 }

@@ -198,7 +198,8 @@ fn idle_secs(sender: &SenderTotals, now_ms: i64) -> Option<f64> {
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
     let senders = &totals.senders;
-    let mut parts = Vec::new();
+    // Problems first: at 80 columns the sender's name shrinks for them.
+    let mut parts: Vec<Part> = problems_part(app, store).into_iter().collect();
     match senders.busiest(1).first() {
         None => parts.push(Part::whole(vec![
             Span::raw(" senders "),
@@ -295,4 +296,58 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             .and_then(super::backend::uninspected_part),
     );
     parts
+}
+
+/// How long after a rule of a severity last fired its count keeps the
+/// severity's colour (then it is dimmed: seen, but not happening now).
+const PROBLEM_RECENT_MS: i64 = 60_000;
+
+/// Problem counts by severity, coloured while recent; shorter forms for
+/// narrow terminals (`problems 2 errors, 5 warnings, 1 info` to `✗2 ⚠5 ·1`),
+/// followed by the separator from what comes after.
+fn problems_part(app: &App, store: &Store) -> Option<Part> {
+    use crate::problems::Severity::{Error, Info, Warning};
+    let problems = store.problems();
+    let counts = [Error, Warning, Info].map(|s| (s, problems.count(s)));
+    if counts.iter().all(|&(_, n)| n == 0) {
+        return None;
+    }
+    let style = |s| {
+        let recent = problems
+            .last_fired(s)
+            .is_some_and(|last| app.now_ms - last < PROBLEM_RECENT_MS);
+        if recent {
+            super::problems::severity_style(s)
+        } else {
+            theme::dim()
+        }
+    };
+    let form = |label: &str, names: [(&str, &str); 3], sep: &str| {
+        let mut spans = vec![Span::raw(" "), Span::raw(label.to_owned())];
+        let shown = counts.iter().zip(names).filter(|((_, n), _)| *n > 0);
+        for (i, ((severity, n), (one, many))) in shown.enumerate() {
+            let name = if *n == 1 { one } else { many };
+            let count = format::count(*n as f64);
+            let text = if name.chars().count() == 1 {
+                format!("{name}{count}")
+            } else {
+                format!("{count} {name}")
+            };
+            spans.push(Span::raw(if i == 0 { "" } else { sep }.to_owned()));
+            spans.push(styled(text, style(*severity)));
+        }
+        // The next item starts with its own space.
+        spans.push(Span::raw(SEP[..SEP.len() - 1].to_owned()));
+        spans
+    };
+    let long = [
+        ("error", "errors"),
+        ("warning", "warnings"),
+        ("info", "info"),
+    ];
+    let short = [("✗", "✗"), ("⚠", "⚠"), ("·", "·")];
+    Some(Part::or_shorter(
+        form("problems ", long, ", "),
+        vec![form("problems ", short, " "), form("", short, " ")],
+    ))
 }

@@ -7,7 +7,7 @@
 //! │   (forward mode: the backend's side)         │ +2 lines
 //! │ tabs                     filter / its error  │ 1 line
 //! │ view: welcome | metrics | series | detail    │
-//! │       | recent samples | requests            │
+//! │       | recent samples | requests | problems │
 //! │ key hints                                    │ 1 line
 //! └──────────────────────────────────────────────┘
 //! ```
@@ -24,6 +24,7 @@ mod label_fit;
 mod labels;
 mod log;
 mod metrics;
+mod problems;
 mod replay;
 mod requests;
 mod scale;
@@ -83,6 +84,9 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
             OpenList::Samples => detail::render(frame, body, app, store),
             OpenList::Log => log::render(frame, body, app, store),
             OpenList::Requests => requests::render(frame, body, app, store),
+            OpenList::Problems | OpenList::ProblemSeries => {
+                problems::render(frame, body, app, store)
+            }
         }
     };
     render_footer(frame, foot, app);

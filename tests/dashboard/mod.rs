@@ -12,8 +12,10 @@ use promscope::ingest::model::{
     Batch, Exemplar, Histogram, LabelRef, Metadata, MetricType, Outcome, Protocol, RejectReason,
     RequestInfo, Sample, WriteData,
 };
+use promscope::problems::Rule;
 use promscope::proto::rw2::{BucketSpan, histogram};
-use promscope::store::{Store, StoreLimits};
+use promscope::store::problems::Finding;
+use promscope::store::{SeriesId, Store, StoreLimits};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -286,8 +288,57 @@ pub fn hostile() -> (App, Store) {
         outcome: Outcome::Accepted,
         data,
     });
+    hostile_problems(&mut store);
     app.tick(T0, &store);
     (app, store)
+}
+
+/// The ids of the series whose metric name starts with `prefix`.
+fn series_named(store: &Store, prefix: &str) -> Vec<SeriesId> {
+    let metrics = store
+        .metrics()
+        .filter(|(_, m)| store.str(m.name).starts_with(prefix));
+    metrics
+        .flat_map(|(_, m)| store.series_of(m).map(|(id, _)| id))
+        .collect()
+}
+
+/// Problems on [`hostile`]'s series, with messages quoting [`HOSTILE_TEXT`],
+/// and on requests from a sender named by it.
+fn hostile_problems(store: &mut Store) {
+    fn finding(rule: Rule, count: u32, timestamp_ms: Option<i64>, message: &str) -> Finding<'_> {
+        Finding {
+            rule,
+            count,
+            timestamp_ms,
+            message,
+        }
+    }
+    for (i, id) in series_named(store, "hostile_value").into_iter().enumerate() {
+        let message = format!("sample at T0-{i}s is {i}000 ms older than the newest, T0");
+        let f = finding(
+            Rule::OutOfOrder,
+            1 + i as u32,
+            Some(T0 - 1000 * i as i64),
+            &message,
+        );
+        store.record_series_problem(id, &f, T0 - 20_000 + 1000 * i as i64);
+    }
+    for (i, id) in series_named(store, "hostile_text").into_iter().enumerate() {
+        let text = HOSTILE_TEXT[i % HOSTILE_TEXT.len()];
+        let message = format!("label {text:?} has an empty value {text}");
+        for rule in [
+            Rule::LabelValueTooLong,
+            Rule::LabelNameInvalid,
+            Rule::DuplicateSample,
+        ] {
+            store.record_series_problem(id, &finding(rule, 1, None, &message), T0 - 2_000);
+        }
+    }
+    for text in HOSTILE_TEXT {
+        let f = finding(Rule::EmptyRequest, 1, None, text);
+        store.record_request_problem(&f, T0 - 1_000, text);
+    }
 }
 
 /// Names of the series of [`hostile_histograms`].
@@ -377,6 +428,24 @@ pub fn every_view() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::GoTab(Tab::Log), Action::Up(3)],
         ),
         ("requests", vec![Action::GoTab(Tab::Requests)]),
+        ("problems", vec![Action::GoTab(Tab::Problems)]),
+        (
+            "problem_series",
+            vec![Action::GoTab(Tab::Problems), Action::Down(1), Action::Enter],
+        ),
+        (
+            "problem_requests",
+            // Sorted by rule id: duplicate-sample, then empty-request.
+            vec![
+                Action::GoTab(Tab::Problems),
+                Action::CycleSort,
+                Action::CycleSort,
+                Action::CycleSort,
+                Action::Top,
+                Action::Down(1),
+                Action::Enter,
+            ],
+        ),
         ("help", vec![Action::ToggleHelp]),
         (
             "filter_editing",

@@ -123,7 +123,8 @@ fn enter_on_an_invalid_filter_changes_nothing_and_says_so() {
     assert!(app.filter.editing);
     assert_eq!(app.filter.text, "http_re(1");
     assert_eq!(store.filter().source(), "http_re");
-    let screen = draw(&mut app, &store, 140, 30);
+    // Wide enough for four tabs, the line and the message whole.
+    let screen = draw(&mut app, &store, 160, 30);
     let line = screen.iter().find(|l| l.contains("filter:")).unwrap();
     assert!(line.contains("http_re(1"), "{line}");
     assert!(line.contains("not applied; in force: http_re"), "{line}");

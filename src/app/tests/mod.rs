@@ -472,6 +472,7 @@ fn moves_scroll_the_help_while_it_is_open_not_the_list_under_it() {
 mod filter;
 mod header;
 mod labels;
+mod problems;
 mod replay;
 mod scrollback;
 
