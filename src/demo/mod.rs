@@ -1,13 +1,17 @@
 //! `--demo`: a small simulated fleet (an HTTP API, hosts, a database, job
 //! workers), scraped every [`SCRAPE_INTERVAL`] per target with the targets spread
 //! over the interval, and remote-written over RW 2.0 with metadata to promscope's
-//! own receiver, over HTTP like any other sender.
+//! own receiver, over HTTP like any other sender; and now and then a request
+//! that breaks a few rules on purpose ([`faulty`]), for the Problems view.
 //!
 //! ```text
 //! jobs (what the fleet exposes) ─▶ fleet (values move, scrape ─▶ RW 2.0 request) ─▶ HTTP POST
 //! ```
 
+mod faulty;
 mod fleet;
+
+pub use faulty::JOB as PROBLEMS_JOB;
 mod jobs;
 mod values;
 
@@ -70,6 +74,8 @@ async fn scrape_and_send(url: String, mut stop: watch::Receiver<bool>) {
     let mut due: Vec<Instant> = (0..targets.len() as u32)
         .map(|i| start + spread * i)
         .collect();
+    // The deliberate sender goes last in `due`.
+    due.push(start + faulty::FAULTY_FIRST);
     loop {
         let Some((next, &at)) = due.iter().enumerate().min_by_key(|&(_, at)| at) else {
             return;
@@ -78,8 +84,16 @@ async fn scrape_and_send(url: String, mut stop: watch::Receiver<bool>) {
             () = tokio::time::sleep_until(at) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
-        due[next] += SCRAPE_INTERVAL;
-        let request = targets[next].scrape(now_ms(), &mut rng);
+        let request = match targets.get_mut(next) {
+            Some(target) => {
+                due[next] += SCRAPE_INTERVAL;
+                target.scrape(now_ms(), &mut rng)
+            }
+            None => {
+                due[next] += faulty::FAULTY_EVERY;
+                faulty::request(now_ms())
+            }
+        };
         let Ok(body) = snap::raw::Encoder::new().compress_vec(&request.encode_to_vec()) else {
             continue;
         };

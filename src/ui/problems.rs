@@ -22,10 +22,6 @@ use crate::store::Store;
 use crate::store::problems::RuleStats;
 use crate::text::escape::escaped;
 
-/// A label every series of the demo's deliberate sender carries (see
-/// `crate::demo`): the view says where its problems come from.
-pub const DEMO_PROBLEMS_JOB: &str = "demo-problems";
-
 /// The style a severity is shown in.
 pub fn severity_style(severity: Severity) -> Style {
     match severity {
@@ -160,7 +156,7 @@ fn about(s: &RuleStats) -> Vec<Line<'static>> {
             Span::raw(example(s).into_owned()),
         ]),
     ];
-    let demo = format!("job=\"{DEMO_PROBLEMS_JOB}\"");
+    let demo = format!("job=\"{}\"", crate::demo::PROBLEMS_JOB);
     if s.example_series
         .as_deref()
         .is_some_and(|series| series.contains(&demo))
