@@ -45,7 +45,7 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
     let about = chosen.map(about).unwrap_or_default();
     let [top, bottom] = Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(box_height(&about, area)),
+        Constraint::Length(super::requests::detail_height(Some(&about), area)),
     ])
     .areas(area);
     let height = super::table_rows(top);
@@ -116,8 +116,8 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
         top,
     );
     if rows.is_empty() {
-        let text = "No problems found: every rule passed on what arrived so far. \
-                    (promscope --help lists the rules; --rule switches them.)";
+        let text = "No problems found in what arrived so far: every rule that is on passed. \
+                    The README lists the rules; --rule ID=off|warn|reject switches them.";
         empty_note(frame, top, text);
     }
     render_box(frame, bottom, about, " Rule ");
@@ -170,17 +170,6 @@ fn about(s: &RuleStats) -> Vec<Line<'static>> {
         )));
     }
     lines
-}
-
-/// Rows a box takes: what its text needs wrapped, between four and half of `area`.
-fn box_height(text: &[Line], area: Rect) -> u16 {
-    let inner = usize::from(area.width.saturating_sub(2)).max(1);
-    let needed: usize = text
-        .iter()
-        .map(|line| line.width().div_ceil(inner).max(1))
-        .sum();
-    let most = (area.height / 2).max(4);
-    u16::try_from(needed + 2).unwrap_or(u16::MAX).clamp(4, most)
 }
 
 fn render_box(frame: &mut Frame, area: Rect, text: Vec<Line<'static>>, label: &'static str) {

@@ -198,7 +198,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
 
 /// Rows the selected request's box takes: what its text needs wrapped,
 /// between two and half of `area`.
-fn detail_height(text: Option<&[Line]>, area: Rect) -> u16 {
+pub(super) fn detail_height(text: Option<&[Line]>, area: Rect) -> u16 {
     let inner = usize::from(area.width.saturating_sub(2)).max(1);
     let needed: usize = text
         .unwrap_or_default()
