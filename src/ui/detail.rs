@@ -347,26 +347,66 @@ fn render_side(frame: &mut Frame, area: Rect, store: &Store, s: &Series) {
         .rev()
         .take(usize::from(inner.height))
         .map(|e| {
-            let when = if e.timestamp_ms == 0 {
-                "no timestamp".into()
-            } else {
-                format::time_of_day(e.timestamp_ms)
-            };
             let labels =
                 promql::series(e.labels.iter().map(|&(n, v)| (store.str(n), store.str(v))));
-            let value = fit::number(e.value, width.saturating_sub(9).min(24));
-            let line = format!("exemplar {value} @ {when} {labels}");
-            Line::raw(fit::end(&line, width).into_owned())
+            Line::raw(exemplar_line(e.timestamp_ms, e.value, &labels, width))
         })
         .collect();
     let mut lines = match s.histogram() {
-        // Exemplars keep a row or two below the buckets.
+        // Exemplars keep a row (two where the box is tall) below the buckets.
         Some(h) => {
-            let rows = usize::from(inner.height).saturating_sub(exemplars.len().min(2));
+            let kept = if inner.height >= 10 { 2 } else { 1 };
+            let rows = usize::from(inner.height).saturating_sub(exemplars.len().min(kept));
             histogram::lines(h, s.histogram_dropped_buckets(), width, rows)
         }
         None => Vec::new(),
     };
     lines.extend(exemplars);
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Widest an exemplar's value gets.
+const EXEMPLAR_VALUE_WIDTH: usize = 24;
+
+/// One exemplar in `width` columns: its time whole, then its value (rounded
+/// to what its labels leave, but never below [`fit::NUMBER_MIN_WIDTH`]),
+/// then its labels, cut at the end where they do not fit.
+fn exemplar_line(timestamp_ms: i64, value: f64, labels: &str, width: usize) -> String {
+    let when = if timestamp_ms == 0 {
+        "no timestamp".into()
+    } else {
+        format::time_of_day(timestamp_ms)
+    };
+    let head = format!("exemplar {when} ");
+    let room = width.saturating_sub(fit::width(&head) + 1 + fit::width(labels));
+    let value = fit::number(
+        value,
+        room.clamp(fit::NUMBER_MIN_WIDTH, EXEMPLAR_VALUE_WIDTH),
+    );
+    fit::end(&format!("{head}{value} {labels}"), width).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exemplar_shows_its_time_whole_and_its_value_rounded_not_cut() {
+        let ms = 1_764_694_791_460; // 2025-12-02T16:59:51.460Z
+        let labels = r#"{trace_id="4bf92f3577b34da6a3ce929d0e0e4736"}"#;
+        // 80x24: the side box is 39 columns wide.
+        let line = exemplar_line(ms, 0.17536077693870905, labels, 39);
+        assert!(
+            line.starts_with("exemplar 16:59:51.460 ~0.17536 {"),
+            "{line}"
+        );
+        assert_eq!(fit::width(&line), 39, "{line}");
+        let wide = exemplar_line(ms, 0.17536077693870905, labels, 100);
+        assert_eq!(
+            wide,
+            format!("exemplar 16:59:51.460 0.17536077693870905 {labels}")
+        );
+        let untimed = exemplar_line(0, 1e300, "{}", 39);
+        assert_eq!(untimed, "exemplar no timestamp 1e300 {}");
+    }
 }

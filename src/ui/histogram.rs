@@ -22,9 +22,20 @@ const MIN_BAR: usize = 4;
 
 /// The lines of `h` in `width` columns and at most `rows` rows; `not_kept`
 /// buckets the sender sent beyond those the store keeps are said right under
-/// the totals, where they cannot scroll out of sight.
+/// the totals, where they cannot scroll out of sight. Where not every bucket
+/// fits, the totals take one line and the fullest buckets are shown (in the
+/// order of their bounds), with a line saying how many are left out and how
+/// full the fullest of those is.
 pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line> = totals(h, width)
+    let negative = h.negative_deltas.len().max(h.negative_counts.len());
+    let buckets = h.positive_indexed();
+    let total = buckets.clone().count() + 1;
+    let notes = usize::from(not_kept > 0) + usize::from(negative > 0);
+    let mut head = totals(h, width, false);
+    if head.len() + notes + total > rows {
+        head = totals(h, width, true);
+    }
+    let mut lines: Vec<Line> = head
         .into_iter()
         .map(|text| Line::from(styled(text, theme::dim())))
         .collect();
@@ -37,36 +48,46 @@ pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Lin
             theme::warn(),
         )));
     }
-    let negative = h.negative_deltas.len().max(h.negative_counts.len());
-    let buckets = h.positive_indexed();
-    let total = buckets.clone().count() + 1;
     let room = rows.saturating_sub(lines.len() + usize::from(negative > 0));
-    // The last row says how many buckets did not fit.
-    let shown = if total > room {
-        room.saturating_sub(1)
+    // Row 0 is the zero bucket, row i the positive bucket i - 1.
+    let counts = std::iter::once(h.zero_count_value()).chain(buckets.clone().map(|(_, c)| c));
+    let chosen = if total > room {
+        // The last row says how many buckets did not fit.
+        fullest(counts, room.saturating_sub(1))
     } else {
-        total
+        Chosen {
+            rows: (0..total).collect(),
+            fullest_left_out: None,
+        }
     };
     let zero = h.zero_threshold;
-    let rows: Vec<(String, f64)> = std::iter::once((
-        format!(
-            "zero [{}, {}]",
-            fit::number(-zero, BOUND_WIDTH),
-            fit::number(zero, BOUND_WIDTH)
-        ),
-        h.zero_count_value(),
-    ))
-    .chain(buckets.clone().map(|(index, count)| {
+    let mut wanted = chosen.rows.iter().copied().peekable();
+    let mut rows: Vec<(String, f64)> = Vec::with_capacity(chosen.rows.len());
+    if wanted.next_if_eq(&0).is_some() {
+        rows.push((
+            format!(
+                "zero [{}, {}]",
+                fit::number(-zero, BOUND_WIDTH),
+                fit::number(zero, BOUND_WIDTH)
+            ),
+            h.zero_count_value(),
+        ));
+    }
+    for (row, (index, count)) in (1..).zip(buckets.clone()) {
+        if wanted.peek().is_none() {
+            break;
+        }
+        if wanted.next_if_eq(&row).is_none() {
+            continue;
+        }
         let (lo, hi) = h.bucket_bounds(index);
         let bounds = format!(
             "({}, {}]",
             fit::number(lo, BOUND_WIDTH),
             fit::number(hi, BOUND_WIDTH)
         );
-        (bounds, count)
-    }))
-    .take(shown)
-    .collect();
+        rows.push((bounds, count));
+    }
     let max = buckets
         .map(|(_, count)| count)
         .chain([h.zero_count_value()])
@@ -88,13 +109,9 @@ pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Lin
         };
         lines.push(Line::raw(fit::end(&line, width).into_owned()));
     }
-    if shown < total {
-        let more = format!(
-            "… {} more buckets (--no-tui --format json has them all)",
-            total - shown
-        );
+    if rows.len() < total {
         lines.push(Line::from(styled(
-            fit::end(&more, width).into_owned(),
+            left_out(total - rows.len(), chosen.fullest_left_out, width),
             theme::dim(),
         )));
     }
@@ -108,26 +125,113 @@ pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Lin
     lines
 }
 
+/// The rows picked to show, in order, and the largest count of the others.
+struct Chosen {
+    rows: Vec<usize>,
+    fullest_left_out: Option<f64>,
+}
+
+/// The `n` rows of the largest `counts` (the earlier of equal ones; NaN
+/// counts first, so that they are seen), in their order.
+fn fullest(counts: impl Iterator<Item = f64>, n: usize) -> Chosen {
+    // Fullest first; a histogram can hold millions of buckets, `n` is a
+    // screen's rows.
+    let mut kept: Vec<(usize, f64)> = Vec::with_capacity(n + 1);
+    let mut fullest_left_out: Option<f64> = None;
+    let mut leave_out = |count: f64| {
+        fullest_left_out = Some(match fullest_left_out {
+            Some(c) if c.total_cmp(&count).is_ge() => c,
+            _ => count,
+        });
+    };
+    for (row, count) in counts.enumerate() {
+        let at = kept.partition_point(|(_, c)| fuller(*c, count));
+        if at < n {
+            kept.insert(at, (row, count));
+            if kept.len() > n
+                && let Some((_, out)) = kept.pop()
+            {
+                leave_out(out);
+            }
+        } else {
+            leave_out(count);
+        }
+    }
+    let mut rows: Vec<usize> = kept.into_iter().map(|(row, _)| row).collect();
+    rows.sort_unstable();
+    Chosen {
+        rows,
+        fullest_left_out,
+    }
+}
+
+/// Whether a bucket counting `a` is shown before one counting `b` that came
+/// later: NaN first, then the larger count.
+fn fuller(a: f64, b: f64) -> bool {
+    match (a.is_nan(), b.is_nan()) {
+        (true, _) => true,
+        (false, true) => false,
+        _ => a >= b,
+    }
+}
+
+/// The line saying that `n` buckets are left out, the fullest of them
+/// counting `fullest`, in `width` columns: the longest form that fits.
+fn left_out(n: usize, fullest: Option<f64>, width: usize) -> String {
+    let most = fullest.map_or(String::new(), |c| {
+        format!(", each ≤ {}", fit::number(c, COUNT_WIDTH))
+    });
+    let forms = [
+        format!("… {n} more buckets{most} (--no-tui --format json has them all)"),
+        format!("… {n} more buckets{most}"),
+        format!("… {n} more buckets"),
+    ];
+    let chosen = forms
+        .iter()
+        .find(|f| fit::width(f) <= width)
+        .unwrap_or(&forms[2]);
+    fit::end(chosen, width).into_owned()
+}
+
 /// The totals line(s): count, sum, schema and reset hint, wrapped between
-/// items (never inside a number) to `width`.
-fn totals(h: &Histogram, width: usize) -> Vec<String> {
-    let item = |name: &str, value: f64| {
+/// items (never inside a number) to `width`. `compact` (buckets short of
+/// room) leaves out an unknown reset hint and rounds the sum to the room
+/// left beside the count (never below [`fit::NUMBER_MIN_WIDTH`]).
+fn totals(h: &Histogram, width: usize, compact: bool) -> Vec<String> {
+    let item = |name: &str, value: f64, room: usize| {
         format!(
             "{name} {}",
-            fit::number(value, width.saturating_sub(name.len() + 1))
+            fit::number(value, room.saturating_sub(name.len() + 1))
         )
     };
+    let count = item("count", h.total_count(), width);
+    let schema = format!("schema {}", h.schema);
+    let sum_room = if compact {
+        // Beside the count (and the schema, where they all fit).
+        let beside = width.saturating_sub(fit::width(&count) + fit::width(SEP));
+        [
+            beside.saturating_sub(fit::width(SEP) + schema.len()),
+            beside,
+        ]
+        .into_iter()
+        .find(|&room| room >= "sum ".len() + fit::NUMBER_MIN_WIDTH)
+        .unwrap_or(width)
+    } else {
+        width
+    };
+    let hint = h.reset_hint_name();
+    let hint = (!compact || hint != "unknown").then(|| format!("reset hint {hint}"));
     let items = [
-        item("count", h.total_count()),
-        item("sum", h.sum),
-        format!("schema {}", h.schema),
-        format!("reset hint {}", h.reset_hint_name()),
+        Some(count),
+        Some(item("sum", h.sum, sum_room)),
+        Some(schema),
+        hint,
     ];
     let mut lines: Vec<String> = Vec::new();
-    for item in items {
+    for item in items.into_iter().flatten() {
         match lines.last_mut() {
-            Some(line) if fit::width(line) + 3 + fit::width(&item) <= width => {
-                line.push_str(" · ");
+            Some(line) if fit::width(line) + fit::width(SEP) + fit::width(&item) <= width => {
+                line.push_str(SEP);
                 line.push_str(&item);
             }
             _ => lines.push(fit::end(&item, width).into_owned()),
@@ -135,6 +239,9 @@ fn totals(h: &Histogram, width: usize) -> Vec<String> {
     }
     lines
 }
+
+/// Between the items of the totals.
+const SEP: &str = " · ";
 
 #[cfg(test)]
 mod tests {
@@ -195,6 +302,48 @@ mod tests {
         assert!(bars.iter().all(|&b| b == bars[0]), "{lines:#?}");
         assert!(lines.iter().all(|l| fit::width(l) <= 50), "{lines:#?}");
         assert!(lines[3].contains("(~13.705353, 1e300]"), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_small_box_shows_the_fullest_buckets_in_order_of_their_bounds() {
+        // As the demo's latency histograms at 80x24: 41 buckets around a
+        // peak, an empty zero bucket, a long sum, 5 rows of 39 columns.
+        let counts: Vec<i64> = (0..41i64).map(|i| 400 - (i - 20).pow(2)).collect();
+        let h = Histogram {
+            count: Some(histogram::Count::CountInt(counts.iter().sum::<i64>() as u64)),
+            sum: 70.25036953376782,
+            schema: 3,
+            zero_threshold: 2.938735877055719e-39,
+            positive_spans: vec![BucketSpan {
+                offset: -30,
+                length: 41,
+            }],
+            positive_deltas: counts
+                .iter()
+                .scan(0, |last, &c| {
+                    let delta = c - *last;
+                    *last = c;
+                    Some(delta)
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let lines = lines_of(&h, 0, 39, 5);
+        assert_eq!(lines.len(), 5, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("count 10660 · sum ~70.25"),
+            "{lines:#?}"
+        );
+        let buckets: Vec<&String> = lines.iter().filter(|l| l.contains('█')).collect();
+        assert_eq!(buckets.len(), 3, "{lines:#?}");
+        // The peak (bucket 20, 400) and its neighbours (399 each), by bound.
+        assert!(buckets[1].ends_with(" 400"), "{lines:#?}");
+        assert!(buckets[0].ends_with(" 399") && buckets[2].ends_with(" 399"));
+        assert_eq!(lines[4], "… 39 more buckets, each ≤ 396", "{lines:#?}");
+        // Where all fit, all show, the empty zero bucket too.
+        let all = lines_of(&h, 0, 39, 60);
+        assert_eq!(all.len(), 2 + 42, "{all:#?}");
+        assert!(all[2].trim_start().starts_with("zero ["), "{all:#?}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Wrap};
+use ratatui::widgets::{Cell, Paragraph};
 
 use super::columns::{Column, allot, widest};
 use super::fit;
@@ -61,21 +61,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         return 0;
     };
     let summary = &app.series.labels;
-    let constant = promql::series(summary.constant.iter().map(|(n, v)| (&**n, &**v)));
-    let top_text = Line::from(vec![
-        Span::styled(" same on every series: ", theme::dim()),
-        Span::raw(if summary.constant.is_empty() {
-            "(none)".to_owned()
-        } else {
-            constant
-        }),
-    ]);
-    let top_height = (top_text.width() as u16)
-        .div_ceil(area.width.max(1))
-        .clamp(1, 4);
+    let top_text = constant_lines(&summary.constant, usize::from(area.width));
+    let top_height = top_text.len() as u16;
     let [top, list] =
         Layout::vertical([Constraint::Length(top_height), Constraint::Fill(1)]).areas(area);
-    frame.render_widget(Paragraph::new(top_text).wrap(Wrap { trim: true }), top);
+    frame.render_widget(Paragraph::new(top_text), top);
 
     let view = &app.series.list;
     let ids = view.rows();
@@ -228,4 +218,85 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
     height
+}
+
+/// Rows the labels the same on every series take at most.
+const CONSTANT_ROWS: usize = 4;
+
+/// The labels the same on every series, in at most [`CONSTANT_ROWS`] lines
+/// of `width` columns, wrapped between labels; those that do not fit are
+/// counted at the end (`… 12 more}`), and `a` shows them in every row.
+pub fn constant_lines(constant: &[(Box<str>, Box<str>)], width: usize) -> Vec<Line<'static>> {
+    let prefix = Span::styled(" same on every series: ", theme::dim());
+    if constant.is_empty() {
+        return vec![Line::from(vec![prefix, Span::raw("(none)")])];
+    }
+    let last = constant.len() - 1;
+    let items: Vec<String> = constant
+        .iter()
+        .enumerate()
+        .map(|(i, (n, v))| {
+            let label = promql::series([(&**n, &**v)]);
+            // `{name="value"}`: the braces open the first and close the last.
+            let inner = label
+                .strip_prefix('{')
+                .and_then(|l| l.strip_suffix('}'))
+                .unwrap_or(&label);
+            let open = if i == 0 { "{" } else { "" };
+            let close = if i == last { "}" } else { ", " };
+            format!("{open}{inner}{close}")
+        })
+        .collect();
+    // Items per line, the first line after the prefix.
+    let mut lines: Vec<Vec<String>> = vec![Vec::new()];
+    let mut used = prefix.width();
+    for item in &items {
+        let item_width = fit::width(item);
+        if used + item_width > width && lines.last().is_some_and(|l| !l.is_empty()) {
+            lines.push(Vec::new());
+            used = 0;
+        }
+        let item = fit::end(item, width.saturating_sub(used)).into_owned();
+        used += fit::width(&item);
+        if let Some(line) = lines.last_mut() {
+            line.push(item);
+        }
+    }
+    let line_width = |i: usize, line: &[String]| {
+        let start = if i == 0 { prefix.width() } else { 0 };
+        start + line.iter().map(|item| fit::width(item)).sum::<usize>()
+    };
+    let mut more = String::new();
+    if lines.len() > CONSTANT_ROWS {
+        lines.truncate(CONSTANT_ROWS);
+        let shown = |lines: &[Vec<String>]| lines.iter().map(Vec::len).sum::<usize>();
+        let at = CONSTANT_ROWS - 1;
+        loop {
+            more = format!("… {} more}}", items.len() - shown(&lines));
+            if line_width(at, &lines[at]) + fit::width(&more) <= width || lines[at].is_empty() {
+                break;
+            }
+            lines[at].pop();
+        }
+        let hint = " (a: in every row)";
+        if line_width(at, &lines[at]) + fit::width(&more) + hint.len() <= width {
+            more.push_str(hint);
+        }
+    }
+    let count = lines.len();
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut spans: Vec<Span> = Vec::new();
+            if i == 0 {
+                spans.push(prefix.clone());
+            }
+            spans.push(Span::raw(line.concat()));
+            if i + 1 == count && !more.is_empty() {
+                spans.push(Span::styled(more.clone(), theme::dim()));
+            }
+            Line::from(spans)
+        })
+        .collect()
 }

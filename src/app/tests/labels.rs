@@ -178,3 +178,61 @@ fn a_key_copies_the_selected_series_as_a_selector_and_shows_it() {
     app.apply(Action::CopySelector, &mut store);
     assert_eq!(app.copied.take_unsent(), None);
 }
+
+#[test]
+fn labels_the_same_on_every_series_that_do_not_fit_are_counted() {
+    let (mut app, mut store) = (
+        App::new("127.0.0.1:9201".parse().unwrap(), T0),
+        Store::new(StoreLimits::default()),
+    );
+    let shared: Vec<(String, String)> = (0..20)
+        .map(|i| {
+            (
+                format!("label_{i:02}"),
+                format!("a-longer-value-number-{i:02}"),
+            )
+        })
+        .collect();
+    let pods = ["pod-1", "pod-2"];
+    let labels: Vec<Vec<(&str, &str)>> = pods
+        .iter()
+        .map(|&pod| {
+            let mut l = vec![("__name__", "requests")];
+            l.extend(shared.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            l.push(("pod", pod));
+            l
+        })
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    store.ingest(&batch(T0, &rows));
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::Enter, &mut store);
+    let screen = draw(&mut app, &store, 80, 24);
+    let top = screen
+        .iter()
+        .position(|l| l.contains("same on every series: {label_00="))
+        .unwrap_or_else(|| panic!("{screen:#?}"));
+    let block = &screen[top..top + 4];
+    let last = block[3].trim_end();
+    let shown = block
+        .iter()
+        .map(|l| l.matches("=\"").count())
+        .sum::<usize>();
+    assert!(
+        last.ends_with(&format!("… {} more}} (a: in every row)", 20 - shown))
+            || last.ends_with(&format!("… {} more}}", 20 - shown)),
+        "{screen:#?}"
+    );
+    // Every label shown is whole, and the list follows the four lines.
+    for i in 0..shown {
+        let label = format!(r#"label_{i:02}="a-longer-value-number-{i:02}""#);
+        assert!(
+            block.iter().any(|l| l.contains(&label)),
+            "{label}: {screen:#?}"
+        );
+    }
+    assert!(
+        screen[top + 4].contains("requests · 2 series"),
+        "{screen:#?}"
+    );
+}
