@@ -80,6 +80,7 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
         decoded_bytes: decoded,
         retry_attempt: None,
         tenant: None,
+        raw: None,
     }
 }
 

@@ -70,6 +70,7 @@ fn names_batch(first: usize, n: usize) -> Batch {
             decoded_bytes: 0,
             retry_attempt: None,
             tenant: None,
+            raw: None,
         },
         outcome: Outcome::Accepted,
         data,

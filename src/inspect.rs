@@ -74,6 +74,9 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         ..ReceiverStats::default()
     });
     let mut receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
+    if !cli.no_tui {
+        receiver = receiver.keeping_requests();
+    }
     let forwarding_to = forwarder.as_ref().map(|f| f.backend().to_owned());
     if let Some(forwarder) = forwarder {
         receiver = receiver

@@ -240,6 +240,19 @@ fn send_to_clipboard(out: &mut impl io::Write, text: &str) -> io::Result<()> {
 }
 
 /// The OSC 52 sequence that sets the clipboard to `text`.
+/// Writes a request's body to a new file in the current directory; says what came of it.
+fn write_body(file: &crate::app::request::BodyFile) -> String {
+    let dir = std::path::Path::new(".");
+    match crate::output::new_file::write_new(dir, &file.name, &file.bytes) {
+        Ok(path) => format!(
+            "wrote {} ({})",
+            path.display(),
+            crate::format::bytes(file.bytes.len() as f64)
+        ),
+        Err(e) => format!("could not write {}: {e}", file.name),
+    }
+}
+
 fn osc52(text: &str) -> String {
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(text);
@@ -323,6 +336,9 @@ async fn event_loop(
                 }
                 if let Some(selector) = app.copied.take_unsent() {
                     send_to_clipboard(terminal.backend_mut(), &selector)?;
+                }
+                if let Some(file) = app.take_body_to_write() {
+                    app.body_written(write_body(&file));
                 }
                 if app.quit {
                     break;

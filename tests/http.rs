@@ -662,3 +662,42 @@ async fn expect_100_continue_over_the_limit_gets_413_at_once_and_within_it_100()
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
     assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
 }
+
+#[tokio::test]
+async fn a_receiver_keeping_requests_hands_on_each_as_it_arrived_and_redacts_credentials() {
+    let mut r =
+        TestReceiver::start_configured(Limits::default(), 8, |r| r.keeping_requests()).await;
+    let headers = [RW1_HEADERS, &[("authorization", "Bearer secret")]].concat();
+    let body = rw1_body(&[1.0]);
+    let reply = r.post("/api/v1/write?x=1", &headers, body.clone()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    let raw = batch.info.raw.as_deref().expect("the request is kept");
+    assert_eq!(raw.method, "POST");
+    assert_eq!(raw.target, "/api/v1/write?x=1");
+    assert_eq!(raw.body.to_vec(), body);
+    assert!(raw.body_complete);
+    let value = |name: &str| {
+        raw.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+    };
+    assert_eq!(value("user-agent").as_deref(), Some("test-sender/1.0"));
+    assert_eq!(
+        value("authorization").as_deref(),
+        Some("<redacted by promscope>")
+    );
+    // Refused on its headers: the head is kept, the body was never read.
+    let reply = r
+        .post("/api/v1/write", &[("content-type", "text/plain")], body)
+        .await;
+    assert_eq!(reply.status, 415, "{}", reply.body);
+    let batch = r.next_batch().await;
+    let raw = batch.info.raw.as_deref().expect("the request is kept");
+    assert!(!raw.body_complete && raw.body.is_empty());
+    // Without it (headless mode), nothing is kept.
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert!(r.next_batch().await.info.raw.is_none());
+}

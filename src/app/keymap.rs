@@ -135,7 +135,7 @@ pub static BINDINGS: &[Binding] = &[
         hint: Some(Hint {
             keys: 2,
             text: |view| match view {
-                OpenList::Metrics | OpenList::Series => Some("move"),
+                OpenList::Metrics | OpenList::Series | OpenList::Request => Some("move"),
                 OpenList::Problems | OpenList::ProblemSeries => Some("move"),
                 OpenList::Samples | OpenList::Log => Some("scroll back"),
                 OpenList::Requests => Some("select"),
@@ -190,15 +190,16 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Right), Action::Enter),
             (Key::Plain(KeyCode::Char('l')), Action::Enter),
         ],
-        description: "open: metric → its series → one series; in Recent samples, the highlighted sample's series; in Problems, rule → the series it fired on → one series",
+        description: "open: metric → its series → one series; in Recent samples, the highlighted sample's series; in Requests, the request (its headers, answers and decoded content), and there a series; in Problems, rule → the series it fired on → one series",
         hint: Some(Hint {
             keys: 1,
             text: |view| match view {
                 OpenList::Metrics => Some("series"),
                 OpenList::Series => Some("detail"),
-                OpenList::Log | OpenList::ProblemSeries => Some("open series"),
+                OpenList::Log | OpenList::ProblemSeries | OpenList::Request => Some("open series"),
                 OpenList::Problems => Some("series"),
-                OpenList::Samples | OpenList::Requests => None,
+                OpenList::Requests => Some("open"),
+                OpenList::Samples => None,
             },
         }),
     },
@@ -217,7 +218,10 @@ pub static BINDINGS: &[Binding] = &[
             text: |view| {
                 matches!(
                     view,
-                    OpenList::Series | OpenList::Samples | OpenList::ProblemSeries
+                    OpenList::Series
+                        | OpenList::Samples
+                        | OpenList::ProblemSeries
+                        | OpenList::Request
                 )
                 .then_some("back")
             },
@@ -244,6 +248,25 @@ pub static BINDINGS: &[Binding] = &[
                 )
                 .then_some("views")
             },
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[
+            (
+                Key::Plain(KeyCode::Char('w')),
+                Action::WriteBody { decoded: false },
+            ),
+            (
+                Key::Plain(KeyCode::Char('W')),
+                Action::WriteBody { decoded: true },
+            ),
+        ],
+        description: "in an open request, write its body to a new file in the current directory: as received (w), or decoded as JSON lines like --format json (W); the status line says where",
+        hint: Some(Hint {
+            keys: 2,
+            text: |view| (view == OpenList::Request).then_some("write body"),
         }),
     },
     Binding {
@@ -335,7 +358,11 @@ pub static BINDINGS: &[Binding] = &[
             text: |view| {
                 matches!(
                     view,
-                    OpenList::Series | OpenList::Samples | OpenList::Log | OpenList::ProblemSeries
+                    OpenList::Series
+                        | OpenList::Samples
+                        | OpenList::Log
+                        | OpenList::ProblemSeries
+                        | OpenList::Request
                 )
                 .then_some("copy")
             },

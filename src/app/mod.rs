@@ -11,6 +11,8 @@ mod navigate;
 mod pause;
 pub mod problems;
 pub mod replay;
+pub mod request;
+pub mod request_content;
 mod selector;
 pub mod view;
 
@@ -113,6 +115,10 @@ pub enum Action {
     ToggleAllLabels,
     /// Copy the selected series as a selector.
     CopySelector,
+    /// Write the open request's body to a file: as received, or decoded (JSON).
+    WriteBody {
+        decoded: bool,
+    },
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -182,6 +188,10 @@ pub struct App {
     wall_ms: i64,
     /// Set when replaying a capture: where the replay is.
     pub replay: Option<replay::ReplayStatus>,
+    /// The request opened from the Requests view.
+    pub request: Option<request::RequestView>,
+    /// A request body the user asked to write, for the loop to write.
+    body_to_write: Option<request::BodyFile>,
 }
 
 /// How many keys the terminal sent that the dashboard has not handled yet,
@@ -223,6 +233,8 @@ pub enum OpenList {
     Problems,
     /// The series (or requests) one rule fired on.
     ProblemSeries,
+    /// One request, opened from the Requests view.
+    Request,
 }
 
 impl App {
@@ -250,6 +262,8 @@ impl App {
             clock_ms: now_ms,
             wall_ms: now_ms,
             replay: None,
+            request: None,
+            body_to_write: None,
             paused: None,
             resumed: None,
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
@@ -344,6 +358,11 @@ impl App {
                 self.problems.series.set_viewport(rows);
                 self.problems.requests_viewport = rows.max(1);
             }
+            OpenList::Request => {
+                if let Some(view) = &mut self.request {
+                    view.viewport = rows.max(1);
+                }
+            }
         }
     }
 
@@ -371,11 +390,15 @@ impl App {
         // A copied selector stays on screen until the next key.
         if action != Action::Redraw {
             self.copied.shown = None;
+            if let Some(view) = &mut self.request {
+                view.status = None;
+            }
         }
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleAllLabels => self.all_labels = !self.all_labels,
             Action::CopySelector => self.copy_selector(store),
+            Action::WriteBody { decoded } => self.write_body(decoded),
             Action::Redraw => {}
             Action::ToggleHelp => {
                 self.help = !self.help;
@@ -433,6 +456,7 @@ impl App {
             },
             Action::Enter => self.enter(store),
             Action::Back => match self.tab {
+                Tab::Requests if self.request.is_some() => self.request = None,
                 Tab::Metrics => {
                     self.drill.pop();
                 }
@@ -499,6 +523,7 @@ impl App {
             (Tab::Metrics, Some(Drill::Series { .. })) => OpenList::Series,
             (Tab::Metrics, Some(Drill::Detail { .. })) => OpenList::Samples,
             (Tab::Log, _) => OpenList::Log,
+            (Tab::Requests, _) if self.request.is_some() => OpenList::Request,
             (Tab::Requests, _) => OpenList::Requests,
             (Tab::Problems, _) if self.problems.open.is_some() => OpenList::ProblemSeries,
             (Tab::Problems, _) => OpenList::Problems,

@@ -55,7 +55,9 @@ impl App {
                 }
             }
             OpenList::Problems | OpenList::ProblemSeries => self.enter_problems(store),
-            OpenList::Samples | OpenList::Requests => {}
+            OpenList::Requests => self.open_request(store),
+            OpenList::Request => self.enter_in_request(store),
+            OpenList::Samples => {}
         }
     }
 
@@ -118,6 +120,17 @@ impl App {
                 }
                 _ => in_sorted(&mut self.problems.series, m),
             },
+            OpenList::Request => {
+                if let Some(view) = &mut self.request {
+                    let page = view.viewport as isize;
+                    view.move_by(match m {
+                        Move::Rows(n) => n,
+                        Move::Pages(n) => n * page,
+                        Move::First => isize::MIN / 2,
+                        Move::Last => isize::MAX / 2,
+                    });
+                }
+            }
         }
     }
 }

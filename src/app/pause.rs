@@ -180,6 +180,7 @@ mod tests {
                 decoded_bytes: 0,
                 retry_attempt: None,
                 tenant: None,
+                raw: None,
             },
             outcome: Outcome::Accepted,
             data,

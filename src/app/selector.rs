@@ -56,7 +56,14 @@ impl App {
                 .selected()
                 .and_then(|row| store.series(row.id))
                 .map(|s| store.series_text(&s.labels)),
-            OpenList::Requests | OpenList::Problems => None,
+            OpenList::Problems => None,
+            OpenList::Requests => None,
+            // The highlighted series of an open request.
+            OpenList::Request => self.request.as_ref().and_then(|view| {
+                let line = view.lines.get(view.cursor)?;
+                matches!(line.kind, super::request_content::LineKind::Series(_))
+                    .then(|| line.text.clone())
+            }),
         };
         self.copied.unsent.clone_from(&selector);
         self.copied.shown = selector;

@@ -38,6 +38,7 @@ pub fn request_info(
         tenant: header("x-scope-orgid")
             .or_else(|| header("thanos-tenant"))
             .or_else(|| vm_cluster_tenant(path).map(str::to_owned)),
+        raw: None,
     }
 }
 

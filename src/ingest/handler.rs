@@ -3,6 +3,7 @@
 //! limits, deadline and the shared budget, decoding, and the status codes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
@@ -41,6 +42,9 @@ pub async fn handle(
     let received_at = SystemTime::now();
     let mut info =
         content::request_info(&parts.headers, parts.uri.path(), Some(remote), received_at);
+    if receiver.keeps_requests {
+        info.raw = Some(Arc::new(recording::raw_request(&parts)));
+    }
     let mut body_read = None;
     let (mut answer, refused) = match &receiver.forward {
         Some(forwarder) => {
@@ -170,6 +174,11 @@ pub(super) async fn read_body(
         &mut info.compressed_bytes,
     )
     .await;
+    if let (Ok(body), Some(raw)) = (&read, info.raw.as_mut()) {
+        let raw = Arc::make_mut(raw);
+        raw.body = body.clone();
+        raw.body_complete = true;
+    }
     read.map_err(|e| body_rejection(e, receiver))
 }
 

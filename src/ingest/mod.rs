@@ -14,6 +14,7 @@ mod listener;
 pub mod model;
 pub mod negotiate;
 pub mod queue;
+pub mod raw;
 mod recording;
 pub mod server;
 pub mod web_config;

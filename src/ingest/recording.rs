@@ -13,7 +13,7 @@ use hyper::header;
 use hyper::http::request::Parts;
 
 use super::handler::HttpResponse;
-use super::model::RejectReason;
+use super::model::{RawRequest, RejectReason};
 use crate::capture::{self, Exchange, Header};
 
 /// Headers whose values are credentials: a capture is made to be shown to
@@ -75,6 +75,22 @@ impl Received<'_> {
                 reject_reason: refused.map(|r| r.name().to_owned()),
             }),
         }
+    }
+}
+
+/// The head of a request, for the dashboard to keep with its body (added
+/// once read).
+pub(super) fn raw_request(parts: &Parts) -> RawRequest {
+    RawRequest {
+        method: parts.method.to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned(),
+        headers: request_headers(&parts.headers),
+        body: Bytes::new(),
+        body_complete: false,
     }
 }
 

@@ -169,6 +169,9 @@ pub struct Receiver {
     pub(super) security: Security,
     /// Where `--record` takes each request and its answer.
     pub(super) recording: Option<RecordingHandle>,
+    /// Whether each request's head and body go with its batch
+    /// ([`crate::ingest::model::RequestInfo::raw`]), for the dashboard to open.
+    pub(super) keeps_requests: bool,
     /// Forward mode: where requests are sent on, and their inspection.
     pub(super) forward: Option<Arc<Forwarding>>,
 }
@@ -184,7 +187,17 @@ impl Receiver {
             budget,
             security: Security::default(),
             recording: None,
+            keeps_requests: false,
             forward: None,
+        }
+    }
+
+    /// Handing on each request as it arrived with its batch (the dashboard
+    /// keeps the latest to open them).
+    pub fn keeping_requests(self) -> Self {
+        Receiver {
+            keeps_requests: true,
+            ..self
         }
     }
 

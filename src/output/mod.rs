@@ -2,8 +2,11 @@
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
 pub mod json;
+pub mod new_file;
 pub mod problems;
 mod text;
+
+pub use text::write_histogram;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{MetadataDedup, Record, problems, records_of};
 use crate::format;
-use crate::ingest::model::{Batch, HistogramExt, WriteData};
+use crate::ingest::model::{Batch, Histogram, HistogramExt, WriteData};
 use crate::problems::{Counts, Thresholds};
 use crate::text::escape;
 use crate::text::promql;
@@ -61,6 +61,35 @@ pub fn write_batch(
     });
 }
 
+/// A native histogram's fields: `count=… sum=… schema=… zero=…@…` and its
+/// buckets (as headless text output and the dashboard's request view show it).
+pub fn write_histogram(out: &mut String, h: &Histogram) {
+    let _ = write!(
+        out,
+        "count={} sum={} schema={} zero={}@{}",
+        format::value(h.total_count()),
+        format::value(h.sum),
+        h.schema,
+        format::value(h.zero_count_value()),
+        format::value(h.zero_threshold),
+    );
+    let buckets = |b: Vec<f64>| {
+        b.iter()
+            .map(|v| format::value(*v))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if !h.positive_spans.is_empty() {
+        let _ = write!(out, " positive=[{}]", buckets(h.positive_buckets()));
+    }
+    if !h.negative_spans.is_empty() {
+        let _ = write!(out, " negative=[{}]", buckets(h.negative_buckets()));
+    }
+    if !h.custom_values.is_empty() {
+        let _ = write!(out, " bounds=[{}]", buckets(h.custom_values.clone()));
+    }
+}
+
 fn line_start(out: &mut String, timestamp_ms: Option<i64>, kind: &str) {
     let ts = timestamp_ms.map(format::timestamp).unwrap_or_default();
     let _ = write!(out, "{ts:24} {kind:KIND$} ");
@@ -80,30 +109,8 @@ fn write_record(out: &mut String, data: &WriteData, record: Record<'_>) {
         } => {
             line_start(out, Some(h.timestamp), "histogram");
             promql::write_series(out, data.label_pairs(series.labels.clone()));
-            let _ = write!(
-                out,
-                "  count={} sum={} schema={} zero={}@{}",
-                format::value(h.total_count()),
-                format::value(h.sum),
-                h.schema,
-                format::value(h.zero_count_value()),
-                format::value(h.zero_threshold),
-            );
-            let buckets = |b: Vec<f64>| {
-                b.iter()
-                    .map(|v| format::value(*v))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            if !h.positive_spans.is_empty() {
-                let _ = write!(out, " positive=[{}]", buckets(h.positive_buckets()));
-            }
-            if !h.negative_spans.is_empty() {
-                let _ = write!(out, " negative=[{}]", buckets(h.negative_buckets()));
-            }
-            if !h.custom_values.is_empty() {
-                let _ = write!(out, " bounds=[{}]", buckets(h.custom_values.clone()));
-            }
+            out.push_str("  ");
+            write_histogram(out, h);
         }
         Record::Exemplar { series, exemplar } => {
             line_start(out, Some(exemplar.timestamp_ms), "exemplar");

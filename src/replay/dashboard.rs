@@ -26,7 +26,11 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
     let limits = Limits::default();
     let speed = args.speed.unwrap_or(Speed::Max);
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
-    let convert = move |e: Exchange| requests::batch_of(&e, &limits).map(Queued::from);
+    let convert = move |e: Exchange| {
+        let mut batch = requests::batch_of(&e, &limits)?;
+        batch.info.raw = Some(Arc::new(requests::raw_request(e)));
+        Some(Queued::from(batch))
+    };
     let (rx, reader) = read_paced(&args.file, replay.clone(), convert)?;
     // After opening: a file that is not a capture says so first.
     tui::check_terminal()?;

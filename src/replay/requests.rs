@@ -4,41 +4,22 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Method, Request, Uri};
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Request, Uri};
 
 use crate::capture::Exchange;
 use crate::ingest::content;
-use crate::ingest::model::{Batch, Outcome, RejectReason, WriteData};
+use crate::ingest::model::{Batch, Outcome, RawRequest, RejectReason, WriteData};
+use crate::ingest::raw::request_head;
 use crate::ingest::server::Limits;
-
-/// The method, URI and headers of a recorded request, as hyper types; headers
-/// hyper cannot carry (which it could not have received either) are left out.
-fn request_head(exchange: &Exchange) -> (Method, Uri, HeaderMap) {
-    let method = Method::from_bytes(exchange.method.as_bytes()).unwrap_or(Method::POST);
-    let uri = exchange
-        .target
-        .parse()
-        .unwrap_or_else(|_| Uri::from_static("/"));
-    let headers = exchange
-        .headers
-        .iter()
-        .filter_map(|h| {
-            Some((
-                HeaderName::from_bytes(h.name.as_bytes()).ok()?,
-                HeaderValue::from_bytes(&h.value).ok()?,
-            ))
-        })
-        .collect();
-    (method, uri, headers)
-}
 
 /// The batch the receiver handed to its consumers for `exchange`, or none
 /// (vmagent's handshake). A request answered otherwise than its content
 /// alone decides (credentials, a timeout, promscope falling behind, a body
 /// not read whole) gets its recorded answer and no data, as it did live.
 pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
-    let (method, uri, headers) = request_head(exchange);
+    let (method, uri, headers) =
+        request_head(&exchange.method, &exchange.target, &exchange.headers);
     let info = content::request_info(&headers, uri.path(), exchange.peer, exchange.received_at);
     let mut batch = if exchange.body_complete {
         content::whole_request(&method, &uri, &headers, &exchange.body, info, limits)?
@@ -74,6 +55,17 @@ pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
     Some(batch)
 }
 
+/// The request as it arrived, for the dashboard to open.
+pub fn raw_request(exchange: Exchange) -> RawRequest {
+    RawRequest {
+        method: exchange.method,
+        target: exchange.target,
+        headers: exchange.headers,
+        body: exchange.body,
+        body_complete: exchange.body_complete,
+    }
+}
+
 /// The reason a status stands for, for answers recorded without one.
 fn reason_of_status(status: u16) -> RejectReason {
     match status {
@@ -102,7 +94,7 @@ fn is_resent(name: &HeaderName, value: &HeaderValue) -> bool {
 
 /// `exchange` as a request to `to`, with its method, headers and body.
 pub fn resend_request(exchange: &Exchange, to: &Uri) -> Request<Full<Bytes>> {
-    let (method, _, headers) = request_head(exchange);
+    let (method, _, headers) = request_head(&exchange.method, &exchange.target, &exchange.headers);
     let mut request = Request::new(Full::new(exchange.body.clone()));
     *request.method_mut() = method;
     *request.uri_mut() = to.clone();

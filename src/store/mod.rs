@@ -18,6 +18,7 @@ pub mod counts;
 pub mod histogram;
 pub mod history;
 pub mod intern;
+pub mod kept;
 pub mod metadata;
 pub mod metrics;
 pub mod problems;
@@ -39,6 +40,7 @@ use counts::ActiveSeries;
 use history::Log;
 pub use history::{BackendSide, LogEntry, RequestRow};
 use intern::{Interner, Sym};
+use kept::KeptRequests;
 pub use metadata::MetaInfo;
 use metadata::MetadataCache;
 use metrics::MetricTable;
@@ -103,6 +105,8 @@ pub struct Store {
     metadata: MetadataCache,
     samples: Log<LogEntry>,
     requests: Log<RequestRow>,
+    /// The latest requests as they arrived, to open (see [`kept`]).
+    kept: KeptRequests,
     totals: Totals,
     /// Requests, samples and bytes per second.
     pub request_rate: RateBuckets,
@@ -148,6 +152,7 @@ impl Store {
             metadata: MetadataCache::default(),
             samples: Log::new(limits.log_len),
             requests: Log::new(limits.requests_len),
+            kept: KeptRequests::new(limits.requests_len, kept::KEPT_REQUEST_BYTES),
             totals: Totals::default(),
             request_rate: RateBuckets::default(),
             sample_rate: RateBuckets::default(),
@@ -164,6 +169,12 @@ impl Store {
             empty,
             name_label,
         }
+    }
+
+    /// Keeping the latest requests as they arrived within `bytes` (see [`kept`]).
+    pub fn keeping_request_bytes(mut self, bytes: usize) -> Self {
+        self.kept = KeptRequests::new(self.limits.requests_len, bytes);
+        self
     }
 
     /// The limits in force.
@@ -199,6 +210,10 @@ impl Store {
         self.byte_rate
             .add(arrival_ms, batch.info.compressed_bytes as u64);
         self.requests.push(RequestRow::of(batch, arrival_ms));
+        if let Some(raw) = &batch.info.raw {
+            let pos = self.requests.start() + self.requests.entries().len() as u64;
+            self.kept.push(pos.saturating_sub(1), raw.clone());
+        }
     }
 
     /// Adds one series' samples, histograms and exemplars; returns how many
@@ -496,6 +511,19 @@ impl Store {
     /// The request log, oldest first.
     pub fn requests(&self) -> &VecDeque<RequestRow> {
         self.requests.entries()
+    }
+
+    /// The stored series of a series of a request, if it is (still) stored.
+    pub fn find_series(&self, data: &WriteData, s: &model::ReceivedSeries) -> Option<SeriesId> {
+        let range = s.labels.start as usize..s.labels.end as usize;
+        let pairs = data.labels.get(range).unwrap_or(&[]);
+        self.series
+            .look_up(data, pairs, s.label_hash, &self.strings)
+    }
+
+    /// The request at position `pos` of the request log as it arrived, while kept.
+    pub fn kept_request(&self, pos: u64) -> Option<&std::sync::Arc<model::RawRequest>> {
+        self.kept.get(pos)
     }
 
     pub fn totals(&self) -> &Totals {

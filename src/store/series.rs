@@ -317,24 +317,48 @@ impl SeriesIndex {
         strings: &Interner,
         seq: u64,
     ) -> Option<SeriesId> {
+        let slot = self.slot_of(data, pairs, label_hash, strings)?;
+        let (id, series) = self.slots.at_mut(slot)?;
+        series.last_seen_seq = seq;
+        Some(id)
+    }
+
+    /// [`SeriesIndex::find`] without marking it seen.
+    pub fn look_up(
+        &self,
+        data: &WriteData,
+        pairs: &[LabelRef],
+        label_hash: u64,
+        strings: &Interner,
+    ) -> Option<SeriesId> {
+        let slot = self.slot_of(data, pairs, label_hash, strings)?;
+        self.slots.at(slot).map(|(id, _)| id)
+    }
+
+    fn slot_of(
+        &self,
+        data: &WriteData,
+        pairs: &[LabelRef],
+        label_hash: u64,
+        strings: &Interner,
+    ) -> Option<u32> {
         let hash = short_hash(label_hash);
         let slots = &self.slots;
         let same = |l: &LabelRef, &(n, v): &(Sym, Sym)| {
             strings.resolve(n).as_bytes() == data.bytes(l.name)
                 && strings.resolve(v).as_bytes() == data.bytes(l.value)
         };
-        let &slot = self.by_labels.find(table_hash(hash), |&slot| {
-            slots.at(slot).is_some_and(|(_, s)| {
-                // Stored labels are sorted; so are a sender's, almost always.
-                s.hash == hash
-                    && s.labels.len() == pairs.len()
-                    && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
-                        || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
+        self.by_labels
+            .find(table_hash(hash), |&slot| {
+                slots.at(slot).is_some_and(|(_, s)| {
+                    // Stored labels are sorted; so are a sender's, almost always.
+                    s.hash == hash
+                        && s.labels.len() == pairs.len()
+                        && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
+                            || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
+                })
             })
-        })?;
-        let (id, series) = self.slots.at_mut(slot)?;
-        series.last_seen_seq = seq;
-        Some(id)
+            .copied()
     }
 
     pub fn insert(&mut self, series: Series) -> SeriesId {

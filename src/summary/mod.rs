@@ -223,6 +223,7 @@ mod tests {
             decoded_bytes: 0,
             retry_attempt: None,
             tenant: None,
+            raw: None,
         };
         Batch {
             info,

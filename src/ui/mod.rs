@@ -26,6 +26,7 @@ mod log;
 mod metrics;
 mod problems;
 mod replay;
+mod request;
 mod requests;
 mod scale;
 mod series;
@@ -87,6 +88,7 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
             OpenList::Problems | OpenList::ProblemSeries => {
                 problems::render(frame, body, app, store)
             }
+            OpenList::Request => request::render(frame, body, app),
         }
     };
     render_footer(frame, foot, app);

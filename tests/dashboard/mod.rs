@@ -39,6 +39,7 @@ pub fn info(arrival_ms: i64, protocol: Protocol) -> RequestInfo {
         decoded_bytes: 9_876,
         retry_attempt: None,
         tenant: None,
+        raw: None,
     }
 }
 

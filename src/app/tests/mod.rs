@@ -30,6 +30,7 @@ fn batch(arrival_ms: i64, series: &[(&[(&str, &str)], f64)]) -> Batch {
             decoded_bytes: 20,
             retry_attempt: None,
             tenant: None,
+            raw: None,
         },
         outcome: Outcome::Accepted,
         data,

@@ -27,7 +27,7 @@ pub use labels::{
     CanonicalLabels, LabelRef, StrAt, StrId, canonical_bytes_hash, label_room, label_set_hash,
     label_set_hash_in_order, put_label,
 };
-pub use request::{Batch, Outcome, Protocol, RejectReason, RequestInfo};
+pub use request::{Batch, Outcome, Protocol, RawRequest, RejectReason, RequestInfo};
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,
 };

@@ -3,9 +3,13 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use bytes::Bytes;
+
 use super::{Forwarded, WriteData};
+use crate::capture::Header;
 
 /// Remote-write protocol of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +65,37 @@ pub struct RequestInfo {
     /// Cortex), `THANOS-TENANT` (Thanos), or the `<tenant>` of a
     /// VictoriaMetrics cluster path (`/insert/<tenant>/prometheus/...`).
     pub tenant: Option<String>,
+    /// The request as it arrived, kept for the dashboard to open (see
+    /// [`RawRequest`]); `None` in headless mode, which never opens one.
+    pub raw: Option<Arc<RawRequest>>,
+}
+
+/// A request as it arrived: its head and its body still compressed, which the
+/// dashboard keeps for its latest requests and decodes again when one is opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawRequest {
+    /// The method.
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    /// The headers in the order received, credentials redacted.
+    pub headers: Vec<Header>,
+    /// The body as received; what was read of it when `body_complete` is false.
+    pub body: Bytes,
+    /// Whether the body was read whole.
+    pub body_complete: bool,
+}
+
+impl RawRequest {
+    /// Heap bytes it holds (the body counted whole, though it may be shared).
+    pub fn heap_bytes(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|h| size_of::<Header>() + h.name.len() + h.value.len())
+            .sum();
+        self.method.len() + self.target.len() + headers + self.body.len()
+    }
 }
 
 impl Default for RequestInfo {
@@ -76,6 +111,7 @@ impl Default for RequestInfo {
             decoded_bytes: 0,
             retry_attempt: None,
             tenant: None,
+            raw: None,
         }
     }
 }
@@ -237,6 +273,7 @@ impl Batch {
             Outcome::Rejected { message, .. } => message.capacity(),
             Outcome::Forwarded(f) => size_of::<Forwarded>() + f.heap_bytes(),
         };
-        self.data.heap_bytes() + info.path.capacity() + strings + message
+        let raw = info.raw.as_ref().map_or(0, |r| r.heap_bytes());
+        self.data.heap_bytes() + info.path.capacity() + strings + message + raw
     }
 }

@@ -33,6 +33,7 @@ fn info(arrival_ms: i64) -> RequestInfo {
         decoded_bytes: 300,
         retry_attempt: None,
         tenant: None,
+        raw: None,
     }
 }
 

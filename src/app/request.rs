@@ -1,0 +1,152 @@
+//! Inside a request (Requests view, Enter): its lines (see
+//! [`request_content`](super::request_content)), a cursor over them, Enter on
+//! a series to open it, and the body to write to a file: as received, or
+//! decoded as `--format json` prints it. The file is written by the
+//! dashboard's loop ([`App::take_body_to_write`]); what came of it is shown.
+
+use std::sync::Arc;
+
+use super::request_content::{self, Line, LineKind};
+use super::{App, Drill, Tab};
+use crate::ingest::model::{Batch, RawRequest};
+use crate::ingest::server::Limits;
+use crate::output::{Format, MetadataDedup};
+use crate::store::{RequestRow, Store};
+
+/// An open request.
+#[derive(Debug)]
+pub struct RequestView {
+    /// Its position in the request log.
+    pub pos: u64,
+    /// What the request log shows of it.
+    pub row: RequestRow,
+    /// The lines shown.
+    pub lines: Vec<Line>,
+    /// The highlighted line.
+    pub cursor: usize,
+    /// Lines on screen when last drawn (a page).
+    pub viewport: usize,
+    /// What the last write came to, until the next key.
+    pub status: Option<String>,
+    raw: Option<Arc<RawRequest>>,
+    decoded: Option<Batch>,
+}
+
+/// A body to write: a file name to start from and the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyFile {
+    /// `promscope-request-N.ext`: the loop adds `-2`, `-3`… rather than overwrite.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl RequestView {
+    /// The request at `pos` of the log, decoded from what was kept of it.
+    pub fn open(pos: u64, row: RequestRow, store: &Store) -> Self {
+        let raw = store.kept_request(pos).cloned();
+        let limits = Limits::default();
+        let decoded = raw
+            .as_deref()
+            .and_then(|r| crate::ingest::raw::decode_raw(r, &limits));
+        let lines = request_content::lines(&row, raw.as_deref(), decoded.as_ref());
+        RequestView {
+            pos,
+            row,
+            lines,
+            cursor: 0,
+            viewport: 20,
+            status: None,
+            raw,
+            decoded,
+        }
+    }
+
+    /// Moves the cursor by `delta` lines, within the lines.
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.lines.len().saturating_sub(1) as isize;
+        self.cursor = (self.cursor as isize + delta).clamp(0, last) as usize;
+    }
+
+    /// The body to write: as received, or decoded (JSON lines); `Err` says
+    /// why there is none.
+    pub fn body_file(&self, decoded: bool) -> Result<BodyFile, String> {
+        let raw = self
+            .raw
+            .as_ref()
+            .ok_or("its body is no longer kept: nothing written")?;
+        let stem = format!("promscope-request-{}", self.pos + 1);
+        if !decoded {
+            return Ok(BodyFile {
+                name: format!("{stem}.bin"),
+                bytes: raw.body.to_vec(),
+            });
+        }
+        let batch = self
+            .decoded
+            .as_ref()
+            .ok_or("its body does not decode: nothing written")?;
+        let mut out = String::new();
+        crate::output::write_batch(&mut out, Format::Json, batch, &mut MetadataDedup::default());
+        Ok(BodyFile {
+            name: format!("{stem}.json"),
+            bytes: out.into_bytes(),
+        })
+    }
+}
+
+impl App {
+    /// Opens the highlighted (or newest) request.
+    pub(super) fn open_request(&mut self, store: &Store) {
+        let requests = super::logs::Requests(store);
+        if let Some(entry) = self.requests.selected_or_newest(&requests) {
+            self.request = Some(RequestView::open(entry.pos, entry.row, store));
+        }
+    }
+
+    /// Enter in an open request: the highlighted series' detail, if stored.
+    pub(super) fn enter_in_request(&mut self, store: &Store) {
+        let Some(view) = &self.request else { return };
+        let Some(LineKind::Series(i)) = view.lines.get(view.cursor).map(|l| l.kind) else {
+            return;
+        };
+        let Some(batch) = &view.decoded else { return };
+        let Some(s) = batch.data.series.get(i) else {
+            return;
+        };
+        let Some(id) = store.find_series(&batch.data, s) else {
+            if let Some(view) = &mut self.request {
+                view.status = Some("that series is not stored (evicted, or never kept)".into());
+            }
+            return;
+        };
+        let Some(metric) = store.series(id).map(|s| s.metric) else {
+            return;
+        };
+        self.drill = vec![Drill::Series { metric }];
+        self.open_detail(id);
+        self.tab = Tab::Metrics;
+    }
+
+    /// Asks for the open request's body to be written (see [`App::take_body_to_write`]).
+    pub(super) fn write_body(&mut self, decoded: bool) {
+        let Some(view) = &mut self.request else {
+            return;
+        };
+        match view.body_file(decoded) {
+            Ok(file) => self.body_to_write = Some(file),
+            Err(why) => view.status = Some(why),
+        }
+    }
+
+    /// The body the user asked to write, once.
+    pub fn take_body_to_write(&mut self) -> Option<BodyFile> {
+        self.body_to_write.take()
+    }
+
+    /// What writing the body came to, for the status line.
+    pub fn body_written(&mut self, said: String) {
+        if let Some(view) = &mut self.request {
+            view.status = Some(said);
+        }
+    }
+}

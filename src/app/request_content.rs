@@ -1,0 +1,301 @@
+//! What the request view lists, line by line: the request's facts, its
+//! headers, the answers, and its decoded content (series with their samples,
+//! histograms, exemplars and metadata; for RW 2.0 the symbol table with how
+//! often each symbol is referenced). Texts are kept as sent: the screen
+//! escapes them.
+
+use std::fmt::Write;
+
+use prost::Message;
+
+use crate::capture::Header;
+use crate::format;
+use crate::ingest::decode;
+use crate::ingest::model::{Batch, Protocol, RawRequest, WriteData};
+use crate::output::write_histogram;
+use crate::proto::rw2;
+use crate::store::RequestRow;
+use crate::text::promql;
+
+/// Samples, histograms or exemplars listed per series; the rest are counted.
+pub const ITEMS_PER_SERIES: usize = 20;
+
+/// What a line of the request view is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A section's title.
+    Section,
+    /// A name and its value.
+    Field,
+    /// A series of the request (its index in the decoded content): Enter opens it.
+    Series(usize),
+    /// A sample, histogram, exemplar or metadata under a series.
+    Item,
+    /// Something said about the content (what is left out, why it is missing).
+    Note,
+}
+
+/// One line of the request view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub kind: LineKind,
+    /// The field's name, or the item's kind.
+    pub name: String,
+    pub text: String,
+}
+
+impl Line {
+    fn new(kind: LineKind, name: impl Into<String>, text: impl Into<String>) -> Self {
+        Line {
+            kind,
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// The lines of the request `row`, with what it arrived as (`raw`, `None`
+/// when no longer kept) and what that decodes to (`decoded`).
+pub fn lines(row: &RequestRow, raw: Option<&RawRequest>, decoded: Option<&Batch>) -> Vec<Line> {
+    let mut out = Vec::new();
+    let field = |out: &mut Vec<Line>, name: &str, text: String| {
+        out.push(Line::new(LineKind::Field, name, text));
+    };
+    out.push(Line::new(LineKind::Section, "", "Request"));
+    field(&mut out, "received", format::timestamp(row.arrival_ms));
+    field(&mut out, "sender", row.sender.clone());
+    if let Some(raw) = raw {
+        field(
+            &mut out,
+            "request",
+            format!("{} {}", raw.method, raw.target),
+        );
+    } else {
+        field(&mut out, "path", row.path.clone());
+    }
+    let protocol = row.protocol.map_or("not recognized", Protocol::name);
+    field(&mut out, "protocol", protocol.to_owned());
+    if let Some(tenant) = &row.tenant {
+        field(&mut out, "tenant", tenant.clone());
+    }
+    if let Some(retry) = &row.retry_attempt {
+        field(&mut out, "retry", retry.clone());
+    }
+    let sizes = format!(
+        "{} on the wire, {} decoded",
+        format::bytes(row.compressed_bytes as f64),
+        format::bytes(row.decoded_bytes as f64)
+    );
+    field(&mut out, "size", sizes);
+    let c = row.counts;
+    let counts = format!(
+        "{} series, {} samples, {} histograms, {} exemplars, {} metadata",
+        c.series, c.samples, c.histograms, c.exemplars, c.metadata
+    );
+    field(&mut out, "carried", counts);
+    answers(&mut out, row);
+    match raw {
+        None => out.push(Line::new(
+            LineKind::Note,
+            "",
+            "its headers and body are no longer kept (the dashboard keeps the latest requests within 64 MiB)",
+        )),
+        Some(raw) => {
+            headers(&mut out, &raw.headers);
+            if !raw.body_complete {
+                out.push(Line::new(
+                    LineKind::Note,
+                    "",
+                    format!(
+                        "the body was not read whole ({} read): nothing to decode",
+                        format::bytes(raw.body.len() as f64)
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(batch) = decoded {
+        content(&mut out, &batch.data);
+        if batch.info.protocol == Some(Protocol::V2)
+            && let Some(raw) = raw
+        {
+            symbols(&mut out, &raw.body);
+        }
+    }
+    out
+}
+
+/// promscope's answer and, in forward mode, the backend's.
+fn answers(out: &mut Vec<Line>, row: &RequestRow) {
+    out.push(Line::new(LineKind::Section, "", "Answer"));
+    let whose = if row.backend.is_some() {
+        "the backend's, passed on"
+    } else {
+        "promscope's"
+    };
+    out.push(Line::new(
+        LineKind::Field,
+        "status",
+        format!("{} ({whose})", row.status),
+    ));
+    if let Some(note) = &row.note {
+        let name = if row.rejected { "message" } else { "warning" };
+        out.push(Line::new(LineKind::Field, name, note.clone()));
+    }
+    if let Some(backend) = &row.backend {
+        let answered = if backend.answered {
+            format!("answered in {}", format::latency(backend.latency))
+        } else {
+            format!(
+                "did not answer (gave up after {})",
+                format::latency(backend.latency)
+            )
+        };
+        out.push(Line::new(LineKind::Field, "backend", answered));
+        if let Some(undecodable) = &backend.undecodable {
+            out.push(Line::new(
+                LineKind::Field,
+                "inspection",
+                undecodable.clone(),
+            ));
+        }
+    }
+}
+
+fn headers(out: &mut Vec<Line>, headers: &[Header]) {
+    out.push(Line::new(
+        LineKind::Section,
+        "",
+        format!("Headers ({})", headers.len()),
+    ));
+    for h in headers {
+        let value = String::from_utf8_lossy(&h.value).into_owned();
+        out.push(Line::new(LineKind::Field, h.name.clone(), value));
+    }
+}
+
+/// The series with their samples, histograms, exemplars and metadata.
+fn content(out: &mut Vec<Line>, data: &WriteData) {
+    for m in &data.metadata {
+        out.push(Line::new(
+            LineKind::Item,
+            "metadata",
+            metadata_text(data, m),
+        ));
+    }
+    for w in data.warnings.iter().chain(&data.refused) {
+        out.push(Line::new(LineKind::Note, "", w.clone()));
+    }
+    out.push(Line::new(
+        LineKind::Section,
+        "",
+        format!("Series ({})", data.series.len()),
+    ));
+    for (i, s) in data.series.iter().enumerate() {
+        let mut text = String::new();
+        promql::write_series(&mut text, data.label_pairs(s.labels.clone()));
+        out.push(Line::new(LineKind::Series(i), "", text));
+        if let Some(m) = &s.metadata {
+            out.push(Line::new(
+                LineKind::Item,
+                "metadata",
+                metadata_text(data, m),
+            ));
+        }
+        let samples = data.samples_of(s).iter().map(|p| {
+            let mut t = format!("{}  ", format::timestamp(p.timestamp_ms));
+            format::write_value(&mut t, p.value);
+            t
+        });
+        items(out, "sample", samples);
+        let histograms = data.histograms_of(s).iter().map(|h| {
+            let mut t = format!("{}  ", format::timestamp(h.timestamp));
+            write_histogram(&mut t, h);
+            t
+        });
+        items(out, "histogram", histograms);
+        let exemplars = data.exemplars_of(s).iter().map(|e| {
+            let mut t = format!("{}  ", format::timestamp(e.timestamp_ms));
+            format::write_value(&mut t, e.value);
+            t.push(' ');
+            promql::write_series(&mut t, data.label_pairs(e.labels.clone()));
+            t
+        });
+        items(out, "exemplar", exemplars);
+    }
+}
+
+/// Up to [`ITEMS_PER_SERIES`] items, then how many more there are.
+fn items(out: &mut Vec<Line>, kind: &str, texts: impl ExactSizeIterator<Item = String>) {
+    let total = texts.len();
+    for text in texts.take(ITEMS_PER_SERIES) {
+        out.push(Line::new(LineKind::Item, kind, text));
+    }
+    if total > ITEMS_PER_SERIES {
+        let more = total - ITEMS_PER_SERIES;
+        out.push(Line::new(
+            LineKind::Note,
+            "",
+            format!("… {more} more {kind}s (all of them in the JSON the write key saves)"),
+        ));
+    }
+}
+
+fn metadata_text(data: &WriteData, m: &crate::ingest::model::Metadata) -> String {
+    let mut t = format!("{} {}", data.str(m.family), m.metric_type.name());
+    if !data.str(m.unit).is_empty() {
+        let _ = write!(t, " unit={}", data.str(m.unit));
+    }
+    t.push(' ');
+    promql::write_quoted(&mut t, data.str(m.help));
+    t
+}
+
+/// The RW 2.0 symbol table, each symbol with how often the request refers to
+/// it (series and exemplar labels, help and unit).
+fn symbols(out: &mut Vec<Line>, body: &[u8]) {
+    let max = crate::ingest::server::Limits::default().max_decoded_bytes;
+    let table = decode::decompress(body, max)
+        .ok()
+        .and_then(|buf| rw2::Request::decode(&buf[..]).ok());
+    let Some(request) = table else {
+        return;
+    };
+    let counts = symbol_refs(&request);
+    out.push(Line::new(
+        LineKind::Section,
+        "",
+        format!("Symbols ({})", request.symbols.len()),
+    ));
+    for (i, (symbol, refs)) in request.symbols.iter().zip(counts).enumerate() {
+        let mut text = String::new();
+        promql::write_quoted(&mut text, symbol);
+        let plural = if refs == 1 { "" } else { "s" };
+        out.push(Line::new(
+            LineKind::Item,
+            format!("#{i}"),
+            format!("{refs:>6} ref{plural}  {text}"),
+        ));
+    }
+}
+
+/// How often each symbol is referred to.
+pub fn symbol_refs(request: &rw2::Request) -> Vec<u64> {
+    let mut counts = vec![0u64; request.symbols.len()];
+    let mut count = |r: u32| {
+        if let Some(c) = counts.get_mut(r as usize) {
+            *c += 1;
+        }
+    };
+    for ts in &request.timeseries {
+        ts.labels_refs.iter().for_each(|&r| count(r));
+        for e in &ts.exemplars {
+            e.labels_refs.iter().for_each(|&r| count(r));
+        }
+        if let Some(m) = &ts.metadata {
+            count(m.help_ref);
+            count(m.unit_ref);
+        }
+    }
+    counts
+}
