@@ -3,7 +3,7 @@
 //! [`crate::app::replay`]); a second reader counts the capture for the header.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,6 +16,7 @@ use crate::ingest::queue::Queued;
 use crate::ingest::server::{Access, Limits, ReceiverStats};
 use crate::signal::Termination;
 use crate::store::StoreLimits;
+use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard, DashboardExit, DashboardLimits};
 
 /// How long the dashboard has to stop once asked.
@@ -26,8 +27,15 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
     let limits = Limits::default();
     let speed = args.speed.unwrap_or(Speed::Max);
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
+    let stats = Arc::new(ReceiverStats::default());
+    // What live mode prints after quitting, of the requests handed over.
+    let summary = Arc::new(Mutex::new(RunSummary::new(stats.clone())));
+    let recorded = summary.clone();
     let convert = move |e: Exchange| {
         let mut batch = requests::batch_of(&e, &limits)?;
+        if let Ok(mut summary) = recorded.lock() {
+            summary.record(&batch);
+        }
         batch.info.raw = Some(Arc::new(requests::raw_request(e)));
         Some(Queued::from(batch))
     };
@@ -36,7 +44,11 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
     tui::check_terminal()?;
     count(&args.file, replay.clone());
     let dashboard_limits = DashboardLimits {
-        store: StoreLimits::default(),
+        store: StoreLimits {
+            max_series: args.max_series,
+            max_bytes: args.max_store_bytes,
+            ..StoreLimits::default()
+        },
         pause_buffer_bytes: PAUSE_BUFFER_BYTES,
     };
     // Nobody listens: the address is shown nowhere while replaying.
@@ -44,7 +56,6 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
         std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
         Access::default(),
     );
-    let stats = Arc::new(ReceiverStats::default());
     let mut dashboard =
         Dashboard::start(rx, stats, nowhere, dashboard_limits, Some(replay.clone()))?;
     let ended = tokio::select! {
@@ -65,6 +76,9 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
         .await
         .context("the replay reader's waiter failed")?
         .map_err(|_| anyhow::anyhow!("the replay reader crashed"))?;
+    if let Ok(summary) = summary.lock() {
+        eprintln!("{summary}");
+    }
     finish(&args.file, end)
 }
 

@@ -55,6 +55,14 @@ pub struct ReplayArgs {
     /// Pace: N times the recorded pace (the gaps between requests kept, divided by N), or `max` for as fast as possible. Default: max with --no-tui, 1 with --to.
     #[arg(long, value_name = "N|max", value_parser = parse_speed)]
     pub speed: Option<Speed>,
+
+    /// In the dashboard: series kept, as `promscope --max-series`; beyond this the least recently seen are evicted (and counted).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N", conflicts_with_all = ["no_tui", "to"])]
+    pub max_series: usize,
+
+    /// In the dashboard: bytes the series may hold, as `promscope --max-store-bytes`.
+    #[arg(long, default_value_t = crate::store::MAX_STORE_BYTES, value_name = "BYTES", conflicts_with_all = ["no_tui", "to"])]
+    pub max_store_bytes: usize,
 }
 
 pub use crate::app::replay::Speed;
