@@ -69,6 +69,12 @@ pub fn time_of_day(ms: i64) -> String {
     }
 }
 
+/// `one` for a count of exactly 1, else `many`: `1 sample`, `0 samples`,
+/// `2 samples`.
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
 /// A count with an SI suffix: `999`, `1.2k`, `3.4M`, `5.6G`.
 pub fn count(n: f64) -> String {
     let abs = n.abs();

@@ -145,8 +145,9 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
     lines.push(item(
         "last",
         Span::raw(format!(
-            "{last}  ·  {} samples received  ·  {}/s",
+            "{last}  ·  {} {} received  ·  {}/s",
             s.samples_total,
+            format::plural(s.samples_total, "sample", "samples"),
             format::count(s.rate.per_second(app.now_ms))
         )),
     ));
@@ -321,7 +322,7 @@ fn render_samples(frame: &mut Frame, area: Rect, app: &App, s: &Series) {
             held_state(
                 &app.samples,
                 &source,
-                "samples",
+                ("sample", "samples"),
                 s.points.iter().next().map(|p| p.timestamp_ms),
             ),
         ])

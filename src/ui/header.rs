@@ -57,9 +57,11 @@ fn receiving(app: &App) -> Vec<Part> {
         ]));
         parts.push(Part::whole(vec![styled(
             format!(
-                " +{} samples, +{} requests since",
+                " +{} {}, +{} {} since",
                 format::count(p.samples as f64),
-                format::count(p.requests as f64)
+                format::plural(p.samples, "sample", "samples"),
+                format::count(p.requests as f64),
+                format::plural(p.requests, "request", "requests")
             ),
             theme::warn(),
         )]));
@@ -70,8 +72,9 @@ fn receiving(app: &App) -> Vec<Part> {
         if p.overflowed {
             parts.push(Part::whole(vec![styled(
                 format!(
-                    " — pause buffer full (--pause-buffer-bytes): oldest {} requests applied",
-                    format::count(p.applied_early as f64)
+                    " — pause buffer full (--pause-buffer-bytes): oldest {} {} applied",
+                    format::count(p.applied_early as f64),
+                    format::plural(p.applied_early, "request", "requests")
                 ),
                 theme::warn(),
             )]));
@@ -270,8 +273,9 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             Span::raw(SEP),
             styled(
                 format!(
-                    "{} exemplars not kept (labels over {} bytes)",
+                    "{} {} not kept (labels over {} bytes)",
                     format::count(oversized as f64),
+                    format::plural(oversized, "exemplar", "exemplars"),
                     MAX_EXEMPLAR_LABEL_BYTES
                 ),
                 theme::warn(),
@@ -283,8 +287,9 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             Span::raw(SEP),
             styled(
                 format!(
-                    "dropped {} requests (503, dashboard behind)",
-                    app.dropped_requests
+                    "dropped {} {} (503, dashboard behind)",
+                    app.dropped_requests,
+                    format::plural(app.dropped_requests, "request", "requests")
                 ),
                 theme::error(),
             ),

@@ -41,7 +41,8 @@ pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Lin
         .collect();
     if not_kept > 0 {
         let text = format!(
-            "TRUNCATED: {not_kept} more buckets not kept (first {MAX_BUCKETS} a side kept)"
+            "TRUNCATED: {not_kept} more {} not kept (first {MAX_BUCKETS} a side kept)",
+            buckets_word(not_kept)
         );
         lines.push(Line::from(styled(
             fit::end(&text, width).into_owned(),
@@ -116,7 +117,7 @@ pub fn lines(h: &Histogram, not_kept: u64, width: usize, rows: usize) -> Vec<Lin
         )));
     }
     if negative > 0 {
-        let text = format!("+ {negative} negative buckets");
+        let text = format!("+ {negative} negative {}", buckets_word(negative as u64));
         lines.push(Line::from(styled(
             fit::end(&text, width).into_owned(),
             theme::dim(),
@@ -181,16 +182,22 @@ fn left_out(n: usize, fullest: Option<f64>, width: usize) -> String {
     let most = fullest.map_or(String::new(), |c| {
         format!(", each ≤ {}", fit::number(c, COUNT_WIDTH))
     });
+    let buckets = buckets_word(n as u64);
     let forms = [
-        format!("… {n} more buckets{most} (--no-tui --format json has them all)"),
-        format!("… {n} more buckets{most}"),
-        format!("… {n} more buckets"),
+        format!("… {n} more {buckets}{most} (--no-tui --format json has them all)"),
+        format!("… {n} more {buckets}{most}"),
+        format!("… {n} more {buckets}"),
     ];
     let chosen = forms
         .iter()
         .find(|f| fit::width(f) <= width)
         .unwrap_or(&forms[2]);
     fit::end(chosen, width).into_owned()
+}
+
+/// `bucket` or `buckets`, for `n` of them.
+fn buckets_word(n: u64) -> &'static str {
+    crate::format::plural(n, "bucket", "buckets")
 }
 
 /// The totals line(s): count, sum, schema and reset hint, wrapped between

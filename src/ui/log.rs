@@ -11,7 +11,7 @@ use super::fit;
 use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
-use super::widgets::{held_state, right, table, titled};
+use super::widgets::{empty_note, held_state, no_rows_note, right, table, titled};
 use crate::app::App;
 use crate::app::logs::RecentSamples;
 use crate::format;
@@ -94,7 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Span::styled("following new samples ", theme::dim())
     } else {
         let oldest_kept = store.log().front().map(|e| e.arrival_ms);
-        held_state(&app.log, &source, "samples", oldest_kept)
+        held_state(&app.log, &source, ("sample", "samples"), oldest_kept)
     };
     let title = Line::from(vec![
         Span::raw(format!(" Recent samples ({} kept) ", store.log().len())),
@@ -104,6 +104,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         table(&header, rows, screen.selected, &widths, titled(title)),
         area,
     );
+    if screen.rows.is_empty() {
+        empty_note(frame, area, &no_rows_note(store, "samples"));
+    }
     super::table_rows(area)
 }
 

@@ -8,8 +8,7 @@ use ratatui::widgets::Cell;
 
 use super::columns::{Column, allot, widest};
 use super::fit::Names;
-use super::theme;
-use super::widgets::{evicted_row, rate_sparkline, right, sorted_title, table, titled};
+use super::widgets::{empty_note, evicted_row, rate_sparkline, right, sorted_title, table, titled};
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::{MetricSort, matched_per_second};
@@ -141,20 +140,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
     if ids.is_empty() {
-        let inner = Rect {
-            y: area.y + 2,
-            height: area.height.saturating_sub(2),
-            ..area
-        };
         let text = if filtered {
             "No series match the filter. Press / to change it (Ctrl-u, Enter: no filter)."
         } else {
             "No series yet."
         };
-        frame.render_widget(
-            ratatui::widgets::Paragraph::new(text).style(theme::dim()),
-            inner,
-        );
+        empty_note(frame, area, text);
     }
     height
 }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 use super::columns::{Column, allot, widest};
 use super::fit::{self, Names};
 use super::theme;
-use super::widgets::{held_state, right, table, titled};
+use super::widgets::{empty_note, held_state, no_rows_note, right, table, titled};
 use crate::app::App;
 use crate::app::logs::Requests;
 use crate::format;
@@ -167,7 +167,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Span::styled("following ", theme::dim())
     } else {
         let oldest_kept = store.requests().front().map(|r| r.arrival_ms);
-        held_state(&app.requests, &source, "requests", oldest_kept)
+        held_state(&app.requests, &source, ("request", "requests"), oldest_kept)
     };
     let title = Line::from(vec![
         Span::raw(format!(" Requests ({} kept) ", store.requests().len())),
@@ -177,6 +177,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         table(&header, rows, screen.selected, &widths, titled(title)),
         list,
     );
+    if screen.rows.is_empty() {
+        empty_note(frame, list, &no_rows_note(store, "requests"));
+    }
 
     let highlighted = screen.highlighted().map(|e| detail_lines(&e.row));
     let text = highlighted
@@ -275,12 +278,19 @@ fn carried(r: &RequestRow) -> String {
     } else {
         "accepted"
     };
+    let n = |n: u64, one, many| format!("{n} {}", format::plural(n, one, many));
     let mut text = format!(
-        "{taken}: {} series, {} samples, {} histograms, {} exemplars",
-        c.series, c.samples, c.histograms, c.exemplars
+        "{taken}: {} series, {}, {}, {}",
+        c.series,
+        n(c.samples, "sample", "samples"),
+        n(c.histograms, "histogram", "histograms"),
+        n(c.exemplars, "exemplar", "exemplars")
     );
     if c.metadata > 0 {
-        text.push_str(&format!(", {} metadata entries", c.metadata));
+        text.push_str(&format!(
+            ", {}",
+            n(c.metadata, "metadata entry", "metadata entries")
+        ));
     }
     text
 }

@@ -12,7 +12,8 @@ use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{
-    EVICTING_OPTIONS, evicted_row, right, sorted_title, table, titled, value_sparkline,
+    EVICTING_OPTIONS, empty_note, evicted_row, fitted_sorted_title, right, table, titled,
+    value_sparkline,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
@@ -137,10 +138,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .collect();
     let texts = || cells.iter().flatten().map(|c| &c.0);
     let widest = |i: usize, header: &str| widest(header, texts().map(|c| &c[i]));
-    let histograms = series
-        .iter()
-        .flatten()
-        .all(|s| s.kind == SeriesKind::Histogram);
+    // Histograms show their observation count; with no row on screen, the
+    // metric says what its series are.
+    let histograms = if series.iter().flatten().next().is_none() {
+        metric.has_histograms
+    } else {
+        series
+            .iter()
+            .flatten()
+            .all(|s| s.kind == SeriesKind::Histogram)
+    };
     let mut header = [
         "LABELS",
         if histograms { "COUNT" } else { "VALUE" },
@@ -204,19 +211,32 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .collect();
     let name = escaped(store.str(metric.name));
     let name = fit::end(&name, usize::from(list.width) / 2);
-    let what = if store.filter().is_all() {
-        format!(" {name} · {} series ", ids.len())
-    } else {
+    let filtered = !store.filter().is_all();
+    let n = ids.len();
+    let what = if filtered {
         let total = metric.series_count();
-        format!(
-            " {name} · {} of {total} series match the filter ",
-            ids.len()
-        )
+        vec![
+            format!(" {name} · {n} of {total} series match the filter "),
+            format!(" {name} · {n} of {total} series match "),
+            format!(" {name} · {n}/{total} series "),
+        ]
+    } else {
+        vec![format!(" {name} · {n} series ")]
     };
-    let title = sorted_title(what, sort.label(), view.reversed(), None);
+    // A column of the border is left to show where the title ends.
+    let title_width = usize::from(list.width).saturating_sub(1);
+    let title = fitted_sorted_title(what, sort.label(), view.reversed(), title_width);
     let selected = view.cursor.selected.checked_sub(range.start);
     widths.insert(0, key_width);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), list);
+    if ids.is_empty() {
+        let text = if filtered {
+            "None of its series match the filter. Press / to change it, Esc to go back."
+        } else {
+            "None of its series are kept now."
+        };
+        empty_note(frame, list, text);
+    }
     height
 }
 

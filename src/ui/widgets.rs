@@ -118,17 +118,22 @@ pub fn right<'a>(text: impl Into<std::borrow::Cow<'a, str>>) -> Cell<'a> {
 
 /// The title of a list that stopped following: what arrived since and, once
 /// the user went back past the oldest entry still kept, when the kept ones now
-/// start (`oldest_kept_ms`). The footer says which key follows again.
+/// start (`oldest_kept_ms`). The footer says which key follows again. `what`
+/// names one entry and several.
 pub fn held_state<R: Clone, H: History<Row = R>>(
     list: &HistoryList<R>,
     source: &H,
-    what: &str,
+    (one, what): (&str, &str),
     oldest_kept_ms: Option<i64>,
 ) -> Span<'static> {
     let mut text = String::from("scrolled back ");
     let newer = list.newer(source);
     if newer > 0 {
-        text.push_str(&format!("· {} newer {what} ", format::count(newer as f64)));
+        text.push_str(&format!(
+            "· {} newer {} ",
+            format::count(newer as f64),
+            format::plural(newer, one, what)
+        ));
     }
     if list.reached_oldest() || list.older_than_kept(source) {
         text.push_str(&match oldest_kept_ms {
@@ -147,6 +152,52 @@ pub fn sorted_title(what: String, sort: &str, reverse: bool, note: Option<&str>)
         note.map_or(String::new(), |n| format!(" · {n}"))
     );
     Line::from(vec![Span::raw(what), Span::styled(order, theme::dim())])
+}
+
+/// [`sorted_title`] in `width` columns: `what` is shown in the first of its
+/// forms (longest first) that leaves room for the order, else in its shortest
+/// without it.
+pub fn fitted_sorted_title(
+    what: Vec<String>,
+    sort: &str,
+    reverse: bool,
+    width: usize,
+) -> Line<'static> {
+    let mut forms = what.into_iter().map(|w| vec![Span::raw(w)]);
+    let first = forms.next().unwrap_or_default();
+    let order = sorted_title(String::new(), sort, reverse, None);
+    fitted_line(
+        vec![
+            Part::or_shorter(first, forms.collect()),
+            Part::whole(order.spans),
+        ],
+        width,
+    )
+}
+
+/// A dimmed note in place of the rows of an empty table drawn in `area`
+/// (under its title and header).
+pub fn empty_note(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, text: &str) {
+    let inner = ratatui::layout::Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(text)
+            .style(theme::dim())
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        inner,
+    );
+}
+
+/// What an empty log of `what` (`samples`, `requests`) says.
+pub fn no_rows_note(store: &crate::store::Store, what: &str) -> String {
+    if store.filter().is_all() {
+        format!("No {what} yet.")
+    } else {
+        format!("No kept {what} match the filter. Press / to change it (Ctrl-u, Enter: no filter).")
+    }
 }
 
 /// One item of a line built by [`fitted_line`]: its spans, and which one (if

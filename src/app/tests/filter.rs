@@ -230,3 +230,53 @@ fn a_filter_gives_way_to_a_waiting_key_and_applies_once_keys_are_handled() {
     assert_eq!(store.filter().source(), r#"{code="500"}"#);
     assert!(!app.filter_waiting());
 }
+
+#[test]
+fn a_drill_down_filtered_to_nothing_says_so_in_a_whole_title() {
+    let (mut app, mut store) = (
+        App::new("127.0.0.1:9201".parse().unwrap(), T0),
+        Store::new(StoreLimits::default()),
+    );
+    let name = "pg_statement_duration_seconds_bucket";
+    let les = ["0.1", "0.5", "1", "+Inf"];
+    let labels: Vec<[(&str, &str); 3]> = les
+        .iter()
+        .map(|le| [("__name__", name), ("job", "postgres"), ("le", le)])
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 4.0)).collect();
+    store.ingest(&batch(T0 + 1000, &rows));
+    app.tick(T0 + 2000, &store);
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(
+        app.current_metric()
+            .and_then(|id| store.metric(id))
+            .map(|m| store.str(m.name)),
+        Some(name)
+    );
+    app.apply(Action::FilterEdit, &mut store);
+    let now = type_text(&mut app, &mut store, T0 + 3000, r#"{le="5"}"#);
+    app.apply(Action::FilterAccept, &mut store);
+    app.tick(now, &store);
+    app.refresh(&store);
+    let screen = draw(&mut app, &store, 80, 24);
+    let all = screen.join("\n");
+    let title = screen
+        .iter()
+        .find(|l| l.contains(name))
+        .unwrap_or_else(|| panic!("{all}"));
+    // The order shows whole, after a shorter count.
+    assert!(
+        title.contains(&format!("{name} · 0 of 4 series match sorted by labels")),
+        "{all}"
+    );
+    // Float series (a classic histogram's buckets): their values, not counts.
+    let header = screen
+        .iter()
+        .find(|l| l.starts_with("LABELS"))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        header.contains("VALUE") && !header.contains("COUNT"),
+        "{all}"
+    );
+    assert!(all.contains("None of its series match the filter"), "{all}");
+}

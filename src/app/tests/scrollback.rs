@@ -264,3 +264,21 @@ fn page_down_moves_by_the_rows_the_list_has_on_screen() {
         app.series.list.viewport() - 1
     );
 }
+
+#[test]
+fn one_newer_entry_is_said_in_the_singular() {
+    let (mut app, mut store) = app_and_store(StoreLimits::default());
+    store.ingest(&pods_batch(T0, 0..10, 0));
+    app.apply(Action::GoTab(Tab::Log), &mut store);
+    draw(&mut app, &store, 120, 24);
+    app.apply(Action::Up(1), &mut store);
+    store.ingest(&pods_batch(T0 + 1000, 0..1, 1));
+    app.tick(T0 + 1500, &store);
+    let now = draw(&mut app, &store, 120, 24);
+    let title = title_line(&now, "Recent samples (");
+    assert!(title.contains("· 1 newer sample ─"), "{title}");
+    store.ingest(&pods_batch(T0 + 2000, 0..1, 2));
+    app.tick(T0 + 2500, &store);
+    let now = draw(&mut app, &store, 120, 24);
+    assert!(title_line(&now, "Recent samples (").contains("2 newer samples"));
+}
