@@ -84,6 +84,15 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
     }
 }
 
+/// A batch of `data` arriving at `arrival_ms`.
+pub fn batch_of(data: WriteData, arrival_ms: i64) -> Batch {
+    Batch {
+        info: info(arrival_ms, Protocol::V1, 0, 0),
+        outcome: Outcome::Accepted,
+        data,
+    }
+}
+
 /// A batch of `n` avalanche-like series numbered from `first`, one sample each.
 pub fn series_batch(first: usize, n: usize, arrival_ms: i64, samples: usize) -> Batch {
     let mut data = WriteData::default();
@@ -110,11 +119,7 @@ pub fn series_batch(first: usize, n: usize, arrival_ms: i64, samples: usize) -> 
             .collect();
         data.push_series(&labels, &points, &[]);
     }
-    Batch {
-        info: info(arrival_ms, Protocol::V1, 0, 0),
-        outcome: Outcome::Accepted,
-        data,
-    }
+    batch_of(data, arrival_ms)
 }
 
 /// A store holding `series` series (100 metric names) with `samples` samples each.

@@ -195,6 +195,14 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
 
+    /// Headless: print a report at exit (to stdout, as JSON with --format json): `cardinality` lists the metrics with the most active series, their labels by distinct values (unbounded ones first) with top values, label names and pairs across metrics, and churn.
+    #[arg(long, value_enum, value_name = "REPORT", requires = "no_tui")]
+    pub report: Option<Report>,
+
+    /// A series not seen for this long counts as gone (churn in the cardinality view and report).
+    #[arg(long, default_value = "5m", value_parser = crate::format::parse_duration, value_name = "DURATION")]
+    pub stale_after: Duration,
+
     /// Stop recording when the capture file would grow past this size: it keeps the first requests, and those after are counted as not recorded.
     #[arg(long, value_name = "BYTES", requires = "record")]
     pub record_max_bytes: Option<u64>,
@@ -258,6 +266,7 @@ impl Cli {
             max_bytes: self.max_store_bytes,
             samples_per_series: self.samples_per_series,
             log_len: self.log_len,
+            stale_after_ms: self.stale_after.as_millis().min(i64::MAX as u128) as i64,
             ..crate::store::StoreLimits::default()
         }
     }
@@ -269,6 +278,29 @@ impl Cli {
             pause_buffer_bytes: self.pause_buffer_bytes,
         }
     }
+}
+
+impl Cli {
+    /// The tracker `--report cardinality` asks for.
+    pub fn cardinality_tracker(
+        &self,
+    ) -> Option<Box<crate::output::cardinality::CardinalityTracker>> {
+        let limits = self.store_limits();
+        self.report.map(|Report::Cardinality| {
+            let tracker = crate::output::cardinality::CardinalityTracker::new(
+                limits.max_series,
+                limits.stale_after_ms,
+            );
+            Box::new(tracker)
+        })
+    }
+}
+
+/// Reports `--report` prints at exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Report {
+    /// Metrics, labels and values by series, and churn.
+    Cardinality,
 }
 
 /// Subcommands; without one, promscope runs the inspector.

@@ -19,6 +19,7 @@ use crate::ingest::forward::Forwarder;
 use crate::ingest::queue::{self, QueueReceiver, QueueSender};
 use crate::ingest::server::{self, Access, Receiver, ReceiverStats, Security};
 use crate::output;
+use crate::output::cardinality::CardinalityTracker;
 use crate::signal::Termination;
 use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard};
@@ -114,7 +115,8 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
                 access.url(local)
             )),
         }
-        headless(rx, cli.format, stats, stop).await
+        let report = cli.cardinality_tracker();
+        headless(rx, (cli.format, report), stats, stop).await
     } else {
         dashboard(rx, stats, local, access, cli.dashboard_limits(), stop).await
     };
@@ -176,7 +178,7 @@ fn say(text: impl Display) {
 
 async fn headless(
     rx: QueueReceiver,
-    format: output::Format,
+    (format, report): (output::Format, Option<Box<CardinalityTracker>>),
     stats: Arc<ReceiverStats>,
     mut stop: Stop,
 ) -> anyhow::Result<()> {
@@ -184,7 +186,7 @@ async fn headless(
     let mut consumer = tokio::spawn(output::print_batches(
         rx,
         format,
-        RunSummary::new(stats.clone()),
+        (RunSummary::new(stats.clone()), report),
         consumer_stopped,
     ));
     let ended = tokio::select! {
@@ -207,7 +209,14 @@ async fn headless(
         }
     };
     match ended.context("output task failed")?? {
-        output::HeadlessExit::Shutdown(summary) => say(summary),
+        output::HeadlessExit::Shutdown(summary, report) => {
+            if let Some(report) = report {
+                let now = crate::app::replay::epoch_ms(std::time::SystemTime::now());
+                let text = report.report(format, now);
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            say(summary)
+        }
         output::HeadlessExit::PipeClosed => {}
     }
     Ok(())

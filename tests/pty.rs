@@ -346,6 +346,90 @@ fn filter_pause_drill_and_quit_at(size: Size) {
     assert!(raw.contains("requests    3 accepted, 0 rejected"), "{raw}");
 }
 
+/// The row below the header row that starts with `first_column` (a table's
+/// first row), trimmed.
+fn first_row(screen: &str, first_column: &str) -> String {
+    let mut lines = screen.lines();
+    lines
+        .find(|l| l.trim_start().starts_with(first_column))
+        .and_then(|_| lines.next())
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// A sender that grows `request_id` without bound among stable labels, beside
+/// a metric with more series at first that stays put: the cardinality view
+/// names the growing metric first, and its `request_id` first, flagged; Enter
+/// on one of its values filters to that one series.
+#[test]
+fn the_cardinality_view_names_the_metric_and_label_that_grow_without_bound() {
+    let mut tui = Tui::start(LARGE);
+    let cpus: Vec<String> = (0..60).map(|c| c.to_string()).collect();
+    let steady: Vec<Vec<(&str, &str)>> = cpus
+        .iter()
+        .map(|c| {
+            vec![
+                ("__name__", "node_cpu_seconds_total"),
+                ("cpu", c.as_str()),
+                ("job", "node"),
+            ]
+        })
+        .collect();
+    for round in 0..8 {
+        let ids: Vec<String> = (0..20).map(|i| format!("{:08x}", round * 20 + i)).collect();
+        let mut series: Vec<Vec<(&str, &str)>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                vec![
+                    ("__name__", "http_requests_total"),
+                    ("job", "api"),
+                    ("method", ["GET", "POST"][i % 2]),
+                    ("request_id", id.as_str()),
+                ]
+            })
+            .collect();
+        series.extend(steady.iter().cloned());
+        let refs: Vec<&[(&str, &str)]> = series.iter().map(|s| &s[..]).collect();
+        tui.post(&refs);
+    }
+    tui.wait_for("the posted metrics", |s| s.contains("series 220 active"));
+    tui.press("5");
+    let screen = tui.wait_for("the cardinality view", |s| {
+        s.contains(" Cardinality · 220 active")
+    });
+    let first = first_row(&screen, "METRIC");
+    assert!(
+        first.starts_with("http_requests_total"),
+        "{first}\n{screen}"
+    );
+    assert!(first.contains(" 160 "), "{first}");
+    // Beside it, the label names across metrics: request_id first.
+    let across = first.split_whitespace().nth(6).unwrap_or_default();
+    assert_eq!(across, "request_id", "{first}");
+    tui.press("\r");
+    let screen = tui.wait_for("the labels of http_requests_total", |s| {
+        s.contains("Labels of http_requests_total")
+    });
+    let first = first_row(&screen, "LABEL");
+    assert!(first.starts_with("request_id"), "{first}\n{screen}");
+    assert!(first.contains("UNBOUNDED"), "{first}");
+    // Its values: the second row is one value; Enter filters to its series.
+    tui.press("\r");
+    tui.wait_for("the values of request_id", |s| {
+        s.contains("Values of request_id")
+    });
+    tui.press("j");
+    tui.press("\r");
+    let screen = tui.wait_for("the one series of that value", |s| {
+        s.contains("filter: http_requests_total{request_id=") && s.contains("series 1/220 active")
+    });
+    assert!(screen.contains("http_requests_total"), "{screen}");
+    tui.press("q");
+    tui.assert_clean_exit();
+}
+
 /// Output to a terminal, but no keyboard: stdin elsewhere and no controlling
 /// terminal (a script started detached, a service), where reading keys fails
 /// with ENXIO.

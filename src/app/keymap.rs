@@ -138,7 +138,7 @@ pub static BINDINGS: &[Binding] = &[
                 OpenList::Metrics | OpenList::Series | OpenList::Request => Some("move"),
                 OpenList::Problems | OpenList::ProblemSeries => Some("move"),
                 OpenList::Samples | OpenList::Log => Some("scroll back"),
-                OpenList::Requests => Some("select"),
+                OpenList::Requests | OpenList::Cardinality => Some("select"),
             },
         }),
     },
@@ -199,6 +199,7 @@ pub static BINDINGS: &[Binding] = &[
                 OpenList::Log | OpenList::ProblemSeries | OpenList::Request => Some("open series"),
                 OpenList::Problems => Some("series"),
                 OpenList::Requests => Some("open"),
+                OpenList::Cardinality => Some("open / filter"),
                 OpenList::Samples => None,
             },
         }),
@@ -222,6 +223,7 @@ pub static BINDINGS: &[Binding] = &[
                         | OpenList::Samples
                         | OpenList::ProblemSeries
                         | OpenList::Request
+                        | OpenList::Cardinality
                 )
                 .then_some("back")
             },
@@ -237,14 +239,21 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Char('2')), Action::GoTab(Tab::Log)),
             (Key::Plain(KeyCode::Char('3')), Action::GoTab(Tab::Requests)),
             (Key::Plain(KeyCode::Char('4')), Action::GoTab(Tab::Problems)),
+            (
+                Key::Plain(KeyCode::Char('5')),
+                Action::GoTab(Tab::Cardinality),
+            ),
         ],
-        description: "Metrics · Recent samples · Requests · Problems",
+        description: "Metrics · Recent samples · Requests · Problems · Cardinality",
         hint: Some(Hint {
             keys: 1,
             text: |view| {
                 matches!(
                     view,
-                    OpenList::Metrics | OpenList::Requests | OpenList::Problems
+                    OpenList::Metrics
+                        | OpenList::Requests
+                        | OpenList::Problems
+                        | OpenList::Cardinality
                 )
                 .then_some("views")
             },
@@ -296,7 +305,7 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Char('s')), Action::CycleSort),
             (Key::Plain(KeyCode::Char('r')), Action::ReverseSort),
         ],
-        description: "cycle the sort key (metrics: series, samples/s, name; series: labels, samples/s, value; problems: severity, count, last seen, rule) / reverse it",
+        description: "cycle the sort key (metrics: series, samples/s, name; series: labels, samples/s, value; problems: severity, count, last seen, rule; cardinality: active series, churn) / reverse it",
         hint: Some(Hint {
             keys: 1,
             text: |view| {
@@ -306,6 +315,7 @@ pub static BINDINGS: &[Binding] = &[
                         | OpenList::Series
                         | OpenList::Problems
                         | OpenList::ProblemSeries
+                        | OpenList::Cardinality
                 )
                 .then_some("sort")
             },
@@ -365,6 +375,18 @@ pub static BINDINGS: &[Binding] = &[
                         | OpenList::Request
                 )
                 .then_some("copy")
+            },
+        }),
+    },
+    Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('C')), Action::OpenCardinality)],
+        description: "cardinality of the selected metric (or of the one open): its labels by distinct values, unbounded ones first; Enter on a label lists its values, Enter on a value filters to its series",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| {
+                matches!(view, OpenList::Metrics | OpenList::Series).then_some("cardinality")
             },
         }),
     },

@@ -2,6 +2,7 @@
 //! typed, and pause. [`App::apply`] carries out an [`Action`]; [`App::refresh`]
 //! rebuilds the sorted row lists the views show. No I/O here.
 
+pub mod cardinality;
 mod filter_line;
 pub mod history;
 pub mod keymap;
@@ -47,11 +48,19 @@ pub enum Tab {
     Requests,
     /// The rules that fired.
     Problems,
+    /// Metrics by active series and churn, their labels and values.
+    Cardinality,
 }
 
 impl Tab {
     /// All tabs, in order.
-    pub const ALL: [Tab; 4] = [Tab::Metrics, Tab::Log, Tab::Requests, Tab::Problems];
+    pub const ALL: [Tab; 5] = [
+        Tab::Metrics,
+        Tab::Log,
+        Tab::Requests,
+        Tab::Problems,
+        Tab::Cardinality,
+    ];
 
     /// Title shown in the tab bar.
     pub fn title(self) -> &'static str {
@@ -60,6 +69,16 @@ impl Tab {
             Tab::Log => "Recent samples",
             Tab::Requests => "Requests",
             Tab::Problems => "Problems",
+            Tab::Cardinality => "Cardinality",
+        }
+    }
+
+    /// Title in a narrow tab bar (under 100 columns), leaving room for the filter.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Tab::Log => "Samples",
+            Tab::Cardinality => "Card",
+            other => other.title(),
         }
     }
 
@@ -119,6 +138,8 @@ pub enum Action {
     WriteBody {
         decoded: bool,
     },
+    /// Open the cardinality view on the selected metric.
+    OpenCardinality,
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -192,6 +213,8 @@ pub struct App {
     pub request: Option<request::RequestView>,
     /// A request body the user asked to write, for the loop to write.
     body_to_write: Option<request::BodyFile>,
+    /// The cardinality view.
+    pub cardinality: cardinality::CardinalityView,
 }
 
 /// How many keys the terminal sent that the dashboard has not handled yet,
@@ -235,6 +258,8 @@ pub enum OpenList {
     ProblemSeries,
     /// One request, opened from the Requests view.
     Request,
+    /// The cardinality view's open list.
+    Cardinality,
 }
 
 impl App {
@@ -274,6 +299,7 @@ impl App {
             quit: false,
             dropped_requests: 0,
             forward: None,
+            cardinality: cardinality::CardinalityView::default(),
         }
     }
 
@@ -311,6 +337,9 @@ impl App {
     pub fn refresh(&mut self, store: &Store) {
         let now = self.now_ms;
         self.problems.refresh(store, now);
+        if self.tab == Tab::Cardinality {
+            self.cardinality.refresh(store, now);
+        }
         let source = Source {
             version: store.metrics_version(),
             subject: (),
@@ -363,6 +392,7 @@ impl App {
                     view.viewport = rows.max(1);
                 }
             }
+            OpenList::Cardinality => self.cardinality.viewport = rows,
         }
     }
 
@@ -399,6 +429,7 @@ impl App {
             Action::ToggleAllLabels => self.all_labels = !self.all_labels,
             Action::CopySelector => self.copy_selector(store),
             Action::WriteBody { decoded } => self.write_body(decoded),
+            Action::OpenCardinality => self.open_cardinality(store),
             Action::Redraw => {}
             Action::ToggleHelp => {
                 self.help = !self.help;
@@ -445,6 +476,7 @@ impl App {
                 OpenList::Series => self.series.list.cycle_sort(),
                 OpenList::Problems => self.problems.rules.cycle_sort(),
                 OpenList::ProblemSeries => self.problems.series.cycle_sort(),
+                OpenList::Cardinality => self.cardinality.cycle_sort(store, self.now_ms),
                 _ => {}
             },
             Action::ReverseSort => match self.open_list() {
@@ -461,6 +493,7 @@ impl App {
                     self.drill.pop();
                 }
                 Tab::Problems => self.back_problems(),
+                Tab::Cardinality if self.cardinality.back() => {}
                 _ => self.tab = Tab::Metrics,
             },
             Action::Up(n) => self.move_by(Move::Rows(-(n as isize)), store),
@@ -527,6 +560,7 @@ impl App {
             (Tab::Requests, _) => OpenList::Requests,
             (Tab::Problems, _) if self.problems.open.is_some() => OpenList::ProblemSeries,
             (Tab::Problems, _) => OpenList::Problems,
+            (Tab::Cardinality, _) => OpenList::Cardinality,
         }
     }
 }

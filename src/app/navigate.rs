@@ -21,7 +21,7 @@ pub(super) enum Move {
 }
 
 impl App {
-    pub(super) fn enter(&mut self, store: &Store) {
+    pub(super) fn enter(&mut self, store: &mut Store) {
         match self.open_list() {
             OpenList::Metrics => {
                 // A row whose metric went since the list was built opens nothing.
@@ -57,6 +57,7 @@ impl App {
             OpenList::Problems | OpenList::ProblemSeries => self.enter_problems(store),
             OpenList::Requests => self.open_request(store),
             OpenList::Request => self.enter_in_request(store),
+            OpenList::Cardinality => self.enter_cardinality(store),
             OpenList::Samples => {}
         }
     }
@@ -131,6 +132,7 @@ impl App {
                     });
                 }
             }
+            OpenList::Cardinality => self.cardinality.move_by(m),
         }
     }
 }

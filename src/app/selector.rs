@@ -64,6 +64,7 @@ impl App {
                 matches!(line.kind, super::request_content::LineKind::Series(_))
                     .then(|| line.text.clone())
             }),
+            OpenList::Cardinality => self.cardinality.selector(),
         };
         self.copied.unsent.clone_from(&selector);
         self.copied.shown = selector;

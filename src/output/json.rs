@@ -26,7 +26,7 @@ use crate::text::escape;
 /// terminal must not see raw ([`escape::is_hidden`]: DEL, C1, bidi controls, ...)
 /// is written as `\uXXXX`, so the lines are safe to watch in a terminal and still
 /// parse to the same strings.
-fn string(out: &mut String, s: &str) {
+pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
     let mut copied = 0;
     if escape::may_hide(s) || memchr::memchr2(b'"', b'\\', s.as_bytes()).is_some() {

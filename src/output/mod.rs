@@ -1,6 +1,7 @@
 //! Headless mode (`--no-tui`): a consumer of the receiver's channel that prints
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
+pub mod cardinality;
 pub mod json;
 pub mod new_file;
 pub mod problems;
@@ -158,8 +159,12 @@ pub fn write_batch_spilling(
 
 /// How the headless consumer ended.
 pub enum HeadlessExit {
-    /// Asked to stop: the summary should be printed.
-    Shutdown(Box<RunSummary>),
+    /// Asked to stop: the summary should be printed, and the cardinality
+    /// report if one was asked for.
+    Shutdown(
+        Box<RunSummary>,
+        Option<Box<cardinality::CardinalityTracker>>,
+    ),
     /// Standard output was closed (e.g. `| head`): exit quietly.
     PipeClosed,
 }
@@ -169,13 +174,14 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// Output is written in chunks of about this size (or when the queue is empty).
 const FLUSH_BYTES: usize = 256 << 10;
 
-/// Consumes batches, recording them in `summary`, until `shutdown` turns true
-/// (then prints what is queued: the receiver acknowledged it) or stdout (stderr
-/// for `--format none`) is closed.
+/// Consumes batches, recording them in `summary` (and in `report`, when a
+/// cardinality report was asked for), until `shutdown` turns true (then
+/// prints what is queued: the receiver acknowledged it) or stdout (stderr for
+/// `--format none`) is closed.
 pub async fn print_batches(
     mut rx: QueueReceiver,
     format: Format,
-    mut summary: RunSummary,
+    (mut summary, mut report): (RunSummary, Option<Box<cardinality::CardinalityTracker>>),
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<HeadlessExit> {
     let mut dedup = MetadataDedup::default();
@@ -190,6 +196,9 @@ pub async fn print_batches(
                 let Some(batch) = batch else { break };
                 let batch = batch.into_batch();
                 summary.record(&batch);
+                if let Some(report) = &mut report {
+                    report.record(&batch);
+                }
                 // Once a flush fails, the rest of the batch is formatted for nothing.
                 let mut failed = Ok(true);
                 let mut spill = |out: &mut String| match &failed {
@@ -223,7 +232,7 @@ pub async fn print_batches(
     if !flush(&mut out)? {
         return Ok(HeadlessExit::PipeClosed);
     }
-    Ok(HeadlessExit::Shutdown(Box::new(summary)))
+    Ok(HeadlessExit::Shutdown(Box::new(summary), report))
 }
 
 /// `--format none`'s line: requests, samples and their rate since `last`, series.

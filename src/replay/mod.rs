@@ -181,7 +181,7 @@ async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Re
     let (rx, reader) = read_paced(&args.file, replay, convert)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
-    let printing = output::print_batches(rx, args.format, summary, stop_rx);
+    let printing = output::print_batches(rx, args.format, (summary, None), stop_rx);
     tokio::pin!(printing);
     let exit = tokio::select! {
         exit = &mut printing => exit,
@@ -194,7 +194,7 @@ async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Re
         .join()
         .map_err(|_| anyhow::anyhow!("the replay reader crashed"))?;
     match exit {
-        HeadlessExit::Shutdown(summary) => eprintln!("{summary}"),
+        HeadlessExit::Shutdown(summary, _) => eprintln!("{summary}"),
         HeadlessExit::PipeClosed => return Ok(()),
     }
     finish(&args.file, end)

@@ -37,6 +37,7 @@ impl Store {
             + self.metrics.bytes()
             + self.metadata.bytes()
             + self.problems.bytes()
+            + self.cardinality.bytes()
     }
 
     /// Series evicted to respect the bounds, by cause.
@@ -102,6 +103,23 @@ impl Store {
         self.active.gone(old.last_arrival_ms);
         if old.matched {
             self.matched_active.gone(old.last_arrival_ms);
+        }
+        let last_ms = if super::cardinality::ended(&old) {
+            0
+        } else {
+            old.last_arrival_ms
+        };
+        let metric_gone = self
+            .metrics
+            .get(old.metric)
+            .is_none_or(|m| m.series_count() == 1);
+        let place = super::cardinality::SeriesRef {
+            metric: old.metric,
+            labels: &old.labels,
+        };
+        if self.limits.track_cardinality {
+            self.cardinality
+                .removed(place, last_ms, metric_gone, &mut self.strings);
         }
         for labels in old.label_sets() {
             self.strings.release_labels(labels);

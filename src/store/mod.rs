@@ -14,6 +14,7 @@
 //! [`slots`] gives series and metrics the handles views hold across frames.
 
 mod budget;
+pub mod cardinality;
 pub mod counts;
 pub mod histogram;
 pub mod history;
@@ -36,6 +37,7 @@ use crate::ingest::model::{self, Batch, HistogramExt, MetricType, WriteData};
 use crate::summary::distinct::DistinctCounter;
 use crate::summary::totals::Totals;
 pub use budget::Evictions;
+use cardinality::{Cardinality, SeriesRef};
 use counts::ActiveSeries;
 use history::Log;
 pub use history::{BackendSide, LogEntry, RequestRow};
@@ -80,6 +82,11 @@ pub struct StoreLimits {
     pub requests_len: usize,
     /// Exemplars kept per series.
     pub exemplars_per_series: usize,
+    /// A series not seen for this long counts as gone (churn).
+    pub stale_after_ms: i64,
+    /// Whether label values and churn are tracked (the cardinality view);
+    /// off only to measure what tracking costs.
+    pub track_cardinality: bool,
 }
 
 impl Default for StoreLimits {
@@ -91,6 +98,8 @@ impl Default for StoreLimits {
             log_len: 20_000,
             requests_len: 1_000,
             exemplars_per_series: 8,
+            stale_after_ms: cardinality::STALE_AFTER_MS,
+            track_cardinality: true,
         }
     }
 }
@@ -127,6 +136,8 @@ pub struct Store {
     /// Series with a recent sample, all and matching the filter.
     active: ActiveSeries,
     matched_active: ActiveSeries,
+    /// Label values per metric and overall, and series coming and going.
+    cardinality: Cardinality,
     scratch: String,
     /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
     empty: Sym,
@@ -165,6 +176,7 @@ impl Store {
             problems: problems::ProblemTable::default(),
             active: ActiveSeries::default(),
             matched_active: ActiveSeries::default(),
+            cardinality: Cardinality::new(limits.stale_after_ms),
             scratch: String::new(),
             empty,
             name_label,
@@ -227,12 +239,13 @@ impl Store {
         if let Some(m) = &s.metadata {
             self.set_metadata(data, m);
         }
-        let id = self.series_for(data, s);
+        let id = self.series_for(data, s, arrival_ms);
         let (samples, histograms) = (data.samples_of(s), data.histograms_of(s));
         let capacity = self.limits.samples_per_series;
         let log = &mut self.samples;
         let changed = self.series.update(id, |series| {
             let before_ms = series.last_arrival_ms;
+            let ended_before = cardinality::ended(series);
             let points = samples
                 .iter()
                 .map(|p| {
@@ -267,16 +280,17 @@ impl Store {
             series
                 .rate
                 .add(arrival_ms, (samples.len() + histograms.len()) as u32);
-            (
-                series.metric,
-                series.matched,
-                before_ms,
-                series.last_arrival_ms,
-            )
+            let ended = (ended_before, cardinality::ended(series));
+            let times = (before_ms, series.last_arrival_ms);
+            (series.metric, series.matched, times, ended)
         });
-        let Some((metric, matched, before_ms, after_ms)) = changed else {
+        let Some((metric, matched, (before_ms, after_ms), ended)) = changed else {
             return 0;
         };
+        if self.limits.track_cardinality && after_ms != before_ms && ended != (true, true) {
+            let before = if ended.0 { 0 } else { before_ms };
+            self.cardinality.seen(metric, before, after_ms, ended.1);
+        }
         if after_ms != before_ms {
             self.active.moved(before_ms, after_ms);
             if matched {
@@ -325,7 +339,12 @@ impl Store {
     }
 
     /// Finds or creates the series with these labels.
-    fn series_for(&mut self, data: &WriteData, s: &model::ReceivedSeries) -> SeriesId {
+    fn series_for(
+        &mut self,
+        data: &WriteData,
+        s: &model::ReceivedSeries,
+        arrival_ms: i64,
+    ) -> SeriesId {
         let pairs = data
             .labels
             .get(s.labels.start as usize..s.labels.end as usize)
@@ -341,7 +360,21 @@ impl Store {
             .strings
             .acquire_labels(data.label_pairs(s.labels.clone()));
         sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
-        self.create_series(sorted, s.label_hash)
+        let id = self.create_series(sorted, s.label_hash);
+        if let Some(series) = self
+            .series
+            .get(id)
+            .filter(|_| self.limits.track_cardinality)
+        {
+            let place = SeriesRef {
+                metric: series.metric,
+                labels: &series.labels,
+            };
+            let strings = &mut self.strings;
+            self.cardinality
+                .added(place, self.name_label, arrival_ms, strings);
+        }
+        id
     }
 
     /// Adds a series under its metric (created if new), judged by the filter in force.

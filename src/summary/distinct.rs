@@ -8,7 +8,6 @@ pub const EXACT_LIMIT: usize = 100_000;
 
 /// log2 of the HyperLogLog register count: 2^14 registers, standard error 1.04/128 ≈ 0.8%.
 const PRECISION: u32 = 14;
-const REGISTERS: usize = 1 << PRECISION;
 
 /// A count of distinct label-set hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +40,15 @@ impl std::fmt::Display for DistinctCount {
 #[derive(Debug, Default)]
 pub struct DistinctCounter {
     exact: HashSet<u64>,
-    /// HyperLogLog registers; empty until the exact set outgrows its limit.
-    registers: Vec<u8>,
+    /// The estimate, once the exact set outgrew its limit.
+    sketch: Option<Hll>,
+}
+
+/// A HyperLogLog sketch of `2^precision` one-byte registers: distinct hashes
+/// seen, to a standard error of about `1.04 / sqrt(2^precision)`.
+#[derive(Debug, Clone)]
+pub struct Hll {
+    registers: Box<[u8]>,
 }
 
 /// Spreads the bits of a hash (SplitMix64's finalizer), so the estimate does
@@ -53,37 +59,34 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-impl DistinctCounter {
-    /// Counts `hash` once, however often it is seen.
-    pub fn insert(&mut self, hash: u64) {
-        if self.registers.is_empty() {
-            self.exact.insert(hash);
-            if self.exact.len() > EXACT_LIMIT {
-                self.registers = vec![0; REGISTERS];
-                for h in std::mem::take(&mut self.exact) {
-                    self.observe(h);
-                }
-            }
-        } else {
-            self.observe(hash);
+impl Hll {
+    /// An empty sketch of `2^precision` registers (`precision` 4 to 16).
+    pub fn new(precision: u32) -> Self {
+        Hll {
+            registers: vec![0; 1 << precision.clamp(4, 16)].into_boxed_slice(),
         }
     }
 
-    fn observe(&mut self, hash: u64) {
+    fn precision(&self) -> u32 {
+        self.registers.len().trailing_zeros()
+    }
+
+    /// Counts `hash`; says whether a register rose (then it was surely new).
+    pub fn observe(&mut self, hash: u64) -> bool {
+        let p = self.precision();
         let x = mix(hash);
-        let register = (x >> (64 - PRECISION)) as usize;
+        let register = (x >> (64 - p)) as usize;
         // Position of the first 1 bit in the remaining bits (a sentinel bounds it).
-        let rank = ((x << PRECISION) | (1 << (PRECISION - 1))).leading_zeros() as u8 + 1;
+        let rank = ((x << p) | (1 << (p - 1))).leading_zeros() as u8 + 1;
         let r = &mut self.registers[register];
+        let rose = rank > *r;
         *r = (*r).max(rank);
+        rose
     }
 
-    /// The count so far.
-    pub fn count(&self) -> DistinctCount {
-        if self.registers.is_empty() {
-            return DistinctCount::Exact(self.exact.len() as u64);
-        }
-        let m = REGISTERS as f64;
+    /// The estimated number of distinct hashes observed.
+    pub fn estimate(&self) -> u64 {
+        let m = self.registers.len() as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let sum: f64 = self
             .registers
@@ -98,7 +101,41 @@ impl DistinctCounter {
         } else {
             raw
         };
-        DistinctCount::Estimated(estimate.round() as u64)
+        estimate.round() as u64
+    }
+
+    /// Heap bytes.
+    pub fn bytes(&self) -> usize {
+        self.registers.len()
+    }
+}
+
+impl DistinctCounter {
+    /// Counts `hash` once, however often it is seen.
+    pub fn insert(&mut self, hash: u64) {
+        match &mut self.sketch {
+            Some(sketch) => {
+                sketch.observe(hash);
+            }
+            None => {
+                self.exact.insert(hash);
+                if self.exact.len() > EXACT_LIMIT {
+                    let mut sketch = Hll::new(PRECISION);
+                    for h in std::mem::take(&mut self.exact) {
+                        sketch.observe(h);
+                    }
+                    self.sketch = Some(sketch);
+                }
+            }
+        }
+    }
+
+    /// The count so far.
+    pub fn count(&self) -> DistinctCount {
+        match &self.sketch {
+            None => DistinctCount::Exact(self.exact.len() as u64),
+            Some(sketch) => DistinctCount::Estimated(sketch.estimate()),
+        }
     }
 }
 
@@ -133,7 +170,7 @@ mod tests {
         let error = (estimate as f64 - n as f64).abs() / n as f64;
         assert!(error < 0.02, "estimate {estimate}, error {error:.4}");
         assert_eq!(c.exact.capacity(), 0, "the exact set was dropped");
-        assert_eq!(c.registers.len(), REGISTERS);
+        assert_eq!(c.sketch.as_ref().map(Hll::bytes), Some(1 << PRECISION));
         assert!(c.count().to_string().starts_with('≈'));
     }
 

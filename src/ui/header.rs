@@ -180,6 +180,7 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         ))])
         .optional(),
     );
+    parts.push(super::cardinality::new_series_part(now, store));
     parts
 }
 

@@ -13,6 +13,7 @@
 //! ```
 
 mod backend;
+mod cardinality;
 mod columns;
 mod copied;
 mod detail;
@@ -89,6 +90,7 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
                 problems::render(frame, body, app, store)
             }
             OpenList::Request => request::render(frame, body, app),
+            OpenList::Cardinality => cardinality::render(frame, body, app),
         }
     };
     render_footer(frame, foot, app);
@@ -102,8 +104,18 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
     }
 }
 
+/// Below this width the tab bar takes short titles, so the filter has room.
+const NARROW_TABS: u16 = 100;
+
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     let mut parts = Vec::new();
+    let title = |tab: Tab| {
+        if area.width < NARROW_TABS {
+            tab.short_title()
+        } else {
+            tab.title()
+        }
+    };
     for tab in Tab::ALL {
         let style = if tab == app.tab {
             theme::palette().open_tab
@@ -111,7 +123,7 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
             theme::dim()
         };
         parts.push(Part::whole(vec![
-            Span::styled(format!(" {} ", tab.title()), style),
+            Span::styled(format!(" {} ", title(tab)), style),
             Span::raw(" "),
         ]));
     }

@@ -453,7 +453,25 @@ pub fn every_view() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::FilterEdit, Action::FilterSet("hostile_(".into())],
         ),
         ("paused", vec![Action::TogglePause]),
+        ("cardinality", vec![Action::GoTab(Tab::Cardinality)]),
+        (
+            "cardinality_labels",
+            cardinality_of(r#"{__name__=~"hostile_text_1.*"}"#),
+        ),
+        (
+            "cardinality_values",
+            [
+                cardinality_of(r#"{__name__=~"hostile_text_1.*"}"#),
+                vec![Action::Enter, Action::Down(1)],
+            ]
+            .concat(),
+        ),
     ]
+}
+
+/// Actions that open the cardinality of the first metric matching `selector`.
+pub fn cardinality_of(selector: &str) -> Vec<Action> {
+    [open_series(selector), vec![Action::OpenCardinality]].concat()
 }
 
 /// Applies `actions`, then advances the clock to [`T0`].

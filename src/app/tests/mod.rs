@@ -471,6 +471,7 @@ fn moves_scroll_the_help_while_it_is_open_not_the_list_under_it() {
     assert_eq!(app.metrics.cursor.selected, 1);
 }
 
+mod cardinality;
 mod filter;
 mod header;
 mod labels;

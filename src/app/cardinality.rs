@@ -1,0 +1,279 @@
+//! The cardinality view's state: three levels (metrics by active series or
+//! churn → a metric's labels → a label's values), a cursor on each, and the
+//! rows, rebuilt from the store's aggregates every [`REBUILD_MS`] (never per
+//! frame). Enter on a label or value sets the filter to exactly its series
+//! and opens them in Metrics.
+
+use super::list::Cursor;
+use super::navigate::Move;
+use super::{App, Drill, Tab};
+use crate::filter::Filter;
+use crate::store::cardinality::{LabelCard, Overview};
+use crate::store::{MetricId, Store};
+use crate::text::promql;
+
+/// How often the rows are rebuilt while the view is open.
+pub const REBUILD_MS: i64 = 2_000;
+
+/// Label names and label-value pairs listed across metrics.
+pub const TOP_ACROSS: usize = 10;
+
+/// Values listed per label.
+pub const TOP_VALUES: usize = 20;
+
+/// Which list the view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Metrics by active series (or churn).
+    Metrics,
+    /// The labels of the open metric.
+    Labels,
+    /// The values of the open label, after a first row for any value.
+    Values,
+}
+
+/// How the metrics are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardSort {
+    /// Most active series first.
+    Active,
+    /// Most new plus gone series per second first.
+    Churn,
+}
+
+impl CardSort {
+    /// What the title says.
+    pub fn label(self) -> &'static str {
+        match self {
+            CardSort::Active => "active series",
+            CardSort::Churn => "churn (new + gone /s)",
+        }
+    }
+}
+
+/// The cardinality view.
+#[derive(Debug)]
+pub struct CardinalityView {
+    /// All traffic, as of the last rebuild.
+    pub overview: Overview,
+    /// When the rows were built (the screen's clock).
+    built_ms: Option<i64>,
+    pub level: Level,
+    pub sort: CardSort,
+    /// A cursor per level.
+    pub metrics: Cursor,
+    pub labels: Cursor,
+    pub values: Cursor,
+    /// The open metric: its id and name.
+    pub metric: Option<(MetricId, String)>,
+    /// Its labels (empty once it went).
+    pub metric_labels: Vec<LabelCard>,
+    /// Rows the open list had room for when drawn.
+    pub viewport: usize,
+}
+
+impl Default for CardinalityView {
+    fn default() -> Self {
+        CardinalityView {
+            overview: Overview::default(),
+            built_ms: None,
+            level: Level::Metrics,
+            sort: CardSort::Active,
+            metrics: Cursor::default(),
+            labels: Cursor::default(),
+            values: Cursor::default(),
+            metric: None,
+            metric_labels: Vec::new(),
+            viewport: 20,
+        }
+    }
+}
+
+impl CardinalityView {
+    /// Rebuilds the rows if they are older than [`REBUILD_MS`] at `now_ms`.
+    pub fn refresh(&mut self, store: &Store, now_ms: i64) {
+        let fresh = self
+            .built_ms
+            .is_some_and(|t| (0..REBUILD_MS).contains(&(now_ms - t)));
+        if !fresh {
+            self.rebuild(store, now_ms);
+        }
+    }
+
+    /// Rebuilds the rows now.
+    pub fn rebuild(&mut self, store: &Store, now_ms: i64) {
+        self.overview = store.cardinality_overview(now_ms, TOP_ACROSS);
+        self.sort_metrics();
+        self.metric_labels = self
+            .metric
+            .as_ref()
+            .and_then(|(id, _)| store.metric_labels(*id, now_ms, TOP_VALUES))
+            .unwrap_or_default();
+        self.built_ms = Some(now_ms);
+    }
+
+    fn sort_metrics(&mut self) {
+        if self.sort == CardSort::Churn {
+            self.overview.metrics.sort_by(|a, b| {
+                b.churn_per_s()
+                    .total_cmp(&a.churn_per_s())
+                    .then_with(|| b.active.cmp(&a.active))
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+        }
+    }
+
+    /// Switches between most active and most churning first.
+    pub fn cycle_sort(&mut self, store: &Store, now_ms: i64) {
+        self.sort = match self.sort {
+            CardSort::Active => CardSort::Churn,
+            CardSort::Churn => CardSort::Active,
+        };
+        self.metrics = Cursor::default();
+        self.rebuild(store, now_ms);
+    }
+
+    /// The label the cursor is on (at the values level: the open label).
+    pub fn selected_label(&self) -> Option<&LabelCard> {
+        self.metric_labels.get(self.labels.selected)
+    }
+
+    /// Rows of the list shown.
+    pub fn len(&self) -> usize {
+        match self.level {
+            Level::Metrics => self.overview.metrics.len(),
+            Level::Labels => self.metric_labels.len(),
+            Level::Values => 1 + self.selected_label().map_or(0, |l| l.top.len()),
+        }
+    }
+
+    /// Whether the list shown has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn cursor(&mut self) -> &mut Cursor {
+        match self.level {
+            Level::Metrics => &mut self.metrics,
+            Level::Labels => &mut self.labels,
+            Level::Values => &mut self.values,
+        }
+    }
+
+    pub(super) fn move_by(&mut self, m: Move) {
+        let (len, height) = (self.len(), self.viewport);
+        let delta = match m {
+            Move::Rows(n) => n,
+            Move::Pages(n) => n.saturating_mul(height.max(1) as isize),
+            Move::First => isize::MIN / 2,
+            Move::Last => isize::MAX / 2,
+        };
+        self.cursor().move_by(delta, len, height);
+    }
+
+    /// Opens the labels of `metric`.
+    pub fn open_metric(&mut self, metric: MetricId, store: &Store, now_ms: i64) {
+        let name = store.metric(metric).map(|m| store.str(m.name).to_owned());
+        self.metric = name.map(|n| (metric, n));
+        self.level = Level::Labels;
+        self.labels = Cursor::default();
+        self.values = Cursor::default();
+        self.rebuild(store, now_ms);
+    }
+
+    /// One level up; false at the top.
+    pub fn back(&mut self) -> bool {
+        self.level = match self.level {
+            Level::Metrics => return false,
+            Level::Labels => Level::Metrics,
+            Level::Values => Level::Labels,
+        };
+        true
+    }
+
+    /// The selector of the row under the cursor: a metric, its series with
+    /// the label (at the values level, first row), or with the value.
+    pub fn selector(&self) -> Option<String> {
+        let metric = match self.level {
+            Level::Metrics => &self.overview.metrics.get(self.metrics.selected)?.name,
+            _ => &self.metric.as_ref()?.1,
+        };
+        let Some(label) = self
+            .selected_label()
+            .filter(|_| self.level != Level::Metrics)
+        else {
+            return Some(promql::series([("__name__", metric.as_str())]));
+        };
+        let value = match self.level {
+            Level::Values => self.values.selected.checked_sub(1),
+            _ => None,
+        };
+        let pair =
+            |value: &str| promql::series([("__name__", metric.as_str()), (&label.name, value)]);
+        Some(match value {
+            Some(i) => pair(&label.top.get(i)?.0),
+            // `m{label=""}` written as a selector, then turned into `!=`.
+            None => {
+                let mut text = pair("");
+                text.truncate(text.len() - r#"="""#.len() - 1);
+                text.push_str(r#"!=""}"#);
+                text
+            }
+        })
+    }
+}
+
+impl App {
+    /// Opens the cardinality of the metric selected in Metrics or open in Series.
+    pub(super) fn open_cardinality(&mut self, store: &Store) {
+        let metric = match self.open_list() {
+            super::OpenList::Metrics => self.metrics.selected().map(|r| r.id),
+            _ => self.current_metric(),
+        };
+        self.tab = Tab::Cardinality;
+        match metric.filter(|&id| store.metric(id).is_some()) {
+            Some(id) => self.cardinality.open_metric(id, store, self.now_ms),
+            None => self.cardinality.refresh(store, self.now_ms),
+        }
+    }
+
+    /// Enter in the cardinality view: into a metric, into a label, or (on a
+    /// value) the filter set to its series, shown in Metrics.
+    pub(super) fn enter_cardinality(&mut self, store: &mut Store) {
+        let view = &mut self.cardinality;
+        match view.level {
+            Level::Metrics => {
+                let id = view
+                    .overview
+                    .metrics
+                    .get(view.metrics.selected)
+                    .map(|m| m.id);
+                if let Some(id) = id.filter(|&id| store.metric(id).is_some()) {
+                    view.open_metric(id, store, self.now_ms);
+                }
+            }
+            Level::Labels => {
+                if view.selected_label().is_some() {
+                    view.level = Level::Values;
+                    view.values = Cursor::default();
+                }
+            }
+            Level::Values => {
+                let Some(text) = view.selector() else {
+                    return;
+                };
+                let metric = view.metric.as_ref().map(|m| m.0);
+                // Built from quoted names and values: always valid.
+                let Ok(filter) = Filter::parse(&text) else {
+                    return;
+                };
+                self.filter.text = text;
+                self.set_filter(filter, store);
+                if let Some(metric) = metric.filter(|&id| store.metric(id).is_some()) {
+                    self.drill = vec![Drill::Series { metric }];
+                }
+                self.tab = Tab::Metrics;
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The cardinality view: its levels, and Enter filtering to a value's series.
+
+use super::*;
+use crate::app::cardinality::{CardSort, Level};
+
+/// A store where `http_requests` grows `request_id` without bound beside
+/// steady metrics.
+fn exploding() -> (App, Store) {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    for step in 0..20i64 {
+        let ids: Vec<String> = (0..10).map(|i| format!("{:06x}", step * 10 + i)).collect();
+        let mut series: Vec<(Vec<(&str, &str)>, f64)> = ids
+            .iter()
+            .map(|id| {
+                let labels = vec![
+                    ("__name__", "http_requests"),
+                    ("job", "api"),
+                    ("request_id", id.as_str()),
+                ];
+                (labels, 1.0)
+            })
+            .collect();
+        series.push((vec![("__name__", "up"), ("job", "api")], 1.0));
+        series.push((vec![("__name__", "up"), ("job", "db")], 1.0));
+        let refs: Vec<(&[(&str, &str)], f64)> = series.iter().map(|(l, v)| (&l[..], *v)).collect();
+        store.ingest(&batch(T0 + step * 1000, &refs));
+    }
+    app.tick(T0 + 20_000, &store);
+    (app, store)
+}
+
+#[test]
+fn the_view_names_the_metric_and_label_that_explode_and_enter_filters_to_a_value() {
+    let (mut app, mut store) = exploding();
+    app.apply(Action::GoTab(Tab::Cardinality), &mut store);
+    let view = &app.cardinality;
+    assert_eq!(view.level, Level::Metrics);
+    let names: Vec<&str> = view
+        .overview
+        .metrics
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["http_requests", "up"]);
+    assert_eq!(view.overview.metrics[0].active, 200);
+    let text = screen(&app, &store);
+    assert!(text.contains("Cardinality"), "{text}");
+    assert!(
+        text.contains("request_id"),
+        "label names across metrics:\n{text}"
+    );
+    // Into the metric: request_id first, flagged.
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(app.cardinality.level, Level::Labels);
+    let first = &app.cardinality.metric_labels[0];
+    assert_eq!((first.name.as_str(), first.unbounded), ("request_id", true));
+    assert!(screen(&app, &store).contains("UNBOUNDED"));
+    // Into its values; the second row is a value.
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(app.cardinality.level, Level::Values);
+    app.apply(Action::Down(1), &mut store);
+    let value = app.cardinality.selected_label().unwrap().top[0].0.clone();
+    app.apply(Action::Enter, &mut store);
+    assert_eq!(app.tab, Tab::Metrics);
+    let expected = format!("http_requests{{request_id=\"{value}\"}}");
+    assert_eq!(store.filter().source(), expected);
+    assert_eq!(app.filter.text, expected);
+    assert_eq!(app.open_list(), OpenList::Series);
+    assert_eq!(app.series.list.rows().len(), 1);
+}
+
+#[test]
+fn the_first_value_row_filters_to_the_label_and_back_goes_up_a_level() {
+    let (mut app, mut store) = exploding();
+    app.apply(Action::GoTab(Tab::Cardinality), &mut store);
+    app.apply(Action::Enter, &mut store);
+    // job: the second label.
+    app.apply(Action::Down(1), &mut store);
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::CopySelector, &mut store);
+    assert_eq!(
+        app.copied.shown.as_deref(),
+        Some(r#"http_requests{job!=""}"#)
+    );
+    app.apply(Action::Back, &mut store);
+    assert_eq!(app.cardinality.level, Level::Labels);
+    app.apply(Action::Back, &mut store);
+    assert_eq!(app.cardinality.level, Level::Metrics);
+    app.apply(Action::Back, &mut store);
+    assert_eq!(app.tab, Tab::Metrics);
+}
+
+#[test]
+fn shift_c_opens_the_selected_metric_and_s_sorts_by_churn() {
+    let (mut app, mut store) = exploding();
+    // Metrics sorted by series: http_requests first; then down to up.
+    app.apply(Action::Down(1), &mut store);
+    app.apply(Action::OpenCardinality, &mut store);
+    assert_eq!(app.tab, Tab::Cardinality);
+    assert_eq!(app.cardinality.level, Level::Labels);
+    assert_eq!(app.cardinality.metric.as_ref().unwrap().1, "up");
+    app.apply(Action::Back, &mut store);
+    app.apply(Action::CycleSort, &mut store);
+    assert_eq!(app.cardinality.sort, CardSort::Churn);
+    let first = &app.cardinality.overview.metrics[0];
+    assert_eq!(first.name, "http_requests");
+    assert!(first.new_per_s > 0.0);
+}

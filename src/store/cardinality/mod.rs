@@ -1,0 +1,281 @@
+//! Cardinality and churn, kept up to date as series come and go (never by a
+//! pass over all series): per metric, each label name's distinct values and
+//! the values with the most series ([`values`]), and series created and gone
+//! ([`churn`]); across metrics, the same per label name, and new series per
+//! second for the header's sparkline. Bounded: a label with many values
+//! becomes a fixed-size sketch, and what it all holds counts in
+//! [`super::Store::held_bytes`].
+
+pub mod churn;
+mod query;
+pub mod values;
+
+use hashbrown::HashMap;
+
+use super::intern::{Interner, Sym};
+use super::metrics::MetricId;
+use super::rate::{HISTORY_SECS, RateBuckets};
+pub use churn::{Churn, Turnover};
+pub use query::{CHURN_SPAN_MS, LabelCard, MetricCard, Overview, PairCard};
+pub use values::{Distinct, LabelValues};
+
+/// Default staleness window: Prometheus's lookback delta.
+pub const STALE_AFTER_MS: i64 = 300_000;
+
+/// Distinct values of a label in one metric counted exactly before a sketch.
+pub const METRIC_EXACT_VALUES: usize = 64;
+
+/// Distinct values of a label across metrics counted exactly before a sketch.
+pub const GLOBAL_EXACT_VALUES: usize = 1024;
+
+/// Label names tracked per metric; a sender that puts ids in label names
+/// gets the first ones tracked and the rest counted in
+/// [`Cardinality::untracked_labels`].
+pub const MAX_LABELS_PER_METRIC: usize = 128;
+
+/// Label names tracked across metrics.
+pub const MAX_LABEL_NAMES: usize = 16_384;
+
+/// What each tracked label costs beside its values.
+const LABEL_OVERHEAD: usize = size_of::<LabelValues>() + size_of::<Sym>() + 1;
+
+/// Cardinality and churn of one metric.
+#[derive(Debug)]
+pub struct MetricCardinality {
+    /// Its label names but `__name__`, in the order first seen.
+    labels: Vec<LabelValues>,
+    /// Its series created and gone.
+    pub churn: Churn,
+    /// What its labels' values hold, kept up to date.
+    label_bytes: usize,
+}
+
+impl MetricCardinality {
+    /// Its label names (but `__name__`) with their values.
+    pub fn labels(&self) -> &[LabelValues] {
+        &self.labels
+    }
+
+    fn bytes(&self) -> usize {
+        size_of::<Self>()
+            + self.churn.bytes()
+            + self.labels.capacity() * size_of::<LabelValues>()
+            + self.label_bytes
+    }
+}
+
+/// Whether a series' latest sample is a stale marker: it ended.
+pub fn ended(series: &super::Series) -> bool {
+    series.kind == super::SeriesKind::Float
+        && series
+            .points
+            .last()
+            .is_some_and(|p| crate::ingest::model::is_stale_nan(p.value))
+}
+
+/// A series' place for [`Cardinality`]: its metric and labels.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesRef<'a> {
+    pub metric: MetricId,
+    pub labels: &'a [(Sym, Sym)],
+}
+
+/// Cardinality and churn of all live series.
+#[derive(Debug)]
+pub struct Cardinality {
+    stale_after_ms: i64,
+    /// By metric slot.
+    metrics: Vec<Option<MetricCardinality>>,
+    /// Across metrics, by label name.
+    labels: HashMap<Sym, LabelValues>,
+    /// All series created and gone.
+    pub churn: Churn,
+    /// Series created per second.
+    pub new_series: RateBuckets,
+    /// Label occurrences past [`MAX_LABELS_PER_METRIC`] or [`MAX_LABEL_NAMES`].
+    untracked_labels: u64,
+    /// What it holds, kept up to date.
+    bytes: usize,
+}
+
+impl Cardinality {
+    /// Nothing tracked yet; series not seen for `stale_after_ms` count as gone.
+    pub fn new(stale_after_ms: i64) -> Self {
+        let churn = Churn::new(stale_after_ms);
+        Cardinality {
+            stale_after_ms,
+            metrics: Vec::new(),
+            labels: HashMap::new(),
+            bytes: churn.bytes() + size_of::<[u32; HISTORY_SECS]>(),
+            churn,
+            new_series: RateBuckets::default(),
+            untracked_labels: 0,
+        }
+    }
+
+    /// The staleness window.
+    pub fn stale_after_ms(&self) -> i64 {
+        self.stale_after_ms
+    }
+
+    /// A series was created at `now_ms` (`name_label` is `__name__`'s id).
+    pub fn added(&mut self, series: SeriesRef, name_label: Sym, now_ms: i64, s: &mut Interner) {
+        self.churn.created(now_ms);
+        self.new_series.add(now_ms, 1);
+        let slot = series.metric.index() as usize;
+        if self.metrics.len() <= slot {
+            self.metrics.resize_with(slot + 1, || None);
+        }
+        let stale_after_ms = self.stale_after_ms;
+        let fresh = self.metrics[slot].is_none();
+        let metric = self.metrics[slot].get_or_insert_with(|| MetricCardinality {
+            labels: Vec::new(),
+            churn: Churn::new(stale_after_ms),
+            label_bytes: 0,
+        });
+        // A new entry is counted whole below.
+        let before = if fresh { 0 } else { metric.bytes() };
+        metric.churn.created(now_ms);
+        for &(name, value) in series.labels.iter().filter(|l| l.0 != name_label) {
+            let label = match metric.labels.iter().position(|l| l.name == name) {
+                Some(i) => &mut metric.labels[i],
+                None if metric.labels.len() < MAX_LABELS_PER_METRIC => {
+                    metric.labels.push(LabelValues::new(name));
+                    metric.labels.last_mut().expect("just pushed")
+                }
+                None => {
+                    self.untracked_labels += 1;
+                    continue;
+                }
+            };
+            let was = label.bytes();
+            label.add(value, now_ms, METRIC_EXACT_VALUES, s);
+            metric.label_bytes = metric.label_bytes + label.bytes() - was;
+            let tracked = self.labels.len() < MAX_LABEL_NAMES || self.labels.contains_key(&name);
+            if !tracked {
+                self.untracked_labels += 1;
+                continue;
+            }
+            let across = self.labels.entry(name).or_insert_with(|| {
+                self.bytes += LABEL_OVERHEAD;
+                LabelValues::new(name)
+            });
+            let was = across.bytes();
+            across.add(value, now_ms, GLOBAL_EXACT_VALUES, s);
+            self.bytes = self.bytes + across.bytes() - was;
+        }
+        self.bytes = self.bytes + metric.bytes() - before;
+    }
+
+    /// A series was removed (evicted); its latest sample arrived at
+    /// `last_ms` (0: none, or it was a stale marker); `metric_gone` if it
+    /// was its metric's last.
+    pub fn removed(
+        &mut self,
+        series: SeriesRef,
+        last_ms: i64,
+        metric_gone: bool,
+        s: &mut Interner,
+    ) {
+        self.churn.forget(last_ms);
+        let slot = series.metric.index() as usize;
+        let Some(metric) = self.metrics.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let before = metric.bytes();
+        metric.churn.forget(last_ms);
+        for &(name, value) in series.labels {
+            if let Some(i) = metric.labels.iter().position(|l| l.name == name) {
+                let label = &mut metric.labels[i];
+                let was = label.bytes();
+                label.remove(value, s);
+                metric.label_bytes = metric.label_bytes + label.bytes() - was;
+                if label.series() == 0 {
+                    let done = metric.labels.swap_remove(i);
+                    metric.label_bytes -= done.bytes();
+                    done.release(s);
+                }
+            }
+            if let Some(across) = self.labels.get_mut(&name) {
+                let was = across.bytes();
+                across.remove(value, s);
+                self.bytes = self.bytes + across.bytes() - was;
+                if across.series() == 0
+                    && let Some(done) = self.labels.remove(&name)
+                {
+                    self.bytes -= LABEL_OVERHEAD + done.bytes();
+                    done.release(s);
+                }
+            }
+        }
+        self.bytes = self.bytes + metric.bytes() - before;
+        if metric_gone && let Some(done) = self.metrics[slot].take() {
+            self.bytes -= done.bytes();
+            for label in done.labels {
+                label.release(s);
+            }
+        }
+    }
+
+    /// A series of `metric` whose latest sample had arrived at `before_ms`
+    /// (0: none, or it was a stale marker) got one at `now_ms`, a stale
+    /// marker if `marked`.
+    pub fn seen(&mut self, metric: MetricId, before_ms: i64, now_ms: i64, marked: bool) {
+        self.churn.seen(before_ms, now_ms, marked);
+        if let Some(Some(m)) = self.metrics.get_mut(metric.index() as usize) {
+            m.churn.seen(before_ms, now_ms, marked);
+        }
+    }
+
+    /// A metric's cardinality (its slot's: check the id is live first).
+    pub fn metric(&self, metric: MetricId) -> Option<&MetricCardinality> {
+        self.metrics.get(metric.index() as usize)?.as_ref()
+    }
+
+    /// Each label name's values across metrics.
+    pub fn labels(&self) -> impl Iterator<Item = &LabelValues> {
+        self.labels.values()
+    }
+
+    /// Label occurrences not tracked (see [`MAX_LABELS_PER_METRIC`]).
+    pub fn untracked_labels(&self) -> u64 {
+        self.untracked_labels
+    }
+
+    /// [`Cardinality::bytes`] counted afresh, to check the running count.
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> usize {
+        let metrics: usize = self
+            .metrics
+            .iter()
+            .flatten()
+            .map(|m| {
+                size_of::<MetricCardinality>()
+                    + m.churn.bytes()
+                    + m.labels.capacity() * size_of::<LabelValues>()
+                    + m.labels.iter().map(LabelValues::bytes).sum::<usize>()
+            })
+            .sum();
+        let across: usize = self
+            .labels
+            .values()
+            .map(|l| LABEL_OVERHEAD + l.bytes())
+            .sum();
+        self.churn.bytes()
+            + size_of::<[u32; HISTORY_SECS]>()
+            + metrics
+            + across
+            + self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
+            + self.labels.capacity() * (size_of::<(Sym, LabelValues)>() + 1)
+    }
+
+    /// Bytes it holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+            + self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
+            + self.labels.capacity() * (size_of::<(Sym, LabelValues)>() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests;

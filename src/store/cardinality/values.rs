@@ -1,0 +1,395 @@
+//! The values of one label name (in one metric, or across all metrics): how
+//! many live series carry each, counted exactly up to a limit of distinct
+//! values, then as a HyperLogLog estimate of the values seen beside the
+//! heaviest values kept by the space-saving algorithm (Metwally et al.), so
+//! that an unbounded label (`request_id`) costs a fixed number of bytes.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashMap;
+
+use crate::store::intern::{Interner, Sym};
+use crate::summary::distinct::Hll;
+
+/// log2 of the registers of a sketched label: 1 KiB, standard error about 3.3%.
+pub const SKETCH_PRECISION: u32 = 10;
+
+/// Values whose series counts a sketched label keeps (the heaviest).
+pub const TOP_KEPT: usize = 8;
+
+/// A label looks unbounded when it has at least this many distinct values...
+pub const UNBOUNDED_MIN_VALUES: u64 = 50;
+
+/// ...each held by at most this many series on average...
+pub const UNBOUNDED_SERIES_PER_VALUE: u64 = 2;
+
+/// ...and a new value appeared within this long.
+pub const UNBOUNDED_GROWING_MS: i64 = 60_000;
+
+/// Bytes of an exact entry: the pair, a control byte, and the table's slack.
+const ENTRY_BYTES: usize = (size_of::<(Sym, u32)>() + 1) * 8 / 7;
+
+/// How many distinct values a label has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distinct {
+    /// Values of live series, counted exactly.
+    Exact(u64),
+    /// Values seen since the count was too large to keep exactly (an
+    /// estimate that never falls: series that went still count).
+    Estimated(u64),
+}
+
+impl Distinct {
+    /// The number, exact or estimated.
+    pub fn value(self) -> u64 {
+        match self {
+            Distinct::Exact(n) | Distinct::Estimated(n) => n,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Values {
+    /// Live series per value.
+    Exact(HashMap<Sym, u32>),
+    Sketched(Box<Sketch>),
+}
+
+#[derive(Debug)]
+struct Sketch {
+    seen: Hll,
+    /// The heaviest values (each holding a reference to its string).
+    top: Vec<Heavy>,
+}
+
+/// A value kept by the space-saving algorithm.
+#[derive(Debug, Clone, Copy)]
+struct Heavy {
+    value: Sym,
+    /// Its series count, an over-estimate by at most `error`.
+    count: u32,
+    /// The count of the entry it replaced.
+    error: u32,
+}
+
+impl Heavy {
+    /// Series it surely has.
+    fn sure(&self) -> u64 {
+        u64::from(self.count.saturating_sub(self.error))
+    }
+}
+
+/// The values of one label name and the series that carry them.
+#[derive(Debug)]
+pub struct LabelValues {
+    /// The label name (the caller holds the reference).
+    pub name: Sym,
+    /// Live series carrying the label.
+    series: u32,
+    values: Values,
+    /// When a value was first seen last (ms since the epoch).
+    last_new_ms: i64,
+}
+
+/// Hashes a value's text for the sketch (ids are reused for other strings).
+fn text_hash(text: &str) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(text)
+}
+
+impl LabelValues {
+    /// No series yet.
+    pub fn new(name: Sym) -> Self {
+        LabelValues {
+            name,
+            series: 0,
+            values: Values::Exact(HashMap::new()),
+            last_new_ms: i64::MIN,
+        }
+    }
+
+    /// A live series with `value` appeared at `now_ms`; past `exact_limit`
+    /// distinct values the count turns into a sketch.
+    pub fn add(&mut self, value: Sym, now_ms: i64, exact_limit: usize, strings: &mut Interner) {
+        self.series = self.series.saturating_add(1);
+        let new = match &mut self.values {
+            Values::Exact(map) => {
+                let count = map.entry(value).or_insert(0);
+                *count += 1;
+                let new = *count == 1;
+                if map.len() > exact_limit {
+                    self.values = Values::Sketched(Box::new(Sketch::of(map, strings)));
+                }
+                new
+            }
+            Values::Sketched(sketch) => sketch.add(value, strings),
+        };
+        if new {
+            self.last_new_ms = self.last_new_ms.max(now_ms);
+        }
+    }
+
+    /// A live series with `value` went.
+    pub fn remove(&mut self, value: Sym, strings: &mut Interner) {
+        self.series = self.series.saturating_sub(1);
+        match &mut self.values {
+            Values::Exact(map) => {
+                if let Some(count) = map.get_mut(&value) {
+                    *count -= 1;
+                    if *count == 0 {
+                        map.remove(&value);
+                    }
+                }
+            }
+            Values::Sketched(sketch) => {
+                if let Some(i) = sketch.top.iter().position(|t| t.value == value) {
+                    let heavy = &mut sketch.top[i];
+                    heavy.count = heavy.count.saturating_sub(1);
+                    heavy.error = heavy.error.min(heavy.count);
+                    if heavy.count == 0 {
+                        strings.release(sketch.top.swap_remove(i).value);
+                    }
+                }
+            }
+        }
+        // Shrinks a table that grew for many values and kept few.
+        if let Values::Exact(map) = &mut self.values
+            && map.capacity() > 64
+            && map.len() < map.capacity() / 4
+        {
+            map.shrink_to_fit();
+        }
+    }
+
+    /// Gives back the references it holds (before it is dropped).
+    pub fn release(self, strings: &mut Interner) {
+        if let Values::Sketched(sketch) = self.values {
+            for heavy in sketch.top {
+                strings.release(heavy.value);
+            }
+        }
+    }
+
+    /// Live series carrying the label.
+    pub fn series(&self) -> u64 {
+        u64::from(self.series)
+    }
+
+    /// Distinct values.
+    pub fn distinct(&self) -> Distinct {
+        match &self.values {
+            Values::Exact(map) => Distinct::Exact(map.len() as u64),
+            Values::Sketched(sketch) => {
+                // The heaviest are certainly there, whatever the sketch says.
+                let floor = sketch.top.len() as u64;
+                Distinct::Estimated(sketch.seen.estimate().max(floor))
+            }
+        }
+    }
+
+    /// Up to `n` values with the most series, most first (ties by id, so the
+    /// order is stable); for a sketched label, the series each surely has
+    /// among the heaviest kept.
+    pub fn top(&self, n: usize) -> Vec<(Sym, u64)> {
+        let mut all: Vec<(Sym, u64)> = match &self.values {
+            Values::Exact(map) => map.iter().map(|(&v, &c)| (v, u64::from(c))).collect(),
+            Values::Sketched(sketch) => sketch.top.iter().map(|h| (h.value, h.sure())).collect(),
+        };
+        let by_count = |a: &(Sym, u64), b: &(Sym, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if all.len() > n && n > 0 {
+            all.select_nth_unstable_by(n - 1, by_count);
+            all.truncate(n);
+        }
+        all.sort_unstable_by(by_count);
+        all.truncate(n);
+        all
+    }
+
+    /// Whether its values look unbounded at `now_ms`: many of them, each in
+    /// few series, and new ones still coming.
+    pub fn unbounded(&self, now_ms: i64) -> bool {
+        let distinct = self.distinct().value();
+        distinct >= UNBOUNDED_MIN_VALUES
+            && self.series() <= distinct * UNBOUNDED_SERIES_PER_VALUE
+            && now_ms.saturating_sub(self.last_new_ms) <= UNBOUNDED_GROWING_MS
+    }
+
+    /// Heap bytes (the strings are the interner's).
+    pub fn bytes(&self) -> usize {
+        match &self.values {
+            Values::Exact(map) => map.capacity() * ENTRY_BYTES,
+            Values::Sketched(sketch) => {
+                size_of::<Sketch>()
+                    + sketch.seen.bytes()
+                    + sketch.top.capacity() * size_of::<Heavy>()
+            }
+        }
+    }
+}
+
+impl Sketch {
+    /// The sketch of an exact count: every value observed, the heaviest kept.
+    fn of(map: &HashMap<Sym, u32>, strings: &mut Interner) -> Sketch {
+        let mut seen = Hll::new(SKETCH_PRECISION);
+        for &v in map.keys() {
+            seen.observe(text_hash(strings.resolve(v)));
+        }
+        let mut top: Vec<Heavy> = map
+            .iter()
+            .map(|(&value, &count)| Heavy {
+                value,
+                count,
+                error: 0,
+            })
+            .collect();
+        top.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+        top.truncate(TOP_KEPT);
+        top.shrink_to_fit();
+        for h in &top {
+            strings.retain(h.value);
+        }
+        Sketch { seen, top }
+    }
+
+    /// Counts a series with `value`; says whether the value was surely new.
+    fn add(&mut self, value: Sym, strings: &mut Interner) -> bool {
+        let new = self.seen.observe(text_hash(strings.resolve(value)));
+        if let Some(heavy) = self.top.iter_mut().find(|t| t.value == value) {
+            heavy.count = heavy.count.saturating_add(1);
+            return new;
+        }
+        strings.retain(value);
+        if self.top.len() < TOP_KEPT {
+            self.top.push(Heavy {
+                value,
+                count: 1,
+                error: 0,
+            });
+            return new;
+        }
+        // Space-saving: the newcomer takes the lightest entry's place and count.
+        let lightest = self
+            .top
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, t)| t.count)
+            .map_or(0, |(i, _)| i);
+        let old = self.top[lightest];
+        strings.release(old.value);
+        self.top[lightest] = Heavy {
+            value,
+            count: old.count.saturating_add(1),
+            error: old.count,
+        };
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap as StdMap;
+
+    use super::*;
+    use crate::test_rng::Rng;
+
+    const T0: i64 = 1_732_000_000_000;
+
+    /// Adds and removes random values, checking against a brute-force count.
+    fn run(values: u64, steps: usize, limit: usize, seed: u64) -> (LabelValues, StdMap<Sym, u64>) {
+        let mut strings = Interner::default();
+        let name = strings.acquire("label");
+        let mut label = LabelValues::new(name);
+        let mut truth: StdMap<Sym, u64> = StdMap::new();
+        let mut live: Vec<Sym> = Vec::new();
+        let mut rng = Rng(seed);
+        for step in 0..steps {
+            if !live.is_empty() && rng.below(4) == 0 {
+                let v = live.swap_remove(rng.index(live.len()));
+                label.remove(v, &mut strings);
+                strings.release(v);
+                let c = truth.get_mut(&v).expect("live value");
+                *c -= 1;
+                if *c == 0 {
+                    truth.remove(&v);
+                }
+            } else {
+                // Skewed: low values are much more common.
+                let n = rng.below(values).min(rng.below(values));
+                let v = strings.acquire(&format!("value-{n}"));
+                label.add(v, T0 + step as i64, limit, &mut strings);
+                live.push(v);
+                *truth.entry(v).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(label.series(), live.len() as u64);
+        (label, truth)
+    }
+
+    #[test]
+    fn below_the_limit_counts_and_top_values_are_exact() {
+        for seed in 1..20 {
+            let (label, truth) = run(100, 2_000, 128, seed);
+            assert_eq!(label.distinct(), Distinct::Exact(truth.len() as u64));
+            let mut expected: Vec<(Sym, u64)> = truth.into_iter().collect();
+            expected.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            expected.truncate(5);
+            assert_eq!(label.top(5), expected, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn above_the_limit_the_estimate_is_within_the_sketch_error() {
+        for seed in 1..6 {
+            let mut strings = Interner::default();
+            let mut label = LabelValues::new(strings.acquire("request_id"));
+            let mut rng = Rng(seed);
+            let mut truth = std::collections::HashSet::new();
+            for i in 0..20_000 {
+                let n = rng.below(12_000);
+                truth.insert(n);
+                let v = strings.acquire(&format!("req-{n}"));
+                label.add(v, T0 + i, 128, &mut strings);
+            }
+            let Distinct::Estimated(estimate) = label.distinct() else {
+                panic!("expected an estimate");
+            };
+            let error = (estimate as f64 - truth.len() as f64).abs() / truth.len() as f64;
+            // Three standard errors of 1.04/32.
+            assert!(error < 0.1, "seed {seed}: {estimate} for {}", truth.len());
+            assert!(label.bytes() < 2048, "{} bytes", label.bytes());
+        }
+    }
+
+    #[test]
+    fn a_heavy_value_stays_on_top_once_sketched() {
+        let mut strings = Interner::default();
+        let mut label = LabelValues::new(strings.acquire("path"));
+        let heavy = strings.acquire("/api");
+        for i in 0..5_000 {
+            let v = if i % 3 == 0 {
+                strings.retain(heavy);
+                heavy
+            } else {
+                strings.acquire(&format!("/item/{i}"))
+            };
+            label.add(v, T0, 64, &mut strings);
+        }
+        let top = label.top(1);
+        assert_eq!(top[0].0, heavy);
+        // What it surely has: at most the 1,667 it has, and not much less.
+        assert!((1_500..=1_667).contains(&top[0].1), "{top:?}");
+        assert!(label.unbounded(T0));
+        assert!(
+            !label.unbounded(T0 + UNBOUNDED_GROWING_MS + 1),
+            "no longer growing"
+        );
+        label.release(&mut strings);
+    }
+
+    #[test]
+    fn a_label_with_few_values_is_not_unbounded() {
+        let (label, _) = run(10, 5_000, 128, 7);
+        assert!(!label.unbounded(T0 + 5_000));
+        let (ids, _) = run(1_000_000, 2_000, 4_096, 7);
+        assert!(ids.unbounded(T0 + 2_000));
+    }
+}
