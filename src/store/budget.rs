@@ -118,8 +118,12 @@ impl Store {
             labels: &old.labels,
         };
         if self.limits.track_cardinality {
-            self.cardinality
-                .removed(place, last_ms, metric_gone, &mut self.strings);
+            self.cardinality.removed(
+                place,
+                (self.name_label, last_ms),
+                metric_gone,
+                &mut self.strings,
+            );
         }
         for labels in old.label_sets() {
             self.strings.release_labels(labels);

@@ -64,6 +64,15 @@ impl MetricCardinality {
     }
 }
 
+/// Where `labels` holds `name`: the series of a metric mostly carry the same
+/// names in the same order, so the `k`th label is looked at first.
+fn find_label(labels: &[LabelValues], name: Sym, k: usize) -> Option<usize> {
+    if labels.get(k).is_some_and(|l| l.name == name) {
+        return Some(k);
+    }
+    labels.iter().position(|l| l.name == name)
+}
+
 /// Whether a series' latest sample is a stale marker: it ended.
 pub fn ended(series: &super::Series) -> bool {
     series.kind == super::SeriesKind::Float
@@ -136,8 +145,9 @@ impl Cardinality {
         // A new entry is counted whole below.
         let before = if fresh { 0 } else { metric.bytes() };
         metric.churn.created(now_ms);
-        for &(name, value) in series.labels.iter().filter(|l| l.0 != name_label) {
-            let label = match metric.labels.iter().position(|l| l.name == name) {
+        let labels = series.labels.iter().filter(|l| l.0 != name_label);
+        for (k, &(name, value)) in labels.enumerate() {
+            let label = match find_label(&metric.labels, name, k) {
                 Some(i) => &mut metric.labels[i],
                 None if metric.labels.len() < MAX_LABELS_PER_METRIC => {
                     metric.labels.push(LabelValues::new(name));
@@ -169,11 +179,11 @@ impl Cardinality {
 
     /// A series was removed (evicted); its latest sample arrived at
     /// `last_ms` (0: none, or it was a stale marker); `metric_gone` if it
-    /// was its metric's last.
+    /// was its metric's last (`name_label` is `__name__`'s id).
     pub fn removed(
         &mut self,
         series: SeriesRef,
-        last_ms: i64,
+        (name_label, last_ms): (Sym, i64),
         metric_gone: bool,
         s: &mut Interner,
     ) {
@@ -184,8 +194,9 @@ impl Cardinality {
         };
         let before = metric.bytes();
         metric.churn.forget(last_ms);
-        for &(name, value) in series.labels {
-            if let Some(i) = metric.labels.iter().position(|l| l.name == name) {
+        let labels = series.labels.iter().filter(|l| l.0 != name_label);
+        for (k, &(name, value)) in labels.enumerate() {
+            if let Some(i) = find_label(&metric.labels, name, k) {
                 let label = &mut metric.labels[i];
                 let was = label.bytes();
                 label.remove(value, s);
