@@ -17,6 +17,10 @@
 #     `target`) with exemplars (`exemplar-storage`, `send_exemplars`), its classic
 #     histogram converted to custom buckets (`convert_classic_histograms_to_nhcb`), and the
 #     features `type-and-unit-labels`, `st-storage` and `metadata-wal-records`.
+# With Prometheus 3.x each promscope also records (--record); after it stops, each capture
+# is replayed headless (records compared one for one with what was printed live) and
+# re-sent with `replay --to` to a second promscope (compared the same way, the sender's
+# address aside).
 # Prometheus scrapes every second. Once the JSON shows what is needed (or after
 # $E2E_TIMEOUT seconds, default 60) the script checks the records
 # (tests/e2e/check_prometheus.py), compares values with what Prometheus stored
@@ -63,8 +67,11 @@ else
     protocols=(rw1)
 fi
 
+# Prometheus 3.x: each promscope also records what it receives (--record), replayed below.
+record=()
 for p in "${protocols[@]}"; do
-    start_promscope "$p"
+    ((major >= 3)) && record=(--record "$work/$p.warc")
+    start_promscope "$p" ${record[@]+"${record[@]}"}
 done
 target_args=()
 if ((newest)); then
@@ -202,4 +209,34 @@ check "Prometheus logged no remote-write errors${errors:+: $(head -c 600 <<<"$er
 for p in "${protocols[@]}"; do
     finish_promscope "$p" "${p^^}" Prometheus/
 done
+
+# --- captures: replayed headless, and re-sent to a second promscope ------------------------
+if ((major >= 3)); then
+    for p in "${protocols[@]}"; do
+        capture="$work/$p.warc"
+        if "$promscope" replay "$capture" --no-tui --format json \
+            >"$work/$p.replayed.jsonl" 2>"$work/$p.replayed.stderr"; then
+            pass "${p^^}: promscope replay --no-tui of the capture exits 0"
+        else
+            fail "${p^^}: promscope replay --no-tui of the capture exits 0 (status $?)"
+        fi
+        counted python3 tests/e2e/compare_records.py \
+            "${p^^}: the capture replayed headless prints what was printed live" \
+            "$work/$p.jsonl" "$work/$p.replayed.jsonl"
+        path=/api/v1/write
+        [[ $p == rw2 ]] && path=/rw2
+        start_promscope "$p-resent"
+        if "$promscope" replay "$capture" --speed max \
+            --to "http://127.0.0.1:${ps_port[$p-resent]}$path" >"$work/$p.resend.log" 2>&1; then
+            pass "${p^^}: promscope replay --to re-sends the capture: $(tail -n 2 "$work/$p.resend.log" | paste -sd ' ' -)"
+        else
+            fail "${p^^}: promscope replay --to re-sends the capture: $(tail -n 3 "$work/$p.resend.log" | paste -sd ' ' -)"
+        fi
+        finish_promscope "$p-resent" "${p^^}" Prometheus/
+        # The re-sent requests come from another connection: the sender's address differs.
+        counted python3 tests/e2e/compare_records.py \
+            "${p^^}: the capture re-sent to a second promscope prints what was printed live" \
+            "$work/$p.jsonl" "$work/$p-resent.jsonl" --ignore remote_addr
+    done
+fi
 e2e_result
