@@ -85,3 +85,43 @@ fn prost_generated_decode(bencher: Bencher, name: &str) {
             .expect("valid")
     });
 }
+
+/// The problem rules over a decoded request (`Checker::check`), every rule on
+/// or every rule off, in the steady state: each request's samples come later
+/// than the last one's (as a sender's do), so the series are all remembered
+/// and nothing fires. Compare with `decompress_and_decode` for the share of
+/// ingest the rules take.
+#[divan::bench(args = CASES, consts = [true, false])]
+fn check<const ON: bool>(bencher: Bencher, name: &str) {
+    use promscope::ingest::check::{Action, Checker, Settings};
+    use promscope::problems::Rule;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let (protocol, body, samples) = case(name);
+    let raw = decode::decompress(&body, MAX).expect("valid");
+    let data = decode::decode(protocol, raw).expect("valid");
+    let mut settings = Settings::default();
+    if !ON {
+        for &rule in Rule::ALL {
+            settings.set(rule, Action::Off);
+        }
+    }
+    let checker = Checker::new(settings);
+    let newest = data
+        .samples
+        .iter()
+        .map(|s| s.timestamp_ms)
+        .max()
+        .unwrap_or(0);
+    let round = AtomicI64::new(0);
+    bencher
+        .counter(ItemsCount::new(samples))
+        .with_inputs(|| {
+            let mut data = data.clone();
+            let shift = round.fetch_add(1, Ordering::Relaxed) * 15_000;
+            for s in &mut data.samples {
+                s.timestamp_ms += shift;
+            }
+            (data, newest + shift)
+        })
+        .bench_refs(|(data, arrival)| checker.check(data, Some(protocol), *arrival));
+}

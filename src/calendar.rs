@@ -1,5 +1,33 @@
 //! Calendar dates: days since 1970-01-01 to proleptic Gregorian dates and back,
-//! for every place that writes or reads a date (Howard Hinnant's algorithms).
+//! for every place that writes or reads a date (Howard Hinnant's algorithms);
+//! and durations as people write them. A leaf: it uses nothing of the crate.
+
+use std::time::Duration;
+
+/// Parses a duration as people write it on a command line: a number with `ms`,
+/// `s`, `m` or `h`, or seconds without a unit (`500ms`, `10s`, `1.5m`, `2h`).
+/// Zero is refused: every duration promscope takes is a timeout or a limit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (like 500ms, 10s, 2m)"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} must be a positive duration"))
+}
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
 /// (Howard Hinnant's `civil_from_days`).

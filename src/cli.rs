@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::ingest::check::{Action, Checker, Settings};
 use crate::ingest::forward::{AuthOptions, ForwardConfig, TlsOptions};
 use crate::ingest::server::Limits;
 use crate::output::Format;
@@ -206,6 +208,14 @@ pub struct Cli {
     /// Stop recording when the capture file would grow past this size: it keeps the first requests, and those after are counted as not recorded.
     #[arg(long, value_name = "BYTES", requires = "record")]
     pub record_max_bytes: Option<u64>,
+
+    /// Switch a problem rule: off (not checked), warn (reported; the default) or reject (reported, and the series refused with 400). Repeatable.
+    #[arg(long = "rule", value_name = "ID=ACTION", long_help = crate::ingest::check::settings::rule_flag_help(), help_heading = "Problems")]
+    pub rules: Vec<String>,
+
+    /// Set the threshold of a problem rule that has one. Repeatable.
+    #[arg(long = "limit", value_name = "RULE=VALUE", long_help = crate::ingest::check::settings::limit_flag_help(), help_heading = "Problems")]
+    pub limits: Vec<String>,
 }
 
 impl Cli {
@@ -223,7 +233,14 @@ impl Cli {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
+        let settings = self.problem_settings()?;
+        if self.forward.is_some() && !settings.rules_at(Action::Reject).is_empty() {
+            return Err(
+                "--rule ID=reject cannot be combined with --forward: the backend answers forwarded requests".into(),
+            );
+        }
         Ok(Limits {
+            problems: Arc::new(Checker::new(settings)),
             max_compressed_bytes: self.max_compressed_bytes,
             max_decoded_bytes: self.max_body_bytes,
             max_bytes_in_flight: self.max_bytes_in_flight,
@@ -233,6 +250,19 @@ impl Cli {
             max_connections: self.max_connections,
             ..Limits::default()
         })
+    }
+
+    /// The problem rules' switches and thresholds: `--rule` and `--limit` in
+    /// the order given, over the defaults.
+    pub fn problem_settings(&self) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        for flag in &self.rules {
+            settings.apply_rule_flag(flag)?;
+        }
+        for flag in &self.limits {
+            settings.apply_limit_flag(flag)?;
+        }
+        Ok(settings)
     }
 
     /// Forward mode's settings, when `--forward` is given.
@@ -329,5 +359,50 @@ mod tests {
             cli.receiver_limits().unwrap().body_timeout,
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn rules_and_limits_are_set_by_flags_with_clear_errors() {
+        use crate::problems::Rule;
+        let cli = Cli::parse_from([
+            "promscope",
+            "--rule",
+            "out-of-order=reject",
+            "--rule",
+            "label-value-empty=off",
+            "--limit",
+            "too-old=2h",
+            "--limit",
+            "too-many-labels=40",
+        ]);
+        let limits = cli.receiver_limits().unwrap();
+        let settings = limits.problems.settings();
+        assert_eq!(settings.action(Rule::OutOfOrder), Action::Reject);
+        assert_eq!(settings.action(Rule::LabelValueEmpty), Action::Off);
+        assert_eq!(settings.action(Rule::TooOld), Action::Warn);
+        assert_eq!(settings.thresholds.too_old_ms, 2 * 3600 * 1000);
+        assert_eq!(settings.thresholds.max_labels, 40);
+        let error = |args: &[&str]| {
+            let mut all = vec!["promscope"];
+            all.extend_from_slice(args);
+            Cli::parse_from(all).receiver_limits().unwrap_err()
+        };
+        let e = error(&["--rule", "no-such-rule=off"]);
+        assert!(
+            e.contains("unknown rule \"no-such-rule\"") && e.contains("out-of-order"),
+            "{e}"
+        );
+        let e = error(&["--rule", "out-of-order=drop"]);
+        assert!(e.contains("use off, warn or reject"), "{e}");
+        let e = error(&["--rule", "out-of-order"]);
+        assert!(e.contains("expected ID=off|warn|reject"), "{e}");
+        let e = error(&["--limit", "out-of-order=5"]);
+        assert!(e.contains("the limits are: too-many-labels"), "{e}");
+        let e = error(&["--limit", "too-many-labels=many"]);
+        assert!(e.contains("not a whole number"), "{e}");
+        let e = error(&["--limit", "too-old=soon"]);
+        assert!(e.contains("too-old"), "{e}");
+        let e = error(&["--forward", "http://x", "--rule", "too-old=reject"]);
+        assert!(e.contains("--forward"), "{e}");
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::calendar::civil_from_days;
+pub use crate::calendar::parse_duration;
 use crate::ingest::model::is_stale_nan;
 
 /// A sample value as text: the shortest decimal that parses back to the same
@@ -141,31 +142,6 @@ pub fn duration_secs(secs: f64) -> String {
     }
     let hours = (s / 3600.0).round() as u64;
     format!("{neg}{}d{:02}h", hours / 24, hours % 24)
-}
-
-/// Parses a duration as people write it on a command line: a number with `ms`,
-/// `s`, `m` or `h`, or seconds without a unit (`500ms`, `10s`, `1.5m`, `2h`).
-/// Zero is refused: every duration promscope takes is a timeout or a limit.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (like 500ms, 10s, 2m)"))?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{text:?} must be a positive duration"))
 }
 
 /// A latency with three significant digits where they matter: `85µs`,

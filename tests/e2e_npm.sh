@@ -32,6 +32,6 @@ fi
 # The client returns once promscope answered; the records are printed right after.
 wait_until 10 0.2 grep -q '"e2e_npm_jobs_total"},.*"45"' "$work/npm.jsonl" || true
 counted python3 tests/e2e/check_sent.py NPM "$work/sent.jsonl" "$work/npm.jsonl" \
-    --want-warning 'Content-Encoding' --want-warning 'not sorted'
+    --want-warning 'Content-Encoding' --want-problem labels-unsorted
 finish_promscope npm RW1 node-fetch
 e2e_result

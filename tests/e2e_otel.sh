@@ -31,6 +31,6 @@ wait_until 10 0.2 grep -q '"e2e_otel_latency_s_count".*"4"' "$work/otel.jsonl" |
 # The exporter sorts labels by their names before it maps `a.b` to `a_b`, so that series'
 # labels are not sorted once mapped (and repeat a name).
 counted python3 tests/e2e/check_sent.py OTEL "$work/sent.jsonl" "$work/otel.jsonl" \
-    --want-warning 'not sorted by name, or a repeated name'
+    --want-problem labels-unsorted --want-problem label-name-repeated
 finish_promscope otel RW1 python-requests/
 e2e_result

@@ -41,14 +41,13 @@ for p in rw1 rw2; do
         fail "$name: promtool push metrics --protobuf_message=${message[$p]} succeeds:" \
             "$(paste -sd ' ' "$work/promtool-$p.log" | head -c 600)"
     fi
-    wait_until 10 0.2 grep -qE '"e2e_promtool_untyped"|"warning"' "$work/$p.jsonl" || true
+    wait_until 10 0.2 grep -qE '"e2e_promtool_untyped"|"problem"' "$work/$p.jsonl" || true
     if [[ $p == rw1 ]]; then
         counted python3 tests/e2e/check_sent.py "$name" "$work/sent.jsonl" "$work/$p.jsonl"
     else
         : >"$work/nothing.jsonl"
         counted python3 tests/e2e/check_sent.py "$name" "$work/nothing.jsonl" "$work/$p.jsonl" \
-            --sent-nothing --want-warning \
-            'decoded to an empty io.prometheus.write.v2.Request: is it a prometheus.WriteRequest'
+            --sent-nothing --want-problem content-type-mismatch
     fi
     finish_promscope "$p" "$name" "Go-http-client/"
 done

@@ -133,11 +133,13 @@ fn json_records_are_exact() {
     let req = rw1::WriteRequest {
         timeseries: vec![rw1::TimeSeries {
             labels: vec![label("__name__", "up"), label("job", "node")],
+            // One timestamp each: samples at one timestamp would be problems.
             samples: [1.0, stale, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1]
                 .iter()
-                .map(|&value| rw1::Sample {
+                .zip(0..)
+                .map(|(&value, i)| rw1::Sample {
                     value,
-                    timestamp: 1_732_000_000_000,
+                    timestamp: 1_732_000_000_000 + i,
                 })
                 .collect(),
             exemplars: vec![rw1::Exemplar {
@@ -179,11 +181,18 @@ fn json_records_are_exact() {
     );
 
     assert_eq!(p.post(RW2_HEADERS, rw2_body()), 204);
-    let lines: Vec<Value> = p
-        .lines(4)
+    // Its series have no metadata: an info problem each, before their records.
+    let (problems, lines): (Vec<Value>, Vec<Value>) = p
+        .lines(6)
         .iter()
-        .map(|l| serde_json::from_str(l).expect(l))
-        .collect();
+        .map(|l| serde_json::from_str::<Value>(l).expect(l))
+        .partition(|r| r["kind"] == "problem");
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p["rule"] == "metadata-type-unspecified")
+    );
     assert_eq!(lines[0]["kind"], "sample");
     assert_eq!(lines[2]["kind"], "exemplar");
     assert_eq!(
@@ -517,27 +526,19 @@ fn the_dashboard_without_a_terminal_says_what_to_do() {
 }
 
 #[test]
-fn repeated_label_names_reach_jq_without_loss_and_with_a_warning() {
+fn repeated_label_names_reach_jq_without_loss_and_with_a_problem() {
     let mut p = Headless::start("json");
     // What OpenTelemetry's exporter sends for attributes `a.b` and `a_b`.
     let body = rw1_series_body(&[&[("__name__", "m"), ("a_b", "x"), ("a_b", "y")]], 1);
     assert_eq!(p.post(RW1_HEADERS, body), 204);
-    let lines: Vec<Value> = p
-        .lines(2)
-        .iter()
-        .map(|l| serde_json::from_str(l).expect(l))
-        .collect();
-    assert_eq!(lines[0]["kind"], "warning");
-    assert!(
-        lines[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("repeated name"),
-        "{}",
-        lines[0]
+    let line = &p.lines(1)[0];
+    let problem: Value = serde_json::from_str(line).expect(line);
+    assert_eq!(problem["kind"], "problem", "{problem}");
+    assert_eq!(problem["rule"], "label-name-repeated");
+    assert_eq!(
+        problem["message"], "repeats label name \"a_b\"",
+        "the decoder's own warning is gone: one mechanism"
     );
-    assert_eq!(lines[1]["kind"], "problem", "{}", lines[1]);
-    assert_eq!(lines[1]["rule"], "label-name-repeated");
     let sample = &p.lines(1)[0];
     let sample: Value = serde_json::from_str(sample).expect(sample);
     assert_eq!(sample["kind"], "sample");
@@ -638,13 +639,13 @@ fn label_problems_print_as_json_records_and_count_in_the_summary() {
         problems[0],
         json!({"kind":"problem","rule":"labels-unsorted","severity":"error",
                "labels":{"job":"a","__name__":"m"},"timestamp_ms":1_732_000_000_000_i64,
-               "message":"has labels that are not sorted by name (\"__name__\" after \"job\")"})
+               "count":1,"refused":false,"message":"has labels that are not sorted by name (\"__name__\" after \"job\")"})
     );
     assert_eq!(
         problems[1],
         json!({"kind":"problem","rule":"label-value-empty","severity":"warning",
                "labels":{"__name__":"m","empty":"","job":"b"},"timestamp_ms":1_732_000_000_000_i64,
-               "message":"has label \"empty\" with an empty value"})
+               "count":1,"refused":false,"message":"has label \"empty\" with an empty value"})
     );
     assert_eq!(problems[2]["rule"], "label-value-too-long");
     assert_eq!(problems[2]["severity"], "error");

@@ -364,21 +364,18 @@ async fn a_stalled_consumer_gets_backpressure_then_503_and_the_drop_is_counted()
 }
 
 #[tokio::test]
-async fn wrong_schema_decodes_without_error_but_warns_nothing_is_lost() {
+async fn wrong_schema_decodes_without_error_but_is_a_problem_so_nothing_is_lost() {
     // An RW2 body labelled as RW1 usually decodes to an empty RW1 message.
     let mut r = TestReceiver::start(Limits::default(), 8).await;
     let reply = r.post("/", RW1_HEADERS, rw2_body()).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
     let batch = r.next_batch().await;
     assert!(batch.data.series.is_empty());
+    let problem = &batch.data.problems[0];
+    assert_eq!(problem.rule, promscope::problems::Rule::ContentTypeMismatch);
     assert!(
-        batch
-            .data
-            .warnings
-            .iter()
-            .any(|w| w.contains("io.prometheus.write.v2.Request")),
-        "{:?}",
-        batch.data.warnings
+        problem.message.contains("io.prometheus.write.v2.Request"),
+        "{problem:?}"
     );
 }
 
@@ -438,22 +435,6 @@ async fn compliance_names_with_dots_and_spaces_are_accepted() {
             ("job name.x", "api")
         ]
     );
-}
-
-fn written(reply: &Reply) -> [u64; 3] {
-    [
-        "x-prometheus-remote-write-samples-written",
-        "x-prometheus-remote-write-histograms-written",
-        "x-prometheus-remote-write-exemplars-written",
-    ]
-    .map(|name| {
-        reply
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{name} missing"))
-    })
 }
 
 #[tokio::test]

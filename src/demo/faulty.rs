@@ -82,41 +82,26 @@ mod tests {
     use prost::Message;
 
     use super::*;
+    use crate::ingest::check::Checker;
     use crate::ingest::decode;
     use crate::ingest::model::Protocol;
-    use crate::problems::samples::SampleContext;
-    use crate::problems::{Found, Rule, SampleIn, SeriesState, Thresholds};
+    use crate::problems::{Rule, Severity};
 
     const T0: i64 = 1_732_000_000_000;
 
     #[test]
     fn the_faulty_request_breaks_the_rules_it_says_and_no_other() {
         let bytes = request(T0).encode_to_vec();
-        let data = decode::decode(Protocol::V2, bytes).expect("it decodes");
+        let mut data = decode::decode(Protocol::V2, bytes).expect("it decodes");
         assert!(data.warnings.is_empty(), "{:?}", data.warnings);
-        let limits = Thresholds::default();
-        let mut found = Found::default();
-        crate::output::problems::label_problems(&data, &limits, |_, rule, message| {
-            found.0.push((rule, message()));
-        });
-        for s in &data.series {
-            let mut state = SeriesState::default();
-            let context = SampleContext {
-                arrival_ms: T0,
-                newest_of_all_ms: T0,
-                counter: false,
-            };
-            for sample in data.samples_of(s) {
-                let sample = SampleIn {
-                    timestamp_ms: sample.timestamp_ms,
-                    value: sample.value,
-                    start_ms: 0,
-                    stale: false,
-                };
-                state.check(sample, &context, &limits, &mut found);
-            }
-        }
-        let mut rules = found.rules();
+        // What the receiver does with it.
+        Checker::default().check(&mut data, Some(Protocol::V2), T0);
+        let mut rules: Vec<Rule> = data
+            .problems
+            .iter()
+            .map(|p| p.rule)
+            .filter(|r| r.severity() > Severity::Info)
+            .collect();
         rules.sort();
         assert_eq!(
             rules,

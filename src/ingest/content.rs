@@ -193,6 +193,13 @@ pub(super) fn decode_body(
         data.warnings.truncate(MAX_WARNINGS - 1);
         data.warnings.insert(0, warning.to_owned());
     }
+    let arrival_ms = info
+        .received_at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    limits
+        .problems
+        .check(&mut data, Some(negotiated.protocol), arrival_ms);
     Ok(data)
 }
 
@@ -208,7 +215,7 @@ pub(super) fn refusal(data: &WriteData) -> Option<String> {
         String::new()
     };
     Some(format!(
-        "invalid remote-write 2.0 request: {}{more} (the rest was written: see the Written headers)",
+        "invalid remote-write request: {}{more} (the rest was written; RW 2.0: see the Written headers)",
         data.refused.join("; ")
     ))
 }

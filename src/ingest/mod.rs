@@ -1,10 +1,11 @@
 //! Everything between the socket and the channel: the HTTP receiver
 //! (connections, TLS, authentication, content negotiation, limits), decoding,
-//! forwarding to a backend (forward mode), and the normalized model the
-//! consumers read.
+//! forwarding to a backend (forward mode), the problem rules applied to each
+//! decoded request (`check`), and the normalized model the consumers read.
 
 pub mod auth;
 mod body;
+pub mod check;
 mod client_cert;
 pub mod content;
 pub mod decode;

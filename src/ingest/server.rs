@@ -21,6 +21,7 @@ pub use super::client_cert::ClientCert;
 use super::forward::{ForwardStats, Forwarder, Forwarding};
 use super::queue::QueueSender;
 use crate::capture::RecordingHandle;
+use crate::ingest::check::Checker;
 
 /// Header names of the RW2 success response (Prometheus 3.x requires them).
 pub const SAMPLES_WRITTEN: &str = "x-prometheus-remote-write-samples-written";
@@ -52,6 +53,9 @@ pub struct Limits {
     /// Connections open at once; past it the one idle the longest is closed,
     /// or, with none idle, new connections wait.
     pub max_connections: usize,
+    /// The problem rules every decoded request goes through before it is
+    /// answered (shared by all connections, with what they remember).
+    pub problems: Arc<Checker>,
 }
 
 impl Default for Limits {
@@ -65,6 +69,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
             max_connections: 512,
+            problems: Arc::default(),
         }
     }
 }

@@ -19,7 +19,6 @@ use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
     Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
 };
-use crate::problems::{Counts, Thresholds};
 use crate::text::escape;
 
 /// Appends a JSON string literal. Beyond what JSON requires, every character a
@@ -169,7 +168,6 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
-    (limits, counts): (&Thresholds, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Outcome::Rejected {
@@ -198,26 +196,34 @@ pub fn write_batch(
         request_fields(out, batch);
         out.push_str("}\n");
     }
-    problems::label_problems(data, limits, |series, rule, message| {
-        counts.add(rule);
+    for problem in &data.problems {
+        let rule = problem.rule;
         let _ = write!(
             out,
             r#"{{"kind":"problem","rule":"{}","severity":"{}","labels":"#,
             rule.id(),
             rule.severity().name()
         );
-        labels(out, data.label_pairs(series.labels.clone()));
-        match problems::timestamp(data, series) {
+        let (series, refused) = problems::labels_of(data, problem);
+        match series {
+            Some(range) => labels(out, data.label_pairs(range)),
+            None => out.push_str("null"),
+        }
+        match problem.timestamp_ms {
             Some(ts) => {
                 let _ = write!(out, r#","timestamp_ms":{ts}"#);
             }
             None => out.push_str(r#","timestamp_ms":null"#),
         }
-        out.push_str(r#","message":"#);
-        string(out, &message());
+        let _ = write!(
+            out,
+            r#","count":{},"refused":{refused},"message":"#,
+            problem.count
+        );
+        string(out, &problem.message);
         out.push_str("}\n");
         spill(out);
-    });
+    }
     records_of(data, dedup, |record| {
         write_record(out, data, record);
         spill(out);

@@ -22,7 +22,6 @@ use crate::ingest::model::{
     Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
 use crate::ingest::queue::QueueReceiver;
-use crate::problems::{Counts, Thresholds};
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -127,33 +126,29 @@ pub fn records_of<'a>(
 /// Appends the records of `batch` to `out` in `format` (nothing for
 /// [`Format::None`]).
 pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut MetadataDedup) {
-    let mut counts = Counts::default();
-    write_batch_spilling(out, format, batch, dedup, &mut counts, &mut |_| {});
+    write_batch_spilling(out, format, batch, dedup, &mut |_| {});
 }
 
 /// [`write_batch`], handing `out` to `spill` (which empties it) whenever it
 /// holds [`FLUSH_BYTES`] or more: what one request prints is not bounded by its
 /// size (a label set of a MiB is printed with each of its series' samples), so
-/// it is written out as it is formatted, never held whole. The request's label
-/// problems are counted in `counts` (also for [`Format::None`]).
+/// it is written out as it is formatted, never held whole.
 pub fn write_batch_spilling(
     out: &mut String,
     format: Format,
     batch: &Batch,
     dedup: &mut MetadataDedup,
-    counts: &mut Counts,
     spill: &mut dyn FnMut(&mut String),
 ) {
-    let limits = Thresholds::default();
     let mut spill_full = |out: &mut String| {
         if out.len() >= FLUSH_BYTES {
             spill(out);
         }
     };
     match format {
-        Format::Text => text::write_batch(out, batch, dedup, (&limits, counts), &mut spill_full),
-        Format::Json => json::write_batch(out, batch, dedup, (&limits, counts), &mut spill_full),
-        Format::None => problems::count(&batch.data, &limits, counts),
+        Format::Text => text::write_batch(out, batch, dedup, &mut spill_full),
+        Format::Json => json::write_batch(out, batch, dedup, &mut spill_full),
+        Format::None => {}
     }
 }
 
@@ -205,8 +200,7 @@ pub async fn print_batches(
                     Ok(true) => failed = flush(out),
                     _ => out.clear(),
                 };
-                let counts = summary.problems_mut();
-                write_batch_spilling(&mut out, format, &batch, &mut dedup, counts, &mut spill);
+                write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
                 if !failed? {
                     return Ok(HeadlessExit::PipeClosed);
                 }

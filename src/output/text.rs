@@ -5,7 +5,6 @@ use std::fmt::Write;
 use super::{MetadataDedup, Record, problems, records_of};
 use crate::format;
 use crate::ingest::model::{Batch, Histogram, HistogramExt, WriteData};
-use crate::problems::{Counts, Thresholds};
 use crate::text::escape;
 use crate::text::promql;
 
@@ -17,7 +16,6 @@ pub fn write_batch(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
-    (limits, counts): (&Thresholds, &mut Counts),
     spill: &mut dyn FnMut(&mut String),
 ) {
     if let Some((status, reason, message)) = batch.outcome.rejection() {
@@ -45,16 +43,26 @@ pub fn write_batch(
         escape::write_escaped(out, w);
         out.push('\n');
     }
-    problems::label_problems(data, limits, |series, rule, message| {
-        counts.add(rule);
-        line_start(out, problems::timestamp(data, series), "problem");
+    for problem in &data.problems {
+        let rule = problem.rule;
+        line_start(out, problem.timestamp_ms, "problem");
         let _ = write!(out, "{} {} ", rule.severity().name(), rule.id());
-        promql::write_series(out, data.label_pairs(series.labels.clone()));
+        let (series, refused) = problems::labels_of(data, problem);
+        match series {
+            Some(range) => promql::write_series(out, data.label_pairs(range)),
+            None => out.push_str("(request)"),
+        }
         out.push(' ');
-        escape::write_escaped(out, &message());
+        if refused {
+            out.push_str("[refused] ");
+        }
+        escape::write_escaped(out, &problem.message);
+        if problem.count > 1 {
+            let _ = write!(out, " (×{})", problem.count);
+        }
         out.push('\n');
         spill(out);
-    });
+    }
     records_of(data, dedup, |record| {
         write_record(out, data, record);
         spill(out);

@@ -119,6 +119,20 @@ impl RuleSet {
         self.0 == 0
     }
 
+    /// The set of `rules`.
+    pub fn of(rules: &[Rule]) -> Self {
+        let mut set = RuleSet::default();
+        for &rule in rules {
+            set.insert(rule);
+        }
+        set
+    }
+
+    /// Whether it holds any rule of `other`.
+    pub fn meets(self, other: RuleSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
     /// Its rules, in catalogue order.
     pub fn iter(self) -> impl Iterator<Item = Rule> {
         Rule::ALL.iter().copied().filter(move |&r| self.contains(r))
@@ -349,10 +363,10 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
     ),
     rule(
         Rule::ExemplarOnlySeries,
-        Error,
+        Info,
         "an RW 2.0 series has exemplars but no samples or histograms",
-        "a sender flushing exemplars apart from their samples; send them with a sample of the series",
-        "Prometheus's RW 2.0 receiver answers such a series with 400",
+        "a sender flushing exemplars apart from their samples: Prometheus 3.16 itself does when an exemplar is queued apart from its sample (seen end to end), which is why this is not an error; some receivers refuse such a series, so if yours does, send exemplars with a sample of the series",
+        "RW 2.0 TimeSeries: exemplars belong to the series' samples or histograms; receivers differ on series without any",
     ),
     rule(
         Rule::MetadataTypeUnspecified,

@@ -1,7 +1,8 @@
 //! Problems: the rules a remote-write spec or a backend enforces, and the
 //! checks that find what breaks them. Pure, with no I/O and nothing of the rest
-//! of the crate but the protobuf types (`proto`), so that decoding, the store
-//! and headless output all use the one catalogue and the same checks.
+//! of the crate but the protobuf types (`proto`): `ingest::check` applies them
+//! to decoded requests as they arrive, and every consumer (dashboard, headless
+//! output, summary) reads what it found ([`Problem`]s) from the request's data.
 //!
 //! - [`catalogue`]: every rule with its id, severity, explanation, hint and
 //!   source, one table that docs, flags and JSON read.
@@ -11,14 +12,17 @@
 //!   24 bytes kept in the series' slot) and the newest sample of all.
 //! - [`histogram`]: a native histogram on its own.
 //! - [`exemplars`]: an exemplar on its own.
+//! - [`problem`]: what a request carries of what the rules found.
 
 pub mod catalogue;
 pub mod exemplars;
 pub mod histogram;
 pub mod labels;
+pub mod problem;
 pub mod samples;
 
 pub use catalogue::{CATALOGUE, Rule, RuleInfo, RuleSet, Severity};
+pub use problem::{MAX_PROBLEMS, Problem, ProblemCounts, Subject};
 pub use samples::{SampleIn, SeriesState};
 
 /// Thresholds of the rules that have one, defaulting to the backend limit the
@@ -83,9 +87,24 @@ impl Default for Counts {
 }
 
 impl Counts {
+    /// No firings.
+    pub const ZERO: Counts = Counts([0; Rule::ALL.len()]);
+
     /// Counts one firing of `rule`.
     pub fn add(&mut self, rule: Rule) {
         self.0[rule as usize] += 1;
+    }
+
+    /// Counts `n` firings of `rule`.
+    pub fn add_n(&mut self, rule: Rule, n: u64) {
+        self.0[rule as usize] += n;
+    }
+
+    /// Adds all of `other`'s counts.
+    pub fn add_all(&mut self, other: &Counts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
     }
 
     /// How often `rule` fired.

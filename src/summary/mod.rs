@@ -48,11 +48,12 @@ impl RunSummary {
         for s in &batch.data.series {
             self.series.insert(s.label_hash);
         }
+        self.problems.add_all(batch.data.problem_counts());
     }
 
-    /// Problems per rule, counted by whoever checks the requests (headless output).
-    pub fn problems_mut(&mut self) -> &mut Counts {
-        &mut self.problems
+    /// Problems per rule found in the requests so far.
+    pub fn problems(&self) -> &Counts {
+        &self.problems
     }
 
     /// The totals so far.

@@ -134,6 +134,23 @@ impl TestReceiver {
     }
 }
 
+/// The RW 2.0 Written headers of a reply: samples, histograms, exemplars.
+pub fn written(reply: &Reply) -> [u64; 3] {
+    [
+        "x-prometheus-remote-write-samples-written",
+        "x-prometheus-remote-write-histograms-written",
+        "x-prometheus-remote-write-exemplars-written",
+    ]
+    .map(|name| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    })
+}
+
 /// An HTTP/1.1 client on one connection, to see what happens to it.
 pub struct OneConnection {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,

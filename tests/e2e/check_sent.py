@@ -1,7 +1,7 @@
 """Compares what a sender sent with what promscope printed, exactly.
 
     python3 tests/e2e/check_sent.py NAME SENT_JSONL PROMSCOPE_JSONL [--want-warning REGEX]...
-                                    [--sent-nothing]
+                                    [--want-problem RULE]... [--sent-nothing]
 
 SENT_JSONL is written by the test from the sender's own side (what it was given, or the
 requests it built): one record a line,
@@ -13,7 +13,9 @@ requests it built): one record a line,
 show, e.g. a non-ASCII value or a repeated label name). Every sent sample must arrive
 exactly once with the same labels (repeated names included), timestamp and value, and
 nothing else; every sent metadata record must arrive. No request may be rejected; every
-warning must match one of the --want-warning patterns, and each pattern must match one.
+warning must match one of the --want-warning patterns, and each pattern must match one;
+every problem rule at error or warning severity must be one of --want-problem, and each of
+those must fire.
 """
 import argparse
 import collections
@@ -27,6 +29,7 @@ parser.add_argument("name")
 parser.add_argument("sent")
 parser.add_argument("got")
 parser.add_argument("--want-warning", action="append", default=[])
+parser.add_argument("--want-problem", action="append", default=[])
 parser.add_argument("--sent-nothing", action="store_true",
                     help="SENT_JSONL is empty on purpose: the sender sent nothing decodable")
 args = parser.parse_args()
@@ -104,4 +107,11 @@ for w in wanted:
                    f"warnings {warnings[:3]}")
 unexpected = [m for m in warnings if not any(w.search(m) for w in wanted)]
 results.expect(not unexpected, f"{name}: no other warnings", unexpected[:3])
+fired = collections.Counter(p.get("rule") for p in kinds.get("problem", []))
+for rule in args.want_problem:
+    results.expect(fired[rule] > 0, f"{name}: problem {rule} fires", f"problems {dict(fired)}")
+serious = sorted({(p.get("rule"), p.get("message")) for p in kinds.get("problem", [])
+                  if p.get("severity") in ("error", "warning")
+                  and p.get("rule") not in args.want_problem})
+results.expect(not serious, f"{name}: no other problems at error or warning", serious[:3])
 results.print()

@@ -14,6 +14,7 @@ use std::ops::Range;
 pub use compression::{Compression, decoded_size_bound, decompress, decompress_zstd};
 
 use super::model::{Protocol, Sample, StrAt, StrId, WriteData, label_set_hash_in_order};
+use crate::problems::{Problem, Rule};
 use crate::proto::rw2 as pb2;
 
 /// Why a body could not be decoded; each message is meant for the sender's owner.
@@ -128,26 +129,50 @@ pub fn decode(protocol: Protocol, buf: Vec<u8>) -> Result<WriteData, DecodeError
     }?;
     // The two schemas use disjoint top-level field numbers, so a body of the other
     // kind decodes "successfully" to nothing: say so instead of staying silent.
-    if !buf.is_empty()
-        && data.series.is_empty()
-        && data.metadata.is_empty()
-        && data.refused.is_empty()
-    {
-        let (this, other) = match protocol {
-            Protocol::V1 | Protocol::Vm => {
-                ("prometheus.WriteRequest", "io.prometheus.write.v2.Request")
-            }
-            Protocol::V2 => ("io.prometheus.write.v2.Request", "prometheus.WriteRequest"),
+    if data.series.is_empty() && data.metadata.is_empty() && data.refused.is_empty() {
+        let (this, other, other_fields): (_, _, &[u32]) = match protocol {
+            Protocol::V1 | Protocol::Vm => (
+                "prometheus.WriteRequest",
+                "io.prometheus.write.v2.Request",
+                &[4, 5],
+            ),
+            Protocol::V2 => (
+                "io.prometheus.write.v2.Request",
+                "prometheus.WriteRequest",
+                &[1, 3],
+            ),
         };
-        data.warn(|| {
-            format!(
-                "{} bytes decoded to an empty {this}: is it a {other} sent with the wrong Content-Type?",
-                buf.len()
+        let problem = if top_level_fields(&buf).any(|f| other_fields.contains(&f)) {
+            Problem::of_request(
+                Rule::ContentTypeMismatch,
+                format!(
+                    "{} bytes decoded to an empty {this}: is it a {other} sent with the wrong Content-Type?",
+                    buf.len()
+                ),
             )
-        });
+        } else {
+            Problem::of_request(
+                Rule::EmptyRequest,
+                format!("{} bytes decoded to an empty {this}", buf.len()),
+            )
+        };
+        data.problems.push(problem);
     }
     data.set_buffer(buf);
     Ok(data)
+}
+
+/// The numbers of the top-level fields of a message, as far as it parses.
+fn top_level_fields(buf: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    let mut r = wire::Reader::new(buf);
+    std::iter::from_fn(move || {
+        if r.is_done() {
+            return None;
+        }
+        let (field, wire) = r.key().ok()?;
+        r.skip(field, wire).ok()?;
+        Some(field)
+    })
 }
 
 /// The [`StrId`] of `s`, a subslice of `base`, after checking it is UTF-8
@@ -217,37 +242,31 @@ fn less(mut a: &[u8], mut b: &[u8]) -> bool {
     a.len() < b.len()
 }
 
-/// What Prometheus tolerates in a series' labels but the spec forbids, checked
-/// name by name while the labels are read.
+/// The order of a series' label names, checked name by name while the labels
+/// are read: strictly ascending names are the canonical form, hashed on the
+/// way. (What is wrong with them is the problem rules' business: see
+/// [`crate::problems::checker`].)
 struct LabelCheck<'a> {
     previous: Option<&'a [u8]>,
-    has_name: bool,
     /// Names strictly ascending (no repeats): the order of the canonical form.
     sorted: bool,
-    problem: Option<&'static str>,
 }
 
 impl<'a> LabelCheck<'a> {
     fn new() -> Self {
         LabelCheck {
             previous: None,
-            has_name: false,
             sorted: true,
-            problem: None,
         }
     }
 
     /// Takes the next label name.
     #[inline(always)]
     fn name(&mut self, name: &'a [u8]) {
-        self.has_name |= name == b"__name__";
-        if name.is_empty() {
-            self.problem = Some("has an empty label name");
-        } else if let Some(previous) = self.previous
+        if let Some(previous) = self.previous
             && !less(previous, name)
         {
             self.sorted = false;
-            self.problem = Some("has labels that are not sorted by name, or a repeated name");
         }
         self.previous = Some(name);
     }
@@ -255,18 +274,6 @@ impl<'a> LabelCheck<'a> {
     /// Whether the names were strictly ascending.
     fn sorted(&self) -> bool {
         self.sorted
-    }
-
-    /// Records a warning for series `index` if something was wrong.
-    fn finish(self, data: &mut WriteData, index: usize) {
-        let problem = if self.has_name {
-            self.problem
-        } else {
-            self.problem.or(Some("has no __name__ label"))
-        };
-        if let Some(problem) = problem {
-            data.warn(|| format!("timeseries[{index}] {problem}"));
-        }
     }
 }
 

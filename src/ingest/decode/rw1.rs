@@ -156,7 +156,6 @@ fn series(
     } else {
         hash_labels(base, data, labels.clone(), check.sorted(), scratch)
     };
-    check.finish(data, index);
     data.series.push(ReceivedSeries {
         labels,
         samples: sample_start..data.samples.len() as u32,

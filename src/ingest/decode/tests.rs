@@ -5,6 +5,7 @@ use prost::Message;
 
 use super::*;
 use crate::ingest::model::{HistogramExt, MetricType, STALE_NAN_BITS, is_stale_nan};
+use crate::problems::Subject;
 use crate::proto::{rw1 as pb1, rw2 as pb2};
 use crate::test_rng::Rng;
 
@@ -131,8 +132,10 @@ fn rw1_samples_special_values_and_labels() {
         ]
     );
     assert_eq!(data.samples_of(&data.series[1])[0].timestamp_ms, -1);
-    assert_eq!(data.warnings.len(), 1, "{:?}", data.warnings);
-    assert!(data.warnings[0].contains("timeseries[1]") && data.warnings[0].contains("not sorted"));
+    // Unsorted labels are the problem rules' to report (labels-unsorted), not
+    // the decoder's: it only hashes them in order.
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+    assert!(data.problems.is_empty(), "{:?}", data.problems);
 }
 
 #[test]
@@ -452,9 +455,22 @@ fn rw2_series_that_break_a_rule_are_refused_alone_and_the_rest_kept() {
             .all(|r| r.ends_with("series not written"))
     );
     assert!(data.refused[7].ends_with("exemplar not written"));
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+    // The refusals that are problem rules are problems too, of series not written.
+    let rules: Vec<Rule> = data.problems.iter().map(|p| p.rule).collect();
     assert_eq!(
-        data.warnings,
-        ["timeseries[8] has labels that are not sorted by name"]
+        rules,
+        [
+            Rule::MetricNameMissing,
+            Rule::MetricNameMissing,
+            Rule::LabelNameEmpty,
+            Rule::LabelNameRepeated
+        ]
+    );
+    assert!(
+        data.problems
+            .iter()
+            .all(|p| matches!(p.subject, Subject::Refused { .. }))
     );
     // Counts are of what was kept: this is what the Written headers say.
     let counts = data.counts();
@@ -478,24 +494,85 @@ fn rw2_request_of_refused_series_only_is_not_taken_for_the_other_schema() {
 }
 
 #[test]
-fn rw2_warns_about_nonempty_first_symbol_and_mixed_series() {
-    let req = pb2::Request {
-        symbols: vec!["__name__".into(), "up".into()],
+fn rw2_first_symbol_not_empty_is_a_problem_of_the_request() {
+    let request = |symbols: &[&str]| pb2::Request {
+        symbols: symbols.iter().map(|&s| s.into()).collect(),
         timeseries: vec![pb2::TimeSeries {
-            labels_refs: vec![0, 1],
+            labels_refs: vec![1, 2],
             samples: vec![pb2::Sample {
                 value: 1.0,
                 timestamp: 1,
                 start_timestamp: 0,
             }],
-            histograms: vec![int_histogram()],
             ..Default::default()
         }],
     };
-    let data = decode(Protocol::V2, req.encode_to_vec()).unwrap();
-    assert_eq!(data.warnings.len(), 2, "{:?}", data.warnings);
-    assert!(data.warnings[0].contains("symbols[0]"));
-    assert!(data.warnings[1].contains("both samples and histograms"));
+    let data = decode(
+        Protocol::V2,
+        request(&["x", "__name__", "up"]).encode_to_vec(),
+    )
+    .unwrap();
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+    let [problem] = &data.problems[..] else {
+        panic!("{:?}", data.problems)
+    };
+    assert_eq!(problem.rule, Rule::Rw2FirstSymbolNotEmpty);
+    assert_eq!(problem.subject, Subject::Request);
+    assert_eq!(problem.message, "symbols[0] is \"x\", not the empty string");
+    let data = decode(
+        Protocol::V2,
+        request(&["", "__name__", "up"]).encode_to_vec(),
+    )
+    .unwrap();
+    assert_eq!(data.problems, []);
+}
+
+#[test]
+fn a_body_of_the_other_schema_or_of_nothing_is_a_problem_of_the_request() {
+    let rw2 = pb2::Request {
+        symbols: vec!["".into(), "__name__".into(), "up".into()],
+        timeseries: vec![pb2::TimeSeries {
+            labels_refs: vec![1, 2],
+            ..Default::default()
+        }],
+    };
+    let rules = |protocol, body: Vec<u8>| -> Vec<Rule> {
+        let data = decode(protocol, body).unwrap();
+        data.problems.iter().map(|p| p.rule).collect()
+    };
+    assert_eq!(
+        rules(Protocol::V1, rw2.encode_to_vec()),
+        [Rule::ContentTypeMismatch]
+    );
+    let rw1 = pb1::WriteRequest {
+        timeseries: vec![pb1::TimeSeries {
+            labels: vec![pb1::Label {
+                name: "__name__".into(),
+                value: "up".into(),
+            }],
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    assert_eq!(
+        rules(Protocol::V2, rw1.encode_to_vec()),
+        [Rule::ContentTypeMismatch]
+    );
+    // Just inside: each in its own protocol is no problem.
+    assert_eq!(rules(Protocol::V2, rw2.encode_to_vec()), []);
+    assert_eq!(rules(Protocol::V1, rw1.encode_to_vec()), []);
+    // Nothing at all, or fields of neither schema: an empty request.
+    assert_eq!(rules(Protocol::V1, Vec::new()), [Rule::EmptyRequest]);
+    assert_eq!(rules(Protocol::V2, Vec::new()), [Rule::EmptyRequest]);
+    assert_eq!(rules(Protocol::V1, vec![0x50, 0x01]), [Rule::EmptyRequest]);
+    let only_symbols = pb2::Request {
+        symbols: vec!["".into()],
+        timeseries: vec![],
+    };
+    assert_eq!(
+        rules(Protocol::V2, only_symbols.encode_to_vec()),
+        [Rule::EmptyRequest]
+    );
 }
 
 #[test]

@@ -26,7 +26,9 @@ const QUEUE_REQUESTS: usize = 256;
 /// Bytes of their bodies waiting, at most.
 const QUEUE_BYTES: usize = 64 << 20;
 
-/// A request for the consumers.
+/// A request for the consumers. At most [`QUEUE_REQUESTS`] wait: a `Ready`
+/// batch's few hundred bytes beside a `Decode`'s do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Job {
     /// A batch as it is (a request promscope refused itself).
     Ready(Batch),

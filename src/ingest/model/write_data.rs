@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use crate::problems::{Problem, ProblemCounts};
+
 use super::{
     Exemplar, Histogram, LabelRef, Metadata, ReceivedSeries, Sample, StrId, histogram_heap_bytes,
     label_set_hash,
@@ -34,6 +36,14 @@ pub struct WriteData {
     pub refused: Vec<String>,
     /// How many parts were refused in all.
     pub refused_count: usize,
+    /// What the rules found, in request order (the first
+    /// [`MAX_PROBLEMS`](crate::problems::MAX_PROBLEMS)): the decoder's
+    /// request-level findings, then the [`Checker`](crate::problems::Checker)'s.
+    pub problems: Vec<Problem>,
+    /// Firings per rule, all of them (a problem counts each firing on its
+    /// subject); `None` when nothing fired. Read it with
+    /// [`WriteData::problem_counts`].
+    pub problem_totals: Option<Box<ProblemCounts>>,
 }
 
 impl WriteData {
@@ -139,6 +149,13 @@ impl WriteData {
         self.series.len() - 1
     }
 
+    /// Firings per rule of every problem found in it.
+    pub fn problem_counts(&self) -> &ProblemCounts {
+        self.problem_totals
+            .as_deref()
+            .unwrap_or(&ProblemCounts::ZERO)
+    }
+
     /// Records a warning, keeping only the first [`MAX_WARNINGS`].
     pub fn warn(&mut self, message: impl FnOnce() -> String) {
         if self.warnings.len() < MAX_WARNINGS {
@@ -168,6 +185,7 @@ impl WriteData {
             .warnings
             .iter()
             .chain(&self.refused)
+            .chain(self.problems.iter().map(|p| &p.message))
             .map(String::capacity)
             .sum();
         vec(&self.buf)
@@ -180,6 +198,11 @@ impl WriteData {
             + vec(&self.metadata)
             + vec(&self.warnings)
             + vec(&self.refused)
+            + vec(&self.problems)
+            + self
+                .problem_totals
+                .as_ref()
+                .map_or(0, |_| size_of::<ProblemCounts>())
             + texts
     }
 
@@ -192,6 +215,7 @@ impl WriteData {
         self.histograms.shrink_to_fit();
         self.exemplars.shrink_to_fit();
         self.metadata.shrink_to_fit();
+        self.problems.shrink_to_fit();
     }
 
     /// Records that part of the request was refused, keeping the first
@@ -203,13 +227,21 @@ impl WriteData {
         }
     }
 
-    /// Totals of what the request carried.
+    /// Totals of what the request carried: of its written series (a series
+    /// refused by a rule leaves its samples behind, belonging to none).
     pub fn counts(&self) -> Counts {
+        let len = |r: &Range<u32>| u64::from(r.end.saturating_sub(r.start));
+        let (mut samples, mut histograms, mut exemplars) = (0, 0, 0);
+        for s in &self.series {
+            samples += len(&s.samples);
+            histograms += len(&s.histograms);
+            exemplars += len(&s.exemplars);
+        }
         Counts {
             series: self.series.len() as u64,
-            samples: self.samples.len() as u64,
-            histograms: self.histograms.len() as u64,
-            exemplars: self.exemplars.len() as u64,
+            samples,
+            histograms,
+            exemplars,
             metadata: (self.metadata.len()
                 + self.series.iter().filter(|s| s.metadata.is_some()).count())
                 as u64,

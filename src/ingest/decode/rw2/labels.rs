@@ -3,6 +3,7 @@
 //! resolves a series' label references, checks the name rules and writes the
 //! labels' canonical form for the identity hash.
 
+use crate::problems::Rule;
 use std::ops::Range;
 
 use super::super::{DecodeError, hash_labels, less};
@@ -185,7 +186,8 @@ impl<'a> Symbols<'a> {
     /// Prometheus's receiver does: a non-empty `__name__`, no empty or repeated
     /// names. Names out of order are only warned about (Prometheus sorts them).
     /// Returns the labels' range and their identity hash, or why the series is
-    /// refused; fails the request when its labels are over the allowance.
+    /// refused (and the problem rule it breaks, if one does); fails the
+    /// request when its labels are over the allowance.
     pub(super) fn series_labels(
         &self,
         data: &mut WriteData,
@@ -193,11 +195,11 @@ impl<'a> Symbols<'a> {
         index: usize,
         (canonical, order): (&mut Vec<u8>, &mut NameOrder),
         expansion: &mut Expansion,
-    ) -> Result<Result<(Range<u32>, u64), String>, DecodeError> {
+    ) -> Result<Result<(Range<u32>, u64), Refusal>, DecodeError> {
         let path = || format!("timeseries[{index}]");
         let pairs = match pairs_of(refs, path) {
             Ok(pairs) => pairs,
-            Err(reason) => return Ok(Err(reason)),
+            Err(reason) => return Ok(Err((None, reason))),
         };
         let start = data.labels.len();
         let unset = LabelRef {
@@ -215,7 +217,7 @@ impl<'a> Symbols<'a> {
                     data.labels.truncate(start);
                     let r = refs.get(n).copied().unwrap_or_default();
                     let what = format!("timeseries[{index}].labels_refs[{n}]");
-                    return Ok(Err(self.out_of_range(u64::from(r), what)));
+                    return Ok(Err((None, self.out_of_range(u64::from(r), what))));
                 }
                 Err(Unresolved::Expanded) => {
                     // A reference out of range further on refuses the series
@@ -223,7 +225,7 @@ impl<'a> Symbols<'a> {
                     data.labels.truncate(start);
                     return match self.labels(data, refs, path) {
                         Ok(_) => Err(expansion.exceeded()),
-                        Err(reason) => Ok(Err(reason)),
+                        Err(reason) => Ok(Err((None, reason))),
                     };
                 }
             }
@@ -239,7 +241,10 @@ impl<'a> Symbols<'a> {
         } = resolved;
         let sorted_hash = sorted.then(|| canonical_bytes_hash(canonical.get(..end).unwrap_or(&[])));
         if empty_name {
-            return Ok(Err(format!("timeseries[{index}] has an empty label name")));
+            return Ok(Err((
+                Some(Rule::LabelNameEmpty),
+                format!("timeseries[{index}] has an empty label name"),
+            )));
         }
         let pairs = data
             .labels
@@ -249,27 +254,31 @@ impl<'a> Symbols<'a> {
             let mut names: Vec<&[u8]> = pairs.iter().map(|l| self.bytes(l.name)).collect();
             names.sort_unstable();
             if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-                return Ok(Err(format!(
-                    "timeseries[{index}] repeats the label name {:?}",
-                    String::from_utf8_lossy(pair[0])
+                return Ok(Err((
+                    Some(Rule::LabelNameRepeated),
+                    format!(
+                        "timeseries[{index}] repeats the label name {:?}",
+                        String::from_utf8_lossy(pair[0])
+                    ),
                 )));
             }
         }
         if !has_name {
-            return Ok(Err(format!(
-                "timeseries[{index}] has no __name__ label (or an empty one)"
+            return Ok(Err((
+                Some(Rule::MetricNameMissing),
+                format!("timeseries[{index}] has no __name__ label (or an empty one)"),
             )));
         }
         let hash = match sorted_hash {
             Some(hash) => hash,
-            None => {
-                data.warn(|| format!("timeseries[{index}] has labels that are not sorted by name"));
-                hash_labels(self.base, data, labels.clone(), false, canonical)
-            }
+            None => hash_labels(self.base, data, labels.clone(), false, canonical),
         };
         Ok(Ok((labels, hash)))
     }
 }
+
+/// Why a series is refused, and the problem rule it breaks if one does.
+pub(super) type Refusal = (Option<Rule>, String);
 
 /// `labels_refs` as name/value pairs, or why it is not (`what` names its message).
 fn pairs_of(refs: &[u32], what: impl Fn() -> String) -> Result<&[[u32; 2]], String> {

@@ -13,6 +13,7 @@ use std::ops::Range;
 use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
 use super::{DecodeError, at, check_growth, exemplar_fields, read_histogram, read_sample, string};
 use crate::ingest::model::{Exemplar, Metadata, MetricType, ReceivedSeries, StrId, WriteData};
+use crate::problems::{Problem, Rule, Subject};
 pub(super) use labels::EXPANSION;
 use labels::{Expansion, NameOrder, Symbol, Symbols, label_strings};
 
@@ -60,7 +61,14 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
         }
     }
     if !series_bytes.is_empty() && symbols.first().is_some_and(|s| !s.range().is_empty()) {
-        data.warn(|| "symbols[0] is not the empty string, as the 2.0 spec requires".into());
+        let first = symbols.first().map_or(&[][..], |s| &buf[s.range()]);
+        data.problems.push(Problem::of_request(
+            Rule::Rw2FirstSymbolNotEmpty,
+            format!(
+                "symbols[0] is {}, not the empty string",
+                crate::problems::labels::shown(first)
+            ),
+        ));
     }
     // Room for one sample per series and, as a guess, a label per three bytes
     // of series (a pair of references takes two to six): fewer copies on growth.
@@ -219,15 +227,26 @@ fn series(
         .series_labels(data, refs, index, (canonical, name_order), expansion)?
         .and_then(|(labels, label_hash)| {
             let metadata = match metadata_refs {
-                Some(refs) => metadata(symbols, data, refs, labels.clone(), index)?,
+                Some(refs) => {
+                    metadata(symbols, data, refs, labels.clone(), index).map_err(|r| (None, r))?
+                }
                 None => None,
             };
             Ok((labels, label_hash, metadata))
         });
     let (label_range, label_hash, metadata) = match accepted {
         Ok(parts) => parts,
-        Err(reason) => {
+        Err((rule, reason)) => {
             marks.truncate(data);
+            if let Some(rule) = rule {
+                // Prometheus refuses it: a problem of a series that was not written.
+                let mut problem = Problem::of_request(rule, reason.clone());
+                problem.subject = Subject::Refused {
+                    labels: 0..0,
+                    label_hash: 0,
+                };
+                data.problems.push(problem);
+            }
             data.refuse(|| format!("{reason}: series not written"));
             return Ok(());
         }
@@ -249,9 +268,6 @@ fn series(
         created_timestamp_ms,
         label_hash,
     };
-    if !series.samples.is_empty() && !series.histograms.is_empty() {
-        data.warn(|| format!("timeseries[{index}] has both samples and histograms; the 2.0 spec allows one kind per series"));
-    }
     data.series.push(series);
     Ok(())
 }
@@ -273,9 +289,6 @@ fn exemplar(
             return;
         }
     };
-    if e.timestamp_ms == 0 {
-        data.warn(|| format!("{} has no timestamp, which the 2.0 spec requires", path()));
-    }
     data.exemplars.push(Exemplar {
         labels,
         value: e.value,

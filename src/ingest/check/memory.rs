@@ -1,0 +1,112 @@
+//! What the stateful rules remember between requests, bounded: a map from a
+//! 64-bit hash to a small value, in two generations. When the current one is
+//! full the older is dropped and the current becomes the older; an entry found
+//! in the older moves to the current. So at most `2 × per_generation` entries
+//! are kept and the least recently used go first, for the price of one more
+//! lookup on a miss.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+use hashbrown::HashMap;
+
+/// Keys are hashes already: used as they are.
+#[derive(Default)]
+pub struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; fold anything else in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Map<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
+
+/// A bounded map from hashes to `V` (see the module).
+#[derive(Debug)]
+pub struct Generations<V> {
+    current: Map<V>,
+    older: Map<V>,
+    per_generation: usize,
+}
+
+impl<V: Default> Generations<V> {
+    /// A map keeping at most `2 × per_generation` entries.
+    pub fn new(per_generation: usize) -> Self {
+        Generations {
+            current: Map::default(),
+            older: Map::default(),
+            per_generation: per_generation.max(1),
+        }
+    }
+
+    /// The entry of `key`, made (default) if there is none.
+    pub fn entry(&mut self, key: u64) -> &mut V {
+        if !self.current.contains_key(&key) {
+            let value = self.older.remove(&key).unwrap_or_default();
+            if self.current.len() >= self.per_generation {
+                self.older = std::mem::take(&mut self.current);
+            }
+            self.current.insert(key, value);
+        }
+        // Just inserted if it was missing.
+        self.current.entry(key).or_default()
+    }
+
+    /// The entry of `key`, if there is one (not moved).
+    pub fn get(&self, key: u64) -> Option<&V> {
+        self.current.get(&key).or_else(|| self.older.get(&key))
+    }
+
+    /// Entries kept.
+    pub fn len(&self) -> usize {
+        self.current.len() + self.older.len()
+    }
+
+    /// Whether it keeps nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap bytes its tables take (buckets and control bytes).
+    pub fn heap_bytes(&self) -> usize {
+        let table = |m: &Map<V>| m.capacity() * (size_of::<(u64, V)>() + 1);
+        table(&self.current) + table(&self.older)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_recently_used_within_its_bound() {
+        let mut map: Generations<u32> = Generations::new(4);
+        for key in 0..4 {
+            *map.entry(key) = key as u32 + 100;
+        }
+        // 0 is used again: it stays when the generation turns.
+        assert_eq!(*map.entry(0), 100);
+        for key in 4..8 {
+            *map.entry(key) = 1;
+        }
+        assert!(map.len() <= 8);
+        assert_eq!(map.get(0), Some(&100));
+        for key in 8..20 {
+            map.entry(key);
+        }
+        assert!(map.len() <= 8);
+        assert_eq!(map.get(0), None, "unused for two generations");
+        assert_eq!(map.get(19), Some(&0));
+    }
+}
