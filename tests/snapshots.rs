@@ -326,10 +326,7 @@ fn numbers_in_the_series_list_and_detail_stand_for_their_values() {
             .collect();
         check(&table.column("VALUE"), &last, "last values", &screen);
         for rate in ["SAMPLES/S", "PER S", "/S"] {
-            let rates: Vec<f64> = series
-                .iter()
-                .map(|s| s.rate.per_second(app.now_ms))
-                .collect();
+            let rates: Vec<f64> = series.iter().map(|s| s.per_second(app.now_ms)).collect();
             if table.has(rate) {
                 check(&table.column(rate), &rates, "series rates", &screen);
             }

@@ -143,7 +143,7 @@ impl SeriesRow {
             last: s.points.last(),
             arrival_ms: s.last_arrival_ms,
             samples_total: s.samples_total,
-            rate: s.rate.per_second(now_ms),
+            rate: s.per_second(now_ms),
         }
     }
 }

@@ -241,7 +241,7 @@ impl MetricTable {
                 if verdicts.get(slot as usize).copied().unwrap_or(false) {
                     matched += 1;
                     if filtered {
-                        let [previous, current] = s.rate.recent(now_ms);
+                        let [previous, current] = s.rate.recent(s.last_arrival_ms, now_ms);
                         recent = [recent[0] + previous, recent[1] + current];
                         each_matching(s);
                     }

@@ -13,6 +13,7 @@
 //! Label names and values are interned once ([`intern`]) and shared by all parts;
 //! [`slots`] gives series and metrics the handles views hold across frames.
 
+pub mod arrival;
 mod budget;
 pub mod cardinality;
 pub mod counts;
@@ -277,9 +278,11 @@ impl Store {
             if let Some(h) = histograms.last() {
                 series.set_histogram(h);
             }
-            series
-                .rate
-                .add(arrival_ms, (samples.len() + histograms.len()) as u32);
+            series.rate.add(
+                before_ms,
+                arrival_ms,
+                (samples.len() + histograms.len()) as u32,
+            );
             let ended = (ended_before, cardinality::ended(series));
             let times = (before_ms, series.last_arrival_ms);
             (series.metric, series.matched, times, ended)

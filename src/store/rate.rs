@@ -44,7 +44,7 @@ impl RateBuckets {
     }
 
     /// Counts that start with `recent`, the events of the 10 s window before
-    /// that of `now_ms` and of that one (as [`WindowRate::recent`] gives them,
+    /// that of `now_ms` and of that one (as [`super::arrival::ArrivalRate::recent`] gives them,
     /// summed over series), each spread evenly over its seconds: exact per
     /// window, so a rate is right at once. What came before is unknown.
     pub fn seeded(now_ms: i64, recent: [u64; 2]) -> Self {
@@ -191,6 +191,9 @@ impl RateBuckets {
     }
 }
 
+/// The windows [`RateBuckets::seeded`] is given counts of.
+pub const RATE_WINDOW_MS: i64 = 10_000;
+
 /// Longest sender interval [`RateBuckets::typical_period`] looks for.
 const MAX_PERIOD_SECS: usize = 60;
 /// Counts that differ by at most this share (in thousandths) from themselves
@@ -198,62 +201,10 @@ const MAX_PERIOD_SECS: usize = 60;
 /// then does not hide the sender's interval.
 const REPEATS_WITHIN: u64 = 200;
 
-/// Samples per second of one series, over two consecutive 10 s windows.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WindowRate {
-    /// 10 s windows since the epoch (u32 lasts until the year 3331).
-    window: u32,
-    current: u32,
-    previous: u32,
-}
-
-const RATE_WINDOW_MS: i64 = 10_000;
-
-/// The window of `ms`, clamped to the range of [`WindowRate::window`].
-fn rate_window(ms: i64) -> u32 {
-    ms.div_euclid(RATE_WINDOW_MS).clamp(0, u32::MAX.into()) as u32
-}
-
-impl WindowRate {
-    /// Adds `n` events at wall-clock millisecond `now_ms`.
-    pub fn add(&mut self, now_ms: i64, n: u32) {
-        let w = rate_window(now_ms);
-        if w > self.window {
-            self.previous = if w == self.window + 1 {
-                self.current
-            } else {
-                0
-            };
-            self.current = 0;
-            self.window = w;
-        }
-        self.current = self.current.saturating_add(n);
-    }
-
-    /// Events in the 10 s window before that of `now_ms`, and in that one.
-    pub fn recent(&self, now_ms: i64) -> [u64; 2] {
-        match i64::from(rate_window(now_ms)) - i64::from(self.window) {
-            0 => [self.previous.into(), self.current.into()],
-            1 => [self.current.into(), 0],
-            _ => [0, 0],
-        }
-    }
-
-    /// Samples per second around `now_ms`.
-    pub fn per_second(&self, now_ms: i64) -> f64 {
-        let w = rate_window(now_ms);
-        let into = (now_ms.rem_euclid(RATE_WINDOW_MS)) as f64 / 1000.0;
-        match i64::from(w) - i64::from(self.window) {
-            0 => (self.previous + self.current) as f64 / (10.0 + into.max(1.0)),
-            1 => self.current as f64 / (10.0 + into.max(1.0)),
-            _ => 0.0,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::arrival::ArrivalRate;
 
     #[test]
     fn rates_and_series() {
@@ -296,14 +247,16 @@ mod tests {
     #[test]
     fn seeded_from_the_last_two_windows_a_rate_is_right_at_once() {
         // 100 events a second for a minute, per series windows and all in one.
-        let (mut windows, mut all) = (WindowRate::default(), RateBuckets::default());
+        let (mut series, mut all) = (ArrivalRate::default(), RateBuckets::default());
+        let mut last = 0;
         for s in 0..60 {
-            windows.add(1_000_000 + s * 1000, 100);
+            series.add(last, 1_000_000 + s * 1000, 100);
+            last = 1_000_000 + s * 1000;
             all.add(1_000_000 + s * 1000, 100);
         }
         let now = 1_060_000;
-        let seeded = RateBuckets::seeded(now, windows.recent(now));
-        assert_eq!(windows.recent(now), [1000, 0]);
+        let seeded = RateBuckets::seeded(now, series.recent(last, now));
+        assert_eq!(series.recent(last, now), [1000, 0]);
         assert_eq!(seeded.per_second(now, 10), all.per_second(now, 10));
         assert_eq!(seeded.per_second(now + 3500, 10), 70.0);
         let columns = seeded.series(now, 6, 5);
@@ -348,23 +301,5 @@ mod tests {
         let mut r = RateBuckets::default();
         r.add(5_500, 42);
         assert_eq!(r.per_second(5_900, 10), 42.0);
-    }
-
-    #[test]
-    fn window_rate_spans_the_current_and_previous_window() {
-        const T0: i64 = 1_732_000_000_000;
-        let mut rate = WindowRate::default();
-        rate.add(T0, 20);
-        rate.add(T0 + RATE_WINDOW_MS, 10);
-        let next_window = T0 - T0.rem_euclid(RATE_WINDOW_MS) + RATE_WINDOW_MS;
-        assert_eq!(rate.per_second(next_window), 30.0 / 11.0);
-        assert_eq!(rate.per_second(next_window + RATE_WINDOW_MS), 10.0 / 11.0);
-        assert_eq!(rate.per_second(next_window + 2 * RATE_WINDOW_MS), 0.0);
-        // A gap of more than one window forgets the older one.
-        rate.add(T0 + 3 * RATE_WINDOW_MS, 5);
-        assert_eq!(
-            rate.per_second(next_window + 2 * RATE_WINDOW_MS),
-            5.0 / 11.0
-        );
     }
 }

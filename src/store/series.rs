@@ -9,11 +9,11 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::GiveWay;
+use super::arrival::ArrivalRate;
 use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
 use super::problems::SeriesProblems;
-use super::rate::WindowRate;
 use super::ring::{Point, Ring};
 use super::slots::{Handle, Slots};
 use crate::filter::Filter;
@@ -128,8 +128,8 @@ pub struct Series {
     pub last_arrival_ms: i64,
     /// The request that last carried it, for eviction.
     last_seen_seq: u64,
-    /// Samples per second.
-    pub rate: WindowRate,
+    /// Samples per second (see [`Series::per_second`]).
+    pub rate: ArrivalRate,
     /// Samples and histograms received.
     pub samples_total: u64,
     /// Whether the current filter matches.
@@ -157,11 +157,16 @@ impl Series {
             kind: SeriesKind::default(),
             last_arrival_ms: 0,
             last_seen_seq: seq,
-            rate: WindowRate::default(),
+            rate: ArrivalRate::default(),
             samples_total: 0,
             matched,
             start_timestamp_ms: 0,
         }
+    }
+
+    /// Samples per second at `now_ms`.
+    pub fn per_second(&self, now_ms: i64) -> f64 {
+        self.rate.per_second(self.last_arrival_ms, now_ms)
     }
 
     /// The latest native histogram, with at most

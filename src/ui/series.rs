@@ -119,7 +119,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let rate = if sort == SeriesSort::Rate {
                 row.rate
             } else {
-                s.rate.per_second(now)
+                s.per_second(now)
             };
             let lag = last.map_or("-".into(), |p| {
                 format::duration_secs(arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0)
