@@ -2,8 +2,6 @@
 //! explanation, usual cause and source below; under a rule, the series (or
 //! requests) it fired on.
 
-use std::borrow::Cow;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -42,7 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
 fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
     let list = &app.problems.rules;
     let chosen = list.selected().and_then(|r| store.problems().get(r.rule));
-    let about = chosen.map(about).unwrap_or_default();
+    let about = chosen.map(|s| about(s, store)).unwrap_or_default();
     let [top, bottom] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(super::requests::detail_height(Some(&about), area)),
@@ -69,13 +67,21 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
                 s.rule.id().into(),
                 s.count.to_string(),
                 series,
-                format::time_of_day(s.first_ms),
-                format::time_of_day(s.last_ms),
-                example(s).into_owned(),
+                ago(app, s.first_ms),
+                ago(app, s.last_ms),
+                example(s, usize::MAX),
             ]
         })
         .collect();
-    let header = ["SEV", "RULE", "COUNT", "SERIES", "FIRST", "LAST", "EXAMPLE"];
+    let header = [
+        "SEV",
+        "RULE",
+        "COUNT",
+        "SERIES",
+        "FIRST",
+        "LAST",
+        "FIRST EXAMPLE|EXAMPLE",
+    ];
     let widest = |i: usize| widest(header[i], cells.iter().map(|c| &c[i]));
     let columns: Vec<Column> = (0..6).map(|i| Column::fixed(widest(i))).collect();
     let key = KeyRoom {
@@ -99,7 +105,11 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
                 right(c[3].clone()),
                 Cell::from(c[4].clone()),
                 Cell::from(c[5].clone()),
-                Cell::from(fit::end(&c[6], key_width.into()).into_owned()),
+                // The series takes at most half, so that what it said shows.
+                Cell::from(
+                    fit::end(&example(s, usize::from(key_width / 2)), key_width.into())
+                        .into_owned(),
+                ),
             ]
         })
         .collect();
@@ -124,17 +134,41 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
     height
 }
 
-/// The first example of a rule, on one line: the series, then what it said.
-fn example(s: &RuleStats) -> Cow<'static, str> {
-    let message = escaped(&s.example_message).into_owned();
-    match &s.example_series {
-        Some(series) if !series.is_empty() => Cow::Owned(format!("{} {message}", escaped(series))),
-        _ => Cow::Owned(message),
+/// How long ago `ms` was, as the metrics list's LAST column says it.
+fn ago(app: &App, ms: i64) -> String {
+    format::duration_secs((app.now_ms - ms).max(0) as f64 / 1000.0)
+}
+
+/// The first example of a rule on one line: its series (cut at
+/// `series_columns`, so that what it said shows too), then what it said.
+fn example(s: &RuleStats, series_columns: usize) -> String {
+    let message = escaped(&s.example_message);
+    match s.example_series.as_deref() {
+        Some(series) if !series.is_empty() => {
+            let series = escaped(series);
+            format!("{}: {message}", fit::end(&series, series_columns))
+        }
+        _ => message.into_owned(),
     }
 }
 
+/// Whether one of a rule's series is the demo's deliberate sender's.
+fn from_demo(s: &RuleStats, store: &Store) -> bool {
+    let job = store.sym("job");
+    let demo = store.sym(crate::demo::PROBLEMS_JOB);
+    let of_demo = |id| {
+        store.series(id).is_some_and(|series| {
+            series
+                .labels
+                .iter()
+                .any(|&(n, v)| Some(n) == job && Some(v) == demo)
+        })
+    };
+    job.is_some() && demo.is_some() && s.series().any(of_demo)
+}
+
 /// What the box below the rules says of the selected one.
-fn about(s: &RuleStats) -> Vec<Line<'static>> {
+fn about(s: &RuleStats, store: &Store) -> Vec<Line<'static>> {
     let info = s.rule.info();
     let severity = s.rule.severity();
     let mut lines = vec![
@@ -153,18 +187,21 @@ fn about(s: &RuleStats) -> Vec<Line<'static>> {
         ]),
         Line::from(vec![
             Span::styled("first example: ", theme::dim()),
-            Span::raw(example(s).into_owned()),
+            Span::raw(escaped(&s.example_message).into_owned()),
         ]),
     ];
-    let demo = format!("job=\"{}\"", crate::demo::PROBLEMS_JOB);
-    if s.example_series
-        .as_deref()
-        .is_some_and(|series| series.contains(&demo))
-    {
+    if let Some(series) = s.example_series.as_deref().filter(|s| !s.is_empty()) {
+        lines.push(Line::from(vec![
+            Span::styled("on: ", theme::dim()),
+            Span::raw(escaped(series).into_owned()),
+        ]));
+    }
+    if from_demo(s, store) {
         lines.push(Line::from(Span::styled(
             format!(
-                "This is the demo's deliberate sender ({demo}): \
-                 it breaks a few rules on purpose, now and then."
+                "This is the demo's deliberate sender (job=\"{}\"): it breaks a few \
+                 rules on purpose, 8 s after the start and every 5 minutes.",
+                crate::demo::PROBLEMS_JOB
             ),
             theme::dim(),
         )));
@@ -233,7 +270,7 @@ fn render_rule(frame: &mut Frame, area: Rect, app: &App, store: &Store, rule: Ru
                     if o.count > 1 {
                         message.push_str(&format!(" (×{} in that request)", o.count));
                     }
-                    (format::time_of_day(o.arrival_ms), message)
+                    (ago(app, o.arrival_ms), message)
                 },
             );
             Some([
@@ -243,7 +280,7 @@ fn render_rule(frame: &mut Frame, area: Rect, app: &App, store: &Store, rule: Ru
             ])
         })
         .collect();
-    let header = ["SERIES", "WHEN", "WHAT"];
+    let header = ["SERIES", "AGO", "WHAT (ITS LATEST)|WHAT"];
     let widest = |i: usize| widest(header[i], cells.iter().flatten().map(|c| &c[i]));
     let columns = [Column::fixed(widest(1)), Column::new(widest(2), 16)];
     let key = KeyRoom {
@@ -303,13 +340,13 @@ fn render_requests(frame: &mut Frame, area: Rect, app: &App, stats: Option<&Rule
         .iter()
         .map(|h| {
             [
-                format::time_of_day(h.arrival_ms),
+                ago(app, h.arrival_ms),
                 escaped(&h.subject).into_owned(),
                 escaped(&h.message).into_owned(),
             ]
         })
         .collect();
-    let header = ["TIME", "FROM", "WHAT"];
+    let header = ["AGO", "FROM", "WHAT"];
     let widest = |i: usize| widest(header[i], cells.iter().map(|c| &c[i]));
     let columns = [Column::fixed(widest(0)), Column::new(widest(1), 8)];
     let key = KeyRoom {
