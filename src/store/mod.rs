@@ -210,6 +210,7 @@ impl Store {
             samples += self.ingest_series(data, s, arrival_ms);
         }
         self.sample_rate.add(arrival_ms, samples);
+        self.record_problems(batch, arrival_ms);
         self.flag_upstream_rejection(batch);
         // Once per request, when this request's series are in place.
         self.enforce_bounds();

@@ -7,6 +7,9 @@
 use std::collections::VecDeque;
 
 use super::{SeriesId, Store};
+use crate::ingest::model::Batch;
+use crate::problems::problem::Subject;
+use crate::summary::totals::Sender;
 use crate::problems::{Rule, RuleSet, Severity};
 
 /// Offending samples a series keeps (the latest), all rules together.
@@ -303,6 +306,47 @@ impl Store {
     /// Records a problem found on a whole request from `sender`.
     pub fn record_request_problem(&mut self, finding: &Finding, arrival_ms: i64, sender: &str) {
         self.problems.on_request(finding, arrival_ms, sender);
+    }
+
+    /// Records the problems the checks found in a request (`data.problems`),
+    /// once its series are in place: a written series' under the series, a
+    /// refused series' and the request's own under the request. (A request
+    /// keeps at most `problems::MAX_PROBLEMS`; past it, firings go uncounted
+    /// here.)
+    pub(super) fn record_problems(&mut self, batch: &Batch, arrival_ms: i64) {
+        let data = &batch.data;
+        if data.problems.is_empty() {
+            return;
+        }
+        let sender = Sender::of(&batch.info).agent_and_ip();
+        for p in &data.problems {
+            let finding = Finding {
+                rule: p.rule,
+                count: p.count,
+                timestamp_ms: p.timestamp_ms,
+                message: &p.message,
+            };
+            match &p.subject {
+                Subject::Series(i) => {
+                    let id = data.series.get(*i as usize).and_then(|s| {
+                        let pairs = data.labels.get(s.labels.start as usize..s.labels.end as usize)?;
+                        let (strings, seq) = (&self.strings, self.seq);
+                        self.series.find(data, pairs, s.label_hash, strings, seq)
+                    });
+                    match id {
+                        Some(id) => self.record_series_problem(id, &finding, arrival_ms),
+                        // Not kept (no room): counted under its rule.
+                        None => self.record_request_problem(&finding, arrival_ms, &sender),
+                    }
+                }
+                Subject::Request => self.record_request_problem(&finding, arrival_ms, &sender),
+                Subject::Refused { labels, .. } => {
+                    let series = crate::text::promql::series(data.label_pairs(labels.clone()));
+                    let subject = format!("{series} (refused) from {sender}");
+                    self.record_request_problem(&finding, arrival_ms, &subject);
+                }
+            }
+        }
     }
 
     /// The problems found, by rule.
