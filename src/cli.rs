@@ -14,11 +14,18 @@ use crate::output::Format;
 
 /// A live inspector for Prometheus remote-write traffic.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     /// What to do instead of inspecting (the default).
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Read options from a YAML file: its keys are the long options without
+    /// -- (`listen: 0.0.0.0:9201`, `max-series: 100000`), and `rules:` and
+    /// `limits:` map rule ids to --rule and --limit values. Flags given as well
+    /// override the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Address to receive remote-write on (POST, any path).
     #[arg(long, default_value = "127.0.0.1:9201", value_name = "ADDR")]

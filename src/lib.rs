@@ -30,6 +30,7 @@ pub mod app;
 pub mod calendar;
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod filter;
 pub mod format;

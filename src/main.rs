@@ -1,8 +1,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 // Requests allocate and free buffers of up to 32 MiB many times a second; glibc's
 // malloc returns them to the kernel each time, mimalloc keeps and reuses them.
 #[global_allocator]
@@ -11,7 +9,13 @@ use promscope::cli::Command;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut cli = promscope::cli::Cli::parse();
+    let mut cli = match promscope::config::cli_from(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr().lock(), "Error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let ended = match cli.command.take() {
         Some(Command::Send(args)) => promscope::send::main(args).await,
         Some(Command::Replay(args)) => promscope::replay::main(args).await,

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use super::{SeriesId, Store};
 use crate::ingest::model::Batch;
 use crate::problems::problem::Subject;
-use crate::summary::totals::Sender;
 use crate::problems::{Rule, RuleSet, Severity};
+use crate::summary::totals::Sender;
 
 /// Offending samples a series keeps (the latest), all rules together.
 pub const OFFENCES_PER_SERIES: usize = 3;
@@ -329,7 +329,9 @@ impl Store {
             match &p.subject {
                 Subject::Series(i) => {
                     let id = data.series.get(*i as usize).and_then(|s| {
-                        let pairs = data.labels.get(s.labels.start as usize..s.labels.end as usize)?;
+                        let pairs = data
+                            .labels
+                            .get(s.labels.start as usize..s.labels.end as usize)?;
                         let (strings, seq) = (&self.strings, self.seq);
                         self.series.find(data, pairs, s.label_hash, strings, seq)
                     });
