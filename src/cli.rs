@@ -347,6 +347,8 @@ pub enum Command {
     Send(crate::send::SendArgs),
     /// Replay a capture (promscope --record FILE) or a tcpdump packet capture: print its requests as --no-tui printed them live, or re-send them.
     Replay(crate::replay::ReplayArgs),
+    /// Check what senders send against the problem rules: receive for --duration or until --requests N (or read a capture FILE), print the problems by rule, exit 1 if a rule at --fail-on (error) or worse fired.
+    Check(crate::check::CheckArgs),
 }
 
 #[cfg(test)]

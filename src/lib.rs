@@ -29,6 +29,7 @@
 pub mod app;
 pub mod calendar;
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -19,6 +19,13 @@ async fn main() -> ExitCode {
     let ended = match cli.command.take() {
         Some(Command::Send(args)) => promscope::send::main(args).await,
         Some(Command::Replay(args)) => promscope::replay::main(args).await,
+        Some(Command::Check(args)) => match check(cli, args).await {
+            Ok(verdict) => return verdict,
+            Err(error) => {
+                let _ = writeln!(std::io::stderr().lock(), "Error: {error:#}");
+                return ExitCode::from(promscope::check::EXIT_ERROR);
+            }
+        },
         None => promscope::inspect::main(cli).await,
     };
     match ended {
@@ -31,4 +38,16 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `promscope check`, with the top-level options (receiver limits, --rule and
+/// --limit, a --config file's) and its own --rule and --limit after them.
+async fn check(
+    mut cli: promscope::cli::Cli,
+    args: promscope::check::CheckArgs,
+) -> anyhow::Result<ExitCode> {
+    cli.rules.extend(args.rules.iter().cloned());
+    cli.limits.extend(args.limits.iter().cloned());
+    let limits = cli.receiver_limits().map_err(anyhow::Error::msg)?;
+    promscope::check::main(limits, args).await
 }

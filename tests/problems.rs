@@ -140,21 +140,7 @@ async fn a_rule_switched_off_is_not_reported() {
 }
 
 fn rw1_up(timestamps: &[i64]) -> Vec<u8> {
-    let req = rw1::WriteRequest {
-        timeseries: vec![rw1::TimeSeries {
-            labels: vec![label("__name__", "up"), label("job", "a")],
-            samples: timestamps
-                .iter()
-                .map(|&timestamp| rw1::Sample {
-                    value: 1.0,
-                    timestamp,
-                })
-                .collect(),
-            ..Default::default()
-        }],
-        metadata: vec![],
-    };
-    snappy(&req.encode_to_vec())
+    rw1_samples_body(&[("__name__", "up"), ("job", "a")], timestamps)
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! The pace, pauses and the dashboard's clock are [`crate::app::replay`]'s.
 
 mod dashboard;
-mod requests;
+pub(crate) mod requests;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -336,6 +336,26 @@ pub fn rw1_series_body(series: &[&[(&str, &str)]], timestamp_ms: i64) -> Vec<u8>
     snappy(&req.encode_to_vec())
 }
 
+/// An RW1 body of one series with `labels` and a sample (value 1) at each of
+/// `timestamps`, in that order.
+pub fn rw1_samples_body(labels: &[(&str, &str)], timestamps: &[i64]) -> Vec<u8> {
+    let req = rw1::WriteRequest {
+        timeseries: vec![rw1::TimeSeries {
+            labels: labels.iter().map(|(k, v)| label(k, v)).collect(),
+            samples: timestamps
+                .iter()
+                .map(|&timestamp| rw1::Sample {
+                    value: 1.0,
+                    timestamp,
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    snappy(&req.encode_to_vec())
+}
+
 /// Milliseconds since the Unix epoch, for samples that should look current.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -1,0 +1,210 @@
+//! `promscope check`: the real binary receives on an ephemeral port (or reads
+//! a capture), prints the problems by rule, and its exit code is the verdict:
+//! 0 clean, 1 when a rule at --fail-on or worse fired, 2 when it could not run.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use promscope::capture::{RecordLimits, Recorder};
+use promscope::ingest::server::Limits;
+
+const RW1_HEADERS: &[(&str, &str)] = &[
+    ("content-encoding", "snappy"),
+    ("content-type", "application/x-protobuf"),
+];
+
+/// `promscope check ARGS --listen 127.0.0.1:0` running, and its URL.
+struct Check {
+    child: Child,
+    url: String,
+}
+
+impl Check {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .arg("check")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let url = url_in(&first);
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Check { child, url }
+    }
+
+    fn post(&self, body: Vec<u8>) -> u16 {
+        post_blocking(&self.url, RW1_HEADERS, body)
+    }
+
+    /// Its exit code and stdout, once it exits (within 20 s).
+    fn finish(mut self) -> (i32, String) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("promscope check did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        (status.code().unwrap_or(-1), out)
+    }
+}
+
+const UP: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+/// A label name outside the legacy charset: a warning.
+const DOTTED: &[(&str, &str)] = &[("__name__", "up"), ("pod.name", "x")];
+
+#[test]
+fn clean_traffic_passes_and_an_error_fails_with_the_rule_named() {
+    let now = now_ms();
+    let check = Check::start(&["--requests", "2"]);
+    assert_eq!(check.post(rw1_samples_body(UP, &[now - 1000])), 204);
+    assert_eq!(check.post(rw1_samples_body(UP, &[now])), 204);
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("2 requests") && out.contains("no problems found"),
+        "{out}"
+    );
+
+    let check = Check::start(&["--requests", "1"]);
+    // Out of order within the series: an error.
+    assert_eq!(check.post(rw1_samples_body(UP, &[now, now - 5000])), 204);
+    let (code, out) = check.finish();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error    out-of-order"), "{out}");
+    assert!(out.contains(r#"up{job="a"}"#), "{out}");
+    assert!(
+        out.contains("FAIL: 1 rules at error or worse fired"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_warning_fails_only_with_fail_on_warning_and_json_says_so() {
+    let now = now_ms();
+    let check = Check::start(&["--requests", "1"]);
+    check.post(rw1_samples_body(DOTTED, &[now]));
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning  label-name-invalid"), "{out}");
+
+    let check = Check::start(&[
+        "--requests",
+        "1",
+        "--fail-on",
+        "warning",
+        "--format",
+        "json",
+    ]);
+    check.post(rw1_samples_body(DOTTED, &[now]));
+    let (code, out) = check.finish();
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(report["kind"], "check");
+    assert_eq!(report["failed"], true);
+    assert_eq!(report["requests"], 1);
+    let rule = &report["rules"][0];
+    assert_eq!(rule["rule"], "label-name-invalid");
+    assert_eq!(rule["severity"], "warning");
+    assert_eq!(rule["series"], 1);
+    assert_eq!(rule["example"]["series"], r#"up{"pod.name"="x"}"#);
+
+    // Switched off, it is not checked at all.
+    let check = Check::start(&[
+        "--requests",
+        "1",
+        "--fail-on",
+        "warning",
+        "--rule",
+        "label-name-invalid=off",
+    ]);
+    check.post(rw1_samples_body(DOTTED, &[now]));
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn duration_ends_a_check_without_requests() {
+    let started = Instant::now();
+    let check = Check::start(&["--duration", "300ms"]);
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 requests"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn without_an_end_or_with_a_missing_file_it_cannot_run() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .arg("check")
+            .args(args)
+            .output()
+            .expect("binary runs")
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--duration, --requests or a capture FILE")
+    );
+    let out = run(&["/nonexistent/capture.warc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.warc"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capture_is_checked_as_it_was_received() {
+    let path = std::env::temp_dir().join(format!("promscope-check-{}.warc", std::process::id()));
+    let recorder = Recorder::start(&path, RecordLimits::default()).unwrap();
+    let handle = recorder.handle();
+    let receiver =
+        TestReceiver::start_configured(Limits::default(), 64, |r| r.with_recording(handle)).await;
+    let now = now_ms();
+    for body in [
+        rw1_samples_body(UP, &[now]),
+        rw1_samples_body(UP, &[now - 60_000]),
+    ] {
+        let reply = receiver.post("/api/v1/write", RW1_HEADERS, body).await;
+        assert_eq!(reply.status, 204);
+    }
+    drop(receiver);
+    recorder.finish();
+    let out = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_promscope"))
+                .arg("check")
+                .arg(&path)
+                .output()
+                .expect("binary runs")
+        }
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("2 requests"), "{stdout}");
+    // Across requests: the second is older than the first.
+    assert!(stdout.contains("error    out-of-order"), "{stdout}");
+}
