@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::calendar::civil_from_days;
 pub use crate::calendar::parse_duration;
-use crate::ingest::model::is_stale_nan;
+use crate::proto::is_stale_nan;
 
 /// A sample value as text: the shortest decimal that parses back to the same
 /// f64, or `NaN`, `StaleNaN` (Prometheus's stale marker), `+Inf`, `-Inf`.
@@ -161,7 +161,7 @@ pub fn latency(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::model::STALE_NAN_BITS;
+    use crate::proto::STALE_NAN_BITS;
 
     #[test]
     fn latencies() {

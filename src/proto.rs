@@ -11,6 +11,14 @@ pub mod rw2 {
     include!(concat!(env!("OUT_DIR"), "/io.prometheus.write.v2.rs"));
 }
 
+/// Bit pattern of Prometheus's stale marker.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether `v` is Prometheus's stale marker.
+pub fn is_stale_nan(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
 /// An RW 2.0 symbol table being built: each string once, `""` first (reference
 /// 0) as the spec requires.
 #[derive(Debug)]

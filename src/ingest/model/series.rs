@@ -32,13 +32,8 @@ pub(super) fn effective_start_ts(own: i64, series: &ReceivedSeries) -> i64 {
     }
 }
 
-/// Bit pattern of Prometheus's stale marker.
-pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
-
-/// Whether `v` is Prometheus's stale marker.
-pub fn is_stale_nan(v: f64) -> bool {
-    v.to_bits() == STALE_NAN_BITS
-}
+// The stale marker is the protocol's (a leaf module, which `format` may use too).
+pub use crate::proto::{STALE_NAN_BITS, is_stale_nan};
 
 /// An exemplar attached to a series.
 #[derive(Debug, Clone, PartialEq)]
