@@ -13,6 +13,9 @@ pub struct Column {
     pub ideal: u16,
     /// Width it can shrink to (its cells are then shortened or rounded).
     pub min: u16,
+    /// Width it can grow to where the key has all it wants (a sparkline
+    /// shows more); `ideal` for most columns.
+    pub most: u16,
 }
 
 impl Column {
@@ -22,6 +25,15 @@ impl Column {
         Column {
             ideal,
             min: u16::try_from(min).unwrap_or(u16::MAX).min(ideal),
+            most: ideal,
+        }
+    }
+
+    /// The same column, growing up to `most` where room is left.
+    pub fn growing(self, most: usize) -> Self {
+        Column {
+            most: u16::try_from(most).unwrap_or(u16::MAX).max(self.ideal),
+            ..self
         }
     }
 
@@ -84,7 +96,11 @@ pub struct KeyRoom {
 /// the key's and each column's (0 when dropped). Columns shrink in the order
 /// of `least_useful_first` while the key has less than it wants (up to half
 /// the table, or what it needs if more), then drop in that order while it has
-/// less than it needs; columns not listed never drop. The key gets the rest.
+/// less than it needs; columns not listed never drop. Room left once the key
+/// has all it wants goes to [`Column::growing`] columns; with such columns the
+/// key then gets what it wants and the rest stays blank at the end (a name
+/// column of 130 blank-padded columns helps nobody); without them the key
+/// gets the rest.
 pub fn allot(
     total: u16,
     key: KeyRoom,
@@ -123,11 +139,29 @@ pub fn allot(
         *w = (*w).min(left.saturating_sub(1));
         left = left.saturating_sub(*w + 1);
     }
+    let mut key_width = room(&widths);
+    let growing = columns.iter().any(|c| c.most > c.ideal);
+    if growing {
+        for (w, c) in widths.iter_mut().zip(columns) {
+            let spare = room_beyond(key_width, key.want);
+            if *w == usize::from(c.ideal) && *w > 0 {
+                let grown = spare.min(usize::from(c.most) - *w);
+                *w += grown;
+                key_width -= grown;
+            }
+        }
+        key_width = key_width.min(key.want.max(KEY_FLOOR));
+    }
     let narrow = |w: usize| u16::try_from(w).unwrap_or(u16::MAX);
-    (
-        narrow(room(&widths)),
-        widths.into_iter().map(narrow).collect(),
-    )
+    (narrow(key_width), widths.into_iter().map(narrow).collect())
+}
+
+/// Narrowest a key is given where room is left (its header fits).
+const KEY_FLOOR: usize = 10;
+
+/// Columns of `room` beyond what the key `wants`.
+fn room_beyond(room: usize, wants: usize) -> usize {
+    room.saturating_sub(wants)
 }
 
 #[cfg(test)]
@@ -135,11 +169,59 @@ mod tests {
     use super::*;
 
     const COLUMNS: [Column; 4] = [
-        Column { ideal: 16, min: 8 },
-        Column { ideal: 20, min: 10 },
-        Column { ideal: 7, min: 7 },
-        Column { ideal: 0, min: 0 },
+        Column {
+            ideal: 16,
+            min: 8,
+            most: 16,
+        },
+        Column {
+            ideal: 20,
+            min: 10,
+            most: 20,
+        },
+        Column {
+            ideal: 7,
+            min: 7,
+            most: 7,
+        },
+        Column {
+            ideal: 0,
+            min: 0,
+            most: 0,
+        },
     ];
+
+    #[test]
+    fn room_beyond_what_the_key_wants_grows_a_sparkline_and_the_key_is_capped() {
+        let key = KeyRoom { want: 30, need: 10 };
+        let mut columns = COLUMNS;
+        columns[1] = columns[1].growing(60);
+        // 200 - 46 = 154: the sparkline grows by 40 to 60, the key gets
+        // what it wants (30), the last 84 columns stay blank.
+        assert_eq!(
+            allot(200, key, &columns, &[2, 1, 0]),
+            (30, vec![16, 60, 7, 0])
+        );
+        // Where the key wants more than is left, the sparkline does not grow.
+        let wide = KeyRoom {
+            want: 160,
+            need: 10,
+        };
+        assert_eq!(
+            allot(200, wide, &columns, &[2, 1, 0]),
+            (154, vec![16, 20, 7, 0])
+        );
+        // Short of room the key comes first, as without growing columns.
+        assert_eq!(
+            allot(80, KeyRoom { want: 40, need: 20 }, &columns, &[2, 1, 0]),
+            (40, vec![16, 14, 7, 0])
+        );
+        // Without growing columns the key gets the rest.
+        assert_eq!(
+            allot(200, key, &COLUMNS, &[2, 1, 0]),
+            (154, vec![16, 20, 7, 0])
+        );
+    }
 
     #[test]
     fn everything_fits() {

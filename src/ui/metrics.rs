@@ -17,8 +17,9 @@ use crate::ingest::model::MetricType;
 use crate::store::{Metric, Store};
 use crate::text::escape::escaped;
 
-/// Widest and narrowest sparkline (either way it covers [`TREND_SECS`]).
-const TREND_COLUMNS: (usize, usize) = (30, 10);
+/// Widest, narrowest sparkline and widest where room is left (either way it
+/// covers [`TREND_SECS`]; 60 columns are 2 s each).
+const TREND_COLUMNS: (usize, usize, usize) = (30, 10, 60);
 
 /// Seconds the sparkline covers.
 const TREND_SECS: usize = 120;
@@ -102,7 +103,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     let columns = [
         Column::fixed(widest(0, header[1])),
         Column::fixed(widest(1, header[2])),
-        Column::new(TREND_COLUMNS.0, TREND_COLUMNS.1),
+        Column::new(TREND_COLUMNS.0, TREND_COLUMNS.1).growing(TREND_COLUMNS.2),
         Column::fixed(widest(2, header[4])),
         Column::fixed(widest(3, header[5])),
     ];

@@ -44,8 +44,10 @@ pub fn flags(a: &Anomalies) -> String {
     out.join(" ")
 }
 
-/// Values a row's sparkline shows at most.
+/// Values a row's sparkline shows, and at most where room is left (a
+/// series keeps 64 by default).
 const SPARKLINE_POINTS: usize = 20;
+const SPARKLINE_MOST: usize = 64;
 
 /// Draws the series list of the open metric; returns the rows it has room for.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize {
@@ -158,12 +160,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         "FLAGS",
     ];
     let any_flags = texts().any(|c| !c[3].is_empty());
+    let most_points = series
+        .iter()
+        .flatten()
+        .map(|s| s.points.len())
+        .max()
+        .unwrap_or(0);
     let columns = [
         Column::new(widest(4, header[1]), fit::NUMBER_MIN_WIDTH),
         Column::fixed(widest(0, header[2])),
         Column::fixed(widest(1, header[3])),
         Column::new(widest(2, header[4]), widest(2, "")),
-        Column::new(SPARKLINE_POINTS, 8),
+        Column::new(SPARKLINE_POINTS, 8).growing(SPARKLINE_MOST.min(most_points)),
         Column::new(if any_flags { widest(3, header[6]) } else { 0 }, 8),
     ];
     // Least useful first: the sample time, the trend, the lag, the rate, the flags.
