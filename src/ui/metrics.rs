@@ -8,7 +8,9 @@ use ratatui::widgets::Cell;
 
 use super::columns::{Column, allot, widest};
 use super::fit::Names;
-use super::widgets::{empty_note, evicted_row, rate_sparkline, right, sorted_title, table, titled};
+use super::widgets::{
+    empty_note, evicted_row, evicted_width, rate_sparkline, right, sorted_title, table, titled,
+};
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::{MetricSort, matched_per_second};
@@ -108,7 +110,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::fixed(widest(3, header[5])),
     ];
     // Least useful first: the age, the trend, the type, the series count.
-    let (key_width, mut widths) = allot(area.width, names.room(), &columns, &[3, 2, 1, 0]);
+    let mut key = names.room();
+    if metrics.iter().any(Option::is_none) {
+        key.want = key.want.max(evicted_width());
+    }
+    let (key_width, mut widths) = allot(area.width, key, &columns, &[3, 2, 1, 0]);
     let trend = usize::from(widths[2]);
     let rows = metrics
         .iter()

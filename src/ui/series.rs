@@ -12,8 +12,8 @@ use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{
-    EVICTING_OPTIONS, empty_note, evicted_row, fitted_sorted_title, right, table, titled,
-    value_sparkline,
+    EVICTING_OPTIONS, empty_note, evicted_row, evicted_width, fitted_sorted_title, right, table,
+    titled, value_sparkline,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
@@ -176,7 +176,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     ];
     // Least useful first: the sample time, the trend, the lag, the rate, the flags.
     let shorter = Form::Columns;
-    let room = label_fit::room(&sets, shorter, list.width);
+    let mut room = label_fit::room(&sets, shorter, list.width);
+    if series.iter().any(Option::is_none) {
+        room.want = room.want.max(evicted_width());
+    }
     let (key_width, mut widths) = allot(list.width, room, &columns, &[1, 4, 2, 3, 5]);
     let fitted = label_fit::fit(&sets, usize::from(key_width), shorter);
     let key_header = fitted.header.unwrap_or_else(|| header[0].to_owned());

@@ -45,6 +45,11 @@ pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
 /// The options whose bounds evict series, for messages about evicted ones.
 pub const EVICTING_OPTIONS: &str = "--max-series or --max-store-bytes";
 
+/// Columns [`evicted_row`]'s text takes: a key column showing one gets them.
+pub fn evicted_width() -> usize {
+    fit::width(&format!("(evicted: over {EVICTING_OPTIONS})"))
+}
+
 /// The row of a list entry evicted since the list was built: lists are rebuilt
 /// only now and then, and the entry's slot may already hold another one.
 pub fn evicted_row() -> Vec<Cell<'static>> {
