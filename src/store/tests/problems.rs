@@ -121,3 +121,54 @@ fn an_evicted_series_leaves_its_rule_counted_and_its_row_unresolved() {
         0
     );
 }
+
+#[test]
+fn a_batchs_problems_are_recorded_under_its_series_or_the_request() {
+    use crate::problems::{Problem, Subject};
+    let mut store = Store::new(StoreLimits::default());
+    let mut b = batch(T0, &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)]);
+    let refused = b.data.labels.len() as u32;
+    b.data
+        .push_series(&[("__name__", "gone"), ("job", "c")], &[], &[]);
+    b.data.series.pop();
+    let problem = |rule, subject, message: &str| Problem {
+        rule,
+        subject,
+        count: 2,
+        timestamp_ms: Some(T0),
+        message: message.into(),
+    };
+    b.data.problems = vec![
+        Problem::of_request(Rule::ContentTypeMismatch, "announced as RW 1.0".into()),
+        problem(Rule::OutOfOrder, Subject::Series(1), "older"),
+        problem(
+            Rule::LabelValueTooLong,
+            Subject::Refused {
+                labels: refused..refused + 2,
+                label_hash: 7,
+            },
+            "too long",
+        ),
+    ];
+    store.ingest(&b);
+    let problems = store.problems();
+    let ooo = problems.get(Rule::OutOfOrder).expect("recorded");
+    assert_eq!((ooo.count, ooo.series_affected), (2, 1));
+    let on = ooo
+        .series()
+        .next()
+        .and_then(|id| store.series(id))
+        .expect("live");
+    assert_eq!(store.series_text(&on.labels), r#"up{job="b"}"#);
+    let request = problems.get(Rule::ContentTypeMismatch).expect("recorded");
+    let hit = request.requests().next().expect("a request");
+    assert!(hit.subject.contains("10.0.0.1"), "{}", hit.subject);
+    let refused = problems.get(Rule::LabelValueTooLong).expect("recorded");
+    let hit = refused.requests().next().expect("a request");
+    assert!(
+        hit.subject.starts_with(r#"gone{job="c"} (refused)"#),
+        "{}",
+        hit.subject
+    );
+    assert_eq!(refused.series_affected, 0);
+}
