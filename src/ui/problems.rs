@@ -193,18 +193,23 @@ fn about(s: &RuleStats, store: &Store) -> Vec<Line<'static>> {
     if let Some(series) = s.example_series.as_deref().filter(|s| !s.is_empty()) {
         lines.push(Line::from(vec![
             Span::styled("on: ", theme::dim()),
-            Span::raw(escaped(series).into_owned()),
+            // Two lines of a wide terminal at most.
+            Span::raw(fit::end(&escaped(series), 240).into_owned()),
         ]));
     }
+    // First: on a small screen the box shows only its first lines.
     if from_demo(s, store) {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "This is the demo's deliberate sender (job=\"{}\"): it breaks a few \
+        lines.insert(
+            1,
+            Line::from(Span::styled(
+                format!(
+                    "This is the demo's deliberate sender (job=\"{}\"): it breaks a few \
                  rules on purpose, 8 s after the start and every 5 minutes.",
-                crate::demo::PROBLEMS_JOB
-            ),
-            theme::dim(),
-        )));
+                    crate::demo::PROBLEMS_JOB
+                ),
+                theme::warn(),
+            )),
+        );
     }
     lines
 }
