@@ -99,3 +99,38 @@ fn the_header_counts_problems_by_severity_in_shorter_forms_when_narrow() {
     let screen = draw(&mut app, &store, 16, 24).join("\n");
     assert!(screen.contains(" ✗2 ⚠1 ·1"), "{screen}");
 }
+
+#[test]
+fn the_demos_deliberate_sender_is_named_as_such_and_no_other() {
+    let (mut app, mut store) = with_problems();
+    app.apply(Action::GoTab(Tab::Problems), &mut store);
+    let screen = draw(&mut app, &store, 100, 30).join("\n");
+    assert!(!screen.contains("deliberate sender"), "{screen}");
+    let job = crate::demo::PROBLEMS_JOB;
+    store.ingest(&batch(
+        T0 + 1000,
+        &[(&[("__name__", "up"), ("job", job)], 1.0)],
+    ));
+    let demo = id_of(&store, &format!(r#"up{{job="{job}"}}"#));
+    let f = Finding {
+        rule: Rule::LabelNameInvalid,
+        count: 1,
+        timestamp_ms: None,
+        message: "on purpose",
+    };
+    store.record_series_problem(demo, &f, T0 + 1000);
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::Top, &mut store);
+    let rule = app.problems.rules.selected().map(|r| r.rule);
+    assert_eq!(rule, Some(Rule::OutOfOrder));
+    app.apply(Action::Down(1), &mut store);
+    assert_eq!(
+        app.problems.rules.selected().map(|r| r.rule),
+        Some(Rule::LabelNameInvalid)
+    );
+    let screen = draw(&mut app, &store, 100, 30).join("\n");
+    assert!(
+        screen.contains("This is the demo's deliberate sender"),
+        "{screen}"
+    );
+}
