@@ -291,7 +291,8 @@ impl Take for OptionValue<'_> {
                     Ok(())
                 }
                 "false" => Ok(()),
-                other => Err(format!("{key}: {other:?} is not true or false")),
+                // serde_yaml_ng names the key (its path) before the message.
+                other => Err(format!("{other:?} is not true or false")),
             };
         }
         // Parsed as the command line would; only errors about the value
@@ -302,7 +303,7 @@ impl Take for OptionValue<'_> {
             if matches!(e.kind(), InvalidValue | ValueValidation | InvalidUtf8) {
                 let e = e.to_string();
                 let first = e.lines().next().unwrap_or_default();
-                return Err(format!("{key}: {}", first.trim_start_matches("error: ")));
+                return Err(first.trim_start_matches("error: ").to_owned());
             }
         }
         self.args.push(format!("--{key}"));
@@ -356,7 +357,7 @@ impl Take for Pair<'_, '_> {
     fn take(&mut self, value: String) -> Result<(), String> {
         let p = &mut *self.pairs;
         let flag = format!("{}={value}", self.name);
-        (p.check)(p.option, &flag).map_err(|e| format!("{}.{}: {e}", p.key, self.name))?;
+        (p.check)(p.option, &flag)?;
         p.args.push(format!("--{}", p.option));
         p.args.push(flag);
         Ok(())

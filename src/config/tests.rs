@@ -82,7 +82,7 @@ fn errors_name_the_key_and_its_line() {
     assert!(e.contains("line 2"), "{e}");
     let e = args("demo: true\nlisten:\n  - 1.2.3.4:9\n  - nowhere\n").unwrap_err();
     assert!(
-        e.contains("listen: invalid value 'nowhere'") && e.contains("line 4"),
+        e.contains("listen[1]: invalid value 'nowhere'") && e.contains("line 4"),
         "{e}"
     );
     let e = args("demo: true\n\nmax-seriess: 10\n").unwrap_err();
