@@ -14,11 +14,37 @@ pub fn is_legacy_label_name(name: &[u8]) -> bool {
     legacy(name, false)
 }
 
+/// Per byte: bit 0 set for `[a-zA-Z0-9_]`, bit 1 for those and `:`, bit 2
+/// for a digit (not allowed first).
+const LEGACY: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            table[b] = 0b011;
+        }
+        if c == b':' {
+            table[b] = 0b010;
+        }
+        if c.is_ascii_digit() {
+            table[b] |= 0b100;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// A byte-table walk: this runs for every label of every series, and the
+/// chain of character-class tests it replaced took a quarter of the checks'
+/// instructions (callgrind, `cargo bench --bench decode -- check`).
 fn legacy(name: &[u8], colon: bool) -> bool {
-    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || (colon && *b == b':');
-    match name.split_first() {
-        Some((first, rest)) => word(first) && !first.is_ascii_digit() && rest.iter().all(word),
-        None => false,
+    let mask = if colon { 0b010 } else { 0b001 };
+    match name.first() {
+        Some(&first) if LEGACY[usize::from(first)] & 0b100 == 0 => {
+            name.iter().fold(mask, |ok, &b| ok & LEGACY[usize::from(b)]) != 0
+        }
+        _ => false,
     }
 }
 

@@ -50,9 +50,10 @@ pub struct SampleContext {
 
 /// Whether a series named `name` (with metadata type `typed_counter` or not)
 /// is checked as a counter.
-pub fn is_counter(name: &str, typed_counter: bool) -> bool {
+pub fn is_counter(name: impl AsRef<[u8]>, typed_counter: bool) -> bool {
+    let name = name.as_ref();
     typed_counter
-        || ["_total", "_count", "_sum", "_bucket"]
+        || [&b"_total"[..], b"_count", b"_sum", b"_bucket"]
             .iter()
             .any(|s| name.ends_with(s))
 }

@@ -46,6 +46,22 @@ const STATEFUL_RULES: &[Rule] = &[
     Rule::NanOnCounter,
 ];
 
+/// The rules of a series' label set.
+const LABEL_RULES: &[Rule] = &[
+    Rule::LabelsUnsorted,
+    Rule::LabelNameRepeated,
+    Rule::LabelNameEmpty,
+    Rule::LabelValueEmpty,
+    Rule::MetricNameMissing,
+    Rule::MetricNameInvalid,
+    Rule::LabelNameInvalid,
+    Rule::LabelValueInvalidUtf8,
+    Rule::TooManyLabels,
+    Rule::LabelNameTooLong,
+    Rule::LabelValueTooLong,
+    Rule::MetricNameTooLong,
+];
+
 /// The rules of a native histogram on its own.
 const HISTOGRAM_RULES: &[Rule] = &[
     Rule::HistogramCountMismatch,
@@ -132,6 +148,11 @@ impl Checker {
     /// on (all of them for a request-level rule), moving them out of
     /// `data.series` with a reason in `data.refused`.
     pub fn check(&self, data: &mut WriteData, protocol: Option<Protocol>, arrival_ms: i64) {
+        if self.wanted.is_empty() {
+            data.problems.clear();
+            data.problem_totals = None;
+            return;
+        }
         let mut problems = std::mem::take(&mut data.problems);
         problems.retain(|p| self.wanted.contains(p.rule));
         let mut counts = data
@@ -330,6 +351,14 @@ fn name_hash(name: &[u8]) -> u64 {
 impl Pass<'_, '_> {
     /// RW 1.0 metadata entries: remembered per name, checked for conflicts.
     fn metadata_entries(&mut self) {
+        let typing = [
+            Rule::MetadataConflict,
+            Rule::CounterDecrease,
+            Rule::NanOnCounter,
+        ];
+        if !self.checker.wanted.meets(RuleSet::of(&typing)) {
+            return;
+        }
         let data = self.data;
         for m in &data.metadata {
             self.out.begin(Subject::Request, None);
@@ -389,20 +418,27 @@ impl Pass<'_, '_> {
             .or_else(|| histograms.first().map(|h| h.timestamp));
         self.out.begin(Subject::Series(index as u32), first_ts);
         let thresholds = &self.checker.settings.thresholds;
-        let mut labels = LabelCheck::new();
         let mut name: &[u8] = b"";
         let pairs = data
             .labels
             .get(series.labels.start as usize..series.labels.end as usize)
             .unwrap_or(&[]);
-        for l in pairs {
-            let (n, v) = (data.bytes(l.name), data.bytes(l.value));
-            if n == b"__name__" {
-                name = v;
+        if self.checker.wanted.meets(RuleSet::of(LABEL_RULES)) {
+            let mut labels = LabelCheck::new();
+            for l in pairs {
+                let (n, v) = (data.bytes(l.name), data.bytes(l.value));
+                if n == b"__name__" {
+                    name = v;
+                }
+                labels.label(n, v, thresholds, &mut self.out);
             }
-            labels.label(n, v, thresholds, &mut self.out);
+            labels.finish(thresholds, &mut self.out);
+        } else {
+            name = pairs
+                .iter()
+                .find(|l| data.bytes(l.name) == b"__name__")
+                .map_or(b"", |l| data.bytes(l.value));
         }
-        labels.finish(thresholds, &mut self.out);
         let out = &mut self.out;
         if self.rw2 {
             let only_exemplars = samples.is_empty() && histograms.is_empty();
@@ -482,9 +518,8 @@ impl Pass<'_, '_> {
             Some(MetricType::Counter) => true,
             Some(t) if t != MetricType::Unknown => false,
             _ => {
-                let name = std::str::from_utf8(name).unwrap_or("");
                 let remembered = (!self.memory.metrics.is_empty())
-                    .then(|| self.memory.metrics.get(name_hash(name.as_bytes())))
+                    .then(|| self.memory.metrics.get(name_hash(name)))
                     .flatten()
                     .map(|f| f.metric_type);
                 match remembered {
