@@ -57,6 +57,59 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Milliseconds since the epoch as RFC 3339 in UTC with milliseconds,
+/// `2024-11-19T07:06:40.123Z`; timestamps outside years 0..=9999 (no sender
+/// means them) are shown as the raw number with `ms`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    const MIN: i64 = -62_167_219_200_000; // 0000-01-01
+    const MAX: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999
+    if !(MIN..=MAX).contains(&ms) {
+        return format!("{ms}ms");
+    }
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    let (h, rest) = (in_day / 3_600_000, in_day % 3_600_000);
+    let (min, rest) = (rest / 60_000, rest % 60_000);
+    let (s, milli) = (rest / 1000, rest % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
+/// A span of milliseconds, exact to the millisecond, as people read it:
+/// `0 ms`, `5 ms`, `12.3 s`, `4 min 2.05 s`, `2 h 3 min 4 s`, `3 d 4 h 5 min`
+/// (seconds lose their milliseconds past an hour, minutes their seconds past a day).
+pub fn span_ms(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let ms = ms.unsigned_abs();
+    let seconds = |ms: u64| {
+        let (s, milli) = (ms / 1000, ms % 1000);
+        if milli == 0 {
+            format!("{s} s")
+        } else {
+            let frac = format!("{milli:03}");
+            format!("{s}.{} s", frac.trim_end_matches('0'))
+        }
+    };
+    let text = match ms {
+        0..1000 => format!("{ms} ms"),
+        1000..60_000 => seconds(ms),
+        60_000..3_600_000 => format!("{} min {}", ms / 60_000, seconds(ms % 60_000)),
+        3_600_000..86_400_000 => format!(
+            "{} h {} min {} s",
+            ms / 3_600_000,
+            ms % 3_600_000 / 60_000,
+            ms % 60_000 / 1000
+        ),
+        _ => format!(
+            "{} d {} h {} min",
+            ms / 86_400_000,
+            ms % 86_400_000 / 3_600_000,
+            ms % 3_600_000 / 60_000
+        ),
+    };
+    format!("{sign}{text}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +121,28 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
         }
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn times_read_as_rfc3339_and_spans_with_units() {
+        assert_eq!(rfc3339_ms(1_732_000_000_123), "2024-11-19T07:06:40.123Z");
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(i64::MAX), format!("{}ms", i64::MAX));
+        let spans = [
+            (0, "0 ms"),
+            (5, "5 ms"),
+            (999, "999 ms"),
+            (1000, "1 s"),
+            (12_300, "12.3 s"),
+            (242_050, "4 min 2.05 s"),
+            (7_384_567, "2 h 3 min 4 s"),
+            (273_900_000, "3 d 4 h 5 min"),
+            (-5000, "-5 s"),
+        ];
+        for (ms, text) in spans {
+            assert_eq!(span_ms(ms), text, "{ms}");
+        }
+        assert!(span_ms(i64::MIN).starts_with('-'));
     }
 }

@@ -23,8 +23,8 @@ pub struct Cli {
     /// Read options from a YAML file: its keys are the long options without
     /// -- (`listen: 0.0.0.0:9201`, `max-series: 100000`), and `rules:` and
     /// `limits:` map rule ids to --rule and --limit values. Flags given as well
-    /// override the file.
-    #[arg(long, value_name = "FILE")]
+    /// override the file. Also after `check`.
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
     /// Address to receive remote-write on (POST, any path).
@@ -44,35 +44,35 @@ pub struct Cli {
     pub format: Format,
 
     /// Largest decoded (uncompressed) body accepted; larger requests get 413.
-    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES", global = true)]
     pub max_body_bytes: usize,
 
     /// Largest compressed body accepted; larger requests get 413.
-    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES", global = true)]
     pub max_compressed_bytes: usize,
 
     /// Bytes that bodies being received and decoded, and requests waiting for
     /// the dashboard or output, may take at once, all connections together;
     /// past it requests get 503 with Retry-After.
-    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", global = true)]
     pub max_bytes_in_flight: usize,
 
     /// Connections open at once; past it the one idle the longest is closed.
-    #[arg(long, default_value_t = 512, value_name = "N")]
+    #[arg(long, default_value_t = 512, value_name = "N", global = true)]
     pub max_connections: usize,
 
     /// Time from a request's first byte (a new connection's start, TLS
     /// handshake included) to the end of its headers.
-    #[arg(long, default_value = "10s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = crate::format::parse_duration, value_name = "DURATION", global = true)]
     pub header_timeout: Duration,
 
     /// Time from the end of a request's headers to the end of its body; a
     /// body late past it gets 408.
-    #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION", global = true)]
     pub body_timeout: Duration,
 
     /// How long a keep-alive connection may wait for its next request.
-    #[arg(long, default_value = "90s", value_parser = crate::format::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "90s", value_parser = crate::format::parse_duration, value_name = "DURATION", global = true)]
     pub idle_timeout: Duration,
 
     /// Prometheus web configuration file: TLS (`tls_server_config`) and basic
@@ -89,7 +89,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub max_series: usize,
 
-    /// Bytes the dashboard's series may hold (labels, samples, histograms, exemplars, metrics, metadata); beyond this the least recently seen series are evicted (and counted).
+    /// Bytes the dashboard may hold (labels, samples, histograms, exemplars, metrics, metadata, problems, and the latest requests as received, within a sixteenth of it); beyond this the least recently seen series are evicted (and counted).
     #[arg(long, default_value_t = crate::store::MAX_STORE_BYTES, value_name = "BYTES")]
     pub max_store_bytes: usize,
 
@@ -313,6 +313,10 @@ impl Cli {
         crate::tui::DashboardLimits {
             store: self.store_limits(),
             pause_buffer_bytes: self.pause_buffer_bytes,
+            body_limits: crate::app::request::BodyLimits {
+                max_compressed_bytes: self.max_compressed_bytes,
+                max_decoded_bytes: self.max_body_bytes,
+            },
         }
     }
 }

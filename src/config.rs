@@ -60,11 +60,26 @@ pub fn read(path: &Path, cmd: &clap::Command, check: Check) -> Result<Vec<String
     args_of(&text, cmd, check).map_err(|e| format!("--config {}: {e}", path.display()))
 }
 
+/// The top-level options that are global (`promscope check --config f.yml`
+/// is `promscope --config f.yml check`): the receiver's, which `check` uses
+/// too. `send` and `replay` receive nothing, so they refuse them.
+pub const RECEIVER_GLOBALS: &[&str] = &[
+    "config",
+    "max_body_bytes",
+    "max_compressed_bytes",
+    "max_bytes_in_flight",
+    "max_connections",
+    "header_timeout",
+    "body_timeout",
+    "idle_timeout",
+];
+
 /// The command line `argv`, with the options of its `--config` file (if
 /// any) put before the others, so that flags override the file. Exits as
-/// clap does on a wrong command line; an unreadable or wrong file is an
-/// error naming it.
+/// clap does on a wrong command line; an unreadable or wrong file, or a
+/// receiver option given to `send` or `replay`, is an error naming it.
 pub fn cli_from(argv: Vec<OsString>) -> Result<Cli, String> {
+    refuse_unused_globals(&argv)?;
     let Some(path) = path_in(&argv) else {
         return Ok(Cli::parse_from(argv));
     };
@@ -74,6 +89,36 @@ pub fn cli_from(argv: Vec<OsString>) -> Result<Cli, String> {
     all.extend(file.into_iter().map(OsString::from));
     all.extend(rest);
     Ok(Cli::parse_from(all))
+}
+
+/// An error if `argv` gives a subcommand other than `check` one of the
+/// [`RECEIVER_GLOBALS`], which it would ignore. (A command line clap refuses
+/// is left to the parse that counts, with the config file's options.)
+fn refuse_unused_globals(argv: &[OsString]) -> Result<(), String> {
+    let cmd = Cli::command();
+    let Ok(matches) = cmd.clone().try_get_matches_from(argv) else {
+        return Ok(());
+    };
+    let Some((name, sub)) = matches.subcommand() else {
+        return Ok(());
+    };
+    if name == "check" {
+        return Ok(());
+    }
+    for &id in RECEIVER_GLOBALS {
+        if sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+            let long = cmd
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_long())
+                .unwrap_or(id);
+            return Err(format!(
+                "--{long} is not an option of `promscope {name}`: it sets the receiver of \
+                 the inspector and of `promscope check`"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a `--rule` or `--limit` value as the settings will take it.
@@ -86,23 +131,24 @@ fn check_problem_flag(option: &str, flag: &str) -> Result<(), String> {
     }
 }
 
-/// Where `--config` stands in `argv` (before a subcommand): the path.
+/// The `--config` path in `argv` (before or after a subcommand; the last
+/// one given, as the flag's last value counts), up to a `--`.
 pub fn path_in(argv: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
     let mut words = argv.iter().skip(1);
+    let mut path = None;
     while let Some(word) = words.next() {
-        let word = word.to_str()?;
+        let Some(word) = word.to_str() else {
+            continue;
+        };
         if word == "--config" {
-            return words.next().map(Into::into);
-        }
-        if let Some(path) = word.strip_prefix("--config=") {
-            return Some(path.into());
-        }
-        if word == "--" || !word.starts_with('-') {
-            // A subcommand or a positional: options after it are its own.
-            return None;
+            path = words.next().map(Into::into);
+        } else if let Some(given) = word.strip_prefix("--config=") {
+            path = Some(given.into());
+        } else if word == "--" {
+            break;
         }
     }
-    None
+    path
 }
 
 struct File<'a> {

@@ -4,7 +4,6 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::calendar::civil_from_days;
 pub use crate::calendar::parse_duration;
 use crate::proto::is_stale_nan;
 
@@ -47,18 +46,7 @@ pub fn write_value(out: &mut String, v: f64) {
 /// Milliseconds since the epoch as `2024-11-19T07:06:40.123Z` (UTC); timestamps
 /// outside years 0..=9999 are shown as the raw number.
 pub fn timestamp(ms: i64) -> String {
-    const MIN: i64 = -62_167_219_200_000; // 0000-01-01
-    const MAX: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999
-    if !(MIN..=MAX).contains(&ms) {
-        return format!("{ms}ms");
-    }
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    let (h, rest) = (in_day / 3_600_000, in_day % 3_600_000);
-    let (min, rest) = (rest / 60_000, rest % 60_000);
-    let (s, milli) = (rest / 1000, rest % 1000);
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    crate::calendar::rfc3339_ms(ms)
 }
 
 /// Time of day `07:06:40.123` (UTC) for compact columns.

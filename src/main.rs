@@ -44,8 +44,10 @@ async fn main() -> ExitCode {
 /// --limit, a --config file's) and its own --rule and --limit after them.
 async fn check(
     mut cli: promscope::cli::Cli,
-    args: promscope::check::CheckArgs,
+    mut args: promscope::check::CheckArgs,
 ) -> anyhow::Result<ExitCode> {
+    // Its own --listen, else the top-level one (or the --config file's).
+    args.listen = args.listen.or(Some(cli.listen));
     cli.rules.extend(args.rules.iter().cloned());
     cli.limits.extend(args.limits.iter().cloned());
     let limits = cli.receiver_limits().map_err(anyhow::Error::msg)?;

@@ -157,7 +157,14 @@ async fn samples_are_checked_against_earlier_requests() {
     assert_eq!(batch.data.problems[0].rule, Rule::DuplicateSample);
     // Older than the series' newest, in a later request: refused.
     let reply = r.post("/", RW1_HEADERS, rw1_up(&[now - 1000])).await;
-    refused_saying(&reply, &["out-of-order", "up{job=\"a\"}", "1000 ms older"]);
+    refused_saying(
+        &reply,
+        &[
+            "out-of-order",
+            "up{job=\"a\"}",
+            "is 1 s older than the series' newest, at 20",
+        ],
+    );
     let batch = r.next_batch().await;
     assert_eq!(batch.data.series.len(), 0);
     assert_eq!(batch.data.counts().samples, 0);

@@ -105,23 +105,29 @@ fn with_request(store_bytes: Option<usize>) -> (App, Store, Bytes) {
         Some(bytes) => store.keeping_request_bytes(bytes),
         None => store,
     };
-    let encoded = hostile_request().encode_to_vec();
+    let body = ingest_request(&mut store, hostile_request().encode_to_vec());
+    (app, store, body)
+}
+
+/// Adds the RW 2.0 request `encoded` to `store`, kept as it arrived
+/// (compressed); returns its body.
+fn ingest_request(store: &mut Store, encoded: Vec<u8>) -> Bytes {
     let body = Bytes::from(
         snap::raw::Encoder::new()
             .compress_vec(&encoded)
             .expect("compresses"),
     );
-    let data = decode::decode(Protocol::V2, encoded.clone()).expect("decodes");
     let mut request = info(T0 - 100, Protocol::V2);
     request.compressed_bytes = body.len();
     request.decoded_bytes = encoded.len();
     request.raw = Some(Arc::new(raw_request(body.clone())));
+    let data = decode::decode(Protocol::V2, encoded).expect("decodes");
     store.ingest(&Batch {
         info: request,
         outcome: Outcome::Accepted,
         data,
     });
-    (app, store, body)
+    body
 }
 
 fn open(app: &mut App, store: &mut Store) {
@@ -300,5 +306,34 @@ fn w_and_shift_w_are_the_write_keys() {
     assert_eq!(
         action_for(&key('w', KeyModifiers::NONE), Mode::Filter),
         Some(Action::FilterType('w'))
+    );
+}
+
+/// A request accepted under a `--max-body-bytes` above the default (32 MiB)
+/// opens as it was accepted: decoded within the receiver's limits, not the
+/// defaults (it showed "decoded body ... over the limit" and no content).
+#[test]
+fn a_request_larger_than_the_default_limits_opens_within_the_receivers() {
+    let (mut app, mut store) = hostile();
+    let mut encoded = hostile_request().encode_to_vec();
+    // An unknown field (99, bytes) takes the decoded body past 32 MiB.
+    let padding = 33 << 20;
+    prost::encoding::encode_varint((99 << 3) | 2, &mut encoded);
+    prost::encoding::encode_varint(padding as u64, &mut encoded);
+    encoded.resize(encoded.len() + padding, 0);
+    ingest_request(&mut store, encoded);
+    // As `--max-body-bytes 64MiB` sets it.
+    app.body_limits.max_decoded_bytes = 64 << 20;
+    open(&mut app, &mut store);
+    let view = app.request.as_ref().expect("a request is open");
+    let series = view
+        .lines
+        .iter()
+        .filter(|l| matches!(l.kind, LineKind::Series(_)))
+        .count();
+    assert_eq!(series, 2, "{:?}", &view.lines[..view.lines.len().min(40)]);
+    assert!(
+        view.lines.iter().any(|l| l.text.starts_with("Symbols (")),
+        "the symbol table is decoded within the same limit"
     );
 }

@@ -76,7 +76,9 @@ fn series() {
 
 #[test]
 fn series_with_flags() {
-    let (mut app, mut store) = fixture();
+    // Its flags are the rules the receiver's checker found.
+    let checker = promscope::ingest::check::Checker::default();
+    let (mut app, mut store) = dashboard::fixture_checked_by(Some(&checker));
     // room_temperature_celsius: third by series count, after up.
     apply(&mut app, &mut store, &[Action::Down(2), Action::Enter]);
     insta::assert_snapshot!(render(&app, &store));
@@ -96,7 +98,8 @@ fn detail_with_histogram() {
 
 #[test]
 fn detail_of_float_series() {
-    let (mut app, mut store) = fixture();
+    let checker = promscope::ingest::check::Checker::default();
+    let (mut app, mut store) = dashboard::fixture_checked_by(Some(&checker));
     apply(
         &mut app,
         &mut store,

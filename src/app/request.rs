@@ -13,6 +13,31 @@ use crate::ingest::server::Limits;
 use crate::output::{Format, MetadataDedup};
 use crate::store::{RequestRow, Store};
 
+/// The receiver's limits on a request's body, which opening a kept request
+/// decodes it with again (a request accepted under a larger
+/// `--max-body-bytes` than the default opens as it was accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub max_compressed_bytes: usize,
+    pub max_decoded_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits::of(&Limits::default())
+    }
+}
+
+impl BodyLimits {
+    /// The body limits of the receiver's `limits`.
+    pub fn of(limits: &Limits) -> Self {
+        BodyLimits {
+            max_compressed_bytes: limits.max_compressed_bytes,
+            max_decoded_bytes: limits.max_decoded_bytes,
+        }
+    }
+}
+
 /// An open request.
 #[derive(Debug)]
 pub struct RequestView {
@@ -41,14 +66,19 @@ pub struct BodyFile {
 }
 
 impl RequestView {
-    /// The request at `pos` of the log, decoded from what was kept of it.
-    pub fn open(pos: u64, row: RequestRow, store: &Store) -> Self {
+    /// The request at `pos` of the log, decoded from what was kept of it
+    /// within `body` (the receiver's limits).
+    pub fn open(pos: u64, row: RequestRow, store: &Store, body: BodyLimits) -> Self {
         let raw = store.kept_request(pos).cloned();
-        let limits = Limits::default();
+        let limits = Limits {
+            max_compressed_bytes: body.max_compressed_bytes,
+            max_decoded_bytes: body.max_decoded_bytes,
+            ..Limits::default()
+        };
         let decoded = raw
             .as_deref()
             .and_then(|r| crate::ingest::raw::decode_raw(r, &limits));
-        let lines = request_content::lines(&row, raw.as_deref(), decoded.as_ref());
+        let lines = request_content::lines(&row, raw.as_deref(), decoded.as_ref(), body);
         RequestView {
             pos,
             row,
@@ -99,7 +129,8 @@ impl App {
     pub(super) fn open_request(&mut self, store: &Store) {
         let requests = super::logs::Requests(store);
         if let Some(entry) = self.requests.selected_or_newest(&requests) {
-            self.request = Some(RequestView::open(entry.pos, entry.row, store));
+            let body = self.body_limits;
+            self.request = Some(RequestView::open(entry.pos, entry.row, store, body));
         }
     }
 

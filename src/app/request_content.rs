@@ -55,8 +55,14 @@ impl Line {
 }
 
 /// The lines of the request `row`, with what it arrived as (`raw`, `None`
-/// when no longer kept) and what that decodes to (`decoded`).
-pub fn lines(row: &RequestRow, raw: Option<&RawRequest>, decoded: Option<&Batch>) -> Vec<Line> {
+/// when no longer kept) and what that decodes to (`decoded`);
+/// `body` are the limits it was decoded within.
+pub fn lines(
+    row: &RequestRow,
+    raw: Option<&RawRequest>,
+    decoded: Option<&Batch>,
+    body: super::request::BodyLimits,
+) -> Vec<Line> {
     let mut out = Vec::new();
     let field = |out: &mut Vec<Line>, name: &str, text: String| {
         out.push(Line::new(LineKind::Field, name, text));
@@ -98,7 +104,7 @@ pub fn lines(row: &RequestRow, raw: Option<&RawRequest>, decoded: Option<&Batch>
         None => out.push(Line::new(
             LineKind::Note,
             "",
-            "its headers and body are no longer kept (the dashboard keeps the latest requests within 64 MiB)",
+            "its headers and body are no longer kept (the dashboard keeps the latest requests within 1/16 of --max-store-bytes, at most 64 MiB)",
         )),
         Some(raw) => {
             headers(&mut out, &raw.headers);
@@ -119,7 +125,7 @@ pub fn lines(row: &RequestRow, raw: Option<&RawRequest>, decoded: Option<&Batch>
         if batch.info.protocol == Some(Protocol::V2)
             && let Some(raw) = raw
         {
-            symbols(&mut out, &raw.body);
+            symbols(&mut out, &raw.body, body.max_decoded_bytes);
         }
     }
     out
@@ -253,8 +259,7 @@ fn metadata_text(data: &WriteData, m: &crate::ingest::model::Metadata) -> String
 
 /// The RW 2.0 symbol table, each symbol with how often the request refers to
 /// it (series and exemplar labels, help and unit).
-fn symbols(out: &mut Vec<Line>, body: &[u8]) {
-    let max = crate::ingest::server::Limits::default().max_decoded_bytes;
+fn symbols(out: &mut Vec<Line>, body: &[u8], max: usize) {
     let table = decode::decompress(body, max)
         .ok()
         .and_then(|buf| rw2::Request::decode(&buf[..]).ok());

@@ -36,14 +36,10 @@ pub struct CheckArgs {
     /// A capture (promscope --record FILE) or packet capture (tcpdump -w) to check, instead of receiving.
     pub file: Option<PathBuf>,
 
-    /// Address to receive remote-write on.
-    #[arg(
-        long,
-        default_value = "127.0.0.1:9201",
-        value_name = "ADDR",
-        conflicts_with = "file"
-    )]
-    pub listen: std::net::SocketAddr,
+    /// Address to receive remote-write on [default: the top-level --listen
+    /// (or a --config file's `listen`), 127.0.0.1:9201].
+    #[arg(long, value_name = "ADDR", conflicts_with = "file")]
+    pub listen: Option<std::net::SocketAddr>,
 
     /// Receive for this long, then report (e.g. 30s, 2m).
     #[arg(long, value_parser = crate::format::parse_duration, value_name = "DURATION", conflicts_with = "file")]
@@ -68,6 +64,14 @@ pub struct CheckArgs {
     /// Set a rule's threshold, as promscope --limit does.
     #[arg(long = "limit", value_name = "RULE=VALUE")]
     pub limits: Vec<String>,
+}
+
+impl CheckArgs {
+    /// Where to receive: `--listen`, else 127.0.0.1:9201.
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.listen
+            .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 9201)))
+    }
 }
 
 /// `--fail-on`.
@@ -106,7 +110,7 @@ pub async fn main(limits: Limits, args: CheckArgs) -> anyhow::Result<ExitCode> {
                     "promscope check needs --duration, --requests or a capture FILE to know when to report"
                 );
             }
-            (receive(&args, limits).await?, format!("{}", args.listen))
+            (receive(&args, limits).await?, format!("{}", args.address()))
         }
     };
     let fail_on = args.fail_on.severity();
@@ -146,10 +150,11 @@ async fn read_file(file: &std::path::Path, limits: Limits) -> anyhow::Result<Tal
 /// Receives until the duration is up, the requests are in, or a signal.
 async fn receive(args: &CheckArgs, limits: Limits) -> anyhow::Result<Tally> {
     let mut termination = Termination::catch().context("cannot catch termination signals")?;
-    let listener = TcpListener::bind(args.listen)
+    let address = args.address();
+    let listener = TcpListener::bind(address)
         .await
-        .with_context(|| format!("cannot listen on {} (try --listen)", args.listen))?;
-    let local = listener.local_addr().unwrap_or(args.listen);
+        .with_context(|| format!("cannot listen on {address} (try --listen)"))?;
+    let local = listener.local_addr().unwrap_or(address);
     let until = match (args.duration, args.requests) {
         (Some(d), Some(n)) => format!(
             "for {} or until {n} requests",

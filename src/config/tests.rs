@@ -118,7 +118,7 @@ fn errors_name_the_key_and_its_line() {
 }
 
 #[test]
-fn the_config_path_is_found_before_a_subcommand_only() {
+fn the_config_path_is_found_before_and_after_a_subcommand() {
     let argv =
         |words: &[&str]| -> Vec<std::ffi::OsString> { words.iter().map(Into::into).collect() };
     assert_eq!(
@@ -131,9 +131,66 @@ fn the_config_path_is_found_before_a_subcommand_only() {
     );
     assert_eq!(path_in(&argv(&["promscope", "--demo"])), None);
     assert_eq!(
-        path_in(&argv(&["promscope", "send", "--config", "x"])),
+        path_in(&argv(&[
+            "promscope",
+            "check",
+            "--duration",
+            "1s",
+            "--config",
+            "x"
+        ])),
+        Some("x".into())
+    );
+    assert_eq!(
+        path_in(&argv(&[
+            "promscope",
+            "--config",
+            "a",
+            "check",
+            "--config=b"
+        ])),
+        Some("b".into())
+    );
+    assert_eq!(
+        path_in(&argv(&["promscope", "replay", "--", "--config"])),
         None
     );
+}
+
+#[test]
+fn check_takes_the_config_and_receiver_options_after_it_send_refuses_them() {
+    let file = TempFile::new(
+        "after-check.yml",
+        "max-body-bytes: 1000\nrules:\n  out-of-order: off\n",
+    );
+    let path = file.0.to_string_lossy().into_owned();
+    let words = |w: &[&str]| -> Vec<std::ffi::OsString> { w.iter().map(Into::into).collect() };
+    let cli = cli_from(words(&[
+        "promscope",
+        "check",
+        "--requests",
+        "1",
+        "--config",
+        &path,
+        "--max-connections",
+        "7",
+    ]))
+    .expect("check takes --config after it");
+    assert_eq!(cli.config.as_deref(), Some(file.0.as_path()));
+    assert_eq!((cli.max_body_bytes, cli.max_connections), (1000, 7));
+    let settings = cli.problem_settings().expect("the file's rules");
+    assert_eq!(
+        settings.action(crate::problems::Rule::OutOfOrder),
+        crate::ingest::check::Action::Off
+    );
+    for args in [
+        &["promscope", "send", "--config", path.as_str()][..],
+        &["promscope", "send", "--max-body-bytes", "10"],
+        &["promscope", "replay", "x.warc", "--idle-timeout", "5s"],
+    ] {
+        let e = cli_from(words(args)).expect_err("send and replay receive nothing");
+        assert!(e.contains("is not an option of `promscope"), "{e}");
+    }
 }
 
 /// A config file with `text`, removed when dropped.

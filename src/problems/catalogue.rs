@@ -371,8 +371,8 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
     rule(
         Rule::MetadataTypeUnspecified,
         Info,
-        "an RW 2.0 series has no metric type",
-        "the sender knows no metadata for it; Prometheus itself sends series without type for `up`, `scrape_*` and recording rules, which is why this is not a warning",
+        "an RW 2.0 metric is sent with no type (counted once per metric name, not per series)",
+        "Prometheus sends types over RW 2.0 only with `--enable-feature=metadata-wal-records`, so without it every metric fires once; even with it `up`, `scrape_*` and recording rules have no type, which is why this is not a warning. Backends then guess counters by name",
         "RW 2.0 \"Metadata\": type SHOULD be set",
     ),
     rule(

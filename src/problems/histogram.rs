@@ -1,7 +1,7 @@
 //! A native histogram on its own: schema, custom bounds, spans against buckets,
 //! negative counts, the count against the buckets, the number of buckets.
 
-use super::{Report, Rule, Thresholds};
+use super::{At, Report, Rule, Thresholds};
 use crate::proto::rw2::histogram::{Count, ZeroCount};
 use crate::proto::rw2::{BucketSpan, Histogram};
 
@@ -14,7 +14,7 @@ fn span_buckets(spans: &[BucketSpan]) -> u64 {
 
 /// Checks one histogram; `at` is its timestamp, for messages.
 pub fn check_histogram(h: &Histogram, limits: &Thresholds, report: &mut impl Report) {
-    let ts = h.timestamp;
+    let ts = At(h.timestamp);
     let float = matches!(h.count, Some(Count::CountFloat(_)));
     let schema = h.schema;
     if !(-4..=8).contains(&schema) && schema != CUSTOM_BUCKETS_SCHEMA {

@@ -1,6 +1,6 @@
 //! Problems: the rules a remote-write spec or a backend enforces, and the
 //! checks that find what breaks them. Pure, with no I/O and nothing of the rest
-//! of the crate but the protobuf types (`proto`): `ingest::check` applies them
+//! of the crate but the protobuf types (`proto`) and dates (`calendar`): `ingest::check` applies them
 //! to decoded requests as they arrive, and every consumer (dashboard, headless
 //! output, summary) reads what it found ([`Problem`]s) from the request's data.
 //!
@@ -24,6 +24,27 @@ pub mod samples;
 pub use catalogue::{CATALOGUE, Rule, RuleInfo, RuleSet, Severity};
 pub use problem::{MAX_PROBLEMS, Problem, ProblemCounts, Subject};
 pub use samples::{SampleIn, SeriesState};
+
+/// A timestamp (ms since the epoch) as messages write it: RFC 3339 in UTC
+/// with milliseconds (`2024-11-19T07:06:40.123Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At(pub i64);
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::calendar::rfc3339_ms(self.0))
+    }
+}
+
+/// A span of milliseconds as messages write it (`5 ms`, `12.3 s`, `4 min 2 s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub i64);
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::calendar::span_ms(self.0))
+    }
+}
 
 /// Thresholds of the rules that have one, defaulting to the backend limit the
 /// rule's source names.

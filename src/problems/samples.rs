@@ -1,7 +1,7 @@
 //! A series' samples, each against the newest one the series sent before (kept
 //! in [`SeriesState`], in the series' slot) and the newest sample of all.
 
-use super::{Report, Rule, Thresholds};
+use super::{At, Report, Rule, Span, Thresholds};
 
 /// What the sample rules keep of a series: its newest sample, and the start
 /// timestamp that came with it. 24 bytes.
@@ -81,9 +81,10 @@ impl SeriesState {
         {
             report.found(Rule::TooFarInFuture, &|| {
                 format!(
-                    "sample at {ts} is {} ms past its arrival at {}",
-                    ts - context.arrival_ms,
-                    context.arrival_ms
+                    "sample at {} is {} past its arrival at {}",
+                    At(ts),
+                    Span(ts - context.arrival_ms),
+                    At(context.arrival_ms)
                 )
             });
         }
@@ -91,15 +92,16 @@ impl SeriesState {
         if ts < floor && report.wants(Rule::TooOld) {
             report.found(Rule::TooOld, &|| {
                 format!(
-                    "sample at {ts} is {} ms behind the newest sample of all, at {}",
-                    context.newest_of_all_ms - ts,
-                    context.newest_of_all_ms
+                    "sample at {} is {} behind the newest sample of all, at {}",
+                    At(ts),
+                    Span(context.newest_of_all_ms - ts),
+                    At(context.newest_of_all_ms)
                 )
             });
         }
         if context.counter && value.is_nan() && !sample.stale && report.wants(Rule::NanOnCounter) {
             report.found(Rule::NanOnCounter, &|| {
-                format!("counter sample at {ts} is NaN")
+                format!("counter sample at {} is NaN", At(ts))
             });
         }
         let newest = self.newest_ms;
@@ -109,8 +111,10 @@ impl SeriesState {
             if report.wants(Rule::OutOfOrder) {
                 report.found(Rule::OutOfOrder, &|| {
                     format!(
-                        "sample at {ts} is {} ms older than the series' newest, at {newest}",
-                        newest - ts
+                        "sample at {} is {} older than the series' newest, at {}",
+                        At(ts),
+                        Span(newest - ts),
+                        At(newest)
                     )
                 });
             }
@@ -125,9 +129,9 @@ impl SeriesState {
             if report.wants(rule) {
                 report.found(rule, &|| {
                     if rule == Rule::DuplicateSample {
-                        format!("sample at {ts} sent {kind} {value}")
+                        format!("sample at {} sent {kind} {value}", At(ts))
                     } else {
-                        format!("sample at {ts} sent {kind} {previous}, then {value}")
+                        format!("sample at {} sent {kind} {previous}, then {value}", At(ts))
                     }
                 });
             }
@@ -140,7 +144,7 @@ impl SeriesState {
             // NaN compares false: stale markers and NaN neither fire nor hide a reset.
             let previous = self.newest_value;
             report.found(Rule::CounterDecrease, &|| {
-                format!("counter went from {previous} to {value} at {ts}")
+                format!("counter went from {previous} to {value} at {}", At(ts))
             });
         }
         self.newest_ms = ts;

@@ -258,7 +258,49 @@ fn out_of_order_and_duplicates() {
     }
     assert_eq!(
         found.0[0].1,
-        format!("sample at {T} sent with value 1.5, then 2")
+        "sample at 2023-11-14T22:13:20.000Z sent with value 1.5, then 2"
+    );
+}
+
+#[test]
+fn messages_give_times_as_dates_and_gaps_with_units() {
+    let mut state = SeriesState::default();
+    let context = SampleContext {
+        arrival_ms: T,
+        newest_of_all_ms: T,
+        counter: false,
+    };
+    let mut found = Found::default();
+    for ts in [T, T - 12_345] {
+        let sample = SampleIn {
+            timestamp_ms: ts,
+            value: 1.0,
+            start_ms: 0,
+            stale: false,
+        };
+        state.check(sample, &context, &Thresholds::default(), &mut found);
+    }
+    assert_eq!(
+        found.0,
+        [(
+            Rule::OutOfOrder,
+            "sample at 2023-11-14T22:13:07.655Z is 12.345 s older than the series' newest, \
+             at 2023-11-14T22:13:20.000Z"
+                .to_owned()
+        )]
+    );
+    let mut found = Found::default();
+    let future = SampleIn {
+        timestamp_ms: T + 3_600_000,
+        value: 1.0,
+        start_ms: 0,
+        stale: false,
+    };
+    SeriesState::default().check(future, &context, &Thresholds::default(), &mut found);
+    assert_eq!(
+        found.0[0].1,
+        "sample at 2023-11-14T23:13:20.000Z is 1 h 0 min 0 s past its arrival at \
+         2023-11-14T22:13:20.000Z"
     );
 }
 

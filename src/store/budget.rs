@@ -28,11 +28,13 @@ impl Evictions {
 
 impl Store {
     /// What `max_bytes` bounds: the store's own count of the strings, series,
-    /// metrics and metadata it holds (its logs have bounds of their own; free
-    /// slots and hash-table room, which follow the peak series count, are not
-    /// counted).
+    /// metrics and metadata it holds, and the requests kept as they arrived
+    /// (within a share of it, see [`super::kept::budget`]). Its logs have
+    /// bounds of their own; free slots and hash-table room, which follow the
+    /// peak series count, are not counted.
     pub fn held_bytes(&self) -> usize {
-        self.strings.bytes()
+        self.kept.bytes()
+            + self.strings.bytes()
             + self.series.bytes()
             + self.metrics.bytes()
             + self.metadata.bytes()
@@ -57,8 +59,9 @@ impl Store {
             if over_count == 0 && over_bytes == 0 {
                 return;
             }
-            // How many series free `over_bytes`, guessed from the average.
-            let per_series = (bytes / live.max(1)).max(1);
+            // How many series free `over_bytes`, guessed from the average
+            // (kept requests are let go by their own budget, not with series).
+            let per_series = (bytes.saturating_sub(self.kept.bytes()) / live.max(1)).max(1);
             let count = over_count
                 .max(over_bytes.div_ceil(per_series))
                 .max(live / 100)

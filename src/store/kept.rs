@@ -7,9 +7,16 @@ use std::sync::Arc;
 
 use crate::ingest::model::RawRequest;
 
-/// Bytes of requests kept by default: the last few hundred requests of a
+/// Bytes of requests kept at most: the last few hundred requests of a
 /// busy Prometheus (bodies of 20–200 KB), a few of the largest allowed.
 pub const KEPT_REQUEST_BYTES: usize = 64 << 20;
+
+/// Bytes of requests kept within a store of `max_store_bytes` (which counts
+/// them): a sixteenth of it, at most [`KEPT_REQUEST_BYTES`] (reached at the
+/// default 1 GiB).
+pub fn budget(max_store_bytes: usize) -> usize {
+    KEPT_REQUEST_BYTES.min(max_store_bytes / 16)
+}
 
 /// Requests kept, by their position in the request log.
 #[derive(Debug)]

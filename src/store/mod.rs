@@ -52,8 +52,7 @@ use rate::RateBuckets;
 use ring::Point;
 use series::SeriesIndex;
 pub use series::{
-    Anomalies, FUTURE_TOLERANCE_MS, MAX_EXEMPLAR_LABEL_BYTES, Series, SeriesId, SeriesKind,
-    StoredExemplar,
+    Anomalies, MAX_EXEMPLAR_LABEL_BYTES, Series, SeriesId, SeriesKind, StoredExemplar,
 };
 
 /// Default of [`StoreLimits::max_bytes`]: room for the default million series
@@ -164,7 +163,7 @@ impl Store {
             metadata: MetadataCache::default(),
             samples: Log::new(limits.log_len),
             requests: Log::new(limits.requests_len),
-            kept: KeptRequests::new(limits.requests_len, kept::KEPT_REQUEST_BYTES),
+            kept: KeptRequests::new(limits.requests_len, kept::budget(limits.max_bytes)),
             totals: Totals::default(),
             request_rate: RateBuckets::default(),
             sample_rate: RateBuckets::default(),

@@ -236,6 +236,23 @@ impl ProblemTable {
         }
     }
 
+    /// Counts `count` firings of `rule` in a request from `sender` that the
+    /// request did not carry as problems (past `problems::MAX_PROBLEMS`):
+    /// counted, with no series or request listed for them.
+    pub(super) fn uncarried(&mut self, rule: Rule, count: u32, arrival_ms: i64, sender: &str) {
+        let message = format!(
+            "{count} more firings in a request from {sender}, past the {} problems a request carries",
+            crate::problems::MAX_PROBLEMS
+        );
+        let finding = Finding {
+            rule,
+            count,
+            timestamp_ms: None,
+            message: &message,
+        };
+        self.stats(&finding, arrival_ms, || None);
+    }
+
     /// Records a finding on a whole request from `sender`.
     pub(super) fn on_request(&mut self, finding: &Finding, arrival_ms: i64, sender: &str) {
         let stats = self.stats(finding, arrival_ms, || None);
@@ -310,15 +327,20 @@ impl Store {
 
     /// Records the problems the checks found in a request (`data.problems`),
     /// once its series are in place: a written series' under the series, a
-    /// refused series' and the request's own under the request. (A request
-    /// keeps at most `problems::MAX_PROBLEMS`; past it, firings go uncounted
-    /// here.)
+    /// refused series' and the request's own under the request. A request
+    /// carries at most `problems::MAX_PROBLEMS`, but counts every firing
+    /// (`data.problem_counts()`): the ones past the cap are counted under
+    /// their rule, so that counts stay exact where examples are capped.
     pub(super) fn record_problems(&mut self, batch: &Batch, arrival_ms: i64) {
         let data = &batch.data;
-        if data.problems.is_empty() {
+        if data.problems.is_empty() && data.problem_totals.is_none() {
             return;
         }
         let sender = Sender::of(&batch.info).agent_and_ip();
+        let mut carried = crate::problems::Counts::default();
+        for p in &data.problems {
+            carried.add_n(p.rule, u64::from(p.count));
+        }
         for p in &data.problems {
             let finding = Finding {
                 rule: p.rule,
@@ -347,6 +369,14 @@ impl Store {
                     let subject = format!("{series} (refused) from {sender}");
                     self.record_request_problem(&finding, arrival_ms, &subject);
                 }
+            }
+        }
+        // After the carried ones, whose examples come first.
+        for (rule, total) in data.problem_counts().fired() {
+            let more = total.saturating_sub(carried.get(rule));
+            if more > 0 {
+                let more = u32::try_from(more).unwrap_or(u32::MAX);
+                self.problems.uncarried(rule, more, arrival_ms, &sender);
             }
         }
     }

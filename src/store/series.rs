@@ -1,6 +1,6 @@
 //! The series index: each live series in a generational slot, found by its
 //! label set through a hash table, evicted least recently seen first. A series
-//! keeps its recent points, rate and anomalies, and (once it has any) its
+//! keeps its recent points, rate and the problem rules that fired on it, and (once it has any) its
 //! latest native histogram and exemplars.
 
 use std::collections::VecDeque;
@@ -22,9 +22,6 @@ use crate::ingest::model::{Histogram, LabelRef, WriteData, histogram_heap_bytes,
 /// A series, until it is evicted.
 pub type SeriesId = Handle<Series>;
 
-/// A sample is flagged "from the future" when its timestamp is this far past its arrival.
-pub const FUTURE_TOLERANCE_MS: i64 = 10_000;
-
 /// Below this many series a filter is applied on one thread.
 const PARALLEL_FILTER_SERIES: usize = 50_000;
 
@@ -40,16 +37,11 @@ const SERIES_OVERHEAD: usize = size_of::<Series>() + 4 + 5 + 4;
 /// OpenMetrics allows 128 characters in all, so this is generous.
 pub const MAX_EXEMPLAR_LABEL_BYTES: usize = 1024;
 
-/// Problems seen in a series' timestamps and values.
+/// What a series is flagged with beside the problem rules that fired on it
+/// (those are [`Series::problems`]: out-of-order, duplicate and future samples
+/// are rules now, checked once by `ingest::check`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Anomalies {
-    /// Samples older than the series' previous sample.
-    pub out_of_order: u32,
-    /// Samples with the same timestamp as the previous one.
-    pub duplicate: u32,
-    pub stale: u32,
-    /// Samples stamped more than [`FUTURE_TOLERANCE_MS`] after they arrived.
-    pub future: u32,
     /// Forward mode: requests carrying it that the backend refused for good
     /// (see [`Series::upstream_rejection`]).
     pub rejected_upstream: u32,
@@ -121,7 +113,7 @@ pub struct Series {
     pub(super) pos_in_metric: u32,
     /// Oldest first.
     pub points: Ring,
-    /// Native histogram, exemplars and anomalies, once there are any.
+    /// Native histogram, exemplars and problems, once there are any.
     pub(super) rare: Option<Box<Rare>>,
     pub kind: SeriesKind,
     /// Arrival time of the latest sample (ms since the epoch).
@@ -199,7 +191,14 @@ impl Series {
             .unwrap_or_default()
     }
 
-    /// Flags for timestamps and values a person debugging a pipeline must notice.
+    /// Whether its latest point is Prometheus's staleness marker: the sender
+    /// said the series ended (its target or the series went away). A state,
+    /// not a problem.
+    pub fn is_stale(&self) -> bool {
+        self.kind == SeriesKind::Float && self.points.last().is_some_and(|p| is_stale_nan(p.value))
+    }
+
+    /// What it is flagged with beside the rules that fired on it.
     pub fn anomalies(&self) -> Anomalies {
         self.rare
             .as_deref()
@@ -231,7 +230,8 @@ impl Series {
         rare.upstream_rejection = Some(message);
     }
 
-    /// Appends a point (keeping `capacity`), flagging what is odd about it.
+    /// Appends a point (keeping `capacity`). What is wrong with it is the
+    /// problem rules' to say (see [`Series::problems`]).
     pub(super) fn add_point(
         &mut self,
         point: Point,
@@ -240,19 +240,6 @@ impl Series {
         arrival_ms: i64,
         capacity: usize,
     ) {
-        if let Some(last) = self.points.last() {
-            if point.timestamp_ms < last.timestamp_ms {
-                self.rare().anomalies.out_of_order += 1;
-            } else if point.timestamp_ms == last.timestamp_ms {
-                self.rare().anomalies.duplicate += 1;
-            }
-        }
-        if kind == SeriesKind::Float && is_stale_nan(point.value) {
-            self.rare().anomalies.stale += 1;
-        }
-        if point.timestamp_ms > arrival_ms.saturating_add(FUTURE_TOLERANCE_MS) {
-            self.rare().anomalies.future += 1;
-        }
         self.points.push(point, capacity);
         self.kind = kind;
         self.last_arrival_ms = arrival_ms;

@@ -12,7 +12,7 @@ use super::fit;
 use super::histogram;
 use super::problems::severity_style;
 use super::scale::Extent;
-use super::series::flags;
+use super::series::upstream_flag;
 use super::theme;
 use super::widgets::{EVICTING_OPTIONS, held_state, right, styled, table, titled};
 use crate::app::App;
@@ -157,8 +157,12 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
             Span::raw(format::timestamp(s.start_timestamp_ms)),
         ));
     }
-    let flags = flags(&s.anomalies());
-    if !flags.is_empty() {
+    if s.is_stale() {
+        let note = "stale: its latest sample is the sender's staleness marker (the target or the series went away)";
+        lines.push(item("state", styled(note, theme::dim())));
+    }
+    // The rules that fired on it are listed below (`problems`).
+    if let Some(flags) = upstream_flag(s) {
         lines.push(item("flags", styled(flags, theme::warn())));
     }
     if let Some(message) = s.upstream_rejection() {

@@ -19,29 +19,26 @@ use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
 use crate::format;
-use crate::store::{Anomalies, Series, SeriesKind, Store};
+use crate::store::{Series, SeriesKind, Store};
 use crate::text::escape::escaped;
 use crate::text::promql;
 
-/// Short flags for a series' anomalies.
-pub fn flags(a: &Anomalies) -> String {
-    let mut out = Vec::new();
-    if a.out_of_order > 0 {
-        out.push(format!("out-of-order×{}", a.out_of_order));
-    }
-    if a.duplicate > 0 {
-        out.push(format!("dup-ts×{}", a.duplicate));
-    }
-    if a.stale > 0 {
-        out.push(format!("stale×{}", a.stale));
-    }
-    if a.future > 0 {
-        out.push(format!("future×{}", a.future));
-    }
-    if a.rejected_upstream > 0 {
-        out.push(format!("rejected upstream×{}", a.rejected_upstream));
-    }
+/// A series' flags: the problem rules that fired on it (their ids, as the
+/// Problems view lists them), and a backend's refusals in forward mode. A
+/// stale marker is not among them: the value column shows it (`StaleNaN`).
+pub fn flags(s: &Series) -> String {
+    let mut out: Vec<String> = s
+        .problems()
+        .map(|p| p.fired.iter().map(|r| r.id().to_owned()).collect())
+        .unwrap_or_default();
+    out.extend(upstream_flag(s));
     out.join(" ")
+}
+
+/// `rejected upstream×N` when a backend refused it (forward mode).
+pub fn upstream_flag(s: &Series) -> Option<String> {
+    let rejected = s.anomalies().rejected_upstream;
+    (rejected > 0).then(|| format!("rejected upstream×{rejected}"))
 }
 
 /// Values a row's sparkline shows, and at most where room is left (a
@@ -131,7 +128,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms)),
                 lag,
                 format::count(rate),
-                flags(&s.anomalies()),
+                flags(s),
                 last.map_or("-".into(), |p| format::value(p.value)),
             ];
             let newer = s.samples_total.saturating_sub(samples_total) as usize;

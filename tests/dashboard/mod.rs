@@ -81,6 +81,12 @@ pub fn welcome() -> (App, Store) {
 /// A store with three metrics fed for a minute, one rejected request, a stale
 /// marker and an out-of-order sample.
 pub fn fixture() -> (App, Store) {
+    fixture_checked_by(None)
+}
+
+/// [`fixture`] with every request checked by `checker` first, as the receiver
+/// checks them: the out-of-order sample fires its rule.
+pub fn fixture_checked_by(checker: Option<&promscope::ingest::check::Checker>) -> (App, Store) {
     let mut store = Store::new(StoreLimits::default());
     let mut app = app(T0 - 120_000);
     for step in 0..12 {
@@ -127,6 +133,9 @@ pub fn fixture() -> (App, Store) {
             &[],
             &[histogram_at(ts, step as u64 + 1)],
         );
+        if let Some(checker) = checker {
+            checker.check(&mut data, Some(Protocol::V2), at);
+        }
         store.ingest(&Batch {
             info: info(at, Protocol::V2),
             outcome: Outcome::Accepted,

@@ -72,11 +72,13 @@ const HISTOGRAM_RULES: &[Rule] = &[
     Rule::HistogramTooManyBuckets,
 ];
 
-/// What is remembered of a metric name: its type and a hash of its help.
+/// What is remembered of a metric name: its type and a hash of its help, and
+/// whether `metadata-type-unspecified` was reported for it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct MetricFacts {
     metric_type: MetricType,
     help: u64,
+    untyped_reported: bool,
 }
 
 /// What the stateful rules remember between requests.
@@ -184,6 +186,8 @@ impl Checker {
                 },
                 rw2: protocol == Some(Protocol::V2),
                 arrival_ms,
+                last_untyped: None,
+                name_type: None,
             };
             pass.metadata_entries();
             for index in 0..data.series.len() {
@@ -341,6 +345,11 @@ struct Pass<'a, 'c> {
     out: Collector<'c>,
     rw2: bool,
     arrival_ms: i64,
+    /// The metric name of the latest series sent with no type, and the type
+    /// remembered for it (series of one name mostly come together).
+    last_untyped: Option<(&'a [u8], MetricType)>,
+    /// The type remembered for the current series' name, when looked up.
+    name_type: Option<MetricType>,
 }
 
 /// Hash of a metric name, for [`CheckerMemory::metrics`].
@@ -348,7 +357,7 @@ fn name_hash(name: &[u8]) -> u64 {
     FixedState::with_seed(0x6d65_7472_6963).hash_one(name)
 }
 
-impl Pass<'_, '_> {
+impl<'a> Pass<'a, '_> {
     /// RW 1.0 metadata entries: remembered per name, checked for conflicts.
     fn metadata_entries(&mut self) {
         let typing = [
@@ -401,6 +410,34 @@ impl Pass<'_, '_> {
                 }
             });
         }
+    }
+
+    /// A series of metric `name` came with no type: `metadata-type-unspecified`
+    /// fires once per name (while remembered), unless the name's type is known
+    /// from other series or metadata entries. Remembers the name's type in
+    /// `name_type`.
+    fn untyped(&mut self, name: &'a [u8]) {
+        if let Some((last, known)) = self.last_untyped
+            && last == name
+        {
+            self.name_type = Some(known);
+            return;
+        }
+        let facts = self.memory.metrics.entry(name_hash(name));
+        let known = facts.metric_type;
+        if known == MetricType::Unknown && !facts.untyped_reported {
+            facts.untyped_reported = true;
+            let name = String::from_utf8_lossy(name);
+            self.out.found(Rule::MetadataTypeUnspecified, &|| {
+                format!(
+                    "metric {name:?} is sent with no type (reported once per name; \
+                     Prometheus sends types over RW 2.0 only with \
+                     --enable-feature=metadata-wal-records)"
+                )
+            });
+        }
+        self.last_untyped = Some((name, known));
+        self.name_type = Some(known);
     }
 
     /// Checks series `index`; whether a rule at `reject` fired on it.
@@ -462,16 +499,20 @@ impl Pass<'_, '_> {
             if series.created_timestamp_ms != 0 {
                 let ts = series.created_timestamp_ms;
                 out.found(Rule::Rw2CreatedTimestampLegacy, &|| {
-                    format!("has created_timestamp {ts} in field 6 of its TimeSeries")
+                    format!(
+                        "has created_timestamp {} in field 6 of its TimeSeries",
+                        crate::problems::At(ts)
+                    )
                 });
             }
             let metric_type = series
                 .metadata
                 .map_or(MetricType::Unknown, |m| m.metric_type);
-            if metric_type == MetricType::Unknown {
-                out.found(Rule::MetadataTypeUnspecified, &|| {
-                    "has no metric type in its metadata".to_owned()
-                });
+            self.name_type = None;
+            if metric_type == MetricType::Unknown
+                && self.checker.wanted.contains(Rule::MetadataTypeUnspecified)
+            {
+                self.untyped(name);
             }
             if let Some(m) = series.metadata
                 && self.checker.wanted.contains(Rule::MetadataConflict)
@@ -518,10 +559,12 @@ impl Pass<'_, '_> {
             Some(MetricType::Counter) => true,
             Some(t) if t != MetricType::Unknown => false,
             _ => {
-                let remembered = (!self.memory.metrics.is_empty())
-                    .then(|| self.memory.metrics.get(name_hash(name)))
-                    .flatten()
-                    .map(|f| f.metric_type);
+                let remembered = self.name_type.or_else(|| {
+                    (!self.memory.metrics.is_empty())
+                        .then(|| self.memory.metrics.get(name_hash(name)))
+                        .flatten()
+                        .map(|f| f.metric_type)
+                });
                 match remembered {
                     Some(t) if t != MetricType::Unknown => t == MetricType::Counter,
                     _ => is_counter(name, false),

@@ -100,6 +100,69 @@ fn metadata_type_unspecified() {
     assert_eq!(rules_with(&fresh(), data, Protocol::V1), []);
 }
 
+/// Prometheus 3.x without `metadata-wal-records` sends every series untyped:
+/// the rule fires once per metric name, not per series and request.
+#[test]
+fn metadata_type_unspecified_once_per_metric_name() {
+    let checker = Checker::default();
+    let request = |names: &[&str], jobs: usize| {
+        let mut data = WriteData::default();
+        for name in names {
+            for job in 0..jobs {
+                let job = job.to_string();
+                data.push_series(
+                    &[("__name__", name), ("job", &job)],
+                    &[sample(NOW, 1.0)],
+                    &[],
+                );
+            }
+        }
+        data
+    };
+    let mut data = request(&["a", "b"], 50);
+    checker.check(&mut data, Some(Protocol::V2), NOW);
+    let fired: Vec<(Rule, Option<usize>, u32)> = data
+        .problems
+        .iter()
+        .map(|p| (p.rule, p.series(), p.count))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (Rule::MetadataTypeUnspecified, Some(0), 1),
+            (Rule::MetadataTypeUnspecified, Some(50), 1)
+        ]
+    );
+    assert_eq!(data.problem_counts().total(), 2);
+    assert!(
+        data.problems[0]
+            .message
+            .contains("--enable-feature=metadata-wal-records"),
+        "{}",
+        data.problems[0].message
+    );
+    // The next requests: only a new name fires.
+    let mut data = request(&["b", "a", "c"], 50);
+    checker.check(&mut data, Some(Protocol::V2), NOW + 1);
+    let fired: Vec<Option<usize>> = data
+        .problems
+        .iter()
+        .filter(|p| p.rule == Rule::MetadataTypeUnspecified)
+        .map(Problem::series)
+        .collect();
+    assert_eq!(fired, [Some(100)]);
+    // A name whose type is known from a typed series does not fire.
+    let checker = Checker::default();
+    let typed = with_metadata(
+        one_series("m", &[sample(NOW, 1.0)], &[]),
+        MetricType::Gauge,
+        "",
+    );
+    assert_eq!(rules_with(&checker, typed, Protocol::V2), []);
+    let untyped = one_series("m", &[sample(NOW + 1, 1.0)], &[]);
+    assert_eq!(rules_with(&checker, untyped, Protocol::V2), []);
+}
+
 #[test]
 fn metadata_conflict_across_series_and_requests() {
     let checker = Checker::default();

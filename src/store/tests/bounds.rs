@@ -65,6 +65,36 @@ fn one_request_over_the_bound_stays_until_the_next() {
     assert!(store.held_bytes() < 1 << 20);
 }
 
+/// Requests kept as they arrived (to open them) are counted in `max_bytes`,
+/// within a sixteenth of it: a store of 1 MiB keeps 64 KiB of bodies, not
+/// 64 MiB beside its bound.
+#[test]
+fn kept_requests_count_in_the_bytes_within_a_sixteenth() {
+    const MAX: usize = 1 << 20;
+    let mut store = store_of_bytes(MAX);
+    for round in 0..40 {
+        let mut batch = wide_batch(round, 2, 8 << 10);
+        batch.info.raw = Some(std::sync::Arc::new(crate::ingest::model::RawRequest {
+            body: bytes::Bytes::from(vec![7; 20 << 10]),
+            body_complete: true,
+            ..Default::default()
+        }));
+        store.ingest(&batch);
+        let (held, kept) = (store.held_bytes(), store.kept.bytes());
+        assert!(kept <= MAX / 16, "{kept} bytes of requests kept");
+        assert!(held <= MAX, "{held} bytes held after request {round}");
+        assert!(held >= kept + store.series.bytes() + store.strings.bytes());
+    }
+    assert!(
+        store.kept.bytes() > MAX / 32,
+        "the latest requests are kept"
+    );
+    // The newest request is kept to open, the oldest let go.
+    let newest = store.requests.start() + store.requests.entries().len() as u64 - 1;
+    assert!(store.kept_request(newest).is_some());
+    assert!(store.kept_request(0).is_none());
+}
+
 /// Metadata of `n` families named after `round`, without series, with `help_bytes` of help each.
 fn metadata_batch(round: usize, n: usize, help_bytes: usize) -> Batch {
     let mut data = WriteData::default();

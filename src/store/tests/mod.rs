@@ -85,28 +85,47 @@ fn series_are_identified_by_label_set_regardless_of_order() {
     assert_eq!(store.totals().counts.samples, 3);
 }
 
+/// A series' flags are the rules the checker found on it (the store no longer
+/// judges samples itself); a stale marker is a state, not a flag.
 #[test]
-fn anomalies_are_flagged() {
+fn a_series_carries_the_rules_that_fired_and_stale_is_a_state() {
+    use crate::ingest::check::Checker;
+    let checker = Checker::default();
     let mut store = Store::new(StoreLimits::default());
     let stale = f64::from_bits(STALE_NAN_BITS);
-    for (ts, v) in [
-        (T0, 1.0),
-        (T0 - 1000, 2.0),
-        (T0 - 1000, 2.0),
-        (T0 + 60_000, stale),
-    ] {
-        store.ingest(&batch(T0, &[(UP_A, ts, v)]));
-    }
-    let s = nth_series(&store, 0).unwrap();
+    let mut ingest = |ts, v| {
+        let mut b = batch(T0, &[(UP_A, ts, v)]);
+        checker.check(&mut b.data, Some(Protocol::V1), T0);
+        store.ingest(&b);
+        let s = nth_series(&store, 0).unwrap();
+        let fired: Vec<Rule> = s.problems().map_or(vec![], |p| p.fired.iter().collect());
+        (fired, s.is_stale())
+    };
+    use crate::problems::Rule;
+    assert_eq!(ingest(T0, 1.0), (vec![], false));
+    assert_eq!(ingest(T0 - 1000, 2.0), (vec![Rule::OutOfOrder], false));
+    let (fired, stale_now) = ingest(T0 + 60_000, stale);
     assert_eq!(
-        s.anomalies(),
-        Anomalies {
-            out_of_order: 1,
-            duplicate: 1,
-            stale: 1,
-            future: 1,
-            rejected_upstream: 0,
-        }
+        (fired.len(), stale_now),
+        (1, true),
+        "a stale marker is no problem"
+    );
+    let (fired, stale_now) = ingest(T0 + 60_000, stale);
+    assert_eq!(fired, [Rule::OutOfOrder, Rule::DuplicateSample]);
+    assert!(stale_now);
+    let (fired, stale_now) = ingest(T0 + 11 * 60_000, 3.0);
+    assert_eq!(
+        fired,
+        [
+            Rule::OutOfOrder,
+            Rule::DuplicateSample,
+            Rule::TooFarInFuture
+        ]
+    );
+    assert!(!stale_now, "a sample after the marker: live again");
+    assert_eq!(
+        nth_series(&store, 0).unwrap().anomalies(),
+        Anomalies::default()
     );
 }
 

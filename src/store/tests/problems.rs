@@ -172,3 +172,33 @@ fn a_batchs_problems_are_recorded_under_its_series_or_the_request() {
     );
     assert_eq!(refused.series_affected, 0);
 }
+
+#[test]
+fn counts_stay_exact_past_the_problems_a_request_carries() {
+    use crate::ingest::check::Checker;
+    use crate::problems::MAX_PROBLEMS;
+    let mut store = Store::new(StoreLimits::default());
+    let n = MAX_PROBLEMS + 904;
+    let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    let mut b = batch(T0, &[]);
+    for name in &names {
+        // A resend within the request: duplicate-sample (info) once per series.
+        let twice = [sample(T0, 1.0), sample(T0, 1.0)];
+        b.data
+            .push_series(&[("__name__", "up"), ("job", name)], &twice, &[]);
+    }
+    Checker::default().check(&mut b.data, Some(Protocol::V1), T0);
+    assert_eq!(b.data.problems.len(), MAX_PROBLEMS);
+    assert_eq!(b.data.problem_counts().get(Rule::DuplicateSample), n as u64);
+    store.ingest(&b);
+    let stats = store.problems().get(Rule::DuplicateSample).expect("fired");
+    assert_eq!(stats.count, n as u64);
+    assert_eq!(store.problems().count(Severity::Info), n as u64);
+    // The series listed are those carried; the example is a real one.
+    assert_eq!(stats.series_affected, MAX_PROBLEMS as u64);
+    assert!(
+        stats.example_message.contains("sent again"),
+        "{}",
+        stats.example_message
+    );
+}
