@@ -85,6 +85,12 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub auth_token_file: Option<PathBuf>,
 
+    /// Read each request's tenant from this header, before X-Scope-OrgID,
+    /// THANOS-TENANT and VictoriaMetrics' /insert/<id>/ path; with --forward
+    /// it is passed to the backend too.
+    #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
+    pub tenant_header: Option<hyper::header::HeaderName>,
+
     /// Series the dashboard keeps; beyond this the least recently seen are evicted (and counted).
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub max_series: usize,
@@ -255,6 +261,7 @@ impl Cli {
             body_timeout: self.body_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
+            tenant_header: self.tenant_header.clone(),
             ..Limits::default()
         })
     }
@@ -278,7 +285,12 @@ impl Cli {
         Some(ForwardConfig {
             mirrors: self.mirror.clone(),
             mirror_queue_bytes: self.mirror_queue_bytes,
-            pass_headers: self.forward_header_pass.clone(),
+            pass_headers: self
+                .forward_header_pass
+                .iter()
+                .cloned()
+                .chain(self.tenant_header.as_ref().map(|h| h.as_str().to_owned()))
+                .collect(),
             set_headers: self.forward_header.clone(),
             timeout: self.forward_timeout,
             tls: TlsOptions {
@@ -337,6 +349,12 @@ impl Cli {
     }
 }
 
+/// A header name as `--tenant-header` takes it.
+fn parse_header_name(name: &str) -> Result<hyper::header::HeaderName, String> {
+    hyper::header::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{name:?} is not a header name"))
+}
+
 /// Reports `--report` prints at exit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Report {
@@ -372,6 +390,23 @@ mod tests {
             cli.receiver_limits().unwrap().body_timeout,
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn the_tenant_header_is_read_and_passed_to_the_backend() {
+        let cli = Cli::parse_from([
+            "promscope",
+            "--forward",
+            "http://127.0.0.1:9/",
+            "--tenant-header",
+            "X-Tenant",
+        ]);
+        let limits = cli.receiver_limits().unwrap();
+        assert_eq!(limits.tenant_header.unwrap().as_str(), "x-tenant");
+        let forward = cli.forward_config().unwrap();
+        assert!(forward.pass_headers.iter().any(|h| h == "x-tenant"));
+        let bad = Cli::try_parse_from(["promscope", "--tenant-header", "no good"]);
+        assert!(bad.is_err());
     }
 
     #[test]

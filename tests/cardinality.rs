@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::url_in;
+use common::Headless;
 use serde_json::Value;
 
 const REQUESTS: u64 = 6;
@@ -17,26 +16,10 @@ const SERIES_PER_METRIC: u64 = 40;
 
 #[test]
 fn a_sender_that_replaces_its_series_every_request_shows_as_churn_in_the_report() {
-    let bin = env!("CARGO_BIN_EXE_promscope");
-    let mut receiver = Command::new(bin)
-        .args(["--no-tui", "--format", "json", "--report", "cardinality"])
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stderr = BufReader::new(receiver.stderr.take().expect("stderr"));
-    let mut first = String::new();
-    stderr.read_line(&mut first).expect("first line");
-    let url = url_in(&first);
-    let mut stdout = receiver.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
+    let receiver = Headless::start(&["--no-tui", "--format", "json", "--report", "cardinality"]);
+    let url = receiver.url.clone();
     let series = (METRICS * SERIES_PER_METRIC).to_string();
-    let sent = Command::new(bin)
+    let sent = Command::new(env!("CARGO_BIN_EXE_promscope"))
         .args(["send", "--url", &url, "--concurrency", "1"])
         .args(["--requests", &REQUESTS.to_string(), "--churn-every", "1"])
         .args(["--metrics", &METRICS.to_string()])
@@ -47,14 +30,7 @@ fn a_sender_that_replaces_its_series_every_request_shows_as_churn_in_the_report(
     assert!(sent.status.success(), "{sent:?}");
     // Everything acknowledged is in; SIGTERM prints the report at exit.
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-TERM", &receiver.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let status = receiver.wait().expect("exits");
-    assert!(status.success(), "{status:?}");
-    let out = reader.join().expect("stdout read");
+    let out = receiver.stop();
     let last = out.lines().last().expect("a report line");
     let report: Value = serde_json::from_str(last).expect(last);
     assert_eq!(report["kind"], "cardinality");

@@ -30,6 +30,12 @@ use crate::text::scan::all_blocks;
 use selector::Matcher;
 use stream::{StreamPass, StreamRegex};
 
+/// The tenant and the sender of the request that created a series: a
+/// selector matches them as if they were labels of the series (`{__tenant__="a"}`),
+/// though no sender sent them and nothing sends them on; a regex searches only
+/// the series' own text.
+pub const PSEUDO_LABELS: [&str; 2] = ["__tenant__", "__sender__"];
+
 /// A parsed filter, compiled once and then evaluated per series.
 #[derive(Debug, Clone)]
 pub struct Filter {
@@ -126,6 +132,15 @@ impl Filter {
     /// Whether every series matches, so callers can skip evaluating it.
     pub fn is_all(&self) -> bool {
         !self.inverted && matches!(self.kind, Kind::All)
+    }
+
+    /// Whether it is a selector naming one of [`PSEUDO_LABELS`]: only then
+    /// do they need to be given with a series' labels.
+    pub fn uses_pseudo_labels(&self) -> bool {
+        match &self.kind {
+            Kind::Selector(matchers) => matchers.iter().any(|m| PSEUDO_LABELS.contains(&m.label())),
+            _ => false,
+        }
     }
 
     /// The text this filter was parsed from.

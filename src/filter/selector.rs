@@ -21,6 +21,11 @@ enum Op {
 }
 
 impl Matcher {
+    /// The label it looks at.
+    pub(super) fn label(&self) -> &str {
+        &self.label
+    }
+
     /// Whether a series passes; a label it lacks has the value "", as in Prometheus.
     pub(super) fn matches<'a>(&self, labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
         let value = labels

@@ -14,12 +14,19 @@ use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, RequestInfo, Writ
 use super::negotiate::{self, Negotiated, Unsupported};
 use super::server::Limits;
 
-/// The facts of a request known from its headers, received at `received_at`.
+/// Longest tenant kept; longer ones end with `…` (a tenant is sender-chosen
+/// text, and it is kept per request, per series and per tenant).
+pub const MAX_TENANT_BYTES: usize = 128;
+
+/// The facts of a request known from its headers, received at `received_at`;
+/// its tenant is read from `tenant_header` first (`--tenant-header`), then as
+/// [`tenant_of`] says.
 pub fn request_info(
     headers: &HeaderMap,
     path: &str,
     remote: Option<SocketAddr>,
     received_at: SystemTime,
+    tenant_header: Option<&HeaderName>,
 ) -> RequestInfo {
     let header = |name: &str| {
         headers
@@ -35,19 +42,38 @@ pub fn request_info(
         compressed_bytes: 0,
         decoded_bytes: 0,
         retry_attempt: header("retry-attempt"),
-        tenant: header("x-scope-orgid")
-            .or_else(|| header("thanos-tenant"))
-            .or_else(|| vm_cluster_tenant(path).map(str::to_owned)),
+        tenant: tenant_of(headers, path, tenant_header),
         raw: None,
     }
 }
 
+/// The tenant a request writes as, cut to [`MAX_TENANT_BYTES`]: the header
+/// `named` (`--tenant-header`), else `X-Scope-OrgID` (Mimir, Cortex, Loki),
+/// else `THANOS-TENANT` (Thanos receive), else the `<accountID>` or
+/// `<accountID>:<projectID>` of a VictoriaMetrics cluster path
+/// (`/insert/<id>/prometheus/...`). An empty header is no tenant.
+pub fn tenant_of(headers: &HeaderMap, path: &str, named: Option<&HeaderName>) -> Option<String> {
+    let header = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+    let from_header = named
+        .and_then(|n| headers.get(n).map(HeaderValue::as_bytes))
+        .or_else(|| header("x-scope-orgid"))
+        .or_else(|| header("thanos-tenant"))
+        .filter(|v| !v.is_empty());
+    let tenant = match from_header {
+        Some(value) => String::from_utf8_lossy(value),
+        None => vm_cluster_tenant(path)?.into(),
+    };
+    Some(crate::text::bounded(&tenant, MAX_TENANT_BYTES))
+}
+
 /// The tenant of a VictoriaMetrics cluster insert path,
-/// `/insert/<tenant>/prometheus/...`.
+/// `/insert/<accountID>[:<projectID>]/prometheus/...`; not vmagent's
+/// `/insert/multitenant/...`, whose tenants are in each series' labels.
 fn vm_cluster_tenant(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/insert/")?;
     let (tenant, rest) = rest.split_once('/')?;
-    (!tenant.is_empty() && rest.starts_with("prometheus")).then_some(tenant)
+    let usable = !tenant.is_empty() && tenant != "multitenant";
+    (usable && rest.starts_with("prometheus")).then_some(tenant)
 }
 
 /// A request that will be answered with an error.
@@ -281,5 +307,54 @@ mod tests {
         assert_eq!(vm_cluster_tenant("/api/v1/write"), None);
         assert_eq!(vm_cluster_tenant("/insert//prometheus"), None);
         assert_eq!(vm_cluster_tenant("/insert/0/influx/write"), None);
+        assert_eq!(vm_cluster_tenant("/insert/multitenant/prometheus"), None);
+    }
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            let value = HeaderValue::from_bytes(value).expect("test header value");
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value,
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_tenant_comes_from_the_named_header_then_the_known_ones_then_the_path() {
+        let named = HeaderName::from_static("x-tenant");
+        let all = headers(&[
+            ("x-tenant", b"named"),
+            ("x-scope-orgid", b"mimir"),
+            ("thanos-tenant", b"thanos"),
+        ]);
+        let vm = "/insert/7:3/prometheus/api/v1/write";
+        assert_eq!(tenant_of(&all, vm, Some(&named)).as_deref(), Some("named"));
+        assert_eq!(tenant_of(&all, vm, None).as_deref(), Some("mimir"));
+        let thanos = headers(&[("thanos-tenant", b"thanos")]);
+        assert_eq!(
+            tenant_of(&thanos, vm, Some(&named)).as_deref(),
+            Some("thanos")
+        );
+        assert_eq!(
+            tenant_of(&HeaderMap::new(), vm, None).as_deref(),
+            Some("7:3")
+        );
+        let empty = headers(&[("x-scope-orgid", b"")]);
+        assert_eq!(tenant_of(&empty, "/api/v1/write", None), None);
+    }
+
+    #[test]
+    fn a_long_or_binary_tenant_is_cut_and_kept_as_text() {
+        let long = headers(&[("x-scope-orgid", "é".repeat(5000).as_bytes())]);
+        let tenant = tenant_of(&long, "/", None).expect("a tenant");
+        assert!(
+            tenant.len() <= MAX_TENANT_BYTES && tenant.ends_with('…'),
+            "{tenant}"
+        );
+        let binary = headers(&[("x-scope-orgid", b"a\xffb")]);
+        assert_eq!(tenant_of(&binary, "/", None).as_deref(), Some("a\u{fffd}b"));
     }
 }

@@ -40,8 +40,13 @@ pub async fn handle(
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let received_at = SystemTime::now();
-    let mut info =
-        content::request_info(&parts.headers, parts.uri.path(), Some(remote), received_at);
+    let mut info = content::request_info(
+        &parts.headers,
+        parts.uri.path(),
+        Some(remote),
+        received_at,
+        receiver.limits.tenant_header.as_ref(),
+    );
     if receiver.keeps_requests {
         info.raw = Some(Arc::new(recording::raw_request(&parts)));
     }

@@ -31,7 +31,13 @@ pub fn request_head(method: &str, target: &str, headers: &[Header]) -> (Method, 
 /// answer aside: the batch's outcome is what the content alone decides).
 pub fn decode_raw(raw: &RawRequest, limits: &Limits) -> Option<Batch> {
     let (method, uri, headers) = request_head(&raw.method, &raw.target, &raw.headers);
-    let info = content::request_info(&headers, uri.path(), None, std::time::UNIX_EPOCH);
+    let info = content::request_info(
+        &headers,
+        uri.path(),
+        None,
+        std::time::UNIX_EPOCH,
+        limits.tenant_header.as_ref(),
+    );
     if !raw.body_complete {
         return None;
     }

@@ -56,6 +56,9 @@ pub struct Limits {
     /// The problem rules every decoded request goes through before it is
     /// answered (shared by all connections, with what they remember).
     pub problems: Arc<Checker>,
+    /// `--tenant-header`: the header a request's tenant is read from before
+    /// the usual ones (see [`super::content::tenant_of`]).
+    pub tenant_header: Option<HeaderName>,
 }
 
 impl Default for Limits {
@@ -70,6 +73,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(90),
             max_connections: 512,
             problems: Arc::default(),
+            tenant_header: None,
         }
     }
 }

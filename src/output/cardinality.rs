@@ -10,6 +10,7 @@ use super::json::string;
 use crate::format;
 use crate::ingest::model::Batch;
 use crate::store::cardinality::{Distinct, LabelCard, Overview};
+use crate::store::parties::PartyCard;
 use crate::store::{MetricId, Store, StoreLimits};
 use crate::text::escape::escaped;
 
@@ -21,6 +22,15 @@ pub const REPORT_ACROSS: usize = 10;
 
 /// Values listed per label.
 pub const REPORT_VALUES: usize = 5;
+
+/// Tenants, and senders, the report lists, most active series first.
+pub const REPORT_PARTIES: usize = 20;
+
+/// The tenants and the senders of a report.
+struct Parties {
+    tenants: Vec<PartyCard>,
+    senders: Vec<PartyCard>,
+}
 
 /// What a report needs of a run: a store that keeps series and their labels
 /// but next to no samples.
@@ -61,9 +71,13 @@ impl CardinalityTracker {
                 (m.id, m.name.as_str(), m.active, labels.unwrap_or_default())
             })
             .collect();
+        let parties = Parties {
+            tenants: self.store.tenants(now_ms),
+            senders: self.store.senders(now_ms),
+        };
         match format {
-            Format::Json => json(&overview, &metrics),
-            _ => text(&overview, &metrics),
+            Format::Json => json(&overview, &metrics, &parties),
+            _ => text(&overview, &metrics, &parties),
         }
     }
 }
@@ -99,7 +113,51 @@ fn rate(r: f64) -> f64 {
     (r * 1000.0).round() / 1000.0
 }
 
-fn json(o: &Overview, metrics: &[(MetricId, &str, u64, Vec<LabelCard>)]) -> String {
+/// `,"tenants":[{"tenant":…,"active":…,…},…]`: the first [`REPORT_PARTIES`].
+fn parties_json(out: &mut String, key: &str, field: &str, cards: &[PartyCard]) {
+    let _ = write!(out, r#","{key}":["#);
+    for (i, c) in cards.iter().take(REPORT_PARTIES).enumerate() {
+        let _ = write!(out, r#"{}{{"{field}":"#, if i == 0 { "" } else { "," });
+        string(out, &c.name);
+        let _ = write!(
+            out,
+            r#","active":{},"kept":{},"samples_per_s":{},"new_series_per_s":{}}}"#,
+            c.active,
+            c.kept,
+            rate(c.samples_per_s),
+            rate(c.new_per_s)
+        );
+    }
+    out.push(']');
+}
+
+/// Lines for the first [`REPORT_PARTIES`] tenants or senders.
+fn parties_text(out: &mut String, title: &str, cards: &[PartyCard]) {
+    if cards.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  {title} by active series:");
+    for c in cards.iter().take(REPORT_PARTIES) {
+        let _ = writeln!(
+            out,
+            "    {}  {} active, {} kept, {} samples/s, {} new series/s",
+            escaped(&c.name),
+            c.active,
+            c.kept,
+            rate(c.samples_per_s),
+            rate(c.new_per_s)
+        );
+    }
+    if cards.len() > REPORT_PARTIES {
+        let _ = writeln!(out, "    … {} more", cards.len() - REPORT_PARTIES);
+    }
+}
+
+fn json(
+    o: &Overview,
+    metrics: &[(MetricId, &str, u64, Vec<LabelCard>)],
+    parties: &Parties,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -155,7 +213,10 @@ fn json(o: &Overview, metrics: &[(MetricId, &str, u64, Vec<LabelCard>)]) -> Stri
         string(&mut out, &p.value);
         let _ = write!(out, r#","series":{}}}"#, p.series);
     }
-    out.push_str("]}\n");
+    out.push(']');
+    parties_json(&mut out, "tenants", "tenant", &parties.tenants);
+    parties_json(&mut out, "senders", "sender", &parties.senders);
+    out.push_str("}\n");
     out
 }
 
@@ -166,7 +227,11 @@ fn distinct_text(d: Distinct) -> String {
     }
 }
 
-fn text(o: &Overview, metrics: &[(MetricId, &str, u64, Vec<LabelCard>)]) -> String {
+fn text(
+    o: &Overview,
+    metrics: &[(MetricId, &str, u64, Vec<LabelCard>)],
+    parties: &Parties,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -215,6 +280,8 @@ fn text(o: &Overview, metrics: &[(MetricId, &str, u64, Vec<LabelCard>)]) -> Stri
         .map(|p| format!("{}={} {}", escaped(&p.name), escaped(&p.value), p.series))
         .collect();
     let _ = writeln!(out, "  label pairs by series: {}", pairs.join(", "));
+    parties_text(&mut out, "tenants", &parties.tenants);
+    parties_text(&mut out, "senders", &parties.senders);
     out
 }
 
@@ -253,6 +320,8 @@ mod tests {
                 info: RequestInfo {
                     received_at: UNIX_EPOCH + Duration::from_millis(arrival as u64),
                     protocol: Some(Protocol::V1),
+                    tenant: Some("team\u{1b}[31m\"red".into()),
+                    user_agent: Some("agent\u{202e}x".into()),
                     ..RequestInfo::default()
                 },
                 outcome: Outcome::Accepted,
@@ -280,6 +349,12 @@ mod tests {
         assert_eq!(v["metrics"][1]["metric"], "odd\u{1b}[2J\"name");
         assert_eq!(v["label_names"][0]["label"], "request_id");
         assert!(!report.contains('\u{1b}'), "escaped for terminals");
+        assert_eq!(v["tenants"][0]["tenant"], "team\u{1b}[31m\"red");
+        assert_eq!(v["tenants"][0]["active"], 101);
+        assert_eq!(v["senders"][0]["sender"], "agent\u{202e}x");
+        assert_eq!(v["senders"][0]["kept"], 101);
+        let per_s = v["senders"][0]["samples_per_s"].as_f64().unwrap();
+        assert!(per_s > 0.0, "{per_s}");
     }
 
     #[test]
@@ -292,5 +367,12 @@ mod tests {
         );
         assert!(report.contains(r"odd\x1b[2J"), "{report}");
         assert!(report.contains(r"a\u202eb"), "{report}");
+        assert!(
+            report.contains(
+                "  tenants by active series:\n    team\\x1b[31m\"red  101 active, 101 kept"
+            ),
+            "{report}"
+        );
+        assert!(report.contains(r"    agent\u202ex  101 active"), "{report}");
     }
 }

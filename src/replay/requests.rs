@@ -20,7 +20,13 @@ use crate::ingest::server::Limits;
 pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
     let (method, uri, headers) =
         request_head(&exchange.method, &exchange.target, &exchange.headers);
-    let info = content::request_info(&headers, uri.path(), exchange.peer, exchange.received_at);
+    let info = content::request_info(
+        &headers,
+        uri.path(),
+        exchange.peer,
+        exchange.received_at,
+        limits.tenant_header.as_ref(),
+    );
     let mut batch = if exchange.body_complete {
         content::whole_request(&method, &uri, &headers, &exchange.body, info, limits)?
     } else {

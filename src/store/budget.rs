@@ -40,6 +40,8 @@ impl Store {
             + self.metadata.bytes()
             + self.problems.bytes()
             + self.cardinality.bytes()
+            + self.tenants.bytes()
+            + self.senders.bytes()
     }
 
     /// Series evicted to respect the bounds, by cause.
@@ -107,27 +109,11 @@ impl Store {
         if old.matched {
             self.matched_active.gone(old.last_arrival_ms);
         }
-        let last_ms = if super::cardinality::ended(&old) {
-            0
-        } else {
-            old.last_arrival_ms
-        };
         let metric_gone = self
             .metrics
             .get(old.metric)
             .is_none_or(|m| m.series_count() == 1);
-        let place = super::cardinality::SeriesRef {
-            metric: old.metric,
-            labels: &old.labels,
-        };
-        if self.limits.track_cardinality {
-            self.cardinality.removed(
-                place,
-                (self.name_label, last_ms),
-                metric_gone,
-                &mut self.strings,
-            );
-        }
+        self.track_removed(&old, metric_gone);
         for labels in old.label_sets() {
             self.strings.release_labels(labels);
         }

@@ -145,12 +145,23 @@ impl RequestRow {
     /// Whether the request passes `filter`, its fields taken as labels:
     /// `tenant`, `sender`, `path`, `status`, `protocol` and `message` (the
     /// rejection or the backend's error), those it has (a missing one is
-    /// `""` to a selector). A regex searches `{sender="…", …}`.
+    /// `""` to a selector). A regex searches `{sender="…", …}`. The tenant
+    /// and sender are also `__tenant__` and `__sender__`, as series have them
+    /// (see [`crate::filter::PSEUDO_LABELS`]), so one filter shows a tenant's
+    /// series and requests.
     pub fn passes(&self, filter: &Filter, scratch: &mut String) -> bool {
         let status = self.status.to_string();
+        let tenant = self.tenant.as_deref().unwrap_or_default();
+        let pseudo = if filter.uses_pseudo_labels() {
+            [tenant, self.sender.as_str()]
+        } else {
+            ["", ""]
+        };
         let labels = [
-            ("tenant", self.tenant.as_deref().unwrap_or_default()),
+            ("tenant", tenant),
             ("sender", self.sender.as_str()),
+            ("__tenant__", pseudo[0]),
+            ("__sender__", pseudo[1]),
             ("path", self.path.as_str()),
             ("status", status.as_str()),
             ("protocol", self.protocol.map_or("", |p| p.name())),

@@ -7,7 +7,9 @@
 //!                         ├─▶ metrics::MetricTable  per metric name: its series, rate, filter counts
 //!                         ├─▶ metadata::MetadataCache  type, help, unit by family (bounded)
 //!                         ├─▶ history::Log          recent-samples log, request log
-//!                         └─▶ rate, summary::{totals, distinct}  traffic rates, run totals
+//!                         ├─▶ rate, summary::{totals, distinct}  traffic rates, run totals
+//!                         └─▶ tracking: cardinality, parties  label values and churn;
+//!                                                    tenants and senders
 //! ```
 //!
 //! Label names and values are interned once ([`intern`]) and shared by all parts;
@@ -17,28 +19,32 @@ pub mod arrival;
 mod budget;
 pub mod cardinality;
 pub mod counts;
+mod filtering;
 pub mod histogram;
 pub mod history;
 pub mod intern;
 pub mod kept;
 pub mod metadata;
 pub mod metrics;
+pub mod parties;
 pub mod problems;
 pub mod rate;
+mod read;
 pub mod ring;
 pub mod series;
 pub mod slots;
+mod tracking;
 mod upstream;
+mod verdicts;
 
-use std::collections::VecDeque;
 use std::time::UNIX_EPOCH;
 
 use crate::filter::Filter;
-use crate::ingest::model::{self, Batch, HistogramExt, MetricType, WriteData};
+use crate::ingest::model::{self, Batch, HistogramExt, WriteData};
 use crate::summary::distinct::DistinctCounter;
 use crate::summary::totals::Totals;
 pub use budget::Evictions;
-use cardinality::{Cardinality, SeriesRef};
+use cardinality::Cardinality;
 use counts::ActiveSeries;
 use history::Log;
 pub use history::{BackendSide, LogEntry, RequestRow};
@@ -48,6 +54,7 @@ pub use metadata::MetaInfo;
 use metadata::MetadataCache;
 use metrics::MetricTable;
 pub use metrics::{Metric, MetricId};
+use parties::{Origin, Parties};
 use rate::RateBuckets;
 use ring::Point;
 use series::SeriesIndex;
@@ -138,6 +145,11 @@ pub struct Store {
     matched_active: ActiveSeries,
     /// Label values per metric and overall, and series coming and going.
     cardinality: Cardinality,
+    /// Per tenant and per sender.
+    tenants: Parties,
+    senders: Parties,
+    /// Who sent the request being ingested.
+    origin: Origin,
     scratch: String,
     /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
     empty: Sym,
@@ -177,6 +189,9 @@ impl Store {
             active: ActiveSeries::default(),
             matched_active: ActiveSeries::default(),
             cardinality: Cardinality::new(limits.stale_after_ms),
+            tenants: Parties::new(limits.stale_after_ms),
+            senders: Parties::new(limits.stale_after_ms),
+            origin: Origin::NONE,
             scratch: String::new(),
             empty,
             name_label,
@@ -198,6 +213,7 @@ impl Store {
     pub fn ingest(&mut self, batch: &Batch) {
         let arrival_ms = epoch_ms(batch.info.received_at);
         self.count_request(batch, arrival_ms);
+        self.origin = self.origin_of(batch);
         // A rejected request's data is what was written all the same (RW 2.0
         // series kept beside refused ones): usually nothing.
         let data = &batch.data;
@@ -209,6 +225,7 @@ impl Store {
             samples += self.ingest_series(data, s, arrival_ms);
         }
         self.sample_rate.add(arrival_ms, samples);
+        self.track_request(self.origin, arrival_ms, samples);
         self.record_problems(batch, arrival_ms);
         self.flag_upstream_rejection(batch);
         // Once per request, when this request's series are in place.
@@ -283,17 +300,19 @@ impl Store {
                 arrival_ms,
                 (samples.len() + histograms.len()) as u32,
             );
-            let ended = (ended_before, cardinality::ended(series));
-            let times = (before_ms, series.last_arrival_ms);
-            (series.metric, series.matched, times, ended)
+            let seen = tracking::Seen {
+                metric: series.metric,
+                origin: series.origin,
+                times: (before_ms, series.last_arrival_ms),
+                ended: (ended_before, cardinality::ended(series)),
+            };
+            (series.matched, seen)
         });
-        let Some((metric, matched, (before_ms, after_ms), ended)) = changed else {
+        let Some((matched, seen)) = changed else {
             return 0;
         };
-        if self.limits.track_cardinality && after_ms != before_ms && ended != (true, true) {
-            let before = if ended.0 { 0 } else { before_ms };
-            self.cardinality.seen(metric, before, after_ms, ended.1);
-        }
+        let (metric, (before_ms, after_ms)) = (seen.metric, seen.times);
+        self.track_seen(seen);
         if after_ms != before_ms {
             self.active.moved(before_ms, after_ms);
             if matched {
@@ -364,19 +383,7 @@ impl Store {
             .acquire_labels(data.label_pairs(s.labels.clone()));
         sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
         let id = self.create_series(sorted, s.label_hash);
-        if let Some(series) = self
-            .series
-            .get(id)
-            .filter(|_| self.limits.track_cardinality)
-        {
-            let place = SeriesRef {
-                metric: series.metric,
-                labels: &series.labels,
-            };
-            let strings = &mut self.strings;
-            self.cardinality
-                .added(place, self.name_label, arrival_ms, strings);
-        }
+        self.track_created(id, arrival_ms);
         id
     }
 
@@ -391,194 +398,19 @@ impl Store {
                 .metric_added(&self.strings, self.strings.resolve(name));
         }
         let metric = self.metrics.entry(name, &mut self.strings);
-        let matched = {
-            let strings = &self.strings;
-            let pairs = labels
-                .iter()
-                .map(|&(n, v)| (strings.resolve(n), strings.resolve(v)));
-            self.filter.matches(pairs, &mut self.scratch)
-        };
-        let id = self
-            .series
-            .insert(Series::new(labels, label_hash, metric, self.seq, matched));
+        let matched = self.judge_new(&labels, self.origin);
+        let id = self.series.insert(Series::new(
+            labels,
+            label_hash,
+            metric,
+            self.seq,
+            matched,
+            self.origin,
+        ));
         let pos = self.metrics.add_series(metric, id, matched);
         self.series.set_pos_in_metric(id.index(), pos);
         self.reserve_ahead();
         id
-    }
-
-    /// Applies a new filter, set at `now_ms`, re-evaluating every series once.
-    pub fn set_filter(&mut self, filter: Filter, now_ms: i64) {
-        // Never giving way, it always applies.
-        let _ = self.try_set_filter(filter, now_ms, &|| false);
-    }
-
-    /// Applies a new filter, set at `now_ms`, unless `give_way` turns true
-    /// before every series is judged and counted (over a million series that
-    /// takes a good part of a second): then the filter in force stays, with
-    /// its verdicts and counts, and the new one is handed back.
-    pub fn try_set_filter(
-        &mut self,
-        filter: Filter,
-        now_ms: i64,
-        give_way: GiveWay,
-    ) -> Result<(), Filter> {
-        let Some(verdicts) = self.series.judge(&filter, &self.strings, give_way) else {
-            return Err(filter);
-        };
-        let filtered = !filter.is_all();
-        let mut matched_active = self.active.emptied();
-        let counted = self.metrics.recount(
-            &self.series,
-            &verdicts,
-            (now_ms, filtered),
-            |s| matched_active.moved(0, s.last_arrival_ms),
-            give_way,
-        );
-        if !counted {
-            return Err(filter);
-        }
-        self.series.set_verdicts(&verdicts);
-        self.filter = filter;
-        self.matched_active = if filtered {
-            matched_active
-        } else {
-            self.active.clone()
-        };
-        Ok(())
-    }
-
-    /// The filter in force.
-    pub fn filter(&self) -> &Filter {
-        &self.filter
-    }
-
-    /// Resolves an interned string.
-    pub fn str(&self, sym: Sym) -> &str {
-        self.strings.resolve(sym)
-    }
-
-    /// The id of an interned string.
-    pub fn sym(&self, s: &str) -> Option<Sym> {
-        self.strings.get(s)
-    }
-
-    /// A series, unless it was evicted since `id` was taken.
-    pub fn series(&self, id: SeriesId) -> Option<&Series> {
-        self.series.get(id)
-    }
-
-    /// The live series of a metric, with their ids.
-    pub fn series_of<'a>(
-        &'a self,
-        metric: &'a Metric,
-    ) -> impl Iterator<Item = (SeriesId, &'a Series)> + 'a {
-        metric
-            .series_slots()
-            .iter()
-            .filter_map(|&slot| self.series.at(slot))
-    }
-
-    /// Whatever series holds `id`'s slot now, evicted or not: tests check
-    /// that a slot was reused.
-    #[cfg(test)]
-    pub(crate) fn series_in_slot_of(&self, id: SeriesId) -> Option<&Series> {
-        self.series.at(id.index()).map(|(_, s)| s)
-    }
-
-    /// Label pairs of a series, as strings.
-    pub fn label_pairs<'a>(
-        &'a self,
-        labels: &'a [(Sym, Sym)],
-    ) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + 'a {
-        labels.iter().map(|&(n, v)| (self.str(n), self.str(v)))
-    }
-
-    /// A series in PromQL notation.
-    pub fn series_text(&self, labels: &[(Sym, Sym)]) -> String {
-        crate::text::promql::series(self.label_pairs(labels))
-    }
-
-    /// Live metrics, with their ids.
-    pub fn metrics(&self) -> impl Iterator<Item = (MetricId, &Metric)> {
-        self.metrics.iter()
-    }
-
-    /// A metric, unless its series all went since `id` was taken.
-    pub fn metric(&self, id: MetricId) -> Option<&Metric> {
-        self.metrics.get(id)
-    }
-
-    /// Whatever metric holds `id`'s slot now (see [`Store::series_in_slot_of`]).
-    #[cfg(test)]
-    pub(crate) fn metric_in_slot_of(&self, id: MetricId) -> Option<&Metric> {
-        self.metrics.in_slot_of(id)
-    }
-
-    /// The metadata that applies to a metric name: its own, or its family's
-    /// (`foo` for `foo_bucket`, `foo_sum`, `foo_count`, `foo_total`, `foo_created`).
-    pub fn metadata_for(&self, name: &str) -> Option<MetaInfo> {
-        self.metadata.lookup(&self.strings, name)
-    }
-
-    /// A metric's type from metadata, or else inferred from its data and name
-    /// (`true` = inferred).
-    pub fn metric_type(&self, metric: &Metric) -> (MetricType, bool) {
-        let name = self.str(metric.name);
-        self.metadata
-            .metric_type(&self.strings, name, metric.has_histograms)
-    }
-
-    /// The recent-samples log, oldest first.
-    pub fn log(&self) -> &VecDeque<LogEntry> {
-        self.samples.entries()
-    }
-
-    /// Absolute position of `log()[0]` among all entries ever logged.
-    pub fn log_start(&self) -> u64 {
-        self.samples.start()
-    }
-
-    /// Absolute position of `requests()[0]`.
-    pub fn requests_start(&self) -> u64 {
-        self.requests.start()
-    }
-
-    /// The request log, oldest first.
-    pub fn requests(&self) -> &VecDeque<RequestRow> {
-        self.requests.entries()
-    }
-
-    /// The stored series of a series of a request, if it is (still) stored.
-    pub fn find_series(&self, data: &WriteData, s: &model::ReceivedSeries) -> Option<SeriesId> {
-        let range = s.labels.start as usize..s.labels.end as usize;
-        let pairs = data.labels.get(range).unwrap_or(&[]);
-        self.series
-            .look_up(data, pairs, s.label_hash, &self.strings)
-    }
-
-    /// The request at position `pos` of the request log as it arrived, while kept.
-    pub fn kept_request(&self, pos: u64) -> Option<&std::sync::Arc<model::RawRequest>> {
-        self.kept.get(pos)
-    }
-
-    pub fn totals(&self) -> &Totals {
-        &self.totals
-    }
-
-    /// Exemplars not kept because their labels were over [`MAX_EXEMPLAR_LABEL_BYTES`].
-    pub fn oversized_exemplars(&self) -> u64 {
-        self.oversized_exemplars
-    }
-
-    /// Bumped whenever metrics appear, lose or gain series (or go), or the filter changes.
-    pub fn metrics_version(&self) -> u64 {
-        self.metrics.version()
-    }
-
-    /// Whether any request arrived.
-    pub fn has_data(&self) -> bool {
-        self.seq > 0
     }
 }
 

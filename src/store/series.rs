@@ -8,22 +8,18 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use super::GiveWay;
 use super::arrival::ArrivalRate;
 use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
+use super::parties::Origin;
 use super::problems::SeriesProblems;
 use super::ring::{Point, Ring};
 use super::slots::{Handle, Slots};
-use crate::filter::Filter;
 use crate::ingest::model::{Histogram, LabelRef, WriteData, histogram_heap_bytes, is_stale_nan};
 
 /// A series, until it is evicted.
 pub type SeriesId = Handle<Series>;
-
-/// Below this many series a filter is applied on one thread.
-const PARALLEL_FILTER_SERIES: usize = 50_000;
 
 /// Series judged between two looks at whether to give way: about a
 /// millisecond's work with the slowest filters.
@@ -128,6 +124,8 @@ pub struct Series {
     pub matched: bool,
     /// Created/start timestamp, when the sender gives one.
     pub start_timestamp_ms: i64,
+    /// The tenant and sender of the request that created it.
+    pub origin: Origin,
 }
 
 impl Series {
@@ -138,6 +136,7 @@ impl Series {
         metric: MetricId,
         seq: u64,
         matched: bool,
+        origin: Origin,
     ) -> Self {
         Series {
             labels,
@@ -153,6 +152,7 @@ impl Series {
             samples_total: 0,
             matched,
             start_timestamp_ms: 0,
+            origin,
         }
     }
 
@@ -291,7 +291,7 @@ fn table_hash(short: u32) -> u64 {
 /// Live series, by handle and by label set.
 #[derive(Debug, Default)]
 pub struct SeriesIndex {
-    slots: Slots<Series>,
+    pub(super) slots: Slots<Series>,
     /// Slots, by [`table_hash`] of their series' short hash.
     by_labels: HashTable<u32>,
     /// What the live series hold, by [`Series::bytes`].
@@ -393,66 +393,6 @@ impl SeriesIndex {
             ages.select_nth_unstable(count - 1);
         }
         ages[..count].iter().map(|&(_, id)| id).collect()
-    }
-
-    /// Every series' verdict under `filter`, by slot, worked out in parallel
-    /// over the machine's cores when there are many series, unless `give_way`
-    /// turns true meanwhile: then `None`. Nothing is changed either way (see
-    /// [`SeriesIndex::set_verdicts`]), so a pass that gives way leaves the
-    /// filter in force as it was.
-    pub fn judge(
-        &self,
-        filter: &Filter,
-        strings: &Interner,
-        give_way: GiveWay,
-    ) -> Option<Vec<bool>> {
-        let judge = |part: &[Option<Series>], verdicts: &mut [bool]| {
-            let mut pass = filter.pass();
-            for (i, (s, verdict)) in part.iter().zip(verdicts).enumerate() {
-                if i % GIVE_WAY_EVERY == 0 && give_way() {
-                    return false;
-                }
-                if let Some(s) = s {
-                    *verdict = pass.matches(
-                        s.labels.iter(),
-                        |&(n, v)| (strings.resolve(n), strings.resolve(v)),
-                        // Interned ids: equal pairs, equal keys, while the pass lasts.
-                        |&(n, v)| u64::from(n.0) << 32 | u64::from(v.0),
-                    );
-                }
-            }
-            true
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let slots = self.slots.values();
-        let mut verdicts = vec![false; slots.len()];
-        let judged = if threads > 1 && slots.len() >= PARALLEL_FILTER_SERIES {
-            let chunk = slots.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let parts = slots.chunks(chunk).zip(verdicts.chunks_mut(chunk));
-                let workers: Vec<_> = parts
-                    .map(|(part, out)| scope.spawn(move || judge(part, out)))
-                    .collect();
-                let joined = workers.into_iter().map(|w| w.join());
-                // A panic goes on up, as if the pass had run on this thread.
-                let judged: Vec<bool> = joined
-                    .map(|r| r.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                    .collect();
-                judged.into_iter().all(|done| done)
-            })
-        } else {
-            judge(slots, &mut verdicts)
-        };
-        judged.then_some(verdicts)
-    }
-
-    /// Sets every series' verdict, by slot, as [`SeriesIndex::judge`] gave them.
-    pub fn set_verdicts(&mut self, verdicts: &[bool]) {
-        for (s, &verdict) in self.slots.values_mut().iter_mut().zip(verdicts) {
-            if let Some(s) = s {
-                s.matched = verdict;
-            }
-        }
     }
 
     /// A series, unless it was evicted since `id` was taken.

@@ -385,3 +385,50 @@ pub fn post_blocking(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> u16 
             resp.status().as_u16()
         })
 }
+
+/// The real binary receiving headless on an ephemeral port, its stdout read
+/// to the end on a thread.
+pub struct Headless {
+    pub child: std::process::Child,
+    /// The URL it said it receives on.
+    pub url: String,
+    stdout: std::thread::JoinHandle<String>,
+}
+
+impl Headless {
+    /// Starts `promscope --listen 127.0.0.1:0` with `args`.
+    pub fn start(args: &[&str]) -> Self {
+        use std::io::{BufRead, Read};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut first = String::new();
+        stderr.read_line(&mut first).expect("first line");
+        let url = url_in(&first);
+        let mut out = child.stdout.take().expect("stdout");
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        Headless { child, url, stdout }
+    }
+
+    /// Ends it with SIGTERM (as Ctrl-C would) and returns what it printed.
+    pub fn stop(mut self) -> String {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("exits");
+        assert!(status.success(), "{status:?}");
+        self.stdout.join().expect("stdout read")
+    }
+}

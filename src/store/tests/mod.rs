@@ -1,4 +1,5 @@
 mod bounds;
+mod parties;
 mod problems;
 mod upstream;
 
@@ -8,8 +9,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::metadata::ORPHAN_METADATA;
 use super::*;
 use crate::ingest::model::{
-    Exemplar, Histogram, LabelRef, Outcome, Protocol, RejectReason, RequestInfo, STALE_NAN_BITS,
-    Sample,
+    Exemplar, Histogram, LabelRef, MetricType, Outcome, Protocol, RejectReason, RequestInfo,
+    STALE_NAN_BITS, Sample,
 };
 use crate::summary::distinct::DistinctCount;
 use std::sync::atomic::AtomicUsize;

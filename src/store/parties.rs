@@ -1,0 +1,291 @@
+//! Tenants and senders: who wrote each series (the request that created it),
+//! and per tenant and per sender the series active and kept, samples per
+//! second and new series per second. Tenants and senders are text a sender
+//! chooses, so the table is bounded: past [`MAX_PARTIES`], a newcomer takes
+//! the place of one with no series left, or else is counted with the others
+//! under [`OTHERS_NAME`].
+
+use hashbrown::HashMap;
+
+use super::cardinality::Churn;
+use super::rate::{HISTORY_SECS, RateBuckets};
+
+/// Tenants (and, apart, senders) with numbers of their own.
+pub const MAX_PARTIES: usize = 512;
+
+/// A series' tenant when its request had none.
+pub const NO_PARTY: u16 = u16::MAX;
+
+/// The place of everyone past [`MAX_PARTIES`].
+const OTHERS: u16 = 0;
+
+/// What the place of everyone past [`MAX_PARTIES`] is called.
+pub const OTHERS_NAME: &str = "(others)";
+
+/// Samples and new series per second are averaged over this many seconds.
+pub const PARTY_RATE_SECS: i64 = 60;
+
+/// Who created a series: its tenant's and its sender's numbers in
+/// [`Parties`] ([`NO_PARTY`] for a request without a tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub tenant: u16,
+    pub sender: u16,
+}
+
+impl Origin {
+    /// Nobody known (stores that do not track tenants and senders).
+    pub const NONE: Origin = Origin {
+        tenant: NO_PARTY,
+        sender: NO_PARTY,
+    };
+}
+
+/// A series' `__tenant__` and `__sender__` for the filter, from who created
+/// it ("" when unknown).
+pub fn pseudo_labels<'a>(
+    tenants: &'a Parties,
+    senders: &'a Parties,
+    origin: Origin,
+) -> [(&'static str, &'a str); 2] {
+    let [tenant, sender] = crate::filter::PSEUDO_LABELS;
+    [
+        (tenant, tenants.name(origin.tenant).unwrap_or_default()),
+        (sender, senders.name(origin.sender).unwrap_or_default()),
+    ]
+}
+
+/// One tenant or sender.
+#[derive(Debug)]
+struct Party {
+    /// As shown and matched by the filter (bounded by the caller).
+    name: String,
+    /// Its series created, seen and gone.
+    churn: Churn,
+    /// Samples and histograms per second.
+    samples: RateBuckets,
+    /// Series created per second.
+    created: RateBuckets,
+    /// Series kept that it created.
+    kept: u64,
+}
+
+impl Party {
+    fn new(name: String, stale_after_ms: i64) -> Self {
+        Party {
+            name,
+            churn: Churn::new(stale_after_ms),
+            samples: RateBuckets::default(),
+            created: RateBuckets::default(),
+            kept: 0,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        size_of::<Self>() + self.name.capacity() + self.churn.bytes() + 2 * HISTORY_SECS * 4
+    }
+}
+
+/// A tenant's or sender's numbers, as the views and reports show them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyCard {
+    pub name: String,
+    /// Series it created that were seen within the staleness window.
+    pub active: u64,
+    /// Series kept that it created.
+    pub kept: u64,
+    /// Samples and histograms per second over the last [`PARTY_RATE_SECS`].
+    pub samples_per_s: f64,
+    /// Series created per second over the last [`PARTY_RATE_SECS`].
+    pub new_per_s: f64,
+}
+
+/// Tenants, or senders, by a small number each series keeps.
+#[derive(Debug)]
+pub struct Parties {
+    /// Slot [`OTHERS`] first.
+    slots: Vec<Party>,
+    by_name: HashMap<String, u16>,
+    stale_after_ms: i64,
+    /// What the slots hold, kept up to date.
+    bytes: usize,
+}
+
+impl Parties {
+    /// None yet; series not seen for `stale_after_ms` are no longer active.
+    pub fn new(stale_after_ms: i64) -> Self {
+        let others = Party::new(OTHERS_NAME.to_owned(), stale_after_ms);
+        Parties {
+            bytes: others.bytes(),
+            slots: vec![others],
+            by_name: HashMap::new(),
+            stale_after_ms,
+        }
+    }
+
+    /// The number of `name`, made if new: a free place, the place of one
+    /// with no series kept, or the others'.
+    pub fn number(&mut self, name: &str) -> u16 {
+        if let Some(&n) = self.by_name.get(name) {
+            return n;
+        }
+        let party = Party::new(name.to_owned(), self.stale_after_ms);
+        let n = if self.slots.len() <= MAX_PARTIES {
+            self.slots.push(party);
+            (self.slots.len() - 1) as u16
+        } else {
+            // Linear, but only for a newcomer when the table is full.
+            let idle = self.slots.iter().skip(1).position(|p| p.kept == 0);
+            let Some(i) = idle.map(|i| i + 1) else {
+                return OTHERS;
+            };
+            let old = std::mem::replace(&mut self.slots[i], party);
+            self.by_name.remove(&old.name);
+            self.bytes -= old.bytes() + old.name.len();
+            i as u16
+        };
+        let party = &self.slots[n as usize];
+        // The name's copy as the key, too.
+        self.bytes += party.bytes() + party.name.len();
+        self.by_name.insert(party.name.clone(), n);
+        n
+    }
+
+    fn get_mut(&mut self, n: u16) -> Option<&mut Party> {
+        self.slots.get_mut(usize::from(n))
+    }
+
+    /// What `n` is called (`None` for [`NO_PARTY`]).
+    pub fn name(&self, n: u16) -> Option<&str> {
+        self.slots.get(usize::from(n)).map(|p| p.name.as_str())
+    }
+
+    /// `n` sent `samples` samples and histograms at `now_ms`.
+    pub fn sent(&mut self, n: u16, now_ms: i64, samples: u64) {
+        if let Some(p) = self.get_mut(n) {
+            p.samples.add(now_ms, samples);
+        }
+    }
+
+    /// `n` created a series at `now_ms`.
+    pub fn created(&mut self, n: u16, now_ms: i64) {
+        if let Some(p) = self.get_mut(n) {
+            p.kept += 1;
+            p.churn.created(now_ms);
+            p.created.add(now_ms, 1);
+        }
+    }
+
+    /// A series of `n` whose latest sample had arrived at `before_ms` (0:
+    /// none, or a stale marker) got one at `now_ms`, a stale marker if `marked`.
+    pub fn seen(&mut self, n: u16, before_ms: i64, now_ms: i64, marked: bool) {
+        if let Some(p) = self.get_mut(n) {
+            p.churn.seen(before_ms, now_ms, marked);
+        }
+    }
+
+    /// A series of `n` whose latest sample arrived at `last_ms` (0: none, or
+    /// a stale marker) was evicted.
+    pub fn removed(&mut self, n: u16, last_ms: i64) {
+        if let Some(p) = self.get_mut(n) {
+            p.kept = p.kept.saturating_sub(1);
+            p.churn.forget(last_ms);
+        }
+    }
+
+    /// Every tenant or sender with series kept or samples lately, most
+    /// active series first (then most samples, then by name).
+    pub fn cards(&self, now_ms: i64) -> Vec<PartyCard> {
+        let mut cards: Vec<PartyCard> = self
+            .slots
+            .iter()
+            .map(|p| PartyCard {
+                name: p.name.clone(),
+                active: p.churn.active(now_ms, self.stale_after_ms),
+                kept: p.kept,
+                samples_per_s: p.samples.per_second(now_ms, PARTY_RATE_SECS),
+                new_per_s: p.created.per_second(now_ms, PARTY_RATE_SECS),
+            })
+            .filter(|c| c.kept > 0 || c.samples_per_s > 0.0)
+            .collect();
+        cards.sort_by(|a, b| {
+            b.active
+                .cmp(&a.active)
+                .then(b.samples_per_s.total_cmp(&a.samples_per_s))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        cards
+    }
+
+    /// Bytes it holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+            + self.by_name.capacity() * (size_of::<(String, u16)>() + 1)
+            + self.slots.capacity() * size_of::<Party>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_732_000_000_000;
+
+    #[test]
+    fn each_party_counts_its_own_series_and_samples() {
+        let mut parties = Parties::new(300_000);
+        let (a, b) = (parties.number("team-a"), parties.number("team-b"));
+        assert_eq!(parties.number("team-a"), a);
+        for _ in 0..3 {
+            parties.created(a, T0);
+            parties.seen(a, 0, T0, false);
+        }
+        parties.created(b, T0);
+        parties.seen(b, 0, T0, false);
+        parties.sent(a, T0, 30);
+        parties.sent(b, T0, 10);
+        parties.removed(a, T0);
+        let cards = parties.cards(T0 + 1000);
+        let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["team-a", "team-b"]);
+        assert_eq!((cards[0].active, cards[0].kept), (2, 2));
+        assert_eq!((cards[1].active, cards[1].kept), (1, 1));
+        assert!(cards[0].samples_per_s > cards[1].samples_per_s);
+        // Long after, nothing is active, but the series are still kept.
+        let later = parties.cards(T0 + 3_600_000);
+        assert_eq!(later[0].active + later[1].active, 0);
+    }
+
+    #[test]
+    fn a_flood_of_names_stays_bounded_and_keeps_those_with_series() {
+        let mut parties = Parties::new(300_000);
+        let busy = parties.number("busy");
+        parties.created(busy, T0);
+        for i in 0..10_000 {
+            let n = parties.number(&format!("one-off-{i}-{}", "x".repeat(100)));
+            if i % 2 == 0 {
+                parties.created(n, T0);
+            }
+        }
+        assert!(parties.slots.len() <= MAX_PARTIES + 1);
+        assert_eq!(parties.by_name.len(), parties.slots.len() - 1);
+        assert_eq!(parties.name(busy), Some("busy"));
+        assert_eq!(parties.number("busy"), busy);
+        // With every place holding series, newcomers are the others.
+        assert_eq!(parties.number("late"), OTHERS);
+        assert!(parties.bytes() < 4 << 20, "{}", parties.bytes());
+        let recount: usize = parties
+            .slots
+            .iter()
+            .map(|p| {
+                p.bytes()
+                    + if p.name == OTHERS_NAME {
+                        0
+                    } else {
+                        p.name.len()
+                    }
+            })
+            .sum();
+        assert_eq!(parties.bytes, recount);
+    }
+}

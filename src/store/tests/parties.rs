@@ -1,0 +1,151 @@
+//! Tenants and senders: each series counted under the request that created
+//! it, and `__tenant__` / `__sender__` in the filter.
+
+use super::*;
+use crate::filter::Filter;
+
+/// A batch of `series` from `user_agent` at 10.0.0.`ip`, as `tenant`.
+fn from(arrival_ms: i64, tenant: Option<&str>, user_agent: &str, series: &[TestSeries]) -> Batch {
+    let mut b = batch(arrival_ms, series);
+    b.info.tenant = tenant.map(str::to_owned);
+    b.info.user_agent = Some(user_agent.to_owned());
+    b
+}
+
+const JOB_C: &[(&str, &str)] = &[("__name__", "up"), ("job", "c")];
+
+fn mixed_store() -> Store {
+    let mut store = Store::new(StoreLimits::default());
+    store.ingest(&from(
+        T0,
+        Some("team-a"),
+        "Prometheus/3.5.3",
+        &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)],
+    ));
+    store.ingest(&from(
+        T0,
+        Some("team-b"),
+        "vmagent/1.100",
+        &[(JOB_C, T0, 1.0), (REQ, T0, 1.0)],
+    ));
+    // Seen again as another tenant: it stays the first one's.
+    store.ingest(&from(
+        T0 + 1000,
+        Some("team-b"),
+        "vmagent/1.100",
+        &[(UP_A, T0 + 1000, 2.0)],
+    ));
+    store.ingest(&from(
+        T0 + 1000,
+        None,
+        "curl/8",
+        &[(&[("__name__", "x")], T0, 1.0)],
+    ));
+    store
+}
+
+#[test]
+fn each_tenant_and_sender_counts_the_series_it_created_and_the_samples_it_sent() {
+    let store = mixed_store();
+    let now = T0 + 2000;
+    let tenants = store.tenants(now);
+    let row = |name: &str| tenants.iter().find(|t| t.name == name).unwrap().clone();
+    assert_eq!(tenants.len(), 2, "{tenants:?}");
+    assert_eq!((row("team-a").active, row("team-a").kept), (2, 2));
+    assert_eq!((row("team-b").active, row("team-b").kept), (2, 2));
+    // team-b sent 3 samples, team-a 2.
+    assert!(row("team-b").samples_per_s > row("team-a").samples_per_s);
+    assert!(row("team-a").new_per_s > 0.0);
+    let senders = store.senders(now);
+    let names: Vec<&str> = senders.iter().map(|s| s.name.as_str()).collect();
+    // Two active series each; vmagent sent more samples.
+    assert_eq!(
+        names,
+        [
+            "vmagent/1.100 @ 10.0.0.1",
+            "Prometheus/3.5.3 @ 10.0.0.1",
+            "curl/8 @ 10.0.0.1"
+        ]
+    );
+    assert_eq!(senders[2].kept, 1);
+}
+
+fn matched_names(store: &Store) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .metrics()
+        .flat_map(|(_, m)| store.series_of(m))
+        .filter(|(_, s)| s.matched)
+        .map(|(_, s)| store.series_text(&s.labels))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_filter_matches_tenant_and_sender_as_labels_of_the_series() {
+    let mut store = mixed_store();
+    let set = |store: &mut Store, text: &str| {
+        store.set_filter(Filter::parse(text).unwrap(), T0 + 2000);
+        matched_names(store)
+    };
+    assert_eq!(
+        set(&mut store, r#"{__tenant__="team-a"}"#),
+        [r#"up{job="a"}"#, r#"up{job="b"}"#]
+    );
+    assert_eq!(
+        set(&mut store, r#"{__sender__=~"vmagent/.*"}"#),
+        [r#"http_requests_total{code="200"}"#, r#"up{job="c"}"#]
+    );
+    assert_eq!(
+        set(&mut store, r#"up{__tenant__!="team-a"}"#),
+        [r#"up{job="c"}"#]
+    );
+    // No tenant is the empty value, as a missing label is.
+    assert_eq!(set(&mut store, r#"{__tenant__=""}"#), ["x"]);
+    // A regex searches the series' own text only.
+    assert!(set(&mut store, "team-a").is_empty());
+    assert_eq!(store.matched_series(), 0);
+    // New series are judged with who sent them, too.
+    store.set_filter(
+        Filter::parse(r#"{__tenant__="team-c"}"#).unwrap(),
+        T0 + 2000,
+    );
+    store.ingest(&from(
+        T0 + 3000,
+        Some("team-c"),
+        "Prometheus/3.5.3",
+        &[(&[("__name__", "new")], T0, 1.0)],
+    ));
+    store.ingest(&from(
+        T0 + 3000,
+        Some("team-a"),
+        "Prometheus/3.5.3",
+        &[(&[("__name__", "other")], T0, 1.0)],
+    ));
+    assert_eq!(matched_names(&store), ["new"]);
+    assert_eq!(store.matched_series(), 1);
+}
+
+#[test]
+fn tenants_and_senders_are_forgotten_with_their_series_and_counted_in_held_bytes() {
+    let mut store = Store::new(StoreLimits {
+        max_series: 10,
+        ..StoreLimits::default()
+    });
+    for i in 0..2000 {
+        let tenant = format!("tenant-{i}-{}", "t".repeat(100));
+        let agent = format!("agent-{i}-{}", "a".repeat(200));
+        let name = format!("m{i}");
+        store.ingest(&from(
+            T0 + i,
+            Some(&tenant),
+            &agent,
+            &[(&[("__name__", &name)], T0, 1.0)],
+        ));
+    }
+    let now = T0 + 2000;
+    let kept: u64 = store.tenants(now).iter().map(|t| t.kept).sum();
+    assert_eq!(kept as usize, store.series_count());
+    assert!(store.tenants(now).len() <= crate::store::parties::MAX_PARTIES + 1);
+    assert!(store.held_bytes() < 8 << 20, "{}", store.held_bytes());
+}

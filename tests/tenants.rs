@@ -1,0 +1,111 @@
+//! Tenants against the real binary on an ephemeral port: each source of a
+//! request's tenant (X-Scope-OrgID, THANOS-TENANT, `--tenant-header`,
+//! VictoriaMetrics' `/insert/<id>/` path) shows in the cardinality report's
+//! tenants, with the senders beside them.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Headless, now_ms, post_blocking, rw1_series_body};
+use serde_json::Value;
+
+/// Root of the receiver's URL (`http://127.0.0.1:PORT`), from its first line.
+fn root(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let host = rest.split('/').next().expect("host");
+    format!("http://{host}")
+}
+
+/// Path, tenant header, tenant expected, series sent.
+type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a str, usize);
+
+#[test]
+fn the_tenant_comes_from_each_source_and_is_reported_per_tenant_and_sender() {
+    let receiver = Headless::start(&[
+        "--no-tui",
+        "--format",
+        "json",
+        "--report",
+        "cardinality",
+        "--tenant-header",
+        "X-Tenant",
+    ]);
+    let root = root(&receiver.url);
+    let t = now_ms();
+    let encoding = [
+        ("Content-Encoding", "snappy"),
+        ("Content-Type", "application/x-protobuf"),
+    ];
+    let cases: [Case; 5] = [
+        (
+            "/api/v1/push",
+            Some(("X-Scope-OrgID", "mimir-team")),
+            "mimir-team",
+            3,
+        ),
+        (
+            "/api/v1/receive",
+            Some(("THANOS-TENANT", "thanos-team")),
+            "thanos-team",
+            2,
+        ),
+        (
+            "/api/v1/write",
+            Some(("X-Tenant", "custom-team")),
+            "custom-team",
+            1,
+        ),
+        ("/insert/42/prometheus/api/v1/write", None, "42", 4),
+        ("/insert/7:3/prometheus/api/v1/write", None, "7:3", 5),
+    ];
+    for (i, (path, header, tenant, n)) in cases.iter().enumerate() {
+        let ids: Vec<String> = (0..*n).map(|k| format!("{tenant}-{k}")).collect();
+        let labels: Vec<[(&str, &str); 2]> = ids
+            .iter()
+            .map(|id| [("__name__", "tenant_test"), ("id", id.as_str())])
+            .collect();
+        let series: Vec<&[(&str, &str)]> = labels.iter().map(|l| &l[..]).collect();
+        let agent = format!("sender-{i}");
+        let mut headers: Vec<(&str, &str)> = encoding.to_vec();
+        headers.push(("User-Agent", &agent));
+        headers.extend(*header);
+        let status = post_blocking(
+            &format!("{root}{path}"),
+            &headers,
+            rw1_series_body(&series, t),
+        );
+        assert_eq!(status, 204, "{path}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let out = receiver.stop();
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let report = records.last().expect("the report");
+    assert_eq!(report["kind"], "cardinality", "{report}");
+    let tenants = report["tenants"].as_array().expect("tenants in the report");
+    let listed: Vec<(&str, u64)> = tenants
+        .iter()
+        .map(|t| (t["tenant"].as_str().unwrap(), t["active"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("7:3", 5),
+            ("42", 4),
+            ("mimir-team", 3),
+            ("thanos-team", 2),
+            ("custom-team", 1)
+        ],
+        "{report}"
+    );
+    let senders = report["senders"].as_array().expect("senders in the report");
+    assert_eq!(senders.len(), cases.len(), "{report}");
+    assert_eq!(senders[0]["sender"], "sender-4 @ 127.0.0.1", "{report}");
+    assert!(
+        senders[0]["samples_per_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}
