@@ -178,6 +178,17 @@ fn check_takes_the_config_and_receiver_options_after_it_send_refuses_them() {
     .expect("check takes --config after it");
     assert_eq!(cli.config.as_deref(), Some(file.0.as_path()));
     assert_eq!((cli.max_body_bytes, cli.max_connections), (1000, 7));
+    // A flag after `check` overrides the file, as one before it does.
+    let cli = cli_from(words(&[
+        "promscope",
+        "check",
+        "--config",
+        &path,
+        "--max-body-bytes",
+        "2000",
+    ]))
+    .expect("check takes receiver options after it");
+    assert_eq!(cli.max_body_bytes, 2000);
     let settings = cli.problem_settings().expect("the file's rules");
     assert_eq!(
         settings.action(crate::problems::Rule::OutOfOrder),
