@@ -270,6 +270,8 @@ impl Cli {
     /// the order given, over the defaults.
     pub fn problem_settings(&self) -> Result<Settings, String> {
         let mut settings = Settings::default();
+        settings.thresholds.series_stale_after_ms =
+            self.stale_after.as_millis().min(i64::MAX as u128) as i64;
         for flag in &self.rules {
             settings.apply_rule_flag(flag)?;
         }

@@ -109,3 +109,44 @@ fn the_tenant_comes_from_each_source_and_is_reported_per_tenant_and_sender() {
         "{report}"
     );
 }
+
+#[test]
+fn check_fails_when_a_tenant_crosses_its_series_limit() {
+    let check = Headless::start(&["check", "--requests", "2", "--limit", "series-per-tenant=2"]);
+    let headers = [
+        ("Content-Encoding", "snappy"),
+        ("Content-Type", "application/x-protobuf"),
+        ("X-Scope-OrgID", "team-a"),
+    ];
+    let t = now_ms();
+    let series = |ids: &[&'static str]| -> Vec<Vec<(&'static str, &'static str)>> {
+        ids.iter()
+            .map(|id| vec![("__name__", "up"), ("id", *id)])
+            .collect()
+    };
+    // Two series: at the limit, not past it.
+    let first = series(&["1", "2"]);
+    let first: Vec<&[(&str, &str)]> = first.iter().map(|s| &s[..]).collect();
+    assert_eq!(
+        post_blocking(&check.url, &headers, rw1_series_body(&first, t)),
+        204
+    );
+    let second = series(&["2", "3"]);
+    let second: Vec<&[(&str, &str)]> = second.iter().map(|s| &s[..]).collect();
+    assert_eq!(
+        post_blocking(&check.url, &headers, rw1_series_body(&second, t)),
+        204
+    );
+    let (code, out) = check.wait();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error    series-per-tenant — 1 times on 1 series"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            r#"e.g. up{id="3"}: is a new series past the 2 active series of tenant "team-a""#
+        ),
+        "{out}"
+    );
+}

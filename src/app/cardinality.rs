@@ -9,6 +9,7 @@ use super::navigate::Move;
 use super::{App, Drill, Tab};
 use crate::filter::Filter;
 use crate::store::cardinality::{LabelCard, Overview};
+use crate::store::parties::PartyCard;
 use crate::store::{MetricId, Store};
 use crate::text::promql;
 
@@ -70,6 +71,11 @@ pub struct CardinalityView {
     pub metric_labels: Vec<LabelCard>,
     /// Rows the open list had room for when drawn.
     pub viewport: usize,
+    /// Whether the rows are those of the filter's series.
+    pub filtered: bool,
+    /// Tenants and senders, most active series first.
+    pub tenants: Vec<PartyCard>,
+    pub senders: Vec<PartyCard>,
 }
 
 impl Default for CardinalityView {
@@ -85,6 +91,9 @@ impl Default for CardinalityView {
             metric: None,
             metric_labels: Vec::new(),
             viewport: 20,
+            filtered: false,
+            tenants: Vec::new(),
+            senders: Vec::new(),
         }
     }
 }
@@ -100,14 +109,31 @@ impl CardinalityView {
         }
     }
 
+    /// Has the rows rebuilt at the next refresh (the filter changed).
+    pub fn outdated(&mut self) {
+        self.built_ms = None;
+    }
+
     /// Rebuilds the rows now.
     pub fn rebuild(&mut self, store: &Store, now_ms: i64) {
-        self.overview = store.cardinality_overview(now_ms, TOP_ACROSS);
+        // Under a filter, the rows of its series: counted by a pass over them.
+        let filtered = !store.filter().is_all();
+        self.filtered = filtered;
+        self.overview = if filtered {
+            store.filtered_overview(now_ms, TOP_ACROSS)
+        } else {
+            store.cardinality_overview(now_ms, TOP_ACROSS)
+        };
+        self.tenants = store.tenants(now_ms);
+        self.senders = store.senders(now_ms);
         self.sort_metrics();
         self.metric_labels = self
             .metric
             .as_ref()
-            .and_then(|(id, _)| store.metric_labels(*id, now_ms, TOP_VALUES))
+            .and_then(|(id, _)| match filtered {
+                true => store.filtered_metric_labels(*id, now_ms, TOP_VALUES),
+                false => store.metric_labels(*id, now_ms, TOP_VALUES),
+            })
             .unwrap_or_default();
         self.built_ms = Some(now_ms);
     }

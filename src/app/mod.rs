@@ -524,6 +524,7 @@ impl App {
             Ok(()) => {
                 self.log.refilter(&RecentSamples(store));
                 self.requests.refilter(&Requests(store));
+                self.cardinality.outdated();
             }
             Err(filter) => self.unapplied = Some(filter),
         }

@@ -272,3 +272,26 @@ fn a_wrong_file_is_an_error_naming_it_the_key_and_the_line() {
     let e = cli(&missing, &[]).unwrap_err();
     assert!(e.contains("/nonexistent/promscope.yml"), "{e}");
 }
+
+#[test]
+fn series_limits_and_the_tenant_header_come_from_the_file() {
+    let file = TempFile::new(
+        "tenants.yml",
+        "tenant-header: X-Tenant\nstale-after: 2m\nlimits:\n  series-per-tenant: 1000\n  series-per-metric: 50\n",
+    );
+    let parsed = cli(&file, &[]).unwrap();
+    let limits = parsed.receiver_limits().unwrap();
+    assert_eq!(
+        limits.tenant_header.map(|h| h.to_string()).as_deref(),
+        Some("x-tenant")
+    );
+    let t = limits.problems.settings().thresholds;
+    assert_eq!(
+        (t.max_series_per_tenant, t.max_series_per_metric),
+        (1000, 50)
+    );
+    assert_eq!(t.series_stale_after_ms, 120_000);
+    let wrong = TempFile::new("tenants-wrong.yml", "limits:\n  series-per-tenant: many\n");
+    let e = cli(&wrong, &[]).unwrap_err();
+    assert!(e.contains("series-per-tenant"), "{e}");
+}

@@ -223,9 +223,10 @@ pub(super) fn decode_body(
         .received_at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let tenant = info.tenant.as_deref();
     limits
         .problems
-        .check(&mut data, Some(negotiated.protocol), arrival_ms);
+        .check_as(&mut data, Some(negotiated.protocol), arrival_ms, tenant);
     Ok(data)
 }
 

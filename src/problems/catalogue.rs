@@ -81,6 +81,8 @@ rules! {
     Rw2CreatedTimestampLegacy = "rw2-created-timestamp-legacy",
     EmptyRequest = "empty-request",
     ContentTypeMismatch = "content-type-mismatch",
+    SeriesPerTenant = "series-per-tenant",
+    SeriesPerMetric = "series-per-metric",
 }
 
 impl Rule {
@@ -416,5 +418,19 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
         "the body decodes to nothing in the announced protocol: an RW 2.0 body sent as RW 1.0, or the reverse",
         "the sender's Content-Type does not match what it encodes; set it (application/x-protobuf;proto=io.prometheus.write.v2.Request for RW 2.0)",
         "RW 2.0 \"Content-Type\": the receiver decodes the message the header names",
+    ),
+    rule(
+        Rule::SeriesPerTenant,
+        Error,
+        "a new series is one past the tenant's limit of active series (--limit series-per-tenant=N; off unless set)",
+        "the tenant sends more series than its backend allows: find the metric and label that grow in the Cardinality view (filter {__tenant__=\"…\"}), drop or aggregate them, or raise the tenant's limit",
+        "Mimir -ingester.max-global-series-per-user (err-mimir-max-series-per-user), Cortex and Thanos receive per-tenant series limits",
+    ),
+    rule(
+        Rule::SeriesPerMetric,
+        Error,
+        "a new series is one past the metric name's limit of active series (--limit series-per-metric=N; off unless set)",
+        "one metric's labels explode (ids, timestamps, URLs): find the label in the Cardinality view and drop it or bound its values",
+        "Mimir -ingester.max-global-series-per-metric (err-mimir-max-series-per-metric)",
     ),
 ];

@@ -69,6 +69,14 @@ pub struct Thresholds {
     /// `exemplar-labels-too-long`: UTF-8 characters of an exemplar's label
     /// names and values together (OpenMetrics).
     pub max_exemplar_label_chars: usize,
+    /// `series-per-tenant`: active series of one tenant (0: no limit; Mimir's
+    /// `-ingester.max-global-series-per-user`).
+    pub max_series_per_tenant: usize,
+    /// `series-per-metric`: active series of one metric name (0: no limit).
+    pub max_series_per_metric: usize,
+    /// How long a series counts as active for those two after its latest
+    /// sample (ms; `--stale-after`).
+    pub series_stale_after_ms: i64,
 }
 
 impl Default for Thresholds {
@@ -82,6 +90,9 @@ impl Default for Thresholds {
             future_ms: 10 * 60 * 1000,
             max_histogram_buckets: 160,
             max_exemplar_label_chars: 128,
+            max_series_per_tenant: 0,
+            max_series_per_metric: 0,
+            series_stale_after_ms: 300_000,
         }
     }
 }

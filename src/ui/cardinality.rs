@@ -26,6 +26,7 @@ use crate::app::cardinality::{CardinalityView, Level};
 use crate::format;
 use crate::store::Store;
 use crate::store::cardinality::{Distinct, LabelCard, MetricCard, Turnover};
+use crate::store::parties::PartyCard;
 use crate::text::escape::escaped;
 
 /// Width from which the across-metrics lists show beside the metrics.
@@ -110,6 +111,20 @@ fn title(view: &CardinalityView) -> Line<'static> {
     let o = &view.overview;
     let stale = window_text(o.stale_after_ms);
     let sorted = format!("sorted by {} ", view.sort.label());
+    if view.filtered {
+        // Churn is kept per metric, not per series: NEW/S and GONE/S are all of each metric's.
+        return Line::from(vec![
+            Span::styled(
+                " Cardinality of the filter's series ",
+                theme::palette().strong,
+            ),
+            Span::raw(format!("· {} active ({stale}) · ", o.active)),
+            Span::styled(
+                format!("churn columns: all series · {sorted}"),
+                theme::dim(),
+            ),
+        ]);
+    }
     Line::from(vec![
         Span::styled(" Cardinality ", theme::palette().strong),
         Span::raw(format!(
@@ -185,11 +200,16 @@ fn empty(frame: &mut Frame, area: Rect, text: &'static str) {
     frame.render_widget(Paragraph::new(text).style(theme::dim()), inner);
 }
 
-/// Two lists with a name and a number: label names by distinct values and
-/// label-value pairs by series.
+/// Lists beside the metrics: label names by distinct values, label-value
+/// pairs by series, and tenants (when any) and senders by active series.
 fn render_across(frame: &mut Frame, area: Rect, view: &CardinalityView) {
-    let [names_area, pairs_area] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(area);
+    let lists = if view.tenants.is_empty() { 3 } else { 4 };
+    let areas = Layout::vertical(vec![Constraint::Ratio(1, lists); lists as usize]).split(area);
+    let (names_area, pairs_area) = (areas[0], areas[1]);
+    if let Some(&tenants_area) = areas.get(3) {
+        parties(frame, tenants_area, " Tenants ", "TENANT", &view.tenants);
+    }
+    parties(frame, areas[2], " Senders ", "SENDER", &view.senders);
     let o = &view.overview;
     let names = o.label_names.iter().map(|l| {
         (
@@ -215,6 +235,45 @@ fn render_across(frame: &mut Frame, area: Rect, view: &CardinalityView) {
         " Label pairs by series ",
         ["PAIR", "SERIES"],
         pairs,
+    );
+}
+
+/// Tenants or senders with their active series, samples and new series per
+/// second (the filter picks one's series: `{__tenant__="…"}`, `{__sender__="…"}`).
+fn parties(frame: &mut Frame, area: Rect, title: &'static str, who: &str, rows: &[PartyCard]) {
+    let header = [who, "ACTIVE", "SAMPLES/S", "NEW/S"];
+    let rows = &rows[..rows.len().min(super::table_rows(area))];
+    let cells: Vec<[String; 3]> = rows
+        .iter()
+        .map(|p| {
+            [
+                p.active.to_string(),
+                rate_text(p.samples_per_s),
+                rate_text(p.new_per_s),
+            ]
+        })
+        .collect();
+    let mut widths: Vec<u16> = (0..3)
+        .map(|i| widest(header[i + 1], cells.iter().map(|c| &c[i])) as u16)
+        .collect();
+    let numbers: u16 = widths.iter().map(|w| w + 1).sum();
+    let key = area.width.saturating_sub(numbers + 2);
+    widths.insert(0, key);
+    let table_rows = rows
+        .iter()
+        .zip(cells)
+        .map(|(p, c)| {
+            let mut row = vec![Cell::from(
+                fit::end(&escaped(&p.name), key.into()).into_owned(),
+            )];
+            row.extend(c.into_iter().map(right));
+            row
+        })
+        .collect();
+    let title = Line::from(Span::styled(title, theme::palette().strong));
+    frame.render_widget(
+        table(&header, table_rows, None, &widths, titled(title)),
+        area,
     );
 }
 

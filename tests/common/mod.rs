@@ -420,6 +420,23 @@ impl Headless {
         Headless { child, url, stdout }
     }
 
+    /// Waits for it to exit by itself (within 20 s): its exit code and what it printed.
+    pub fn wait(mut self) -> (i32, String) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("promscope did not exit");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = self.stdout.join().expect("stdout read");
+        (status.code().unwrap_or(-1), out)
+    }
+
     /// Ends it with SIGTERM (as Ctrl-C would) and returns what it printed.
     pub fn stop(mut self) -> String {
         let killed = std::process::Command::new("kill")

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use foldhash::fast::FixedState;
 use std::hash::BuildHasher;
 
+pub mod limits;
 mod memory;
 pub mod settings;
 #[cfg(test)]
@@ -89,6 +90,8 @@ struct CheckerMemory {
     /// The newest sample timestamp of all (not too far in the future), for
     /// `too-old`; `i64::MIN` before the first.
     newest_of_all_ms: i64,
+    /// Active series per tenant and metric, for `series-per-*`.
+    limits: limits::SeriesLimits,
 }
 
 /// Applies the rules, as [`Settings`] switch them, to requests.
@@ -121,15 +124,17 @@ impl Checker {
                 wanted.insert(rule);
             }
         }
+        let memory = Mutex::new(CheckerMemory {
+            series: Generations::new(series_per_generation),
+            metrics: Generations::new(METRICS_PER_GENERATION),
+            newest_of_all_ms: i64::MIN,
+            limits: limits::SeriesLimits::of(&settings.thresholds, wanted),
+        });
         Checker {
             rejecting: settings.rules_at(Action::Reject),
             wanted,
             settings,
-            memory: Mutex::new(CheckerMemory {
-                series: Generations::new(series_per_generation),
-                metrics: Generations::new(METRICS_PER_GENERATION),
-                newest_of_all_ms: i64::MIN,
-            }),
+            memory,
         }
     }
 
@@ -150,6 +155,18 @@ impl Checker {
     /// on (all of them for a request-level rule), moving them out of
     /// `data.series` with a reason in `data.refused`.
     pub fn check(&self, data: &mut WriteData, protocol: Option<Protocol>, arrival_ms: i64) {
+        self.check_as(data, protocol, arrival_ms, None);
+    }
+
+    /// [`Checker::check`] for a request of `tenant`, which the
+    /// `series-per-tenant` limit counts series under.
+    pub fn check_as(
+        &self,
+        data: &mut WriteData,
+        protocol: Option<Protocol>,
+        arrival_ms: i64,
+        tenant: Option<&str>,
+    ) {
         if self.wanted.is_empty() {
             data.problems.clear();
             data.problem_totals = None;
@@ -170,6 +187,10 @@ impl Checker {
             .any(|p| p.subject == Subject::Request && self.rejecting.contains(p.rule));
         {
             let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+            let limited = memory.limits.is_on();
+            if limited {
+                memory.limits.sweep(arrival_ms);
+            }
             let mut pass = Pass {
                 checker: self,
                 data,
@@ -188,6 +209,7 @@ impl Checker {
                 arrival_ms,
                 last_untyped: None,
                 name_type: None,
+                tenant: limited.then(|| (limits::tenant_hash(tenant), tenant.unwrap_or_default())),
             };
             pass.metadata_entries();
             for index in 0..data.series.len() {
@@ -350,6 +372,8 @@ struct Pass<'a, 'c> {
     last_untyped: Option<(&'a [u8], MetricType)>,
     /// The type remembered for the current series' name, when looked up.
     name_type: Option<MetricType>,
+    /// With a `series-per-*` limit set: the request's tenant, hashed and as text.
+    tenant: Option<(u64, &'a str)>,
 }
 
 /// Hash of a metric name, for [`CheckerMemory::metrics`].
@@ -476,6 +500,9 @@ impl<'a> Pass<'a, '_> {
                 .find(|l| data.bytes(l.name) == b"__name__")
                 .map_or(b"", |l| data.bytes(l.value));
         }
+        if let Some(tenant) = self.tenant {
+            self.limit(series, name, tenant);
+        }
         let out = &mut self.out;
         if self.rw2 {
             let only_exemplars = samples.is_empty() && histograms.is_empty();
@@ -538,6 +565,12 @@ impl<'a> Pass<'a, '_> {
             );
         }
         self.out.rejected
+    }
+
+    /// `series-per-tenant` and `series-per-metric` (see [`limits`]).
+    fn limit(&mut self, series: &ReceivedSeries, name: &[u8], tenant: (u64, &str)) {
+        let at = (self.arrival_ms, series.label_hash);
+        limits::check(&mut self.memory.limits, at, name, tenant, &mut self.out);
     }
 
     /// The sample and histogram rules over a series' samples, against what it

@@ -50,6 +50,8 @@ pub const LIMITS: &[(Rule, &str)] = &[
     (Rule::TooFarInFuture, "duration, e.g. 10m"),
     (Rule::HistogramTooManyBuckets, "buckets"),
     (Rule::ExemplarLabelsTooLong, "UTF-8 characters"),
+    (Rule::SeriesPerTenant, "active series"),
+    (Rule::SeriesPerMetric, "active series"),
 ];
 
 /// Every rule's action and the thresholds: what the checks run with.
@@ -143,6 +145,8 @@ impl Settings {
             Rule::TooFarInFuture => t.future_ms = millis()?,
             Rule::HistogramTooManyBuckets => t.max_histogram_buckets = count()?,
             Rule::ExemplarLabelsTooLong => t.max_exemplar_label_chars = count()?,
+            Rule::SeriesPerTenant => t.max_series_per_tenant = count()?,
+            Rule::SeriesPerMetric => t.max_series_per_metric = count()?,
             _ => return Err(format!("no limit is called {id:?}")),
         }
         Ok(())
@@ -198,6 +202,7 @@ pub fn limit_flag_help() -> String {
             Rule::TooFarInFuture => format!("{}m", t.future_ms / 60_000),
             Rule::HistogramTooManyBuckets => t.max_histogram_buckets.to_string(),
             Rule::ExemplarLabelsTooLong => t.max_exemplar_label_chars.to_string(),
+            Rule::SeriesPerTenant | Rule::SeriesPerMetric => "none".to_owned(),
             _ => String::new(),
         };
         help += &format!("\n  {}=N ({unit}; default {default})", rule.id());

@@ -7,6 +7,7 @@
 //! [`super::Store::held_bytes`].
 
 pub mod churn;
+mod filtered;
 mod query;
 pub mod values;
 

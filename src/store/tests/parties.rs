@@ -149,3 +149,41 @@ fn tenants_and_senders_are_forgotten_with_their_series_and_counted_in_held_bytes
     assert!(store.tenants(now).len() <= crate::store::parties::MAX_PARTIES + 1);
     assert!(store.held_bytes() < 8 << 20, "{}", store.held_bytes());
 }
+
+#[test]
+fn the_cardinality_rows_under_a_filter_count_only_its_series() {
+    let mut store = mixed_store();
+    let now = T0 + 2000;
+    let all = store.cardinality_overview(now, 10);
+    assert_eq!(all.active, 5);
+    store.set_filter(Filter::parse(r#"{__tenant__="team-a"}"#).unwrap(), now);
+    let o = store.filtered_overview(now, 10);
+    assert_eq!(o.active, 2);
+    let metrics: Vec<(&str, u64, u64)> = o
+        .metrics
+        .iter()
+        .map(|m| (m.name.as_str(), m.active, m.kept))
+        .collect();
+    assert_eq!(metrics, [("up", 2, 2)]);
+    let names: Vec<(&str, u64)> = o
+        .label_names
+        .iter()
+        .map(|l| (l.name.as_str(), l.distinct.value()))
+        .collect();
+    assert_eq!(names, [("job", 2)]);
+    let pairs: Vec<String> = o
+        .pairs
+        .iter()
+        .map(|p| format!("{}={} {}", p.name, p.value, p.series))
+        .collect();
+    assert_eq!(pairs, ["job=a 1", "job=b 1"]);
+    let up = o.metrics[0].id;
+    let labels = store.filtered_metric_labels(up, now, 5).unwrap();
+    assert_eq!(labels.len(), 1);
+    assert_eq!(labels[0].top, [("a".to_owned(), 1), ("b".to_owned(), 1)]);
+    // The whole traffic's `up` has job=c too.
+    let whole = store.metric_labels(up, now, 5).unwrap();
+    assert_eq!(whole[0].distinct.value(), 3);
+    // Long after, nothing is active, though kept.
+    assert_eq!(store.filtered_overview(T0 + 3_600_000, 10).active, 0);
+}

@@ -1,0 +1,170 @@
+//! The cardinality view's rows under a filter: the aggregates kept up to date
+//! count every series, so with a filter in force the rows are counted by a
+//! pass over the matching series (values exactly; the labels of at most
+//! [`MAX_FILTERED_SERIES`] series). Churn (new and gone per second) is not
+//! kept per series: a metric's churn stays that of all its series.
+
+use hashbrown::HashMap;
+
+use super::query::CHURN_SPAN_MS;
+use super::values::Distinct;
+use super::{LabelCard, MetricCard, Overview, PairCard, churn, ended};
+use crate::store::intern::Sym;
+use crate::store::{MetricId, Series, Store};
+
+/// Series whose labels a filtered pass counts at most (about a second's work).
+pub const MAX_FILTERED_SERIES: usize = 500_000;
+
+/// Values per label name, with their series.
+type Values = HashMap<Sym, HashMap<Sym, u64>>;
+
+impl Store {
+    /// Whether a series counts as active at `now_ms`.
+    fn is_active(&self, s: &Series, now_ms: i64) -> bool {
+        let stale = self.cardinality.stale_after_ms();
+        s.last_arrival_ms != 0 && now_ms - s.last_arrival_ms < stale && !ended(s)
+    }
+
+    /// Adds the labels (but `__name__`) of `s` to `values`, while `budget` lasts.
+    fn count_labels(&self, s: &Series, values: &mut Values, budget: &mut usize) {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        for &(name, value) in s.labels.iter().filter(|l| l.0 != self.name_label) {
+            *values.entry(name).or_default().entry(value).or_default() += 1;
+        }
+    }
+
+    /// [`Store::cardinality_overview`] of the series the filter matches.
+    pub fn filtered_overview(&self, now_ms: i64, top: usize) -> Overview {
+        let card = &self.cardinality;
+        let stale = card.stale_after_ms();
+        let mut values = Values::new();
+        let mut budget = MAX_FILTERED_SERIES;
+        let mut metrics = Vec::new();
+        for (id, m) in self.metrics().filter(|(_, m)| m.matched > 0) {
+            let (mut active, mut kept) = (0, 0);
+            for (_, s) in self.series_of(m).filter(|(_, s)| s.matched) {
+                kept += 1;
+                active += u64::from(self.is_active(s, now_ms));
+                self.count_labels(s, &mut values, &mut budget);
+            }
+            let churn = card.metric(id).map(|c| &c.churn);
+            let turnover = |span| churn.map(|c| c.turnover(now_ms, span, stale));
+            let (new_per_s, gone_per_s) = turnover(CHURN_SPAN_MS)
+                .unwrap_or_default()
+                .per_second(CHURN_SPAN_MS);
+            metrics.push(MetricCard {
+                id,
+                name: self.str(m.name).to_owned(),
+                active,
+                kept,
+                change: turnover(churn::HISTORY_MS).unwrap_or_default(),
+                new_per_s,
+                gone_per_s,
+            });
+        }
+        metrics.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
+        let unbounded = |name: Sym| {
+            card.labels()
+                .find(|l| l.name == name)
+                .is_some_and(|l| l.unbounded(now_ms))
+        };
+        let mut label_names = self.label_cards(&values, 3, unbounded);
+        label_names.sort_by(|a, b| {
+            b.distinct
+                .value()
+                .cmp(&a.distinct.value())
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        label_names.truncate(top);
+        let mut pairs: Vec<(u64, Sym, Sym)> = values
+            .iter()
+            .flat_map(|(&n, vs)| vs.iter().map(move |(&v, &c)| (c, n, v)))
+            .collect();
+        pairs.sort_unstable_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| (self.str(a.1), self.str(a.2)).cmp(&(self.str(b.1), self.str(b.2))))
+        });
+        pairs.truncate(top);
+        Overview {
+            active: metrics.iter().map(|m| m.active).sum(),
+            change: Default::default(),
+            new_per_s: 0.0,
+            gone_per_s: 0.0,
+            metrics,
+            label_names,
+            pairs: pairs
+                .into_iter()
+                .map(|(series, n, v)| PairCard {
+                    name: self.str(n).to_owned(),
+                    value: self.str(v).to_owned(),
+                    series,
+                })
+                .collect(),
+            stale_after_ms: stale,
+        }
+    }
+
+    /// [`Store::metric_labels`] of the series of metric `id` the filter matches.
+    pub fn filtered_metric_labels(
+        &self,
+        id: MetricId,
+        now_ms: i64,
+        top: usize,
+    ) -> Option<Vec<LabelCard>> {
+        let metric = self.metric(id)?;
+        let mut values = Values::new();
+        let mut budget = MAX_FILTERED_SERIES;
+        for (_, s) in self.series_of(metric).filter(|(_, s)| s.matched) {
+            self.count_labels(s, &mut values, &mut budget);
+        }
+        let whole = self.cardinality.metric(id);
+        let unbounded = |name: Sym| {
+            whole.is_some_and(|m| {
+                m.labels()
+                    .iter()
+                    .any(|l| l.name == name && l.unbounded(now_ms))
+            })
+        };
+        let mut cards = self.label_cards(&values, top, unbounded);
+        cards.sort_by(|a, b| {
+            (b.unbounded, b.distinct.value())
+                .cmp(&(a.unbounded, a.distinct.value()))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        Some(cards)
+    }
+
+    /// A card per label name of `values`, with its `top` values; flagged
+    /// unbounded as all of the traffic shows it.
+    fn label_cards(
+        &self,
+        values: &Values,
+        top: usize,
+        unbounded: impl Fn(Sym) -> bool,
+    ) -> Vec<LabelCard> {
+        values
+            .iter()
+            .map(|(&name, vs)| {
+                let mut heaviest: Vec<(&Sym, &u64)> = vs.iter().collect();
+                heaviest.sort_unstable_by(|a, b| {
+                    b.1.cmp(a.1)
+                        .then_with(|| self.str(*a.0).cmp(self.str(*b.0)))
+                });
+                LabelCard {
+                    name: self.str(name).to_owned(),
+                    distinct: Distinct::Exact(vs.len() as u64),
+                    series: vs.values().sum(),
+                    top: heaviest
+                        .into_iter()
+                        .take(top)
+                        .map(|(&v, &n)| (self.str(v).to_owned(), n))
+                        .collect(),
+                    unbounded: unbounded(name),
+                }
+            })
+            .collect()
+    }
+}
