@@ -162,7 +162,7 @@ async fn samples_are_checked_against_earlier_requests() {
         &[
             "out-of-order",
             "up{job=\"a\"}",
-            "is 1 s older than the series' newest, at 20",
+            "is 1 s older than the series' newest",
         ],
     );
     let batch = r.next_batch().await;

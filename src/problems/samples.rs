@@ -81,10 +81,9 @@ impl SeriesState {
         {
             report.found(Rule::TooFarInFuture, &|| {
                 format!(
-                    "sample at {} is {} past its arrival at {}",
+                    "sample at {} is {} past its arrival",
                     At(ts),
-                    Span(ts - context.arrival_ms),
-                    At(context.arrival_ms)
+                    Span(ts - context.arrival_ms)
                 )
             });
         }
@@ -92,10 +91,9 @@ impl SeriesState {
         if ts < floor && report.wants(Rule::TooOld) {
             report.found(Rule::TooOld, &|| {
                 format!(
-                    "sample at {} is {} behind the newest sample of all, at {}",
+                    "sample at {} is {} behind the newest of all series",
                     At(ts),
-                    Span(context.newest_of_all_ms - ts),
-                    At(context.newest_of_all_ms)
+                    Span(context.newest_of_all_ms - ts)
                 )
             });
         }
@@ -111,10 +109,9 @@ impl SeriesState {
             if report.wants(Rule::OutOfOrder) {
                 report.found(Rule::OutOfOrder, &|| {
                     format!(
-                        "sample at {} is {} older than the series' newest, at {}",
+                        "sample at {} is {} older than the series' newest",
                         At(ts),
-                        Span(newest - ts),
-                        At(newest)
+                        Span(newest - ts)
                     )
                 });
             }
