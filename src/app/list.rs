@@ -218,8 +218,8 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
             || (self.sort.moves_with_time() && since >= RESORT_MS.max(min_gap))
     }
 
-    /// Replaces the rows, keeping the cursor on the same entry (at the same
-    /// place on screen) when it is still listed.
+    /// Replaces the rows, keeping the cursor on the same entry when it is
+    /// still listed.
     pub fn rebuild(&mut self, rows: Vec<Row>, source: Source<S>, now_ms: i64) {
         let same_subject = self
             .built
@@ -229,12 +229,15 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
             .filter(|_| same_subject)
             .map(Identified::id)
             .and_then(|id| rows.iter().position(|r| r.id() == id));
-        let on_screen = self.cursor.selected.saturating_sub(self.cursor.offset);
         self.rows = rows;
+        // The window stays where it was and the selection moves within it
+        // (drawing scrolls only if the entry left the window): keeping the
+        // entry on its screen line instead hid rows that sorted in above it,
+        // such as a bigger metric arriving above the first row.
         self.cursor = match kept {
             Some(at) => Cursor {
                 selected: at,
-                offset: at.saturating_sub(on_screen),
+                offset: self.cursor.offset,
             },
             None if same_subject => Cursor {
                 selected: self.cursor.selected.min(self.rows.len().saturating_sub(1)),

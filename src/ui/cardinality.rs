@@ -169,7 +169,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usiz
     let columns: Vec<Column> = (0..5)
         .map(|i| Column::fixed(widest(header[i + 1], cells.iter().map(|c| &c[i]))))
         .collect();
-    let (key_width, mut widths) = allot(area.width, names.room(), &columns, &[4, 3, 2, 1]);
+    let (key_width, mut widths) = allot(area.width, names.room(header[0]), &columns, &[4, 3, 2, 1]);
     let rows = cells
         .into_iter()
         .enumerate()

@@ -150,12 +150,13 @@ impl<'a> Names<'a> {
         Names { texts, differs }
     }
 
-    /// What the key column asks for: room for every name whole, and room
-    /// that still tells them apart.
-    pub fn room(&self) -> KeyRoom {
+    /// What the key column asks for: room for every name whole and for the
+    /// column's `header`, and room that still tells the names apart.
+    pub fn room(&self, header: &str) -> KeyRoom {
         let need = self.texts.iter().zip(&self.differs);
+        let widest = self.texts.iter().map(|t| width(t)).max().unwrap_or(0);
         KeyRoom {
-            want: self.texts.iter().map(|t| width(t)).max().unwrap_or(0),
+            want: widest.max(width(header)),
             need: need.map(|(t, &d)| distinct_need(t, d)).max().unwrap_or(0),
         }
     }

@@ -110,7 +110,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::fixed(widest(3, header[5])),
     ];
     // Least useful first: the age, the trend, the type, the series count.
-    let mut key = names.room();
+    let mut key = names.room(header[0]);
     if metrics.iter().any(Option::is_none) {
         key.want = key.want.max(evicted_width());
     }

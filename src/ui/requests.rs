@@ -109,7 +109,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     // status stay.
     let (key_width, widths) = allot(
         list.width,
-        names.room(),
+        names.room(header[1]),
         &columns,
         &[1, 8, 3, 9, 4, 7, 5, 2, 11],
     );

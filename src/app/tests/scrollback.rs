@@ -282,3 +282,36 @@ fn one_newer_entry_is_said_in_the_singular() {
     let now = draw(&mut app, &store, 120, 24);
     assert!(title_line(&now, "Recent samples (").contains("2 newer samples"));
 }
+
+#[test]
+fn a_bigger_metric_sorting_in_above_the_selection_is_shown_not_scrolled_off() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    store.ingest(&batch(
+        T0,
+        &[
+            (&[("__name__", "small"), ("job", "a")], 1.0),
+            (&[("__name__", "small"), ("job", "b")], 1.0),
+        ],
+    ));
+    app.tick(T0 + 100, &store);
+    assert_eq!(names(&app, &store), ["small"]);
+    let _ = draw(&mut app, &store, 80, 24);
+    // The demo's first seconds: the biggest metric arrives after the first draw.
+    let big: Vec<String> = (0..5).map(|i| format!("i{i}")).collect();
+    let labels: Vec<[(&str, &str); 2]> = big
+        .iter()
+        .map(|i| [("__name__", "big"), ("instance", i.as_str())])
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    store.ingest(&batch(T0 + 1000, &rows));
+    app.tick(T0 + 1100, &store);
+    let lines = draw(&mut app, &store, 80, 24);
+    // Names shorter than the heading do not cut it to `METRI`.
+    assert!(lines.iter().any(|l| l.starts_with("METRIC ")), "{lines:#?}");
+    let body = table_body(&lines, "METRIC");
+    assert!(body[0].starts_with("big "), "{body:#?}");
+    assert!(body[1].starts_with("small "), "{body:#?}");
+    // The selection stayed on its entry, now the second row.
+    assert_eq!(app.metrics.cursor.selected, 1);
+}

@@ -26,6 +26,9 @@ pub struct Churn {
     slices: Box<[Slice]>,
     /// The newest slice, or `i64::MIN` before the first event.
     newest: i64,
+    /// When the first event arrived (`i64::MAX` before it): rates over a
+    /// span that began earlier are over the time since.
+    first_ms: i64,
 }
 
 fn slice_of(ms: i64) -> i64 {
@@ -58,6 +61,7 @@ impl Churn {
         Churn {
             slices: vec![Slice::default(); len].into_boxed_slice(),
             newest: i64::MIN,
+            first_ms: i64::MAX,
         }
     }
 
@@ -76,6 +80,7 @@ impl Churn {
     }
 
     fn at(&mut self, ms: i64) -> Option<&mut Slice> {
+        self.first_ms = self.first_ms.min(ms);
         let slice = slice_of(ms);
         if self.newest == i64::MIN || slice > self.newest {
             let gap = if self.newest == i64::MIN {
@@ -143,6 +148,17 @@ impl Churn {
     /// Series seen within `stale_after_ms` before `now_ms` (to a slice).
     pub fn active(&self, now_ms: i64, stale_after_ms: i64) -> u64 {
         self.count(now_ms - stale_after_ms, now_ms, |s| s.last_seen)
+    }
+
+    /// The time [`Churn::turnover`] over `span_ms` before `now_ms` counts:
+    /// from the start of its first whole slice (its last slice is the current,
+    /// partial one), or from the first event if later; at least a second.
+    /// Dividing by `span_ms` instead read up to a sixth low at every slice
+    /// start, and far lower in the first minute.
+    pub fn counted_ms(&self, now_ms: i64, span_ms: i64) -> i64 {
+        let span_ms = span_ms.clamp(SLICE_MS, HISTORY_MS);
+        let from = ((slice_of(now_ms - span_ms) + 1) * SLICE_MS).max(self.first_ms);
+        now_ms.saturating_sub(from).max(1000)
     }
 
     /// Series created, and series gone, within `span_ms` before `now_ms`
@@ -219,6 +235,30 @@ mod tests {
         let later = T0 + 30_000 + STALE + 30_000;
         assert_eq!(churn.turnover(later, 60_000, STALE).gone, 1);
         assert_eq!(churn.active(T0 + 100 * STALE, STALE), 0);
+    }
+
+    #[test]
+    fn rates_are_over_the_time_counted() {
+        let mut churn = Churn::new(STALE);
+        // One new series a second from T0 (a slice start) for 65 s.
+        for k in 0..65 {
+            churn.created(T0 + k * 1000);
+        }
+        let now = T0 + 65_000;
+        let counted = churn.counted_ms(now, 60_000);
+        assert_eq!(counted, 55_000, "slices from T0 + 10 s to now");
+        let (new, gone) = churn.turnover(now, 60_000, STALE).per_second(counted);
+        assert_eq!((new, gone), (1.0, 0.0));
+        // Sixteen seconds in, 16 series are 1/s, not 16/60.
+        let mut young = Churn::new(STALE);
+        for k in 0..16 {
+            young.created(T0 + 3_000 + k * 1000);
+        }
+        let now = T0 + 19_000;
+        let rate = young
+            .turnover(now, 60_000, STALE)
+            .per_second(young.counted_ms(now, 60_000));
+        assert_eq!(rate.0, 1.0);
     }
 
     #[test]

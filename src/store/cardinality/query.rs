@@ -81,13 +81,15 @@ impl Store {
     pub fn cardinality_overview(&self, now_ms: i64, top: usize) -> Overview {
         let card = &self.cardinality;
         let stale = card.stale_after_ms();
+        // Every row's rates over the same time, counted since traffic began.
+        let counted = card.churn.counted_ms(now_ms, CHURN_SPAN_MS);
         let mut metrics: Vec<MetricCard> = self
             .metrics()
             .filter_map(|(id, m)| {
                 let churn = &card.metric(id)?.churn;
                 let (new_per_s, gone_per_s) = churn
                     .turnover(now_ms, CHURN_SPAN_MS, stale)
-                    .per_second(CHURN_SPAN_MS);
+                    .per_second(counted);
                 Some(MetricCard {
                     id,
                     name: self.str(m.name).to_owned(),
@@ -107,7 +109,7 @@ impl Store {
         let (new_per_s, gone_per_s) = card
             .churn
             .turnover(now_ms, CHURN_SPAN_MS, stale)
-            .per_second(CHURN_SPAN_MS);
+            .per_second(counted);
         Overview {
             metrics,
             active: card.churn.active(now_ms, stale),

@@ -168,9 +168,10 @@ fn an_unbounded_label_is_flagged_first_and_label_names_and_pairs_rank() {
         (overview.pairs[0].name.as_str(), overview.pairs[0].series),
         ("method", 300)
     );
-    // New series: 600 + 5 in the first 30 s.
+    // New series: 600 + 5 in the first 30 s, a rate over those 30 s (not
+    // over a minute that has not passed yet).
     assert_eq!(overview.change.created, 605);
-    assert!((overview.new_per_s - 605.0 / 60.0).abs() < 1e-9);
+    assert!((overview.new_per_s - 605.0 / 30.0).abs() < 1e-9);
     // Nothing new for a while: no longer growing.
     let later = now + UNBOUNDED_GROWING_MS + 1000;
     let labels = store
@@ -215,10 +216,12 @@ fn churn_counts_new_stale_and_marked_series() {
     store.ingest(&batch(T0 + 61_000, &series(5, stale)));
     let o = store.cardinality_overview(T0 + 61_000, 5);
     assert_eq!(o.active, 10, "cycle 4");
-    assert_eq!(
-        o.metrics[0].gone_per_s * 60.0,
-        50.0,
-        "cycles 0 to 3 and the marked 5"
+    // Over the slices counted: from T0 + 10 s (the minute's first whole
+    // slice) to now, 51 s.
+    assert!(
+        (o.metrics[0].gone_per_s * 51.0 - 50.0).abs() < 1e-9,
+        "cycles 0 to 3 and the marked 5: {}",
+        o.metrics[0].gone_per_s
     );
     let rate = store.new_series_rate().per_second(T0 + 61_000, 60);
     assert!((rate - 50.0 / 60.0).abs() < 1e-9, "{rate}");
