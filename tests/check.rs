@@ -79,11 +79,25 @@ fn clean_traffic_passes_and_an_error_fails_with_the_rule_named() {
     let check = Check::start(&["--requests", "2"]);
     assert_eq!(check.post(rw1_samples_body(UP, &[now - 1000])), 204);
     assert_eq!(check.post(rw1_samples_body(UP, &[now])), 204);
+    let port = check
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_owned();
     let (code, out) = check.finish();
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("2 requests") && out.contains("no problems found"),
         "{out}"
+    );
+    // The report names where it listened: the port chosen for :0.
+    assert!(
+        out.contains(&format!("from 127.0.0.1:{port}")),
+        "{port}: {out}"
     );
 
     let check = Check::start(&["--requests", "1"]);

@@ -110,7 +110,8 @@ pub async fn main(limits: Limits, args: CheckArgs) -> anyhow::Result<ExitCode> {
                     "promscope check needs --duration, --requests or a capture FILE to know when to report"
                 );
             }
-            (receive(&args, limits).await?, format!("{}", args.address()))
+            let (tally, local) = receive(&args, limits).await?;
+            (tally, local.to_string())
         }
     };
     let fail_on = args.fail_on.severity();
@@ -147,8 +148,12 @@ async fn read_file(file: &std::path::Path, limits: Limits) -> anyhow::Result<Tal
     read.await.context("the capture reader crashed")?
 }
 
-/// Receives until the duration is up, the requests are in, or a signal.
-async fn receive(args: &CheckArgs, limits: Limits) -> anyhow::Result<Tally> {
+/// Receives until the duration is up, the requests are in, or a signal;
+/// gives what it received and where it listened (the port chosen for `:0`).
+async fn receive(
+    args: &CheckArgs,
+    limits: Limits,
+) -> anyhow::Result<(Tally, std::net::SocketAddr)> {
     let mut termination = Termination::catch().context("cannot catch termination signals")?;
     let address = args.address();
     let listener = TcpListener::bind(address)
@@ -201,5 +206,5 @@ async fn receive(args: &CheckArgs, limits: Limits) -> anyhow::Result<Tally> {
     }
     drop(rx);
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
-    Ok(tally)
+    Ok((tally, local))
 }
