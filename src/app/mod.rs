@@ -73,13 +73,29 @@ impl Tab {
         }
     }
 
-    /// Title in a narrow tab bar (under 100 columns), leaving room for the filter.
+    /// Title in a narrower tab bar, leaving room for the filter.
     pub fn short_title(self) -> &'static str {
         match self {
             Tab::Log => "Samples",
-            Tab::Cardinality => "Card",
             other => other.title(),
         }
+    }
+
+    /// The fewest letters that still say which tab it is, for the narrowest
+    /// tab bars (beside the tab's number, the key that opens it).
+    pub fn abbreviation(self) -> &'static str {
+        match self {
+            Tab::Metrics => "Metr",
+            Tab::Log => "Smpl",
+            Tab::Requests => "Req",
+            Tab::Problems => "Prob",
+            Tab::Cardinality => "Card",
+        }
+    }
+
+    /// The key that opens it (`1`, `2`, ...): its place in [`Tab::ALL`].
+    pub fn number(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) + 1
     }
 
     fn offset(self, by: isize) -> Tab {

@@ -98,6 +98,18 @@ pub fn end(s: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}{ELLIPSIS}", head(s, room)))
 }
 
+/// `s` in at most `width` columns, cut at the start with `…` when it does not
+/// fit: for text whose end matters (a line being typed, where the cursor is).
+pub fn start(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    let Some(room) = width.checked_sub(1) else {
+        return Cow::Borrowed("");
+    };
+    Cow::Owned(format!("{ELLIPSIS}{}", tail(s, room)))
+}
+
 /// Columns of the start kept before a cut in the middle, when there is room.
 const KEPT_HEAD: usize = 6;
 

@@ -31,18 +31,17 @@ mod request;
 mod requests;
 mod scale;
 mod series;
+mod tabs;
 mod theme;
 mod welcome;
 pub mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, OpenList, Tab, keymap};
+use crate::app::{App, OpenList, keymap};
 use crate::store::Store;
-use crate::text::escape::escaped;
 use widgets::{Part, fitted_line, styled};
 
 /// Rows of a list drawn by [`widgets::table`] in `area` (below its title and header).
@@ -75,7 +74,7 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
     ])
     .areas(frame.area());
     header::render(frame, head, app, store);
-    render_tabs(frame, tabs, app, store);
+    tabs::render(frame, tabs, app, store);
     let list_rows = if !store.has_data() {
         welcome::render(frame, body, app);
         table_rows(body)
@@ -101,60 +100,6 @@ pub fn render_frame(frame: &mut Frame, app: &App, store: &Store) -> Drawn {
     Drawn {
         list_rows,
         help_scroll_max,
-    }
-}
-
-/// Below this width the tab bar takes short titles, so the filter has room.
-const NARROW_TABS: u16 = 100;
-
-fn render_tabs(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
-    let mut parts = Vec::new();
-    let title = |tab: Tab| {
-        if area.width < NARROW_TABS {
-            tab.short_title()
-        } else {
-            tab.title()
-        }
-    };
-    for tab in Tab::ALL {
-        let style = if tab == app.tab {
-            theme::palette().open_tab
-        } else {
-            theme::dim()
-        };
-        parts.push(Part::whole(vec![
-            Span::styled(format!(" {} ", title(tab)), style),
-            Span::raw(" "),
-        ]));
-    }
-    let label = || styled("  filter: ", theme::palette().accent);
-    if app.filter.editing {
-        let typed = format!("{}█", escaped(&app.filter.text));
-        parts.push(Part::shrinking(vec![label(), Span::raw(typed)], 1));
-        if let Some(e) = &app.filter.error {
-            let error = format!(
-                "  ✗ {} · not applied; {}",
-                escaped(e),
-                in_force(&escaped(store.filter().source()))
-            );
-            parts.push(Part::shrinking(vec![styled(error, theme::error())], 0));
-        }
-    } else if !store.filter().is_all() {
-        let source = escaped(store.filter().source()).into_owned();
-        parts.push(Part::shrinking(vec![label(), Span::raw(source)], 1));
-    }
-    frame.render_widget(
-        Paragraph::new(fitted_line(parts, usize::from(area.width))),
-        area,
-    );
-}
-
-/// What the screen says is filtered by while the line holds something else.
-fn in_force(filter: &str) -> String {
-    if filter.is_empty() {
-        "no filter in force".into()
-    } else {
-        format!("in force: {filter}")
     }
 }
 

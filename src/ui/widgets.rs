@@ -210,6 +210,8 @@ pub fn no_rows_note(store: &crate::store::Store, what: &str) -> String {
 pub struct Part {
     spans: Vec<Span<'static>>,
     shrinkable: Option<usize>,
+    /// The shrinkable span is cut at its start, not its end.
+    keeps_end: bool,
     /// What to show instead when it does not fit, longest first.
     shorter: Vec<Vec<Span<'static>>>,
     /// Shown only if room is left: no reason to shorten others.
@@ -222,6 +224,7 @@ impl Part {
         Part {
             spans,
             shrinkable: None,
+            keeps_end: false,
             shorter: Vec::new(),
             optional: false,
         }
@@ -232,8 +235,18 @@ impl Part {
         Part {
             spans,
             shrinkable: Some(index),
+            keeps_end: false,
             shorter: Vec::new(),
             optional: false,
+        }
+    }
+
+    /// [`Part::shrinking`], cut at the start of the span (`…end`): for a
+    /// line being typed, whose end is where the cursor is.
+    pub fn shrinking_at_start(spans: Vec<Span<'static>>, index: usize) -> Self {
+        Part {
+            keeps_end: true,
+            ..Part::shrinking(spans, index)
         }
     }
 
@@ -243,6 +256,7 @@ impl Part {
         Part {
             spans,
             shrinkable: None,
+            keeps_end: false,
             shorter,
             optional: false,
         }
@@ -311,7 +325,13 @@ fn laid_out(parts: &[Part], width: usize, step: usize) -> (Vec<bool>, Vec<Span<'
             if keep < MIN_SHRUNK {
                 continue;
             }
-            span.content = fit::end(&span.content, keep).into_owned().into();
+            span.content = if part.keeps_end {
+                fit::start(&span.content, keep)
+            } else {
+                fit::end(&span.content, keep)
+            }
+            .into_owned()
+            .into();
         }
         left -= width_of(&chosen).min(left);
         if let Some(last) = shown.last_mut().filter(|_| !part.optional) {
