@@ -2,6 +2,8 @@
 //! over the last few minutes (current rates and sparklines); per series, two
 //! ten-second windows (a rate in 12 bytes, for a million series).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 /// Seconds of history kept.
 pub const HISTORY_SECS: usize = 180;
 
@@ -16,6 +18,38 @@ pub struct RateBuckets {
     /// Whether what came before `first` is unknown rather than nothing (see
     /// [`RateBuckets::counting_from`]).
     unknown_before_first: bool,
+    /// The sender's interval as last worked out, and the second it was for
+    /// (see [`RateBuckets::period`]).
+    period: PeriodMemo,
+}
+
+/// The sender's interval (0: unknown) and the second it was worked out for:
+/// a memo that reads take (atomics, as the store is read from several
+/// threads while filtering; a race only works it out twice).
+#[derive(Debug, Default)]
+struct PeriodMemo {
+    at: AtomicI64,
+    secs: AtomicI64,
+}
+
+impl PeriodMemo {
+    fn get(&self) -> (i64, Option<i64>) {
+        let secs = self.secs.load(Ordering::Relaxed);
+        (self.at.load(Ordering::Relaxed), (secs > 0).then_some(secs))
+    }
+
+    fn set(&self, (at, secs): (i64, Option<i64>)) {
+        self.at.store(at, Ordering::Relaxed);
+        self.secs.store(secs.unwrap_or(0), Ordering::Relaxed);
+    }
+}
+
+impl Clone for PeriodMemo {
+    fn clone(&self) -> Self {
+        let memo = PeriodMemo::default();
+        memo.set(self.get());
+        memo
+    }
 }
 
 impl Default for RateBuckets {
@@ -25,6 +59,10 @@ impl Default for RateBuckets {
             newest: i64::MIN,
             first: i64::MIN,
             unknown_before_first: false,
+            period: PeriodMemo {
+                at: AtomicI64::new(i64::MIN),
+                secs: AtomicI64::new(0),
+            },
         }
     }
 }
@@ -107,13 +145,25 @@ impl RateBuckets {
     }
 
     /// Events per second over the `window` seconds before `now_ms` (the current,
-    /// partial second excluded), or over the time since the first event if shorter.
+    /// partial second excluded), widened to a whole number of the sender's
+    /// intervals once they are known (see [`RateBuckets::typical_period`]): a
+    /// job scraped every 15 s has one scrape in some 10 s windows and none in
+    /// others, and read 0 and 1.5 times its rate in turn. With less history
+    /// than that, over the whole intervals since the first event; before the
+    /// interval is known, over the time since the first event.
     pub fn per_second(&self, now_ms: i64, window: i64) -> f64 {
         if self.newest == i64::MIN {
             return 0.0;
         }
         let now_sec = now_ms.div_euclid(1000);
-        let start = (now_sec - window).max(self.first);
+        let since_first = now_sec.saturating_sub(self.first);
+        let start = match self.period(now_sec) {
+            Some(p) if since_first >= p => {
+                let periods = (window + p - 1) / p;
+                now_sec - p * periods.min(since_first / p)
+            }
+            _ => (now_sec - window).max(self.first),
+        };
         let secs = (now_sec - start).max(1);
         let total: u64 = (start..now_sec).map(|s| u64::from(self.count_at(s))).sum();
         // During the very first second, count the partial second too.
@@ -134,7 +184,7 @@ impl RateBuckets {
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
-        let gap = self.typical_period(end).unwrap_or(1);
+        let gap = self.period(end).unwrap_or(1);
         let window = gap * ((step + gap - 1) / gap);
         let known_from = if self.unknown_before_first {
             self.first
@@ -155,6 +205,25 @@ impl RateBuckets {
                 sum as f64 / (col_end - col_start) as f64
             })
             .collect()
+    }
+
+    /// [`RateBuckets::typical_period`], worked out again each second while
+    /// the history is short and every [`PERIOD_KEPT_SECS`] after: a list of
+    /// ten thousand metrics asks for each one's every frame.
+    fn period(&self, end: i64) -> Option<i64> {
+        let (at, period) = self.period.get();
+        let settled = end.saturating_sub(self.first) >= MAX_PERIOD_SECS as i64;
+        let fresh = if settled {
+            (at..at.saturating_add(PERIOD_KEPT_SECS)).contains(&end)
+        } else {
+            at == end
+        };
+        if fresh {
+            return period;
+        }
+        let period = self.typical_period(end);
+        self.period.set((end, period));
+        period
     }
 
     /// The sender's interval before `end`, in seconds: the shortest shift
@@ -193,6 +262,10 @@ impl RateBuckets {
 
 /// The windows [`RateBuckets::seeded`] is given counts of.
 pub const RATE_WINDOW_MS: i64 = 10_000;
+
+/// How long a sender's interval, once the history is long enough, is taken
+/// as it was worked out.
+const PERIOD_KEPT_SECS: i64 = 5;
 
 /// Longest sender interval [`RateBuckets::typical_period`] looks for.
 const MAX_PERIOD_SECS: usize = 60;
@@ -294,6 +367,55 @@ mod tests {
         // Three targets of one job, 0, 1.2 and 2.4 s apart: busy seconds 1 to
         // 3 s apart, repeating every 5 s.
         assert_steady_whatever_the_column_width(&[0, 1_200, 2_400]);
+    }
+
+    /// Batches of `n` every `interval` s for three minutes: the rate read at
+    /// every second once the interval is known (four batches in, the last in a
+    /// complete second).
+    fn rates_read_each_second(interval: i64, n: u64) -> Vec<f64> {
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_400;
+        let mut read = Vec::new();
+        for sec in 0..180 {
+            if sec % interval == 0 {
+                r.add(start + sec * 1000, n);
+            }
+            let rate = r.per_second(start + sec * 1000 + 500, 10);
+            if sec > 3 * interval {
+                read.push(rate);
+            }
+        }
+        read
+    }
+
+    #[test]
+    fn a_sender_slower_than_the_window_reads_its_rate_at_every_second() {
+        // 15 s and 60 s scrape intervals: 10 s windows held one scrape or none,
+        // and read 15 and 0 (or 10 and 0) in turn.
+        for (interval, n, rate) in [
+            (15, 150, 10.0),
+            (60, 600, 10.0),
+            (5, 50, 10.0),
+            (1, 10, 10.0),
+        ] {
+            let read = rates_read_each_second(interval, n);
+            assert!(
+                read.iter().all(|&r| (r - rate).abs() < 1e-9),
+                "every {interval} s: {read:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn before_a_window_has_passed_the_rate_is_over_whole_intervals() {
+        // Every 5 s, 50 events: 10/s. 17 s after the first batch (four of them,
+        // the interval known), three whole intervals: 150 events in 15 s.
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_400;
+        for i in 0..4 {
+            r.add(start + i * 5_000, 50);
+        }
+        assert_eq!(r.per_second(start + 17_000, 30), 10.0);
     }
 
     #[test]
