@@ -1,5 +1,6 @@
 //! The dashboard under hostile data and at every terminal size: no view may
-//! hang or panic, whatever the values, strings or size.
+//! hang or panic, whatever the values, strings or size, let a sender's escape
+//! sequence reach the terminal, or show a number cut.
 
 mod dashboard;
 
@@ -8,12 +9,14 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use promscope::app::App;
+use promscope::app::{Action, App, OpenList, Tab};
 use promscope::store::Store;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use dashboard::request::with_request;
 use dashboard::{
     HOSTILE_HISTOGRAMS, HOSTILE_VALUES, apply, every_view, hostile, open_detail, screen,
 };
@@ -99,6 +102,15 @@ fn every_view_renders_at_every_size_from_1x1_to_100x40() {
         .collect();
     let (app, store) = dashboard::welcome();
     views.push(("welcome", app, store));
+    // A request kept as it arrived, opened (Requests, Enter).
+    let (mut app, mut store, _) = with_request(None);
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::GoTab(Tab::Requests), Action::Enter],
+    );
+    assert_eq!(app.open_list(), OpenList::Request);
+    views.push(("request", app, store));
     let jobs = views.into_iter().map(|(name, app, store)| -> Job {
         (
             name.into(),
@@ -111,10 +123,72 @@ fn every_view_renders_at_every_size_from_1x1_to_100x40() {
                         terminal
                             .draw(|f| promscope::ui::render(f, &app, &store))
                             .unwrap_or_else(|e| panic!("{width}x{height}: {e}"));
+                        let at = format!("{name} at {width}x{height}");
+                        no_control_characters(terminal.backend().buffer(), &at);
+                        numbers_whole(terminal.backend().buffer(), &app, &at);
                     }
                 }
             }),
         )
     });
     all_finish(jobs.collect());
+}
+
+/// No cell holds a control character: the senders' escape sequences (in
+/// label values, headers, the request line) are shown escaped, never sent
+/// to the terminal.
+fn no_control_characters(buffer: &Buffer, at: &str) {
+    for cell in &buffer.content {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "{at}: a control character reached the screen: {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+/// Numbers the views show in running text are whole where they show at all:
+/// the request's size on the wire, the cardinality title's active series,
+/// the request number in the request view's title.
+fn numbers_whole(buffer: &Buffer, app: &App, at: &str) {
+    let text: String = (0..buffer.area.height)
+        .map(|y| {
+            let row: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            row + "\n"
+        })
+        .collect();
+    let mut expected = Vec::new();
+    if let Some(view) = app.request.as_ref().filter(|_| app.tab == Tab::Requests) {
+        let wire = view.row.compressed_bytes;
+        expected.push((" B on the wire", wire.to_string()));
+        expected.push((" ─", format!("Request #{}", view.pos + 1)));
+    }
+    if app.open_list() == OpenList::Cardinality && app.cardinality.metric.is_none() {
+        expected.push((" active (", app.cardinality.overview.active.to_string()));
+    }
+    // At the largest size each of them shows: the check is not empty.
+    let largest = buffer.area.width == 100 && buffer.area.height == 40;
+    for (marker, whole) in expected {
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(marker)).collect();
+        assert!(!largest || !lines.is_empty(), "{at}: no {marker:?}\n{text}");
+        for line in lines {
+            let before = line.split(marker).next().unwrap_or_default();
+            // Shown only if whole: the digits before the marker are the number.
+            let digits: String = before
+                .chars()
+                .rev()
+                .take_while(char::is_ascii_digit)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let want: String = whole.chars().filter(char::is_ascii_digit).collect();
+            assert!(
+                digits.is_empty() || digits == want,
+                "{at}: {digits} shown for {want} in {line:?}"
+            );
+        }
+    }
 }

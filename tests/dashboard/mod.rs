@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod numbers;
+pub mod request;
 
 use std::time::{Duration, UNIX_EPOCH};
 
