@@ -361,6 +361,7 @@ mod serde_records {
             // Writing to a Vec cannot fail, and every field serializes.
             let _ = json.serialize(&mut serializer);
             out.push(b'\n');
+            std::ops::ControlFlow::Continue(())
         });
     }
 }

@@ -1,5 +1,6 @@
 //! `--format json`: one JSON object per line per sample, histogram, exemplar,
-//! metadata entry, warning, problem and rejected request, and in forward mode per request.
+//! metadata entry, warning, problem and rejected request, and in forward mode per request;
+//! a request whose output reached its limit ends with an `omitted` record.
 //!
 //! Written by hand, not with `serde` derive: the same records from borrowing
 //! `#[derive(Serialize)]` structs through `serde_json` (with a formatter that
@@ -13,12 +14,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
-use super::{MetadataDedup, problems, records_of};
+use super::budget::Omitted;
+use super::{RecordWriter, problems};
 use crate::format;
 use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
     Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
 };
+use crate::problems::Problem;
 use crate::text::escape;
 
 /// Appends a JSON string literal. Beyond what JSON requires, every character a
@@ -163,40 +166,38 @@ fn spans(out: &mut String, spans: &[BucketSpan]) {
     out.push(']');
 }
 
-/// Appends the records of one batch, a line each, calling `spill` after each record.
-pub fn write_batch(
-    out: &mut String,
-    batch: &Batch,
-    dedup: &mut MetadataDedup,
-    spill: &mut dyn FnMut(&mut String),
-) {
-    if let Outcome::Rejected {
-        status,
-        reason,
-        message,
-    } = &batch.outcome
-    {
-        let _ = write!(
-            out,
-            r#"{{"kind":"rejected","status":{status},"reason":"{}","message":"#,
-            reason.name()
-        );
-        string(out, message);
-        request_fields(out, batch);
-        out.push_str("}\n");
+/// `--format json`'s [`RecordWriter`].
+pub struct Json;
+
+impl RecordWriter for Json {
+    fn head(out: &mut String, batch: &Batch) {
+        if let Outcome::Rejected {
+            status,
+            reason,
+            message,
+        } = &batch.outcome
+        {
+            let _ = write!(
+                out,
+                r#"{{"kind":"rejected","status":{status},"reason":"{}","message":"#,
+                reason.name()
+            );
+            string(out, message);
+            request_fields(out, batch);
+            out.push_str("}\n");
+        }
+        if let Outcome::Forwarded(forwarded) = &batch.outcome {
+            request_record(out, batch, forwarded);
+        }
+        for w in &batch.data.warnings {
+            out.push_str(r#"{"kind":"warning","message":"#);
+            string(out, w);
+            request_fields(out, batch);
+            out.push_str("}\n");
+        }
     }
-    if let Outcome::Forwarded(forwarded) = &batch.outcome {
-        request_record(out, batch, forwarded);
-    }
-    // What was written, also when part of the request was rejected.
-    let data = &batch.data;
-    for w in &data.warnings {
-        out.push_str(r#"{"kind":"warning","message":"#);
-        string(out, w);
-        request_fields(out, batch);
-        out.push_str("}\n");
-    }
-    for problem in &data.problems {
+
+    fn problem(out: &mut String, data: &WriteData, problem: &Problem) {
         let rule = problem.rule;
         let _ = write!(
             out,
@@ -222,12 +223,23 @@ pub fn write_batch(
         );
         string(out, &problem.message);
         out.push_str("}\n");
-        spill(out);
     }
-    records_of(data, dedup, |record| {
+
+    fn record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
         write_record(out, data, record);
-        spill(out);
-    });
+    }
+
+    /// `{"kind":"omitted", ...}`: the request's output reached its limit;
+    /// how many records of each kind were not printed.
+    fn omitted(out: &mut String, batch: &Batch, o: &Omitted) {
+        let _ = write!(
+            out,
+            r#"{{"kind":"omitted","reason":"output_limit","limit_bytes":{},"series":{},"samples":{},"histograms":{},"exemplars":{},"metadata":{},"problems":{}"#,
+            o.limit_bytes, o.series, o.samples, o.histograms, o.exemplars, o.metadata, o.problems
+        );
+        request_fields(out, batch);
+        out.push_str("}\n");
+    }
 }
 
 fn request_fields(out: &mut String, batch: &Batch) {

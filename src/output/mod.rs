@@ -1,6 +1,7 @@
 //! Headless mode (`--no-tui`): a consumer of the receiver's channel that prints
 //! records as text or JSON lines, or only a status line, and a summary at the end.
 
+pub mod budget;
 pub mod cardinality;
 pub mod json;
 pub mod new_file;
@@ -12,16 +13,19 @@ pub use text::write_histogram;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use foldhash::fast::FixedState;
 use tokio::sync::watch;
 
+use self::budget::{Omitted, OutputBudget, Stop};
 use crate::format;
 use crate::ingest::model::{
     Batch, Exemplar, Histogram, Metadata, MetricType, ReceivedSeries, Sample, WriteData,
 };
 use crate::ingest::queue::QueueReceiver;
+use crate::problems::Problem;
 use crate::summary::RunSummary;
 
 /// What headless mode prints per record.
@@ -90,16 +94,26 @@ impl MetadataDedup {
     }
 }
 
-/// Calls `f` with each record of a request, in request order.
+/// Calls `f` with each record of a request, in request order, until it
+/// breaks; then returns where it stopped (the last record `f` was given).
 pub fn records_of<'a>(
     data: &'a WriteData,
     dedup: &mut MetadataDedup,
-    mut f: impl FnMut(Record<'a>),
-) {
-    for m in &data.metadata {
-        f(Record::Metadata(m));
+    mut f: impl FnMut(Record<'a>) -> ControlFlow<()>,
+) -> Option<Stop> {
+    for (i, m) in data.metadata.iter().enumerate() {
+        if f(Record::Metadata(m)).is_break() {
+            return Some(Stop::Metadata(i + 1));
+        }
     }
-    for series in &data.series {
+    for (s, series) in data.series.iter().enumerate() {
+        let stop = |step, index| {
+            Some(Stop::Series {
+                series: s,
+                step,
+                index,
+            })
+        };
         let new = |m: &&Metadata| {
             dedup.is_new(
                 data.str(m.family),
@@ -108,23 +122,32 @@ pub fn records_of<'a>(
                 data.str(m.unit),
             )
         };
-        if let Some(m) = series.metadata.as_ref().filter(new) {
-            f(Record::Metadata(m));
+        if let Some(m) = series.metadata.as_ref().filter(new)
+            && f(Record::Metadata(m)).is_break()
+        {
+            return stop(0, 0);
         }
-        for sample in data.samples_of(series) {
-            f(Record::Sample { series, sample });
+        for (i, sample) in data.samples_of(series).iter().enumerate() {
+            if f(Record::Sample { series, sample }).is_break() {
+                return stop(1, i + 1);
+            }
         }
-        for histogram in data.histograms_of(series) {
-            f(Record::Histogram { series, histogram });
+        for (i, histogram) in data.histograms_of(series).iter().enumerate() {
+            if f(Record::Histogram { series, histogram }).is_break() {
+                return stop(2, i + 1);
+            }
         }
-        for exemplar in data.exemplars_of(series) {
-            f(Record::Exemplar { series, exemplar });
+        for (i, exemplar) in data.exemplars_of(series).iter().enumerate() {
+            if f(Record::Exemplar { series, exemplar }).is_break() {
+                return stop(3, i + 1);
+            }
         }
     }
+    None
 }
 
 /// Appends the records of `batch` to `out` in `format` (nothing for
-/// [`Format::None`]).
+/// [`Format::None`]), up to its output limit ([`budget::limit_of`]).
 pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut MetadataDedup) {
     write_batch_spilling(out, format, batch, dedup, &mut |_| {});
 }
@@ -132,7 +155,8 @@ pub fn write_batch(out: &mut String, format: Format, batch: &Batch, dedup: &mut 
 /// [`write_batch`], handing `out` to `spill` (which empties it) whenever it
 /// holds [`FLUSH_BYTES`] or more: what one request prints is not bounded by its
 /// size (a label set of a MiB is printed with each of its series' samples), so
-/// it is written out as it is formatted, never held whole.
+/// it is written out as it is formatted, never held whole; and it stops at the
+/// request's output limit with a record of what was left out.
 pub fn write_batch_spilling(
     out: &mut String,
     format: Format,
@@ -140,15 +164,69 @@ pub fn write_batch_spilling(
     dedup: &mut MetadataDedup,
     spill: &mut dyn FnMut(&mut String),
 ) {
-    let mut spill_full = |out: &mut String| {
-        if out.len() >= FLUSH_BYTES {
-            spill(out);
-        }
-    };
+    write_batch_within(out, format, batch, dedup, spill, budget::limit_of(batch));
+}
+
+/// [`write_batch_spilling`] with an output limit of `limit` bytes.
+fn write_batch_within(
+    out: &mut String,
+    format: Format,
+    batch: &Batch,
+    dedup: &mut MetadataDedup,
+    spill: &mut dyn FnMut(&mut String),
+    limit: usize,
+) {
+    let mut budget = OutputBudget::new(limit, out, FLUSH_BYTES, spill);
     match format {
-        Format::Text => text::write_batch(out, batch, dedup, &mut spill_full),
-        Format::Json => json::write_batch(out, batch, dedup, &mut spill_full),
+        Format::Text => write_with::<text::Text>(out, batch, dedup, &mut budget),
+        Format::Json => write_with::<json::Json>(out, batch, dedup, &mut budget),
         Format::None => {}
+    }
+}
+
+/// How a format writes each part of a request.
+trait RecordWriter {
+    /// What is said of the request itself (its rejection, forward mode's
+    /// request record) and its warnings.
+    fn head(out: &mut String, batch: &Batch);
+    /// One problem the rules found.
+    fn problem(out: &mut String, data: &WriteData, problem: &Problem);
+    /// One record of what it carried.
+    fn record(out: &mut String, data: &WriteData, record: Record<'_>);
+    /// What was left out at the output limit.
+    fn omitted(out: &mut String, batch: &Batch, omitted: &Omitted);
+}
+
+/// Writes `batch` a line per record with `W` until its output limit.
+fn write_with<W: RecordWriter>(
+    out: &mut String,
+    batch: &Batch,
+    dedup: &mut MetadataDedup,
+    budget: &mut OutputBudget<'_>,
+) {
+    W::head(out, batch);
+    // What was written, also when part of the request was rejected.
+    let data = &batch.data;
+    for (i, problem) in data.problems.iter().enumerate() {
+        W::problem(out, data, problem);
+        if budget.after_record(out).is_break() {
+            let left = data.problems.len() - i - 1;
+            let omitted = Omitted::from_problems(data, left, budget.limit());
+            if omitted.records() > 0 {
+                W::omitted(out, batch, &omitted);
+            }
+            return;
+        }
+    }
+    let stop = records_of(data, dedup, |record| {
+        W::record(out, data, record);
+        budget.after_record(out)
+    });
+    if let Some(stop) = stop {
+        let omitted = Omitted::after(data, stop, 0, budget.limit());
+        if omitted.records() > 0 {
+            W::omitted(out, batch, &omitted);
+        }
     }
 }
 

@@ -2,48 +2,44 @@
 
 use std::fmt::Write;
 
-use super::{MetadataDedup, Record, problems, records_of};
+use super::budget::{self, Omitted};
+use super::{Record, RecordWriter, problems};
 use crate::format;
 use crate::ingest::model::{Batch, Histogram, HistogramExt, WriteData};
+use crate::problems::Problem;
 use crate::text::escape;
 use crate::text::promql;
 
 /// Width of the kind column (`histogram` is the longest).
 const KIND: usize = 9;
 
-/// Appends the records of one batch, a line each, calling `spill` after each record.
-pub fn write_batch(
-    out: &mut String,
-    batch: &Batch,
-    dedup: &mut MetadataDedup,
-    spill: &mut dyn FnMut(&mut String),
-) {
-    if let Some((status, reason, message)) = batch.outcome.rejection() {
-        let from = batch
-            .info
-            .remote_addr
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "{:24} {:KIND$} {status} {} from {from} ",
-            "",
-            "REJECTED",
-            reason.name(),
-        );
-        escape::write_escaped(out, &batch.info.path);
-        out.push_str(": ");
-        escape::write_escaped(out, &message);
-        out.push('\n');
+/// `--format text`'s [`RecordWriter`].
+pub struct Text;
+
+impl RecordWriter for Text {
+    fn head(out: &mut String, batch: &Batch) {
+        if let Some((status, reason, message)) = batch.outcome.rejection() {
+            let _ = write!(
+                out,
+                "{:24} {:KIND$} {status} {} from {} ",
+                "",
+                "REJECTED",
+                reason.name(),
+                from(batch),
+            );
+            escape::write_escaped(out, &batch.info.path);
+            out.push_str(": ");
+            escape::write_escaped(out, &message);
+            out.push('\n');
+        }
+        for w in &batch.data.warnings {
+            let _ = write!(out, "{:24} {:KIND$} ", "", "warning");
+            escape::write_escaped(out, w);
+            out.push('\n');
+        }
     }
-    // What was written, also when part of the request was rejected.
-    let data = &batch.data;
-    for w in &data.warnings {
-        let _ = write!(out, "{:24} {:KIND$} ", "", "warning");
-        escape::write_escaped(out, w);
-        out.push('\n');
-    }
-    for problem in &data.problems {
+
+    fn problem(out: &mut String, data: &WriteData, problem: &Problem) {
         let rule = problem.rule;
         line_start(out, problem.timestamp_ms, "problem");
         let _ = write!(out, "{} {} ", rule.severity().name(), rule.id());
@@ -61,12 +57,41 @@ pub fn write_batch(
             let _ = write!(out, " (×{})", problem.count);
         }
         out.push('\n');
-        spill(out);
     }
-    records_of(data, dedup, |record| {
+
+    fn record(out: &mut String, data: &WriteData, record: Record<'_>) {
         write_record(out, data, record);
-        spill(out);
-    });
+    }
+
+    fn omitted(out: &mut String, batch: &Batch, o: &Omitted) {
+        let _ = write!(out, "{:24} {:KIND$} this request ", "", "omitted");
+        if let Some(addr) = batch.info.remote_addr {
+            let _ = write!(out, "from {addr} ");
+        }
+        escape::write_escaped(out, &batch.info.path);
+        let _ = writeln!(
+            out,
+            " reached its output limit of {} ({}× what it takes in memory, at least {}); not printed: {} samples, {} histograms, {} exemplars and {} metadata entries of {} series, and {} problems",
+            format::bytes(o.limit_bytes as f64),
+            budget::OUTPUT_PER_HELD_BYTE,
+            format::bytes(budget::MIN_OUTPUT_BYTES as f64),
+            o.samples,
+            o.histograms,
+            o.exemplars,
+            o.metadata,
+            o.series,
+            o.problems,
+        );
+    }
+}
+
+/// The sender's address, or nothing when not known.
+fn from(batch: &Batch) -> String {
+    batch
+        .info
+        .remote_addr
+        .map(|a| a.to_string())
+        .unwrap_or_default()
 }
 
 /// A native histogram's fields: `count=… sum=… schema=… zero=…@…` and its
