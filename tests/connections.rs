@@ -336,3 +336,82 @@ async fn batches_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
     let reply = r.post("/api/v1/write", RW1_HEADERS, body).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn rejected_requests_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
+    let budget = 4 << 20;
+    let limits = Limits {
+        max_compressed_bytes: 1 << 20,
+        max_decoded_bytes: 1 << 20,
+        max_bytes_in_flight: budget,
+        queue_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    // The dashboard's receiver keeps each request's body for its request
+    // view, rejected ones too; room for many batches and a consumer that
+    // takes none. Before, rejected batches held nothing of the budget: 40
+    // bodies of 1 MB that are not snappy waited, 40 MB beside a budget of
+    // 4 MiB, and a sender that kept sending them grew memory without end.
+    const SENT: usize = 40;
+    let mut r =
+        TestReceiver::start_configured(limits, 1000, |receiver| receiver.keeping_requests()).await;
+    let not_snappy = vec![0xff; 1_000_000];
+    let mut refused_bad = 0;
+    for _ in 0..SENT {
+        let reply = r
+            .post("/api/v1/write", RW1_HEADERS, not_snappy.clone())
+            .await;
+        match reply.status.as_u16() {
+            400 => refused_bad += 1,
+            // The budget is full of the bodies that wait: retry later.
+            503 => assert!(
+                reply.body.contains("--max-bytes-in-flight"),
+                "{}",
+                reply.body
+            ),
+            status => panic!("{status}: {}", reply.body),
+        }
+    }
+    assert!(
+        (1..SENT).contains(&refused_bad),
+        "{refused_bad} of {SENT} refused as bad snappy"
+    );
+    let (mut queued, mut waiting, mut with_body) = (0, 0, 0);
+    while let Ok(Some(q)) = tokio::time::timeout(Duration::from_millis(500), r.rx.recv()).await {
+        let held = queue::held_bytes(q.batch());
+        assert!(q.charged_bytes() >= held, "{} < {held}", q.charged_bytes());
+        let reason = match &q.batch().outcome {
+            Outcome::Rejected { reason, .. } => *reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            reason,
+            RejectReason::Snappy | RejectReason::Overloaded
+        ));
+        waiting += held;
+        queued += 1;
+        with_body += usize::from(
+            q.batch()
+                .info
+                .raw
+                .as_ref()
+                .is_some_and(|raw| raw.body.len() == not_snappy.len()),
+        );
+    }
+    let dropped = r
+        .stats
+        .dropped_requests
+        .load(std::sync::atomic::Ordering::Relaxed) as usize;
+    assert_eq!(queued + dropped, SENT);
+    assert!(waiting <= budget, "{waiting} bytes waiting");
+    // While the budget had room the bodies were kept; then the rejections
+    // went on without them.
+    assert!(
+        (1..SENT).contains(&with_body),
+        "{with_body} with their body"
+    );
+    assert_eq!(queued, SENT, "the rejections themselves fit");
+    // Taken by the consumer, the bytes are back.
+    let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+}

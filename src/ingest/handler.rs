@@ -21,7 +21,7 @@ use super::content::{self, Rejection, too_large};
 use super::decode::decoded_size_bound;
 use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
 use super::negotiate::Negotiated;
-use super::queue::{self, Queued};
+use super::queue;
 use super::recording;
 use super::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, Receiver, SAMPLES_WRITTEN};
 
@@ -285,7 +285,7 @@ async fn accept(
     receiver: &Receiver,
     info: RequestInfo,
     data: WriteData,
-    mut charge: Charge,
+    charge: Charge,
 ) -> (HttpResponse, Option<RejectReason>) {
     let counts = data.counts();
     let protocol = info.protocol;
@@ -303,19 +303,16 @@ async fn accept(
     // not what the decoder reserved by estimate (RW 1.0 reserves five bytes per
     // byte of body, for series that may not come).
     batch.data.shrink_to_fit();
-    if !receiver
-        .budget
-        .settle(&mut charge, queue::held_bytes(&batch))
-    {
-        let response = reject(receiver, batch.info, over_budget(receiver)).await;
-        return (response, Some(RejectReason::Overloaded));
-    }
+    let queued = match queue::charged(&receiver.budget, batch, charge) {
+        Ok(queued) => queued,
+        Err(batch) => {
+            let response = reject(receiver, batch.info, over_budget(receiver)).await;
+            return (response, Some(RejectReason::Overloaded));
+        }
+    };
     let sent = receiver
         .tx
-        .send_timeout(
-            Queued::charged(batch, charge),
-            receiver.limits.queue_timeout,
-        )
+        .send_timeout(queued, receiver.limits.queue_timeout)
         .await;
     let unavailable = match sent {
         Ok(()) => None,
@@ -364,13 +361,20 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
         outcome: rejection.outcome(),
         data: WriteData::default(),
     };
-    // A rejected request is small; if the consumer is stuck it is counted as dropped.
-    if receiver
-        .tx
-        .send_timeout(batch.into(), receiver.limits.queue_timeout)
-        .await
-        .is_err()
-    {
+    // Waiting for the consumer, it holds its bytes of the budget as any
+    // batch does (its body too, when kept for the request view): a sender
+    // of endless rejected requests cannot pin more. Without room, or if the
+    // consumer is stuck, it is counted as dropped.
+    let queued = queue::charged(&receiver.budget, batch, Charge::default());
+    let sent = match queued {
+        Ok(queued) => receiver
+            .tx
+            .send_timeout(queued, receiver.limits.queue_timeout)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    if !sent {
         receiver
             .stats
             .dropped_requests

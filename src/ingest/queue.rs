@@ -6,8 +6,8 @@
 
 use tokio::sync::mpsc;
 
-use super::body::Charge;
-use super::model::Batch;
+use super::body::{Budget, Charge};
+use super::model::{Batch, Outcome};
 
 /// A batch on its way to a consumer, and the share of the budget it holds.
 #[derive(Debug)]
@@ -51,6 +51,22 @@ impl Queued {
     pub fn charged_bytes(&self) -> usize {
         self.charge.bytes()
     }
+}
+
+/// `batch`, holding its bytes of `budget` (`charge` adjusted to them) until a
+/// consumer takes it; when the budget lacks them, a rejected request that kept
+/// its body as received (for the dashboard's request view) is queued without
+/// it, and anything else comes back.
+pub fn charged(budget: &Budget, mut batch: Batch, mut charge: Charge) -> Result<Queued, Batch> {
+    if budget.settle(&mut charge, held_bytes(&batch)) {
+        return Ok(Queued::charged(batch, charge));
+    }
+    let rejected = matches!(batch.outcome, Outcome::Rejected { .. });
+    if rejected && batch.info.raw.take().is_some() && budget.settle(&mut charge, held_bytes(&batch))
+    {
+        return Ok(Queued::charged(batch, charge));
+    }
+    Err(batch)
 }
 
 /// A batch that holds nothing of a budget: read from a capture, built by a test.

@@ -27,11 +27,11 @@ const QUEUE_REQUESTS: usize = 256;
 const QUEUE_BYTES: usize = 64 << 20;
 
 /// A request for the consumers. At most [`QUEUE_REQUESTS`] wait: a `Ready`
-/// batch's few hundred bytes beside a `Decode`'s do not matter.
+/// batch holds its bytes of the receiver's budget already.
 #[allow(clippy::large_enum_variant)]
 pub enum Job {
     /// A batch as it is (a request promscope refused itself).
-    Ready(Batch),
+    Ready(Queued),
     /// A forwarded request, to decode first.
     Decode {
         /// What its headers said.
@@ -57,6 +57,7 @@ impl Job {
 /// The inspection thread's queue.
 pub struct Inspector {
     jobs: SyncSender<Job>,
+    budget: Budget,
     queued_bytes: Arc<AtomicUsize>,
     stats: Arc<ForwardStats>,
 }
@@ -74,7 +75,7 @@ impl Inspector {
         let worker = Worker {
             tx,
             limits,
-            budget,
+            budget: budget.clone(),
             queued_bytes: queued_bytes.clone(),
             stats: stats.clone(),
         };
@@ -83,9 +84,21 @@ impl Inspector {
             .spawn(move || worker.run(queue))?;
         Ok(Inspector {
             jobs,
+            budget,
             queued_bytes,
             stats,
         })
+    }
+
+    /// Queues a request promscope refused itself, holding its bytes of the
+    /// budget until taken: without room, it is counted as not inspected.
+    pub fn submit_refused(&self, batch: Batch) {
+        match queue::charged(&self.budget, batch, Charge::default()) {
+            Ok(queued) => self.submit(Job::Ready(queued)),
+            Err(_) => {
+                self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Queues a request for inspection, without waiting: when the queue is
@@ -138,7 +151,7 @@ impl Worker {
             // inspected: at exit, the summary counts what is still pending.
             let _decided = Decided(&self.stats);
             let queued = match job {
-                Job::Ready(batch) => Queued::from(batch),
+                Job::Ready(queued) => queued,
                 Job::Decode {
                     info,
                     readable,
@@ -147,12 +160,13 @@ impl Worker {
                 } => {
                     let mut batch = self.decode(info, readable, &body, forwarded);
                     batch.data.shrink_to_fit();
-                    let mut charge = Charge::default();
-                    if !self.budget.settle(&mut charge, queue::held_bytes(&batch)) {
-                        self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-                        continue;
+                    match queue::charged(&self.budget, batch, Charge::default()) {
+                        Ok(queued) => queued,
+                        Err(_) => {
+                            self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
                     }
-                    Queued::charged(batch, charge)
                 }
             };
             // Waiting here holds up inspection only; the queue absorbs it.

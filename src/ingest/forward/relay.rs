@@ -63,11 +63,11 @@ pub async fn relay(
                 forwarder.target.shown()
             );
             let reason = rejection.reason;
-            inspector.submit(Job::Ready(Batch {
+            inspector.submit_refused(Batch {
                 info,
                 outcome: rejection.outcome(),
                 data: WriteData::default(),
-            }));
+            });
             return (handler::answer(rejection), Some(reason));
         }
     };
