@@ -57,7 +57,11 @@ impl Queued {
 /// consumer takes it; when the budget lacks them, a rejected request that kept
 /// its body as received (for the dashboard's request view) is queued without
 /// it, and anything else comes back.
-pub fn charged(budget: &Budget, mut batch: Batch, mut charge: Charge) -> Result<Queued, Batch> {
+pub fn charged(
+    budget: &Budget,
+    mut batch: Batch,
+    mut charge: Charge,
+) -> Result<Queued, Box<Batch>> {
     if budget.settle(&mut charge, held_bytes(&batch)) {
         return Ok(Queued::charged(batch, charge));
     }
@@ -66,7 +70,7 @@ pub fn charged(budget: &Budget, mut batch: Batch, mut charge: Charge) -> Result<
     {
         return Ok(Queued::charged(batch, charge));
     }
-    Err(batch)
+    Err(Box::new(batch))
 }
 
 /// A batch that holds nothing of a budget: read from a capture, built by a test.
