@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,20 +25,13 @@ struct Check {
 
 impl Check {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-            .arg("check")
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let url = url_in(&first);
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Check { child, url }
+        let args = [&["check"], args, &["--listen", "127.0.0.1:0"]].concat();
+        let started = binary::start_promscope(&args, Stdio::piped());
+        binary::read_in_background(started.stderr);
+        Check {
+            child: started.child,
+            url: started.url,
+        }
     }
 
     fn post(&self, body: Vec<u8>) -> u16 {

@@ -235,25 +235,24 @@ fn cpu_ticks(pid: u32) -> u64 {
 #[test]
 #[cfg(target_os = "linux")]
 fn out_of_file_descriptors_the_receiver_neither_spins_nor_locks_senders_out() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     use std::process::{Command, Stdio};
     // The real binary with few descriptors, and a cap it cannot reach.
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 48 && exec \"$0\" --no-tui --format none --listen 127.0.0.1:0 --max-connections 1000",
-            env!("CARGO_BIN_EXE_promscope"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
+    let mut sh = Command::new("sh");
+    sh.args([
+        "-c",
+        "ulimit -n 48 && exec \"$0\" --no-tui --format none --listen 127.0.0.1:0 --max-connections 1000",
+        env!("CARGO_BIN_EXE_promscope"),
+    ])
+    .stdout(Stdio::null());
+    let binary::Started {
+        mut child,
+        url,
+        stderr,
+        ..
+    } = binary::start(sh);
     // Keep reading, so that its status lines never meet a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let url = url_in(&first);
+    binary::read_in_background(stderr);
     let addr: SocketAddr = url
         .trim_start_matches("http://")
         .trim_end_matches("/api/v1/write")
@@ -292,15 +291,20 @@ fn out_of_file_descriptors_the_receiver_neither_spins_nor_locks_senders_out() {
     let _ = child.wait();
 }
 
+/// Bodies of at most `body` bytes (compressed and decoded), `budget` bytes in flight.
+fn budget_limits(body: usize, budget: usize) -> Limits {
+    Limits {
+        max_compressed_bytes: body,
+        max_decoded_bytes: body,
+        max_bytes_in_flight: budget,
+        ..Limits::default()
+    }
+}
+
 #[tokio::test]
 async fn batches_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
     let budget = 8 << 20;
-    let limits = Limits {
-        max_compressed_bytes: 2 << 20,
-        max_decoded_bytes: 2 << 20,
-        max_bytes_in_flight: budget,
-        ..Limits::default()
-    };
+    let limits = budget_limits(2 << 20, budget);
     // Room for 64 batches, and a consumer that takes none: each request of
     // 50,000 samples (600 KB decoded) holds 2.1 MB once decoded. Before, all 64
     // waited: 134 MB (400 MB with what the decoder reserved) beside a budget
@@ -341,11 +345,8 @@ async fn batches_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
 async fn rejected_requests_waiting_for_the_consumer_hold_their_bytes_of_the_budget() {
     let budget = 4 << 20;
     let limits = Limits {
-        max_compressed_bytes: 1 << 20,
-        max_decoded_bytes: 1 << 20,
-        max_bytes_in_flight: budget,
         queue_timeout: Duration::from_millis(200),
-        ..Limits::default()
+        ..budget_limits(1 << 20, budget)
     };
     // The dashboard's receiver keeps each request's body for its request
     // view, rejected ones too; room for many batches and a consumer that

@@ -32,23 +32,29 @@ async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Strin
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// `promscope --no-tui --format json` forwarding to `backend`, with `extra`
+/// arguments; its URL with the path `/api/v1/write`.
+fn forwarding_json(backend: &TestBackend, extra: &[&str]) -> binary::Started {
+    let backend = backend.url("/api/v1/write");
+    let base = ["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"];
+    let args = [&base[..], &["--forward", &backend], extra].concat();
+    let mut started = binary::start_promscope(&args, Stdio::piped());
+    started.url = format!("{}/api/v1/write", started.url);
+    started
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn json_has_one_request_record_with_both_sides() {
     let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
     let mut mirror = TestBackend::start(BackendAnswer::status(204)).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-        .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
-        .args(["--forward", &backend.url("/api/v1/write")])
-        .args(["--mirror", &mirror.url("/api/v1/write")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    assert!(first.contains("forwarding it to"), "{first}");
-    let url = format!("{}/api/v1/write", url_in(&first));
+    let mirror_url = mirror.url("/api/v1/write");
+    let binary::Started {
+        mut child,
+        url,
+        first_line,
+        mut stderr,
+    } = forwarding_json(&backend, &["--mirror", &mirror_url]);
+    assert!(first_line.contains("forwarding it to"), "{first_line}");
     let (lines_tx, mut lines) = mpsc::unbounded_channel();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     std::thread::spawn(move || {
@@ -124,17 +130,12 @@ async fn json_has_one_request_record_with_both_sides() {
 async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
     const REQUESTS: usize = 150;
     let backend = TestBackend::start(BackendAnswer::status(204)).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-        .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
-        .args(["--forward", &backend.url("/api/v1/write")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let url = format!("{}/api/v1/write", url_in(&first));
+    let binary::Started {
+        mut child,
+        url,
+        mut stderr,
+        ..
+    } = forwarding_json(&backend, &[]);
     // 200 samples a request fill the stdout pipe within a few requests: the
     // output queue fills behind it, then the inspection queue.
     let values: Vec<f64> = (0..200).map(f64::from).collect();

@@ -25,24 +25,15 @@ struct Headless {
 
 impl Headless {
     fn start(format: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-            .args(["--no-tui", "--format", format, "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let url = url_in(&first);
-        // Keep reading stderr in the background so the child never blocks on it;
-        // the text is returned when the thread is joined.
+        let args = ["--no-tui", "--format", format, "--listen", "127.0.0.1:0"];
+        let binary::Started {
+            mut child,
+            url,
+            stderr,
+            ..
+        } = binary::start_promscope(&args, Stdio::piped());
         let stdout = child.stdout.take().map(BufReader::new);
-        let rest = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
+        let rest = binary::read_in_background(stderr);
         STDERR.with(|cell| *cell.borrow_mut() = Some(rest));
         Headless { child, stdout, url }
     }

@@ -165,24 +165,21 @@ async fn requests_are_recorded_as_received_with_their_answers() {
 #[test]
 fn the_binary_records_with_record_and_says_so_in_its_summary() {
     let file = TempFile::new("binary");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_promscope"))
-        .args([
-            "--no-tui",
-            "--format",
-            "none",
-            "--listen",
-            "127.0.0.1:0",
-            "--record",
-        ])
-        .arg(&file.0)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
-    let url = url_in(&first);
+    let args = [
+        "--no-tui".as_ref(),
+        "--format".as_ref(),
+        "none".as_ref(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--record".as_ref(),
+        file.0.as_os_str(),
+    ];
+    let binary::Started {
+        mut child,
+        url,
+        mut stderr,
+        ..
+    } = binary::start_promscope::<&std::ffi::OsStr>(&args, std::process::Stdio::null());
     let body = rw1_body(&[1.0]);
     assert_eq!(
         post_blocking(&url, &[("content-encoding", "snappy")], body.clone()),

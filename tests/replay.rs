@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
 use common::*;
 
@@ -31,29 +31,28 @@ impl Drop for TempFile {
 struct Live {
     child: Child,
     url: String,
+    stderr: BufReader<ChildStderr>,
 }
 
 impl Live {
     fn start(extra: &[&std::ffi::OsStr]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-            .args(["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        child.stderr = Some(stderr.into_inner());
+        let base = ["--no-tui", "--format", "json", "--listen", "127.0.0.1:0"];
+        let args: Vec<&std::ffi::OsStr> = base
+            .iter()
+            .map(|a| a.as_ref())
+            .chain(extra.iter().copied())
+            .collect();
+        let started = binary::start_promscope(&args, Stdio::piped());
         Live {
-            url: url_in(&first),
-            child,
+            url: started.url,
+            child: started.child,
+            stderr: started.stderr,
         }
     }
 
     /// Stops it with SIGTERM; its stdout and stderr.
     fn stop(self) -> (String, String) {
+        let stderr = binary::read_in_background(self.stderr);
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -63,7 +62,7 @@ impl Live {
         assert!(output.status.success());
         (
             String::from_utf8(output.stdout).unwrap(),
-            String::from_utf8(output.stderr).unwrap(),
+            stderr.join().unwrap(),
         )
     }
 }
