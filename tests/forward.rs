@@ -482,3 +482,28 @@ async fn a_slow_mirror_never_slows_the_sender_and_a_full_queue_is_counted() {
     let m = &r.stats.forward.as_ref().unwrap().snapshot().mirrors[0];
     assert_eq!((m.ok, m.overflow), (2, 4));
 }
+
+#[tokio::test]
+async fn a_sender_that_gives_up_waiting_does_not_cancel_the_exchange() {
+    let mut backend =
+        TestBackend::start(BackendAnswer::status(204).after(Duration::from_millis(800))).await;
+    let mut r = TestReceiver::start_forwarding(Limits::default(), 8, config(backend.url(""))).await;
+    // The sender stops waiting (its connection closed) before the backend answers.
+    let mut sender = OneConnection::open(r.addr).await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(200),
+        sender.post(RW1_HEADERS, rw1_body(&[1.0])),
+    )
+    .await;
+    assert!(gave_up.is_err(), "answered before the backend did");
+    drop(sender);
+    // The backend got it, and its answer is counted and shown all the same.
+    assert_eq!(backend.next().await.body, rw1_body(&[1.0]));
+    let batch = r.next_batch().await;
+    assert!(matches!(
+        forwarded(&batch).upstream,
+        Upstream::Answered { status: 204, .. }
+    ));
+    let stats = r.stats.forward.as_ref().unwrap();
+    assert_eq!(stats.ok.load(Ordering::Relaxed), 1);
+}
