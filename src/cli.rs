@@ -327,9 +327,11 @@ impl Cli {
         crate::tui::DashboardLimits {
             store: self.store_limits(),
             pause_buffer_bytes: self.pause_buffer_bytes,
-            body_limits: crate::app::request::BodyLimits {
+            request_limits: crate::app::request::RequestLimits {
                 max_compressed_bytes: self.max_compressed_bytes,
                 max_decoded_bytes: self.max_body_bytes,
+                // Wrong switches stop the run before the dashboard starts.
+                rules: self.problem_settings().unwrap_or_default(),
             },
         }
     }

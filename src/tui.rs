@@ -72,8 +72,8 @@ pub struct DashboardLimits {
     pub store: StoreLimits,
     /// The most a pause holds (see [`crate::app::Pause`]).
     pub pause_buffer_bytes: usize,
-    /// The receiver's body limits, to open a kept request within.
-    pub body_limits: crate::app::request::BodyLimits,
+    /// What the receiver decodes and checks with, to open a kept request with.
+    pub request_limits: crate::app::request::RequestLimits,
 }
 
 /// How the dashboard ended.
@@ -317,7 +317,7 @@ async fn event_loop(
     app.access = access;
     app.keys_waiting = keys_waiting;
     app.pause_buffer_bytes = limits.pause_buffer_bytes;
-    app.body_limits = limits.body_limits;
+    app.request_limits = limits.request_limits;
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;

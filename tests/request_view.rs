@@ -206,7 +206,7 @@ fn a_request_larger_than_the_default_limits_opens_within_the_receivers() {
     encoded.resize(encoded.len() + padding, 0);
     ingest_request(&mut store, encoded);
     // As `--max-body-bytes 64MiB` sets it.
-    app.body_limits.max_decoded_bytes = 64 << 20;
+    app.request_limits.max_decoded_bytes = 64 << 20;
     open(&mut app, &mut store);
     let view = app.request.as_ref().expect("a request is open");
     let series = view
@@ -219,4 +219,36 @@ fn a_request_larger_than_the_default_limits_opens_within_the_receivers() {
         view.lines.iter().any(|l| l.text.starts_with("Symbols (")),
         "the symbol table is decoded within the same limit"
     );
+}
+
+/// An opened request is checked with the receiver's rule switches: the series
+/// a rule at `reject` refused live is shown refused, not among those written.
+#[test]
+fn an_opened_request_is_checked_with_the_receivers_rules() {
+    let series_heading = |app: &App| {
+        let view = app.request.as_ref().expect("a request is open");
+        let heading = view.lines.iter().find(|l| l.text.starts_with("Series ("));
+        let refusal = view
+            .lines
+            .iter()
+            .find(|l| l.kind == LineKind::Note && l.text.contains("label-value-too-long"));
+        (
+            heading.map(|l| l.text.clone()),
+            refusal.map(|l| l.text.clone()),
+        )
+    };
+    let (mut app, mut store, _) = with_request(None);
+    open(&mut app, &mut store);
+    assert_eq!(series_heading(&app), (Some("Series (2)".into()), None));
+    let (mut app, mut store, _) = with_request(None);
+    // As `--rule label-value-too-long=reject` sets it: the huge value (5005 bytes).
+    app.request_limits
+        .rules
+        .set_rule("label-value-too-long", "reject")
+        .expect("a rule");
+    open(&mut app, &mut store);
+    let (heading, refusal) = series_heading(&app);
+    assert_eq!(heading.as_deref(), Some("Series (1)"));
+    let refusal = refusal.expect("the refusal is noted");
+    assert!(refusal.contains("huge_vvv"), "{refusal}");
 }

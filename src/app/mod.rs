@@ -201,8 +201,8 @@ pub struct App {
     resumed: Option<Pause>,
     /// The most a pause holds before applying its oldest batches.
     pub pause_buffer_bytes: usize,
-    /// The receiver's body limits, which an opened request is decoded within.
-    pub body_limits: request::BodyLimits,
+    /// What the receiver decoded and checked with, which an opened request is decoded and checked with.
+    pub request_limits: request::RequestLimits,
     /// Whether the help overlay is open.
     pub help: bool,
     /// Lines the help is scrolled by.
@@ -310,7 +310,7 @@ impl App {
             paused: None,
             resumed: None,
             pause_buffer_bytes: PAUSE_BUFFER_BYTES,
-            body_limits: request::BodyLimits::default(),
+            request_limits: request::RequestLimits::default(),
             help: false,
             help_scroll: 0,
             all_labels: false,

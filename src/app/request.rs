@@ -8,32 +8,38 @@ use std::sync::Arc;
 
 use super::request_content::{self, Line, LineKind};
 use super::{App, Drill, Tab};
+use crate::ingest::check::{Checker, Settings};
 use crate::ingest::model::{Batch, RawRequest};
 use crate::ingest::server::Limits;
 use crate::output::{Format, MetadataDedup};
 use crate::store::{RequestRow, Store};
 
-/// The receiver's limits on a request's body, which opening a kept request
-/// decodes it with again (a request accepted under a larger
-/// `--max-body-bytes` than the default opens as it was accepted).
+/// What the receiver decoded and checked requests with, which opening a kept
+/// request decodes it with again: the body limits (a request accepted under
+/// a larger `--max-body-bytes` than the default opens as it was accepted) and
+/// the rules' switches (a series a rule at `reject` refused is shown refused).
+/// What the stateful rules remembered is not: an opened request is checked
+/// on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyLimits {
+pub struct RequestLimits {
     pub max_compressed_bytes: usize,
     pub max_decoded_bytes: usize,
+    pub rules: Settings,
 }
 
-impl Default for BodyLimits {
+impl Default for RequestLimits {
     fn default() -> Self {
-        BodyLimits::of(&Limits::default())
+        RequestLimits::of(&Limits::default())
     }
 }
 
-impl BodyLimits {
-    /// The body limits of the receiver's `limits`.
+impl RequestLimits {
+    /// What the receiver's `limits` decode and check with.
     pub fn of(limits: &Limits) -> Self {
-        BodyLimits {
+        RequestLimits {
             max_compressed_bytes: limits.max_compressed_bytes,
             max_decoded_bytes: limits.max_decoded_bytes,
+            rules: *limits.problems.settings(),
         }
     }
 }
@@ -67,12 +73,13 @@ pub struct BodyFile {
 
 impl RequestView {
     /// The request at `pos` of the log, decoded from what was kept of it
-    /// within `body` (the receiver's limits).
-    pub fn open(pos: u64, row: RequestRow, store: &Store, body: BodyLimits) -> Self {
+    /// within `body` (the receiver's limits) and checked by its rules.
+    pub fn open(pos: u64, row: RequestRow, store: &Store, body: RequestLimits) -> Self {
         let raw = store.kept_request(pos).cloned();
         let limits = Limits {
             max_compressed_bytes: body.max_compressed_bytes,
             max_decoded_bytes: body.max_decoded_bytes,
+            problems: Arc::new(Checker::new(body.rules)),
             ..Limits::default()
         };
         let decoded = raw
@@ -129,7 +136,7 @@ impl App {
     pub(super) fn open_request(&mut self, store: &Store) {
         let requests = super::logs::Requests(store);
         if let Some(entry) = self.requests.selected_or_newest(&requests) {
-            let body = self.body_limits;
+            let body = self.request_limits;
             self.request = Some(RequestView::open(entry.pos, entry.row, store, body));
         }
     }

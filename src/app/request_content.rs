@@ -61,7 +61,7 @@ pub fn lines(
     row: &RequestRow,
     raw: Option<&RawRequest>,
     decoded: Option<&Batch>,
-    body: super::request::BodyLimits,
+    body: super::request::RequestLimits,
 ) -> Vec<Line> {
     let mut out = Vec::new();
     let field = |out: &mut Vec<Line>, name: &str, text: String| {

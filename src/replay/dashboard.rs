@@ -26,7 +26,7 @@ const GRACE: Duration = Duration::from_secs(3);
 pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Result<()> {
     let limits = Limits::default();
     // The requests are decoded within these; opened again within them too.
-    let body_limits = crate::app::request::BodyLimits::of(&limits);
+    let request_limits = crate::app::request::RequestLimits::of(&limits);
     let speed = args.speed.unwrap_or(Speed::Max);
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
     let stats = Arc::new(ReceiverStats::default());
@@ -52,7 +52,7 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
             ..StoreLimits::default()
         },
         pause_buffer_bytes: PAUSE_BUFFER_BYTES,
-        body_limits,
+        request_limits,
     };
     // Nobody listens: the address is shown nowhere while replaying.
     let nowhere = (

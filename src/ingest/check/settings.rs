@@ -55,7 +55,7 @@ pub const LIMITS: &[(Rule, &str)] = &[
 ];
 
 /// Every rule's action and the thresholds: what the checks run with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     actions: [Action; Rule::ALL.len()],
     pub thresholds: Thresholds,
