@@ -187,3 +187,23 @@ fn the_cardinality_rows_under_a_filter_count_only_its_series() {
     // Long after, nothing is active, though kept.
     assert_eq!(store.filtered_overview(T0 + 3_600_000, 10).active, 0);
 }
+
+#[test]
+fn the_requests_of_a_tenant_pass_the_same_filter_as_its_series() {
+    let store = mixed_store();
+    let passing = |text: &str| -> Vec<Option<String>> {
+        let filter = Filter::parse(text).unwrap();
+        store
+            .requests()
+            .iter()
+            .filter(|r| r.passes(&filter, &mut String::new()))
+            .map(|r| r.tenant.clone())
+            .collect()
+    };
+    let b = Some("team-b".to_owned());
+    assert_eq!(passing(r#"{__tenant__="team-b"}"#), [b.clone(), b.clone()]);
+    assert_eq!(passing(r#"{tenant="team-b"}"#), [b.clone(), b]);
+    assert_eq!(passing(r#"{__sender__=~"curl.*"}"#), [None]);
+    // A regex does not see the pseudo-labels twice over, nor as labels of their own.
+    assert!(passing("__tenant__").is_empty());
+}
