@@ -399,26 +399,26 @@ pub struct Headless {
 impl Headless {
     /// Starts `promscope --listen 127.0.0.1:0` with `args`.
     pub fn start(args: &[&str]) -> Self {
-        use std::io::{BufRead, Read};
-        use std::process::{Command, Stdio};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_promscope"))
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts");
-        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
-        let mut first = String::new();
-        stderr.read_line(&mut first).expect("first line");
-        let url = url_in(&first);
+        use std::io::Read;
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--listen", "127.0.0.1:0"])
+            .collect();
+        let started = binary::start_promscope(&args, std::process::Stdio::piped());
+        let mut child = started.child;
+        binary::read_in_background(started.stderr);
         let mut out = child.stdout.take().expect("stdout");
         let stdout = std::thread::spawn(move || {
             let mut s = String::new();
             let _ = out.read_to_string(&mut s);
             s
         });
-        Headless { child, url, stdout }
+        Headless {
+            child,
+            url: started.url,
+            stdout,
+        }
     }
 
     /// Waits for it to exit by itself (within 20 s): its exit code and what it printed.
