@@ -773,6 +773,14 @@ fn what_one_request_prints_stops_at_its_limit_and_says_what_was_left_out() {
     let next: Value = serde_json::from_slice(&line).unwrap();
     assert_eq!(next["labels"], json!({"__name__": "up", "job": "test"}));
     assert_eq!(next["value"], "7");
-    let (code, _) = p.terminate();
+    let (code, stderr) = p.terminate();
     assert_eq!(code, Some(0));
+    let left = samples - printed_samples;
+    assert!(
+        stderr.contains(&format!(
+            "  output      1 request printed up to its output limit: {left} records not printed"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("received    1000001 samples"), "{stderr}");
 }

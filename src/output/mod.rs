@@ -163,8 +163,8 @@ pub fn write_batch_spilling(
     batch: &Batch,
     dedup: &mut MetadataDedup,
     spill: &mut dyn FnMut(&mut String),
-) {
-    write_batch_within(out, format, batch, dedup, spill, budget::limit_of(batch));
+) -> Option<Omitted> {
+    write_batch_within(out, format, batch, dedup, spill, budget::limit_of(batch))
 }
 
 /// [`write_batch_spilling`] with an output limit of `limit` bytes.
@@ -175,12 +175,12 @@ fn write_batch_within(
     dedup: &mut MetadataDedup,
     spill: &mut dyn FnMut(&mut String),
     limit: usize,
-) {
+) -> Option<Omitted> {
     let mut budget = OutputBudget::new(limit, out, FLUSH_BYTES, spill);
     match format {
         Format::Text => write_with::<text::Text>(out, batch, dedup, &mut budget),
         Format::Json => write_with::<json::Json>(out, batch, dedup, &mut budget),
-        Format::None => {}
+        Format::None => None,
     }
 }
 
@@ -197,13 +197,14 @@ trait RecordWriter {
     fn omitted(out: &mut String, batch: &Batch, omitted: &Omitted);
 }
 
-/// Writes `batch` a line per record with `W` until its output limit.
+/// Writes `batch` a line per record with `W` until its output limit; what
+/// was left out, if anything.
 fn write_with<W: RecordWriter>(
     out: &mut String,
     batch: &Batch,
     dedup: &mut MetadataDedup,
     budget: &mut OutputBudget<'_>,
-) {
+) -> Option<Omitted> {
     W::head(out, batch);
     // What was written, also when part of the request was rejected.
     let data = &batch.data;
@@ -212,22 +213,28 @@ fn write_with<W: RecordWriter>(
         if budget.after_record(out).is_break() {
             let left = data.problems.len() - i - 1;
             let omitted = Omitted::from_problems(data, left, budget.limit());
-            if omitted.records() > 0 {
-                W::omitted(out, batch, &omitted);
-            }
-            return;
+            return write_omitted::<W>(out, batch, omitted);
         }
     }
     let stop = records_of(data, dedup, |record| {
         W::record(out, data, record);
         budget.after_record(out)
     });
-    if let Some(stop) = stop {
-        let omitted = Omitted::after(data, stop, 0, budget.limit());
-        if omitted.records() > 0 {
-            W::omitted(out, batch, &omitted);
-        }
+    let omitted = Omitted::after(data, stop?, 0, budget.limit());
+    write_omitted::<W>(out, batch, omitted)
+}
+
+/// Writes `W`'s record of what was left out, when anything was.
+fn write_omitted<W: RecordWriter>(
+    out: &mut String,
+    batch: &Batch,
+    omitted: Omitted,
+) -> Option<Omitted> {
+    if omitted.records() == 0 {
+        return None;
     }
+    W::omitted(out, batch, &omitted);
+    Some(omitted)
 }
 
 /// How the headless consumer ended.
@@ -278,7 +285,10 @@ pub async fn print_batches(
                     Ok(true) => failed = flush(out),
                     _ => out.clear(),
                 };
-                write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
+                let omitted = write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
+                if let Some(omitted) = omitted {
+                    summary.record_output_cut(omitted.records());
+                }
                 if !failed? {
                     return Ok(HeadlessExit::PipeClosed);
                 }

@@ -26,6 +26,9 @@ pub struct RunSummary {
     totals: Totals,
     series: DistinctCounter,
     problems: Counts,
+    /// Requests whose headless output stopped at its limit, and the records
+    /// they did not print.
+    output_cut: (u64, u64),
     started: Instant,
     stats: Arc<ReceiverStats>,
 }
@@ -37,6 +40,7 @@ impl RunSummary {
             totals: Totals::default(),
             series: DistinctCounter::default(),
             problems: Counts::default(),
+            output_cut: (0, 0),
             started: Instant::now(),
             stats,
         }
@@ -49,6 +53,12 @@ impl RunSummary {
             self.series.insert(s.label_hash);
         }
         self.problems.add_all(batch.data.problem_counts());
+    }
+
+    /// Counts a request whose output stopped at its limit with `records` not printed.
+    pub fn record_output_cut(&mut self, records: usize) {
+        self.output_cut.0 += 1;
+        self.output_cut.1 += records as u64;
     }
 
     /// Problems per rule found in the requests so far.
@@ -114,6 +124,15 @@ impl std::fmt::Display for RunSummary {
                 "  problems    {} ({})",
                 self.problems.total(),
                 by_rule.join(", ")
+            )?;
+        }
+        let (cut, not_printed) = self.output_cut;
+        if cut > 0 {
+            writeln!(
+                f,
+                "  output      {cut} {} printed up to {} output limit: {not_printed} records not printed (each said so in an `omitted` record)",
+                format::plural(cut, "request", "requests"),
+                if cut == 1 { "its" } else { "their" },
             )?;
         }
         let dropped = self.stats.dropped_requests.load(Ordering::Relaxed);
