@@ -151,6 +151,29 @@ impl SeriesState {
         }
     }
 
+    /// The common case, decided without the counter flag: takes `sample` as
+    /// the newest and returns true if [`SeriesState::check`] would fire
+    /// nothing on it (counter or not) and take it; else changes nothing and
+    /// returns false, and the caller checks it in full. `horizon` is its
+    /// arrival plus the `too-far-in-future` window, `floor` the newest sample
+    /// of all minus the `too-old` window.
+    #[inline(always)]
+    pub fn take_plain(&mut self, sample: SampleIn, horizon: i64, floor: i64) -> bool {
+        let ts = sample.timestamp_ms;
+        // Not NaN, and no lower than the newest (any number for the first).
+        let rises = sample.value >= self.newest_value
+            || (self.newest_ms == i64::MIN && !sample.value.is_nan());
+        let plain = ts <= horizon && ts >= floor && ts > self.newest_ms && rises;
+        if plain {
+            self.newest_ms = ts;
+            self.newest_value = sample.value;
+            if sample.start_ms != 0 {
+                self.start_ms = sample.start_ms;
+            }
+        }
+        plain
+    }
+
     /// The newest timestamp taken, if any.
     pub fn newest_ms(&self) -> Option<i64> {
         (self.newest_ms != i64::MIN).then_some(self.newest_ms)

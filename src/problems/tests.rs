@@ -626,3 +626,93 @@ fn real_prometheus_traffic_has_no_errors_or_warnings() {
         .collect();
     assert!(serious.is_empty(), "{serious:?}");
 }
+
+/// `take_plain` is the common case of `check`: when it takes a sample, `check`
+/// would have fired nothing and taken it the same way, counter or not; when it
+/// does not, it changed nothing. Random samples around a series' newest, with
+/// NaN, stale markers, start timestamps and the time windows' edges.
+#[test]
+fn take_plain_agrees_with_check() {
+    let limits = Thresholds::default();
+    let mut rng = crate::test_rng::Rng(0x5eed_0f7a);
+    let values = [
+        0.0,
+        -0.0,
+        1.0,
+        2.0,
+        -1.0,
+        f64::NAN,
+        f64::from_bits(STALE),
+        1e300,
+    ];
+    let (mut taken, mut declined) = (0, 0);
+    for _ in 0..20_000 {
+        let mut state = SeriesState::default();
+        for _ in 0..rng.below(4) {
+            let context = SampleContext {
+                arrival_ms: 1_000_000,
+                newest_of_all_ms: i64::MIN,
+                counter: false,
+            };
+            let sample = SampleIn {
+                timestamp_ms: 1_000_000 - rng.below(3) as i64 * 1000,
+                value: values[rng.index(values.len())],
+                start_ms: rng.below(3) as i64 * 10,
+                stale: false,
+            };
+            state.check(sample, &context, &limits, &mut Found::default());
+        }
+        let arrival_ms = 1_000_000 + rng.below(3) as i64 * 1000 - 1000;
+        let newest_of_all_ms = [i64::MIN, 1_000_000, 1_000_000 + limits.too_old_ms][rng.index(3)];
+        let value = values[rng.index(values.len())];
+        let edges = [
+            -1000,
+            0,
+            1000,
+            limits.future_ms,
+            limits.future_ms + 1,
+            -limits.too_old_ms,
+        ];
+        let sample = SampleIn {
+            timestamp_ms: 1_000_000 + edges[rng.index(edges.len())],
+            value,
+            start_ms: rng.below(3) as i64 * 10,
+            stale: value.to_bits() == STALE,
+        };
+        let horizon = arrival_ms.saturating_add(limits.future_ms);
+        let floor = newest_of_all_ms.saturating_sub(limits.too_old_ms);
+        let mut plain = state;
+        if plain.take_plain(sample, horizon, floor) {
+            taken += 1;
+            for counter in [false, true] {
+                let context = SampleContext {
+                    arrival_ms,
+                    newest_of_all_ms,
+                    counter,
+                };
+                let (mut full, mut found) = (state, Found::default());
+                full.check(sample, &context, &limits, &mut found);
+                assert_eq!(found, Found::default(), "{state:?} {sample:?} {context:?}");
+                // By their text: a NaN value equals itself there.
+                assert_eq!(
+                    format!("{full:?}"),
+                    format!("{plain:?}"),
+                    "{sample:?} {context:?}"
+                );
+            }
+        } else {
+            declined += 1;
+            assert_eq!(
+                format!("{plain:?}"),
+                format!("{state:?}"),
+                "declined: {sample:?}"
+            );
+        }
+    }
+    assert!(
+        taken > 1000 && declined > 1000,
+        "{taken} taken, {declined} declined"
+    );
+}
+
+const STALE: u64 = crate::proto::STALE_NAN_BITS;

@@ -231,6 +231,7 @@ mod tests {
                 metadata: None,
                 created_timestamp_ms: 0,
                 label_hash,
+                labels_sorted: false,
             })
             .collect();
         let info = RequestInfo {

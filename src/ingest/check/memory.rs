@@ -38,6 +38,9 @@ pub struct Generations<V> {
     current: Map<V>,
     older: Map<V>,
     per_generation: usize,
+    /// `current` reached `per_generation`: it becomes the older generation
+    /// before the next entry is taken.
+    full: bool,
 }
 
 impl<V: Default> Generations<V> {
@@ -47,20 +50,32 @@ impl<V: Default> Generations<V> {
             current: Map::default(),
             older: Map::default(),
             per_generation: per_generation.max(1),
+            full: false,
         }
     }
 
-    /// The entry of `key`, made (default) if there is none.
+    /// The entry of `key`, made (default) if there is none. One lookup when
+    /// the key is in the current generation (the usual case: this runs for
+    /// every series of every request).
+    #[inline]
     pub fn entry(&mut self, key: u64) -> &mut V {
-        if !self.current.contains_key(&key) {
-            let value = self.older.remove(&key).unwrap_or_default();
-            if self.current.len() >= self.per_generation {
-                self.older = std::mem::take(&mut self.current);
-            }
-            self.current.insert(key, value);
+        if self.full {
+            self.older = std::mem::take(&mut self.current);
+            self.full = false;
         }
-        // Just inserted if it was missing.
-        self.current.entry(key).or_default()
+        let len = self.current.len();
+        match self.current.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            hashbrown::hash_map::Entry::Vacant(entry) => {
+                let value = if self.older.is_empty() {
+                    V::default()
+                } else {
+                    self.older.remove(&key).unwrap_or_default()
+                };
+                self.full = len + 1 >= self.per_generation;
+                entry.insert(value)
+            }
+        }
     }
 
     /// The entry of `key`, if there is one (not moved).

@@ -15,23 +15,22 @@ use std::hash::BuildHasher;
 
 pub mod limits;
 mod memory;
+mod pass;
 pub mod settings;
 #[cfg(test)]
 mod tests;
 
 use memory::Generations;
+use pass::Pass;
 pub use settings::{Action, LIMITS, Settings};
 
-use crate::ingest::model::{
-    HistogramExt, MetricType, Protocol, ReceivedSeries, WriteData, is_stale_nan,
-};
-use crate::problems::labels::LabelCheck;
-use crate::problems::samples::{SampleContext, SampleIn, SeriesState, is_counter};
+use crate::ingest::model::{MetricType, Protocol, ReceivedSeries, WriteData};
+use crate::problems::samples::SeriesState;
 use crate::problems::{Counts, MAX_PROBLEMS, Problem, Report, Rule, RuleSet, Subject};
 
 /// Series whose newest sample a generation remembers: two generations keep
-/// at most 2 M series, 32 bytes and a control byte each in tables at most
-/// half empty: under 70 bytes a series.
+/// at most 2 M series, 40 bytes (key and [`Remembered`]) and a control byte
+/// each in tables at most half empty: under 82 bytes a series.
 pub const SERIES_PER_GENERATION: usize = 1 << 20;
 /// Metric names whose type and help a generation remembers.
 const METRICS_PER_GENERATION: usize = 1 << 16;
@@ -82,10 +81,22 @@ struct MetricFacts {
     untyped_reported: bool,
 }
 
+/// What is remembered of a series: its newest sample, for the sample rules,
+/// and whether its label set broke no label rule when it came last.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Remembered {
+    samples: SeriesState,
+    /// Its labels, strictly ascending as the decoder found them, fired no
+    /// label rule: the same labels in the same order (same identity hash,
+    /// found sorted again) need not be read again. Label rules depend on the
+    /// labels, their order and the thresholds (fixed for a checker) alone.
+    labels_plain: bool,
+}
+
 /// What the stateful rules remember between requests.
 #[derive(Debug)]
 struct CheckerMemory {
-    series: Generations<SeriesState>,
+    series: Generations<Remembered>,
     metrics: Generations<MetricFacts>,
     /// The newest sample timestamp of all (not too far in the future), for
     /// `too-old`; `i64::MIN` before the first.
@@ -102,6 +113,9 @@ pub struct Checker {
     wanted: RuleSet,
     /// Rules at `reject`.
     rejecting: RuleSet,
+    /// Whether a series' entry in [`CheckerMemory::series`] is wanted: for the
+    /// sample rules, and to know a label set seen before.
+    remembers: bool,
     memory: Mutex<CheckerMemory>,
 }
 
@@ -131,6 +145,8 @@ impl Checker {
             limits: limits::SeriesLimits::of(&settings.thresholds, wanted),
         });
         Checker {
+            remembers: wanted.meets(RuleSet::of(STATEFUL_RULES))
+                || wanted.meets(RuleSet::of(LABEL_RULES)),
             rejecting: settings.rules_at(Action::Reject),
             wanted,
             settings,
@@ -359,295 +375,7 @@ impl Report for Collector<'_> {
     }
 }
 
-/// One request being checked.
-struct Pass<'a, 'c> {
-    checker: &'a Checker,
-    data: &'a WriteData,
-    memory: &'a mut CheckerMemory,
-    out: Collector<'c>,
-    rw2: bool,
-    arrival_ms: i64,
-    /// The metric name of the latest series sent with no type, and the type
-    /// remembered for it (series of one name mostly come together).
-    last_untyped: Option<(&'a [u8], MetricType)>,
-    /// The type remembered for the current series' name, when looked up.
-    name_type: Option<MetricType>,
-    /// With a `series-per-*` limit set: the request's tenant, hashed and as text.
-    tenant: Option<(u64, &'a str)>,
-}
-
-/// Hash of a metric name, for [`CheckerMemory::metrics`].
+/// Hash of a metric name, for [`CheckerMemory::metrics`] and the limits.
 fn name_hash(name: &[u8]) -> u64 {
     FixedState::with_seed(0x6d65_7472_6963).hash_one(name)
-}
-
-impl<'a> Pass<'a, '_> {
-    /// RW 1.0 metadata entries: remembered per name, checked for conflicts.
-    fn metadata_entries(&mut self) {
-        let typing = [
-            Rule::MetadataConflict,
-            Rule::CounterDecrease,
-            Rule::NanOnCounter,
-        ];
-        if !self.checker.wanted.meets(RuleSet::of(&typing)) {
-            return;
-        }
-        let data = self.data;
-        for m in &data.metadata {
-            self.out.begin(Subject::Request, None);
-            self.metadata(data.bytes(m.family), m.metric_type, data.bytes(m.help));
-        }
-    }
-
-    /// Remembers a metric's type and help, firing `metadata-conflict` if
-    /// they differ from what it was sent with before. Unknown types and empty
-    /// help texts conflict with nothing.
-    fn metadata(&mut self, name: &[u8], metric_type: MetricType, help: &[u8]) {
-        if name.is_empty() {
-            return;
-        }
-        let key = name_hash(name);
-        let help_hash = if help.is_empty() { 0 } else { name_hash(help) };
-        let facts = self.memory.metrics.entry(key);
-        let was = *facts;
-        let type_differs = metric_type != MetricType::Unknown
-            && was.metric_type != MetricType::Unknown
-            && was.metric_type != metric_type;
-        let help_differs = help_hash != 0 && was.help != 0 && was.help != help_hash;
-        if metric_type != MetricType::Unknown {
-            facts.metric_type = metric_type;
-        }
-        if help_hash != 0 {
-            facts.help = help_hash;
-        }
-        if type_differs || help_differs {
-            let name = String::from_utf8_lossy(name);
-            self.out.found(Rule::MetadataConflict, &|| {
-                if type_differs {
-                    format!(
-                        "metric {name:?} was sent as a {}, now as a {}",
-                        was.metric_type.name(),
-                        metric_type.name()
-                    )
-                } else {
-                    format!("metric {name:?} was sent with another help text")
-                }
-            });
-        }
-    }
-
-    /// A series of metric `name` came with no type: `metadata-type-unspecified`
-    /// fires once per name (while remembered), unless the name's type is known
-    /// from other series or metadata entries. Remembers the name's type in
-    /// `name_type`.
-    fn untyped(&mut self, name: &'a [u8]) {
-        if let Some((last, known)) = self.last_untyped
-            && last == name
-        {
-            self.name_type = Some(known);
-            return;
-        }
-        let facts = self.memory.metrics.entry(name_hash(name));
-        let known = facts.metric_type;
-        if known == MetricType::Unknown && !facts.untyped_reported {
-            facts.untyped_reported = true;
-            let name = String::from_utf8_lossy(name);
-            self.out.found(Rule::MetadataTypeUnspecified, &|| {
-                format!(
-                    "metric {name:?} is sent with no type (reported once per name; \
-                     Prometheus sends types over RW 2.0 only with \
-                     --enable-feature=metadata-wal-records)"
-                )
-            });
-        }
-        self.last_untyped = Some((name, known));
-        self.name_type = Some(known);
-    }
-
-    /// Checks series `index`; whether a rule at `reject` fired on it.
-    fn series(&mut self, index: usize) -> bool {
-        let data = self.data;
-        let Some(series) = data.series.get(index) else {
-            return false;
-        };
-        let samples = data.samples_of(series);
-        let histograms = data.histograms_of(series);
-        let exemplars = data.exemplars_of(series);
-        let first_ts = samples
-            .first()
-            .map(|s| s.timestamp_ms)
-            .or_else(|| histograms.first().map(|h| h.timestamp));
-        self.out.begin(Subject::Series(index as u32), first_ts);
-        let thresholds = &self.checker.settings.thresholds;
-        let mut name: &[u8] = b"";
-        let pairs = data
-            .labels
-            .get(series.labels.start as usize..series.labels.end as usize)
-            .unwrap_or(&[]);
-        if self.checker.wanted.meets(RuleSet::of(LABEL_RULES)) {
-            let mut labels = LabelCheck::new();
-            for l in pairs {
-                let (n, v) = (data.bytes(l.name), data.bytes(l.value));
-                if n == b"__name__" {
-                    name = v;
-                }
-                labels.label(n, v, thresholds, &mut self.out);
-            }
-            labels.finish(thresholds, &mut self.out);
-        } else {
-            name = pairs
-                .iter()
-                .find(|l| data.bytes(l.name) == b"__name__")
-                .map_or(b"", |l| data.bytes(l.value));
-        }
-        if let Some(tenant) = self.tenant {
-            self.limit(series, name, tenant);
-        }
-        let out = &mut self.out;
-        if self.rw2 {
-            let only_exemplars = samples.is_empty() && histograms.is_empty();
-            if only_exemplars && !exemplars.is_empty() {
-                out.found(Rule::ExemplarOnlySeries, &|| {
-                    format!(
-                        "has {} exemplars and no samples or histograms",
-                        exemplars.len()
-                    )
-                });
-            }
-            if !samples.is_empty() && !histograms.is_empty() {
-                out.found(Rule::SamplesAndHistogramsMixed, &|| {
-                    format!(
-                        "has {} samples and {} histograms",
-                        samples.len(),
-                        histograms.len()
-                    )
-                });
-            }
-            if series.created_timestamp_ms != 0 {
-                let ts = series.created_timestamp_ms;
-                out.found(Rule::Rw2CreatedTimestampLegacy, &|| {
-                    format!(
-                        "has created_timestamp {} in field 6 of its TimeSeries",
-                        crate::problems::At(ts)
-                    )
-                });
-            }
-            let metric_type = series
-                .metadata
-                .map_or(MetricType::Unknown, |m| m.metric_type);
-            self.name_type = None;
-            if metric_type == MetricType::Unknown
-                && self.checker.wanted.contains(Rule::MetadataTypeUnspecified)
-            {
-                self.untyped(name);
-            }
-            if let Some(m) = series.metadata
-                && self.checker.wanted.contains(Rule::MetadataConflict)
-            {
-                self.metadata(name, m.metric_type, data.bytes(m.help));
-            }
-        }
-        self.samples(series, name);
-        for e in exemplars {
-            let pairs = data
-                .labels
-                .get(e.labels.start as usize..e.labels.end as usize)
-                .unwrap_or(&[]);
-            self.out.timestamp_ms = Some(e.timestamp_ms);
-            crate::problems::exemplars::check_exemplar(
-                pairs
-                    .iter()
-                    .map(|l| (data.bytes(l.name), data.bytes(l.value))),
-                e.timestamp_ms,
-                self.rw2,
-                thresholds,
-                &mut self.out,
-            );
-        }
-        self.out.rejected
-    }
-
-    /// `series-per-tenant` and `series-per-metric` (see [`limits`]).
-    fn limit(&mut self, series: &ReceivedSeries, name: &[u8], tenant: (u64, &str)) {
-        let at = (self.arrival_ms, series.label_hash);
-        limits::check(&mut self.memory.limits, at, name, tenant, &mut self.out);
-    }
-
-    /// The sample and histogram rules over a series' samples, against what it
-    /// sent before.
-    fn samples(&mut self, series: &ReceivedSeries, name: &[u8]) {
-        let data = self.data;
-        let samples = data.samples_of(series);
-        let histograms = data.histograms_of(series);
-        let wanted = self.checker.wanted;
-        let stateful = wanted.meets(RuleSet::of(STATEFUL_RULES));
-        if samples.is_empty() && histograms.is_empty()
-            || !(stateful || wanted.meets(RuleSet::of(HISTOGRAM_RULES)))
-        {
-            return;
-        }
-        let thresholds = &self.checker.settings.thresholds;
-        let typed = series.metadata.map(|m| m.metric_type);
-        let counter = match typed {
-            Some(MetricType::Counter) => true,
-            Some(t) if t != MetricType::Unknown => false,
-            _ => {
-                let remembered = self.name_type.or_else(|| {
-                    (!self.memory.metrics.is_empty())
-                        .then(|| self.memory.metrics.get(name_hash(name)))
-                        .flatten()
-                        .map(|f| f.metric_type)
-                });
-                match remembered {
-                    Some(t) if t != MetricType::Unknown => t == MetricType::Counter,
-                    _ => is_counter(name, false),
-                }
-            }
-        };
-        let future_ms = thresholds.future_ms;
-        let mut newest_of_all = self.memory.newest_of_all_ms;
-        let mut context = SampleContext {
-            arrival_ms: self.arrival_ms,
-            newest_of_all_ms: newest_of_all,
-            counter,
-        };
-        let mut unremembered = SeriesState::default();
-        let state = if stateful {
-            self.memory.series.entry(series.label_hash)
-        } else {
-            &mut unremembered
-        };
-        let horizon = self.arrival_ms.saturating_add(future_ms);
-        for s in samples {
-            self.out.timestamp_ms = Some(s.timestamp_ms);
-            let sample = SampleIn {
-                timestamp_ms: s.timestamp_ms,
-                value: s.value,
-                start_ms: s.effective_start_ts(series),
-                stale: is_stale_nan(s.value),
-            };
-            context.newest_of_all_ms = newest_of_all;
-            state.check(sample, &context, thresholds, &mut self.out);
-            if s.timestamp_ms > newest_of_all && s.timestamp_ms <= horizon {
-                newest_of_all = s.timestamp_ms;
-            }
-        }
-        context.counter = false;
-        for h in histograms {
-            self.out.timestamp_ms = Some(h.timestamp);
-            crate::problems::histogram::check_histogram(h, thresholds, &mut self.out);
-            let sample = SampleIn {
-                timestamp_ms: h.timestamp,
-                value: h.total_count(),
-                start_ms: h.effective_start_ts(series),
-                stale: false,
-            };
-            context.newest_of_all_ms = newest_of_all;
-            state.check(sample, &context, thresholds, &mut self.out);
-            if h.timestamp > newest_of_all && h.timestamp <= horizon {
-                newest_of_all = h.timestamp;
-            }
-        }
-        self.memory.newest_of_all_ms = newest_of_all;
-    }
 }

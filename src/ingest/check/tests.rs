@@ -299,3 +299,84 @@ fn series_state_is_bounded() {
     assert!(series <= 200, "{series}");
     assert!(bytes <= 200 * 2 * 40, "{bytes}");
 }
+
+/// A decoded RW 1.0 request of one series with `labels`, in the order given,
+/// and one sample at `timestamp_ms`.
+fn decoded_rw1(labels: &[(&str, &str)], timestamp_ms: i64) -> WriteData {
+    use crate::proto::rw1;
+    use prost::Message;
+    let series = rw1::TimeSeries {
+        labels: labels
+            .iter()
+            .map(|&(name, value)| rw1::Label {
+                name: name.into(),
+                value: value.into(),
+            })
+            .collect(),
+        samples: vec![rw1::Sample {
+            value: 1.0,
+            timestamp: timestamp_ms,
+        }],
+        ..Default::default()
+    };
+    let request = rw1::WriteRequest {
+        timeseries: vec![series],
+        metadata: vec![],
+    };
+    crate::ingest::decode::decode(Protocol::V1, request.encode_to_vec()).expect("valid")
+}
+
+/// A label set found with nothing wrong is not read again when it comes again
+/// in the same order; anything else is read every time: the label rules fire
+/// on every request that breaks them, as on the first.
+#[test]
+fn label_sets_seen_before_fire_as_the_first_time() {
+    let checker = Checker::default();
+    // Each label set, whether it is in order, and what it breaks.
+    type Case<'a> = (&'a [(&'a str, &'a str)], bool, &'a [Rule]);
+    let sets: [Case; 5] = [
+        (&[("__name__", "m"), ("job", "a")], true, &[]),
+        (
+            &[("job", "a"), ("__name__", "m")],
+            false,
+            &[Rule::LabelsUnsorted],
+        ),
+        (
+            &[("__name__", "m"), ("job", "")],
+            true,
+            &[Rule::LabelValueEmpty],
+        ),
+        (
+            &[("__name__", "m"), ("job.name", "a")],
+            true,
+            &[Rule::LabelNameInvalid],
+        ),
+        (
+            &[("__name__", "m"), ("job", "a"), ("job", "a")],
+            false,
+            &[Rule::LabelNameRepeated],
+        ),
+    ];
+    for round in 0..3 {
+        for (i, &(set, sorted, expected)) in sets.iter().enumerate() {
+            // Later each time: sets 0 and 1 are one series.
+            let data = decoded_rw1(set, NOW + (round * 5 + i as i64) * 1000);
+            assert_eq!(data.series[0].labels_sorted, sorted, "{set:?}");
+            let rules = rules_with(&checker, data, Protocol::V1);
+            assert_eq!(rules, expected, "round {round}: {set:?}");
+        }
+    }
+    // The plain set (same identity hash) sent out of order after being seen
+    // in order, and in order again.
+    let data = decoded_rw1(&[("job", "a"), ("__name__", "m")], NOW + 60_000);
+    assert_eq!(
+        data.series[0].label_hash,
+        decoded_rw1(sets[0].0, NOW).series[0].label_hash
+    );
+    assert_eq!(
+        rules_with(&checker, data, Protocol::V1),
+        [Rule::LabelsUnsorted]
+    );
+    let data = decoded_rw1(sets[0].0, NOW + 75_000);
+    assert_eq!(rules_with(&checker, data, Protocol::V1), []);
+}

@@ -164,6 +164,7 @@ fn series(
         metadata: None,
         created_timestamp_ms: 0,
         label_hash,
+        labels_sorted: check.sorted(),
     });
     Ok(())
 }

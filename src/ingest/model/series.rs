@@ -122,4 +122,9 @@ pub struct ReceivedSeries {
     /// Identity of the label set: equal label sets have equal hashes, whatever
     /// their order or encoding (see [`label_set_hash`](super::label_set_hash)).
     pub label_hash: u64,
+    /// Whether the decoder found the label names strictly ascending (the
+    /// canonical order, no repeats); false when not known (series built in
+    /// memory). With the hash, it tells the label rules that a label set
+    /// they found nothing wrong with before comes again as it was.
+    pub labels_sorted: bool,
 }

@@ -145,6 +145,7 @@ impl WriteData {
             metadata: None,
             created_timestamp_ms: 0,
             label_hash,
+            labels_sorted: false,
         });
         self.series.len() - 1
     }

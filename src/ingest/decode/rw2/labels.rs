@@ -185,7 +185,8 @@ impl<'a> Symbols<'a> {
     /// takes their bytes from `expansion`, and checks their names as
     /// Prometheus's receiver does: a non-empty `__name__`, no empty or repeated
     /// names. Names out of order are only warned about (Prometheus sorts them).
-    /// Returns the labels' range and their identity hash, or why the series is
+    /// Returns the labels' range, their identity hash and whether their names
+    /// are strictly ascending, or why the series is
     /// refused (and the problem rule it breaks, if one does); fails the
     /// request when its labels are over the allowance.
     pub(super) fn series_labels(
@@ -195,7 +196,7 @@ impl<'a> Symbols<'a> {
         index: usize,
         (canonical, order): (&mut Vec<u8>, &mut NameOrder),
         expansion: &mut Expansion,
-    ) -> Result<Result<(Range<u32>, u64), Refusal>, DecodeError> {
+    ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
         let path = || format!("timeseries[{index}]");
         let pairs = match pairs_of(refs, path) {
             Ok(pairs) => pairs,
@@ -273,9 +274,13 @@ impl<'a> Symbols<'a> {
             Some(hash) => hash,
             None => hash_labels(self.base, data, labels.clone(), false, canonical),
         };
-        Ok(Ok((labels, hash)))
+        Ok(Ok((labels, hash, sorted)))
     }
 }
+
+/// A series' labels resolved: their range, identity hash and whether their
+/// names are strictly ascending.
+pub(super) type SeriesLabels = (Range<u32>, u64, bool);
 
 /// Why a series is refused, and the problem rule it breaks if one does.
 pub(super) type Refusal = (Option<Rule>, String);

@@ -225,16 +225,16 @@ fn series(
     // request as protobuf); now the rules that refuse it alone.
     let accepted = symbols
         .series_labels(data, refs, index, (canonical, name_order), expansion)?
-        .and_then(|(labels, label_hash)| {
+        .and_then(|(labels, label_hash, labels_sorted)| {
             let metadata = match metadata_refs {
                 Some(refs) => {
                     metadata(symbols, data, refs, labels.clone(), index).map_err(|r| (None, r))?
                 }
                 None => None,
             };
-            Ok((labels, label_hash, metadata))
+            Ok((labels, label_hash, labels_sorted, metadata))
         });
-    let (label_range, label_hash, metadata) = match accepted {
+    let (label_range, label_hash, labels_sorted, metadata) = match accepted {
         Ok(parts) => parts,
         Err((rule, reason)) => {
             marks.truncate(data);
@@ -267,6 +267,7 @@ fn series(
         metadata,
         created_timestamp_ms,
         label_hash,
+        labels_sorted,
     };
     data.series.push(series);
     Ok(())

@@ -1,0 +1,373 @@
+//! One request being checked: its RW 1.0 metadata, then series by series the
+//! label, series, limit, sample, histogram and exemplar rules.
+//!
+//! Most series of most requests break no rule, and the path they take is kept
+//! short: one lookup of what is remembered of the series; a label set found
+//! with nothing wrong before is not read again when it comes again in the same
+//! order ([`Remembered::labels_plain`]); a sample newer than the series'
+//! newest, not lower, within the time windows is taken without the full
+//! sample rules ([`SeriesState::take_plain`](crate::problems::SeriesState::take_plain));
+//! the metric name is looked up only when a rule needs it.
+
+use super::memory::Generations;
+use super::{
+    Checker, CheckerMemory, Collector, HISTOGRAM_RULES, LABEL_RULES, MetricFacts, Remembered,
+    STATEFUL_RULES, limits, name_hash,
+};
+use crate::ingest::model::{
+    HistogramExt, LabelRef, MetricType, ReceivedSeries, WriteData, is_stale_nan,
+};
+use crate::problems::labels::LabelCheck;
+use crate::problems::samples::{SampleContext, SampleIn, is_counter};
+use crate::problems::{Report, Rule, RuleSet, Subject};
+
+/// One request being checked.
+pub(super) struct Pass<'a, 'c> {
+    pub(super) checker: &'a Checker,
+    pub(super) data: &'a WriteData,
+    pub(super) memory: &'a mut CheckerMemory,
+    pub(super) out: Collector<'c>,
+    pub(super) rw2: bool,
+    pub(super) arrival_ms: i64,
+    /// The metric name of the latest series sent with no type, and the type
+    /// remembered for it (series of one name mostly come together).
+    pub(super) last_untyped: Option<(&'a [u8], MetricType)>,
+    /// The type remembered for the current series' name, when looked up.
+    pub(super) name_type: Option<MetricType>,
+    /// With a `series-per-*` limit set: the request's tenant, hashed and as text.
+    pub(super) tenant: Option<(u64, &'a str)>,
+}
+
+/// The value of `__name__` among `pairs`, or empty.
+fn metric_name<'d>(data: &'d WriteData, pairs: &[LabelRef]) -> &'d [u8] {
+    pairs
+        .iter()
+        .find(|l| data.bytes(l.name) == b"__name__")
+        .map_or(b"", |l| data.bytes(l.value))
+}
+
+impl<'a> Pass<'a, '_> {
+    /// RW 1.0 metadata entries: remembered per name, checked for conflicts.
+    pub(super) fn metadata_entries(&mut self) {
+        let typing = [
+            Rule::MetadataConflict,
+            Rule::CounterDecrease,
+            Rule::NanOnCounter,
+        ];
+        if !self.checker.wanted.meets(RuleSet::of(&typing)) {
+            return;
+        }
+        let data = self.data;
+        for m in &data.metadata {
+            self.out.begin(Subject::Request, None);
+            let (name, help) = (data.bytes(m.family), data.bytes(m.help));
+            metadata(
+                &mut self.memory.metrics,
+                &mut self.out,
+                name,
+                m.metric_type,
+                help,
+            );
+        }
+    }
+
+    /// Checks series `index`; whether a rule at `reject` fired on it.
+    pub(super) fn series(&mut self, index: usize) -> bool {
+        let data = self.data;
+        let Some(series) = data.series.get(index) else {
+            return false;
+        };
+        let samples = data.samples_of(series);
+        let histograms = data.histograms_of(series);
+        let exemplars = data.exemplars_of(series);
+        let first_ts = samples
+            .first()
+            .map(|s| s.timestamp_ms)
+            .or_else(|| histograms.first().map(|h| h.timestamp));
+        self.out.begin(Subject::Series(index as u32), first_ts);
+        let checker = self.checker;
+        let thresholds = &checker.settings.thresholds;
+        let pairs = data
+            .labels
+            .get(series.labels.start as usize..series.labels.end as usize)
+            .unwrap_or(&[]);
+        let CheckerMemory {
+            series: remembered,
+            metrics,
+            newest_of_all_ms,
+            limits,
+        } = &mut *self.memory;
+        let out = &mut self.out;
+        let mut unremembered = Remembered::default();
+        let entry = if checker.remembers {
+            remembered.entry(series.label_hash)
+        } else {
+            &mut unremembered
+        };
+        if checker.wanted.meets(RuleSet::of(LABEL_RULES))
+            && !(series.labels_sorted && entry.labels_plain)
+        {
+            let mut labels = LabelCheck::new();
+            for l in pairs {
+                labels.label(data.bytes(l.name), data.bytes(l.value), thresholds, out);
+            }
+            let fired = labels.finish(thresholds, out);
+            entry.labels_plain = series.labels_sorted && fired.is_empty();
+        }
+        // Looked up once, when a rule needs it.
+        let mut name: Option<&'a [u8]> = None;
+        let mut name = || *name.get_or_insert_with(|| metric_name(data, pairs));
+        if let Some(tenant) = self.tenant {
+            let at = (self.arrival_ms, series.label_hash);
+            limits::check(limits, at, name(), tenant, out);
+        }
+        self.name_type = None;
+        if self.rw2 {
+            let only_exemplars = samples.is_empty() && histograms.is_empty();
+            if only_exemplars && !exemplars.is_empty() {
+                out.found(Rule::ExemplarOnlySeries, &|| {
+                    format!(
+                        "has {} exemplars and no samples or histograms",
+                        exemplars.len()
+                    )
+                });
+            }
+            if !samples.is_empty() && !histograms.is_empty() {
+                out.found(Rule::SamplesAndHistogramsMixed, &|| {
+                    format!(
+                        "has {} samples and {} histograms",
+                        samples.len(),
+                        histograms.len()
+                    )
+                });
+            }
+            if series.created_timestamp_ms != 0 {
+                let ts = series.created_timestamp_ms;
+                out.found(Rule::Rw2CreatedTimestampLegacy, &|| {
+                    format!(
+                        "has created_timestamp {} in field 6 of its TimeSeries",
+                        crate::problems::At(ts)
+                    )
+                });
+            }
+            let metric_type = series
+                .metadata
+                .map_or(MetricType::Unknown, |m| m.metric_type);
+            if metric_type == MetricType::Unknown
+                && checker.wanted.contains(Rule::MetadataTypeUnspecified)
+            {
+                let known = untyped(metrics, out, &mut self.last_untyped, name());
+                self.name_type = Some(known);
+            }
+            if let Some(m) = series.metadata
+                && checker.wanted.contains(Rule::MetadataConflict)
+            {
+                metadata(metrics, out, name(), m.metric_type, data.bytes(m.help));
+            }
+        }
+        let mut sampling = Sampling {
+            checker,
+            data,
+            series,
+            pairs,
+            metrics,
+            name_type: self.name_type,
+            newest_of_all_ms,
+            arrival_ms: self.arrival_ms,
+        };
+        sampling.samples(entry, out);
+        for e in exemplars {
+            let pairs = data
+                .labels
+                .get(e.labels.start as usize..e.labels.end as usize)
+                .unwrap_or(&[]);
+            out.timestamp_ms = Some(e.timestamp_ms);
+            crate::problems::exemplars::check_exemplar(
+                pairs
+                    .iter()
+                    .map(|l| (data.bytes(l.name), data.bytes(l.value))),
+                e.timestamp_ms,
+                self.rw2,
+                thresholds,
+                out,
+            );
+        }
+        out.rejected
+    }
+}
+
+/// Remembers a metric's type and help in `metrics`, firing
+/// `metadata-conflict` if they differ from what it was sent with before.
+/// Unknown types and empty help texts conflict with nothing.
+fn metadata(
+    metrics: &mut Generations<MetricFacts>,
+    out: &mut Collector<'_>,
+    name: &[u8],
+    metric_type: MetricType,
+    help: &[u8],
+) {
+    if name.is_empty() {
+        return;
+    }
+    let key = name_hash(name);
+    let help_hash = if help.is_empty() { 0 } else { name_hash(help) };
+    let facts = metrics.entry(key);
+    let was = *facts;
+    let type_differs = metric_type != MetricType::Unknown
+        && was.metric_type != MetricType::Unknown
+        && was.metric_type != metric_type;
+    let help_differs = help_hash != 0 && was.help != 0 && was.help != help_hash;
+    if metric_type != MetricType::Unknown {
+        facts.metric_type = metric_type;
+    }
+    if help_hash != 0 {
+        facts.help = help_hash;
+    }
+    if type_differs || help_differs {
+        let name = String::from_utf8_lossy(name);
+        out.found(Rule::MetadataConflict, &|| {
+            if type_differs {
+                format!(
+                    "metric {name:?} was sent as a {}, now as a {}",
+                    was.metric_type.name(),
+                    metric_type.name()
+                )
+            } else {
+                format!("metric {name:?} was sent with another help text")
+            }
+        });
+    }
+}
+
+/// A series of metric `name` came with no type: `metadata-type-unspecified`
+/// fires once per name (while remembered), unless the name's type is known
+/// from other series or metadata entries. Returns the name's remembered type;
+/// `last` keeps the latest name asked about.
+fn untyped<'a>(
+    metrics: &mut Generations<MetricFacts>,
+    out: &mut Collector<'_>,
+    last: &mut Option<(&'a [u8], MetricType)>,
+    name: &'a [u8],
+) -> MetricType {
+    if let Some((last, known)) = *last
+        && last == name
+    {
+        return known;
+    }
+    let facts = metrics.entry(name_hash(name));
+    let known = facts.metric_type;
+    if known == MetricType::Unknown && !facts.untyped_reported {
+        facts.untyped_reported = true;
+        let name = String::from_utf8_lossy(name);
+        out.found(Rule::MetadataTypeUnspecified, &|| {
+            format!(
+                "metric {name:?} is sent with no type (reported once per name; \
+                 Prometheus sends types over RW 2.0 only with \
+                 --enable-feature=metadata-wal-records)"
+            )
+        });
+    }
+    *last = Some((name, known));
+    known
+}
+
+/// What the sample and histogram rules of one series read.
+struct Sampling<'p, 'd> {
+    checker: &'p Checker,
+    data: &'d WriteData,
+    series: &'d ReceivedSeries,
+    /// The series' labels.
+    pairs: &'d [LabelRef],
+    metrics: &'p Generations<MetricFacts>,
+    /// The type remembered for the series' name, if looked up already.
+    name_type: Option<MetricType>,
+    newest_of_all_ms: &'p mut i64,
+    arrival_ms: i64,
+}
+
+impl Sampling<'_, '_> {
+    /// Whether the series is checked as a counter: typed so, or remembered so
+    /// from metadata, or named like one.
+    fn is_counter(&self) -> bool {
+        match self.series.metadata.map(|m| m.metric_type) {
+            Some(MetricType::Counter) => true,
+            Some(t) if t != MetricType::Unknown => false,
+            _ => {
+                let name = metric_name(self.data, self.pairs);
+                let remembered = self.name_type.or_else(|| {
+                    (!self.metrics.is_empty())
+                        .then(|| self.metrics.get(name_hash(name)))
+                        .flatten()
+                        .map(|f| f.metric_type)
+                });
+                match remembered {
+                    Some(t) if t != MetricType::Unknown => t == MetricType::Counter,
+                    _ => is_counter(name, false),
+                }
+            }
+        }
+    }
+
+    /// The sample and histogram rules over the series' samples, against
+    /// what it sent before (`entry`).
+    fn samples(&mut self, entry: &mut Remembered, out: &mut Collector<'_>) {
+        let (data, series) = (self.data, self.series);
+        let samples = data.samples_of(series);
+        let histograms = data.histograms_of(series);
+        let wanted = self.checker.wanted;
+        if samples.is_empty() && histograms.is_empty()
+            || !wanted.meets(RuleSet::of(STATEFUL_RULES))
+                && !wanted.meets(RuleSet::of(HISTOGRAM_RULES))
+        {
+            return;
+        }
+        let thresholds = &self.checker.settings.thresholds;
+        let state = &mut entry.samples;
+        // Found out for the first sample that is not plain: most series never
+        // need their name looked at.
+        let mut counter: Option<bool> = None;
+        let mut newest_of_all = *self.newest_of_all_ms;
+        let horizon = self.arrival_ms.saturating_add(thresholds.future_ms);
+        for s in samples {
+            let sample = SampleIn {
+                timestamp_ms: s.timestamp_ms,
+                value: s.value,
+                start_ms: s.effective_start_ts(series),
+                stale: is_stale_nan(s.value),
+            };
+            let floor = newest_of_all.saturating_sub(thresholds.too_old_ms);
+            if !state.take_plain(sample, horizon, floor) {
+                out.timestamp_ms = Some(s.timestamp_ms);
+                let context = SampleContext {
+                    arrival_ms: self.arrival_ms,
+                    newest_of_all_ms: newest_of_all,
+                    counter: *counter.get_or_insert_with(|| self.is_counter()),
+                };
+                state.check(sample, &context, thresholds, out);
+            }
+            if s.timestamp_ms > newest_of_all && s.timestamp_ms <= horizon {
+                newest_of_all = s.timestamp_ms;
+            }
+        }
+        for h in histograms {
+            out.timestamp_ms = Some(h.timestamp);
+            crate::problems::histogram::check_histogram(h, thresholds, out);
+            let sample = SampleIn {
+                timestamp_ms: h.timestamp,
+                value: h.total_count(),
+                start_ms: h.effective_start_ts(series),
+                stale: false,
+            };
+            let context = SampleContext {
+                arrival_ms: self.arrival_ms,
+                newest_of_all_ms: newest_of_all,
+                counter: false,
+            };
+            state.check(sample, &context, thresholds, out);
+            if h.timestamp > newest_of_all && h.timestamp <= horizon {
+                newest_of_all = h.timestamp;
+            }
+        }
+        *self.newest_of_all_ms = newest_of_all;
+    }
+}
