@@ -1,7 +1,7 @@
 //! The dashboard's terminal loop, on a thread of its own: sets up and always
 //! restores the terminal, reads keys on another thread, and multiplexes keys,
 //! batches and frame ticks with input first, so heavy ingest never starves the
-//! keyboard.
+//! keyboard: a big request gives way to a key between parts of it.
 //!
 //! Shutdown does not depend on this loop: the process waits for termination
 //! signals elsewhere, asks the loop to stop, and if it does not within a grace
@@ -371,14 +371,21 @@ async fn event_loop(
                     dirty = true;
                 }
             }
-            batch = rx.recv(), if receiving => {
+            // The rest of a request that gave way to a key (after the key).
+            _ = std::future::ready(()), if app.receiving() => {
+                let keys = app.keys_waiting.clone();
+                app.go_on_receiving(&mut store, &|| keys.any());
+                dirty = true;
+            }
+            batch = rx.recv(), if receiving && !app.receiving() => {
                 let Some(batch) = batch else {
                     receiving = clock.0.is_some();
                     if receiving { continue } else { break }
                 };
                 let batch = batch.into_batch();
                 clock.taken(&batch);
-                app.receive(batch, &mut store);
+                let keys = app.keys_waiting.clone();
+                app.receive_giving_way(batch, &mut store, &|| keys.any());
                 dirty = true;
             }
         }

@@ -11,6 +11,7 @@ pub mod logs;
 mod navigate;
 mod pause;
 pub mod problems;
+pub mod receiving;
 pub mod replay;
 pub mod request;
 pub mod request_content;
@@ -233,6 +234,8 @@ pub struct App {
     body_to_write: Option<request::BodyFile>,
     /// The cardinality view.
     pub cardinality: cardinality::CardinalityView,
+    /// A request applied in part: it gave way to a key (see [`receiving`]).
+    ingesting: Option<(crate::ingest::model::Batch, crate::store::Ingesting)>,
 }
 
 /// How many keys the terminal sent that the dashboard has not handled yet,
@@ -319,6 +322,7 @@ impl App {
             dropped_requests: 0,
             forward: None,
             cardinality: cardinality::CardinalityView::default(),
+            ingesting: None,
         }
     }
 
@@ -454,7 +458,10 @@ impl App {
                 self.help = !self.help;
                 self.help_scroll = 0;
             }
-            Action::TogglePause => self.toggle_pause(),
+            Action::TogglePause => {
+                self.finish_receiving(store);
+                self.toggle_pause();
+            }
             Action::FilterEdit => {
                 let chosen = self.unapplied.as_ref().unwrap_or(store.filter());
                 self.filter.begin(chosen);

@@ -161,6 +161,17 @@ fn epoch_ms(t: std::time::SystemTime) -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// A request whose series are being applied a part at a time (see
+/// [`Store::ingest_start`]).
+#[derive(Debug)]
+pub struct Ingesting {
+    /// Its first series not applied yet.
+    next: usize,
+    samples: u64,
+    arrival_ms: i64,
+    origin: Origin,
+}
+
 impl Store {
     pub fn new(limits: StoreLimits) -> Self {
         // Pinned so that finding a series' metric name needs no lookup.
@@ -211,25 +222,53 @@ impl Store {
 
     /// Adds one request.
     pub fn ingest(&mut self, batch: &Batch) {
+        let mut under_way = self.ingest_start(batch);
+        self.ingest_part(batch, &mut under_way, usize::MAX);
+    }
+
+    /// Counts `batch` and applies its metadata; its series follow with
+    /// [`Store::ingest_part`], a part at a time, so that a big request does
+    /// not hold up the keyboard.
+    pub fn ingest_start(&mut self, batch: &Batch) -> Ingesting {
         let arrival_ms = epoch_ms(batch.info.received_at);
         self.count_request(batch, arrival_ms);
-        self.origin = self.origin_of(batch);
+        let origin = self.origin_of(batch);
         // A rejected request's data is what was written all the same (RW 2.0
         // series kept beside refused ones): usually nothing.
         let data = &batch.data;
         for m in &data.metadata {
             self.set_metadata(data, m);
         }
-        let mut samples = 0;
-        for s in &data.series {
-            samples += self.ingest_series(data, s, arrival_ms);
+        Ingesting {
+            next: 0,
+            samples: 0,
+            arrival_ms,
+            origin,
         }
+    }
+
+    /// Applies up to `most` more of `batch`'s series (as started by
+    /// [`Store::ingest_start`]), and once they are all in, what is done once
+    /// per request. Returns whether the request is all in.
+    pub fn ingest_part(&mut self, batch: &Batch, under_way: &mut Ingesting, most: usize) -> bool {
+        let data = &batch.data;
+        let end = under_way.next.saturating_add(most).min(data.series.len());
+        self.origin = under_way.origin;
+        for s in &data.series[under_way.next.min(end)..end] {
+            under_way.samples += self.ingest_series(data, s, under_way.arrival_ms);
+        }
+        under_way.next = end;
+        if end < data.series.len() {
+            return false;
+        }
+        let (arrival_ms, samples) = (under_way.arrival_ms, under_way.samples);
         self.sample_rate.add(arrival_ms, samples);
         self.track_request(self.origin, arrival_ms, samples);
         self.record_problems(batch, arrival_ms);
         self.flag_upstream_rejection(batch);
         // Once per request, when this request's series are in place.
         self.enforce_bounds();
+        true
     }
 
     /// Counts a request, accepted or not, in the totals, rates and request log.

@@ -476,6 +476,7 @@ mod filter;
 mod header;
 mod labels;
 mod problems;
+mod receiving;
 mod replay;
 mod scrollback;
 
