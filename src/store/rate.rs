@@ -186,19 +186,28 @@ impl RateBuckets {
         let step = secs_per_column.max(1) as i64;
         let gap = self.period(end).unwrap_or(1);
         let window = gap * ((step + gap - 1) / gap);
-        let known_from = if self.unknown_before_first {
-            self.first
-        } else {
-            i64::MIN
-        };
         (0..columns as i64)
             .rev()
             .map(|c| {
                 let col_end = end - c * step;
-                let col_start = (col_end - window).max(known_from);
-                if col_start >= col_end {
+                if self.newest == i64::MIN || col_end <= self.first {
+                    // Nothing counted yet: nothing came, or unknown.
+                    return if self.unknown_before_first {
+                        f64::NAN
+                    } else {
+                        0.0
+                    };
+                }
+                let col_start = col_end - window;
+                // A window reaching back before counting began is not a
+                // whole number of the sender's intervals: averaged with the
+                // nothing before, it drew a ramp over the first window (a job
+                // every 5 s and one every 15 s: ▂▃▄▅▆▇█ over 30 s). Unknown,
+                // drawn blank, until a whole window is counted.
+                if col_start < self.first && window > step {
                     return f64::NAN;
                 }
+                let col_start = col_start.max(self.first);
                 let sum: u64 = (col_start..col_end)
                     .map(|s| u64::from(self.count_at(s)))
                     .sum();
@@ -416,6 +425,39 @@ mod tests {
             r.add(start + i * 5_000, 50);
         }
         assert_eq!(r.per_second(start + 17_000, 30), 10.0);
+    }
+
+    #[test]
+    fn the_first_columns_after_a_start_show_no_ramp() {
+        // A job every 5 s (50 events) and one every 15 s (30 events): 12/s,
+        // repeating every 15 s. Drawn 90 s in at 5 s a column, windows of 15 s
+        // reaching back before the first batch read 5.3 and 8.7 before 12 (a
+        // real Prometheus with such jobs drew ▂▃▄▅▆▇█ over its first 30 s).
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_400;
+        for i in 0..18 {
+            r.add(start + i * 5_000, 50);
+            if i % 3 == 0 {
+                r.add(start + i * 5_000 + 2_000, 30);
+            }
+        }
+        let now = start + 90_000;
+        let columns = r.series(now, 24, 5);
+        assert!(
+            columns.iter().all(|&c| c.is_nan() || c == 0.0 || c == 12.0),
+            "nothing between nothing and 12/s: {columns:?}"
+        );
+        let unknown = columns.iter().filter(|c| c.is_nan()).count();
+        let first = columns.iter().position(|c| c.is_nan()).expect("the start");
+        assert!(columns[..first].iter().all(|&c| c == 0.0), "{columns:?}");
+        assert!(
+            unknown <= 2,
+            "at most a window's columns unknown: {columns:?}"
+        );
+        assert!(
+            columns[first + unknown..].iter().all(|&c| c == 12.0),
+            "from a whole window on, every column 12/s: {columns:?}"
+        );
     }
 
     #[test]
