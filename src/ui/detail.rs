@@ -59,8 +59,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     // The labels and metadata get up to a third of the rows, the samples up
     // to two fifths, and the chart the rest (at least a third).
     let problem_rows = s.problems().map_or(0, |p| p.offences.len() + 1);
+    let label_rows = s.labels.len() + pseudo_labels(store, s).count();
     let info_rows =
-        (s.labels.len().max(METADATA_ROWS + problem_rows) + 1).min(usize::from(area.height / 3));
+        (label_rows.max(METADATA_ROWS + problem_rows) + 1).min(usize::from(area.height / 3));
     let table_rows = usize::from(SAMPLES_TABLE_ROWS + 2).min(usize::from(area.height) * 2 / 5);
     let [info, chart, bottom] = Layout::vertical([
         Constraint::Length(info_rows as u16),
@@ -88,7 +89,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     super::table_rows(samples)
 }
 
-/// The series in full on the title row, then its labels beside its metadata.
+/// The series' `__tenant__` and `__sender__` (those it has), for the filter.
+fn pseudo_labels<'a>(
+    store: &'a Store,
+    s: &Series,
+) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+    store
+        .origin_names(s.origin)
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+}
+
+/// The series in full on the title row, then its labels (and who sent it)
+/// beside its metadata.
 fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Series) {
     let text = store.series_text(&s.labels);
     let title = fit::end(&text, usize::from(area.width).saturating_sub(2));
@@ -97,17 +110,28 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
     frame.render_widget(block, area);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
-    let labels: Vec<Line> = store
+    let quoted = |v: &str| {
+        let mut value = String::new();
+        promql::write_quoted(&mut value, v);
+        value
+    };
+    let mut labels: Vec<Line> = store
         .label_pairs(&s.labels)
         .map(|(k, v)| {
-            let mut value = String::new();
-            promql::write_quoted(&mut value, v);
             Line::from(vec![
                 styled(format!("{} = ", escaped(k)), theme::dim()),
-                Span::raw(value),
+                Span::raw(quoted(v)),
             ])
         })
         .collect();
+    // Who sent it, as the filter's selectors see it; never part of the series.
+    labels.extend(pseudo_labels(store, s).map(|(k, v)| {
+        Line::from(vec![
+            styled(format!("{k} = "), theme::dim()),
+            styled(quoted(v), theme::dim()),
+            styled(" (filter only)", theme::dim()),
+        ])
+    }));
     frame.render_widget(Paragraph::new(labels).wrap(Wrap { trim: false }), left);
     frame.render_widget(
         Paragraph::new(metadata_lines(app, store, s))
