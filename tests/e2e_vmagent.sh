@@ -7,6 +7,9 @@
 #   - prom:  -remoteWrite.forcePromProto (RW 1.0, snappy).
 # Each must arrive whole (see tests/e2e/check_vmagent.py) with vmagent counting no error,
 # retry or drop, and promscope must show the protocol: VM, VM, RW1.
+# vmagent runs one queue per URL: with its default (2 per CPU) blocks go out concurrently, a
+# scrape can arrive after the next one, and promscope then rightly reports `out-of-order`
+# (CI saw 15 such samples once), which would make the no-problems check depend on timing.
 #
 #   tests/e2e_vmagent.sh [VMAGENT_BIN]
 #
@@ -53,6 +56,7 @@ EOF
         -remoteWrite.url="http://127.0.0.1:${ps_port[$r]}/api/v1/write" \
         -remoteWrite.tmpDataPath="$work/vmagent-data-$r" \
         -remoteWrite.flushInterval=1s \
+        -remoteWrite.queues=1 \
         ${flag[$r]:+"${flag[$r]}"} >"$work/vmagent-$r.log" 2>&1 &
     vm_pid[$r]=$!
     pids+=("$!")
