@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::ingest::check::settings::ProblemFlags;
 use crate::ingest::check::{Action, Checker, Settings};
 use crate::ingest::forward::{AuthOptions, ForwardConfig, TlsOptions};
 use crate::ingest::server::Limits;
@@ -264,6 +265,14 @@ impl Cli {
             tenant_header: self.tenant_header.clone(),
             ..Limits::default()
         })
+    }
+
+    /// [`Cli::receiver_limits`] with a subcommand's own `--rule` and `--limit`
+    /// (`check`, `replay`) applied after the top-level ones and a --config file's.
+    pub fn limits_with(&mut self, flags: &ProblemFlags) -> Result<Limits, String> {
+        self.rules.extend(flags.rules.iter().cloned());
+        self.limits.extend(flags.limits.iter().cloned());
+        self.receiver_limits()
     }
 
     /// The problem rules' switches and thresholds: `--rule` and `--limit` in

@@ -62,7 +62,8 @@ pub fn read(path: &Path, cmd: &clap::Command, check: Check) -> Result<Vec<String
 
 /// The top-level options that are global (`promscope check --config f.yml`
 /// is `promscope --config f.yml check`): the receiver's, which `check` uses
-/// too. `send` and `replay` receive nothing, so they refuse them.
+/// too. `send` receives nothing, so it refuses them; `replay` takes those it
+/// uses ([`REPLAY_GLOBALS`]).
 pub const RECEIVER_GLOBALS: &[&str] = &[
     "config",
     "max_body_bytes",
@@ -74,10 +75,14 @@ pub const RECEIVER_GLOBALS: &[&str] = &[
     "idle_timeout",
 ];
 
+/// The [`RECEIVER_GLOBALS`] that `replay` uses: it decodes and checks the
+/// requests as the receiver did, with a --config file's rules and limits.
+pub const REPLAY_GLOBALS: &[&str] = &["config", "max_body_bytes", "max_compressed_bytes"];
+
 /// The command line `argv`, with the options of its `--config` file (if
 /// any) put before the others, so that flags override the file. Exits as
 /// clap does on a wrong command line; an unreadable or wrong file, or a
-/// receiver option given to `send` or `replay`, is an error naming it.
+/// receiver option given to `send` (or one `replay` does not use), is an error naming it.
 pub fn cli_from(argv: Vec<OsString>) -> Result<Cli, String> {
     refuse_unused_globals(&argv)?;
     let Some(path) = path_in(&argv) else {
@@ -92,7 +97,7 @@ pub fn cli_from(argv: Vec<OsString>) -> Result<Cli, String> {
 }
 
 /// An error if `argv` gives a subcommand other than `check` one of the
-/// [`RECEIVER_GLOBALS`], which it would ignore. (A command line clap refuses
+/// [`RECEIVER_GLOBALS`] it would ignore. (A command line clap refuses
 /// is left to the parse that counts, with the config file's options.)
 fn refuse_unused_globals(argv: &[OsString]) -> Result<(), String> {
     let cmd = Cli::command();
@@ -105,7 +110,12 @@ fn refuse_unused_globals(argv: &[OsString]) -> Result<(), String> {
     if name == "check" {
         return Ok(());
     }
-    for &id in RECEIVER_GLOBALS {
+    let used: &[&str] = if name == "replay" {
+        REPLAY_GLOBALS
+    } else {
+        &[]
+    };
+    for &id in RECEIVER_GLOBALS.iter().filter(|id| !used.contains(id)) {
         if sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
             let long = cmd
                 .get_arguments()

@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
     };
     let ended = match cli.command.take() {
         Some(Command::Send(args)) => promscope::send::main(args).await,
-        Some(Command::Replay(args)) => promscope::replay::main(args).await,
+        Some(Command::Replay(args)) => replay(cli, args).await,
         Some(Command::Check(args)) => match check(cli, args).await {
             Ok(verdict) => return verdict,
             Err(error) => {
@@ -48,8 +48,21 @@ async fn check(
 ) -> anyhow::Result<ExitCode> {
     // Its own --listen, else the top-level one (or the --config file's).
     args.listen = args.listen.or(Some(cli.listen));
-    cli.rules.extend(args.rules.iter().cloned());
-    cli.limits.extend(args.limits.iter().cloned());
-    let limits = cli.receiver_limits().map_err(anyhow::Error::msg)?;
+    let limits = cli
+        .limits_with(&args.problems)
+        .map_err(anyhow::Error::msg)?;
     promscope::check::main(limits, args).await
+}
+
+/// `promscope replay`, checking requests as live mode would with the same
+/// options: --rule and --limit before and after `replay`, a --config file's,
+/// the decoding limits and the store's.
+async fn replay(
+    mut cli: promscope::cli::Cli,
+    args: promscope::replay::ReplayArgs,
+) -> anyhow::Result<()> {
+    let limits = cli
+        .limits_with(&args.problems)
+        .map_err(anyhow::Error::msg)?;
+    promscope::replay::main(args, limits, cli.store_limits()).await
 }

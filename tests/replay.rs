@@ -417,3 +417,93 @@ fn a_pcap_cut_or_changed_at_any_byte_never_panics_and_keeps_the_requests_before(
         check(&changed, at, &format!("byte {at} changed"));
     }
 }
+
+/// The rules of the problem records of a JSON output, each once.
+fn problem_rules(output: &[u8]) -> std::collections::BTreeSet<String> {
+    String::from_utf8_lossy(output)
+        .lines()
+        .filter(|l| l.starts_with(r#"{"kind":"problem""#))
+        .map(|l| {
+            let record: serde_json::Value = serde_json::from_str(l).expect(l);
+            record["rule"].as_str().expect("a rule id").to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn replay_and_check_switch_rules_and_limits_as_live_mode_does() {
+    let file = TempFile::new("rules.warc");
+    record(&file.0);
+    let capture = file.0.to_str().unwrap();
+    let json = ["--no-tui", "--format", "json"];
+    let run = |before: &[&str], after: &[&str]| -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .args(before)
+            .args(["replay", capture])
+            .args(after)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out
+    };
+    // The mix sends `up` back in time: out-of-order fires; two labels are within 30.
+    let plain = problem_rules(&run(&[], &json).stdout);
+    assert!(plain.contains("out-of-order"), "{plain:?}");
+    assert!(!plain.contains("too-many-labels"), "{plain:?}");
+    // Switched off before `replay` or after it; a limit at its new threshold.
+    for (before, after) in [
+        (&["--rule", "out-of-order=off"][..], &[][..]),
+        (&[], &["--rule", "out-of-order=off"][..]),
+    ] {
+        let rules = problem_rules(&run(before, &[&json[..], after].concat()).stdout);
+        assert!(
+            !rules.contains("out-of-order"),
+            "{before:?} {after:?}: {rules:?}"
+        );
+        assert!(rules.contains("duplicate-timestamp"), "{rules:?}");
+    }
+    let limited = problem_rules(
+        &run(
+            &[],
+            &[&json[..], &["--limit", "too-many-labels=1"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(limited.contains("too-many-labels"), "{limited:?}");
+    let at_two = problem_rules(&run(&["--limit", "too-many-labels=2"], &json).stdout);
+    assert!(!at_two.contains("too-many-labels"), "{at_two:?}");
+    // A flag after `replay` is applied after one before it.
+    let both = run(
+        &["--limit", "too-many-labels=1"],
+        &[&json[..], &["--rule", "too-many-labels=off"]].concat(),
+    );
+    assert!(!problem_rules(&both.stdout).contains("too-many-labels"));
+    // A --config file's rules and limits, before or after `replay`, and for `check`.
+    let config = TempFile::new("rules.yml");
+    std::fs::write(
+        &config.0,
+        "rules:\n  out-of-order: off\nlimits:\n  too-many-labels: 1\n",
+    )
+    .unwrap();
+    let config = config.0.to_str().unwrap().to_owned();
+    for (before, after) in [
+        (vec!["--config", config.as_str()], json.to_vec()),
+        (vec![], [&json[..], &["--config", config.as_str()]].concat()),
+    ] {
+        let rules = problem_rules(&run(&before, &after).stdout);
+        assert!(rules.contains("too-many-labels"), "{rules:?}");
+        assert!(!rules.contains("out-of-order"), "{rules:?}");
+    }
+    let checked = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .args(["check", capture, "--format", "json", "--config", &config])
+        .output()
+        .unwrap();
+    let report = String::from_utf8(checked.stdout).unwrap();
+    assert!(report.contains("\"too-many-labels\""), "{report}");
+    assert!(!report.contains("\"out-of-order\""), "{report}");
+    assert_eq!(
+        checked.status.code(),
+        Some(1),
+        "too-many-labels is an error"
+    );
+}

@@ -57,13 +57,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
-    /// Switch a rule, as promscope --rule does (after the --rule flags before `check`).
-    #[arg(long = "rule", value_name = "ID=ACTION")]
-    pub rules: Vec<String>,
-
-    /// Set a rule's threshold, as promscope --limit does.
-    #[arg(long = "limit", value_name = "RULE=VALUE")]
-    pub limits: Vec<String>,
+    #[command(flatten)]
+    pub problems: crate::ingest::check::settings::ProblemFlags,
 }
 
 impl CheckArgs {

@@ -202,6 +202,23 @@ fn check_takes_the_config_and_receiver_options_after_it_send_refuses_them() {
         let e = cli_from(words(args)).expect_err("send and replay receive nothing");
         assert!(e.contains("is not an option of `promscope"), "{e}");
     }
+    // Replay decodes and checks as the receiver did: the file and the body limits.
+    let cli = cli_from(words(&[
+        "promscope",
+        "replay",
+        "x.warc",
+        "--config",
+        &path,
+        "--max-body-bytes",
+        "3000",
+    ]))
+    .expect("replay takes --config after it");
+    assert_eq!(cli.max_body_bytes, 3000);
+    let settings = cli.problem_settings().expect("the file's rules");
+    assert_eq!(
+        settings.action(crate::problems::Rule::OutOfOrder),
+        crate::ingest::check::Action::Off
+    );
 }
 
 /// A config file with `text`, removed when dropped.

@@ -23,8 +23,13 @@ use crate::tui::{self, Dashboard, DashboardExit, DashboardLimits};
 const GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the dashboard on the requests of `args.file` until the user quits.
-pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Result<()> {
-    let limits = Limits::default();
+/// Requests are decoded and checked within `limits`; series kept within
+/// `store`, or `args`' --max-series and --max-store-bytes when given.
+pub async fn run(
+    args: &ReplayArgs,
+    (limits, store): (Limits, StoreLimits),
+    mut termination: Termination,
+) -> anyhow::Result<()> {
     // The requests are decoded within these; opened again within them too.
     let request_limits = crate::app::request::RequestLimits::of(&limits);
     let speed = args.speed.unwrap_or(Speed::Max);
@@ -47,9 +52,9 @@ pub async fn run(args: &ReplayArgs, mut termination: Termination) -> anyhow::Res
     count(&args.file, replay.clone());
     let dashboard_limits = DashboardLimits {
         store: StoreLimits {
-            max_series: args.max_series,
-            max_bytes: args.max_store_bytes,
-            ..StoreLimits::default()
+            max_series: args.max_series.unwrap_or(store.max_series),
+            max_bytes: args.max_store_bytes.unwrap_or(store.max_bytes),
+            ..store
         },
         pause_buffer_bytes: PAUSE_BUFFER_BYTES,
         request_limits,

@@ -29,6 +29,7 @@ use crate::ingest::server::{Limits, ReceiverStats};
 use crate::output::{self, Format, HeadlessExit};
 use crate::send::{self, Body, SendStats};
 use crate::signal::Termination;
+use crate::store::StoreLimits;
 use crate::summary::RunSummary;
 
 /// Requests read ahead of the one being printed or sent.
@@ -56,13 +57,18 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N|max", value_parser = parse_speed)]
     pub speed: Option<Speed>,
 
-    /// In the dashboard: series kept, as `promscope --max-series`; beyond this the least recently seen are evicted (and counted).
-    #[arg(long, default_value_t = 1_000_000, value_name = "N", conflicts_with_all = ["no_tui", "to"])]
-    pub max_series: usize,
+    /// In the dashboard: series kept, as `promscope --max-series`; beyond this the least recently seen are evicted (and counted) [default: the top-level --max-series (or a --config file's), 1000000].
+    #[arg(long, value_name = "N", conflicts_with_all = ["no_tui", "to"])]
+    pub max_series: Option<usize>,
 
-    /// In the dashboard: bytes the series may hold, as `promscope --max-store-bytes`.
-    #[arg(long, default_value_t = crate::store::MAX_STORE_BYTES, value_name = "BYTES", conflicts_with_all = ["no_tui", "to"])]
-    pub max_store_bytes: usize,
+    /// In the dashboard: bytes the series may hold, as `promscope --max-store-bytes` [default: the top-level one (or a --config file's)].
+    #[arg(long, value_name = "BYTES", conflicts_with_all = ["no_tui", "to"])]
+    pub max_store_bytes: Option<usize>,
+
+    /// The problem rules are checked as live mode checks them: --rule and
+    /// --limit before `replay`, a --config file's, then these.
+    #[command(flatten)]
+    pub problems: crate::ingest::check::settings::ProblemFlags,
 }
 
 pub use crate::app::replay::Speed;
@@ -136,13 +142,15 @@ pub(crate) fn read_paced<T: Send + 'static>(
     Ok((rx, reader))
 }
 
-/// Runs `promscope replay`.
-pub async fn main(args: ReplayArgs) -> anyhow::Result<()> {
+/// Runs `promscope replay`: requests are decoded and checked within `limits`
+/// (the receiver's, with every --rule and --limit), as live mode did; the
+/// dashboard keeps series within `store` (and `args`' own limits).
+pub async fn main(args: ReplayArgs, limits: Limits, store: StoreLimits) -> anyhow::Result<()> {
     let termination = Termination::catch().context("cannot catch termination signals")?;
     match &args.to {
-        Some(url) => resend(&args, url, termination).await,
-        None if args.no_tui => headless(&args, termination).await,
-        None => dashboard::run(&args, termination).await,
+        Some(url) => resend(&args, url, limits, termination).await,
+        None if args.no_tui => headless(&args, limits, termination).await,
+        None => dashboard::run(&args, (limits, store), termination).await,
     }
 }
 
@@ -172,8 +180,11 @@ pub(crate) fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()>
     }
 }
 
-async fn headless(args: &ReplayArgs, mut termination: Termination) -> anyhow::Result<()> {
-    let limits = Limits::default();
+async fn headless(
+    args: &ReplayArgs,
+    limits: Limits,
+    mut termination: Termination,
+) -> anyhow::Result<()> {
     let speed = args.speed.unwrap_or(Speed::Max);
     // Read from a file at the pace the output takes it: no budget to hold.
     let convert = move |e: Exchange| requests::batch_of(&e, &limits).map(Queued::from);
@@ -207,13 +218,17 @@ struct Resend {
     body: Body,
 }
 
-async fn resend(args: &ReplayArgs, url: &str, mut termination: Termination) -> anyhow::Result<()> {
+async fn resend(
+    args: &ReplayArgs,
+    url: &str,
+    limits: Limits,
+    mut termination: Termination,
+) -> anyhow::Result<()> {
     let to: Uri = url
         .parse()
         .ok()
         .filter(|u: &Uri| u.scheme_str() == Some("http") && u.host().is_some())
         .with_context(|| format!("--to {url:?} is not an http:// URL"))?;
-    let limits = Limits::default();
     let target = to.clone();
     let unsendable = Arc::new(AtomicU64::new(0));
     let not_sent = unsendable.clone();

@@ -209,3 +209,16 @@ pub fn limit_flag_help() -> String {
     }
     help
 }
+
+/// `--rule` and `--limit` after a subcommand that checks requests (`check`,
+/// `replay`), as `promscope --rule` and `--limit` before it.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ProblemFlags {
+    /// Switch a problem rule, as promscope --rule does (applied after the --rule flags before the subcommand and a --config file's rules). Repeatable.
+    #[arg(long = "rule", value_name = "ID=ACTION", help_heading = "Problems")]
+    pub rules: Vec<String>,
+
+    /// Set a rule's threshold, as promscope --limit does. Repeatable.
+    #[arg(long = "limit", value_name = "RULE=VALUE", help_heading = "Problems")]
+    pub limits: Vec<String>,
+}
