@@ -332,6 +332,14 @@ impl App {
         self.tick_at(now_ms, now_ms, store);
     }
 
+    /// Since when the rates on screen were counted: the dashboard's start, or
+    /// in a replay the first request recorded (the capture began before it).
+    /// Sparkline columns before then are unknown, not zero.
+    pub fn counting_since_ms(&self, store: &Store) -> i64 {
+        let first = store.request_rate.first_ms().unwrap_or(self.started_ms);
+        first.min(self.started_ms)
+    }
+
     /// [`App::tick`] for a clock other than the wall clock (a replay's), at
     /// wall-clock `wall_ms`.
     pub fn tick_at(&mut self, now_ms: i64, wall_ms: i64, store: &Store) {

@@ -120,6 +120,11 @@ impl RateBuckets {
         self.newest = sec;
     }
 
+    /// The start of the first second anything was counted, if any was.
+    pub fn first_ms(&self) -> Option<i64> {
+        (self.newest != i64::MIN).then(|| self.first.saturating_mul(1000))
+    }
+
     /// Adds `n` events at wall-clock millisecond `now_ms`.
     pub fn add(&mut self, now_ms: i64, n: u64) {
         let sec = now_ms.div_euclid(1000);

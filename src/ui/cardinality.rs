@@ -20,7 +20,7 @@ use ratatui::widgets::{Cell, Paragraph};
 use super::columns::{Column, allot, widest};
 use super::fit::{self, Names};
 use super::theme;
-use super::widgets::{Part, rate_sparkline, right, table, titled};
+use super::widgets::{Part, rate_sparkline_since, right, table, titled};
 use crate::app::App;
 use crate::app::cardinality::{CardinalityView, Level};
 use crate::format;
@@ -36,11 +36,12 @@ const SIDE_FROM: u16 = 120;
 const SPARK: (usize, usize) = (8, 120);
 
 /// The header's item for churn: new series per second now and over the last
-/// two minutes, shown where room is left.
-pub fn new_series_part(now_ms: i64, store: &Store) -> Part {
+/// two minutes (counted since `since_ms`), shown where room is left.
+pub fn new_series_part(now_ms: i64, since_ms: i64, store: &Store) -> Part {
     let rate = store.new_series_rate();
     let now = rate.per_second(now_ms, crate::app::view::RATE_WINDOW_SECS);
-    let trend = rate_sparkline(&rate.series(now_ms, SPARK.0, SPARK.1 / SPARK.0));
+    let step = SPARK.1 / SPARK.0;
+    let trend = rate_sparkline_since(rate.series(now_ms, SPARK.0, step), now_ms, step, since_ms);
     Part::whole(vec![Span::raw(format!(
         "  ·  new series {}/s {trend}",
         rate_text(now)

@@ -180,7 +180,8 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         ))])
         .optional(),
     );
-    parts.push(super::cardinality::new_series_part(now, store));
+    let since = app.counting_since_ms(store);
+    parts.push(super::cardinality::new_series_part(now, since, store));
     parts
 }
 

@@ -9,7 +9,8 @@ use ratatui::widgets::Cell;
 use super::columns::{Column, allot, widest};
 use super::fit::Names;
 use super::widgets::{
-    empty_note, evicted_row, evicted_width, rate_sparkline, right, sorted_title, table, titled,
+    empty_note, evicted_row, evicted_width, rate_sparkline_since, right, sorted_title, table,
+    titled,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
@@ -116,6 +117,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     }
     let (key_width, mut widths) = allot(area.width, key, &columns, &[3, 2, 1, 0]);
     let trend = usize::from(widths[2]);
+    let column_secs = TREND_SECS.div_ceil(trend.max(1));
+    let since = app.counting_since_ms(store);
     let rows = metrics
         .iter()
         .zip(cells)
@@ -128,10 +131,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 Cell::from(names.shown(i, key_width)),
                 right(series),
                 right(rate),
-                Cell::from(rate_sparkline(&m.matched_rate().map_or_else(
-                    || vec![0.0; trend],
-                    |rate| rate.series(now, trend, TREND_SECS.div_ceil(trend.max(1))),
-                ))),
+                Cell::from(rate_sparkline_since(
+                    m.matched_rate().map_or_else(
+                        || vec![0.0; trend],
+                        |rate| rate.series(now, trend, column_secs),
+                    ),
+                    now,
+                    column_secs,
+                    since,
+                )),
                 Cell::from(kind),
                 right(age),
             ]

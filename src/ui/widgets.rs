@@ -30,6 +30,30 @@ pub fn rate_sparkline(values: &[f64]) -> String {
         .collect()
 }
 
+/// [`rate_sparkline`] of `values` (oldest first, `secs_per_column` seconds
+/// each, the last ending with the second before `now_ms`, as
+/// [`crate::store::rate::RateBuckets::series`] gives them), with the columns
+/// that ended by `since_ms` drawn as gaps: nothing was listening then, so what
+/// came is unknown, not zero. Drawn as zero, a fresh start read as a sender
+/// that had been silent for the last two minutes.
+pub fn rate_sparkline_since(
+    mut values: Vec<f64>,
+    now_ms: i64,
+    secs_per_column: usize,
+    since_ms: i64,
+) -> String {
+    let end = now_ms.div_euclid(1000);
+    let step = secs_per_column.max(1) as i64;
+    let columns = values.len() as i64;
+    for (i, v) in values.iter_mut().enumerate() {
+        let col_end_ms = (end - (columns - 1 - i as i64) * step).saturating_mul(1000);
+        if col_end_ms <= since_ms {
+            *v = f64::NAN;
+        }
+    }
+    rate_sparkline(&values)
+}
+
 /// Values as bars scaled between their minimum and maximum; non-finite values
 /// (NaN, stale markers, infinities) show as gaps.
 pub fn value_sparkline(values: impl Iterator<Item = f64> + Clone) -> String {
@@ -364,6 +388,24 @@ mod tests {
         assert_eq!(value_sparkline([0.0, 1e307].into_iter()), "▁█");
         // NaN: not counted then, a gap.
         assert_eq!(rate_sparkline(&[0.0, f64::MAX, 1.0, f64::NAN]), "▁█▂ ");
+    }
+
+    #[test]
+    fn columns_before_listening_began_are_gaps_not_zero() {
+        // Four 10 s columns ending with second 99 (now 100.5 s): they end at
+        // 70, 80, 90 and 100 s. Listening since 80 s: the first two are unknown.
+        let values = vec![0.0, 0.0, 4.0, 8.0];
+        assert_eq!(
+            rate_sparkline_since(values.clone(), 100_500, 10, 80_000),
+            "  ▅█"
+        );
+        // Since 79.999 s: the column ending at 80 s holds a millisecond of it.
+        assert_eq!(
+            rate_sparkline_since(values.clone(), 100_500, 10, 79_999),
+            " ▁▅█"
+        );
+        // Listening all along: zeros are zeros.
+        assert_eq!(rate_sparkline_since(values, 100_500, 10, 0), "▁▁▅█");
     }
 
     #[test]

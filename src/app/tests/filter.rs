@@ -192,10 +192,10 @@ fn a_filter_narrows_each_metrics_rate_and_sparkline_to_its_matching_series() {
     let columns = up.matched_rate().unwrap().series(T0 + 90_000, 30, 4);
     assert!(columns[..20].iter().all(|c| c.is_nan()), "{columns:?}");
     assert!(columns[20..].iter().all(|&c| c == 1.0), "{columns:?}");
-    // Drawn: zeta's whole sparkline (grown where room is left), up's last third.
-    let zeta = row("zeta")[3].chars().count();
-    assert!(zeta >= 30, "{screen:#?}");
-    assert_eq!(row("up")[3], "█".repeat(zeta / 3), "{screen:#?}");
+    // Drawn in 2 s columns: zeta's since the start (90 s, 45 columns; before
+    // it nothing was listening: blank), up's for its last 40 s (20 columns).
+    assert_eq!(row("zeta")[3], "█".repeat(45), "{screen:#?}");
+    assert_eq!(row("up")[3], "█".repeat(20), "{screen:#?}");
 }
 
 #[test]
