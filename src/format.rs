@@ -65,6 +65,16 @@ pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
 }
 
 /// A count with an SI suffix: `999`, `1.2k`, `3.4M`, `5.6G`.
+/// A rate: below 1/s with two decimals, so that one a minute does not read
+/// 0.0; from 1/s as [`count`].
+pub fn rate(r: f64) -> String {
+    match r {
+        0.0 => "0".into(),
+        r if r < 0.995 => format!("{r:.2}"),
+        r => count(r),
+    }
+}
+
 pub fn count(n: f64) -> String {
     let abs = n.abs();
     let (scaled, suffix) = if abs >= 1e9 {

@@ -56,6 +56,8 @@ fn forward_fixture() -> (App, Store) {
     data.push_series(&up("b"), &[sample(T0 - 3_000, 1.0)], &[]);
     let mut request = info(T0 - 3_000, Protocol::V2);
     request.tenant = Some("team-a".into());
+    // Its series are team-a's, as decoding makes them.
+    data.belong_to_tenant("team-a");
     store.ingest(&Batch {
         info: request.clone(),
         outcome: forwarded(answered(204, ""), None),
@@ -199,6 +201,11 @@ fn series_the_backend_refused_are_flagged_with_its_message() {
     assert!(refused.contains("rejected upstream"), "{refused}");
     let fine = list.lines().find(|l| l.contains("job=\"a\"")).unwrap();
     assert!(!fine.contains("rejected upstream"), "{fine}");
+    // Both team-a's, said once above the rows.
+    assert!(
+        list.contains(r#"same on every series: {__tenant__="team-a"}"#),
+        "{list}"
+    );
     apply(
         &mut app,
         &mut store,

@@ -1,8 +1,9 @@
 //! The cardinality view's state: three levels (metrics by active series or
 //! churn → a metric's labels → a label's values), a cursor on each, and the
 //! rows, rebuilt from the store's aggregates every [`REBUILD_MS`] (never per
-//! frame). Enter on a label or value sets the filter to exactly its series
-//! and opens them in Metrics.
+//! frame); and beside them (`t`) the tenants and senders. Enter on a label,
+//! value, tenant or sender sets the filter to exactly its series and opens
+//! them in Metrics.
 
 use super::list::Cursor;
 use super::navigate::Move;
@@ -31,6 +32,26 @@ pub enum Level {
     Labels,
     /// The values of the open label, after a first row for any value.
     Values,
+    /// Tenants, then senders.
+    Parties,
+}
+
+/// Whom a row of [`Level::Parties`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Tenant,
+    Sender,
+}
+
+impl Who {
+    /// The pseudo-label that picks its series in the filter.
+    pub fn pseudo_label(self) -> &'static str {
+        let [tenant, sender] = crate::filter::PSEUDO_LABELS;
+        match self {
+            Who::Tenant => tenant,
+            Who::Sender => sender,
+        }
+    }
 }
 
 /// How the metrics are ordered.
@@ -65,6 +86,7 @@ pub struct CardinalityView {
     pub metrics: Cursor,
     pub labels: Cursor,
     pub values: Cursor,
+    pub parties: Cursor,
     /// The open metric: its id and name.
     pub metric: Option<(MetricId, String)>,
     /// Its labels (empty once it went).
@@ -88,6 +110,7 @@ impl Default for CardinalityView {
             metrics: Cursor::default(),
             labels: Cursor::default(),
             values: Cursor::default(),
+            parties: Cursor::default(),
             metric: None,
             metric_labels: Vec::new(),
             viewport: 20,
@@ -170,6 +193,7 @@ impl CardinalityView {
             Level::Metrics => self.overview.metrics.len(),
             Level::Labels => self.metric_labels.len(),
             Level::Values => 1 + self.selected_label().map_or(0, |l| l.top.len()),
+            Level::Parties => self.tenants.len() + self.senders.len(),
         }
     }
 
@@ -183,6 +207,7 @@ impl CardinalityView {
             Level::Metrics => &mut self.metrics,
             Level::Labels => &mut self.labels,
             Level::Values => &mut self.values,
+            Level::Parties => &mut self.parties,
         }
     }
 
@@ -207,11 +232,26 @@ impl CardinalityView {
         self.rebuild(store, now_ms);
     }
 
+    /// Row `i` of [`Level::Parties`]: tenants first, then senders.
+    pub fn party(&self, i: usize) -> Option<(Who, &PartyCard)> {
+        match self.tenants.get(i) {
+            Some(t) => Some((Who::Tenant, t)),
+            None => Some((Who::Sender, self.senders.get(i - self.tenants.len())?)),
+        }
+    }
+
+    /// Opens the list of tenants and senders.
+    pub fn open_parties(&mut self, store: &Store, now_ms: i64) {
+        self.level = Level::Parties;
+        self.parties = Cursor::default();
+        self.rebuild(store, now_ms);
+    }
+
     /// One level up; false at the top.
     pub fn back(&mut self) -> bool {
         self.level = match self.level {
             Level::Metrics => return false,
-            Level::Labels => Level::Metrics,
+            Level::Labels | Level::Parties => Level::Metrics,
             Level::Values => Level::Labels,
         };
         true
@@ -220,6 +260,10 @@ impl CardinalityView {
     /// The selector of the row under the cursor: a metric, its series with
     /// the label (at the values level, first row), or with the value.
     pub fn selector(&self) -> Option<String> {
+        if self.level == Level::Parties {
+            let (who, card) = self.party(self.parties.selected)?;
+            return Some(promql::series([(who.pseudo_label(), card.name.as_str())]));
+        }
         let metric = match self.level {
             Level::Metrics => &self.overview.metrics.get(self.metrics.selected)?.name,
             _ => &self.metric.as_ref()?.1,
@@ -263,8 +307,15 @@ impl App {
         }
     }
 
+    /// Opens the tenants and senders of the cardinality view.
+    pub(super) fn open_parties(&mut self, store: &Store) {
+        self.tab = Tab::Cardinality;
+        self.cardinality.open_parties(store, self.now_ms);
+    }
+
     /// Enter in the cardinality view: into a metric, into a label, or (on a
-    /// value) the filter set to its series, shown in Metrics.
+    /// value, a tenant or a sender) the filter set to its series, shown in
+    /// Metrics.
     pub(super) fn enter_cardinality(&mut self, store: &mut Store) {
         let view = &mut self.cardinality;
         match view.level {
@@ -282,6 +333,18 @@ impl App {
                 if view.selected_label().is_some() {
                     view.level = Level::Values;
                     view.values = Cursor::default();
+                }
+            }
+            Level::Parties => {
+                let Some(text) = view.selector() else {
+                    return;
+                };
+                if let Ok(filter) = Filter::parse(&text) {
+                    self.filter.text = text;
+                    self.set_filter(filter, store);
+                    // Their metrics: the series may be of any.
+                    self.drill.clear();
+                    self.tab = Tab::Metrics;
                 }
             }
             Level::Values => {

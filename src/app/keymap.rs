@@ -391,6 +391,16 @@ pub static BINDINGS: &[Binding] = &[
         }),
     },
     Binding {
+        modes: NORMAL,
+        group: Group::Look,
+        keys: &[(Key::Plain(KeyCode::Char('t')), Action::OpenParties)],
+        description: "tenants and senders: active series, samples/s and new series/s of each; Enter on one filters to its series ({__tenant__=\"…\"} or {__sender__=\"…\"})",
+        hint: Some(Hint {
+            keys: 1,
+            text: |view| (view == OpenList::Cardinality).then_some("tenants"),
+        }),
+    },
+    Binding {
         modes: &[Mode::Filter],
         group: Group::Filter,
         // The character typed replaces the placeholder (see `action_for`).

@@ -157,6 +157,8 @@ pub enum Action {
     },
     /// Open the cardinality view on the selected metric.
     OpenCardinality,
+    /// Open the cardinality view's tenants and senders.
+    OpenParties,
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -461,6 +463,7 @@ impl App {
             Action::CopySelector => self.copy_selector(store),
             Action::WriteBody { decoded } => self.write_body(decoded),
             Action::OpenCardinality => self.open_cardinality(store),
+            Action::OpenParties => self.open_parties(store),
             Action::Redraw => {}
             Action::ToggleHelp => {
                 self.help = !self.help;

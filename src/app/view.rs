@@ -307,8 +307,13 @@ fn digits_cmp(a: &[u8], b: &[u8]) -> Ordering {
 /// as soon as the series using it are evicted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelSummary {
-    /// Labels with the same value on every series (shown once above the list).
+    /// Labels with the same value on every series (shown once above the list),
+    /// `__tenant__` among them when every series has the same tenant.
     pub constant: Vec<(Box<str>, Box<str>)>,
+    /// Whether the series are of more than one tenant (or some of none): each
+    /// row then shows its `__tenant__`, as equal label sets of two tenants are
+    /// two series.
+    pub tenants_vary: bool,
 }
 
 /// The labels with the same value on every series (a label missing from some
@@ -317,7 +322,9 @@ pub fn label_summary<'a>(store: &Store, series: impl Iterator<Item = &'a Series>
     let name_sym = store.sym("__name__");
     let mut first: Vec<(Sym, Sym)> = Vec::new();
     let mut varying: Vec<Sym> = Vec::new();
+    let (mut tenant, mut tenants_vary) = (None, false);
     for (i, s) in series.enumerate() {
+        tenants_vary |= *tenant.get_or_insert(s.origin.tenant) != s.origin.tenant;
         if i == 0 {
             first = s
                 .labels
@@ -340,12 +347,23 @@ pub fn label_summary<'a>(store: &Store, series: impl Iterator<Item = &'a Series>
             }
         }
     }
-    let constant = first
+    let mut constant: Vec<(Box<str>, Box<str>)> = first
         .into_iter()
         .filter(|f| !varying.contains(&f.0))
         .map(|(n, v)| (store.str(n).into(), store.str(v).into()))
         .collect();
-    LabelSummary { constant }
+    let origin = crate::store::parties::Origin {
+        tenant: tenant.unwrap_or(crate::store::parties::NO_PARTY),
+        ..crate::store::parties::Origin::NONE
+    };
+    let [(pseudo, name), _] = store.origin_names(origin);
+    if !tenants_vary && !name.is_empty() {
+        constant.push((pseudo.into(), name.into()));
+    }
+    LabelSummary {
+        constant,
+        tenants_vary,
+    }
 }
 
 fn push_unique(v: &mut Vec<Sym>, s: Sym) {

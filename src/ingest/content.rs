@@ -224,6 +224,9 @@ pub(super) fn decode_body(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let tenant = info.tenant.as_deref();
+    if let Some(tenant) = tenant {
+        data.belong_to_tenant(tenant);
+    }
     limits
         .problems
         .check_as(&mut data, Some(negotiated.protocol), arrival_ms, tenant);

@@ -217,6 +217,36 @@ impl Parties {
         cards
     }
 
+    /// How many have series kept or samples lately, and the one with the most
+    /// active series (then samples, then by name) among them: what the
+    /// dashboard's header shows every frame, without sorting them all.
+    pub fn top(&self, now_ms: i64) -> (usize, Option<PartyCard>) {
+        let card = |p: &Party| PartyCard {
+            name: p.name.clone(),
+            active: p.churn.active(now_ms, self.stale_after_ms),
+            kept: p.kept,
+            samples_per_s: p.samples.per_second(now_ms, PARTY_RATE_SECS),
+            new_per_s: p.created.per_second(now_ms, PARTY_RATE_SECS),
+        };
+        let mut count = 0;
+        let mut best: Option<(u64, f64, &Party)> = None;
+        for p in &self.slots {
+            let samples = p.samples.per_second(now_ms, PARTY_RATE_SECS);
+            if p.kept == 0 && samples <= 0.0 {
+                continue;
+            }
+            count += 1;
+            let active = p.churn.active(now_ms, self.stale_after_ms);
+            let better = best.is_none_or(|(a, s, b)| {
+                (active, samples) > (a, s) || ((active, samples) == (a, s) && p.name < b.name)
+            });
+            if better {
+                best = Some((active, samples, p));
+            }
+        }
+        (count, best.map(|(_, _, p)| card(p)))
+    }
+
     /// Bytes it holds.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -254,6 +284,30 @@ mod tests {
         // Long after, nothing is active, but the series are still kept.
         let later = parties.cards(T0 + 3_600_000);
         assert_eq!(later[0].active + later[1].active, 0);
+    }
+
+    #[test]
+    fn the_top_one_is_the_first_card() {
+        let mut parties = Parties::new(300_000);
+        assert_eq!(parties.top(T0), (0, None));
+        for (name, series, samples) in [("b", 2, 5), ("a", 2, 5), ("c", 3, 1), ("d", 0, 9)] {
+            let n = parties.number(name);
+            for _ in 0..series {
+                parties.created(n, T0);
+                parties.seen(n, 0, T0, false);
+            }
+            parties.sent(n, T0, samples);
+        }
+        for now in [T0 + 1000, T0 + 3_600_000] {
+            let cards = parties.cards(now);
+            let (count, top) = parties.top(now);
+            assert_eq!(
+                (count, top.as_ref()),
+                (cards.len(), cards.first()),
+                "at {now}"
+            );
+        }
+        assert_eq!(parties.top(T0 + 1000).1.unwrap().name, "c");
     }
 
     #[test]

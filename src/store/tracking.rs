@@ -106,6 +106,12 @@ impl Store {
         self.tenants.cards(now_ms)
     }
 
+    /// How many tenants have series or samples lately, and the one with the
+    /// most active series.
+    pub fn top_tenant(&self, now_ms: i64) -> (usize, Option<PartyCard>) {
+        self.tenants.top(now_ms)
+    }
+
     /// Every sender (`User-Agent @ address`) with series or samples lately,
     /// most active series first.
     pub fn senders(&self, now_ms: i64) -> Vec<PartyCard> {

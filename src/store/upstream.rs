@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::Store;
-use crate::ingest::model::{Batch, Outcome, Upstream, label_set_hash};
+use crate::ingest::model::{Batch, Outcome, Upstream, label_set_hash, tenant_series_hash};
 use crate::text;
 use crate::text::labelsets::label_sets_in;
 
@@ -38,7 +38,12 @@ impl Store {
             .iter()
             .map(|set| {
                 let pairs = set.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
-                label_set_hash(pairs, &mut scratch)
+                let hash = label_set_hash(pairs, &mut scratch);
+                // The request's series are its tenant's (see `tenant_series_hash`).
+                match batch.info.tenant.as_deref() {
+                    Some(tenant) => tenant_series_hash(hash, tenant),
+                    None => hash,
+                }
             })
             .collect();
         let any_named = data.series.iter().any(|s| named.contains(&s.label_hash));

@@ -37,11 +37,20 @@ impl std::fmt::Display for DistinctCount {
 }
 
 /// Distinct label-set hashes seen, in bounded memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DistinctCounter {
     exact: HashSet<u64>,
     /// The estimate, once the exact set outgrew its limit.
     sketch: Option<Hll>,
+    /// Hashes counted exactly, and the sketch's precision past them.
+    limit: usize,
+    precision: u32,
+}
+
+impl Default for DistinctCounter {
+    fn default() -> Self {
+        DistinctCounter::bounded(EXACT_LIMIT, PRECISION)
+    }
 }
 
 /// A HyperLogLog sketch of `2^precision` one-byte registers: distinct hashes
@@ -111,6 +120,16 @@ impl Hll {
 }
 
 impl DistinctCounter {
+    /// Exact up to `limit` hashes, then an estimate of `2^precision` registers.
+    pub fn bounded(limit: usize, precision: u32) -> Self {
+        DistinctCounter {
+            exact: HashSet::new(),
+            sketch: None,
+            limit,
+            precision,
+        }
+    }
+
     /// Counts `hash` once, however often it is seen.
     pub fn insert(&mut self, hash: u64) {
         match &mut self.sketch {
@@ -119,8 +138,8 @@ impl DistinctCounter {
             }
             None => {
                 self.exact.insert(hash);
-                if self.exact.len() > EXACT_LIMIT {
-                    let mut sketch = Hll::new(PRECISION);
+                if self.exact.len() > self.limit {
+                    let mut sketch = Hll::new(self.precision);
                     for h in std::mem::take(&mut self.exact) {
                         sketch.observe(h);
                     }

@@ -4,6 +4,7 @@
 //! distinct counts of its own with the same parts.
 
 pub mod distinct;
+pub mod tenants;
 pub mod totals;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::ingest::server::ReceiverStats;
 use crate::problems::Counts;
 use crate::text::escape;
 use distinct::{DistinctCount, DistinctCounter};
+use tenants::Tenants;
 use totals::Totals;
 
 /// Senders the summary lists, busiest first: a screenful.
@@ -25,6 +27,7 @@ const SUMMARY_SENDERS: usize = 20;
 pub struct RunSummary {
     totals: Totals,
     series: DistinctCounter,
+    tenants: Tenants,
     problems: Counts,
     /// Requests whose headless output stopped at its limit, and the records
     /// they did not print.
@@ -39,6 +42,7 @@ impl RunSummary {
         RunSummary {
             totals: Totals::default(),
             series: DistinctCounter::default(),
+            tenants: Tenants::default(),
             problems: Counts::default(),
             output_cut: (0, 0),
             started: Instant::now(),
@@ -52,6 +56,7 @@ impl RunSummary {
         for s in &batch.data.series {
             self.series.insert(s.label_hash);
         }
+        self.tenants.record(batch);
         self.problems.add_all(batch.data.problem_counts());
     }
 
@@ -204,6 +209,52 @@ impl std::fmt::Display for RunSummary {
                 rejected - listed_rejected
             )?;
         }
+        self.write_tenants(f)
+    }
+}
+
+impl RunSummary {
+    /// The tenants, when requests had any: per tenant its distinct series and
+    /// samples, each also per second of the run, and its requests.
+    fn write_tenants(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenants = &self.tenants;
+        let seen = tenants.seen();
+        if seen.value() == 0 {
+            return Ok(());
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(1.0);
+        let per_s = |n: u64| format::rate(n as f64 / secs);
+        write!(f, "\n  tenants     {seen}")?;
+        let listed = tenants.busiest(SUMMARY_SENDERS);
+        for (tenant, t) in &listed {
+            let series = t.series();
+            write!(
+                f,
+                "\n    {}  {series} series ({} new/s), {} samples ({}/s), {} {}",
+                escape::escaped(tenant),
+                per_s(series.value()),
+                t.samples,
+                per_s(t.samples),
+                t.requests,
+                format::plural(t.requests, "request", "requests"),
+            )?;
+        }
+        let more = seen.value().saturating_sub(listed.len() as u64);
+        if more > 0 {
+            let (samples, requests) = tenants
+                .iter()
+                .chain(&tenants.others)
+                .fold((0, 0), |(s, r), t| (s + t.samples, r + t.requests));
+            let (listed_samples, listed_requests) = listed
+                .iter()
+                .fold((0, 0), |(s, r), (_, t)| (s + t.samples, r + t.requests));
+            write!(
+                f,
+                "\n    … {more} more: {} samples, {} requests",
+                samples - listed_samples,
+                requests - listed_requests
+            )?;
+        }
         Ok(())
     }
 }
@@ -265,6 +316,43 @@ mod tests {
             estimated.contains("\n  series      ≈2.0M distinct (estimated)\n"),
             "{estimated}"
         );
+    }
+
+    #[test]
+    fn the_summary_lists_tenants_with_their_series_and_samples() {
+        let mut summary = RunSummary::new(Arc::default());
+        summary.record(&batch_of(0..3));
+        assert!(!summary.to_string().contains("tenants"));
+        let as_tenant = |tenant: &str, hashes: std::ops::Range<u64>| {
+            let mut b = batch_of(hashes);
+            b.info.tenant = Some(tenant.into());
+            b.data.belong_to_tenant(tenant);
+            b
+        };
+        // The same label sets from two tenants are two tenants' series.
+        summary.record(&as_tenant("team-a", 0..3));
+        summary.record(&as_tenant("team-a", 0..4));
+        summary.record(&as_tenant("team-b\u{1b}", 0..3));
+        for i in 0..300 {
+            summary.record(&as_tenant(&format!("one-off-{i}"), 0..1));
+        }
+        let text = summary.to_string();
+        assert!(text.contains("\n  series      310 distinct\n"), "{text}");
+        assert!(
+            text.contains("\n  tenants     302\n    team-a  4 series"),
+            "{text}"
+        );
+        // Batches of series without samples: 0 samples.
+        assert!(
+            text.contains("\n    team-a  4 series (4 new/s), 0 samples (0/s), 2 requests\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    team-b\\x1b  3 series (3 new/s), 0 samples (0/s), 1 request\n"),
+            "{text}"
+        );
+        let last = text.lines().last().unwrap();
+        assert_eq!(last, "    … 282 more: 0 samples, 282 requests");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::fit::{self, Names};
 use super::theme;
 use super::widgets::{Part, rate_sparkline_since, right, table, titled};
 use crate::app::App;
-use crate::app::cardinality::{CardinalityView, Level};
+use crate::app::cardinality::{CardinalityView, Level, Who};
 use crate::format;
 use crate::store::Store;
 use crate::store::cardinality::{Distinct, LabelCard, MetricCard, Turnover};
@@ -70,6 +70,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) -> usize {
             render_values(frame, area, view);
             super::table_rows(area)
         }
+        Level::Parties => {
+            render_parties(frame, area, view);
+            super::table_rows(area)
+        }
     }
 }
 
@@ -89,14 +93,9 @@ fn change_text(t: Turnover) -> String {
     }
 }
 
-/// A rate: below 1/s with two decimals, so that one series a minute does
-/// not read 0.0.
+/// A rate: below 1/s with two decimals (see [`format::rate`]).
 fn rate_text(r: f64) -> String {
-    match r {
-        0.0 => "0".into(),
-        r if r < 0.995 => format!("{r:.2}"),
-        r => format::count(r),
-    }
+    format::rate(r)
 }
 
 /// The staleness window, in minutes where it is whole minutes.
@@ -203,14 +202,27 @@ fn empty(frame: &mut Frame, area: Rect, text: &'static str) {
 
 /// Lists beside the metrics: label names by distinct values, label-value
 /// pairs by series, and tenants (when any) and senders by active series.
-fn render_across(frame: &mut Frame, area: Rect, view: &CardinalityView) {
+fn render_across<'a>(frame: &mut Frame, area: Rect, view: &'a CardinalityView) {
     let lists = if view.tenants.is_empty() { 3 } else { 4 };
     let areas = Layout::vertical(vec![Constraint::Ratio(1, lists); lists as usize]).split(area);
     let (names_area, pairs_area) = (areas[0], areas[1]);
+    let rows = |cards: &'a [PartyCard]| cards.iter().map(|c| (escaped(&c.name), c)).collect();
     if let Some(&tenants_area) = areas.get(3) {
-        parties(frame, tenants_area, " Tenants ", "TENANT", &view.tenants);
+        let title = Line::from(Span::styled(" Tenants ", theme::palette().strong));
+        let rows = rows(&view.tenants);
+        parties(frame, tenants_area, (title, "TENANT"), rows, None);
     }
-    parties(frame, areas[2], " Senders ", "SENDER", &view.senders);
+    let title = Line::from(vec![
+        Span::styled(" Senders ", theme::palette().strong),
+        Span::styled("t: select ", theme::dim()),
+    ]);
+    parties(
+        frame,
+        areas[2],
+        (title, "SENDER"),
+        rows(&view.senders),
+        None,
+    );
     let o = &view.overview;
     let names = o.label_names.iter().map(|l| {
         (
@@ -239,14 +251,49 @@ fn render_across(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     );
 }
 
-/// Tenants or senders with their active series, samples and new series per
-/// second (the filter picks one's series: `{__tenant__="…"}`, `{__sender__="…"}`).
-fn parties(frame: &mut Frame, area: Rect, title: &'static str, who: &str, rows: &[PartyCard]) {
+/// Tenants and senders as a list of their own, with a cursor: Enter filters
+/// to the selected one's series.
+fn render_parties(frame: &mut Frame, area: Rect, view: &CardinalityView) {
+    let len = view.len();
+    let range = view.parties.window(len, super::table_rows(area));
+    let rows = range
+        .clone()
+        .filter_map(|i| view.party(i))
+        .map(|(who, card)| {
+            let kind = match who {
+                Who::Tenant => "tenant",
+                Who::Sender => "sender",
+            };
+            (Cow::Owned(format!("{kind}  {}", escaped(&card.name))), card)
+        })
+        .collect();
+    let title = Line::from(vec![
+        Span::styled(" Tenants and senders ", theme::palette().strong),
+        Span::raw("by active series · "),
+        Span::styled("Enter: filter to its series ", theme::dim()),
+    ]);
+    let selected = view.parties.selected.checked_sub(range.start);
+    parties(frame, area, (title, "WHO"), rows, selected);
+    if len == 0 {
+        empty(frame, area, "No requests yet.");
+    }
+}
+
+/// Tenants or senders (names escaped) with their active series, samples and
+/// new series per second (the filter picks one's series: `{__tenant__="…"}`,
+/// `{__sender__="…"}`).
+fn parties(
+    frame: &mut Frame,
+    area: Rect,
+    (title, who): (Line<'static>, &str),
+    rows: Vec<(Cow<str>, &PartyCard)>,
+    selected: Option<usize>,
+) {
     let header = [who, "ACTIVE", "SAMPLES/S", "NEW/S"];
     let rows = &rows[..rows.len().min(super::table_rows(area))];
     let cells: Vec<[String; 3]> = rows
         .iter()
-        .map(|p| {
+        .map(|(_, p)| {
             [
                 p.active.to_string(),
                 rate_text(p.samples_per_s),
@@ -263,17 +310,14 @@ fn parties(frame: &mut Frame, area: Rect, title: &'static str, who: &str, rows: 
     let table_rows = rows
         .iter()
         .zip(cells)
-        .map(|(p, c)| {
-            let mut row = vec![Cell::from(
-                fit::end(&escaped(&p.name), key.into()).into_owned(),
-            )];
+        .map(|((name, _), c)| {
+            let mut row = vec![Cell::from(fit::end(name, key.into()).into_owned())];
             row.extend(c.into_iter().map(right));
             row
         })
         .collect();
-    let title = Line::from(Span::styled(title, theme::palette().strong));
     frame.render_widget(
-        table(&header, table_rows, None, &widths, titled(title)),
+        table(&header, table_rows, selected, &widths, titled(title)),
         area,
     );
 }

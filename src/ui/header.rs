@@ -240,6 +240,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             parts.push(Part::shrinking(spans, 1));
         }
     }
+    parts.extend(tenants_part(app, store));
     let rejected = totals.rejected_total();
     if rejected > 0 {
         parts.push(Part::whole(vec![
@@ -303,6 +304,25 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             .and_then(super::backend::uninspected_part),
     );
     parts
+}
+
+/// With tenants: the one with the most active series, and how many more
+/// (`tenants team-a 1.2k active +2 more`); the Cardinality view's `t` lists them.
+fn tenants_part(app: &App, store: &Store) -> Option<Part> {
+    let (count, top) = store.top_tenant(app.now_ms);
+    let top = top?;
+    let mut spans = vec![
+        Span::raw(format!(
+            "{SEP}{} ",
+            format::plural(count as u64, "tenant", "tenants")
+        )),
+        Span::raw(escaped(&top.name).into_owned()),
+        Span::raw(format!(" {} active", format::count(top.active as f64))),
+    ];
+    if count > 1 {
+        spans.push(styled(format!(" +{} more", count - 1), theme::dim()));
+    }
+    Some(Part::shrinking(spans, 1))
 }
 
 /// How long after a rule of a severity last fired its count keeps the

@@ -99,6 +99,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                     };
                     n != "__name__" && (all || !constant())
                 })
+                // Equal label sets of two tenants are two series.
+                .chain(
+                    store
+                        .origin_names(s.origin)
+                        .into_iter()
+                        .take(1)
+                        .filter(|&(_, tenant)| (all || summary.tenants_vary) && !tenant.is_empty()),
+                )
                 .collect()
         })
         .collect();

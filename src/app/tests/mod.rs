@@ -479,6 +479,7 @@ mod problems;
 mod receiving;
 mod replay;
 mod scrollback;
+mod tenants;
 
 #[test]
 fn a_sender_that_stopped_sending_shows_its_idle_time() {

@@ -248,3 +248,12 @@ pub fn canonical_bytes_hash(bytes: &[u8]) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x7072_6f6d_7363_6f70).hash_one(bytes)
 }
+
+/// The identity of a series of `tenant` whose label set hashes to
+/// `label_hash`: equal label sets sent by two tenants are two series (as a
+/// multi-tenant backend stores them). Series of requests without a tenant
+/// keep their label set's hash.
+pub fn tenant_series_hash(label_hash: u64, tenant: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7465_6e61_6e74_2f73).hash_one((label_hash, tenant))
+}

@@ -25,7 +25,7 @@ pub use histogram::{
 };
 pub use labels::{
     CanonicalLabels, LabelRef, StrAt, StrId, canonical_bytes_hash, label_room, label_set_hash,
-    label_set_hash_in_order, put_label,
+    label_set_hash_in_order, put_label, tenant_series_hash,
 };
 pub use request::{Batch, Outcome, Protocol, RawRequest, RejectReason, RequestInfo};
 pub use series::{

@@ -119,8 +119,10 @@ pub struct ReceivedSeries {
     pub metadata: Option<Metadata>,
     /// RW2 `TimeSeries.created_timestamp` (senders up to Prometheus 3.9); 0 when unset.
     pub created_timestamp_ms: i64,
-    /// Identity of the label set: equal label sets have equal hashes, whatever
-    /// their order or encoding (see [`label_set_hash`](super::label_set_hash)).
+    /// Identity of the series: equal label sets have equal hashes, whatever
+    /// their order or encoding (see [`label_set_hash`](super::label_set_hash));
+    /// for a request with a tenant, mixed with it once decoded
+    /// ([`tenant_series_hash`](super::tenant_series_hash)).
     pub label_hash: u64,
     /// Whether the decoder found the label names strictly ascending (the
     /// canonical order, no repeats); false when not known (series built in

@@ -150,6 +150,15 @@ impl WriteData {
         self.series.len() - 1
     }
 
+    /// Makes its series those of `tenant` (see [`super::tenant_series_hash`]):
+    /// done once, as the request is decoded, before the checks and the store
+    /// look series up by their hash.
+    pub fn belong_to_tenant(&mut self, tenant: &str) {
+        for s in &mut self.series {
+            s.label_hash = super::tenant_series_hash(s.label_hash, tenant);
+        }
+    }
+
     /// Firings per rule of every problem found in it.
     pub fn problem_counts(&self) -> &ProblemCounts {
         self.problem_totals

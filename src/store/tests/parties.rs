@@ -8,6 +8,10 @@ use crate::filter::Filter;
 fn from(arrival_ms: i64, tenant: Option<&str>, user_agent: &str, series: &[TestSeries]) -> Batch {
     let mut b = batch(arrival_ms, series);
     b.info.tenant = tenant.map(str::to_owned);
+    // As decoding does (see `WriteData::belong_to_tenant`).
+    if let Some(tenant) = tenant {
+        b.data.belong_to_tenant(tenant);
+    }
     b.info.user_agent = Some(user_agent.to_owned());
     b
 }
@@ -28,7 +32,7 @@ fn mixed_store() -> Store {
         "vmagent/1.100",
         &[(JOB_C, T0, 1.0), (REQ, T0, 1.0)],
     ));
-    // Seen again as another tenant: it stays the first one's.
+    // Sent by another tenant too: equal label sets of two tenants are two series.
     store.ingest(&from(
         T0 + 1000,
         Some("team-b"),
@@ -52,13 +56,13 @@ fn each_tenant_and_sender_counts_the_series_it_created_and_the_samples_it_sent()
     let row = |name: &str| tenants.iter().find(|t| t.name == name).unwrap().clone();
     assert_eq!(tenants.len(), 2, "{tenants:?}");
     assert_eq!((row("team-a").active, row("team-a").kept), (2, 2));
-    assert_eq!((row("team-b").active, row("team-b").kept), (2, 2));
+    assert_eq!((row("team-b").active, row("team-b").kept), (3, 3));
     // team-b sent 3 samples, team-a 2.
     assert!(row("team-b").samples_per_s > row("team-a").samples_per_s);
     assert!(row("team-a").new_per_s > 0.0);
     let senders = store.senders(now);
     let names: Vec<&str> = senders.iter().map(|s| s.name.as_str()).collect();
-    // Two active series each; vmagent sent more samples.
+    // vmagent has three active series, Prometheus two.
     assert_eq!(
         names,
         [
@@ -68,6 +72,64 @@ fn each_tenant_and_sender_counts_the_series_it_created_and_the_samples_it_sent()
         ]
     );
     assert_eq!(senders[2].kept, 1);
+}
+
+/// The points of every series of `labels`, by tenant.
+fn points_by_tenant(store: &Store, labels: &str) -> Vec<(String, Vec<(i64, f64)>)> {
+    let mut found: Vec<(String, Vec<(i64, f64)>)> = store
+        .metrics()
+        .flat_map(|(_, m)| store.series_of(m))
+        .filter(|(_, s)| store.series_text(&s.labels) == labels)
+        .map(|(_, s)| {
+            let [(_, tenant), _] = store.origin_names(s.origin);
+            let points = s.points.iter().map(|p| (p.timestamp_ms, p.value)).collect();
+            (tenant.to_owned(), points)
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+#[test]
+fn equal_label_sets_of_two_tenants_are_two_series_with_their_own_samples() {
+    let mut store = Store::new(StoreLimits::default());
+    // Interleaved: each tenant's own timestamps go forward, the two together do not.
+    for (i, (tenant, ts, v)) in [
+        ("team-a", T0 + 10_000, 1.0),
+        ("team-b", T0, 100.0),
+        ("team-a", T0 + 20_000, 2.0),
+        ("team-b", T0 + 5_000, 200.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = T0 + 30_000 + i as i64 * 1000;
+        store.ingest(&from(
+            at,
+            Some(tenant),
+            "Prometheus/3.5.3",
+            &[(UP_A, ts, v)],
+        ));
+    }
+    // And once without a tenant: a third series.
+    store.ingest(&batch(T0 + 40_000, &[(UP_A, T0 + 1, 7.0)]));
+    assert_eq!(store.series_count(), 3);
+    assert_eq!(
+        points_by_tenant(&store, r#"up{job="a"}"#),
+        [
+            ("".to_owned(), vec![(T0 + 1, 7.0)]),
+            (
+                "team-a".to_owned(),
+                vec![(T0 + 10_000, 1.0), (T0 + 20_000, 2.0)]
+            ),
+            ("team-b".to_owned(), vec![(T0, 100.0), (T0 + 5_000, 200.0)]),
+        ]
+    );
+    let tenants = store.tenants(T0 + 41_000);
+    let mut kept: Vec<(&str, u64)> = tenants.iter().map(|t| (t.name.as_str(), t.kept)).collect();
+    kept.sort();
+    assert_eq!(kept, [("team-a", 1), ("team-b", 1)]);
+    assert_eq!(store.metrics().count(), 1);
 }
 
 fn matched_names(store: &Store) -> Vec<String> {
@@ -94,11 +156,15 @@ fn the_filter_matches_tenant_and_sender_as_labels_of_the_series() {
     );
     assert_eq!(
         set(&mut store, r#"{__sender__=~"vmagent/.*"}"#),
-        [r#"http_requests_total{code="200"}"#, r#"up{job="c"}"#]
+        [
+            r#"http_requests_total{code="200"}"#,
+            r#"up{job="a"}"#,
+            r#"up{job="c"}"#
+        ]
     );
     assert_eq!(
         set(&mut store, r#"up{__tenant__!="team-a"}"#),
-        [r#"up{job="c"}"#]
+        [r#"up{job="a"}"#, r#"up{job="c"}"#]
     );
     // No tenant is the empty value, as a missing label is.
     assert_eq!(set(&mut store, r#"{__tenant__=""}"#), ["x"]);
@@ -155,7 +221,7 @@ fn the_cardinality_rows_under_a_filter_count_only_its_series() {
     let mut store = mixed_store();
     let now = T0 + 2000;
     let all = store.cardinality_overview(now, 10);
-    assert_eq!(all.active, 5);
+    assert_eq!(all.active, 6);
     store.set_filter(Filter::parse(r#"{__tenant__="team-a"}"#).unwrap(), now);
     let o = store.filtered_overview(now, 10);
     assert_eq!(o.active, 2);
