@@ -97,6 +97,14 @@ pub fn count(n: f64) -> String {
     }
 }
 
+/// What a rate not yet known shows (see [`crate::store::rate::RateBuckets::per_second`]).
+pub const UNKNOWN: &str = "…";
+
+/// A rate as [`count`] has it, or [`UNKNOWN`].
+pub fn count_or_unknown(n: Option<f64>) -> String {
+    n.map_or_else(|| UNKNOWN.to_owned(), count)
+}
+
 /// A byte count with a binary suffix: `512 B`, `1.5 KiB`, `3.2 MiB`.
 pub fn bytes(n: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

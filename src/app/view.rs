@@ -102,8 +102,8 @@ pub struct MetricRow {
     pub id: MetricId,
     /// Series matching the filter, when sorted.
     pub matched: u32,
-    /// Samples/s, when sorted.
-    pub rate: f64,
+    /// Samples/s, when sorted (`None`: not yet known).
+    pub rate: Option<f64>,
 }
 
 impl Identified for MetricRow {
@@ -125,8 +125,8 @@ pub struct SeriesRow {
     pub arrival_ms: i64,
     /// Samples received until then (how far the series' samples reached).
     pub samples_total: u64,
-    /// Samples/s, when sorted.
-    pub rate: f64,
+    /// Samples/s, when sorted (`None`: not yet known).
+    pub rate: Option<f64>,
 }
 
 impl Identified for SeriesRow {
@@ -148,10 +148,19 @@ impl SeriesRow {
     }
 }
 
-/// Samples per second of a metric's series that match the filter.
-pub fn matched_per_second(m: &Metric, now_ms: i64) -> f64 {
+/// Samples per second of a metric's series that match the filter; `None`
+/// while not yet known.
+pub fn matched_per_second(m: &Metric, now_ms: i64) -> Option<f64> {
     m.matched_rate()
-        .map_or(0.0, |rate| rate.per_second(now_ms, RATE_WINDOW_SECS))
+        .map_or(Some(0.0), |rate| rate.per_second(now_ms, RATE_WINDOW_SECS))
+}
+
+/// Rates, highest first, those not yet known last.
+fn by_rate_falling(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => b.total_cmp(&a),
+        (a, b) => b.is_some().cmp(&a.is_some()),
+    }
 }
 
 /// Metrics with series matching the filter, in the given order.
@@ -183,7 +192,7 @@ pub fn sorted_metrics(
             rows.sort_by(|a, b| b.0.matched.cmp(&a.0.matched).then_with(|| by_name(a, b)))
         }
         MetricSort::Rate => {
-            rows.sort_by(|a, b| b.0.rate.total_cmp(&a.0.rate).then_with(|| by_name(a, b)))
+            rows.sort_by(|a, b| by_rate_falling(a.0.rate, b.0.rate).then_with(|| by_name(a, b)))
         }
     }
     if order != sort.natural_order() {
@@ -209,7 +218,7 @@ pub fn sorted_series<'a>(
     match sort {
         SeriesSort::Labels => rows.sort_by(by_labels),
         SeriesSort::Rate => {
-            rows.sort_by(|a, b| b.0.rate.total_cmp(&a.0.rate).then_with(|| by_labels(a, b)))
+            rows.sort_by(|a, b| by_rate_falling(a.0.rate, b.0.rate).then_with(|| by_labels(a, b)))
         }
         SeriesSort::Value => {
             let value = |r: &SeriesRow| r.last.map_or(f64::NEG_INFINITY, |p| p.value);

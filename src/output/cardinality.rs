@@ -113,6 +113,12 @@ fn rate(r: f64) -> f64 {
     (r * 1000.0).round() / 1000.0
 }
 
+/// A rate not yet known (see [`crate::store::rate::RateBuckets::per_second`])
+/// as JSON `null`, or in text as [`crate::format::UNKNOWN`].
+fn rate_or(r: Option<f64>, unknown: &str) -> String {
+    r.map_or_else(|| unknown.to_owned(), |r| rate(r).to_string())
+}
+
 /// `,"tenants":[{"tenant":…,"active":…,…},…]`: the first [`REPORT_PARTIES`].
 fn parties_json(out: &mut String, key: &str, field: &str, cards: &[PartyCard]) {
     let _ = write!(out, r#","{key}":["#);
@@ -124,7 +130,7 @@ fn parties_json(out: &mut String, key: &str, field: &str, cards: &[PartyCard]) {
             r#","active":{},"kept":{},"samples_per_s":{},"new_series_per_s":{}}}"#,
             c.active,
             c.kept,
-            rate(c.samples_per_s),
+            rate_or(c.samples_per_s, "null"),
             rate(c.new_per_s)
         );
     }
@@ -144,7 +150,7 @@ fn parties_text(out: &mut String, title: &str, cards: &[PartyCard]) {
             escaped(&c.name),
             c.active,
             c.kept,
-            rate(c.samples_per_s),
+            rate_or(c.samples_per_s, crate::format::UNKNOWN),
             rate(c.new_per_s)
         );
     }

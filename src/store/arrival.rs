@@ -56,31 +56,41 @@ impl ArrivalRate {
     /// Samples per second at `now_ms`, for a series that last arrived at
     /// `last_ms`: what an arrival brings over the usual gap; once the series
     /// is later than [`LATE_WITHIN_GAPS`] gaps, over the silence so far; 0
-    /// once silent for twice its gap and [`SILENT_AFTER_MS`].
-    pub fn per_second(&self, last_ms: i64, now_ms: i64) -> f64 {
+    /// once silent for twice its gap and [`SILENT_AFTER_MS`]. `None`, not yet
+    /// known, after one arrival (until that silence): what it brought over at
+    /// least 10 s read 0.1 for a series scraped every 5 s, before the second.
+    pub fn per_second(&self, last_ms: i64, now_ms: i64) -> Option<f64> {
         if self.per_arrival == 0.0 {
-            return 0.0;
+            return Some(0.0);
         }
         let silence = now_ms.saturating_sub(last_ms).max(0) as f64;
         let gap = f64::from(self.gap_ms);
         if silence > 2.0 * gap + SILENT_AFTER_MS {
-            return 0.0;
+            return Some(0.0);
         }
         let over = if gap == 0.0 {
-            // One arrival: what it brought over at least the silence window.
-            silence.max(SILENT_AFTER_MS)
+            return None;
         } else if silence <= LATE_WITHIN_GAPS * gap {
             gap
         } else {
             silence
         };
-        f64::from(self.per_arrival) * 1000.0 / over
+        Some(f64::from(self.per_arrival) * 1000.0 / over)
     }
 
     /// Samples in the 10 s window before that of `now_ms` and in that one, as
     /// the rate at `now_ms` has them (see [`super::rate::RateBuckets::seeded`]).
     pub fn recent(&self, last_ms: i64, now_ms: i64) -> [u64; 2] {
-        let rate = self.per_second(last_ms, now_ms);
+        let Some(rate) = self.per_second(last_ms, now_ms) else {
+            // One arrival: what it brought, in the window it came in.
+            let n = self.per_arrival.round() as u64;
+            let window = |ms: i64| ms.div_euclid(RATE_WINDOW_MS);
+            return match window(now_ms) - window(last_ms) {
+                0 => [0, n],
+                1 => [n, 0],
+                _ => [0, 0],
+            };
+        };
         let into = now_ms.rem_euclid(RATE_WINDOW_MS) as f64 / 1000.0;
         let window = RATE_WINDOW_MS as f64 / 1000.0;
         [(rate * window).round() as u64, (rate * into).round() as u64]
@@ -110,7 +120,7 @@ mod tests {
                 next = T0 + offset_ms + arrivals * gap_ms + jitter * (arrivals % 3);
             }
             if arrivals >= 2 {
-                shown.push(crate::format::count(rate.per_second(last, now)));
+                shown.push(crate::format::count_or_unknown(rate.per_second(last, now)));
             }
         }
         shown
@@ -146,7 +156,7 @@ mod tests {
         rate.add(T0, T0 + 5_000, 1);
         rate.add(T0 + 5_000, T0 + 10_000, 1);
         for now in [T0 + 10_000, T0 + 12_500, T0 + 15_000] {
-            assert_eq!(rate.per_second(T0 + 10_000, now), 0.2);
+            assert_eq!(rate.per_second(T0 + 10_000, now), Some(0.2));
         }
     }
 
@@ -160,10 +170,10 @@ mod tests {
             rate.add(last, at, 1);
             last = at;
         }
-        let readings: Vec<f64> = (0..50)
+        let readings: Vec<Option<f64>> = (0..50)
             .map(|i| rate.per_second(last, last + i * 100))
             .collect();
-        assert!(readings.iter().all(|&r| r == 0.2), "{readings:?}");
+        assert!(readings.iter().all(|&r| r == Some(0.2)), "{readings:?}");
     }
 
     #[test]
@@ -174,17 +184,21 @@ mod tests {
             rate.add(last, T0 + i * 5_000, 2);
             last = T0 + i * 5_000;
         }
-        assert_eq!(rate.per_second(last, last + 7_000), 0.4);
+        assert_eq!(rate.per_second(last, last + 7_000), Some(0.4));
         // Later than one and a half gaps: over the silence so far.
-        assert_eq!(rate.per_second(last, last + 10_000), 0.2);
-        assert_eq!(rate.per_second(last, last + 20_000), 0.1);
-        assert_eq!(rate.per_second(last, last + 20_001), 0.0);
-        // One arrival: what it brought over 10 s, then over the silence.
+        assert_eq!(rate.per_second(last, last + 10_000), Some(0.2));
+        assert_eq!(rate.per_second(last, last + 20_000), Some(0.1));
+        assert_eq!(rate.per_second(last, last + 20_001), Some(0.0));
+        // One arrival: not yet known (it read 0.5, for 5 samples, whatever
+        // the series' interval), then nothing once silent.
         let mut once = ArrivalRate::default();
         once.add(0, T0, 5);
-        assert_eq!(once.per_second(T0, T0 + 1_000), 0.5);
-        assert_eq!(once.per_second(T0, T0 + 10_001), 0.0);
-        assert_eq!(ArrivalRate::default().per_second(0, T0), 0.0);
+        assert_eq!(once.per_second(T0, T0 + 1_000), None);
+        assert_eq!(once.per_second(T0, T0 + 10_001), Some(0.0));
+        assert_eq!(ArrivalRate::default().per_second(0, T0), Some(0.0));
+        // Its samples are in the window they came in.
+        assert_eq!(once.recent(T0, T0 + 1_000), [0, 5]);
+        assert_eq!(once.recent(T0, T0 + 10_000), [5, 0]);
     }
 
     #[test]
@@ -193,10 +207,13 @@ mod tests {
         rate.add(0, T0, 1);
         rate.add(T0, T0 + 1_000, 1);
         rate.add(T0 + 1_000, T0 + 1_000, 1);
-        assert!(rate.per_second(T0 + 1_000, T0 + 1_000) > 1.0);
+        assert!(rate.per_second(T0 + 1_000, T0 + 1_000) > Some(1.0));
         // Time going back (a replay's clock) counts like the same moment.
         rate.add(T0 + 1_000, T0, 1);
-        assert!(rate.per_second(T0 + 1_000, T0 + 1_000).is_finite());
+        assert!(
+            rate.per_second(T0 + 1_000, T0 + 1_000)
+                .is_some_and(f64::is_finite)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use hashbrown::HashMap;
 
-use super::cardinality::Churn;
+use super::cardinality::{CHURN_SPAN_MS, Churn};
 use super::rate::{HISTORY_SECS, RateBuckets};
 
 /// Tenants (and, apart, senders) with numbers of their own.
@@ -64,8 +64,6 @@ struct Party {
     churn: Churn,
     /// Samples and histograms per second.
     samples: RateBuckets,
-    /// Series created per second.
-    created: RateBuckets,
     /// Series kept that it created.
     kept: u64,
 }
@@ -76,13 +74,12 @@ impl Party {
             name,
             churn: Churn::new(stale_after_ms),
             samples: RateBuckets::default(),
-            created: RateBuckets::default(),
             kept: 0,
         }
     }
 
     fn bytes(&self) -> usize {
-        size_of::<Self>() + self.name.capacity() + self.churn.bytes() + 2 * HISTORY_SECS * 4
+        size_of::<Self>() + self.name.capacity() + self.churn.bytes() + HISTORY_SECS * 4
     }
 }
 
@@ -94,9 +91,12 @@ pub struct PartyCard {
     pub active: u64,
     /// Series kept that it created.
     pub kept: u64,
-    /// Samples and histograms per second over the last [`PARTY_RATE_SECS`].
-    pub samples_per_s: f64,
-    /// Series created per second over the last [`PARTY_RATE_SECS`].
+    /// Samples and histograms per second over the last [`PARTY_RATE_SECS`]
+    /// (`None`: not yet known).
+    pub samples_per_s: Option<f64>,
+    /// Series created per second over the last
+    /// [`crate::store::cardinality::CHURN_SPAN_MS`], as the rest of the
+    /// cardinality view counts them.
     pub new_per_s: f64,
 }
 
@@ -172,7 +172,6 @@ impl Parties {
         if let Some(p) = self.get_mut(n) {
             p.kept += 1;
             p.churn.created(now_ms);
-            p.created.add(now_ms, 1);
         }
     }
 
@@ -193,48 +192,56 @@ impl Parties {
         }
     }
 
+    /// `p`'s numbers at `now_ms`, new series per second over `counted_ms`
+    /// (that of all traffic, so that rows add up to the total).
+    fn card(&self, p: &Party, now_ms: i64, counted_ms: i64) -> PartyCard {
+        PartyCard {
+            name: p.name.clone(),
+            active: p.churn.active(now_ms, self.stale_after_ms),
+            kept: p.kept,
+            samples_per_s: p.samples.per_second(now_ms, PARTY_RATE_SECS),
+            new_per_s: (p.churn.turnover(now_ms, CHURN_SPAN_MS, self.stale_after_ms))
+                .per_second(counted_ms)
+                .0,
+        }
+    }
+
+    /// Whether `p` is listed: series kept, or samples lately (a rate not yet
+    /// known is not nothing); with its samples per second (0 when not yet
+    /// known) for the order.
+    fn listed(p: &Party, now_ms: i64) -> Option<f64> {
+        let samples = p.samples.per_second(now_ms, PARTY_RATE_SECS);
+        (p.kept > 0 || samples != Some(0.0)).then(|| samples.unwrap_or(0.0))
+    }
+
     /// Every tenant or sender with series kept or samples lately, most
-    /// active series first (then most samples, then by name).
-    pub fn cards(&self, now_ms: i64) -> Vec<PartyCard> {
-        let mut cards: Vec<PartyCard> = self
+    /// active series first (then most samples, then by name); new series per
+    /// second over `counted_ms` (see [`Parties::card`]).
+    pub fn cards(&self, now_ms: i64, counted_ms: i64) -> Vec<PartyCard> {
+        let mut cards: Vec<(f64, PartyCard)> = self
             .slots
             .iter()
-            .map(|p| PartyCard {
-                name: p.name.clone(),
-                active: p.churn.active(now_ms, self.stale_after_ms),
-                kept: p.kept,
-                samples_per_s: p.samples.per_second(now_ms, PARTY_RATE_SECS),
-                new_per_s: p.created.per_second(now_ms, PARTY_RATE_SECS),
-            })
-            .filter(|c| c.kept > 0 || c.samples_per_s > 0.0)
+            .filter_map(|p| Some((Self::listed(p, now_ms)?, self.card(p, now_ms, counted_ms))))
             .collect();
-        cards.sort_by(|a, b| {
+        cards.sort_by(|(sa, a), (sb, b)| {
             b.active
                 .cmp(&a.active)
-                .then(b.samples_per_s.total_cmp(&a.samples_per_s))
+                .then(sb.total_cmp(sa))
                 .then_with(|| a.name.cmp(&b.name))
         });
-        cards
+        cards.into_iter().map(|(_, c)| c).collect()
     }
 
     /// How many have series kept or samples lately, and the one with the most
     /// active series (then samples, then by name) among them: what the
     /// dashboard's header shows every frame, without sorting them all.
-    pub fn top(&self, now_ms: i64) -> (usize, Option<PartyCard>) {
-        let card = |p: &Party| PartyCard {
-            name: p.name.clone(),
-            active: p.churn.active(now_ms, self.stale_after_ms),
-            kept: p.kept,
-            samples_per_s: p.samples.per_second(now_ms, PARTY_RATE_SECS),
-            new_per_s: p.created.per_second(now_ms, PARTY_RATE_SECS),
-        };
+    pub fn top(&self, now_ms: i64, counted_ms: i64) -> (usize, Option<PartyCard>) {
         let mut count = 0;
         let mut best: Option<(u64, f64, &Party)> = None;
         for p in &self.slots {
-            let samples = p.samples.per_second(now_ms, PARTY_RATE_SECS);
-            if p.kept == 0 && samples <= 0.0 {
+            let Some(samples) = Self::listed(p, now_ms) else {
                 continue;
-            }
+            };
             count += 1;
             let active = p.churn.active(now_ms, self.stale_after_ms);
             let better = best.is_none_or(|(a, s, b)| {
@@ -244,7 +251,10 @@ impl Parties {
                 best = Some((active, samples, p));
             }
         }
-        (count, best.map(|(_, _, p)| card(p)))
+        (
+            count,
+            best.map(|(_, _, p)| self.card(p, now_ms, counted_ms)),
+        )
     }
 
     /// Bytes it holds.
@@ -272,24 +282,32 @@ mod tests {
         }
         parties.created(b, T0);
         parties.seen(b, 0, T0, false);
-        parties.sent(a, T0, 30);
-        parties.sent(b, T0, 10);
+        for s in 0..5 {
+            parties.sent(a, T0 + s * 1000, 30);
+            parties.sent(b, T0 + s * 1000, 10);
+        }
         parties.removed(a, T0);
-        let cards = parties.cards(T0 + 1000);
+        assert_eq!(
+            parties.cards(T0 + 1000, 1000)[0].samples_per_s,
+            None,
+            "not yet known"
+        );
+        let cards = parties.cards(T0 + 5000, 5000);
         let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["team-a", "team-b"]);
         assert_eq!((cards[0].active, cards[0].kept), (2, 2));
         assert_eq!((cards[1].active, cards[1].kept), (1, 1));
-        assert!(cards[0].samples_per_s > cards[1].samples_per_s);
+        assert_eq!(cards[0].samples_per_s, Some(30.0));
+        assert_eq!(cards[1].samples_per_s, Some(10.0));
         // Long after, nothing is active, but the series are still kept.
-        let later = parties.cards(T0 + 3_600_000);
+        let later = parties.cards(T0 + 3_600_000, 60_000);
         assert_eq!(later[0].active + later[1].active, 0);
     }
 
     #[test]
     fn the_top_one_is_the_first_card() {
         let mut parties = Parties::new(300_000);
-        assert_eq!(parties.top(T0), (0, None));
+        assert_eq!(parties.top(T0, 1000), (0, None));
         for (name, series, samples) in [("b", 2, 5), ("a", 2, 5), ("c", 3, 1), ("d", 0, 9)] {
             let n = parties.number(name);
             for _ in 0..series {
@@ -299,15 +317,15 @@ mod tests {
             parties.sent(n, T0, samples);
         }
         for now in [T0 + 1000, T0 + 3_600_000] {
-            let cards = parties.cards(now);
-            let (count, top) = parties.top(now);
+            let cards = parties.cards(now, 1000);
+            let (count, top) = parties.top(now, 1000);
             assert_eq!(
                 (count, top.as_ref()),
                 (cards.len(), cards.first()),
                 "at {now}"
             );
         }
-        assert_eq!(parties.top(T0 + 1000).1.unwrap().name, "c");
+        assert_eq!(parties.top(T0 + 1000, 1000).1.unwrap().name, "c");
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct RateBuckets {
     /// Whether what came before `first` is unknown rather than nothing (see
     /// [`RateBuckets::counting_from`]).
     unknown_before_first: bool,
+    /// The first second counted whole: the one after the first event's (what
+    /// came in that second before it is unknown), or the one counting began
+    /// at.
+    whole_from: i64,
     /// The sender's interval as last worked out, and the second it was for
     /// (see [`RateBuckets::period`]).
     period: PeriodMemo,
@@ -59,6 +63,7 @@ impl Default for RateBuckets {
             newest: i64::MIN,
             first: i64::MIN,
             unknown_before_first: false,
+            whole_from: i64::MIN,
             period: PeriodMemo {
                 at: AtomicI64::new(i64::MIN),
                 secs: AtomicI64::new(0),
@@ -77,6 +82,7 @@ impl RateBuckets {
             newest: sec,
             first: sec,
             unknown_before_first: true,
+            whole_from: sec + i64::from(since_ms.rem_euclid(1000) > 0),
             ..RateBuckets::default()
         }
     }
@@ -107,6 +113,7 @@ impl RateBuckets {
         if self.newest == i64::MIN {
             self.newest = sec;
             self.first = sec;
+            self.whole_from = sec + 1;
             return;
         }
         if sec <= self.newest {
@@ -151,31 +158,39 @@ impl RateBuckets {
 
     /// Events per second over the `window` seconds before `now_ms` (the current,
     /// partial second excluded), widened to a whole number of the sender's
-    /// intervals once they are known (see [`RateBuckets::typical_period`]): a
-    /// job scraped every 15 s has one scrape in some 10 s windows and none in
-    /// others, and read 0 and 1.5 times its rate in turn. With less history
-    /// than that, over the whole intervals since the first event; before the
-    /// interval is known, over the time since the first event.
-    pub fn per_second(&self, now_ms: i64, window: i64) -> f64 {
+    /// intervals (see [`RateBuckets::typical_period`]): a job scraped every
+    /// 15 s has one scrape in some 10 s windows and none in others, and read
+    /// 0 and 1.5 times its rate in turn. With less history than that, over
+    /// the whole intervals counted.
+    ///
+    /// `None`, not yet known, until a whole interval is counted from the
+    /// first whole second (that of the first event is partial: what came in
+    /// it before is unknown). Over
+    /// the time since the first event instead, a job of 162 series every
+    /// 5 s (32.4/s) read 162, then 54, in the seconds after a start.
+    pub fn per_second(&self, now_ms: i64, window: i64) -> Option<f64> {
         if self.newest == i64::MIN {
-            return 0.0;
+            // Nothing came, or nothing was counted yet.
+            return (!self.unknown_before_first).then_some(0.0);
         }
         let now_sec = now_ms.div_euclid(1000);
-        let since_first = now_sec.saturating_sub(self.first);
+        // Whole seconds counted, a partial first one left out.
+        let counted = now_sec.saturating_sub(self.whole_from);
         let start = match self.period(now_sec) {
-            Some(p) if since_first >= p => {
-                let periods = (window + p - 1) / p;
-                now_sec - p * periods.min(since_first / p)
+            Some(p) => {
+                let periods = ((window + p - 1) / p).min(counted / p);
+                if periods <= 0 {
+                    return None;
+                }
+                now_sec - p * periods
             }
-            _ => (now_sec - window).max(self.first),
+            // Traffic with no interval to tell after a whole history (it
+            // stopped, or is that sparse): what the window holds.
+            None if counted >= HISTORY_SECS as i64 => now_sec - window.max(1),
+            None => return None,
         };
-        let secs = (now_sec - start).max(1);
         let total: u64 = (start..now_sec).map(|s| u64::from(self.count_at(s))).sum();
-        // During the very first second, count the partial second too.
-        if now_sec == self.first {
-            return f64::from(self.count_at(now_sec));
-        }
-        total as f64 / secs as f64
+        Some(total as f64 / (now_sec - start) as f64)
     }
 
     /// `columns` values, oldest first, one every `secs_per_column` seconds,
@@ -246,16 +261,24 @@ impl RateBuckets {
     /// them to tell. The gap alone is not enough: a job of three targets
     /// scraped every 5 s at different offsets has busy seconds 1 to 3 s apart
     /// but repeats every 5 s, and windows of its gap draw a saw-tooth.
+    ///
+    /// Told only once the history could show it: a shift shorter than half
+    /// the longest silence between events is no interval (the counts of a job
+    /// of three targets every minute, `███` then 57 s of nothing, nearly
+    /// repeat under a shift of 1 s); four busy seconds are needed, or three
+    /// for an interval of 10 s or more (a job every minute has three in the
+    /// history kept); the median gap is taken only for traffic that never
+    /// pauses a whole second, or once every shift up to [`MAX_PERIOD_SECS`]
+    /// was tried.
     fn typical_period(&self, end: i64) -> Option<i64> {
         let start = (end - HISTORY_SECS as i64).max(self.first);
         let counts: Vec<u64> = (start..end).map(|s| u64::from(self.count_at(s))).collect();
         let busy: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
         let mut gaps: Vec<usize> = busy.windows(2).map(|w| w[1] - w[0]).collect();
-        if gaps.len() < 3 {
+        if gaps.len() < 2 {
             return None;
         }
-        let middle = gaps.len() / 2;
-        let gap = *gaps.select_nth_unstable(middle).1;
+        let longest = gaps.iter().copied().max().unwrap_or(1);
         // How far the counts shifted by `p` differ from themselves, in
         // thousandths of what they hold (0: they repeat exactly).
         let mismatch = |p: usize| {
@@ -264,13 +287,23 @@ impl RateBuckets {
                 pairs.fold((0, 0), |(d, t), (&a, &b)| (d + a.abs_diff(b), t + a + b));
             (total > 0).then(|| diff * 1000 / total)
         };
-        let repeats = (1..=(counts.len() / 2).min(MAX_PERIOD_SECS))
+        let repeats = (longest.div_ceil(2).max(1)..=(counts.len() / 2).min(MAX_PERIOD_SECS))
             .filter_map(|p| Some((mismatch(p)?, p)))
             .min();
-        Some(match repeats {
-            Some((mismatch, p)) if mismatch <= REPEATS_WITHIN => p,
-            _ => gap,
-        } as i64)
+        let enough = |p: usize| gaps.len() >= 3 || p >= SLOW_PERIOD_SECS;
+        // Over a short history a few pairs are all there is, and one that
+        // differs in five is no repetition: `█▁▁█▁█` (three targets every
+        // 5 s, just started) shifted by 2 s.
+        let within =
+            REPEATS_WITHIN * counts.len().min(MAX_PERIOD_SECS) as u64 / MAX_PERIOD_SECS as u64;
+        match repeats {
+            Some((mismatch, p)) if mismatch <= within && enough(p) => Some(p as i64),
+            _ if gaps.len() >= 3 && (longest <= 1 || counts.len() >= 2 * MAX_PERIOD_SECS) => {
+                let middle = gaps.len() / 2;
+                Some(*gaps.select_nth_unstable(middle).1 as i64)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -283,9 +316,12 @@ const PERIOD_KEPT_SECS: i64 = 5;
 
 /// Longest sender interval [`RateBuckets::typical_period`] looks for.
 const MAX_PERIOD_SECS: usize = 60;
+/// An interval from which three busy seconds are enough to tell it.
+const SLOW_PERIOD_SECS: usize = 10;
 /// Counts that differ by at most this share (in thousandths) from themselves
 /// shifted by a period repeat with it: a sample landing a second late now and
-/// then does not hide the sender's interval.
+/// then does not hide the sender's interval. Over a history shorter than
+/// [`MAX_PERIOD_SECS`], that much less.
 const REPEATS_WITHIN: u64 = 200;
 
 #[cfg(test)]
@@ -299,11 +335,11 @@ mod tests {
         for s in 0..10 {
             r.add(1_000_000 + s * 1000, 100);
         }
-        // 10 complete seconds of 100/s.
-        assert_eq!(r.per_second(1_010_000, 5), 100.0);
-        assert_eq!(r.per_second(1_010_000, 60), 100.0);
-        // 20 s of silence halves a 40 s window.
-        assert_eq!(r.per_second(1_030_000, 40), 1000.0 / 30.0);
+        // 10 seconds of 100/s (the first, where counting began, left out).
+        assert_eq!(r.per_second(1_010_000, 5), Some(100.0));
+        assert_eq!(r.per_second(1_010_000, 60), Some(100.0));
+        // 20 s of silence after 9 counted seconds of 100/s.
+        assert_eq!(r.per_second(1_030_000, 40), Some(900.0 / 29.0));
         assert_eq!(r.series(1_010_000, 3, 2), [100.0, 100.0, 100.0]);
         assert_eq!(r.series(1_012_000, 2, 2), [100.0, 0.0]);
         // A column with fewer events than seconds is not rounded down to nothing.
@@ -312,7 +348,7 @@ mod tests {
         assert_eq!(sparse.series(1_004_000, 1, 4), [0.75]);
         // Old buckets are cleared when the ring wraps.
         r.add(1_000_000 + 400_000, 7);
-        assert_eq!(r.per_second(1_401_000, 5), 7.0 / 5.0);
+        assert_eq!(r.per_second(1_401_000, 5), Some(7.0 / 5.0));
     }
 
     #[test]
@@ -321,8 +357,8 @@ mod tests {
         for s in 10..20 {
             r.add(1_000_000 + s * 1000, 50);
         }
-        // Averaged over the 10 s counted, not the 20 s window.
-        assert_eq!(r.per_second(1_020_000, 20), 50.0);
+        // Averaged over the 9 whole seconds counted, not the 20 s window.
+        assert_eq!(r.per_second(1_020_000, 20), Some(50.0));
         let columns = r.series(1_020_000, 4, 5);
         assert!(columns[0].is_nan() && columns[1].is_nan(), "{columns:?}");
         assert_eq!(columns[2..], [50.0, 50.0]);
@@ -345,7 +381,7 @@ mod tests {
         let seeded = RateBuckets::seeded(now, series.recent(last, now));
         assert_eq!(series.recent(last, now), [1000, 0]);
         assert_eq!(seeded.per_second(now, 10), all.per_second(now, 10));
-        assert_eq!(seeded.per_second(now + 3500, 10), 70.0);
+        assert_eq!(seeded.per_second(now + 3500, 10), Some(70.0));
         let columns = seeded.series(now, 6, 5);
         assert!(columns[..4].iter().all(|c| c.is_nan()), "{columns:?}");
         assert_eq!(columns[4..], [100.0, 100.0]);
@@ -390,13 +426,13 @@ mod tests {
         let mut r = RateBuckets::default();
         let start = 1_000_000_400;
         let mut read = Vec::new();
-        for sec in 0..180 {
+        for sec in 0..360 {
             if sec % interval == 0 {
                 r.add(start + sec * 1000, n);
             }
             let rate = r.per_second(start + sec * 1000 + 500, 10);
             if sec > 3 * interval {
-                read.push(rate);
+                read.push(rate.unwrap_or(f64::NAN));
             }
         }
         read
@@ -429,7 +465,7 @@ mod tests {
         for i in 0..4 {
             r.add(start + i * 5_000, 50);
         }
-        assert_eq!(r.per_second(start + 17_000, 30), 10.0);
+        assert_eq!(r.per_second(start + 17_000, 30), Some(10.0));
     }
 
     #[test]
@@ -465,10 +501,67 @@ mod tests {
         );
     }
 
-    #[test]
-    fn first_second_shows_what_arrived() {
+    /// The rates read every 100 ms for two minutes from the first batch of
+    /// `n` events from each of `offsets_ms`, every 5 s.
+    fn read_after_a_start(offsets_ms: &[i64], n: u64) -> Vec<Option<f64>> {
         let mut r = RateBuckets::default();
-        r.add(5_500, 42);
-        assert_eq!(r.per_second(5_900, 10), 42.0);
+        let start = 1_000_000_700;
+        let mut read = Vec::new();
+        for at in (start..start + 120_000).step_by(100) {
+            for offset in offsets_ms {
+                if (at - start - offset).rem_euclid(5_000) == 0 {
+                    r.add(at, n);
+                }
+            }
+            read.push(r.per_second(at, 10));
+        }
+        read
+    }
+
+    #[test]
+    fn after_a_start_a_rate_is_unknown_until_a_whole_interval_is_counted() {
+        // 162 series every 5 s: 32.4/s. Over the time since the first batch
+        // it read 162, then 54; a job of three targets at different offsets
+        // (54 each) read 54, 81, then 36.
+        for (offsets, n) in [(&[0][..], 162), (&[0, 1_200, 2_400][..], 54)] {
+            let read = read_after_a_start(offsets, n);
+            let wrong: Vec<_> = read.iter().flatten().filter(|&&r| r != 32.4).collect();
+            assert!(wrong.is_empty(), "{offsets:?}: {wrong:?}");
+            let known = read
+                .iter()
+                .position(Option::is_some)
+                .expect("known at last");
+            assert!(read[known..].iter().all(Option::is_some));
+            // Known within a few intervals (10 to 16 s in).
+            assert!(known <= 160, "{offsets:?}: unknown for {known} reads");
+        }
+        // Nothing came at all: nothing, known.
+        assert_eq!(RateBuckets::default().per_second(5_000, 10), Some(0.0));
+        // Counting only began: unknown.
+        assert_eq!(
+            RateBuckets::counting_from(5_000).per_second(5_500, 10),
+            None
+        );
+    }
+
+    #[test]
+    fn a_job_every_minute_reads_its_rate_and_a_stopped_one_zero() {
+        // Three targets 1 s apart every minute, 60 events each: 3/s. Their
+        // counts shifted by 1 s nearly repeat (`███` then 57 s of nothing).
+        let mut r = RateBuckets::default();
+        let start = 1_000_000_000;
+        for sec in 0..300 {
+            if sec % 60 < 3 {
+                r.add(start + sec * 1000, 60);
+            }
+            let rate = r.per_second(start + sec * 1000 + 500, 10);
+            assert!(rate.is_none() || rate == Some(3.0), "{sec} s in: {rate:?}");
+            if sec > 125 {
+                assert_eq!(rate, Some(3.0), "{sec} s in");
+            }
+        }
+        // Stopped: 0 once the interval has passed and the history holds it.
+        assert_eq!(r.per_second(start + 500_000, 10), Some(0.0));
+        assert_eq!(r.per_second(start + 900_000, 10), Some(0.0));
     }
 }

@@ -156,8 +156,8 @@ impl Series {
         }
     }
 
-    /// Samples per second at `now_ms`.
-    pub fn per_second(&self, now_ms: i64) -> f64 {
+    /// Samples per second at `now_ms` (`None`: not yet known).
+    pub fn per_second(&self, now_ms: i64) -> Option<f64> {
         self.rate.per_second(self.last_arrival_ms, now_ms)
     }
 

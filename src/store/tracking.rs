@@ -103,19 +103,19 @@ impl Store {
 
     /// Every tenant with series or samples lately, most active series first.
     pub fn tenants(&self, now_ms: i64) -> Vec<PartyCard> {
-        self.tenants.cards(now_ms)
+        self.tenants.cards(now_ms, self.churn_counted_ms(now_ms))
     }
 
     /// How many tenants have series or samples lately, and the one with the
     /// most active series.
     pub fn top_tenant(&self, now_ms: i64) -> (usize, Option<PartyCard>) {
-        self.tenants.top(now_ms)
+        self.tenants.top(now_ms, self.churn_counted_ms(now_ms))
     }
 
     /// Every sender (`User-Agent @ address`) with series or samples lately,
     /// most active series first.
     pub fn senders(&self, now_ms: i64) -> Vec<PartyCard> {
-        self.senders.cards(now_ms)
+        self.senders.cards(now_ms, self.churn_counted_ms(now_ms))
     }
 
     /// The tenant and sender that created `series`, as the filter's

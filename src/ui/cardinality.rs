@@ -25,7 +25,7 @@ use crate::app::App;
 use crate::app::cardinality::{CardinalityView, Level, Who};
 use crate::format;
 use crate::store::Store;
-use crate::store::cardinality::{Distinct, LabelCard, MetricCard, Turnover};
+use crate::store::cardinality::{CHURN_SPAN_MS, Distinct, LabelCard, MetricCard, Turnover};
 use crate::store::parties::PartyCard;
 use crate::text::escape::escaped;
 
@@ -35,16 +35,19 @@ const SIDE_FROM: u16 = 120;
 /// Columns and seconds of the header's sparkline of new series per second.
 const SPARK: (usize, usize) = (8, 120);
 
-/// The header's item for churn: new series per second now and over the last
-/// two minutes (counted since `since_ms`), shown where room is left.
+/// The header's item for churn: new series per second over the last
+/// [`CHURN_SPAN_MS`] (the figure the cardinality view's title shows, said
+/// with its span) and a sparkline of the last two minutes (counted since
+/// `since_ms`), shown where room is left.
 pub fn new_series_part(now_ms: i64, since_ms: i64, store: &Store) -> Part {
     let rate = store.new_series_rate();
-    let now = rate.per_second(now_ms, crate::app::view::RATE_WINDOW_SECS);
+    let (new, _) = store.churn_per_second(now_ms);
     let step = SPARK.1 / SPARK.0;
     let trend = rate_sparkline_since(rate.series(now_ms, SPARK.0, step), now_ms, step, since_ms);
     Part::whole(vec![Span::raw(format!(
-        "  ·  new series {}/s {trend}",
-        rate_text(now)
+        "  ·  new series {}/s ({}) {trend}",
+        rate_text(new),
+        window_text(CHURN_SPAN_MS)
     ))])
     .optional()
 }
@@ -118,7 +121,10 @@ fn title(view: &CardinalityView) -> Line<'static> {
                 " Cardinality of the filter's series ",
                 theme::palette().strong,
             ),
-            Span::raw(format!("· {} active ({stale}) · ", o.active)),
+            Span::raw(format!(
+                "· {} active ({stale}) · ",
+                format::count(o.active as f64)
+            )),
             Span::styled(
                 format!("churn columns: all series · {sorted}"),
                 theme::dim(),
@@ -128,11 +134,12 @@ fn title(view: &CardinalityView) -> Line<'static> {
     Line::from(vec![
         Span::styled(" Cardinality ", theme::palette().strong),
         Span::raw(format!(
-            "· {} active ({stale}) · {} in 5m · {}/s new · {}/s gone · ",
-            o.active,
+            "· {} active ({stale}) · {} in 5m · {}/s new · {}/s gone ({}) · ",
+            format::count(o.active as f64),
             change_text(o.change),
             rate_text(o.new_per_s),
             rate_text(o.gone_per_s),
+            window_text(CHURN_SPAN_MS),
         )),
         Span::styled(sorted, theme::dim()),
     ])
@@ -296,7 +303,8 @@ fn parties(
         .map(|(_, p)| {
             [
                 p.active.to_string(),
-                rate_text(p.samples_per_s),
+                p.samples_per_s
+                    .map_or_else(|| format::UNKNOWN.to_owned(), rate_text),
                 rate_text(p.new_per_s),
             ]
         })
@@ -480,4 +488,27 @@ fn render_values(frame: &mut Frame, area: Rect, view: &CardinalityView) {
         table(&header, cells, selected, &[key, number], titled(title)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_title_formats_the_active_count_as_every_count() {
+        let mut view = CardinalityView::default();
+        view.overview.active = 1_234_567;
+        view.overview.stale_after_ms = 300_000;
+        view.overview.new_per_s = 19.25;
+        let shown = text(&title(&view));
+        assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");
+        assert!(shown.contains("19.2/s new · 0/s gone (1m)"), "{shown}");
+        view.filtered = true;
+        let shown = text(&title(&view));
+        assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");
+    }
 }

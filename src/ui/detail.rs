@@ -172,7 +172,7 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
             "{last}  ·  {} {} received  ·  {}/s",
             s.samples_total,
             format::plural(s.samples_total, "sample", "samples"),
-            format::count(s.per_second(app.now_ms))
+            format::count_or_unknown(s.per_second(app.now_ms))
         )),
     ));
     if s.start_timestamp_ms != 0 {

@@ -128,7 +128,7 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
     let samples = format!("samples {}", format::count(counts.samples as f64));
     let sample_rate = format!(
         " ({}/s)",
-        format::count(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
+        format::count_or_unknown(store.sample_rate.per_second(now, RATE_WINDOW_SECS))
     );
     // With histograms, shorter forms (their name shortened, then the rate
     // left out) make room for the series count at 80 columns.
@@ -152,7 +152,7 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         Part::whole(vec![Span::raw(format!(
             " requests {} ({}/s)",
             format::count(requests as f64),
-            format::count(store.request_rate.per_second(now, RATE_WINDOW_SECS))
+            format::count_or_unknown(store.request_rate.per_second(now, RATE_WINDOW_SECS))
         ))]),
         received,
         Part::or_shorter(
@@ -176,7 +176,10 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
     parts.push(
         Part::whole(vec![Span::raw(format!(
             "{SEP}{}/s",
-            format::bytes(store.byte_rate.per_second(now, RATE_WINDOW_SECS))
+            store
+                .byte_rate
+                .per_second(now, RATE_WINDOW_SECS)
+                .map_or_else(|| format::UNKNOWN.to_owned(), format::bytes)
         ))])
         .optional(),
     );

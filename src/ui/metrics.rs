@@ -88,7 +88,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             };
             Some([
                 series,
-                format::count(rate),
+                format::count_or_unknown(rate),
                 type_label(store.metric_type(m)),
                 age,
             ])

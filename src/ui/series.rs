@@ -135,7 +135,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let text = [
                 last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms)),
                 lag,
-                format::count(rate),
+                format::count_or_unknown(rate),
                 flags(s),
                 last.map_or("-".into(), |p| format::value(p.value)),
             ];

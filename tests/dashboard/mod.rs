@@ -179,6 +179,9 @@ pub const HOSTILE_VALUES: &[(&str, &[f64])] = &[
 /// Samples of the one `burst_total` series in [`hostile`].
 pub const BURST_SAMPLES: usize = 12_345;
 
+/// Requests [`BURST_SAMPLES`] come in, a second apart.
+pub const BURST_REQUESTS: usize = 10;
+
 /// Timestamps at the ends of i64 for a series' samples.
 const EXTREME_TIMESTAMPS: [i64; 4] = [i64::MIN, i64::MAX, 0, -1];
 
@@ -286,11 +289,30 @@ pub fn hostile() -> (App, Store) {
             &[],
         );
     }
-    // Enough samples for counts and rates with SI suffixes (12.3k, 1.2k/s).
+    // Enough samples for counts and rates with SI suffixes (12.3k, 1.2k/s),
+    // in one request a second over the last ten seconds, the last with the
+    // rest: a rate is known once whole seconds of it are counted.
     let burst: Vec<Sample> = (0..BURST_SAMPLES)
         .map(|i| sample(T0 - 60_000 + i as i64, i as f64 * 0.001))
         .collect();
-    data.push_series(&[("__name__", "burst_total")], &burst, &[]);
+    let mut chunks = burst
+        .chunks(BURST_SAMPLES.div_ceil(BURST_REQUESTS))
+        .peekable();
+    let mut at = T0 - 500 - (BURST_REQUESTS as i64 - 1) * 1_000;
+    while let Some(chunk) = chunks.next() {
+        if chunks.peek().is_none() {
+            data.push_series(&[("__name__", "burst_total")], chunk, &[]);
+            break;
+        }
+        let mut burst = WriteData::default();
+        burst.push_series(&[("__name__", "burst_total")], chunk, &[]);
+        store.ingest(&Batch {
+            info: info(at, Protocol::V2),
+            outcome: Outcome::Accepted,
+            data: burst,
+        });
+        at += 1_000;
+    }
     for (name, h) in hostile_histograms() {
         data.push_series(&[("__name__", name)], &[], &[h]);
     }

@@ -6,6 +6,9 @@
 /// Width of the time slices: counts are exact to this.
 pub const SLICE_MS: i64 = 10_000;
 
+/// New and gone series per second are averaged over this long.
+pub const CHURN_SPAN_MS: i64 = 60_000;
+
 /// How far back changes are counted: "change over the last minutes".
 pub const HISTORY_MS: i64 = 300_000;
 
@@ -173,6 +176,14 @@ impl Churn {
             created: self.count(since, now_ms, |s| s.created),
             gone: went_stale + self.count(since, now_ms, |s| s.marked),
         }
+    }
+
+    /// New and gone series per second over the last [`CHURN_SPAN_MS`], over
+    /// the time counted ([`Churn::counted_ms`]): the one figure for new series
+    /// per second that the header, the cardinality view and the report show.
+    pub fn per_second(&self, now_ms: i64, stale_after_ms: i64) -> (f64, f64) {
+        self.turnover(now_ms, CHURN_SPAN_MS, stale_after_ms)
+            .per_second(self.counted_ms(now_ms, CHURN_SPAN_MS))
     }
 
     /// Heap bytes.

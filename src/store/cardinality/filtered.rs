@@ -43,6 +43,9 @@ impl Store {
         let mut values = Values::new();
         let mut budget = MAX_FILTERED_SERIES;
         let mut metrics = Vec::new();
+        // The whole metric's churn, over the time the unfiltered view counts
+        // it (over the whole span, it read up to a sixth lower there).
+        let counted = self.churn_counted_ms(now_ms);
         for (id, m) in self.metrics().filter(|(_, m)| m.matched > 0) {
             let (mut active, mut kept) = (0, 0);
             for (_, s) in self.series_of(m).filter(|(_, s)| s.matched) {
@@ -54,7 +57,7 @@ impl Store {
             let turnover = |span| churn.map(|c| c.turnover(now_ms, span, stale));
             let (new_per_s, gone_per_s) = turnover(CHURN_SPAN_MS)
                 .unwrap_or_default()
-                .per_second(CHURN_SPAN_MS);
+                .per_second(counted);
             metrics.push(MetricCard {
                 id,
                 name: self.str(m.name).to_owned(),

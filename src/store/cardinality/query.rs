@@ -4,12 +4,10 @@
 //! values, label names across metrics by distinct values, label-value pairs
 //! by series. Owned rows: they outlive the frame (interned ids may be reused).
 
+pub use super::churn::CHURN_SPAN_MS;
 use super::churn::Turnover;
 use super::values::{Distinct, LabelValues};
 use crate::store::{MetricId, Store};
-
-/// New and gone series per second are averaged over this long.
-pub const CHURN_SPAN_MS: i64 = 60_000;
 
 /// A metric's series and churn.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +80,7 @@ impl Store {
         let card = &self.cardinality;
         let stale = card.stale_after_ms();
         // Every row's rates over the same time, counted since traffic began.
-        let counted = card.churn.counted_ms(now_ms, CHURN_SPAN_MS);
+        let counted = self.churn_counted_ms(now_ms);
         let mut metrics: Vec<MetricCard> = self
             .metrics()
             .filter_map(|(id, m)| {
@@ -106,10 +104,7 @@ impl Store {
         label_names
             .sort_by_cached_key(|l| (std::cmp::Reverse(l.distinct().value()), self.str(l.name)));
         label_names.truncate(top);
-        let (new_per_s, gone_per_s) = card
-            .churn
-            .turnover(now_ms, CHURN_SPAN_MS, stale)
-            .per_second(counted);
+        let (new_per_s, gone_per_s) = self.churn_per_second(now_ms);
         Overview {
             metrics,
             active: card.churn.active(now_ms, stale),
@@ -178,6 +173,19 @@ impl Store {
                 series,
             })
             .collect()
+    }
+
+    /// New and gone series per second, of all traffic: [`super::Churn::per_second`].
+    pub fn churn_per_second(&self, now_ms: i64) -> (f64, f64) {
+        let card = &self.cardinality;
+        card.churn.per_second(now_ms, card.stale_after_ms())
+    }
+
+    /// The time the rates of new and gone series are over, for all traffic
+    /// and for every row of it (metrics, tenants, senders): rows over the
+    /// same time add up to the total.
+    pub fn churn_counted_ms(&self, now_ms: i64) -> i64 {
+        self.cardinality.churn.counted_ms(now_ms, CHURN_SPAN_MS)
     }
 
     /// New series per second over recent seconds (the header's sparkline).
