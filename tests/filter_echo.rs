@@ -22,16 +22,17 @@
 //! `REQUEST_SERIES` (2000 series in each request while typing), `FILTER`
 //! (`id="[0-9]{3}9"`), `GAP_MS` (200), `ROUNDS` (4) change the run.
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
+mod common;
+
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use common::pty::{Pty, Size, welcome_url};
 
-const ROWS: u16 = 50;
-const COLS: u16 = 200;
+const SIZE: Size = Size {
+    rows: 50,
+    cols: 200,
+};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -40,180 +41,56 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// What the reader thread looks for, and when it first saw it.
-#[derive(Default)]
-struct Watch {
-    /// Text the screen must contain.
-    wanted: Option<String>,
-    /// When the chunk of output that made the screen contain it was read.
-    seen_at: Option<Instant>,
-}
-
-struct Screen {
-    parser: vt100::Parser,
-    watch: Watch,
-    eof: bool,
-}
-
 /// A promscope dashboard in a pty.
 struct Dashboard {
     name: &'static str,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    keys: Box<dyn Write + Send>,
-    screen: Arc<(Mutex<Screen>, Condvar)>,
+    pty: Pty,
     url: String,
 }
 
 impl Dashboard {
     fn start(name: &'static str, bin: &str) -> Self {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(bin);
-        cmd.args([
+        let args = [
             "--listen",
             "127.0.0.1:0",
             "--max-series",
             "2000000",
             "--max-store-bytes",
             "4294967296",
-        ]);
-        cmd.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let screen = Arc::new((
-            Mutex::new(Screen {
-                parser: vt100::Parser::new(
-                    NonZeroU16::new(ROWS).unwrap(),
-                    NonZeroU16::new(COLS).unwrap(),
-                    0,
-                ),
-                watch: Watch::default(),
-                eof: false,
-            }),
-            Condvar::new(),
-        ));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let sink = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            loop {
-                let n = reader.read(&mut buf).unwrap_or(0);
-                let read_at = Instant::now();
-                let (lock, wake) = &*sink;
-                let mut s = lock.lock().unwrap();
-                if n == 0 {
-                    s.eof = true;
-                    wake.notify_all();
-                    break;
-                }
-                s.parser.process(&buf[..n]);
-                if s.watch.seen_at.is_none()
-                    && let Some(wanted) = &s.watch.wanted
-                    && s.parser.screen().contents().contains(wanted.as_str())
-                {
-                    s.watch.seen_at = Some(read_at);
-                    wake.notify_all();
-                }
-            }
-        });
-        let keys = pair.master.take_writer().unwrap();
-        // The master must outlive the child's use of the pty.
-        std::mem::forget(pair.master);
+        ];
         let mut dashboard = Dashboard {
             name,
-            child,
-            keys,
-            screen,
+            pty: Pty::spawn(bin, &args, SIZE, false),
             url: String::new(),
         };
         let welcome = dashboard.wait_contents("the welcome screen", Duration::from_secs(20), |s| {
             s.contains("/api/v1/write")
         });
-        dashboard.url = welcome
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/api/v1/write"))
-            .expect("the URL on the welcome screen")
-            .to_owned();
+        dashboard.url = welcome_url(&welcome);
         dashboard
-    }
-
-    fn contents(&self) -> String {
-        self.screen.0.lock().unwrap().parser.screen().contents()
     }
 
     /// Polls the screen until `ready` holds on it.
     fn wait_contents(&self, what: &str, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let text = self.contents();
-            if ready(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{}: timed out waiting for {what}; the screen:\n{text}",
-                self.name
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let what = format!("{}: {what}", self.name);
+        self.pty
+            .wait_screen(&what, limit, Duration::ZERO, ready)
+            .contents()
     }
 
     fn press(&mut self, keys: &str) {
-        self.keys.write_all(keys.as_bytes()).unwrap();
-        self.keys.flush().unwrap();
+        self.pty.press(keys);
     }
 
     /// Writes `key` and waits until the screen contains `echo`: how long that took.
     fn time_echo(&mut self, key: &str, echo: String) -> Duration {
-        let screen = self.screen.clone();
-        let (lock, wake) = &*screen;
-        {
-            let mut s = lock.lock().unwrap();
-            s.watch = Watch {
-                wanted: Some(echo.clone()),
-                seen_at: None,
-            };
-        }
-        let start = Instant::now();
-        self.press(key);
-        let mut s = lock.lock().unwrap();
-        let deadline = start + Duration::from_secs(10);
-        while s.watch.seen_at.is_none() {
-            assert!(!s.eof, "{}: the dashboard ended", self.name);
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "{}: no echo {echo:?}; the screen:\n{}",
-                self.name,
-                s.parser.screen().contents()
-            );
-            s = wake.wait_timeout(s, left).unwrap().0;
-        }
-        let seen = s.watch.seen_at.take().unwrap_or(start);
-        s.watch.wanted = None;
-        seen.saturating_duration_since(start)
+        self.pty.time_echo(key, &echo)
     }
 
     /// The header's line (the second row).
     fn header(&self) -> String {
-        self.contents()
-            .lines()
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let contents = self.pty.contents();
+        contents.lines().nth(1).unwrap_or_default().to_owned()
     }
 }
 

@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::pty::{Pty, Size, welcome_url};
 use common::*;
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 /// Terminal sizes the dashboard is driven at: a roomy one and the classic
 /// 80×24, where columns drop and names are shortened.
@@ -26,34 +26,15 @@ const WAIT: Duration = Duration::from_secs(10);
 /// output arrived for this long.
 const QUIET: Duration = Duration::from_millis(150);
 
-#[derive(Debug, Clone, Copy)]
-struct Size {
-    rows: u16,
-    cols: u16,
-}
-
 fn nonzero(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).expect("terminal size is not zero")
 }
 
-/// Everything the binary wrote to the terminal, raw and parsed.
-struct Output {
-    parser: vt100::Parser,
-    raw: Vec<u8>,
-    last_byte: Instant,
-    /// The slave side closed: the binary and everything it started are gone.
-    eof: bool,
-}
-
-/// promscope running in a pty, with a thread reading its output.
+/// promscope running in a pty.
 struct Tui {
-    child: Box<dyn Child + Send + Sync>,
-    master: Box<dyn MasterPty + Send>,
-    keys: Box<dyn Write + Send>,
-    output: Arc<Mutex<Output>>,
+    pty: Pty,
     /// The remote-write URL from the welcome screen.
     url: String,
-    size: Size,
 }
 
 impl Tui {
@@ -64,61 +45,15 @@ impl Tui {
         let welcome = tui.wait_for("the welcome screen", |s| {
             s.contains("Waiting for remote-write requests on http://127.0.0.1:")
         });
-        tui.url = welcome
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/api/v1/write"))
-            .unwrap_or_else(|| panic!("no URL on the welcome screen:\n{welcome}"))
-            .to_owned();
+        tui.url = welcome_url(&welcome);
         tui
     }
 
     /// Starts the binary with `args` in a terminal of `size`.
     fn spawn(size: Size, args: &[&str]) -> Self {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: size.rows,
-                cols: size.cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_promscope"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        // Only the child may hold the slave, so reads end when it exits.
-        drop(pair.slave);
-        let output = Arc::new(Mutex::new(Output {
-            parser: vt100::Parser::new(nonzero(size.rows), nonzero(size.cols), 0),
-            raw: Vec::new(),
-            last_byte: Instant::now(),
-            eof: false,
-        }));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                // Linux reports EIO once the slave is closed.
-                let n = reader.read(&mut buf).unwrap_or(0);
-                let mut out = sink.lock().unwrap();
-                if n == 0 {
-                    out.eof = true;
-                    break;
-                }
-                out.parser.process(&buf[..n]);
-                out.raw.extend_from_slice(&buf[..n]);
-                out.last_byte = Instant::now();
-            }
-        });
-        let keys = pair.master.take_writer().unwrap();
         Tui {
-            child,
-            master: pair.master,
-            keys,
-            output,
+            pty: Pty::spawn(env!("CARGO_BIN_EXE_promscope"), args, size, true),
             url: String::new(),
-            size,
         }
     }
 
@@ -130,33 +65,17 @@ impl Tui {
     /// The screen's rows once no output arrived for [`QUIET`].
     fn settled_rows(&self) -> Vec<String> {
         let screen = self.wait_screen("a complete frame", |_| true);
-        let rows = screen.rows(0, self.size.cols);
+        let rows = screen.rows(0, self.pty.size.cols);
         rows.map(|row| row.trim_end().to_owned()).collect()
     }
 
     /// The screen once `ready` holds on its text with no output for [`QUIET`].
     fn wait_screen(&self, what: &str, ready: impl Fn(&str) -> bool) -> vt100::Screen {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            {
-                let out = self.output.lock().unwrap();
-                let screen = out.parser.screen();
-                let text = screen.contents();
-                if out.last_byte.elapsed() >= QUIET && ready(&text) {
-                    return screen.clone();
-                }
-                if out.eof || Instant::now() > deadline {
-                    let eof = out.eof;
-                    panic!("timed out waiting for {what} (eof: {eof}); the screen:\n{text}");
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.pty.wait_screen(what, WAIT, QUIET, ready)
     }
 
     fn press(&mut self, keys: &str) {
-        self.keys.write_all(keys.as_bytes()).unwrap();
-        self.keys.flush().unwrap();
+        self.pty.press(keys);
     }
 
     fn post(&self, series: &[&[(&str, &str)]]) {
@@ -166,7 +85,7 @@ impl Tui {
 
     /// Whether the terminal is in canonical (cooked) mode, as a shell expects.
     fn canonical_mode(&self) -> bool {
-        let termios = self.master.get_termios().expect("termios of the pty");
+        let termios = self.pty.master.get_termios().expect("termios of the pty");
         format!("{:?}", termios.local_flags)
             .split(|c: char| !c.is_ascii_alphanumeric())
             .any(|flag| flag == "ICANON")
@@ -190,7 +109,7 @@ impl Tui {
     fn assert_restored(mut self) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.pty.child.try_wait().unwrap() {
                 break status;
             }
             assert!(
@@ -200,13 +119,13 @@ impl Tui {
             std::thread::sleep(Duration::from_millis(20));
         };
         assert!(status.success(), "exit status: {status}");
-        while !self.output.lock().unwrap().eof {
+        while !self.pty.output().eof {
             assert!(Instant::now() < deadline, "pty output did not end");
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(self.canonical_mode(), "raw mode left on");
-        let out = self.output.lock().unwrap();
-        let raw = String::from_utf8_lossy(&out.raw).into_owned();
+        let out = self.pty.output();
+        let raw = String::from_utf8_lossy(out.raw.as_deref().unwrap_or_default()).into_owned();
         let screen = out.parser.screen();
         assert!(!screen.alternate_screen(), "still on the alternate screen");
         assert_eq!(
@@ -227,16 +146,6 @@ impl Tui {
             assert!(enabled < disabled, "{on:?} sent after {off:?}");
         }
         raw
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        // A failed test must not leave the binary running.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -485,7 +394,7 @@ fn quits_cleanly_on(signal: &str) {
     let tui = Tui::start(LARGE);
     tui.post(&[UP_A]);
     tui.wait_for("the posted metric", |s| lists(s, "up"));
-    let pid = tui.child.process_id().expect("child pid").to_string();
+    let pid = tui.pty.child.process_id().expect("child pid").to_string();
     let killed = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &pid])
         .status()
