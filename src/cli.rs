@@ -78,12 +78,12 @@ pub struct Cli {
 
     /// Prometheus web configuration file: TLS (`tls_server_config`) and basic
     /// auth (`basic_auth_users`) for the listener.
-    #[arg(long = "web.config.file", value_name = "PATH")]
+    #[arg(long = "web.config.file", value_name = "PATH", global = true)]
     pub web_config_file: Option<PathBuf>,
 
     /// File holding a bearer token that senders must present
     /// (`authorization: credentials` in Prometheus's remote_write).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub auth_token_file: Option<PathBuf>,
 
     /// Read each request's tenant from this header, before X-Scope-OrgID,

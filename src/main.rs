@@ -51,7 +51,13 @@ async fn check(
     let limits = cli
         .limits_with(&args.problems)
         .map_err(anyhow::Error::msg)?;
-    promscope::check::main(limits, args).await
+    // TLS and credentials as the live receiver has them.
+    let security = promscope::ingest::server::Security::load(
+        cli.web_config_file.as_deref(),
+        cli.auth_token_file.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    promscope::check::main(limits, security, args).await
 }
 
 /// `promscope replay`, checking requests as live mode would with the same

@@ -25,7 +25,12 @@ struct Check {
 
 impl Check {
     fn start(args: &[&str]) -> Self {
-        let args = [&["check"], args, &["--listen", "127.0.0.1:0"]].concat();
+        Check::start_with(&[], args)
+    }
+
+    /// With top-level options (before `check`) besides its own.
+    fn start_with(top: &[&str], args: &[&str]) -> Self {
+        let args = [top, &["check"], args, &["--listen", "127.0.0.1:0"]].concat();
         let started = binary::start_promscope(&args, Stdio::piped());
         binary::read_in_background(started.stderr);
         Check {
@@ -36,6 +41,11 @@ impl Check {
 
     fn post(&self, body: Vec<u8>) -> u16 {
         post_blocking(&self.url, RW1_HEADERS, body)
+    }
+
+    fn post_with(&self, authorization: &str, body: Vec<u8>) -> u16 {
+        let headers = [RW1_HEADERS, &[("authorization", authorization)]].concat();
+        post_blocking(&self.url, &headers, body)
     }
 
     /// Its exit code and stdout, once it exits (within 20 s).
@@ -146,6 +156,76 @@ fn a_warning_fails_only_with_fail_on_warning_and_json_says_so() {
         "label-name-invalid=off",
     ]);
     check.post(rw1_samples_body(DOTTED, &[now]));
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+}
+
+/// A temp dir of its own, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("promscope-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn the_check_receiver_asks_for_credentials_as_the_live_one_does() {
+    let dir = TempDir::new("check-auth");
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let config = dir.write("web.yml", &format!("basic_auth_users:\n  prom: {hash}\n"));
+    let token = dir.write("token", "tok-1\n");
+    let top = ["--web.config.file", &config, "--auth-token-file", &token];
+    let check = Check::start_with(&top, &["--requests", "4"]);
+    let now = now_ms();
+    assert_eq!(check.post(rw1_samples_body(UP, &[now - 3000])), 401);
+    assert_eq!(
+        check.post_with("Bearer tok-2", rw1_samples_body(UP, &[now - 2000])),
+        401
+    );
+    // prom:s3cret
+    let basic = "Basic cHJvbTpzM2NyZXQ=";
+    assert_eq!(
+        check.post_with(basic, rw1_samples_body(UP, &[now - 1000])),
+        204
+    );
+    assert_eq!(
+        check.post_with("Bearer tok-1", rw1_samples_body(UP, &[now])),
+        204
+    );
+    let (code, out) = check.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("4 requests"), "{out}");
+    assert!(out.contains("2 refused"), "{out}");
+}
+
+#[test]
+fn the_check_receiver_speaks_tls_with_the_web_config() {
+    let dir = TempDir::new("check-tls");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    dir.write("server.pem", &cert.cert.pem());
+    dir.write("server-key.pem", &cert.signing_key.serialize_pem());
+    let config = dir.write(
+        "web.yml",
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n",
+    );
+    // After `check` as well as before it.
+    let check = Check::start(&["--web.config.file", &config, "--duration", "300ms"]);
+    assert!(check.url.starts_with("https://127.0.0.1:"), "{}", check.url);
     let (code, out) = check.finish();
     assert_eq!(code, 0, "{out}");
 }

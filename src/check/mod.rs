@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::capture;
 use crate::ingest::queue;
-use crate::ingest::server::{self, Limits, Receiver, ReceiverStats};
+use crate::ingest::server::{self, Limits, Receiver, ReceiverStats, Security};
 use crate::problems::Severity;
 use crate::signal::Termination;
 use report::Tally;
@@ -95,8 +95,10 @@ pub enum CheckFormat {
 }
 
 /// Runs `promscope check` with the receiver's `limits` (its problem checker
-/// switched by every --rule and --limit); the exit code says the verdict.
-pub async fn main(limits: Limits, args: CheckArgs) -> anyhow::Result<ExitCode> {
+/// switched by every --rule and --limit) and `security` (TLS and credentials
+/// of --web.config.file and --auth-token-file, as the live receiver has them);
+/// the exit code says the verdict.
+pub async fn main(limits: Limits, security: Security, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (tally, source) = match &args.file {
         Some(file) => (read_file(file, limits).await?, file.display().to_string()),
         None => {
@@ -105,7 +107,7 @@ pub async fn main(limits: Limits, args: CheckArgs) -> anyhow::Result<ExitCode> {
                     "promscope check needs --duration, --requests or a capture FILE to know when to report"
                 );
             }
-            let (tally, local) = receive(&args, limits).await?;
+            let (tally, local) = receive(&args, limits, security).await?;
             (tally, local.to_string())
         }
     };
@@ -148,6 +150,7 @@ async fn read_file(file: &std::path::Path, limits: Limits) -> anyhow::Result<Tal
 async fn receive(
     args: &CheckArgs,
     limits: Limits,
+    security: Security,
 ) -> anyhow::Result<(Tally, std::net::SocketAddr)> {
     let mut termination = Termination::catch().context("cannot catch termination signals")?;
     let address = args.address();
@@ -165,10 +168,12 @@ async fn receive(
         (None, None) => String::new(),
     };
     eprintln!(
-        "promscope check: receiving remote-write on http://{local}/api/v1/write {until} (Ctrl-C to report now)"
+        "promscope check: receiving remote-write on {} {until} (Ctrl-C to report now)",
+        security.access.url(local)
     );
     let (tx, mut rx) = queue::channel(64);
-    let receiver = Receiver::new(tx, limits, Arc::new(ReceiverStats::default()));
+    let receiver =
+        Receiver::new(tx, limits, Arc::new(ReceiverStats::default())).with_security(security);
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = tokio::spawn(server::serve(listener, receiver, async move {
         let _ = stop_rx.changed().await;
@@ -176,12 +181,7 @@ async fn receive(
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
     let mut tally = Tally::new();
     loop {
-        let timeout = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+        let timeout = server::sleep_until(deadline);
         tokio::select! {
             queued = rx.recv() => match queued {
                 Some(queued) => tally.add(queued.batch()),

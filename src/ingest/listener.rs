@@ -175,13 +175,7 @@ async fn serve_http<IO>(
     let limits = &receiver.limits;
     let mut closing = false;
     loop {
-        let deadline = conn.deadline(limits);
-        let timer = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+        let timer = super::server::sleep_until(conn.deadline(limits));
         tokio::select! {
             _ = connection.as_mut() => return,
             _ = conn.changed.notified() => {}

@@ -253,3 +253,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     super::listener::accept_connections(listener, Arc::new(receiver), shutdown).await
 }
+
+/// Completes at `deadline`, or never when there is none (a branch of a
+/// `select!` that an optional deadline ends).
+pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
