@@ -3,7 +3,7 @@
 # a fast sink (another promscope, --no-tui --format none), against sending to the sink
 # directly: same workload, same run.
 #
-#   benches/forward.sh                 # build, then RW1 and RW2 (~3 minutes)
+#   benches/forward.sh                 # build, then RW1 and RW2 (~6 minutes)
 #   DURATION=20 benches/forward.sh --no-build
 #
 # Receivers, all on loopback:
@@ -16,7 +16,10 @@
 # 2000 samples per request, replayed by wrk with benches/wrk_replay.lua):
 #   1. throughput: wrk flat out at each receiver in turn, ROUNDS rounds of DURATION/ROUNDS
 #      seconds each (sink, headless, paused, live, sink, ...), so that load from other
-#      processes falls on all alike; samples/s = 2xx responses x 2000 / seconds;
+#      processes falls on all alike; samples/s = 2xx responses x 2000 / seconds, and each
+#      forwarder's count as a ratio to the sink's turns around it: the median, quartiles
+#      and range over the rounds (benches/forward_lib.sh), with the CPU time
+#      per request of the forwarder and of the sink (/proc/PID/stat), the steadier figure;
 #   2. latency at 100k samples/s: benches/paced.py sends 50 requests/s of 2000 samples
 #      over one kept-alive connection to the sink, then to metered, in turns (ROUNDS
 #      rounds of LATENCY_SECONDS each); added latency = forward's percentile minus the
@@ -26,14 +29,14 @@
 #
 # Needs: wrk (apt-get install wrk when missing), tmux, python3. Traffic stays on
 # 127.0.0.1; every wait is bounded; processes, the tmux session and the temp dir are
-# cleaned up on exit. Settings: DURATION (s, 20), ROUNDS (4), LATENCY_SECONDS (5),
+# cleaned up on exit. Settings: DURATION (s, 30), ROUNDS (10), LATENCY_SECONDS (5),
 # CONNECTIONS (wrk -c, 8), PROTOCOLS ("rw1 rw2"), BASE_PORT (20020), PROMSCOPE_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-DURATION="${DURATION:-20}"
-ROUNDS="${ROUNDS:-4}"
+DURATION="${DURATION:-30}"
+ROUNDS="${ROUNDS:-10}"
 LATENCY_SECONDS="${LATENCY_SECONDS:-5}"
 CONNECTIONS="${CONNECTIONS:-8}"
 PROTOCOLS="${PROTOCOLS:-rw1 rw2}"
@@ -41,8 +44,10 @@ BASE_PORT="${BASE_PORT:-20020}"
 SAMPLES_PER_REQUEST=2000
 RATE_SAMPLES=100000
 
-log() { echo "forward-bench: $*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=benches/forward_lib.sh
+source "$root/benches/forward_lib.sh"
+log() { fb_log "$@"; }
+die() { fb_die "$@"; }
 
 build=1
 for arg in "$@"; do
@@ -63,58 +68,20 @@ fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/forward-bench.XXXXXX")"
 session="forward-bench-$$"
-pids=()
-cleanup() {
-    local pid
-    tmux kill-session -t "$session" 2>/dev/null || true
-    for pid in ${pids[@]+"${pids[@]}"}; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in ${pids[@]+"${pids[@]}"}; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_listening() {
-    for _ in $(seq 100); do listening "$1" && return 0; sleep 0.1; done
-    die "nothing listens on $1"
-}
+fb_traps
 
 sink=$BASE_PORT headless=$((BASE_PORT + 1)) paused=$((BASE_PORT + 2)) live=$((BASE_PORT + 3))
 metered=$((BASE_PORT + 4))
-for port in $sink $headless $paused $live $metered; do
-    listening "$port" && die "port $port is taken (set BASE_PORT)"
-done
-"$promscope" --listen "127.0.0.1:$sink" --no-tui --format none >/dev/null 2>"$work/sink.stderr" &
-pids+=("$!")
-"$promscope" --listen "127.0.0.1:$headless" --no-tui --format none \
-    --forward "http://127.0.0.1:$sink" >/dev/null 2>"$work/headless.stderr" &
-pids+=("$!")
-"$promscope" --listen "127.0.0.1:$metered" --no-tui --format none \
-    --forward "http://127.0.0.1:$sink" >/dev/null 2>"$work/metered.stderr" &
-pids+=("$!")
+fb_start sink "$sink" "$promscope"
+fb_start headless "$headless" "$promscope" --forward "http://127.0.0.1:$sink"
+fb_start metered "$metered" "$promscope" --forward "http://127.0.0.1:$sink"
 # The dashboards, in a tmux session of their own (an 80x24 terminal each).
-tmux new-session -d -s "$session" -x 80 -y 24 \
-    "$promscope --listen 127.0.0.1:$paused --forward http://127.0.0.1:$sink"
-tmux new-window -t "$session" \
-    "$promscope --listen 127.0.0.1:$live --forward http://127.0.0.1:$sink"
-for port in $sink $headless $paused $live $metered; do wait_listening "$port"; done
-tmux send-keys -t "$session:0" space
+fb_tmux paused "$paused" "$promscope --listen 127.0.0.1:$paused --forward http://127.0.0.1:$sink"
+fb_tmux live "$live" "$promscope --listen 127.0.0.1:$live --forward http://127.0.0.1:$sink"
+for port in $sink $headless $paused $live $metered; do fb_wait_listening "$port"; done
+tmux send-keys -t "$session:paused" space
 sleep 0.5
-tmux capture-pane -p -t "$session:0" | grep -q PAUSED || die "the dashboard did not pause"
-
-wrk_ok() {
-    local out
-    out="$(timeout $(( $2 + 60 )) wrk -t1 -c"$CONNECTIONS" -d"$2"s --timeout 10s \
-        -s "$root/benches/wrk_replay.lua" "http://127.0.0.1:$1/api/v1/write" -- "$3" 1)"
-    grep -o 'status_2[0-9][0-9]=[0-9]*' <<<"$out" | awk -F= '{s+=$2} END {print s+0}'
-}
+tmux capture-pane -p -t "$session:paused" | grep -q PAUSED || die "the dashboard did not pause"
 
 slice=$(( DURATION / ROUNDS ))
 (( slice >= 1 )) || die "DURATION must be at least ROUNDS seconds"
@@ -123,21 +90,13 @@ echo "forward-bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git -C "$root" rev-parse 
     "load $(cut -d' ' -f1-3 /proc/loadavg), $DURATION s per receiver in $ROUNDS rounds, wrk -c$CONNECTIONS"
 for proto in $PROTOCOLS; do
     bodies="$work/bodies-$proto"
-    "$promscope" send --write-bodies "$bodies" --count 64 --protocol "$proto" >/dev/null 2>&1
-    wrk_ok "$sink" 2 "$bodies" >/dev/null # warm-up: the sink sees every series once
-    declare -A ok=()
-    for round in $(seq "$ROUNDS"); do
-        for name in sink headless paused live; do
-            ok[$name]=$(( ${ok[$name]:-0} + $(wrk_ok "${!name}" "$slice" "$bodies") ))
-        done
-    done
-    per_s() { echo $(( $1 * SAMPLES_PER_REQUEST / DURATION )); }
-    base="$(per_s "${ok[sink]}")"
-    echo "$proto throughput (samples/s):"
-    for name in sink headless paused live; do
-        s="$(per_s "${ok[$name]}")"
-        awk -v n="$name" -v s="$s" -v b="$base" 'BEGIN { printf "  %-9s %9d  %5.1f%% of the sink\n", n, s, 100 * s / b }'
-    done
+    fb_bodies "$promscope" "$proto" "$bodies"
+    fb_wrk_ok "$sink" 2 "$bodies" >/dev/null # warm-up: the sink sees every series once
+    : >"$work/turns-$proto"
+    fb_turns "$work/turns-$proto" "$ROUNDS" "$slice" "$bodies" sink \
+        "sink:$sink" "headless:$headless" "paused:$paused" "live:$live"
+    echo "$proto throughput:"
+    fb_summary "$work/turns-$proto" "$slice" sink "$SAMPLES_PER_REQUEST" sink headless paused live
     : >"$work/lat-sink" && : >"$work/lat-forward"
     for round in $(seq "$ROUNDS"); do
         PACED_LATENCIES="$work/lat-sink" python3 "$root/benches/paced.py" \
@@ -159,13 +118,13 @@ for q, name in ((0.5, "p50"), (0.99, "p99")):
 PY
 done
 
-tmux send-keys -t "$session:0" q
-tmux send-keys -t "$session:1" q
-for pid in ${pids[@]+"${pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in ${pids[@]+"${pids[@]}"}; do
+tmux send-keys -t "$session:paused" q
+tmux send-keys -t "$session:live" q
+for pid in ${fb_pids[@]+"${fb_pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in ${fb_pids[@]+"${fb_pids[@]}"}; do
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
-pids=()
+fb_pids=()
 echo "headless forwarder (flat out): $(grep -E '^  forwarded' "$work/headless.stderr" | sed 's/^ *//')"
 echo "metered forwarder (paced): $(grep -E '^  forwarded' "$work/metered.stderr" | sed 's/^ *//')"
 echo "sink: $(grep -E '^  requests' "$work/sink.stderr" | sed 's/^ *//')"

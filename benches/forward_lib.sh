@@ -1,0 +1,128 @@
+# Shared by benches/forward.sh and benches/forward_ab.sh (sourced, not run): the
+# receivers' processes, wrk turns at them in interleaved rounds, CPU per request, and
+# the summary of each receiver's throughput as a ratio to the sink's in the same round.
+#
+# The caller sets `work` (a temp dir) and may set `session` (a tmux session) before
+# calling fb_traps; fb_start and fb_tmux add processes that are stopped on exit.
+
+fb_pids=()
+declare -A fb_pid=()
+
+fb_log() { echo "${FB_NAME:-forward-bench}: $*" >&2; }
+fb_die() { fb_log "$*"; exit 1; }
+
+fb_cleanup() {
+    local pid
+    [[ -n "${session:-}" ]] && tmux kill-session -t "$session" 2>/dev/null
+    for pid in ${fb_pids[@]+"${fb_pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in ${fb_pids[@]+"${fb_pids[@]}"}; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    fb_pids=()
+    [[ -n "${work:-}" ]] && rm -rf "$work"
+    return 0
+}
+
+fb_traps() {
+    trap fb_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+fb_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+fb_wait_listening() {
+    for _ in $(seq 100); do fb_listening "$1" && return 0; sleep 0.1; done
+    fb_die "nothing listens on $1"
+}
+
+# fb_start NAME PORT BINARY ARGS...: a headless receiver on 127.0.0.1:PORT, its stderr
+# in $work/NAME.stderr, its pid in fb_pid[NAME].
+fb_start() {
+    local name="$1" port="$2" bin="$3"
+    shift 3
+    fb_listening "$port" && fb_die "port $port is taken (set BASE_PORT)"
+    "$bin" --listen "127.0.0.1:$port" --no-tui --format none "$@" >/dev/null 2>"$work/$name.stderr" &
+    fb_pids+=("$!")
+    fb_pid[$name]=$!
+}
+
+# fb_tmux NAME PORT COMMAND: a receiver with its dashboard in a window of $session (80x24).
+fb_tmux() {
+    local name="$1" port="$2" command="$3"
+    fb_listening "$port" && fb_die "port $port is taken (set BASE_PORT)"
+    if tmux has-session -t "$session" 2>/dev/null; then
+        tmux new-window -t "$session" -n "$name" "exec $command"
+    else
+        tmux new-session -d -s "$session" -n "$name" -x 80 -y 24 "exec $command"
+    fi
+    fb_pid[$name]="$(tmux display-message -p -t "$session:$name" '#{pane_pid}')"
+}
+
+# fb_bodies BINARY PROTOCOL DIR: the default avalanche workload, 64 bodies of 2000 samples.
+fb_bodies() {
+    "$1" send --write-bodies "$3" --count 64 --protocol "$2" >/dev/null 2>&1 ||
+        fb_die "cannot write $2 bodies"
+}
+
+# fb_wrk_ok PORT SECONDS BODIES: wrk flat out (-t1 -c$CONNECTIONS); prints the 2xx count.
+fb_wrk_ok() {
+    timeout $(( $2 + 60 )) wrk -t1 -c"${CONNECTIONS:-8}" -d"$2"s --timeout 10s \
+        -s "$root/benches/wrk_replay.lua" "http://127.0.0.1:$1/api/v1/write" -- "$3" 1 |
+        grep -o 'status_2[0-9][0-9]=[0-9]*' | awk -F= '{s+=$2} END {print s+0}'
+}
+
+# CPU time (user + system, clock ticks) a process has used, all its threads.
+fb_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# fb_turns OUT ROUNDS SLICE BODIES SINK_NAME NAME:PORT ...: wrk at each receiver in turn,
+# in the order given (the sink first), ROUNDS rounds of SLICE seconds. One line per turn
+# in OUT: round name ok own_ticks sink_ticks.
+fb_turns() {
+    local out="$1" rounds="$2" slice="$3" bodies="$4" sink="$5"
+    shift 5
+    local round turn name port t0 s0 ok
+    for round in $(seq "$rounds"); do
+        for turn in "$@"; do
+            IFS=: read -r name port <<<"$turn"
+            t0=$(fb_ticks "${fb_pid[$name]}"); s0=$(fb_ticks "${fb_pid[$sink]}")
+            ok=$(fb_wrk_ok "$port" "$slice" "$bodies")
+            echo "$round $name $ok $(( $(fb_ticks "${fb_pid[$name]}") - t0 )) $(( $(fb_ticks "${fb_pid[$sink]}") - s0 ))" >>"$out"
+        done
+    done
+}
+
+# fb_summary OUT SLICE SINK_NAME SAMPLES_PER_REQUEST NAME...: per receiver, samples/s
+# over all its turns; its count as a ratio to the sink's around it (the mean of the sink's
+# turn of its round and of the next round, so that a slow spell of the host falls on both
+# sides alike): the median, the middle half (quartiles) and the range over the rounds,
+# and over all rounds together; and CPU per request: its own (a forwarder's), and the
+# sink's while the receiver had the load.
+fb_summary() {
+    python3 - "$@" <<'PY'
+import os, statistics, sys
+out, slice_s, sink, per_req, names = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+hz = os.sysconf("SC_CLK_TCK")
+turns = {}
+for line in open(out):
+    rnd, name, ok, own, snk = line.split()
+    turns.setdefault(name, {})[int(rnd)] = (int(ok), int(own), int(snk))
+base = turns[sink]
+for name in names:
+    mine = turns[name]
+    ok = sum(v[0] for v in mine.values())
+    rate = ok * per_req / (slice_s * len(mine))
+    line = f"  {name:<9} {rate:>11,.0f} samples/s"
+    if name != sink:
+        around = lambda r: statistics.mean(base[q][0] for q in (r, r + 1) if q in base)
+        ratios = sorted(100 * mine[r][0] / around(r) for r in mine if r in base and around(r) > 0)
+        pooled = 100 * ok / max(1, sum(around(r) for r in mine if r in base))
+        q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+        line += (f"  {statistics.median(ratios):5.1f}% of the sink (median of {len(ratios)} rounds;"
+                 f" middle half {q1:.1f}-{q3:.1f}, all {ratios[0]:.1f}-{ratios[-1]:.1f}; pooled {pooled:.1f}%)")
+        line += f"  own CPU {1000 * sum(v[1] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
+    line += f"  sink CPU {1000 * sum(v[2] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
+    print(line)
+PY
+}
