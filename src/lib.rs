@@ -14,8 +14,8 @@
 //! ```
 //!
 //! `inspect` wires these together and ends a run on a termination signal
-//! (`signal`); `cli` holds the flags; `priority` lowers the CPU priority of
-//! what only looks at traffic in forward mode. Used along the way: `filter` (the filter
+//! (`signal`); `cli` holds the flags; `priority` holds what only looks at
+//! traffic in forward mode to a share of the CPU. Used along the way: `filter` (the filter
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
 //! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
 //! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator

@@ -119,11 +119,10 @@ impl Dashboard {
         }
         let released = Arc::new(AtomicBool::new(false));
         let released_by_loop = released.clone();
+        // In forward mode the dashboard gets what inspection lets through
+        // (within its share of the CPU); when it falls behind, inspection
+        // drops, counted, and forwarding goes on.
         let thread = StoppableThread::spawn("dashboard", move |stop| {
-            if stats.forward.is_some() {
-                // Forwarding goes first; the dashboard falls behind (counted).
-                crate::priority::low();
-            }
             let mut rx = rx;
             let result = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -14,6 +14,8 @@ use promscope::ingest::forward::{ForwardConfig, MirrorStatus, Upstream};
 use promscope::ingest::model::{Batch, Outcome, Protocol, RejectReason};
 use promscope::ingest::server::Limits;
 
+const UP: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+
 fn config(url: String) -> ForwardConfig {
     ForwardConfig {
         timeout: Duration::from_secs(5),
@@ -98,6 +100,86 @@ async fn the_body_goes_on_byte_for_byte_with_the_headers_a_backend_needs() {
     // Inspected all the same: what was sent is decoded.
     assert_eq!(batch.data.counts().samples, 2);
     assert_eq!(batch.data.counts().histograms, 1);
+}
+
+/// A request written over `tcp` as a sender that sends its body in `chunks`
+/// pieces, a few milliseconds apart (so that promscope reads it in pieces):
+/// with its length stated, or chunked when `length` is false. The status.
+async fn post_in_pieces(
+    tcp: &mut tokio::net::TcpStream,
+    body: &[u8],
+    chunks: usize,
+    length: bool,
+) -> u16 {
+    use tokio::io::AsyncReadExt;
+    let mut head = "POST /api/v1/write HTTP/1.1\r\nhost: promscope\r\n".to_owned();
+    for (name, value) in RW1_HEADERS {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if length {
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    } else {
+        head.push_str("transfer-encoding: chunked\r\n\r\n");
+    }
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    for piece in body.chunks(body.len().div_ceil(chunks)) {
+        if length {
+            tcp.write_all(piece).await.unwrap();
+        } else {
+            let framed = [format!("{:x}\r\n", piece.len()).as_bytes(), piece, b"\r\n"].concat();
+            tcp.write_all(&framed).await.unwrap();
+        }
+        tcp.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if !length {
+        tcp.write_all(b"0\r\n\r\n").await.unwrap();
+    }
+    // The answer: a 204 has no body, so its head is all of it.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "answer cut");
+        answer.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_body_that_arrives_in_pieces_goes_on_byte_for_byte_and_is_inspected_whole() {
+    let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let forwarder = promscope::ingest::forward::Forwarder::new(&config(backend.url("")), false)
+        .expect("a valid forward configuration");
+    // The request view keeps each body: it gets the whole body too.
+    let mut r = TestReceiver::start_configured(Limits::default(), 8, |r| {
+        r.keeping_requests().with_forward(forwarder).unwrap()
+    })
+    .await;
+    let now = now_ms();
+    let timestamps: Vec<i64> = (0..20_000).map(|i| now - 20_000 + i).collect();
+    let body = rw1_samples_body(UP, &timestamps);
+    assert!(
+        body.len() > 64 << 10,
+        "large enough to arrive in pieces: {}",
+        body.len()
+    );
+    let mut tcp = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    // Length stated, then chunked, on one kept-alive connection.
+    for length in [true, false] {
+        assert_eq!(post_in_pieces(&mut tcp, &body, 7, length).await, 204);
+        let got = backend.next().await;
+        assert_eq!(got.body, body, "length stated: {length}");
+        let batch = r.next_batch().await;
+        assert!(forwarded(&batch).is_success());
+        assert_eq!(batch.data.counts().samples, 20_000);
+        let raw = batch.info.raw.as_ref().expect("kept for the request view");
+        assert!(raw.body_complete);
+        assert_eq!(raw.body, body);
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! and a budget of bytes shared by every request being received and decoded
 //! at once, so that many large bodies cannot pin memory together.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,9 +93,93 @@ pub enum BodyError {
     Read(hyper::Error),
 }
 
+/// A body as it arrived: the pieces hyper read it in, in order, not joined.
+/// Forwarding sends them on as they are; what needs the body in one piece
+/// (decoding, the recording, the request view) joins them.
+#[derive(Debug, Clone, Default)]
+pub struct Pieces {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+impl Pieces {
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> &[Bytes] {
+        &self.pieces
+    }
+
+    /// The pieces, taken.
+    pub fn into_vec(self) -> Vec<Bytes> {
+        self.pieces
+    }
+
+    fn push(&mut self, piece: Bytes) {
+        if !piece.is_empty() {
+            self.len += piece.len();
+            self.pieces.push(piece);
+        }
+    }
+
+    /// The body in one piece: the piece itself when it came in one, else a copy.
+    pub fn joined(&self) -> Bytes {
+        match self.pieces.as_slice() {
+            [] => Bytes::new(),
+            [one] => one.clone(),
+            many => {
+                let mut buf = BytesMut::with_capacity(self.len);
+                for piece in many {
+                    buf.extend_from_slice(piece);
+                }
+                buf.freeze()
+            }
+        }
+    }
+
+    /// Its first `n` bytes (all of it when shorter), copied only when they
+    /// span pieces.
+    pub fn head(&self, n: usize) -> Cow<'_, [u8]> {
+        match self.pieces.first() {
+            None => Cow::Borrowed(&[]),
+            Some(first) if first.len() >= n || self.pieces.len() == 1 => {
+                Cow::Borrowed(&first[..n.min(first.len())])
+            }
+            Some(_) => {
+                let mut head = Vec::with_capacity(n.min(self.len));
+                for piece in &self.pieces {
+                    let take = (n - head.len()).min(piece.len());
+                    head.extend_from_slice(&piece[..take]);
+                    if head.len() == n {
+                        break;
+                    }
+                }
+                Cow::Owned(head)
+            }
+        }
+    }
+}
+
+impl From<Bytes> for Pieces {
+    fn from(body: Bytes) -> Self {
+        let mut pieces = Pieces::default();
+        pieces.push(body);
+        pieces
+    }
+}
+
 /// Reads a whole body of at most `limit` bytes within `timeout`, charging its
 /// bytes to `budget` as they arrive (all at once when the length is stated).
-/// `received` counts the bytes read, also when reading fails.
+/// `received` counts the bytes read, also when reading fails. The body is
+/// kept in the pieces it arrived in (no copy).
 pub async fn read(
     body: Incoming,
     stated_len: Option<u64>,
@@ -103,8 +188,8 @@ pub async fn read(
     timeout: Duration,
     charge: &mut Charge,
     received: &mut usize,
-) -> Result<Bytes, BodyError> {
-    let mut buf = BytesMut::new();
+) -> Result<Pieces, BodyError> {
+    let mut pieces = Pieces::default();
     if let Some(len) = stated_len {
         let len = usize::try_from(len).map_err(|_| BodyError::TooLarge)?;
         if len > limit {
@@ -113,7 +198,6 @@ pub async fn read(
         if !budget.take(charge, len) {
             return Err(BodyError::OverBudget);
         }
-        buf.reserve(len);
     }
     let reading = async {
         let mut body = body;
@@ -131,12 +215,12 @@ pub async fn read(
             if more > 0 && !budget.take(charge, more) {
                 return Err(BodyError::OverBudget);
             }
-            buf.extend_from_slice(&data);
+            pieces.push(data);
         }
         Ok(())
     };
     match tokio::time::timeout(timeout, reading).await {
-        Ok(Ok(())) => Ok(buf.freeze()),
+        Ok(Ok(())) => Ok(pieces),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(BodyError::TimedOut),
     }
@@ -217,5 +301,30 @@ mod tests {
         assert!(budget.settle(&mut a, 0));
         assert_eq!(a.bytes(), 0);
         assert!(budget.take(&mut Charge::default(), 10 * UNIT));
+    }
+
+    #[test]
+    fn pieces_join_only_when_there_are_several() {
+        let one = Pieces::from(Bytes::from_static(b"abcdef"));
+        assert_eq!(one.joined(), Bytes::from_static(b"abcdef"));
+        assert_eq!(one.joined().as_ptr(), one.pieces()[0].as_ptr(), "no copy");
+        assert_eq!(&*one.head(3), b"abc");
+        assert_eq!(&*one.head(99), b"abcdef");
+        let mut many = Pieces::default();
+        for piece in [&b"ab"[..], b"", b"cde", b"f"] {
+            many.push(Bytes::copy_from_slice(piece));
+        }
+        assert_eq!(
+            (many.len(), many.pieces().len()),
+            (6, 3),
+            "empty pieces dropped"
+        );
+        assert_eq!(many.joined(), Bytes::from_static(b"abcdef"));
+        assert_eq!(&*many.head(1), b"a");
+        assert_eq!(&*many.head(4), b"abcd");
+        assert_eq!(&*many.head(99), b"abcdef");
+        let empty = Pieces::default();
+        assert!(empty.is_empty());
+        assert_eq!((empty.joined().len(), empty.head(4).len()), (0, 0));
     }
 }

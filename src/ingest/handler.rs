@@ -16,7 +16,7 @@ use hyper::{Request, Response, StatusCode};
 use tokio::sync::mpsc;
 
 use super::auth::Denied;
-use super::body::{self, BodyError, Charge};
+use super::body::{self, BodyError, Charge, Pieces};
 use super::content::{self, Rejection, too_large};
 use super::decode::decoded_size_bound;
 use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
@@ -115,7 +115,10 @@ async fn receive(
     };
     info.protocol = Some(negotiated.protocol);
     let mut charge = Charge::default();
-    let compressed = read_body(receiver, info, body, stated_len, &mut charge).await?;
+    let compressed = read_body(receiver, info, body, stated_len, &mut charge)
+        .await?
+        .joined();
+    keep_raw_body(info, &compressed);
     if receiver.recording.is_some() {
         *body_read = Some(compressed.clone());
     }
@@ -167,7 +170,7 @@ pub(super) async fn read_body(
     body: Incoming,
     stated_len: Option<u64>,
     charge: &mut Charge,
-) -> Result<Bytes, Rejection> {
+) -> Result<Pieces, Rejection> {
     let limits = &receiver.limits;
     let read = body::read(
         body,
@@ -179,12 +182,17 @@ pub(super) async fn read_body(
         &mut info.compressed_bytes,
     )
     .await;
-    if let (Ok(body), Some(raw)) = (&read, info.raw.as_mut()) {
+    read.map_err(|e| body_rejection(e, receiver))
+}
+
+/// The body read whole goes with the request's head, when it is kept for
+/// the request view.
+pub(super) fn keep_raw_body(info: &mut RequestInfo, body: &Bytes) {
+    if let Some(raw) = info.raw.as_mut() {
         let raw = Arc::make_mut(raw);
         raw.body = body.clone();
         raw.body_complete = true;
     }
-    read.map_err(|e| body_rejection(e, receiver))
 }
 
 pub(super) fn stated_len(parts: &Parts) -> Option<u64> {

@@ -2,11 +2,14 @@
 //! rustls for https), and one exchange: send the request, read the answer
 //! whole, within the forward timeout.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{HeaderMap, HeaderName};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::header::{self, HeaderMap, HeaderName};
 use hyper::{Request, StatusCode};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
@@ -14,10 +17,53 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::outcome::Upstream;
+use crate::ingest::body::Pieces;
 use crate::ingest::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
 
 /// A pooled HTTP/1.1 client for http and https backends.
-pub type BackendClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type BackendClient = Client<HttpsConnector<HttpConnector>, Outgoing>;
+
+/// A request body on its way to a backend: the pieces it arrived in, sent
+/// as they are (written with one vectored write, not copied together), its
+/// length stated.
+#[derive(Debug)]
+pub struct Outgoing {
+    pieces: std::vec::IntoIter<Bytes>,
+    left: u64,
+}
+
+impl From<Pieces> for Outgoing {
+    fn from(body: Pieces) -> Self {
+        Outgoing {
+            left: body.len() as u64,
+            pieces: body.into_vec().into_iter(),
+        }
+    }
+}
+
+impl Body for Outgoing {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let next = self.pieces.next();
+        if let Some(piece) = &next {
+            self.left -= piece.len() as u64;
+        }
+        Poll::Ready(next.map(|piece| Ok(Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
+}
 
 /// Largest answer body passed on; backends answer remote write with at most
 /// a few kilobytes of error text.
@@ -28,12 +74,12 @@ pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// Answer headers passed to the sender besides the status and body.
-const ANSWER_HEADERS: [&str; 5] = [
-    "content-type",
-    "retry-after",
-    SAMPLES_WRITTEN,
-    HISTOGRAMS_WRITTEN,
-    EXEMPLARS_WRITTEN,
+const ANSWER_HEADERS: [HeaderName; 5] = [
+    header::CONTENT_TYPE,
+    header::RETRY_AFTER,
+    HeaderName::from_static(SAMPLES_WRITTEN),
+    HeaderName::from_static(HISTOGRAMS_WRITTEN),
+    HeaderName::from_static(EXEMPLARS_WRITTEN),
 ];
 
 /// A client that speaks TLS with `tls` to https backends.
@@ -56,7 +102,7 @@ pub fn client(tls: rustls::ClientConfig) -> BackendClient {
 /// `timeout`; returns the answer (or why there is none) and how long it took.
 pub async fn exchange(
     client: &BackendClient,
-    request: Request<Full<Bytes>>,
+    request: Request<Outgoing>,
     timeout: Duration,
     shown: &str,
 ) -> (Upstream, Duration) {
@@ -108,9 +154,8 @@ pub async fn exchange(
 
 fn passed_headers(received: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    for name in ANSWER_HEADERS {
-        let name = HeaderName::from_static(name);
-        for value in received.get_all(&name) {
+    for name in &ANSWER_HEADERS {
+        for value in received.get_all(name) {
             headers.append(name.clone(), value.clone());
         }
     }

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use hyper::http::request::Parts;
 use tokio::sync::Semaphore;
 
 use super::client::{self, BackendClient};
 use super::outcome::Upstream;
 use super::target::{ForwardHeaders, Target};
+use crate::ingest::body::Pieces;
 
 /// Bytes of request bodies each mirror may hold waiting or in flight, by default.
 pub const MIRROR_QUEUE_BYTES: usize = 64 << 20;
@@ -161,7 +161,7 @@ impl Mirrors {
         headers: &ForwardHeaders,
         timeout: Duration,
         parts: &Parts,
-        body: &Bytes,
+        body: &Pieces,
     ) -> MirrorStatuses {
         let statuses = MirrorStatuses(
             self.mirrors

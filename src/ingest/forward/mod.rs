@@ -23,8 +23,6 @@ mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::Request;
 use hyper::http::request::Parts;
 
@@ -122,12 +120,12 @@ impl Forwarder {
     }
 
     /// Sends one request and reads the answer.
-    async fn exchange(&self, request: Request<Full<Bytes>>) -> (Upstream, Duration) {
+    async fn exchange(&self, request: Request<client::Outgoing>) -> (Upstream, Duration) {
         client::exchange(&self.client, request, self.timeout, self.target.shown()).await
     }
 
     /// Sends a request to the mirrors, waiting for none.
-    fn mirror(&self, parts: &Parts, body: &Bytes) -> MirrorStatuses {
+    fn mirror(&self, parts: &Parts, body: &crate::ingest::body::Pieces) -> MirrorStatuses {
         self.mirrors
             .send(&self.client, &self.headers, self.timeout, parts, body)
     }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
+
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::http::request::Parts;
@@ -17,7 +18,7 @@ use hyper::{Response, StatusCode};
 use super::Forwarding;
 use super::inspector::Job;
 use super::outcome::{Forwarded, Undecodable, Upstream};
-use crate::ingest::body::Charge;
+use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound};
 use crate::ingest::handler::{self, HttpResponse};
@@ -72,7 +73,7 @@ pub async fn relay(
         }
     };
     if receiver.recording.is_some() {
-        *body_read = Some(compressed.clone());
+        *body_read = Some(compressed.joined());
     }
     let request = forwarder
         .headers
@@ -121,7 +122,7 @@ async fn receive(
     parts: &Parts,
     body: Incoming,
     charge: &mut Charge,
-) -> Result<(Bytes, Result<Negotiated, Undecodable>), Rejection> {
+) -> Result<(Pieces, Result<Negotiated, Undecodable>), Rejection> {
     let stated_len = handler::stated_len(parts);
     if let Err(rejection) = handler::check_credentials(receiver, parts).await {
         return Err(handler::refuse_unread(receiver, parts, body, rejection).await);
@@ -154,10 +155,15 @@ async fn receive(
 fn check_stated_decoded_len(
     receiver: &Receiver,
     compression: Compression,
-    compressed: &[u8],
+    compressed: &Pieces,
 ) -> Result<(), Rejection> {
     let limit = receiver.limits.max_decoded_bytes;
-    let stated = decoded_size_bound(compression, compressed, usize::MAX);
+    // A snappy body states its length in its first bytes (a varint); zstd
+    // frames and blocks are walked through the whole body.
+    let stated = match compression {
+        Compression::Snappy => decoded_size_bound(compression, &compressed.head(16), usize::MAX),
+        Compression::Zstd => decoded_size_bound(compression, &compressed.joined(), usize::MAX),
+    };
     if stated <= limit {
         return Ok(());
     }

@@ -2,27 +2,28 @@
 //! request's own path kept when the URL has none), the body as received, and
 //! the headers a backend needs.
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::http::uri::{PathAndQuery, Scheme};
 use hyper::{Request, Uri};
 
+use super::client::Outgoing;
+use crate::ingest::body::Pieces;
+
 /// Request headers passed to the backend as the sender sent them: what says
 /// how to read the body, who sent it, its credentials, its tenant, and
 /// whether it is a retry.
-const PASSED: [&str; 9] = [
-    "content-type",
-    "content-encoding",
-    "x-prometheus-remote-write-version",
+const PASSED: [HeaderName; 9] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_ENCODING,
+    HeaderName::from_static("x-prometheus-remote-write-version"),
     // vmagent's protocol (zstd bodies) announces itself with it.
-    "x-victoriametrics-remote-write-version",
-    "user-agent",
-    "authorization",
-    "x-scope-orgid",
-    "thanos-tenant",
-    "retry-attempt",
+    HeaderName::from_static("x-victoriametrics-remote-write-version"),
+    header::USER_AGENT,
+    header::AUTHORIZATION,
+    HeaderName::from_static("x-scope-orgid"),
+    HeaderName::from_static("thanos-tenant"),
+    HeaderName::from_static("retry-attempt"),
 ];
 
 /// A backend: its URL, and the headers every request to it gets.
@@ -33,6 +34,8 @@ pub struct Target {
     /// The URL's path and query; `None` when it has no path, and the request's
     /// own is kept.
     path: Option<PathAndQuery>,
+    /// Where every request goes, when the URL has a path.
+    fixed: Option<Uri>,
     /// The URL as the user gave it, for messages.
     shown: String,
 }
@@ -62,12 +65,17 @@ impl Target {
             // "http://host" parses with the path "/", as does "http://host/".
             .filter(|p| p.as_str() != "/" && !p.as_str().is_empty())
             .cloned();
-        Ok(Target {
+        let mut target = Target {
             scheme,
             authority,
             path,
+            fixed: None,
             shown: url.to_owned(),
-        })
+        };
+        if target.path.is_some() {
+            target.fixed = Some(target.uri_for(&Uri::default()));
+        }
+        Ok(target)
     }
 
     /// Whether requests to it go over TLS.
@@ -83,6 +91,9 @@ impl Target {
     /// Where a request received at `received` goes: the URL's path, or the
     /// request's own path and query when the URL has none.
     pub fn uri_for(&self, received: &Uri) -> Uri {
+        if let Some(fixed) = &self.fixed {
+            return fixed.clone();
+        }
         let path = self
             .path
             .clone()
@@ -144,16 +155,12 @@ impl ForwardHeaders {
 
     /// The headers of the request to the backend, from those received.
     fn of(&self, received: &HeaderMap) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let names = PASSED
-            .iter()
-            .map(|n| HeaderName::from_static(n))
-            .chain(self.pass.iter().cloned());
-        for name in names {
+        let mut headers = HeaderMap::with_capacity(PASSED.len() + self.set.len());
+        for name in PASSED.iter().chain(&self.pass) {
             if name == header::AUTHORIZATION && !self.keep_sender_authorization {
                 continue;
             }
-            for value in received.get_all(&name) {
+            for value in received.get_all(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -169,8 +176,8 @@ impl ForwardHeaders {
     }
 
     /// The request to send to `target` for one received with `parts` and `body`.
-    pub fn request(&self, target: &Target, parts: &Parts, body: Bytes) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(body));
+    pub fn request(&self, target: &Target, parts: &Parts, body: Pieces) -> Request<Outgoing> {
+        let mut request = Request::new(Outgoing::from(body));
         *request.method_mut() = parts.method.clone();
         *request.uri_mut() = target.uri_for(&parts.uri);
         *request.headers_mut() = self.of(&parts.headers);
