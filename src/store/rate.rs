@@ -227,7 +227,18 @@ impl RateBuckets {
                 if col_start < self.first && window > step {
                     return f64::NAN;
                 }
-                let col_start = col_start.max(self.first);
+                // Before the first event nothing came (the sender had not
+                // started): the whole column counts. Averaged over the seconds
+                // since the first event only, a 5 s column ending 2 s after a
+                // job's first scrape read 2.5 times its rate (a real
+                // Prometheus's metrics each drew `█▄▄▄…`). Where counting
+                // began later, what came before is unknown: over the seconds
+                // counted.
+                let col_start = if self.unknown_before_first {
+                    col_start.max(self.first)
+                } else {
+                    col_start
+                };
                 let sum: u64 = (col_start..col_end)
                     .map(|s| u64::from(self.count_at(s)))
                     .sum();
@@ -499,6 +510,26 @@ mod tests {
             columns[first + unknown..].iter().all(|&c| c == 12.0),
             "from a whole window on, every column 12/s: {columns:?}"
         );
+    }
+
+    #[test]
+    fn the_column_of_a_start_is_not_higher_than_the_rate() {
+        // 54 events every 5 s (10.8/s), drawn in 5 s columns (as wide as the
+        // interval) at every phase: the column holding the first batch read
+        // 54 over the 1 to 4 s since it, up to 54/s.
+        for phase in 0..5_000 {
+            let mut r = RateBuckets::default();
+            let first = 1_000_000_700 + phase;
+            for i in 0..12 {
+                r.add(first + i * 5_000, 54);
+            }
+            let columns = r.series(first + 58_000, 20, 5);
+            assert!(
+                columns.iter().all(|&c| c.is_nan() || c <= 10.8),
+                "phase {phase}: {columns:?}"
+            );
+            assert_eq!(columns[19], 10.8);
+        }
     }
 
     /// The rates read every 100 ms for two minutes from the first batch of
