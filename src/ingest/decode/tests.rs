@@ -1351,3 +1351,133 @@ fn real_traffic_refers_to_labels_far_below_the_rw2_expansion_bound() {
     let data = decode(Protocol::V2, body).expect("within bounds");
     assert_eq!(data.series.len(), 2_000);
 }
+
+/// Key of an RW2 `TimeSeries.labels_refs` reference sent unpacked.
+const LABELS_REFS_VARINT: u8 = 0x08;
+
+/// An RW2 request of one series whose label references are written by
+/// `refs_field` (each encoding a sender may use), then a sample.
+fn rw2_body_with_refs(symbols: &[String], refs_field: &[u8]) -> Vec<u8> {
+    let mut series = refs_field.to_vec();
+    let sample = pb2::Sample {
+        value: 1.0,
+        timestamp: 2,
+        start_timestamp: 0,
+    };
+    series.extend(long_field(2, &sample.encode_to_vec()));
+    let mut body = pb2::Request {
+        symbols: symbols.to_vec(),
+        timeseries: vec![],
+    }
+    .encode_to_vec();
+    body.extend(long_field(5, &series));
+    body
+}
+
+/// `refs` as one packed field, as two, or one unpacked field per reference.
+fn refs_fields(refs: &[u32], layout: u64) -> Vec<u8> {
+    let varints = |refs: &[u32]| {
+        let mut out = Vec::new();
+        for &r in refs {
+            prost::encoding::encode_varint(u64::from(r), &mut out);
+        }
+        out
+    };
+    match layout {
+        0 => long_field(1, &varints(refs)),
+        1 => {
+            let (a, b) = refs.split_at(refs.len() / 2);
+            [long_field(1, &varints(a)), long_field(1, &varints(b))].concat()
+        }
+        _ => refs
+            .iter()
+            .flat_map(|&r| [vec![LABELS_REFS_VARINT], varints(&[r])].concat())
+            .collect(),
+    }
+}
+
+#[test]
+fn rw2_labels_and_hashes_match_rw1_whatever_the_reference_encoding() {
+    let mut rng = Rng(0x0dd_ba11_5eed_2222);
+    for round in 0..600 {
+        // Lengths on both sides of the 32 bytes a symbol keeps at hand and
+        // of the one-byte varint, ASCII and not.
+        let text = |rng: &mut Rng| {
+            let len = match rng.below(4) {
+                0 => rng.below(4),
+                1 => 28 + rng.below(8),
+                2 => 60 + rng.below(10),
+                _ => 120 + rng.below(16),
+            };
+            let alphabet = ["a", "b", "_", "ü", "9"];
+            (0..len)
+                .map(|_| alphabet[rng.below(5) as usize])
+                .collect::<String>()
+        };
+        let mut pairs: Vec<(String, String)> = (0..rng.below(5))
+            .map(|_| (text(&mut rng), text(&mut rng)))
+            .collect();
+        if rng.below(4) > 0 {
+            let at = rng.below(pairs.len() as u64 + 1) as usize;
+            pairs.insert(at, ("__name__".into(), text(&mut rng)));
+        }
+        // References of one, two or three bytes.
+        let fillers = [0, 300, 17_000][rng.below(3) as usize];
+        let mut b = Rw2Builder::new();
+        b.symbols.extend((0..fillers).map(|i| format!("filler{i}")));
+        let refs = b.refs(&borrowed(&pairs));
+        let layout = rng.below(3);
+        let body = rw2_body_with_refs(&b.symbols, &refs_fields(&refs, layout));
+        let ours = decode(Protocol::V2, body).expect("valid request");
+        let context = format!("round {round}, layout {layout}, fillers {fillers}: {pairs:?}");
+        if !prometheus_takes(&pairs) {
+            assert_eq!(ours.refused_count, 1, "{context}");
+            continue;
+        }
+        let rw1 = pb1::WriteRequest {
+            timeseries: vec![pb1::TimeSeries {
+                labels: pairs.iter().map(|(k, v)| label(k, v)).collect(),
+                samples: vec![sample(1.0, 2)],
+                ..Default::default()
+            }],
+            metadata: vec![],
+        };
+        let theirs = decode(Protocol::V1, rw1.encode_to_vec()).expect("valid request");
+        assert_eq!(labels_of(&ours, 0), pairs, "{context}");
+        assert_eq!(
+            ours.series[0].label_hash, theirs.series[0].label_hash,
+            "{context}"
+        );
+        let ascending = pairs.windows(2).all(|w| w[0].0 < w[1].0);
+        assert_eq!(ours.series[0].labels_sorted, ascending, "{context}");
+    }
+}
+
+#[test]
+fn rw2_malformed_label_references_fail_the_request_as_when_read_on_the_spot() {
+    let symbols: Vec<String> = ["", "__name__", "up"].map(String::from).to_vec();
+    // A varint over 64 bits, in a packed field that ends like a whole one.
+    let overflowing = [[0xff; 11].as_slice(), &[0x01]].concat();
+    // An out-of-range reference first: the series is not merely refused.
+    let out_of_range = [[1, 2, 9].as_slice(), &overflowing].concat();
+    for refs in [overflowing.clone(), out_of_range] {
+        let body = rw2_body_with_refs(&symbols, &long_field(1, &refs));
+        let err = decode(Protocol::V2, body).unwrap_err();
+        assert!(err.to_string().contains("overflows 64 bits"), "{err}");
+    }
+    // Followed by a malformed field: the references fail first, as before.
+    let mut series = long_field(1, &overflowing);
+    series.extend([0x12, 0x02, 0x08, 0x01]);
+    let mut body = pb2::Request {
+        symbols,
+        timeseries: vec![],
+    }
+    .encode_to_vec();
+    body.extend(long_field(5, &series));
+    let err = decode(Protocol::V2, body).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("timeseries[0]: varint at byte 0 overflows 64 bits"),
+        "{err}"
+    );
+}

@@ -280,45 +280,48 @@ pub fn repeated_u32(
             out.push(r.varint()? as u32);
             Ok(())
         }
-        WireType::Len => {
-            let packed = r.bytes()?;
-            // At most one value per byte: written into room made up front,
-            // with the count in a local (a push per value would store the
-            // vector's length each time).
-            let start = out.len();
-            out.resize(start + packed.len(), 0);
-            let room = out.get_mut(start..).unwrap_or(&mut []);
-            let (mut read, mut written) = (0, 0);
-            // RW 2.0 symbol references take one or two bytes (up to 16,383
-            // symbols): those without the general varint's loop.
-            while let Some(rest) = packed.get(read..)
-                && let Some(slot) = room.get_mut(written)
-            {
-                let (value, len) = match *rest {
-                    [] => break,
-                    [first, ..] if first < 0x80 => (u32::from(first), 1),
-                    [first, second, ..] if second < 0x80 => {
-                        (u32::from(first & 0x7f) | u32::from(second) << 7, 2)
-                    }
-                    _ => {
-                        let mut varint = Reader::new(rest);
-                        match varint.varint() {
-                            Ok(value) => (value as u32, varint.pos),
-                            Err(e) => {
-                                out.truncate(start + written);
-                                return Err(e);
-                            }
-                        }
-                    }
-                };
-                *slot = value;
-                (read, written) = (read + len, written + 1);
-            }
-            out.truncate(start + written);
-            Ok(())
-        }
+        WireType::Len => packed_u32(r.bytes()?, out),
         other => Err(wrong_type(field, other, WireType::Len)),
     }
+}
+
+/// Reads the values of a packed repeated `uint32` field (the field's bytes)
+/// into `out`; see [`repeated_u32`].
+pub fn packed_u32(packed: &[u8], out: &mut Vec<u32>) -> Result<(), WireError> {
+    // At most one value per byte: written into room made up front,
+    // with the count in a local (a push per value would store the
+    // vector's length each time).
+    let start = out.len();
+    out.resize(start + packed.len(), 0);
+    let room = out.get_mut(start..).unwrap_or(&mut []);
+    let (mut read, mut written) = (0, 0);
+    // RW 2.0 symbol references take one or two bytes (up to 16,383
+    // symbols): those without the general varint's loop.
+    while let Some(rest) = packed.get(read..)
+        && let Some(slot) = room.get_mut(written)
+    {
+        let (value, len) = match *rest {
+            [] => break,
+            [first, ..] if first < 0x80 => (u32::from(first), 1),
+            [first, second, ..] if second < 0x80 => {
+                (u32::from(first & 0x7f) | u32::from(second) << 7, 2)
+            }
+            _ => {
+                let mut varint = Reader::new(rest);
+                match varint.varint() {
+                    Ok(value) => (value as u32, varint.pos),
+                    Err(e) => {
+                        out.truncate(start + written);
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        *slot = value;
+        (read, written) = (read + len, written + 1);
+    }
+    out.truncate(start + written);
+    Ok(())
 }
 
 #[cfg(test)]

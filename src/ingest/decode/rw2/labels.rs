@@ -1,15 +1,17 @@
 //! A RW 2.0 series' labels: the request's symbol table, the byte allowance
-//! that bounds what its references may expand to, and the hot loop that
-//! resolves a series' label references, checks the name rules and writes the
-//! labels' canonical form for the identity hash.
+//! that bounds what its references may expand to, and the name rules and
+//! identity hash of what the hot loop ([`resolve`]) resolved.
 
 use crate::problems::Rule;
 use std::ops::Range;
 
-use super::super::{DecodeError, hash_labels, less};
-use crate::ingest::model::{
-    LabelRef, StrAt, StrId, WriteData, canonical_bytes_hash, label_room, put_label,
-};
+use super::super::wire::packed_u32;
+use super::super::{DecodeError, at, hash_labels, less};
+use super::MSG;
+use crate::ingest::model::{LabelRef, StrId, WriteData, canonical_bytes_hash};
+
+mod resolve;
+use resolve::{PackedPairs, Resolved, Unresolved, resolve_pairs};
 
 /// Bytes of labels (series' and exemplars'), help and units a request may refer
 /// to per byte of its body. Strings are sent once and referred to by number:
@@ -70,25 +72,43 @@ pub(super) fn label_strings(
     pairs.iter().flat_map(|l| [l.name, l.value])
 }
 
-/// A symbol: its span of the body, its text ready to be copied, and what the
-/// label-name rules ask of it, found once per request rather than per label.
+/// Bytes of a symbol's text kept in its [`Symbol`]: labels whose name and
+/// value are no longer are written from there, a fixed number of bytes at a
+/// time.
+const HEAD: usize = 32;
+
+/// A symbol: its span of the body, the start of its text ready to be copied,
+/// and what the label-name rules ask of it, found once per request rather
+/// than per label.
 #[derive(Clone, Copy)]
-pub(super) struct Symbol<'a> {
+pub(super) struct Symbol {
+    /// The text's first [`HEAD`] bytes, zeros after its end.
+    head: [u8; HEAD],
     pub(super) id: StrId,
-    text: StrAt<'a>,
     empty: bool,
     metric_name: bool,
 }
 
-impl<'a> Symbol<'a> {
-    pub(super) fn new(base: &'a [u8], id: StrId) -> Self {
-        let text = StrAt::in_buffer(base, id);
-        Symbol {
-            id,
-            text,
-            empty: text.is_empty(),
-            metric_name: text.bytes() == b"__name__",
+impl Symbol {
+    pub(super) fn new(base: &[u8], id: StrId) -> Self {
+        let text = base.get(id.range()).unwrap_or(&[]);
+        let mut head = [0; HEAD];
+        let kept = text.len().min(HEAD);
+        if let (Some(to), Some(from)) = (head.get_mut(..kept), text.get(..kept)) {
+            to.copy_from_slice(from);
         }
+        Symbol {
+            head,
+            id,
+            empty: text.is_empty(),
+            metric_name: text == b"__name__",
+        }
+    }
+
+    /// The text's length.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.id.range().len()
     }
 }
 
@@ -98,7 +118,7 @@ impl<'a> Symbol<'a> {
 pub(super) struct NameOrder {
     /// `(a, b, a < b)`, by a hash of `(a, b)`; `u32::MAX` marks a free slot
     /// (no request has that many symbols).
-    slots: Vec<(u32, u32, bool)>,
+    slots: Box<[(u32, u32, bool); NameOrder::SLOTS]>,
 }
 
 impl NameOrder {
@@ -106,44 +126,48 @@ impl NameOrder {
 
     pub(super) fn new() -> Self {
         NameOrder {
-            slots: vec![(u32::MAX, u32::MAX, false); Self::SLOTS],
+            slots: Box::new([(u32::MAX, u32::MAX, false); Self::SLOTS]),
         }
     }
 
-    /// Whether the name of symbol `a` of `table` sorts strictly before that of `b`.
+    /// Whether the name of symbol `a` sorts strictly before that of `b`
+    /// (`symbols` holds them).
     #[inline(always)]
-    fn less(&mut self, table: &[Symbol<'_>], a: u32, b: u32) -> bool {
-        let slot = (a.wrapping_mul(0x9e37_79b9) ^ b) as usize % Self::SLOTS;
-        match self.slots.get_mut(slot) {
-            Some(&mut (x, y, ordered)) if (x, y) == (a, b) => ordered,
-            Some(entry) => {
-                let ordered = text_less(table, a, b);
+    fn less(&mut self, symbols: &Symbols<'_>, a: u32, b: u32) -> bool {
+        let slot = (a.wrapping_mul(0x9e37_79b9) ^ b) as u8;
+        let entry = &mut self.slots[usize::from(slot)];
+        match *entry {
+            (x, y, ordered) if (x, y) == (a, b) => ordered,
+            _ => {
+                let ordered = text_less(symbols, a, b);
                 *entry = (a, b, ordered);
                 ordered
             }
-            None => text_less(table, a, b),
         }
     }
 }
 
-/// Whether the text of symbol `a` of `table` sorts strictly before that of `b`.
+/// Whether the text of symbol `a` sorts strictly before that of `b`.
 #[cold]
-fn text_less(table: &[Symbol<'_>], a: u32, b: u32) -> bool {
-    let text = |r: u32| table.get(r as usize).map_or(&[][..], |s| s.text.bytes());
+fn text_less(symbols: &Symbols<'_>, a: u32, b: u32) -> bool {
+    let text = |r: u32| {
+        let symbol = symbols.table.get(r as usize);
+        symbol.map_or(&[][..], |s| symbols.bytes(s.id))
+    };
     less(text(a), text(b))
 }
 
 /// The request's symbol table and the body its strings are spans of.
 pub(super) struct Symbols<'a> {
     pub(super) base: &'a [u8],
-    pub(super) table: &'a [Symbol<'a>],
+    pub(super) table: &'a [Symbol],
 }
 
 impl<'a> Symbols<'a> {
     /// Resolves a symbol reference, or says which one is out of range.
     /// Inlined: it runs twice per label, and the message only when it fails.
     #[inline(always)]
-    pub(super) fn get(&self, r: u64, what: impl FnOnce() -> String) -> Result<Symbol<'a>, String> {
+    pub(super) fn get(&self, r: u64, what: impl FnOnce() -> String) -> Result<Symbol, String> {
         match usize::try_from(r).ok().and_then(|r| self.table.get(r)) {
             Some(&symbol) => Ok(symbol),
             None => Err(self.out_of_range(r, what())),
@@ -203,17 +227,20 @@ impl<'a> Symbols<'a> {
             Err(reason) => return Ok(Err((None, reason))),
         };
         let start = data.labels.len();
-        let unset = LabelRef {
-            name: WriteData::EMPTY,
-            value: WriteData::EMPTY,
-        };
-        data.labels.resize(start + pairs.len(), unset);
+        data.labels.resize(start + pairs.len(), UNSET);
         let resolved = loop {
             let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
             let allowance = expansion.left;
-            match resolve_pairs(self.table, pairs, labels, order, canonical, allowance) {
+            match resolve_pairs(
+                self,
+                pairs.iter().copied(),
+                labels,
+                order,
+                canonical,
+                allowance,
+            ) {
                 Ok(resolved) => break resolved,
-                Err(Unresolved::Room(room)) => canonical.resize(room.max(2 * canonical.len()), 0),
+                Err(Unresolved::Room(room)) => grow(canonical, room),
                 Err(Unresolved::Ref(n)) => {
                     data.labels.truncate(start);
                     let r = refs.get(n).copied().unwrap_or_default();
@@ -231,6 +258,56 @@ impl<'a> Symbols<'a> {
                 }
             }
         };
+        self.judge(data, start, resolved, index, canonical, expansion)
+    }
+
+    /// [`Symbols::series_labels`] for references sent as they nearly always
+    /// are: one packed `labels_refs` field (`packed`, its bytes) of one- and
+    /// two-byte varints, every one in range, within the allowance. Those are
+    /// read in the loop that resolves them; anything else is read into `refs`
+    /// and resolved as [`Symbols::series_labels`] does, with the same errors and
+    /// refusals.
+    pub(super) fn packed_series_labels(
+        &self,
+        data: &mut WriteData,
+        packed: &[u8],
+        refs: &mut Vec<u32>,
+        index: usize,
+        (canonical, order): (&mut Vec<u8>, &mut NameOrder),
+        expansion: &mut Expansion,
+    ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
+        let start = data.labels.len();
+        // Each reference takes a byte or more: room for every pair.
+        data.labels.resize(start + packed.len() / 2, UNSET);
+        loop {
+            let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
+            let pairs = PackedPairs { bytes: packed };
+            let allowance = expansion.left;
+            match resolve_pairs(self, pairs, labels, order, canonical, allowance) {
+                Ok(resolved) if resolved.complete => {
+                    data.labels.truncate(start + resolved.labels);
+                    return self.judge(data, start, resolved, index, canonical, expansion);
+                }
+                Err(Unresolved::Room(room)) => grow(canonical, room),
+                _ => break,
+            }
+        }
+        data.labels.truncate(start);
+        packed_u32(packed, refs).map_err(at(MSG, || format!("timeseries[{index}]")))?;
+        self.series_labels(data, refs, index, (canonical, order), expansion)
+    }
+
+    /// The name rules and the identity hash of series `index`'s labels,
+    /// `data.labels[start..]`, as [`resolve_pairs`] found them.
+    fn judge(
+        &self,
+        data: &WriteData,
+        start: usize,
+        resolved: Resolved,
+        index: usize,
+        canonical: &mut Vec<u8>,
+        expansion: &mut Expansion,
+    ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
         expansion.take_bytes(resolved.taken)?;
         let labels = start as u32..data.labels.len() as u32;
         let Resolved {
@@ -278,6 +355,17 @@ impl<'a> Symbols<'a> {
     }
 }
 
+/// A label not yet resolved.
+const UNSET: LabelRef = LabelRef {
+    name: WriteData::EMPTY,
+    value: WriteData::EMPTY,
+};
+
+#[cold]
+fn grow(canonical: &mut Vec<u8>, room: usize) {
+    canonical.resize(room.max(2 * canonical.len()), 0);
+}
+
 /// A series' labels resolved: their range, identity hash and whether their
 /// names are strictly ascending.
 pub(super) type SeriesLabels = (Range<u32>, u64, bool);
@@ -295,79 +383,4 @@ fn pairs_of(refs: &[u32], what: impl Fn() -> String) -> Result<&[[u32; 2]], Stri
             refs.len()
         )),
     }
-}
-
-/// What [`resolve_pairs`] found out about a series' labels.
-struct Resolved {
-    has_name: bool,
-    empty_name: bool,
-    /// Names strictly ascending.
-    sorted: bool,
-    /// End of the labels' canonical form in the buffer.
-    end: usize,
-    /// Bytes of the labels' names and values, for [`Expansion`].
-    taken: usize,
-}
-
-/// Why [`resolve_pairs`] stopped.
-enum Unresolved {
-    /// The canonical form needs a buffer this long.
-    Room(usize),
-    /// Reference `n` is out of range.
-    Ref(usize),
-    /// The labels refer to more bytes than the allowance.
-    Expanded,
-}
-
-/// The hot loop of RW 2.0: resolves a series' label reference `pairs` into
-/// `labels` (as many), notes what the name rules ask, and writes the labels'
-/// canonical form into `out`, as long as their bytes stay within `allowance`
-/// (see [`Expansion`]). Not inlined, and given plain slices, so that it keeps
-/// its state in registers.
-#[inline(never)]
-fn resolve_pairs(
-    table: &[Symbol<'_>],
-    pairs: &[[u32; 2]],
-    labels: &mut [LabelRef],
-    order: &mut NameOrder,
-    out: &mut [u8],
-    allowance: usize,
-) -> Result<Resolved, Unresolved> {
-    let (mut has_name, mut empty_name, mut sorted) = (false, false, true);
-    let mut previous: Option<u32> = None;
-    let (mut end, mut taken) = (0, 0);
-    for (i, (&[name_ref, value_ref], slot)) in pairs.iter().zip(labels).enumerate() {
-        let Some(name) = table.get(name_ref as usize) else {
-            return Err(Unresolved::Ref(2 * i));
-        };
-        let Some(value) = table.get(value_ref as usize) else {
-            return Err(Unresolved::Ref(2 * i + 1));
-        };
-        *slot = LabelRef {
-            name: name.id,
-            value: value.id,
-        };
-        empty_name |= name.empty;
-        has_name |= name.metric_name && !value.empty;
-        if let Some(previous) = previous {
-            sorted &= order.less(table, previous, name_ref);
-        }
-        previous = Some(name_ref);
-        taken += name.text.len() + value.text.len();
-        if taken > allowance {
-            return Err(Unresolved::Expanded);
-        }
-        let room = end + label_room(name.text, value.text);
-        if out.len() < room {
-            return Err(Unresolved::Room(room));
-        }
-        end = put_label(out, end, name.text, value.text);
-    }
-    Ok(Resolved {
-        has_name,
-        empty_name,
-        sorted,
-        end,
-        taken,
-    })
 }

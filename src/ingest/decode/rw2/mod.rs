@@ -10,7 +10,7 @@ mod labels;
 
 use std::ops::Range;
 
-use super::wire::{Reader, WireError, WireType, expect, repeated_u32};
+use super::wire::{Reader, WireError, WireType, expect, packed_u32, repeated_u32};
 use super::{DecodeError, at, check_growth, exemplar_fields, read_histogram, read_sample, string};
 use crate::ingest::model::{Exemplar, Metadata, MetricType, ReceivedSeries, StrId, WriteData};
 use crate::problems::{Problem, Rule, Subject};
@@ -82,7 +82,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
         canonical: Vec::new(),
         name_order: NameOrder::new(),
     };
-    let table: Vec<Symbol<'_>> = symbols.iter().map(|&id| Symbol::new(buf, id)).collect();
+    let table: Vec<Symbol> = symbols.iter().map(|&id| Symbol::new(buf, id)).collect();
     let symbols = Symbols {
         base: buf,
         table: &table,
@@ -170,70 +170,95 @@ fn series(
     // protobuf merges a repeated singular message.
     let mut metadata_refs: Option<[u64; 3]> = None;
     let mut created_timestamp_ms = 0;
+    // The usual packed `labels_refs`, read where they are resolved (see
+    // `Symbols::packed_series_labels`); others are read into `refs` here.
+    let mut packed: Option<&[u8]> = None;
     let mut r = Reader::new(buf);
-    while !r.is_done() {
-        let (field, wire) = r.key().map_err(at(MSG, path))?;
-        match field {
-            TIME_SERIES_LABELS_REFS => {
-                repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?;
+    let mut read_fields = || -> Result<(), DecodeError> {
+        while !r.is_done() {
+            let (field, wire) = r.key().map_err(at(MSG, path))?;
+            match field {
+                TIME_SERIES_LABELS_REFS
+                    if wire == WireType::Len && refs.is_empty() && packed.is_none() =>
+                {
+                    packed = Some(r.bytes().map_err(at(MSG, path))?);
+                }
+                TIME_SERIES_LABELS_REFS => {
+                    if let Some(first) = packed.take() {
+                        packed_u32(first, refs).map_err(at(MSG, path))?;
+                    }
+                    repeated_u32(&mut r, wire, "labels_refs", refs).map_err(at(MSG, path))?;
+                }
+                TIME_SERIES_SAMPLES => {
+                    read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?;
+                }
+                TIME_SERIES_HISTOGRAMS => {
+                    let body = symbols.base.len();
+                    read_histogram(
+                        &mut r,
+                        wire,
+                        data,
+                        (index, histogram_start),
+                        true,
+                        MSG,
+                        body,
+                    )?;
+                }
+                TIME_SERIES_EXEMPLARS => {
+                    expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
+                    let bytes = r.bytes().map_err(at(MSG, path))?;
+                    let n = exemplars.len();
+                    let epath = || format!("timeseries[{index}].exemplars[{n}]");
+                    let start = exemplar_refs.len();
+                    let (value, timestamp_ms) = exemplar_fields(bytes, MSG, &epath, |r, wire| {
+                        repeated_u32(r, wire, "labels_refs", exemplar_refs).map_err(at(MSG, &epath))
+                    })?;
+                    exemplars.push(ReadExemplar {
+                        value,
+                        timestamp_ms,
+                        refs: start..exemplar_refs.len(),
+                    });
+                }
+                TIME_SERIES_METADATA => {
+                    expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
+                    let bytes = r.bytes().map_err(at(MSG, path))?;
+                    let merged = metadata_refs.get_or_insert_default();
+                    read_metadata(bytes, merged)
+                        .map_err(at(MSG, || format!("timeseries[{index}].metadata")))?;
+                }
+                TIME_SERIES_CREATED_TIMESTAMP => {
+                    expect("created_timestamp", wire, WireType::Varint).map_err(at(MSG, path))?;
+                    created_timestamp_ms = r.varint().map_err(at(MSG, path))? as i64;
+                }
+                _ => r.skip(field, wire).map_err(at(MSG, path))?,
             }
-            TIME_SERIES_SAMPLES => {
-                read_sample(&mut r, wire, data, (index, sample_start), true, MSG)?;
-            }
-            TIME_SERIES_HISTOGRAMS => {
-                let body = symbols.base.len();
-                read_histogram(
-                    &mut r,
-                    wire,
-                    data,
-                    (index, histogram_start),
-                    true,
-                    MSG,
-                    body,
-                )?;
-            }
-            TIME_SERIES_EXEMPLARS => {
-                expect("exemplars", wire, WireType::Len).map_err(at(MSG, path))?;
-                let bytes = r.bytes().map_err(at(MSG, path))?;
-                let n = exemplars.len();
-                let epath = || format!("timeseries[{index}].exemplars[{n}]");
-                let start = exemplar_refs.len();
-                let (value, timestamp_ms) = exemplar_fields(bytes, MSG, &epath, |r, wire| {
-                    repeated_u32(r, wire, "labels_refs", exemplar_refs).map_err(at(MSG, &epath))
-                })?;
-                exemplars.push(ReadExemplar {
-                    value,
-                    timestamp_ms,
-                    refs: start..exemplar_refs.len(),
-                });
-            }
-            TIME_SERIES_METADATA => {
-                expect("metadata", wire, WireType::Len).map_err(at(MSG, path))?;
-                let bytes = r.bytes().map_err(at(MSG, path))?;
-                let merged = metadata_refs.get_or_insert_default();
-                read_metadata(bytes, merged)
-                    .map_err(at(MSG, || format!("timeseries[{index}].metadata")))?;
-            }
-            TIME_SERIES_CREATED_TIMESTAMP => {
-                expect("created_timestamp", wire, WireType::Varint).map_err(at(MSG, path))?;
-                created_timestamp_ms = r.varint().map_err(at(MSG, path))? as i64;
-            }
-            _ => r.skip(field, wire).map_err(at(MSG, path))?,
         }
+        Ok(())
+    };
+    if let Err(e) = read_fields() {
+        // Malformed references read before the error fail the request
+        // first, as they did when they were read on the spot.
+        if let Some(first) = packed {
+            packed_u32(first, refs).map_err(at(MSG, path))?;
+        }
+        return Err(e);
     }
     // The whole series has been read (so a malformed one still fails the
     // request as protobuf); now the rules that refuse it alone.
-    let accepted = symbols
-        .series_labels(data, refs, index, (canonical, name_order), expansion)?
-        .and_then(|(labels, label_hash, labels_sorted)| {
-            let metadata = match metadata_refs {
-                Some(refs) => {
-                    metadata(symbols, data, refs, labels.clone(), index).map_err(|r| (None, r))?
-                }
-                None => None,
-            };
-            Ok((labels, label_hash, labels_sorted, metadata))
-        });
+    let tables = (&mut *canonical, &mut *name_order);
+    let labels = match packed {
+        Some(packed) => symbols.packed_series_labels(data, packed, refs, index, tables, expansion),
+        None => symbols.series_labels(data, refs, index, tables, expansion),
+    };
+    let accepted = labels?.and_then(|(labels, label_hash, labels_sorted)| {
+        let metadata = match metadata_refs {
+            Some(refs) => {
+                metadata(symbols, data, refs, labels.clone(), index).map_err(|r| (None, r))?
+            }
+            None => None,
+        };
+        Ok((labels, label_hash, labels_sorted, metadata))
+    });
     let (label_range, label_hash, labels_sorted, metadata) = match accepted {
         Ok(parts) => parts,
         Err((rule, reason)) => {
