@@ -125,3 +125,53 @@ fn check<const ON: bool>(bencher: Bencher, name: &str) {
         })
         .bench_refs(|(data, arrival)| checker.check(data, Some(protocol), *arrival));
 }
+
+/// What the receiver does with a request, all but HTTP and the queue:
+/// snappy, decoding, the problem rules at their defaults (every rule on),
+/// then the dashboard's store. The series are already in the store and the
+/// checker, and each request's samples are 15 s newer than the last one's,
+/// as a sender's are. RW1 and RW2 carry the same series and samples.
+#[divan::bench(args = ["rw1_avalanche_2000_series", "rw2_avalanche_2000_series"])]
+fn receive(bencher: Bencher, name: &str) {
+    use promscope::ingest::check::Checker;
+    use promscope::send::{Workload, WorkloadConfig};
+    use promscope::store::{Store, StoreLimits};
+    let (protocol, _, samples) = case(name);
+    let config = WorkloadConfig {
+        protocol,
+        ..WorkloadConfig::default()
+    };
+    let mut workload = Workload::new(config).expect("default workload is valid");
+    let checker = Checker::default();
+    let mut store = Store::new(StoreLimits::default());
+    let mut seq = 0;
+    let mut next = move || {
+        seq += 1;
+        let arrival_ms = fixtures::T0 + seq as i64 * 15_000;
+        (workload.build(seq, arrival_ms).bytes, arrival_ms)
+    };
+    let (body, arrival_ms) = next();
+    received(&checker, &mut store, protocol, &body, arrival_ms);
+    bencher
+        .counter(ItemsCount::new(samples))
+        .with_inputs(next)
+        .bench_local_values(|(body, arrival_ms)| {
+            received(&checker, &mut store, protocol, &body, arrival_ms)
+        });
+}
+
+/// [`receive`]'s work on one request; not inlined, so that callgrind can
+/// count it alone (`--toggle-collect=decode::received`).
+#[inline(never)]
+fn received(
+    checker: &promscope::ingest::check::Checker,
+    store: &mut promscope::store::Store,
+    protocol: Protocol,
+    body: &[u8],
+    arrival_ms: i64,
+) {
+    let raw = decode::decompress(body, MAX).expect("valid snappy");
+    let mut data = decode::decode(protocol, raw).expect("valid");
+    checker.check(&mut data, Some(protocol), arrival_ms);
+    store.ingest(&fixtures::received(protocol, data, arrival_ms));
+}

@@ -86,8 +86,13 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
 
 /// A batch of `data` arriving at `arrival_ms`.
 pub fn batch_of(data: WriteData, arrival_ms: i64) -> Batch {
+    received(Protocol::V1, data, arrival_ms)
+}
+
+/// A batch of `data`, sent in `protocol`, arriving at `arrival_ms`.
+pub fn received(protocol: Protocol, data: WriteData, arrival_ms: i64) -> Batch {
     Batch {
-        info: info(arrival_ms, Protocol::V1, 0, 0),
+        info: info(arrival_ms, protocol, 0, 0),
         outcome: Outcome::Accepted,
         data,
     }

@@ -254,8 +254,9 @@ impl Store {
         let data = &batch.data;
         let end = under_way.next.saturating_add(most).min(data.series.len());
         self.origin = under_way.origin;
+        let mut applied = None;
         for s in &data.series[under_way.next.min(end)..end] {
-            under_way.samples += self.ingest_series(data, s, under_way.arrival_ms);
+            under_way.samples += self.ingest_series(data, s, under_way.arrival_ms, &mut applied);
         }
         under_way.next = end;
         if end < data.series.len() {
@@ -285,16 +286,26 @@ impl Store {
         }
     }
 
-    /// Adds one series' samples, histograms and exemplars; returns how many
-    /// samples and histograms it carried.
+    /// Adds one series' samples, histograms and exemplars and its metadata
+    /// unless it is the same as `applied` (the last applied of the request,
+    /// see below); returns how many samples and histograms it carried.
     fn ingest_series(
         &mut self,
         data: &WriteData,
         s: &model::ReceivedSeries,
         arrival_ms: i64,
+        applied: &mut Option<model::Metadata>,
     ) -> u64 {
-        if let Some(m) = &s.metadata {
-            self.set_metadata(data, m);
+        // RW 2.0 repeats a family's metadata on every series, and a family's
+        // series follow each other. Within a request, equal string ids are
+        // equal text (a symbol referred to again), and only the request's
+        // own metadata changes the cache until its end (trimmed in
+        // `enforce_bounds`): what equals the last one applied is in place.
+        if let Some(m) = s.metadata
+            && *applied != Some(m)
+        {
+            self.set_metadata(data, &m);
+            *applied = Some(m);
         }
         let id = self.series_for(data, s, arrival_ms);
         let (samples, histograms) = (data.samples_of(s), data.histograms_of(s));

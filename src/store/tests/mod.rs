@@ -762,3 +762,53 @@ fn metadata_of_families_without_series_is_bounded_and_the_oldest_goes_first() {
     );
     assert!(store.strings.len() <= 2 * (ORPHAN_METADATA + PER_REQUEST) + 10);
 }
+
+#[test]
+fn rw2_metadata_on_every_series_ends_as_the_last_series_says() {
+    let mut store = Store::new(StoreLimits::default());
+    // One family's series, each with its metadata as RW 2.0 sends it (equal
+    // texts by the same symbol); the help changes within the request and
+    // back in the next.
+    let request = |helps: &[&str], metric_type: MetricType| {
+        let mut data = WriteData::default();
+        let family = data.intern("jobs");
+        let texts = [("a", data.intern("a")), ("b", data.intern("b"))];
+        for (i, help) in helps.iter().enumerate() {
+            let id = i.to_string();
+            data.push_series(
+                &[("__name__", "jobs"), ("id", &id)],
+                &[sample(T0, 1.0)],
+                &[],
+            );
+            let help = texts.iter().find(|(text, _)| text == help).map(|t| t.1);
+            if let Some(s) = data.series.last_mut() {
+                s.metadata = Some(crate::ingest::model::Metadata {
+                    family,
+                    metric_type,
+                    help: help.unwrap_or(WriteData::EMPTY),
+                    unit: WriteData::EMPTY,
+                });
+            }
+        }
+        Batch {
+            info: info(T0),
+            outcome: Outcome::Accepted,
+            data,
+        }
+    };
+    let help = |store: &Store| {
+        store
+            .str(store.metadata_for("jobs").unwrap().help)
+            .to_owned()
+    };
+    store.ingest(&request(&["a", "a", "b", "b"], MetricType::Gauge));
+    assert_eq!(help(&store), "b");
+    store.ingest(&request(&["b", "a", "a"], MetricType::Gauge));
+    assert_eq!(help(&store), "a");
+    store.ingest(&request(&["a", "a"], MetricType::Counter));
+    let info = store.metadata_for("jobs").unwrap();
+    assert_eq!(
+        (info.metric_type, store.str(info.help)),
+        (MetricType::Counter, "a")
+    );
+}
