@@ -139,3 +139,46 @@ pub fn store_with(series: usize, samples: usize) -> Store {
     }
     store
 }
+
+/// A store of a million series in 10k metrics of 100 series, each with 20
+/// labels: a few constant, some of a few values, one per series (`pod`), as
+/// the cardinality benchmark asks; with cardinality tracking on or
+/// off (`tracking`).
+pub fn ten_k_metrics(tracking: bool) -> Store {
+    const MILLION: usize = 1_000_000;
+    let mut store = Store::new(StoreLimits {
+        max_series: MILLION,
+        track_cardinality: tracking,
+        ..StoreLimits::default()
+    });
+    let names: Vec<String> = (0..20).map(|k| format!("label_{k:02}")).collect();
+    for chunk in 0..100 {
+        let mut data = WriteData::default();
+        for i in chunk * 10_000..(chunk + 1) * 10_000 {
+            let metric = format!("metric_{:05}", i / 100);
+            let values: Vec<String> = (0..20)
+                .map(|k| match k {
+                    0..=4 => format!("constant_{k}"),
+                    5..=14 => format!("v{}", i % (k * 3)),
+                    15..=18 => format!("v{}", i % (k * 5)),
+                    _ => format!("pod-{i:07}"),
+                })
+                .collect();
+            let mut labels: Vec<(&str, &str)> = vec![("__name__", metric.as_str())];
+            labels.extend(
+                names
+                    .iter()
+                    .zip(&values)
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            );
+            let sample = Sample {
+                value: 1.0,
+                timestamp_ms: T0,
+                start_timestamp_ms: 0,
+            };
+            data.push_series(&labels, &[sample], &[]);
+        }
+        store.ingest(&batch_of(data, T0));
+    }
+    store
+}

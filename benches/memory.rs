@@ -3,7 +3,9 @@
 //! million more distinct series through it (evicting as many) and prints the
 //! RSS growth that churn caused (`cargo bench --bench memory`).
 //! `PROMSCOPE_BENCH_NAMES=N` instead pushes N distinct metric names through a
-//! 10k-series store and prints the RSS growth that name churn caused.
+//! 10k-series store and prints the RSS growth that name churn caused;
+//! `PROMSCOPE_BENCH_CARDINALITY=1` (tracking on) or `=2` (off) fills the
+//! cardinality benchmark's store (10k metrics x 20 labels) instead.
 
 mod fixtures;
 
@@ -106,11 +108,35 @@ fn name_churn(names: usize) {
     );
 }
 
+/// RSS growth per series of the cardinality benchmark's store (a million
+/// series in 10k metrics of 20 labels, one sample each), with cardinality
+/// tracking on or off, and what tracking counts it holds.
+fn ten_k_metrics(tracking: bool) {
+    let before = rss_bytes();
+    let store = fixtures::ten_k_metrics(tracking);
+    let after = rss_bytes();
+    let series = store.series_count().max(1) as f64;
+    println!(
+        "memory, 10k metrics x 20 labels, tracking {}: {} series: RSS +{:.0} MiB, {:.0} bytes per series; the store counts {:.0} bytes per series, {:.0} of them cardinality tracking (label values, churn, tenants and senders)",
+        if tracking { "on" } else { "off" },
+        store.series_count(),
+        mib(after.saturating_sub(before) as f64),
+        after.saturating_sub(before) as f64 / series,
+        store.held_bytes() as f64 / series,
+        store.tracking_bytes() as f64 / series,
+    );
+}
+
 fn main() {
     let names = env_usize("PROMSCOPE_BENCH_NAMES", 0);
     if names > 0 {
         name_churn(names);
         return;
+    }
+    // 1: tracking on, 2: off.
+    match env_usize("PROMSCOPE_BENCH_CARDINALITY", 0) {
+        0 => {}
+        mode => return ten_k_metrics(mode == 1),
     }
     let series = env_usize("PROMSCOPE_BENCH_SERIES", 1_000_000);
     // Distinct series pushed through the store in all, as a multiple of its size.

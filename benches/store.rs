@@ -12,7 +12,6 @@ use divan::counter::ItemsCount;
 use promscope::app::cardinality::REBUILD_MS;
 use promscope::app::{Action, App, Tab};
 use promscope::filter::Filter;
-use promscope::ingest::model::{Sample, WriteData};
 use promscope::store::{Store, StoreLimits};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -124,55 +123,36 @@ fn render_200x50_1m_series(bencher: Bencher, view: &str) {
     });
 }
 
-/// A store of a million series in 10k metrics of 100 series, each with 20
-/// labels: a few constant, some of a few values, one per series (`pod`), as
-/// the issue's cardinality benchmark asks.
-fn ten_k_metrics() -> Store {
-    let mut store = Store::new(StoreLimits {
-        max_series: MILLION,
-        ..StoreLimits::default()
-    });
-    let names: Vec<String> = (0..20).map(|k| format!("label_{k:02}")).collect();
-    for chunk in 0..100 {
-        let mut data = WriteData::default();
-        for i in chunk * 10_000..(chunk + 1) * 10_000 {
-            let metric = format!("metric_{:05}", i / 100);
-            let values: Vec<String> = (0..20)
-                .map(|k| match k {
-                    0..=4 => format!("constant_{k}"),
-                    5..=14 => format!("v{}", i % (k * 3)),
-                    15..=18 => format!("v{}", i % (k * 5)),
-                    _ => format!("pod-{i:07}"),
-                })
-                .collect();
-            let mut labels: Vec<(&str, &str)> = vec![("__name__", metric.as_str())];
-            labels.extend(
-                names
-                    .iter()
-                    .zip(&values)
-                    .map(|(n, v)| (n.as_str(), v.as_str())),
-            );
-            let sample = Sample {
-                value: 1.0,
-                timestamp_ms: fixtures::T0,
-                start_timestamp_ms: 0,
-            };
-            data.push_series(&labels, &[sample], &[]);
-        }
-        store.ingest(&fixtures::batch_of(data, fixtures::T0));
-    }
-    store
-}
-
 /// The cardinality view at 200×50 over a million series in 10k metrics of 20
 /// labels: `first` builds its rows from the store's aggregates and draws
 /// them (the first frame, and every rebuild after [`REBUILD_MS`] ms); `after`
 /// draws the rows built (every other frame). `labels` is a metric's labels.
-#[divan::bench(args = ["first", "after", "labels_first", "labels_after"])]
+/// Under a filter (`filter_*`: a fifteenth of the series, `{label_05="v0"}`;
+/// `filter_all_*`: every series, `{label_00="constant_0"}`) the rows are
+/// counted by a pass over the matching series.
+#[divan::bench(args = [
+    "first",
+    "after",
+    "labels_first",
+    "labels_after",
+    "filter_first",
+    "filter_after",
+    "filter_labels_first",
+    "filter_all_first",
+    "filter_all_after",
+])]
 fn cardinality_200x50_1m_series_10k_metrics(bencher: Bencher, case: &str) {
-    let mut store = ten_k_metrics();
-    let open_metric = case.starts_with("labels");
-    let mut app = app_at(&mut store, &[Action::GoTab(Tab::Cardinality)]);
+    let mut store = fixtures::ten_k_metrics(true);
+    let open_metric = case.contains("labels");
+    let filter = match case {
+        c if c.starts_with("filter_all") => Some(r#"{label_00="constant_0"}"#),
+        c if c.starts_with("filter") => Some(r#"{label_05="v0"}"#),
+        _ => None,
+    };
+    let mut actions = vec![Action::GoTab(Tab::Cardinality)];
+    actions.extend(filter.map(|f| Action::FilterSet(f.into())));
+    let mut app = app_at(&mut store, &actions);
+    assert_eq!(store.filter().is_all(), filter.is_none());
     if open_metric {
         app.apply(Action::Enter, &mut store);
     }

@@ -44,6 +44,12 @@ impl Store {
             + self.senders.bytes()
     }
 
+    /// Bytes of [`Store::held_bytes`] that cardinality tracking holds: label
+    /// values and churn, tenants and senders.
+    pub fn tracking_bytes(&self) -> usize {
+        self.cardinality.bytes() + self.tenants.bytes() + self.senders.bytes()
+    }
+
     /// Series evicted to respect the bounds, by cause.
     pub fn evictions(&self) -> Evictions {
         self.evictions

@@ -150,6 +150,8 @@ pub struct Store {
     senders: Parties,
     /// Who sent the request being ingested.
     origin: Origin,
+    /// Series seen not yet told to the parties (see [`tracking::SeenRun`]).
+    seen_run: Option<tracking::SeenRun>,
     scratch: String,
     /// `""` and `__name__`, held for the store's lifetime (see [`Store::new`]).
     empty: Sym,
@@ -203,6 +205,7 @@ impl Store {
             tenants: Parties::new(limits.stale_after_ms),
             senders: Parties::new(limits.stale_after_ms),
             origin: Origin::NONE,
+            seen_run: None,
             scratch: String::new(),
             empty,
             name_label,
@@ -258,6 +261,7 @@ impl Store {
         for s in &data.series[under_way.next.min(end)..end] {
             under_way.samples += self.ingest_series(data, s, under_way.arrival_ms, &mut applied);
         }
+        self.flush_seen();
         under_way.next = end;
         if end < data.series.len() {
             return false;

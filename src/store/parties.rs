@@ -175,11 +175,12 @@ impl Parties {
         }
     }
 
-    /// A series of `n` whose latest sample had arrived at `before_ms` (0:
-    /// none, or a stale marker) got one at `now_ms`, a stale marker if `marked`.
-    pub fn seen(&mut self, n: u16, before_ms: i64, now_ms: i64, marked: bool) {
+    /// `series` series of `n` whose latest sample had arrived at `before_ms`
+    /// (0: none, or a stale marker) got one at `now_ms`, a stale marker if
+    /// `marked`.
+    pub fn seen(&mut self, n: u16, before_ms: i64, (now_ms, marked): (i64, bool), series: u32) {
         if let Some(p) = self.get_mut(n) {
-            p.churn.seen(before_ms, now_ms, marked);
+            p.churn.seen_n(before_ms, now_ms, marked, series);
         }
     }
 
@@ -278,10 +279,10 @@ mod tests {
         assert_eq!(parties.number("team-a"), a);
         for _ in 0..3 {
             parties.created(a, T0);
-            parties.seen(a, 0, T0, false);
+            parties.seen(a, 0, (T0, false), 1);
         }
         parties.created(b, T0);
-        parties.seen(b, 0, T0, false);
+        parties.seen(b, 0, (T0, false), 1);
         for s in 0..5 {
             parties.sent(a, T0 + s * 1000, 30);
             parties.sent(b, T0 + s * 1000, 10);
@@ -312,7 +313,7 @@ mod tests {
             let n = parties.number(name);
             for _ in 0..series {
                 parties.created(n, T0);
-                parties.seen(n, 0, T0, false);
+                parties.seen(n, 0, (T0, false), 1);
             }
             parties.sent(n, T0, samples);
         }

@@ -11,6 +11,17 @@ use super::series::{Series, SeriesId};
 use crate::ingest::model::Batch;
 use crate::summary::totals::Sender;
 
+/// Series of one tenant and sender whose latest arrival moved alike (from
+/// the same request to this one): told to the parties once, not per series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct SeenRun {
+    origin: Origin,
+    before_ms: i64,
+    after_ms: i64,
+    marked: bool,
+    series: u32,
+}
+
 /// A series' latest arrival before and after a request, and whether its
 /// latest sample was a stale marker before and after.
 pub(super) struct Seen {
@@ -71,10 +82,30 @@ impl Store {
         let before = if seen.ended.0 { 0 } else { before_ms };
         let marked = seen.ended.1;
         self.cardinality.seen(seen.metric, before, after_ms, marked);
-        self.tenants
-            .seen(seen.origin.tenant, before, after_ms, marked);
-        self.senders
-            .seen(seen.origin.sender, before, after_ms, marked);
+        let run = SeenRun {
+            origin: seen.origin,
+            before_ms: before,
+            after_ms,
+            marked,
+            series: 1,
+        };
+        match &mut self.seen_run {
+            Some(r) if SeenRun { series: 1, ..*r } == run => r.series += 1,
+            _ => {
+                self.flush_seen();
+                self.seen_run = Some(run);
+            }
+        }
+    }
+
+    /// Tells the parties the series seen since the last time.
+    pub(super) fn flush_seen(&mut self) {
+        if let Some(r) = self.seen_run.take() {
+            let to = (r.after_ms, r.marked);
+            let (tenant, sender) = (r.origin.tenant, r.origin.sender);
+            self.tenants.seen(tenant, r.before_ms, to, r.series);
+            self.senders.seen(sender, r.before_ms, to, r.series);
+        }
     }
 
     /// Series `old` was removed; it was its metric's last if `metric_gone`.

@@ -107,3 +107,17 @@ fn shift_c_opens_the_selected_metric_and_s_sorts_by_churn() {
     assert_eq!(first.name, "http_requests");
     assert!(first.new_per_s > 0.0);
 }
+
+#[test]
+fn rows_counted_by_a_long_pass_are_rebuilt_less_often() {
+    let (mut app, mut store) = exploding();
+    app.apply(Action::GoTab(Tab::Cardinality), &mut store);
+    let view = &mut app.cardinality;
+    view.rebuild(&store, T0 + 20_000);
+    // As if a filtered pass had counted 100k series: rebuilt every 4 x 2 s.
+    view.overview.counted = 100_000;
+    view.refresh(&store, T0 + 27_999);
+    assert_eq!(view.overview.counted, 100_000);
+    view.refresh(&store, T0 + 28_000);
+    assert_eq!(view.overview.counted, 0, "rebuilt from the aggregates");
+}

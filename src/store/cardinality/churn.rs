@@ -115,17 +115,22 @@ impl Churn {
     /// it was marked stale) got one at `now_ms`; `marked` if that one is a
     /// stale marker: it is gone now.
     pub fn seen(&mut self, before_ms: i64, now_ms: i64, marked: bool) {
+        self.seen_n(before_ms, now_ms, marked, 1);
+    }
+
+    /// [`Churn::seen`] of `n` series at once.
+    pub fn seen_n(&mut self, before_ms: i64, now_ms: i64, marked: bool, n: u32) {
         if before_ms != 0 && slice_of(before_ms) >= slice_of(now_ms) && !marked {
             return;
         }
         if before_ms != 0 {
-            self.forget(before_ms);
+            self.forget_n(before_ms, n);
         }
         if let Some(s) = self.at(now_ms) {
             if marked {
-                s.marked = s.marked.saturating_add(1);
+                s.marked = s.marked.saturating_add(n);
             } else {
-                s.last_seen = s.last_seen.saturating_add(1);
+                s.last_seen = s.last_seen.saturating_add(n);
             }
         }
     }
@@ -133,11 +138,15 @@ impl Churn {
     /// A series whose latest sample arrived at `last_ms` (0: none, or it was
     /// marked stale) is no longer counted (evicted, or marked stale).
     pub fn forget(&mut self, last_ms: i64) {
+        self.forget_n(last_ms, 1);
+    }
+
+    fn forget_n(&mut self, last_ms: i64, n: u32) {
         let slice = slice_of(last_ms);
         if last_ms != 0 && self.holds(slice) {
             let i = self.index(slice);
             let count = &mut self.slices[i].last_seen;
-            *count = count.saturating_sub(1);
+            *count = count.saturating_sub(n);
         }
     }
 

@@ -1,8 +1,11 @@
 //! The cardinality view's rows under a filter: the aggregates kept up to date
 //! count every series, so with a filter in force the rows are counted by a
 //! pass over the matching series (values exactly; the labels of at most
-//! [`MAX_FILTERED_SERIES`] series). Churn (new and gone per second) is not
-//! kept per series: a metric's churn stays that of all its series.
+//! [`MAX_FILTERED_SERIES`] series, one count per label-value pair; only the
+//! rows shown are sorted). Churn (new and gone per second) is not kept per
+//! series: a metric's churn stays that of all its series.
+
+use std::cmp::Ordering;
 
 use hashbrown::HashMap;
 
@@ -15,8 +18,22 @@ use crate::store::{MetricId, Series, Store};
 /// Series whose labels a filtered pass counts at most (about a second's work).
 pub const MAX_FILTERED_SERIES: usize = 500_000;
 
-/// Values per label name, with their series.
-type Values = HashMap<Sym, HashMap<Sym, u64>>;
+/// Series per label-value pair.
+type Pairs = HashMap<(Sym, Sym), u32>;
+
+/// The first `n` of `items` by `order`, in order: only those are sorted
+/// (a label of a value per series has as many values as series).
+fn first_by<T>(mut items: Vec<T>, n: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if items.len() > n {
+        items.select_nth_unstable_by(n - 1, &order);
+        items.truncate(n);
+    }
+    items.sort_unstable_by(order);
+    items
+}
 
 impl Store {
     /// Whether a series counts as active at `now_ms`.
@@ -25,14 +42,14 @@ impl Store {
         s.last_arrival_ms != 0 && now_ms - s.last_arrival_ms < stale && !ended(s)
     }
 
-    /// Adds the labels (but `__name__`) of `s` to `values`, while `budget` lasts.
-    fn count_labels(&self, s: &Series, values: &mut Values, budget: &mut usize) {
+    /// Adds the labels (but `__name__`) of `s` to `pairs`, while `budget` lasts.
+    fn count_labels(&self, s: &Series, pairs: &mut Pairs, budget: &mut usize) {
         if *budget == 0 {
             return;
         }
         *budget -= 1;
-        for &(name, value) in s.labels.iter().filter(|l| l.0 != self.name_label) {
-            *values.entry(name).or_default().entry(value).or_default() += 1;
+        for &pair in s.labels.iter().filter(|l| l.0 != self.name_label) {
+            *pairs.entry(pair).or_insert(0) += 1;
         }
     }
 
@@ -40,7 +57,7 @@ impl Store {
     pub fn filtered_overview(&self, now_ms: i64, top: usize) -> Overview {
         let card = &self.cardinality;
         let stale = card.stale_after_ms();
-        let mut values = Values::new();
+        let mut pairs = Pairs::new();
         let mut budget = MAX_FILTERED_SERIES;
         let mut metrics = Vec::new();
         // The whole metric's churn, over the time the unfiltered view counts
@@ -51,7 +68,7 @@ impl Store {
             for (_, s) in self.series_of(m).filter(|(_, s)| s.matched) {
                 kept += 1;
                 active += u64::from(self.is_active(s, now_ms));
-                self.count_labels(s, &mut values, &mut budget);
+                self.count_labels(s, &mut pairs, &mut budget);
             }
             let churn = card.metric(id).map(|c| &c.churn);
             let turnover = |span| churn.map(|c| c.turnover(now_ms, span, stale));
@@ -74,7 +91,7 @@ impl Store {
                 .find(|l| l.name == name)
                 .is_some_and(|l| l.unbounded(now_ms))
         };
-        let mut label_names = self.label_cards(&values, 3, unbounded);
+        let mut label_names = self.label_cards(&pairs, 3, unbounded);
         label_names.sort_by(|a, b| {
             b.distinct
                 .value()
@@ -82,15 +99,11 @@ impl Store {
                 .then_with(|| a.name.cmp(&b.name))
         });
         label_names.truncate(top);
-        let mut pairs: Vec<(u64, Sym, Sym)> = values
-            .iter()
-            .flat_map(|(&n, vs)| vs.iter().map(move |(&v, &c)| (c, n, v)))
-            .collect();
-        pairs.sort_unstable_by(|a, b| {
+        let heaviest: Vec<(u32, Sym, Sym)> = pairs.iter().map(|(&(n, v), &c)| (c, n, v)).collect();
+        let heaviest = first_by(heaviest, top, |a, b| {
             b.0.cmp(&a.0)
                 .then_with(|| (self.str(a.1), self.str(a.2)).cmp(&(self.str(b.1), self.str(b.2))))
         });
-        pairs.truncate(top);
         Overview {
             active: metrics.iter().map(|m| m.active).sum(),
             change: Default::default(),
@@ -98,15 +111,16 @@ impl Store {
             gone_per_s: 0.0,
             metrics,
             label_names,
-            pairs: pairs
+            pairs: heaviest
                 .into_iter()
                 .map(|(series, n, v)| PairCard {
                     name: self.str(n).to_owned(),
                     value: self.str(v).to_owned(),
-                    series,
+                    series: u64::from(series),
                 })
                 .collect(),
             stale_after_ms: stale,
+            counted: MAX_FILTERED_SERIES - budget,
         }
     }
 
@@ -118,10 +132,10 @@ impl Store {
         top: usize,
     ) -> Option<Vec<LabelCard>> {
         let metric = self.metric(id)?;
-        let mut values = Values::new();
+        let mut pairs = Pairs::new();
         let mut budget = MAX_FILTERED_SERIES;
         for (_, s) in self.series_of(metric).filter(|(_, s)| s.matched) {
-            self.count_labels(s, &mut values, &mut budget);
+            self.count_labels(s, &mut pairs, &mut budget);
         }
         let whole = self.cardinality.metric(id);
         let unbounded = |name: Sym| {
@@ -131,7 +145,7 @@ impl Store {
                     .any(|l| l.name == name && l.unbounded(now_ms))
             })
         };
-        let mut cards = self.label_cards(&values, top, unbounded);
+        let mut cards = self.label_cards(&pairs, top, unbounded);
         cards.sort_by(|a, b| {
             (b.unbounded, b.distinct.value())
                 .cmp(&(a.unbounded, a.distinct.value()))
@@ -140,34 +154,67 @@ impl Store {
         Some(cards)
     }
 
-    /// A card per label name of `values`, with its `top` values; flagged
+    /// A card per label name of `pairs`, with its `top` values; flagged
     /// unbounded as all of the traffic shows it.
     fn label_cards(
         &self,
-        values: &Values,
+        pairs: &Pairs,
         top: usize,
         unbounded: impl Fn(Sym) -> bool,
     ) -> Vec<LabelCard> {
-        values
-            .iter()
-            .map(|(&name, vs)| {
-                let mut heaviest: Vec<(&Sym, &u64)> = vs.iter().collect();
-                heaviest.sort_unstable_by(|a, b| {
-                    b.1.cmp(a.1)
-                        .then_with(|| self.str(*a.0).cmp(self.str(*b.0)))
+        let mut by_name: HashMap<Sym, Vec<(Sym, u32)>> = HashMap::new();
+        for (&(name, value), &n) in pairs {
+            by_name.entry(name).or_default().push((value, n));
+        }
+        by_name
+            .into_iter()
+            .map(|(name, values)| {
+                let (distinct, series) = (
+                    values.len() as u64,
+                    values.iter().map(|v| u64::from(v.1)).sum(),
+                );
+                let heaviest = first_by(values, top, |a, b| {
+                    b.1.cmp(&a.1).then_with(|| self.str(a.0).cmp(self.str(b.0)))
                 });
                 LabelCard {
                     name: self.str(name).to_owned(),
-                    distinct: Distinct::Exact(vs.len() as u64),
-                    series: vs.values().sum(),
+                    distinct: Distinct::Exact(distinct),
+                    series,
                     top: heaviest
                         .into_iter()
-                        .take(top)
-                        .map(|(&v, &n)| (self.str(v).to_owned(), n))
+                        .map(|(v, n)| (self.str(v).to_owned(), u64::from(n)))
                         .collect(),
                     unbounded: unbounded(name),
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::Rng;
+
+    #[test]
+    fn the_first_by_an_order_are_those_a_whole_sort_puts_first() {
+        let mut rng = Rng(7);
+        for len in [0, 1, 5, 30, 500] {
+            // Many ties, broken by the second field.
+            let items: Vec<(u32, u32)> = (0..len)
+                .map(|_| (rng.below(4) as u32, rng.below(1000) as u32))
+                .collect();
+            let order = |a: &(u32, u32), b: &(u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+            for n in [0, 1, 3, 10, 1000] {
+                let mut all = items.clone();
+                all.sort_by(order);
+                all.truncate(n);
+                assert_eq!(
+                    first_by(items.clone(), n, order),
+                    all,
+                    "{len} items, first {n}"
+                );
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! [`super::Store::held_bytes`].
 
 pub mod churn;
+mod exact;
 mod filtered;
 mod query;
 pub mod values;
@@ -37,13 +38,16 @@ pub const MAX_LABELS_PER_METRIC: usize = 128;
 /// Label names tracked across metrics.
 pub const MAX_LABEL_NAMES: usize = 16_384;
 
-/// What each tracked label costs beside its values.
-const LABEL_OVERHEAD: usize = size_of::<LabelValues>() + size_of::<Sym>() + 1;
+/// A metric label's link to its name's values across metrics: none (past
+/// [`MAX_LABEL_NAMES`]).
+const UNLINKED: u32 = u32::MAX;
 
 /// Cardinality and churn of one metric.
 #[derive(Debug)]
 pub struct MetricCardinality {
-    /// Its label names but `__name__`, in the order first seen.
+    /// Its label names but `__name__`, in the order first seen; each linked
+    /// (`LabelValues::link`) to the place of its name in
+    /// [`Cardinality::across`] (or [`UNLINKED`]) when first seen.
     labels: Vec<LabelValues>,
     /// Its series created and gone.
     pub churn: Churn,
@@ -74,6 +78,43 @@ fn find_label(labels: &[LabelValues], name: Sym, k: usize) -> Option<usize> {
     labels.iter().position(|l| l.name == name)
 }
 
+/// The place in `across` of label name `name`, made if new (a free place or
+/// a new one), or [`UNLINKED`] past [`MAX_LABEL_NAMES`].
+fn link(
+    across: &mut Vec<Option<LabelValues>>,
+    places: &mut HashMap<Sym, u32>,
+    free: &mut Vec<u32>,
+    name: Sym,
+) -> u32 {
+    if let Some(&place) = places.get(&name) {
+        return place;
+    }
+    if places.len() >= MAX_LABEL_NAMES {
+        return UNLINKED;
+    }
+    let place = match free.pop() {
+        Some(place) => {
+            across[place as usize] = Some(LabelValues::new(name));
+            place
+        }
+        None => {
+            across.push(Some(LabelValues::new(name)));
+            (across.len() - 1) as u32
+        }
+    };
+    places.insert(name, place);
+    place
+}
+
+/// The values across metrics a metric's label is linked to: those of `name`
+/// (a place freed and taken by another name since is not).
+fn linked(across: &mut [Option<LabelValues>], link: u32, name: Sym) -> Option<&mut LabelValues> {
+    across
+        .get_mut(link as usize)?
+        .as_mut()
+        .filter(|l| l.name == name)
+}
+
 /// Whether a series' latest sample is a stale marker: it ended.
 pub fn ended(series: &super::Series) -> bool {
     series.kind == super::SeriesKind::Float
@@ -96,8 +137,12 @@ pub struct Cardinality {
     stale_after_ms: i64,
     /// By metric slot.
     metrics: Vec<Option<MetricCardinality>>,
-    /// Across metrics, by label name.
-    labels: HashMap<Sym, LabelValues>,
+    /// Across metrics, a place per label name (reached through the metrics'
+    /// links, without hashing); free places are `None`.
+    across: Vec<Option<LabelValues>>,
+    /// Places in `across`, by label name, and the free ones.
+    places: HashMap<Sym, u32>,
+    free: Vec<u32>,
     /// All series created and gone.
     pub churn: Churn,
     /// Series created per second.
@@ -115,7 +160,9 @@ impl Cardinality {
         Cardinality {
             stale_after_ms,
             metrics: Vec::new(),
-            labels: HashMap::new(),
+            across: Vec::new(),
+            places: HashMap::new(),
+            free: Vec::new(),
             bytes: churn.bytes() + size_of::<[u32; HISTORY_SECS]>(),
             churn,
             new_series: RateBuckets::default(),
@@ -143,39 +190,40 @@ impl Cardinality {
             churn: Churn::new(stale_after_ms),
             label_bytes: 0,
         });
-        // A new entry is counted whole below.
-        let before = if fresh { 0 } else { metric.bytes() };
+        // What the metric's entry grows by (a new one is counted whole);
+        // only new values and labels change it.
+        let mut grown = if fresh { metric.bytes() as isize } else { 0 };
         metric.churn.created(now_ms);
         let labels = series.labels.iter().filter(|l| l.0 != name_label);
         for (k, &(name, value)) in labels.enumerate() {
-            let label = match find_label(&metric.labels, name, k) {
-                Some(i) => &mut metric.labels[i],
+            let i = match find_label(&metric.labels, name, k) {
+                Some(i) => i,
                 None if metric.labels.len() < MAX_LABELS_PER_METRIC => {
-                    metric.labels.push(LabelValues::new(name));
-                    metric.labels.last_mut().expect("just pushed")
+                    let mut label = LabelValues::new(name);
+                    label.link = link(&mut self.across, &mut self.places, &mut self.free, name);
+                    let room = metric.labels.capacity();
+                    metric.labels.push(label);
+                    let more = metric.labels.capacity() - room;
+                    grown += (more * size_of::<LabelValues>()) as isize;
+                    metric.labels.len() - 1
                 }
                 None => {
                     self.untracked_labels += 1;
                     continue;
                 }
             };
-            let was = label.bytes();
-            label.add(value, now_ms, METRIC_EXACT_VALUES, s);
-            metric.label_bytes = metric.label_bytes + label.bytes() - was;
-            let tracked = self.labels.len() < MAX_LABEL_NAMES || self.labels.contains_key(&name);
-            if !tracked {
+            let label = &mut metric.labels[i];
+            let grew = label.add(value, now_ms, METRIC_EXACT_VALUES, s);
+            metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
+            grown += grew;
+            let Some(across) = linked(&mut self.across, label.link, name) else {
                 self.untracked_labels += 1;
                 continue;
-            }
-            let across = self.labels.entry(name).or_insert_with(|| {
-                self.bytes += LABEL_OVERHEAD;
-                LabelValues::new(name)
-            });
-            let was = across.bytes();
-            across.add(value, now_ms, GLOBAL_EXACT_VALUES, s);
-            self.bytes = self.bytes + across.bytes() - was;
+            };
+            let grew = across.add(value, now_ms, GLOBAL_EXACT_VALUES, s);
+            self.bytes = self.bytes.wrapping_add_signed(grew);
         }
-        self.bytes = self.bytes + metric.bytes() - before;
+        self.bytes = self.bytes.wrapping_add_signed(grown);
     }
 
     /// A series was removed (evicted); its latest sample arrived at
@@ -193,34 +241,41 @@ impl Cardinality {
         let Some(metric) = self.metrics.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let before = metric.bytes();
+        // Only the labels' values change what the metric's entry holds.
+        let mut grown = 0;
         metric.churn.forget(last_ms);
         let labels = series.labels.iter().filter(|l| l.0 != name_label);
         for (k, &(name, value)) in labels.enumerate() {
-            if let Some(i) = find_label(&metric.labels, name, k) {
-                let label = &mut metric.labels[i];
-                let was = label.bytes();
-                label.remove(value, s);
-                metric.label_bytes = metric.label_bytes + label.bytes() - was;
-                if label.series() == 0 {
-                    let done = metric.labels.swap_remove(i);
-                    metric.label_bytes -= done.bytes();
-                    done.release(s);
-                }
+            // Counted across metrics only where counted in the metric.
+            let Some(i) = find_label(&metric.labels, name, k) else {
+                continue;
+            };
+            let label = &mut metric.labels[i];
+            let link = label.link;
+            let grew = label.remove(value, s);
+            metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
+            grown += grew;
+            if label.series() == 0 {
+                let done = metric.labels.swap_remove(i);
+                metric.label_bytes -= done.bytes();
+                grown -= done.bytes() as isize;
+                done.release(s);
             }
-            if let Some(across) = self.labels.get_mut(&name) {
-                let was = across.bytes();
-                across.remove(value, s);
-                self.bytes = self.bytes + across.bytes() - was;
-                if across.series() == 0
-                    && let Some(done) = self.labels.remove(&name)
-                {
-                    self.bytes -= LABEL_OVERHEAD + done.bytes();
-                    done.release(s);
-                }
+            let Some(across) = linked(&mut self.across, link, name) else {
+                continue;
+            };
+            let grew = across.remove(value, s);
+            self.bytes = self.bytes.wrapping_add_signed(grew);
+            if across.series() == 0
+                && let Some(done) = self.across[link as usize].take()
+            {
+                self.places.remove(&name);
+                self.free.push(link);
+                self.bytes -= done.bytes();
+                done.release(s);
             }
         }
-        self.bytes = self.bytes + metric.bytes() - before;
+        self.bytes = self.bytes.wrapping_add_signed(grown);
         if metric_gone && let Some(done) = self.metrics[slot].take() {
             self.bytes -= done.bytes();
             for label in done.labels {
@@ -246,7 +301,7 @@ impl Cardinality {
 
     /// Each label name's values across metrics.
     pub fn labels(&self) -> impl Iterator<Item = &LabelValues> {
-        self.labels.values()
+        self.across.iter().flatten()
     }
 
     /// Label occurrences not tracked (see [`MAX_LABELS_PER_METRIC`]).
@@ -268,24 +323,25 @@ impl Cardinality {
                     + m.labels.iter().map(LabelValues::bytes).sum::<usize>()
             })
             .sum();
-        let across: usize = self
-            .labels
-            .values()
-            .map(|l| LABEL_OVERHEAD + l.bytes())
-            .sum();
+        let across: usize = self.labels().map(LabelValues::bytes).sum();
         self.churn.bytes()
             + size_of::<[u32; HISTORY_SECS]>()
             + metrics
             + across
-            + self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
-            + self.labels.capacity() * (size_of::<(Sym, LabelValues)>() + 1)
+            + self.tables_bytes()
+    }
+
+    /// What its tables of metrics and label names hold, by capacity.
+    fn tables_bytes(&self) -> usize {
+        self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
+            + self.across.capacity() * size_of::<Option<LabelValues>>()
+            + self.places.capacity() * (size_of::<(Sym, u32)>() + 1)
+            + self.free.capacity() * size_of::<u32>()
     }
 
     /// Bytes it holds.
     pub fn bytes(&self) -> usize {
-        self.bytes
-            + self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
-            + self.labels.capacity() * (size_of::<(Sym, LabelValues)>() + 1)
+        self.bytes + self.tables_bytes()
     }
 }
 

@@ -71,6 +71,9 @@ pub struct Overview {
     pub pairs: Vec<PairCard>,
     /// The staleness window.
     pub stale_after_ms: i64,
+    /// Series whose labels a pass counted (under a filter; 0 when taken from
+    /// the aggregates kept up to date): what the rows cost to build.
+    pub counted: usize,
 }
 
 impl Store {
@@ -117,6 +120,7 @@ impl Store {
                 .collect(),
             pairs: self.top_pairs(top),
             stale_after_ms: stale,
+            counted: 0,
         }
     }
 

@@ -6,8 +6,7 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::HashMap;
-
+use super::exact::ExactCounts;
 use crate::store::intern::{Interner, Sym};
 use crate::summary::distinct::Hll;
 
@@ -25,9 +24,6 @@ pub const UNBOUNDED_SERIES_PER_VALUE: u64 = 2;
 
 /// ...and a new value appeared within this long.
 pub const UNBOUNDED_GROWING_MS: i64 = 60_000;
-
-/// Bytes of an exact entry: the pair, a control byte, and the table's slack.
-const ENTRY_BYTES: usize = (size_of::<(Sym, u32)>() + 1) * 8 / 7;
 
 /// How many distinct values a label has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +47,7 @@ impl Distinct {
 #[derive(Debug)]
 enum Values {
     /// Live series per value.
-    Exact(HashMap<Sym, u32>),
+    Exact(ExactCounts),
     Sketched(Box<Sketch>),
 }
 
@@ -86,6 +82,9 @@ pub struct LabelValues {
     pub name: Sym,
     /// Live series carrying the label.
     series: u32,
+    /// A metric's label: where its name's values across metrics are (see
+    /// `Cardinality::across`); unused across metrics.
+    pub(super) link: u32,
     values: Values,
     /// When a value was first seen last (ms since the epoch).
     last_new_ms: i64,
@@ -102,44 +101,82 @@ impl LabelValues {
         LabelValues {
             name,
             series: 0,
-            values: Values::Exact(HashMap::new()),
+            link: u32::MAX,
+            values: Values::Exact(ExactCounts::default()),
             last_new_ms: i64::MIN,
         }
     }
 
     /// A live series with `value` appeared at `now_ms`; past `exact_limit`
-    /// distinct values the count turns into a sketch.
-    pub fn add(&mut self, value: Sym, now_ms: i64, exact_limit: usize, strings: &mut Interner) {
+    /// distinct values the count turns into a sketch. Returns by how many
+    /// bytes [`LabelValues::bytes`] changed (only new values change it).
+    #[inline]
+    pub fn add(
+        &mut self,
+        value: Sym,
+        now_ms: i64,
+        exact_limit: usize,
+        strings: &mut Interner,
+    ) -> isize {
+        // Most series repeat the value of the series before them.
+        if let Values::Exact(counts) = &mut self.values
+            && counts.add_same(value)
+        {
+            self.series = self.series.saturating_add(1);
+            return 0;
+        }
+        self.add_other(value, now_ms, exact_limit, strings)
+    }
+
+    /// [`LabelValues::add`] of a value other than the last counted.
+    #[inline(never)]
+    fn add_other(
+        &mut self,
+        value: Sym,
+        now_ms: i64,
+        exact_limit: usize,
+        strings: &mut Interner,
+    ) -> isize {
         self.series = self.series.saturating_add(1);
-        let new = match &mut self.values {
-            Values::Exact(map) => {
-                let count = map.entry(value).or_insert(0);
-                *count += 1;
-                let new = *count == 1;
-                if map.len() > exact_limit {
-                    self.values = Values::Sketched(Box::new(Sketch::of(map, strings)));
+        let (new, grew) = match &mut self.values {
+            Values::Exact(counts) => {
+                let (new, grew) = counts.add(value);
+                if counts.len() > exact_limit {
+                    let before = counts.bytes() as isize - grew;
+                    self.values = Values::Sketched(Box::new(Sketch::of(counts, strings)));
+                    (new, self.bytes() as isize - before)
+                } else {
+                    (new, grew)
                 }
-                new
             }
             Values::Sketched(sketch) => sketch.add(value, strings),
         };
         if new {
             self.last_new_ms = self.last_new_ms.max(now_ms);
         }
+        grew
     }
 
-    /// A live series with `value` went.
-    pub fn remove(&mut self, value: Sym, strings: &mut Interner) {
+    /// A live series with `value` went; returns by how many bytes
+    /// [`LabelValues::bytes`] changed.
+    #[inline]
+    pub fn remove(&mut self, value: Sym, strings: &mut Interner) -> isize {
+        if let Values::Exact(counts) = &mut self.values
+            && counts.remove_same(value)
+        {
+            self.series = self.series.saturating_sub(1);
+            return 0;
+        }
+        self.remove_other(value, strings)
+    }
+
+    /// [`LabelValues::remove`] of a value other than the last counted, or of
+    /// its last series.
+    #[inline(never)]
+    fn remove_other(&mut self, value: Sym, strings: &mut Interner) -> isize {
         self.series = self.series.saturating_sub(1);
         match &mut self.values {
-            Values::Exact(map) => {
-                if let Some(count) = map.get_mut(&value) {
-                    *count -= 1;
-                    if *count == 0 {
-                        map.remove(&value);
-                    }
-                }
-            }
+            Values::Exact(counts) => counts.remove(value),
             Values::Sketched(sketch) => {
                 if let Some(i) = sketch.top.iter().position(|t| t.value == value) {
                     let heavy = &mut sketch.top[i];
@@ -149,14 +186,8 @@ impl LabelValues {
                         strings.release(sketch.top.swap_remove(i).value);
                     }
                 }
+                0
             }
-        }
-        // Shrinks a table that grew for many values and kept few.
-        if let Values::Exact(map) = &mut self.values
-            && map.capacity() > 64
-            && map.len() < map.capacity() / 4
-        {
-            map.shrink_to_fit();
         }
     }
 
@@ -177,7 +208,7 @@ impl LabelValues {
     /// Distinct values.
     pub fn distinct(&self) -> Distinct {
         match &self.values {
-            Values::Exact(map) => Distinct::Exact(map.len() as u64),
+            Values::Exact(counts) => Distinct::Exact(counts.len() as u64),
             Values::Sketched(sketch) => {
                 // The heaviest are certainly there, whatever the sketch says.
                 let floor = sketch.top.len() as u64;
@@ -191,7 +222,7 @@ impl LabelValues {
     /// among the heaviest kept.
     pub fn top(&self, n: usize) -> Vec<(Sym, u64)> {
         let mut all: Vec<(Sym, u64)> = match &self.values {
-            Values::Exact(map) => map.iter().map(|(&v, &c)| (v, u64::from(c))).collect(),
+            Values::Exact(counts) => counts.iter().map(|(v, c)| (v, u64::from(c))).collect(),
             Values::Sketched(sketch) => sketch.top.iter().map(|h| (h.value, h.sure())).collect(),
         };
         let by_count = |a: &(Sym, u64), b: &(Sym, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
@@ -216,7 +247,7 @@ impl LabelValues {
     /// Heap bytes (the strings are the interner's).
     pub fn bytes(&self) -> usize {
         match &self.values {
-            Values::Exact(map) => map.capacity() * ENTRY_BYTES,
+            Values::Exact(counts) => counts.bytes(),
             Values::Sketched(sketch) => {
                 size_of::<Sketch>()
                     + sketch.seen.bytes()
@@ -228,14 +259,14 @@ impl LabelValues {
 
 impl Sketch {
     /// The sketch of an exact count: every value observed, the heaviest kept.
-    fn of(map: &HashMap<Sym, u32>, strings: &mut Interner) -> Sketch {
+    fn of(counts: &ExactCounts, strings: &mut Interner) -> Sketch {
         let mut seen = Hll::new(SKETCH_PRECISION);
-        for &v in map.keys() {
+        for (v, _) in counts.iter() {
             seen.observe(text_hash(strings.resolve(v)));
         }
-        let mut top: Vec<Heavy> = map
+        let mut top: Vec<Heavy> = counts
             .iter()
-            .map(|(&value, &count)| Heavy {
+            .map(|(value, count)| Heavy {
                 value,
                 count,
                 error: 0,
@@ -250,21 +281,24 @@ impl Sketch {
         Sketch { seen, top }
     }
 
-    /// Counts a series with `value`; says whether the value was surely new.
-    fn add(&mut self, value: Sym, strings: &mut Interner) -> bool {
+    /// Counts a series with `value`; says whether the value was surely new,
+    /// and by how many bytes the kept values grew.
+    fn add(&mut self, value: Sym, strings: &mut Interner) -> (bool, isize) {
         let new = self.seen.observe(text_hash(strings.resolve(value)));
         if let Some(heavy) = self.top.iter_mut().find(|t| t.value == value) {
             heavy.count = heavy.count.saturating_add(1);
-            return new;
+            return (new, 0);
         }
         strings.retain(value);
         if self.top.len() < TOP_KEPT {
+            let before = self.top.capacity();
             self.top.push(Heavy {
                 value,
                 count: 1,
                 error: 0,
             });
-            return new;
+            let grew = (self.top.capacity() - before) * size_of::<Heavy>();
+            return (new, grew as isize);
         }
         // Space-saving: the newcomer takes the lightest entry's place and count.
         let lightest = self
@@ -280,7 +314,7 @@ impl Sketch {
             count: old.count.saturating_add(1),
             error: old.count,
         };
-        new
+        (new, 0)
     }
 }
 
