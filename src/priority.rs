@@ -27,7 +27,7 @@ pub struct CpuBudget {
 
 impl CpuBudget {
     /// CPU seconds that may be saved up while the thread is idle.
-    pub const BURST: f64 = 0.25;
+    pub const BURST: f64 = 0.05;
 
     /// A budget of `share` of one core for the calling thread, starting full.
     pub fn new(share: f64) -> Self {
@@ -101,35 +101,21 @@ mod tests {
             checked: start,
             used: Duration::ZERO,
         };
-        // 0.3 s of CPU in 0.5 s of wall time: 0.25 + 0.05 - 0.3 = 0, spent.
-        budget.account(
-            start + Duration::from_millis(500),
-            Duration::from_millis(300),
-        );
-        assert!(budget.left.abs() < 1e-9, "{}", budget.left);
+        // At `wall` ms since the start, `cpu` ms used in all: what is left.
+        let mut at = |wall: u64, cpu: u64| {
+            let ms = Duration::from_millis;
+            budget.account(start + ms(wall), ms(cpu));
+            budget.left
+        };
+        // 0.1 s of CPU in 0.5 s of wall time: 0.05 + 0.05 - 0.1 = 0, spent.
+        assert!(at(500, 100).abs() < 1e-9);
         // Idle for 10 s: it earns 1 s but keeps no more than the burst.
-        budget.account(
-            start + Duration::from_millis(10_500),
-            Duration::from_millis(300),
-        );
-        assert!((budget.left - CpuBudget::BURST).abs() < 1e-9);
-        // Flat out for 1 s (1 s of CPU): 0.25 + 0.1 - 1 < 0, overspent, and it
-        // takes 6.5 s more of wall time without CPU to allow again.
-        budget.account(
-            start + Duration::from_millis(11_500),
-            Duration::from_millis(1_300),
-        );
-        assert!(budget.left < 0.0);
-        budget.account(
-            start + Duration::from_millis(17_900),
-            Duration::from_millis(1_300),
-        );
-        assert!(budget.left < 0.0);
-        budget.account(
-            start + Duration::from_millis(18_100),
-            Duration::from_millis(1_300),
-        );
-        assert!(budget.left > 0.0);
+        assert!((at(10_500, 100) - CpuBudget::BURST).abs() < 1e-9);
+        // Flat out for 1 s (1 s of CPU): 0.05 + 0.1 - 1 < 0, overspent, and it
+        // takes 8.5 s more of wall time without CPU to allow again.
+        assert!(at(11_500, 1_100) < 0.0);
+        assert!(at(19_900, 1_100) < 0.0);
+        assert!(at(20_100, 1_100) > 0.0);
     }
 
     #[test]

@@ -23,9 +23,11 @@ use crate::ingest::server::Limits;
 use bytes::Bytes;
 
 /// The share of one core inspection may use: decoding and checking a request
-/// of 2,000 samples takes about 0.8 ms here, so every request is inspected up
-/// to about 250k samples/s.
-pub const INSPECTION_SHARE: f64 = 0.1;
+/// of 2,000 samples takes 0.3 to 1 ms of CPU here (more when the host is
+/// busy), so every request is inspected up to 60k to 200k samples/s, and flat
+/// out inspection takes no more from forwarding. 8% inspected everything at
+/// 100k samples/s on a busy host but cost flat-out throughput (BENCHMARKS.md).
+pub const INSPECTION_SHARE: f64 = 0.03;
 
 /// Requests waiting to be inspected, at most.
 const QUEUE_REQUESTS: usize = 256;
