@@ -6,6 +6,12 @@
 //! 10k-series store and prints the RSS growth that name churn caused;
 //! `PROMSCOPE_BENCH_CARDINALITY=1` (tracking on) or `=2` (off) fills the
 //! cardinality benchmark's store (10k metrics x 20 labels) instead.
+//! `PROMSCOPE_BENCH_RULES=1` instead checks every request with every problem
+//! rule on (the series limits too, set out of reach) as the receiver does,
+//! then sends every series three requests that each fire a sample rule on it
+//! (a duplicate sample, a duplicate timestamp, an out-of-order sample), so that
+//! every series keeps three offences; it prints the RSS growth per series after
+//! filling and after firing.
 
 mod fixtures;
 
@@ -127,10 +133,68 @@ fn ten_k_metrics(tracking: bool) {
     );
 }
 
+/// RSS per series of a store and a checker with every rule on, before and
+/// after every series fired three sample rules.
+fn rules_firing(series: usize) {
+    use promscope::ingest::check::{Checker, Settings};
+    use promscope::problems::Rule;
+    const SAMPLES: usize = 64;
+    // Requests of 2000 series (avalanche's): a request carries at most 4096
+    // problems (the rest are counted only), so that every series keeps its own.
+    const CHUNK: usize = 2000;
+    let mut settings = Settings::default();
+    for limit in ["series-per-tenant", "series-per-metric"] {
+        settings
+            .apply_limit_flag(&format!("{limit}=100000000"))
+            .expect("a limit");
+    }
+    let before = rss_bytes();
+    let checker = Checker::new(settings);
+    let mut store = Store::new(StoreLimits {
+        max_series: series.max(1),
+        ..StoreLimits::default()
+    });
+    let send = |store: &mut Store, arrival_ms: i64, samples: usize| {
+        for start in (0..series).step_by(CHUNK) {
+            let n = CHUNK.min(series - start);
+            let mut batch = fixtures::series_batch(start, n, arrival_ms, samples);
+            checker.check(&mut batch.data, Some(Protocol::V1), fixtures::T0);
+            store.ingest(&batch);
+        }
+    };
+    send(&mut store, fixtures::T0, SAMPLES);
+    let filled = rss_bytes();
+    // The same 64 samples again; the latest again with another value; one older.
+    send(&mut store, fixtures::T0, SAMPLES);
+    send(&mut store, fixtures::T0, 1);
+    send(&mut store, fixtures::T0 - 1000, 1);
+    let fired = rss_bytes();
+    let problems = store.problems();
+    let affected = |rule| problems.get(rule).map_or(0, |r| r.series_affected);
+    println!(
+        "memory with every rule on: {} series x {SAMPLES} samples: RSS +{:.0} MiB, {:.0} bytes per series; after three sample rules fired on every series ({} duplicate-sample, {} duplicate-timestamp, {} out-of-order series): +{:.0} MiB, {:.0} bytes per series (target <= 1024); the checker remembers {} series in {:.0} MiB; the store counts {:.0} bytes per series",
+        store.series_count(),
+        mib((filled - before) as f64),
+        (filled - before) as f64 / series as f64,
+        affected(Rule::DuplicateSample),
+        affected(Rule::DuplicateTimestamp),
+        affected(Rule::OutOfOrder),
+        mib((fired - before) as f64),
+        (fired - before) as f64 / series as f64,
+        checker.remembered().0,
+        mib(checker.remembered().1 as f64),
+        store.held_bytes() as f64 / series as f64
+    );
+}
+
 fn main() {
     let names = env_usize("PROMSCOPE_BENCH_NAMES", 0);
     if names > 0 {
         name_churn(names);
+        return;
+    }
+    if env_usize("PROMSCOPE_BENCH_RULES", 0) > 0 {
+        rules_firing(env_usize("PROMSCOPE_BENCH_SERIES", 1_000_000));
         return;
     }
     // 1: tracking on, 2: off.

@@ -374,7 +374,10 @@ async fn wrong_schema_decodes_without_error_but_is_a_problem_so_nothing_is_lost(
     let problem = &batch.data.problems[0];
     assert_eq!(problem.rule, promscope::problems::Rule::ContentTypeMismatch);
     assert!(
-        problem.message.contains("io.prometheus.write.v2.Request"),
+        problem
+            .message
+            .text()
+            .contains("io.prometheus.write.v2.Request"),
         "{problem:?}"
     );
 }

@@ -78,7 +78,7 @@ impl Tally {
         }
         if found.example.is_none() {
             let series = labels.map(|l| crate::text::promql::series(data.label_pairs(l)));
-            found.example = Some((series, p.message.clone()));
+            found.example = Some((series, p.message.to_string()));
         }
     }
 

@@ -221,7 +221,7 @@ impl RecordWriter for Json {
             r#","count":{},"refused":{refused},"message":"#,
             problem.count
         );
-        string(out, &problem.message);
+        string(out, &problem.message.text());
         out.push_str("}\n");
     }
 

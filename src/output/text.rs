@@ -52,7 +52,7 @@ impl RecordWriter for Text {
         if refused {
             out.push_str("[refused] ");
         }
-        escape::write_escaped(out, &problem.message);
+        escape::write_escaped(out, &problem.message.text());
         if problem.count > 1 {
             let _ = write!(out, " (×{})", problem.count);
         }

@@ -22,8 +22,8 @@ pub mod problem;
 pub mod samples;
 
 pub use catalogue::{CATALOGUE, Rule, RuleInfo, RuleSet, Severity};
-pub use problem::{MAX_PROBLEMS, Problem, ProblemCounts, Subject};
-pub use samples::{SampleIn, SeriesState};
+pub use problem::{MAX_PROBLEMS, Message, Problem, ProblemCounts, Subject};
+pub use samples::{SampleFact, SampleIn, SeriesState};
 
 /// A timestamp (ms since the epoch) as messages write it: RFC 3339 in UTC
 /// with milliseconds (`2024-11-19T07:06:40.123Z`).
@@ -106,6 +106,11 @@ pub trait Report {
     }
     /// `rule` fired; `message` says on what.
     fn found(&mut self, rule: Rule, message: &dyn Fn() -> String);
+    /// A sample rule fired; `fact` says on what (kept as it is by reports
+    /// that keep messages, written when read).
+    fn found_sample(&mut self, rule: Rule, fact: SampleFact) {
+        self.found(rule, &|| fact.to_string());
+    }
 }
 
 /// How often each rule fired, for summaries.

@@ -2,9 +2,12 @@
 //! ([`crate::ingest::model::WriteData::problems`]) to every consumer: the
 //! dashboard's store and views, headless records, the summary, `check`.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::ops::Range;
 
 use super::Rule;
+use super::samples::SampleFact;
 
 /// What a problem is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +38,64 @@ pub struct Problem {
     /// label or request rule, the series' first sample's, if any.
     pub timestamp_ms: Option<i64>,
     /// The first offence, for people: names the label, both values, the span.
-    pub message: String,
+    pub message: Message,
+}
+
+/// What a problem says of its first offence, for people. A sample rule's
+/// facts are kept as found and written only when read (most problems are
+/// counted and never shown: a resent request is a duplicate-sample per series).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Text(Box<str>),
+    Sample(SampleFact),
+}
+
+impl Message {
+    /// The message as text (written now for a sample rule's facts).
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Message::Text(text) => Cow::Borrowed(text),
+            Message::Sample(fact) => Cow::Owned(fact.to_string()),
+        }
+    }
+
+    /// Heap bytes it holds.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Message::Text(text) => text.len(),
+            Message::Sample(_) => 0,
+        }
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::Text(text) => f.write_str(text),
+            Message::Sample(fact) => fact.fmt(f),
+        }
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Message::Text(text.into_boxed_str())
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Self {
+        Message::Text(text.into())
+    }
+}
+
+impl PartialEq<&str> for Message {
+    fn eq(&self, other: &&str) -> bool {
+        match self {
+            Message::Text(text) => **text == **other,
+            Message::Sample(fact) => fact.to_string() == *other,
+        }
+    }
 }
 
 impl Problem {
@@ -46,7 +106,7 @@ impl Problem {
             subject: Subject::Request,
             count: 1,
             timestamp_ms: None,
-            message,
+            message: message.into(),
         }
     }
 

@@ -35,6 +35,70 @@ pub struct SampleIn {
     pub stale: bool,
 }
 
+/// What a sample rule found, kept as these values and written when read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SampleFact {
+    /// `too-far-in-future`: the sample's timestamp and its arrival.
+    Future { ts: i64, arrival_ms: i64 },
+    /// `too-old`: the sample's timestamp and the newest of all series.
+    TooOld { ts: i64, newest_ms: i64 },
+    /// `nan-on-counter`.
+    NanOnCounter { ts: i64 },
+    /// `out-of-order`: the sample's timestamp and the series' newest.
+    OutOfOrder { ts: i64, newest_ms: i64 },
+    /// `duplicate-sample`: sent again with the same value.
+    Resent { ts: i64, value: f64 },
+    /// `duplicate-timestamp`: the value sent first, then this one.
+    Rewritten { ts: i64, previous: f64, value: f64 },
+    /// `counter-decrease`: from the series' newest value to this one.
+    Decrease { ts: i64, previous: f64, value: f64 },
+}
+
+impl std::fmt::Display for SampleFact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            SampleFact::Future { ts, arrival_ms } => {
+                let past = Span(ts - arrival_ms);
+                write!(f, "sample at {} is {past} past its arrival", At(ts))
+            }
+            SampleFact::TooOld { ts, newest_ms } => {
+                let behind = Span(newest_ms - ts);
+                write!(
+                    f,
+                    "sample at {} is {behind} behind the newest of all series",
+                    At(ts)
+                )
+            }
+            SampleFact::NanOnCounter { ts } => write!(f, "counter sample at {} is NaN", At(ts)),
+            SampleFact::OutOfOrder { ts, newest_ms } => {
+                let older = Span(newest_ms - ts);
+                write!(
+                    f,
+                    "sample at {} is {older} older than the series' newest",
+                    At(ts)
+                )
+            }
+            SampleFact::Resent { ts, value } => {
+                write!(f, "sample at {} sent again with value {value}", At(ts))
+            }
+            SampleFact::Rewritten {
+                ts,
+                previous,
+                value,
+            } => write!(
+                f,
+                "sample at {} sent with value {previous}, then {value}",
+                At(ts)
+            ),
+            SampleFact::Decrease {
+                ts,
+                previous,
+                value,
+            } => write!(f, "counter went from {previous} to {value} at {}", At(ts)),
+        }
+    }
+}
+
 /// What the sample rules need to know beyond the series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleContext {
@@ -79,58 +143,39 @@ impl SeriesState {
         if ts > context.arrival_ms.saturating_add(limits.future_ms)
             && report.wants(Rule::TooFarInFuture)
         {
-            report.found(Rule::TooFarInFuture, &|| {
-                format!(
-                    "sample at {} is {} past its arrival",
-                    At(ts),
-                    Span(ts - context.arrival_ms)
-                )
-            });
+            let arrival_ms = context.arrival_ms;
+            report.found_sample(Rule::TooFarInFuture, SampleFact::Future { ts, arrival_ms });
         }
         let floor = context.newest_of_all_ms.saturating_sub(limits.too_old_ms);
         if ts < floor && report.wants(Rule::TooOld) {
-            report.found(Rule::TooOld, &|| {
-                format!(
-                    "sample at {} is {} behind the newest of all series",
-                    At(ts),
-                    Span(context.newest_of_all_ms - ts)
-                )
-            });
+            let newest_ms = context.newest_of_all_ms;
+            report.found_sample(Rule::TooOld, SampleFact::TooOld { ts, newest_ms });
         }
         if context.counter && value.is_nan() && !sample.stale && report.wants(Rule::NanOnCounter) {
-            report.found(Rule::NanOnCounter, &|| {
-                format!("counter sample at {} is NaN", At(ts))
-            });
+            report.found_sample(Rule::NanOnCounter, SampleFact::NanOnCounter { ts });
         }
         let newest = self.newest_ms;
         if newest == i64::MIN {
             // The first sample.
         } else if ts < newest {
             if report.wants(Rule::OutOfOrder) {
-                report.found(Rule::OutOfOrder, &|| {
-                    format!(
-                        "sample at {} is {} older than the series' newest",
-                        At(ts),
-                        Span(newest - ts)
-                    )
-                });
+                let newest_ms = newest;
+                report.found_sample(Rule::OutOfOrder, SampleFact::OutOfOrder { ts, newest_ms });
             }
             return;
         } else if ts == newest {
             let previous = self.newest_value;
-            let (rule, kind) = if same_value(previous, value) {
-                (Rule::DuplicateSample, "again with value")
-            } else {
-                (Rule::DuplicateTimestamp, "with value")
-            };
-            if report.wants(rule) {
-                report.found(rule, &|| {
-                    if rule == Rule::DuplicateSample {
-                        format!("sample at {} sent {kind} {value}", At(ts))
-                    } else {
-                        format!("sample at {} sent {kind} {previous}, then {value}", At(ts))
-                    }
-                });
+            if same_value(previous, value) {
+                if report.wants(Rule::DuplicateSample) {
+                    report.found_sample(Rule::DuplicateSample, SampleFact::Resent { ts, value });
+                }
+            } else if report.wants(Rule::DuplicateTimestamp) {
+                let fact = SampleFact::Rewritten {
+                    ts,
+                    previous,
+                    value,
+                };
+                report.found_sample(Rule::DuplicateTimestamp, fact);
             }
             return;
         } else if context.counter
@@ -140,9 +185,12 @@ impl SeriesState {
         {
             // NaN compares false: stale markers and NaN neither fire nor hide a reset.
             let previous = self.newest_value;
-            report.found(Rule::CounterDecrease, &|| {
-                format!("counter went from {previous} to {value} at {}", At(ts))
-            });
+            let fact = SampleFact::Decrease {
+                ts,
+                previous,
+                value,
+            };
+            report.found_sample(Rule::CounterDecrease, fact);
         }
         self.newest_ms = ts;
         self.newest_value = value;
@@ -172,6 +220,17 @@ impl SeriesState {
             }
         }
         plain
+    }
+
+    /// Whether [`SeriesState::check`] of `sample` could depend on the series
+    /// being a counter (`nan-on-counter`, `counter-decrease`): when not, the
+    /// caller need not find out (which reads the metric name). A sample sent
+    /// again at the series' newest timestamp, most of a resent request, does not.
+    #[inline]
+    pub fn counter_matters(&self, sample: SampleIn) -> bool {
+        let nan = sample.value.is_nan() && !sample.stale;
+        let lower = sample.timestamp_ms > self.newest_ms && sample.value < self.newest_value;
+        nan || lower
     }
 
     /// The newest timestamp taken, if any.

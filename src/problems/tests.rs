@@ -645,7 +645,7 @@ fn take_plain_agrees_with_check() {
         f64::from_bits(STALE),
         1e300,
     ];
-    let (mut taken, mut declined) = (0, 0);
+    let (mut taken, mut declined, mut unconcerned) = (0, 0, 0);
     for _ in 0..20_000 {
         let mut state = SeriesState::default();
         for _ in 0..rng.below(4) {
@@ -681,24 +681,25 @@ fn take_plain_agrees_with_check() {
         };
         let horizon = arrival_ms.saturating_add(limits.future_ms);
         let floor = newest_of_all_ms.saturating_sub(limits.too_old_ms);
+        // The full check, counter or not: the state after (as text, where a
+        // NaN value equals itself) and what fired.
+        let full = |counter| {
+            let context = SampleContext {
+                arrival_ms,
+                newest_of_all_ms,
+                counter,
+            };
+            let (mut full, mut found) = (state, Found::default());
+            full.check(sample, &context, &limits, &mut found);
+            (format!("{full:?}"), found)
+        };
         let mut plain = state;
         if plain.take_plain(sample, horizon, floor) {
             taken += 1;
             for counter in [false, true] {
-                let context = SampleContext {
-                    arrival_ms,
-                    newest_of_all_ms,
-                    counter,
-                };
-                let (mut full, mut found) = (state, Found::default());
-                full.check(sample, &context, &limits, &mut found);
-                assert_eq!(found, Found::default(), "{state:?} {sample:?} {context:?}");
-                // By their text: a NaN value equals itself there.
-                assert_eq!(
-                    format!("{full:?}"),
-                    format!("{plain:?}"),
-                    "{sample:?} {context:?}"
-                );
+                let (after, found) = full(counter);
+                assert_eq!(found, Found::default(), "{state:?} {sample:?} {counter}");
+                assert_eq!(after, format!("{plain:?}"), "{sample:?} {counter}");
             }
         } else {
             declined += 1;
@@ -707,11 +708,17 @@ fn take_plain_agrees_with_check() {
                 format!("{state:?}"),
                 "declined: {sample:?}"
             );
+            if !state.counter_matters(sample) {
+                // Counter or not, the same findings and the same state.
+                let checked = [false, true].map(full);
+                assert_eq!(checked[0], checked[1], "{state:?} {sample:?}");
+                unconcerned += 1;
+            }
         }
     }
     assert!(
-        taken > 1000 && declined > 1000,
-        "{taken} taken, {declined} declined"
+        taken > 1000 && declined > 1000 && unconcerned > 1000,
+        "{taken} taken, {declined} declined, {unconcerned} not concerning counters"
     );
 }
 

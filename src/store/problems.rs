@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use super::{SeriesId, Store};
 use crate::ingest::model::Batch;
 use crate::problems::problem::Subject;
-use crate::problems::{Rule, RuleSet, Severity};
+use crate::problems::{Message, Rule, RuleSet, Severity};
 use crate::summary::totals::Sender;
 
 /// Offending samples a series keeps (the latest), all rules together.
@@ -34,12 +34,21 @@ pub struct Finding<'a> {
     /// The first offending sample's timestamp, for sample rules.
     pub timestamp_ms: Option<i64>,
     /// What it fired on: the label, both values, the bucket span.
-    pub message: &'a str,
+    pub message: &'a Message,
 }
 
 /// `message` cut to [`MESSAGE_BYTES`].
 fn kept(message: &str) -> Box<str> {
     cut(message, MESSAGE_BYTES)
+}
+
+/// `message` with its text cut to at most `max` bytes (a sample rule's
+/// facts are kept as they are: a few numbers, written when shown).
+fn cut_message(message: &Message, max: usize) -> Message {
+    match message {
+        Message::Text(text) => Message::Text(cut(text, max)),
+        Message::Sample(fact) => Message::Sample(*fact),
+    }
 }
 
 /// `message` cut to at most `max` bytes, `…` marking the cut.
@@ -62,8 +71,17 @@ pub struct Offence {
     pub count: u32,
     /// When the request carrying it arrived (ms since the epoch).
     pub arrival_ms: i64,
-    pub timestamp_ms: Option<i64>,
-    pub message: Box<str>,
+    /// The offending sample's timestamp, `i64::MIN` for none (8 bytes where
+    /// an `Option` takes 16: a series keeps three).
+    timestamp_ms: i64,
+    pub message: Message,
+}
+
+impl Offence {
+    /// The offending sample's timestamp, for sample rules.
+    pub fn timestamp_ms(&self) -> Option<i64> {
+        (self.timestamp_ms != i64::MIN).then_some(self.timestamp_ms)
+    }
 }
 
 /// The problems of one series, kept with it once it has any.
@@ -91,8 +109,8 @@ impl SeriesProblems {
             rule: finding.rule,
             count: finding.count,
             arrival_ms,
-            timestamp_ms: finding.timestamp_ms,
-            message: cut(finding.message, SERIES_MESSAGE_BYTES),
+            timestamp_ms: finding.timestamp_ms.unwrap_or(i64::MIN),
+            message: cut_message(finding.message, SERIES_MESSAGE_BYTES),
         });
         first
     }
@@ -101,7 +119,11 @@ impl SeriesProblems {
     pub(super) fn bytes(&self) -> usize {
         size_of::<SeriesProblems>()
             + self.offences.capacity() * size_of::<Offence>()
-            + self.offences.iter().map(|o| o.message.len()).sum::<usize>()
+            + self
+                .offences
+                .iter()
+                .map(|o| o.message.heap_bytes())
+                .sum::<usize>()
     }
 }
 
@@ -145,7 +167,7 @@ impl RuleStats {
             first_ms: arrival_ms,
             last_ms: arrival_ms,
             example_series: example_series.map(|s| kept(&s)),
-            example_message: kept(finding.message),
+            example_message: kept(&finding.message.text()),
             series: VecDeque::new(),
             requests: VecDeque::new(),
         }
@@ -240,10 +262,10 @@ impl ProblemTable {
     /// request did not carry as problems (past `problems::MAX_PROBLEMS`):
     /// counted, with no series or request listed for them.
     pub(super) fn uncarried(&mut self, rule: Rule, count: u32, arrival_ms: i64, sender: &str) {
-        let message = format!(
+        let message = Message::from(format!(
             "{count} more firings in a request from {sender}, past the {} problems a request carries",
             crate::problems::MAX_PROBLEMS
-        );
+        ));
         let finding = Finding {
             rule,
             count,
@@ -262,7 +284,7 @@ impl ProblemTable {
         stats.requests.push_back(RequestHit {
             arrival_ms,
             subject: kept(sender),
-            message: kept(finding.message),
+            message: kept(&finding.message.text()),
         });
     }
 
@@ -403,11 +425,12 @@ mod tests {
     #[test]
     fn a_series_keeps_its_latest_offences_and_every_rule() {
         let mut p = SeriesProblems::default();
+        let message = Message::from("m");
         let finding = |rule, ts| Finding {
             rule,
             count: 1,
             timestamp_ms: Some(ts),
-            message: "m",
+            message: &message,
         };
         assert!(p.add(&finding(Rule::OutOfOrder, 1), 10));
         assert!(!p.add(&finding(Rule::OutOfOrder, 2), 10));
@@ -415,7 +438,7 @@ mod tests {
             p.add(&finding(Rule::DuplicateTimestamp, ts), 10);
         }
         assert_eq!(p.offences.len(), OFFENCES_PER_SERIES);
-        assert_eq!(p.offences.back().and_then(|o| o.timestamp_ms), Some(9));
+        assert_eq!(p.offences.back().and_then(Offence::timestamp_ms), Some(9));
         let fired: Vec<Rule> = p.fired.iter().collect();
         assert_eq!(fired, [Rule::OutOfOrder, Rule::DuplicateTimestamp]);
     }

@@ -211,7 +211,7 @@ fn problem_lines(s: &Series) -> Vec<Line<'static>> {
     }
     let mut lines = vec![Line::from(rules)];
     for o in p.offences.iter().rev() {
-        let when = o.timestamp_ms.unwrap_or(o.arrival_ms);
+        let when = o.timestamp_ms().unwrap_or(o.arrival_ms);
         let times = if o.count > 1 {
             format!(" ×{}", o.count)
         } else {
@@ -223,7 +223,7 @@ fn problem_lines(s: &Series) -> Vec<Line<'static>> {
                 severity_style(o.rule.severity()),
             ),
             styled(format!("{} ", format::time_of_day(when)), theme::dim()),
-            Span::raw(escaped(&o.message).into_owned()),
+            Span::raw(escaped(&o.message.text()).into_owned()),
         ]));
     }
     lines

@@ -271,7 +271,7 @@ fn render_rule(frame: &mut Frame, area: Rect, app: &App, store: &Store, rule: Ru
                     )
                 },
                 |o| {
-                    let mut message = escaped(&o.message).into_owned();
+                    let mut message = escaped(&o.message.text()).into_owned();
                     if o.count > 1 {
                         message.push_str(&format!(" (×{} in that request)", o.count));
                     }

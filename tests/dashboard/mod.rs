@@ -13,7 +13,7 @@ use promscope::ingest::model::{
     Batch, Exemplar, Histogram, LabelRef, Metadata, MetricType, Outcome, Protocol, RejectReason,
     RequestInfo, Sample, WriteData,
 };
-use promscope::problems::Rule;
+use promscope::problems::{Message, Rule};
 use promscope::proto::rw2::{BucketSpan, histogram};
 use promscope::store::problems::Finding;
 use promscope::store::{SeriesId, Store, StoreLimits};
@@ -339,7 +339,12 @@ fn series_named(store: &Store, prefix: &str) -> Vec<SeriesId> {
 /// Problems on [`hostile`]'s series, with messages quoting [`HOSTILE_TEXT`],
 /// and on requests from a sender named by it.
 fn hostile_problems(store: &mut Store) {
-    fn finding(rule: Rule, count: u32, timestamp_ms: Option<i64>, message: &str) -> Finding<'_> {
+    fn finding(
+        rule: Rule,
+        count: u32,
+        timestamp_ms: Option<i64>,
+        message: &Message,
+    ) -> Finding<'_> {
         Finding {
             rule,
             count,
@@ -348,7 +353,9 @@ fn hostile_problems(store: &mut Store) {
         }
     }
     for (i, id) in series_named(store, "hostile_value").into_iter().enumerate() {
-        let message = format!("sample at T0-{i}s is {i}000 ms older than the newest, T0");
+        let message = Message::from(format!(
+            "sample at T0-{i}s is {i}000 ms older than the newest, T0"
+        ));
         let f = finding(
             Rule::OutOfOrder,
             1 + i as u32,
@@ -359,7 +366,7 @@ fn hostile_problems(store: &mut Store) {
     }
     for (i, id) in series_named(store, "hostile_text").into_iter().enumerate() {
         let text = HOSTILE_TEXT[i % HOSTILE_TEXT.len()];
-        let message = format!("label {text:?} has an empty value {text}");
+        let message = Message::from(format!("label {text:?} has an empty value {text}"));
         for rule in [
             Rule::LabelValueTooLong,
             Rule::LabelNameInvalid,
@@ -369,7 +376,8 @@ fn hostile_problems(store: &mut Store) {
         }
     }
     for text in HOSTILE_TEXT {
-        let f = finding(Rule::EmptyRequest, 1, None, text);
+        let message = Message::from(*text);
+        let f = finding(Rule::EmptyRequest, 1, None, &message);
         store.record_request_problem(&f, T0 - 1_000, text);
     }
 }

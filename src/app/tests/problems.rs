@@ -1,7 +1,7 @@
 //! The Problems view: rules, a rule's series, a series' detail, and back.
 
 use super::*;
-use crate::problems::Rule;
+use crate::problems::{Message, Rule};
 use crate::store::problems::Finding;
 
 fn id_of(store: &Store, text: &str) -> SeriesId {
@@ -12,19 +12,21 @@ fn id_of(store: &Store, text: &str) -> SeriesId {
 
 fn with_problems() -> (App, Store) {
     let (mut app, mut store) = setup();
-    let f = |rule, message| Finding {
-        rule,
-        count: 1,
-        timestamp_ms: Some(T0 - 500),
-        message,
-    };
+    fn f(rule: Rule, message: &Message) -> Finding<'_> {
+        Finding {
+            rule,
+            count: 1,
+            timestamp_ms: Some(T0 - 500),
+            message,
+        }
+    }
     for text in [r#"up{job="a"}"#, r#"up{job="b"}"#] {
         let id = id_of(&store, text);
-        store.record_series_problem(id, &f(Rule::OutOfOrder, "older"), T0);
+        store.record_series_problem(id, &f(Rule::OutOfOrder, &"older".into()), T0);
     }
     let zeta = id_of(&store, r#"zeta{job="a"}"#);
-    store.record_series_problem(zeta, &f(Rule::DuplicateSample, "resent"), T0);
-    store.record_request_problem(&f(Rule::EmptyRequest, "no series"), T0, "127.0.0.1");
+    store.record_series_problem(zeta, &f(Rule::DuplicateSample, &"resent".into()), T0);
+    store.record_request_problem(&f(Rule::EmptyRequest, &"no series".into()), T0, "127.0.0.1");
     app.tick(T0, &store);
     (app, store)
 }
@@ -116,7 +118,7 @@ fn the_demos_deliberate_sender_is_named_as_such_and_no_other() {
         rule: Rule::LabelNameInvalid,
         count: 1,
         timestamp_ms: None,
-        message: "on purpose",
+        message: &"on purpose".into(),
     };
     store.record_series_problem(demo, &f, T0 + 1000);
     app.tick(T0 + 1000, &store);

@@ -15,6 +15,7 @@ use std::hash::BuildHasher;
 
 pub mod limits;
 mod memory;
+mod names;
 mod pass;
 pub mod settings;
 #[cfg(test)]
@@ -26,7 +27,9 @@ pub use settings::{Action, LIMITS, Settings};
 
 use crate::ingest::model::{MetricType, Protocol, ReceivedSeries, WriteData};
 use crate::problems::samples::SeriesState;
-use crate::problems::{Counts, MAX_PROBLEMS, Problem, Report, Rule, RuleSet, Subject};
+use crate::problems::{
+    Counts, MAX_PROBLEMS, Message, Problem, Report, Rule, RuleSet, SampleFact, Subject,
+};
 
 /// Series whose newest sample a generation remembers: two generations keep
 /// at most 2 M series, 40 bytes (key and [`Remembered`]) and a control byte
@@ -207,6 +210,7 @@ impl Checker {
             if limited {
                 memory.limits.sweep(arrival_ms);
             }
+            let mut names = names::NameCache::default();
             let mut pass = Pass {
                 checker: self,
                 data,
@@ -223,7 +227,7 @@ impl Checker {
                 },
                 rw2: protocol == Some(Protocol::V2),
                 arrival_ms,
-                last_untyped: None,
+                names: &mut names,
                 name_type: None,
                 tenant: limited.then(|| (limits::tenant_hash(tenant), tenant.unwrap_or_default())),
             };
@@ -353,6 +357,19 @@ impl Report for Collector<'_> {
     }
 
     fn found(&mut self, rule: Rule, message: &dyn Fn() -> String) {
+        self.add(rule, || Message::from(message()));
+    }
+
+    fn found_sample(&mut self, rule: Rule, fact: SampleFact) {
+        self.add(rule, || Message::Sample(fact));
+    }
+}
+
+impl Collector<'_> {
+    /// Counts a firing of `rule`; keeps a problem (with `message`) for the
+    /// first on the subject.
+    #[inline]
+    fn add(&mut self, rule: Rule, message: impl FnOnce() -> Message) {
         if !self.wanted.contains(rule) {
             return;
         }

@@ -10,12 +10,13 @@
 //! the metric name is looked up only when a rule needs it.
 
 use super::memory::Generations;
+use super::names::NameCache;
 use super::{
     Checker, CheckerMemory, Collector, HISTOGRAM_RULES, LABEL_RULES, MetricFacts, Remembered,
     STATEFUL_RULES, limits, name_hash,
 };
 use crate::ingest::model::{
-    HistogramExt, LabelRef, MetricType, ReceivedSeries, WriteData, is_stale_nan,
+    HistogramExt, LabelRef, MetricType, ReceivedSeries, StrId, WriteData, is_stale_nan,
 };
 use crate::problems::labels::LabelCheck;
 use crate::problems::samples::{SampleContext, SampleIn, is_counter};
@@ -29,21 +30,26 @@ pub(super) struct Pass<'a, 'c> {
     pub(super) out: Collector<'c>,
     pub(super) rw2: bool,
     pub(super) arrival_ms: i64,
-    /// The metric name of the latest series sent with no type, and the type
-    /// remembered for it (series of one name mostly come together).
-    pub(super) last_untyped: Option<(&'a [u8], MetricType)>,
+    /// What this request's series said of their metric names so far, by
+    /// the names' strings (RW 2.0 symbols).
+    pub(super) names: &'c mut NameCache,
     /// The type remembered for the current series' name, when looked up.
     pub(super) name_type: Option<MetricType>,
     /// With a `series-per-*` limit set: the request's tenant, hashed and as text.
     pub(super) tenant: Option<(u64, &'a str)>,
 }
 
-/// The value of `__name__` among `pairs`, or empty.
-fn metric_name<'d>(data: &'d WriteData, pairs: &[LabelRef]) -> &'d [u8] {
+/// The value of `__name__` among `pairs`, if any.
+fn name_label(data: &WriteData, pairs: &[LabelRef]) -> Option<StrId> {
     pairs
         .iter()
         .find(|l| data.bytes(l.name) == b"__name__")
-        .map_or(b"", |l| data.bytes(l.value))
+        .map(|l| l.value)
+}
+
+/// The value of `__name__` among `pairs`, or empty.
+fn metric_name<'d>(data: &'d WriteData, pairs: &[LabelRef]) -> &'d [u8] {
+    name_label(data, pairs).map_or(b"", |id| data.bytes(id))
 }
 
 impl<'a> Pass<'a, '_> {
@@ -156,13 +162,27 @@ impl<'a> Pass<'a, '_> {
             if metric_type == MetricType::Unknown
                 && checker.wanted.contains(Rule::MetadataTypeUnspecified)
             {
-                let known = untyped(metrics, out, &mut self.last_untyped, name());
+                let id = name_label(data, pairs);
+                let cached = id.and_then(|id| self.names.untyped(id));
+                let known = cached.unwrap_or_else(|| untyped(metrics, out, name()));
+                if let (Some(id), None) = (id, cached) {
+                    self.names.put_untyped(id, known);
+                }
                 self.name_type = Some(known);
             }
             if let Some(m) = series.metadata
                 && checker.wanted.contains(Rule::MetadataConflict)
             {
-                metadata(metrics, out, name(), m.metric_type, data.bytes(m.help));
+                let sent = name_label(data, pairs).map(|id| (id, m.metric_type, m.help));
+                if !sent.is_some_and(|sent| self.names.was_sent(sent)) {
+                    let help = data.bytes(m.help);
+                    if metadata(metrics, out, name(), m.metric_type, help) {
+                        self.names.clear();
+                    }
+                    if let Some(sent) = sent {
+                        self.names.put_sent(sent);
+                    }
+                }
             }
         }
         let mut sampling = Sampling {
@@ -198,16 +218,17 @@ impl<'a> Pass<'a, '_> {
 
 /// Remembers a metric's type and help in `metrics`, firing
 /// `metadata-conflict` if they differ from what it was sent with before.
-/// Unknown types and empty help texts conflict with nothing.
+/// Unknown types and empty help texts conflict with nothing. Returns whether
+/// what is remembered of the name changed.
 fn metadata(
     metrics: &mut Generations<MetricFacts>,
     out: &mut Collector<'_>,
     name: &[u8],
     metric_type: MetricType,
     help: &[u8],
-) {
+) -> bool {
     if name.is_empty() {
-        return;
+        return false;
     }
     let key = name_hash(name);
     let help_hash = if help.is_empty() { 0 } else { name_hash(help) };
@@ -217,6 +238,8 @@ fn metadata(
         && was.metric_type != MetricType::Unknown
         && was.metric_type != metric_type;
     let help_differs = help_hash != 0 && was.help != 0 && was.help != help_hash;
+    let changed = (metric_type != MetricType::Unknown && was.metric_type != metric_type)
+        || (help_hash != 0 && was.help != help_hash);
     if metric_type != MetricType::Unknown {
         facts.metric_type = metric_type;
     }
@@ -237,23 +260,17 @@ fn metadata(
             }
         });
     }
+    changed
 }
 
 /// A series of metric `name` came with no type: `metadata-type-unspecified`
 /// fires once per name (while remembered), unless the name's type is known
-/// from other series or metadata entries. Returns the name's remembered type;
-/// `last` keeps the latest name asked about.
-fn untyped<'a>(
+/// from other series or metadata entries. Returns the name's remembered type.
+fn untyped(
     metrics: &mut Generations<MetricFacts>,
     out: &mut Collector<'_>,
-    last: &mut Option<(&'a [u8], MetricType)>,
-    name: &'a [u8],
+    name: &[u8],
 ) -> MetricType {
-    if let Some((last, known)) = *last
-        && last == name
-    {
-        return known;
-    }
     let facts = metrics.entry(name_hash(name));
     let known = facts.metric_type;
     if known == MetricType::Unknown && !facts.untyped_reported {
@@ -267,7 +284,6 @@ fn untyped<'a>(
             )
         });
     }
-    *last = Some((name, known));
     known
 }
 
@@ -341,7 +357,8 @@ impl Sampling<'_, '_> {
                 let context = SampleContext {
                     arrival_ms: self.arrival_ms,
                     newest_of_all_ms: newest_of_all,
-                    counter: *counter.get_or_insert_with(|| self.is_counter()),
+                    counter: state.counter_matters(sample)
+                        && *counter.get_or_insert_with(|| self.is_counter()),
                 };
                 state.check(sample, &context, thresholds, out);
             }

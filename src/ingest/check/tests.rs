@@ -137,6 +137,7 @@ fn metadata_type_unspecified_once_per_metric_name() {
     assert!(
         data.problems[0]
             .message
+            .text()
             .contains("--enable-feature=metadata-wal-records"),
         "{}",
         data.problems[0].message
@@ -379,4 +380,127 @@ fn label_sets_seen_before_fire_as_the_first_time() {
     );
     let data = decoded_rw1(sets[0].0, NOW + 75_000);
     assert_eq!(rules_with(&checker, data, Protocol::V1), []);
+}
+
+#[derive(Clone, Copy)]
+enum Typed {
+    Counter,
+    Gauge,
+}
+
+/// An RW 2.0 request as decoded (its series share their names' symbols):
+/// `(name, job, type, value)` per series (no type, a counter or a gauge),
+/// each sample at `ts`.
+fn rw2_decoded(series: &[(&str, &str, Option<Typed>, f64)], ts: i64) -> WriteData {
+    use crate::proto::{Symbols, rw2};
+    use prost::Message as _;
+    let mut symbols = Symbols::default();
+    let timeseries = series
+        .iter()
+        .map(|&(name, job, typed, value)| rw2::TimeSeries {
+            labels_refs: ["__name__", name, "job", job]
+                .map(|s| symbols.intern(s))
+                .to_vec(),
+            samples: vec![rw2::Sample {
+                value,
+                timestamp: ts,
+                start_timestamp: 0,
+            }],
+            metadata: typed.map(|typed| rw2::Metadata {
+                r#type: match typed {
+                    Typed::Counter => rw2::metadata::MetricType::Counter,
+                    Typed::Gauge => rw2::metadata::MetricType::Gauge,
+                } as i32,
+                help_ref: 0,
+                unit_ref: 0,
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let request = rw2::Request {
+        symbols: symbols.into_strings(),
+        timeseries,
+    };
+    crate::ingest::decode::decode(Protocol::V2, request.encode_to_vec()).expect("decodes")
+}
+
+/// Untyped RW 2.0 series whose names interleave: the type remembered for a
+/// name is looked up once per request (by its symbol), fires once per name,
+/// and a series typed later in the request makes its name a counter for the
+/// untyped series after it.
+#[test]
+fn untyped_names_interleaved_fire_once_and_learn_their_type_mid_request() {
+    let checker = Checker::default();
+    let mut first = rw2_decoded(
+        &[
+            ("a", "0", None, 10.0),
+            ("b", "0", None, 10.0),
+            ("a", "1", None, 10.0),
+        ],
+        NOW - 15_000,
+    );
+    checker.check(&mut first, Some(Protocol::V2), NOW);
+    let fired: Vec<(Rule, Option<usize>)> = first
+        .problems
+        .iter()
+        .map(|p| (p.rule, p.series()))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (Rule::MetadataTypeUnspecified, Some(0)),
+            (Rule::MetadataTypeUnspecified, Some(1))
+        ]
+    );
+    // `a` goes down on both series; it is a counter once series 2 says so.
+    let mut second = rw2_decoded(
+        &[
+            ("a", "0", None, 5.0),
+            ("b", "0", None, 5.0),
+            ("a", "2", Some(Typed::Counter), 1.0),
+            ("a", "1", None, 5.0),
+        ],
+        NOW,
+    );
+    checker.check(&mut second, Some(Protocol::V2), NOW);
+    let fired: Vec<(Rule, Option<usize>)> = second
+        .problems
+        .iter()
+        .map(|p| (p.rule, p.series()))
+        .collect();
+    assert_eq!(fired, [(Rule::CounterDecrease, Some(3))]);
+}
+
+/// Metadata sent again with a name's series is taken once per request while
+/// it stays the same (by symbol); a type that changes back and forth
+/// conflicts every time, within a request and across.
+#[test]
+fn metadata_conflicts_fire_each_time_the_type_changes_within_a_request() {
+    let checker = Checker::default();
+    let (c, g) = (Some(Typed::Counter), Some(Typed::Gauge));
+    let series = [
+        ("a", "0", c, 1.0),
+        ("a", "1", c, 1.0),
+        ("a", "2", g, 1.0),
+        ("a", "3", g, 1.0),
+        ("a", "4", c, 1.0),
+        ("a", "5", c, 1.0),
+    ];
+    let mut data = rw2_decoded(&series, NOW);
+    checker.check(&mut data, Some(Protocol::V2), NOW);
+    let conflicts = |data: &WriteData| -> Vec<Option<usize>> {
+        data.problems
+            .iter()
+            .filter(|p| p.rule == Rule::MetadataConflict)
+            .map(|p| p.series())
+            .collect()
+    };
+    assert_eq!(conflicts(&data), [Some(2), Some(4)]);
+    // Next request: it was a counter last, the gauges conflict first.
+    let mut data = rw2_decoded(&series, NOW + 15_000);
+    checker.check(&mut data, Some(Protocol::V2), NOW + 15_000);
+    assert_eq!(conflicts(&data), [Some(2), Some(4)]);
+    let mut same = rw2_decoded(&series[..2], NOW + 30_000);
+    checker.check(&mut same, Some(Protocol::V2), NOW + 30_000);
+    assert_eq!(conflicts(&same), []);
 }

@@ -18,6 +18,11 @@ impl StrId {
         }
     }
 
+    /// Where the span starts in the buffer.
+    pub(crate) fn start(self) -> u32 {
+        self.start
+    }
+
     /// The span as a range of the buffer.
     pub(crate) fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.start as usize + self.len as usize

@@ -195,9 +195,13 @@ impl WriteData {
             .warnings
             .iter()
             .chain(&self.refused)
-            .chain(self.problems.iter().map(|p| &p.message))
             .map(String::capacity)
-            .sum();
+            .sum::<usize>()
+            + self
+                .problems
+                .iter()
+                .map(|p| p.message.heap_bytes())
+                .sum::<usize>();
         vec(&self.buf)
             + vec(&self.labels)
             + vec(&self.series)

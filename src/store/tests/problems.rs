@@ -1,10 +1,10 @@
 //! Problems as the store keeps them: per rule and per series, bounded.
 
 use super::*;
-use crate::problems::{Rule, Severity};
+use crate::problems::{Message, Rule, Severity};
 use crate::store::problems::{Finding, OFFENCES_PER_SERIES, SERIES_PER_RULE};
 
-fn finding(rule: Rule, ts: i64, message: &str) -> Finding<'_> {
+fn finding(rule: Rule, ts: i64, message: &Message) -> Finding<'_> {
     Finding {
         rule,
         count: 1,
@@ -24,10 +24,22 @@ fn a_rule_counts_firings_series_and_keeps_its_first_example() {
     let [a, b] = ids(&store)[..] else {
         panic!("two series")
     };
-    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0 - 5, "first"), T0);
-    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0 - 4, "second"), T0 + 1000);
-    store.record_series_problem(b, &finding(Rule::OutOfOrder, T0 - 3, "third"), T0 + 2000);
-    store.record_series_problem(b, &finding(Rule::LabelValueEmpty, T0, "empty"), T0 + 2000);
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0 - 5, &"first".into()), T0);
+    store.record_series_problem(
+        a,
+        &finding(Rule::OutOfOrder, T0 - 4, &"second".into()),
+        T0 + 1000,
+    );
+    store.record_series_problem(
+        b,
+        &finding(Rule::OutOfOrder, T0 - 3, &"third".into()),
+        T0 + 2000,
+    );
+    store.record_series_problem(
+        b,
+        &finding(Rule::LabelValueEmpty, T0, &"empty".into()),
+        T0 + 2000,
+    );
     let problems = store.problems();
     let ooo = problems.get(Rule::OutOfOrder).expect("fired");
     assert_eq!((ooo.count, ooo.series_affected), (3, 2));
@@ -54,7 +66,7 @@ fn request_rules_list_requests() {
             rule: Rule::EmptyRequest,
             count: 1,
             timestamp_ms: None,
-            message: "no series",
+            message: &"no series".into(),
         };
         store.record_request_problem(&f, T0 + i, "10.0.0.1");
     }
@@ -82,7 +94,11 @@ fn problems_are_bounded_and_counted_in_held_bytes() {
     let long = "x".repeat(10_000);
     for id in ids(&store) {
         for ts in 0..10 {
-            store.record_series_problem(id, &finding(Rule::DuplicateTimestamp, ts, &long), T0);
+            store.record_series_problem(
+                id,
+                &finding(Rule::DuplicateTimestamp, ts, &Message::from(long.as_str())),
+                T0,
+            );
         }
     }
     let stats = store
@@ -107,10 +123,10 @@ fn an_evicted_series_leaves_its_rule_counted_and_its_row_unresolved() {
     let mut store = Store::new(limits);
     store.ingest(&batch(T0, &[(UP_A, T0, 1.0)]));
     let a = ids(&store)[0];
-    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, "m"), T0);
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, &"m".into()), T0);
     store.ingest(&batch(T0 + 1000, &[(UP_B, T0, 1.0)]));
     assert!(store.series(a).is_none());
-    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, "late"), T0 + 1000);
+    store.record_series_problem(a, &finding(Rule::OutOfOrder, T0, &"late".into()), T0 + 1000);
     let stats = store.problems().get(Rule::OutOfOrder).expect("fired");
     assert_eq!((stats.count, stats.series_affected), (2, 1));
     assert_eq!(
