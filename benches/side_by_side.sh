@@ -22,6 +22,11 @@
 #   5. RW1 only, a control: the workload without churn, 4 s at Prometheus, to show
 #      why the churn is there (see below).
 # Samples/s = 2xx responses in the measured slices x samples per request / their seconds.
+# Samples per CPU second = the same 2xx samples / the user + system CPU time the receiver's
+# process used during its own slices (/proc/PID/stat): on a busy machine the receivers get
+# unequal shares of the cores (a request of promscope's waits for the scheduler as long as
+# one of Prometheus's, but is done far sooner), which squeezes the samples/s ratio; the CPU
+# ratio says what each sample costs.
 #
 # Why churn: wrk replays a fixed set of bodies, so every body is sent many times. Prometheus
 # answers 400 "out of order sample" (and rolls the whole request back) when a series gets a
@@ -201,11 +206,20 @@ warm_up() {
     log "  $name: warm-up did not get round the $BODIES bodies"
 }
 
-# measure NAME URL BODY_DIR SECONDS: one measured slice; adds its 2xx, non-2xx and
-# duration to ok[NAME], bad[NAME], us[NAME], keeps the largest p99 in p99[NAME].
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat
+# fields 14 and 15; the command name in field 2 is in parentheses and has no ") ").
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+# measure NAME URL BODY_DIR SECONDS PID: one measured slice; adds its 2xx, non-2xx and
+# duration to ok[NAME], bad[NAME], us[NAME], the CPU ticks PID (the receiver) used
+# during it to cpu[NAME], keeps the largest p99 in p99[NAME].
 measure() {
-    local name="$1" line
+    local name="$1" line ticks
+    ticks=$(cpu_ticks "$5")
     line="$(wrk_run "$2" "$3" "$4")"
+    ticks=$(( $(cpu_ticks "$5") - ticks ))
+    cpu[$name]=$(( ${cpu[$name]:-0} + ticks ))
+    slice_cpu=$ticks
     log "  $name measured: $(head -n1 <<<"$line")"
     grep '^REPLAY first_non2xx' <<<"$line" >&2 || true
     line="$(grep -v first_non2xx <<<"$line")"
@@ -223,7 +237,7 @@ measure() {
 
 runs=()
 control=""
-declare -A warm_ok wrk_runs ok bad us p99 checks round_ratios
+declare -A warm_ok wrk_runs ok bad us cpu p99 checks round_ratios cpu_round_ratios
 slice=$(( (DURATION + ROUNDS - 1) / ROUNDS ))
 printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' >"$work/prometheus.yml"
 for proto in $PROTOCOLS; do
@@ -257,13 +271,18 @@ for proto in $PROTOCOLS; do
     warm_up "$proto/promscope" "$ps_url" "$dir"
     warm_up "$proto/prometheus" "$pr_url" "$dir"
     per_round=""
+    per_round_cpu=""
     for (( r = 1; r <= ROUNDS; r++ )); do
-        measure "$proto/promscope" "$ps_url" "$dir" "$slice"
-        a=$slice_rate
-        measure "$proto/prometheus" "$pr_url" "$dir" "$slice"
+        measure "$proto/promscope" "$ps_url" "$dir" "$slice" "$ps_pid"
+        a=$slice_rate; a_cpu=$slice_cpu
+        measure "$proto/prometheus" "$pr_url" "$dir" "$slice" "$pr_pid"
         per_round+="$(awk -v a="$a" -v b="$slice_rate" 'BEGIN {if (b > 0) printf " %.2f", a / b; else printf " n/a"}')"
+        # samples per CPU second, promscope's over Prometheus's
+        per_round_cpu+="$(awk -v a="$a" -v ac="$a_cpu" -v b="$slice_rate" -v bc="$slice_cpu" \
+            'BEGIN {if (b > 0 && ac > 0) printf " %.2f", (a / ac) / (b / bc); else printf " n/a"}')"
     done
     round_ratios[$proto]="${per_round# }"
+    cpu_round_ratios[$proto]="${per_round_cpu# }"
 
     metrics="$(curl -fs "http://127.0.0.1:$port/metrics" || true)"
     m() { awk -v k="$1" '$1 == k {printf "%.0f", $2}' <<<"$metrics"; }
@@ -294,6 +313,12 @@ rate() {
         'BEGIN {if (us > 0) printf "%.0f", ok * n / (us / 1e6); else print 0}'
 }
 
+# per_cpu NAME: measured samples per second of the receiver's CPU time (user + system).
+per_cpu() {
+    awk -v ok="${ok[$1]}" -v n="$per_request" -v t="${cpu[$1]}" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {if (t > 0) printf "%.0f", ok * n / (t / hz); else print 0}'
+}
+
 # --- report -----------------------------------------------------------------------------
 commit="$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 dirty="$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock build.rs proto 2>/dev/null | awk '{print $2}' | paste -sd' ' -)"
@@ -321,6 +346,24 @@ done
 echo
 for proto in $PROTOCOLS; do
     echo "${proto^^} ratio per round (promscope slice / the Prometheus slice after it): ${round_ratios[$proto]}"
+done
+echo
+echo "Per CPU second of the receiver (user + system time of its process during its own slices;"
+echo "less sensitive than samples/s to what else the machine runs, not to cache and scheduler effects):"
+echo
+echo "| protocol | promscope samples per CPU s | Prometheus 3 samples per CPU s | ratio | promscope CPU s / wall s | Prometheus CPU s / wall s |"
+echo "|---|---:|---:|---:|---:|---:|"
+for proto in $PROTOCOLS; do
+    a=$(per_cpu "$proto/promscope"); b=$(per_cpu "$proto/prometheus")
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')
+    hz=$(getconf CLK_TCK)
+    ua=$(awk -v t="${cpu[$proto/promscope]}" -v us="${us[$proto/promscope]}" -v hz="$hz" 'BEGIN {if (us > 0) printf "%.2f", (t / hz) / (us / 1e6); else print 0}')
+    ub=$(awk -v t="${cpu[$proto/prometheus]}" -v us="${us[$proto/prometheus]}" -v hz="$hz" 'BEGIN {if (us > 0) printf "%.2f", (t / hz) / (us / 1e6); else print 0}')
+    printf '| %s | %s | %s | %s× | %s | %s |\n' "${proto^^}" "$a" "$b" "$ratio" "$ua" "$ub"
+done
+echo
+for proto in $PROTOCOLS; do
+    echo "${proto^^} per-CPU ratio per round: ${cpu_round_ratios[$proto]}"
 done
 echo
 echo "measured slices (wrk, per status):"
