@@ -625,7 +625,7 @@ fn new_series_per_second_is_one_number_in_the_header_and_the_cardinality_title()
     let title = lines.find(|l| l.contains(" Cardinality ·")).expect(&screen);
     let in_header = between(header, "new series ", "/s (1m)").expect(header);
     let in_title =
-        between(title, "gone · ", "/s new").or_else(|| between(title, " in 5m · ", "/s new"));
+        between(title, "gone · ", "/s new").or_else(|| between(title, " in 1m · ", "/s new"));
     assert_eq!(Some(in_header), in_title, "{header}\n{title}");
     let (new, _) = store.churn_per_second(T0);
     assert!(numbers::stands_for(in_header, new), "{in_header} for {new}");

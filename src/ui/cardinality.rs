@@ -47,7 +47,7 @@ pub fn new_series_part(now_ms: i64, since_ms: i64, store: &Store) -> Part {
     Part::whole(vec![Span::raw(format!(
         "  ·  new series {}/s ({}) {trend}",
         rate_text(new),
-        window_text(CHURN_SPAN_MS)
+        window_text(store.churn_said_span_ms(now_ms, CHURN_SPAN_MS))
     ))])
     .optional()
 }
@@ -134,12 +134,13 @@ fn title(view: &CardinalityView) -> Line<'static> {
     Line::from(vec![
         Span::styled(" Cardinality ", theme::palette().strong),
         Span::raw(format!(
-            "· {} active ({stale}) · {} in 5m · {}/s new · {}/s gone ({}) · ",
+            "· {} active ({stale}) · {} in {} · {}/s new · {}/s gone ({}) · ",
             format::count(o.active as f64),
             change_text(o.change),
+            window_text(o.change_span_ms),
             rate_text(o.new_per_s),
             rate_text(o.gone_per_s),
-            window_text(CHURN_SPAN_MS),
+            window_text(o.rate_span_ms),
         )),
         Span::styled(sorted, theme::dim()),
     ])
@@ -504,9 +505,20 @@ mod tests {
         view.overview.active = 1_234_567;
         view.overview.stale_after_ms = 300_000;
         view.overview.new_per_s = 19.25;
+        (view.overview.change_span_ms, view.overview.rate_span_ms) = (300_000, 60_000);
         let shown = text(&title(&view));
         assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");
-        assert!(shown.contains("19.2/s new · 0/s gone (1m)"), "{shown}");
+        assert!(
+            shown.contains("0 in 5m · 19.2/s new · 0/s gone (1m)"),
+            "{shown}"
+        );
+        // Twenty seconds after the first series, the spans said are those counted.
+        (view.overview.change_span_ms, view.overview.rate_span_ms) = (20_000, 20_000);
+        let shown = text(&title(&view));
+        assert!(
+            shown.contains("0 in 20s · 19.2/s new · 0/s gone (20s)"),
+            "{shown}"
+        );
         view.filtered = true;
         let shown = text(&title(&view));
         assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");

@@ -173,6 +173,19 @@ impl Churn {
         now_ms.saturating_sub(from).max(1000)
     }
 
+    /// The span to say figures over `span_ms` before `now_ms` are over: all of
+    /// it once the first event is older, else the whole seconds since that
+    /// event (at least one). "(1m)" twenty seconds after the first series
+    /// claimed a minute that was not counted.
+    pub fn said_span_ms(&self, now_ms: i64, span_ms: i64) -> i64 {
+        let since_first = now_ms.saturating_sub(self.first_ms);
+        if self.first_ms == i64::MAX || since_first >= span_ms {
+            span_ms
+        } else {
+            (since_first / 1000).max(1) * 1000
+        }
+    }
+
     /// Series created, and series gone, within `span_ms` before `now_ms`
     /// (to a slice; `span_ms` at most [`HISTORY_MS`]).
     pub fn turnover(&self, now_ms: i64, span_ms: i64, stale_after_ms: i64) -> Turnover {
@@ -279,6 +292,11 @@ mod tests {
             .turnover(now, 60_000, STALE)
             .per_second(young.counted_ms(now, 60_000));
         assert_eq!(rate.0, 1.0);
+        // And said to be over the 16 s counted, not over a minute.
+        assert_eq!(young.said_span_ms(now, 60_000), 16_000);
+        assert_eq!(churn.said_span_ms(T0 + 65_000, 60_000), 60_000);
+        assert_eq!(churn.said_span_ms(T0 + 65_000, 300_000), 65_000);
+        assert_eq!(Churn::new(STALE).said_span_ms(now, 60_000), 60_000);
     }
 
     #[test]

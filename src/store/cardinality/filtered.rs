@@ -107,8 +107,10 @@ impl Store {
         Overview {
             active: metrics.iter().map(|m| m.active).sum(),
             change: Default::default(),
+            change_span_ms: 0,
             new_per_s: 0.0,
             gone_per_s: 0.0,
+            rate_span_ms: 0,
             metrics,
             label_names,
             pairs: heaviest

@@ -63,8 +63,12 @@ pub struct Overview {
     pub active: u64,
     /// Series created and gone over the last [`super::churn::HISTORY_MS`].
     pub change: Turnover,
+    /// The span `change` is over, as said (see [`Store::churn_said_span_ms`]).
+    pub change_span_ms: i64,
     pub new_per_s: f64,
     pub gone_per_s: f64,
+    /// The span the rates are over, as said.
+    pub rate_span_ms: i64,
     /// Label names across metrics, most distinct values first.
     pub label_names: Vec<LabelCard>,
     /// Label-value pairs, most series first.
@@ -112,8 +116,10 @@ impl Store {
             metrics,
             active: card.churn.active(now_ms, stale),
             change: card.churn.turnover(now_ms, super::churn::HISTORY_MS, stale),
+            change_span_ms: self.churn_said_span_ms(now_ms, super::churn::HISTORY_MS),
             new_per_s,
             gone_per_s,
+            rate_span_ms: self.churn_said_span_ms(now_ms, CHURN_SPAN_MS),
             label_names: label_names
                 .into_iter()
                 .map(|l| self.label_card(l, now_ms, 3))
@@ -190,6 +196,12 @@ impl Store {
     /// same time add up to the total.
     pub fn churn_counted_ms(&self, now_ms: i64) -> i64 {
         self.cardinality.churn.counted_ms(now_ms, CHURN_SPAN_MS)
+    }
+
+    /// The span to say churn figures over `span_ms` are over: all of it, or
+    /// the time since the first series when that is shorter.
+    pub fn churn_said_span_ms(&self, now_ms: i64, span_ms: i64) -> i64 {
+        self.cardinality.churn.said_span_ms(now_ms, span_ms)
     }
 
     /// New series per second over recent seconds (the header's sparkline).
