@@ -59,14 +59,19 @@ async function main() {
   }
   // pushMetrics (name -> value, stamped with Date.now() by the library): a counter that
   // grows and a gauge that falls between two pushes.
+  let lastPushed = 0;
   for (const metrics of [
     { e2e_npm_jobs_total: 42, e2e_npm_jobs_in_flight: 7 },
     { e2e_npm_jobs_total: 45, e2e_npm_jobs_in_flight: 5 },
   ]) {
+    // The library stamps with Date.now(): two pushes in one millisecond would really be
+    // duplicate timestamps (promscope rightly reports them), so let the clock move on.
+    while (Date.now() <= lastPushed) await new Promise((r) => setTimeout(r, 2));
     const before = Date.now();
     results.push(await pushMetrics(metrics, options));
+    lastPushed = Date.now();
     for (const [name, value] of Object.entries(metrics)) {
-      record({ __name__: name }, value, [before, Date.now()]);
+      record({ __name__: name }, value, [before, lastPushed]);
     }
   }
   sent.push({
