@@ -262,7 +262,7 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
         Rule::OutOfOrder,
         Error,
         "a sample is older than the newest sample already received for its series",
-        "two senders writing one series (HA pairs without deduplication, two agents scraping one target, a relabel collision) or a sender replaying its queue; make the series unique per sender (an external label) or deduplicate",
+        "two senders writing one series (HA pairs without deduplication, a relabel collision), a sender replaying its queue, or parallel requests overtaking each other (vmagent -remoteWrite.queues > 1); make series unique per sender (an external label) or deduplicate",
         "Prometheus TSDB: out of order sample (refused unless out_of_order_time_window is set); Mimir's default out-of-order window is 0",
     ),
     rule(
