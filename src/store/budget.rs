@@ -123,6 +123,7 @@ impl Store {
         for labels in old.label_sets() {
             self.strings.release_labels(labels);
         }
+        self.strings.release(old.tenant());
         // Its metric goes with its last series: its metadata loses a user.
         if let Some(m) = self.metrics.get(old.metric)
             && m.series_count() == 1

@@ -436,13 +436,18 @@ impl Store {
             .strings
             .acquire_labels(data.label_pairs(s.labels.clone()));
         sorted.sort_unstable_by(|a, b| self.strings.resolve(a.0).cmp(self.strings.resolve(b.0)));
-        let id = self.create_series(sorted, s.label_hash);
+        let tenant = self.strings.acquire(data.tenant());
+        let id = self.create_series((sorted, tenant), s.label_hash);
         self.track_created(id, arrival_ms);
         id
     }
 
     /// Adds a series under its metric (created if new), judged by the filter in force.
-    fn create_series(&mut self, labels: Box<[(Sym, Sym)]>, label_hash: u64) -> SeriesId {
+    fn create_series(
+        &mut self,
+        (labels, tenant): (Box<[(Sym, Sym)]>, Sym),
+        label_hash: u64,
+    ) -> SeriesId {
         let name = labels
             .iter()
             .find(|l| l.0 == self.name_label)
@@ -454,7 +459,7 @@ impl Store {
         let metric = self.metrics.entry(name, &mut self.strings);
         let matched = self.judge_new(&labels, self.origin);
         let id = self.series.insert(Series::new(
-            labels,
+            (labels, tenant),
             label_hash,
             metric,
             self.seq,

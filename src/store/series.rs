@@ -126,12 +126,15 @@ pub struct Series {
     pub start_timestamp_ms: i64,
     /// The tenant and sender of the request that created it.
     pub origin: Origin,
+    /// Its tenant's name ("" for none), part of what it is: the same labels
+    /// of two tenants are two series even when their hashes collide.
+    tenant: Sym,
 }
 
 impl Series {
     /// A series with no points yet, first seen in request `seq`.
     pub(super) fn new(
-        labels: Box<[(Sym, Sym)]>,
+        (labels, tenant): (Box<[(Sym, Sym)]>, Sym),
         label_hash: u64,
         metric: MetricId,
         seq: u64,
@@ -140,6 +143,7 @@ impl Series {
     ) -> Self {
         Series {
             labels,
+            tenant,
             metric,
             hash: short_hash(label_hash),
             pos_in_metric: 0,
@@ -154,6 +158,11 @@ impl Series {
             start_timestamp_ms: 0,
             origin,
         }
+    }
+
+    /// Its tenant's name (the interner's; "" for none).
+    pub(super) fn tenant(&self) -> Sym {
+        self.tenant
     }
 
     /// Samples per second at `now_ms` (`None`: not yet known).
@@ -270,7 +279,8 @@ impl Series {
         dropped
     }
 
-    /// Every interned label set it holds: its own and its exemplars'.
+    /// Every interned label set it holds: its own and its exemplars' (its
+    /// tenant's name is held too, see [`Series::tenant`]).
     pub(super) fn label_sets(&self) -> impl Iterator<Item = &[(Sym, Sym)]> {
         std::iter::once(&*self.labels).chain(self.exemplars().map(|e| &*e.labels))
     }
@@ -336,6 +346,7 @@ impl SeriesIndex {
     ) -> Option<u32> {
         let hash = short_hash(label_hash);
         let slots = &self.slots;
+        let tenant = data.tenant().as_bytes();
         let same = |l: &LabelRef, &(n, v): &(Sym, Sym)| {
             strings.resolve(n).as_bytes() == data.bytes(l.name)
                 && strings.resolve(v).as_bytes() == data.bytes(l.value)
@@ -346,6 +357,7 @@ impl SeriesIndex {
                     // Stored labels are sorted; so are a sender's, almost always.
                     s.hash == hash
                         && s.labels.len() == pairs.len()
+                        && strings.resolve(s.tenant).as_bytes() == tenant
                         && (pairs.iter().zip(s.labels.iter()).all(|(l, p)| same(l, p))
                             || pairs.iter().all(|l| s.labels.iter().any(|p| same(l, p))))
                 })

@@ -44,6 +44,9 @@ pub struct WriteData {
     /// subject); `None` when nothing fired. Read it with
     /// [`WriteData::problem_counts`].
     pub problem_totals: Option<Box<ProblemCounts>>,
+    /// The tenant its series belong to ("" for none: a request's tenant is
+    /// never empty), set by [`WriteData::belong_to_tenant`].
+    tenant: Box<str>,
 }
 
 impl WriteData {
@@ -157,6 +160,14 @@ impl WriteData {
         for s in &mut self.series {
             s.label_hash = super::tenant_series_hash(s.label_hash, tenant);
         }
+        self.tenant = tenant.into();
+    }
+
+    /// The tenant its series belong to ("" for none; see
+    /// [`WriteData::belong_to_tenant`]): a series is its tenant and its
+    /// labels, whatever their hashes.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Firings per rule of every problem found in it.
@@ -218,6 +229,7 @@ impl WriteData {
                 .as_ref()
                 .map_or(0, |_| size_of::<ProblemCounts>())
             + texts
+            + self.tenant.len()
     }
 
     /// Gives back capacity reserved beyond what the request holds.

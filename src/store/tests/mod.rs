@@ -470,8 +470,9 @@ fn exemplars_keep_the_newest_and_plain_series_allocate_nothing_rare() {
 
 #[test]
 fn a_series_stays_small() {
-    // Every series pays this on top of its samples and labels (the budget is 1 KiB).
-    assert!(size_of::<Series>() <= 136, "{} bytes", size_of::<Series>());
+    // Every series pays this on top of its samples and labels (the budget is 1 KiB);
+    // 136 until it kept its tenant's name (a series is its tenant and labels).
+    assert!(size_of::<Series>() <= 144, "{} bytes", size_of::<Series>());
     // A free slot costs no tag beyond the series' own bytes.
     assert_eq!(size_of::<Option<Series>>(), size_of::<Series>());
 }

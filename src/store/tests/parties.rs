@@ -132,6 +132,57 @@ fn equal_label_sets_of_two_tenants_are_two_series_with_their_own_samples() {
     assert_eq!(store.metrics().count(), 1);
 }
 
+/// [`from`], its series' hashes replaced by `hash`: as if its tenant's
+/// mixed hashes collided with another tenant's.
+fn colliding(arrival_ms: i64, tenant: Option<&str>, hash: u64, ts: i64, v: f64) -> Batch {
+    let mut b = from(arrival_ms, tenant, "Prometheus/3.5.3", &[(UP_A, ts, v)]);
+    for s in &mut b.data.series {
+        s.label_hash = hash;
+    }
+    b
+}
+
+#[test]
+fn equal_label_sets_of_two_tenants_stay_two_series_when_their_hashes_collide() {
+    let mut store = Store::new(StoreLimits::default());
+    let hash = from(T0, Some("team-a"), "x", &[(UP_A, T0, 0.0)])
+        .data
+        .series[0]
+        .label_hash;
+    store.ingest(&colliding(T0, Some("team-a"), hash, T0, 1.0));
+    store.ingest(&colliding(T0 + 1000, Some("team-b"), hash, T0, 100.0));
+    store.ingest(&colliding(T0 + 2000, None, hash, T0, 7.0));
+    store.ingest(&colliding(T0 + 3000, Some("team-a"), hash, T0 + 1000, 2.0));
+    assert_eq!(store.series_count(), 3);
+    assert_eq!(
+        points_by_tenant(&store, r#"up{job="a"}"#),
+        [
+            ("".to_owned(), vec![(T0, 7.0)]),
+            ("team-a".to_owned(), vec![(T0, 1.0), (T0 + 1000, 2.0)]),
+            ("team-b".to_owned(), vec![(T0, 100.0)]),
+        ]
+    );
+    // The request view finds each request's own.
+    let b = colliding(T0 + 4000, Some("team-b"), hash, T0, 0.0);
+    let found = store.find_series(&b.data, &b.data.series[0]).unwrap();
+    let [(_, tenant), _] = store.origin_names(store.series(found).unwrap().origin);
+    assert_eq!(tenant, "team-b");
+}
+
+#[test]
+fn a_series_holds_its_tenant_name_until_it_is_evicted() {
+    let mut store = Store::new(StoreLimits {
+        max_series: 1,
+        ..StoreLimits::default()
+    });
+    store.ingest(&from(T0, Some("team-a"), "x", &[(UP_A, T0, 1.0)]));
+    assert!(store.strings.get("team-a").is_some());
+    store.ingest(&from(T0 + 1000, Some("team-b"), "x", &[(UP_B, T0, 1.0)]));
+    assert_eq!(store.series_count(), 1);
+    assert!(store.strings.get("team-a").is_none());
+    assert!(store.strings.get("team-b").is_some());
+}
+
 fn matched_names(store: &Store) -> Vec<String> {
     let mut names: Vec<String> = store
         .metrics()
