@@ -339,6 +339,72 @@ fn the_cardinality_view_names_the_metric_and_label_that_grow_without_bound() {
     tui.assert_clean_exit();
 }
 
+type Labels<'a> = &'a [(&'a str, &'a str)];
+
+/// Two tenants (`X-Scope-OrgID`) from two senders, one label set sent by
+/// both: `t` in the cardinality view lists the tenants and the senders, and
+/// Enter on a tenant filters the dashboard to exactly that tenant's series.
+#[test]
+fn enter_on_a_tenant_filters_the_dashboard_to_its_series() {
+    let mut tui = Tui::start(LARGE);
+    const A_ONLY: &[(&str, &str)] = &[("__name__", "only_team_a"), ("x", "1")];
+    const B_ONLY: &[(&str, &str)] = &[("__name__", "only_team_b"), ("x", "1")];
+    let sends: [(&str, &str, &[Labels]); 2] = [
+        ("team-a", "sender-a/1.0", &[UP_A, UP_B, A_ONLY]),
+        ("team-b", "sender-b/2.0", &[UP_A, B_ONLY]),
+    ];
+    for (tenant, agent, series) in sends {
+        let mut headers: Vec<(&str, &str)> = RW1_HEADERS
+            .iter()
+            .filter(|(name, _)| *name != "user-agent")
+            .copied()
+            .collect();
+        headers.extend([("user-agent", agent), ("X-Scope-OrgID", tenant)]);
+        let status = post_blocking(&tui.url, &headers, rw1_series_body(series, now_ms()));
+        assert_eq!(status, 204, "remote-write status");
+    }
+    // up{job="a"} of each tenant is a series of its own.
+    tui.wait_for("the posted series", |s| {
+        s.contains("series 5 active") && s.contains("metrics 3")
+    });
+    tui.press("5");
+    tui.wait_for("the cardinality view", |s| {
+        s.contains(" Cardinality · 5 active")
+    });
+    tui.press("t");
+    let screen = tui.wait_for("the tenants and senders", |s| {
+        s.contains("Tenants and senders")
+    });
+    // WHO, then ACTIVE, SAMPLES/S and NEW/S.
+    let rows: Vec<(String, &str)> = screen
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.len() > 4 && ["tenant", "sender"].contains(&w[0]))
+        .map(|w| (w[..w.len() - 3].join(" "), w[w.len() - 3]))
+        .collect();
+    let expected = [
+        ("tenant team-a", "3"),
+        ("tenant team-b", "2"),
+        ("sender sender-a/1.0 @ 127.0.0.1", "3"),
+        ("sender sender-b/2.0 @ 127.0.0.1", "2"),
+    ];
+    let expected: Vec<(String, &str)> = expected.map(|(w, n)| (w.to_owned(), n)).to_vec();
+    assert_eq!(rows, expected, "{screen}");
+    // team-b, the second row.
+    tui.press("j");
+    tui.press("\r");
+    let screen = tui.wait_for("the dashboard filtered to team-b", |s| {
+        s.contains(r#"filter: {__tenant__="team-b"}"#)
+            && s.contains("series 2/5 active")
+            && s.contains("metrics 2/3")
+    });
+    assert!(lists(&screen, "up"), "{screen}");
+    assert!(lists(&screen, "only_team_b"), "{screen}");
+    assert!(!lists(&screen, "only_team_a"), "{screen}");
+    tui.press("q");
+    tui.assert_clean_exit();
+}
+
 /// Output to a terminal, but no keyboard: stdin elsewhere and no controlling
 /// terminal (a script started detached, a service), where reading keys fails
 /// with ENXIO.
