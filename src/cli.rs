@@ -275,6 +275,24 @@ impl Cli {
         self.receiver_limits()
     }
 
+    /// How `promscope replay` runs with `args` and these options (a --config
+    /// file's among them): headless as live mode with `--no-tui`, `--format`
+    /// and `--report`; the dashboard within live mode's limits.
+    pub fn replay_setup(
+        &mut self,
+        args: &crate::replay::ReplayArgs,
+    ) -> Result<crate::replay::Setup, String> {
+        let live = crate::replay::Live {
+            limits: self.limits_with(&args.problems)?,
+            no_tui: self.no_tui,
+            format: self.format,
+            // --report needs the top-level --no-tui (clap checks it).
+            report: self.cardinality_tracker(),
+            dashboard: self.dashboard_limits(),
+        };
+        crate::replay::setup(live, args)
+    }
+
     /// The problem rules' switches and thresholds: `--rule` and `--limit` in
     /// the order given, over the defaults.
     pub fn problem_settings(&self) -> Result<Settings, String> {

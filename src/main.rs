@@ -62,13 +62,12 @@ async fn check(
 
 /// `promscope replay`, checking requests as live mode would with the same
 /// options: --rule and --limit before and after `replay`, a --config file's,
-/// the decoding limits and the store's.
+/// the decoding limits, the store's and the pause's; and printing records
+/// where live mode would (--no-tui, --format, --report, a --config file's).
 async fn replay(
     mut cli: promscope::cli::Cli,
     args: promscope::replay::ReplayArgs,
 ) -> anyhow::Result<()> {
-    let limits = cli
-        .limits_with(&args.problems)
-        .map_err(anyhow::Error::msg)?;
-    promscope::replay::main(args, limits, cli.store_limits()).await
+    let setup = cli.replay_setup(&args).map_err(anyhow::Error::msg)?;
+    promscope::replay::main(args, setup).await
 }

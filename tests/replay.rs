@@ -123,6 +123,18 @@ fn a_capture_replays_headless_exactly_as_it_printed_live() {
     assert_eq!(String::from_utf8(replayed.stdout).unwrap(), live);
     let summary = String::from_utf8(replayed.stderr).unwrap();
     assert!(summary.contains("4 accepted, 1 rejected"), "{summary}");
+    // A --config file's no-tui and format switch replay as the flags do.
+    let config = TempFile::new("headless.yml");
+    std::fs::write(&config.0, "no-tui: true\nformat: json\n").unwrap();
+    let configured = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .arg("--config")
+        .arg(&config.0)
+        .arg("replay")
+        .arg(&file.0)
+        .output()
+        .unwrap();
+    assert!(configured.status.success(), "{configured:?}");
+    assert_eq!(String::from_utf8(configured.stdout).unwrap(), live);
 }
 
 /// The records of a JSON output that say what was written (not who sent it).

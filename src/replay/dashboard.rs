@@ -9,13 +9,11 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{ReplayArgs, Speed, finish, read_paced, requests};
-use crate::app::PAUSE_BUFFER_BYTES;
 use crate::app::replay::{CaptureTotals, SharedReplay, epoch_ms};
 use crate::capture::{self, Exchange};
 use crate::ingest::queue::Queued;
 use crate::ingest::server::{Access, Limits, ReceiverStats};
 use crate::signal::Termination;
-use crate::store::StoreLimits;
 use crate::summary::RunSummary;
 use crate::tui::{self, Dashboard, DashboardExit, DashboardLimits};
 
@@ -23,15 +21,13 @@ use crate::tui::{self, Dashboard, DashboardExit, DashboardLimits};
 const GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the dashboard on the requests of `args.file` until the user quits.
-/// Requests are decoded and checked within `limits`; series kept within
-/// `store`, or `args`' --max-series and --max-store-bytes when given.
+/// Requests are decoded and checked within `limits`; the dashboard keeps
+/// series and holds pauses within `dashboard_limits` (see [`super::setup`]).
 pub async fn run(
     args: &ReplayArgs,
-    (limits, store): (Limits, StoreLimits),
+    (limits, dashboard_limits): (Limits, DashboardLimits),
     mut termination: Termination,
 ) -> anyhow::Result<()> {
-    // The requests are decoded within these; opened again within them too.
-    let request_limits = crate::app::request::RequestLimits::of(&limits);
     let speed = args.speed.unwrap_or(Speed::Max);
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
     let stats = Arc::new(ReceiverStats::default());
@@ -50,15 +46,6 @@ pub async fn run(
     // After opening: a file that is not a capture says so first.
     tui::check_terminal()?;
     count(&args.file, replay.clone());
-    let dashboard_limits = DashboardLimits {
-        store: StoreLimits {
-            max_series: args.max_series.unwrap_or(store.max_series),
-            max_bytes: args.max_store_bytes.unwrap_or(store.max_bytes),
-            ..store
-        },
-        pause_buffer_bytes: PAUSE_BUFFER_BYTES,
-        request_limits,
-    };
     // Nobody listens: the address is shown nowhere while replaying.
     let nowhere = (
         std::net::SocketAddr::from(([0, 0, 0, 0], 0)),

@@ -11,11 +11,14 @@
 //! The pace, pauses and the dashboard's clock are [`crate::app::replay`]'s.
 
 mod dashboard;
+mod options;
 pub(crate) mod requests;
+
+pub use options::{Live, Mode, Setup, setup};
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 use hyper::Uri;
@@ -26,10 +29,10 @@ use crate::capture::{self, Damage, Exchange};
 use crate::ingest::model::Protocol;
 use crate::ingest::queue::Queued;
 use crate::ingest::server::{Limits, ReceiverStats};
+use crate::output::cardinality::CardinalityTracker;
 use crate::output::{self, Format, HeadlessExit};
 use crate::send::{self, Body, SendStats};
 use crate::signal::Termination;
-use crate::store::StoreLimits;
 use crate::summary::RunSummary;
 
 /// Requests read ahead of the one being printed or sent.
@@ -45,9 +48,9 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub no_tui: bool,
 
-    /// What --no-tui prints: text lines, JSON lines, or only the summary.
-    #[arg(long, value_enum, default_value_t = Format::Text, requires = "no_tui")]
-    pub format: Format,
+    /// What --no-tui prints: text lines, JSON lines, or only the summary [default: the top-level --format (or a --config file's), text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// Re-send the requests, with their headers, to this remote-write URL (http://), reporting statuses as `promscope send` does.
     #[arg(long, value_name = "URL", conflicts_with = "no_tui")]
@@ -142,15 +145,18 @@ pub(crate) fn read_paced<T: Send + 'static>(
     Ok((rx, reader))
 }
 
-/// Runs `promscope replay`: requests are decoded and checked within `limits`
-/// (the receiver's, with every --rule and --limit), as live mode did; the
-/// dashboard keeps series within `store` (and `args`' own limits).
-pub async fn main(args: ReplayArgs, limits: Limits, store: StoreLimits) -> anyhow::Result<()> {
+/// Runs `promscope replay` as `setup` says (see [`setup`]): requests are
+/// decoded and checked within its limits (the receiver's, with every --rule
+/// and --limit), as live mode did.
+pub async fn main(args: ReplayArgs, setup: Setup) -> anyhow::Result<()> {
     let termination = Termination::catch().context("cannot catch termination signals")?;
-    match &args.to {
-        Some(url) => resend(&args, url, limits, termination).await,
-        None if args.no_tui => headless(&args, limits, termination).await,
-        None => dashboard::run(&args, (limits, store), termination).await,
+    let limits = setup.limits;
+    match setup.mode {
+        Mode::Resend(url) => resend(&args, &url, limits, termination).await,
+        Mode::Headless(format, report) => {
+            headless(&args, (limits, format, report), termination).await
+        }
+        Mode::Dashboard(dashboard) => dashboard::run(&args, (limits, dashboard), termination).await,
     }
 }
 
@@ -182,17 +188,23 @@ pub(crate) fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()>
 
 async fn headless(
     args: &ReplayArgs,
-    limits: Limits,
+    (limits, format, report): (Limits, Format, Option<Box<CardinalityTracker>>),
     mut termination: Termination,
 ) -> anyhow::Result<()> {
     let speed = args.speed.unwrap_or(Speed::Max);
+    // The report's "now": the latest request's arrival, as it was live.
+    let latest_ms = Arc::new(AtomicI64::new(i64::MIN));
+    let latest = latest_ms.clone();
     // Read from a file at the pace the output takes it: no budget to hold.
-    let convert = move |e: Exchange| requests::batch_of(&e, &limits).map(Queued::from);
+    let convert = move |e: Exchange| {
+        latest.fetch_max(epoch_ms(e.received_at), Ordering::Relaxed);
+        requests::batch_of(&e, &limits).map(Queued::from)
+    };
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
     let (rx, reader) = read_paced(&args.file, replay, convert)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
-    let printing = output::print_batches(rx, args.format, (summary, None), stop_rx);
+    let printing = output::print_batches(rx, format, (summary, report), stop_rx);
     tokio::pin!(printing);
     let exit = tokio::select! {
         exit = &mut printing => exit,
@@ -205,7 +217,15 @@ async fn headless(
         .join()
         .map_err(|_| anyhow::anyhow!("the replay reader crashed"))?;
     match exit {
-        HeadlessExit::Shutdown(summary, _) => eprintln!("{summary}"),
+        HeadlessExit::Shutdown(summary, report) => {
+            if let Some(report) = report {
+                let now = latest_ms.load(Ordering::Relaxed);
+                // A closed stdout is no reason to fail (nor to panic, as print! would).
+                let text = report.report(format, now);
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            }
+            eprintln!("{summary}")
+        }
         HeadlessExit::PipeClosed => return Ok(()),
     }
     finish(&args.file, end)
