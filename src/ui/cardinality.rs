@@ -80,14 +80,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) -> usize {
     }
 }
 
-fn distinct_text(d: Distinct) -> String {
+pub(super) fn distinct_text(d: Distinct) -> String {
     match d {
         Distinct::Exact(n) => n.to_string(),
         Distinct::Estimated(n) => format!("≈{}", format::count(n as f64)),
     }
 }
 
-fn change_text(t: Turnover) -> String {
+pub(super) fn change_text(t: Turnover) -> String {
     let net = t.created as i64 - t.gone as i64;
     match net {
         0 => "0".into(),
@@ -97,53 +97,17 @@ fn change_text(t: Turnover) -> String {
 }
 
 /// A rate: below 1/s with two decimals (see [`format::rate`]).
-fn rate_text(r: f64) -> String {
+pub(super) fn rate_text(r: f64) -> String {
     format::rate(r)
 }
 
 /// The staleness window, in minutes where it is whole minutes.
-fn window_text(ms: i64) -> String {
+pub(super) fn window_text(ms: i64) -> String {
     if ms > 0 && ms % 60_000 == 0 {
         format!("{}m", ms / 60_000)
     } else {
         format::duration_secs(ms as f64 / 1000.0)
     }
-}
-
-fn title(view: &CardinalityView) -> Line<'static> {
-    let o = &view.overview;
-    let stale = window_text(o.stale_after_ms);
-    let sorted = format!("sorted by {} ", view.sort.label());
-    if view.filtered {
-        // Churn is kept per metric, not per series: NEW/S and GONE/S are all of each metric's.
-        return Line::from(vec![
-            Span::styled(
-                " Cardinality of the filter's series ",
-                theme::palette().strong,
-            ),
-            Span::raw(format!(
-                "· {} active ({stale}) · ",
-                format::count(o.active as f64)
-            )),
-            Span::styled(
-                format!("churn columns: all series · {sorted}"),
-                theme::dim(),
-            ),
-        ]);
-    }
-    Line::from(vec![
-        Span::styled(" Cardinality ", theme::palette().strong),
-        Span::raw(format!(
-            "· {} active ({stale}) · {} in {} · {}/s new · {}/s gone ({}) · ",
-            format::count(o.active as f64),
-            change_text(o.change),
-            window_text(o.change_span_ms),
-            rate_text(o.new_per_s),
-            rate_text(o.gone_per_s),
-            window_text(o.rate_span_ms),
-        )),
-        Span::styled(sorted, theme::dim()),
-    ])
 }
 
 fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usize {
@@ -190,7 +154,13 @@ fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usiz
     widths.insert(0, key_width);
     let selected = view.metrics.selected.checked_sub(range.start);
     frame.render_widget(
-        table(&header, rows, selected, &widths, titled(title(view))),
+        table(
+            &header,
+            rows,
+            selected,
+            &widths,
+            titled(super::cardinality_titles::overview(view, area.width)),
+        ),
         area,
     );
     if metrics.is_empty() {
@@ -214,7 +184,7 @@ fn render_across<'a>(frame: &mut Frame, area: Rect, view: &'a CardinalityView) {
     let lists = if view.tenants.is_empty() { 3 } else { 4 };
     let areas = Layout::vertical(vec![Constraint::Ratio(1, lists); lists as usize]).split(area);
     let (names_area, pairs_area) = (areas[0], areas[1]);
-    let rows = |cards: &'a [PartyCard]| cards.iter().map(|c| (escaped(&c.name), c)).collect();
+    let rows = |cards: &'a [PartyCard]| cards.iter().map(|c| ("", escaped(&c.name), c)).collect();
     if let Some(&tenants_area) = areas.get(3) {
         let title = Line::from(Span::styled(" Tenants ", theme::palette().strong));
         let rows = rows(&view.tenants);
@@ -272,7 +242,7 @@ fn render_parties(frame: &mut Frame, area: Rect, view: &CardinalityView) {
                 Who::Tenant => "tenant",
                 Who::Sender => "sender",
             };
-            (Cow::Owned(format!("{kind}  {}", escaped(&card.name))), card)
+            (kind, escaped(&card.name), card)
         })
         .collect();
     let title = Line::from(vec![
@@ -287,21 +257,21 @@ fn render_parties(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     }
 }
 
-/// Tenants or senders (names escaped) with their active series, samples and
-/// new series per second (the filter picks one's series: `{__tenant__="…"}`,
-/// `{__sender__="…"}`).
+/// Tenants or senders (kind, where the list has both, and name escaped) with
+/// their active series, samples and new series per second (the filter picks
+/// one's series: `{__tenant__="…"}`, `{__sender__="…"}`).
 fn parties(
     frame: &mut Frame,
     area: Rect,
     (title, who): (Line<'static>, &str),
-    rows: Vec<(Cow<str>, &PartyCard)>,
+    rows: Vec<(&str, Cow<str>, &PartyCard)>,
     selected: Option<usize>,
 ) {
     let header = [who, "ACTIVE", "SAMPLES/S", "NEW/S"];
     let rows = &rows[..rows.len().min(super::table_rows(area))];
     let cells: Vec<[String; 3]> = rows
         .iter()
-        .map(|(_, p)| {
+        .map(|(_, _, p)| {
             [
                 p.active.to_string(),
                 p.samples_per_s
@@ -319,8 +289,16 @@ fn parties(
     let table_rows = rows
         .iter()
         .zip(cells)
-        .map(|((name, _), c)| {
-            let mut row = vec![Cell::from(fit::end(name, key.into()).into_owned())];
+        .map(|((kind, name, _), c)| {
+            // The kind whole, the name cut in the middle: a sender's address
+            // is at its end.
+            let kind = if kind.is_empty() {
+                String::new()
+            } else {
+                format!("{kind}  ")
+            };
+            let room = usize::from(key).saturating_sub(fit::width(&kind));
+            let mut row = vec![Cell::from(format!("{kind}{}", fit::middle(name, room)))];
             row.extend(c.into_iter().map(right));
             row
         })
@@ -422,12 +400,7 @@ fn render_labels(frame: &mut Frame, area: Rect, view: &CardinalityView) {
         .iter()
         .find(|m| Some(m.id) == view.metric.as_ref().map(|m| m.0))
         .map_or(0, |m| m.active);
-    let title = Line::from(vec![
-        Span::styled(format!(" Labels of {metric} "), theme::palette().strong),
-        Span::raw(format!(
-            "· {active} active series · unbounded first, then by distinct values "
-        )),
-    ]);
+    let title = super::cardinality_titles::labels(&metric, active, area.width);
     let selected = view.labels.selected.checked_sub(range.start);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
     if labels.is_empty() {
@@ -467,60 +440,15 @@ fn render_values(frame: &mut Frame, area: Rect, view: &CardinalityView) {
         .metric
         .as_ref()
         .map_or(Cow::Borrowed(""), |m| escaped(&m.1));
-    let estimated = matches!(label.distinct, Distinct::Estimated(_));
-    let note = if estimated {
-        format!(
-            "· {} distinct · the heaviest kept, counts estimated ",
-            distinct_text(label.distinct)
-        )
-    } else {
-        format!("· {} distinct ", distinct_text(label.distinct))
-    };
-    let title = Line::from(vec![
-        Span::styled(
-            format!(" Values of {} in {metric} ", escaped(&label.name)),
-            theme::palette().strong,
-        ),
-        Span::raw(note),
-        Span::styled("Enter: filter to these series ", theme::dim()),
-    ]);
+    let title = super::cardinality_titles::values(
+        &escaped(&label.name),
+        &metric,
+        label.distinct,
+        area.width,
+    );
     let selected = view.values.selected.checked_sub(range.start);
     frame.render_widget(
         table(&header, cells, selected, &[key, number], titled(title)),
         area,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(line: &Line) -> String {
-        line.spans.iter().map(|s| s.content.as_ref()).collect()
-    }
-
-    #[test]
-    fn the_title_formats_the_active_count_as_every_count() {
-        let mut view = CardinalityView::default();
-        view.overview.active = 1_234_567;
-        view.overview.stale_after_ms = 300_000;
-        view.overview.new_per_s = 19.25;
-        (view.overview.change_span_ms, view.overview.rate_span_ms) = (300_000, 60_000);
-        let shown = text(&title(&view));
-        assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");
-        assert!(
-            shown.contains("0 in 5m · 19.2/s new · 0/s gone (1m)"),
-            "{shown}"
-        );
-        // Twenty seconds after the first series, the spans said are those counted.
-        (view.overview.change_span_ms, view.overview.rate_span_ms) = (20_000, 20_000);
-        let shown = text(&title(&view));
-        assert!(
-            shown.contains("0 in 20s · 19.2/s new · 0/s gone (20s)"),
-            "{shown}"
-        );
-        view.filtered = true;
-        let shown = text(&title(&view));
-        assert!(shown.contains("· 1.2M active (5m) ·"), "{shown}");
-    }
 }

@@ -87,7 +87,9 @@ fn tail(s: &str, cols: usize) -> &str {
     s
 }
 
-/// `s` in at most `width` columns, cut at the end with `…` when it does not fit.
+/// `s` in at most `width` columns, cut at the end with `…` when it does not
+/// fit. Never inside a number: a word that starts with one (`13.7053…`,
+/// `(12…`) is left out whole, so that what shows is not read as another.
 pub fn end(s: &str, width: usize) -> Cow<'_, str> {
     if s.width() <= width {
         return Cow::Borrowed(s);
@@ -95,7 +97,24 @@ pub fn end(s: &str, width: usize) -> Cow<'_, str> {
     let Some(room) = width.checked_sub(1) else {
         return Cow::Borrowed("");
     };
-    Cow::Owned(format!("{}{ELLIPSIS}", head(s, room)))
+    let kept = head(s, room);
+    let word_at = kept
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let kept = if is_number_word(&kept[word_at..]) {
+        &kept[..word_at]
+    } else {
+        kept
+    };
+    Cow::Owned(format!("{kept}{ELLIPSIS}"))
+}
+
+/// Whether `word` starts with a number, after brackets, quotes and a sign.
+fn is_number_word(word: &str) -> bool {
+    word.trim_start_matches(['(', '[', '{', '"', '+', '-', '~', '≈'])
+        .starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `s` in at most `width` columns, cut at the start with `…` when it does not
@@ -108,6 +127,21 @@ pub fn start(s: &str, width: usize) -> Cow<'_, str> {
         return Cow::Borrowed("");
     };
     Cow::Owned(format!("{ELLIPSIS}{}", tail(s, room)))
+}
+
+/// `s` in at most `width` columns, cut in the middle with `…` when it does
+/// not fit: a short start (a third of the room, at most [`KEPT_HEAD`]), the
+/// rest for its end (a sender's `User-Agent @ address` keeps its address).
+pub fn middle(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    let Some(room) = width.checked_sub(1) else {
+        return Cow::Borrowed("");
+    };
+    let start = head(s, (room / 3).min(KEPT_HEAD));
+    let end = tail(s, room - start.width());
+    Cow::Owned(format!("{start}{ELLIPSIS}{end}"))
 }
 
 /// Columns of the start kept before a cut in the middle, when there is room.
@@ -319,6 +353,33 @@ mod tests {
         assert_eq!(end("宽字符🙂标签", 6), "宽字…");
         assert_eq!(end("宽字符", 1), "…");
         assert_eq!(end("abc", 0), "");
+    }
+
+    #[test]
+    fn text_is_never_cut_inside_a_number() {
+        let counts = "1198 series, 1159 samples, 39 histograms, 1194 metadata";
+        assert_eq!(end(counts, 20), "1198 series, 1159 s…");
+        assert_eq!(end(counts, 17), "1198 series, …");
+        assert_eq!(end(counts, 26), "1198 series, 1159 samples…");
+        assert_eq!(end("/api (12), /b (3)", 9), "/api …");
+        assert_eq!(end("value 13.705352776068167", 14), "value …");
+        // Digits inside a name are part of the name.
+        assert_eq!(end("avalanche_metric_12345", 20), "avalanche_metric_12…");
+        assert_eq!(end("12345", 3), "…");
         assert_eq!(differing_starts(&["宽字符_a", "宽字符_b"]), [9, 9]);
+        assert_eq!(middle("宽字符🙂标签", 7), "宽…标签");
+    }
+
+    #[test]
+    fn a_name_cut_in_the_middle_keeps_its_end() {
+        let sender = "Prometheus/3.16.0 @ 10.1.2.3";
+        assert_eq!(middle(sender, 40), sender);
+        assert_eq!(middle(sender, 22), "Promet…16.0 @ 10.1.2.3");
+        assert_eq!(middle(sender, 13), "Prom…10.1.2.3");
+        assert_eq!(middle(sender, 1), "…");
+        assert_eq!(middle(sender, 0), "");
+        for w in 0..30 {
+            assert!(width(&middle(sender, w)) <= w);
+        }
     }
 }

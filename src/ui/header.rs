@@ -240,7 +240,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 };
                 spans.push(styled(format!(" +{more} more{idle_others}"), theme::dim()));
             }
-            parts.push(Part::shrinking(spans, 1));
+            parts.push(Part::name_at(spans, 1));
         }
     }
     parts.extend(tenants_part(app, store));

@@ -14,6 +14,7 @@
 
 mod backend;
 mod cardinality;
+mod cardinality_titles;
 mod columns;
 mod copied;
 mod detail;
@@ -25,6 +26,7 @@ mod label_fit;
 mod labels;
 mod log;
 mod metrics;
+mod parts;
 mod problems;
 mod replay;
 mod request;

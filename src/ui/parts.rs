@@ -1,0 +1,317 @@
+//! Lines of items fitted to their width ([`fitted_line`]): each item shown
+//! whole, in a shorter form, shortened where it allows (names, never numbers),
+//! or left out, so that no number is ever cut off at the edge.
+
+use ratatui::text::{Line, Span};
+
+use super::fit;
+
+/// Where a shortened span is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// `start…`
+    End,
+    /// `…end`: a line being typed, whose end is where the cursor is.
+    Start,
+    /// `sta…end`: a name whose end tells it apart (`User-Agent @ address`).
+    Middle,
+}
+
+/// One item of a line built by [`fitted_line`]: its spans, and which one (if
+/// any) may be shortened with `…` to fit (text, never a number).
+pub struct Part {
+    spans: Vec<Span<'static>>,
+    shrinkable: Option<usize>,
+    /// Where the shrinkable span is cut.
+    cut: Cut,
+    /// Others take shorter forms before this one is cut.
+    first_in_width: bool,
+    /// What to show instead when it does not fit, longest first.
+    shorter: Vec<Vec<Span<'static>>>,
+    /// Shown only if room is left: no reason to shorten others.
+    optional: bool,
+}
+
+impl Part {
+    /// An item shown whole or not at all.
+    pub fn whole(spans: Vec<Span<'static>>) -> Self {
+        Part {
+            spans,
+            shrinkable: None,
+            cut: Cut::End,
+            first_in_width: false,
+            shorter: Vec::new(),
+            optional: false,
+        }
+    }
+
+    /// An item whose span at `index` may be shortened.
+    pub fn shrinking(spans: Vec<Span<'static>>, index: usize) -> Self {
+        Part {
+            spans,
+            shrinkable: Some(index),
+            cut: Cut::End,
+            first_in_width: false,
+            shorter: Vec::new(),
+            optional: false,
+        }
+    }
+
+    /// [`Part::shrinking`], cut at the start of the span (`…end`): for a
+    /// line being typed, whose end is where the cursor is.
+    pub fn shrinking_at_start(spans: Vec<Span<'static>>, index: usize) -> Self {
+        Part {
+            cut: Cut::Start,
+            ..Part::shrinking(spans, index)
+        }
+    }
+
+    /// [`Part::shrinking`], cut in the middle (`Prom…10.1.2.3`), and the
+    /// item that gets width first: other items take their shorter forms
+    /// before its name is cut to less than three quarters. For a name whose
+    /// start and end both tell it apart (a sender: `User-Agent @ address`).
+    pub fn name_at(spans: Vec<Span<'static>>, index: usize) -> Self {
+        Part {
+            cut: Cut::Middle,
+            first_in_width: true,
+            ..Part::shrinking(spans, index)
+        }
+    }
+
+    /// An item shown whole, or as the first of `shorter` (each whole) that
+    /// fits where it does not.
+    pub fn or_shorter(spans: Vec<Span<'static>>, shorter: Vec<Vec<Span<'static>>>) -> Self {
+        Part {
+            spans,
+            shrinkable: None,
+            cut: Cut::End,
+            first_in_width: false,
+            shorter,
+            optional: false,
+        }
+    }
+
+    /// The same item, shown only where room is left: other items do not
+    /// take shorter forms to make room for it.
+    pub fn optional(self) -> Self {
+        Part {
+            optional: true,
+            ..self
+        }
+    }
+}
+
+/// Narrowest a shortened span gets before its item is left out instead.
+const MIN_SHRUNK: usize = 6;
+
+/// `parts` in order on one line of `width` columns: an item that does not fit
+/// is shortened where it allows, else left out (a later, shorter one may still
+/// fit), so that no number is ever cut off at the edge. Items with shorter
+/// forms take them, all to the same step, where that lets more items that
+/// are not [`Part::optional`] show (`series 2 active (5m)  ·  metrics 3`
+/// rather than `series 2 active (5m), 2 seen` alone), or as many with an
+/// earlier one among them (`samples 9, hist 2  ·  series 2 active` rather
+/// than `samples 9, histograms 2 (3/s)  ·  metrics 3`). Among layouts that
+/// show as many, the one that cuts least of a [`Part::name_at`] wins.
+pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
+    let steps = parts.iter().map(|p| p.shorter.len()).max().unwrap_or(0);
+    // The least shortened of the best layouts: the first step of the most.
+    let best = (0..=steps)
+        .map(|step| laid_out(&parts, width, step))
+        .map(|layout| {
+            let count = layout.shown.iter().filter(|&&s| s).count();
+            (
+                (count, std::cmp::Reverse(layout.names_cut), layout.shown),
+                layout.spans,
+            )
+        })
+        .rev()
+        .max_by(|(a, _), (b, _)| a.cmp(b));
+    Line::from(best.map(|(_, spans)| spans).unwrap_or_default())
+}
+
+/// One way to lay out the items of a line.
+struct Layout {
+    /// Whether each item not optional is shown.
+    shown: Vec<bool>,
+    /// Columns cut from the names that get width first, where they lost more
+    /// than a quarter.
+    names_cut: usize,
+    spans: Vec<Span<'static>>,
+}
+
+/// [`fitted_line`] with each item starting from its `step`th shorter form
+/// (or its shortest).
+fn laid_out(parts: &[Part], width: usize, step: usize) -> Layout {
+    let mut spans = Vec::new();
+    let mut shown = Vec::new();
+    let mut names_cut = 0;
+    let mut left = width;
+    let width_of = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+    for part in parts {
+        let mut forms = std::iter::once(&part.spans)
+            .chain(&part.shorter)
+            .skip(step.min(part.shorter.len()));
+        if !part.optional {
+            shown.push(false);
+        }
+        let Some(mut chosen) = forms.next().cloned() else {
+            continue;
+        };
+        while width_of(&chosen) > left
+            && let Some(next) = forms.next()
+        {
+            chosen = next.clone();
+        }
+        let needed = width_of(&chosen);
+        if needed > left {
+            let Some(span) = part.shrinkable.and_then(|i| chosen.get_mut(i)) else {
+                continue;
+            };
+            let keep = span.width().saturating_sub(needed - left);
+            if keep < MIN_SHRUNK {
+                continue;
+            }
+            // A name that keeps most of itself still tells what it is.
+            if part.first_in_width && keep * 4 < span.width() * 3 {
+                names_cut += span.width() - keep;
+            }
+            span.content = match part.cut {
+                Cut::End => fit::end(&span.content, keep),
+                Cut::Start => fit::start(&span.content, keep),
+                Cut::Middle => fit::middle(&span.content, keep),
+            }
+            .into_owned()
+            .into();
+        }
+        left -= width_of(&chosen).min(left);
+        if let Some(last) = shown.last_mut().filter(|_| !part.optional) {
+            *last = true;
+        }
+        spans.extend(chosen);
+    }
+    Layout {
+        shown,
+        names_cut,
+        spans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_that_do_not_fit_are_shortened_or_left_out() {
+        let parts = || {
+            vec![
+                Part::whole(vec![Span::raw("requests 12345")]),
+                Part::shrinking(
+                    vec![
+                        Span::raw(" sender "),
+                        Span::raw("Prometheus/3.5.0"),
+                        Span::raw(" +3"),
+                    ],
+                    1,
+                ),
+                Part::or_shorter(
+                    vec![Span::raw(" series 99, 120 seen")],
+                    vec![
+                        vec![Span::raw(" series 99 (5m)")],
+                        vec![Span::raw(" series 99")],
+                    ],
+                ),
+            ]
+        };
+        let text = |width| fitted_line(parts(), width).to_string();
+        assert_eq!(
+            text(61),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99, 120 seen"
+        );
+        assert_eq!(
+            text(60),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99 (5m)"
+        );
+        assert_eq!(
+            text(55),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99"
+        );
+        assert_eq!(text(40), "requests 12345 sender Prometheus/3.5… +3");
+        assert_eq!(text(30), "requests 12345 series 99 (5m)");
+        assert_eq!(text(28), "requests 12345 series 99");
+        assert_eq!(text(10), " series 99");
+        // A shorter form, rather than an item after it left out.
+        let mut with_metrics = parts();
+        with_metrics.push(Part::whole(vec![Span::raw(" metrics 3")]));
+        let line = |parts, width| fitted_line(parts, width).to_string();
+        assert_eq!(
+            line(with_metrics, 66),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99 (5m) metrics 3"
+        );
+        // Not for an optional one.
+        let mut with_rate = parts();
+        with_rate.push(Part::whole(vec![Span::raw(" 1 B/s")]).optional());
+        assert_eq!(
+            line(with_rate, 64),
+            "requests 12345 sender Prometheus/3.5.0 +3 series 99, 120 seen"
+        );
+    }
+
+    #[test]
+    fn as_many_items_with_an_earlier_one_among_them_win() {
+        let parts = || {
+            vec![
+                Part::or_shorter(
+                    vec![Span::raw("samples 9, histograms 2 (3/s)")],
+                    vec![vec![Span::raw("samples 9, hist 2")]],
+                ),
+                Part::whole(vec![Span::raw(" series 2 active")]),
+                Part::whole(vec![Span::raw(" metrics 3")]),
+            ]
+        };
+        let line = |width| fitted_line(parts(), width).to_string();
+        assert_eq!(
+            line(55),
+            "samples 9, histograms 2 (3/s) series 2 active metrics 3"
+        );
+        assert_eq!(line(43), "samples 9, hist 2 series 2 active metrics 3");
+        // Two of three fit either way (the first form would keep `metrics
+        // 3`): the series count comes first.
+        assert_eq!(line(40), "samples 9, hist 2 series 2 active");
+    }
+
+    #[test]
+    fn a_name_cut_to_less_than_three_quarters_makes_others_take_shorter_forms() {
+        let parts = || {
+            vec![
+                Part::or_shorter(
+                    vec![Span::raw("problems 51 errors, 12 warnings  · ")],
+                    vec![vec![Span::raw("problems ✗51 ⚠12  · ")]],
+                ),
+                Part::name_at(
+                    vec![
+                        Span::raw("senders "),
+                        Span::raw("Prometheus/3.16.0 @ 10.1.2.3"),
+                        Span::raw(" RW2"),
+                    ],
+                    1,
+                ),
+            ]
+        };
+        let line = |width| fitted_line(parts(), width).to_string();
+        assert_eq!(
+            line(75),
+            "problems 51 errors, 12 warnings  · senders Prometheus/3.16.0 @ 10.1.2.3 RW2"
+        );
+        // Most of the name kept, cut in the middle: the long form stays.
+        assert_eq!(
+            line(70),
+            "problems 51 errors, 12 warnings  · senders Promet….16.0 @ 10.1.2.3 RW2"
+        );
+        // Less than three quarters of it: the problems in short instead.
+        assert_eq!(
+            line(61),
+            "problems ✗51 ⚠12  · senders Prometheus/3.16.0 @ 10.1.2.3 RW2"
+        );
+    }
+}
