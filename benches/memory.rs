@@ -11,7 +11,9 @@
 //! then sends every series three requests that each fire a sample rule on it
 //! (a duplicate sample, a duplicate timestamp, an out-of-order sample), so that
 //! every series keeps three offences; it prints the RSS growth per series after
-//! filling and after firing.
+//! filling and after firing. `PROMSCOPE_BENCH_RULES=2` sends the same requests
+//! with every rule off: the store's own growth from the samples sent again
+//! (irregular timestamps cost its rings more), the baseline to compare with.
 
 mod fixtures;
 
@@ -133,9 +135,10 @@ fn ten_k_metrics(tracking: bool) {
     );
 }
 
-/// RSS per series of a store and a checker with every rule on, before and
-/// after every series fired three sample rules.
-fn rules_firing(series: usize) {
+/// RSS per series of a store and a checker with every rule on (`on`) or
+/// off, before and after every series was sent three requests that fire a
+/// sample rule each.
+fn rules_firing(series: usize, on: bool) {
     use promscope::ingest::check::{Checker, Settings};
     use promscope::problems::Rule;
     const SAMPLES: usize = 64;
@@ -143,6 +146,11 @@ fn rules_firing(series: usize) {
     // problems (the rest are counted only), so that every series keeps its own.
     const CHUNK: usize = 2000;
     let mut settings = Settings::default();
+    if !on {
+        for rule in Rule::ALL {
+            settings.set_rule(rule.id(), "off").expect("a rule");
+        }
+    }
     for limit in ["series-per-tenant", "series-per-metric"] {
         settings
             .apply_limit_flag(&format!("{limit}=100000000"))
@@ -172,7 +180,8 @@ fn rules_firing(series: usize) {
     let problems = store.problems();
     let affected = |rule| problems.get(rule).map_or(0, |r| r.series_affected);
     println!(
-        "memory with every rule on: {} series x {SAMPLES} samples: RSS +{:.0} MiB, {:.0} bytes per series; after three sample rules fired on every series ({} duplicate-sample, {} duplicate-timestamp, {} out-of-order series): +{:.0} MiB, {:.0} bytes per series (target <= 1024); the checker remembers {} series in {:.0} MiB; the store counts {:.0} bytes per series",
+        "memory with every rule {}: {} series x {SAMPLES} samples: RSS +{:.0} MiB, {:.0} bytes per series; after three sample rules fired on every series ({} duplicate-sample, {} duplicate-timestamp, {} out-of-order series): +{:.0} MiB, {:.0} bytes per series (target <= 1024); the checker remembers {} series in {:.0} MiB; the store counts {:.0} bytes per series",
+        if on { "on" } else { "off" },
         store.series_count(),
         mib((filled - before) as f64),
         (filled - before) as f64 / series as f64,
@@ -193,8 +202,9 @@ fn main() {
         name_churn(names);
         return;
     }
-    if env_usize("PROMSCOPE_BENCH_RULES", 0) > 0 {
-        rules_firing(env_usize("PROMSCOPE_BENCH_SERIES", 1_000_000));
+    let rules = env_usize("PROMSCOPE_BENCH_RULES", 0);
+    if rules > 0 {
+        rules_firing(env_usize("PROMSCOPE_BENCH_SERIES", 1_000_000), rules == 1);
         return;
     }
     // 1: tracking on, 2: off.

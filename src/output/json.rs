@@ -225,6 +225,20 @@ impl RecordWriter for Json {
         out.push_str("}\n");
     }
 
+    /// `{"kind":"omitted","reason":"max_problems",...}`: firings past the
+    /// problems a request lists.
+    fn not_listed(out: &mut String, batch: &Batch, n: super::NotListed) {
+        let _ = write!(
+            out,
+            r#"{{"kind":"omitted","reason":"max_problems","max_problems":{},"firings":{},"series":{}"#,
+            crate::problems::MAX_PROBLEMS,
+            n.firings,
+            n.series
+        );
+        request_fields(out, batch);
+        out.push_str("}\n");
+    }
+
     fn record(out: &mut String, data: &WriteData, record: super::Record<'_>) {
         write_record(out, data, record);
     }

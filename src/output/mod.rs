@@ -191,6 +191,9 @@ trait RecordWriter {
     fn head(out: &mut String, batch: &Batch);
     /// One problem the rules found.
     fn problem(out: &mut String, data: &WriteData, problem: &Problem);
+    /// What the rules found past the problems a request lists: `firings` on
+    /// `series` written series (see [`NotListed`]).
+    fn not_listed(out: &mut String, batch: &Batch, not_listed: NotListed);
     /// One record of what it carried.
     fn record(out: &mut String, data: &WriteData, record: Record<'_>);
     /// What was left out at the output limit.
@@ -216,12 +219,37 @@ fn write_with<W: RecordWriter>(
             return write_omitted::<W>(out, batch, omitted);
         }
     }
+    if let Some(not_listed) = NotListed::of(data) {
+        W::not_listed(out, batch, not_listed);
+    }
     let stop = records_of(data, dedup, |record| {
         W::record(out, data, record);
         budget.after_record(out)
     });
     let omitted = Omitted::after(data, stop?, 0, budget.limit());
     write_omitted::<W>(out, batch, omitted)
+}
+
+/// Firings of a request past the [`crate::problems::MAX_PROBLEMS`] problems it
+/// lists: counted (in the summary too), not listed one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotListed {
+    /// Firings beyond those of the problems listed.
+    pub firings: u64,
+    /// Written series they fired on that no listed problem names.
+    pub series: usize,
+}
+
+impl NotListed {
+    /// What `data`'s problems do not list, if anything.
+    pub fn of(data: &WriteData) -> Option<NotListed> {
+        let listed: u64 = data.problems.iter().map(|p| u64::from(p.count)).sum();
+        let firings = data.problem_counts().total().saturating_sub(listed);
+        (firings > 0).then_some(NotListed {
+            firings,
+            series: data.uncarried.len(),
+        })
+    }
 }
 
 /// Writes `W`'s record of what was left out, when anything was.
@@ -355,6 +383,65 @@ fn flush(out: &mut String) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firings_past_the_problems_listed_are_said_to_be_counted() {
+        use crate::ingest::check::Checker;
+        use crate::ingest::model::{Outcome, Protocol, RequestInfo, Sample};
+        use crate::problems::MAX_PROBLEMS;
+        let mut data = WriteData::default();
+        let n = MAX_PROBLEMS + 10;
+        for i in 0..n {
+            let sample = Sample {
+                value: 1.0,
+                timestamp_ms: 1000,
+                start_timestamp_ms: 0,
+            };
+            let job = format!("j{i}");
+            data.push_series(&[("__name__", "up"), ("job", &job)], &[sample, sample], &[]);
+        }
+        Checker::default().check(&mut data, Some(Protocol::V1), 1000);
+        let batch = Batch {
+            info: RequestInfo::default(),
+            outcome: Outcome::Accepted,
+            data,
+        };
+        assert_eq!(
+            NotListed::of(&batch.data),
+            Some(NotListed {
+                firings: 10,
+                series: 10
+            })
+        );
+        let mut dedup = MetadataDedup::default();
+        let mut write = |format| {
+            let (mut out, mut all) = (String::new(), String::new());
+            let mut spill = |out: &mut String| all.push_str(&std::mem::take(out));
+            write_batch_spilling(&mut out, format, &batch, &mut dedup, &mut spill);
+            all + &out
+        };
+        let out = write(Format::Json);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[MAX_PROBLEMS - 1].starts_with(r#"{"kind":"problem""#));
+        let expected = format!(
+            r#"{{"kind":"omitted","reason":"max_problems","max_problems":{MAX_PROBLEMS},"firings":10,"series":10,"#
+        );
+        assert!(
+            lines[MAX_PROBLEMS].starts_with(&expected),
+            "{}",
+            lines[MAX_PROBLEMS]
+        );
+        let out = write(Format::Text);
+        let line = out.lines().nth(MAX_PROBLEMS).unwrap_or_default();
+        assert!(
+            line.contains("10 more firings on 10 more series are counted, not listed"),
+            "{line}"
+        );
+        // Nothing said when everything is listed.
+        let mut small = WriteData::default();
+        small.push_series(&[("__name__", "up")], &[], &[]);
+        assert_eq!(NotListed::of(&small), None);
+    }
 
     #[test]
     fn metadata_prints_when_new_or_changed() {

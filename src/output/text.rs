@@ -59,16 +59,23 @@ impl RecordWriter for Text {
         out.push('\n');
     }
 
+    fn not_listed(out: &mut String, batch: &Batch, n: super::NotListed) {
+        omitted_start(out, batch);
+        let _ = writeln!(
+            out,
+            " lists {} problems at most: {} more firings on {} more series are counted, not listed",
+            crate::problems::MAX_PROBLEMS,
+            n.firings,
+            n.series
+        );
+    }
+
     fn record(out: &mut String, data: &WriteData, record: Record<'_>) {
         write_record(out, data, record);
     }
 
     fn omitted(out: &mut String, batch: &Batch, o: &Omitted) {
-        let _ = write!(out, "{:24} {:KIND$} this request ", "", "omitted");
-        if let Some(addr) = batch.info.remote_addr {
-            let _ = write!(out, "from {addr} ");
-        }
-        escape::write_escaped(out, &batch.info.path);
+        omitted_start(out, batch);
         let _ = writeln!(
             out,
             " reached its output limit of {} ({}× what it takes in memory, at least {}); not printed: {} samples, {} histograms, {} exemplars and {} metadata entries of {} series, and {} problems",
@@ -83,6 +90,15 @@ impl RecordWriter for Text {
             o.problems,
         );
     }
+}
+
+/// `omitted this request from ADDR PATH`, an `omitted` line's start.
+fn omitted_start(out: &mut String, batch: &Batch) {
+    let _ = write!(out, "{:24} {:KIND$} this request ", "", "omitted");
+    if let Some(addr) = batch.info.remote_addr {
+        let _ = write!(out, "from {addr} ");
+    }
+    escape::write_escaped(out, &batch.info.path);
 }
 
 /// The sender's address, or nothing when not known.

@@ -22,7 +22,7 @@ pub mod problem;
 pub mod samples;
 
 pub use catalogue::{CATALOGUE, Rule, RuleInfo, RuleSet, Severity};
-pub use problem::{MAX_PROBLEMS, Message, Problem, ProblemCounts, Subject};
+pub use problem::{MAX_PROBLEMS, Message, Problem, ProblemCounts, Subject, Uncarried};
 pub use samples::{SampleFact, SampleIn, SeriesState};
 
 /// A timestamp (ms since the epoch) as messages write it: RFC 3339 in UTC

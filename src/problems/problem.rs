@@ -123,5 +123,15 @@ impl Problem {
 /// keeps the first ones; [`ProblemCounts`] counts them all).
 pub const MAX_PROBLEMS: usize = 4096;
 
+/// The rules that fired on a written series past [`MAX_PROBLEMS`]: carried
+/// without message or count (those are in [`ProblemCounts`]), so that every
+/// series a rule fired on is known (`series affected` stays exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uncarried {
+    /// An index of `WriteData::series`.
+    pub series: u32,
+    pub rules: super::RuleSet,
+}
+
 /// Firings per rule in a request, all of them, also past [`MAX_PROBLEMS`].
 pub type ProblemCounts = super::Counts;

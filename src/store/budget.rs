@@ -39,6 +39,8 @@ impl Store {
             + self.metrics.bytes()
             + self.metadata.bytes()
             + self.problems.bytes()
+            + self.offences.bytes()
+            + self.fired_sets.bytes()
             + self.cardinality.bytes()
             + self.tenants.bytes()
             + self.senders.bytes()
@@ -111,6 +113,7 @@ impl Store {
         let Some(old) = self.series.remove(id) else {
             return;
         };
+        self.fired_sets.forget(id, old.fired);
         self.active.gone(old.last_arrival_ms);
         if old.matched {
             self.matched_active.gone(old.last_arrival_ms);

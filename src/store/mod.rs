@@ -26,6 +26,7 @@ pub mod intern;
 pub mod kept;
 pub mod metadata;
 pub mod metrics;
+pub mod offences;
 pub mod parties;
 pub mod problems;
 pub mod rate;
@@ -140,6 +141,10 @@ pub struct Store {
     distinct: DistinctCounter,
     /// Problems found, by rule.
     problems: problems::ProblemTable,
+    /// The latest offences of all series, with their offending samples.
+    offences: offences::Offences,
+    /// The sets of rules fired on series, which series refer to.
+    fired_sets: offences::FiredSets,
     /// Series with a recent sample, all and matching the filter.
     active: ActiveSeries,
     matched_active: ActiveSeries,
@@ -199,6 +204,8 @@ impl Store {
             oversized_exemplars: 0,
             distinct: DistinctCounter::default(),
             problems: problems::ProblemTable::default(),
+            offences: offences::Offences::default(),
+            fired_sets: offences::FiredSets::default(),
             active: ActiveSeries::default(),
             matched_active: ActiveSeries::default(),
             cardinality: Cardinality::new(limits.stale_after_ms),

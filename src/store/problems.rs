@@ -1,19 +1,20 @@
 //! Problems as the dashboard keeps them: per rule, how often and on how many
 //! series it fired, when first and last, its first example and the series (or
-//! requests) it fired on; per series, the rules that fired on it with the
-//! offending samples. Every part has a fixed bound, and what it holds is
-//! counted in [`crate::store::Store::held_bytes`].
+//! requests) it fired on; per series, the rules that fired on it (6 bytes in
+//! the series itself); the offending samples of the latest offences of all
+//! series together ([`Offences`]). Every part has a fixed bound, and what it
+//! holds is counted in [`crate::store::Store::held_bytes`].
 
 use std::collections::VecDeque;
 
+pub use super::offences::{FiredAt, FiredSets, MAX_OFFENCES, Offence, Offences};
+
 use super::{SeriesId, Store};
-use crate::ingest::model::Batch;
+use crate::ingest::model::{Batch, WriteData};
 use crate::problems::problem::Subject;
 use crate::problems::{Message, Rule, RuleSet, Severity};
 use crate::summary::totals::Sender;
 
-/// Offending samples a series keeps (the latest), all rules together.
-pub const OFFENCES_PER_SERIES: usize = 3;
 /// Series a rule lists (the latest it fired on first).
 pub const SERIES_PER_RULE: usize = 1000;
 /// Requests a request-level rule lists (the latest).
@@ -42,17 +43,8 @@ fn kept(message: &str) -> Box<str> {
     cut(message, MESSAGE_BYTES)
 }
 
-/// `message` with its text cut to at most `max` bytes (a sample rule's
-/// facts are kept as they are: a few numbers, written when shown).
-fn cut_message(message: &Message, max: usize) -> Message {
-    match message {
-        Message::Text(text) => Message::Text(cut(text, max)),
-        Message::Sample(fact) => Message::Sample(*fact),
-    }
-}
-
 /// `message` cut to at most `max` bytes, `…` marking the cut.
-fn cut(message: &str, max: usize) -> Box<str> {
+pub(super) fn cut(message: &str, max: usize) -> Box<str> {
     if message.len() <= max {
         return message.into();
     }
@@ -61,70 +53,6 @@ fn cut(message: &str, max: usize) -> Box<str> {
         end -= 1;
     }
     format!("{}…", &message[..end]).into()
-}
-
-/// A rule that fired on a series, with the offending sample.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Offence {
-    pub rule: Rule,
-    /// Times it fired in the request.
-    pub count: u32,
-    /// When the request carrying it arrived (ms since the epoch).
-    pub arrival_ms: i64,
-    /// The offending sample's timestamp, `i64::MIN` for none (8 bytes where
-    /// an `Option` takes 16: a series keeps three).
-    timestamp_ms: i64,
-    pub message: Message,
-}
-
-impl Offence {
-    /// The offending sample's timestamp, for sample rules.
-    pub fn timestamp_ms(&self) -> Option<i64> {
-        (self.timestamp_ms != i64::MIN).then_some(self.timestamp_ms)
-    }
-}
-
-/// The problems of one series, kept with it once it has any.
-#[derive(Debug, Default)]
-pub struct SeriesProblems {
-    /// Every rule that fired on it.
-    pub fired: RuleSet,
-    /// The latest [`OFFENCES_PER_SERIES`], oldest first.
-    pub offences: VecDeque<Offence>,
-}
-
-impl SeriesProblems {
-    /// Adds a finding; says whether its rule fired on the series for the
-    /// first time.
-    pub(super) fn add(&mut self, finding: &Finding, arrival_ms: i64) -> bool {
-        let first = !self.fired.contains(finding.rule);
-        self.fired.insert(finding.rule);
-        if self.offences.len() >= OFFENCES_PER_SERIES {
-            self.offences.pop_front();
-        }
-        // Grown by doubling, it would hold room for a fourth.
-        self.offences
-            .reserve_exact(OFFENCES_PER_SERIES - self.offences.len());
-        self.offences.push_back(Offence {
-            rule: finding.rule,
-            count: finding.count,
-            arrival_ms,
-            timestamp_ms: finding.timestamp_ms.unwrap_or(i64::MIN),
-            message: cut_message(finding.message, SERIES_MESSAGE_BYTES),
-        });
-        first
-    }
-
-    /// Heap bytes, itself included.
-    pub(super) fn bytes(&self) -> usize {
-        size_of::<SeriesProblems>()
-            + self.offences.capacity() * size_of::<Offence>()
-            + self
-                .offences
-                .iter()
-                .map(|o| o.message.heap_bytes())
-                .sum::<usize>()
-    }
 }
 
 /// A request a request-level rule fired on.
@@ -171,6 +99,15 @@ impl RuleStats {
             series: VecDeque::new(),
             requests: VecDeque::new(),
         }
+    }
+
+    /// Counts series `id`, on which it fired for the first time, and lists it.
+    fn affects(&mut self, id: SeriesId) {
+        self.series_affected += 1;
+        if self.series.len() >= SERIES_PER_RULE {
+            self.series.pop_front();
+        }
+        self.series.push_back(id);
     }
 
     /// The series it fired on, newest first.
@@ -250,11 +187,16 @@ impl ProblemTable {
     ) {
         let stats = self.stats(finding, arrival_ms, || Some(text()));
         if first {
-            stats.series_affected += 1;
-            if stats.series.len() >= SERIES_PER_RULE {
-                stats.series.pop_front();
-            }
-            stats.series.push_back(id);
+            stats.affects(id);
+        }
+    }
+
+    /// Counts series `id` among those `rule` fired on, for a firing past the
+    /// problems a request carries (counted by [`ProblemTable::uncarried`]).
+    pub(super) fn affects(&mut self, rule: Rule, id: SeriesId) {
+        if let Some(stats) = self.rules[rule as usize].as_mut() {
+            self.version += 1;
+            stats.affects(id);
         }
     }
 
@@ -325,9 +267,13 @@ impl Store {
     /// Records a problem found on series `id` in a request that arrived at
     /// `arrival_ms`. A series evicted meanwhile is counted under its rule only.
     pub fn record_series_problem(&mut self, id: SeriesId, finding: &Finding, arrival_ms: i64) {
+        let sets = &mut self.fired_sets;
         let first = self
             .series
-            .update(id, |s| s.problems_mut().add(finding, arrival_ms));
+            .update(id, |s| sets.insert(id, &mut s.fired, finding.rule));
+        if first.is_some() {
+            self.offences.push(id, finding, arrival_ms);
+        }
         // Written only for a rule's first example.
         let (series, strings) = (&self.series, &self.strings);
         let text = || {
@@ -372,14 +318,7 @@ impl Store {
             };
             match &p.subject {
                 Subject::Series(i) => {
-                    let id = data.series.get(*i as usize).and_then(|s| {
-                        let pairs = data
-                            .labels
-                            .get(s.labels.start as usize..s.labels.end as usize)?;
-                        let (strings, seq) = (&self.strings, self.seq);
-                        self.series.find(data, pairs, s.label_hash, strings, seq)
-                    });
-                    match id {
+                    match self.written(data, *i) {
                         Some(id) => self.record_series_problem(id, &finding, arrival_ms),
                         // Not kept (no room): counted under its rule.
                         None => self.record_request_problem(&finding, arrival_ms, &sender),
@@ -401,11 +340,49 @@ impl Store {
                 self.problems.uncarried(rule, more, arrival_ms, &sender);
             }
         }
+        // The series those fired on, so that each rule's series affected
+        // stays exact (their offending samples are not known).
+        for u in &data.uncarried {
+            let Some(id) = self.written(data, u.series) else {
+                continue;
+            };
+            for rule in u.rules.iter() {
+                let sets = &mut self.fired_sets;
+                let first = self
+                    .series
+                    .update(id, |s| sets.insert(id, &mut s.fired, rule));
+                if first == Some(true) {
+                    self.problems.affects(rule, id);
+                }
+            }
+        }
+    }
+
+    /// The store's series for `data.series[index]`, if it is kept.
+    fn written(&mut self, data: &WriteData, index: u32) -> Option<SeriesId> {
+        let s = data.series.get(index as usize)?;
+        let pairs = data
+            .labels
+            .get(s.labels.start as usize..s.labels.end as usize)?;
+        self.series
+            .find(data, pairs, s.label_hash, &self.strings, self.seq)
     }
 
     /// The problems found, by rule.
     pub fn problems(&self) -> &ProblemTable {
         &self.problems
+    }
+
+    /// The latest offences of all series, with their offending samples.
+    pub fn offences(&self) -> &Offences {
+        &self.offences
+    }
+
+    /// The problem rules that fired on series `id` (none once it is evicted).
+    pub fn fired_rules(&self, id: SeriesId) -> RuleSet {
+        self.series
+            .get(id)
+            .map_or_else(RuleSet::default, |s| self.fired_sets.get(id, s.fired))
     }
 }
 
@@ -420,26 +397,5 @@ mod tests {
         assert!(cut.len() <= MESSAGE_BYTES, "{}", cut.len());
         assert!(cut.ends_with('…'));
         assert_eq!(&*kept("short"), "short");
-    }
-
-    #[test]
-    fn a_series_keeps_its_latest_offences_and_every_rule() {
-        let mut p = SeriesProblems::default();
-        let message = Message::from("m");
-        let finding = |rule, ts| Finding {
-            rule,
-            count: 1,
-            timestamp_ms: Some(ts),
-            message: &message,
-        };
-        assert!(p.add(&finding(Rule::OutOfOrder, 1), 10));
-        assert!(!p.add(&finding(Rule::OutOfOrder, 2), 10));
-        for ts in 3..10 {
-            p.add(&finding(Rule::DuplicateTimestamp, ts), 10);
-        }
-        assert_eq!(p.offences.len(), OFFENCES_PER_SERIES);
-        assert_eq!(p.offences.back().and_then(Offence::timestamp_ms), Some(9));
-        let fired: Vec<Rule> = p.fired.iter().collect();
-        assert_eq!(fired, [Rule::OutOfOrder, Rule::DuplicateTimestamp]);
     }
 }

@@ -12,8 +12,8 @@ use super::arrival::ArrivalRate;
 use super::histogram::KeptHistogram;
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
+use super::offences::FiredAt;
 use super::parties::Origin;
-use super::problems::SeriesProblems;
 use super::ring::{Point, Ring};
 use super::slots::{Handle, Slots};
 use crate::ingest::model::{Histogram, LabelRef, WriteData, histogram_heap_bytes, is_stale_nan};
@@ -34,7 +34,7 @@ const SERIES_OVERHEAD: usize = size_of::<Series>() + 4 + 5 + 4;
 pub const MAX_EXEMPLAR_LABEL_BYTES: usize = 1024;
 
 /// What a series is flagged with beside the problem rules that fired on it
-/// (those are [`Series::problems`]: out-of-order, duplicate and future samples
+/// (those are [`super::Store::fired_rules`]: out-of-order, duplicate and future samples
 /// are rules now, checked once by `ingest::check`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Anomalies {
@@ -67,8 +67,6 @@ pub(super) struct Rare {
     anomalies: Anomalies,
     /// The backend's latest message refusing it, shared by the series it named.
     upstream_rejection: Option<Arc<str>>,
-    /// The rules that fired on it, with the offending samples.
-    problems: Option<Box<SeriesProblems>>,
 }
 
 impl Rare {
@@ -80,7 +78,6 @@ impl Rare {
         });
         let exemplar_labels: usize = self.exemplars.iter().map(|e| size_of_val(&*e.labels)).sum();
         size_of::<Rare>()
-            + self.problems.as_deref().map_or(0, SeriesProblems::bytes)
             + histogram
             + self.exemplars.capacity() * size_of::<StoredExemplar>()
             + exemplar_labels
@@ -109,8 +106,12 @@ pub struct Series {
     pub(super) pos_in_metric: u32,
     /// Oldest first.
     pub points: Ring,
-    /// Native histogram, exemplars and problems, once there are any.
+    /// Native histogram, exemplars and a backend's refusal, once there are any.
     pub(super) rare: Option<Box<Rare>>,
+    /// The problem rules that fired on it, an index of the store's
+    /// [`super::offences::FiredSets`] (see [`super::Store::fired_rules`]; their
+    /// offending samples: [`super::Store::offences`]).
+    pub(super) fired: FiredAt,
     pub kind: SeriesKind,
     /// Arrival time of the latest sample (ms since the epoch).
     pub last_arrival_ms: i64,
@@ -149,6 +150,7 @@ impl Series {
             pos_in_metric: 0,
             points: Ring::default(),
             rare: None,
+            fired: 0,
             kind: SeriesKind::default(),
             last_arrival_ms: 0,
             last_seen_seq: seq,
@@ -214,15 +216,6 @@ impl Series {
             .map_or_else(Anomalies::default, |r| r.anomalies)
     }
 
-    /// The rules that fired on it, with the offending samples.
-    pub fn problems(&self) -> Option<&SeriesProblems> {
-        self.rare.as_deref()?.problems.as_deref()
-    }
-
-    pub(super) fn problems_mut(&mut self) -> &mut SeriesProblems {
-        self.rare().problems.get_or_insert_default()
-    }
-
     fn rare(&mut self) -> &mut Rare {
         self.rare.get_or_insert_default()
     }
@@ -240,7 +233,7 @@ impl Series {
     }
 
     /// Appends a point (keeping `capacity`). What is wrong with it is the
-    /// problem rules' to say (see [`Series::problems`]).
+    /// problem rules' to say (see [`super::Store::fired_rules`]).
     pub(super) fn add_point(
         &mut self,
         point: Point,

@@ -19,7 +19,9 @@ use crate::app::App;
 use crate::app::logs::SeriesSamples;
 use crate::format;
 use crate::ingest::model::{MetricType, is_stale_nan};
-use crate::store::{Series, SeriesKind, Store};
+use crate::problems::RuleSet;
+use crate::store::offences::OFFENCES_SHOWN;
+use crate::store::{Series, SeriesId, SeriesKind, Store};
 use crate::text::escape::escaped;
 use crate::text::promql;
 
@@ -58,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     };
     // The labels and metadata get up to a third of the rows, the samples up
     // to two fifths, and the chart the rest (at least a third).
-    let problem_rows = s.problems().map_or(0, |p| p.offences.len() + 1);
+    let problem_rows = problem_lines(store, id).len();
     let label_rows = s.labels.len() + pseudo_labels(store, s).count();
     let info_rows =
         (label_rows.max(METADATA_ROWS + problem_rows) + 1).min(usize::from(area.height / 3));
@@ -69,7 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Constraint::Length(table_rows as u16),
     ])
     .areas(area);
-    render_info(frame, info, app, store, s);
+    render_info(frame, info, app, store, id);
     render_chart(frame, chart, s);
     // Without a histogram or exemplars the samples table takes the width.
     let side_share = if s.histogram().is_some() || s.exemplars().len() > 0 {
@@ -102,7 +104,10 @@ fn pseudo_labels<'a>(
 
 /// The series in full on the title row, then its labels (and who sent it)
 /// beside its metadata.
-fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Series) {
+fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, id: SeriesId) {
+    let Some(s) = store.series(id) else {
+        return;
+    };
     let text = store.series_text(&s.labels);
     let title = fit::end(&text, usize::from(area.width).saturating_sub(2));
     let block = titled(Line::raw(format!(" {title} ")));
@@ -134,7 +139,7 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
     }));
     frame.render_widget(Paragraph::new(labels).wrap(Wrap { trim: false }), left);
     frame.render_widget(
-        Paragraph::new(metadata_lines(app, store, s))
+        Paragraph::new(metadata_lines(app, store, id, s))
             .block(Block::new().borders(Borders::LEFT))
             .wrap(Wrap { trim: false }),
         right,
@@ -142,7 +147,7 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, s: &Seri
 }
 
 /// Type, help, unit, the last value, start timestamp and flags.
-fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> {
+fn metadata_lines<'a>(app: &App, store: &'a Store, id: SeriesId, s: &Series) -> Vec<Line<'a>> {
     let item = |name: &'static str, value: Span<'a>| {
         Line::from(vec![styled(format!("{name} "), theme::dim()), value])
     };
@@ -194,23 +199,28 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, s: &Series) -> Vec<Line<'a>> 
         let message = escaped(&message.trim().replace('\n', " · ")).into_owned();
         lines.push(item("backend said", styled(message, theme::error())));
     }
-    lines.extend(problem_lines(s));
+    lines.extend(problem_lines(store, id));
     lines
 }
 
-/// The rules that fired on the series, then its latest offences, newest first.
-fn problem_lines(s: &Series) -> Vec<Line<'static>> {
-    let Some(p) = s.problems() else {
+/// The rules that fired on the series, then its latest offences still kept
+/// (newest first, at most [`OFFENCES_SHOWN`]), and whether details of earlier
+/// ones were pushed out by other series' offences.
+fn problem_lines(store: &Store, id: SeriesId) -> Vec<Line<'static>> {
+    let fired = store.fired_rules(id);
+    if fired.is_empty() {
         return Vec::new();
-    };
+    }
     let mut rules = vec![styled("problems ", theme::dim())];
-    for (i, rule) in p.fired.iter().enumerate() {
+    for (i, rule) in fired.iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
         rules.push(Span::raw(sep));
         rules.push(styled(rule.id(), severity_style(rule.severity())));
     }
     let mut lines = vec![Line::from(rules)];
-    for o in p.offences.iter().rev() {
+    let mut shown = RuleSet::default();
+    for o in store.offences().of(id).take(OFFENCES_SHOWN) {
+        shown.insert(o.rule);
         let when = o.timestamp_ms().unwrap_or(o.arrival_ms);
         let times = if o.count > 1 {
             format!(" ×{}", o.count)
@@ -225,6 +235,13 @@ fn problem_lines(s: &Series) -> Vec<Line<'static>> {
             styled(format!("{} ", format::time_of_day(when)), theme::dim()),
             Span::raw(escaped(&o.message.text()).into_owned()),
         ]));
+    }
+    let untold = fired.iter().filter(|&r| !shown.contains(r)).count();
+    if untold > 0 && store.offences().dropped() > 0 {
+        lines.push(Line::from(styled(
+            format!("  ({untold} rules' offending samples pushed out by later offences)"),
+            theme::dim(),
+        )));
     }
     lines
 }

@@ -254,20 +254,18 @@ fn render_rule(frame: &mut Frame, area: Rect, app: &App, store: &Store, rule: Ru
     let range = list.cursor.window(rows.len(), height);
     let shown: Vec<_> = rows[range.clone()]
         .iter()
-        .map(|r| store.series(r.id))
+        .map(|r| store.series(r.id).map(|s| (r, s)))
         .collect();
     let cells: Vec<Option<[String; 3]>> = shown
         .iter()
         .map(|s| {
-            let s = (*s)?;
-            let offence = s
-                .problems()
-                .and_then(|p| p.offences.iter().rev().find(|o| o.rule == rule));
+            let (r, s) = (*s)?;
+            let offence = store.offences().latest(r.id, rule);
             let (when, message) = offence.map_or_else(
                 || {
                     (
                         "-".into(),
-                        "(its offence was pushed out by later ones)".into(),
+                        "(not kept: pushed out by later offences, or past the problems a request lists)".into(),
                     )
                 },
                 |o| {

@@ -19,18 +19,16 @@ use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
 use crate::format;
-use crate::store::{Series, SeriesKind, Store};
+use crate::store::{Series, SeriesId, SeriesKind, Store};
 use crate::text::escape::escaped;
 use crate::text::promql;
 
 /// A series' flags: the problem rules that fired on it (their ids, as the
 /// Problems view lists them), and a backend's refusals in forward mode. A
 /// stale marker is not among them: the value column shows it (`StaleNaN`).
-pub fn flags(s: &Series) -> String {
-    let mut out: Vec<String> = s
-        .problems()
-        .map(|p| p.fired.iter().map(|r| r.id().to_owned()).collect())
-        .unwrap_or_default();
+pub fn flags(store: &Store, id: SeriesId, s: &Series) -> String {
+    let fired = store.fired_rules(id);
+    let mut out: Vec<String> = fired.iter().map(|r| r.id().to_owned()).collect();
     out.extend(upstream_flag(s));
     out.join(" ")
 }
@@ -136,7 +134,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                 last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms)),
                 lag,
                 format::count_or_unknown(rate),
-                flags(s),
+                flags(store, row.id, s),
                 last.map_or("-".into(), |p| format::value(p.value)),
             ];
             let newer = s.samples_total.saturating_sub(samples_total) as usize;

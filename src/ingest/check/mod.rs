@@ -28,7 +28,7 @@ pub use settings::{Action, LIMITS, Settings};
 use crate::ingest::model::{MetricType, Protocol, ReceivedSeries, WriteData};
 use crate::problems::samples::SeriesState;
 use crate::problems::{
-    Counts, MAX_PROBLEMS, Message, Problem, Report, Rule, RuleSet, SampleFact, Subject,
+    Counts, MAX_PROBLEMS, Message, Problem, Report, Rule, RuleSet, SampleFact, Subject, Uncarried,
 };
 
 /// Series whose newest sample a generation remembers: two generations keep
@@ -188,10 +188,12 @@ impl Checker {
     ) {
         if self.wanted.is_empty() {
             data.problems.clear();
+            data.uncarried.clear();
             data.problem_totals = None;
             return;
         }
         let mut problems = std::mem::take(&mut data.problems);
+        let mut uncarried = std::mem::take(&mut data.uncarried);
         problems.retain(|p| self.wanted.contains(p.rule));
         let mut counts = data
             .problem_totals
@@ -219,6 +221,7 @@ impl Checker {
                     wanted: self.wanted,
                     rejecting: self.rejecting,
                     problems: &mut problems,
+                    uncarried: &mut uncarried,
                     counts: &mut counts,
                     subject: Subject::Request,
                     from: 0,
@@ -239,6 +242,7 @@ impl Checker {
             }
         }
         data.problems = problems;
+        data.uncarried = uncarried;
         data.problem_totals = (counts.total() > 0).then(|| Box::new(counts));
         if reject_all {
             rejected = (0..data.series.len() as u32).collect();
@@ -293,6 +297,15 @@ impl Checker {
             }
         }
         data.series = kept;
+        // Refused series are not written: their firings stay counted only.
+        data.uncarried
+            .retain_mut(|u| match new_index.get(u.series as usize) {
+                Some(&n) if n != u32::MAX => {
+                    u.series = n;
+                    true
+                }
+                _ => false,
+            });
         for p in &mut data.problems {
             if let Subject::Series(i) = p.subject {
                 p.subject = match new_index.get(i as usize) {
@@ -333,6 +346,8 @@ struct Collector<'a> {
     wanted: RuleSet,
     rejecting: RuleSet,
     problems: &'a mut Vec<Problem>,
+    /// Past [`MAX_PROBLEMS`]: which written series each rule fired on.
+    uncarried: &'a mut Vec<Uncarried>,
     counts: &'a mut Counts,
     subject: Subject,
     /// Where the current subject's problems start.
@@ -388,6 +403,21 @@ impl Collector<'_> {
                 timestamp_ms: self.timestamp_ms,
                 message: message(),
             });
+        } else if let Subject::Series(series) = self.subject {
+            self.uncarried_on(series, rule);
+        }
+    }
+
+    /// Notes that `rule` fired on written series `series` past the problems
+    /// a request carries (its subject's entry is the last one).
+    #[inline(never)]
+    fn uncarried_on(&mut self, series: u32, rule: Rule) {
+        match self.uncarried.last_mut() {
+            Some(u) if u.series == series => u.rules.insert(rule),
+            _ => self.uncarried.push(Uncarried {
+                series,
+                rules: RuleSet::of(&[rule]),
+            }),
         }
     }
 }

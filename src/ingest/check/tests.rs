@@ -504,3 +504,34 @@ fn metadata_conflicts_fire_each_time_the_type_changes_within_a_request() {
     checker.check(&mut same, Some(Protocol::V2), NOW + 30_000);
     assert_eq!(conflicts(&same), []);
 }
+
+#[test]
+fn series_past_the_problems_carried_are_named_and_renumbered_when_some_are_refused() {
+    use crate::problems::{MAX_PROBLEMS, RuleSet, Uncarried};
+    let mut settings = Settings::default();
+    settings.set(Rule::DuplicateTimestamp, Action::Reject);
+    let checker = Checker::new(settings);
+    let mut data = WriteData::default();
+    let n = MAX_PROBLEMS + 3;
+    for i in 0..n {
+        let job = format!("j{i}");
+        // A resend within the request (duplicate-sample) on every series; the
+        // second past the cap also sends another value (refused).
+        let second = if i == MAX_PROBLEMS + 1 { 2.0 } else { 1.0 };
+        let samples = [sample(NOW, 1.0), sample(NOW, second)];
+        data.push_series(&[("__name__", "up"), ("job", &job)], &samples, &[]);
+    }
+    checker.check(&mut data, Some(Protocol::V1), NOW);
+    assert_eq!(data.problems.len(), MAX_PROBLEMS);
+    assert_eq!(data.series.len(), n - 1);
+    let dup = RuleSet::of(&[Rule::DuplicateSample]);
+    let uncarried = |series| Uncarried { series, rules: dup };
+    // The refused one is gone; the one after it took its place.
+    let [a, b] = [MAX_PROBLEMS as u32, MAX_PROBLEMS as u32 + 1];
+    assert_eq!(data.uncarried, [uncarried(a), uncarried(b)]);
+    assert_eq!(
+        data.problem_counts().get(Rule::DuplicateSample),
+        n as u64 - 1
+    );
+    assert_eq!(data.problem_counts().get(Rule::DuplicateTimestamp), 1);
+}

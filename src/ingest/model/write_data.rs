@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::problems::{Problem, ProblemCounts};
+use crate::problems::{Problem, ProblemCounts, Uncarried};
 
 use super::{
     Exemplar, Histogram, LabelRef, Metadata, ReceivedSeries, Sample, StrId, histogram_heap_bytes,
@@ -40,6 +40,9 @@ pub struct WriteData {
     /// [`MAX_PROBLEMS`](crate::problems::MAX_PROBLEMS)): the decoder's
     /// request-level findings, then the [`Checker`](crate::problems::Checker)'s.
     pub problems: Vec<Problem>,
+    /// The rules that fired on written series past the problems carried, in
+    /// series order: no message, no count, just which series.
+    pub uncarried: Vec<Uncarried>,
     /// Firings per rule, all of them (a problem counts each firing on its
     /// subject); `None` when nothing fired. Read it with
     /// [`WriteData::problem_counts`].
@@ -224,6 +227,7 @@ impl WriteData {
             + vec(&self.warnings)
             + vec(&self.refused)
             + vec(&self.problems)
+            + vec(&self.uncarried)
             + self
                 .problem_totals
                 .as_ref()
@@ -242,6 +246,7 @@ impl WriteData {
         self.exemplars.shrink_to_fit();
         self.metadata.shrink_to_fit();
         self.problems.shrink_to_fit();
+        self.uncarried.shrink_to_fit();
     }
 
     /// Records that part of the request was refused, keeping the first

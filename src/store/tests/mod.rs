@@ -99,7 +99,8 @@ fn a_series_carries_the_rules_that_fired_and_stale_is_a_state() {
         checker.check(&mut b.data, Some(Protocol::V1), T0);
         store.ingest(&b);
         let s = nth_series(&store, 0).unwrap();
-        let fired: Vec<Rule> = s.problems().map_or(vec![], |p| p.fired.iter().collect());
+        let id = store.series.iter().next().map(|(id, _)| id).unwrap();
+        let fired: Vec<Rule> = store.fired_rules(id).iter().collect();
         (fired, s.is_stale())
     };
     use crate::problems::Rule;

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::problems::{Message, Rule, Severity};
-use crate::store::problems::{Finding, OFFENCES_PER_SERIES, SERIES_PER_RULE};
+use crate::store::offences::{FiredSets, MAX_OFFENCE_TEXT_BYTES, Offence, Offences};
+use crate::store::problems::{Finding, MAX_OFFENCES, SERIES_MESSAGE_BYTES, SERIES_PER_RULE};
 
 fn finding(rule: Rule, ts: i64, message: &Message) -> Finding<'_> {
     Finding {
@@ -51,11 +52,17 @@ fn a_rule_counts_firings_series_and_keeps_its_first_example() {
     assert_eq!(problems.count(Severity::Warning), 1);
     let rules: Vec<Rule> = problems.fired().map(|r| r.rule).collect();
     assert_eq!(rules, [Rule::LabelValueEmpty, Rule::OutOfOrder]);
-    let on_b = store.series(b).and_then(|s| s.problems()).expect("kept");
-    let fired: Vec<Rule> = on_b.fired.iter().collect();
+    let fired: Vec<Rule> = store.fired_rules(b).iter().collect();
     assert_eq!(fired, [Rule::LabelValueEmpty, Rule::OutOfOrder]);
-    assert_eq!(on_b.offences.len(), 2);
-    assert!(store.series(a).is_some_and(|s| s.problems().is_some()));
+    let offences: Vec<String> = store
+        .offences()
+        .of(b)
+        .map(|o| o.message.text().into_owned())
+        .collect();
+    assert_eq!(offences, ["empty", "third"]);
+    assert!(store.fired_rules(a).contains(Rule::OutOfOrder));
+    let latest = store.offences().latest(a, Rule::OutOfOrder);
+    assert_eq!(latest.map(|o| o.arrival_ms), Some(T0 + 1000));
 }
 
 #[test]
@@ -92,8 +99,9 @@ fn problems_are_bounded_and_counted_in_held_bytes() {
     store.ingest(&batch(T0, &series));
     let before = store.held_bytes();
     let long = "x".repeat(10_000);
+    // 40,400 offences: more than the store keeps.
     for id in ids(&store) {
-        for ts in 0..10 {
+        for ts in 0..40 {
             store.record_series_problem(
                 id,
                 &finding(Rule::DuplicateTimestamp, ts, &Message::from(long.as_str())),
@@ -107,11 +115,18 @@ fn problems_are_bounded_and_counted_in_held_bytes() {
         .expect("fired");
     assert_eq!(stats.series_affected, names.len() as u64);
     assert_eq!(stats.series().count(), SERIES_PER_RULE);
-    let added = (store.held_bytes() - before) / names.len();
-    // Offences are kept with cut messages: about half the 1 KiB of a series.
-    assert!(added <= 544, "{added} bytes per series");
-    let any = store.series.iter().next().and_then(|(_, s)| s.problems());
-    assert_eq!(any.map(|p| p.offences.len()), Some(OFFENCES_PER_SERIES));
+    // Every series keeps its rule; the offending samples are bounded all
+    // together, whatever the series fire.
+    let added = store.held_bytes() - before;
+    let bound = MAX_OFFENCES * size_of::<Offence>() + MAX_OFFENCE_TEXT_BYTES;
+    assert!(added <= bound + 64 * 1024, "{added} bytes");
+    let kept = store.offences().len();
+    assert!(kept <= MAX_OFFENCES && kept > 0, "{kept}");
+    assert_eq!(store.offences().dropped(), (40 * names.len() - kept) as u64);
+    let fired_everywhere = ids(&store)
+        .into_iter()
+        .all(|id| store.fired_rules(id).contains(Rule::DuplicateTimestamp));
+    assert!(fired_everywhere);
 }
 
 #[test]
@@ -210,11 +225,114 @@ fn counts_stay_exact_past_the_problems_a_request_carries() {
     let stats = store.problems().get(Rule::DuplicateSample).expect("fired");
     assert_eq!(stats.count, n as u64);
     assert_eq!(store.problems().count(Severity::Info), n as u64);
-    // The series listed are those carried; the example is a real one.
-    assert_eq!(stats.series_affected, MAX_PROBLEMS as u64);
+    // Every series counts, also those past the problems carried; the
+    // example is a real one.
+    assert_eq!(b.data.uncarried.len(), n - MAX_PROBLEMS);
+    assert_eq!(stats.series_affected, n as u64);
+    assert_eq!(stats.series().count(), SERIES_PER_RULE);
+    let last = stats.series().next().expect("listed");
+    let listed = store.series(last).map(|s| store.series_text(&s.labels));
+    assert_eq!(
+        listed.as_deref(),
+        names
+            .last()
+            .map(|n| format!(r#"up{{job="{n}"}}"#))
+            .as_deref()
+    );
+    assert!(store.fired_rules(last).contains(Rule::DuplicateSample));
     assert!(
         stats.example_message.contains("sent again"),
         "{}",
         stats.example_message
     );
+    // Sent again: counted again, affecting no more series.
+    let mut again = batch(T0, &[]);
+    for name in &names {
+        let twice = [sample(T0, 1.0), sample(T0, 1.0)];
+        again
+            .data
+            .push_series(&[("__name__", "up"), ("job", name)], &twice, &[]);
+    }
+    Checker::default().check(&mut again.data, Some(Protocol::V1), T0);
+    store.ingest(&again);
+    let stats = store.problems().get(Rule::DuplicateSample).expect("fired");
+    assert_eq!(stats.series_affected, n as u64);
+}
+
+#[test]
+fn the_latest_offences_are_kept_within_their_bounds() {
+    let mut store = Store::new(StoreLimits::default());
+    store.ingest(&batch(T0, &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)]));
+    let [a, b] = ids(&store)[..] else {
+        panic!("two series")
+    };
+    let mut offences = Offences::default();
+    let text = Message::from("x".repeat(1000));
+    let finding = |rule, message| Finding {
+        rule,
+        count: 1,
+        timestamp_ms: Some(5),
+        message,
+    };
+    offences.push(a, &finding(Rule::LabelValueEmpty, &text), 1);
+    let sample = Message::from("y");
+    for i in 0..MAX_OFFENCES as i64 {
+        offences.push(b, &finding(Rule::OutOfOrder, &sample), 2 + i);
+    }
+    assert_eq!(offences.len(), MAX_OFFENCES);
+    assert_eq!((offences.dropped(), offences.of(a).count()), (1, 0));
+    let latest = offences.latest(b, Rule::OutOfOrder).map(|o| o.arrival_ms);
+    assert_eq!(latest, Some(1 + MAX_OFFENCES as i64));
+    assert_eq!(
+        offences.of(b).next().and_then(Offence::timestamp_ms),
+        Some(5)
+    );
+    // Text is cut, and bounded in all.
+    let long = Message::from("z".repeat(10_000));
+    for _ in 0..MAX_OFFENCES {
+        offences.push(a, &finding(Rule::LabelValueTooLong, &long), 3);
+    }
+    let held = offences.bytes();
+    assert!(
+        held <= MAX_OFFENCES * size_of::<Offence>() + MAX_OFFENCE_TEXT_BYTES,
+        "{held}"
+    );
+    let kept = offences.of(a).next().map(|o| o.message.heap_bytes());
+    assert!(kept.is_some_and(|n| n <= SERIES_MESSAGE_BYTES), "{kept:?}");
+    assert!(offences.len() < MAX_OFFENCES);
+}
+
+#[test]
+fn series_share_their_sets_of_rules_and_spill_past_the_index() {
+    let mut store = Store::new(StoreLimits::default());
+    store.fired_sets = FiredSets::with_most(2);
+    let up_c: &[(&str, &str)] = &[("__name__", "up"), ("job", "c")];
+    let series: Vec<TestSeries> = vec![(UP_A, T0, 1.0), (UP_B, T0, 1.0), (up_c, T0, 1.0)];
+    store.ingest(&batch(T0, &series));
+    let [a, b, c] = ids(&store)[..] else {
+        panic!("three series")
+    };
+    let message = Message::from("m");
+    let fire = |store: &mut Store, id, rule| {
+        store.record_series_problem(id, &finding(rule, T0, &message), T0);
+    };
+    // {} and {out-of-order} take the index; the rest spill.
+    fire(&mut store, a, Rule::OutOfOrder);
+    fire(&mut store, b, Rule::OutOfOrder);
+    fire(&mut store, b, Rule::DuplicateTimestamp);
+    fire(&mut store, c, Rule::DuplicateTimestamp);
+    fire(&mut store, c, Rule::OutOfOrder);
+    let rules = |store: &Store, id| store.fired_rules(id).iter().collect::<Vec<Rule>>();
+    assert_eq!(rules(&store, a), [Rule::OutOfOrder]);
+    let both = [Rule::OutOfOrder, Rule::DuplicateTimestamp];
+    assert_eq!(rules(&store, b), both);
+    assert_eq!(rules(&store, c), both);
+    assert_eq!(store.fired_sets.spilled_len(), 2);
+    // Counted once per series however the sets are kept.
+    let stats = |rule| store.problems().get(rule).map(|s| s.series_affected);
+    assert_eq!(stats(Rule::OutOfOrder), Some(3));
+    assert_eq!(stats(Rule::DuplicateTimestamp), Some(2));
+    store.remove_series(b);
+    assert_eq!(store.fired_sets.spilled_len(), 1);
+    assert_eq!(rules(&store, b), []);
 }
