@@ -114,6 +114,9 @@ pub struct SortedList<Row, K, S = ()> {
     order: SortOrder,
     built: Option<Built<K, S>>,
     viewport: usize,
+    /// Whether the user moved the selection since the list was opened: until
+    /// then it stays on the first row, whatever sorts in there.
+    moved: bool,
 }
 
 impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
@@ -126,6 +129,7 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
             order: sort.natural_order(),
             built: None,
             viewport: DEFAULT_VIEWPORT,
+            moved: false,
         }
     }
 
@@ -177,6 +181,7 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
 
     /// Moves the selection by `delta` rows.
     pub fn move_by(&mut self, delta: isize) {
+        self.moved = true;
         self.cursor.move_by(delta, self.rows.len(), self.viewport);
     }
 
@@ -219,11 +224,15 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
     }
 
     /// Replaces the rows, keeping the cursor on the same entry when it is
-    /// still listed.
+    /// still listed; on the first row while the user has not moved it.
     pub fn rebuild(&mut self, rows: Vec<Row>, source: Source<S>, now_ms: i64) {
         let same_subject = self
             .built
             .is_some_and(|b| b.source.subject == source.subject);
+        // Followed while untouched, the first row of a list filling up (a
+        // real Prometheus's 320 metrics in its first requests) was pushed down
+        // past the screen, and the list opened scrolled to its middle.
+        self.moved &= same_subject;
         let kept = self
             .selected()
             .filter(|_| same_subject)
@@ -235,6 +244,7 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
         // entry on its screen line instead hid rows that sorted in above it,
         // such as a bigger metric arriving above the first row.
         self.cursor = match kept {
+            _ if !self.moved => Cursor::default(),
             Some(at) => Cursor {
                 selected: at,
                 offset: self.cursor.offset,
@@ -257,6 +267,7 @@ impl<Row: Identified, K: SortKey, S: Copy + PartialEq> SortedList<Row, K, S> {
     pub fn clear(&mut self) {
         self.rows.clear();
         self.cursor = Cursor::default();
+        self.moved = false;
         self.built = None;
     }
 }

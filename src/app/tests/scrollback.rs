@@ -312,6 +312,50 @@ fn a_bigger_metric_sorting_in_above_the_selection_is_shown_not_scrolled_off() {
     let body = table_body(&lines, "METRIC");
     assert!(body[0].starts_with("big "), "{body:#?}");
     assert!(body[1].starts_with("small "), "{body:#?}");
-    // The selection stayed on its entry, now the second row.
-    assert_eq!(app.metrics.cursor.selected, 1);
+    // Not moved by the user, the selection stays on the first row.
+    assert_eq!(app.metrics.cursor.selected, 0);
+    // Chosen, it stays on its entry while others sort in above.
+    app.apply(Action::Down(1), &mut store);
+    let more: Vec<String> = (0..9).map(|i| format!("j{i}")).collect();
+    let labels: Vec<[(&str, &str); 2]> = more
+        .iter()
+        .map(|i| [("__name__", "bigger"), ("instance", i.as_str())])
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    store.ingest(&batch(T0 + 2000, &rows));
+    app.tick(T0 + 2100, &store);
+    assert_eq!(names(&app, &store), ["bigger", "big", "small"]);
+    assert_eq!(app.metrics.cursor.selected, 2);
+}
+
+#[test]
+fn an_untouched_list_filling_up_opens_at_its_top() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    // A first request with one metric, then the sender's whole set: the
+    // first metric sorts in far below the screen.
+    store.ingest(&batch(T0, &[(&[("__name__", "zz_one")], 1.0)]));
+    app.tick(T0 + 100, &store);
+    let _ = draw(&mut app, &store, 80, 24);
+    let labels: Vec<Vec<(String, String)>> = (0..60)
+        .flat_map(|m| {
+            (0..2).map(move |i| {
+                vec![
+                    ("__name__".to_owned(), format!("metric_{m:02}")),
+                    ("instance".to_owned(), format!("i{i}")),
+                ]
+            })
+        })
+        .collect();
+    let labels: Vec<Vec<(&str, &str)>> = labels
+        .iter()
+        .map(|l| l.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels.iter().map(|l| (&l[..], 1.0)).collect();
+    store.ingest(&batch(T0 + 1000, &rows));
+    app.tick(T0 + 1100, &store);
+    let lines = draw(&mut app, &store, 80, 24);
+    let body = table_body(&lines, "METRIC");
+    assert!(body[0].starts_with("metric_00 "), "{body:#?}");
+    assert_eq!(app.metrics.cursor.selected, 0);
 }
