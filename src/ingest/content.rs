@@ -213,6 +213,16 @@ pub(super) fn decode_body(
         .compression
         .decompress(compressed, limits.max_decoded_bytes)?;
     info.decoded_bytes = decoded.len();
+    decode_decompressed(negotiated, decoded, limits, info)
+}
+
+/// Decodes and checks a body decompressed as negotiated.
+fn decode_decompressed(
+    negotiated: &Negotiated,
+    decoded: Vec<u8>,
+    limits: &Limits,
+    info: &RequestInfo,
+) -> Result<WriteData, Rejection> {
     let mut data = decode::decode(negotiated.protocol, decoded)?;
     if let Some(warning) = negotiated.warning {
         // First, so that it is the one shown beside the request.
@@ -271,18 +281,53 @@ pub fn whole_request(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-    mut info: RequestInfo,
+    info: RequestInfo,
     limits: &Limits,
 ) -> Option<Batch> {
+    let unpacked = unpack_whole(method, uri, headers, body, info, limits)?;
+    Some(decode_unpacked(unpacked, limits))
+}
+
+/// A whole request taken as far as its decompressed body, which
+/// [`decode_unpacked`] decodes and checks: [`whole_request`] in two steps, so
+/// that a replay decompresses one request while it decodes the one before.
+pub struct Unpacked {
+    info: RequestInfo,
+    body: Result<(Negotiated, Vec<u8>), Rejection>,
+}
+
+/// The first step of [`whole_request`]: the headers' checks, and the body
+/// decompressed; none for vmagent's handshake.
+pub fn unpack_whole(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    mut info: RequestInfo,
+    limits: &Limits,
+) -> Option<Unpacked> {
     if is_vm_handshake(uri) {
         return None;
     }
     info.compressed_bytes = body.len();
-    let decoded =
+    let body =
         check_content(method, headers, Some(body.len() as u64), limits).and_then(|negotiated| {
             info.protocol = Some(negotiated.protocol);
-            decode_body(&negotiated, body, limits, &mut info)
+            let decoded = negotiated
+                .compression
+                .decompress(body, limits.max_decoded_bytes)?;
+            info.decoded_bytes = decoded.len();
+            Ok((negotiated, decoded))
         });
+    Some(Unpacked { info, body })
+}
+
+/// The second step of [`whole_request`]: the body decoded and checked, and
+/// the verdict.
+pub fn decode_unpacked(unpacked: Unpacked, limits: &Limits) -> Batch {
+    let Unpacked { info, body } = unpacked;
+    let decoded = body
+        .and_then(|(negotiated, decoded)| decode_decompressed(&negotiated, decoded, limits, &info));
     let (outcome, data) = match decoded {
         Ok(data) => match verdict(&data) {
             Ok(()) => (Outcome::Accepted, data),
@@ -290,11 +335,11 @@ pub fn whole_request(
         },
         Err(rejection) => (rejection.outcome(), WriteData::default()),
     };
-    Some(Batch {
+    Batch {
         info,
         outcome,
         data,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -34,15 +34,16 @@ pub async fn run(
     // What live mode prints after quitting, of the requests handed over.
     let summary = Arc::new(Mutex::new(RunSummary::new(stats.clone())));
     let recorded = summary.clone();
-    let convert = move |e: Exchange| {
-        let mut batch = requests::batch_of(&e, &limits)?;
+    let unpacking = limits.clone();
+    let convert = move |e: Exchange, unpacked| {
+        let mut batch = requests::batch(unpacked, &e, &limits)?;
         if let Ok(mut summary) = recorded.lock() {
             summary.record(&batch);
         }
         batch.info.raw = Some(Arc::new(requests::raw_request(e)));
         Some(Queued::from(batch))
     };
-    let (rx, reader) = read_paced(&args.file, replay.clone(), convert)?;
+    let (rx, reader) = read_paced(&args.file, (replay.clone(), unpacking), convert)?;
     // After opening: a file that is not a capture says so first.
     tui::check_terminal()?;
     count(&args.file, replay.clone());

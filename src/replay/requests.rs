@@ -9,7 +9,7 @@ use hyper::{Request, Uri};
 
 use crate::capture::Exchange;
 use crate::ingest::content;
-use crate::ingest::model::{Batch, Outcome, RawRequest, RejectReason, WriteData};
+use crate::ingest::model::{Batch, Outcome, RawRequest, RejectReason, RequestInfo, WriteData};
 use crate::ingest::raw::request_head;
 use crate::ingest::server::Limits;
 
@@ -18,6 +18,21 @@ use crate::ingest::server::Limits;
 /// alone decides (credentials, a timeout, promscope falling behind, a body
 /// not read whole) gets its recorded answer and no data, as it did live.
 pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
+    batch(unpack(exchange, limits), exchange, limits)
+}
+
+/// [`batch_of`]'s first step, which a replay takes on the thread that reads
+/// the capture: the request's facts, and its body decompressed.
+pub struct Unpacked(Option<Taken>);
+
+enum Taken {
+    Whole(content::Unpacked),
+    /// A body not read whole: the request's facts only.
+    Cut(RequestInfo),
+}
+
+/// [`batch_of`]'s first step.
+pub fn unpack(exchange: &Exchange, limits: &Limits) -> Unpacked {
     let (method, uri, headers) =
         request_head(&exchange.method, &exchange.target, &exchange.headers);
     let info = content::request_info(
@@ -27,14 +42,23 @@ pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
         exchange.received_at,
         limits.tenant_header.as_ref(),
     );
-    let mut batch = if exchange.body_complete {
-        content::whole_request(&method, &uri, &headers, &exchange.body, info, limits)?
+    Unpacked(if exchange.body_complete {
+        content::unpack_whole(&method, &uri, &headers, &exchange.body, info, limits)
+            .map(Taken::Whole)
     } else {
-        Batch {
+        Some(Taken::Cut(info))
+    })
+}
+
+/// [`batch_of`]'s second step, of what [`unpack`] made of `exchange`.
+pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option<Batch> {
+    let mut batch = match unpacked.0? {
+        Taken::Whole(unpacked) => content::decode_unpacked(unpacked, limits),
+        Taken::Cut(info) => Batch {
             info,
             outcome: Outcome::Accepted,
             data: WriteData::default(),
-        }
+        },
     };
     let Some(answer) = &exchange.answer else {
         return Some(batch);

@@ -7,7 +7,7 @@ use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 
 use super::DecodeError;
 use super::wire;
-use crate::ingest::model::Protocol;
+use crate::ingest::model::{Protocol, body_buf};
 
 /// The first bytes of a snappy *framed* stream (stream identifier chunk).
 const SNAPPY_FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
@@ -59,9 +59,13 @@ pub fn decompress(body: &[u8], max_decoded: usize) -> Result<Vec<u8>, DecodeErro
             limit: max_decoded,
         });
     }
-    snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|e| DecodeError::Snappy(e.to_string(), body_hint(body)))
+    let snappy_error = |e: snap::Error| DecodeError::Snappy(e.to_string(), body_hint(body));
+    let mut out = body_buf::take(snap::raw::decompress_len(body).map_err(snappy_error)?);
+    let len = snap::raw::Decoder::new()
+        .decompress(body, &mut out)
+        .map_err(snappy_error)?;
+    out.truncate(len);
+    Ok(out)
 }
 
 /// The decoded length from a snappy block header (a varint, up to 2^32 - 1).

@@ -13,6 +13,7 @@
 //! - `series`: a received series, its samples, exemplars and metadata;
 //! - `histogram`: native histograms read whichever way their counts were encoded.
 
+pub mod body_buf;
 mod histogram;
 mod labels;
 mod request;

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use crate::problems::{Problem, ProblemCounts, Uncarried};
 
+use super::body_buf::BodyBuf;
 use super::{
     Exemplar, Histogram, LabelRef, Metadata, ReceivedSeries, Sample, StrId, histogram_heap_bytes,
     label_set_hash,
@@ -14,8 +15,9 @@ use super::{
 /// Decoded content of a request, in flat vectors that [`ReceivedSeries`] index into.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct WriteData {
-    /// The decompressed body (or, for data built in memory, the strings added).
-    buf: Vec<u8>,
+    /// The decompressed body (or, for data built in memory, the strings added),
+    /// kept for a later body once dropped.
+    buf: BodyBuf,
     /// All label pairs: series labels and exemplar labels.
     pub labels: Vec<LabelRef>,
     /// The series, in request order.
@@ -58,7 +60,7 @@ impl WriteData {
 
     /// Takes ownership of the buffer that the decoder's [`StrId`]s point into.
     pub(crate) fn set_buffer(&mut self, buf: Vec<u8>) {
-        self.buf = buf;
+        self.buf = buf.into();
     }
 
     /// Adds a string (for data built in memory).
