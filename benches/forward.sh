@@ -23,7 +23,7 @@
 #   2. latency at 100k samples/s: benches/paced.py sends 50 requests/s of 2000 samples
 #      over one kept-alive connection to the sink, then to metered, in turns (ROUNDS
 #      rounds of LATENCY_SECONDS each); added latency = forward's percentile minus the
-#      sink's, over all rounds.
+#      sink's in the same round: the median over the rounds (benches/forward_lib.sh).
 # At the end, what the forwarders inspected (headless: flat out; metered: at the paced
 # rate, where every request should be) and what the sink received (summaries).
 #
@@ -97,25 +97,13 @@ for proto in $PROTOCOLS; do
         "sink:$sink" "headless:$headless" "paused:$paused" "live:$live"
     echo "$proto throughput:"
     fb_summary "$work/turns-$proto" "$slice" sink "$SAMPLES_PER_REQUEST" sink headless paused live
-    : >"$work/lat-sink" && : >"$work/lat-forward"
+    : >"$work/lat-$proto"
     for round in $(seq "$ROUNDS"); do
-        PACED_LATENCIES="$work/lat-sink" python3 "$root/benches/paced.py" \
-            "http://127.0.0.1:$sink/api/v1/write" "$bodies" "$rate" "$LATENCY_SECONDS" >/dev/null
-        PACED_LATENCIES="$work/lat-forward" python3 "$root/benches/paced.py" \
-            "http://127.0.0.1:$metered/api/v1/write" "$bodies" "$rate" "$LATENCY_SECONDS" >/dev/null
+        fb_paced "$work/lat-$proto" "$round" sink "$sink" "$bodies" "$rate" "$LATENCY_SECONDS"
+        fb_paced "$work/lat-$proto" "$round" forward "$metered" "$bodies" "$rate" "$LATENCY_SECONDS"
     done
-    python3 - "$work/lat-sink" "$work/lat-forward" "$proto" "$RATE_SAMPLES" <<'PY'
-import sys
-def load(path):
-    with open(path) as f:
-        return sorted(float(l) for l in f if l.strip())
-sink, fwd = load(sys.argv[1]), load(sys.argv[2])
-at = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))]
-print(f"{sys.argv[3]} latency at {int(sys.argv[4]):,} samples/s ({len(sink)} and {len(fwd)} requests):")
-for q, name in ((0.5, "p50"), (0.99, "p99")):
-    print(f"  {name}: sink {at(sink, q) / 1000:.2f} ms, through forward {at(fwd, q) / 1000:.2f} ms,"
-          f" added {(at(fwd, q) - at(sink, q)) / 1000:.2f} ms")
-PY
+    echo "$proto latency at $RATE_SAMPLES samples/s:"
+    fb_latency_summary "$work/lat-$proto" sink forward
 done
 
 tmux send-keys -t "$session:paused" q

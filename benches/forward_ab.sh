@@ -11,26 +11,18 @@
 #   benches/forward_ab.sh OLD_BINARY NEW_BINARY    # per protocol ROUNDS (20) turns of SLICE (2) s
 #
 # Settings: ROUNDS, SLICE, CONNECTIONS (wrk -c, 8), PROTOCOLS ("rw1 rw2"), BASE_PORT
-# (20120), SINK_ARGS (more arguments for the sink, e.g. every problem rule off: a faster sink).
+# (20120), SINK_ARGS (more arguments for the sink, e.g. every problem rule off: a faster sink),
+# FORWARD_ARGS (more arguments for both forwarders).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 FB_NAME=forward-ab
 # shellcheck source=benches/forward_lib.sh
 source "$root/benches/forward_lib.sh"
-[[ $# == 2 && -x "$1" && -x "$2" ]] || fb_die "usage: $0 OLD_BINARY NEW_BINARY"
-old="$1" new="$2"
 ROUNDS="${ROUNDS:-20}" SLICE="${SLICE:-2}" PROTOCOLS="${PROTOCOLS:-rw1 rw2}"
 BASE_PORT="${BASE_PORT:-20120}"
 command -v wrk >/dev/null || fb_die "wrk is needed"
-work="$(mktemp -d "${TMPDIR:-/tmp}/forward-ab.XXXXXX")"
-fb_traps
-sink=$BASE_PORT old_port=$((BASE_PORT + 1)) new_port=$((BASE_PORT + 2))
-# shellcheck disable=SC2086 # SINK_ARGS is a list of words
-fb_start sink "$sink" "$new" ${SINK_ARGS:-}
-fb_start old "$old_port" "$old" --forward "http://127.0.0.1:$sink"
-fb_start new "$new_port" "$new" --forward "http://127.0.0.1:$sink"
-for port in $sink $old_port $new_port; do fb_wait_listening "$port"; done
+fb_ab_start "$@"
 echo "forward-ab: $(date -u +%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg), $ROUNDS rounds of $SLICE s, wrk -c${CONNECTIONS:-8}, sink args: ${SINK_ARGS:-none}" | cut -c1-200
 echo "  old = $old, new = $new"
 for proto in $PROTOCOLS; do

@@ -48,6 +48,26 @@ fb_start() {
     fb_pid[$name]=$!
 }
 
+# fb_ab_start OLD_BINARY NEW_BINARY (a script's arguments): a temp dir in $work, and on
+# loopback from $BASE_PORT on: a sink of NEW (with $SINK_ARGS), then a headless forwarder
+# of OLD and one of NEW in front of it (with $FORWARD_ARGS); sets old, new, sink,
+# old_port and new_port, and waits until all three listen.
+fb_ab_start() {
+    [[ $# == 2 && -x "$1" && -x "$2" ]] || fb_die "usage: $0 OLD_BINARY NEW_BINARY"
+    old="$1" new="$2"
+    work="$(mktemp -d "${TMPDIR:-/tmp}/${FB_NAME:-forward}.XXXXXX")"
+    fb_traps
+    sink=$BASE_PORT old_port=$((BASE_PORT + 1)) new_port=$((BASE_PORT + 2))
+    # shellcheck disable=SC2086 # SINK_ARGS and FORWARD_ARGS are lists of words
+    fb_start sink "$sink" "$new" ${SINK_ARGS:-}
+    # shellcheck disable=SC2086
+    fb_start old "$old_port" "$old" --forward "http://127.0.0.1:$sink" ${FORWARD_ARGS:-}
+    # shellcheck disable=SC2086
+    fb_start new "$new_port" "$new" --forward "http://127.0.0.1:$sink" ${FORWARD_ARGS:-}
+    local port
+    for port in $sink $old_port $new_port; do fb_wait_listening "$port"; done
+}
+
 # fb_tmux NAME PORT COMMAND: a receiver with its dashboard in a window of $session (80x24).
 fb_tmux() {
     local name="$1" port="$2" command="$3"
@@ -124,5 +144,41 @@ for name in names:
         line += f"  own CPU {1000 * sum(v[1] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
     line += f"  sink CPU {1000 * sum(v[2] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
     print(line)
+PY
+}
+
+# fb_paced OUT ROUND NAME PORT BODIES RATE SECONDS: benches/paced.py at 127.0.0.1:PORT
+# (RATE requests/s for SECONDS over one kept-alive connection); appends
+# "ROUND NAME PACED requests=.. non2xx=.. p50_us=.. ..." to OUT.
+fb_paced() {
+    local line
+    line=$(python3 "$root/benches/paced.py" "http://127.0.0.1:$4/api/v1/write" "$5" "$6" "$7")
+    echo "$2 $3 $line" >>"$1"
+}
+
+# fb_latency_summary OUT SINK_NAME NAME...: from fb_paced's lines, the sink's p50 and p99
+# (median over the rounds, and their range), and per forwarder its own and the added
+# latency: its percentile minus the sink's in the same round, the median over the rounds
+# and their range; then the answers that were not 2xx.
+fb_latency_summary() {
+    python3 - "$@" <<'PY'
+import statistics, sys
+out, sink_name, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+rows = {}
+for line in open(out):
+    rnd, name, _, *fields = line.split()
+    rows.setdefault(name, {})[int(rnd)] = dict(f.split("=") for f in fields)
+sink = rows[sink_name]
+med = statistics.median
+for q in ("p50_us", "p99_us"):
+    base = [int(v[q]) / 1000 for v in sink.values()]
+    print(f"  {q[:3]} {sink_name} {med(base):.2f} ms (rounds {min(base):.2f}-{max(base):.2f})")
+    for name in names:
+        added = sorted((int(rows[name][r][q]) - int(sink[r][q])) / 1000 for r in rows[name] if r in sink)
+        own = [int(v[q]) / 1000 for v in rows[name].values()]
+        print(f"      {name}: {med(own):.2f} ms, added {med(added):+.2f} ms median of {len(added)} rounds"
+              f" (rounds {added[0]:+.2f} to {added[-1]:+.2f})")
+bad = sum(int(v["non2xx"]) for r in rows.values() for v in r.values())
+print(f"  answers not 2xx: {bad}")
 PY
 }

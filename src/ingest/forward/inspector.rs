@@ -1,12 +1,12 @@
 //! Inspection in forward mode, off the forwarding path: a thread of its own
 //! decodes forwarded requests and hands them to the consumers, within a share
-//! of one core ([`INSPECTION_SHARE`], see `priority`). When it falls behind
-//! (past its share, or the consumers are behind), its queue fills, or it
-//! skips requests, which are forwarded all the same and counted as not
-//! inspected: forwarding never waits for it, and flat out forwarding keeps
-//! nearly all the CPU. A decoded
-//! batch holds its share of the receiver's budget until the consumer takes it;
-//! with no room in the budget it is counted as not inspected.
+//! of one core ([`INSPECTION_SHARE`]) or on the host's spare CPU (see
+//! `priority`). When it falls behind (past its share on a busy host, or the
+//! consumers are behind), its queue fills, or it skips requests, which are
+//! forwarded all the same and counted as not inspected: forwarding never
+//! waits for it, and on a busy host forwarding keeps nearly all the CPU. A
+//! decoded batch holds its share of the receiver's budget until the consumer
+//! takes it; with no room in the budget it is counted as not inspected.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,11 +22,13 @@ use crate::ingest::queue::{self, QueueSender, Queued};
 use crate::ingest::server::Limits;
 use bytes::Bytes;
 
-/// The share of one core inspection may use: decoding and checking a request
-/// of 2,000 samples takes 0.3 to 1 ms of CPU here (more when the host is
-/// busy), so every request is inspected up to 60k to 200k samples/s, and flat
-/// out inspection takes no more from forwarding. 8% inspected everything at
-/// 100k samples/s on a busy host but cost flat-out throughput (BENCHMARKS.md).
+/// The share of one core inspection may use when the host has no CPU to
+/// spare: decoding and checking a request of 2,000 samples takes 0.3 to 1 ms
+/// of CPU here (more when the host is busy), so every request is inspected up
+/// to 60k to 200k samples/s, and flat out inspection takes no more from
+/// forwarding. 8% inspected everything at 100k samples/s on a busy host but
+/// cost flat-out throughput (BENCHMARKS.md). With half a core or more to
+/// spare (idle, or its own), inspection goes on past it.
 pub const INSPECTION_SHARE: f64 = 0.03;
 
 /// Requests waiting to be inspected, at most.

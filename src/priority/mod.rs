@@ -2,8 +2,10 @@
 //!
 //! In forward mode, inspection (decoding what was forwarded, for the screen)
 //! keeps the ordinary priority but holds itself to a share of one core
-//! ([`CpuBudget`]): past it, requests are counted as not inspected, so that
-//! flat out, forwarding (which senders wait for) keeps nearly all the CPU. A
+//! ([`CpuBudget`]) unless the host has CPU to spare ([`SpareCpu`]): past
+//! both, requests are counted as not inspected, so that on a busy host
+//! forwarding (which senders wait for) keeps nearly all the CPU, and on an
+//! idle one everything is shown. A
 //! low priority does not do that on a shared host: nice is against every
 //! process on the machine, not only promscope's own threads, and with other
 //! work busy a nice-19 inspection thread (and dashboard) fell tens of seconds
@@ -11,11 +13,16 @@
 //!
 //! [`low`] is for background work that may wait (counting a capture's requests).
 
+mod spare;
+
 use std::time::{Duration, Instant};
+
+pub use spare::{HostTimes, SpareCpu};
 
 /// A thread's own CPU time held to a share of one core: it earns `share` of
 /// each second of wall time, at most [`CpuBudget::BURST`] ahead, and spends
-/// what the thread uses.
+/// what the thread uses; past it, the thread may go on while the host has
+/// CPU to spare ([`SpareCpu`]), which costs the budget nothing.
 #[derive(Debug)]
 pub struct CpuBudget {
     share: f64,
@@ -23,6 +30,10 @@ pub struct CpuBudget {
     left: f64,
     checked: Instant,
     used: Duration,
+    spare: SpareCpu,
+    /// Whether the last go-ahead was on spare CPU: what the thread used
+    /// since is not charged.
+    on_spare: bool,
 }
 
 impl CpuBudget {
@@ -36,20 +47,40 @@ impl CpuBudget {
             left: Self::BURST,
             checked: Instant::now(),
             used: thread_cpu_time(),
+            spare: SpareCpu::default(),
+            on_spare: false,
         }
     }
 
     /// Whether the calling thread (the one that made the budget) may spend
-    /// more now.
+    /// more now: within its share, or on the host's spare CPU.
     pub fn allows(&mut self) -> bool {
-        let (now, used) = (Instant::now(), thread_cpu_time());
+        self.decide(Instant::now(), thread_cpu_time(), HostTimes::read)
+    }
+
+    /// [`CpuBudget::allows`] at `now`, the thread having used `used` in all,
+    /// with `host` to read the host's CPU times.
+    fn decide(
+        &mut self,
+        now: Instant,
+        used: Duration,
+        host: impl FnOnce() -> Option<HostTimes>,
+    ) -> bool {
         self.account(now, used);
-        self.left > 0.0
+        // Read every time (at most every 100 ms), so that the verdict is
+        // fresh when the share runs out.
+        let spare = self.spare.spare(now, used, host);
+        self.on_spare = self.left <= 0.0 && spare;
+        self.left > 0.0 || spare
     }
 
     fn account(&mut self, now: Instant, used: Duration) {
         let earned = now.duration_since(self.checked).as_secs_f64() * self.share;
-        let spent = used.saturating_sub(self.used).as_secs_f64();
+        let spent = if self.on_spare {
+            0.0
+        } else {
+            used.saturating_sub(self.used).as_secs_f64()
+        };
         self.left = (self.left + earned - spent).min(Self::BURST);
         (self.checked, self.used) = (now, used);
     }
@@ -100,6 +131,8 @@ mod tests {
             left: CpuBudget::BURST,
             checked: start,
             used: Duration::ZERO,
+            spare: SpareCpu::default(),
+            on_spare: false,
         };
         // At `wall` ms since the start, `cpu` ms used in all: what is left.
         let mut at = |wall: u64, cpu: u64| {
@@ -116,6 +149,45 @@ mod tests {
         assert!(at(11_500, 1_100) < 0.0);
         assert!(at(19_900, 1_100) < 0.0);
         assert!(at(20_100, 1_100) > 0.0);
+    }
+
+    #[test]
+    fn past_its_share_it_goes_on_while_the_host_has_cpu_to_spare_at_no_cost() {
+        let start = Instant::now();
+        let mut budget = CpuBudget {
+            share: 0.03,
+            left: -1.0,
+            checked: start,
+            used: Duration::ZERO,
+            spare: SpareCpu::default(),
+            on_spare: false,
+        };
+        // Two cores, read every 100 ms: `idle` of each step's 200 ticks idle.
+        let (mut idle_ticks, mut ticks) = (0u64, 0u64);
+        let mut at = |wall: u64, cpu: u64, idle: u64| {
+            (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
+            let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
+            let ms = Duration::from_millis;
+            let allowed = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
+            (allowed, budget.left)
+        };
+        // Overspent, and nothing known of the host yet.
+        assert!(!at(0, 0, 0).0);
+        // 1.8 of 2 cores idle: it goes on.
+        assert!(at(100, 0, 180).0);
+        // Flat out itself (100 ms in 100 ms) beside 1 idle core, then beside
+        // a host busy otherwise: its own core counts as spare.
+        assert!(at(200, 100, 100).0);
+        let (allowed, left) = at(300, 200, 0);
+        assert!(allowed);
+        // What it used on spare CPU was not charged: only earned.
+        assert!((left - (-1.0 + 0.3 * 0.03)).abs() < 1e-9, "{left}");
+        // A busy host (0 idle, 0.3 of a core its own): the budget holds.
+        assert!(!at(400, 230, 0).0);
+        // The 30 ms were on spare CPU; what it uses past a refusal is charged.
+        let (allowed, left) = at(500, 260, 0);
+        assert!(!allowed);
+        assert!((left - (-1.0 + 0.5 * 0.03 - 0.03)).abs() < 1e-9, "{left}");
     }
 
     #[test]
