@@ -2,7 +2,6 @@
 //! and a budget of bytes shared by every request being received and decoded
 //! at once, so that many large bodies cannot pin memory together.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,28 +140,6 @@ impl Pieces {
                     buf.extend_from_slice(piece);
                 }
                 buf.freeze()
-            }
-        }
-    }
-
-    /// Its first `n` bytes (all of it when shorter), copied only when they
-    /// span pieces.
-    pub fn head(&self, n: usize) -> Cow<'_, [u8]> {
-        match self.pieces.first() {
-            None => Cow::Borrowed(&[]),
-            Some(first) if first.len() >= n || self.pieces.len() == 1 => {
-                Cow::Borrowed(&first[..n.min(first.len())])
-            }
-            Some(_) => {
-                let mut head = Vec::with_capacity(n.min(self.len));
-                for piece in &self.pieces {
-                    let take = (n - head.len()).min(piece.len());
-                    head.extend_from_slice(&piece[..take]);
-                    if head.len() == n {
-                        break;
-                    }
-                }
-                Cow::Owned(head)
             }
         }
     }
@@ -308,8 +285,6 @@ mod tests {
         let one = Pieces::from(Bytes::from_static(b"abcdef"));
         assert_eq!(one.joined(), Bytes::from_static(b"abcdef"));
         assert_eq!(one.joined().as_ptr(), one.pieces()[0].as_ptr(), "no copy");
-        assert_eq!(&*one.head(3), b"abc");
-        assert_eq!(&*one.head(99), b"abcdef");
         let mut many = Pieces::default();
         for piece in [&b"ab"[..], b"", b"cde", b"f"] {
             many.push(Bytes::copy_from_slice(piece));
@@ -320,11 +295,8 @@ mod tests {
             "empty pieces dropped"
         );
         assert_eq!(many.joined(), Bytes::from_static(b"abcdef"));
-        assert_eq!(&*many.head(1), b"a");
-        assert_eq!(&*many.head(4), b"abcd");
-        assert_eq!(&*many.head(99), b"abcdef");
         let empty = Pieces::default();
         assert!(empty.is_empty());
-        assert_eq!((empty.joined().len(), empty.head(4).len()), (0, 0));
+        assert_eq!(empty.joined().len(), 0);
     }
 }

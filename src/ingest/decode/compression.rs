@@ -6,6 +6,7 @@ use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 
 use super::DecodeError;
+use super::cursor::Cursor;
 use super::wire;
 use crate::ingest::model::{Protocol, body_buf};
 
@@ -182,11 +183,22 @@ fn max_window(max_decoded: usize) -> u64 {
 /// hold more frames, and the decoder does not hold a frame to it), the limit
 /// when it is damaged past its first header; never over `max_decoded`.
 pub fn decoded_size_bound(compression: Compression, body: &[u8], max_decoded: usize) -> usize {
+    decoded_size_bound_in_pieces(compression, &[body], max_decoded)
+}
+
+/// [`decoded_size_bound`] of a body held in pieces, read where they lie (not
+/// joined).
+pub fn decoded_size_bound_in_pieces<T: AsRef<[u8]>>(
+    compression: Compression,
+    pieces: &[T],
+    max_decoded: usize,
+) -> usize {
+    let body = Cursor::new(pieces);
     let bound = match compression {
-        Compression::Snappy => announced_len(body).ok(),
-        Compression::Zstd => {
-            zstd_frame_header(body).map(|_| zstd_decoded_bound(body).unwrap_or(u64::MAX))
-        }
+        // A varint of up to 10 bytes.
+        Compression::Snappy => announced_len(&body.peek(10)).ok(),
+        Compression::Zstd => zstd_frame_header(&body.peek(ZSTD_MAX_FRAME_HEADER))
+            .map(|_| zstd_decoded_bound(body).unwrap_or(u64::MAX)),
     };
     // No bound: the first header is invalid, and decoding fails before allocating.
     bound.map_or(0, |b| b.min(max_decoded as u64) as usize)
@@ -195,23 +207,27 @@ pub fn decoded_size_bound(compression: Compression, body: &[u8], max_decoded: us
 /// The largest block a zstd frame may hold, decoded, whatever its window.
 const ZSTD_MAX_BLOCK: u64 = 128 << 10;
 
+/// The longest zstd frame header: magic, descriptor, window, dictionary id
+/// and content size (4 + 1 + 1 + 4 + 8 bytes).
+const ZSTD_MAX_FRAME_HEADER: usize = 18;
+
 /// The most the zstd frames in `input` decode to, from their frame and block
 /// headers alone (RFC 8878, 3.1.1.2): a raw or RLE block states its decoded
 /// size, a compressed one decodes to at most min(window, 128 KiB), a skippable
 /// frame to nothing. `None` when a header is damaged or cut.
-fn zstd_decoded_bound(mut input: &[u8]) -> Option<u64> {
+fn zstd_decoded_bound<T: AsRef<[u8]>>(mut input: Cursor<'_, T>) -> Option<u64> {
     let mut total = 0u64;
     while !input.is_empty() {
         // Skippable frame: magic 0x184D2A5?, then its length.
-        if let [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d, rest @ ..] = input {
-            input = rest.get(u32::from_le_bytes([*a, *b, *c, *d]) as usize..)?;
+        if let [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d] = *input.peek(8) {
+            input.advance(8usize.checked_add(u32::from_le_bytes([a, b, c, d]) as usize)?)?;
             continue;
         }
-        let header = zstd_frame_header(input)?;
-        input = input.get(header.len..)?;
+        let header = zstd_frame_header(&input.peek(ZSTD_MAX_FRAME_HEADER))?;
+        input.advance(header.len)?;
         let block_max = header.window.min(ZSTD_MAX_BLOCK);
         loop {
-            let &[b0, b1, b2, ..] = input else {
+            let [b0, b1, b2] = *input.peek(3) else {
                 return None;
             };
             let block = u32::from_le_bytes([b0, b1, b2, 0]);
@@ -222,14 +238,14 @@ fn zstd_decoded_bound(mut input: &[u8]) -> Option<u64> {
                 2 => (size, block_max), // compressed
                 _ => return None,       // reserved
             };
-            input = input.get(3 + usize::try_from(stored).ok()?..)?;
+            input.advance(3 + usize::try_from(stored).ok()?)?;
             total = total.saturating_add(decoded);
             if last {
                 break;
             }
         }
         if header.checksum {
-            input = input.get(4..)?;
+            input.advance(4)?;
         }
     }
     Some(total)
@@ -389,6 +405,47 @@ mod tests {
         // Damaged past its first header: anything up to the limit.
         let cut = &body[..body.len() - 1];
         assert_eq!(bound(cut), 32 << 20);
+    }
+
+    #[test]
+    fn the_bound_of_a_body_in_pieces_is_that_of_the_body_joined() {
+        let raw: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let skippable = [0x5a, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 0xab, 0xcd];
+        let zstd_body = [
+            rle_frame(3, 1_000, true),
+            skippable.to_vec(),
+            zstd(&raw),
+            rle_frame(2, 500, false),
+        ]
+        .concat();
+        let snappy = snap::raw::Encoder::new().compress_vec(&raw).unwrap();
+        let cut = &zstd_body[..zstd_body.len() - 1];
+        for (compression, body) in [
+            (Compression::Zstd, &zstd_body[..]),
+            (Compression::Zstd, cut),
+            (Compression::Snappy, &snappy[..]),
+        ] {
+            let joined = decoded_size_bound(compression, body, 32 << 20);
+            assert!(joined > 0);
+            // Cut in two anywhere in the first headers, and in pieces of every
+            // size up to past the longest header.
+            for at in 0..40.min(body.len()) {
+                let (a, b) = body.split_at(at);
+                assert_eq!(
+                    decoded_size_bound_in_pieces(compression, &[a, b], 32 << 20),
+                    joined,
+                    "{compression:?} cut at {at}"
+                );
+            }
+            for size in 1..24 {
+                let pieces: Vec<&[u8]> = body.chunks(size).collect();
+                assert_eq!(
+                    decoded_size_bound_in_pieces(compression, &pieces, 32 << 20),
+                    joined,
+                    "{compression:?} in pieces of {size}"
+                );
+            }
+        }
     }
 
     #[test]

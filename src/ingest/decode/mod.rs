@@ -3,6 +3,7 @@
 //! RW2 protobuf into [`WriteData`].
 
 mod compression;
+mod cursor;
 mod rw1;
 mod rw2;
 pub mod wire;
@@ -11,7 +12,9 @@ use thiserror::Error;
 
 use std::ops::Range;
 
-pub use compression::{Compression, decoded_size_bound, decompress, decompress_zstd};
+pub use compression::{
+    Compression, decoded_size_bound, decoded_size_bound_in_pieces, decompress, decompress_zstd,
+};
 
 use super::model::{Protocol, Sample, StrAt, StrId, WriteData, label_set_hash_in_order};
 use crate::problems::{Problem, Rule};

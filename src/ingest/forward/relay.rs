@@ -20,7 +20,7 @@ use super::inspector::Job;
 use super::outcome::{Forwarded, Undecodable, Upstream};
 use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
-use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound};
+use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound_in_pieces};
 use crate::ingest::handler::{self, HttpResponse};
 use crate::ingest::model::{Batch, RejectReason, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
@@ -159,11 +159,9 @@ fn check_stated_decoded_len(
 ) -> Result<(), Rejection> {
     let limit = receiver.limits.max_decoded_bytes;
     // A snappy body states its length in its first bytes (a varint); zstd
-    // frames and blocks are walked through the whole body.
-    let stated = match compression {
-        Compression::Snappy => decoded_size_bound(compression, &compressed.head(16), usize::MAX),
-        Compression::Zstd => decoded_size_bound(compression, &compressed.joined(), usize::MAX),
-    };
+    // frames and blocks are walked through the whole body, where its pieces
+    // lie (the body goes on in them, not joined).
+    let stated = decoded_size_bound_in_pieces(compression, compressed.pieces(), usize::MAX);
     if stated <= limit {
         return Ok(());
     }
