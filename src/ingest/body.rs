@@ -129,19 +129,33 @@ impl Pieces {
         }
     }
 
+    /// The body in one buffer of its own, just its size: a copy, which keeps
+    /// none of the buffers its pieces are views of.
+    pub fn copied(&self) -> Bytes {
+        let mut buf = BytesMut::with_capacity(self.len);
+        for piece in &self.pieces {
+            buf.extend_from_slice(piece);
+        }
+        buf.freeze()
+    }
+
     /// The body in one piece: the piece itself when it came in one, else a copy.
     pub fn joined(&self) -> Bytes {
         match self.pieces.as_slice() {
             [] => Bytes::new(),
             [one] => one.clone(),
-            many => {
-                let mut buf = BytesMut::with_capacity(self.len);
-                for piece in many {
-                    buf.extend_from_slice(piece);
-                }
-                buf.freeze()
-            }
+            _ => self.copied(),
         }
+    }
+}
+
+impl FromIterator<Bytes> for Pieces {
+    fn from_iter<I: IntoIterator<Item = Bytes>>(pieces: I) -> Self {
+        let mut body = Pieces::default();
+        for piece in pieces {
+            body.push(piece);
+        }
+        body
     }
 }
 

@@ -16,7 +16,6 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 
 use super::Forwarding;
-use super::inspector::Job;
 use super::outcome::{Forwarded, Undecodable, Upstream};
 use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
@@ -97,12 +96,12 @@ pub async fn relay(
         });
         forwarder.stats.record(&forwarded);
         let refused = forwarded.reject_reason();
-        forwarding.inspector.submit(Job::Decode {
-            info,
-            readable,
-            body: compressed,
-            forwarded,
-        });
+        // Before the answer goes out: queued after it (tried), waking other
+        // threads then competed with the sender for the CPU, and the added
+        // latency grew (BENCHMARKS.md).
+        forwarding
+            .inspector
+            .submit_forwarded(info, readable, &compressed, forwarded);
         (answer, refused)
     };
     tokio::spawn(finish).await.unwrap_or_else(|e| {
