@@ -178,3 +178,101 @@ async fn samples_are_checked_against_earlier_requests() {
         Rule::EmptyRequest
     );
 }
+
+/// An RW1 request of `up{b="a\xffb"}` and `up{b="c"}`, a sample each: the first
+/// label value is not UTF-8 (a protobuf `string` it breaks, which Prometheus's
+/// receiver decodes and then refuses the series for).
+fn rw1_with_a_value_not_utf8() -> Vec<u8> {
+    let now = now_ms();
+    let series = |value: &str| rw1::TimeSeries {
+        labels: [("__name__", "up"), ("b", value)]
+            .map(|(name, value)| rw1::Label {
+                name: name.into(),
+                value: value.into(),
+            })
+            .to_vec(),
+        samples: vec![rw1::Sample {
+            value: 1.0,
+            timestamp: now,
+        }],
+        ..Default::default()
+    };
+    let req = rw1::WriteRequest {
+        timeseries: vec![series("a?b"), series("c")],
+        ..Default::default()
+    };
+    let mut body = req.encode_to_vec();
+    let at = body.windows(3).position(|w| w == b"a?b").unwrap();
+    body[at + 1] = 0xff;
+    snappy(&body)
+}
+
+#[tokio::test]
+async fn a_label_value_not_utf8_is_decoded_escaped_and_fires() {
+    use promscope::output::{Format, MetadataDedup, write_batch};
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r.post("/", RW1_HEADERS, rw1_with_a_value_not_utf8()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    let data = &batch.data;
+    assert_eq!(data.series.len(), 2);
+    let [problem] = &data.problems[..] else {
+        panic!("{:?}", data.problems)
+    };
+    assert_eq!(problem.rule, Rule::LabelValueInvalidUtf8);
+    assert_eq!(problem.rule.info().severity.name(), "error");
+    assert_eq!(problem.subject, Subject::Series(0));
+    assert!(
+        problem.message.text().ends_with(r#""a\xffb""#),
+        "{}",
+        problem.message
+    );
+    // Every output shows the byte escaped, never raw or replaced.
+    let (_, value) = data
+        .label_pairs(data.series[0].labels.clone())
+        .nth(1)
+        .unwrap();
+    assert_eq!(promscope::text::escape::escaped(value), r"a\xffb");
+    let mut dedup = MetadataDedup::default();
+    let mut json = String::new();
+    write_batch(&mut json, Format::Json, &batch, &mut dedup);
+    assert!(
+        json.contains(r#""labels":{"__name__":"up","b":"a\\xffb"}"#),
+        "{json}"
+    );
+    let mut text = String::new();
+    write_batch(
+        &mut text,
+        Format::Text,
+        &batch,
+        &mut MetadataDedup::default(),
+    );
+    assert!(text.contains(r#"up{b="a\xffb"}"#), "{text}");
+    for out in [&json, &text] {
+        assert!(
+            !out.contains('\u{fffd}') && !out.contains('\u{10ffff}'),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_label_value_not_utf8_at_reject_refuses_its_series_only() {
+    let mut r = TestReceiver::start(limits_with(&["label-value-invalid-utf8=reject"]), 8).await;
+    let reply = r.post("/", RW1_HEADERS, rw1_with_a_value_not_utf8()).await;
+    refused_saying(&reply, &["label-value-invalid-utf8", r#"up{b="a\xffb"}"#]);
+    let batch = r.next_batch().await;
+    let data = &batch.data;
+    assert_eq!(data.series.len(), 1);
+    let (_, value) = data
+        .label_pairs(data.series[0].labels.clone())
+        .nth(1)
+        .unwrap();
+    assert_eq!(value, "c");
+    // Switched off, it is not reported (the series is written as sent).
+    let mut r = TestReceiver::start(limits_with(&["label-value-invalid-utf8=off"]), 8).await;
+    let reply = r.post("/", RW1_HEADERS, rw1_with_a_value_not_utf8()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let batch = r.next_batch().await;
+    assert_eq!((batch.data.problems.len(), batch.data.series.len()), (0, 2));
+}

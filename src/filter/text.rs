@@ -168,7 +168,8 @@ mod tests {
             ("x1bfoo", &["foo"]),
             ("202efoo", &["foo"]),
             ("u202", &[]),
-            ("cafe_bad", &["afe_bad"]),
+            // `ca` may end `\xca`, a byte of a label value that is not UTF-8.
+            ("cafe_bad", &["fe_bad"]),
             // The text writes a newline as `\n`, so a needle holding one only finds
             // labels whose text the regex can't match: useless, but harmless.
             (r"a\nb", &["\nb"]),

@@ -43,9 +43,13 @@ pub(crate) fn string(out: &mut String, s: &str) {
                 _ => continue,
             };
             out.push_str(&s[copied..i]);
-            match short {
-                Some(short) => out.push_str(short),
-                None => {
+            match (short, escape::raw_byte(c)) {
+                (Some(short), _) => out.push_str(short),
+                // A byte that was not UTF-8: `\xNN` as text (JSON has no bytes).
+                (None, Some(b)) => {
+                    let _ = write!(out, "\\\\x{b:02x}");
+                }
+                (None, None) => {
                     let _ = write!(out, "\\u{:04x}", c as u32);
                 }
             }

@@ -228,7 +228,7 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
         Error,
         "a label value is not valid UTF-8",
         "bytes from a binary source or a wrong character set copied into a label; convert to UTF-8 or drop the label",
-        "Protocol Buffers: `string` fields MUST be UTF-8; Prometheus answers 400 (invalid labels)",
+        "Protocol Buffers: `string` fields MUST be UTF-8; Prometheus decodes the request and then drops the series (RW 1.0, still answering 204) or refuses it (RW 2.0: 400, invalid labels); promscope keeps RW 1.0 values losslessly, shown \\xNN (an RW 2.0 symbol that is not UTF-8 still fails the whole request)",
     ),
     rule(
         Rule::TooManyLabels,

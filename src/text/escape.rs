@@ -7,6 +7,11 @@
 //! Escapes use PromQL's (Go's) string syntax, `\n`, `\x1b`, `\u202e`, so a quoted
 //! label value stays a valid PromQL string for the same value. The backslash
 //! itself is left alone here (quoting escapes it), which makes escaping idempotent.
+//!
+//! A label value that is not UTF-8 is kept losslessly as text ([`lossless`]):
+//! each byte that is not part of a UTF-8 character becomes one character of
+//! [`RAW_BYTES`], which is hidden and escaped as that byte, `\xNN`, as PromQL
+//! writes a byte.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -16,7 +21,7 @@ use std::ops::RangeInclusive;
 /// embeddings, overrides, isolates and marks, line and paragraph separators, and
 /// characters that take no room (zero-width spaces and joiners, the soft hyphen,
 /// the byte-order mark, invisible operators).
-const HIDDEN: [RangeInclusive<char>; 10] = [
+const HIDDEN: [RangeInclusive<char>; 11] = [
     '\0'..='\x1f',
     '\x7f'..='\u{9f}',
     '\u{ad}'..='\u{ad}',
@@ -28,7 +33,31 @@ const HIDDEN: [RangeInclusive<char>; 10] = [
     '\u{2060}'..='\u{2069}',
     '\u{feff}'..='\u{feff}',
     '\u{fff9}'..='\u{fffb}',
+    RAW_BYTES,
 ];
+
+/// The characters that stand for bytes of a label value that were not UTF-8
+/// (always 0x80 or more: ASCII is UTF-8): U+10FF00 + the byte, the last 128
+/// code points (private use, plane 16).
+pub const RAW_BYTES: RangeInclusive<char> = '\u{10ff80}'..='\u{10ffff}';
+
+/// `bytes` as text, losslessly: UTF-8 as it is, every other byte as the
+/// character of [`RAW_BYTES`] that stands for it (escaped `\xNN` when shown).
+pub fn lossless(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.extend(char::from_u32(0x10ff00 + u32::from(b)));
+        }
+    }
+    out
+}
+
+/// The byte a character of [`RAW_BYTES`] stands for.
+pub fn raw_byte(c: char) -> Option<u8> {
+    RAW_BYTES.contains(&c).then(|| (c as u32 - 0x10ff00) as u8)
+}
 
 /// Whether `c` is one of the characters that must not reach a terminal as is.
 pub fn is_hidden(c: char) -> bool {
@@ -46,8 +75,9 @@ pub(crate) fn block_may_hide(block: &[u8; 16]) -> bool {
     // One fold per test: folds over several tests at once compile to byte shuffles.
     let has = |x: u8| block.iter().fold(false, |any, &c| any | (c == x));
     let control = block.iter().fold(false, |any, &c| any | (c < 0x20));
-    // 0xc2: U+0080..U+00BF, 0xd8: U+0600.., 0xe1: U+1000.., 0xe2: U+2000.., 0xef: U+F000..
-    control | has(0x7f) | has(0xc2) | has(0xd8) | has(0xe1) | has(0xe2) | has(0xef)
+    // 0xc2: U+0080..U+00BF, 0xd8: U+0600.., 0xe1: U+1000.., 0xe2: U+2000.., 0xef: U+F000..,
+    // 0xf4: U+100000.. (raw bytes)
+    control | has(0x7f) | has(0xc2) | has(0xd8) | has(0xe1) | has(0xe2) | has(0xef) | has(0xf4)
 }
 
 /// Whether `s` may hold a character that [`is_hidden`] (a fast test on bytes;
@@ -56,9 +86,13 @@ pub fn may_hide(s: &str) -> bool {
     !super::scan::all_blocks(s.as_bytes(), b'_', |b| !block_may_hide(b))
 }
 
-/// Appends the escape for `c`: `\n`, `\r`, `\t`, `\xNN` for other ASCII controls
-/// and DEL, `\uNNNN` for the rest.
+/// Appends the escape for `c`: `\n`, `\r`, `\t`, `\xNN` for other ASCII controls,
+/// DEL and the bytes that were not UTF-8 ([`RAW_BYTES`]), `\uNNNN` for the rest.
 pub fn push_escape(out: &mut String, c: char) {
+    if let Some(b) = raw_byte(c) {
+        let _ = write!(out, "\\x{b:02x}");
+        return;
+    }
     let _ = match c {
         '\n' => out.write_str("\\n"),
         '\r' => out.write_str("\\r"),
@@ -96,6 +130,20 @@ pub fn escaped(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_kept_and_shown_as_bytes() {
+        let text = lossless(b"a\xff\xc3b\xc3\xbc\\x");
+        assert_eq!(text, "a\u{10ffff}\u{10ffc3}b\u{fc}\\x");
+        assert_eq!(escaped(&text), r"a\xff\xc3bü\x");
+        assert_eq!(lossless("ü é".as_bytes()), "ü é");
+        for b in 0x80..=0xffu8 {
+            let c = lossless(&[b]).chars().next().expect("one character");
+            assert!(RAW_BYTES.contains(&c) && is_hidden(c), "{b:#x}");
+            assert_eq!(raw_byte(c), Some(b));
+        }
+        assert_eq!(raw_byte('a'), None);
+    }
 
     /// Payloads that did harm when written raw.
     const HOSTILE: &[(&str, &str)] = &[

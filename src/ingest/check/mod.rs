@@ -202,7 +202,24 @@ impl Checker {
         for p in &problems {
             counts.add_n(p.rule, u64::from(p.count));
         }
-        let mut rejected: Vec<u32> = Vec::new();
+        // The decoder's problems of series (a label value that is not UTF-8)
+        // refuse them at `reject` too, and past the cap are carried as the
+        // checker's are.
+        let mut rejected: Vec<u32> = problems
+            .iter()
+            .filter_map(|p| match p.subject {
+                Subject::Series(i) if self.rejecting.contains(p.rule) => Some(i),
+                _ => None,
+            })
+            .collect();
+        if problems.len() > MAX_PROBLEMS {
+            for p in problems.drain(MAX_PROBLEMS..) {
+                if let Subject::Series(series) = p.subject {
+                    let rules = RuleSet::of(&[p.rule]);
+                    uncarried.push(Uncarried { series, rules });
+                }
+            }
+        }
         let reject_all = problems
             .iter()
             .any(|p| p.subject == Subject::Request && self.rejecting.contains(p.rule));
@@ -247,6 +264,8 @@ impl Checker {
         if reject_all {
             rejected = (0..data.series.len() as u32).collect();
         }
+        rejected.sort_unstable();
+        rejected.dedup();
         self.refuse(data, &rejected, reject_all);
     }
 

@@ -4,6 +4,7 @@
 
 mod compression;
 mod cursor;
+mod raw;
 mod rw1;
 mod rw2;
 pub mod wire;
@@ -125,11 +126,14 @@ fn check_growth(data: &WriteData, body: usize) -> Result<(), DecodeError> {
 
 /// Decodes a decompressed protobuf body of the given protocol; the returned
 /// data keeps `buf` and refers to its strings in place.
-pub fn decode(protocol: Protocol, buf: Vec<u8>) -> Result<WriteData, DecodeError> {
+pub fn decode(protocol: Protocol, mut buf: Vec<u8>) -> Result<WriteData, DecodeError> {
     let mut data = match protocol {
         Protocol::V1 | Protocol::Vm => rw1::decode(&buf),
         Protocol::V2 => rw2::decode(&buf),
     }?;
+    if !data.raw_values.is_empty() {
+        raw::keep_raw_values(&mut data, &mut buf);
+    }
     // The two schemas use disjoint top-level field numbers, so a body of the other
     // kind decodes "successfully" to nothing: say so instead of staying silent.
     if data.series.is_empty() && data.metadata.is_empty() && data.refused.is_empty() {
@@ -197,13 +201,17 @@ fn string(
             detail: format!("{}: string is not valid UTF-8 ({e})", path()),
         });
     }
+    Ok(raw_string(base, s))
+}
+
+/// The [`StrId`] of `s`, a subslice of `base`, UTF-8 or not (see
+/// [`raw::keep_raw_values`]).
+fn raw_string(base: &[u8], s: &[u8]) -> StrId {
     // An absent field is an empty slice that need not lie inside `base`.
     let offset = (s.as_ptr() as usize).checked_sub(base.as_ptr() as usize);
     match offset {
-        Some(start) if !s.is_empty() && start + s.len() <= base.len() => {
-            Ok(StrId::new(start, s.len()))
-        }
-        _ => Ok(WriteData::EMPTY),
+        Some(start) if !s.is_empty() && start + s.len() <= base.len() => StrId::new(start, s.len()),
+        _ => WriteData::EMPTY,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::wire::{Reader, WireType, expect, key_byte};
 use super::{
-    DecodeError, LabelCheck, at, check_growth, exemplar_fields, hash_labels, is_ascii,
+    DecodeError, LabelCheck, at, check_growth, exemplar_fields, hash_labels, is_ascii, raw_string,
     read_histogram, read_sample, sample_fast, string,
 };
 use crate::ingest::model::{
@@ -115,8 +115,12 @@ fn series(
                 expect("labels", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 let n = data.labels.len() - label_start as usize;
-                let label = label(base, bytes, || format!("timeseries[{index}].labels[{n}]"))?;
+                let path = || format!("timeseries[{index}].labels[{n}]");
+                let (label, raw) = label(base, bytes, true, path)?;
                 check.name(base.get(label.name.range()).unwrap_or(&[]));
+                if raw {
+                    data.raw_values.push(data.labels.len() as u32);
+                }
                 data.labels.push(label);
                 all_labels_canonical = false;
             }
@@ -213,8 +217,17 @@ fn label_run<'a>(
 }
 
 /// Reads a message of string fields 1 and 2 (a Label); other fields are skipped.
-/// A repeated field wins with its last occurrence, but each must be UTF-8.
-fn label(base: &[u8], buf: &[u8], path: impl Fn() -> String) -> Result<LabelRef, DecodeError> {
+/// A repeated field wins with its last occurrence, but each must be UTF-8, but
+/// for the value with `raw_value`: Prometheus decodes a value that is not
+/// (gogo's unmarshalling does not check) and refuses the series later, so such a
+/// value is taken as bytes (`true` returned) for the caller to keep losslessly.
+fn label(
+    base: &[u8],
+    buf: &[u8],
+    raw_value: bool,
+    path: impl Fn() -> String,
+) -> Result<(LabelRef, bool), DecodeError> {
+    let mut raw = false;
     let mut label = LabelRef {
         name: WriteData::EMPTY,
         value: WriteData::EMPTY,
@@ -232,9 +245,16 @@ fn label(base: &[u8], buf: &[u8], path: impl Fn() -> String) -> Result<LabelRef,
         };
         expect(name, wire, WireType::Len).map_err(at(MSG, &path))?;
         let bytes = r.bytes().map_err(at(MSG, &path))?;
+        let is_value = field == LABEL_VALUE;
+        if is_value && raw_value && !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+            *slot = raw_string(base, bytes);
+            raw = true;
+            continue;
+        }
+        raw &= !is_value;
         *slot = string(base, bytes, MSG, || format!("{}.{name}", path()))?;
     }
-    Ok(label)
+    Ok((label, raw))
 }
 
 fn exemplar(
@@ -248,7 +268,7 @@ fn exemplar(
         expect("labels", wire, WireType::Len).map_err(at(MSG, &path))?;
         let bytes = r.bytes().map_err(at(MSG, &path))?;
         let n = data.labels.len() - label_start as usize;
-        let l = label(base, bytes, || format!("{}.labels[{n}]", path()))?;
+        let (l, _) = label(base, bytes, false, || format!("{}.labels[{n}]", path()))?;
         data.labels.push(l);
         Ok(())
     })?;

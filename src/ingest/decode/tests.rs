@@ -593,13 +593,12 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
             "cut at {cut}: {err}"
         );
     }
-    // A label value that is not UTF-8.
-    let mut bad = pb1::WriteRequest::default().encode_to_vec();
-    bad.extend_from_slice(&[0x0a, 0x07, 0x0a, 0x05, 0x12, 0x03, 0xff, 0xfe, 0xfd]);
-    let err = decode(Protocol::V1, bad).unwrap_err();
+    // A label name that is not UTF-8.
+    let bad = [0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 0xff, 0xfe, 0xfd];
+    let err = decode(Protocol::V1, bad.to_vec()).unwrap_err();
     assert!(
         err.to_string()
-            .contains("timeseries[0].labels[0].value: string is not valid UTF-8"),
+            .contains("timeseries[0].labels[0].name: string is not valid UTF-8"),
         "{err}"
     );
     // A sample whose value has the wrong wire type.
@@ -985,6 +984,16 @@ fn differential_rw1_corrupted_requests_agree_with_prost() {
         ) {
             (Ok(a), Ok(b)) => assert_eq!(flat_from_data(&a), flat_from_rw1(&b), "round {round}"),
             (Err(_), Err(_)) => {}
+            // prost checks that strings are UTF-8; Prometheus's (gogo's)
+            // unmarshalling does not, and neither do we for series' label
+            // values, which fire label-value-invalid-utf8 instead.
+            (Ok(a), Err(b)) if b.to_string().contains("Label.value: TimeSeries.labels") => {
+                let rule = crate::problems::Rule::LabelValueInvalidUtf8;
+                assert!(
+                    a.problems.iter().any(|p| p.rule == rule),
+                    "round {round}: {b}"
+                );
+            }
             (a, b) => panic!(
                 "round {round}: decoders disagree on {body:02x?}: ours {:?}, prost {:?}",
                 a.err(),
@@ -1480,4 +1489,60 @@ fn rw2_malformed_label_references_fail_the_request_as_when_read_on_the_spot() {
             .contains("timeseries[0]: varint at byte 0 overflows 64 bits"),
         "{err}"
     );
+}
+
+#[test]
+fn rw1_label_values_that_are_not_utf8_are_kept_losslessly_and_fire() {
+    use crate::problems::{Rule, Subject};
+    // up{a="ok", b=<61 ff 62>} with a sample, then up{c="ok"}: Prometheus
+    // decodes both and refuses the first when it validates its labels.
+    let bad_value = [0x61, 0xff, 0x62];
+    let mut body = Vec::new();
+    let mut series = Vec::new();
+    for (name, value) in [(&b"__name__"[..], &b"up"[..]), (b"b", &bad_value)] {
+        let mut l = vec![0x0a, name.len() as u8];
+        l.extend_from_slice(name);
+        l.extend_from_slice(&[0x12, value.len() as u8]);
+        l.extend_from_slice(value);
+        series.extend_from_slice(&[0x0a, l.len() as u8]);
+        series.extend_from_slice(&l);
+    }
+    let s = pb1::Sample {
+        value: 1.0,
+        timestamp: 1000,
+    }
+    .encode_to_vec();
+    series.extend_from_slice(&[0x12, s.len() as u8]);
+    series.extend_from_slice(&s);
+    body.extend_from_slice(&[0x0a, series.len() as u8]);
+    body.extend_from_slice(&series);
+    let good = pb1::WriteRequest {
+        timeseries: vec![pb1::TimeSeries {
+            labels: vec![label("__name__", "up"), label("c", "ok")],
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    body.extend_from_slice(&good.encode_to_vec());
+    let data = decode(Protocol::V1, body.clone()).expect("decoded");
+    assert_eq!(data.series.len(), 2);
+    let pairs: Vec<(&str, &str)> = data.label_pairs(data.series[0].labels.clone()).collect();
+    assert_eq!(pairs, [("__name__", "up"), ("b", "a\u{10ffff}b")]);
+    let [problem] = &data.problems[..] else {
+        panic!("{:?}", data.problems)
+    };
+    assert_eq!(problem.rule, Rule::LabelValueInvalidUtf8);
+    assert_eq!(problem.subject, Subject::Series(0));
+    assert_eq!(problem.timestamp_ms, Some(1000));
+    assert_eq!(
+        problem.message,
+        r#"has label "b" with a value that is not UTF-8: "a\xffb""#
+    );
+    // Its identity is the bytes sent: another byte is another series.
+    let mut other = body;
+    let at = other.iter().position(|&b| b == 0xff).expect("the byte");
+    other[at] = 0xfe;
+    let again = decode(Protocol::V1, other).expect("decoded");
+    assert_ne!(again.series[0].label_hash, data.series[0].label_hash);
+    assert_eq!(again.series[1].label_hash, data.series[1].label_hash);
 }
