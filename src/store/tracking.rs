@@ -12,7 +12,8 @@ use crate::ingest::model::Batch;
 use crate::summary::totals::Sender;
 
 /// Series of one tenant and sender whose latest arrival moved alike (from
-/// the same request to this one): told to the parties once, not per series.
+/// the same request to this one): told to the parties and to all traffic's
+/// churn once, not per series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct SeenRun {
     origin: Origin,
@@ -103,6 +104,8 @@ impl Store {
         if let Some(r) = self.seen_run.take() {
             let to = (r.after_ms, r.marked);
             let (tenant, sender) = (r.origin.tenant, r.origin.sender);
+            self.cardinality
+                .seen_n(r.before_ms, r.after_ms, r.marked, r.series);
             self.tenants.seen(tenant, r.before_ms, to, r.series);
             self.senders.seen(sender, r.before_ms, to, r.series);
         }

@@ -93,6 +93,16 @@ impl Hll {
         rose
     }
 
+    /// Adds what `other` observed (a sketch of the same precision; of
+    /// another, nothing): the sketch of both together.
+    pub fn merge(&mut self, other: &Hll) {
+        if other.registers.len() == self.registers.len() {
+            for (r, &o) in self.registers.iter_mut().zip(&other.registers) {
+                *r = (*r).max(o);
+            }
+        }
+    }
+
     /// The estimated number of distinct hashes observed.
     pub fn estimate(&self) -> u64 {
         let m = self.registers.len() as f64;

@@ -86,10 +86,12 @@ impl Store {
             });
         }
         metrics.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
+        let across = card.across();
         let unbounded = |name: Sym| {
-            card.labels()
+            across
+                .iter()
                 .find(|l| l.name == name)
-                .is_some_and(|l| l.unbounded(now_ms))
+                .is_some_and(|l| l.unbounded(l.distinct(&self.strings), now_ms))
         };
         let mut label_names = self.label_cards(&pairs, 3, unbounded);
         label_names.sort_by(|a, b| {

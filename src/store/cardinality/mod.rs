@@ -1,18 +1,18 @@
 //! Cardinality and churn, kept up to date as series come and go (never by a
 //! pass over all series): per metric, each label name's distinct values and
 //! the values with the most series ([`values`]), and series created and gone
-//! ([`churn`]); across metrics, the same per label name, and new series per
-//! second for the header's sparkline. Bounded: a label with many values
-//! becomes a fixed-size sketch, and what it all holds counts in
-//! [`super::Store::held_bytes`].
+//! ([`churn`]); overall, series created and gone and new series per second
+//! for the header's sparkline. Label names across metrics are derived from
+//! the metrics' counts when the view is built ([`across`]). Bounded: a label
+//! with many values becomes a fixed-size sketch, and what it all holds counts
+//! in [`super::Store::held_bytes`].
 
+pub mod across;
 pub mod churn;
 mod exact;
 mod filtered;
 mod query;
 pub mod values;
-
-use hashbrown::HashMap;
 
 use super::intern::{Interner, Sym};
 use super::metrics::MetricId;
@@ -27,27 +27,15 @@ pub const STALE_AFTER_MS: i64 = 300_000;
 /// Distinct values of a label in one metric counted exactly before a sketch.
 pub const METRIC_EXACT_VALUES: usize = 64;
 
-/// Distinct values of a label across metrics counted exactly before a sketch.
-pub const GLOBAL_EXACT_VALUES: usize = 1024;
-
 /// Label names tracked per metric; a sender that puts ids in label names
 /// gets the first ones tracked and the rest counted in
 /// [`Cardinality::untracked_labels`].
 pub const MAX_LABELS_PER_METRIC: usize = 128;
 
-/// Label names tracked across metrics.
-pub const MAX_LABEL_NAMES: usize = 16_384;
-
-/// A metric label's link to its name's values across metrics: none (past
-/// [`MAX_LABEL_NAMES`]).
-const UNLINKED: u32 = u32::MAX;
-
 /// Cardinality and churn of one metric.
 #[derive(Debug)]
 pub struct MetricCardinality {
-    /// Its label names but `__name__`, in the order first seen; each linked
-    /// (`LabelValues::link`) to the place of its name in
-    /// [`Cardinality::across`] (or [`UNLINKED`]) when first seen.
+    /// Its label names but `__name__`, in the order first seen.
     labels: Vec<LabelValues>,
     /// Its series created and gone.
     pub churn: Churn,
@@ -78,43 +66,6 @@ fn find_label(labels: &[LabelValues], name: Sym, k: usize) -> Option<usize> {
     labels.iter().position(|l| l.name == name)
 }
 
-/// The place in `across` of label name `name`, made if new (a free place or
-/// a new one), or [`UNLINKED`] past [`MAX_LABEL_NAMES`].
-fn link(
-    across: &mut Vec<Option<LabelValues>>,
-    places: &mut HashMap<Sym, u32>,
-    free: &mut Vec<u32>,
-    name: Sym,
-) -> u32 {
-    if let Some(&place) = places.get(&name) {
-        return place;
-    }
-    if places.len() >= MAX_LABEL_NAMES {
-        return UNLINKED;
-    }
-    let place = match free.pop() {
-        Some(place) => {
-            across[place as usize] = Some(LabelValues::new(name));
-            place
-        }
-        None => {
-            across.push(Some(LabelValues::new(name)));
-            (across.len() - 1) as u32
-        }
-    };
-    places.insert(name, place);
-    place
-}
-
-/// The values across metrics a metric's label is linked to: those of `name`
-/// (a place freed and taken by another name since is not).
-fn linked(across: &mut [Option<LabelValues>], link: u32, name: Sym) -> Option<&mut LabelValues> {
-    across
-        .get_mut(link as usize)?
-        .as_mut()
-        .filter(|l| l.name == name)
-}
-
 /// Whether a series' latest sample is a stale marker: it ended.
 pub fn ended(series: &super::Series) -> bool {
     series.kind == super::SeriesKind::Float
@@ -137,17 +88,11 @@ pub struct Cardinality {
     stale_after_ms: i64,
     /// By metric slot.
     metrics: Vec<Option<MetricCardinality>>,
-    /// Across metrics, a place per label name (reached through the metrics'
-    /// links, without hashing); free places are `None`.
-    across: Vec<Option<LabelValues>>,
-    /// Places in `across`, by label name, and the free ones.
-    places: HashMap<Sym, u32>,
-    free: Vec<u32>,
     /// All series created and gone.
     pub churn: Churn,
     /// Series created per second.
     pub new_series: RateBuckets,
-    /// Label occurrences past [`MAX_LABELS_PER_METRIC`] or [`MAX_LABEL_NAMES`].
+    /// Label occurrences past [`MAX_LABELS_PER_METRIC`].
     untracked_labels: u64,
     /// What it holds, kept up to date.
     bytes: usize,
@@ -160,9 +105,6 @@ impl Cardinality {
         Cardinality {
             stale_after_ms,
             metrics: Vec::new(),
-            across: Vec::new(),
-            places: HashMap::new(),
-            free: Vec::new(),
             bytes: churn.bytes() + size_of::<[u32; HISTORY_SECS]>(),
             churn,
             new_series: RateBuckets::default(),
@@ -194,15 +136,25 @@ impl Cardinality {
         // only new values and labels change it.
         let mut grown = if fresh { metric.bytes() as isize } else { 0 };
         metric.churn.created(now_ms);
-        let labels = series.labels.iter().filter(|l| l.0 != name_label);
-        for (k, &(name, value)) in labels.enumerate() {
+        let mut labels = series.labels.iter().filter(|l| l.0 != name_label);
+        // Mostly the metric's label names, in its order: no looking for them.
+        let (mut k, mut out_of_order) = (0, None);
+        for (label, &(name, value)) in metric.labels.iter_mut().zip(labels.by_ref()) {
+            if label.name != name {
+                out_of_order = Some((name, value));
+                break;
+            }
+            let grew = label.add(value, now_ms, METRIC_EXACT_VALUES, s);
+            metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
+            grown += grew;
+            k += 1;
+        }
+        for (&(name, value), k) in out_of_order.iter().chain(labels).zip(k..) {
             let i = match find_label(&metric.labels, name, k) {
                 Some(i) => i,
                 None if metric.labels.len() < MAX_LABELS_PER_METRIC => {
-                    let mut label = LabelValues::new(name);
-                    label.link = link(&mut self.across, &mut self.places, &mut self.free, name);
                     let room = metric.labels.capacity();
-                    metric.labels.push(label);
+                    metric.labels.push(LabelValues::new(name));
                     let more = metric.labels.capacity() - room;
                     grown += (more * size_of::<LabelValues>()) as isize;
                     metric.labels.len() - 1
@@ -212,16 +164,9 @@ impl Cardinality {
                     continue;
                 }
             };
-            let label = &mut metric.labels[i];
-            let grew = label.add(value, now_ms, METRIC_EXACT_VALUES, s);
+            let grew = metric.labels[i].add(value, now_ms, METRIC_EXACT_VALUES, s);
             metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
             grown += grew;
-            let Some(across) = linked(&mut self.across, label.link, name) else {
-                self.untracked_labels += 1;
-                continue;
-            };
-            let grew = across.add(value, now_ms, GLOBAL_EXACT_VALUES, s);
-            self.bytes = self.bytes.wrapping_add_signed(grew);
         }
         self.bytes = self.bytes.wrapping_add_signed(grown);
     }
@@ -244,14 +189,25 @@ impl Cardinality {
         // Only the labels' values change what the metric's entry holds.
         let mut grown = 0;
         metric.churn.forget(last_ms);
-        let labels = series.labels.iter().filter(|l| l.0 != name_label);
-        for (k, &(name, value)) in labels.enumerate() {
-            // Counted across metrics only where counted in the metric.
+        let mut labels = series.labels.iter().filter(|l| l.0 != name_label);
+        // Mostly the metric's label names, in its order, each kept by other
+        // series: no looking for them, none to drop.
+        let (mut k, mut left) = (0, None);
+        for (label, &(name, value)) in metric.labels.iter_mut().zip(labels.by_ref()) {
+            if label.name != name || label.series() <= 1 {
+                left = Some((name, value));
+                break;
+            }
+            let grew = label.remove(value, s);
+            metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
+            grown += grew;
+            k += 1;
+        }
+        for (&(name, value), k) in left.iter().chain(labels).zip(k..) {
             let Some(i) = find_label(&metric.labels, name, k) else {
                 continue;
             };
             let label = &mut metric.labels[i];
-            let link = label.link;
             let grew = label.remove(value, s);
             metric.label_bytes = metric.label_bytes.wrapping_add_signed(grew);
             grown += grew;
@@ -259,19 +215,6 @@ impl Cardinality {
                 let done = metric.labels.swap_remove(i);
                 metric.label_bytes -= done.bytes();
                 grown -= done.bytes() as isize;
-                done.release(s);
-            }
-            let Some(across) = linked(&mut self.across, link, name) else {
-                continue;
-            };
-            let grew = across.remove(value, s);
-            self.bytes = self.bytes.wrapping_add_signed(grew);
-            if across.series() == 0
-                && let Some(done) = self.across[link as usize].take()
-            {
-                self.places.remove(&name);
-                self.free.push(link);
-                self.bytes -= done.bytes();
                 done.release(s);
             }
         }
@@ -286,12 +229,17 @@ impl Cardinality {
 
     /// A series of `metric` whose latest sample had arrived at `before_ms`
     /// (0: none, or it was a stale marker) got one at `now_ms`, a stale
-    /// marker if `marked`.
+    /// marker if `marked`: counted in its metric's churn; all traffic's is
+    /// told [`Cardinality::seen_n`] once per run of series that moved alike.
     pub fn seen(&mut self, metric: MetricId, before_ms: i64, now_ms: i64, marked: bool) {
-        self.churn.seen(before_ms, now_ms, marked);
         if let Some(Some(m)) = self.metrics.get_mut(metric.index() as usize) {
             m.churn.seen(before_ms, now_ms, marked);
         }
+    }
+
+    /// `n` series were seen as [`Cardinality::seen`] says, in all traffic's churn.
+    pub fn seen_n(&mut self, before_ms: i64, now_ms: i64, marked: bool, n: u32) {
+        self.churn.seen_n(before_ms, now_ms, marked, n);
     }
 
     /// A metric's cardinality (its slot's: check the id is live first).
@@ -299,9 +247,10 @@ impl Cardinality {
         self.metrics.get(metric.index() as usize)?.as_ref()
     }
 
-    /// Each label name's values across metrics.
-    pub fn labels(&self) -> impl Iterator<Item = &LabelValues> {
-        self.across.iter().flatten()
+    /// Each label name's values across metrics, derived from the metrics'
+    /// (see [`across`]).
+    pub fn across(&self) -> Vec<across::AcrossLabel> {
+        across::across(self.metrics.iter().flatten())
     }
 
     /// Label occurrences not tracked (see [`MAX_LABELS_PER_METRIC`]).
@@ -323,20 +272,12 @@ impl Cardinality {
                     + m.labels.iter().map(LabelValues::bytes).sum::<usize>()
             })
             .sum();
-        let across: usize = self.labels().map(LabelValues::bytes).sum();
-        self.churn.bytes()
-            + size_of::<[u32; HISTORY_SECS]>()
-            + metrics
-            + across
-            + self.tables_bytes()
+        self.churn.bytes() + size_of::<[u32; HISTORY_SECS]>() + metrics + self.tables_bytes()
     }
 
-    /// What its tables of metrics and label names hold, by capacity.
+    /// What its table of metrics holds, by capacity.
     fn tables_bytes(&self) -> usize {
         self.metrics.capacity() * size_of::<Option<MetricCardinality>>()
-            + self.across.capacity() * size_of::<Option<LabelValues>>()
-            + self.places.capacity() * (size_of::<(Sym, u32)>() + 1)
-            + self.free.capacity() * size_of::<u32>()
     }
 
     /// Bytes it holds.

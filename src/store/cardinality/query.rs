@@ -4,9 +4,10 @@
 //! values, label names across metrics by distinct values, label-value pairs
 //! by series. Owned rows: they outlive the frame (interned ids may be reused).
 
+use super::across::AcrossLabel;
 pub use super::churn::CHURN_SPAN_MS;
 use super::churn::Turnover;
-use super::values::{Distinct, LabelValues};
+use super::values::{Distinct, LabelValues, heaviest};
 use crate::store::{MetricId, Store};
 
 /// A metric's series and churn.
@@ -107,9 +108,12 @@ impl Store {
             })
             .collect();
         metrics.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
-        let mut label_names: Vec<&LabelValues> = card.labels().collect();
-        label_names
-            .sort_by_cached_key(|l| (std::cmp::Reverse(l.distinct().value()), self.str(l.name)));
+        let across = card.across();
+        let mut label_names: Vec<(&AcrossLabel, Distinct)> = across
+            .iter()
+            .map(|l| (l, l.distinct(&self.strings)))
+            .collect();
+        label_names.sort_by_cached_key(|(l, d)| (std::cmp::Reverse(d.value()), self.str(l.name)));
         label_names.truncate(top);
         let (new_per_s, gone_per_s) = self.churn_per_second(now_ms);
         Overview {
@@ -122,9 +126,9 @@ impl Store {
             rate_span_ms: self.churn_said_span_ms(now_ms, CHURN_SPAN_MS),
             label_names: label_names
                 .into_iter()
-                .map(|l| self.label_card(l, now_ms, 3))
+                .map(|(l, distinct)| self.across_card(l, distinct, now_ms))
                 .collect(),
-            pairs: self.top_pairs(top),
+            pairs: self.top_pairs(&across, top),
             stale_after_ms: stale,
             counted: 0,
         }
@@ -162,13 +166,28 @@ impl Store {
         }
     }
 
+    /// A label name's card across metrics, with its 3 values with the most series.
+    fn across_card(&self, l: &AcrossLabel, distinct: Distinct, now_ms: i64) -> LabelCard {
+        let values = l.values.iter().map(|(&v, &n)| (v, n)).collect();
+        LabelCard {
+            name: self.str(l.name).to_owned(),
+            distinct,
+            series: l.series,
+            top: heaviest(values, 3)
+                .into_iter()
+                .map(|(v, n)| (self.str(v).to_owned(), n))
+                .collect(),
+            unbounded: l.unbounded(distinct, now_ms),
+        }
+    }
+
     /// Label-value pairs across metrics with the most series.
-    fn top_pairs(&self, top: usize) -> Vec<PairCard> {
-        let mut pairs: Vec<(u64, &str, &str)> = self
-            .cardinality
-            .labels()
+    fn top_pairs(&self, across: &[AcrossLabel], top: usize) -> Vec<PairCard> {
+        let mut pairs: Vec<(u64, &str, &str)> = across
+            .iter()
             .flat_map(|l| {
-                l.top(top)
+                let values = l.values.iter().map(|(&v, &n)| (v, n)).collect();
+                heaviest(values, top)
                     .into_iter()
                     .map(move |(v, n)| (n, self.str(l.name), self.str(v)))
             })

@@ -82,16 +82,13 @@ pub struct LabelValues {
     pub name: Sym,
     /// Live series carrying the label.
     series: u32,
-    /// A metric's label: where its name's values across metrics are (see
-    /// `Cardinality::across`); unused across metrics.
-    pub(super) link: u32,
     values: Values,
     /// When a value was first seen last (ms since the epoch).
     last_new_ms: i64,
 }
 
 /// Hashes a value's text for the sketch (ids are reused for other strings).
-fn text_hash(text: &str) -> u64 {
+pub(super) fn text_hash(text: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x5eed).hash_one(text)
 }
 
@@ -101,7 +98,6 @@ impl LabelValues {
         LabelValues {
             name,
             series: 0,
-            link: u32::MAX,
             values: Values::Exact(ExactCounts::default()),
             last_new_ms: i64::MIN,
         }
@@ -122,7 +118,8 @@ impl LabelValues {
         if let Values::Exact(counts) = &mut self.values
             && counts.add_same(value)
         {
-            self.series = self.series.saturating_add(1);
+            // Live series, far from u32::MAX (as in `ExactCounts`).
+            self.series += 1;
             return 0;
         }
         self.add_other(value, now_ms, exact_limit, strings)
@@ -164,7 +161,8 @@ impl LabelValues {
         if let Values::Exact(counts) = &mut self.values
             && counts.remove_same(value)
         {
-            self.series = self.series.saturating_sub(1);
+            // Other series keep the value: it has at least two.
+            self.series -= 1;
             return 0;
         }
         self.remove_other(value, strings)
@@ -221,27 +219,44 @@ impl LabelValues {
     /// order is stable); for a sketched label, the series each surely has
     /// among the heaviest kept.
     pub fn top(&self, n: usize) -> Vec<(Sym, u64)> {
-        let mut all: Vec<(Sym, u64)> = match &self.values {
-            Values::Exact(counts) => counts.iter().map(|(v, c)| (v, u64::from(c))).collect(),
-            Values::Sketched(sketch) => sketch.top.iter().map(|h| (h.value, h.sure())).collect(),
-        };
-        let by_count = |a: &(Sym, u64), b: &(Sym, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-        if all.len() > n && n > 0 {
-            all.select_nth_unstable_by(n - 1, by_count);
-            all.truncate(n);
-        }
-        all.sort_unstable_by(by_count);
-        all.truncate(n);
-        all
+        heaviest(self.counted().collect(), n)
     }
 
-    /// Whether its values look unbounded at `now_ms`: many of them, each in
-    /// few series, and new ones still coming.
+    /// Whether its values look unbounded at `now_ms` (see [`looks_unbounded`]).
     pub fn unbounded(&self, now_ms: i64) -> bool {
-        let distinct = self.distinct().value();
-        distinct >= UNBOUNDED_MIN_VALUES
-            && self.series() <= distinct * UNBOUNDED_SERIES_PER_VALUE
-            && now_ms.saturating_sub(self.last_new_ms) <= UNBOUNDED_GROWING_MS
+        looks_unbounded(
+            self.distinct().value(),
+            self.series(),
+            self.last_new_ms,
+            now_ms,
+        )
+    }
+
+    /// When a value was first seen last (ms since the epoch).
+    pub fn last_new_ms(&self) -> i64 {
+        self.last_new_ms
+    }
+
+    /// The sketch of the values seen, once there are too many to count.
+    pub fn sketch_seen(&self) -> Option<&Hll> {
+        match &self.values {
+            Values::Exact(_) => None,
+            Values::Sketched(sketch) => Some(&sketch.seen),
+        }
+    }
+
+    /// Each value counted with its series: every value while counted
+    /// exactly, else the heaviest kept, with the series each surely has.
+    pub fn counted(&self) -> impl Iterator<Item = (Sym, u64)> + '_ {
+        let (exact, sketch) = match &self.values {
+            Values::Exact(counts) => (Some(counts), None),
+            Values::Sketched(sketch) => (None, Some(sketch)),
+        };
+        let exact = exact.into_iter().flat_map(|c| c.iter());
+        let heavy = sketch.into_iter().flat_map(|s| s.top.iter());
+        exact
+            .map(|(v, c)| (v, u64::from(c)))
+            .chain(heavy.map(|h| (h.value, h.sure())))
     }
 
     /// Heap bytes (the strings are the interner's).
@@ -255,6 +270,28 @@ impl LabelValues {
             }
         }
     }
+}
+
+/// Whether a label's values look unbounded at `now_ms`: many of them
+/// (`distinct`), each in few of its `series`, and new ones still coming (the
+/// last first seen at `last_new_ms`).
+pub fn looks_unbounded(distinct: u64, series: u64, last_new_ms: i64, now_ms: i64) -> bool {
+    distinct >= UNBOUNDED_MIN_VALUES
+        && series <= distinct * UNBOUNDED_SERIES_PER_VALUE
+        && now_ms.saturating_sub(last_new_ms) <= UNBOUNDED_GROWING_MS
+}
+
+/// The first `n` of `all` values by series, most first (ties by id, so the
+/// order is stable).
+pub fn heaviest(mut all: Vec<(Sym, u64)>, n: usize) -> Vec<(Sym, u64)> {
+    let by_count = |a: &(Sym, u64), b: &(Sym, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    if all.len() > n && n > 0 {
+        all.select_nth_unstable_by(n - 1, by_count);
+        all.truncate(n);
+    }
+    all.sort_unstable_by(by_count);
+    all.truncate(n);
+    all
 }
 
 impl Sketch {
