@@ -161,7 +161,7 @@ fn cardinality_200x50_1m_series_10k_metrics(bencher: Bencher, case: &str) {
     let now = fixtures::T0 + REBUILD_MS;
     bencher.bench_local(|| {
         if rebuild {
-            app.cardinality.rebuild(&store, now);
+            app.cardinality.rebuild(&store, now, &|| false);
         }
         terminal
             .draw(|f| promscope::ui::render(f, &app, &store))

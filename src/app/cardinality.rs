@@ -9,17 +9,18 @@ use super::list::Cursor;
 use super::navigate::Move;
 use super::{App, Drill, Tab};
 use crate::filter::Filter;
+use crate::store::cardinality::filtered::GaveWay;
 use crate::store::cardinality::{LabelCard, Overview};
 use crate::store::parties::PartyCard;
-use crate::store::{MetricId, Store};
+use crate::store::{GiveWay, MetricId, Store};
 use crate::text::promql;
 
 /// How often the rows are rebuilt while the view is open...
 pub const REBUILD_MS: i64 = 2_000;
 
 /// ...and once per this many series whose labels a filtered rebuild counted
-/// (a pass over 500k series takes a good part of a second, and the screen
-/// does not answer keys meanwhile): at most a tenth of the time rebuilding.
+/// (a pass over 500k series takes a good part of a second; it gives way to
+/// a key, and starts again after it): at most a tenth of the time rebuilding.
 pub const COUNTED_PER_REBUILD_MS: usize = 25_000;
 
 /// Label names and label-value pairs listed across metrics.
@@ -100,6 +101,12 @@ pub struct CardinalityView {
     pub viewport: usize,
     /// Whether the rows are those of the filter's series.
     pub filtered: bool,
+    /// The filter the rows were built under.
+    rows_of: Option<String>,
+    /// Whether the filter's rows are being counted: a pass gave way to a key
+    /// before it was done, and no rows of this filter were built before
+    /// (none are shown meanwhile).
+    pub counting: bool,
     /// Tenants and senders, most active series first.
     pub tenants: Vec<PartyCard>,
     pub senders: Vec<PartyCard>,
@@ -120,6 +127,8 @@ impl Default for CardinalityView {
             metric_labels: Vec::new(),
             viewport: 20,
             filtered: false,
+            rows_of: None,
+            counting: false,
             tenants: Vec::new(),
             senders: Vec::new(),
         }
@@ -127,15 +136,16 @@ impl Default for CardinalityView {
 }
 
 impl CardinalityView {
-    /// Rebuilds the rows if they are older than [`REBUILD_MS`] at `now_ms`.
-    pub fn refresh(&mut self, store: &Store, now_ms: i64) {
+    /// Rebuilds the rows if they are older than [`REBUILD_MS`] at `now_ms`
+    /// (a filtered rebuild gives way to a key: see [`CardinalityView::rebuild`]).
+    pub fn refresh(&mut self, store: &Store, now_ms: i64, give_way: GiveWay) {
         let every_ms =
             REBUILD_MS.max((self.overview.counted / COUNTED_PER_REBUILD_MS) as i64 * REBUILD_MS);
         let fresh = self
             .built_ms
             .is_some_and(|t| (0..every_ms).contains(&(now_ms - t)));
         if !fresh {
-            self.rebuild(store, now_ms);
+            self.rebuild(store, now_ms, give_way);
         }
     }
 
@@ -144,28 +154,53 @@ impl CardinalityView {
         self.built_ms = None;
     }
 
-    /// Rebuilds the rows now.
-    pub fn rebuild(&mut self, store: &Store, now_ms: i64) {
-        // Under a filter, the rows of its series: counted by a pass over them.
+    /// Rebuilds the rows now; under a filter, unless `give_way` turns true
+    /// before its series are counted: then the rows stay as they were (none,
+    /// if they were another filter's) and are rebuilt at the next refresh.
+    pub fn rebuild(&mut self, store: &Store, now_ms: i64, give_way: GiveWay) {
         let filtered = !store.filter().is_all();
         self.filtered = filtered;
-        self.overview = if filtered {
-            store.filtered_overview(now_ms, TOP_ACROSS)
-        } else {
-            store.cardinality_overview(now_ms, TOP_ACROSS)
+        let source = store.filter().source();
+        let Ok((overview, labels)) = self.count(store, now_ms, give_way) else {
+            if self.rows_of.as_deref() != Some(source) {
+                self.overview = Overview::default();
+                self.metric_labels.clear();
+                self.counting = true;
+            }
+            self.built_ms = None;
+            return;
         };
+        self.overview = overview;
+        self.metric_labels = labels.unwrap_or_default();
         self.tenants = store.tenants(now_ms);
         self.senders = store.senders(now_ms);
         self.sort_metrics();
-        self.metric_labels = self
-            .metric
-            .as_ref()
-            .and_then(|(id, _)| match filtered {
-                true => store.filtered_metric_labels(*id, now_ms, TOP_VALUES),
-                false => store.metric_labels(*id, now_ms, TOP_VALUES),
-            })
-            .unwrap_or_default();
+        self.rows_of = Some(source.to_owned());
+        self.counting = false;
         self.built_ms = Some(now_ms);
+    }
+
+    /// The rows of all traffic, and the open metric's labels (`None`: it
+    /// went); under a filter, those of its series, counted by a pass over
+    /// them unless `give_way` turns true meanwhile.
+    fn count(
+        &self,
+        store: &Store,
+        now_ms: i64,
+        give_way: GiveWay,
+    ) -> Result<(Overview, Option<Vec<LabelCard>>), GaveWay> {
+        let metric = self.metric.as_ref().map(|(id, _)| *id);
+        if store.filter().is_all() {
+            let overview = store.cardinality_overview_giving_way(now_ms, TOP_ACROSS, give_way)?;
+            let labels = metric.and_then(|id| store.metric_labels(id, now_ms, TOP_VALUES));
+            return Ok((overview, labels));
+        }
+        let overview = store.filtered_overview(now_ms, TOP_ACROSS, give_way)?;
+        let labels = match metric {
+            Some(id) => store.filtered_metric_labels(id, now_ms, TOP_VALUES, give_way)?,
+            None => None,
+        };
+        Ok((overview, labels))
     }
 
     fn sort_metrics(&mut self) {
@@ -180,13 +215,13 @@ impl CardinalityView {
     }
 
     /// Switches between most active and most churning first.
-    pub fn cycle_sort(&mut self, store: &Store, now_ms: i64) {
+    pub fn cycle_sort(&mut self, store: &Store, now_ms: i64, give_way: GiveWay) {
         self.sort = match self.sort {
             CardSort::Active => CardSort::Churn,
             CardSort::Churn => CardSort::Active,
         };
         self.metrics = Cursor::default();
-        self.rebuild(store, now_ms);
+        self.rebuild(store, now_ms, give_way);
     }
 
     /// The label the cursor is on (at the values level: the open label).
@@ -230,13 +265,13 @@ impl CardinalityView {
     }
 
     /// Opens the labels of `metric`.
-    pub fn open_metric(&mut self, metric: MetricId, store: &Store, now_ms: i64) {
+    pub fn open_metric(&mut self, metric: MetricId, store: &Store, now_ms: i64, give_way: GiveWay) {
         let name = store.metric(metric).map(|m| store.str(m.name).to_owned());
         self.metric = name.map(|n| (metric, n));
         self.level = Level::Labels;
         self.labels = Cursor::default();
         self.values = Cursor::default();
-        self.rebuild(store, now_ms);
+        self.rebuild(store, now_ms, give_way);
     }
 
     /// Row `i` of [`Level::Parties`]: tenants first, then senders.
@@ -248,10 +283,10 @@ impl CardinalityView {
     }
 
     /// Opens the list of tenants and senders.
-    pub fn open_parties(&mut self, store: &Store, now_ms: i64) {
+    pub fn open_parties(&mut self, store: &Store, now_ms: i64, give_way: GiveWay) {
         self.level = Level::Parties;
         self.parties = Cursor::default();
-        self.rebuild(store, now_ms);
+        self.rebuild(store, now_ms, give_way);
     }
 
     /// One level up; false at the top.
@@ -308,22 +343,29 @@ impl App {
             _ => self.current_metric(),
         };
         self.tab = Tab::Cardinality;
+        let keys = self.keys_waiting.clone();
+        let give_way = &|| keys.any();
         match metric.filter(|&id| store.metric(id).is_some()) {
-            Some(id) => self.cardinality.open_metric(id, store, self.now_ms),
-            None => self.cardinality.refresh(store, self.now_ms),
+            Some(id) => self
+                .cardinality
+                .open_metric(id, store, self.now_ms, give_way),
+            None => self.cardinality.refresh(store, self.now_ms, give_way),
         }
     }
 
     /// Opens the tenants and senders of the cardinality view.
     pub(super) fn open_parties(&mut self, store: &Store) {
         self.tab = Tab::Cardinality;
-        self.cardinality.open_parties(store, self.now_ms);
+        let keys = self.keys_waiting.clone();
+        self.cardinality
+            .open_parties(store, self.now_ms, &|| keys.any());
     }
 
     /// Enter in the cardinality view: into a metric, into a label, or (on a
     /// value, a tenant or a sender) the filter set to its series, shown in
     /// Metrics.
     pub(super) fn enter_cardinality(&mut self, store: &mut Store) {
+        let keys = self.keys_waiting.clone();
         let view = &mut self.cardinality;
         match view.level {
             Level::Metrics => {
@@ -333,7 +375,7 @@ impl App {
                     .get(view.metrics.selected)
                     .map(|m| m.id);
                 if let Some(id) = id.filter(|&id| store.metric(id).is_some()) {
-                    view.open_metric(id, store, self.now_ms);
+                    view.open_metric(id, store, self.now_ms, &|| keys.any());
                 }
             }
             Level::Labels => {

@@ -371,7 +371,8 @@ impl App {
         let now = self.now_ms;
         self.problems.refresh(store, now);
         if self.tab == Tab::Cardinality {
-            self.cardinality.refresh(store, now);
+            let keys = self.keys_waiting.clone();
+            self.cardinality.refresh(store, now, &|| keys.any());
         }
         let source = Source {
             version: store.metrics_version(),
@@ -513,7 +514,11 @@ impl App {
                 OpenList::Series => self.series.list.cycle_sort(),
                 OpenList::Problems => self.problems.rules.cycle_sort(),
                 OpenList::ProblemSeries => self.problems.series.cycle_sort(),
-                OpenList::Cardinality => self.cardinality.cycle_sort(store, self.now_ms),
+                OpenList::Cardinality => {
+                    let keys = self.keys_waiting.clone();
+                    self.cardinality
+                        .cycle_sort(store, self.now_ms, &|| keys.any())
+                }
                 _ => {}
             },
             Action::ReverseSort => match self.open_list() {

@@ -164,9 +164,19 @@ fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usiz
         area,
     );
     if metrics.is_empty() {
-        empty(frame, area, "No series yet.");
+        empty(frame, area, empty_text(view, "No series yet."));
     }
     height
+}
+
+/// What an empty list says: that the rows are being counted (the pass gave
+/// way to a key), or `otherwise`.
+fn empty_text(view: &CardinalityView, otherwise: &'static str) -> &'static str {
+    match (view.counting, view.filtered) {
+        (true, true) => "Counting the filter's series…",
+        (true, false) => "Counting…",
+        (false, _) => otherwise,
+    }
 }
 
 fn empty(frame: &mut Frame, area: Rect, text: &'static str) {
@@ -404,13 +414,15 @@ fn render_labels(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     let selected = view.labels.selected.checked_sub(range.start);
     frame.render_widget(table(&header, rows, selected, &widths, titled(title)), area);
     if labels.is_empty() {
-        empty(frame, area, "This metric has no series any more.");
+        let text = empty_text(view, "This metric has no series any more.");
+        empty(frame, area, text);
     }
 }
 
 fn render_values(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     let Some(label) = view.selected_label() else {
-        empty(frame, area, "This label has no series any more.");
+        let text = empty_text(view, "This label has no series any more.");
+        empty(frame, area, text);
         return;
     };
     let rows: Vec<(String, String)> =

@@ -113,11 +113,70 @@ fn rows_counted_by_a_long_pass_are_rebuilt_less_often() {
     let (mut app, mut store) = exploding();
     app.apply(Action::GoTab(Tab::Cardinality), &mut store);
     let view = &mut app.cardinality;
-    view.rebuild(&store, T0 + 20_000);
+    view.rebuild(&store, T0 + 20_000, &|| false);
     // As if a filtered pass had counted 100k series: rebuilt every 4 x 2 s.
     view.overview.counted = 100_000;
-    view.refresh(&store, T0 + 27_999);
+    view.refresh(&store, T0 + 27_999, &|| false);
     assert_eq!(view.overview.counted, 100_000);
-    view.refresh(&store, T0 + 28_000);
+    view.refresh(&store, T0 + 28_000, &|| false);
     assert_eq!(view.overview.counted, 0, "rebuilt from the aggregates");
+}
+
+/// A filtered pass over more series than are judged between two looks at
+/// the keyboard gives way to a waiting key: no rows of another filter are
+/// shown meanwhile, the view says it is counting, and the rows come once
+/// the key is handled. A later rebuild that gives way keeps the rows.
+#[test]
+fn a_filtered_rebuild_gives_way_to_a_waiting_key() {
+    use crate::app::cardinality::REBUILD_MS;
+    use crate::store::series::GIVE_WAY_EVERY;
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    let ids: Vec<String> = (0..2 * GIVE_WAY_EVERY).map(|i| i.to_string()).collect();
+    let series: Vec<(Vec<(&str, &str)>, f64)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let job = ["a", "b"][i % 2];
+            (
+                vec![("__name__", "jobs"), ("id", id.as_str()), ("job", job)],
+                1.0,
+            )
+        })
+        .collect();
+    let refs: Vec<(&[(&str, &str)], f64)> = series.iter().map(|(l, v)| (&l[..], *v)).collect();
+    store.ingest(&batch(T0, &refs));
+    app.tick(T0 + 1000, &store);
+    app.apply(Action::GoTab(Tab::Cardinality), &mut store);
+    assert_eq!(
+        app.cardinality.overview.metrics[0].active,
+        2 * GIVE_WAY_EVERY as u64
+    );
+    // Filtered in Metrics; back to the view with a key waiting.
+    app.apply(Action::GoTab(Tab::Metrics), &mut store);
+    app.apply(Action::FilterSet(r#"{job="a"}"#.into()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    assert_eq!(store.filter().source(), r#"{job="a"}"#);
+    app.keys_waiting.sent();
+    app.apply(Action::GoTab(Tab::Cardinality), &mut store);
+    // The rows of all traffic are not shown as the filter's.
+    assert!(app.cardinality.counting);
+    assert!(app.cardinality.overview.metrics.is_empty());
+    let text = screen(&app, &store);
+    assert!(text.contains("Counting the filter's series…"), "{text}");
+    // The key handled: the next tick counts them.
+    app.keys_waiting.taken();
+    app.tick(T0 + 1500, &store);
+    assert!(!app.cardinality.counting);
+    let metric = &app.cardinality.overview.metrics[0];
+    assert_eq!(
+        (metric.name.as_str(), metric.kept),
+        ("jobs", GIVE_WAY_EVERY as u64)
+    );
+    // Time for a rebuild, but a key waits: the rows stay, and are rebuilt after it.
+    app.keys_waiting.sent();
+    app.tick(T0 + 1500 + REBUILD_MS, &store);
+    assert!(!app.cardinality.counting);
+    assert_eq!(app.cardinality.overview.metrics.len(), 1);
+    app.keys_waiting.taken();
 }

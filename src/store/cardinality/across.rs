@@ -9,8 +9,11 @@
 use hashbrown::HashMap;
 
 use super::MetricCardinality;
+use super::filtered::GaveWay;
 use super::values::{Distinct, LabelValues, looks_unbounded, text_hash};
+use crate::store::GiveWay;
 use crate::store::intern::{Interner, Sym};
+use crate::store::series::GIVE_WAY_EVERY;
 use crate::summary::distinct::Hll;
 
 /// A label name's values across metrics.
@@ -73,16 +76,30 @@ impl AcrossLabel {
     }
 }
 
-/// Each label name's values across `metrics`, in no order.
-pub fn across<'a>(metrics: impl Iterator<Item = &'a MetricCardinality>) -> Vec<AcrossLabel> {
+/// Each label name's values across `metrics`, in no order, unless
+/// `give_way` turns true first (at a million series in 10,000 metrics this
+/// takes a good part of 100 ms).
+pub fn across<'a>(
+    metrics: impl Iterator<Item = &'a MetricCardinality>,
+    give_way: GiveWay,
+) -> Result<Vec<AcrossLabel>, GaveWay> {
     let mut places: HashMap<Sym, usize> = HashMap::new();
     let mut names: Vec<AcrossLabel> = Vec::new();
+    let mut values = 0;
     for label in metrics.flat_map(|m| m.labels()) {
+        // Values added between two looks at the keyboard, as series are for a filter.
+        values += label.counted_len();
+        if values >= GIVE_WAY_EVERY {
+            values = 0;
+            if give_way() {
+                return Err(GaveWay);
+            }
+        }
         let place = *places.entry(label.name).or_insert_with(|| {
             names.push(AcrossLabel::new(label.name));
             names.len() - 1
         });
         names[place].add(label);
     }
-    names
+    Ok(names)
 }

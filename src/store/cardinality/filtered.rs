@@ -3,7 +3,9 @@
 //! pass over the matching series (values exactly; the labels of at most
 //! [`MAX_FILTERED_SERIES`] series, one count per label-value pair; only the
 //! rows shown are sorted). Churn (new and gone per second) is not kept per
-//! series: a metric's churn stays that of all its series.
+//! series: a metric's churn stays that of all its series. A pass gives way
+//! to a key (see [`GaveWay`]): over a million series it takes a good part of
+//! a second.
 
 use std::cmp::Ordering;
 
@@ -13,10 +15,41 @@ use super::query::CHURN_SPAN_MS;
 use super::values::Distinct;
 use super::{LabelCard, MetricCard, Overview, PairCard, churn, ended};
 use crate::store::intern::Sym;
-use crate::store::{MetricId, Series, Store};
+use crate::store::series::GIVE_WAY_EVERY;
+use crate::store::{GiveWay, MetricId, Series, Store};
 
 /// Series whose labels a filtered pass counts at most (about a second's work).
 pub const MAX_FILTERED_SERIES: usize = 500_000;
+
+/// A filtered pass stopped because `give_way` turned true (a key waits):
+/// nothing was built; ask again once the key is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GaveWay;
+
+/// Series a pass looked at, and whether to give way every
+/// [`GIVE_WAY_EVERY`] of them.
+struct Looks<'a> {
+    looked: usize,
+    give_way: GiveWay<'a>,
+}
+
+impl<'a> Looks<'a> {
+    fn new(give_way: GiveWay<'a>) -> Self {
+        Looks {
+            looked: 0,
+            give_way,
+        }
+    }
+
+    /// One more series looked at; `Err` once the pass is to give way.
+    fn one_more(&mut self) -> Result<(), GaveWay> {
+        self.looked += 1;
+        if self.looked.is_multiple_of(GIVE_WAY_EVERY) && (self.give_way)() {
+            return Err(GaveWay);
+        }
+        Ok(())
+    }
+}
 
 /// Series per label-value pair.
 type Pairs = HashMap<(Sym, Sym), u32>;
@@ -53,8 +86,15 @@ impl Store {
         }
     }
 
-    /// [`Store::cardinality_overview`] of the series the filter matches.
-    pub fn filtered_overview(&self, now_ms: i64, top: usize) -> Overview {
+    /// [`Store::cardinality_overview`] of the series the filter matches,
+    /// unless `give_way` turns true before the pass is done.
+    pub fn filtered_overview(
+        &self,
+        now_ms: i64,
+        top: usize,
+        give_way: GiveWay,
+    ) -> Result<Overview, GaveWay> {
+        let mut looks = Looks::new(give_way);
         let card = &self.cardinality;
         let stale = card.stale_after_ms();
         let mut pairs = Pairs::new();
@@ -66,6 +106,7 @@ impl Store {
         for (id, m) in self.metrics().filter(|(_, m)| m.matched > 0) {
             let (mut active, mut kept) = (0, 0);
             for (_, s) in self.series_of(m).filter(|(_, s)| s.matched) {
+                looks.one_more()?;
                 kept += 1;
                 active += u64::from(self.is_active(s, now_ms));
                 self.count_labels(s, &mut pairs, &mut budget);
@@ -86,7 +127,7 @@ impl Store {
             });
         }
         metrics.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
-        let across = card.across();
+        let across = card.across(give_way)?;
         let unbounded = |name: Sym| {
             across
                 .iter()
@@ -106,7 +147,7 @@ impl Store {
             b.0.cmp(&a.0)
                 .then_with(|| (self.str(a.1), self.str(a.2)).cmp(&(self.str(b.1), self.str(b.2))))
         });
-        Overview {
+        Ok(Overview {
             active: metrics.iter().map(|m| m.active).sum(),
             change: Default::default(),
             change_span_ms: 0,
@@ -125,20 +166,27 @@ impl Store {
                 .collect(),
             stale_after_ms: stale,
             counted: MAX_FILTERED_SERIES - budget,
-        }
+        })
     }
 
-    /// [`Store::metric_labels`] of the series of metric `id` the filter matches.
+    /// [`Store::metric_labels`] of the series of metric `id` the filter
+    /// matches (`None` if the metric went), unless `give_way` turns true
+    /// before the pass is done.
     pub fn filtered_metric_labels(
         &self,
         id: MetricId,
         now_ms: i64,
         top: usize,
-    ) -> Option<Vec<LabelCard>> {
-        let metric = self.metric(id)?;
+        give_way: GiveWay,
+    ) -> Result<Option<Vec<LabelCard>>, GaveWay> {
+        let Some(metric) = self.metric(id) else {
+            return Ok(None);
+        };
+        let mut looks = Looks::new(give_way);
         let mut pairs = Pairs::new();
         let mut budget = MAX_FILTERED_SERIES;
         for (_, s) in self.series_of(metric).filter(|(_, s)| s.matched) {
+            looks.one_more()?;
             self.count_labels(s, &mut pairs, &mut budget);
         }
         let whole = self.cardinality.metric(id);
@@ -155,7 +203,7 @@ impl Store {
                 .cmp(&(a.unbounded, a.distinct.value()))
                 .then_with(|| a.name.cmp(&b.name))
         });
-        Some(cards)
+        Ok(Some(cards))
     }
 
     /// A card per label name of `pairs`, with its `top` values; flagged

@@ -10,7 +10,7 @@
 pub mod across;
 pub mod churn;
 mod exact;
-mod filtered;
+pub mod filtered;
 mod query;
 pub mod values;
 
@@ -248,9 +248,12 @@ impl Cardinality {
     }
 
     /// Each label name's values across metrics, derived from the metrics'
-    /// (see [`across`]).
-    pub fn across(&self) -> Vec<across::AcrossLabel> {
-        across::across(self.metrics.iter().flatten())
+    /// (see [`across`]), unless `give_way` turns true first.
+    pub fn across(
+        &self,
+        give_way: super::GiveWay,
+    ) -> Result<Vec<across::AcrossLabel>, filtered::GaveWay> {
+        across::across(self.metrics.iter().flatten(), give_way)
     }
 
     /// Label occurrences not tracked (see [`MAX_LABELS_PER_METRIC`]).

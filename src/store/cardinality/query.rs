@@ -7,8 +7,9 @@
 use super::across::AcrossLabel;
 pub use super::churn::CHURN_SPAN_MS;
 use super::churn::Turnover;
+use super::filtered::GaveWay;
 use super::values::{Distinct, LabelValues, heaviest};
-use crate::store::{MetricId, Store};
+use crate::store::{GiveWay, MetricId, Store};
 
 /// A metric's series and churn.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +86,19 @@ impl Store {
     /// The cardinality of all traffic at `now_ms`: every metric, and the
     /// first `top` label names and pairs.
     pub fn cardinality_overview(&self, now_ms: i64, top: usize) -> Overview {
+        // Never giving way, it is always built.
+        let built = self.cardinality_overview_giving_way(now_ms, top, &|| false);
+        built.unwrap_or_default()
+    }
+
+    /// [`Store::cardinality_overview`], unless `give_way` turns true while
+    /// the label names across metrics are derived.
+    pub fn cardinality_overview_giving_way(
+        &self,
+        now_ms: i64,
+        top: usize,
+        give_way: GiveWay,
+    ) -> Result<Overview, GaveWay> {
         let card = &self.cardinality;
         let stale = card.stale_after_ms();
         // Every row's rates over the same time, counted since traffic began.
@@ -108,7 +122,7 @@ impl Store {
             })
             .collect();
         metrics.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
-        let across = card.across();
+        let across = card.across(give_way)?;
         let mut label_names: Vec<(&AcrossLabel, Distinct)> = across
             .iter()
             .map(|l| (l, l.distinct(&self.strings)))
@@ -116,7 +130,7 @@ impl Store {
         label_names.sort_by_cached_key(|(l, d)| (std::cmp::Reverse(d.value()), self.str(l.name)));
         label_names.truncate(top);
         let (new_per_s, gone_per_s) = self.churn_per_second(now_ms);
-        Overview {
+        Ok(Overview {
             metrics,
             active: card.churn.active(now_ms, stale),
             change: card.churn.turnover(now_ms, super::churn::HISTORY_MS, stale),
@@ -131,7 +145,7 @@ impl Store {
             pairs: self.top_pairs(&across, top),
             stale_after_ms: stale,
             counted: 0,
-        }
+        })
     }
 
     /// The labels of metric `id`, those that look unbounded first, then by

@@ -81,7 +81,7 @@ fn check_across(store: &Store, truth: &Truth) {
             }
         }
     }
-    let across = store.cardinality.across();
+    let across = store.cardinality.across(&|| false).unwrap();
     assert_eq!(across.len(), names.len());
     for l in &across {
         let name = store.str(l.name);
@@ -282,10 +282,41 @@ fn memory_is_counted_and_given_back() {
         store.remove_series(id);
     }
     assert_eq!(store.cardinality.metrics.iter().flatten().count(), 0);
-    assert!(store.cardinality.across().is_empty());
+    assert!(store.cardinality.across(&|| false).unwrap().is_empty());
     assert!(
         store.strings.len() <= 2,
         "{} strings left",
         store.strings.len()
     );
+}
+
+#[test]
+fn deriving_the_label_names_across_metrics_gives_way_to_a_key() {
+    use crate::store::series::GIVE_WAY_EVERY;
+    let mut store = Store::new(StoreLimits::default());
+    let series: Vec<_> = (0..GIVE_WAY_EVERY + 1)
+        .map(|i| {
+            let labels = vec![
+                ("__name__".to_string(), format!("metric_{i}")),
+                ("job".into(), "a".into()),
+            ];
+            (labels, 1.0)
+        })
+        .collect();
+    store.ingest(&batch(T0, &series));
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    let give_way = || {
+        asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        true
+    };
+    assert!(store.cardinality.across(&give_way).is_err());
+    assert!(
+        store
+            .cardinality_overview_giving_way(T0, 10, &give_way)
+            .is_err()
+    );
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Not giving way: one name, a value in every metric.
+    let across = store.cardinality.across(&|| false).unwrap();
+    assert_eq!(across[0].series, GIVE_WAY_EVERY as u64 + 1);
 }

@@ -237,6 +237,14 @@ impl LabelValues {
         self.last_new_ms
     }
 
+    /// How many values [`LabelValues::counted`] gives.
+    pub fn counted_len(&self) -> usize {
+        match &self.values {
+            Values::Exact(counts) => counts.len(),
+            Values::Sketched(sketch) => sketch.top.len(),
+        }
+    }
+
     /// The sketch of the values seen, once there are too many to count.
     pub fn sketch_seen(&self) -> Option<&Hll> {
         match &self.values {

@@ -274,7 +274,7 @@ fn the_cardinality_rows_under_a_filter_count_only_its_series() {
     let all = store.cardinality_overview(now, 10);
     assert_eq!(all.active, 6);
     store.set_filter(Filter::parse(r#"{__tenant__="team-a"}"#).unwrap(), now);
-    let o = store.filtered_overview(now, 10);
+    let o = store.filtered_overview(now, 10, &|| false).unwrap();
     assert_eq!(o.active, 2);
     let metrics: Vec<(&str, u64, u64)> = o
         .metrics
@@ -295,14 +295,23 @@ fn the_cardinality_rows_under_a_filter_count_only_its_series() {
         .collect();
     assert_eq!(pairs, ["job=a 1", "job=b 1"]);
     let up = o.metrics[0].id;
-    let labels = store.filtered_metric_labels(up, now, 5).unwrap();
+    let labels = store
+        .filtered_metric_labels(up, now, 5, &|| false)
+        .unwrap()
+        .unwrap();
     assert_eq!(labels.len(), 1);
     assert_eq!(labels[0].top, [("a".to_owned(), 1), ("b".to_owned(), 1)]);
     // The whole traffic's `up` has job=c too.
     let whole = store.metric_labels(up, now, 5).unwrap();
     assert_eq!(whole[0].distinct.value(), 3);
     // Long after, nothing is active, though kept.
-    assert_eq!(store.filtered_overview(T0 + 3_600_000, 10).active, 0);
+    assert_eq!(
+        store
+            .filtered_overview(T0 + 3_600_000, 10, &|| false)
+            .unwrap()
+            .active,
+        0
+    );
 }
 
 #[test]
