@@ -2,6 +2,7 @@
 //! typed, and pause. [`App::apply`] carries out an [`Action`]; [`App::refresh`]
 //! rebuilds the sorted row lists the views show. No I/O here.
 
+mod action;
 pub mod cardinality;
 mod filter_line;
 pub mod history;
@@ -16,94 +17,28 @@ pub mod replay;
 pub mod request;
 pub mod request_content;
 mod selector;
+mod tab;
 pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use navigate::Move;
-
 use crate::filter::Filter;
 use crate::ingest::server::Access;
 use crate::store::{MetricId, RequestRow, SeriesId, Store};
+pub use action::Action;
 pub use filter_line::{FilterLine, TYPING_PAUSE_MS};
 use history::HistoryList;
 use list::{SortedList, Source};
 use logs::{PointRow, RecentSamples, Requests, SampleRow, SeriesSamples};
 pub use pause::{CATCH_UP_SLICE, PAUSE_BUFFER_BYTES, Pause};
 pub use selector::CopiedSelector;
+pub use tab::Tab;
 use view::{
     LabelSummary, MetricRow, MetricSort, SeriesRow, SeriesSort, label_summary, sorted_metrics,
     sorted_series,
 };
-
-/// Top-level views, cycled with Tab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    /// Metric names, drilling into series and one series.
-    Metrics,
-    /// The latest samples across all series.
-    Log,
-    /// The latest requests.
-    Requests,
-    /// The rules that fired.
-    Problems,
-    /// Metrics by active series and churn, their labels and values.
-    Cardinality,
-}
-
-impl Tab {
-    /// All tabs, in order.
-    pub const ALL: [Tab; 5] = [
-        Tab::Metrics,
-        Tab::Log,
-        Tab::Requests,
-        Tab::Problems,
-        Tab::Cardinality,
-    ];
-
-    /// Title shown in the tab bar.
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Metrics => "Metrics",
-            Tab::Log => "Recent samples",
-            Tab::Requests => "Requests",
-            Tab::Problems => "Problems",
-            Tab::Cardinality => "Cardinality",
-        }
-    }
-
-    /// Title in a narrower tab bar, leaving room for the filter.
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Tab::Log => "Samples",
-            other => other.title(),
-        }
-    }
-
-    /// The fewest letters that still say which tab it is, for the narrowest
-    /// tab bars (beside the tab's number, the key that opens it).
-    pub fn abbreviation(self) -> &'static str {
-        match self {
-            Tab::Metrics => "Metr",
-            Tab::Log => "Smpl",
-            Tab::Requests => "Req",
-            Tab::Problems => "Prob",
-            Tab::Cardinality => "Card",
-        }
-    }
-
-    /// The key that opens it (`1`, `2`, ...): its place in [`Tab::ALL`].
-    pub fn number(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) + 1
-    }
-
-    fn offset(self, by: isize) -> Tab {
-        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
-        Tab::ALL[(i + by).rem_euclid(Tab::ALL.len() as isize) as usize]
-    }
-}
 
 /// A level below the metrics list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,53 +47,6 @@ pub enum Drill {
     Series { metric: MetricId },
     /// One series (which may be evicted meanwhile).
     Detail { series: SeriesId },
-}
-
-/// Something the user asked for (the key table says which keys ask for what).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    /// The terminal was resized.
-    Redraw,
-    Up(usize),
-    Down(usize),
-    PageUp,
-    PageDown,
-    Top,
-    /// In logs: follow new entries.
-    Bottom,
-    /// Drill into the selected row.
-    Enter,
-    Back,
-    NextTab,
-    PrevTab,
-    GoTab(Tab),
-    CycleSort,
-    ReverseSort,
-    TogglePause,
-    ToggleHelp,
-    /// Start editing the filter.
-    FilterEdit,
-    FilterType(char),
-    FilterBackspace,
-    /// Replace the whole line (erased, pasted): it applies at once.
-    FilterSet(String),
-    /// Apply the filter typed and stop editing (not if it is invalid).
-    FilterAccept,
-    /// Stop editing and go back to the filter in force before.
-    FilterCancel,
-    /// Rows show every label, or only those that tell them apart.
-    ToggleAllLabels,
-    /// Copy the selected series as a selector.
-    CopySelector,
-    /// Write the open request's body to a file: as received, or decoded (JSON).
-    WriteBody {
-        decoded: bool,
-    },
-    /// Open the cardinality view on the selected metric.
-    OpenCardinality,
-    /// Open the cardinality view's tenants and senders.
-    OpenParties,
 }
 
 /// The series list of the open metric, and which of its labels vary.
@@ -446,108 +334,6 @@ impl App {
         }
     }
 
-    /// Carries out an action.
-    pub fn apply(&mut self, action: Action, store: &mut Store) {
-        if self.help && self.scroll_help(&action) {
-            return;
-        }
-        // A copied selector stays on screen until the next key.
-        if action != Action::Redraw {
-            self.copied.shown = None;
-            if let Some(view) = &mut self.request {
-                view.status = None;
-            }
-        }
-        match action {
-            Action::Quit => self.quit = true,
-            Action::ToggleAllLabels => self.all_labels = !self.all_labels,
-            Action::CopySelector => self.copy_selector(store),
-            Action::WriteBody { decoded } => self.write_body(decoded),
-            Action::OpenCardinality => self.open_cardinality(store),
-            Action::OpenParties => self.open_parties(store),
-            Action::Redraw => {}
-            Action::ToggleHelp => {
-                self.help = !self.help;
-                self.help_scroll = 0;
-            }
-            Action::TogglePause => {
-                self.finish_receiving(store);
-                self.toggle_pause();
-            }
-            Action::FilterEdit => {
-                let chosen = self.unapplied.as_ref().unwrap_or(store.filter());
-                self.filter.begin(chosen);
-            }
-            // What is typed now replaces a filter that gave way to the key.
-            Action::FilterType(c) => {
-                self.filter.text.push(c);
-                self.filter.typed(self.wall_ms);
-                self.unapplied = None;
-            }
-            Action::FilterBackspace => {
-                self.filter.text.pop();
-                self.filter.typed(self.wall_ms);
-                self.unapplied = None;
-            }
-            Action::FilterSet(text) => {
-                self.unapplied = None;
-                self.filter.text = text;
-                if let Some(filter) = self.filter.replaced() {
-                    self.set_filter(filter, store);
-                }
-            }
-            Action::FilterAccept => {
-                if let Some(filter) = self.filter.accept() {
-                    self.set_filter(filter, store);
-                }
-            }
-            Action::FilterCancel => {
-                if let Some(filter) = self.filter.cancel() {
-                    self.set_filter(filter, store);
-                }
-            }
-            Action::NextTab => self.tab = self.tab.offset(1),
-            Action::PrevTab => self.tab = self.tab.offset(-1),
-            Action::GoTab(tab) => self.tab = tab,
-            Action::CycleSort => match self.open_list() {
-                OpenList::Metrics => self.metrics.cycle_sort(),
-                OpenList::Series => self.series.list.cycle_sort(),
-                OpenList::Problems => self.problems.rules.cycle_sort(),
-                OpenList::ProblemSeries => self.problems.series.cycle_sort(),
-                OpenList::Cardinality => {
-                    let keys = self.keys_waiting.clone();
-                    self.cardinality
-                        .cycle_sort(store, self.now_ms, &|| keys.any())
-                }
-                _ => {}
-            },
-            Action::ReverseSort => match self.open_list() {
-                OpenList::Metrics => self.metrics.reverse(),
-                OpenList::Series => self.series.list.reverse(),
-                OpenList::Problems => self.problems.rules.reverse(),
-                OpenList::ProblemSeries => self.problems.series.reverse(),
-                _ => {}
-            },
-            Action::Enter => self.enter(store),
-            Action::Back => match self.tab {
-                Tab::Requests if self.request.is_some() => self.request = None,
-                Tab::Metrics => {
-                    self.drill.pop();
-                }
-                Tab::Problems => self.back_problems(),
-                Tab::Cardinality if self.cardinality.back() => {}
-                _ => self.tab = Tab::Metrics,
-            },
-            Action::Up(n) => self.move_by(Move::Rows(-(n as isize)), store),
-            Action::Down(n) => self.move_by(Move::Rows(n as isize), store),
-            Action::PageUp => self.move_by(Move::Pages(-1), store),
-            Action::PageDown => self.move_by(Move::Pages(1), store),
-            Action::Top => self.move_by(Move::First, store),
-            Action::Bottom => self.move_by(Move::Last, store),
-        }
-        self.refresh(store);
-    }
-
     /// Applies a filter where the user is: the lists keep their place (the
     /// selected entry, if it still matches) and the drill-down stays open.
     /// Applies `filter`, unless a key comes meanwhile: re-filtering a million
@@ -567,24 +353,6 @@ impl App {
             }
             Err(filter) => self.unapplied = Some(filter),
         }
-    }
-
-    /// Scrolls the help if the action is a move; says whether it was.
-    fn scroll_help(&mut self, action: &Action) -> bool {
-        const PAGE: usize = 10;
-        self.help_scroll = match *action {
-            Action::Up(n) => self.help_scroll.saturating_sub(n),
-            Action::Down(n) => self.help_scroll.saturating_add(n),
-            Action::PageUp => self.help_scroll.saturating_sub(PAGE),
-            Action::PageDown => self.help_scroll.saturating_add(PAGE),
-            _ => return false,
-        };
-        true
-    }
-
-    /// Keeps the help's scroll within what the screen showed could scroll.
-    pub fn limit_help_scroll(&mut self, max: usize) {
-        self.help_scroll = self.help_scroll.min(max);
     }
 
     /// Where keys go now.
