@@ -21,7 +21,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
 
-use clap::{ArgAction, CommandFactory, Parser};
+use clap::{ArgAction, CommandFactory, FromArgMatches};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 
 use crate::cli::Cli;
@@ -63,7 +63,7 @@ pub fn read(path: &Path, cmd: &clap::Command, check: Check) -> Result<Vec<String
 /// The top-level options that are global (`promscope check --config f.yml`
 /// is `promscope --config f.yml check`): the receiver's, which `check` uses
 /// too. `send` receives nothing, so it refuses them; `replay` takes those it
-/// uses ([`REPLAY_GLOBALS`]).
+/// uses ([`REPLAY_GLOBALS`]). A subcommand's help lists only those it takes.
 pub const RECEIVER_GLOBALS: &[&str] = &[
     "config",
     "max_body_bytes",
@@ -73,11 +73,43 @@ pub const RECEIVER_GLOBALS: &[&str] = &[
     "header_timeout",
     "body_timeout",
     "idle_timeout",
+    "web_config_file",
+    "auth_token_file",
 ];
 
 /// The [`RECEIVER_GLOBALS`] that `replay` uses: it decodes and checks the
 /// requests as the receiver did, with a --config file's rules and limits.
 pub const REPLAY_GLOBALS: &[&str] = &["config", "max_body_bytes", "max_compressed_bytes"];
+
+/// The [`RECEIVER_GLOBALS`] the subcommand `name` takes.
+fn globals_of(name: &str) -> &'static [&'static str] {
+    match name {
+        "check" => RECEIVER_GLOBALS,
+        "replay" => REPLAY_GLOBALS,
+        _ => &[],
+    }
+}
+
+/// The command line's grammar: [`Cli`]'s, with each subcommand's help
+/// leaving out the [`RECEIVER_GLOBALS`] it does not take (clap copies global
+/// options into every subcommand; [`cli_from`] refuses those it ignores).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    for sub in cmd.get_subcommands_mut() {
+        let used = globals_of(sub.get_name());
+        let unused = |a: &clap::Arg| {
+            let id = a.get_id().as_str();
+            RECEIVER_GLOBALS.contains(&id) && !used.contains(&id)
+        };
+        // In place: the built command finds its options by their places.
+        *sub = std::mem::take(sub).mut_args(|a| {
+            let hide = unused(&a) || a.is_hide_set();
+            a.hide(hide)
+        });
+    }
+    cmd
+}
 
 /// The command line `argv`, with the options of its `--config` file (if
 /// any) put before the others, so that flags override the file. Exits as
@@ -85,36 +117,33 @@ pub const REPLAY_GLOBALS: &[&str] = &["config", "max_body_bytes", "max_compresse
 /// receiver option given to `send` (or one `replay` does not use), is an error naming it.
 pub fn cli_from(argv: Vec<OsString>) -> Result<Cli, String> {
     refuse_unused_globals(&argv)?;
-    let Some(path) = path_in(&argv) else {
-        return Ok(Cli::parse_from(argv));
+    let all = match path_in(&argv) {
+        None => argv,
+        Some(path) => {
+            let file = read(&path, &Cli::command(), &check_problem_flag)?;
+            let mut all = argv;
+            let rest = all.split_off(1.min(all.len()));
+            all.extend(file.into_iter().map(OsString::from));
+            all.extend(rest);
+            all
+        }
     };
-    let file = read(&path, &Cli::command(), &check_problem_flag)?;
-    let mut all = argv;
-    let rest = all.split_off(1.min(all.len()));
-    all.extend(file.into_iter().map(OsString::from));
-    all.extend(rest);
-    Ok(Cli::parse_from(all))
+    let matches = command().get_matches_from(all);
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
 /// An error if `argv` gives a subcommand other than `check` one of the
 /// [`RECEIVER_GLOBALS`] it would ignore. (A command line clap refuses
 /// is left to the parse that counts, with the config file's options.)
 fn refuse_unused_globals(argv: &[OsString]) -> Result<(), String> {
-    let cmd = Cli::command();
+    let cmd = command();
     let Ok(matches) = cmd.clone().try_get_matches_from(argv) else {
         return Ok(());
     };
     let Some((name, sub)) = matches.subcommand() else {
         return Ok(());
     };
-    if name == "check" {
-        return Ok(());
-    }
-    let used: &[&str] = if name == "replay" {
-        REPLAY_GLOBALS
-    } else {
-        &[]
-    };
+    let used = globals_of(name);
     for &id in RECEIVER_GLOBALS.iter().filter(|id| !used.contains(id)) {
         if sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
             let long = cmd

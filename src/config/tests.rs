@@ -221,6 +221,60 @@ fn check_takes_the_config_and_receiver_options_after_it_send_refuses_them() {
     );
 }
 
+#[test]
+fn each_subcommands_help_lists_only_the_receiver_options_it_takes() {
+    let mut cmd = command();
+    let mut help_of = |name: &str| {
+        let sub = cmd.find_subcommand_mut(name).expect("a subcommand");
+        sub.render_long_help().to_string()
+    };
+    let send = help_of("send");
+    for long in [
+        "--config",
+        "--max-body-bytes",
+        "--header-timeout",
+        "--web.config.file",
+        "--auth-token-file",
+    ] {
+        assert!(!send.contains(long), "send --help lists {long}:\n{send}");
+    }
+    let check = help_of("check");
+    for long in ["--config", "--header-timeout", "--web.config.file"] {
+        assert!(check.contains(long), "check --help lacks {long}:\n{check}");
+    }
+    let replay = help_of("replay");
+    assert!(replay.contains("--max-body-bytes"), "{replay}");
+    assert!(!replay.contains("--header-timeout"), "{replay}");
+    assert!(!replay.contains("--auth-token-file"), "{replay}");
+    // The inspector's own help still lists them all.
+    let top = cmd.render_long_help().to_string();
+    assert!(top.contains("--header-timeout"), "{top}");
+    assert!(top.contains("--web.config.file"), "{top}");
+}
+
+#[test]
+fn send_and_replay_refuse_the_listeners_tls_and_token() {
+    let words = |w: &[&str]| -> Vec<std::ffi::OsString> { w.iter().map(Into::into).collect() };
+    for args in [
+        &["promscope", "send", "--web.config.file", "web.yml"][..],
+        &["promscope", "send", "--auth-token-file", "token"],
+        &["promscope", "--auth-token-file", "token", "send"],
+        &[
+            "promscope",
+            "replay",
+            "x.warc",
+            "--web.config.file",
+            "web.yml",
+        ],
+    ] {
+        let e = cli_from(words(args)).expect_err("nothing listens");
+        assert!(e.contains("is not an option of `promscope"), "{e}");
+    }
+    let cli =
+        cli_from(words(&["promscope", "check", "--auth-token-file", "t"])).expect("check listens");
+    assert_eq!(cli.auth_token_file.as_deref(), Some(Path::new("t")));
+}
+
 /// A config file with `text`, removed when dropped.
 struct TempFile(std::path::PathBuf);
 
