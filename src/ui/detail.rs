@@ -14,7 +14,7 @@ use super::problems::severity_style;
 use super::scale::Extent;
 use super::series::upstream_flag;
 use super::theme;
-use super::widgets::{EVICTING_OPTIONS, held_state, right, styled, table, titled};
+use super::widgets::{EVICTING_OPTIONS, gone, held_state, right, styled, table, titled};
 use crate::app::App;
 use crate::app::logs::SeriesSamples;
 use crate::format;
@@ -50,12 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         let text = format!(
             "This series was evicted (over {EVICTING_OPTIONS}) or replaced. Press Esc to go back."
         );
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme::warn())
-                .block(titled(Line::raw(" Series "))),
-            area,
-        );
+        gone(frame, area, text);
         return 0;
     };
     // The labels and metadata get up to a third of the rows, the samples up

@@ -12,8 +12,8 @@ use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{
-    EVICTING_OPTIONS, empty_note, evicted_row, evicted_width, fitted_sorted_title, right, table,
-    titled, value_sparkline,
+    EVICTING_OPTIONS, empty_note, evicted_row, evicted_width, fitted_sorted_title, gone, right,
+    table, titled, value_sparkline,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
@@ -50,12 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         let text = format!(
             "All series of this metric were evicted (over {EVICTING_OPTIONS}). Press Esc to go back."
         );
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme::warn())
-                .block(titled(Line::raw(" Series "))),
-            area,
-        );
+        gone(frame, area, text);
         return 0;
     };
     let summary = &app.series.labels;

@@ -1,10 +1,11 @@
 //! Small rendering helpers shared by the views: text sparklines, tables,
 //! lines that fit their width, and list titles.
 
-use ratatui::layout::Constraint;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
 pub use super::parts::{Part, fitted_line};
@@ -82,6 +83,17 @@ pub fn evicted_row() -> Vec<Cell<'static>> {
         format!("(evicted: over {EVICTING_OPTIONS})"),
         theme::dim(),
     ))]
+}
+
+/// The Series pane in place of what it was opened on, now gone (evicted):
+/// `text` says so, and how to go back.
+pub fn gone(frame: &mut Frame, area: Rect, text: String) {
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme::warn())
+            .block(titled(Line::raw(" Series "))),
+        area,
+    );
 }
 
 /// A bordered block with a title.
