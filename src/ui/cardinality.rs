@@ -130,14 +130,10 @@ fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usiz
             ]
         })
         .collect();
-    let header = [
-        "METRIC",
-        "ACTIVE",
-        "SHARE",
-        "CHANGE 5M|5M",
-        "NEW/S",
-        "GONE/S",
-    ];
+    // The change is over what was counted: "CHANGE 5M" only once five minutes were.
+    let span = window_text(view.overview.change_span_ms).to_uppercase();
+    let change = format!("CHANGE {span}|{span}");
+    let header = ["METRIC", "ACTIVE", "SHARE", &change, "NEW/S", "GONE/S"];
     let columns: Vec<Column> = (0..5)
         .map(|i| Column::fixed(widest(header[i + 1], cells.iter().map(|c| &c[i]))))
         .collect();
