@@ -14,28 +14,29 @@ use crate::problems::{Problem, Rule, Subject};
 /// hash of the bytes sent.
 pub(super) fn keep_raw_values(data: &mut WriteData, buf: &mut Vec<u8>) {
     let raw = std::mem::take(&mut data.raw_values);
-    let mut fired: Option<(usize, usize)> = None;
+    // The series the rule last fired on: once per series, however many values.
+    let mut fired: Option<usize> = None;
     for i in raw {
         let Some(label) = data.labels.get(i as usize).copied() else {
             continue;
         };
         let bytes = buf.get(label.value.range()).unwrap_or(&[]);
         let text = crate::text::escape::lossless(bytes);
-        let series = data.series.partition_point(|s| s.labels.end <= i);
-        if fired.is_some_and(|(at, _)| at == series) {
-            continue;
-        }
-        fired = Some((series, data.problems.len()));
-        let name = crate::problems::labels::shown(buf.get(label.name.range()).unwrap_or(&[]));
-        let message = format!(
-            "has label {name} with a value that is not UTF-8: \"{}\"",
-            crate::text::escape::escaped(&text)
-        );
         let start = buf.len();
         buf.extend_from_slice(text.as_bytes());
         if let Some(l) = data.labels.get_mut(i as usize) {
             l.value = StrId::new(start, text.len());
         }
+        let series = data.series.partition_point(|s| s.labels.end <= i);
+        if fired == Some(series) {
+            continue;
+        }
+        fired = Some(series);
+        let name = crate::problems::labels::shown(buf.get(label.name.range()).unwrap_or(&[]));
+        let message = format!(
+            "has label {name} with a value that is not UTF-8: \"{}\"",
+            crate::text::escape::escaped(&text)
+        );
         let timestamp_ms = data.series.get(series).and_then(|s| {
             let first = data.samples.get(s.samples.start as usize)?;
             (s.samples.start < s.samples.end).then_some(first.timestamp_ms)

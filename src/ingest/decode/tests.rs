@@ -1546,3 +1546,34 @@ fn rw1_label_values_that_are_not_utf8_are_kept_losslessly_and_fire() {
     assert_ne!(again.series[0].label_hash, data.series[0].label_hash);
     assert_eq!(again.series[1].label_hash, data.series[1].label_hash);
 }
+
+#[test]
+fn rw1_every_value_that_is_not_utf8_is_kept_losslessly_with_one_problem_per_series() {
+    // up{a=<ff>, b=<fe>}: both values are rewritten (the fuzzer found the second one
+    // left as raw bytes once the rule had fired on the series), the rule fires once.
+    let mut series = Vec::new();
+    for (name, value) in [
+        (&b"__name__"[..], &b"up"[..]),
+        (b"a", &[0xff][..]),
+        (b"b", &[0xfe][..]),
+    ] {
+        let mut l = vec![0x0a, name.len() as u8];
+        l.extend_from_slice(name);
+        l.extend_from_slice(&[0x12, value.len() as u8]);
+        l.extend_from_slice(value);
+        series.extend_from_slice(&[0x0a, l.len() as u8]);
+        series.extend_from_slice(&l);
+    }
+    let mut body = vec![0x0a, series.len() as u8];
+    body.extend_from_slice(&series);
+    let data = decode(Protocol::V1, body).expect("decoded");
+    for label in &data.labels {
+        assert!(std::str::from_utf8(data.bytes(label.value)).is_ok());
+    }
+    let pairs: Vec<(&str, &str)> = data.label_pairs(data.series[0].labels.clone()).collect();
+    assert_eq!(
+        pairs,
+        [("__name__", "up"), ("a", "\u{10ffff}"), ("b", "\u{10fffe}")]
+    );
+    assert_eq!(data.problems.len(), 1, "{:?}", data.problems);
+}
