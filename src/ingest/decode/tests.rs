@@ -1498,15 +1498,7 @@ fn rw1_label_values_that_are_not_utf8_are_kept_losslessly_and_fire() {
     // decodes both and refuses the first when it validates its labels.
     let bad_value = [0x61, 0xff, 0x62];
     let mut body = Vec::new();
-    let mut series = Vec::new();
-    for (name, value) in [(&b"__name__"[..], &b"up"[..]), (b"b", &bad_value)] {
-        let mut l = vec![0x0a, name.len() as u8];
-        l.extend_from_slice(name);
-        l.extend_from_slice(&[0x12, value.len() as u8]);
-        l.extend_from_slice(value);
-        series.extend_from_slice(&[0x0a, l.len() as u8]);
-        series.extend_from_slice(&l);
-    }
+    let mut series = raw_labels(&[(b"__name__", b"up"), (b"b", &bad_value)]);
     let s = pb1::Sample {
         value: 1.0,
         timestamp: 1000,
@@ -1551,19 +1543,7 @@ fn rw1_label_values_that_are_not_utf8_are_kept_losslessly_and_fire() {
 fn rw1_every_value_that_is_not_utf8_is_kept_losslessly_with_one_problem_per_series() {
     // up{a=<ff>, b=<fe>}: both values are rewritten (the fuzzer found the second one
     // left as raw bytes once the rule had fired on the series), the rule fires once.
-    let mut series = Vec::new();
-    for (name, value) in [
-        (&b"__name__"[..], &b"up"[..]),
-        (b"a", &[0xff][..]),
-        (b"b", &[0xfe][..]),
-    ] {
-        let mut l = vec![0x0a, name.len() as u8];
-        l.extend_from_slice(name);
-        l.extend_from_slice(&[0x12, value.len() as u8]);
-        l.extend_from_slice(value);
-        series.extend_from_slice(&[0x0a, l.len() as u8]);
-        series.extend_from_slice(&l);
-    }
+    let series = raw_labels(&[(b"__name__", b"up"), (b"a", &[0xff]), (b"b", &[0xfe])]);
     let mut body = vec![0x0a, series.len() as u8];
     body.extend_from_slice(&series);
     let data = decode(Protocol::V1, body).expect("decoded");
@@ -1576,4 +1556,18 @@ fn rw1_every_value_that_is_not_utf8_is_kept_losslessly_with_one_problem_per_seri
         [("__name__", "up"), ("a", "\u{10ffff}"), ("b", "\u{10fffe}")]
     );
     assert_eq!(data.problems.len(), 1, "{:?}", data.problems);
+}
+
+/// The label fields of an RW 1.0 TimeSeries, their bytes as given (UTF-8 or not).
+fn raw_labels(labels: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut series = Vec::new();
+    for (name, value) in labels {
+        let mut l = vec![0x0a, name.len() as u8];
+        l.extend_from_slice(name);
+        l.extend_from_slice(&[0x12, value.len() as u8]);
+        l.extend_from_slice(value);
+        series.extend_from_slice(&[0x0a, l.len() as u8]);
+        series.extend_from_slice(&l);
+    }
+    series
 }
