@@ -276,3 +276,56 @@ async fn a_label_value_not_utf8_at_reject_refuses_its_series_only() {
     let batch = r.next_batch().await;
     assert_eq!((batch.data.problems.len(), batch.data.series.len()), (0, 2));
 }
+
+/// An RW2 request of three series: the middle one's `path` label name is a
+/// symbol that is not UTF-8 (`p\xffth`).
+fn rw2_with_a_name_not_utf8() -> Vec<u8> {
+    let symbols = ["", "__name__", "up", "path", "p?th", "/a"]
+        .map(String::from)
+        .to_vec();
+    let series = |name: u32| rw2::TimeSeries {
+        labels_refs: vec![1, 2, name, 5],
+        samples: vec![rw2::Sample {
+            value: 1.0,
+            timestamp: now_ms(),
+            start_timestamp: 0,
+        }],
+        ..Default::default()
+    };
+    let req = rw2::Request {
+        symbols,
+        timeseries: vec![series(3), series(4), series(3)],
+    };
+    let mut body = req.encode_to_vec();
+    let at = body.windows(4).position(|w| w == b"p?th").unwrap();
+    body[at + 1] = 0xff;
+    snappy(&body)
+}
+
+#[tokio::test]
+async fn an_rw2_symbol_not_utf8_fires_on_its_series_and_at_reject_refuses_it_alone() {
+    // At the default (warn) every series is written, the name shown escaped.
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let reply = r.post("/", RW2_HEADERS, rw2_with_a_name_not_utf8()).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(written(&reply), [3, 0, 0]);
+    let batch = r.next_batch().await;
+    let data = &batch.data;
+    assert_eq!(data.series.len(), 3);
+    assert_eq!(data.problem_counts().get(Rule::LabelNameInvalidUtf8), 1);
+    let (name, _) = data
+        .label_pairs(data.series[1].labels.clone())
+        .nth(1)
+        .unwrap();
+    assert_eq!(promscope::text::escape::escaped(name), r"p\xffth");
+    // At reject: 400 naming the rule and the series, Written counting the other two.
+    let mut r = TestReceiver::start(limits_with(&["label-name-invalid-utf8=reject"]), 8).await;
+    let reply = r.post("/", RW2_HEADERS, rw2_with_a_name_not_utf8()).await;
+    refused_saying(
+        &reply,
+        &["label-name-invalid-utf8", r#"up{"p\xffth"="/a"}"#],
+    );
+    assert_eq!(written(&reply), [2, 0, 0]);
+    let batch = r.next_batch().await;
+    assert_eq!(batch.data.series.len(), 2);
+}

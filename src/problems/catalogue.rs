@@ -53,6 +53,7 @@ rules! {
     MetricNameMissing = "metric-name-missing",
     MetricNameInvalid = "metric-name-invalid",
     LabelNameInvalid = "label-name-invalid",
+    LabelNameInvalidUtf8 = "label-name-invalid-utf8",
     LabelValueInvalidUtf8 = "label-value-invalid-utf8",
     TooManyLabels = "too-many-labels",
     LabelNameTooLong = "label-name-too-long",
@@ -224,11 +225,18 @@ pub static CATALOGUE: [RuleInfo; Rule::ALL.len()] = [
         "Prometheus data model (legacy name validation; UTF-8 names since Prometheus 3.0)",
     ),
     rule(
+        Rule::LabelNameInvalidUtf8,
+        Error,
+        "a label name is not valid UTF-8",
+        "a name built from bytes of a binary source or a wrong character set (an attribute key, a header); convert to UTF-8 or drop the label",
+        "Protocol Buffers: `string` fields MUST be UTF-8; Prometheus decodes the request and then drops the series (RW 1.0, still answering 204) or refuses it (RW 2.0: 400, invalid labels); promscope keeps the name losslessly, shown \\xNN (exemplar labels too)",
+    ),
+    rule(
         Rule::LabelValueInvalidUtf8,
         Error,
         "a label value is not valid UTF-8",
         "bytes from a binary source or a wrong character set copied into a label; convert to UTF-8 or drop the label",
-        "Protocol Buffers: `string` fields MUST be UTF-8; Prometheus decodes the request and then drops the series (RW 1.0, still answering 204) or refuses it (RW 2.0: 400, invalid labels); promscope keeps RW 1.0 values losslessly, shown \\xNN (an RW 2.0 symbol that is not UTF-8 still fails the whole request)",
+        "Protocol Buffers: `string` fields MUST be UTF-8; Prometheus decodes the request and then drops the series (RW 1.0, still answering 204) or refuses it (RW 2.0: 400, invalid labels); promscope keeps the value losslessly, shown \\xNN (exemplar labels, help and units too)",
     ),
     rule(
         Rule::TooManyLabels,

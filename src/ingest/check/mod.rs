@@ -58,6 +58,7 @@ const LABEL_RULES: &[Rule] = &[
     Rule::MetricNameMissing,
     Rule::MetricNameInvalid,
     Rule::LabelNameInvalid,
+    Rule::LabelNameInvalidUtf8,
     Rule::LabelValueInvalidUtf8,
     Rule::TooManyLabels,
     Rule::LabelNameTooLong,

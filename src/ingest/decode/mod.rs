@@ -131,8 +131,8 @@ pub fn decode(protocol: Protocol, mut buf: Vec<u8>) -> Result<WriteData, DecodeE
         Protocol::V1 | Protocol::Vm => rw1::decode(&buf),
         Protocol::V2 => rw2::decode(&buf),
     }?;
-    if !data.raw_values.is_empty() {
-        raw::keep_raw_values(&mut data, &mut buf);
+    if !data.raw_strings.is_empty() {
+        raw::keep_raw_strings(&mut data, &mut buf);
     }
     // The two schemas use disjoint top-level field numbers, so a body of the other
     // kind decodes "successfully" to nothing: say so instead of staying silent.
@@ -180,39 +180,6 @@ fn top_level_fields(buf: &[u8]) -> impl Iterator<Item = u32> + '_ {
         r.skip(field, wire).ok()?;
         Some(field)
     })
-}
-
-/// The [`StrId`] of `s`, a subslice of `base`, after checking it is UTF-8
-/// (protobuf `string` fields must be).
-#[inline]
-fn string(
-    base: &[u8],
-    s: &[u8],
-    message: &'static str,
-    path: impl FnOnce() -> String,
-) -> Result<StrId, DecodeError> {
-    // Label names and values are nearly always ASCII, which is valid UTF-8 and
-    // much cheaper to check.
-    if !s.is_ascii()
-        && let Err(e) = std::str::from_utf8(s)
-    {
-        return Err(DecodeError::Protobuf {
-            message,
-            detail: format!("{}: string is not valid UTF-8 ({e})", path()),
-        });
-    }
-    Ok(raw_string(base, s))
-}
-
-/// The [`StrId`] of `s`, a subslice of `base`, UTF-8 or not (see
-/// [`raw::keep_raw_values`]).
-fn raw_string(base: &[u8], s: &[u8]) -> StrId {
-    // An absent field is an empty slice that need not lie inside `base`.
-    let offset = (s.as_ptr() as usize).checked_sub(base.as_ptr() as usize);
-    match offset {
-        Some(start) if !s.is_empty() && start + s.len() <= base.len() => StrId::new(start, s.len()),
-        _ => WriteData::EMPTY,
-    }
 }
 
 /// Whether `bytes` is ASCII, eight bytes at a time with no byte-by-byte tail

@@ -1,9 +1,10 @@
 //! Remote-write 1.0: `prometheus.WriteRequest`.
 
+use super::raw::text;
 use super::wire::{Reader, WireType, expect, key_byte};
 use super::{
-    DecodeError, LabelCheck, at, check_growth, exemplar_fields, hash_labels, is_ascii, raw_string,
-    read_histogram, read_sample, sample_fast, string,
+    DecodeError, LabelCheck, at, check_growth, exemplar_fields, hash_labels, is_ascii,
+    read_histogram, read_sample, sample_fast,
 };
 use crate::ingest::model::{
     Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
@@ -116,11 +117,8 @@ fn series(
                 let bytes = r.bytes().map_err(at(MSG, path))?;
                 let n = data.labels.len() - label_start as usize;
                 let path = || format!("timeseries[{index}].labels[{n}]");
-                let (label, raw) = label(base, bytes, true, path)?;
+                let label = label(base, bytes, &mut data.raw_strings, path)?;
                 check.name(base.get(label.name.range()).unwrap_or(&[]));
-                if raw {
-                    data.raw_values.push(data.labels.len() as u32);
-                }
                 data.labels.push(label);
                 all_labels_canonical = false;
             }
@@ -217,17 +215,15 @@ fn label_run<'a>(
 }
 
 /// Reads a message of string fields 1 and 2 (a Label); other fields are skipped.
-/// A repeated field wins with its last occurrence, but each must be UTF-8, but
-/// for the value with `raw_value`: Prometheus decodes a value that is not
-/// (gogo's unmarshalling does not check) and refuses the series later, so such a
-/// value is taken as bytes (`true` returned) for the caller to keep losslessly.
+/// A repeated field wins with its last occurrence. A name or value that is not
+/// UTF-8 is noted in `raw`: Prometheus decodes it (gogo's unmarshalling does
+/// not check) and refuses the series later, so it is kept losslessly.
 fn label(
     base: &[u8],
     buf: &[u8],
-    raw_value: bool,
+    raw: &mut Vec<StrId>,
     path: impl Fn() -> String,
-) -> Result<(LabelRef, bool), DecodeError> {
-    let mut raw = false;
+) -> Result<LabelRef, DecodeError> {
     let mut label = LabelRef {
         name: WriteData::EMPTY,
         value: WriteData::EMPTY,
@@ -244,17 +240,9 @@ fn label(
             }
         };
         expect(name, wire, WireType::Len).map_err(at(MSG, &path))?;
-        let bytes = r.bytes().map_err(at(MSG, &path))?;
-        let is_value = field == LABEL_VALUE;
-        if is_value && raw_value && !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
-            *slot = raw_string(base, bytes);
-            raw = true;
-            continue;
-        }
-        raw &= !is_value;
-        *slot = string(base, bytes, MSG, || format!("{}.{name}", path()))?;
+        *slot = text(base, r.bytes().map_err(at(MSG, &path))?, raw);
     }
-    Ok((label, raw))
+    Ok(label)
 }
 
 fn exemplar(
@@ -268,7 +256,9 @@ fn exemplar(
         expect("labels", wire, WireType::Len).map_err(at(MSG, &path))?;
         let bytes = r.bytes().map_err(at(MSG, &path))?;
         let n = data.labels.len() - label_start as usize;
-        let (l, _) = label(base, bytes, false, || format!("{}.labels[{n}]", path()))?;
+        let l = label(base, bytes, &mut data.raw_strings, || {
+            format!("{}.labels[{n}]", path())
+        })?;
         data.labels.push(l);
         Ok(())
     })?;
@@ -307,7 +297,7 @@ fn metadata(
         };
         expect("metric_family_name/help/unit", wire, WireType::Len).map_err(at(MSG, path))?;
         let bytes = r.bytes().map_err(at(MSG, path))?;
-        texts[slot] = string(base, bytes, MSG, path)?;
+        texts[slot] = text(base, bytes, &mut data.raw_strings);
     }
     let [family, help, unit] = texts;
     data.metadata.push(Metadata {

@@ -593,13 +593,17 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
             "cut at {cut}: {err}"
         );
     }
-    // A label name that is not UTF-8.
+    // A label name that is not UTF-8 is kept (Prometheus decodes it and drops the series).
     let bad = [0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 0xff, 0xfe, 0xfd];
-    let err = decode(Protocol::V1, bad.to_vec()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("timeseries[0].labels[0].name: string is not valid UTF-8"),
-        "{err}"
+    let data = decode(Protocol::V1, bad.to_vec()).expect("decoded");
+    let messages: Vec<String> = data
+        .problems
+        .iter()
+        .map(|p| p.message.to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        [r#"has a label name that is not UTF-8: "\xff\xfe\xfd""#]
     );
     // A sample whose value has the wrong wire type.
     let wrong = [0x0a, 0x04, 0x12, 0x02, 0x08, 0x01];
@@ -985,14 +989,12 @@ fn differential_rw1_corrupted_requests_agree_with_prost() {
             (Ok(a), Ok(b)) => assert_eq!(flat_from_data(&a), flat_from_rw1(&b), "round {round}"),
             (Err(_), Err(_)) => {}
             // prost checks that strings are UTF-8; Prometheus's (gogo's)
-            // unmarshalling does not, and neither do we for series' label
-            // values, which fire label-value-invalid-utf8 instead.
-            (Ok(a), Err(b)) if b.to_string().contains("Label.value: TimeSeries.labels") => {
-                let rule = crate::problems::Rule::LabelValueInvalidUtf8;
-                assert!(
-                    a.problems.iter().any(|p| p.rule == rule),
-                    "round {round}: {b}"
-                );
+            // unmarshalling does not, and neither do we: such strings are kept
+            // losslessly (label names and values fire a rule).
+            (Ok(a), Err(b)) if is_utf8_error(&b) => {
+                for &id in a.labels.iter().flat_map(|l| [&l.name, &l.value]) {
+                    assert!(std::str::from_utf8(a.bytes(id)).is_ok(), "round {round}");
+                }
             }
             (a, b) => panic!(
                 "round {round}: decoders disagree on {body:02x?}: ours {:?}, prost {:?}",
@@ -1001,6 +1003,11 @@ fn differential_rw1_corrupted_requests_agree_with_prost() {
             ),
         }
     }
+}
+
+/// Whether prost failed on a `string` field that is not UTF-8.
+fn is_utf8_error(e: &prost::DecodeError) -> bool {
+    e.to_string().contains("not UTF-8")
 }
 
 #[test]
@@ -1050,9 +1057,10 @@ fn corrupted_rw2_requests_fail_exactly_when_prost_fails() {
             decode(Protocol::V2, body.clone()),
             pb2::Request::decode(body.as_slice()),
         );
-        assert_eq!(
-            ours.is_ok(),
-            theirs.is_ok(),
+        // Symbols that are not UTF-8 are kept losslessly where prost fails.
+        let kept = ours.is_ok() && theirs.as_ref().is_err_and(is_utf8_error);
+        assert!(
+            ours.is_ok() == theirs.is_ok() || kept,
             "round {round}: {body:02x?}: ours {:?}, prost {:?}",
             ours.err(),
             theirs.err()
@@ -1570,4 +1578,151 @@ fn raw_labels(labels: &[(&[u8], &[u8])]) -> Vec<u8> {
         series.extend_from_slice(&l);
     }
     series
+}
+
+/// `body` with every occurrence of `from` replaced by `to` (as long): strings
+/// that are not UTF-8 put where prost's types only take `String`s.
+fn with_bytes(mut body: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut at = 0;
+    while let Some(i) = body[at..].windows(from.len()).position(|w| w == from) {
+        body[at + i..at + i + from.len()].copy_from_slice(to);
+        at += i + from.len();
+    }
+    body
+}
+
+#[test]
+fn rw2_symbols_that_are_not_utf8_are_kept_losslessly_and_fire_on_their_series_alone() {
+    use crate::problems::{Rule, Subject};
+    let mut b = Rw2Builder::new();
+    let sample = |t| pb2::Sample {
+        value: 1.0,
+        timestamp: t,
+        start_timestamp: 0,
+    };
+    let series = |labels_refs, exemplars| pb2::TimeSeries {
+        labels_refs,
+        samples: vec![sample(1000)],
+        exemplars,
+        ..Default::default()
+    };
+    let exemplar = pb2::Exemplar {
+        labels_refs: b.refs(&[("trace_id", "EXEMPLAR")]),
+        value: 1.0,
+        timestamp: 1000,
+    };
+    let metadata = pb2::Metadata {
+        r#type: 1,
+        help_ref: b.sym("HELPTEXT"),
+        unit_ref: 0,
+    };
+    let timeseries = vec![
+        // A value, a name, an exemplar's value, help: each a symbol with 0xff in it.
+        series(b.refs(&[("__name__", "up"), ("b", "VALUEXXX")]), vec![]),
+        series(b.refs(&[("__name__", "up"), ("NAMEXXXX", "v")]), vec![]),
+        series(b.refs(&[("__name__", "ok")]), vec![exemplar]),
+        pb2::TimeSeries {
+            metadata: Some(metadata),
+            ..series(b.refs(&[("__name__", "help")]), vec![])
+        },
+    ];
+    let req = pb2::Request {
+        symbols: b.symbols.clone(),
+        timeseries,
+    };
+    let mut body = req.encode_to_vec();
+    for from in ["VALUEXXX", "NAMEXXXX", "EXEMPLAR", "HELPTEXT"] {
+        let mut to = from.as_bytes().to_vec();
+        to[1] = 0xff;
+        body = with_bytes(body, from.as_bytes(), &to);
+    }
+    assert!(
+        pb2::Request::decode(body.as_slice()).is_err(),
+        "prost refuses it"
+    );
+    let data = decode(Protocol::V2, body.clone()).expect("decoded");
+    assert_eq!(
+        data.series.len(),
+        4,
+        "every series kept: {:?}",
+        data.refused
+    );
+    let pairs = |i: usize| -> Vec<(&str, &str)> {
+        data.label_pairs(data.series[i].labels.clone()).collect()
+    };
+    assert_eq!(pairs(0), [("__name__", "up"), ("b", "V\u{10ffff}LUEXXX")]);
+    assert_eq!(pairs(1), [("__name__", "up"), ("N\u{10ffff}MEXXXX", "v")]);
+    let e = &data.exemplars[data.series[2].exemplars.start as usize];
+    let exemplar_pairs: Vec<(&str, &str)> = data.label_pairs(e.labels.clone()).collect();
+    assert_eq!(exemplar_pairs, [("trace_id", "E\u{10ffff}EMPLAR")]);
+    let help = data.series[3].metadata.as_ref().expect("metadata").help;
+    assert_eq!(data.str(help), "H\u{10ffff}LPTEXT");
+    let found: Vec<(Rule, Subject)> = data
+        .problems
+        .iter()
+        .map(|p| (p.rule, p.subject.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Rule::LabelValueInvalidUtf8, Subject::Series(0)),
+            (Rule::LabelNameInvalidUtf8, Subject::Series(1)),
+            (Rule::LabelValueInvalidUtf8, Subject::Series(2)),
+        ]
+    );
+    let messages: Vec<String> = data
+        .problems
+        .iter()
+        .map(|p| p.message.to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            r#"has label "b" with a value that is not UTF-8: "V\xffLUEXXX""#,
+            r#"has a label name that is not UTF-8: "N\xffMEXXXX""#,
+            r#"has exemplar label "trace_id" with a value that is not UTF-8: "E\xffEMPLAR""#,
+        ]
+    );
+    // The identity is the bytes sent, as for RW 1.0: another byte, another series.
+    let other = decode(Protocol::V2, with_bytes(body, b"V\xffLUE", b"V\xfeLUE")).expect("decoded");
+    assert_ne!(other.series[0].label_hash, data.series[0].label_hash);
+    assert_eq!(other.series[1].label_hash, data.series[1].label_hash);
+}
+
+#[test]
+fn rw1_exemplar_labels_and_metadata_that_are_not_utf8_are_kept_losslessly() {
+    use crate::problems::Rule;
+    let req = pb1::WriteRequest {
+        timeseries: vec![pb1::TimeSeries {
+            labels: vec![label("__name__", "up")],
+            exemplars: vec![pb1::Exemplar {
+                labels: vec![label("NAMEXXXX", "v")],
+                value: 1.0,
+                timestamp: 1000,
+            }],
+            ..Default::default()
+        }],
+        metadata: vec![pb1::MetricMetadata {
+            metric_family_name: "up".into(),
+            help: "HELPTEXT".into(),
+            ..Default::default()
+        }],
+    };
+    let mut body = req.encode_to_vec();
+    body = with_bytes(body, b"NAMEXXXX", b"N\xffMEXXXX");
+    body = with_bytes(body, b"HELPTEXT", b"H\xffLPTEXT");
+    let data = decode(Protocol::V1, body).expect("decoded");
+    let e = &data.exemplars[0];
+    let pairs: Vec<(&str, &str)> = data.label_pairs(e.labels.clone()).collect();
+    assert_eq!(pairs, [("N\u{10ffff}MEXXXX", "v")]);
+    assert_eq!(data.str(data.metadata[0].help), "H\u{10ffff}LPTEXT");
+    let [problem] = &data.problems[..] else {
+        panic!("{:?}", data.problems)
+    };
+    assert_eq!(problem.rule, Rule::LabelNameInvalidUtf8);
+    assert_eq!(
+        problem.message,
+        r#"has an exemplar label name that is not UTF-8: "N\xffMEXXXX""#
+    );
 }

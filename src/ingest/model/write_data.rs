@@ -49,9 +49,10 @@ pub struct WriteData {
     /// subject); `None` when nothing fired. Read it with
     /// [`WriteData::problem_counts`].
     pub problem_totals: Option<Box<ProblemCounts>>,
-    /// While decoding: the labels (indices of `labels`) whose value is not
-    /// UTF-8, to be kept losslessly once decoded (empty after).
-    pub(crate) raw_values: Vec<u32>,
+    /// While decoding: the spans of the body that are not UTF-8 (fields of
+    /// RW 1.0, symbols of RW 2.0), to be kept losslessly once decoded (empty
+    /// after).
+    pub(crate) raw_strings: Vec<StrId>,
     /// The tenant its series belong to ("" for none: a request's tenant is
     /// never empty), set by [`WriteData::belong_to_tenant`].
     tenant: Box<str>,

@@ -10,8 +10,9 @@ mod labels;
 
 use std::ops::Range;
 
+use super::raw::text;
 use super::wire::{Reader, WireError, WireType, expect, packed_u32, repeated_u32};
-use super::{DecodeError, at, check_growth, exemplar_fields, read_histogram, read_sample, string};
+use super::{DecodeError, at, check_growth, exemplar_fields, read_histogram, read_sample};
 use crate::ingest::model::{Exemplar, Metadata, MetricType, ReceivedSeries, StrId, WriteData};
 use crate::problems::{Problem, Rule, Subject};
 pub(super) use labels::EXPANSION;
@@ -50,7 +51,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 let path = || format!("symbols[{index}]");
                 expect("symbols", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                symbols.push(string(buf, bytes, MSG, path)?);
+                symbols.push(text(buf, bytes, &mut data.raw_strings));
             }
             REQUEST_TIMESERIES => {
                 let path = || format!("timeseries[{}]", series_bytes.len());
