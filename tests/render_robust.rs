@@ -160,7 +160,11 @@ fn numbers_whole(buffer: &Buffer, app: &App, at: &str) {
         })
         .collect();
     let mut expected = Vec::new();
-    if let Some(view) = app.request.as_ref().filter(|_| app.tab == Tab::Requests) {
+    if let Some(view) = app
+        .request
+        .as_ref()
+        .filter(|_| app.open_list() == OpenList::Request)
+    {
         let wire = view.row.compressed_bytes;
         expected.push((" B on the wire", wire.to_string()));
         expected.push((" ─", format!("Request #{}", view.pos + 1)));

@@ -92,8 +92,14 @@ fn enter_on_a_series_opens_its_detail_and_back_closes_the_request() {
     let opened = store.series_text(&store.series(id).unwrap().labels);
     assert!(opened.contains("hostile_request_metric"), "{opened}");
     assert!(opened.contains("case="), "{opened}");
-    // Back in the Requests tab the request is still open; Back closes it.
+    // The series opens in the Requests tab, over the request: the Metrics tab
+    // is left as it was, and Back returns to the request, then to the requests.
+    assert_eq!(app.tab, Tab::Requests);
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Metrics)]);
+    assert_eq!(app.open_list(), OpenList::Metrics);
     apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    assert_eq!(app.current_detail(), Some(id));
+    apply(&mut app, &mut store, &[Action::Back]);
     assert_eq!(app.open_list(), OpenList::Request);
     apply(&mut app, &mut store, &[Action::Back]);
     assert_eq!(app.open_list(), OpenList::Requests);

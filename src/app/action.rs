@@ -64,6 +64,7 @@ impl App {
                 view.status = None;
             }
         }
+        let detail = self.current_detail();
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleAllLabels => self.all_labels = !self.all_labels,
@@ -135,21 +136,17 @@ impl App {
                 _ => {}
             },
             Action::Enter => self.enter(store),
-            Action::Back => match self.tab {
-                Tab::Requests if self.request.is_some() => self.request = None,
-                Tab::Metrics => {
-                    self.drill.pop();
-                }
-                Tab::Problems => self.back_problems(),
-                Tab::Cardinality if self.cardinality.back() => {}
-                _ => self.tab = Tab::Metrics,
-            },
+            Action::Back => self.back(),
             Action::Up(n) => self.move_by(Move::Rows(-(n as isize)), store),
             Action::Down(n) => self.move_by(Move::Rows(n as isize), store),
             Action::PageUp => self.move_by(Move::Pages(-1), store),
             Action::PageDown => self.move_by(Move::Pages(1), store),
             Action::Top => self.move_by(Move::First, store),
             Action::Bottom => self.move_by(Move::Last, store),
+        }
+        // Another tab's series on screen: its newest samples, not the other's place.
+        if self.current_detail() != detail {
+            self.samples.follow();
         }
         self.refresh(store);
     }

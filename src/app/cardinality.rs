@@ -340,6 +340,10 @@ impl App {
     pub(super) fn open_cardinality(&mut self, store: &Store) {
         let metric = match self.open_list() {
             super::OpenList::Metrics => self.metrics.selected().map(|r| r.id),
+            super::OpenList::Samples => {
+                let open = self.current_detail().and_then(|id| store.series(id));
+                open.map(|s| s.metric)
+            }
             _ => self.current_metric(),
         };
         self.tab = Tab::Cardinality;
@@ -392,8 +396,8 @@ impl App {
                     self.filter.text = text;
                     self.set_filter(filter, store);
                     // Their metrics: the series may be of any.
-                    self.drill.clear();
                     self.tab = Tab::Metrics;
+                    self.drill_mut().clear();
                 }
             }
             Level::Values => {
@@ -407,10 +411,10 @@ impl App {
                 };
                 self.filter.text = text;
                 self.set_filter(filter, store);
-                if let Some(metric) = metric.filter(|&id| store.metric(id).is_some()) {
-                    self.drill = vec![Drill::Series { metric }];
-                }
                 self.tab = Tab::Metrics;
+                if let Some(metric) = metric.filter(|&id| store.metric(id).is_some()) {
+                    *self.drill_mut() = vec![Drill::Series { metric }];
+                }
             }
         }
     }

@@ -70,8 +70,11 @@ pub struct App {
     pub now_ms: i64,
     /// Current tab.
     pub tab: Tab,
-    /// Drill-down below the metrics list.
-    pub drill: Vec<Drill>,
+    /// What each tab has opened on top of its own view, by [`Tab::index`]:
+    /// under Metrics a metric's series and one series; under the others a
+    /// series opened from a sample, a request or a problem. A tab shows its
+    /// own, and Back closes the top one, so the user goes back where they came from.
+    drills: [Vec<Drill>; Tab::ALL.len()],
     /// The metrics list.
     pub metrics: SortedList<MetricRow, MetricSort>,
     /// The series list of the open metric.
@@ -182,7 +185,7 @@ impl App {
             started_ms: now_ms,
             now_ms,
             tab: Tab::Metrics,
-            drill: Vec::new(),
+            drills: Default::default(),
             metrics: SortedList::new(MetricSort::Series),
             series: SeriesView {
                 list: SortedList::new(SeriesSort::Labels),
@@ -318,9 +321,23 @@ impl App {
         }
     }
 
+    /// What the open tab has opened on top of its own view (see `drills`).
+    pub fn drill(&self) -> &[Drill] {
+        &self.drills[self.tab.index()]
+    }
+
+    /// What `tab` has opened on top of its own view.
+    pub fn drill_of(&self, tab: Tab) -> &[Drill] {
+        &self.drills[tab.index()]
+    }
+
+    fn drill_mut(&mut self) -> &mut Vec<Drill> {
+        &mut self.drills[self.tab.index()]
+    }
+
     /// The metric whose series are listed, if drilled in.
     pub fn current_metric(&self) -> Option<MetricId> {
-        self.drill.iter().rev().find_map(|d| match d {
+        self.drill().iter().rev().find_map(|d| match d {
             Drill::Series { metric } => Some(*metric),
             Drill::Detail { .. } => None,
         })
@@ -328,7 +345,7 @@ impl App {
 
     /// The open series detail, if any.
     pub fn current_detail(&self) -> Option<SeriesId> {
-        match self.drill.last() {
+        match self.drill().last() {
             Some(Drill::Detail { series }) => Some(*series),
             _ => None,
         }
@@ -362,10 +379,10 @@ impl App {
 
     /// The list the screen shows.
     pub fn open_list(&self) -> OpenList {
-        match (self.tab, self.drill.last()) {
+        match (self.tab, self.drill().last()) {
+            (_, Some(Drill::Series { .. })) => OpenList::Series,
+            (_, Some(Drill::Detail { .. })) => OpenList::Samples,
             (Tab::Metrics, None) => OpenList::Metrics,
-            (Tab::Metrics, Some(Drill::Series { .. })) => OpenList::Series,
-            (Tab::Metrics, Some(Drill::Detail { .. })) => OpenList::Samples,
             (Tab::Log, _) => OpenList::Log,
             (Tab::Requests, _) if self.request.is_some() => OpenList::Request,
             (Tab::Requests, _) => OpenList::Requests,

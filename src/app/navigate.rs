@@ -25,12 +25,9 @@ impl App {
         match self.open_list() {
             OpenList::Metrics => {
                 // A row whose metric went since the list was built opens nothing.
-                if let Some(row) = self
-                    .metrics
-                    .selected()
-                    .filter(|r| store.metric(r.id).is_some())
-                {
-                    self.drill.push(Drill::Series { metric: row.id });
+                let selected = self.metrics.selected().map(|r| r.id);
+                if let Some(metric) = selected.filter(|&id| store.metric(id).is_some()) {
+                    self.drill_mut().push(Drill::Series { metric });
                 }
             }
             OpenList::Series => {
@@ -44,14 +41,11 @@ impl App {
                 let entry = self.log.selected_or_newest(&RecentSamples(store));
                 let series = entry.and_then(|e| {
                     let id = e.row.entry.series;
-                    let metric = store.series(id)?.metric;
-                    store.metric(metric)?;
-                    Some((id, metric))
+                    store.metric(store.series(id)?.metric)?;
+                    Some(id)
                 });
-                if let Some((id, metric)) = series {
-                    self.drill = vec![Drill::Series { metric }];
+                if let Some(id) = series {
                     self.open_detail(id);
-                    self.tab = Tab::Metrics;
                 }
             }
             OpenList::Problems | OpenList::ProblemSeries => self.enter_problems(store),
@@ -62,9 +56,25 @@ impl App {
         }
     }
 
+    /// Opens a series on top of the open tab's view: Back returns to it.
     pub(super) fn open_detail(&mut self, series: SeriesId) {
-        self.drill.push(Drill::Detail { series });
+        self.drill_mut().push(Drill::Detail { series });
         self.samples.follow();
+    }
+
+    /// Back: closes what the open tab opened last, else steps back in the
+    /// tab's own view; from a tab's top level to Metrics.
+    pub(super) fn back(&mut self) {
+        if self.drill_mut().pop().is_some() {
+            return;
+        }
+        match self.tab {
+            Tab::Metrics => {}
+            Tab::Requests if self.request.is_some() => self.request = None,
+            Tab::Problems => self.back_problems(),
+            Tab::Cardinality if self.cardinality.back() => {}
+            _ => self.tab = Tab::Metrics,
+        }
     }
 
     pub(super) fn move_by(&mut self, m: Move, store: &Store) {

@@ -4,7 +4,7 @@
 
 use super::list::{Cursor, Identified, SortKey, SortOrder, SortedList, Source};
 use super::view::{SeriesRow, SeriesSort, sorted_series};
-use super::{App, Drill, Tab};
+use super::{App, Tab};
 use crate::problems::{Rule, Severity};
 use crate::store::Store;
 use crate::store::problems::RuleStats;
@@ -170,7 +170,7 @@ impl ProblemsView {
 
 impl App {
     /// Enter in the Problems view: a rule's series (or requests), then a series'
-    /// detail (under Metrics, as from Recent samples).
+    /// detail (Back returns to the rule's series).
     pub(super) fn enter_problems(&mut self, store: &Store) {
         let Some(_rule) = self.problems.open else {
             if let Some(row) = self.problems.rules.selected() {
@@ -182,15 +182,12 @@ impl App {
             return;
         };
         let selected = self.problems.series.selected();
-        let found = selected.and_then(|row| {
-            let metric = store.series(row.id)?.metric;
-            store.metric(metric)?;
-            Some((row.id, metric))
+        let found = selected.filter(|row| {
+            let metric = store.series(row.id).map(|s| s.metric);
+            metric.and_then(|m| store.metric(m)).is_some()
         });
-        if let Some((id, metric)) = found {
-            self.drill = vec![Drill::Series { metric }];
-            self.open_detail(id);
-            self.tab = Tab::Metrics;
+        if let Some(row) = found {
+            self.open_detail(row.id);
         }
     }
 

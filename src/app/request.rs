@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use super::App;
 use super::request_content::{self, Line, LineKind};
-use super::{App, Drill, Tab};
 use crate::ingest::check::{Checker, Settings};
 use crate::ingest::model::{Batch, RawRequest};
 use crate::ingest::server::Limits;
@@ -157,12 +157,7 @@ impl App {
             }
             return;
         };
-        let Some(metric) = store.series(id).map(|s| s.metric) else {
-            return;
-        };
-        self.drill = vec![Drill::Series { metric }];
         self.open_detail(id);
-        self.tab = Tab::Metrics;
     }
 
     /// Asks for the open request's body to be written (see [`App::take_body_to_write`]).

@@ -58,7 +58,12 @@ impl Tab {
 
     /// The key that opens it (`1`, `2`, ...): its place in [`Tab::ALL`].
     pub fn number(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) + 1
+        self.index() + 1
+    }
+
+    /// Its place in [`Tab::ALL`], from 0.
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 
     pub(super) fn offset(self, by: isize) -> Tab {

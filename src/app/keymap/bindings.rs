@@ -107,7 +107,7 @@ pub static BINDINGS: &[Binding] = &[
             (Key::Plain(KeyCode::Left), Action::Back),
             (Key::Plain(KeyCode::Char('h')), Action::Back),
         ],
-        description: "back",
+        description: "back to where you came from (each tab keeps its own place)",
         hint: Some(Hint {
             keys: 1,
             text: |view| {

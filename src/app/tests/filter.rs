@@ -63,7 +63,7 @@ fn filtering_inside_a_drill_down_narrows_its_series_where_the_user_is() {
     pause_typing(&mut app, &mut store, now);
     app.apply(Action::FilterAccept, &mut store);
     // Still in that metric's series, on the same series; only those matching.
-    assert!(matches!(app.drill.last(), Some(Drill::Series { .. })));
+    assert!(matches!(app.drill().last(), Some(Drill::Series { .. })));
     assert_eq!(app.series.list.rows().len(), 2);
     assert_eq!(app.series.list.selected().unwrap().id, selected);
     let screen = draw(&mut app, &store, 140, 30);

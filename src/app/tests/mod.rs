@@ -284,7 +284,7 @@ fn a_metrics_list_or_drill_holding_a_metric_whose_slot_was_reused_never_shows_th
     drilled.apply(Action::Enter, &mut store);
     assert_eq!(drilled.current_detail(), None);
     drilled.apply(Action::Back, &mut store);
-    assert!(drilled.drill.is_empty());
+    assert!(drilled.drill().is_empty());
 }
 
 #[test]
@@ -303,9 +303,9 @@ fn scrolling_stays_in_bounds_and_drilling_works() {
     assert!(app.current_detail().is_some());
     app.apply(Action::Back, &mut store);
     app.apply(Action::Back, &mut store);
-    assert!(app.drill.is_empty());
+    assert!(app.drill().is_empty());
     app.apply(Action::Back, &mut store);
-    assert!(app.drill.is_empty());
+    assert!(app.drill().is_empty());
 }
 
 fn screen(app: &App, store: &Store) -> String {
@@ -394,7 +394,7 @@ fn log_follows_until_scrolled_up_and_g_follows_again() {
     assert!(app.log.is_following());
     // Enter on a log row opens its series.
     app.apply(Action::Enter, &mut store);
-    assert_eq!(app.tab, Tab::Metrics);
+    assert_eq!(app.tab, Tab::Log);
     assert!(app.current_detail().is_some());
 }
 
@@ -475,6 +475,7 @@ mod cardinality;
 mod filter;
 mod header;
 mod labels;
+mod navigation;
 mod problems;
 mod receiving;
 mod replay;

@@ -4,7 +4,7 @@ use super::*;
 use crate::problems::{Message, Rule};
 use crate::store::problems::Finding;
 
-fn id_of(store: &Store, text: &str) -> SeriesId {
+pub(super) fn id_of(store: &Store, text: &str) -> SeriesId {
     let metrics = store.metrics().flat_map(|(_, m)| store.series_of(m));
     let mut found = metrics.filter(|(_, s)| store.series_text(&s.labels) == text);
     found.next().map(|(id, _)| id).expect(text)
