@@ -159,6 +159,46 @@ fn filter_selector() {
     insta::assert_snapshot!(render(&app, &store));
 }
 
+/// Label matchers typed without braces filter as the selector, and the filter
+/// line says so while typing and once in force, at 80 and 140 columns.
+#[test]
+fn filter_without_braces() {
+    let (mut app, mut store) = fixture();
+    let typed = r#"code=~"[45]..""#;
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::FilterEdit, Action::FilterSet(typed.into())],
+    );
+    let editing = render(&app, &store);
+    assert!(
+        editing.contains(r#"→ read as {code=~"[45].."}"#),
+        "{editing}"
+    );
+    assert!(editing.contains("http_requests_total    2/3"), "{editing}");
+    let small = screen(&app, &store, 80, 24);
+    assert!(small.contains(r#"as {code=~"[45].."}"#), "{small}");
+    apply(&mut app, &mut store, &[Action::FilterAccept]);
+    let in_force = screen(&app, &store, 80, 24);
+    assert!(in_force.contains(r#"as {code=~"[45].."}"#), "{in_force}");
+    insta::assert_snapshot!(format!("{editing}\n{small}\n{in_force}"));
+}
+
+/// A regex that is label matchers with their quotes left out matches no
+/// series text: the filter line suggests the selector.
+#[test]
+fn filter_suggests_quotes() {
+    let (mut app, mut store) = fixture();
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::FilterEdit, Action::FilterSet("code=500".into())],
+    );
+    let shown = render(&app, &store);
+    assert!(shown.contains(r#"→ did you mean {code="500"}?"#), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
 #[test]
 fn filter_error() {
     let (mut app, mut store) = fixture();

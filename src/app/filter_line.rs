@@ -4,7 +4,7 @@
 //! takes a good part of a second: applying it at every key would hold up the
 //! keys after it).
 
-use crate::filter::Filter;
+use crate::filter::{Filter, Note};
 
 /// How long typing must pause before what was typed applies (ms).
 pub const TYPING_PAUSE_MS: i64 = 150;
@@ -18,6 +18,8 @@ pub struct FilterLine {
     pub text: String,
     /// Why `text` is not a valid filter (the filter in force stays).
     pub error: Option<String>,
+    /// How `text` is read when that is not what it looks like (see [`Filter::note`]).
+    pub note: Option<Note>,
     /// The filter in force when editing began.
     before_edit: Option<Filter>,
     /// A valid filter typed but not applied yet, and when its last key came (ms).
@@ -30,6 +32,7 @@ impl FilterLine {
         self.editing = true;
         self.text = in_force.source().to_owned();
         self.error = None;
+        self.note = in_force.note().cloned();
         self.before_edit = Some(in_force.clone());
         self.waiting = None;
     }
@@ -76,6 +79,7 @@ impl FilterLine {
         self.waiting = None;
         let filter = self.before_edit.take()?;
         self.text = filter.source().to_owned();
+        self.note = filter.note().cloned();
         Some(filter)
     }
 
@@ -84,10 +88,12 @@ impl FilterLine {
         match Filter::parse(&self.text) {
             Ok(filter) => {
                 self.error = None;
+                self.note = filter.note().cloned();
                 Some(filter)
             }
             Err(e) => {
                 self.error = Some(e.to_string());
+                self.note = None;
                 None
             }
         }

@@ -5,7 +5,9 @@
 //! filter   := ["!"] body                  surrounding whitespace ignored
 //! body     := ""                          matches everything (so does a lone "!")
 //!           | selector                    input starting with "{", or a metric name and "{"
+//!           | matchers                    `job="api", code=~"5.."`: read as `{…}`, see below
 //!           | regex                       anything else: unanchored, over `name{a="1", b="2"}`
+//! matchers := label_name op string ("," label_name op string)* [","]
 //! selector := [metric_name] "{" [item ("," item)* [","]] "}"
 //! item     := label_name op string        label_name: identifier or quoted string
 //!           | string                      a bare string is `__name__="string"`
@@ -15,6 +17,15 @@
 //!
 //! A metric name followed by `{digits` (`a{2}`, `x{1,3}`) is a regex repetition, not a
 //! selector. A bare word like `up` is a regex, so it also finds `uptime_seconds`.
+//!
+//! Label matchers typed without braces are the selector a Prometheus user means
+//! where the regex they also are would mean nothing else: `series_id=~"1."` is in
+//! no series text (it never has `=~`, `!=` or `!~`), and `job="api"` finds the
+//! same series either way. Only exact matchers with regex characters
+//! (`code="5.."`, `pod="pod-[3-5]"`) stay the regex they were, which finds what
+//! `{code=~"5.."}` does. [`Filter::note`] says how such text was read, and
+//! suggests the selector for a regex that is matchers with their quotes left out
+//! (`job=api`).
 
 mod selector;
 mod stream;
@@ -39,6 +50,9 @@ pub struct Filter {
     source: String,
     inverted: bool,
     kind: Kind,
+    /// How the text was read, when that is not what it looks like (boxed:
+    /// filters are handed back in `Err`s, and most have none).
+    note: Option<Box<Note>>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +62,54 @@ enum Kind {
     Text(TextSearch),
     /// All must match; never empty (an empty selector is `All`).
     Selector(Vec<Matcher>),
+}
+
+/// How filter text was read, when that is not what it looks like (see [`Filter::note`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// Label matchers typed without braces, read as this selector: as a
+    /// regex they would mean nothing else (`series_id=~"1."` is in no series
+    /// text, and `job="api"` finds the same series).
+    ReadAs {
+        selector: String,
+        /// An exact matcher's value has regex characters (`job!="a.*"`).
+        exact_like_regex: bool,
+    },
+    /// Exact label matchers with regex characters (`code="5.."`), searched
+    /// as the regex they are, which finds what this selector does.
+    Regex(String),
+    /// A regex no series text has that is this selector with its quotes left
+    /// out (`job=api`).
+    DidYouMean(String),
+}
+
+impl Note {
+    /// The note in full: `read as {job!="a.*"} ("=" is exact; "=~" matches a regex)`.
+    pub fn long(&self) -> String {
+        match self {
+            Note::ReadAs {
+                selector,
+                exact_like_regex,
+            } => {
+                let caveat = if *exact_like_regex {
+                    r#" ("=" is exact; "=~" matches a regex)"#
+                } else {
+                    ""
+                };
+                format!("read as {selector}{caveat}")
+            }
+            Note::Regex(selector) => format!("a regex, as {selector}"),
+            Note::DidYouMean(selector) => format!("did you mean {selector}?"),
+        }
+    }
+
+    /// The note where room is short: `as {job="api"}`, `{job="api"}?`.
+    pub fn short(&self) -> String {
+        match self {
+            Note::ReadAs { selector, .. } | Note::Regex(selector) => format!("as {selector}"),
+            Note::DidYouMean(selector) => format!("{selector}?"),
+        }
+    }
 }
 
 /// Why filter text cannot be used; displays as one line for the filter box.
@@ -92,6 +154,13 @@ impl Filter {
                 ..Filter::all()
             });
         }
+        let bang = if inverted { "!" } else { "" };
+        let mut note = None;
+        let braceless = if selector::looks_like_selector(body) {
+            None
+        } else {
+            selector::parse_braceless(input, body_start)?
+        };
         let kind = if selector::looks_like_selector(body) {
             let matchers = selector::parse(input, body_start)?;
             if matchers.is_empty() {
@@ -99,6 +168,12 @@ impl Filter {
             } else {
                 Kind::Selector(matchers)
             }
+        } else if let Some(matchers) = braceless.filter(|m| !selector::may_mean_a_regex(m)) {
+            note = Some(Box::new(Note::ReadAs {
+                selector: format!("{bang}{{{body}}}"),
+                exact_like_regex: selector::exact_value_looks_like_regex(&matchers),
+            }));
+            Kind::Selector(matchers)
         } else {
             let regex = Regex::new(body).map_err(|err| {
                 let (message, column) = describe_regex_error(body, &err);
@@ -108,12 +183,22 @@ impl Filter {
                     position: column.map(|c| offset + c),
                 }
             })?;
+            note = selector::regex_meant(body)
+                .map(|(selector, quoted)| (format!("{bang}{selector}"), quoted))
+                .filter(|(selector, _)| Filter::parse(selector).is_ok())
+                .map(|(selector, quoted)| {
+                    Box::new(match quoted {
+                        true => Note::Regex(selector),
+                        false => Note::DidYouMean(selector),
+                    })
+                });
             Kind::Text(TextSearch::new(regex, body))
         };
         Ok(Filter {
             source: input.to_owned(),
             inverted,
             kind,
+            note,
         })
     }
 
@@ -123,6 +208,7 @@ impl Filter {
             source: String::new(),
             inverted: false,
             kind: Kind::All,
+            note: None,
         }
     }
 
@@ -143,6 +229,12 @@ impl Filter {
     /// The text this filter was parsed from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// What the filter line says beside the text, when it is not read as it
+    /// looks (see [`Note`]).
+    pub fn note(&self) -> Option<&Note> {
+        self.note.as_deref()
     }
 
     /// Whether a series with these label pairs (`__name__` included) passes. Selectors

@@ -3,6 +3,7 @@
 use regex::Regex;
 
 use super::{FilterError, describe_regex_error};
+use crate::text::promql;
 
 /// One label matcher of a selector.
 #[derive(Debug, Clone)]
@@ -98,7 +99,8 @@ pub(super) fn parse(input: &str, start: usize) -> Result<Vec<Matcher>, FilterErr
         if p.rest().is_empty() {
             return Err(p.error(p.pos, "missing closing \"}\""));
         }
-        matchers.push(p.matcher()?);
+        let written = p.matcher()?;
+        matchers.push(p.compile(written)?);
         p.skip_whitespace();
         if p.eat("}") {
             break;
@@ -117,9 +119,126 @@ pub(super) fn parse(input: &str, start: usize) -> Result<Vec<Matcher>, FilterErr
             format!("unexpected {:?} after \"}}\"", c.to_string()),
         ));
     }
-    // Equality checks are cheaper than regexes, so let them reject series first.
+    Ok(cheapest_first(matchers))
+}
+
+/// Label matchers written without the braces, from byte `start` of `input` to
+/// its end: `job="api"`, `series_id=~"1.", code!="200"` (each a label name, an
+/// operator and a quoted value; a comma may follow the last). `Ok(None)` when
+/// the text is not that, so it is a regex; an error only for an invalid regex
+/// in a matcher that is clearly one.
+pub(super) fn parse_braceless(
+    input: &str,
+    start: usize,
+) -> Result<Option<Vec<Matcher>>, FilterError> {
+    let mut p = Parser { input, pos: start };
+    let mut written = Vec::new();
+    loop {
+        p.skip_whitespace();
+        match p.matcher() {
+            Ok(w) if !w.bare => written.push(w),
+            _ => return Ok(None),
+        }
+        p.skip_whitespace();
+        if !p.rest().is_empty() && !p.eat(",") {
+            return Ok(None);
+        }
+        p.skip_whitespace();
+        if p.rest().is_empty() {
+            break;
+        }
+    }
+    let matchers = written.into_iter().map(|w| p.compile(w));
+    Ok(Some(cheapest_first(matchers.collect::<Result<_, _>>()?)))
+}
+
+/// Equality checks are cheaper than regexes, so they reject series first.
+fn cheapest_first(mut matchers: Vec<Matcher>) -> Vec<Matcher> {
     matchers.sort_by_key(|m| matches!(m.op, Op::Regex(_) | Op::NotRegex(_)));
-    Ok(matchers)
+    matchers
+}
+
+/// Whether an exact matcher's value has characters that are special in a
+/// regex (`job="a.*"`): its writer may have meant `=~`.
+pub(super) fn exact_value_looks_like_regex(matchers: &[Matcher]) -> bool {
+    matchers.iter().any(|m| match &m.op {
+        Op::Equal(v) | Op::NotEqual(v) => v.contains(|c| "\\.*+?()[]{}|^$".contains(c)),
+        Op::Regex(_) | Op::NotRegex(_) => false,
+    })
+}
+
+/// Whether braceless matchers are better read as the regex they also are:
+/// all exact, and a value has regex characters (`code="5.."`).
+pub(super) fn may_mean_a_regex(matchers: &[Matcher]) -> bool {
+    let exact = |m: &Matcher| matches!(m.op, Op::Equal(_));
+    matchers.iter().all(exact) && exact_value_looks_like_regex(matchers)
+}
+
+/// The selector a regex over the series text stands for, if it is label
+/// matchers: with quotes (`code="5.."`, true), the same values as `=~`
+/// matchers, which find the same series; without (`job=api, code=~5..`,
+/// false), quoted, which no series text has. `None` for anything else.
+pub(super) fn regex_meant(text: &str) -> Option<(String, bool)> {
+    if let Ok(Some(matchers)) = parse_braceless(text, 0) {
+        let mut out = String::from("{");
+        for (i, m) in matchers.iter().enumerate() {
+            let Op::Equal(value) = &m.op else {
+                return None;
+            };
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_name(&mut out, &m.label);
+            out.push_str("=~");
+            promql::write_quoted(&mut out, value);
+        }
+        out.push('}');
+        return Some((out, true));
+    }
+    if text.contains(['"', '\'', '`']) {
+        return None;
+    }
+    let mut out = String::from("{");
+    for (i, item) in text.split(',').map(str::trim).enumerate() {
+        // Empty: a trailing comma (`job=api,`) is still being typed.
+        let name = identifier(item, false);
+        let rest = item[name.len()..].trim_start();
+        let op = ["=~", "!=", "!~", "="]
+            .into_iter()
+            .find(|op| rest.starts_with(op))?;
+        let value = rest[op.len()..].trim_start();
+        if name.is_empty() || value.is_empty() || value.contains(char::is_whitespace) {
+            return None;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push_str(op);
+        promql::write_quoted(&mut out, value);
+    }
+    out.push('}');
+    Some((out, false))
+}
+
+/// A label name as a selector takes it: bare if an identifier, else quoted.
+fn write_name(out: &mut String, name: &str) {
+    if identifier(name, false) == name && !name.is_empty() {
+        out.push_str(name);
+    } else {
+        promql::write_quoted(out, name);
+    }
+}
+
+/// A matcher as written, before a regex in it is compiled.
+struct Written {
+    label: String,
+    op: &'static str,
+    value: String,
+    /// Byte offset of the value's opening quote.
+    value_start: usize,
+    /// A bare quoted string: the metric name, `__name__="…"`.
+    bare: bool,
 }
 
 struct Parser<'a> {
@@ -159,7 +278,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `label op "value"`, or a bare string naming the metric.
-    fn matcher(&mut self) -> Result<Matcher, FilterError> {
+    fn matcher(&mut self) -> Result<Written, FilterError> {
         let quoted = self.rest().starts_with(['"', '\'', '`']);
         let label = if quoted {
             self.string()?
@@ -176,9 +295,12 @@ impl<'a> Parser<'a> {
         let op = ["=~", "!=", "!~", "="].into_iter().find(|op| self.eat(op));
         let Some(op) = op else {
             if quoted {
-                return Ok(Matcher {
+                return Ok(Written {
                     label: "__name__".to_owned(),
-                    op: Op::Equal(label),
+                    op: "=",
+                    value: label,
+                    value_start: op_start,
+                    bare: true,
                 });
             }
             return Err(self.error(
@@ -195,6 +317,17 @@ impl<'a> Parser<'a> {
             ));
         }
         let value = self.string()?;
+        Ok(Written {
+            label,
+            op,
+            value,
+            value_start,
+            bare: false,
+        })
+    }
+
+    /// The matcher, its regex (if any) compiled and fully anchored.
+    fn compile(&self, w: Written) -> Result<Matcher, FilterError> {
         let compile = |value: &str| {
             // Check the regex alone first: wrapped, "a)|(b" would compile as "^(?s:a)|(b)$".
             Regex::new(value)
@@ -202,18 +335,18 @@ impl<'a> Parser<'a> {
                 .map_err(|err| {
                     let (message, _) = describe_regex_error(value, &err);
                     self.error(
-                        value_start,
-                        format!("invalid regex for label {label:?}: {message}"),
+                        w.value_start,
+                        format!("invalid regex for label {:?}: {message}", w.label),
                     )
                 })
         };
-        let op = match op {
-            "=" => Op::Equal(value),
-            "!=" => Op::NotEqual(value),
-            "=~" => Op::Regex(compile(&value)?),
-            _ => Op::NotRegex(compile(&value)?),
+        let op = match w.op {
+            "=" => Op::Equal(w.value),
+            "!=" => Op::NotEqual(w.value),
+            "=~" => Op::Regex(compile(&w.value)?),
+            _ => Op::NotRegex(compile(&w.value)?),
         };
-        Ok(Matcher { label, op })
+        Ok(Matcher { label: w.label, op })
     }
 
     /// A PromQL string: `"…"` or `'…'` with Go escapes, or raw `` `…` ``.

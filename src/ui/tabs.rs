@@ -13,6 +13,7 @@ use super::fit;
 use super::theme;
 use super::widgets::{Part, fitted_line, styled};
 use crate::app::{App, Tab};
+use crate::filter::Note;
 use crate::store::Store;
 use crate::text::escape::escaped;
 
@@ -32,7 +33,8 @@ enum Form {
 const FORMS: [Form; 4] = [Form::Title, Form::Short, Form::Numbered, Form::Number];
 
 /// Columns a filter being typed is given before the tabs take a shorter form
-/// (beside `  filter: `), a filter in force, and the error of one typed.
+/// (beside `  filter: `), a filter in force, the error of one typed, and how
+/// one is read when that is not what it looks like.
 const TYPED_ROOM: usize = 20;
 const IN_FORCE_ROOM: usize = 12;
 const ERROR_ROOM: usize = 20;
@@ -98,11 +100,16 @@ fn parts(app: &App, store: &Store, columns: usize) -> Vec<Part> {
                 in_force(&escaped(store.filter().source()))
             );
             filter.push(Part::shrinking(vec![styled(error, theme::error())], 0));
+        } else if let Some(note) = &app.filter.note {
+            room += note_part(note, &mut filter);
         }
     } else if !store.filter().is_all() {
         let source = escaped(store.filter().source()).into_owned();
         room = FILTER_LABEL.len() + fit::width(&source).min(IN_FORCE_ROOM);
         filter.push(Part::shrinking(vec![label(), Span::raw(source)], 1));
+        if let Some(note) = store.filter().note() {
+            room += note_part(note, &mut filter);
+        }
     }
     let form = FORMS
         .into_iter()
@@ -111,6 +118,16 @@ fn parts(app: &App, store: &Store, columns: usize) -> Vec<Part> {
     let mut parts = vec![Part::whole(tabs(app.tab, form))];
     parts.extend(filter);
     parts
+}
+
+/// Adds how the filter is read ([`Note`]) after it, in full or shorter;
+/// returns the columns the tabs leave it.
+fn note_part(note: &Note, filter: &mut Vec<Part>) -> usize {
+    let span = |text: String| vec![styled(format!("  → {}", escaped(&text)), theme::warn())];
+    let (long, short) = (span(note.long()), span(note.short()));
+    let room = width(&short);
+    filter.push(Part::or_shorter(long, vec![short]));
+    room
 }
 
 /// What the screen says is filtered by while the line holds something else.
@@ -169,6 +186,8 @@ mod tests {
             None,
             Some("x"),
             Some(r#"http_requests_total{code=~"5..",job="api"}"#),
+            Some(r#"series_id=~"1.""#),
+            Some("code=500"),
         ] {
             if let Some(text) = typing {
                 app.apply(Action::FilterEdit, &mut store);

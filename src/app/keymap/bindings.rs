@@ -176,7 +176,7 @@ pub static BINDINGS: &[Binding] = &[
         modes: NORMAL,
         group: Group::Look,
         keys: &[(Key::Plain(KeyCode::Char('/')), Action::FilterEdit)],
-        description: "edit the filter: a regex over name{labels}, or a selector {job=\"x\", code=~\"5..\"}; ! inverts; it applies as you type, where you are. Series and requests take {__tenant__=\"a\"} and {__sender__=\"…\"}",
+        description: "edit the filter: a regex over name{labels}, or a selector {job=\"x\", code=~\"5..\"} (also typed without braces: the line says how it is read); ! inverts; it applies as you type, where you are. Series and requests take {__tenant__=\"a\"} and {__sender__=\"…\"}",
         hint: Some(Hint {
             keys: 1,
             text: |_| Some("filter"),
