@@ -13,16 +13,19 @@
 //!
 //! [`low`] is for background work that may wait (counting a capture's requests).
 
+mod cgroup;
 mod spare;
 
 use std::time::{Duration, Instant};
 
+pub use cgroup::Quota;
 pub use spare::{HostTimes, SpareCpu};
 
 /// A thread's own CPU time held to a share of one core: it earns `share` of
 /// each second of wall time, at most [`CpuBudget::BURST`] ahead, and spends
 /// what the thread uses; past it, the thread may go on while the host has
-/// CPU to spare ([`SpareCpu`]), which costs the budget nothing.
+/// CPU to spare ([`SpareCpu`]: idle cores, not counting its own), which
+/// costs the budget nothing.
 #[derive(Debug)]
 pub struct CpuBudget {
     share: f64,
@@ -69,7 +72,7 @@ impl CpuBudget {
         self.account(now, used);
         // Read every time (at most every 100 ms), so that the verdict is
         // fresh when the share runs out.
-        let spare = self.spare.spare(now, used, host);
+        let spare = self.spare.spare(now, host);
         self.on_spare = self.left <= 0.0 && spare;
         self.left > 0.0 || spare
     }
@@ -175,14 +178,15 @@ mod tests {
         assert!(!at(0, 0, 0).0);
         // 1.8 of 2 cores idle: it goes on.
         assert!(at(100, 0, 180).0);
-        // Flat out itself (100 ms in 100 ms) beside 1 idle core, then beside
-        // a host busy otherwise: its own core counts as spare.
+        // Flat out itself (100 ms in 100 ms) beside 1 idle core, then 0.4.
         assert!(at(200, 100, 100).0);
-        let (allowed, left) = at(300, 200, 0);
+        let (allowed, left) = at(300, 200, 40);
         assert!(allowed);
         // What it used on spare CPU was not charged: only earned.
         assert!((left - (-1.0 + 0.3 * 0.03)).abs() < 1e-9, "{left}");
-        // A busy host (0 idle, 0.3 of a core its own): the budget holds.
+        // A host busy otherwise (0 idle): the budget holds. The core it used
+        // itself is not counted as spare: beside CPU-heavy processes it gets
+        // its fair share, which would look spare to it and keep it going.
         assert!(!at(400, 230, 0).0);
         // The 30 ms were on spare CPU; what it uses past a refusal is charged.
         let (allowed, left) = at(500, 260, 0);

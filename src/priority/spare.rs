@@ -1,16 +1,24 @@
 //! Whether the host has CPU to spare: the cores idle between two readings of
-//! its CPU times (`/proc/stat` on Linux), plus what the calling thread used
-//! itself in that time (it would give that up when others need it).
+//! its CPU times (`/proc/stat` on Linux), no more than the room left under the
+//! cgroup's CPU quota when there is one. Not counted: what the thread that
+//! asks used itself, so that it cannot keep itself going on CPU that others
+//! want (beside CPU-heavy processes it would get its fair share, which looks
+//! spare to it); it stops once the idle cores drop under
+//! [`SpareCpu::KEEP`] and starts again at [`SpareCpu::START`].
 
 use std::time::{Duration, Instant};
 
+use super::cgroup::Quota;
+
 /// The host's CPU times in all its cores (`/proc/stat`'s first line), in
 /// ticks: idle (idle + iowait) and in all, with the number of cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HostTimes {
     idle: u64,
     total: u64,
     cores: u32,
+    /// The cgroup's quota and use, when it has a quota.
+    quota: Option<Quota>,
 }
 
 impl HostTimes {
@@ -39,7 +47,13 @@ impl HostTimes {
             idle: fields[3].saturating_add(fields[4]),
             total: fields.iter().fold(0u64, |sum, t| sum.saturating_add(*t)),
             cores: u32::try_from(cores).ok().filter(|&c| c > 0)?,
+            quota: None,
         })
+    }
+
+    /// With the cgroup's quota and use.
+    pub fn with_quota(self, quota: Option<Quota>) -> Self {
+        HostTimes { quota, ..self }
     }
 
     /// This host's, now; `None` where they cannot be read (not Linux).
@@ -49,6 +63,7 @@ impl HostTimes {
             std::fs::read_to_string("/proc/stat")
                 .ok()
                 .and_then(|stat| Self::parse(&stat))
+                .map(|host| host.with_quota(Quota::read()))
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -57,18 +72,16 @@ impl HostTimes {
     }
 }
 
-/// One look at the host: when, the calling thread's CPU time so far, the
-/// host's CPU times.
+/// One look at the host: when, and its CPU times.
 #[derive(Debug, Clone, Copy)]
 struct Reading {
     at: Instant,
-    own: Duration,
     host: HostTimes,
 }
 
-/// Cores to spare between two readings: the idle ones, plus the thread's own
-/// rate; `None` when the readings say nothing (no time passed, counters went
-/// back).
+/// Cores to spare between two readings: the idle ones, at most what the
+/// cgroup's quota leaves; `None` when the readings say nothing (no time
+/// passed, counters went back).
 fn spare_cores(before: &Reading, after: &Reading) -> Option<f64> {
     let wall = after.at.checked_duration_since(before.at)?.as_secs_f64();
     let total = after.host.total.checked_sub(before.host.total)?;
@@ -77,13 +90,19 @@ fn spare_cores(before: &Reading, after: &Reading) -> Option<f64> {
         return None;
     }
     let idle_cores = idle.min(total) as f64 / total as f64 * f64::from(after.host.cores);
-    let own = after.own.saturating_sub(before.own).as_secs_f64() / wall;
-    Some(idle_cores + own)
+    let room = match (before.host.quota, after.host.quota) {
+        (Some(before), Some(after)) => {
+            let used = after.used.checked_sub(before.used)?.as_secs_f64() / wall;
+            (after.cores - used).max(0.0)
+        }
+        _ => f64::INFINITY,
+    };
+    Some(idle_cores.min(room))
 }
 
-/// Whether the host has at least [`SpareCpu::NEEDED`] of a core to spare,
-/// from readings at least [`SpareCpu::EVERY`] apart (between them the last
-/// verdict stands).
+/// Whether the host has CPU to spare, from readings at least
+/// [`SpareCpu::EVERY`] apart (between them the last verdict stands): from
+/// [`SpareCpu::START`] idle cores on, until they drop under [`SpareCpu::KEEP`].
 #[derive(Debug, Default)]
 pub struct SpareCpu {
     last: Option<Reading>,
@@ -91,23 +110,20 @@ pub struct SpareCpu {
 }
 
 impl SpareCpu {
-    /// Cores that must be spare.
-    pub const NEEDED: f64 = 0.5;
+    /// Idle cores from which there is CPU to spare.
+    pub const START: f64 = 0.5;
+    /// Idle cores under which there no longer is: a thread that uses spare
+    /// CPU leaves at least this much idle, or stops.
+    pub const KEEP: f64 = 0.25;
     /// How often the host is read, at most.
     pub const EVERY: Duration = Duration::from_millis(100);
     /// Readings further apart than this say too little of now: no verdict
     /// (not spare) until the next one.
     pub const STALE: Duration = Duration::from_secs(1);
 
-    /// The verdict at `now`, when the calling thread has used `own` CPU time
-    /// in all; `read` gives the host's CPU times, and is called only when
-    /// the last reading is [`SpareCpu::EVERY`] old.
-    pub fn spare(
-        &mut self,
-        now: Instant,
-        own: Duration,
-        read: impl FnOnce() -> Option<HostTimes>,
-    ) -> bool {
+    /// The verdict at `now`; `read` gives the host's CPU times, and is called
+    /// only when the last reading is [`SpareCpu::EVERY`] old.
+    pub fn spare(&mut self, now: Instant, read: impl FnOnce() -> Option<HostTimes>) -> bool {
         if let Some(last) = &self.last
             && now.saturating_duration_since(last.at) < Self::EVERY
         {
@@ -117,10 +133,11 @@ impl SpareCpu {
             (self.last, self.spare) = (None, false);
             return false;
         };
-        let reading = Reading { at: now, own, host };
+        let reading = Reading { at: now, host };
+        let needed = if self.spare { Self::KEEP } else { Self::START };
         self.spare = self.last.as_ref().is_some_and(|last| {
             now.saturating_duration_since(last.at) <= Self::STALE
-                && spare_cores(last, &reading).is_some_and(|cores| cores >= Self::NEEDED)
+                && spare_cores(last, &reading).is_some_and(|cores| cores >= needed)
         });
         self.last = Some(reading);
         self.spare
@@ -167,40 +184,70 @@ mod tests {
             idle,
             total: idle + busy,
             cores: 2,
+            quota: None,
         }
     }
 
     #[test]
-    fn spare_is_idle_cores_plus_the_threads_own_rate() {
+    fn spare_is_idle_cores_from_a_half_until_under_a_quarter() {
         let start = Instant::now();
         let ms = Duration::from_millis;
         let mut spare = SpareCpu::default();
         let mut reads = 0;
-        // At `wall` ms, the thread having used `own` ms, the host's counters.
-        let mut at = |wall: u64, own: u64, h: Option<HostTimes>| {
-            spare.spare(start + ms(wall), ms(own), || {
+        // At `wall` ms, the host's counters.
+        let mut at = |wall: u64, h: Option<HostTimes>| {
+            spare.spare(start + ms(wall), || {
                 reads += 1;
                 h
             })
         };
         // The first reading alone says nothing.
-        assert!(!at(0, 0, Some(host(0, 0))));
+        assert!(!at(0, Some(host(0, 0))));
         // 100 ms later: 1.6 of 2 cores idle (160 of 200 ticks): spare.
-        assert!(at(100, 0, Some(host(160, 40))));
+        assert!(at(100, Some(host(160, 40))));
         // Within 100 ms of the last reading, the host is not read again.
-        assert!(at(150, 0, Some(host(0, 1_000))));
-        // Busy: 0.2 cores idle, the thread itself used 10 ms of 100: 0.3.
-        assert!(!at(200, 10, Some(host(180, 220))));
-        // The thread used 0.4 of a core itself, 0.2 idle: 0.6, spare.
-        assert!(at(300, 50, Some(host(200, 400))));
+        assert!(at(150, Some(host(0, 1_000))));
+        // Spare, it stays so while 0.25 of a core or more is idle (0.3)...
+        assert!(at(200, Some(host(190, 210))));
+        // ... and stops under it (0.2), though the asking thread's own CPU
+        // (any part of the 1.8 busy cores) would have made it more.
+        assert!(!at(300, Some(host(210, 390))));
+        // Not spare, 0.4 idle is not enough to start again; 0.5 is.
+        assert!(!at(400, Some(host(250, 550))));
+        assert!(at(500, Some(host(300, 700))));
         // Counters that go back say nothing.
-        assert!(!at(400, 50, Some(host(100, 100))));
+        assert!(!at(600, Some(host(100, 100))));
         // A reading over a second after the last says too little of now.
-        assert!(!at(1_500, 50, Some(host(2_000, 100))));
-        assert!(at(1_600, 50, Some(host(2_190, 110))));
+        assert!(!at(1_700, Some(host(2_000, 100))));
+        assert!(at(1_800, Some(host(2_190, 110))));
         // Unreadable (not Linux): not spare, and the next reading starts over.
-        assert!(!at(1_700, 50, None));
-        assert!(!at(1_800, 50, Some(host(3_000, 200))));
-        assert_eq!(reads, 9);
+        assert!(!at(1_900, None));
+        assert!(!at(2_000, Some(host(3_000, 200))));
+        assert_eq!(reads, 11);
+    }
+
+    #[test]
+    fn a_cgroup_quota_under_the_idle_cores_leaves_less_to_spare() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let mut spare = SpareCpu::default();
+        // 2 cores, both idle; a quota of 1.5 cores, of which the cgroup used
+        // `used` ms in all.
+        let mut at = |wall: u64, idle: u64, used: u64| {
+            let quota = Quota {
+                cores: 1.5,
+                used: ms(used),
+            };
+            let h = host(idle, 0).with_quota(Some(quota));
+            spare.spare(start + ms(wall), || Some(h))
+        };
+        assert!(!at(0, 0, 0));
+        // The cgroup used 0.9 of a core: 0.6 left under its quota.
+        assert!(at(100, 200, 90));
+        // It used 1.3: 0.2 left, under a quarter, though 2 cores are idle.
+        assert!(!at(200, 400, 220));
+        // 0.4 left: not enough to start again.
+        assert!(!at(300, 600, 330));
+        assert!(at(400, 800, 430));
     }
 }

@@ -30,8 +30,8 @@ use bytes::Bytes;
 /// of CPU here (more when the host is busy), so every request is inspected up
 /// to 60k to 200k samples/s, and flat out inspection takes no more from
 /// forwarding. 8% inspected everything at 100k samples/s on a busy host but
-/// cost flat-out throughput (BENCHMARKS.md). With half a core or more to
-/// spare (idle, or its own), inspection goes on past it.
+/// cost flat-out throughput (BENCHMARKS.md). With half a core or more idle,
+/// inspection goes on past it (until under a quarter, `priority::SpareCpu`).
 pub const INSPECTION_SHARE: f64 = 0.03;
 
 /// Requests waiting to be inspected, at most.
@@ -243,6 +243,10 @@ impl Worker {
                     }
                     let mut batch = self.decode(info, readable, body, forwarded);
                     batch.data.shrink_to_fit();
+                    // Past its share now, it takes no more at once: else the
+                    // requests forwarded until the next one is taken out
+                    // would each be copied and queued for nothing.
+                    self.taking.store(cpu.allows(), Ordering::Relaxed);
                     match queue::charged(&self.budget, batch, Charge::default()) {
                         Ok(queued) => queued,
                         Err(_) => {
