@@ -3,6 +3,7 @@
 //! metric name.
 
 use super::{Report, Rule, RuleSet, Thresholds};
+use std::borrow::Cow;
 
 /// Whether `name` is a metric name of the legacy charset `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn is_legacy_metric_name(name: &[u8]) -> bool {
@@ -51,15 +52,19 @@ fn legacy(name: &[u8], colon: bool) -> bool {
 /// Longest part of a name or value a message quotes.
 const SHOWN_BYTES: usize = 64;
 
-/// `bytes` quoted for a message, cut at [`SHOWN_BYTES`] (the output escapes it).
+/// `bytes` quoted for a message as a PromQL string, cut at [`SHOWN_BYTES`]:
+/// bytes kept losslessly that were not UTF-8 read `\xNN`, as in every view.
 pub fn shown(bytes: &[u8]) -> String {
-    let cut = bytes.len().min(SHOWN_BYTES);
-    let text = String::from_utf8_lossy(&bytes[..cut]);
-    if cut < bytes.len() {
-        format!("{text:?}… ({} bytes)", bytes.len())
-    } else {
-        format!("{text:?}")
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(&s[..s.floor_char_boundary(SHOWN_BYTES)]),
+        Err(_) => String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN_BYTES)]),
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    crate::text::promql::write_quoted(&mut out, &text);
+    if text.len() < bytes.len() {
+        out.push_str(&format!("… ({} bytes)", bytes.len()));
     }
+    out
 }
 
 /// The checks of one label set, fed its labels in the order sent. Each rule

@@ -4,7 +4,7 @@
 
 use crate::ingest::model::{LabelRef, StrId, WriteData};
 use crate::problems::{Problem, Rule, Subject};
-use crate::text::escape::{escaped, lossless, raw_byte};
+use crate::text::escape::lossless;
 
 /// The [`StrId`] of `s`, a subslice of `base`, whether it is UTF-8 or not; one
 /// that is not is noted in `raw` to be kept losslessly once decoded (see
@@ -140,12 +140,7 @@ fn fire(data: &mut WriteData, buf: &[u8], rewritten: &[(u32, bool, bool)]) {
     data.problems.extend(problems);
 }
 
-/// String `id` of `buf` quoted for a message: bytes that were not UTF-8 as
-/// `\xNN`.
+/// String `id` of `buf` quoted for a message.
 fn quoted(buf: &[u8], id: StrId) -> String {
-    let bytes = buf.get(id.range()).unwrap_or(&[]);
-    match std::str::from_utf8(bytes) {
-        Ok(s) if s.chars().any(|c| raw_byte(c).is_some()) => format!("\"{}\"", escaped(s)),
-        _ => crate::problems::labels::shown(bytes),
-    }
+    crate::problems::labels::shown(buf.get(id.range()).unwrap_or(&[]))
 }
