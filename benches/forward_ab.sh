@@ -6,7 +6,8 @@
 # ratio to the sink's turns around it (median, quartiles and range over the rounds;
 # benches/forward_lib.sh), and per request the CPU time (user + system, /proc/PID/stat)
 # of the forwarder and of the sink over its turns: the steadier figure on a busy host.
-# With A = B, the two rows show how far two identical measurements differ.
+# With A = B, the two rows show how far two identical measurements differ. With A =
+# benches/relay.sh (a plain TCP relay), A's row is the floor any forwarder pays here.
 #
 #   benches/forward_ab.sh OLD_BINARY NEW_BINARY    # per protocol ROUNDS (20) turns of SLICE (2) s
 #
