@@ -192,11 +192,7 @@ impl SeriesState {
             };
             report.found_sample(Rule::CounterDecrease, fact);
         }
-        self.newest_ms = ts;
-        self.newest_value = value;
-        if sample.start_ms != 0 {
-            self.start_ms = sample.start_ms;
-        }
+        self.take(sample);
     }
 
     /// The common case, decided without the counter flag: takes `sample` as
@@ -213,13 +209,33 @@ impl SeriesState {
             || (self.newest_ms == i64::MIN && !sample.value.is_nan());
         let plain = ts <= horizon && ts >= floor && ts > self.newest_ms && rises;
         if plain {
-            self.newest_ms = ts;
-            self.newest_value = sample.value;
-            if sample.start_ms != 0 {
-                self.start_ms = sample.start_ms;
-            }
+            self.take(sample);
         }
         plain
+    }
+
+    /// [`SeriesState::take_plain`] for a series known to be checked as no
+    /// counter, whose value may go anywhere: takes `sample` and returns true
+    /// if it is newer than the series' newest and within the time windows,
+    /// when [`SeriesState::check`] would fire nothing on it and take it.
+    #[inline(always)]
+    pub fn take_in_order(&mut self, sample: SampleIn, horizon: i64, floor: i64) -> bool {
+        let ts = sample.timestamp_ms;
+        let plain = ts <= horizon && ts >= floor && ts > self.newest_ms;
+        if plain {
+            self.take(sample);
+        }
+        plain
+    }
+
+    /// Takes `sample` as the series' newest.
+    #[inline(always)]
+    fn take(&mut self, sample: SampleIn) {
+        self.newest_ms = sample.timestamp_ms;
+        self.newest_value = sample.value;
+        if sample.start_ms != 0 {
+            self.start_ms = sample.start_ms;
+        }
     }
 
     /// Whether [`SeriesState::check`] of `sample` could depend on the series

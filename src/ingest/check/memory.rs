@@ -78,6 +78,16 @@ impl<V: Default> Generations<V> {
         }
     }
 
+    /// Whether the next [`Generations::entry`] drops the older generation.
+    pub fn turns_next(&self) -> bool {
+        self.full
+    }
+
+    /// Every entry kept, to change in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.current.values_mut().chain(self.older.values_mut())
+    }
+
     /// The entry of `key`, if there is one (not moved).
     pub fn get(&self, key: u64) -> Option<&V> {
         self.current.get(&key).or_else(|| self.older.get(&key))

@@ -15,17 +15,20 @@ use std::hash::BuildHasher;
 
 pub mod limits;
 mod memory;
+mod metric_memory;
 mod names;
 mod pass;
+mod quick;
 pub mod settings;
 #[cfg(test)]
 mod tests;
 
 use memory::Generations;
+use metric_memory::MetricMemory;
 use pass::Pass;
 pub use settings::{Action, LIMITS, Settings};
 
-use crate::ingest::model::{MetricType, Protocol, ReceivedSeries, WriteData};
+use crate::ingest::model::{Protocol, ReceivedSeries, WriteData};
 use crate::problems::samples::SeriesState;
 use crate::problems::{
     Counts, MAX_PROBLEMS, Message, Problem, Report, Rule, RuleSet, SampleFact, Subject, Uncarried,
@@ -35,8 +38,6 @@ use crate::problems::{
 /// at most 2 M series, 40 bytes (key and [`Remembered`]) and a control byte
 /// each in tables at most half empty: under 82 bytes a series.
 pub const SERIES_PER_GENERATION: usize = 1 << 20;
-/// Metric names whose type and help a generation remembers.
-const METRICS_PER_GENERATION: usize = 1 << 16;
 
 /// The rules that need what a series sent before (or the newest sample of all).
 const STATEFUL_RULES: &[Rule] = &[
@@ -76,20 +77,18 @@ const HISTOGRAM_RULES: &[Rule] = &[
     Rule::HistogramTooManyBuckets,
 ];
 
-/// What is remembered of a metric name: its type and a hash of its help, and
-/// whether `metadata-type-unspecified` was reported for it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct MetricFacts {
-    metric_type: MetricType,
-    help: u64,
-    untyped_reported: bool,
-}
-
 /// What is remembered of a series: its newest sample, for the sample rules,
-/// and whether its label set broke no label rule when it came last.
+/// whether its label set broke no label rule when it came last, and whether
+/// it is checked as a counter when sent with no type. 32 bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Remembered {
     samples: SeriesState,
+    /// [`MetricMemory::epoch`] when `counter` was found out (0: never): it
+    /// holds while nothing remembered of any metric's type changed since.
+    counter_epoch: u32,
+    /// Whether the series, sent with no type, is checked as a counter: its
+    /// name's remembered type, or its name's suffix.
+    counter: bool,
     /// Its labels, strictly ascending as the decoder found them, fired no
     /// label rule: the same labels in the same order (same identity hash,
     /// found sorted again) need not be read again. Label rules depend on the
@@ -101,7 +100,7 @@ struct Remembered {
 #[derive(Debug)]
 struct CheckerMemory {
     series: Generations<Remembered>,
-    metrics: Generations<MetricFacts>,
+    metrics: MetricMemory,
     /// The newest sample timestamp of all (not too far in the future), for
     /// `too-old`; `i64::MIN` before the first.
     newest_of_all_ms: i64,
@@ -144,7 +143,7 @@ impl Checker {
         }
         let memory = Mutex::new(CheckerMemory {
             series: Generations::new(series_per_generation),
-            metrics: Generations::new(METRICS_PER_GENERATION),
+            metrics: MetricMemory::new(),
             newest_of_all_ms: i64::MIN,
             limits: limits::SeriesLimits::of(&settings.thresholds, wanted),
         });
@@ -251,6 +250,7 @@ impl Checker {
                 names: &mut names,
                 name_type: None,
                 tenant: limited.then(|| (limits::tenant_hash(tenant), tenant.unwrap_or_default())),
+                quick: quick::Quick::new(self, protocol == Some(Protocol::V2), limited, arrival_ms),
             };
             pass.metadata_entries();
             for index in 0..data.series.len() {

@@ -9,15 +9,13 @@
 //! sample rules ([`SeriesState::take_plain`](crate::problems::SeriesState::take_plain));
 //! the metric name is looked up only when a rule needs it.
 
-use super::memory::Generations;
 use super::names::NameCache;
+use super::quick::{Quick, known_not_counter, sample_in};
 use super::{
-    Checker, CheckerMemory, Collector, HISTOGRAM_RULES, LABEL_RULES, MetricFacts, Remembered,
+    Checker, CheckerMemory, Collector, HISTOGRAM_RULES, LABEL_RULES, MetricMemory, Remembered,
     STATEFUL_RULES, limits, name_hash,
 };
-use crate::ingest::model::{
-    HistogramExt, LabelRef, MetricType, ReceivedSeries, StrId, WriteData, is_stale_nan,
-};
+use crate::ingest::model::{HistogramExt, LabelRef, MetricType, ReceivedSeries, StrId, WriteData};
 use crate::problems::labels::LabelCheck;
 use crate::problems::samples::{SampleContext, SampleIn, is_counter};
 use crate::problems::{Report, Rule, RuleSet, Subject};
@@ -37,10 +35,12 @@ pub(super) struct Pass<'a, 'c> {
     pub(super) name_type: Option<MetricType>,
     /// With a `series-per-*` limit set: the request's tenant, hashed and as text.
     pub(super) tenant: Option<(u64, &'a str)>,
+    /// Whether and how series take the quick path.
+    pub(super) quick: Quick,
 }
 
 /// The value of `__name__` among `pairs`, if any.
-fn name_label(data: &WriteData, pairs: &[LabelRef]) -> Option<StrId> {
+pub(super) fn name_label(data: &WriteData, pairs: &[LabelRef]) -> Option<StrId> {
     pairs
         .iter()
         .find(|l| data.bytes(l.name) == b"__name__")
@@ -65,6 +65,7 @@ impl<'a> Pass<'a, '_> {
         }
         let data = self.data;
         for m in &data.metadata {
+            self.memory.renew_epoch_if_due();
             self.out.begin(Subject::Request, None);
             let (name, help) = (data.bytes(m.family), data.bytes(m.help));
             metadata(
@@ -83,6 +84,27 @@ impl<'a> Pass<'a, '_> {
         let Some(series) = data.series.get(index) else {
             return false;
         };
+        self.memory.renew_epoch_if_due();
+        let checker = self.checker;
+        let CheckerMemory {
+            series: remembered,
+            metrics,
+            newest_of_all_ms,
+            limits,
+        } = &mut *self.memory;
+        let mut unremembered = Remembered::default();
+        let entry = if checker.remembers {
+            remembered.entry(series.label_hash)
+        } else {
+            &mut unremembered
+        };
+        let at = (data, series);
+        if self
+            .quick
+            .take(at, entry, metrics.epoch, newest_of_all_ms, self.names)
+        {
+            return false;
+        }
         let samples = data.samples_of(series);
         let histograms = data.histograms_of(series);
         let exemplars = data.exemplars_of(series);
@@ -90,26 +112,13 @@ impl<'a> Pass<'a, '_> {
             .first()
             .map(|s| s.timestamp_ms)
             .or_else(|| histograms.first().map(|h| h.timestamp));
-        self.out.begin(Subject::Series(index as u32), first_ts);
-        let checker = self.checker;
+        let out = &mut self.out;
+        out.begin(Subject::Series(index as u32), first_ts);
         let thresholds = &checker.settings.thresholds;
         let pairs = data
             .labels
             .get(series.labels.start as usize..series.labels.end as usize)
             .unwrap_or(&[]);
-        let CheckerMemory {
-            series: remembered,
-            metrics,
-            newest_of_all_ms,
-            limits,
-        } = &mut *self.memory;
-        let out = &mut self.out;
-        let mut unremembered = Remembered::default();
-        let entry = if checker.remembers {
-            remembered.entry(series.label_hash)
-        } else {
-            &mut unremembered
-        };
         if checker.wanted.meets(RuleSet::of(LABEL_RULES))
             && !(series.labels_sorted && entry.labels_plain)
         {
@@ -221,7 +230,7 @@ impl<'a> Pass<'a, '_> {
 /// Unknown types and empty help texts conflict with nothing. Returns whether
 /// what is remembered of the name changed.
 fn metadata(
-    metrics: &mut Generations<MetricFacts>,
+    metrics: &mut MetricMemory,
     out: &mut Collector<'_>,
     name: &[u8],
     metric_type: MetricType,
@@ -232,7 +241,7 @@ fn metadata(
     }
     let key = name_hash(name);
     let help_hash = if help.is_empty() { 0 } else { name_hash(help) };
-    let facts = metrics.entry(key);
+    let (facts, epoch) = metrics.entry(key);
     let was = *facts;
     let type_differs = metric_type != MetricType::Unknown
         && was.metric_type != MetricType::Unknown
@@ -240,8 +249,9 @@ fn metadata(
     let help_differs = help_hash != 0 && was.help != 0 && was.help != help_hash;
     let changed = (metric_type != MetricType::Unknown && was.metric_type != metric_type)
         || (help_hash != 0 && was.help != help_hash);
-    if metric_type != MetricType::Unknown {
+    if metric_type != MetricType::Unknown && was.metric_type != metric_type {
         facts.metric_type = metric_type;
+        *epoch = epoch.wrapping_add(1);
     }
     if help_hash != 0 {
         facts.help = help_hash;
@@ -266,12 +276,8 @@ fn metadata(
 /// A series of metric `name` came with no type: `metadata-type-unspecified`
 /// fires once per name (while remembered), unless the name's type is known
 /// from other series or metadata entries. Returns the name's remembered type.
-fn untyped(
-    metrics: &mut Generations<MetricFacts>,
-    out: &mut Collector<'_>,
-    name: &[u8],
-) -> MetricType {
-    let facts = metrics.entry(name_hash(name));
+fn untyped(metrics: &mut MetricMemory, out: &mut Collector<'_>, name: &[u8]) -> MetricType {
+    let (facts, _) = metrics.entry(name_hash(name));
     let known = facts.metric_type;
     if known == MetricType::Unknown && !facts.untyped_reported {
         facts.untyped_reported = true;
@@ -294,7 +300,7 @@ struct Sampling<'p, 'd> {
     series: &'d ReceivedSeries,
     /// The series' labels.
     pairs: &'d [LabelRef],
-    metrics: &'p Generations<MetricFacts>,
+    metrics: &'p MetricMemory,
     /// The type remembered for the series' name, if looked up already.
     name_type: Option<MetricType>,
     newest_of_all_ms: &'p mut i64,
@@ -303,23 +309,25 @@ struct Sampling<'p, 'd> {
 
 impl Sampling<'_, '_> {
     /// Whether the series is checked as a counter: typed so, or remembered so
-    /// from metadata, or named like one.
-    fn is_counter(&self) -> bool {
+    /// from metadata, or named like one. Sent with no type, what `entry`
+    /// found out before, while the epoch it found it in holds.
+    fn is_counter(&self, entry: &mut Remembered) -> bool {
         match self.series.metadata.map(|m| m.metric_type) {
             Some(MetricType::Counter) => true,
             Some(t) if t != MetricType::Unknown => false,
+            _ if entry.counter_epoch == self.metrics.epoch => entry.counter,
             _ => {
                 let name = metric_name(self.data, self.pairs);
-                let remembered = self.name_type.or_else(|| {
-                    (!self.metrics.is_empty())
-                        .then(|| self.metrics.get(name_hash(name)))
-                        .flatten()
-                        .map(|f| f.metric_type)
-                });
-                match remembered {
+                let remembered = self
+                    .name_type
+                    .or_else(|| self.metrics.metric_type(name_hash(name)));
+                let counter = match remembered {
                     Some(t) if t != MetricType::Unknown => t == MetricType::Counter,
                     _ => is_counter(name, false),
-                }
+                };
+                entry.counter = counter;
+                entry.counter_epoch = self.metrics.epoch;
+                counter
             }
         }
     }
@@ -338,34 +346,37 @@ impl Sampling<'_, '_> {
             return;
         }
         let thresholds = &self.checker.settings.thresholds;
-        let state = &mut entry.samples;
-        // Found out for the first sample that is not plain: most series never
-        // need their name looked at.
-        let mut counter: Option<bool> = None;
+        // Found out for the first sample that is not plain, and remembered:
+        // most series never need their name looked at, and a gauge that
+        // goes down needs it once.
+        let not_counter = known_not_counter(series, entry, self.metrics.epoch);
+        let mut counter: Option<bool> = not_counter.then_some(false);
         let mut newest_of_all = *self.newest_of_all_ms;
         let horizon = self.arrival_ms.saturating_add(thresholds.future_ms);
         for s in samples {
-            let sample = SampleIn {
-                timestamp_ms: s.timestamp_ms,
-                value: s.value,
-                start_ms: s.effective_start_ts(series),
-                stale: is_stale_nan(s.value),
-            };
+            let sample = sample_in(s, series);
             let floor = newest_of_all.saturating_sub(thresholds.too_old_ms);
-            if !state.take_plain(sample, horizon, floor) {
+            let plain = if counter == Some(false) {
+                entry.samples.take_in_order(sample, horizon, floor)
+            } else {
+                entry.samples.take_plain(sample, horizon, floor)
+            };
+            if !plain {
                 out.timestamp_ms = Some(s.timestamp_ms);
+                let counter = entry.samples.counter_matters(sample)
+                    && *counter.get_or_insert_with(|| self.is_counter(entry));
                 let context = SampleContext {
                     arrival_ms: self.arrival_ms,
                     newest_of_all_ms: newest_of_all,
-                    counter: state.counter_matters(sample)
-                        && *counter.get_or_insert_with(|| self.is_counter()),
+                    counter,
                 };
-                state.check(sample, &context, thresholds, out);
+                entry.samples.check(sample, &context, thresholds, out);
             }
             if s.timestamp_ms > newest_of_all && s.timestamp_ms <= horizon {
                 newest_of_all = s.timestamp_ms;
             }
         }
+        let state = &mut entry.samples;
         for h in histograms {
             out.timestamp_ms = Some(h.timestamp);
             crate::problems::histogram::check_histogram(h, thresholds, out);

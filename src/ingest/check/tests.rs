@@ -50,15 +50,25 @@ fn rw2_rules(data: WriteData) -> Vec<Rule> {
     rules
 }
 
-fn with_metadata(mut data: WriteData, metric_type: MetricType, help: &str) -> WriteData {
+/// Metadata of metric `family` interned in `data`.
+fn metadata_in(
+    data: &mut WriteData,
+    family: &str,
+    metric_type: MetricType,
+    help: &str,
+) -> Metadata {
     let help = data.intern(help);
-    let family = data.intern("m");
-    data.series[0].metadata = Some(Metadata {
+    let family = data.intern(family);
+    Metadata {
         family,
         metric_type,
         help,
         unit: WriteData::EMPTY,
-    });
+    }
+}
+
+fn with_metadata(mut data: WriteData, metric_type: MetricType, help: &str) -> WriteData {
+    data.series[0].metadata = Some(metadata_in(&mut data, "m", metric_type, help));
     data
 }
 
@@ -304,6 +314,11 @@ fn series_state_is_bounded() {
 /// A decoded RW 1.0 request of one series with `labels`, in the order given,
 /// and one sample at `timestamp_ms`.
 fn decoded_rw1(labels: &[(&str, &str)], timestamp_ms: i64) -> WriteData {
+    decoded_rw1_at(labels, timestamp_ms, 1.0)
+}
+
+/// [`decoded_rw1`] with the sample's `value`.
+fn decoded_rw1_at(labels: &[(&str, &str)], timestamp_ms: i64, value: f64) -> WriteData {
     use crate::proto::rw1;
     use prost::Message;
     let series = rw1::TimeSeries {
@@ -315,7 +330,7 @@ fn decoded_rw1(labels: &[(&str, &str)], timestamp_ms: i64) -> WriteData {
             })
             .collect(),
         samples: vec![rw1::Sample {
-            value: 1.0,
+            value,
             timestamp: timestamp_ms,
         }],
         ..Default::default()
@@ -534,4 +549,154 @@ fn series_past_the_problems_carried_are_named_and_renumbered_when_some_are_refus
         n as u64 - 1
     );
     assert_eq!(data.problem_counts().get(Rule::DuplicateTimestamp), 1);
+}
+
+/// A request of series `name{job="a"}` with one sample, and RW 1.0 metadata
+/// typing `name` as `typed` if given.
+fn rw1_typed(name: &str, ts: i64, value: f64, typed: Option<MetricType>) -> WriteData {
+    let mut data = one_series(name, &[sample(ts, value)], &[]);
+    if let Some(metric_type) = typed {
+        let metadata = metadata_in(&mut data, name, metric_type, "Help.");
+        data.metadata.push(metadata);
+    }
+    data
+}
+
+#[test]
+fn what_a_series_found_out_of_being_a_counter_holds_until_its_names_type_changes() {
+    let checker = Checker::default();
+    let rules = |name, ts, value, typed| {
+        rules_with(&checker, rw1_typed(name, ts, value, typed), Protocol::V1)
+    };
+    // Named like no counter: going down is fine, and found out once.
+    assert!(rules("temp", NOW, 5.0, None).is_empty());
+    assert!(rules("temp", NOW + 1, 3.0, None).is_empty());
+    assert!(rules("temp", NOW + 2, 1.0, None).is_empty());
+    // Metadata makes it a counter: the next decrease fires.
+    assert!(rules("temp", NOW + 3, 2.0, Some(MetricType::Counter)).is_empty());
+    assert_eq!(rules("temp", NOW + 4, 1.0, None), [Rule::CounterDecrease]);
+    assert_eq!(rules("temp", NOW + 5, 0.5, None), [Rule::CounterDecrease]);
+    // And a gauge again (which conflicts with what it was sent as): no more.
+    let retyped = rules("temp", NOW + 6, 0.25, Some(MetricType::Gauge));
+    assert_eq!(retyped, [Rule::MetadataConflict]);
+    assert!(rules("temp", NOW + 7, 0.1, None).is_empty());
+    // Named like a counter and never typed: every decrease fires.
+    assert!(rules("hits_total", NOW, 5.0, None).is_empty());
+    assert_eq!(
+        rules("hits_total", NOW + 1, 3.0, None),
+        [Rule::CounterDecrease]
+    );
+    assert_eq!(
+        rules("hits_total", NOW + 2, 1.0, None),
+        [Rule::CounterDecrease]
+    );
+    // NaN on a series found out to be no counter fires nothing, and it is taken.
+    assert!(rules("temp", NOW + 8, f64::NAN, None).is_empty());
+    assert_eq!(
+        rules("temp", NOW + 8, 1.0, None),
+        [Rule::DuplicateTimestamp]
+    );
+}
+
+#[test]
+fn the_epoch_started_again_forgets_what_series_found_out() {
+    let checker = Checker::default();
+    let send = |ts, value| rules_with(&checker, rw1_typed("temp", ts, value, None), Protocol::V1);
+    assert!(send(NOW, 5.0).is_empty());
+    assert!(send(NOW + 1, 3.0).is_empty());
+    {
+        let mut memory = checker.memory.lock().unwrap();
+        // Just short of where it is started again; the series' is older.
+        memory.metrics.epoch = super::metric_memory::EPOCH_RENEWED_AT - 1;
+    }
+    assert!(send(NOW + 2, 1.0).is_empty());
+    {
+        let mut memory = checker.memory.lock().unwrap();
+        let kept = memory.series.values_mut().next().unwrap().counter_epoch;
+        assert_eq!(
+            kept,
+            super::metric_memory::EPOCH_RENEWED_AT - 1,
+            "found out again"
+        );
+        memory.metrics.epoch = super::metric_memory::EPOCH_RENEWED_AT;
+    }
+    assert!(send(NOW + 3, 0.5).is_empty());
+    let mut memory = checker.memory.lock().unwrap();
+    assert_eq!(memory.metrics.epoch, 1);
+    let kept = memory.series.values_mut().next().unwrap().counter_epoch;
+    assert_eq!(kept, 1, "forgotten, then found out again under epoch 1");
+}
+
+/// Series that take the quick path (decoded, seen before with nothing wrong)
+/// fire every sample rule as the full path does, and move the newest sample
+/// of all on for the series after them.
+#[test]
+fn series_on_the_quick_path_fire_every_sample_rule_as_before() {
+    let checker = Checker::default();
+    let send = |name: &str, ts: i64, value: f64| {
+        let data = decoded_rw1_at(&[("__name__", name), ("job", "a")], ts, value);
+        assert!(data.series[0].labels_sorted);
+        rules_with(&checker, data, Protocol::V1)
+    };
+    let t0 = NOW - 60_000;
+    assert_eq!(send("temp", t0, 5.0), []);
+    assert_eq!(send("temp", t0 + 1, 6.0), []);
+    assert_eq!(send("temp", t0 + 2, 3.0), [], "a gauge may go down");
+    assert_eq!(send("temp", t0 + 3, 1.0), []);
+    assert_eq!(send("temp", t0 + 2, 1.0), [Rule::OutOfOrder]);
+    assert_eq!(send("temp", t0 + 3, 1.0), [Rule::DuplicateSample]);
+    assert_eq!(send("temp", t0 + 3, 2.0), [Rule::DuplicateTimestamp]);
+    assert_eq!(send("temp", NOW + 11 * 60_000, 2.0), [Rule::TooFarInFuture]);
+    assert_eq!(send("temp", NOW + 12 * 60_000, 2.0), [Rule::TooFarInFuture]);
+    assert_eq!(send("hits_total", t0, 5.0), []);
+    assert_eq!(send("hits_total", t0 + 1, 6.0), []);
+    assert_eq!(send("hits_total", t0 + 2, 3.0), [Rule::CounterDecrease]);
+    assert_eq!(send("hits_total", t0 + 3, f64::NAN), [Rule::NanOnCounter]);
+    assert_eq!(send("hits_total", t0 + 4, 7.0), []);
+    // The newest of all is t0 + 4 (later ones were too far in the future)
+    // until a quick-path sample at NOW moves it on.
+    let behind = |ms: i64| NOW - ms;
+    assert_eq!(send("late", behind(60 * 60_000 + 30_000), 1.0), []);
+    assert_eq!(send("hits_total", NOW, 8.0), []);
+    assert_eq!(
+        send("late", behind(60 * 60_000 + 29_000), 1.0),
+        [Rule::TooOld]
+    );
+}
+
+/// RW 2.0 series of one typed name: the quick path takes the ones after the
+/// first of the name in a request, and a type changing to counter is
+/// checked as one from then on.
+#[test]
+fn rw2_series_on_the_quick_path_follow_their_type() {
+    let checker = Checker::default();
+    let send = |typed, ts, value| {
+        let data = rw2_decoded(&[("g", "0", typed, value), ("g", "1", typed, value)], ts);
+        let mut data = data;
+        checker.check(&mut data, Some(Protocol::V2), NOW);
+        data.problems
+            .iter()
+            .map(|p| (p.rule, p.subject.clone()))
+            .collect::<Vec<_>>()
+    };
+    let gauge = Some(Typed::Gauge);
+    assert_eq!(send(gauge, NOW - 3000, 5.0), []);
+    assert_eq!(send(gauge, NOW - 2000, 3.0), []);
+    assert_eq!(send(gauge, NOW - 1500, 1.0), []);
+    let fired = send(Some(Typed::Counter), NOW - 1000, 0.5);
+    let rules: Vec<Rule> = fired.iter().map(|(r, _)| *r).collect();
+    assert_eq!(
+        rules,
+        [
+            Rule::MetadataConflict,
+            Rule::CounterDecrease,
+            Rule::CounterDecrease
+        ],
+        "{fired:?}"
+    );
+    assert_eq!(fired[2].1, Subject::Series(1));
+    // Sent with no type: the full path, and its name is remembered a counter.
+    let untyped = send(None, NOW, 0.25);
+    let rules: Vec<Rule> = untyped.iter().map(|(r, _)| *r).collect();
+    assert_eq!(rules, [Rule::CounterDecrease; 2], "{untyped:?}");
 }
