@@ -259,6 +259,19 @@ fn without_an_end_or_with_a_missing_file_it_cannot_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.warc"));
 }
 
+/// `promscope check FILE`, once it exits.
+async fn check_file(path: &std::path::Path) -> std::process::Output {
+    let path = path.to_owned();
+    let run = move || {
+        Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .expect("binary runs")
+    };
+    tokio::task::spawn_blocking(run).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_capture_is_checked_as_it_was_received() {
     let path = std::env::temp_dir().join(format!("promscope-check-{}.warc", std::process::id()));
@@ -276,22 +289,24 @@ async fn a_capture_is_checked_as_it_was_received() {
     }
     drop(receiver);
     recorder.finish();
-    let out = tokio::task::spawn_blocking({
-        let path = path.clone();
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_promscope"))
-                .arg("check")
-                .arg(&path)
-                .output()
-                .expect("binary runs")
-        }
-    })
-    .await
-    .unwrap();
-    let _ = std::fs::remove_file(&path);
+    let out = check_file(&path).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("2 requests"), "{stdout}");
     // Across requests: the second is older than the first.
     assert!(stdout.contains("error    out-of-order"), "{stdout}");
+    // Cut inside its last record, the capture is damaged: said with how far it was checked.
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len - 40).unwrap();
+    let out = check_file(&path).await;
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let said = [
+        "promscope-check-",
+        "the file ends inside",
+        "requests before it were checked",
+    ];
+    assert!(said.iter().all(|part| stderr.contains(part)), "{stderr}");
 }

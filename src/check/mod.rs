@@ -18,7 +18,6 @@ use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::capture;
 use crate::ingest::queue;
 use crate::ingest::server::{self, Limits, Receiver, ReceiverStats, Security};
 use crate::problems::Severity;
@@ -124,22 +123,14 @@ pub async fn main(limits: Limits, security: Security, args: CheckArgs) -> anyhow
     })
 }
 
-/// Checks every request of a capture, as the receiver checked it live.
+/// Checks every request of a capture, as the receiver checked it live (read
+/// on two threads as a replay reads it).
 async fn read_file(file: &std::path::Path, limits: Limits) -> anyhow::Result<Tally> {
-    let mut source = capture::open(file)?;
+    let path = file.to_owned();
     let read = tokio::task::spawn_blocking(move || {
         let mut tally = Tally::new();
-        for item in source.by_ref() {
-            let exchange = item.map_err(|damage| {
-                anyhow::anyhow!(
-                    "{damage}; the {} requests before it were checked",
-                    tally.requests
-                )
-            })?;
-            if let Some(batch) = crate::replay::requests::batch_of(&exchange, &limits) {
-                tally.add(&batch);
-            }
-        }
+        let end = crate::replay::read_all(&path, limits, |batch| tally.add(&batch))?;
+        end.finish(&path, ("check", "checked"))?;
         Ok::<Tally, anyhow::Error>(tally)
     });
     read.await.context("the capture reader crashed")?

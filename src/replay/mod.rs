@@ -90,6 +90,7 @@ fn parse_speed(text: &str) -> Result<Speed, String> {
 }
 
 /// What reading a file came to.
+#[derive(Default)]
 pub(crate) struct ReadEnd {
     requests: u64,
     damage: Option<Damage>,
@@ -115,12 +116,7 @@ pub(crate) fn read_paced<T: Send + 'static>(
     let reader = std::thread::Builder::new()
         .name("replay-reader".into())
         .spawn(move || {
-            let mut end = ReadEnd {
-                requests: 0,
-                damage: None,
-                skipped: 0,
-                notes: Vec::new(),
-            };
+            let mut end = ReadEnd::default();
             for item in exchanges.iter() {
                 let (exchange, unpacked) = match item {
                     Ok(read) => read,
@@ -223,28 +219,72 @@ fn without_huge_pages() {
 
 /// Says how reading ended: an error when the file was damaged.
 pub(crate) fn finish(file: &std::path::Path, end: ReadEnd) -> anyhow::Result<()> {
-    if end.skipped > 0 {
-        eprintln!(
-            "promscope replay: skipped {} records of {} that hold no remote-write request",
-            end.skipped,
-            file.display()
-        );
+    end.finish(file, ("replay", "replayed"))
+}
+
+impl ReadEnd {
+    /// How a command (`replay`, `replayed`) that read `file` to this end
+    /// says it ended: notes on stderr, an error when the file was damaged.
+    pub(crate) fn finish(
+        self,
+        file: &std::path::Path,
+        (command, done): (&str, &str),
+    ) -> anyhow::Result<()> {
+        if self.skipped > 0 {
+            eprintln!(
+                "promscope {command}: skipped {} records of {} that hold no remote-write request",
+                self.skipped,
+                file.display()
+            );
+        }
+        for note in &self.notes {
+            eprintln!(
+                "promscope {command}: {}: {}",
+                file.display(),
+                crate::text::escape::escaped(note)
+            );
+        }
+        match self.damage {
+            None => Ok(()),
+            Some(damage) => bail!(
+                "{}: {damage}; the {} requests before it were {done}",
+                file.display(),
+                self.requests
+            ),
+        }
     }
-    for note in &end.notes {
-        eprintln!(
-            "promscope replay: {}: {}",
-            file.display(),
-            crate::text::escape::escaped(note)
-        );
+}
+
+/// Reads `file` whole on two threads, as a replay at full speed does
+/// ([`read_ahead`]), giving each request's batch (none for vmagent's
+/// handshake) to `each`; returns how reading ended.
+pub(crate) fn read_all(
+    file: &std::path::Path,
+    limits: Limits,
+    mut each: impl FnMut(crate::ingest::model::Batch),
+) -> anyhow::Result<ReadEnd> {
+    let (exchanges, source) = read_ahead(capture::open(file)?, limits.clone())?;
+    let mut end = ReadEnd::default();
+    for item in exchanges.iter() {
+        match item {
+            Ok((exchange, unpacked)) => {
+                end.requests += 1;
+                if let Some(batch) = requests::batch(unpacked, &exchange, &limits) {
+                    each(batch);
+                }
+            }
+            Err(damage) => {
+                end.damage = Some(damage);
+                break;
+            }
+        }
     }
-    match end.damage {
-        None => Ok(()),
-        Some(damage) => bail!(
-            "{}: {damage}; the {} requests before it were replayed",
-            file.display(),
-            end.requests
-        ),
-    }
+    // The source stops at its next record once nobody takes them.
+    drop(exchanges);
+    (end.skipped, end.notes) = source
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    Ok(end)
 }
 
 async fn headless(

@@ -13,16 +13,8 @@ use crate::ingest::model::{Batch, Outcome, RawRequest, RejectReason, RequestInfo
 use crate::ingest::raw::request_head;
 use crate::ingest::server::Limits;
 
-/// The batch the receiver handed to its consumers for `exchange`, or none
-/// (vmagent's handshake). A request answered otherwise than its content
-/// alone decides (credentials, a timeout, promscope falling behind, a body
-/// not read whole) gets its recorded answer and no data, as it did live.
-pub fn batch_of(exchange: &Exchange, limits: &Limits) -> Option<Batch> {
-    batch(unpack(exchange, limits), exchange, limits)
-}
-
-/// [`batch_of`]'s first step, which a replay takes on the thread that reads
-/// the capture: the request's facts, and its body decompressed.
+/// What [`unpack`] makes of an exchange, on the thread that reads the
+/// capture: the request's facts, and its body decompressed.
 pub struct Unpacked(Option<Taken>);
 
 enum Taken {
@@ -31,7 +23,7 @@ enum Taken {
     Cut(RequestInfo),
 }
 
-/// [`batch_of`]'s first step.
+/// The first step of a request's batch (then [`batch`]).
 pub fn unpack(exchange: &Exchange, limits: &Limits) -> Unpacked {
     let (method, uri, headers) =
         request_head(&exchange.method, &exchange.target, &exchange.headers);
@@ -50,7 +42,11 @@ pub fn unpack(exchange: &Exchange, limits: &Limits) -> Unpacked {
     })
 }
 
-/// [`batch_of`]'s second step, of what [`unpack`] made of `exchange`.
+/// The batch the receiver handed to its consumers for `exchange`, or none
+/// (vmagent's handshake), from what [`unpack`] made of it. A request
+/// answered otherwise than its content alone decides (credentials, a
+/// timeout, promscope falling behind, a body not read whole) gets its
+/// recorded answer and no data, as it did live.
 pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option<Batch> {
     let mut batch = match unpacked.0? {
         Taken::Whole(unpacked) => content::decode_unpacked(unpacked, limits),
