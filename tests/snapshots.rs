@@ -671,3 +671,45 @@ fn new_series_per_second_is_one_number_in_the_header_and_the_cardinality_title()
     assert!(numbers::stands_for(in_header, new), "{in_header} for {new}");
     assert!(new < 5.0, "over the minute, not the last seconds: {new}");
 }
+
+/// A label value longer than the labels box, and thousands of labels: the box
+/// ends in `…` and counts the labels it has no row for, at every size.
+#[test]
+fn detail_cut_where_its_labels_do_not_fit() {
+    fn store() -> Store {
+        let mut store = Store::new(StoreLimits::default());
+        let mut data = WriteData::default();
+        let long = "L".repeat(20_000);
+        data.push_series(
+            &[("__name__", "long_value"), ("v", &long)],
+            &[sample(T0 - 1_000, 1.0)],
+            &[],
+        );
+        let names: Vec<String> = (0..5000).map(|i| format!("l{i:04}")).collect();
+        let mut labels = vec![("__name__", "many_labels")];
+        labels.extend(names.iter().map(|n| (n.as_str(), "v")));
+        data.push_series(&labels, &[sample(T0 - 1_000, 2.0)], &[]);
+        store.ingest(&Batch {
+            info: info(T0 - 1_000, Protocol::V1),
+            outcome: Outcome::Accepted,
+            data,
+        });
+        store
+    }
+    let mut shown = Vec::new();
+    for (selector, end) in [("long_value", "LLL…"), ("many_labels", " more labels")] {
+        let (mut app, mut store) = (dashboard::app(T0 - 60_000), store());
+        apply(&mut app, &mut store, &open_detail(&format!("^{selector}")));
+        for (width, height) in [(80, 24), (120, 40), (200, 50)] {
+            let screen = screen(&app, &store, width, height);
+            assert!(
+                screen.contains(end),
+                "{selector} at {width}x{height}:\n{screen}"
+            );
+            if width == 80 {
+                shown.push(screen);
+            }
+        }
+    }
+    insta::assert_snapshot!(shown.join("\n"));
+}

@@ -59,6 +59,10 @@ fn cut_numbers(narrow: &str, wide: &str) -> Vec<String> {
                 continue;
             }
             for n in numbers {
+                // A count of what did not fit (`… +3 more lines`), which the wide screen shows.
+                if piece.contains(&format!("+{n} more ")) {
+                    continue;
+                }
                 let time_of_day = n.len() == 12 && n.as_bytes()[2] == b':';
                 let kept = same.iter().any(|words| {
                     words.contains(&n) || time_of_day && words.iter().any(|w| w.contains(n))
@@ -116,4 +120,8 @@ fn the_checker_finds_a_cut_number() {
     );
     // Rounded to fit, or a name shortened: not cut.
     assert!(cut_numbers("\" ~1.2e3 12…9 \"", "\" 1234.5678 1234567889 \"").is_empty());
+    // A count of the lines that did not fit, which the wide screen shows instead.
+    let wide = "\" problems out-of-order 2 \"";
+    assert!(cut_numbers("\" problems out-of-o… +1 more lines \"", wide).is_empty());
+    assert_eq!(cut_numbers("\" problems out-of-order +1 \"", wide).len(), 1);
 }

@@ -5,8 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph};
 
+use super::clip;
 use super::columns::{Column, KeyRoom, Timestamps, allot, widest};
 use super::fit;
 use super::histogram;
@@ -132,13 +133,17 @@ fn render_info(frame: &mut Frame, area: Rect, app: &App, store: &Store, id: Seri
             styled(" (filter only)", theme::dim()),
         ])
     }));
-    frame.render_widget(Paragraph::new(labels).wrap(Wrap { trim: false }), left);
-    frame.render_widget(
-        Paragraph::new(metadata_lines(app, store, id, s))
-            .block(Block::new().borders(Borders::LEFT))
-            .wrap(Wrap { trim: false }),
-        right,
+    // Cut where the box ends, and saying so: a 20 kB value or thousands of labels.
+    let fitted =
+        |lines, area: Rect, what| clip::wrapped(lines, area.width.into(), area.height.into(), what);
+    frame.render_widget(Paragraph::new(fitted(labels, left, "labels")), left);
+    let block = Block::new().borders(Borders::LEFT);
+    let metadata = fitted(
+        metadata_lines(app, store, id, s),
+        block.inner(right),
+        "lines",
     );
+    frame.render_widget(Paragraph::new(metadata).block(block), right);
 }
 
 /// Type, help, unit, the last value, start timestamp and flags.

@@ -15,6 +15,7 @@
 mod backend;
 mod cardinality;
 mod cardinality_titles;
+mod clip;
 mod columns;
 mod copied;
 mod detail;
