@@ -5,9 +5,9 @@
 //! are kept and the least recently used go first, for the price of one more
 //! lookup on a miss.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
-use hashbrown::HashMap;
+use super::dense::DenseMap;
 
 /// Keys are hashes already: used as they are.
 #[derive(Default)]
@@ -30,7 +30,7 @@ impl Hasher for Identity {
     }
 }
 
-type Map<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
+type Map<V> = DenseMap<V>;
 
 /// A bounded map from hashes to `V` (see the module).
 #[derive(Debug)]
@@ -47,7 +47,7 @@ impl<V: Default> Generations<V> {
     /// A map keeping at most `2 × per_generation` entries.
     pub fn new(per_generation: usize) -> Self {
         Generations {
-            current: Map::default(),
+            current: Map::with_capacity(per_generation.max(1)),
             older: Map::default(),
             per_generation: per_generation.max(1),
             full: false,
@@ -60,22 +60,23 @@ impl<V: Default> Generations<V> {
     #[inline]
     pub fn entry(&mut self, key: u64) -> &mut V {
         if self.full {
-            self.older = std::mem::take(&mut self.current);
+            let next = Map::with_capacity(self.per_generation);
+            self.older = std::mem::replace(&mut self.current, next);
             self.full = false;
         }
         let len = self.current.len();
-        match self.current.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            hashbrown::hash_map::Entry::Vacant(entry) => {
-                let value = if self.older.is_empty() {
-                    V::default()
-                } else {
-                    self.older.remove(&key).unwrap_or_default()
-                };
-                self.full = len + 1 >= self.per_generation;
-                entry.insert(value)
+        let older = &mut self.older;
+        let (value, made) = self.current.entry_or_insert_with(key, || {
+            if older.is_empty() {
+                V::default()
+            } else {
+                older.remove(key).unwrap_or_default()
             }
+        });
+        if made {
+            self.full = len + 1 >= self.per_generation;
         }
+        value
     }
 
     /// Whether the next [`Generations::entry`] drops the older generation.
@@ -90,7 +91,7 @@ impl<V: Default> Generations<V> {
 
     /// The entry of `key`, if there is one (not moved).
     pub fn get(&self, key: u64) -> Option<&V> {
-        self.current.get(&key).or_else(|| self.older.get(&key))
+        self.current.get(key).or_else(|| self.older.get(key))
     }
 
     /// Entries kept.
@@ -103,10 +104,9 @@ impl<V: Default> Generations<V> {
         self.len() == 0
     }
 
-    /// Heap bytes its tables take (buckets and control bytes).
+    /// Heap bytes its entries and indices take.
     pub fn heap_bytes(&self) -> usize {
-        let table = |m: &Map<V>| m.capacity() * (size_of::<(u64, V)>() + 1);
-        table(&self.current) + table(&self.older)
+        self.current.heap_bytes() + self.older.heap_bytes()
     }
 }
 

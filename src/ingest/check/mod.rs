@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use foldhash::fast::FixedState;
 use std::hash::BuildHasher;
 
+mod dense;
 pub mod limits;
 mod memory;
 mod metric_memory;

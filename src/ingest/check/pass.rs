@@ -79,6 +79,9 @@ impl<'a> Pass<'a, '_> {
     }
 
     /// Checks series `index`; whether a rule at `reject` fired on it.
+    /// Inlined into the request's loop: called for every series, most of
+    /// which take the quick path (a call costs ~10% of that path).
+    #[inline(always)]
     pub(super) fn series(&mut self, index: usize) -> bool {
         let data = self.data;
         let Some(series) = data.series.get(index) else {
