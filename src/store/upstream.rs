@@ -33,12 +33,11 @@ impl Store {
             return;
         };
         let data = &batch.data;
-        let mut scratch = Vec::new();
         let named: HashSet<u64> = label_sets_in(&message)
             .iter()
             .map(|set| {
                 let pairs = set.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
-                let hash = label_set_hash(pairs, &mut scratch);
+                let hash = label_set_hash(pairs);
                 // The request's series are its tenant's (see `tenant_series_hash`).
                 match batch.info.tenant.as_deref() {
                     Some(tenant) => tenant_series_hash(hash, tenant),

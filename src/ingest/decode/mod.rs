@@ -17,7 +17,7 @@ pub use compression::{
     Compression, decoded_size_bound, decoded_size_bound_in_pieces, decompress, decompress_zstd,
 };
 
-use super::model::{Protocol, Sample, StrAt, StrId, WriteData, label_set_hash_in_order};
+use super::model::{Protocol, Sample, StrId, WriteData, label_set_hash_in_order};
 use crate::problems::{Problem, Rule};
 use crate::proto::rw2 as pb2;
 
@@ -221,12 +221,12 @@ fn less(mut a: &[u8], mut b: &[u8]) -> bool {
 }
 
 /// The order of a series' label names, checked name by name while the labels
-/// are read: strictly ascending names are the canonical form, hashed on the
+/// are read: strictly ascending names are in canonical order, hashed on the
 /// way. (What is wrong with them is the problem rules' business: see
 /// [`crate::problems::checker`].)
 struct LabelCheck<'a> {
     previous: Option<&'a [u8]>,
-    /// Names strictly ascending (no repeats): the order of the canonical form.
+    /// Names strictly ascending (no repeats): the canonical order.
     sorted: bool,
 }
 
@@ -256,27 +256,16 @@ impl<'a> LabelCheck<'a> {
 }
 
 /// The identity hash of the labels in `labels` (spans of `base`), whose names
-/// the caller found `sorted` or not. Not inlined: the decoders call it only
-/// for labels they could not hash on the way (unsorted, or RW 1.0 labels in an
-/// unusual encoding), and inlined it costs their hot loops registers.
+/// the caller found `sorted` or not: RW 1.0's, and RW 2.0's for labels out of
+/// order. Not inlined: inlined it costs the decoders' hot loops registers.
 #[inline(never)]
-fn hash_labels(
-    base: &[u8],
-    data: &WriteData,
-    labels: Range<u32>,
-    sorted: bool,
-    scratch: &mut Vec<u8>,
-) -> u64 {
+fn hash_labels(base: &[u8], data: &WriteData, labels: Range<u32>, sorted: bool) -> u64 {
     let pairs = data
         .labels
         .get(labels.start as usize..labels.end as usize)
         .unwrap_or(&[]);
-    let at = |id: StrId| StrAt::in_buffer(base, id);
-    label_set_hash_in_order(
-        pairs.iter().map(|l| (at(l.name), at(l.value))),
-        sorted,
-        scratch,
-    )
+    let text = |id: StrId| base.get(id.range()).unwrap_or(&[]);
+    label_set_hash_in_order(pairs.iter().map(|l| (text(l.name), text(l.value))), sorted)
 }
 
 /// Decodes a native histogram with the generated type (histograms are rare enough

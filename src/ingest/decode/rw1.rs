@@ -7,8 +7,8 @@ use super::{
     read_histogram, read_sample, sample_fast,
 };
 use crate::ingest::model::{
-    Exemplar, LabelRef, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
-    canonical_bytes_hash,
+    Exemplar, LabelRef, LabelSetHash, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
+    string_hash,
 };
 
 const MSG: &str = "prometheus.WriteRequest";
@@ -46,7 +46,6 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     data.labels.reserve(buf.len() / 10);
     data.series.reserve(buf.len() / 30);
     data.samples.reserve(buf.len() / 30);
-    let mut scratch = Vec::new();
     let mut r = Reader::new(buf);
     let top = || String::from("WriteRequest");
     while !r.is_done() {
@@ -57,7 +56,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
                 let path = || format!("timeseries[{index}]");
                 expect("timeseries", wire, WireType::Len).map_err(at(MSG, path))?;
                 let bytes = r.bytes().map_err(at(MSG, path))?;
-                series(buf, &mut data, bytes, index, &mut scratch)?;
+                series(buf, &mut data, bytes, index)?;
                 check_growth(&data, buf.len())?;
             }
             WRITE_REQUEST_METADATA => {
@@ -73,13 +72,7 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     Ok(data)
 }
 
-fn series(
-    base: &[u8],
-    data: &mut WriteData,
-    buf: &[u8],
-    index: usize,
-    scratch: &mut Vec<u8>,
-) -> Result<(), DecodeError> {
+fn series(base: &[u8], data: &mut WriteData, buf: &[u8], index: usize) -> Result<(), DecodeError> {
     let label_start = data.labels.len() as u32;
     let sample_start = data.samples.len() as u32;
     let histogram_start = data.histograms.len() as u32;
@@ -90,14 +83,15 @@ fn series(
     // that run in a tight loop, then read the rest (and anything unusual) field
     // by field.
     let mut check = LabelCheck::new();
-    let mut run = label_run(base, buf, &mut data.labels, &mut check);
+    let mut run_hash = LabelSetHash::new();
+    let mut run = label_run(base, buf, &mut data.labels, &mut check, &mut run_hash);
     if !is_ascii(&buf[..run]) {
         // Some name or value needs a real UTF-8 check: start over, field by field.
         data.labels.truncate(label_start as usize);
         check = LabelCheck::new();
         run = 0;
     }
-    let (label_bytes, mut rest) = buf.split_at(run);
+    let (_, mut rest) = buf.split_at(run);
     // Then, as a rule, the samples, also in their usual encoding.
     while let [SAMPLES_KEY, len @ 0..0x80, tail @ ..] = rest
         && let Some((message, after)) = tail.split_at_checked(usize::from(*len))
@@ -106,7 +100,7 @@ fn series(
         data.samples.push(sample);
         rest = after;
     }
-    let mut all_labels_canonical = true;
+    let mut all_labels_in_run = run > 0;
     let mut r = Reader::new(rest);
     let path = || format!("timeseries[{index}]");
     while !r.is_done() {
@@ -120,7 +114,7 @@ fn series(
                 let label = label(base, bytes, &mut data.raw_strings, path)?;
                 check.name(base.get(label.name.range()).unwrap_or(&[]));
                 data.labels.push(label);
-                all_labels_canonical = false;
+                all_labels_in_run = false;
             }
             TIME_SERIES_SAMPLES => {
                 read_sample(&mut r, wire, data, (index, sample_start), false, MSG)?;
@@ -152,11 +146,11 @@ fn series(
         })?;
         data.exemplars.push(exemplar);
     }
-    // Sorted labels that all took the fast path are already in canonical form.
-    let label_hash = if all_labels_canonical && check.sorted() {
-        canonical_bytes_hash(label_bytes)
+    // Sorted labels that all took the fast path were hashed on the way.
+    let label_hash = if all_labels_in_run && check.sorted() {
+        run_hash.finish()
     } else {
-        hash_labels(base, data, labels.clone(), check.sorted(), scratch)
+        hash_labels(base, data, labels.clone(), check.sorted())
     };
     data.series.push(ReceivedSeries {
         labels,
@@ -173,15 +167,17 @@ fn series(
 
 /// Reads the run of labels at the start of `buf` that use the usual encoding,
 /// `0a <len> 0a <len> name 12 <len> value` with one-byte lengths, into `labels`;
-/// returns its length in bytes. The hot path of RW1: one four-byte compare per
-/// label for its header and one for the value's; the caller checks the run is
-/// ASCII (so UTF-8) in one pass.
+/// returns its length in bytes, and folds the labels' string hashes into `hash`
+/// (their identity hash, if they are all and in order). The hot path of RW1: one
+/// four-byte compare per label for its header and one for the value's; the
+/// caller checks the run is ASCII (so UTF-8) in one pass.
 #[inline(always)]
 fn label_run<'a>(
     base: &[u8],
     buf: &'a [u8],
     labels: &mut Vec<LabelRef>,
     check: &mut LabelCheck<'a>,
+    hash: &mut LabelSetHash,
 ) -> usize {
     // `buf` is a subslice of `base`.
     let origin = buf.as_ptr() as usize - base.as_ptr() as usize;
@@ -204,7 +200,9 @@ fn label_run<'a>(
         if buf[value_at - 2..value_at] != [LABEL_VALUE_KEY, value_len as u8] {
             break;
         }
-        check.name(&buf[name_at..name_at + name_len]);
+        let name = &buf[name_at..name_at + name_len];
+        check.name(name);
+        hash.push(string_hash(name), string_hash(&buf[value_at..end]));
         labels.push(LabelRef {
             name: StrId::new(origin + name_at, name_len),
             value: StrId::new(origin + value_at, value_len),

@@ -38,11 +38,12 @@ pub struct LabelRef {
     pub value: StrId,
 }
 
-/// Hash of a label set written in its canonical form: sorted by name, each label
-/// encoded as RW1 does (`0a len 0a len name 12 len value`, minimal varints). A
-/// sender's RW1 bytes are often exactly that form, and can then be hashed in
-/// place ([`canonical_bytes_hash`]) without re-encoding.
-pub fn label_set_hash<'a, I>(pairs: I, scratch: &mut Vec<u8>) -> u64
+/// The identity hash of a label set: equal for equal label sets whatever their
+/// order or protocol. Each name and value is hashed alone ([`string_hash`]), and
+/// the pairs are folded in canonical order (sorted by name, then value) by
+/// [`LabelSetHash`]. So a decoder hashes each string of a request once where
+/// strings repeat (RW 2.0's symbols), and needs no canonical copy of the set.
+pub fn label_set_hash<'a, I>(pairs: I) -> u64
 where
     I: Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
 {
@@ -50,208 +51,140 @@ where
     let sorted = pairs
         .clone()
         .all(|(name, _)| previous.replace(name).is_none_or(|p| p < name));
-    let pairs = pairs.map(|(name, value)| (StrAt::whole(name), StrAt::whole(value)));
-    label_set_hash_in_order(pairs, sorted, scratch)
+    label_set_hash_in_order(pairs, sorted)
 }
 
 /// [`label_set_hash`] for a caller that already knows whether the names are
 /// strictly ascending.
-pub fn label_set_hash_in_order<'a, I>(pairs: I, sorted: bool, scratch: &mut Vec<u8>) -> u64
+pub fn label_set_hash_in_order<'a, I>(pairs: I, sorted: bool) -> u64
 where
-    I: Iterator<Item = (StrAt<'a>, StrAt<'a>)>,
+    I: Iterator<Item = (&'a [u8], &'a [u8])>,
 {
-    let mut form = CanonicalLabels::new(scratch);
     if sorted {
-        form.extend(pairs);
+        return hash_pairs(pairs);
+    }
+    let mut owned: Vec<(&[u8], &[u8])> = pairs.collect();
+    owned.sort_unstable();
+    hash_pairs(owned.into_iter())
+}
+
+/// The identity hash of labels in canonical order.
+#[inline(always)]
+fn hash_pairs<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> u64 {
+    let mut hash = LabelSetHash::new();
+    for (name, value) in pairs {
+        hash.push(string_hash(name), string_hash(value));
+    }
+    hash.finish()
+}
+
+/// The hash of one name or value of a label set, as [`LabelSetHash`] takes it:
+/// foldhash's way with short strings (overlapping loads from both ends, then
+/// folded multiplies), 16 bytes a round past 32. Label names and values are
+/// short, and RW 1.0 hashes every one of them.
+#[inline(always)]
+pub fn string_hash(bytes: &[u8]) -> u64 {
+    const K: [u64; 4] = [
+        0x4528_21e6_38d0_1377,
+        0xbe54_66cf_34e9_0c6c,
+        0xc0ac_29b7_c97c_50dd,
+        0x3f84_d5b5_b547_0917,
+    ];
+    let len = bytes.len();
+    let (a, b) = if let (Some(first), Some(last)) =
+        (bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
+    {
+        if len > 32 {
+            return long_string_hash(bytes);
+        }
+        let (a, b) = words(first);
+        let (c, d) = words(last);
+        (c ^ folded_multiply(a ^ K[2], b ^ K[3]), d)
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (u64::from_le_bytes(*first), u64::from_le_bytes(*last))
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        let word = |w: &[u8; 4]| u64::from(u32::from_le_bytes(*w));
+        (word(first), word(last))
     } else {
-        let mut owned: Vec<(StrAt<'_>, StrAt<'_>)> = pairs.collect();
-        owned.sort_unstable_by_key(|(name, value)| (name.bytes(), value.bytes()));
-        form.extend(owned.into_iter());
-    }
-    form.hash()
+        let at = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
+        match len {
+            0 => (0, 0),
+            _ => (at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0),
+        }
+    };
+    folded_multiply(a ^ K[0], b ^ K[1] ^ len as u64)
 }
 
-/// A string given by where it starts in the buffer that holds it: its bytes
-/// are the first `len` of `from`, and the rest of the buffer that follows lets
-/// it be copied [`CanonicalLabels::COPY`] bytes at a time.
+/// The two little-endian words of 16 bytes.
+#[inline(always)]
+fn words(bytes: &[u8; 16]) -> (u64, u64) {
+    let (a, b) = bytes.split_at(8);
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    (word(a), word(b))
+}
+
+/// [`string_hash`] of a string over 32 bytes: 16 bytes a round, the last
+/// round on the last 16 (overlapping the one before).
+#[inline(never)]
+fn long_string_hash(bytes: &[u8]) -> u64 {
+    const K: [u64; 3] = [
+        0x1319_8a2e_0370_7344,
+        0x082e_fa98_ec4e_6c89,
+        0x3857_37f6_1d24_a1c1,
+    ];
+    let mut hash = K[2] ^ bytes.len() as u64;
+    let (chunks, _) = bytes.as_chunks::<16>();
+    // The whole chunks that end before the string does; then its last 16 bytes.
+    let before = (bytes.len() - 1) / 16;
+    for chunk in chunks.get(..before).unwrap_or(&[]) {
+        let (a, b) = words(chunk);
+        hash = folded_multiply(a ^ hash, b ^ K[0]);
+    }
+    let (a, b) = bytes.last_chunk::<16>().map_or((0, 0), words);
+    folded_multiply(a ^ hash, b ^ K[1])
+}
+
+/// A label set's identity hash being made from its labels' string hashes
+/// ([`string_hash`]), a label at a time in canonical order (sorted by name,
+/// then value): what [`label_set_hash`] computes.
 #[derive(Debug, Clone, Copy)]
-pub struct StrAt<'a> {
-    from: &'a [u8],
-    len: usize,
+pub struct LabelSetHash(u64);
+
+impl Default for LabelSetHash {
+    fn default() -> Self {
+        LabelSetHash::new()
+    }
 }
 
-impl<'a> StrAt<'a> {
-    /// A string with nothing known after it.
-    pub fn whole(s: &'a [u8]) -> Self {
-        StrAt {
-            from: s,
-            len: s.len(),
-        }
+impl LabelSetHash {
+    /// Constants of the fold (digits of pi, as foldhash's).
+    const START: u64 = 0x243f_6a88_85a3_08d3;
+    const PAIR: u64 = 0x1319_8a2e_0370_7344;
+    const FINISH: u64 = 0xa409_3822_299f_31d0;
+
+    /// No label yet.
+    pub const fn new() -> Self {
+        LabelSetHash(Self::START)
     }
 
-    /// String `id` of `buf` (empty if `id` is not a span of it).
+    /// Adds the label whose name and value hash to `name` and `value`.
     #[inline(always)]
-    pub fn in_buffer(buf: &'a [u8], id: StrId) -> Self {
-        let from = buf.get(id.start as usize..).unwrap_or(&[]);
-        StrAt {
-            from,
-            len: (id.len as usize).min(from.len()),
-        }
+    pub fn push(&mut self, name: u64, value: u64) {
+        self.0 = folded_multiply(self.0 ^ name, value ^ Self::PAIR);
     }
 
-    /// The string's bytes.
+    /// The hash of the labels pushed.
     #[inline(always)]
-    pub fn bytes(self) -> &'a [u8] {
-        self.from.get(..self.len).unwrap_or(&[])
-    }
-
-    /// The string's length.
-    pub fn len(self) -> usize {
-        self.len
-    }
-
-    /// Whether the string is empty.
-    pub fn is_empty(self) -> bool {
-        self.len == 0
+    pub fn finish(self) -> u64 {
+        folded_multiply(self.0, Self::FINISH)
     }
 }
 
-/// A label set being written, label by label, in the canonical form that
-/// [`label_set_hash`] hashes, into a buffer reused from set to set. Strings
-/// are copied a fixed [`CanonicalLabels::COPY`] bytes at a time where their
-/// buffer goes on past them (a decoder's body): a move or two instead of a
-/// `memcpy` call per string, which made up most of RW 2.0's re-encoding.
-pub struct CanonicalLabels<'b> {
-    /// Longer than what was written, by room for a copy's overshoot.
-    buf: &'b mut Vec<u8>,
-    /// End of the canonical form in `buf`.
-    end: usize,
-}
-
-impl<'b> CanonicalLabels<'b> {
-    /// Bytes moved at a time; a copy may write this many past a string's end
-    /// (the next string overwrites them).
-    pub const COPY: usize = 32;
-
-    /// An empty label set, written into `buf`.
-    pub fn new(buf: &'b mut Vec<u8>) -> Self {
-        CanonicalLabels { buf, end: 0 }
-    }
-
-    /// Appends labels, in the order given.
-    #[inline(always)]
-    pub fn extend<'s>(&mut self, labels: impl Iterator<Item = (StrAt<'s>, StrAt<'s>)>) {
-        // The end and the buffer's slice in locals: the bytes written cannot
-        // then be taken to alias them.
-        let mut end = self.end;
-        let mut out = self.buf.as_mut_slice();
-        for (name, value) in labels {
-            let room = end + label_room(name, value);
-            if out.len() < room {
-                grow(self.buf, room);
-                out = self.buf.as_mut_slice();
-            }
-            end = put_label(out, end, name, value);
-        }
-        self.end = end;
-    }
-
-    /// The hash of the label set written so far, as [`label_set_hash`]'s.
-    pub fn hash(&self) -> u64 {
-        canonical_bytes_hash(self.buf.get(..self.end).unwrap_or(&[]))
-    }
-}
-
-#[cold]
-fn grow(buf: &mut Vec<u8>, room: usize) {
-    buf.resize(room.max(2 * buf.len()), 0);
-}
-
-/// The room [`put_label`] needs: three varints of at most ten bytes, three
-/// keys, the strings, and a copy's overshoot.
+/// The 128-bit product of `a` and `b`, its halves xor-ed: foldhash's mixer.
 #[inline(always)]
-pub fn label_room(name: StrAt<'_>, value: StrAt<'_>) -> usize {
-    name.len + value.len + 33 + CanonicalLabels::COPY
-}
-
-/// Writes a label in canonical form at `at` of `out`, which has
-/// [`label_room`] for it: `0a len 0a len name 12 len value`. Returns where it
-/// ends. For a caller that keeps its own buffer in a hot loop; others use
-/// [`CanonicalLabels`].
-#[inline(always)]
-pub fn put_label(out: &mut [u8], mut at: usize, name: StrAt<'_>, value: StrAt<'_>) -> usize {
-    let (n, v) = (name.len, value.len);
-    let short = n + v + 4;
-    if short < 0x80 {
-        // The usual case: every length fits one varint byte.
-        if let Some(head) = out.get_mut(at..at + 4) {
-            head.copy_from_slice(&[0x0a, short as u8, 0x0a, n as u8]);
-        }
-        at = copy_str(out, at + 4, name);
-        if let Some(head) = out.get_mut(at..at + 2) {
-            head.copy_from_slice(&[0x12, v as u8]);
-        }
-        return copy_str(out, at + 2, value);
-    }
-    let message = 1 + varint_len(n) + n + 1 + varint_len(v) + v;
-    at = put_byte(out, at, 0x0a);
-    at = put_varint(out, at, message);
-    at = put_byte(out, at, 0x0a);
-    at = put_varint(out, at, n);
-    at = copy_str(out, at, name);
-    at = put_byte(out, at, 0x12);
-    at = put_varint(out, at, v);
-    copy_str(out, at, value)
-}
-
-/// Writes `s` at `at` of `out` and returns where it ends; `out` has room for
-/// it and [`CanonicalLabels::COPY`] bytes more.
-#[inline(always)]
-fn copy_str(out: &mut [u8], at: usize, s: StrAt<'_>) -> usize {
-    const COPY: usize = CanonicalLabels::COPY;
-    let end = at + s.len;
-    let (mut to, mut from) = (at, s.from);
-    while let Some(dst) = out.get_mut(to..to + COPY) {
-        let Some((chunk, rest)) = from.split_first_chunk::<COPY>() else {
-            // The buffer ends within a chunk: copy what is left exactly.
-            if let (Some(dst), Some(src)) = (out.get_mut(to..end), from.get(..end - to)) {
-                dst.copy_from_slice(src);
-            }
-            break;
-        };
-        dst.copy_from_slice(chunk);
-        to += COPY;
-        if to >= end {
-            break;
-        }
-        from = rest;
-    }
-    end
-}
-
-fn put_byte(out: &mut [u8], at: usize, byte: u8) -> usize {
-    if let Some(slot) = out.get_mut(at) {
-        *slot = byte;
-    }
-    at + 1
-}
-
-fn put_varint(out: &mut [u8], mut at: usize, mut v: usize) -> usize {
-    while v >= 0x80 {
-        at = put_byte(out, at, (v as u8) | 0x80);
-        v >>= 7;
-    }
-    put_byte(out, at, v as u8)
-}
-
-fn varint_len(v: usize) -> usize {
-    (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize
-}
-
-/// Hash of label bytes already in canonical form (see [`label_set_hash`]).
-pub fn canonical_bytes_hash(bytes: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x7072_6f6d_7363_6f70).hash_one(bytes)
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
 }
 
 /// The identity of a series of `tenant` whose label set hashes to
@@ -261,4 +194,54 @@ pub fn canonical_bytes_hash(bytes: &[u8]) -> u64 {
 pub fn tenant_series_hash(label_hash: u64, tenant: &str) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x7465_6e61_6e74_2f73).hash_one((label_hash, tenant))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_byte_and_the_length_of_a_string_count() {
+        let base: Vec<u8> = (0..80u8).map(|i| i.wrapping_mul(37) ^ 0x55).collect();
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..=base.len() {
+            let text = &base[..len];
+            assert!(seen.insert(string_hash(text)), "length {len}");
+            for at in 0..len {
+                let mut changed = text.to_vec();
+                changed[at] ^= 1;
+                assert_ne!(string_hash(&changed), string_hash(text), "{len} {at}");
+            }
+        }
+        // Shorter strings are not their zero-padded longer ones.
+        assert_ne!(string_hash(b"ab"), string_hash(b"ab\0"));
+        assert_ne!(string_hash(&[0; 17]), string_hash(&[0; 18]));
+    }
+
+    #[test]
+    fn a_label_set_hashes_the_same_in_any_order_and_apart_from_its_neighbours() {
+        let set = |pairs: &[(&str, &str)]| {
+            label_set_hash(pairs.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())))
+        };
+        let sorted = set(&[("__name__", "up"), ("instance", "a:9100"), ("job", "node")]);
+        assert_eq!(
+            sorted,
+            set(&[("job", "node"), ("__name__", "up"), ("instance", "a:9100")])
+        );
+        let others = [
+            set(&[("__name__", "up"), ("instance", "a:9100")]),
+            set(&[("__name__", "up"), ("instance", "a:910"), ("job", "0node")]),
+            set(&[("__name__", "up"), ("instancea", ":9100"), ("job", "node")]),
+            set(&[("__name__", "up"), ("instance", "node"), ("job", "a:9100")]),
+            set(&[]),
+        ];
+        for (i, other) in others.iter().enumerate() {
+            assert_ne!(sorted, *other, "{i}");
+        }
+        // Repeated names (RW 1.0 keeps them) sort by value too.
+        assert_eq!(
+            set(&[("a", "2"), ("a", "1")]),
+            set(&[("a", "1"), ("a", "2")])
+        );
+    }
 }

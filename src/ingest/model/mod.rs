@@ -25,8 +25,8 @@ pub use histogram::{
     BucketSpan, CUSTOM_BUCKETS_SCHEMA, Histogram, HistogramExt, histogram_heap_bytes,
 };
 pub use labels::{
-    CanonicalLabels, LabelRef, StrAt, StrId, canonical_bytes_hash, label_room, label_set_hash,
-    label_set_hash_in_order, put_label, tenant_series_hash,
+    LabelRef, LabelSetHash, StrId, label_set_hash, label_set_hash_in_order, string_hash,
+    tenant_series_hash,
 };
 pub use request::{Batch, Outcome, Protocol, RawRequest, RejectReason, RequestInfo};
 pub use series::{

@@ -145,10 +145,7 @@ impl WriteData {
         let histogram_start = self.histograms.len() as u32;
         self.histograms.extend_from_slice(histograms);
         let exemplars = self.exemplars.len() as u32;
-        let label_hash = label_set_hash(
-            labels.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
-            &mut Vec::new(),
-        );
+        let label_hash = label_set_hash(labels.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())));
         self.series.push(ReceivedSeries {
             labels: start..self.labels.len() as u32,
             samples: sample_start..self.samples.len() as u32,

@@ -1,6 +1,7 @@
-//! A RW 2.0 series' labels: the request's symbol table, the byte allowance
-//! that bounds what its references may expand to, and the name rules and
-//! identity hash of what the hot loop ([`resolve`]) resolved.
+//! A RW 2.0 series' labels: the request's symbol table (each symbol's string
+//! hash computed once a request), the byte allowance that bounds what its
+//! references may expand to, and the name rules and identity hash of what the
+//! hot loop ([`resolve`]) resolved.
 
 use crate::problems::Rule;
 use std::ops::Range;
@@ -8,7 +9,7 @@ use std::ops::Range;
 use super::super::wire::packed_u32;
 use super::super::{DecodeError, at, hash_labels, less};
 use super::MSG;
-use crate::ingest::model::{LabelRef, StrId, WriteData, canonical_bytes_hash};
+use crate::ingest::model::{LabelRef, StrId, WriteData, string_hash};
 
 mod resolve;
 use resolve::{PackedPairs, Resolved, Unresolved, resolve_pairs};
@@ -72,19 +73,14 @@ pub(super) fn label_strings(
     pairs.iter().flat_map(|l| [l.name, l.value])
 }
 
-/// Bytes of a symbol's text kept in its [`Symbol`]: labels whose name and
-/// value are no longer are written from there, a fixed number of bytes at a
-/// time.
-const HEAD: usize = 32;
-
-/// A symbol: its span of the body, the start of its text ready to be copied,
+/// A symbol: its span of the body, its string hash (what the identity hash of
+/// a label set folds, see [`label_set_hash`](crate::ingest::model::label_set_hash))
 /// and what the label-name rules ask of it, found once per request rather
 /// than per label.
 #[derive(Clone, Copy)]
 pub(super) struct Symbol {
-    /// The text's first [`HEAD`] bytes, zeros after its end.
-    head: [u8; HEAD],
     pub(super) id: StrId,
+    hash: u64,
     empty: bool,
     metric_name: bool,
 }
@@ -92,14 +88,9 @@ pub(super) struct Symbol {
 impl Symbol {
     pub(super) fn new(base: &[u8], id: StrId) -> Self {
         let text = base.get(id.range()).unwrap_or(&[]);
-        let mut head = [0; HEAD];
-        let kept = text.len().min(HEAD);
-        if let (Some(to), Some(from)) = (head.get_mut(..kept), text.get(..kept)) {
-            to.copy_from_slice(from);
-        }
         Symbol {
-            head,
             id,
+            hash: string_hash(text),
             empty: text.is_empty(),
             metric_name: text == b"__name__",
         }
@@ -218,7 +209,7 @@ impl<'a> Symbols<'a> {
         data: &mut WriteData,
         refs: &[u32],
         index: usize,
-        (canonical, order): (&mut Vec<u8>, &mut NameOrder),
+        order: &mut NameOrder,
         expansion: &mut Expansion,
     ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
         let path = || format!("timeseries[{index}]");
@@ -228,37 +219,24 @@ impl<'a> Symbols<'a> {
         };
         let start = data.labels.len();
         data.labels.resize(start + pairs.len(), UNSET);
-        let resolved = loop {
-            let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
-            let allowance = expansion.left;
-            match resolve_pairs(
-                self,
-                pairs.iter().copied(),
-                labels,
-                order,
-                canonical,
-                allowance,
-            ) {
-                Ok(resolved) => break resolved,
-                Err(Unresolved::Room(room)) => grow(canonical, room),
-                Err(Unresolved::Ref(n)) => {
-                    data.labels.truncate(start);
-                    let r = refs.get(n).copied().unwrap_or_default();
-                    let what = format!("timeseries[{index}].labels_refs[{n}]");
-                    return Ok(Err((None, self.out_of_range(u64::from(r), what))));
-                }
-                Err(Unresolved::Expanded) => {
-                    // A reference out of range further on refuses the series
-                    // alone, as it would before any bytes were counted.
-                    data.labels.truncate(start);
-                    return match self.labels(data, refs, path) {
-                        Ok(_) => Err(expansion.exceeded()),
-                        Err(reason) => Ok(Err((None, reason))),
-                    };
-                }
+        let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
+        let allowance = expansion.left;
+        let resolved = match resolve_pairs(self, pairs.iter().copied(), labels, order, allowance) {
+            Ok(resolved) => resolved,
+            Err(Unresolved::Ref(n)) => {
+                data.labels.truncate(start);
+                let r = refs.get(n).copied().unwrap_or_default();
+                let what = format!("timeseries[{index}].labels_refs[{n}]");
+                return Ok(Err((None, self.out_of_range(u64::from(r), what))));
+            }
+            Err(Unresolved::Expanded) => {
+                // Every reference was in range (an out-of-range one refuses
+                // the series alone, before any bytes are counted).
+                data.labels.truncate(start);
+                return Err(expansion.exceeded());
             }
         };
-        self.judge(data, start, resolved, index, canonical, expansion)
+        self.judge(data, start, resolved, index, expansion)
     }
 
     /// [`Symbols::series_labels`] for references sent as they nearly always
@@ -273,28 +251,24 @@ impl<'a> Symbols<'a> {
         packed: &[u8],
         refs: &mut Vec<u32>,
         index: usize,
-        (canonical, order): (&mut Vec<u8>, &mut NameOrder),
+        order: &mut NameOrder,
         expansion: &mut Expansion,
     ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
         let start = data.labels.len();
         // Each reference takes a byte or more: room for every pair.
         data.labels.resize(start + packed.len() / 2, UNSET);
-        loop {
-            let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
-            let pairs = PackedPairs { bytes: packed };
-            let allowance = expansion.left;
-            match resolve_pairs(self, pairs, labels, order, canonical, allowance) {
-                Ok(resolved) if resolved.complete => {
-                    data.labels.truncate(start + resolved.labels);
-                    return self.judge(data, start, resolved, index, canonical, expansion);
-                }
-                Err(Unresolved::Room(room)) => grow(canonical, room),
-                _ => break,
-            }
+        let labels = data.labels.get_mut(start..).unwrap_or(&mut []);
+        let pairs = PackedPairs { bytes: packed };
+        let allowance = expansion.left;
+        if let Ok(resolved) = resolve_pairs(self, pairs, labels, order, allowance)
+            && resolved.complete
+        {
+            data.labels.truncate(start + resolved.labels);
+            return self.judge(data, start, resolved, index, expansion);
         }
         data.labels.truncate(start);
         packed_u32(packed, refs).map_err(at(MSG, || format!("timeseries[{index}]")))?;
-        self.series_labels(data, refs, index, (canonical, order), expansion)
+        self.series_labels(data, refs, index, order, expansion)
     }
 
     /// The name rules and the identity hash of series `index`'s labels,
@@ -305,7 +279,6 @@ impl<'a> Symbols<'a> {
         start: usize,
         resolved: Resolved,
         index: usize,
-        canonical: &mut Vec<u8>,
         expansion: &mut Expansion,
     ) -> Result<Result<SeriesLabels, Refusal>, DecodeError> {
         expansion.take_bytes(resolved.taken)?;
@@ -314,10 +287,9 @@ impl<'a> Symbols<'a> {
             has_name,
             empty_name,
             sorted,
-            end,
+            hash,
             ..
         } = resolved;
-        let sorted_hash = sorted.then(|| canonical_bytes_hash(canonical.get(..end).unwrap_or(&[])));
         if empty_name {
             return Ok(Err((
                 Some(Rule::LabelNameEmpty),
@@ -347,9 +319,10 @@ impl<'a> Symbols<'a> {
                 format!("timeseries[{index}] has no __name__ label (or an empty one)"),
             )));
         }
-        let hash = match sorted_hash {
-            Some(hash) => hash,
-            None => hash_labels(self.base, data, labels.clone(), false, canonical),
+        let hash = if sorted {
+            hash
+        } else {
+            hash_labels(self.base, data, labels.clone(), false)
         };
         Ok(Ok((labels, hash, sorted)))
     }
@@ -360,11 +333,6 @@ const UNSET: LabelRef = LabelRef {
     name: WriteData::EMPTY,
     value: WriteData::EMPTY,
 };
-
-#[cold]
-fn grow(canonical: &mut Vec<u8>, room: usize) {
-    canonical.resize(room.max(2 * canonical.len()), 0);
-}
 
 /// A series' labels resolved: their range, identity hash and whether their
 /// names are strictly ascending.

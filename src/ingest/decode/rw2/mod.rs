@@ -80,7 +80,6 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
     let mut scratch = Scratch {
         refs: Vec::new(),
         exemplar_refs: Vec::new(),
-        canonical: Vec::new(),
         name_order: NameOrder::new(),
     };
     let table: Vec<Symbol> = symbols.iter().map(|&id| Symbol::new(buf, id)).collect();
@@ -108,8 +107,6 @@ struct Scratch {
     refs: Vec<u32>,
     /// The label references of a series' exemplars, one after the other.
     exemplar_refs: Vec<u32>,
-    /// Where the canonical form of a series' labels is written.
-    canonical: Vec<u8>,
     name_order: NameOrder,
 }
 
@@ -160,7 +157,6 @@ fn series(
     let Scratch {
         refs,
         exemplar_refs,
-        canonical,
         name_order,
     } = scratch;
     refs.clear();
@@ -246,10 +242,11 @@ fn series(
     }
     // The whole series has been read (so a malformed one still fails the
     // request as protobuf); now the rules that refuse it alone.
-    let tables = (&mut *canonical, &mut *name_order);
     let labels = match packed {
-        Some(packed) => symbols.packed_series_labels(data, packed, refs, index, tables, expansion),
-        None => symbols.series_labels(data, refs, index, tables, expansion),
+        Some(packed) => {
+            symbols.packed_series_labels(data, packed, refs, index, name_order, expansion)
+        }
+        None => symbols.series_labels(data, refs, index, name_order, expansion),
     };
     let accepted = labels?.and_then(|(labels, label_hash, labels_sorted)| {
         let metadata = match metadata_refs {

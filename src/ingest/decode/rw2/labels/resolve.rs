@@ -1,9 +1,9 @@
 //! The hot loop of RW 2.0: a series' label references resolved into label
-//! slots, the name rules' facts gathered and the canonical form (what the
-//! identity hash covers) written, a label at a time.
+//! slots, the name rules' facts gathered and the identity hash folded from
+//! the symbols' string hashes, a label at a time.
 
-use super::{HEAD, NameOrder, Symbol, Symbols};
-use crate::ingest::model::{LabelRef, StrAt, label_room, put_label};
+use super::{NameOrder, Symbols};
+use crate::ingest::model::{LabelRef, LabelSetHash};
 
 /// What [`resolve_pairs`] found out about a series' labels.
 pub(super) struct Resolved {
@@ -15,16 +15,14 @@ pub(super) struct Resolved {
     pub(super) empty_name: bool,
     /// Names strictly ascending.
     pub(super) sorted: bool,
-    /// End of the labels' canonical form in the buffer.
-    pub(super) end: usize,
+    /// The labels' identity hash, if `sorted` (else they must be sorted first).
+    pub(super) hash: u64,
     /// Bytes of the labels' names and values, for [`Expansion`](super::Expansion).
     pub(super) taken: usize,
 }
 
 /// Why [`resolve_pairs`] stopped.
 pub(super) enum Unresolved {
-    /// The canonical form needs a buffer this long.
-    Room(usize),
     /// Reference `n` is out of range.
     Ref(usize),
     /// The labels refer to more bytes than the allowance.
@@ -81,27 +79,25 @@ impl Pairs for PackedPairs<'_> {
     }
 }
 
-/// The room [`put_short`] writes in.
-const SHORT: usize = 6 + 2 * HEAD;
-
 /// The hot loop of RW 2.0: resolves a series' label reference `pairs` into
 /// `labels` (as many as there is room for), notes what the name rules ask,
-/// and writes the labels' canonical form into `out`, as long as their bytes
-/// stay within `allowance` (see [`Expansion`](super::Expansion)). Not inlined, so that it keeps
-/// its state in registers.
+/// and folds the labels' identity hash from their symbols' string hashes;
+/// fails when their bytes are over `allowance` (see
+/// [`Expansion`](super::Expansion)). Not inlined, so that it keeps its state
+/// in registers.
 #[inline(never)]
 pub(super) fn resolve_pairs(
     symbols: &Symbols<'_>,
     pairs: impl Pairs,
     labels: &mut [LabelRef],
     order: &mut NameOrder,
-    out: &mut [u8],
     allowance: usize,
 ) -> Result<Resolved, Unresolved> {
     let table = symbols.table;
     let (mut has_name, mut empty_name, mut sorted) = (false, false, true);
     let mut previous: Option<u32> = None;
-    let (mut end, mut taken, mut count) = (0, 0, 0);
+    let (mut taken, mut count) = (0, 0);
+    let mut hash = LabelSetHash::new();
     let mut pairs = pairs;
     // Slots first: a pair is taken only when there is room for it.
     for (slot, [name_ref, value_ref]) in labels.iter_mut().zip(&mut pairs) {
@@ -122,32 +118,10 @@ pub(super) fn resolve_pairs(
             sorted &= order.less(symbols, previous, name_ref);
         }
         previous = Some(name_ref);
-        let (n, v) = (name.len(), value.len());
-        taken += n + v;
-        // Short labels write at most `SHORT` bytes a pair: the allowance is
-        // checked once at the end. Long ones may refer to far more.
-        end = if n <= HEAD && v <= HEAD {
-            let Some(room) = out
-                .get_mut(end..)
-                .and_then(|o| o.first_chunk_mut::<SHORT>())
-            else {
-                return Err(Unresolved::Room(end + SHORT));
-            };
-            put_short(room, name, value);
-            end + 6 + n + v
-        } else {
-            let at = |s: &Symbol| StrAt::in_buffer(symbols.base, s.id);
-            let (name, value) = (at(name), at(value));
-            if taken > allowance {
-                return Err(Unresolved::Expanded);
-            }
-            let room = end + label_room(name, value);
-            if out.len() < room {
-                return Err(Unresolved::Room(room));
-            }
-            put_label(out, end, name, value)
-        };
+        taken += name.len() + value.len();
+        hash.push(name.hash, value.hash);
     }
+    // Nothing read a label's bytes: the allowance is checked once.
     if taken > allowance {
         return Err(Unresolved::Expanded);
     }
@@ -157,27 +131,7 @@ pub(super) fn resolve_pairs(
         has_name,
         empty_name,
         sorted,
-        end,
+        hash: hash.finish(),
         taken,
     })
-}
-
-/// Writes a label whose name and value take at most [`HEAD`] bytes in
-/// canonical form (as [`put_label`] does) at the start of `out`, from the
-/// symbols' heads: fixed-size copies, every length one varint byte.
-#[inline(always)]
-fn put_short(out: &mut [u8; SHORT], name: &Symbol, value: &Symbol) {
-    let (n, v) = (name.len().min(HEAD), value.len().min(HEAD));
-    let (head, rest) = out.split_at_mut(4);
-    head.copy_from_slice(&[0x0a, (n + v + 4) as u8, 0x0a, n as u8]);
-    if let Some(name_at) = rest.first_chunk_mut::<HEAD>() {
-        *name_at = name.head;
-    }
-    if let Some(after) = rest.get_mut(n..)
-        && let Some((key, value_at)) = after.split_first_chunk_mut::<2>()
-        && let Some(value_at) = value_at.first_chunk_mut::<HEAD>()
-    {
-        *key = [0x12, v as u8];
-        *value_at = value.head;
-    }
 }
