@@ -713,3 +713,30 @@ fn detail_cut_where_its_labels_do_not_fit() {
     }
     insta::assert_snapshot!(shown.join("\n"));
 }
+
+/// A series sent without a metric name is listed under a name that says so in
+/// every view that names metrics, never as a blank.
+#[test]
+fn a_series_without_a_name_is_named_so_in_every_view() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = dashboard::app(T0 - 60_000);
+    let mut data = WriteData::default();
+    data.push_series(&[("job", "x")], &[sample(T0 - 1_000, 1.0)], &[]);
+    store.ingest(&Batch {
+        info: info(T0 - 1_000, Protocol::V1),
+        outcome: Outcome::Accepted,
+        data,
+    });
+    app.tick(T0, &store);
+    let views = [
+        ("metrics", vec![]),
+        ("series", vec![Action::Enter]),
+        ("cardinality", vec![Action::GoTab(Tab::Cardinality)]),
+        ("cardinality labels", vec![Action::Enter]),
+    ];
+    for (view, actions) in views {
+        apply(&mut app, &mut store, &actions);
+        let shown = screen(&app, &store, 80, 24);
+        assert!(shown.contains("(no __name__)"), "{view}:\n{shown}");
+    }
+}

@@ -20,7 +20,7 @@ use ratatui::widgets::{Cell, Paragraph};
 use super::columns::{Column, allot, widest};
 use super::fit::{self, Names};
 use super::theme;
-use super::widgets::{Part, rate_sparkline_since, right, table, titled};
+use super::widgets::{Part, metric_name, rate_sparkline_since, right, table, titled};
 use crate::app::App;
 use crate::app::cardinality::{CardinalityView, Level, Who};
 use crate::format;
@@ -116,7 +116,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, view: &CardinalityView) -> usiz
     let range = view.metrics.window(metrics.len(), height);
     let total = view.overview.active.max(1) as f64;
     let shown: &[MetricCard] = &metrics[range.clone()];
-    let names: Vec<Cow<str>> = shown.iter().map(|m| escaped(&m.name)).collect();
+    let names: Vec<Cow<str>> = shown.iter().map(|m| metric_name(&m.name)).collect();
     let names = Names::new(names.iter().map(|n| &**n).collect());
     let cells: Vec<[String; 5]> = shown
         .iter()
@@ -399,7 +399,7 @@ fn render_labels(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     let metric = view
         .metric
         .as_ref()
-        .map_or(Cow::Borrowed(""), |m| escaped(&m.1));
+        .map_or(Cow::Borrowed(""), |m| metric_name(&m.1));
     let active = view
         .overview
         .metrics
@@ -447,7 +447,7 @@ fn render_values(frame: &mut Frame, area: Rect, view: &CardinalityView) {
     let metric = view
         .metric
         .as_ref()
-        .map_or(Cow::Borrowed(""), |m| escaped(&m.1));
+        .map_or(Cow::Borrowed(""), |m| metric_name(&m.1));
     let title = super::cardinality_titles::values(
         &escaped(&label.name),
         &metric,

@@ -9,8 +9,8 @@ use ratatui::widgets::Cell;
 use super::columns::{Column, allot, widest};
 use super::fit::Names;
 use super::widgets::{
-    empty_note, evicted_row, evicted_width, rate_sparkline_since, right, sorted_title, table,
-    titled,
+    empty_note, evicted_row, evicted_width, metric_name, rate_sparkline_since, right, sorted_title,
+    table, titled,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
@@ -18,7 +18,6 @@ use crate::app::view::{MetricSort, matched_per_second};
 use crate::format;
 use crate::ingest::model::MetricType;
 use crate::store::{Metric, Store};
-use crate::text::escape::escaped;
 
 /// Widest, narrowest sparkline and widest where room is left (either way it
 /// covers [`TREND_SECS`]; 60 columns are 2 s each).
@@ -54,11 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .collect();
     let names: Vec<Cow<str>> = metrics
         .iter()
-        .map(|m| match m.map(|m| store.str(m.name)) {
-            Some("") => Cow::Borrowed("(no __name__)"),
-            Some(name) => escaped(name),
-            None => Cow::Borrowed(""),
-        })
+        .map(|m| m.map_or(Cow::Borrowed(""), |m| metric_name(store.str(m.name))))
         .collect();
     let names = Names::new(names.iter().map(|n| &**n).collect());
     let cells: Vec<Option<[String; 4]>> = ids[range.clone()]

@@ -12,15 +12,14 @@ use super::label_fit::{self, Form};
 use super::labels;
 use super::theme;
 use super::widgets::{
-    EVICTING_OPTIONS, empty_note, evicted_row, evicted_width, fitted_sorted_title, gone, right,
-    table, titled, value_sparkline,
+    EVICTING_OPTIONS, empty_note, evicted_row, evicted_width, fitted_sorted_title, gone,
+    metric_name, right, table, titled, value_sparkline,
 };
 use crate::app::App;
 use crate::app::list::SortKey;
 use crate::app::view::SeriesSort;
 use crate::format;
 use crate::store::{Series, SeriesId, SeriesKind, Store};
-use crate::text::escape::escaped;
 use crate::text::promql;
 
 /// A series' flags: the problem rules that fired on it (their ids, as the
@@ -218,7 +217,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             ]
         })
         .collect();
-    let name = escaped(store.str(metric.name));
+    let name = metric_name(store.str(metric.name));
     let name = fit::end(&name, usize::from(list.width) / 2);
     let filtered = !store.filter().is_all();
     let n = ids.len();

@@ -242,6 +242,16 @@ pub fn no_rows_note(store: &crate::store::Store, what: &str) -> String {
     }
 }
 
+/// A metric name as the views show it: escaped, and a series without one
+/// (a sender may send that) under a name that says so, never blank.
+pub fn metric_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.is_empty() {
+        std::borrow::Cow::Borrowed("(no __name__)")
+    } else {
+        crate::text::escape::escaped(name)
+    }
+}
+
 /// A span with a style.
 pub fn styled<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
     Span::styled(text, style)
