@@ -145,6 +145,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         sort.label(),
         list.reversed(),
         Some("TYPE: ? guessed from the name, - unknown"),
+        area.width,
     );
     let selected = list.cursor.selected.checked_sub(range.start);
     widths.insert(0, key_width);

@@ -118,6 +118,7 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
         list.sort().label(),
         list.reversed(),
         Some("Enter: the series it fired on"),
+        area.width,
     );
     widths.push(key_width);
     let selected = list.cursor.selected.checked_sub(range.start);
@@ -314,6 +315,7 @@ fn render_rule(frame: &mut Frame, area: Rect, app: &App, store: &Store, rule: Ru
         list.sort().label(),
         list.reversed(),
         Some("Enter: the series · Esc: the rules"),
+        area.width,
     );
     let mut all = vec![key_width];
     all.extend(widths);

@@ -186,14 +186,27 @@ pub fn held_state<R: Clone, H: History<Row = R>>(
     Span::styled(text, theme::warn())
 }
 
-/// A list's title: what it is, then (dimmed) its order and an optional note.
-pub fn sorted_title(what: String, sort: &str, reverse: bool, note: Option<&str>) -> Line<'static> {
+/// A list's title: what it is, then (dimmed) its order and an optional note,
+/// which shows only where it fits whole in `width` columns (never cut mid-word).
+pub fn sorted_title(
+    what: String,
+    sort: &str,
+    reverse: bool,
+    note: Option<&str>,
+    width: u16,
+) -> Line<'static> {
     let order = format!(
-        "sorted by {sort}{}{} ",
-        if reverse { " (reversed)" } else { "" },
-        note.map_or(String::new(), |n| format!(" · {n}"))
+        "sorted by {sort}{} ",
+        if reverse { " (reversed)" } else { "" }
     );
-    Line::from(vec![Span::raw(what), Span::styled(order, theme::dim())])
+    let used = super::fit::width(&what) + super::fit::width(&order);
+    let mut spans = vec![Span::raw(what), Span::styled(order, theme::dim())];
+    if let Some(note) = note.map(|n| format!("· {n} ")) {
+        if used + super::fit::width(&note) <= usize::from(width) {
+            spans.push(Span::styled(note, theme::dim()));
+        }
+    }
+    Line::from(spans)
 }
 
 /// [`sorted_title`] in `width` columns: `what` is shown in the first of its
@@ -207,7 +220,7 @@ pub fn fitted_sorted_title(
 ) -> Line<'static> {
     let mut forms = what.into_iter().map(|w| vec![Span::raw(w)]);
     let first = forms.next().unwrap_or_default();
-    let order = sorted_title(String::new(), sort, reverse, None);
+    let order = sorted_title(String::new(), sort, reverse, None, u16::MAX);
     fitted_line(
         vec![
             Part::or_shorter(first, forms.collect()),
@@ -260,6 +273,21 @@ pub fn styled<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_titles_note_shows_whole_or_not_at_all() {
+        let title = |width| {
+            let what = " label-value-too-long: 1 series shown of 1 affected ".to_owned();
+            sorted_title(what, "labels", false, Some("Enter: the series"), width).to_string()
+        };
+        let full = " label-value-too-long: 1 series shown of 1 affected sorted by labels · Enter: the series ";
+        assert_eq!(title(200), full);
+        assert_eq!(title(full.chars().count() as u16), full);
+        assert_eq!(
+            title(80),
+            " label-value-too-long: 1 series shown of 1 affected sorted by labels "
+        );
+    }
 
     #[test]
     fn sparklines() {
