@@ -114,7 +114,11 @@ fn render_rules(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usiz
         })
         .collect();
     let title = sorted_title(
-        format!(" Problems ({} rules fired) ", rows.len()),
+        format!(
+            " Problems ({} {} fired) ",
+            rows.len(),
+            crate::format::plural(rows.len() as u64, "rule", "rules")
+        ),
         list.sort().label(),
         list.reversed(),
         Some("Enter: the series it fired on"),

@@ -201,10 +201,9 @@ pub fn sorted_title(
     );
     let used = super::fit::width(&what) + super::fit::width(&order);
     let mut spans = vec![Span::raw(what), Span::styled(order, theme::dim())];
-    if let Some(note) = note.map(|n| format!("· {n} ")) {
-        if used + super::fit::width(&note) <= usize::from(width) {
-            spans.push(Span::styled(note, theme::dim()));
-        }
+    let note = note.map(|n| format!("· {n} "));
+    if let Some(note) = note.filter(|n| used + super::fit::width(n) <= usize::from(width)) {
+        spans.push(Span::styled(note, theme::dim()));
     }
     Line::from(spans)
 }

@@ -81,6 +81,8 @@ fn a_series_opened_from_a_problem_closes_back_to_the_rules_series() {
     app.tick(T0, &store);
     app.apply(Action::Enter, &mut store); // Metrics: into http_requests_total
     app.apply(Action::GoTab(Tab::Problems), &mut store);
+    let screen = draw(&mut app, &store, 120, 30).join("\n");
+    assert!(screen.contains(" Problems (1 rule fired) "), "{screen}");
     app.apply(Action::Enter, &mut store);
     app.apply(Action::Enter, &mut store);
     assert_eq!((app.tab, app.current_detail()), (Tab::Problems, Some(up_a)));
