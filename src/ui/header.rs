@@ -208,14 +208,21 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let senders = &totals.senders;
     // Problems first: at 80 columns the sender's name shrinks for them.
     let mut parts: Vec<Part> = problems_part(app, store).into_iter().collect();
+    // After the problems, apart from them; the separator goes with the
+    // senders, so that it is not left alone where they do not fit.
+    let label = if parts.is_empty() {
+        " senders ".to_owned()
+    } else {
+        format!("{SEP}senders ")
+    };
     match senders.busiest(1).first() {
         None => parts.push(Part::whole(vec![
-            Span::raw(" senders "),
+            Span::raw(label),
             styled("none yet", theme::dim()),
         ])),
         Some((sender, s)) => {
             let mut spans = vec![
-                Span::raw(" senders "),
+                Span::raw(label),
                 Span::raw(escaped(&sender.to_string()).into_owned()),
                 Span::raw(format!(" {}", s.protocols())),
             ];
@@ -366,8 +373,6 @@ fn problems_part(app: &App, store: &Store) -> Option<Part> {
             spans.push(Span::raw(if i == 0 { "" } else { sep }.to_owned()));
             spans.push(styled(text, style(*severity)));
         }
-        // The next item starts with its own space.
-        spans.push(Span::raw(SEP[..SEP.len() - 1].to_owned()));
         spans
     };
     let long = [

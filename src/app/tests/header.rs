@@ -58,3 +58,16 @@ fn the_header_says_active_series_apart_from_those_seen() {
     assert_eq!(store.series_count(), 8_000);
     assert_eq!(store.active_series(now + 5000), (8_000, 0));
 }
+
+#[test]
+fn no_separator_is_left_alone_where_the_senders_do_not_fit() {
+    let (mut app, store) = super::problems::with_problems();
+    for width in 10..=120 {
+        let screen = draw(&mut app, &store, width, 8);
+        let line = screen[2].trim_end();
+        assert!(!line.ends_with('·'), "{width}: {screen:#?}");
+        if line.contains("senders") {
+            assert!(line.contains("  ·  senders "), "{width}: {line}");
+        }
+    }
+}

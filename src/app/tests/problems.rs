@@ -10,7 +10,7 @@ pub(super) fn id_of(store: &Store, text: &str) -> SeriesId {
     found.next().map(|(id, _)| id).expect(text)
 }
 
-fn with_problems() -> (App, Store) {
+pub(super) fn with_problems() -> (App, Store) {
     let (mut app, mut store) = setup();
     fn f(rule: Rule, message: &Message) -> Finding<'_> {
         Finding {
