@@ -69,7 +69,7 @@ fn head(s: &str, cols: usize) -> &str {
     for (i, c) in s.char_indices() {
         used += c.width().unwrap_or(0);
         if used > cols {
-            return &s[..i];
+            return &s[..whole_escapes_before(s, i)];
         }
     }
     s
@@ -81,10 +81,46 @@ fn tail(s: &str, cols: usize) -> &str {
     for (i, c) in s.char_indices().rev() {
         used += c.width().unwrap_or(0);
         if used > cols {
-            return &s[i + c.len_utf8()..];
+            return &s[whole_escapes_after(s, i + c.len_utf8())..];
         }
     }
     s
+}
+
+/// The bytes of the escape ([`crate::text::escape::push_escape`]: `\n`,
+/// `\x1b`, `\u202e`) starting at byte `at` of `s`, or 0.
+fn escape_len(s: &str, at: usize) -> usize {
+    let rest = &s.as_bytes()[at..];
+    let hex = |from: usize, most: usize| {
+        let digits = rest.iter().skip(from).take(most);
+        digits.take_while(|b| b.is_ascii_hexdigit()).count()
+    };
+    match rest {
+        [b'\\', b'n' | b'r' | b't', ..] => 2,
+        [b'\\', b'x', ..] if hex(2, 2) == 2 => 4,
+        // Four digits: a fifth could as well be the text after it (`\u202eevil`).
+        [b'\\', b'u', ..] if hex(2, 4) == 4 => 6,
+        _ => 0,
+    }
+}
+
+/// Where to cut `s` at or before byte `cut` so that no escape is split
+/// (`…2eevil` would read as text that was sent).
+fn whole_escapes_before(s: &str, cut: usize) -> usize {
+    let from = cut.saturating_sub(7);
+    (from..cut)
+        .find(|&p| s.is_char_boundary(p) && p + escape_len(s, p) > cut)
+        .unwrap_or(cut)
+}
+
+/// Where to cut `s` at or after byte `cut` so that no escape is split.
+fn whole_escapes_after(s: &str, cut: usize) -> usize {
+    let from = cut.saturating_sub(7);
+    (from..cut)
+        .filter(|&p| s.is_char_boundary(p))
+        .map(|p| p + escape_len(s, p))
+        .find(|&end| end > cut)
+        .unwrap_or(cut)
 }
 
 /// `s` in at most `width` columns, cut at the end with `…` when it does not
@@ -256,6 +292,40 @@ fn common_prefix(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_never_splits_an_escape() {
+        let sender = r"hostile/1.0 \u202eevil\u200b @ 127.0.0.1";
+        for width in 8..sender.len() {
+            for cut in [
+                middle(sender, width),
+                end(sender, width),
+                start(sender, width),
+            ] {
+                assert!(cut.width() <= width, "{cut} in {width}");
+                // Where it cuts, no escape of the sender's is split.
+                let (head, rest) = cut.split_once('…').unwrap_or((&cut, ""));
+                let escapes: Vec<(usize, usize)> = sender
+                    .match_indices('\\')
+                    .map(|(i, _)| (i, i + escape_len(sender, i)))
+                    .collect();
+                let splits = |at: usize| escapes.iter().any(|&(a, b)| a < at && at < b);
+                let tail_at = sender.len() - rest.len();
+                assert!(
+                    sender.starts_with(head) && sender.ends_with(rest),
+                    "{cut:?}"
+                );
+                assert!(
+                    !splits(head.len()) && !splits(tail_at),
+                    "{cut:?} at {width}"
+                );
+            }
+        }
+        assert_eq!(middle(sender, 20), "hostil… @ 127.0.0.1");
+        assert_eq!(end(r"a\x1b[31m", 4), "a…");
+        assert_eq!(start(r"\x1b[31m", 6), "…[31m");
+        assert_eq!(end(r"x\ny", 3), "x…");
+    }
 
     /// Whether `shown` stands for `v`: its exact text, or `~` and `v` rounded
     /// to the significant digits shown.
