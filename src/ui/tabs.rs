@@ -115,7 +115,12 @@ fn parts(app: &App, store: &Store, columns: usize) -> Vec<Part> {
         .into_iter()
         .find(|&form| width(&tabs(app.tab, form)) + room <= columns)
         .unwrap_or(Form::Number);
-    let mut parts = vec![Part::whole(tabs(app.tab, form))];
+    // Narrower than every form: the open tab alone (`5 Cardinality`), not nothing.
+    let open = vec![Span::styled(
+        format!(" {} ", name(app.tab, Form::Number, true)),
+        theme::palette().open_tab,
+    )];
+    let mut parts = vec![Part::or_shorter(tabs(app.tab, form), vec![open])];
     parts.extend(filter);
     parts
 }
@@ -235,6 +240,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn narrower_than_every_form_the_open_tab_still_shows() {
+        let (mut app, store) = app();
+        app.tab = Tab::Cardinality;
+        assert_eq!(bar(&app, &store, 20), " 5 Cardinality");
+        assert_eq!(bar(&app, &store, 30), " 1  2  3  4  5 Cardinality");
     }
 
     #[test]
