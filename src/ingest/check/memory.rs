@@ -89,6 +89,12 @@ impl<V: Default> Generations<V> {
         self.current.values_mut().chain(self.older.values_mut())
     }
 
+    /// Brings the entry of `key` in the current generation into cache.
+    #[inline]
+    pub fn prefetch(&self, key: u64) {
+        self.current.prefetch(key);
+    }
+
     /// The entry of `key`, if there is one (not moved).
     pub fn get(&self, key: u64) -> Option<&V> {
         self.current.get(key).or_else(|| self.older.get(key))
