@@ -150,10 +150,12 @@ impl Store {
         Ok(Overview {
             active: metrics.iter().map(|m| m.active).sum(),
             change: Default::default(),
-            change_span_ms: 0,
+            // Each metric's churn is the whole metric's, over the spans the
+            // unfiltered view says (its column header names the span).
+            change_span_ms: self.churn_said_span_ms(now_ms, churn::HISTORY_MS),
             new_per_s: 0.0,
             gone_per_s: 0.0,
-            rate_span_ms: 0,
+            rate_span_ms: self.churn_said_span_ms(now_ms, CHURN_SPAN_MS),
             metrics,
             label_names,
             pairs: heaviest

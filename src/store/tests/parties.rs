@@ -276,6 +276,13 @@ fn the_cardinality_rows_under_a_filter_count_only_its_series() {
     store.set_filter(Filter::parse(r#"{__tenant__="team-a"}"#).unwrap(), now);
     let o = store.filtered_overview(now, 10, &|| false).unwrap();
     assert_eq!(o.active, 2);
+    // Its churn columns are the whole metrics', over the same spans (the
+    // CHANGE header read "CHANGE 0MS" under a filter).
+    assert!(o.change_span_ms > 0);
+    assert_eq!(
+        (o.change_span_ms, o.rate_span_ms),
+        (all.change_span_ms, all.rate_span_ms)
+    );
     let metrics: Vec<(&str, u64, u64)> = o
         .metrics
         .iter()
