@@ -112,7 +112,10 @@ pub fn string_hash(bytes: &[u8]) -> u64 {
             _ => (at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0),
         }
     };
-    folded_multiply(a ^ K[0], b ^ K[1] ^ len as u64)
+    // The length turns the key the first word meets (as foldhash does): xor-ed
+    // into a data word, "1000" (last word "1000", length 4) and "10000" ("0000",
+    // length 5) hashed the same.
+    folded_multiply(a ^ K[0].rotate_right(len as u32), b ^ K[1])
 }
 
 /// The two little-endian words of 16 bytes.
@@ -132,7 +135,8 @@ fn long_string_hash(bytes: &[u8]) -> u64 {
         0x082e_fa98_ec4e_6c89,
         0x3857_37f6_1d24_a1c1,
     ];
-    let mut hash = K[2] ^ bytes.len() as u64;
+    // The length mixed in whole before any data word meets it (see above).
+    let mut hash = folded_multiply(K[2] ^ bytes.len() as u64, K[0]);
     let (chunks, _) = bytes.as_chunks::<16>();
     // The whole chunks that end before the string does; then its last 16 bytes.
     let before = (bytes.len() - 1) / 16;
@@ -216,6 +220,28 @@ mod tests {
         // Shorter strings are not their zero-padded longer ones.
         assert_ne!(string_hash(b"ab"), string_hash(b"ab\0"));
         assert_ne!(string_hash(&[0; 17]), string_hash(&[0; 18]));
+    }
+
+    #[test]
+    fn strings_that_differ_in_length_and_last_byte_hash_apart() {
+        // Seen on Prometheus 2.42's traffic: le="1000" and le="10000" hashed the
+        // same while the length was xor-ed into the last word ('1' ^ 4 == '0' ^ 5).
+        assert_ne!(string_hash(b"1000"), string_hash(b"10000"));
+        // Every decimal number up to 10^6 and its neighbours in length, in
+        // text forms senders use (le buckets, ports, ids, zero-padded): all apart.
+        let mut seen = std::collections::HashMap::new();
+        for n in 0..1_000_000u64 {
+            for text in [
+                n.to_string(),
+                format!("{n}0"),
+                format!("{n:08}"),
+                format!("{n}.0"),
+            ] {
+                if let Some(other) = seen.insert(string_hash(text.as_bytes()), text.clone()) {
+                    assert_eq!(other, text, "collision");
+                }
+            }
+        }
     }
 
     #[test]
