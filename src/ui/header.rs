@@ -124,7 +124,8 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         DistinctCount::Estimated(n) => format!("≈{}", format::count(n as f64)),
     };
     let counts = &totals.counts;
-    // The rate counts samples and histograms together, as the store does.
+    // The rate counts samples and histograms together, as the store does:
+    // joined with "+" so that it reads as the rate of both, not of histograms.
     let samples = format!("samples {}", format::count(counts.samples as f64));
     let sample_rate = format!(
         " ({}/s)",
@@ -136,11 +137,11 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         let histograms = format::count(counts.histograms as f64);
         Part::or_shorter(
             vec![Span::raw(format!(
-                "{SEP}{samples}, histograms {histograms}{sample_rate}"
+                "{SEP}{samples} + histograms {histograms}{sample_rate}"
             ))],
             vec![
                 vec![Span::raw(format!(
-                    "{SEP}{samples}, hist {histograms}{sample_rate}"
+                    "{SEP}{samples} + hist {histograms}{sample_rate}"
                 ))],
                 vec![Span::raw(format!("{SEP}{samples}, hist {histograms}"))],
             ],
