@@ -179,20 +179,41 @@ async fn https_with_the_certificate_of_the_web_config_file() {
         Ok(StatusCode::NO_CONTENT)
     );
     assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
-    // Plain HTTP to the TLS port gets no remote-write answer.
+    // Plain HTTP to the TLS port is told to use https, and shown as rejected.
     let plain = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http::<Full<Bytes>>()
             .request(
                 Request::post(format!("http://{}/api/v1/write", r.addr))
+                    .header("user-agent", "plain/1.0")
                     .body(Full::new(Bytes::from(rw1_body(&[1.0]))))
                     .unwrap(),
             ),
     )
     .await
-    .expect("an answer or a closed connection");
-    assert!(plain.is_err() || plain.is_ok_and(|resp| resp.status() != StatusCode::NO_CONTENT));
+    .expect("an answer within 10 s")
+    .expect("an HTTP answer");
+    assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+    let said = plain.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        String::from_utf8_lossy(&said).contains("use https:// in the sender's remote-write URL"),
+        "{said:?}"
+    );
+    let batch = r.next_batch().await;
+    assert!(
+        matches!(
+            batch.outcome,
+            Outcome::Rejected {
+                status: 400,
+                reason: RejectReason::BadHttp,
+                ..
+            }
+        ),
+        "{:?}",
+        batch.outcome
+    );
+    assert_eq!(batch.info.user_agent.as_deref(), Some("plain/1.0"));
 }
 
 #[tokio::test]

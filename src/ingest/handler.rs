@@ -369,10 +369,15 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
         outcome: rejection.outcome(),
         data: WriteData::default(),
     };
-    // Waiting for the consumer, it holds its bytes of the budget as any
-    // batch does (its body too, when kept for the request view): a sender
-    // of endless rejected requests cannot pin more. Without room, or if the
-    // consumer is stuck, it is counted as dropped.
+    hand_on_rejected(receiver, batch).await;
+    answer(rejection)
+}
+
+/// Hands a rejected request on to the consumer. Waiting for it, the batch
+/// holds its bytes of the budget as any batch does (its body too, when kept
+/// for the request view): a sender of endless rejected requests cannot pin
+/// more. Without room, or if the consumer is stuck, it is counted as dropped.
+pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
     let queued = queue::charged(&receiver.budget, batch, Charge::default());
     let sent = match queued {
         Ok(queued) => receiver
@@ -388,7 +393,6 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
             .dropped_requests
             .fetch_add(1, Ordering::Relaxed);
     }
-    answer(rejection)
 }
 
 /// The response for a rejection: its status, message and headers.

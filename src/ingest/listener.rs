@@ -5,27 +5,24 @@
 //! headers) and the idle timeout (between requests). The body timeout is the
 //! handler's.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
+use super::conn::{Conn, InRequest, Left, Open, Tracked};
 use super::handler;
-use super::server::{Limits, Receiver};
+use super::http_failure::{self, Ended};
+use super::server::Receiver;
 
 /// How long accepting pauses after an error that is not one connection's
 /// (out of file descriptors, say), so that it does not spin.
@@ -45,7 +42,7 @@ pub async fn accept_connections(
     // the next one's headers: set past ours, as a backstop.
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout + limits.header_timeout);
-    let mut count = open.count.subscribe();
+    let mut count = open.count();
     tokio::pin!(shutdown);
     loop {
         // At the cap with no connection idle to close for a new one, new ones
@@ -123,39 +120,72 @@ async fn serve_connection(
 ) {
     let _ = tcp.set_nodelay(true);
     let Some(acceptor) = tls else {
-        return serve_http(
-            Tracked::new(tcp, conn.clone()),
-            remote,
-            conn,
-            receiver,
-            http,
-        )
-        .await;
+        return serve_http(tcp, remote, conn, receiver, http).await;
     };
-    let handshake = tokio::time::timeout(receiver.limits.header_timeout, acceptor.accept(tcp));
+    let deadline = Instant::now() + receiver.limits.header_timeout;
+    let first = tokio::select! {
+        first = tokio::time::timeout_at(deadline, first_byte(&tcp)) => first,
+        _ = conn.asked_to_close() => return,
+    };
+    match first {
+        Ok(Some(TLS_HANDSHAKE)) => {}
+        Ok(Some(_)) => return http_failure::not_tls(tcp, conn, remote, receiver).await,
+        // Closed, or silent until the header timeout.
+        Ok(None) | Err(_) => return,
+    }
+    let handshake = tokio::time::timeout_at(deadline, acceptor.accept(tcp));
     let stream = tokio::select! {
         stream = handshake => stream,
-        _ = conn.close.notified() => return,
+        _ = conn.asked_to_close() => return,
     };
     if let Ok(Ok(stream)) = stream {
-        serve_http(
-            Tracked::new(stream, conn.clone()),
-            remote,
-            conn,
-            receiver,
-            http,
-        )
-        .await;
+        serve_http(stream, remote, conn, receiver, http).await;
     }
 }
 
+/// The first byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// The first byte sent on `tcp`, left to be read; none if it closed first.
+async fn first_byte(tcp: &TcpStream) -> Option<u8> {
+    let mut first = [0u8; 1];
+    match tcp.peek(&mut first).await {
+        Ok(1) => Some(first[0]),
+        _ => None,
+    }
+}
+
+/// Serves HTTP on a connection's stream; a request head the HTTP layer
+/// refused, or that did not come whole in time, is answered saying what was
+/// wrong and handed on as a rejected request.
 async fn serve_http<IO>(
-    io: Tracked<IO>,
+    io: IO,
     remote: SocketAddr,
     conn: &Arc<Conn>,
     receiver: &Arc<Receiver>,
     http: &http1::Builder,
 ) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let left: Left<IO> = Arc::new(Mutex::new(None));
+    let tracked = Tracked::new(io, conn.clone(), left.clone());
+    let ended = drive(tracked, remote, conn, receiver, http).await;
+    // The connection is dropped: its stream is back.
+    let back = left.lock().ok().and_then(|mut left| left.take());
+    if let Some((io, head)) = back {
+        http_failure::answer(io, ended, &head, conn, remote, receiver).await;
+    }
+}
+
+/// Runs hyper on a connection until it ends, is closed or times out.
+async fn drive<IO>(
+    io: Tracked<IO>,
+    remote: SocketAddr,
+    conn: &Arc<Conn>,
+    receiver: &Arc<Receiver>,
+    http: &http1::Builder,
+) -> Ended
+where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = {
@@ -177,11 +207,11 @@ async fn serve_http<IO>(
     loop {
         let timer = super::server::sleep_until(conn.deadline(limits));
         tokio::select! {
-            _ = connection.as_mut() => return,
-            _ = conn.changed.notified() => {}
-            _ = conn.close.notified(), if !closing => {
-                if conn.busy.load(Ordering::Acquire) == 0 {
-                    return;
+            ended = connection.as_mut() => return Ended::Served(ended),
+            _ = conn.changed() => {}
+            _ = conn.asked_to_close(), if !closing => {
+                if !conn.is_busy() {
+                    return Ended::Closed;
                 }
                 // Finish the request in progress, then close.
                 connection.as_mut().graceful_shutdown();
@@ -190,224 +220,9 @@ async fn serve_http<IO>(
             _ = timer => {
                 // Dropping the connection closes it: nothing is in progress.
                 if conn.deadline(limits).is_some_and(|at| at <= Instant::now()) {
-                    return;
+                    return Ended::TimedOut;
                 }
             }
         }
-    }
-}
-
-/// The open connections, to close the one idle the longest.
-struct Open {
-    conns: Mutex<HashMap<u64, Arc<Conn>>>,
-    next_id: AtomicU64,
-    /// How many are open.
-    count: watch::Sender<usize>,
-    /// What the connections' times count from, so that they compare.
-    epoch: Instant,
-}
-
-impl Open {
-    fn new() -> Self {
-        Open {
-            conns: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(0),
-            count: watch::Sender::new(0),
-            epoch: Instant::now(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn add(&self) -> Arc<Conn> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn::new(id, self.epoch));
-        let mut conns = self.lock();
-        conns.insert(id, conn.clone());
-        self.count.send_replace(conns.len());
-        conn
-    }
-
-    fn remove(&self, conn: &Conn) {
-        let mut conns = self.lock();
-        conns.remove(&conn.id);
-        self.count.send_replace(conns.len());
-    }
-
-    /// Whether a connection waits without a request in progress.
-    fn has_idle(&self) -> bool {
-        self.lock().values().any(|c| c.is_idle())
-    }
-
-    /// Asks the connection that has waited the longest without a request in
-    /// progress to close; whether there was one.
-    fn close_oldest_idle(&self) -> bool {
-        let conns = self.lock();
-        let oldest = conns
-            .values()
-            .filter(|c| c.is_idle())
-            .min_by_key(|c| c.since_ms.load(Ordering::Acquire));
-        match oldest {
-            Some(conn) => {
-                conn.ask_to_close();
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn close_all(&self) {
-        self.lock().values().for_each(|c| c.ask_to_close());
-    }
-}
-
-/// What one connection is doing, shared by its driver, its reads and its requests.
-struct Conn {
-    id: u64,
-    /// The epoch of [`Open`].
-    epoch: Instant,
-    /// Requests being handled.
-    busy: AtomicU32,
-    /// Since when it has waited (milliseconds after `epoch`): its start, the
-    /// end of its last request, or the first byte of the next one.
-    since_ms: AtomicU64,
-    /// Bytes of a request's headers have arrived: the header timeout applies,
-    /// not the idle timeout.
-    reading: AtomicBool,
-    /// Something changed that moves the deadline.
-    changed: Notify,
-    /// Asked to close.
-    closing: AtomicBool,
-    close: Notify,
-}
-
-impl Conn {
-    fn new(id: u64, epoch: Instant) -> Self {
-        Conn {
-            id,
-            epoch,
-            busy: AtomicU32::new(0),
-            since_ms: AtomicU64::new(epoch.elapsed().as_millis() as u64),
-            // A new connection owes its first request's headers (or TLS handshake).
-            reading: AtomicBool::new(true),
-            changed: Notify::new(),
-            closing: AtomicBool::new(false),
-            close: Notify::new(),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-
-    /// No request in progress, and not already asked to close.
-    fn is_idle(&self) -> bool {
-        self.busy.load(Ordering::Acquire) == 0 && !self.closing.load(Ordering::Acquire)
-    }
-
-    fn ask_to_close(&self) {
-        self.closing.store(true, Ordering::Release);
-        self.close.notify_one();
-    }
-
-    /// When it times out if nothing happens; none while a request is handled.
-    fn deadline(&self, limits: &Limits) -> Option<Instant> {
-        if self.busy.load(Ordering::Acquire) > 0 {
-            return None;
-        }
-        let timeout = if self.reading.load(Ordering::Acquire) {
-            limits.header_timeout
-        } else {
-            limits.idle_timeout
-        };
-        let since = Duration::from_millis(self.since_ms.load(Ordering::Acquire));
-        Some(self.epoch + since + timeout)
-    }
-
-    /// Bytes arrived: if it was idle, a request has begun.
-    fn on_read(&self) {
-        if self.busy.load(Ordering::Acquire) == 0 && !self.reading.swap(true, Ordering::AcqRel) {
-            self.since_ms.store(self.now_ms(), Ordering::Release);
-            self.changed.notify_one();
-        }
-    }
-}
-
-/// A request being handled on a connection, from its headers to its answer.
-struct InRequest(Arc<Conn>);
-
-impl InRequest {
-    fn begin(conn: Arc<Conn>) -> Self {
-        conn.busy.fetch_add(1, Ordering::AcqRel);
-        conn.reading.store(false, Ordering::Release);
-        InRequest(conn)
-    }
-}
-
-impl Drop for InRequest {
-    fn drop(&mut self) {
-        let conn = &self.0;
-        conn.since_ms.store(conn.now_ms(), Ordering::Release);
-        conn.busy.fetch_sub(1, Ordering::AcqRel);
-        conn.changed.notify_one();
-    }
-}
-
-/// A connection's stream, telling its [`Conn`] when bytes arrive.
-struct Tracked<IO> {
-    io: IO,
-    conn: Arc<Conn>,
-}
-
-impl<IO> Tracked<IO> {
-    fn new(io: IO, conn: Arc<Conn>) -> Self {
-        Tracked { io, conn }
-    }
-}
-
-impl<IO: AsyncRead + Unpin> AsyncRead for Tracked<IO> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.conn.on_read();
-        }
-        polled
-    }
-}
-
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Tracked<IO> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
     }
 }

@@ -451,3 +451,25 @@ impl Headless {
         self.stdout.join().expect("stdout read")
     }
 }
+
+/// How long [`until_closed`] waits: long enough for a loaded machine; a hung
+/// connection takes longer.
+const UNTIL_CLOSED: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Reads until the peer closes; returns what it sent. Panics if it does not
+/// close within [`UNTIL_CLOSED`].
+pub async fn until_closed(tcp: &mut tokio::net::TcpStream) -> String {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(UNTIL_CLOSED, tokio::io::AsyncReadExt::read(tcp, &mut buf)).await
+        {
+            Err(_) => panic!(
+                "connection still open after {UNTIL_CLOSED:?}; received {:?}",
+                String::from_utf8_lossy(&all)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => return String::from_utf8_lossy(&all).into_owned(),
+            Ok(Ok(n)) => all.extend_from_slice(&buf[..n]),
+        }
+    }
+}

@@ -147,6 +147,10 @@ pub enum RejectReason {
     Overloaded,
     /// Forward mode: the backend answered with an error status.
     Backend,
+    /// The request's head was not HTTP that promscope reads (a control
+    /// character in a header, too many headers, HTTP/2 without TLS...), or it
+    /// did not arrive whole: refused before it was handled.
+    BadHttp,
     /// Forward mode: the backend could not be reached, failed, or did not
     /// answer in time (promscope answered 502 or 504).
     BackendUnavailable,
@@ -154,7 +158,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason.
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::Unauthorized,
         RejectReason::UnsupportedEncoding,
         RejectReason::UnsupportedContentType,
@@ -167,6 +171,7 @@ impl RejectReason {
         RejectReason::Protobuf,
         RejectReason::Invalid,
         RejectReason::Overloaded,
+        RejectReason::BadHttp,
     ];
 
     /// The reason called `name` (as [`RejectReason::name`] writes it).
@@ -191,6 +196,7 @@ impl RejectReason {
             RejectReason::Overloaded => "overloaded",
             RejectReason::Backend => "backend",
             RejectReason::BackendUnavailable => "backend_unavailable",
+            RejectReason::BadHttp => "bad_http",
         }
     }
 }

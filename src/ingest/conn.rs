@@ -1,0 +1,424 @@
+//! What the listener knows of each open connection: whether a request is in
+//! progress, since when it has waited (for its timeouts and for closing the
+//! one idle the longest), and its stream, which tells it when bytes arrive,
+//! keeps a copy of the start of a request's head (to say what was wrong with
+//! one the HTTP layer refused) and hands the stream back when dropped (to
+//! answer such a request, or one whose head timed out).
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::server::Limits;
+
+/// Bytes of a request's head copied as they arrive: enough to say what was
+/// wrong with a head refused by the HTTP layer (which keeps no copy).
+pub(super) const HEAD_COPY: usize = 8 << 10;
+
+/// The open connections, to close the one idle the longest.
+pub(super) struct Open {
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    next_id: AtomicU64,
+    /// How many are open.
+    count: watch::Sender<usize>,
+    /// What the connections' times count from, so that they compare.
+    epoch: Instant,
+}
+
+impl Open {
+    pub(super) fn new() -> Self {
+        Open {
+            conns: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+            count: watch::Sender::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// How many are open, as it changes.
+    pub(super) fn count(&self) -> watch::Receiver<usize> {
+        self.count.subscribe()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn add(&self) -> Arc<Conn> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn::new(id, self.epoch));
+        let mut conns = self.lock();
+        conns.insert(id, conn.clone());
+        self.count.send_replace(conns.len());
+        conn
+    }
+
+    pub(super) fn remove(&self, conn: &Conn) {
+        let mut conns = self.lock();
+        conns.remove(&conn.id);
+        self.count.send_replace(conns.len());
+    }
+
+    /// Whether a connection waits without a request in progress.
+    pub(super) fn has_idle(&self) -> bool {
+        self.lock().values().any(|c| c.is_idle())
+    }
+
+    /// Asks the connection that has waited the longest without a request in
+    /// progress to close; whether there was one.
+    pub(super) fn close_oldest_idle(&self) -> bool {
+        let conns = self.lock();
+        let oldest = conns
+            .values()
+            .filter(|c| c.is_idle())
+            .min_by_key(|c| c.since_ms.load(Ordering::Acquire));
+        match oldest {
+            Some(conn) => {
+                conn.ask_to_close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn close_all(&self) {
+        self.lock().values().for_each(|c| c.ask_to_close());
+    }
+}
+
+/// What one connection is doing, shared by its driver, its reads and its requests.
+pub(super) struct Conn {
+    id: u64,
+    /// The epoch of [`Open`].
+    epoch: Instant,
+    /// Requests being handled.
+    busy: AtomicU32,
+    /// Since when it has waited (milliseconds after `epoch`): its start, the
+    /// end of its last request, or the first byte of the next one.
+    since_ms: AtomicU64,
+    /// Bytes of a request's headers have arrived: the header timeout applies,
+    /// not the idle timeout.
+    reading: AtomicBool,
+    /// A request was answered, and the answer's first bytes are not yet
+    /// written: what is written next is that answer.
+    answering: AtomicBool,
+    /// The status of an answer the HTTP layer wrote on its own to a head it
+    /// refused (hyper's empty 400, 414 or 431), held back to be replaced by one
+    /// that says what was wrong; 0 when there was none.
+    refused: AtomicU16,
+    /// Something changed that moves the deadline.
+    changed: Notify,
+    /// Asked to close.
+    closing: AtomicBool,
+    close: Notify,
+}
+
+impl Conn {
+    fn new(id: u64, epoch: Instant) -> Self {
+        Conn {
+            id,
+            epoch,
+            busy: AtomicU32::new(0),
+            since_ms: AtomicU64::new(epoch.elapsed().as_millis() as u64),
+            // A new connection owes its first request's headers (or TLS handshake).
+            reading: AtomicBool::new(true),
+            answering: AtomicBool::new(false),
+            refused: AtomicU16::new(0),
+            changed: Notify::new(),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// No request in progress, and not already asked to close.
+    fn is_idle(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0 && !self.closing.load(Ordering::Acquire)
+    }
+
+    /// Whether a request in progress is being handled.
+    pub(super) fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether bytes of a request's head have arrived that were not handed
+    /// on as a request (since the connection began or its last request ended).
+    pub(super) fn head_pending(&self) -> bool {
+        self.reading.load(Ordering::Acquire) && !self.is_busy()
+    }
+
+    /// How long ago the connection began to wait: its start, the end of its
+    /// last request or the first byte of the next one.
+    pub(super) fn waited(&self) -> Duration {
+        let since = self.since_ms.load(Ordering::Acquire);
+        Duration::from_millis(self.now_ms().saturating_sub(since))
+    }
+
+    /// The status of the answer the HTTP layer wrote on its own and that was
+    /// held back, if any.
+    pub(super) fn refused_status(&self) -> Option<u16> {
+        Some(self.refused.load(Ordering::Acquire)).filter(|&s| s != 0)
+    }
+
+    pub(super) fn ask_to_close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.close.notify_one();
+    }
+
+    /// Completes once asked to close.
+    pub(super) async fn asked_to_close(&self) {
+        self.close.notified().await
+    }
+
+    /// Completes when something moved the deadline.
+    pub(super) async fn changed(&self) {
+        self.changed.notified().await
+    }
+
+    /// When it times out if nothing happens; none while a request is handled.
+    pub(super) fn deadline(&self, limits: &Limits) -> Option<Instant> {
+        if self.is_busy() {
+            return None;
+        }
+        let timeout = if self.reading.load(Ordering::Acquire) {
+            limits.header_timeout
+        } else {
+            limits.idle_timeout
+        };
+        let since = Duration::from_millis(self.since_ms.load(Ordering::Acquire));
+        Some(self.epoch + since + timeout)
+    }
+
+    /// Bytes arrived: if it was idle, a request has begun (true then).
+    fn on_read(&self) -> bool {
+        let begun = !self.is_busy() && !self.reading.swap(true, Ordering::AcqRel);
+        if begun {
+            self.since_ms.store(self.now_ms(), Ordering::Release);
+            self.changed.notify_one();
+        }
+        begun
+    }
+
+    /// `buf` is about to be written: whether it is an answer the HTTP layer
+    /// wrote on its own to a head it refused, which is then held back.
+    fn holds_back(&self, buf: &[u8]) -> bool {
+        if self.answering.load(Ordering::Acquire) {
+            return false;
+        }
+        let Some(status) = automatic_answer(buf) else {
+            return false;
+        };
+        self.refused.store(status, Ordering::Release);
+        true
+    }
+}
+
+/// The status of `buf` when it is the whole of an answer hyper writes on its
+/// own to a head it refuses: `HTTP/1.1 400`, `414` or `431`, no body, no
+/// content type (every answer of promscope's own to a 4xx has a body).
+fn automatic_answer(buf: &[u8]) -> Option<u16> {
+    let status = match buf.get(..12)? {
+        b"HTTP/1.1 400" => 400,
+        b"HTTP/1.1 414" => 414,
+        b"HTTP/1.1 431" => 431,
+        _ => return None,
+    };
+    let head = buf.strip_suffix(b"\r\n\r\n")?;
+    let lower = head.to_ascii_lowercase();
+    let has = |what: &[u8]| lower.windows(what.len()).any(|w| w == what);
+    (has(b"\r\ncontent-length: 0") && !has(b"\r\ncontent-type:")).then_some(status)
+}
+
+/// A request being handled on a connection, from its headers to its answer.
+pub(super) struct InRequest(Arc<Conn>);
+
+impl InRequest {
+    pub(super) fn begin(conn: Arc<Conn>) -> Self {
+        conn.busy.fetch_add(1, Ordering::AcqRel);
+        conn.reading.store(false, Ordering::Release);
+        InRequest(conn)
+    }
+}
+
+impl Drop for InRequest {
+    fn drop(&mut self) {
+        let conn = &self.0;
+        conn.since_ms.store(conn.now_ms(), Ordering::Release);
+        conn.answering.store(true, Ordering::Release);
+        conn.busy.fetch_sub(1, Ordering::AcqRel);
+        conn.changed.notify_one();
+    }
+}
+
+/// What a [`Tracked`] stream leaves behind when dropped: the stream, and the
+/// start of the last request head that began on it.
+pub(super) type Left<IO> = Arc<Mutex<Option<(IO, Vec<u8>)>>>;
+
+/// A connection's stream, telling its [`Conn`] when bytes arrive and copying
+/// the start of each request head; handed back to `left` when dropped.
+pub(super) struct Tracked<IO> {
+    io: Option<IO>,
+    conn: Arc<Conn>,
+    head: Vec<u8>,
+    left: Left<IO>,
+}
+
+impl<IO> Tracked<IO> {
+    pub(super) fn new(io: IO, conn: Arc<Conn>, left: Left<IO>) -> Self {
+        Tracked {
+            io: Some(io),
+            conn,
+            head: Vec::new(),
+            left,
+        }
+    }
+
+    fn io(&mut self) -> io::Result<&mut IO> {
+        self.io
+            .as_mut()
+            .ok_or_else(|| io::ErrorKind::NotConnected.into())
+    }
+
+    /// A write of `buf` is about to be made: an answer the HTTP layer wrote on
+    /// its own is held back (said written, and not sent).
+    fn holds_back(&self, buf: &[u8]) -> bool {
+        self.conn.holds_back(buf)
+    }
+
+    /// `n` bytes were written.
+    fn wrote(&self, n: usize) {
+        if n > 0 {
+            self.conn.answering.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl<IO> Drop for Tracked<IO> {
+    fn drop(&mut self) {
+        if let (Some(io), Ok(mut left)) = (self.io.take(), self.left.lock()) {
+            *left = Some((io, std::mem::take(&mut self.head)));
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Tracked<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(self.io()?).poll_read(cx, buf);
+        let arrived = &buf.filled()[before..];
+        if !arrived.is_empty() {
+            let this = &mut *self;
+            if this.conn.on_read() {
+                this.head.clear();
+            }
+            let room = HEAD_COPY - this.head.len();
+            if room > 0 && this.conn.head_pending() {
+                this.head
+                    .extend_from_slice(&arrived[..arrived.len().min(room)]);
+            }
+        }
+        polled
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Tracked<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.holds_back(buf) {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        let polled = Pin::new(self.io()?).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.wrote(n);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(self.io()?).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.conn.refused_status().is_some() {
+            // The answer that replaces the one held back is still to come.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(self.io()?).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if let [only] = bufs
+            && self.holds_back(only)
+        {
+            return Poll::Ready(Ok(only.len()));
+        }
+        let polled = Pin::new(self.io()?).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.wrote(n);
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.as_ref().is_some_and(|io| io.is_write_vectored())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hypers_own_empty_answers_to_refused_heads_are_recognised() {
+        let hyper = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 11:00:00 GMT\r\n\r\n";
+        assert_eq!(automatic_answer(hyper), Some(400));
+        let large = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(automatic_answer(large), Some(431));
+        // promscope's own answers have a body and a type; others are not 4xx.
+        let own =
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(automatic_answer(own), None);
+        let with_body = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\n\r\nbad";
+        assert_eq!(automatic_answer(with_body), None);
+        assert_eq!(
+            automatic_answer(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"),
+            None
+        );
+        assert_eq!(automatic_answer(b"HTTP/1.1 4"), None);
+    }
+
+    #[test]
+    fn an_answer_being_written_is_never_held_back() {
+        let hyper = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        let conn = Arc::new(Conn::new(0, Instant::now()));
+        drop(InRequest::begin(conn.clone()));
+        assert!(!conn.holds_back(hyper), "the request's own answer");
+        assert_eq!(conn.refused_status(), None);
+        // Once its first bytes are written, what follows may be hyper's own.
+        conn.answering.store(false, Ordering::Release);
+        assert!(conn.holds_back(hyper));
+        assert_eq!(conn.refused_status(), Some(400));
+    }
+}
