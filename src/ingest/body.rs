@@ -53,8 +53,17 @@ impl Budget {
         self.take(charge, (want - held) * UNIT)
     }
 
-    /// Adds `bytes` to `charge` if the budget has them, without waiting.
+    /// Adds `bytes` to `charge` if the budget has them, without waiting; when
+    /// it has not, the body buffers kept for later bodies are freed (they hold
+    /// bytes of the budget while kept) and it is asked again.
     pub fn take(&self, charge: &mut Charge, bytes: usize) -> bool {
+        self.take_spare(charge, bytes)
+            || (super::model::body_buf::release_kept() > 0 && self.take_spare(charge, bytes))
+    }
+
+    /// Adds `bytes` to `charge` if the budget has them to spare, without
+    /// waiting and without freeing kept buffers.
+    pub(crate) fn take_spare(&self, charge: &mut Charge, bytes: usize) -> bool {
         let units = u32::try_from(bytes.div_ceil(UNIT)).unwrap_or(u32::MAX);
         if units == 0 {
             return true;

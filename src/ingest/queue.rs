@@ -62,6 +62,8 @@ pub fn charged(
     mut batch: Batch,
     mut charge: Charge,
 ) -> Result<Queued, Box<Batch>> {
+    // Once the consumer drops it, its body buffer is kept within the budget.
+    batch.data.keep_buffer_within(budget);
     if budget.settle(&mut charge, held_bytes(&batch)) {
         return Ok(Queued::charged(batch, charge));
     }

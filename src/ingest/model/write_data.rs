@@ -62,6 +62,12 @@ impl WriteData {
     /// The empty string.
     pub const EMPTY: StrId = StrId::new(0, 0);
 
+    /// Its body buffer, once dropped, is kept for a later body only within
+    /// `budget` (see [`super::body_buf`]).
+    pub(crate) fn keep_buffer_within(&mut self, budget: &crate::ingest::body::Budget) {
+        self.buf.keep_within(budget);
+    }
+
     /// Takes ownership of the buffer that the decoder's [`StrId`]s point into.
     pub(crate) fn set_buffer(&mut self, buf: Vec<u8>) {
         self.buf = buf.into();
