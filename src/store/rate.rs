@@ -200,7 +200,9 @@ impl RateBuckets {
     /// as a window would alias: a healthy 5 s sender drawn in 4 s columns has
     /// every fifth column empty. Where counting started later (see
     /// [`RateBuckets::counting_from`]), a column is averaged over the seconds
-    /// counted, and is NaN if there are none.
+    /// counted, and is NaN if there are none. A column whose window reaches
+    /// back before the first second counted reads the first whole window
+    /// counted (NaN until that has passed).
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
@@ -222,10 +224,20 @@ impl RateBuckets {
                 // A window reaching back before counting began is not a
                 // whole number of the sender's intervals: averaged with the
                 // nothing before, it drew a ramp over the first window (a job
-                // every 5 s and one every 15 s: ▂▃▄▅▆▇█ over 30 s). Unknown,
-                // drawn blank, until a whole window is counted.
+                // every 5 s and one every 15 s: ▂▃▄▅▆▇█ over 30 s). Drawn
+                // blank instead, each start left a gap in the line just after
+                // it (`▁ ███`, the demo's 5 s jobs in 2 s columns). Such a
+                // column's seconds are all counted: it reads the first whole
+                // window counted, and is unknown only until that has passed.
                 if col_start < self.first && window > step {
-                    return f64::NAN;
+                    let first_end = self.first + window;
+                    if first_end > end {
+                        return f64::NAN;
+                    }
+                    let sum: u64 = (self.first..first_end)
+                        .map(|s| u64::from(self.count_at(s)))
+                        .sum();
+                    return sum as f64 / window as f64;
                 }
                 // Before the first event nothing came (the sender had not
                 // started): the whole column counts. Averaged over the seconds
@@ -480,11 +492,12 @@ mod tests {
     }
 
     #[test]
-    fn the_first_columns_after_a_start_show_no_ramp() {
+    fn the_first_columns_after_a_start_show_no_ramp_and_no_gap() {
         // A job every 5 s (50 events) and one every 15 s (30 events): 12/s,
         // repeating every 15 s. Drawn 90 s in at 5 s a column, windows of 15 s
         // reaching back before the first batch read 5.3 and 8.7 before 12 (a
-        // real Prometheus with such jobs drew ▂▃▄▅▆▇█ over its first 30 s).
+        // real Prometheus with such jobs drew ▂▃▄▅▆▇█ over its first 30 s);
+        // drawn blank instead, they left a gap after the start (`▁ ███`).
         let mut r = RateBuckets::default();
         let start = 1_000_000_400;
         for i in 0..18 {
@@ -494,22 +507,31 @@ mod tests {
             }
         }
         let now = start + 90_000;
-        let columns = r.series(now, 24, 5);
-        assert!(
-            columns.iter().all(|&c| c.is_nan() || c == 0.0 || c == 12.0),
-            "nothing between nothing and 12/s: {columns:?}"
-        );
-        let unknown = columns.iter().filter(|c| c.is_nan()).count();
-        let first = columns.iter().position(|c| c.is_nan()).expect("the start");
-        assert!(columns[..first].iter().all(|&c| c == 0.0), "{columns:?}");
-        assert!(
-            unknown <= 2,
-            "at most a window's columns unknown: {columns:?}"
-        );
-        assert!(
-            columns[first + unknown..].iter().all(|&c| c == 12.0),
-            "from a whole window on, every column 12/s: {columns:?}"
-        );
+        for secs_per_column in [1, 2, 3, 5] {
+            let columns = r.series(now, 90 / secs_per_column + 4, secs_per_column);
+            let first = columns.iter().position(|&c| c != 0.0).expect("the start");
+            assert!(
+                columns[first..].iter().all(|&c| c == 12.0),
+                "{secs_per_column} s columns: nothing, then 12/s in every column: {columns:?}"
+            );
+            assert!(first >= 4, "{columns:?}");
+        }
+        // The demo's jobs: 40 series every 5 s, in 2 s columns, read at every
+        // second once the interval is known: nothing, then 8/s, no gap.
+        let mut r = RateBuckets::default();
+        for sec in 0..60 {
+            if sec % 5 == 0 {
+                r.add(start + sec * 1000, 40);
+            }
+            let columns = r.series(start + sec * 1000 + 500, 40, 2);
+            if r.period(start.div_euclid(1000) + sec).is_some() {
+                let first = columns.iter().position(|&c| c != 0.0).expect("the start");
+                assert!(
+                    columns[first..].iter().all(|&c| c == 8.0),
+                    "{sec} s in: {columns:?}"
+                );
+            }
+        }
     }
 
     #[test]
