@@ -114,10 +114,7 @@ impl Store {
             return;
         };
         self.fired_sets.forget(id, old.fired);
-        self.active.gone(old.last_arrival_ms);
-        if old.matched {
-            self.matched_active.gone(old.last_arrival_ms);
-        }
+        self.uncount_active(&old);
         let metric_gone = self
             .metrics
             .get(old.metric)

@@ -4,7 +4,7 @@
 
 use super::intern::Sym;
 use super::parties::Origin;
-use super::{GiveWay, Store, verdicts};
+use super::{GiveWay, Store, counts, verdicts};
 use crate::filter::Filter;
 
 impl Store {
@@ -44,12 +44,12 @@ impl Store {
             return Err(filter);
         };
         let filtered = !filter.is_all();
-        let mut matched_active = self.active.emptied();
+        let mut matched_active = self.no_active();
         let counted = self.metrics.recount(
             &self.series,
             &verdicts,
             (now_ms, filtered),
-            |s| matched_active.moved(0, s.last_arrival_ms),
+            |s| counts::add_active(&mut matched_active, s),
             give_way,
         );
         if !counted {
@@ -57,11 +57,7 @@ impl Store {
         }
         self.series.set_verdicts(&verdicts);
         self.filter = filter;
-        self.matched_active = if filtered {
-            matched_active
-        } else {
-            self.active.clone()
-        };
+        self.set_matched_active(filtered.then_some(matched_active));
         Ok(())
     }
 

@@ -46,7 +46,7 @@ use crate::summary::distinct::DistinctCounter;
 use crate::summary::totals::Totals;
 pub use budget::Evictions;
 use cardinality::Cardinality;
-use counts::ActiveSeries;
+use counts::ActiveCounts;
 use history::Log;
 pub use history::{BackendSide, LogEntry, RequestRow};
 use intern::{Interner, Sym};
@@ -145,9 +145,8 @@ pub struct Store {
     offences: offences::Offences,
     /// The sets of rules fired on series, which series refer to.
     fired_sets: offences::FiredSets,
-    /// Series with a recent sample, all and matching the filter.
-    active: ActiveSeries,
-    matched_active: ActiveSeries,
+    /// Series active, all and matching the filter.
+    active: ActiveCounts,
     /// Label values per metric and overall, and series coming and going.
     cardinality: Cardinality,
     /// Per tenant and per sender.
@@ -206,8 +205,7 @@ impl Store {
             problems: problems::ProblemTable::default(),
             offences: offences::Offences::default(),
             fired_sets: offences::FiredSets::default(),
-            active: ActiveSeries::default(),
-            matched_active: ActiveSeries::default(),
+            active: ActiveCounts::new(limits.stale_after_ms),
             cardinality: Cardinality::new(limits.stale_after_ms),
             tenants: Parties::new(limits.stale_after_ms),
             senders: Parties::new(limits.stale_after_ms),
@@ -372,14 +370,9 @@ impl Store {
         let Some((matched, seen)) = changed else {
             return 0;
         };
-        let (metric, (before_ms, after_ms)) = (seen.metric, seen.times);
+        let (metric, times, ended) = (seen.metric, seen.times, seen.ended);
         self.track_seen(seen);
-        if after_ms != before_ms {
-            self.active.moved(before_ms, after_ms);
-            if matched {
-                self.matched_active.moved(before_ms, after_ms);
-            }
-        }
+        self.count_active(times, ended, matched);
         let n = (samples.len() + histograms.len()) as u64;
         self.metrics
             .record(metric, arrival_ms, n, !histograms.is_empty(), matched);

@@ -77,7 +77,8 @@ impl Store {
     /// A series got samples (see [`Seen`]).
     pub(super) fn track_seen(&mut self, seen: Seen) {
         let (before_ms, after_ms) = seen.times;
-        if !self.limits.track_cardinality || after_ms == before_ms || seen.ended == (true, true) {
+        let unchanged = after_ms == before_ms && seen.ended.0 == seen.ended.1;
+        if !self.limits.track_cardinality || unchanged || seen.ended == (true, true) {
             return;
         }
         let before = if seen.ended.0 { 0 } else { before_ms };

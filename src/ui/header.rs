@@ -14,7 +14,6 @@ use super::widgets::{Part, fitted_line, styled};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
-use crate::store::counts::ACTIVE_WINDOW_SECS;
 use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
 use crate::summary::totals::SenderTotals;
@@ -117,7 +116,7 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         "{SEP}series {} active",
         of(matched_active as usize, active as usize)
     );
-    let window = format!("{}m", ACTIVE_WINDOW_SECS / 60);
+    let window = super::cardinality::window_text(store.stale_after_ms());
     // Distinct series since the start, evicted ones included.
     let seen = match store.distinct_series() {
         DistinctCount::Exact(n) => format::count(n as f64),

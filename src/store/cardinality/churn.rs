@@ -38,6 +38,14 @@ fn slice_of(ms: i64) -> i64 {
     ms.div_euclid(SLICE_MS)
 }
 
+/// Whether a series whose latest sample arrived at `last_ms` (0: none) is
+/// counted active at `now_ms` by [`Churn::active`]: its slice is after the one
+/// `stale_after_ms` before `now_ms` and not after `now_ms`'s.
+pub fn active_at(last_ms: i64, now_ms: i64, stale_after_ms: i64) -> bool {
+    let last = slice_of(last_ms);
+    last_ms != 0 && slice_of(now_ms - stale_after_ms) < last && last <= slice_of(now_ms)
+}
+
 /// New and gone series over a span.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Turnover {
@@ -157,7 +165,8 @@ impl Churn {
             .sum()
     }
 
-    /// Series seen within `stale_after_ms` before `now_ms` (to a slice).
+    /// Series seen within `stale_after_ms` before `now_ms` (to a slice: those
+    /// [`active_at`] says are, the ended ones left out by the caller).
     pub fn active(&self, now_ms: i64, stale_after_ms: i64) -> u64 {
         self.count(now_ms - stale_after_ms, now_ms, |s| s.last_seen)
     }

@@ -72,7 +72,7 @@ impl Store {
     /// Whether a series counts as active at `now_ms`.
     fn is_active(&self, s: &Series, now_ms: i64) -> bool {
         let stale = self.cardinality.stale_after_ms();
-        s.last_arrival_ms != 0 && now_ms - s.last_arrival_ms < stale && !ended(s)
+        churn::active_at(s.last_arrival_ms, now_ms, stale) && !ended(s)
     }
 
     /// Adds the labels (but `__name__`) of `s` to `pairs`, while `budget` lasts.

@@ -1,3 +1,4 @@
+mod active;
 mod bounds;
 mod parties;
 mod problems;
