@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use super::columns::{Column, allot, widest};
+use super::columns::{Column, KeyRoom, allot, widest};
 use super::fit;
 use super::label_fit::{self, Form};
 use super::labels;
@@ -73,9 +73,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .iter()
         .map(|row| store.series(row.id))
         .collect();
-    // Constant labels are shown above the list, unless every label is (a lone
-    // series' labels are all constant).
-    let all = app.all_labels || ids.len() <= 1;
+    // Constant labels are shown above the list, not in each row: a lone
+    // series' labels are all constant, and its row gives their room to the
+    // value and the columns after it (its labels cut to `cyc… lab…` said
+    // nothing the line above did not).
+    let all = app.all_labels;
     let label_rows: Vec<Vec<(&str, &str)>> = series
         .iter()
         .flatten()
@@ -177,7 +179,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     if series.iter().any(Option::is_none) {
         room.want = room.want.max(evicted_width());
     }
+    // Rows, none with a label of its own (each said above): no key column,
+    // not one of `{}` rows.
+    let no_key = !all && !sets.is_empty() && sets.iter().all(|r| r.labels.is_empty());
+    let no_key = no_key && series.iter().all(Option::is_some);
+    if no_key {
+        room = KeyRoom { want: 0, need: 0 };
+    }
     let (key_width, mut widths) = allot(list.width, room, &columns, &[1, 4, 2, 3, 5]);
+    let key_width = if no_key { 0 } else { key_width };
     let fitted = label_fit::fit(&sets, usize::from(key_width), shorter);
     let key_header = fitted.header.unwrap_or_else(|| header[0].to_owned());
     header[0] = &key_header;

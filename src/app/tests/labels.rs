@@ -236,3 +236,82 @@ fn labels_the_same_on_every_series_that_do_not_fit_are_counted() {
         "{screen:#?}"
     );
 }
+
+/// Avalanche's series: ten labels the same on every series, `series_id`
+/// telling them apart.
+fn avalanche_batch(at: i64, series: usize) -> Batch {
+    let ids: Vec<String> = (0..series).map(|i| i.to_string()).collect();
+    let keys: Vec<(String, String)> = (0..10)
+        .map(|k| {
+            (
+                format!("label_key_kkkkk_{k}"),
+                format!("label_val_vvvvv_{k}"),
+            )
+        })
+        .collect();
+    let labels: Vec<Vec<(&str, &str)>> = ids
+        .iter()
+        .map(|id| {
+            let mut l = vec![
+                ("__name__", "avalanche_metric_mmmmm_0_0"),
+                ("cycle_id", "0"),
+            ];
+            l.extend(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            l.push(("series_id", id.as_str()));
+            l
+        })
+        .collect();
+    let rows: Vec<(&[(&str, &str)], f64)> = labels
+        .iter()
+        .map(|l| (&l[..], 13.701_648_997_123))
+        .collect();
+    batch(at, &rows)
+}
+
+#[test]
+fn a_drill_down_filtered_to_one_series_gives_no_column_to_labels_said_above() {
+    let (mut app, mut store) = (
+        App::new("127.0.0.1:9201".parse().unwrap(), T0),
+        Store::new(StoreLimits::default()),
+    );
+    store.ingest(&avalanche_batch(T0, 50));
+    store.ingest(&avalanche_batch(T0 + 1000, 50));
+    app.tick(T0 + 1500, &store);
+    app.apply(Action::Enter, &mut store);
+    app.apply(Action::FilterEdit, &mut store);
+    app.apply(Action::FilterSet(r#"{series_id="7"}"#.into()), &mut store);
+    app.apply(Action::FilterAccept, &mut store);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = draw(&mut app, &store, width, height);
+        let said = screen
+            .iter()
+            .position(|l| l.contains("same on every series"))
+            .expect("the line of labels the same on every series");
+        assert!(screen[said].contains(r#"cycle_id="0""#), "{screen:#?}");
+        let header = screen
+            .iter()
+            .position(|l| l.contains("VALUE"))
+            .expect("the table's header");
+        let row = &screen[header + 1];
+        // No label column: none cut to `cyc…`, the value whole and the
+        // columns that drop at narrow widths kept.
+        assert!(
+            !row.contains('…') && !screen[header].contains("cyc"),
+            "{screen:#?}"
+        );
+        assert!(
+            row.trim_start().starts_with("13.701648997123"),
+            "{screen:#?}"
+        );
+        for column in ["LAG", "/S", "TIMESTAMP"] {
+            assert!(screen[header].contains(column), "{column}: {screen:#?}");
+        }
+    }
+    // `a` still shows every label in the row.
+    app.apply(Action::ToggleAllLabels, &mut store);
+    let screen = draw(&mut app, &store, 200, 24);
+    assert!(
+        screen.iter().any(|l| l.contains("series_id")),
+        "{screen:#?}"
+    );
+}
