@@ -241,7 +241,7 @@ fn text(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "cardinality: {} active series (not seen for {}: gone), {} new/s, {} gone/s over the last minute; {} created, {} gone in 5m",
+        "cardinality: {} active series (not seen for {} or ended by a stale marker: gone), {} new/s, {} gone/s over the last minute; {} created, {} gone in 5m",
         o.active,
         format::duration_secs(o.stale_after_ms as f64 / 1000.0),
         rate(o.new_per_s),
