@@ -162,6 +162,101 @@ async fn requests_are_recorded_as_received_with_their_answers() {
     );
 }
 
+/// The User-Agents of a capture's requests, in file order.
+fn senders_in(path: &std::path::Path) -> Vec<String> {
+    read_capture(path)
+        .iter()
+        .map(|e| {
+            String::from_utf8_lossy(header(&e.headers, "user-agent").unwrap_or_default())
+                .into_owned()
+        })
+        .collect()
+}
+
+/// Sends the head of a request from `agent` and half its body, and returns
+/// the connection, to send the rest with [`finish_slow`].
+async fn start_slow(addr: std::net::SocketAddr, agent: &str, body: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nUser-Agent: {agent}\r\nContent-Encoding: snappy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&body[..body.len() / 2]).await.unwrap();
+    tcp
+}
+
+async fn finish_slow(mut tcp: tokio::net::TcpStream, body: &[u8]) -> String {
+    use tokio::io::AsyncWriteExt;
+    tcp.write_all(&body[body.len() / 2..]).await.unwrap();
+    until_closed(&mut tcp).await
+}
+
+/// Two overlapping requests to a recording receiver: "first" arrives, and
+/// its body is slow (the rest is sent with [`finish_slow`]); "second" arrives
+/// after it and is answered first.
+async fn overlapping(
+    file: &TempFile,
+    reorder_wait: std::time::Duration,
+) -> (Recorder, TestReceiver, tokio::net::TcpStream) {
+    let limits = RecordLimits {
+        reorder_wait,
+        ..RecordLimits::default()
+    };
+    let recorder = Recorder::start(&file.0, limits).unwrap();
+    let handle = recorder.handle();
+    let mut receiver =
+        TestReceiver::start_configured(Limits::default(), 64, |r| r.with_recording(handle)).await;
+    let first = start_slow(receiver.addr, "first", &rw1_body(&[1.0])).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = receiver
+        .post(
+            "/api/v1/write",
+            &[("user-agent", "second")],
+            rw1_body(&[2.0]),
+        )
+        .await;
+    assert_eq!(second.status, 204);
+    assert_eq!(
+        receiver.next_batch().await.info.user_agent.as_deref(),
+        Some("second")
+    );
+    (recorder, receiver, first)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overlapping_requests_are_recorded_in_the_order_they_arrived_not_answered() {
+    let file = TempFile::new("overlap");
+    let (recorder, mut receiver, first) =
+        overlapping(&file, std::time::Duration::from_secs(30)).await;
+    let answer = finish_slow(first, &rw1_body(&[1.0])).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    receiver.next_batch().await;
+    let stats = recorder.finish().stats;
+    assert_eq!(stats.recorded.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(senders_in(&file.0), ["first", "second"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_takes_long_holds_up_the_records_after_it_for_a_while_only() {
+    let file = TempFile::new("overlap-late");
+    let (recorder, mut receiver, first) =
+        overlapping(&file, std::time::Duration::from_millis(200)).await;
+    // Written once it waited long enough, though "first" is still arriving.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while senders_in(&file.0).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing written");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(senders_in(&file.0), ["second"]);
+    let answer = finish_slow(first, &rw1_body(&[1.0])).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    receiver.next_batch().await;
+    recorder.finish();
+    assert_eq!(senders_in(&file.0), ["second", "first"]);
+}
+
 #[test]
 fn the_binary_records_with_record_and_says_so_in_its_summary() {
     let file = TempFile::new("binary");

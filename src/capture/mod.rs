@@ -13,6 +13,7 @@
 //! ```
 
 mod http;
+mod order;
 mod pcap;
 pub mod reader;
 pub mod sniff;
@@ -28,6 +29,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
+pub use order::Place;
 pub use reader::{CaptureReader, Damage};
 pub use sniff::FileKind;
 pub use writer::{RecordLimits, RecordStats, RecordSummary, Recorder, RecordingHandle};

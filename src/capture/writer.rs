@@ -8,6 +8,12 @@
 //! [`SYNC_EVERY`] after a write, and when recording ends. When the file would
 //! grow past `--record-max-bytes`, recording stops (the capture keeps the
 //! first records) and what follows is counted as not recorded.
+//!
+//! Records are written in the order their requests arrived, as a replay
+//! reads them, not the order they were answered: each request takes its
+//! place as it arrives ([`RecordingHandle::place`]), and a record waits for
+//! the places before it for [`RecordLimits::reorder_wait`] (and half the
+//! queue's bytes) at most (see [`super::order`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
@@ -17,6 +23,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::order::{InOrder, Place};
 use super::reader::{CaptureReader, Damage, FORMAT_VERSION};
 use super::sniff::{self, FileKind};
 use super::warc::{self, TRAILER};
@@ -34,6 +41,9 @@ pub struct RecordLimits {
     pub max_file_bytes: Option<u64>,
     /// Bytes of exchanges waiting to be written; past it they are dropped.
     pub queue_bytes: usize,
+    /// How long a record waits for those of requests that arrived before it
+    /// and are not answered yet; past it, it is written before them.
+    pub reorder_wait: Duration,
 }
 
 impl Default for RecordLimits {
@@ -41,6 +51,7 @@ impl Default for RecordLimits {
         RecordLimits {
             max_file_bytes: None,
             queue_bytes: QUEUE_BYTES,
+            reorder_wait: SYNC_EVERY,
         }
     }
 }
@@ -56,8 +67,8 @@ pub struct RecordStats {
     pub dropped: AtomicU64,
     /// Exchanges not recorded because recording had stopped.
     pub not_recorded: AtomicU64,
-    queued_bytes: AtomicUsize,
-    stopped: AtomicBool,
+    pub(super) queued_bytes: AtomicUsize,
+    pub(super) stopped: AtomicBool,
     stop_reason: Mutex<Option<String>>,
 }
 
@@ -75,38 +86,35 @@ impl RecordStats {
     }
 }
 
-enum Message {
-    Record(Box<Exchange>),
+pub(super) enum Message {
+    /// The exchange of the request that took this place.
+    Record(u64, Box<Exchange>),
+    /// The request that took this place has no record.
+    Skip(u64),
     Finish,
 }
 
 /// Where the receiver hands exchanges to the recording; cheap to clone.
 #[derive(Clone)]
 pub struct RecordingHandle {
-    tx: mpsc::Sender<Message>,
-    stats: Arc<RecordStats>,
-    queue_bytes: usize,
+    pub(super) tx: mpsc::Sender<Message>,
+    pub(super) stats: Arc<RecordStats>,
+    pub(super) queue_bytes: usize,
+    /// The next place in line.
+    places: Arc<AtomicU64>,
 }
 
 impl RecordingHandle {
-    /// Queues `exchange` for the file, or counts it as dropped: never waits.
+    /// A place in line for the record of a request arriving now: it is
+    /// written after the records of requests that arrived before it.
+    pub fn place(&self) -> Place {
+        Place::new(self.places.fetch_add(1, Ordering::Relaxed), self.clone())
+    }
+
+    /// Queues `exchange` for the file, in a place of its own (after every
+    /// place taken before), or counts it as dropped: never waits.
     pub fn record(&self, exchange: Exchange) {
-        let stats = &self.stats;
-        if stats.stopped.load(Ordering::Relaxed) {
-            stats.not_recorded.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let size = exchange.heap_bytes();
-        let queued = stats.queued_bytes.fetch_add(size, Ordering::Relaxed);
-        if queued + size > self.queue_bytes {
-            stats.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        if self.tx.send(Message::Record(Box::new(exchange))).is_err() {
-            stats.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            stats.not_recorded.fetch_add(1, Ordering::Relaxed);
-        }
+        self.place().record(exchange);
     }
 }
 
@@ -144,6 +152,8 @@ impl Recorder {
             stats: stats.clone(),
             info_id,
             max_file_bytes: limits.max_file_bytes,
+            order: InOrder::new(limits.reorder_wait, limits.queue_bytes / 2),
+            unsynced_since: None,
         };
         let thread = std::thread::Builder::new()
             .name("recorder".into())
@@ -153,6 +163,7 @@ impl Recorder {
                 tx,
                 stats,
                 queue_bytes: limits.queue_bytes,
+                places: Arc::default(),
             },
             thread,
             path: path.to_owned(),
@@ -348,31 +359,56 @@ struct Writer {
     stats: Arc<RecordStats>,
     info_id: String,
     max_file_bytes: Option<u64>,
+    /// Exchanges waiting for the places before theirs.
+    order: InOrder<Box<Exchange>>,
+    /// Since when something written has waited for a sync.
+    unsynced_since: Option<Instant>,
 }
 
 impl Writer {
     fn write_until_closed(mut self) {
-        let mut unsynced_since: Option<Instant> = None;
         loop {
-            let wait =
-                unsynced_since.map_or(Duration::MAX, |t| SYNC_EVERY.saturating_sub(t.elapsed()));
-            match self.rx.recv_timeout(wait) {
-                Ok(Message::Record(exchange)) => {
+            let now = Instant::now();
+            let sync = self
+                .unsynced_since
+                .map_or(Duration::MAX, |t| SYNC_EVERY.saturating_sub(t.elapsed()));
+            let order = self
+                .order
+                .deadline()
+                .map_or(Duration::MAX, |at| at.saturating_duration_since(now));
+            let ready = match self.rx.recv_timeout(sync.min(order)) {
+                Ok(Message::Record(place, exchange)) => {
                     let size = exchange.heap_bytes();
-                    self.write(&exchange);
-                    self.stats.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-                    unsynced_since.get_or_insert_with(Instant::now);
+                    self.order.put(place, Some(exchange), size)
                 }
+                Ok(Message::Skip(place)) => self.order.put(place, None, 0),
                 Ok(Message::Finish) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if unsynced_since.is_some_and(|t| t.elapsed() >= SYNC_EVERY) {
+                Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
+            };
+            self.write_all(ready);
+            let late = self.order.on_time(Instant::now());
+            self.write_all(late);
+            if self
+                .unsynced_since
+                .is_some_and(|t| t.elapsed() >= SYNC_EVERY)
+            {
                 self.sync();
-                unsynced_since = None;
+                self.unsynced_since = None;
             }
         }
+        let rest = self.order.drain();
+        self.write_all(rest);
         self.stats.stopped.store(true, Ordering::Relaxed);
         self.sync();
+    }
+
+    fn write_all(&mut self, exchanges: impl IntoIterator<Item = Box<Exchange>>) {
+        for exchange in exchanges {
+            let size = exchange.heap_bytes();
+            self.write(&exchange);
+            self.stats.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.unsynced_since.get_or_insert_with(Instant::now);
+        }
     }
 
     fn write(&mut self, exchange: &Exchange) {

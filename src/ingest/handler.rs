@@ -39,6 +39,9 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
+    // Its place in the recording is taken as it arrives: records are in the
+    // order requests arrived, whatever order they are answered in.
+    let place = receiver.recording.as_ref().map(|r| r.place());
     let received_at = SystemTime::now();
     let mut info = content::request_info(
         &parts.headers,
@@ -73,7 +76,7 @@ pub async fn handle(
     for (name, value) in &receiver.security.headers {
         answer.headers_mut().insert(name.clone(), value.clone());
     }
-    if let Some(recording) = &receiver.recording {
+    if let Some(place) = place {
         let received = recording::Received {
             parts: &parts,
             remote,
@@ -81,7 +84,7 @@ pub async fn handle(
             body: body_read,
             tls: receiver.is_tls(),
         };
-        recording.record(received.exchange(&answer, refused));
+        place.record(received.exchange(&answer, refused));
     }
     answer
 }
