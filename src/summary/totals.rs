@@ -52,13 +52,20 @@ impl Sender {
     }
 }
 
-impl std::fmt::Display for Sender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ua = if self.user_agent.is_empty() {
+impl Sender {
+    /// The User-Agent, or `(no User-Agent)`.
+    pub fn agent(&self) -> &str {
+        if self.user_agent.is_empty() {
             "(no User-Agent)"
         } else {
             &self.user_agent
-        };
+        }
+    }
+}
+
+impl std::fmt::Display for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ua = self.agent();
         match self.ip {
             Some(ip) => write!(f, "{ua} @ {ip}")?,
             None => f.write_str(ua)?,

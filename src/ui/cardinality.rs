@@ -296,15 +296,21 @@ fn parties(
         .iter()
         .zip(cells)
         .map(|((kind, name, _), c)| {
-            // The kind whole, the name cut in the middle: a sender's address
-            // is at its end.
+            // The kind whole; a sender's product name cut before its version
+            // and address, a tenant in the middle.
+            let sender = *kind == "sender" || (kind.is_empty() && who == "SENDER");
             let kind = if kind.is_empty() {
                 String::new()
             } else {
                 format!("{kind}  ")
             };
             let room = usize::from(key).saturating_sub(fit::width(&kind));
-            let mut row = vec![Cell::from(format!("{kind}{}", fit::middle(name, room)))];
+            let name = if sender {
+                fit::sender_row(name, room)
+            } else {
+                fit::middle(name, room).into_owned()
+            };
+            let mut row = vec![Cell::from(format!("{kind}{name}"))];
             row.extend(c.into_iter().map(right));
             row
         })

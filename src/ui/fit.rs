@@ -183,6 +183,58 @@ pub fn middle(s: &str, width: usize) -> Cow<'_, str> {
 /// Columns of the start kept before a cut in the middle, when there is room.
 const KEPT_HEAD: usize = 6;
 
+/// A sender (its User-Agent `agent`, escaped, and `extras` such as
+/// ` @ 10.1.2.3` and ` tenant team-a`) in at most `width` columns, cut where
+/// it loses least: the extras first, the last first, leaving ` …`; then the
+/// product name before the version (`Prom…/3.16.0`: the version tells
+/// releases apart); the end last. A cut in the middle made `Prome….16.0 @
+/// 10.1.2.3` of `Prometheus/3.16.0 @ 10.1.2.3`.
+pub fn sender(agent: &str, extras: &[&str], width: usize) -> String {
+    for kept in (0..=extras.len()).rev() {
+        let left_out = if kept < extras.len() { " …" } else { "" };
+        let text = format!("{agent}{}{left_out}", extras[..kept].concat());
+        if text.width() <= width {
+            return text;
+        }
+    }
+    agent_cut(agent, width)
+}
+
+/// A User-Agent in at most `width` columns: its product name cut before its
+/// version, its end last.
+fn agent_cut(agent: &str, width: usize) -> String {
+    if agent.width() <= width {
+        return agent.to_owned();
+    }
+    if let Some((product, version)) = agent.split_once('/') {
+        let room = width.saturating_sub(version.width() + 1);
+        if room >= 2 {
+            return format!("{}/{version}", end(product, room));
+        }
+    }
+    end(agent, width).into_owned()
+}
+
+/// A sender's text as the store names it (`User-Agent @ address`) in a row
+/// of a table, where the address may be what tells two rows apart: the
+/// User-Agent cut as [`sender`] cuts it, the address kept while that leaves
+/// its version, else cut in the middle.
+pub fn sender_row(text: &str, width: usize) -> String {
+    let Some(at) = text.rfind(" @ ") else {
+        return agent_cut(text, width);
+    };
+    let (agent, address) = text.split_at(at);
+    let room = width.saturating_sub(address.width());
+    let cut = agent_cut(agent, room);
+    if text.width() <= width || (cut.width() <= room && cut.contains('/')) {
+        return format!(
+            "{}{address}",
+            if text.width() <= width { agent } else { &cut }
+        );
+    }
+    middle(text, width).into_owned()
+}
+
 /// Columns of the differing part that a row needs to be told apart.
 const DIFFERING: usize = 12;
 
@@ -451,5 +503,32 @@ mod tests {
         for w in 0..30 {
             assert!(width(&middle(sender, w)) <= w);
         }
+    }
+
+    #[test]
+    fn a_sender_loses_its_extras_then_its_product_name_before_its_version() {
+        let at = |w| sender("Prometheus/3.16.0", &[" @ 10.1.2.3", " tenant team-a"], w);
+        assert_eq!(at(42), "Prometheus/3.16.0 @ 10.1.2.3 tenant team-a");
+        assert_eq!(at(41), "Prometheus/3.16.0 @ 10.1.2.3 …");
+        assert_eq!(at(29), "Prometheus/3.16.0 …");
+        assert_eq!(at(18), "Prometheus/3.16.0");
+        assert_eq!(at(12), "Prom…/3.16.0");
+        assert_eq!(at(9), "P…/3.16.0");
+        assert_eq!(at(8), "Prometh…");
+        assert_eq!(
+            sender("vmagent/v1.151.0", &[" @ ::1"], 18),
+            "vmagent/v1.151.0 …"
+        );
+        assert_eq!(
+            sender("vmagent/v1.151.0", &[" @ ::1"], 17),
+            "vmagent/v1.151.0"
+        );
+        assert_eq!(sender("(no User-Agent)", &[], 10), "(no User-…");
+        // In a table the address stays: it may tell two rows apart.
+        let row = |w| sender_row("Prometheus/3.16.0 @ 10.1.2.3", w);
+        assert_eq!(row(28), "Prometheus/3.16.0 @ 10.1.2.3");
+        assert_eq!(row(23), "Prom…/3.16.0 @ 10.1.2.3");
+        assert_eq!(row(20), "P…/3.16.0 @ 10.1.2.3");
+        assert_eq!(row(15), "Prom…@ 10.1.2.3");
     }
 }

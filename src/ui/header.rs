@@ -9,8 +9,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::theme;
 use super::widgets::{Part, fitted_line, styled};
+use super::{fit, theme};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
@@ -226,6 +226,21 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 Span::raw(escaped(&sender.to_string()).into_owned()),
                 Span::raw(format!(" {}", s.protocols())),
             ];
+            let agent = escaped(sender.agent()).into_owned();
+            let extras: Vec<String> = [
+                sender.ip.map(|ip| format!(" @ {ip}")),
+                sender
+                    .tenant
+                    .as_deref()
+                    .map(|t| format!(" tenant {}", escaped(t))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let cut = move |width| {
+                let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
+                fit::sender(&agent, &extras, width)
+            };
             let idle = |t: &SenderTotals| idle_secs(t, app.now_ms);
             if let Some(secs) = idle(s) {
                 spans.push(styled(
@@ -247,7 +262,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 };
                 spans.push(styled(format!(" +{more} more{idle_others}"), theme::dim()));
             }
-            parts.push(Part::name_at(spans, 1));
+            parts.push(Part::name_at(spans, 1, cut));
         }
     }
     parts.extend(tenants_part(app, store));

@@ -7,14 +7,14 @@ use ratatui::text::{Line, Span};
 use super::fit;
 
 /// Where a shortened span is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cut {
     /// `start…`
     End,
     /// `…end`: a line being typed, whose end is where the cursor is.
     Start,
-    /// `sta…end`: a name whose end tells it apart (`User-Agent @ address`).
-    Middle,
+    /// By the item's own function, to at most the columns given: a name
+    /// whose parts matter unequally (a sender, see [`fit::sender`]).
+    Own(Box<dyn Fn(usize) -> String>),
 }
 
 /// One item of a line built by [`fitted_line`]: its spans, and which one (if
@@ -66,13 +66,17 @@ impl Part {
         }
     }
 
-    /// [`Part::shrinking`], cut in the middle (`Prom…10.1.2.3`), and the
-    /// item that gets width first: other items take their shorter forms
-    /// before its name is cut to less than three quarters. For a name whose
-    /// start and end both tell it apart (a sender: `User-Agent @ address`).
-    pub fn name_at(spans: Vec<Span<'static>>, index: usize) -> Self {
+    /// [`Part::shrinking`], cut by `cut` (to at most the columns it is
+    /// given), and the item that gets width first: other items take their
+    /// shorter forms before its name is cut to less than three quarters. For
+    /// a name whose parts matter unequally (a sender, see [`fit::sender`]).
+    pub fn name_at(
+        spans: Vec<Span<'static>>,
+        index: usize,
+        cut: impl Fn(usize) -> String + 'static,
+    ) -> Self {
         Part {
-            cut: Cut::Middle,
+            cut: Cut::Own(Box::new(cut)),
             first_in_width: true,
             ..Part::shrinking(spans, index)
         }
@@ -176,12 +180,11 @@ fn laid_out(parts: &[Part], width: usize, step: usize) -> Layout {
             if part.first_in_width && keep * 4 < span.width() * 3 {
                 names_cut += span.width() - keep;
             }
-            span.content = match part.cut {
-                Cut::End => fit::end(&span.content, keep),
-                Cut::Start => fit::start(&span.content, keep),
-                Cut::Middle => fit::middle(&span.content, keep),
+            span.content = match &part.cut {
+                Cut::End => fit::end(&span.content, keep).into_owned(),
+                Cut::Start => fit::start(&span.content, keep).into_owned(),
+                Cut::Own(cut) => cut(keep),
             }
-            .into_owned()
             .into();
         }
         left -= width_of(&chosen).min(left);
@@ -295,6 +298,7 @@ mod tests {
                         Span::raw(" RW2"),
                     ],
                     1,
+                    |w| fit::sender("Prometheus/3.16.0", &[" @ 10.1.2.3"], w),
                 ),
             ]
         };
@@ -303,10 +307,11 @@ mod tests {
             line(75),
             "problems 51 errors, 12 warnings  · senders Prometheus/3.16.0 @ 10.1.2.3 RW2"
         );
-        // Most of the name kept, cut in the middle: the long form stays.
+        // Most of the name kept, its address left out (not its product
+        // and version): the long form stays.
         assert_eq!(
             line(70),
-            "problems 51 errors, 12 warnings  · senders Promet….16.0 @ 10.1.2.3 RW2"
+            "problems 51 errors, 12 warnings  · senders Prometheus/3.16.0 … RW2"
         );
         // Less than three quarters of it: the problems in short instead.
         assert_eq!(

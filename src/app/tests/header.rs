@@ -71,3 +71,52 @@ fn no_separator_is_left_alone_where_the_senders_do_not_fit() {
         }
     }
 }
+
+#[test]
+fn a_sender_in_the_header_keeps_its_product_and_version_before_its_address() {
+    let (mut app, mut store) = super::problems::with_problems();
+    // Two more senders, with tenants.
+    for (i, (ua, addr, tenant)) in [
+        ("Prometheus/3.16.0", "10.20.30.40:5000", "team-a"),
+        ("vmagent/v1.151.0", "10.20.30.41:5000", "team-b"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let series: &[(&str, &str)] = &[("__name__", "up"), ("job", "x")];
+        let mut b = batch(T0 + 100 + i as i64, &[(series, 1.0)]);
+        b.info.user_agent = Some(ua.into());
+        b.info.remote_addr = Some(addr.parse().unwrap());
+        b.info.tenant = Some(tenant.into());
+        for _ in 0..5 {
+            store.ingest(&b);
+        }
+    }
+    app.tick(T0 + 2000, &store);
+    let line = |app: &mut App, width| draw(app, &store, width, 8)[2].clone();
+    // Cut in the middle, it read `senders Promet…6.0 @ 10.20.30.40 tenant …`.
+    assert!(
+        line(&mut app, 100).contains("senders Prometheus/3.16.0 @ 10.20.30.40 … RW1 +2 more"),
+        "{}",
+        line(&mut app, 100)
+    );
+    assert!(line(&mut app, 110).contains("Prometheus/3.16.0 @ 10.20.30.40 tenant team-a RW1"));
+    for width in 40..=200 {
+        let shown = line(&mut app, width);
+        // Never the version cut (`Prome….16.0`).
+        assert!(
+            !shown.contains(".16.0 @") || shown.contains("Prometheus/3.16.0 @"),
+            "{width}: {shown}"
+        );
+        assert!(
+            !shown.contains("….16.0") && !shown.contains("…6.0"),
+            "{width}: {shown}"
+        );
+        if width >= 60 {
+            assert!(
+                shown.contains("senders Prometheus/3.16.0 "),
+                "{width}: {shown}"
+            );
+        }
+    }
+}
