@@ -1,8 +1,12 @@
-//! The CPU limit of the cgroup promscope runs in (a container's CPU quota),
-//! and what that cgroup has used: with a quota of fewer cores than the host
-//! has, idle cores are not all spare for promscope. cgroup v2 (`cpu.max`,
-//! `cpu.stat`) and v1 (`cpu.cfs_quota_us`, `cpuacct.usage`).
+//! The CPU limits of the cgroup promscope runs in and of its parents (a
+//! container's CPU quota, a systemd slice's), and what each has used: with a
+//! quota of fewer cores than the host has, idle cores are not all spare for
+//! promscope. cgroup v2 (`cpu.max`, `cpu.stat`) and v1 (`cpu.cfs_quota_us`,
+//! `cpuacct.usage`).
 
+use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A cgroup's CPU limit and what it has used so far.
@@ -82,94 +86,109 @@ impl Membership {
     }
 }
 
-#[cfg(target_os = "linux")]
-mod files {
-    use std::path::PathBuf;
-    use std::sync::OnceLock;
-
-    use super::{Membership, Quota};
-
-    /// The files that say a cgroup's limit and use.
-    enum Files {
-        V2 {
-            max: PathBuf,
-            stat: PathBuf,
-        },
-        V1 {
-            quota: PathBuf,
-            period: PathBuf,
-            usage: PathBuf,
-        },
+/// Each level of a cgroup path, its own first and the root (`""`) last:
+/// `/a/b` gives `/a/b`, `/a`, `""`.
+fn levels(path: Option<&str>) -> Vec<&str> {
+    let mut path = path.unwrap_or("").trim_end_matches('/');
+    let mut all = vec![path];
+    while let Some(parent) = path.rfind('/').map(|at| &path[..at]) {
+        all.push(parent);
+        path = parent;
     }
+    all
+}
 
-    /// The first of `dir/PATH/file` and `dir/file` that exists (inside a
-    /// container, its own cgroup is usually the root of what it sees).
-    fn find(dir: &str, path: Option<&str>, file: &str) -> Option<PathBuf> {
-        let nested =
-            path.map(|p| PathBuf::from(format!("{dir}{}/{file}", p.trim_end_matches('/'))));
-        nested
-            .into_iter()
-            .chain([PathBuf::from(format!("{dir}/{file}"))])
-            .find(|candidate| candidate.exists())
-    }
+/// The files that say one cgroup's limit and use.
+#[derive(Debug, PartialEq)]
+enum Files {
+    V2 {
+        max: PathBuf,
+        stat: PathBuf,
+    },
+    V1 {
+        quota: PathBuf,
+        period: PathBuf,
+        usage: PathBuf,
+    },
+}
 
-    fn locate() -> Option<Files> {
-        let membership = Membership::parse(&std::fs::read_to_string("/proc/self/cgroup").ok()?);
-        if let Some(max) = find("/sys/fs/cgroup", membership.v2.as_deref(), "cpu.max") {
-            let stat = max.with_file_name("cpu.stat");
-            return Some(Files::V2 { max, stat });
-        }
-        let quota = find(
-            "/sys/fs/cgroup/cpu",
-            membership.cpu.as_deref(),
-            "cpu.cfs_quota_us",
-        )?;
-        let usage = find(
-            "/sys/fs/cgroup/cpuacct",
-            membership.cpuacct.as_deref(),
-            "cpuacct.usage",
-        )?;
-        let period = quota.with_file_name("cpu.cfs_period_us");
-        Some(Files::V1 {
-            quota,
-            period,
-            usage,
+/// The cgroups whose quotas limit a process of `membership`, its own first,
+/// then each parent's up to the root: those of them that have the files under
+/// `root` (`/sys/fs/cgroup`). A parent's quota limits all its children
+/// together. Inside a container, its own cgroup is usually the root of what
+/// it sees, and the levels above it are not there.
+fn locate(root: &Path, membership: &Membership) -> Vec<Files> {
+    let dir = |base: &str, level: &str| root.join(base).join(level.trim_start_matches('/'));
+    let v2: Vec<Files> = levels(membership.v2.as_deref())
+        .into_iter()
+        .map(|level| dir("", level))
+        .filter(|level| level.join("cpu.max").exists())
+        .map(|level| Files::V2 {
+            max: level.join("cpu.max"),
+            stat: level.join("cpu.stat"),
         })
+        .collect();
+    if !v2.is_empty() {
+        return v2;
     }
+    // v1: `cpu` and `cpuacct` are nearly always mounted together, the same
+    // paths in both; their levels are walked side by side.
+    levels(membership.cpu.as_deref())
+        .into_iter()
+        .zip(levels(membership.cpuacct.as_deref()))
+        .map(|(cpu, cpuacct)| (dir("cpu", cpu), dir("cpuacct", cpuacct)))
+        .filter(|(cpu, cpuacct)| {
+            cpu.join("cpu.cfs_quota_us").exists() && cpuacct.join("cpuacct.usage").exists()
+        })
+        .map(|(cpu, cpuacct)| Files::V1 {
+            quota: cpu.join("cpu.cfs_quota_us"),
+            period: cpu.join("cpu.cfs_period_us"),
+            usage: cpuacct.join("cpuacct.usage"),
+        })
+        .collect()
+}
 
-    /// The calling process's cgroup's limit and use; `None` without a limit
-    /// (or where it cannot be read).
-    pub fn read() -> Option<Quota> {
-        static FILES: OnceLock<Option<Files>> = OnceLock::new();
-        let read = |path: &PathBuf| std::fs::read_to_string(path).ok();
-        match FILES.get_or_init(locate).as_ref()? {
+/// Each cgroup's limit and use, `None` for one without a limit (or that
+/// cannot be read).
+fn read(located: &[Files]) -> Vec<Option<Quota>> {
+    let text = |path: &PathBuf| std::fs::read_to_string(path).ok();
+    located
+        .iter()
+        .map(|files| match files {
             Files::V2 { max, stat } => Some(Quota {
-                cores: super::parse_cpu_max(&read(max)?)?,
-                used: super::parse_usage_usec(&read(stat)?)?,
+                cores: parse_cpu_max(&text(max)?)?,
+                used: parse_usage_usec(&text(stat)?)?,
             }),
             Files::V1 {
                 quota,
                 period,
                 usage,
             } => Some(Quota {
-                cores: super::parse_cfs(&read(quota)?, &read(period)?)?,
-                used: super::parse_usage_ns(&read(usage)?)?,
+                cores: parse_cfs(&text(quota)?, &text(period)?)?,
+                used: parse_usage_ns(&text(usage)?)?,
             }),
-        }
-    }
+        })
+        .collect()
 }
 
 impl Quota {
-    /// The calling process's cgroup's, now; `None` without a limit, or where
-    /// it cannot be read (not Linux).
-    pub fn read() -> Option<Quota> {
+    /// The quotas that limit the calling process now: its own cgroup's
+    /// first, then each parent's up to the root, `None` for a cgroup without
+    /// one; empty where none can be read (not Linux).
+    pub fn read() -> Vec<Option<Quota>> {
         #[cfg(target_os = "linux")]
         {
-            files::read()
+            static FILES: OnceLock<Vec<Files>> = OnceLock::new();
+            let located = FILES.get_or_init(|| {
+                std::fs::read_to_string("/proc/self/cgroup")
+                    .map(|text| locate(Path::new("/sys/fs/cgroup"), &Membership::parse(&text)))
+                    .unwrap_or_default()
+            });
+            read(located)
         }
         #[cfg(not(target_os = "linux"))]
         {
-            None
+            Vec::new()
         }
     }
 }
@@ -204,5 +223,76 @@ mod tests {
         assert_eq!(v1.cpuacct.as_deref(), Some("/docker/abc"));
         assert_eq!(v1.v2.as_deref(), Some("/"));
         assert_eq!(Membership::parse("garbage\n"), Membership::default());
+    }
+
+    /// A fake cgroup file system in a temp dir: `files` are (path, text).
+    fn fake_root(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("promscope-cgroup-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn the_quotas_of_every_parent_cgroup_are_read_too() {
+        assert_eq!(levels(Some("/a/b")), ["/a/b", "/a", ""]);
+        assert_eq!(levels(Some("/")), [""]);
+        assert_eq!(levels(None), [""]);
+        // v2: promscope in /user.slice/app; the slice has a quota of half a
+        // core, its own cgroup none; the root has no cpu.max.
+        let root = fake_root(
+            "v2",
+            &[
+                ("cpu.stat", "usage_usec 9000000\n"),
+                ("user.slice/cpu.max", "50000 100000\n"),
+                ("user.slice/cpu.stat", "usage_usec 3000000\n"),
+                ("user.slice/app/cpu.max", "max 100000\n"),
+                ("user.slice/app/cpu.stat", "usage_usec 1000000\n"),
+            ],
+        );
+        let membership = Membership::parse("0::/user.slice/app\n");
+        let located = locate(&root, &membership);
+        assert_eq!(located.len(), 2, "{located:?}");
+        let quota = |cores, ms| {
+            Some(Quota {
+                cores,
+                used: Duration::from_millis(ms),
+            })
+        };
+        assert_eq!(read(&located), [None, quota(0.5, 3_000)]);
+        std::fs::remove_dir_all(&root).unwrap();
+        // v1, cpu and cpuacct mounted together: quotas on both levels.
+        let root = fake_root(
+            "v1",
+            &[
+                ("cpu/docker/cpu.cfs_quota_us", "150000\n"),
+                ("cpu/docker/cpu.cfs_period_us", "100000\n"),
+                ("cpuacct/docker/cpuacct.usage", "5000000000\n"),
+                ("cpu/docker/abc/cpu.cfs_quota_us", "-1\n"),
+                ("cpu/docker/abc/cpu.cfs_period_us", "100000\n"),
+                ("cpuacct/docker/abc/cpuacct.usage", "2000000000\n"),
+            ],
+        );
+        let membership = Membership::parse("3:cpu,cpuacct:/docker/abc\n");
+        let located = locate(&root, &membership);
+        assert_eq!(read(&located), [None, quota(1.5, 5_000)]);
+        // A container that sees its own cgroup as the root: that one alone.
+        let inside = fake_root(
+            "inside",
+            &[
+                ("cpu.max", "200000 100000\n"),
+                ("cpu.stat", "usage_usec 7000\n"),
+            ],
+        );
+        let located = locate(&inside, &Membership::parse("0::/docker/abc\n"));
+        assert_eq!(read(&located), [quota(2.0, 7)]);
+        for dir in [root, inside] {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Whether the host has CPU to spare: the cores idle between two readings of
 //! its CPU times (`/proc/stat` on Linux), no more than the room left under the
-//! cgroup's CPU quota when there is one. Not counted: what the thread that
+//! tightest CPU quota of promscope's cgroup and its parents. Not counted: what the thread that
 //! asks used itself, so that it cannot keep itself going on CPU that others
 //! want (beside CPU-heavy processes it would get its fair share, which looks
 //! spare to it); it stops once the idle cores drop under
@@ -12,13 +12,14 @@ use super::cgroup::Quota;
 
 /// The host's CPU times in all its cores (`/proc/stat`'s first line), in
 /// ticks: idle (idle + iowait) and in all, with the number of cores.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HostTimes {
     idle: u64,
     total: u64,
     cores: u32,
-    /// The cgroup's quota and use, when it has a quota.
-    quota: Option<Quota>,
+    /// The quota and use of promscope's cgroup and of each parent, its own
+    /// first (`None` for one without a quota).
+    quotas: Vec<Option<Quota>>,
 }
 
 impl HostTimes {
@@ -47,13 +48,14 @@ impl HostTimes {
             idle: fields[3].saturating_add(fields[4]),
             total: fields.iter().fold(0u64, |sum, t| sum.saturating_add(*t)),
             cores: u32::try_from(cores).ok().filter(|&c| c > 0)?,
-            quota: None,
+            quotas: Vec::new(),
         })
     }
 
-    /// With the cgroup's quota and use.
-    pub fn with_quota(self, quota: Option<Quota>) -> Self {
-        HostTimes { quota, ..self }
+    /// With the quotas and use of promscope's cgroup and its parents
+    /// ([`Quota::read`]).
+    pub fn with_quotas(self, quotas: Vec<Option<Quota>>) -> Self {
+        HostTimes { quotas, ..self }
     }
 
     /// This host's, now; `None` where they cannot be read (not Linux).
@@ -63,7 +65,7 @@ impl HostTimes {
             std::fs::read_to_string("/proc/stat")
                 .ok()
                 .and_then(|stat| Self::parse(&stat))
-                .map(|host| host.with_quota(Quota::read()))
+                .map(|host| host.with_quotas(Quota::read()))
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -73,15 +75,16 @@ impl HostTimes {
 }
 
 /// One look at the host: when, and its CPU times.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Reading {
     at: Instant,
     host: HostTimes,
 }
 
 /// Cores to spare between two readings: the idle ones, at most what the
-/// cgroup's quota leaves; `None` when the readings say nothing (no time
-/// passed, counters went back).
+/// tightest of the cgroups' quotas leaves (a parent's quota limits its
+/// children together); `None` when the readings say nothing (no time passed,
+/// counters went back).
 fn spare_cores(before: &Reading, after: &Reading) -> Option<f64> {
     let wall = after.at.checked_duration_since(before.at)?.as_secs_f64();
     let total = after.host.total.checked_sub(before.host.total)?;
@@ -90,13 +93,13 @@ fn spare_cores(before: &Reading, after: &Reading) -> Option<f64> {
         return None;
     }
     let idle_cores = idle.min(total) as f64 / total as f64 * f64::from(after.host.cores);
-    let room = match (before.host.quota, after.host.quota) {
-        (Some(before), Some(after)) => {
+    let mut room = f64::INFINITY;
+    for quotas in before.host.quotas.iter().zip(&after.host.quotas) {
+        if let (Some(before), Some(after)) = quotas {
             let used = after.used.checked_sub(before.used)?.as_secs_f64() / wall;
-            (after.cores - used).max(0.0)
+            room = room.min((after.cores - used).max(0.0));
         }
-        _ => f64::INFINITY,
-    };
+    }
     Some(idle_cores.min(room))
 }
 
@@ -184,7 +187,7 @@ mod tests {
             idle,
             total: idle + busy,
             cores: 2,
-            quota: None,
+            quotas: Vec::new(),
         }
     }
 
@@ -231,14 +234,15 @@ mod tests {
         let start = Instant::now();
         let ms = Duration::from_millis;
         let mut spare = SpareCpu::default();
-        // 2 cores, both idle; a quota of 1.5 cores, of which the cgroup used
-        // `used` ms in all.
+        // 2 cores, both idle; promscope's cgroup has no quota, its parent one
+        // of 1.5 cores, of which it (its children together) used `used` ms in
+        // all; the grandparent one of 3 cores, used as much.
         let mut at = |wall: u64, idle: u64, used: u64| {
-            let quota = Quota {
-                cores: 1.5,
+            let quota = |cores| Quota {
+                cores,
                 used: ms(used),
             };
-            let h = host(idle, 0).with_quota(Some(quota));
+            let h = host(idle, 0).with_quotas(vec![None, Some(quota(1.5)), Some(quota(3.0))]);
             spare.spare(start + ms(wall), || Some(h))
         };
         assert!(!at(0, 0, 0));
