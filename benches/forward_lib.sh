@@ -96,19 +96,26 @@ fb_wrk_ok() {
 # CPU time (user + system, clock ticks) a process has used, all its threads.
 fb_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
+# CPU time (clock ticks) of a process's threads named "inspection" (forward mode's
+# decoding for the screen; 0 for a process without one, such as the relay).
+fb_inspection_ticks() {
+    cat /proc/"$1"/task/*/stat 2>/dev/null | awk '$2 == "(inspection)" {t += $14 + $15} END {print t + 0}'
+}
+
 # fb_turns OUT ROUNDS SLICE BODIES SINK_NAME NAME:PORT ...: wrk at each receiver in turn,
 # in the order given (the sink first), ROUNDS rounds of SLICE seconds. One line per turn
-# in OUT: round name ok own_ticks sink_ticks.
+# in OUT: round name ok own_ticks sink_ticks own_inspection_ticks.
 fb_turns() {
     local out="$1" rounds="$2" slice="$3" bodies="$4" sink="$5"
     shift 5
-    local round turn name port t0 s0 ok
+    local round turn name port t0 i0 s0 ok pid
     for round in $(seq "$rounds"); do
         for turn in "$@"; do
             IFS=: read -r name port <<<"$turn"
-            t0=$(fb_ticks "${fb_pid[$name]}"); s0=$(fb_ticks "${fb_pid[$sink]}")
+            pid="${fb_pid[$name]}"
+            t0=$(fb_ticks "$pid"); i0=$(fb_inspection_ticks "$pid"); s0=$(fb_ticks "${fb_pid[$sink]}")
             ok=$(fb_wrk_ok "$port" "$slice" "$bodies")
-            echo "$round $name $ok $(( $(fb_ticks "${fb_pid[$name]}") - t0 )) $(( $(fb_ticks "${fb_pid[$sink]}") - s0 ))" >>"$out"
+            echo "$round $name $ok $(( $(fb_ticks "$pid") - t0 )) $(( $(fb_ticks "${fb_pid[$sink]}") - s0 )) $(( $(fb_inspection_ticks "$pid") - i0 ))" >>"$out"
         done
     done
 }
@@ -117,7 +124,8 @@ fb_turns() {
 # over all its turns; its count as a ratio to the sink's around it (the mean of the sink's
 # turn of its round and of the next round, so that a slow spell of the host falls on both
 # sides alike): the median, the middle half (quartiles) and the range over the rounds,
-# and over all rounds together; and CPU per request: its own (a forwarder's), and the
+# and over all rounds together; and CPU per request: its own (a forwarder's, split into
+# its inspection thread's and the rest: receiving, forwarding, answering), and the
 # sink's while the receiver had the load.
 fb_summary() {
     python3 - "$@" <<'PY'
@@ -126,8 +134,8 @@ out, slice_s, sink, per_req, names = sys.argv[1], float(sys.argv[2]), sys.argv[3
 hz = os.sysconf("SC_CLK_TCK")
 turns = {}
 for line in open(out):
-    rnd, name, ok, own, snk = line.split()
-    turns.setdefault(name, {})[int(rnd)] = (int(ok), int(own), int(snk))
+    rnd, name, ok, own, snk, insp = line.split()
+    turns.setdefault(name, {})[int(rnd)] = (int(ok), int(own), int(snk), int(insp))
 base = turns[sink]
 for name in names:
     mine = turns[name]
@@ -141,7 +149,9 @@ for name in names:
         q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
         line += (f"  {statistics.median(ratios):5.1f}% of the sink (median of {len(ratios)} rounds;"
                  f" middle half {q1:.1f}-{q3:.1f}, all {ratios[0]:.1f}-{ratios[-1]:.1f}; pooled {pooled:.1f}%)")
-        line += f"  own CPU {1000 * sum(v[1] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
+        per_request = lambda i: 1000 * sum(v[i] for v in mine.values()) / hz / max(1, ok)
+        line += (f"  own CPU {per_request(1):.3f} ms/request"
+                 f" (inspection {per_request(3):.3f}, the rest {per_request(1) - per_request(3):.3f})")
     line += f"  sink CPU {1000 * sum(v[2] for v in mine.values()) / hz / max(1, ok):.3f} ms/request"
     print(line)
 PY

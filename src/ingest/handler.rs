@@ -32,11 +32,13 @@ const DISCARD_LIMIT: usize = 1 << 20;
 /// The answer a request gets.
 pub type HttpResponse = Response<Full<Bytes>>;
 
-/// Handles one request from `remote`.
+/// Handles one request from `remote`; in forward mode it goes on over the
+/// backend connection `bound` to the sender's connection.
 pub async fn handle(
     receiver: &Receiver,
     remote: SocketAddr,
     request: Request<Incoming>,
+    bound: Option<&Arc<super::forward::Bound>>,
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
     // Its place in the recording is taken as it arrives: records are in the
@@ -55,14 +57,22 @@ pub async fn handle(
     }
     let mut body_read = None;
     let (mut answer, refused) = match &receiver.forward {
-        Some(forwarder) => {
+        Some(forwarding) => {
             let arrival = super::forward::Arrival {
                 info,
                 parts: &parts,
                 body,
                 body_read: &mut body_read,
             };
-            super::forward::relay(receiver, forwarder, arrival).await
+            let own;
+            let bound = match bound {
+                Some(bound) => bound,
+                None => {
+                    own = Arc::new(forwarding.bind());
+                    &own
+                }
+            };
+            super::forward::relay(receiver, forwarding, bound, arrival).await
         }
         None => match receive(receiver, &mut info, &parts, body, &mut body_read).await {
             Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,

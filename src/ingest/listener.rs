@@ -190,11 +190,13 @@ where
 {
     let service = {
         let (receiver, conn) = (receiver.clone(), conn.clone());
+        // Forward mode: the backend connection of this connection's requests.
+        let bound = receiver.forward.as_ref().map(|f| Arc::new(f.bind()));
         service_fn(move |request| {
-            let receiver = receiver.clone();
+            let (receiver, bound) = (receiver.clone(), bound.clone());
             let request_guard = InRequest::begin(conn.clone());
             async move {
-                let answer = handler::handle(&receiver, remote, request).await;
+                let answer = handler::handle(&receiver, remote, request, bound.as_ref()).await;
                 drop(request_guard);
                 Ok::<_, Infallible>(answer)
             }

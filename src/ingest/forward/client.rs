@@ -1,6 +1,6 @@
-//! The connection to a backend: a pool of kept-alive connections (TLS with
-//! rustls for https), and one exchange: send the request, read the answer
-//! whole, within the forward timeout.
+//! Talking to a backend: opening connections (TLS with rustls for https), a
+//! pool of kept-alive connections (the mirrors'), and one exchange: send the
+//! request, read the answer whole, within the forward timeout.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName};
-use hyper::{Request, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,8 +20,11 @@ use super::outcome::Upstream;
 use crate::ingest::body::Pieces;
 use crate::ingest::server::{EXEMPLARS_WRITTEN, HISTOGRAMS_WRITTEN, SAMPLES_WRITTEN};
 
+/// Opens connections to http and https backends.
+pub type Connector = HttpsConnector<HttpConnector>;
+
 /// A pooled HTTP/1.1 client for http and https backends.
-pub type BackendClient = Client<HttpsConnector<HttpConnector>, Outgoing>;
+pub type BackendClient = Client<Connector, Outgoing>;
 
 /// A request body on its way to a backend: the pieces it arrived in, sent
 /// as they are (written with one vectored write, not copied together), its
@@ -71,7 +74,7 @@ pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 
 /// How long an unused connection stays in the pool: senders push every few
 /// seconds, so connections are reused across requests.
-const POOL_IDLE: Duration = Duration::from_secs(90);
+pub const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// Answer headers passed to the sender besides the status and body.
 const ANSWER_HEADERS: [HeaderName; 5] = [
@@ -82,60 +85,53 @@ const ANSWER_HEADERS: [HeaderName; 5] = [
     HeaderName::from_static(EXEMPLARS_WRITTEN),
 ];
 
-/// A client that speaks TLS with `tls` to https backends.
-pub fn client(tls: rustls::ClientConfig) -> BackendClient {
+/// Opens connections, speaking TLS with `tls` to https backends.
+pub fn connector(tls: rustls::ClientConfig) -> Connector {
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
     // The TLS connector on top of it handles https.
     http.enforce_http(false);
-    let https = HttpsConnectorBuilder::new()
+    HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE)
-        .build(https)
+        .wrap_connector(http)
 }
 
-/// Sends `request` to the backend `shown` and reads its answer, all within
-/// `timeout`; returns the answer (or why there is none) and how long it took.
+/// A pooled client opening its connections with `connector` (the mirrors').
+pub fn client(connector: Connector) -> BackendClient {
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(connector)
+}
+
+/// Sends `request` through the pooled `client` to the backend `shown` and
+/// reads its answer, all within `timeout`.
 pub async fn exchange(
     client: &BackendClient,
     request: Request<Outgoing>,
     timeout: Duration,
     shown: &str,
 ) -> (Upstream, Duration) {
-    let started = Instant::now();
-    let exchange = async {
+    within(timeout, shown, async {
         let response = client
             .request(request)
             .await
-            .map_err(|e| failure(shown, &e))?;
-        let status = response.status();
-        let headers = passed_headers(response.headers());
-        let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    format!(
-                        "the backend {shown} answered {status} with a body over {MAX_ANSWER_BYTES} bytes, more than promscope passes on"
-                    )
-                } else {
-                    format!(
-                        "the backend {shown} answered {status} but its body broke off: {}",
-                        causes(e.as_ref())
-                    )
-                }
-            })?
-            .to_bytes();
-        Ok::<_, String>(Upstream::Answered {
-            status: status.as_u16(),
-            headers,
-            body,
-        })
-    };
+            .map_err(|e| failure(shown, e.is_connect(), &e))?;
+        read_answer(response, shown).await
+    })
+    .await
+}
+
+/// Runs `exchange` (sending a request to the backend `shown` and reading its
+/// answer) within `timeout`; returns the answer, or why there is none as the
+/// sender gets it (502, or 504 past the timeout), and how long it took.
+pub async fn within(
+    timeout: Duration,
+    shown: &str,
+    exchange: impl Future<Output = Result<Upstream, String>>,
+) -> (Upstream, Duration) {
+    let started = Instant::now();
     let upstream = match tokio::time::timeout(timeout, exchange).await {
         Ok(Ok(answered)) => answered,
         Ok(Err(message)) => Upstream::Failed {
@@ -152,6 +148,33 @@ pub async fn exchange(
     (upstream, started.elapsed())
 }
 
+/// The backend's answer, its body read whole (up to [`MAX_ANSWER_BYTES`]).
+pub async fn read_answer(response: Response<Incoming>, shown: &str) -> Result<Upstream, String> {
+    let status = response.status();
+    let headers = passed_headers(response.headers());
+    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                format!(
+                    "the backend {shown} answered {status} with a body over {MAX_ANSWER_BYTES} bytes, more than promscope passes on"
+                )
+            } else {
+                format!(
+                    "the backend {shown} answered {status} but its body broke off: {}",
+                    causes(e.as_ref())
+                )
+            }
+        })?
+        .to_bytes();
+    Ok(Upstream::Answered {
+        status: status.as_u16(),
+        headers,
+        body,
+    })
+}
+
 fn passed_headers(received: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for name in &ANSWER_HEADERS {
@@ -162,9 +185,10 @@ fn passed_headers(received: &HeaderMap) -> HeaderMap {
     headers
 }
 
-/// The message for a request that got no answer: what failed, with its causes.
-fn failure(shown: &str, e: &hyper_util::client::legacy::Error) -> String {
-    if e.is_connect() {
+/// The message for a request that got no answer: what failed (`connecting`:
+/// the connection could not be opened), with its causes.
+pub fn failure(shown: &str, connecting: bool, e: &(dyn std::error::Error + 'static)) -> String {
+    if connecting {
         format!(
             "promscope could not connect to the backend {shown}: {}",
             causes(e)

@@ -176,7 +176,8 @@ impl Mirrors {
                 mirror.counts.overflow.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
-            let request = headers.request(&mirror.target, parts, body.clone());
+            let mut request = headers.request(&mirror.target, parts, body.clone());
+            *request.uri_mut() = mirror.target.uri_for(&parts.uri);
             let (client, statuses, counts) =
                 (client.clone(), statuses.clone(), mirror.counts.clone());
             tokio::spawn(async move {

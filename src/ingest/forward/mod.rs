@@ -11,6 +11,7 @@
 //!                  inspector queue (full: counted) ◀──┘ ─▶ decode ─▶ channel ─▶ consumers
 //! ```
 
+mod bound;
 mod client;
 mod inspector;
 pub mod mirror;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use hyper::Request;
 use hyper::http::request::Parts;
 
+pub use bound::Bound;
 pub use client::MAX_ANSWER_BYTES;
 pub use mirror::{MIRROR_QUEUE_BYTES, MirrorStatus, MirrorStatuses};
 pub use outcome::{Forwarded, Undecodable, Upstream};
@@ -71,10 +73,15 @@ impl ForwardConfig {
     }
 }
 
-/// Sends requests on to one backend, and to the mirrors, over a pool of connections.
+/// Sends requests on to one backend, over a connection for each sender's
+/// connection, and to the mirrors, over a pool of connections.
 pub struct Forwarder {
     target: Target,
     headers: ForwardHeaders,
+    connector: client::Connector,
+    /// Backend connections no sender's connection holds.
+    idle: Arc<bound::Idle>,
+    /// The mirrors' pool.
     client: client::BackendClient,
     timeout: Duration,
     mirrors: mirror::Mirrors,
@@ -104,9 +111,12 @@ impl Forwarder {
             config.tls.insecure_skip_verify,
             mirrors.counts(),
         ));
+        let connector = client::connector(tls);
         Ok(Forwarder {
             headers,
-            client: client::client(tls),
+            client: client::client(connector.clone()),
+            connector,
+            idle: Arc::default(),
             timeout: config.timeout,
             mirrors,
             stats,
@@ -119,9 +129,19 @@ impl Forwarder {
         self.target.shown()
     }
 
-    /// Sends one request and reads the answer.
-    async fn exchange(&self, request: Request<client::Outgoing>) -> (Upstream, Duration) {
-        client::exchange(&self.client, request, self.timeout, self.target.shown()).await
+    /// The backend connection for a new sender's connection.
+    pub fn bind(&self) -> Bound {
+        self.idle.bind()
+    }
+
+    /// Sends one request on `bound`'s connection and reads the answer.
+    async fn exchange(
+        &self,
+        bound: &Bound,
+        request: Request<client::Outgoing>,
+    ) -> (Upstream, Duration) {
+        let exchange = bound.exchange(&self.connector, &self.target, request);
+        client::within(self.timeout, self.target.shown(), exchange).await
     }
 
     /// Sends a request to the mirrors, waiting for none.
@@ -138,6 +158,11 @@ pub struct Forwarding {
 }
 
 impl Forwarding {
+    /// The backend connection for a new sender's connection.
+    pub fn bind(&self) -> Bound {
+        self.forwarder.bind()
+    }
+
     /// Starts inspecting what `forwarder` forwards, handing batches to `tx`
     /// (decoded within `limits`, each holding its share of `budget` until
     /// taken); fails when its thread cannot start.

@@ -4,7 +4,9 @@
 //! the inspection thread's queue (`inspector`), which decodes it for the
 //! consumers; nothing here waits for inspection.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -15,8 +17,8 @@ use hyper::header::{self, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 
-use super::Forwarding;
 use super::outcome::{Forwarded, Undecodable, Upstream};
+use super::{Bound, Forwarding};
 use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound_in_pieces};
@@ -42,6 +44,7 @@ pub struct Arrival<'a> {
 pub async fn relay(
     receiver: &Receiver,
     forwarding: &Arc<Forwarding>,
+    bound: &Arc<Bound>,
     arrival: Arrival<'_>,
 ) -> (HttpResponse, Option<RejectReason>) {
     let Arrival {
@@ -78,13 +81,13 @@ pub async fn relay(
         .headers
         .request(&forwarder.target, parts, compressed.clone());
     let mirrors = forwarder.mirror(parts, &compressed);
-    // On a task of its own: a sender that gives up waiting (its connection
-    // closed, this future dropped) does not cancel the exchange, which the
-    // backend may still act on; it is counted and shown all the same.
-    let forwarding = Arc::clone(forwarding);
+    // A sender that gives up waiting (its connection closed, this future
+    // dropped) does not cancel the exchange, which the backend may still act
+    // on: it goes on in a task of its own, and is counted and shown all the same.
+    let (forwarding, bound) = (Arc::clone(forwarding), Arc::clone(bound));
     let finish = async move {
         let forwarder = &forwarding.forwarder;
-        let (upstream, backend_latency) = forwarder.exchange(request).await;
+        let (upstream, backend_latency) = forwarder.exchange(&bound, request).await;
         drop(charge);
         let answer = answer(&upstream);
         let forwarded = Box::new(Forwarded {
@@ -104,12 +107,33 @@ pub async fn relay(
             .submit_forwarded(info, readable, &compressed, forwarded);
         (answer, refused)
     };
-    tokio::spawn(finish).await.unwrap_or_else(|e| {
-        let message = format!("promscope failed while forwarding to the backend: {e}");
-        let status = StatusCode::BAD_GATEWAY.as_u16();
-        let refused = Some(RejectReason::BackendUnavailable);
-        (answer(&Upstream::Failed { status, message }), refused)
-    })
+    Detached(Some(Box::pin(finish))).await
+}
+
+/// A future run where it is awaited that, dropped before it is done, goes on
+/// in a task of its own.
+struct Detached<F: Future<Output: Send + 'static> + Send + 'static>(Option<Pin<Box<F>>>);
+
+impl<F: Future<Output: Send + 'static> + Send + 'static> Future for Detached<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(future) = self.0.as_mut() else {
+            return Poll::Pending;
+        };
+        let done = std::task::ready!(future.as_mut().poll(cx));
+        self.0 = None;
+        Poll::Ready(done)
+    }
+}
+
+impl<F: Future<Output: Send + 'static> + Send + 'static> Drop for Detached<F> {
+    fn drop(&mut self) {
+        if let (Some(future), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(future);
+        }
+    }
 }
 
 /// promscope's own checks, and the body: what the backend will get, and how

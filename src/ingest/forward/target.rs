@@ -34,8 +34,12 @@ pub struct Target {
     /// The URL's path and query; `None` when it has no path, and the request's
     /// own is kept.
     path: Option<PathAndQuery>,
-    /// Where every request goes, when the URL has a path.
+    /// Where every request goes (origin form), when the URL has a path.
     fixed: Option<Uri>,
+    /// The scheme and authority alone, to connect to.
+    origin: Uri,
+    /// The `Host` header of its requests.
+    host: HeaderValue,
     /// The URL as the user gave it, for messages.
     shown: String,
 }
@@ -65,17 +69,29 @@ impl Target {
             // "http://host" parses with the path "/", as does "http://host/".
             .filter(|p| p.as_str() != "/" && !p.as_str().is_empty())
             .cloned();
-        let mut target = Target {
+        let origin = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| format!("{flag} {url:?} is not a URL: {e}"))?;
+        // As HTTP clients do: the port only when it is not the scheme's own.
+        let default_port = if scheme == Scheme::HTTPS { 443 } else { 80 };
+        let host = match authority.port_u16() {
+            Some(port) if port != default_port => authority.as_str(),
+            _ => authority.host(),
+        };
+        let host = HeaderValue::from_str(host)
+            .map_err(|_| format!("{flag} {url:?}: its host cannot be a Host header"))?;
+        Ok(Target {
+            fixed: path.clone().map(Uri::from),
             scheme,
             authority,
             path,
-            fixed: None,
+            origin,
+            host,
             shown: url.to_owned(),
-        };
-        if target.path.is_some() {
-            target.fixed = Some(target.uri_for(&Uri::default()));
-        }
-        Ok(target)
+        })
     }
 
     /// Whether requests to it go over TLS.
@@ -88,17 +104,31 @@ impl Target {
         &self.shown
     }
 
-    /// Where a request received at `received` goes: the URL's path, or the
-    /// request's own path and query when the URL has none.
-    pub fn uri_for(&self, received: &Uri) -> Uri {
-        if let Some(fixed) = &self.fixed {
-            return fixed.clone();
+    /// Its scheme and authority, to connect to.
+    pub fn origin(&self) -> &Uri {
+        &self.origin
+    }
+
+    /// Where a request received at `received` goes, in origin form
+    /// (`/path?query`): the URL's path, or the request's own path and query
+    /// when the URL has none.
+    pub fn path_for(&self, received: &Uri) -> Uri {
+        match &self.fixed {
+            Some(fixed) => fixed.clone(),
+            None => Uri::from(Self::path_of(received)),
         }
-        let path = self
-            .path
-            .clone()
-            .or_else(|| received.path_and_query().cloned())
-            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    }
+
+    fn path_of(received: &Uri) -> PathAndQuery {
+        received
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"))
+    }
+
+    /// [`Self::path_for`] as a whole URL (for a pooled client, which connects by it).
+    pub fn uri_for(&self, received: &Uri) -> Uri {
+        let path = self.path.clone().unwrap_or_else(|| Self::path_of(received));
         Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
@@ -155,7 +185,7 @@ impl ForwardHeaders {
 
     /// The headers of the request to the backend, from those received.
     fn of(&self, received: &HeaderMap) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(PASSED.len() + self.set.len());
+        let mut headers = HeaderMap::with_capacity(PASSED.len() + self.set.len() + 1);
         for name in PASSED.iter().chain(&self.pass) {
             if name == header::AUTHORIZATION && !self.keep_sender_authorization {
                 continue;
@@ -175,12 +205,18 @@ impl ForwardHeaders {
         headers
     }
 
-    /// The request to send to `target` for one received with `parts` and `body`.
+    /// The request to send to `target` for one received with `parts` and
+    /// `body`, in origin form with its `Host` header (as it goes out on a
+    /// connection to `target`).
     pub fn request(&self, target: &Target, parts: &Parts, body: Pieces) -> Request<Outgoing> {
         let mut request = Request::new(Outgoing::from(body));
         *request.method_mut() = parts.method.clone();
-        *request.uri_mut() = target.uri_for(&parts.uri);
-        *request.headers_mut() = self.of(&parts.headers);
+        *request.uri_mut() = target.path_for(&parts.uri);
+        let mut headers = self.of(&parts.headers);
+        headers
+            .entry(header::HOST)
+            .or_insert_with(|| target.host.clone());
+        *request.headers_mut() = headers;
         request
     }
 }
