@@ -73,7 +73,8 @@ async fn an_escape_in_the_user_agent_is_answered_saying_so_and_shown_as_rejected
 async fn too_many_headers_get_431_saying_how_many() {
     let mut r = TestReceiver::start(Limits::default(), 8).await;
     let mut request = HEAD.to_owned();
-    for i in 0..200 {
+    // More than promscope keeps a copy of: its last line is cut there.
+    for i in 0..10_000 {
         request.push_str(&format!("X-Filler-{i}: v\r\n"));
     }
     request.push_str("Content-Length: 0\r\n\r\n");
@@ -133,4 +134,41 @@ async fn a_head_cut_short_or_late_is_shown_and_a_silent_connection_is_not() {
         nothing.is_err(),
         "a connection that sent nothing is no request"
     );
+}
+
+#[tokio::test]
+async fn a_body_longer_than_its_content_length_says_is_told_as_such() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let body = rw1_body(&[1.0]);
+    let mut request = format!("{HEAD}User-Agent: liar/1\r\nContent-Length: 5\r\n\r\n").into_bytes();
+    request.extend_from_slice(&body);
+    let (_, answer) = exchange(&r, &request).await;
+    // The five bytes are the first request's body; the rest is read as the
+    // head of a second one.
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let said = "was it longer than its Content-Length said?";
+    assert!(answer.contains(said), "{answer}");
+    let first = r.next_batch().await;
+    assert_eq!(first.info.compressed_bytes, 5);
+    let second = r.next_batch().await;
+    assert!(bad_http(&second).1.contains(said));
+    assert_eq!(second.info.user_agent.as_deref(), Some("liar/1"));
+    assert_eq!(second.info.path, "", "the path is the first request's");
+}
+
+#[tokio::test]
+async fn a_chunk_size_past_64_bits_says_what_was_wrong_with_the_body() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    let request = format!("{HEAD}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n");
+    let (_, answer) = exchange(&r, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let batch = r.next_batch().await;
+    let Outcome::Rejected {
+        reason, message, ..
+    } = &batch.outcome
+    else {
+        panic!("{:?}", batch.outcome)
+    };
+    assert_eq!(*reason, RejectReason::BodyRead);
+    assert!(message.contains("chunk size"), "{message}");
 }

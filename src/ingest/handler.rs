@@ -292,7 +292,10 @@ fn body_rejection(e: BodyError, receiver: &Receiver) -> Rejection {
         BodyError::Read(e) => Rejection::new(
             StatusCode::BAD_REQUEST,
             RejectReason::BodyRead,
-            format!("could not read the request body: {e}"),
+            format!(
+                "could not read the request body: {}",
+                crate::text::error_chain(&e)
+            ),
         ),
     };
     rejection.close = true;

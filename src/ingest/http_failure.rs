@@ -57,18 +57,21 @@ pub(super) async fn answer<IO>(
 ) where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let pending = conn.head_pending() && !head.is_empty();
-    let limits = &receiver.limits;
-    let Some(failure) = failure(
-        &ended,
-        conn.refused_status(),
-        pending,
-        head,
-        limits.header_timeout,
-    ) else {
+    // The copy is of the head that failed only if no request was handed on
+    // since it began: else the failing head came after another on the
+    // connection, its bytes read with that one's (pipelined, or a body
+    // longer than its Content-Length said), and the copy is the earlier head.
+    let fresh = conn.head_pending();
+    let copy = if fresh { head } else { &[] };
+    let pending = fresh && !head.is_empty();
+    let timeout = receiver.limits.header_timeout;
+    let refused = conn.refused_status();
+    let Some(failure) = failure(&ended, refused, pending, copy, timeout) else {
         return;
     };
-    respond(io, failure, head, conn, remote, receiver).await;
+    // The sender is the same: its User-Agent is kept, from any head.
+    let info = request_info(head, fresh, remote, received_at(conn));
+    respond(io, failure, info, conn, receiver).await;
 }
 
 /// Answers a connection whose first bytes are not a TLS handshake on a
@@ -94,24 +97,28 @@ where
                   use https:// in the sender's remote-write URL"
             .into(),
     };
-    respond(io, failure, &head, conn, remote, receiver).await;
+    let info = request_info(&head, true, remote, received_at(conn));
+    respond(io, failure, info, conn, receiver).await;
+}
+
+/// When the request began to arrive: its first byte, or its connection's start.
+fn received_at(conn: &Conn) -> SystemTime {
+    SystemTime::now()
+        .checked_sub(conn.waited())
+        .unwrap_or_else(SystemTime::now)
 }
 
 /// Sends `failure` as the answer and hands the request on as rejected.
 async fn respond<IO>(
     mut io: IO,
     failure: Failure,
-    head: &[u8],
+    info: RequestInfo,
     conn: &Conn,
-    remote: SocketAddr,
     receiver: &Receiver,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = &receiver.limits;
-    let received_at = SystemTime::now()
-        .checked_sub(conn.waited())
-        .unwrap_or_else(SystemTime::now);
     let answer = answer_bytes(&failure, receiver);
     // A sender that never reads holds this for the header timeout at most.
     let wrote = tokio::time::timeout(limits.header_timeout, async {
@@ -120,7 +127,7 @@ async fn respond<IO>(
     })
     .await;
     let batch = Batch {
-        info: request_info(head, remote, received_at),
+        info,
         outcome: Outcome::Rejected {
             status: failure.status,
             reason: RejectReason::BadHttp,
@@ -175,6 +182,11 @@ fn failure(
             let status = refused.unwrap_or(400);
             let message = match diagnose(head, status) {
                 Some(what) => format!("promscope could not read this request's head ({e}): {what}"),
+                None if head.is_empty() => format!(
+                    "promscope could not read the head of a request that followed another on \
+                     its connection ({e}): if the one before had a body, was it longer than its \
+                     Content-Length said?"
+                ),
                 None => format!("promscope could not read this request's head: {e}"),
             };
             failure(status, message)
@@ -226,10 +238,15 @@ fn shown(b: u8) -> String {
     escaped(&lossless(&[b])).into_owned()
 }
 
-/// The lines of a head up to its end (or the end of the copy), without
-/// their line ends.
+/// The whole lines of a head up to its end (or the end of the copy, where
+/// the last line may be cut), without their line ends.
 fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    head.split(|&b| b == b'\n')
+    let whole = match head.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &head[..end],
+        None => &[][..],
+    };
+    whole
+        .split(|&b| b == b'\n')
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
         .take_while(|line| !line.is_empty())
 }
@@ -315,10 +332,18 @@ fn bad_header(line: &[u8]) -> Option<String> {
 }
 
 /// The facts of a request the handler never saw, as far as its head shows.
-fn request_info(head: &[u8], remote: SocketAddr, received_at: SystemTime) -> RequestInfo {
+/// `own`: the head is the request's own, not the one before it on its
+/// connection (which tells the sender, not the path).
+fn request_info(
+    head: &[u8],
+    own: bool,
+    remote: SocketAddr,
+    received_at: SystemTime,
+) -> RequestInfo {
     let mut lines = head_lines(head);
     let target = lines
         .next()
+        .filter(|_| own)
         .and_then(|line| line.split(|&b| b == b' ').nth(1))
         .unwrap_or_default();
     let user_agent = lines.find_map(|line| {
@@ -429,11 +454,17 @@ mod tests {
     fn the_facts_of_a_refused_head_are_read_as_far_as_they_go() {
         let remote: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         let head = b"POST /api/v1/write HTTP/1.1\r\nUser-Agent: evil\x1b]52;c;x\x07\r\n";
-        let info = request_info(head, remote, SystemTime::UNIX_EPOCH);
+        let info = request_info(head, true, remote, SystemTime::UNIX_EPOCH);
         assert_eq!(info.path, "/api/v1/write");
         assert_eq!(info.user_agent.as_deref(), Some("evil\x1b]52;c;x\x07"));
         assert_eq!(info.remote_addr, Some(remote));
-        let nothing = request_info(b"\x16\x03\x01", remote, SystemTime::UNIX_EPOCH);
+        let nothing = request_info(b"\x16\x03\x01", true, remote, SystemTime::UNIX_EPOCH);
+        assert_eq!(nothing.path, "");
+        let before = request_info(head, false, remote, SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            (before.path.as_str(), before.user_agent.is_some()),
+            ("", true)
+        );
         assert_eq!((nothing.path.as_str(), nothing.user_agent), ("", None));
     }
 }

@@ -287,7 +287,7 @@ pub async fn post(
     let exchange = async {
         let response = match client.request(request).await {
             Ok(r) => r,
-            Err(e) => return Delivery::Transport(error_chain(&e)),
+            Err(e) => return Delivery::Transport(crate::text::error_chain(&e)),
         };
         let status = response.status();
         if status.is_success() {
@@ -297,7 +297,7 @@ pub async fn post(
             };
             // Read to the end so the connection goes back to the pool.
             if let Err(e) = response.into_body().collect().await {
-                return Delivery::Transport(error_chain(&e));
+                return Delivery::Transport(crate::text::error_chain(&e));
             }
             return Delivery::Ok {
                 samples: body.samples,
@@ -322,19 +322,6 @@ pub async fn post(
         .unwrap_or_else(|_| {
             Delivery::Transport(format!("no response within {}s", REQUEST_TIMEOUT.as_secs()))
         })
-}
-
-/// An error and its causes on one line: hyper's top-level message alone
-/// ("client error (Connect)") does not say what happened.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// What the RW2 Written headers get wrong about `body`, if anything.

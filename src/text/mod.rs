@@ -18,6 +18,20 @@ pub fn bounded(s: &str, max_bytes: usize) -> String {
     format!("{}…", &s[..cut])
 }
 
+/// An error and its causes on one line: hyper's top-level message alone
+/// ("client error (Connect)", "error reading a body from connection") does
+/// not say what happened.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
