@@ -89,7 +89,15 @@ impl<V: Default> Generations<V> {
         self.current.values_mut().chain(self.older.values_mut())
     }
 
-    /// Brings the entry of `key` in the current generation into cache.
+    /// Brings the slot the lookup of `key` in the current generation starts
+    /// at into cache ([`DenseMap::prefetch_slot`]).
+    #[inline]
+    pub fn prefetch_slot(&self, key: u64) {
+        self.current.prefetch_slot(key);
+    }
+
+    /// Brings the entry of `key` in the current generation into cache
+    /// ([`DenseMap::prefetch`]).
     #[inline]
     pub fn prefetch(&self, key: u64) {
         self.current.prefetch(key);

@@ -36,11 +36,12 @@ use crate::problems::{
 };
 
 /// Series whose newest sample a generation remembers: two generations keep
-/// at most 2 M series, 40 bytes (key and [`Remembered`]) and a control byte
-/// each in tables at most half empty: under 82 bytes a series.
+/// at most 2 M series, an entry of 40 bytes (key and [`Remembered`]) each and
+/// 4-byte slots at least 7/16 used: under 50 bytes a series.
 pub const SERIES_PER_GENERATION: usize = 1 << 20;
 
-/// Series ahead of the one checked whose remembered entries are fetched.
+/// Series ahead of the one checked whose remembered entries are fetched (and
+/// twice as far, whose slots are).
 const LOOKAHEAD: usize = 8;
 /// Series remembered from which their entries outgrow a core's cache (~2.5 MB
 /// of entries): fewer, and a prefetch costs its lookup for nothing.
@@ -262,10 +263,17 @@ impl Checker {
             pass.metadata_entries();
             let prefetching = self.remembers && pass.memory.series.len() >= PREFETCH_FROM;
             for index in 0..data.series.len() {
-                // The lookup misses cache when the series outnumber it:
-                // started a few series ahead, the misses overlap.
-                if prefetching && let Some(ahead) = data.series.get(index + LOOKAHEAD) {
-                    pass.memory.series.prefetch(ahead.label_hash);
+                // The lookup misses cache twice (slot, entry) when the series
+                // outnumber it: each fetched a few series ahead, in two steps
+                // neither of which waits, the misses overlap.
+                if prefetching {
+                    let series = &pass.memory.series;
+                    if let Some(far) = data.series.get(index + 2 * LOOKAHEAD) {
+                        series.prefetch_slot(far.label_hash);
+                    }
+                    if let Some(ahead) = data.series.get(index + LOOKAHEAD) {
+                        series.prefetch(ahead.label_hash);
+                    }
                 }
                 if pass.series(index) {
                     rejected.push(index as u32);

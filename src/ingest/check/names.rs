@@ -53,6 +53,7 @@ impl NameCache {
 
     /// Whether exactly this metadata was taken for its name since the
     /// memory last changed: taking it again would change and fire nothing.
+    #[inline]
     pub(super) fn was_sent(&self, sent: Sent) -> bool {
         self.sent[slot(sent.0)] == Some(sent)
     }
