@@ -75,7 +75,7 @@ impl RequestView {
     /// The request at `pos` of the log, decoded from what was kept of it
     /// within `body` (the receiver's limits) and checked by its rules.
     pub fn open(pos: u64, row: RequestRow, store: &Store, body: RequestLimits) -> Self {
-        let raw = store.kept_request(pos).cloned();
+        let raw = store.kept_request(row.taken).cloned();
         let limits = Limits {
             max_compressed_bytes: body.max_compressed_bytes,
             max_decoded_bytes: body.max_decoded_bytes,

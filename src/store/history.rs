@@ -54,8 +54,11 @@ pub struct BackendSide {
 /// One entry of the request log.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
-    /// Arrival (ms since the epoch).
+    /// Arrival (ms since the epoch): the log is in this order.
     pub arrival_ms: i64,
+    /// The request's number in the order the store took them (decoded, or
+    /// answered in forward mode): what its kept body is found by.
+    pub taken: u64,
     /// `User-Agent @ ip` (the tenant has a field of its own).
     pub sender: String,
     pub path: String,
@@ -119,6 +122,7 @@ impl RequestRow {
         let sender = Sender::of(info);
         RequestRow {
             arrival_ms,
+            taken: 0,
             sender: sender.agent_and_ip(),
             path: text::bounded(&info.path, MAX_REQUEST_TEXT_BYTES),
             protocol: info.protocol,
@@ -171,6 +175,11 @@ impl RequestRow {
     }
 }
 
+/// How far back an entry taken late is put in order: far more than
+/// concurrent requests overtake each other by, bounded where a clock that
+/// stepped back makes every entry sort before all the others.
+const REORDER_SPAN: usize = 256;
+
 /// The latest `capacity` entries, oldest first, and the position of the oldest
 /// among all entries ever added.
 #[derive(Debug)]
@@ -200,6 +209,29 @@ impl<T> Log<T> {
             self.start += 1;
         }
         self.entries.push_back(entry);
+    }
+
+    /// Adds an entry in order of `key` (arrival): after the newest unless
+    /// it sorts before some of the latest [`REORDER_SPAN`] entries (requests
+    /// decoded in another order than they arrived: two senders, or a large
+    /// body and a small one). Entries after it move one position on.
+    pub fn push_in_order(&mut self, entry: T, key: impl Fn(&T) -> i64) {
+        let k = key(&entry);
+        let len = self.entries.len();
+        let at = (len.saturating_sub(REORDER_SPAN)..len)
+            .rev()
+            .take_while(|&i| key(&self.entries[i]) > k)
+            .last()
+            .unwrap_or(len);
+        if at == len {
+            self.push(entry);
+            return;
+        }
+        self.entries.insert(at, entry);
+        if self.entries.len() > self.capacity {
+            self.entries.pop_front();
+            self.start += 1;
+        }
     }
 
     /// Oldest first.

@@ -18,7 +18,7 @@ pub fn budget(max_store_bytes: usize) -> usize {
     KEPT_REQUEST_BYTES.min(max_store_bytes / 16)
 }
 
-/// Requests kept, by their position in the request log.
+/// Requests kept, by the number they were taken with ([`super::RequestRow::taken`]).
 #[derive(Debug)]
 pub struct KeptRequests {
     entries: VecDeque<(u64, Arc<RawRequest>)>,
@@ -38,7 +38,7 @@ impl KeptRequests {
         }
     }
 
-    /// Keeps the request at position `pos` (positions only grow), letting the
+    /// Keeps the request numbered `pos` (numbers only grow), letting the
     /// oldest go until the bounds hold. One larger than the byte budget alone
     /// is not kept.
     pub fn push(&mut self, pos: u64, raw: Arc<RawRequest>) {

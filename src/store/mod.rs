@@ -288,10 +288,15 @@ impl Store {
         self.request_rate.add(arrival_ms, 1);
         self.byte_rate
             .add(arrival_ms, batch.info.compressed_bytes as u64);
-        self.requests.push(RequestRow::of(batch, arrival_ms));
+        let row = RequestRow {
+            taken: self.seq,
+            ..RequestRow::of(batch, arrival_ms)
+        };
+        // In arrival order, as the TIME column and captures are: two
+        // senders' requests were listed as decoded (15.798 above 15.797).
+        self.requests.push_in_order(row, |r| r.arrival_ms);
         if let Some(raw) = &batch.info.raw {
-            let pos = self.requests.start() + self.requests.entries().len() as u64;
-            self.kept.push(pos.saturating_sub(1), raw.clone());
+            self.kept.push(self.seq, raw.clone());
         }
     }
 

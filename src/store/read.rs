@@ -113,9 +113,9 @@ impl Store {
             .look_up(data, pairs, s.label_hash, &self.strings)
     }
 
-    /// The request at position `pos` of the request log as it arrived, while kept.
-    pub fn kept_request(&self, pos: u64) -> Option<&std::sync::Arc<model::RawRequest>> {
-        self.kept.get(pos)
+    /// The request [`RequestRow::taken`] `taken` as it arrived, while kept.
+    pub fn kept_request(&self, taken: u64) -> Option<&std::sync::Arc<model::RawRequest>> {
+        self.kept.get(taken)
     }
 
     pub fn totals(&self) -> &Totals {

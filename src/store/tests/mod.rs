@@ -815,3 +815,50 @@ fn rw2_metadata_on_every_series_ends_as_the_last_series_says() {
         (MetricType::Counter, "a")
     );
 }
+
+#[test]
+fn requests_are_listed_in_arrival_order_and_keep_their_bodies() {
+    // Two senders: the request that arrived at .798 was decoded first.
+    let mut store = Store::new(StoreLimits::default());
+    let with_body = |arrival_ms: i64, body: &'static str| {
+        let mut b = batch(arrival_ms, &[(UP_A, T0, 1.0)]);
+        b.info.raw = Some(std::sync::Arc::new(crate::ingest::model::RawRequest {
+            body: bytes::Bytes::from_static(body.as_bytes()),
+            ..Default::default()
+        }));
+        b
+    };
+    store.ingest(&with_body(T0 + 15_000, "first"));
+    store.ingest(&with_body(T0 + 15_798, "late"));
+    store.ingest(&with_body(T0 + 15_797, "early"));
+    store.ingest(&with_body(T0 + 16_000, "last"));
+    let rows: Vec<(i64, &[u8])> = store
+        .requests()
+        .iter()
+        .map(|r| {
+            let body = store
+                .kept_request(r.taken)
+                .map_or(&[][..], |raw| &raw.body[..]);
+            (r.arrival_ms - T0, body)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (15_000, &b"first"[..]),
+            (15_797, b"early"),
+            (15_798, b"late"),
+            (16_000, b"last")
+        ]
+    );
+    // Within the log's bound the oldest still go first.
+    let mut small = Store::new(StoreLimits {
+        requests_len: 2,
+        ..StoreLimits::default()
+    });
+    for at in [T0 + 3, T0 + 1, T0 + 2] {
+        small.ingest(&batch(at, &[(UP_A, T0, 1.0)]));
+    }
+    let kept: Vec<i64> = small.requests().iter().map(|r| r.arrival_ms - T0).collect();
+    assert_eq!((kept, small.requests_start()), (vec![2, 3], 1));
+}
