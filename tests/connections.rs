@@ -401,3 +401,47 @@ async fn rejected_requests_waiting_for_the_consumer_hold_their_bytes_of_the_budg
     let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn at_the_cap_a_request_trickling_its_body_makes_room_for_a_sender() {
+    let limits = Limits {
+        max_connections: 4,
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 64).await;
+    // Six senders of a head and a byte of body: more than the cap, all busy.
+    let mut tricklers = Vec::new();
+    for _ in 0..6 {
+        let mut tcp = connect(r.addr).await;
+        tcp.write_all(head(1000).as_bytes()).await.unwrap();
+        tcp.write_all(b"\0").await.unwrap();
+        tricklers.push(tcp);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Before: the sender waited in the kernel's queue until the body
+    // timeout (30 s) closed one.
+    let reply = tokio::time::timeout(
+        PATIENCE,
+        r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])),
+    )
+    .await
+    .expect("a sender gets in past connections trickling their bodies");
+    assert_eq!(reply.status, 204);
+    // The first trickler (the slowest: the longest at one byte) was told why.
+    let answer = until_closed(&mut tricklers[0]).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains("closed to make room"), "{answer}");
+    let mut evicted = 0;
+    loop {
+        let batch = r.next_batch().await;
+        match batch.outcome {
+            Outcome::Accepted => break,
+            Outcome::Rejected {
+                reason: RejectReason::BadHttp,
+                ..
+            } => evicted += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(evicted >= 1);
+}

@@ -19,6 +19,13 @@ use tokio::time::Instant;
 
 use super::server::Limits;
 
+/// Slowest a request may arrive (bytes a second, from its head on) without
+/// being closed when every connection is busy and a new one needs room.
+pub(super) const MIN_RATE: u64 = 1024;
+
+/// How long a request is given before its rate is judged.
+const RATE_GRACE_MS: u64 = 1000;
+
 /// Bytes of a request's head copied as they arrive: enough to say what was
 /// wrong with a head refused by the HTTP layer (which keeps no copy).
 pub(super) const HEAD_COPY: usize = 8 << 10;
@@ -89,6 +96,27 @@ impl Open {
         }
     }
 
+    /// Asks the busy connection whose request arrives the slowest, under
+    /// [`MIN_RATE`], to close at once (a sender trickling its body, most
+    /// likely); whether there was one.
+    pub(super) fn close_slowest_busy(&self) -> bool {
+        let conns = self.lock();
+        let slowest = conns
+            .values()
+            .filter(|c| c.is_busy() && !c.closing.load(Ordering::Acquire))
+            .filter_map(|c| c.request_rate().map(|rate| (rate, c)))
+            .filter(|(rate, _)| *rate < MIN_RATE)
+            .min_by_key(|(rate, _)| *rate);
+        match slowest {
+            Some((_, conn)) => {
+                conn.evicted.store(true, Ordering::Release);
+                conn.ask_to_close();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(super) fn close_all(&self) {
         self.lock().values().for_each(|c| c.ask_to_close());
     }
@@ -107,6 +135,13 @@ pub(super) struct Conn {
     /// Bytes of a request's headers have arrived: the header timeout applies,
     /// not the idle timeout.
     reading: AtomicBool,
+    /// Bytes read, all requests together.
+    read_bytes: AtomicU64,
+    /// Bytes read, and when (ms after `epoch`), as the request in progress began.
+    begun_at: AtomicU64,
+    begun_read: AtomicU64,
+    /// Closed to make room while a request was in progress.
+    evicted: AtomicBool,
     /// A request was answered, and the answer's first bytes are not yet
     /// written: what is written next is that answer.
     answering: AtomicBool,
@@ -132,6 +167,10 @@ impl Conn {
             reading: AtomicBool::new(true),
             answering: AtomicBool::new(false),
             refused: AtomicU16::new(0),
+            read_bytes: AtomicU64::new(0),
+            begun_at: AtomicU64::new(0),
+            begun_read: AtomicU64::new(0),
+            evicted: AtomicBool::new(false),
             changed: Notify::new(),
             closing: AtomicBool::new(false),
             close: Notify::new(),
@@ -163,6 +202,25 @@ impl Conn {
     pub(super) fn waited(&self) -> Duration {
         let since = self.since_ms.load(Ordering::Acquire);
         Duration::from_millis(self.now_ms().saturating_sub(since))
+    }
+
+    /// Bytes a second the request in progress has arrived at, once it has
+    /// had its grace; from its head on (the head counted with it).
+    fn request_rate(&self) -> Option<u64> {
+        let elapsed = self
+            .now_ms()
+            .saturating_sub(self.begun_at.load(Ordering::Acquire));
+        if elapsed < RATE_GRACE_MS {
+            return None;
+        }
+        let read =
+            self.read_bytes.load(Ordering::Acquire) - self.begun_read.load(Ordering::Acquire);
+        Some(read * 1000 / elapsed)
+    }
+
+    /// Whether it was closed to make room while a request was in progress.
+    pub(super) fn was_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Acquire)
     }
 
     /// The status of the answer the HTTP layer wrote on its own and that was
@@ -246,6 +304,11 @@ pub(super) struct InRequest(Arc<Conn>);
 impl InRequest {
     pub(super) fn begin(conn: Arc<Conn>) -> Self {
         conn.busy.fetch_add(1, Ordering::AcqRel);
+        // Its head was read since the connection last waited.
+        conn.begun_at
+            .store(conn.since_ms.load(Ordering::Acquire), Ordering::Release);
+        conn.begun_read
+            .store(conn.read_bytes.load(Ordering::Acquire), Ordering::Release);
         conn.reading.store(false, Ordering::Release);
         InRequest(conn)
     }
@@ -323,6 +386,9 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Tracked<IO> {
         let arrived = &buf.filled()[before..];
         if !arrived.is_empty() {
             let this = &mut *self;
+            this.conn
+                .read_bytes
+                .fetch_add(arrived.len() as u64, Ordering::AcqRel);
             if this.conn.on_read() {
                 this.head.clear();
             }

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use hyper::StatusCode;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::conn::{Conn, HEAD_COPY};
+use super::conn::{Conn, HEAD_COPY, MIN_RATE};
 use super::model::{Batch, Outcome, RejectReason, RequestInfo, WriteData};
 use super::server::Receiver;
 use crate::text::bounded;
@@ -36,6 +36,8 @@ pub(super) enum Ended {
     TimedOut,
     /// It was asked to close (to make room, or at shutdown).
     Closed,
+    /// It was closed to make room while its request arrived too slowly.
+    Evicted,
 }
 
 /// What was wrong, and the status the sender is answered with.
@@ -61,7 +63,7 @@ pub(super) async fn answer<IO>(
     // since it began: else the failing head came after another on the
     // connection, its bytes read with that one's (pipelined, or a body
     // longer than its Content-Length said), and the copy is the earlier head.
-    let fresh = conn.head_pending();
+    let fresh = conn.head_pending() || matches!(ended, Ended::Evicted);
     let copy = if fresh { head } else { &[] };
     let pending = fresh && !head.is_empty();
     let timeout = receiver.limits.header_timeout;
@@ -201,6 +203,13 @@ fn failure(
             format!("the connection failed after {came} of a request's head: {e}"),
         ),
         Ended::TimedOut if pending => timed_out(header_timeout, &came),
+        Ended::Evicted => failure(
+            408,
+            format!(
+                "closed to make room for other senders: every connection was busy \
+                 (--max-connections), and this request arrived at under {MIN_RATE} bytes a second"
+            ),
+        ),
         _ => None,
     }
 }

@@ -48,6 +48,9 @@ pub async fn accept_connections(
         // At the cap with no connection idle to close for a new one, new ones
         // wait (in the kernel's queue) until one ends, or becomes idle.
         if *count.borrow() >= limits.max_connections && !open.has_idle() {
+            // A request arriving too slowly (a sender trickling its body)
+            // makes room rather than holding others out.
+            open.close_slowest_busy();
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = tokio::time::timeout(ACCEPT_BACKOFF, count.wait_for(|n| *n < limits.max_connections)) => {}
@@ -61,8 +64,21 @@ pub async fn accept_connections(
         };
         match accepted {
             Ok((tcp, remote)) => {
-                if *count.borrow() >= limits.max_connections {
-                    open.close_oldest_idle();
+                // It was idle when the loop began, maybe, and is busy now
+                // (its head came at once): this one waits for the room, not
+                // served, so that the cap holds.
+                let mut shut = false;
+                while *count.borrow() >= limits.max_connections
+                    && !open.close_oldest_idle()
+                    && !open.close_slowest_busy()
+                {
+                    tokio::select! {
+                        _ = &mut shutdown => { shut = true; break }
+                        _ = tokio::time::timeout(ACCEPT_BACKOFF, count.wait_for(|n| *n < limits.max_connections)) => {}
+                    }
+                }
+                if shut {
+                    break;
                 }
                 let conn = open.add();
                 let (receiver, tls, http, open) =
@@ -214,6 +230,9 @@ where
             _ = conn.asked_to_close(), if !closing => {
                 if !conn.is_busy() {
                     return Ended::Closed;
+                }
+                if conn.was_evicted() {
+                    return Ended::Evicted;
                 }
                 // Finish the request in progress, then close.
                 connection.as_mut().graceful_shutdown();
