@@ -505,7 +505,7 @@ fn day_old_capture_of(file: &std::path::Path, job: impl Fn(i64) -> String) {
         let at = t0 + i * 1000;
         let job = job(i);
         let body = rw1_series_body(&[&[("__name__", "replayed_up"), ("job", &job)]], at);
-        recorder.handle().record(Exchange {
+        recorder.handle().place().record(Exchange {
             received_at: std::time::UNIX_EPOCH + Duration::from_millis(at as u64),
             peer: Some("127.0.0.1:40000".parse().unwrap()),
             url: "http://127.0.0.1:9201/api/v1/write".into(),

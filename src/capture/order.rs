@@ -6,7 +6,7 @@
 //! is passed over, and its record is written when it comes, after its
 //! successors.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -77,8 +77,11 @@ pub(super) struct InOrder<T> {
     waiting: BTreeMap<u64, Option<(T, usize)>>,
     /// Bytes of the items waiting.
     waiting_bytes: usize,
-    /// Since when the first waiting item has waited for an empty place before it.
-    since: Option<Instant>,
+    /// The places of the items waiting and when each was put in, oldest
+    /// first (places already taken out are dropped from the front lazily):
+    /// each item waits `max_wait` at most from its own arrival, however many
+    /// empty places come before it.
+    arrivals: VecDeque<(u64, Instant)>,
     /// How long an item may wait for an empty place before it.
     max_wait: Duration,
     /// How many bytes may wait at once.
@@ -91,21 +94,28 @@ impl<T> InOrder<T> {
             next: 0,
             waiting: BTreeMap::new(),
             waiting_bytes: 0,
-            since: None,
+            arrivals: VecDeque::new(),
             max_wait,
             max_bytes,
         }
     }
 
-    /// Fills `place` with `item` of `bytes` (or gives it up, with none), and
-    /// returns what is ready, in order: a place passed over earlier is ready
-    /// at once.
-    pub(super) fn put(&mut self, place: u64, item: Option<T>, bytes: usize) -> Vec<T> {
+    /// Fills `place` with `item` of `bytes` at `now` (or gives it up, with
+    /// none), and returns what is ready, in order: a place passed over
+    /// earlier is ready at once.
+    pub(super) fn put(
+        &mut self,
+        place: u64,
+        item: Option<T>,
+        bytes: usize,
+        now: Instant,
+    ) -> Vec<T> {
         if place < self.next {
             return item.into_iter().collect();
         }
         if item.is_some() {
             self.waiting_bytes += bytes;
+            self.arrivals.push_back((place, now));
         }
         self.waiting.insert(place, item.map(|i| (i, bytes)));
         let mut ready = self.take_ready();
@@ -115,18 +125,20 @@ impl<T> InOrder<T> {
         ready
     }
 
-    /// When the first item waiting must be written, empty place or not.
+    /// When the item waiting the longest must be written, empty places
+    /// before it or not.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        self.since.map(|t| t + self.max_wait)
+        self.arrivals.front().map(|&(_, at)| at + self.max_wait)
     }
 
-    /// What is ready once the deadline passed: the empty places before the
-    /// first waiting item are passed over.
+    /// What is ready once the deadline passed: empty places are passed over
+    /// until no item has waited its time.
     pub(super) fn on_time(&mut self, now: Instant) -> Vec<T> {
-        match self.deadline() {
-            Some(at) if at <= now => self.pass_over(),
-            _ => Vec::new(),
+        let mut ready = Vec::new();
+        while self.deadline().is_some_and(|at| at <= now) {
+            ready.extend(self.pass_over());
         }
+        ready
     }
 
     /// Everything waiting, in order, passing over every empty place.
@@ -156,11 +168,13 @@ impl<T> InOrder<T> {
                 ready.push(item);
             }
         }
-        self.since = match (self.waiting.is_empty(), self.since) {
-            (true, _) => None,
-            (false, None) => Some(Instant::now()),
-            (false, since) => since,
-        };
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|&(place, _)| place < self.next)
+        {
+            self.arrivals.pop_front();
+        }
         ready
     }
 }
@@ -174,29 +188,62 @@ mod tests {
     #[test]
     fn items_come_out_in_place_order_whatever_order_they_are_put_in() {
         let mut line = InOrder::new(LONG, 1000);
-        assert_eq!(line.put(1, Some("b"), 1), Vec::<&str>::new());
-        assert_eq!(line.put(3, Some("d"), 1), Vec::<&str>::new());
+        assert_eq!(
+            line.put(1, Some("b"), 1, Instant::now()),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            line.put(3, Some("d"), 1, Instant::now()),
+            Vec::<&str>::new()
+        );
         assert!(line.deadline().is_some(), "waiting for place 0");
-        assert_eq!(line.put(0, Some("a"), 1), ["a", "b"]);
+        assert_eq!(line.put(0, Some("a"), 1, Instant::now()), ["a", "b"]);
         // A place given up lets the ones after it go.
-        assert_eq!(line.put(2, None, 0), ["d"]);
+        assert_eq!(line.put(2, None, 0, Instant::now()), ["d"]);
         assert_eq!(line.deadline(), None);
-        assert_eq!(line.put(4, Some("e"), 1), ["e"]);
+        assert_eq!(line.put(4, Some("e"), 1, Instant::now()), ["e"]);
     }
 
     #[test]
     fn an_empty_place_holds_up_the_others_for_a_while_and_some_bytes_only() {
         let mut line = InOrder::new(Duration::from_millis(10), 1000);
-        assert!(line.put(1, Some("b"), 1).is_empty());
+        assert!(line.put(1, Some("b"), 1, Instant::now()).is_empty());
         assert!(line.on_time(Instant::now()).is_empty(), "not yet");
         assert_eq!(line.on_time(Instant::now() + Duration::from_secs(1)), ["b"]);
         // Place 0 comes late: written at once, after its successor.
-        assert_eq!(line.put(0, Some("a"), 1), ["a"]);
+        assert_eq!(line.put(0, Some("a"), 1, Instant::now()), ["a"]);
         let mut line = InOrder::new(LONG, 100);
-        assert!(line.put(1, Some("b"), 60).is_empty());
-        assert_eq!(line.put(2, Some("c"), 60), ["b", "c"], "over 100 bytes");
-        assert!(line.put(4, Some("e"), 1).is_empty());
+        assert!(line.put(1, Some("b"), 60, Instant::now()).is_empty());
+        assert_eq!(
+            line.put(2, Some("c"), 60, Instant::now()),
+            ["b", "c"],
+            "over 100 bytes"
+        );
+        assert!(line.put(4, Some("e"), 1, Instant::now()).is_empty());
         assert_eq!(line.drain(), ["e"]);
-        assert_eq!(line.put(3, Some("d"), 1), ["d"]);
+        assert_eq!(line.put(3, Some("d"), 1, Instant::now()), ["d"]);
+    }
+
+    #[test]
+    fn each_item_waits_its_own_time_behind_every_empty_place() {
+        // Places 0 and 2 are slow; 1 arrives at once, 3 just before place 0's
+        // wait is over. Passing over 0 must not pass over 2 too: 3 has waited
+        // only a little.
+        let wait = Duration::from_millis(500);
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut line = InOrder::new(wait, 1000);
+        assert!(line.put(1, Some("b"), 1, at(0)).is_empty());
+        assert!(line.put(3, Some("d"), 1, at(450)).is_empty());
+        assert_eq!(line.on_time(at(510)), ["b"]);
+        assert_eq!(line.deadline(), Some(at(950)), "d's own wait");
+        assert!(line.on_time(at(560)).is_empty(), "place 2 still awaited");
+        assert_eq!(line.put(2, Some("c"), 1, at(600)), ["c", "d"]);
+        // An item behind two empty places, the oldest waiting, goes once its
+        // time is over, passing over both.
+        assert!(line.put(7, Some("h"), 1, at(1000)).is_empty());
+        assert!(line.put(5, Some("f"), 1, at(1200)).is_empty());
+        assert_eq!(line.on_time(at(1500)), ["f", "h"]);
+        assert_eq!(line.deadline(), None);
     }
 }

@@ -258,11 +258,11 @@ fn a_recording_appends_and_repairs_a_record_cut_short() {
     let file = TempPath::new("append");
     let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
     let handle = recorder.handle();
-    handle.record(all[0].clone());
-    handle.record(all[1].clone());
+    handle.place().record(all[0].clone());
+    handle.place().record(all[1].clone());
     let stats = recorder.finish().stats;
     assert_eq!(stats.recorded.load(Ordering::Relaxed), 2);
-    handle.record(all[2].clone());
+    handle.place().record(all[2].clone());
     assert_eq!(read_file(&file.0), (all[..2].to_vec(), None));
 
     // A crash in the middle of a record: half of it is on disk.
@@ -276,7 +276,7 @@ fn a_recording_appends_and_repairs_a_record_cut_short() {
     let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
     let repaired = recorder.repaired().cloned().unwrap();
     assert_eq!(repaired.offset as usize, good_len);
-    recorder.handle().record(all[3].clone());
+    recorder.handle().place().record(all[3].clone());
     recorder.finish();
     let expected = vec![all[0].clone(), all[1].clone(), all[3].clone()];
     assert_eq!(read_file(&file.0), (expected, None));
@@ -296,7 +296,7 @@ fn a_recording_stops_before_its_size_limit() {
     };
     let recorder = Recorder::start(&file.0, limits).unwrap();
     for e in &all {
-        recorder.handle().record(e.clone());
+        recorder.handle().place().record(e.clone());
     }
     let stats = recorder.finish().stats;
     assert_eq!(read_file(&file.0), (all[..2].to_vec(), None));
@@ -318,7 +318,7 @@ fn a_full_queue_drops_and_counts_instead_of_waiting() {
         ..RecordLimits::default()
     };
     let recorder = Recorder::start(&file.0, limits).unwrap();
-    recorder.handle().record(all[0].clone());
+    recorder.handle().place().record(all[0].clone());
     let stats = recorder.stats();
     recorder.finish();
     assert_eq!(stats.dropped.load(Ordering::Relaxed), 1);

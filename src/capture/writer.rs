@@ -110,12 +110,6 @@ impl RecordingHandle {
     pub fn place(&self) -> Place {
         Place::new(self.places.fetch_add(1, Ordering::Relaxed), self.clone())
     }
-
-    /// Queues `exchange` for the file, in a place of its own (after every
-    /// place taken before), or counts it as dropped: never waits.
-    pub fn record(&self, exchange: Exchange) {
-        self.place().record(exchange);
-    }
 }
 
 /// A recording in progress.
@@ -379,9 +373,9 @@ impl Writer {
             let ready = match self.rx.recv_timeout(sync.min(order)) {
                 Ok(Message::Record(place, exchange)) => {
                     let size = exchange.heap_bytes();
-                    self.order.put(place, Some(exchange), size)
+                    self.order.put(place, Some(exchange), size, Instant::now())
                 }
-                Ok(Message::Skip(place)) => self.order.put(place, None, 0),
+                Ok(Message::Skip(place)) => self.order.put(place, None, 0, Instant::now()),
                 Ok(Message::Finish) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
             };
