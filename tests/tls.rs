@@ -105,6 +105,15 @@ impl Drop for Pki {
 /// A receiver configured by the web configuration `yaml` (written beside the
 /// certificates, which it names relatively) and an optional bearer token.
 async fn receiver(dir: &Path, yaml: &str, token: Option<&str>) -> TestReceiver {
+    receiver_with(dir, yaml, token, Limits::default()).await
+}
+
+async fn receiver_with(
+    dir: &Path,
+    yaml: &str,
+    token: Option<&str>,
+    limits: Limits,
+) -> TestReceiver {
     let config = dir.join("web.yml");
     std::fs::write(&config, yaml).unwrap();
     let token_file = token.map(|t| {
@@ -113,7 +122,7 @@ async fn receiver(dir: &Path, yaml: &str, token: Option<&str>) -> TestReceiver {
         path
     });
     let security = Security::load(Some(&config), token_file.as_deref()).unwrap();
-    TestReceiver::start_with(Limits::default(), 16, security).await
+    TestReceiver::start_with(limits, 16, security).await
 }
 
 const TLS_ONLY: &str = "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n";
@@ -214,6 +223,40 @@ async fn https_with_the_certificate_of_the_web_config_file() {
         batch.outcome
     );
     assert_eq!(batch.info.user_agent.as_deref(), Some("plain/1.0"));
+}
+
+#[tokio::test]
+async fn plain_http_to_the_tls_port_makes_room_when_the_connections_are_at_their_cap() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = pki();
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::default()
+    };
+    let r = receiver_with(&pki.dir, TLS_ONLY, None, limits).await;
+    // Two plain-HTTP senders that start a head and go silent fill the cap.
+    let mut silent = Vec::new();
+    for _ in 0..2 {
+        let mut conn = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+        conn.write_all(b"POST /api/v1/write HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        silent.push(conn);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        https_post(r.addr, &pki, None, &[]).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
+    // The one idle the longest was asked to close, and closes now, not when
+    // its header timeout (10 s) is over.
+    let mut buf = [0u8; 256];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(3), silent[0].read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "closed at once, got {read:?}"
+    );
 }
 
 #[tokio::test]

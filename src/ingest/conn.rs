@@ -234,9 +234,11 @@ impl Conn {
         self.close.notify_one();
     }
 
-    /// Completes once asked to close.
+    /// Completes once asked to close (at once if it was already).
     pub(super) async fn asked_to_close(&self) {
-        self.close.notified().await
+        if !self.closing.load(Ordering::Acquire) {
+            self.close.notified().await
+        }
     }
 
     /// Completes when something moved the deadline.

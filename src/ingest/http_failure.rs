@@ -83,7 +83,7 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let mut head = Vec::new();
-    let _ = tokio::time::timeout(receiver.limits.header_timeout, async {
+    let read_head = tokio::time::timeout(receiver.limits.header_timeout, async {
         let mut buf = [0u8; 1024];
         while head.len() < HEAD_COPY && !head.windows(4).any(|w| w == b"\r\n\r\n") {
             match io.read(&mut buf).await {
@@ -91,8 +91,13 @@ where
                 Ok(n) => head.extend_from_slice(&buf[..n.min(HEAD_COPY - head.len())]),
             }
         }
-    })
-    .await;
+    });
+    // Closed to make room for another connection: no answer, but the
+    // request is still shown as what it was.
+    let closed = tokio::select! {
+        _ = read_head => false,
+        _ = conn.asked_to_close() => true,
+    };
     let failure = Failure {
         status: 400,
         message: "this listener speaks HTTPS (TLS), and the request came as plain HTTP: \
@@ -100,7 +105,11 @@ where
             .into(),
     };
     let info = request_info(&head, true, remote, received_at(conn));
-    respond(io, failure, info, conn, receiver).await;
+    if closed {
+        hand_on(failure, info, receiver).await;
+    } else {
+        respond(io, failure, info, conn, receiver).await;
+    }
 }
 
 /// When the request began to arrive: its first byte, or its connection's start.
@@ -122,12 +131,27 @@ async fn respond<IO>(
 {
     let limits = &receiver.limits;
     let answer = answer_bytes(&failure, receiver);
-    // A sender that never reads holds this for the header timeout at most.
-    let wrote = tokio::time::timeout(limits.header_timeout, async {
+    // A sender that never reads holds this for the header timeout at most,
+    // or until the connection is asked to close.
+    let write = tokio::time::timeout(limits.header_timeout, async {
         io.write_all(&answer).await?;
         io.shutdown().await
-    })
-    .await;
+    });
+    let wrote = tokio::select! {
+        wrote = write => matches!(wrote, Ok(Ok(()))),
+        _ = conn.asked_to_close() => false,
+    };
+    hand_on(failure, info, receiver).await;
+    if wrote {
+        tokio::select! {
+            _ = tokio::time::timeout(limits.header_timeout, linger(&mut io)) => {}
+            _ = conn.asked_to_close() => {}
+        }
+    }
+}
+
+/// Hands the request on as rejected with `failure`.
+async fn hand_on(failure: Failure, info: RequestInfo, receiver: &Receiver) {
     let batch = Batch {
         info,
         outcome: Outcome::Rejected {
@@ -138,12 +162,6 @@ async fn respond<IO>(
         data: WriteData::default(),
     };
     super::handler::hand_on_rejected(receiver, batch).await;
-    if matches!(wrote, Ok(Ok(()))) {
-        tokio::select! {
-            _ = tokio::time::timeout(limits.header_timeout, linger(&mut io)) => {}
-            _ = conn.asked_to_close() => {}
-        }
-    }
 }
 
 /// Reads and drops what the sender still sends, until it closes (or
