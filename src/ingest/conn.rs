@@ -234,11 +234,9 @@ impl Conn {
         self.close.notify_one();
     }
 
-    /// Completes once asked to close (at once if it was already).
+    /// Completes once asked to close.
     pub(super) async fn asked_to_close(&self) {
-        if !self.closing.load(Ordering::Acquire) {
-            self.close.notified().await
-        }
+        self.close.notified().await
     }
 
     /// Completes when something moved the deadline.

@@ -131,18 +131,16 @@ async fn respond<IO>(
 {
     let limits = &receiver.limits;
     let answer = answer_bytes(&failure, receiver);
-    // A sender that never reads holds this for the header timeout at most,
-    // or until the connection is asked to close.
-    let write = tokio::time::timeout(limits.header_timeout, async {
+    // A sender that never reads holds this for the header timeout at most.
+    // Not cut short when the connection is asked to close: a connection
+    // closed to make room is answered why.
+    let wrote = tokio::time::timeout(limits.header_timeout, async {
         io.write_all(&answer).await?;
         io.shutdown().await
-    });
-    let wrote = tokio::select! {
-        wrote = write => matches!(wrote, Ok(Ok(()))),
-        _ = conn.asked_to_close() => false,
-    };
+    })
+    .await;
     hand_on(failure, info, receiver).await;
-    if wrote {
+    if matches!(wrote, Ok(Ok(()))) {
         tokio::select! {
             _ = tokio::time::timeout(limits.header_timeout, linger(&mut io)) => {}
             _ = conn.asked_to_close() => {}
