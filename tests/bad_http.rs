@@ -86,6 +86,30 @@ async fn too_many_headers_get_431_saying_how_many() {
 }
 
 #[tokio::test]
+async fn a_head_over_64_kib_gets_431_and_holds_no_more() {
+    let mut r = TestReceiver::start(Limits::default(), 8).await;
+    // One header of 100 KB: few headers, but more bytes than a head may take
+    // (hyper's own bound is ~400 KiB a connection).
+    let request = format!(
+        "{HEAD}X-Filler: {}\r\nContent-Length: 0\r\n\r\n",
+        "v".repeat(100_000)
+    );
+    let (_, answer) = exchange(&r, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    assert!(answer.contains("over 64 KiB"), "{answer}");
+    assert_eq!(bad_http(&r.next_batch().await).0, 431);
+    // A head under the bound is served.
+    let reply = r
+        .post(
+            "/api/v1/write",
+            &[RW1_HEADERS, &[("x-filler", &"v".repeat(30_000))]].concat(),
+            rw1_body(&[1.0]),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+}
+
+#[tokio::test]
 async fn http2_without_tls_is_told_to_speak_http_1_1() {
     let mut r = TestReceiver::start(Limits::default(), 8).await;
     let (_, answer) = exchange(&r, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;

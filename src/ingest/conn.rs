@@ -30,6 +30,10 @@ const RATE_GRACE_MS: u64 = 1000;
 /// wrong with a head refused by the HTTP layer (which keeps no copy).
 pub(super) const HEAD_COPY: usize = 8 << 10;
 
+/// The most a request's head may take (its headers, and what of its body
+/// arrived with them): bounds what an unfinished head holds per connection.
+pub(super) const MAX_HEAD_BYTES: usize = 64 << 10;
+
 /// The open connections, to close the one idle the longest.
 pub(super) struct Open {
     conns: Mutex<HashMap<u64, Arc<Conn>>>,

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use hyper::StatusCode;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::conn::{Conn, HEAD_COPY, MIN_RATE};
+use super::conn::{Conn, HEAD_COPY, MAX_HEAD_BYTES, MIN_RATE};
 use super::model::{Batch, Outcome, RejectReason, RequestInfo, WriteData};
 use super::server::Receiver;
 use crate::text::bounded;
@@ -302,7 +302,10 @@ fn diagnose(head: &[u8], status: u16) -> Option<String> {
         ));
     }
     (status == 431 && head.len() >= HEAD_COPY).then(|| {
-        format!("its headers are too large (no end of the head in its first {HEAD_COPY} bytes)")
+        format!(
+            "its headers are too large (over {} KiB; no end of the head in its first {HEAD_COPY} bytes)",
+            MAX_HEAD_BYTES >> 10
+        )
     })
 }
 

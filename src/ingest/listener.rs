@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
-use super::conn::{Conn, InRequest, Left, Open, Tracked};
+use super::conn::{Conn, InRequest, Left, MAX_HEAD_BYTES, Open, Tracked};
 use super::handler;
 use super::http_failure::{self, Ended};
 use super::server::Receiver;
@@ -41,7 +41,11 @@ pub async fn accept_connections(
     // hyper's own header timer runs from the end of one request to the end of
     // the next one's headers: set past ours, as a backstop.
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.idle_timeout + limits.header_timeout);
+        .header_read_timeout(limits.idle_timeout + limits.header_timeout)
+        // What a connection's unfinished head may hold (else up to hyper's
+        // read buffer, ~400 KiB a connection, outside --max-bytes-in-flight):
+        // past it, 431. Bodies are read as before.
+        .max_header_size(MAX_HEAD_BYTES);
     let mut count = open.count();
     tokio::pin!(shutdown);
     loop {
