@@ -14,7 +14,7 @@
 #   tests/e2e_vmagent.sh [VMAGENT_BIN]
 #
 # vmagent is the argument, else $VMAGENT_BIN, else tests/fetch_senders.sh vmagent builds it
-# (v1.151.0). Prints PASS/FAIL lines and ends with `N passed, M failed`; exits 1 on any
+# (v1.153.0, with Go 1.27.3). Prints PASS/FAIL lines and ends with `N passed, M failed`; exits 1 on any
 # failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

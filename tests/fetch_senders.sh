@@ -9,7 +9,9 @@
 #   prometheus3  PROMETHEUS3_BIN  Prometheus 3.5, the package from Debian unstable (sid)
 #   prometheus   PROMETHEUS_BIN, PROMTOOL_BIN   Prometheus and promtool 3.16.0, built with Go
 #                from the Go module proxy (module version v0.316.0)
-#   vmagent      VMAGENT_BIN      vmagent v1.151.0, built with Go from the Go module proxy
+#   vmagent      VMAGENT_BIN      vmagent v1.153.0, built with Go 1.27.3 from the Go module proxy
+#                (GOTOOLCHAIN=go1.27.3 for that build alone; the go command fetches the
+#                toolchain, ~76 MB, into the cache's module cache the first time)
 #   python       E2E_PYTHON       a venv with tests/e2e/requirements.txt (the OpenTelemetry
 #                Python SDK and its Prometheus remote-write exporter, bcrypt)
 #   npm          E2E_NODE_PATH    node_modules of tests/e2e/npm (prometheus-remote-write 0.5.1)
@@ -22,7 +24,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PROMETHEUS_VERSION=3.16.0
 PROMETHEUS_MODULE_VERSION=v0.316.0 # module versions v0.3XX.Y are Prometheus 3.XX.Y
-VMAGENT_VERSION=v1.151.0            # known to build with Go 1.26
+VMAGENT_VERSION=v1.153.0
+VMAGENT_GOTOOLCHAIN=go1.27.3 # its go.mod says go 1.27.1: see fetch_vmagent
 
 cache="${PROMSCOPE_CACHE:-${HOME:-/tmp}/.cache/promscope}"
 mkdir -p "$cache"
@@ -96,10 +99,12 @@ fetch_prometheus3() {
 
 # --- Go builds from the module proxy -------------------------------------------------
 # go_build OUT_DIR MODULE VERSION PACKAGE... [-- GO_BUILD_FLAGS...]: builds the packages
-# (paths inside MODULE) at the pinned VERSION into OUT_DIR. `go install pkg@version`
-# refuses modules whose go.mod has replace directives: those are built inside the module
-# cache copy instead.
-go_build() {
+# (paths inside MODULE) at the pinned VERSION into OUT_DIR, with the machine's Go, or with
+# the toolchain $GO_TOOLCHAIN names (the go command fetches it from the module proxy into
+# the module cache once). `go install pkg@version` refuses modules whose go.mod has replace
+# directives: those are built inside the module cache copy instead. Runs in a subshell, so
+# that its Go settings stay with this one build.
+go_build() (
     local out="$1" module="$2" version="$3" pkg dir
     shift 3
     local pkgs=() flags=()
@@ -109,7 +114,7 @@ go_build() {
     done
     (($#)) && shift && flags=("$@")
     mkdir -p "$out"
-    export GOPATH="$cache/go" GOCACHE="$cache/go-build" GOTOOLCHAIN=local
+    export GOPATH="$cache/go" GOCACHE="$cache/go-build" GOTOOLCHAIN="${GO_TOOLCHAIN:-local}"
     export GOFLAGS="${GOFLAGS:-} -modcacherw" # so that rm -rf of the cache works
     command -v go >/dev/null || { log "go is needed to build $module"; exit 1; }
     log "building $module@$version (${pkgs[*]}) with $(go version)"
@@ -125,7 +130,7 @@ go_build() {
         done
         GOBIN="$out" go install ${flags[@]+"${flags[@]}"} "${targets[@]}" >&2
     fi
-}
+)
 
 fetch_prometheus() {
     local dir="$cache/prometheus-$PROMETHEUS_MODULE_VERSION/bin" v=github.com/prometheus/common/version
@@ -143,10 +148,21 @@ fetch_prometheus() {
     printf 'PROMETHEUS_BIN=%q\nPROMTOOL_BIN=%q\n' "$dir/prometheus" "$dir/promtool"
 }
 
+# vmagent's go.mod says `go 1.27.1` from v1.152.0 on (VictoriaMetrics moved its builder to
+# Go 1.27.1), so a machine with Go 1.26 builds it with GOTOOLCHAIN=go1.27.3: the go command
+# fetches that toolchain from the module proxy like a module, into $cache/go (kept, so a
+# second run neither fetches nor builds anything). Only this build uses it: Prometheus is
+# built with the machine's Go (GOTOOLCHAIN=local). Tried on 2026-12-03, both with Go
+# 1.27.3: v1.153.0 (the newest version `go get` took then; its changelog calls it a release
+# candidate) and v1.152.0 build and pass tests/e2e_vmagent.sh, and send what v1.151.0 sent
+# (the same headers and protocols, the same records; their changelogs name no remote-write
+# change but metadata no longer sent to -remoteWrite.mdx.enable URLs). Newer ones were not
+# tried (`go get` failed or was not tried for them).
 fetch_vmagent() {
     local dir="$cache/vmagent-$VMAGENT_VERSION/bin"
     if ! works "$dir/vmagent" "vmagent-$VMAGENT_VERSION"; then
-        go_build "$dir" github.com/VictoriaMetrics/VictoriaMetrics "$VMAGENT_VERSION" app/vmagent \
+        GO_TOOLCHAIN="$VMAGENT_GOTOOLCHAIN" \
+            go_build "$dir" github.com/VictoriaMetrics/VictoriaMetrics "$VMAGENT_VERSION" app/vmagent \
             -- -ldflags="-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=vmagent-$VMAGENT_VERSION"
         works "$dir/vmagent" "vmagent-$VMAGENT_VERSION" || { log "built $dir/vmagent does not run"; exit 1; }
     fi
