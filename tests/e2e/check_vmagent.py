@@ -1,13 +1,19 @@
 """Checks what vmagent sent to promscope against what it scraped and its own counters.
 
-    python3 check_vmagent.py wait|report NAME TARGET_JSON PROMSCOPE_JSONL [VMAGENT_METRICS]
+    python3 check_vmagent.py wait|report NAME TARGET_JSON PROMSCOPE_JSONL \
+        [VMAGENT_METRICS [SUMMARY]]
 
 vmagent scrapes job `target` (tests/e2e/target.py, whose exposed page TARGET_JSON describes)
 and job `self` (its own /metrics). `wait` exits 0 once three scrapes of each job arrived;
 `report` prints PASS/FAIL lines: every target sample has the exposed value, every scrape
 arrived whole (as many samples at its timestamp as vmagent's own `scrape_samples_scraped`
-says it scraped; stale markers vmagent sends when it stops are left out), metadata arrived,
-and vmagent's `vmagent_remotewrite_*` counters show no error, retry, drop or non-2xx answer.
+says it scraped; the stale markers it sends when it stops scraping are left out), metadata
+arrived, and vmagent's `vmagent_remotewrite_*` counters show no error, retry, drop or non-2xx
+answer.
+With SUMMARY (promscope's exit summary) and VMAGENT_METRICS fetched once vmagent had sent
+all it would (tests/e2e_vmagent.sh stops its scraping first), what vmagent counts as sent
+must equal what promscope decoded: blocks and requests, compressed bytes, series (one
+sample each, as vmagent sends scrapes) and metadata.
 """
 import collections
 import json
@@ -18,6 +24,23 @@ import records as rec
 
 mode, name, target_path, got_path = sys.argv[1:5]
 metrics_path = sys.argv[5] if len(sys.argv) > 5 else None
+summary_path = sys.argv[6] if len(sys.argv) > 6 else None
+
+if mode == "wait":
+    # Polled every second while the file grows: only the lines that can matter are parsed.
+    scrapes = collections.defaultdict(set)  # job -> timestamps of scrape_samples_scraped
+    with open(got_path, encoding="utf-8") as f:
+        for line in f:
+            if '"scrape_samples_scraped"' not in line:
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue  # the line being written
+            if r.get("kind") == "sample" and r.get("value") != "StaleNaN":
+                scrapes[r["labels"].get("job")].add(r["timestamp_ms"])
+    sys.exit(0 if all(len(scrapes[j]) >= 3 for j in ("target", "self")) else 1)
+
 results = rec.Results()
 with open(target_path, encoding="utf-8") as f:
     target = json.load(f)
@@ -46,9 +69,6 @@ for labels, ts, v, text in samples:
     elif not generated(metric):
         arrived[(job, ts)] += 1
 
-if mode == "wait":
-    sys.exit(0 if all(len(scraped[j]) >= 3 for j in ("target", "self")) else 1)
-
 for job in ("target", "self"):
     whole = [ts for ts, n in scraped[job].items() if arrived[(job, ts)] == n]
     broken = [f"@{ts}: scraped {n:g}, printed {arrived[(job, ts)]}"
@@ -56,7 +76,8 @@ for job in ("target", "self"):
     results.expect(len(scraped[job]) >= 3 and not broken,
                    f"{name}: every scrape of job {job} arrives whole ({len(whole)} scrapes of"
                    f" {max(scraped[job].values(), default=0):g} samples"
-                   + (f"; {stale} stale markers at shutdown" if job == "self" and stale else "")
+                   + (f"; {stale} stale markers as it stopped scraping"
+                      if job == "self" and stale else "")
                    + ")", broken[:3])
 
 wrong, seen = [], set()
@@ -80,6 +101,56 @@ results.expect(all(metadata.get(k) == v for k, v in want.items()),
                f"{name}: metadata of the target's metrics arrives ({len(metadata)} metrics)",
                {k: metadata.get(k) for k in want})
 
+
+def byte_size(n):
+    """A byte count as promscope's summary writes it (src/format.rs: bytes)."""
+    units, unit = ["B", "KiB", "MiB", "GiB", "TiB"], 0
+    while abs(n) >= 1024 and unit < len(units) - 1:
+        n, unit = n / 1024, unit + 1
+    return f"{n:.0f} B" if unit == 0 else f"{n:.1f} {units[unit]}"
+
+
+def check_sent(rows, path):
+    """vmagent's counts of what it sent against promscope's summary and printed records."""
+    def total(metric, **want):
+        return sum(v for n, l, v in rows
+                   if n == metric and all(l.get(k) == x for k, x in want.items()))
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    found = {key: re.search(pattern, text, re.M) for key, pattern in {
+        "requests": r"^ *requests +(\d+) accepted",
+        "received": r"^ *received +(\d+) samples, \d+ histograms, \d+ exemplars, (\d+) metadata",
+        "bytes": r"^ *bytes +(.+?) compressed,",
+    }.items()}
+    if not all(found.values()):
+        results.expect(False, f"{name}: promscope's summary has requests, received and bytes"
+                       " lines", [k for k, m in found.items() if not m])
+        return
+    accepted = int(found["requests"][1])
+    samples, metadata = int(found["received"][1]), int(found["received"][2])
+    blocks = total("vmagent_remotewrite_blocks_sent_total")
+    ok_requests = total("vmagent_remotewrite_requests_total", status_code="2XX")
+    results.expect(accepted == blocks == ok_requests,
+                   f"{name}: promscope accepted as many requests as vmagent sent blocks"
+                   f" ({accepted}; vmagent: {blocks:g} blocks, {ok_requests:g} answered 2xx)")
+    sent_bytes = total("vmagent_remotewrite_bytes_sent_total")
+    results.expect(found["bytes"][1] == byte_size(sent_bytes),
+                   f"{name}: promscope counts the compressed bytes vmagent sent, to the"
+                   f" summary's rounding ({found['bytes'][1]}; vmagent: {sent_bytes:g} bytes)")
+    blocks_filled = total("vmagent_remotewrite_block_size_rows_count")
+    for kind, decoded, rows_in_blocks, what in (
+            ("sample", samples, "block_size_rows_sum", "series vmagent put in a block arrives"
+             " with its one sample"),
+            ("metadata", metadata, "block_metadata_rows_sum", "metadata entry vmagent put in a"
+             " block arrives")):
+        printed = len(kinds.get(kind, []))
+        sent_rows = total(f"vmagent_remotewrite_{rows_in_blocks}")
+        results.expect(decoded == printed == sent_rows,
+                       f"{name}: every {what} ({decoded} decoded, {printed} printed; vmagent:"
+                       f" {sent_rows:g} in {blocks_filled:g} blocks)")
+
+
 if metrics_path:
     with open(metrics_path, encoding="utf-8") as f:
         rows = [r for r in rec.exposition(f.read()) if r[0].startswith("vmagent_remotewrite_")]
@@ -94,6 +165,8 @@ if metrics_path:
                    bad_counters[:4])
     sent = sum(v for n, l, v in rows if n == "vmagent_remotewrite_blocks_sent_total")
     results.expect(sent > 0, f"{name}: vmagent counts blocks sent ({sent:g})")
+    if summary_path:
+        check_sent(rows, summary_path)
 
 results.expect(not bad, f"{name}: every output line is JSON", bad[:3])
 rejected = kinds.get("rejected", [])
