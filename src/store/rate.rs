@@ -200,13 +200,15 @@ impl RateBuckets {
     /// as a window would alias: a healthy 5 s sender drawn in 4 s columns has
     /// every fifth column empty. Where counting started later (see
     /// [`RateBuckets::counting_from`]), a column is averaged over the seconds
-    /// counted, and is NaN if there are none. A column whose window reaches
-    /// back before the first second counted reads the first whole window
-    /// counted (NaN until that has passed).
+    /// counted, and is NaN if there are none. Once the sender's interval is
+    /// known, a column whose window reaches back before the first whole
+    /// second counted reads the whole intervals counted (see
+    /// [`RateBuckets::at_start`]).
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
-        let gap = self.period(end).unwrap_or(1);
+        let period = self.period(end);
+        let gap = period.unwrap_or(1);
         let window = gap * ((step + gap - 1) / gap);
         (0..columns as i64)
             .rev()
@@ -224,39 +226,58 @@ impl RateBuckets {
                 // A window reaching back before counting began is not a
                 // whole number of the sender's intervals: averaged with the
                 // nothing before, it drew a ramp over the first window (a job
-                // every 5 s and one every 15 s: ▂▃▄▅▆▇█ over 30 s). Drawn
-                // blank instead, each start left a gap in the line just after
-                // it (`▁ ███`, the demo's 5 s jobs in 2 s columns). Such a
-                // column's seconds are all counted: it reads the first whole
-                // window counted, and is unknown only until that has passed.
-                if col_start < self.first && window > step {
-                    let first_end = self.first + window;
-                    if first_end > end {
-                        return f64::NAN;
+                // every 5 s and one every 15 s: ▂▃▄▅▆▇█ over 30 s; a sender
+                // of 2 requests a second, the first in the second half of a
+                // second, `▇███` in 4 s columns). Drawn blank instead, each
+                // start left a gap in the line just after it (`▁ ███`, the
+                // demo's 5 s jobs in 2 s columns). Traffic with no interval
+                // to tell (one burst) is averaged as it came.
+                match period {
+                    Some(p) if col_start < self.whole_from => self.at_start(col_end, end, p),
+                    _ => {
+                        // Before the first event nothing came (the sender
+                        // had not started): the whole column counts.
+                        // Averaged over the seconds since the first event
+                        // only, a 5 s column ending 2 s after a job's first
+                        // scrape read 2.5 times its rate (a real
+                        // Prometheus's metrics each drew `█▄▄▄…`). Where
+                        // counting began later, what came before is
+                        // unknown: over the seconds counted.
+                        let col_start = if self.unknown_before_first {
+                            col_start.max(self.first)
+                        } else {
+                            col_start
+                        };
+                        self.average(col_start, col_end)
                     }
-                    let sum: u64 = (self.first..first_end)
-                        .map(|s| u64::from(self.count_at(s)))
-                        .sum();
-                    return sum as f64 / window as f64;
                 }
-                // Before the first event nothing came (the sender had not
-                // started): the whole column counts. Averaged over the seconds
-                // since the first event only, a 5 s column ending 2 s after a
-                // job's first scrape read 2.5 times its rate (a real
-                // Prometheus's metrics each drew `█▄▄▄…`). Where counting
-                // began later, what came before is unknown: over the seconds
-                // counted.
-                let col_start = if self.unknown_before_first {
-                    col_start.max(self.first)
-                } else {
-                    col_start
-                };
-                let sum: u64 = (col_start..col_end)
-                    .map(|s| u64::from(self.count_at(s)))
-                    .sum();
-                sum as f64 / (col_end - col_start) as f64
             })
             .collect()
+    }
+
+    /// The rate a sparkline column ending at `col_end` (before `end`) reads
+    /// where its window reaches back before the first whole second counted
+    /// (that of the first event is partial: what came in it before is
+    /// unknown): over the whole intervals of `period` seconds counted in it,
+    /// or where it holds none, over the first interval counted (NaN until
+    /// that has passed).
+    fn at_start(&self, col_end: i64, end: i64, period: i64) -> f64 {
+        let intervals = (col_end - self.whole_from).div_euclid(period);
+        let (from, to) = if intervals > 0 {
+            (col_end - intervals * period, col_end)
+        } else {
+            (self.whole_from, self.whole_from + period)
+        };
+        if to > end {
+            return f64::NAN;
+        }
+        self.average(from, to)
+    }
+
+    /// Events per second over the seconds `from..to`.
+    fn average(&self, from: i64, to: i64) -> f64 {
+        let sum: u64 = (from..to).map(|s| u64::from(self.count_at(s))).sum();
+        sum as f64 / (to - from) as f64
     }
 
     /// [`RateBuckets::typical_period`], worked out again each second while

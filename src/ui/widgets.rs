@@ -35,9 +35,11 @@ pub fn rate_sparkline(values: &[f64]) -> String {
 /// [`rate_sparkline`] of `values` (oldest first, `secs_per_column` seconds
 /// each, the last ending with the second before `now_ms`, as
 /// [`crate::store::rate::RateBuckets::series`] gives them), with the columns
-/// that ended by `since_ms` drawn as gaps: nothing was listening then, so what
-/// came is unknown, not zero. Drawn as zero, a fresh start read as a sender
-/// that had been silent for the last two minutes.
+/// that began before `since_ms` drawn as gaps: nothing was listening then (or
+/// for part of them), so what came is unknown, not zero. Drawn as zero, a
+/// fresh start read as a sender that had been silent for the last two
+/// minutes; a column partly listened to, averaged over all of it, drew a
+/// steady sender's first column `▁` beside full ones.
 pub fn rate_sparkline_since(
     mut values: Vec<f64>,
     now_ms: i64,
@@ -48,8 +50,8 @@ pub fn rate_sparkline_since(
     let step = secs_per_column.max(1) as i64;
     let columns = values.len() as i64;
     for (i, v) in values.iter_mut().enumerate() {
-        let col_end_ms = (end - (columns - 1 - i as i64) * step).saturating_mul(1000);
-        if col_end_ms <= since_ms {
+        let col_start_ms = (end - (columns - i as i64) * step).saturating_mul(1000);
+        if col_start_ms < since_ms {
             *v = f64::NAN;
         }
     }
@@ -312,10 +314,18 @@ mod tests {
             rate_sparkline_since(values.clone(), 100_500, 10, 80_000),
             "  ▅█"
         );
-        // Since 79.999 s: the column ending at 80 s holds a millisecond of it.
+        // Since 79.999 s: the column ending at 80 s was listened to for a
+        // millisecond: not drawn as 10 s of nothing.
         assert_eq!(
             rate_sparkline_since(values.clone(), 100_500, 10, 79_999),
-            " ▁▅█"
+            "  ▅█"
+        );
+        // Since 80.001 s: the column from 80 to 90 s was listened to for all
+        // but a millisecond, and its average over all of it is no rate the
+        // sender had (a steady sender's first column drew `▁` beside `█`).
+        assert_eq!(
+            rate_sparkline_since(values.clone(), 100_500, 10, 80_001),
+            "   █"
         );
         // Listening all along: zeros are zeros.
         assert_eq!(rate_sparkline_since(values, 100_500, 10, 0), "▁▁▅█");

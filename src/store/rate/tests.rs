@@ -266,3 +266,38 @@ fn a_job_every_minute_reads_its_rate_and_a_stopped_one_zero() {
     assert_eq!(r.per_second(start + 500_000, 10), Some(0.0));
     assert_eq!(r.per_second(start + 900_000, 10), Some(0.0));
 }
+
+#[test]
+fn a_window_partly_observed_at_a_start_is_not_drawn_as_a_whole_one() {
+    // A sender already running when promscope started: 400 samples every
+    // 200 ms (2000/s), the first request `phase` ms into a second. 15 s
+    // in, the column whose window began before the first request averaged
+    // what came after it with the seconds before, as if nothing had come
+    // then: `▁███` (1 s of a 4 s column read 500/s; the first, partial
+    // second's 2 requests in 1 s columns read 800/s).
+    for phase in (0..1_000).step_by(100) {
+        let mut r = RateBuckets::default();
+        let first = 1_000_000_000 + phase;
+        for i in 0..75 {
+            r.add(first + i * 200, 400);
+        }
+        let now = first + 15_000;
+        for secs_per_column in 1..=12 {
+            let columns = r.series(now, 30, secs_per_column);
+            let drawn: Vec<f64> = columns
+                .iter()
+                .copied()
+                .filter(|c| !c.is_nan() && *c != 0.0)
+                .collect();
+            assert!(
+                drawn.iter().all(|&c| c == 2000.0) && drawn.len() * secs_per_column >= 10,
+                "phase {phase}, {secs_per_column} s columns: {columns:?}"
+            );
+            let start = columns.iter().position(|&c| c != 0.0).expect("the start");
+            assert!(
+                columns[start..].iter().all(|&c| c == 2000.0),
+                "phase {phase}, {secs_per_column} s columns: a gap after the start: {columns:?}"
+            );
+        }
+    }
+}
