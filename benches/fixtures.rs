@@ -81,6 +81,7 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
         retry_attempt: None,
         tenant: None,
         raw: None,
+        repeats: 0,
     }
 }
 

@@ -81,6 +81,7 @@ fn names_batch(first: usize, n: usize) -> Batch {
             retry_attempt: None,
             tenant: None,
             raw: None,
+            repeats: 0,
         },
         outcome: Outcome::Accepted,
         data,

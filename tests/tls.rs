@@ -6,130 +6,19 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine;
 use bytes::Bytes;
+use common::pki::{Identity, Pki, TLS_ONLY, pki, receiver, receiver_with, with_client_auth};
 use common::*;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, StatusCode};
 use promscope::ingest::model::{Outcome, RejectReason};
-use promscope::ingest::server::{Limits, Security};
+use promscope::ingest::server::Limits;
 use promscope::store::{Store, StoreLimits};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
-
-/// A certificate and its key, in PEM and DER.
-struct Identity {
-    cert_pem: String,
-    key_pem: String,
-}
-
-impl Identity {
-    fn for_client(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-        (
-            vec![CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).unwrap()],
-            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).unwrap(),
-        )
-    }
-}
-
-/// A test CA, a server certificate for `localhost` and client certificates,
-/// written to a directory of their own.
-struct Pki {
-    dir: PathBuf,
-    ca_pem: String,
-    /// Signed by the CA.
-    client: Identity,
-    /// Signed by no one the server trusts.
-    stranger: Identity,
-}
-
-fn pki() -> Pki {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "promscope-tls-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf = |names: &[&str], purpose: ExtendedKeyUsagePurpose| {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.extended_key_usages = vec![purpose];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &ca).unwrap();
-        Identity {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    };
-    let server = leaf(&["localhost"], ExtendedKeyUsagePurpose::ServerAuth);
-    let client = leaf(&["prometheus"], ExtendedKeyUsagePurpose::ClientAuth);
-    let stranger = rcgen::generate_simple_self_signed(vec!["stranger".to_owned()]).unwrap();
-    std::fs::write(dir.join("server.pem"), &server.cert_pem).unwrap();
-    std::fs::write(dir.join("server-key.pem"), &server.key_pem).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    Pki {
-        dir,
-        ca_pem: ca.pem(),
-        client,
-        stranger: Identity {
-            cert_pem: stranger.cert.pem(),
-            key_pem: stranger.signing_key.serialize_pem(),
-        },
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A receiver configured by the web configuration `yaml` (written beside the
-/// certificates, which it names relatively) and an optional bearer token.
-async fn receiver(dir: &Path, yaml: &str, token: Option<&str>) -> TestReceiver {
-    receiver_with(dir, yaml, token, Limits::default()).await
-}
-
-async fn receiver_with(
-    dir: &Path,
-    yaml: &str,
-    token: Option<&str>,
-    limits: Limits,
-) -> TestReceiver {
-    let config = dir.join("web.yml");
-    std::fs::write(&config, yaml).unwrap();
-    let token_file = token.map(|t| {
-        let path = dir.join("token");
-        std::fs::write(&path, format!("{t}\n")).unwrap();
-        path
-    });
-    let security = Security::load(Some(&config), token_file.as_deref()).unwrap();
-    TestReceiver::start_with(limits, 16, security).await
-}
-
-const TLS_ONLY: &str = "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n";
-
-fn with_client_auth(policy: &str) -> String {
-    format!("{TLS_ONLY}  client_auth_type: {policy}\n  client_ca_file: ca.pem\n")
-}
 
 /// POSTs a good RW1 request over HTTPS, trusting the test CA and presenting
 /// `identity`; the status, or what failed.
@@ -139,23 +28,7 @@ async fn https_post(
     identity: Option<&Identity>,
     headers: &[(&str, &str)],
 ) -> Result<StatusCode, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let config = match identity {
-        Some(identity) => {
-            let (certs, key) = identity.for_client();
-            builder.with_client_auth_cert(certs, key).unwrap()
-        }
-        None => builder.with_no_client_auth(),
-    };
+    let config = pki.client_config(identity, rustls::DEFAULT_VERSIONS);
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let tls = TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
@@ -285,6 +158,21 @@ async fn require_and_verify_client_cert_lets_in_only_clients_the_ca_signed() {
         https_post(r.addr, &pki, Some(&pki.client), &[]).await,
         Ok(StatusCode::NO_CONTENT)
     );
+    // The two refused handshakes are shown (tests/tls_failures.rs has more).
+    for _ in 0..2 {
+        let batch = r.next_batch().await;
+        assert!(
+            matches!(
+                batch.outcome,
+                Outcome::Rejected {
+                    reason: RejectReason::BadTls,
+                    ..
+                }
+            ),
+            "{:?}",
+            batch.outcome
+        );
+    }
     assert_eq!(r.next_batch().await.outcome, Outcome::Accepted);
 }
 

@@ -181,6 +181,7 @@ mod tests {
                 retry_attempt: None,
                 tenant: None,
                 raw: None,
+                repeats: 0,
             },
             outcome: Outcome::Accepted,
             data,

@@ -11,7 +11,7 @@ use prost::Message;
 use crate::capture::Header;
 use crate::format;
 use crate::ingest::decode;
-use crate::ingest::model::{Batch, Protocol, RawRequest, WriteData};
+use crate::ingest::model::{Batch, Protocol, RawRequest, WriteData, shown_status};
 use crate::output::write_histogram;
 use crate::proto::rw2;
 use crate::store::RequestRow;
@@ -142,7 +142,7 @@ fn answers(out: &mut Vec<Line>, row: &RequestRow) {
     out.push(Line::new(
         LineKind::Field,
         "status",
-        format!("{} ({whose})", row.status),
+        format!("{} ({whose})", shown_status(row.status)),
     ));
     if let Some(note) = &row.note {
         let name = if row.rejected { "message" } else { "warning" };

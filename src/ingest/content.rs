@@ -44,6 +44,7 @@ pub fn request_info(
         retry_attempt: header("retry-attempt"),
         tenant: tenant_of(headers, path, tenant_header),
         raw: None,
+        repeats: 0,
     }
 }
 

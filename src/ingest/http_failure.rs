@@ -77,13 +77,15 @@ pub(super) async fn answer<IO>(
 }
 
 /// Answers a connection whose first bytes are not a TLS handshake on a
-/// listener that speaks TLS: a sender set up with `http://`.
+/// listener that speaks TLS: a sender set up with `http://`. Its head has
+/// what is left of the header timeout from the connection's start.
 pub(super) async fn not_tls<IO>(mut io: IO, conn: &Conn, remote: SocketAddr, receiver: &Receiver)
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let mut head = Vec::new();
-    let read_head = tokio::time::timeout(receiver.limits.header_timeout, async {
+    let left = receiver.limits.header_timeout.saturating_sub(conn.waited());
+    let read_head = tokio::time::timeout(left, async {
         let mut buf = [0u8; 1024];
         while head.len() < HEAD_COPY && !head.windows(4).any(|w| w == b"\r\n\r\n") {
             match io.read(&mut buf).await {
@@ -113,7 +115,7 @@ where
 }
 
 /// When the request began to arrive: its first byte, or its connection's start.
-fn received_at(conn: &Conn) -> SystemTime {
+pub(super) fn received_at(conn: &Conn) -> SystemTime {
     SystemTime::now()
         .checked_sub(conn.waited())
         .unwrap_or_else(SystemTime::now)

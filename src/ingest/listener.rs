@@ -17,12 +17,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
-use tokio_rustls::TlsAcceptor;
 
 use super::conn::{Conn, InRequest, Left, MAX_HEAD_BYTES, Open, Tracked};
 use super::handler;
 use super::http_failure::{self, Ended};
 use super::server::Receiver;
+use super::tls_failure::{self, Opening, Tls};
 
 /// How long accepting pauses after an error that is not one connection's
 /// (out of file descriptors, say), so that it does not spin.
@@ -36,7 +36,7 @@ pub async fn accept_connections(
 ) -> io::Result<()> {
     let limits = receiver.limits.clone();
     let open = Arc::new(Open::new());
-    let tls = receiver.security.tls.clone().map(TlsAcceptor::from);
+    let tls = receiver.security.tls.clone().map(Tls::new);
     let mut http = http1::Builder::new();
     // hyper's own header timer runs from the end of one request to the end of
     // the next one's headers: set past ours, as a backstop.
@@ -135,43 +135,39 @@ async fn serve_connection(
     remote: SocketAddr,
     conn: &Arc<Conn>,
     receiver: &Arc<Receiver>,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Tls>,
     http: &http1::Builder,
 ) {
     let _ = tcp.set_nodelay(true);
-    let Some(acceptor) = tls else {
+    let Some(tls) = tls else {
         return serve_http(tcp, remote, conn, receiver, http).await;
     };
+    // One deadline for the first byte, the handshake and (plain HTTP) the head.
     let deadline = Instant::now() + receiver.limits.header_timeout;
-    let first = tokio::select! {
-        first = tokio::time::timeout_at(deadline, first_byte(&tcp)) => first,
+    let opening = tokio::select! {
+        opening = tokio::time::timeout_at(deadline, tls_failure::opening(&tcp)) => opening,
         _ = conn.asked_to_close() => return,
     };
-    match first {
-        Ok(Some(TLS_HANDSHAKE)) => {}
-        Ok(Some(_)) => return http_failure::not_tls(tcp, conn, remote, receiver).await,
+    let first = match opening {
+        Ok(Some(Opening::Tls(first))) => first,
+        Ok(Some(Opening::Http)) => {
+            return http_failure::not_tls(tcp, conn, remote, receiver).await;
+        }
+        Ok(Some(Opening::Neither(first))) => {
+            return tls.neither(&first, conn, remote, receiver).await;
+        }
         // Closed, or silent until the header timeout.
         Ok(None) | Err(_) => return,
-    }
-    let handshake = tokio::time::timeout_at(deadline, acceptor.accept(tcp));
+    };
+    let handshake = tls.handshake(tcp, &first, deadline, conn, remote, receiver);
+    // Closed to make room (or at shutdown) mid-handshake: not counted, as a
+    // request head cut short so is not.
     let stream = tokio::select! {
         stream = handshake => stream,
         _ = conn.asked_to_close() => return,
     };
-    if let Ok(Ok(stream)) = stream {
+    if let Some(stream) = stream {
         serve_http(stream, remote, conn, receiver, http).await;
-    }
-}
-
-/// The first byte of a TLS connection: a handshake record.
-const TLS_HANDSHAKE: u8 = 0x16;
-
-/// The first byte sent on `tcp`, left to be read; none if it closed first.
-async fn first_byte(tcp: &TcpStream) -> Option<u8> {
-    let mut first = [0u8; 1];
-    match tcp.peek(&mut first).await {
-        Ok(1) => Some(first[0]),
-        _ => None,
     }
 }
 

@@ -20,4 +20,5 @@ pub mod queue;
 pub mod raw;
 mod recording;
 pub mod server;
+mod tls_failure;
 pub mod web_config;

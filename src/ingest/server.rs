@@ -20,6 +20,7 @@ use super::body::Budget;
 pub use super::client_cert::ClientCert;
 use super::forward::{ForwardStats, Forwarder, Forwarding};
 use super::queue::QueueSender;
+pub use super::tls_failure::TlsVersions;
 use crate::capture::RecordingHandle;
 use crate::ingest::check::Checker;
 
@@ -94,6 +95,8 @@ pub struct ReceiverStats {
 pub struct Security {
     /// TLS for the listener.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The TLS versions it speaks, to say why a handshake found none in common.
+    pub tls_versions: TlsVersions,
     /// Credentials required of senders.
     pub auth: Option<Auth>,
     /// Headers added to every response.
@@ -162,6 +165,7 @@ impl Security {
             .then(|| Auth::new(web.users, token.as_deref()));
         Ok(Security {
             tls: web.tls,
+            tls_versions: web.tls_versions,
             auth,
             headers: web.headers,
             access,

@@ -16,6 +16,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 
 use super::client_cert::{self, ClientAuth, ClientCert};
+use super::tls_failure::TlsVersions;
 
 /// The parts of a web configuration file promscope uses.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +25,8 @@ pub struct WebConfig {
     pub tls: Option<Arc<ServerConfig>>,
     /// What the TLS handshake asks of the client's certificate.
     pub client_cert: ClientCert,
+    /// The TLS versions it speaks.
+    pub tls_versions: TlsVersions,
     /// Basic-auth users: name to bcrypt hash.
     pub users: HashMap<String, String>,
     /// Headers added to every response.
@@ -118,16 +121,19 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, String> {
         .into_iter()
         .map(|(name, value)| header(&name, &value))
         .collect::<Result<_, _>>()?;
-    let (tls, client_cert) = match file.tls_server_config {
+    let (tls, client_cert, tls_versions) = match file.tls_server_config {
         Some(tls) => match server_config(tls, dir)? {
-            Some((config, client_cert)) => (Some(Arc::new(config)), client_cert),
-            None => (None, ClientCert::NotAsked),
+            Some((config, client_cert, versions)) => {
+                (Some(Arc::new(config)), client_cert, versions)
+            }
+            None => Default::default(),
         },
-        None => (None, ClientCert::NotAsked),
+        None => Default::default(),
     };
     Ok(WebConfig {
         tls,
         client_cert,
+        tls_versions,
         users,
         headers,
     })
@@ -185,7 +191,7 @@ fn pem(
 fn server_config(
     c: TlsServerConfig,
     dir: &Path,
-) -> Result<Option<(ServerConfig, ClientCert)>, String> {
+) -> Result<Option<(ServerConfig, ClientCert, TlsVersions)>, String> {
     let enabled = c.cert.is_some()
         || c.cert_file.is_some()
         || c.key.is_some()
@@ -238,7 +244,11 @@ fn server_config(
         .map_err(|e| prefix(format!("the certificate and key do not go together: {e}")))?;
     config.ignore_client_order = c.prefer_server_cipher_suites.unwrap_or(true);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Some((config, client_auth.asks())))
+    Ok(Some((
+        config,
+        client_auth.asks(),
+        TlsVersions::of(&versions),
+    )))
 }
 
 /// The TLS versions between `min` and `max` (`TLS12`, `TLS13`; Go's defaults).

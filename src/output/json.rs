@@ -19,7 +19,7 @@ use super::{RecordWriter, problems};
 use crate::format;
 use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
-    Batch, BucketSpan, Forwarded, HistogramExt, Outcome, Upstream, WriteData,
+    Batch, BucketSpan, Forwarded, HistogramExt, NO_HTTP_STATUS, Outcome, Upstream, WriteData,
 };
 use crate::problems::Problem;
 use crate::text::escape;
@@ -181,6 +181,9 @@ impl RecordWriter for Json {
             message,
         } = &batch.outcome
         {
+            // No HTTP status for a failed TLS handshake: null.
+            let status = Some(*status).filter(|&s| s != NO_HTTP_STATUS);
+            let status = status.map_or("null".into(), |s| s.to_string());
             let _ = write!(
                 out,
                 r#"{{"kind":"rejected","status":{status},"reason":"{}","message":"#,
@@ -277,6 +280,9 @@ fn request_fields(out: &mut String, batch: &Batch) {
     if let Some(tenant) = &info.tenant {
         out.push_str(r#","tenant":"#);
         string(out, tenant);
+    }
+    if info.repeats > 0 {
+        let _ = write!(out, r#","repeats":{}"#, info.repeats);
     }
 }
 

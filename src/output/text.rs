@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::budget::{self, Omitted};
 use super::{Record, RecordWriter, problems};
 use crate::format;
-use crate::ingest::model::{Batch, Histogram, HistogramExt, WriteData};
+use crate::ingest::model::{Batch, Histogram, HistogramExt, WriteData, shown_status};
 use crate::problems::Problem;
 use crate::text::escape;
 use crate::text::promql;
@@ -21,9 +21,10 @@ impl RecordWriter for Text {
         if let Some((status, reason, message)) = batch.outcome.rejection() {
             let _ = write!(
                 out,
-                "{:24} {:KIND$} {status} {} from {} ",
+                "{:24} {:KIND$} {} {} from {} ",
                 "",
                 "REJECTED",
+                shown_status(status),
                 reason.name(),
                 from(batch),
             );

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use super::series::{SeriesId, SeriesKind};
 use crate::filter::Filter;
 use crate::ingest::forward::MirrorStatuses;
-use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream};
+use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream, shown_status};
 use crate::summary::totals::Sender;
 use crate::text;
 
@@ -154,7 +154,7 @@ impl RequestRow {
     /// (see [`crate::filter::PSEUDO_LABELS`]), so one filter shows a tenant's
     /// series and requests.
     pub fn passes(&self, filter: &Filter, scratch: &mut String) -> bool {
-        let status = self.status.to_string();
+        let status = shown_status(self.status);
         let tenant = self.tenant.as_deref().unwrap_or_default();
         let pseudo = if filter.uses_pseudo_labels() {
             [tenant, self.sender.as_str()]
@@ -167,7 +167,7 @@ impl RequestRow {
             ("__tenant__", pseudo[0]),
             ("__sender__", pseudo[1]),
             ("path", self.path.as_str()),
-            ("status", status.as_str()),
+            ("status", &*status),
             ("protocol", self.protocol.map_or("", |p| p.name())),
             ("message", self.note.as_deref().unwrap_or_default()),
         ];

@@ -296,6 +296,7 @@ mod tests {
             retry_attempt: None,
             tenant: None,
             raw: None,
+            repeats: 0,
         };
         Batch {
             info,

@@ -149,10 +149,11 @@ impl Senders {
         if let Some(protocol) = info.protocol {
             totals.by_protocol[protocol.index()] += 1;
         }
+        let requests = 1 + info.repeats;
         if accepted {
-            totals.accepted += 1;
+            totals.accepted += requests;
         } else {
-            totals.rejected += 1;
+            totals.rejected += requests;
         }
         totals.last_seen = totals.last_seen.max(Some(info.received_at));
     }
@@ -231,9 +232,11 @@ impl Totals {
         self.senders.record(info, batch.outcome.is_accepted());
         // What was written counts, also from a partly rejected request.
         self.counts += batch.data.counts();
+        // With the requests folded into it.
+        let requests = 1 + info.repeats;
         match batch.outcome.rejection() {
-            None => self.accepted += 1,
-            Some((_, reason, _)) => *self.rejected.entry(reason).or_default() += 1,
+            None => self.accepted += requests,
+            Some((_, reason, _)) => *self.rejected.entry(reason).or_default() += requests,
         }
     }
 
@@ -268,6 +271,7 @@ mod tests {
             retry_attempt: None,
             tenant: None,
             raw: None,
+            repeats: 0,
         }
     }
 

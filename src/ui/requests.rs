@@ -16,6 +16,7 @@ use super::widgets::{empty_note, held_state, no_rows_note, right, table, titled}
 use crate::app::App;
 use crate::app::logs::Requests;
 use crate::format;
+use crate::ingest::model::shown_status;
 use crate::store::{RequestRow, Store};
 use crate::text::escape::escaped;
 
@@ -64,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                     String::new()
                 },
                 super::backend::mirrors_cell(r),
-                format!("{}{retry}", r.status),
+                format!("{}{retry}", shown_status(r.status)),
             ]
         })
         .collect();
@@ -232,7 +233,10 @@ fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
             ]
         }
         (Some(note), None) if r.rejected => vec![
-            Span::styled(format!("{} rejected: ", r.status), theme::error()),
+            Span::styled(
+                format!("{} rejected: ", shown_status(r.status)),
+                theme::error(),
+            ),
             Span::raw(escaped(note).into_owned()),
         ],
         (note, backend) => {

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod binary;
+pub mod pki;
 pub mod pty;
 
 use std::net::SocketAddr;

@@ -41,6 +41,7 @@ pub fn info(arrival_ms: i64, protocol: Protocol) -> RequestInfo {
         retry_attempt: None,
         tenant: None,
         raw: None,
+        repeats: 0,
     }
 }
 

@@ -31,6 +31,7 @@ fn batch(arrival_ms: i64, series: &[(&[(&str, &str)], f64)]) -> Batch {
             retry_attempt: None,
             tenant: None,
             raw: None,
+            repeats: 0,
         },
         outcome: Outcome::Accepted,
         data,

@@ -28,7 +28,9 @@ pub use labels::{
     LabelRef, LabelSetHash, StrId, label_set_hash, label_set_hash_in_order, string_hash,
     tenant_series_hash,
 };
-pub use request::{Batch, Outcome, Protocol, RawRequest, RejectReason, RequestInfo};
+pub use request::{
+    Batch, NO_HTTP_STATUS, Outcome, Protocol, RawRequest, RejectReason, RequestInfo, shown_status,
+};
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,
 };

@@ -68,6 +68,10 @@ pub struct RequestInfo {
     /// The request as it arrived, kept for the dashboard to open (see
     /// [`RawRequest`]); `None` in headless mode, which never opens one.
     pub raw: Option<Arc<RawRequest>>,
+    /// More requests like this one, folded into it and counted with it: a
+    /// sender retrying a TLS handshake that fails the same way every time is
+    /// one entry for each while, not thousands. 0 for a request alone.
+    pub repeats: u64,
 }
 
 /// A request as it arrived: its head and its body still compressed, which the
@@ -112,6 +116,7 @@ impl Default for RequestInfo {
             retry_attempt: None,
             tenant: None,
             raw: None,
+            repeats: 0,
         }
     }
 }
@@ -151,6 +156,10 @@ pub enum RejectReason {
     /// character in a header, too many headers, HTTP/2 without TLS...), or it
     /// did not arrive whole: refused before it was handled.
     BadHttp,
+    /// The TLS handshake failed (no client certificate where one is required,
+    /// one from another CA, no version or cipher suite in common, not TLS at
+    /// all, closed or stopped mid-handshake): no HTTP answer was sent.
+    BadTls,
     /// Forward mode: the backend could not be reached, failed, or did not
     /// answer in time (promscope answered 502 or 504).
     BackendUnavailable,
@@ -158,7 +167,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason.
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::Unauthorized,
         RejectReason::UnsupportedEncoding,
         RejectReason::UnsupportedContentType,
@@ -172,6 +181,7 @@ impl RejectReason {
         RejectReason::Invalid,
         RejectReason::Overloaded,
         RejectReason::BadHttp,
+        RejectReason::BadTls,
     ];
 
     /// The reason called `name` (as [`RejectReason::name`] writes it).
@@ -197,7 +207,19 @@ impl RejectReason {
             RejectReason::Backend => "backend",
             RejectReason::BackendUnavailable => "backend_unavailable",
             RejectReason::BadHttp => "bad_http",
+            RejectReason::BadTls => "bad_tls",
         }
+    }
+}
+
+/// The status of a rejection that got no HTTP answer: its TLS handshake failed.
+pub const NO_HTTP_STATUS: u16 = 0;
+
+/// A status as shown: its number, or `TLS` for [`NO_HTTP_STATUS`].
+pub fn shown_status(status: u16) -> Cow<'static, str> {
+    match status {
+        NO_HTTP_STATUS => Cow::Borrowed("TLS"),
+        status => Cow::Owned(status.to_string()),
     }
 }
 

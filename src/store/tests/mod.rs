@@ -36,6 +36,7 @@ fn info(arrival_ms: i64) -> RequestInfo {
         retry_attempt: None,
         tenant: None,
         raw: None,
+        repeats: 0,
     }
 }
 
