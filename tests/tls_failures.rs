@@ -187,6 +187,28 @@ async fn a_client_that_refuses_promscopes_certificate_is_shown_saying_so() {
 }
 
 #[tokio::test]
+async fn a_client_with_no_cipher_suite_in_common_is_told_which_it_offered() {
+    // TLS 1.2 with one ECDSA suite on promscope's side (its certificate's key
+    // is ECDSA), another on the client's.
+    let yaml = format!(
+        "{TLS_ONLY}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n"
+    );
+    let chacha_only = |pki: &Pki| {
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites =
+            vec![rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256];
+        pki.client_config_with(provider, None, &[&rustls::version::TLS12])
+    };
+    refused(
+        &yaml,
+        chacha_only,
+        "no cipher suite in common (client offered \
+         TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn bytes_that_are_not_tls_are_quoted_escaped() {
     let pki = pki();
     let mut r = receiver(&pki.dir, TLS_ONLY, None).await;
@@ -211,9 +233,10 @@ async fn bytes_that_are_not_tls_are_quoted_escaped() {
     until_closed(&mut tcp).await;
     let batch = r.next_batch().await;
     let message = bad_tls(&batch, from);
-    assert!(
-        message.starts_with("not TLS: the connection began with \"\\x16\\x03\\x01\\x00\\x05"),
-        "{message}"
+    assert_eq!(
+        message,
+        "not TLS: the connection began with \"\\x16\\x03\\x01\\x00\\x05\\x01\\x00\\x00\\x01\\xff\" \
+         like a TLS handshake, but no ClientHello could be read from it (missing data)"
     );
 }
 

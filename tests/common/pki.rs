@@ -96,16 +96,25 @@ impl Pki {
         identity: Option<&Identity>,
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> rustls::ClientConfig {
+        let provider = rustls::crypto::ring::default_provider();
+        self.client_config_with(provider, identity, versions)
+    }
+
+    /// [`Pki::client_config`] with the cipher suites and groups of `provider`.
+    pub fn client_config_with(
+        &self,
+        provider: rustls::crypto::CryptoProvider,
+        identity: Option<&Identity>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> rustls::ClientConfig {
         let mut roots = rustls::RootCertStore::empty();
         roots
             .add(CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).unwrap())
             .unwrap();
-        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_root_certificates(roots);
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots);
         match identity {
             Some(identity) => {
                 let (certs, key) = identity.for_client();

@@ -88,11 +88,15 @@ fn tls_error(
         E::NoApplicationProtocol => {
             "no application protocol (ALPN) in common: promscope speaks http/1.1 only".into()
         }
-        E::InvalidMessage(_) if hello.is_none() => format!(
+        E::InvalidMessage(m) if hello.is_none() => format!(
             "not TLS: the connection began with {} like a TLS handshake, but no ClientHello \
              could be read from it ({})",
             quoted(first),
-            words(&format!("{e}"))
+            words(&format!("{m:?}"))
+        ),
+        E::InvalidMessage(m) => format!(
+            "the sender sent a malformed TLS message ({})",
+            words(&format!("{m:?}"))
         ),
         E::PeerMisbehaved(m) => format!(
             "the sender broke the TLS protocol: {}",
@@ -206,8 +210,11 @@ fn refused(alert: AlertDescription) -> String {
     }
 }
 
-/// `NoKxGroupsInCommon` as `no kx groups in common`.
-fn words(name: &str) -> String {
+/// The name of an enum's variant, from its `Debug`, in words:
+/// `NoKxGroupsInCommon` as `no kx groups in common`, `MissingData("x")` as
+/// `missing data`.
+fn words(debug: &str) -> String {
+    let name = debug.split('(').next().unwrap_or_default();
     let mut out = String::with_capacity(name.len() + 8);
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -275,6 +282,11 @@ mod tests {
             let told = failed(&e, None, b"\x16\x03\x01", versions);
             assert!(told.starts_with(said), "{told}");
         }
+        let corrupt = rustls::Error::InvalidMessage(rustls::InvalidMessage::MissingData("Version"));
+        let corrupt = io::Error::new(io::ErrorKind::InvalidData, corrupt);
+        assert!(failed(&corrupt, None, b"\x16\x03", both).ends_with(
+            "like a TLS handshake, but no ClientHello could be read from it (missing data)"
+        ));
         let eof = io::ErrorKind::UnexpectedEof.into();
         assert_eq!(
             failed(&eof, None, b"\x16", both),

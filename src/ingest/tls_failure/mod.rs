@@ -193,6 +193,8 @@ impl Offered {
             .cipher_suites()
             .iter()
             .filter_map(|s| s.as_str())
+            // Signals, not suites (TLS_EMPTY_RENEGOTIATION_INFO_SCSV).
+            .filter(|name| !name.ends_with("_SCSV"))
             .collect();
         Offered {
             sni,
