@@ -13,7 +13,10 @@
 #
 # Settings: ROUNDS, SLICE, CONNECTIONS (wrk -c, 8), PROTOCOLS ("rw1 rw2"), BASE_PORT
 # (20120), SINK_ARGS (more arguments for the sink, e.g. every problem rule off: a faster sink),
-# FORWARD_ARGS (more arguments for both forwarders).
+# FORWARD_ARGS (more arguments for both forwarders), SINK_BIN (the sink's binary when
+# NEW is not promscope, e.g. two relays against each other), PIN (SINK_CPUS:FORWARDER_CPUS,
+# e.g. 0:1: the sink and wrk on the first CPUs, the forwarders on the others;
+# benches/forward_lib.sh fb_pinned).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -24,10 +27,10 @@ ROUNDS="${ROUNDS:-20}" SLICE="${SLICE:-2}" PROTOCOLS="${PROTOCOLS:-rw1 rw2}"
 BASE_PORT="${BASE_PORT:-20120}"
 command -v wrk >/dev/null || fb_die "wrk is needed"
 fb_ab_start "$@"
-echo "forward-ab: $(date -u +%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg), $ROUNDS rounds of $SLICE s, wrk -c${CONNECTIONS:-8}, sink args: ${SINK_ARGS:-none}" | cut -c1-200
+echo "forward-ab: $(date -u +%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg), $ROUNDS rounds of $SLICE s, wrk -c${CONNECTIONS:-8}, sink args: ${SINK_ARGS:-none}${PIN:+, pinned sink:forwarders $PIN}" | cut -c1-200
 echo "  old = $old, new = $new"
 for proto in $PROTOCOLS; do
-    fb_bodies "$new" "$proto" "$work/bodies-$proto"
+    fb_bodies "${SINK_BIN:-$new}" "$proto" "$work/bodies-$proto"
     fb_wrk_ok "$sink" 2 "$work/bodies-$proto" >/dev/null # warm-up
     fb_turns "$work/turns-$proto" "$ROUNDS" "$SLICE" "$work/bodies-$proto" sink \
         "sink:$sink" "old:$old_port" "new:$new_port"

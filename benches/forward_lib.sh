@@ -43,15 +43,30 @@ fb_start() {
     local name="$1" port="$2" bin="$3"
     shift 3
     fb_listening "$port" && fb_die "port $port is taken (set BASE_PORT)"
-    "$bin" --listen "127.0.0.1:$port" --no-tui --format none "$@" >/dev/null 2>"$work/$name.stderr" &
+    local cpus
+    cpus="$(fb_cpus "$name")"
+    # Unquoted on purpose: nothing, or the words taskset -c CPUS (taskset execs the
+    # receiver, so $! stays its pid).
+    # shellcheck disable=SC2086
+    ${cpus:+taskset -c $cpus} "$bin" --listen "127.0.0.1:$port" --no-tui --format none "$@" >/dev/null 2>"$work/$name.stderr" &
     fb_pids+=("$!")
     fb_pid[$name]=$!
 }
 
+# fb_cpus NAME: the CPUs (taskset -c list) for the sink and wrk (NAME sink) or for a
+# forwarder (any other NAME); empty, for anywhere, unless PIN=SINK_CPUS:FORWARDER_CPUS
+# (e.g. PIN=0:1) is set: what forwarding costs a pipeline when the forwarder has a core
+# of its own (as on a host apart from the backend's), against the default of all
+# sharing every core.
+fb_cpus() {
+    [[ -n "${PIN:-}" ]] || return 0
+    if [[ $1 == sink ]]; then echo "${PIN%%:*}"; else echo "${PIN##*:}"; fi
+}
+
 # fb_ab_start OLD_BINARY NEW_BINARY (a script's arguments): a temp dir in $work, and on
-# loopback from $BASE_PORT on: a sink of NEW (with $SINK_ARGS), then a headless forwarder
-# of OLD and one of NEW in front of it (with $FORWARD_ARGS); sets old, new, sink,
-# old_port and new_port, and waits until all three listen.
+# loopback from $BASE_PORT on: a sink of NEW (or of $SINK_BIN, with $SINK_ARGS), then a
+# headless forwarder of OLD and one of NEW in front of it (with $FORWARD_ARGS); sets
+# old, new, sink, old_port and new_port, and waits until all three listen.
 fb_ab_start() {
     [[ $# == 2 && -x "$1" && -x "$2" ]] || fb_die "usage: $0 OLD_BINARY NEW_BINARY"
     old="$1" new="$2"
@@ -59,7 +74,7 @@ fb_ab_start() {
     fb_traps
     sink=$BASE_PORT old_port=$((BASE_PORT + 1)) new_port=$((BASE_PORT + 2))
     # shellcheck disable=SC2086 # SINK_ARGS and FORWARD_ARGS are lists of words
-    fb_start sink "$sink" "$new" ${SINK_ARGS:-}
+    fb_start sink "$sink" "${SINK_BIN:-$new}" ${SINK_ARGS:-}
     # shellcheck disable=SC2086
     fb_start old "$old_port" "$old" --forward "http://127.0.0.1:$sink" ${FORWARD_ARGS:-}
     # shellcheck disable=SC2086
@@ -88,7 +103,10 @@ fb_bodies() {
 
 # fb_wrk_ok PORT SECONDS BODIES: wrk flat out (-t1 -c$CONNECTIONS); prints the 2xx count.
 fb_wrk_ok() {
-    timeout $(( $2 + 60 )) wrk -t1 -c"${CONNECTIONS:-8}" -d"$2"s --timeout 10s \
+    local cpus
+    cpus="$(fb_cpus sink)"
+    # shellcheck disable=SC2086 # nothing, or the words taskset -c CPUS
+    ${cpus:+taskset -c $cpus} timeout $(( $2 + 60 )) wrk -t1 -c"${CONNECTIONS:-8}" -d"$2"s --timeout 10s \
         -s "$root/benches/wrk_replay.lua" "http://127.0.0.1:$1/api/v1/write" -- "$3" 1 |
         grep -o 'status_2[0-9][0-9]=[0-9]*' | awk -F= '{s+=$2} END {print s+0}'
 }
