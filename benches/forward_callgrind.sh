@@ -13,17 +13,12 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 [[ $# -ge 1 && -x "$1" ]] || { echo "usage: $0 BINARY [SECONDS] [rw1|rw2]" >&2; exit 2; }
 bin="$1" secs="${2:-15}" proto="${3:-rw1}" port="${PORT:-20230}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/forward-callgrind.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in ${pids[@]+"${pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/cleanup_lib.sh
+source "$(pwd)/benches/cleanup_lib.sh"
+bench_work forward-callgrind
 "$bin" send --write-bodies "$work/bodies" --count 64 --protocol "$proto" >/dev/null 2>&1
 "$bin" --listen "127.0.0.1:$port" --no-tui --format none >/dev/null 2>&1 &
-pids+=("$!")
+bench_pids+=("$!")
 valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.out" \
     "$bin" --listen "127.0.0.1:$((port + 1))" --no-tui --format none \
     --forward "http://127.0.0.1:$port" >/dev/null 2>"$work/valgrind.err" &

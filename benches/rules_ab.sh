@@ -16,14 +16,9 @@ bin="$1"
 ROUNDS="${ROUNDS:-4}" SLICE="${SLICE:-5}" PROTOCOL="${PROTOCOL:-rw1}"
 SERIES_PER_METRIC="${SERIES_PER_METRIC:-200}" CONCURRENCY="${CONCURRENCY:-1}"
 BASE_PORT="${BASE_PORT:-20220}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/rules-ab.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in ${pids[@]+"${pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/cleanup_lib.sh
+source "$(pwd)/benches/cleanup_lib.sh"
+bench_work rules-ab
 # Every rule id, from the --rule help, switched off in a config file.
 { echo "rules:"; "$bin" --help | sed -n 's/^ \{12\}\([a-z0-9-]*\) (\(error\|warning\|info\)).*/  \1: off/p'; } >"$work/off.yml"
 echo "date $(date -u +%FT%TZ)  binary $bin  $PROTOCOL  nproc $(nproc)  load $(cut -d' ' -f1-3 /proc/loadavg)  rules off: $(grep -c ': off' "$work/off.yml")"
@@ -37,7 +32,7 @@ for ((r = 0; r <= ROUNDS; r++)); do
         # receiver that saw the last turn would find out of order.
         port=$((port + 1))
         # shellcheck disable=SC2086
-        "$bin" --no-tui --format none --listen "127.0.0.1:$port" ${args[$name]} 2>"$work/$name.err" & pid=$!; pids+=($pid)
+        "$bin" --no-tui --format none --listen "127.0.0.1:$port" ${args[$name]} 2>"$work/$name.err" & pid=$!; bench_pids+=($pid)
         sleep 0.5
         before=$(ticks "$pid")
         out="$("$bin" send --url "http://127.0.0.1:$port/api/v1/write" --protocol "$PROTOCOL" \
