@@ -445,3 +445,45 @@ async fn at_the_cap_a_request_trickling_its_body_makes_room_for_a_sender() {
     }
     assert!(evicted >= 1);
 }
+
+#[tokio::test]
+async fn at_the_cap_a_request_read_whole_and_waiting_for_the_consumer_is_no_trickler() {
+    let limits = Limits {
+        max_connections: 1,
+        queue_timeout: PATIENCE,
+        ..Limits::default()
+    };
+    // A one-slot queue, filled: the consumer has stalled.
+    let mut r = TestReceiver::start(limits, 1).await;
+    assert_eq!(r.post("/", RW1_HEADERS, rw1_body(&[1.0])).await.status, 204);
+    // A request read whole in a moment, then waiting for the consumer well
+    // past the grace at which a request under 1 KiB a second is a trickler.
+    let body = rw1_body(&[2.0]);
+    let mut waiting = connect(r.addr).await;
+    waiting
+        .write_all(head(body.len()).as_bytes())
+        .await
+        .unwrap();
+    waiting.write_all(&body).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Another sender at the cap. Before, the waiting request was closed to
+    // make room for it, told it "arrived at under 1024 bytes a second".
+    let mut other = connect(r.addr).await;
+    other.write_all(head(body.len()).as_bytes()).await.unwrap();
+    other.write_all(&body).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The consumer takes the first batch: the waiting request gets its place.
+    assert_eq!(r.next_batch().await.data.samples[0].value, 1.0);
+    let mut answer = [0; 12];
+    tokio::time::timeout(PATIENCE, waiting.read_exact(&mut answer))
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(
+        &answer,
+        b"HTTP/1.1 204",
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(r.next_batch().await.data.samples[0].value, 2.0);
+}

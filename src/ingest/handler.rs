@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use super::auth::Denied;
 use super::body::{self, BodyError, Charge, Pieces};
+use super::conn::ReadWhole;
 use super::content::{self, Rejection, too_large};
 use super::decode::decoded_size_bound;
 use super::model::{Batch, Outcome, Protocol, RejectReason, RequestInfo, WriteData};
@@ -128,7 +129,7 @@ async fn receive(
     };
     info.protocol = Some(negotiated.protocol);
     let mut charge = Charge::default();
-    let compressed = read_body(receiver, info, body, stated_len, &mut charge)
+    let compressed = read_body(receiver, info, parts, body, &mut charge)
         .await?
         .joined();
     keep_raw_body(info, &compressed);
@@ -176,18 +177,19 @@ async fn discard_body(receiver: &Receiver, parts: &Parts, body: Incoming) -> boo
     .await
 }
 
-/// Reads the body within the size limit, the deadline and the budget.
+/// Reads the body within the size limit, the deadline and the budget, and
+/// tells the connection when it has been read whole.
 pub(super) async fn read_body(
     receiver: &Receiver,
     info: &mut RequestInfo,
+    parts: &Parts,
     body: Incoming,
-    stated_len: Option<u64>,
     charge: &mut Charge,
 ) -> Result<Pieces, Rejection> {
     let limits = &receiver.limits;
     let read = body::read(
         body,
-        stated_len,
+        stated_len(parts),
         limits.max_compressed_bytes,
         &receiver.budget,
         limits.body_timeout,
@@ -195,6 +197,11 @@ pub(super) async fn read_body(
         &mut info.compressed_bytes,
     )
     .await;
+    if read.is_ok()
+        && let Some(read_whole) = parts.extensions.get::<ReadWhole>()
+    {
+        read_whole.done();
+    }
     read.map_err(|e| body_rejection(e, receiver))
 }
 

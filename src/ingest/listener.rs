@@ -208,9 +208,10 @@ where
         let (receiver, conn) = (receiver.clone(), conn.clone());
         // Forward mode: the backend connection of this connection's requests.
         let bound = receiver.forward.as_ref().map(|f| Arc::new(f.bind()));
-        service_fn(move |request| {
+        service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             let (receiver, bound) = (receiver.clone(), bound.clone());
             let request_guard = InRequest::begin(conn.clone());
+            request.extensions_mut().insert(request_guard.read_whole());
             async move {
                 let answer = handler::handle(&receiver, remote, request, bound.as_ref()).await;
                 drop(request_guard);

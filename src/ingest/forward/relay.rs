@@ -166,7 +166,7 @@ async fn receive(
     if let Ok(negotiated) = &readable {
         info.protocol = Some(negotiated.protocol);
     }
-    let compressed = handler::read_body(receiver, info, body, stated_len, charge).await?;
+    let compressed = handler::read_body(receiver, info, parts, body, charge).await?;
     if let Ok(negotiated) = &readable {
         check_stated_decoded_len(receiver, negotiated.compression, &compressed)?;
     }

@@ -6,18 +6,18 @@
 //! answer such a request, or one whose head timed out).
 
 use std::collections::HashMap;
-use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::server::Limits;
+
+mod stream;
+
+pub(super) use stream::{Left, Tracked};
 
 /// Slowest a request may arrive (bytes a second, from its head on) without
 /// being closed when every connection is busy and a new one needs room.
@@ -108,6 +108,9 @@ impl Open {
         let slowest = conns
             .values()
             .filter(|c| c.is_busy() && !c.closing.load(Ordering::Acquire))
+            // Read whole, it waits on promscope (a stalled consumer, a slow
+            // backend), not on its sender.
+            .filter(|c| !c.read_whole.load(Ordering::Acquire))
             .filter_map(|c| c.request_rate().map(|rate| (rate, c)))
             .filter(|(rate, _)| *rate < MIN_RATE)
             .min_by_key(|(rate, _)| *rate);
@@ -144,6 +147,8 @@ pub(super) struct Conn {
     /// Bytes read, and when (ms after `epoch`), as the request in progress began.
     begun_at: AtomicU64,
     begun_read: AtomicU64,
+    /// The request in progress has been read whole ([`ReadWhole`]).
+    read_whole: AtomicBool,
     /// Closed to make room while a request was in progress.
     evicted: AtomicBool,
     /// A request was answered, and the answer's first bytes are not yet
@@ -174,6 +179,7 @@ impl Conn {
             read_bytes: AtomicU64::new(0),
             begun_at: AtomicU64::new(0),
             begun_read: AtomicU64::new(0),
+            read_whole: AtomicBool::new(false),
             evicted: AtomicBool::new(false),
             changed: Notify::new(),
             closing: AtomicBool::new(false),
@@ -278,28 +284,12 @@ impl Conn {
         if self.answering.load(Ordering::Acquire) {
             return false;
         }
-        let Some(status) = automatic_answer(buf) else {
+        let Some(status) = stream::automatic_answer(buf) else {
             return false;
         };
         self.refused.store(status, Ordering::Release);
         true
     }
-}
-
-/// The status of `buf` when it is the whole of an answer hyper writes on its
-/// own to a head it refuses: `HTTP/1.1 400`, `414` or `431`, no body, no
-/// content type (every answer of promscope's own to a 4xx has a body).
-fn automatic_answer(buf: &[u8]) -> Option<u16> {
-    let status = match buf.get(..12)? {
-        b"HTTP/1.1 400" => 400,
-        b"HTTP/1.1 414" => 414,
-        b"HTTP/1.1 431" => 431,
-        _ => return None,
-    };
-    let head = buf.strip_suffix(b"\r\n\r\n")?;
-    let lower = head.to_ascii_lowercase();
-    let has = |what: &[u8]| lower.windows(what.len()).any(|w| w == what);
-    (has(b"\r\ncontent-length: 0") && !has(b"\r\ncontent-type:")).then_some(status)
 }
 
 /// A request being handled on a connection, from its headers to its answer.
@@ -314,7 +304,26 @@ impl InRequest {
         conn.begun_read
             .store(conn.read_bytes.load(Ordering::Acquire), Ordering::Release);
         conn.reading.store(false, Ordering::Release);
+        conn.read_whole.store(false, Ordering::Release);
         InRequest(conn)
+    }
+
+    /// What tells the connection that this request has been read whole, for
+    /// the request's extensions.
+    pub(super) fn read_whole(&self) -> ReadWhole {
+        ReadWhole(self.0.clone())
+    }
+}
+
+/// In a request's extensions: told when its body has been read whole, so
+/// that its connection, however long the request then waits, is not closed
+/// as a sender trickling its body at the connection cap.
+#[derive(Clone)]
+pub(super) struct ReadWhole(Arc<Conn>);
+
+impl ReadWhole {
+    pub(super) fn done(&self) {
+        self.0.read_whole.store(true, Ordering::Release);
     }
 }
 
@@ -328,156 +337,9 @@ impl Drop for InRequest {
     }
 }
 
-/// What a [`Tracked`] stream leaves behind when dropped: the stream, and the
-/// start of the last request head that began on it.
-pub(super) type Left<IO> = Arc<Mutex<Option<(IO, Vec<u8>)>>>;
-
-/// A connection's stream, telling its [`Conn`] when bytes arrive and copying
-/// the start of each request head; handed back to `left` when dropped.
-pub(super) struct Tracked<IO> {
-    io: Option<IO>,
-    conn: Arc<Conn>,
-    head: Vec<u8>,
-    left: Left<IO>,
-}
-
-impl<IO> Tracked<IO> {
-    pub(super) fn new(io: IO, conn: Arc<Conn>, left: Left<IO>) -> Self {
-        Tracked {
-            io: Some(io),
-            conn,
-            head: Vec::new(),
-            left,
-        }
-    }
-
-    fn io(&mut self) -> io::Result<&mut IO> {
-        self.io
-            .as_mut()
-            .ok_or_else(|| io::ErrorKind::NotConnected.into())
-    }
-
-    /// A write of `buf` is about to be made: an answer the HTTP layer wrote on
-    /// its own is held back (said written, and not sent).
-    fn holds_back(&self, buf: &[u8]) -> bool {
-        self.conn.holds_back(buf)
-    }
-
-    /// `n` bytes were written.
-    fn wrote(&self, n: usize) {
-        if n > 0 {
-            self.conn.answering.store(false, Ordering::Release);
-        }
-    }
-}
-
-impl<IO> Drop for Tracked<IO> {
-    fn drop(&mut self) {
-        if let (Some(io), Ok(mut left)) = (self.io.take(), self.left.lock()) {
-            *left = Some((io, std::mem::take(&mut self.head)));
-        }
-    }
-}
-
-impl<IO: AsyncRead + Unpin> AsyncRead for Tracked<IO> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(self.io()?).poll_read(cx, buf);
-        let arrived = &buf.filled()[before..];
-        if !arrived.is_empty() {
-            let this = &mut *self;
-            this.conn
-                .read_bytes
-                .fetch_add(arrived.len() as u64, Ordering::AcqRel);
-            if this.conn.on_read() {
-                this.head.clear();
-            }
-            let room = HEAD_COPY - this.head.len();
-            if room > 0 && this.conn.head_pending() {
-                this.head
-                    .extend_from_slice(&arrived[..arrived.len().min(room)]);
-            }
-        }
-        polled
-    }
-}
-
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Tracked<IO> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.holds_back(buf) {
-            return Poll::Ready(Ok(buf.len()));
-        }
-        let polled = Pin::new(self.io()?).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            self.wrote(n);
-        }
-        polled
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(self.io()?).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.conn.refused_status().is_some() {
-            // The answer that replaces the one held back is still to come.
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(self.io()?).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if let [only] = bufs
-            && self.holds_back(only)
-        {
-            return Poll::Ready(Ok(only.len()));
-        }
-        let polled = Pin::new(self.io()?).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = polled {
-            self.wrote(n);
-        }
-        polled
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.as_ref().is_some_and(|io| io.is_write_vectored())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_hypers_own_empty_answers_to_refused_heads_are_recognised() {
-        let hyper = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 11:00:00 GMT\r\n\r\n";
-        assert_eq!(automatic_answer(hyper), Some(400));
-        let large = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
-        assert_eq!(automatic_answer(large), Some(431));
-        // promscope's own answers have a body and a type; others are not 4xx.
-        let own =
-            b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 0\r\n\r\n";
-        assert_eq!(automatic_answer(own), None);
-        let with_body = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\n\r\nbad";
-        assert_eq!(automatic_answer(with_body), None);
-        assert_eq!(
-            automatic_answer(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"),
-            None
-        );
-        assert_eq!(automatic_answer(b"HTTP/1.1 4"), None);
-    }
 
     #[test]
     fn an_answer_being_written_is_never_held_back() {
