@@ -334,17 +334,32 @@ impl RateBuckets {
         let repeats = (longest.div_ceil(2).max(1)..=(counts.len() / 2).min(MAX_PERIOD_SECS))
             .filter_map(|p| Some((mismatch(p)?, p)))
             .min();
-        let enough = |p: usize| gaps.len() >= 3 || p >= SLOW_PERIOD_SECS;
+        let many = gaps.len() >= 3;
+        let enough = |p: usize| many || p >= SLOW_PERIOD_SECS;
         // Over a short history a few pairs are all there is, and one that
         // differs in five is no repetition: `█▁▁█▁█` (three targets every
         // 5 s, just started) shifted by 2 s.
         let within =
             REPEATS_WITHIN * counts.len().min(MAX_PERIOD_SECS) as u64 / MAX_PERIOD_SECS as u64;
+        let middle = gaps.len() / 2;
+        let median = *gaps.select_nth_unstable(middle).1;
+        // Requests that come a second early or late now and then repeat
+        // under no shift (a real Prometheus scraping every 5 s sent 4.0 to
+        // 6.1 s apart: its rate read `…` for its first two minutes, and came
+        // and went): where nearly every gap is within a second of the
+        // median, that is the interval, and where some are not the median,
+        // two of it are taken, so that a request a second late makes a
+        // window hold one of two rather than none of one (5 s windows drew
+        // `▅▅▁█▅`). Not for gaps of 1 or 2 s, which a second either way
+        // makes anything.
+        let off = gaps.iter().filter(|&&g| g.abs_diff(median) > 1).count();
+        let regular = median >= 3 && off * IRREGULAR_GAPS_IN <= gaps.len();
+        let late = gaps.iter().any(|&g| g != median);
         match repeats {
             Some((mismatch, p)) if mismatch <= within && enough(p) => Some(p as i64),
-            _ if gaps.len() >= 3 && (longest <= 1 || counts.len() >= 2 * MAX_PERIOD_SECS) => {
-                let middle = gaps.len() / 2;
-                Some(*gaps.select_nth_unstable(middle).1 as i64)
+            _ if many && regular => Some(median as i64 * if late { 2 } else { 1 }),
+            _ if many && (longest <= 1 || counts.len() >= 2 * MAX_PERIOD_SECS) => {
+                Some(median as i64)
             }
             _ => None,
         }
@@ -367,6 +382,9 @@ const SLOW_PERIOD_SECS: usize = 10;
 /// then does not hide the sender's interval. Over a history shorter than
 /// [`MAX_PERIOD_SECS`], that much less.
 const REPEATS_WITHIN: u64 = 200;
+/// Gaps between busy seconds of which at most one may be more than a second
+/// off the median for it to be the sender's interval all the same.
+const IRREGULAR_GAPS_IN: usize = 5;
 
 #[cfg(test)]
 mod tests;

@@ -301,3 +301,46 @@ fn a_window_partly_observed_at_a_start_is_not_drawn_as_a_whole_one() {
         }
     }
 }
+
+/// A real Prometheus 3.16 scraping every 5 s, remote-writing each scrape in
+/// one request: the gaps between its requests as they arrived (5.0 s on
+/// average, 4.0 to 6.1 s).
+const PROMETHEUS_GAPS_MS: [i64; 9] = [
+    3_245, 5_062, 5_212, 5_166, 5_071, 5_073, 4_030, 5_059, 6_055,
+];
+
+#[test]
+fn a_sender_whose_requests_come_a_second_early_or_late_has_its_interval_known() {
+    // 555 samples a request. The counts shifted by 5 s differed by more
+    // than they may for an interval, and the median gap was taken only
+    // after 2 minutes: the rate read `…` for 70 s, then came and went
+    // (known at 81 s, `…` at 101 s), and 4 s sparkline columns in windows
+    // of 4 s drew every fifth one empty (`▅▅▅▁▅▅▅▅▁`); in windows of 5 s,
+    // a request a second late left one empty.
+    let mut r = RateBuckets::default();
+    let mut at = 1_000_000_702;
+    let mut arrivals = Vec::new();
+    for i in 0..60 {
+        arrivals.push(at);
+        at += PROMETHEUS_GAPS_MS[i % PROMETHEUS_GAPS_MS.len()];
+    }
+    let first = arrivals[0];
+    let mut next = arrivals.iter().peekable();
+    for sec in 0..240 {
+        let now = first + sec * 1_000 + 500;
+        while let Some(&a) = next.next_if(|&&a| a <= now) {
+            r.add(a, 555);
+        }
+        let rate = r.per_second(now, 10);
+        if sec >= 30 {
+            assert!(rate.is_some(), "{sec} s in: the rate unknown");
+            let columns = r.series(now, 30, 4);
+            let drawn: Vec<f64> = columns.iter().copied().filter(|c| !c.is_nan()).collect();
+            let start = drawn.iter().position(|&c| c > 0.0).expect("the start");
+            assert!(
+                drawn[start..].iter().all(|&c| c > 0.0),
+                "{sec} s in: holes in the line: {columns:?}"
+            );
+        }
+    }
+}
