@@ -8,8 +8,9 @@
 #             RW 2.0 with `authorization: {credentials_file: ...}`.
 # What Prometheus sends must arrive (tests/e2e/check_prometheus.py) with no failure on its
 # side. Then tests/e2e/probe.py knocks with what must be refused: no client certificate,
-# a certificate from another CA (both fail the TLS handshake), a wrong password, no
-# credentials, a wrong token (each answered 401 and counted for that sender).
+# a certificate from another CA (both fail the TLS handshake, and promscope shows each as a
+# bad_tls record saying why), a wrong password, no credentials, a wrong token (each answered
+# 401 and counted for that sender).
 #
 #   tests/e2e_tls.sh [PROMETHEUS_BIN]
 #
@@ -160,6 +161,16 @@ probe mtls 401 "no credentials" "${client[@]}"
 probe bearer 401 "no token"
 probe bearer 401 "a wrong token" --token "not-$(cat "$work/token")"
 
-finish_promscope mtls RW1 Prometheus/ 2
+finish_promscope mtls RW1 Prometheus/ 2 2
+# The two refused handshakes, each said in words (OpenSSL's client, TLS 1.3).
+check "MTLS: the refused handshakes are bad_tls records saying why" \
+    python3 - "$work/mtls.jsonl" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1]) if '"bad_tls"' in l]
+said = sorted(r["message"].split(" (")[0] for r in records
+              if r["kind"] == "rejected" and r["status"] is None)
+sys.exit(0 if said == ["client certificate not signed by the configured CA",
+                       "client certificate required but none sent"] else 1)
+PY
 finish_promscope bearer RW2 Prometheus/ 2
 e2e_result

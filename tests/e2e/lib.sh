@@ -183,33 +183,38 @@ start_promscope() {
     wait_until 20 0.1 listening "$port" || give_up "promscope ($name) listens on 127.0.0.1:$port"
 }
 
-# finish_promscope NAME PROTOCOL SENDER_PREFIX [PROBES]: stops promscope NAME with SIGTERM and
-# checks that it exits 0, that its summary counts accepted requests and no rejected ones,
-# and that every sender it lists has a User-Agent starting with SENDER_PREFIX and spoke
+# finish_promscope NAME PROTOCOL SENDER_PREFIX [PROBES [HANDSHAKES]]: stops promscope NAME with
+# SIGTERM and checks that it exits 0, that its summary counts accepted requests and no rejected
+# ones, and that every sender it lists has a User-Agent starting with SENDER_PREFIX and spoke
 # PROTOCOL (`RW1`, `RW2`, `VM`, ... as the summary names it). With PROBES, that many
 # requests of tests/e2e/probe.py (User-Agent promscope-e2e-probe) were to be rejected and
-# counted for that sender. Prints the summary.
+# counted for that sender; with HANDSHAKES, that many of its TLS handshakes besides, counted
+# for a sender of no User-Agent and no protocol (bad_tls). Prints the summary.
 finish_promscope() {
-    local name="$1" proto="$2" agent="$3" probes="${4:-0}" label="${1^^}" summary accepted rejected senders
+    local name="$1" proto="$2" agent="$3" probes="${4:-0}" handshakes="${5:-0}" label="${1^^}"
+    local summary accepted rejected senders
     stop "${ps_pid[$name]}" 30
     check "$label: promscope exits 0 on SIGTERM (status $stopped)" test "$stopped" -eq 0
     summary="$work/$name.stderr"
     accepted="$(sed -nE 's/^ *requests +([0-9]+) accepted, ([0-9]+) rejected.*/\1/p' "$summary")"
     rejected="$(sed -nE 's/^ *requests +([0-9]+) accepted, ([0-9]+) rejected.*/\2/p' "$summary")"
-    check "$label: summary shows accepted requests and $probes rejected (${accepted:-none} accepted, ${rejected:-?} rejected)" \
-        test "${accepted:-0}" -gt 0 -a "${rejected:--1}" -eq "$probes"
+    check "$label: summary shows accepted requests and $((probes + handshakes)) rejected (${accepted:-none} accepted, ${rejected:-?} rejected)" \
+        test "${accepted:-0}" -gt 0 -a "${rejected:--1}" -eq "$((probes + handshakes))"
     # Sender lines: "    USER-AGENT @ IP  PROTO  N accepted, M rejected".
     senders="$(grep -E '^    .* @ .*  [^ ]+  [0-9]+ accepted' "$summary" || true)"
     check "$label: every sender is $agent… over $proto: $(tr -s ' ' <<<"$senders" | paste -sd ';' -)" \
-        python3 - "$senders" "$proto" "$agent" "$probes" <<'PY'
+        python3 - "$senders" "$proto" "$agent" "$probes" "$handshakes" <<'PY'
 import re, sys
-lines, proto, agent, probes = sys.argv[1].splitlines(), sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines, proto, agent = sys.argv[1].splitlines(), sys.argv[2], sys.argv[3]
+probes, handshakes = int(sys.argv[4]), int(sys.argv[5])
 pattern = re.compile(r"^    (.*) @ 127\.0\.0\.1  (\S+)  (\d+) accepted, (\d+) rejected")
 senders = [m.groups() if (m := pattern.match(l)) else (l, "", "", "") for l in lines]
 probe = [s for s in senders if s[0] == "promscope-e2e-probe"]
-ok = all(s[0].startswith(agent) and s[1] == proto for s in senders if s not in probe)
-ok = ok and len(senders) > len(probe)
+tls = [s for s in senders if s[0] == "(no User-Agent)" and s[1] == "?"]
+ok = all(s[0].startswith(agent) and s[1] == proto for s in senders if s not in probe + tls)
+ok = ok and len(senders) > len(probe) + len(tls)
 ok = ok and ([(s[2], s[3]) for s in probe] == [("0", str(probes))] if probes else not probe)
+ok = ok and ([(s[2], s[3]) for s in tls] == [("0", str(handshakes))] if handshakes else not tls)
 sys.exit(0 if ok else 1)
 PY
     sed 's/^/  /' "$summary"
