@@ -17,7 +17,8 @@
 //! (`signal`); `cli` holds the flags; `priority` holds what only looks at
 //! traffic in forward mode to a share of the CPU. Used along the way: `filter` (the filter
 //! box's language), `text` (escaping, PromQL notation, byte scans), `format`
-//! (numbers and times), `calendar` (dates), `proto` (the RW schemas). `capture` reads and writes
+//! (numbers and times), `calendar` (dates), `proto` (the RW schemas), `hashing` (the
+//! per-process keys of every hash a sender's text feeds). `capture` reads and writes
 //! capture files (WARC records of requests as received); `replay` replays them. `send` is the load generator
 //! (`promscope send`, and the traffic of `--demo`, a small fleet described in `demo`).
 //! `problems` holds the rule catalogue (what a spec or a backend rejects) and
@@ -37,6 +38,7 @@ pub mod filter;
 pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hashing;
 pub mod ingest;
 pub mod inspect;
 pub mod output;

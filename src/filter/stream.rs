@@ -51,7 +51,7 @@ pub struct StreamPass<'r> {
     cache: Cache,
     start: Option<LazyStateID>,
     /// (state before, pair identity, how the pair is written) → step.
-    memo: HashMap<(LazyStateID, u64, Form), Step, foldhash::fast::FixedState>,
+    memo: HashMap<(LazyStateID, u64, Form), Step, crate::hashing::Keyed>,
     /// The cache's clear count the memo's state ids belong to.
     clears: usize,
     scratch: String,

@@ -16,7 +16,6 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use foldhash::fast::FixedState;
 use tokio::sync::watch;
 
 use self::budget::{Omitted, OutputBudget, Stop};
@@ -68,7 +67,7 @@ pub enum Record<'a> {
 /// metadata of names seen before then prints once more.
 #[derive(Default)]
 pub struct MetadataDedup {
-    seen: HashMap<u64, u64, FixedState>,
+    seen: HashMap<u64, u64, crate::hashing::Keyed>,
 }
 
 /// Memory [`MetadataDedup`] may take.
@@ -80,7 +79,7 @@ const DEDUP_METRICS: usize = DEDUP_BYTES / 32;
 impl MetadataDedup {
     /// Whether this metadata is new or changed for `family` (and remembers it).
     fn is_new(&mut self, family: &str, metric_type: MetricType, help: &str, unit: &str) -> bool {
-        let hasher = FixedState::with_seed(0);
+        let hasher = crate::hashing::state(0x6d65_7461);
         let name = hasher.hash_one(family);
         let content = hasher.hash_one((metric_type, help, unit));
         if self.seen.get(&name) == Some(&content) {

@@ -20,7 +20,8 @@ pub struct Interner {
     /// Freed ids, reused before new ones.
     free: Vec<Sym>,
     index: HashTable<Sym>,
-    hasher: foldhash::fast::FixedState,
+    /// Keyed: a sender picks the strings (see [`crate::hashing`]).
+    hasher: crate::hashing::Keyed,
     /// Bytes of the live strings' text.
     text_bytes: usize,
 }

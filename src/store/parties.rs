@@ -105,7 +105,8 @@ pub struct PartyCard {
 pub struct Parties {
     /// Slot [`OTHERS`] first.
     slots: Vec<Party>,
-    by_name: HashMap<String, u16>,
+    /// Keyed (see [`crate::hashing`]): a sender names its tenant and itself.
+    by_name: HashMap<String, u16, crate::hashing::Keyed>,
     stale_after_ms: i64,
     /// What the slots hold, kept up to date.
     bytes: usize,
@@ -118,7 +119,7 @@ impl Parties {
         Parties {
             bytes: others.bytes(),
             slots: vec![others],
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             stale_after_ms,
         }
     }

@@ -461,3 +461,6 @@ impl SeriesIndex {
         self.slots.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

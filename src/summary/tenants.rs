@@ -55,7 +55,8 @@ impl TenantTotals {
 /// Tenants of the requests, the first [`MAX_TENANTS`] apart.
 #[derive(Debug, Default)]
 pub struct Tenants {
-    kept: HashMap<String, TenantTotals>,
+    /// Keyed (see [`crate::hashing`]): a sender names its tenants.
+    kept: HashMap<String, TenantTotals, crate::hashing::Keyed>,
     /// Tenants past [`MAX_TENANTS`], together.
     pub others: Option<TenantTotals>,
     /// Distinct tenants, the others included.
@@ -70,7 +71,7 @@ impl Tenants {
             return;
         };
         self.distinct
-            .insert(foldhash::fast::FixedState::with_seed(0).hash_one(tenant));
+            .insert(crate::hashing::state(0x7465_6e61_6e74).hash_one(tenant));
         let room = self.kept.len() < MAX_TENANTS;
         let totals = if room || self.kept.contains_key(tenant) {
             self.kept.entry_ref(tenant).or_default()

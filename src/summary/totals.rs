@@ -5,8 +5,6 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use foldhash::fast::FixedState;
-
 use super::distinct::{DistinctCount, DistinctCounter};
 use crate::ingest::model::{Batch, Counts, Protocol, RejectReason, RequestInfo};
 use crate::text;
@@ -141,7 +139,7 @@ impl Senders {
     fn record(&mut self, info: &RequestInfo, accepted: bool) {
         let sender = Sender::of(info);
         self.distinct
-            .insert(FixedState::with_seed(0).hash_one(&sender));
+            .insert(crate::hashing::state(0x7365_6e64).hash_one(&sender));
         if self.kept.len() >= MAX_SENDERS && !self.kept.contains_key(&sender) {
             self.fold_least_busy();
         }

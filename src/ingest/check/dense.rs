@@ -250,6 +250,13 @@ impl<V> DenseMap<V> {
         self.entries.len()
     }
 
+    /// Slots the lookup of `key` reads, if it is there.
+    #[cfg(test)]
+    fn probe_steps(&self, key: u64) -> Option<usize> {
+        let at = self.slot_index(key)?;
+        Some((at.wrapping_sub(self.home(key)) & (self.slots.len() - 1)) + 1)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -352,5 +359,50 @@ mod tests {
             assert_eq!(map.get(*key), Some(value));
         }
         assert!(map.heap_bytes() >= map.len() * 20);
+    }
+
+    /// A sender that knew the keys of the identity hash could send label
+    /// sets whose hashes all start their probe at one slot: each lookup then
+    /// reads past all the others (N²/2 slots for N series, every request).
+    /// Keyed per process, the same label sets under another process's keys
+    /// spread like any.
+    #[test]
+    fn label_sets_crafted_for_known_keys_crowd_only_under_those_keys() {
+        use crate::hashing::{self, Keys};
+        use crate::ingest::model::{crafted_label_sets, label_set_hash_with};
+        const N: usize = 256;
+        let known = Keys::from_seed(0x5eed);
+        // Low 10 bits 0: one home slot in any table of up to 1024 slots (2^10
+        // tries a set).
+        let sets = crafted_label_sets(&known, N, |h| h & 0x3ff == 0);
+        let steps = |keys: &Keys| {
+            let hashes: Vec<u64> = sets
+                .iter()
+                .map(|(set, _)| {
+                    label_set_hash_with(keys, set.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())))
+                })
+                .collect();
+            let mut map: DenseMap<()> = DenseMap::default();
+            for &hash in &hashes {
+                map.entry_or_insert_with(hash, || ());
+            }
+            assert_eq!(map.len(), N);
+            let each: Vec<usize> = hashes.iter().filter_map(|&h| map.probe_steps(h)).collect();
+            assert_eq!(each.len(), N);
+            (
+                each.iter().sum::<usize>(),
+                each.iter().max().copied().unwrap_or(0),
+            )
+        };
+        // Under the keys they were made for: one run, the i-th set i slots in.
+        let (crowded, _) = steps(&known);
+        assert_eq!(crowded, N * (N + 1) / 2);
+        // Under another process's keys (a fixed other seed, and this process's
+        // random ones): about one slot a lookup.
+        for keys in [&Keys::from_seed(0x5eee), hashing::keys()] {
+            let (spread, longest) = steps(keys);
+            assert!(spread < 3 * N, "{spread} slots read for {N} lookups");
+            assert!(longest < 32, "a lookup read {longest} slots");
+        }
     }
 }

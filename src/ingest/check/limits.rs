@@ -9,7 +9,6 @@
 
 use std::hash::BuildHasher;
 
-use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
 use super::dense::DenseMap;
@@ -68,7 +67,7 @@ pub struct SeriesLimits {
 /// The hash a tenant is counted under (0: no tenant).
 pub fn tenant_hash(tenant: Option<&str>) -> u64 {
     tenant.map_or(0, |t| {
-        FixedState::with_seed(0x7465_6e61_6e74).hash_one(t.as_bytes()) | 1
+        crate::hashing::state(0x7465_6e61_6e74).hash_one(t.as_bytes()) | 1
     })
 }
 
@@ -146,6 +145,8 @@ impl SeriesLimits {
         (tenant, metric, label_hash): (u64, u64, u64),
         now_ms: i64,
     ) -> Option<Crossed> {
+        // The series is its hash alone, as in the checker's memory (see
+        // `Pass::series`): a collision, 2^-64 a pair, would count two as one.
         let key = label_hash ^ tenant.rotate_left(17);
         if let Some(seen) = self.series.get_mut(key) {
             seen.last_ms = seen.last_ms.max(now_ms);

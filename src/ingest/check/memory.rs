@@ -9,7 +9,8 @@ use std::hash::Hasher;
 
 use super::dense::DenseMap;
 
-/// Keys are hashes already: used as they are.
+/// Keys are hashes already, keyed per process (`crate::hashing`), so a
+/// sender cannot aim them at one bucket: used as they are.
 #[derive(Default)]
 pub struct Identity(u64);
 

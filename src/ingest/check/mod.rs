@@ -10,7 +10,6 @@
 
 use std::sync::Mutex;
 
-use foldhash::fast::FixedState;
 use std::hash::BuildHasher;
 
 mod dense;
@@ -465,5 +464,5 @@ impl Collector<'_> {
 
 /// Hash of a metric name, for [`CheckerMemory::metrics`] and the limits.
 fn name_hash(name: &[u8]) -> u64 {
-    FixedState::with_seed(0x6d65_7472_6963).hash_one(name)
+    crate::hashing::state(0x6d65_7472_6963).hash_one(name)
 }

@@ -97,6 +97,12 @@ impl<'a> Pass<'a, '_> {
         } = &mut *self.memory;
         let mut unremembered = Remembered::default();
         let entry = if checker.remembers {
+            // A series is its 64-bit identity hash here, not its labels: two
+            // label sets that hash equal would share an entry (false
+            // out-of-order and duplicate reports, the second's label rules
+            // skipped). Accepted because the hash is keyed per process
+            // (`crate::hashing`): a sender cannot aim for a collision, and one
+            // by chance is 2^-64 a pair (~1e-7 among the 2M series remembered).
             remembered.entry(series.label_hash)
         } else {
             &mut unremembered

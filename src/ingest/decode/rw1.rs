@@ -8,7 +8,6 @@ use super::{
 };
 use crate::ingest::model::{
     Exemplar, LabelRef, LabelSetHash, Metadata, MetricType, ReceivedSeries, StrId, WriteData,
-    string_hash,
 };
 
 const MSG: &str = "prometheus.WriteRequest";
@@ -181,6 +180,7 @@ fn label_run<'a>(
 ) -> usize {
     // `buf` is a subslice of `base`.
     let origin = buf.as_ptr() as usize - base.as_ptr() as usize;
+    let keys = crate::hashing::keys();
     let mut pos = 0;
     while let Some(&head) = buf.get(pos..).and_then(|b| b.first_chunk::<4>()) {
         // `0a`, message length < 128, `0a`, name length < 128.
@@ -202,7 +202,7 @@ fn label_run<'a>(
         }
         let name = &buf[name_at..name_at + name_len];
         check.name(name);
-        hash.push(string_hash(name), string_hash(&buf[value_at..end]));
+        hash.push(keys.string(name), keys.string(&buf[value_at..end]));
         labels.push(LabelRef {
             name: StrId::new(origin + name_at, name_len),
             value: StrId::new(origin + value_at, value_len),

@@ -24,8 +24,10 @@ pub use super::forward::{Forwarded, Undecodable, Upstream};
 pub use histogram::{
     BucketSpan, CUSTOM_BUCKETS_SCHEMA, Histogram, HistogramExt, histogram_heap_bytes,
 };
+#[cfg(test)]
+pub(crate) use labels::crafted_label_sets;
 pub use labels::{
-    LabelRef, LabelSetHash, StrId, label_set_hash, label_set_hash_in_order, string_hash,
+    LabelRef, LabelSetHash, StrId, label_set_hash, label_set_hash_in_order, label_set_hash_with,
     tenant_series_hash,
 };
 pub use request::{

@@ -12,7 +12,7 @@ use hashbrown::HashTable;
 use crate::store::intern::Sym;
 
 fn hash(value: Sym) -> u64 {
-    foldhash::fast::FixedState::with_seed(0x0065_7861_6374).hash_one(value)
+    crate::hashing::state(0x0065_7861_6374).hash_one(value)
 }
 
 /// Live series per value.

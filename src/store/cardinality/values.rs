@@ -89,7 +89,7 @@ pub struct LabelValues {
 
 /// Hashes a value's text for the sketch (ids are reused for other strings).
 pub(super) fn text_hash(text: &str) -> u64 {
-    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(text)
+    crate::hashing::state(0x5eed).hash_one(text)
 }
 
 impl LabelValues {

@@ -9,7 +9,8 @@ use std::ops::Range;
 use super::super::wire::packed_u32;
 use super::super::{DecodeError, at, hash_labels, less};
 use super::MSG;
-use crate::ingest::model::{LabelRef, StrId, WriteData, string_hash};
+use crate::hashing::Keys;
+use crate::ingest::model::{LabelRef, StrId, WriteData};
 
 mod resolve;
 use resolve::{PackedPairs, Resolved, Unresolved, resolve_pairs};
@@ -86,11 +87,12 @@ pub(super) struct Symbol {
 }
 
 impl Symbol {
-    pub(super) fn new(base: &[u8], id: StrId) -> Self {
+    /// The symbol `id` of `base`, hashed with `keys` (this process's).
+    pub(super) fn new(keys: &Keys, base: &[u8], id: StrId) -> Self {
         let text = base.get(id.range()).unwrap_or(&[]);
         Symbol {
             id,
-            hash: string_hash(text),
+            hash: keys.string(text),
             empty: text.is_empty(),
             metric_name: text == b"__name__",
         }

@@ -82,7 +82,11 @@ pub fn decode(buf: &[u8]) -> Result<WriteData, DecodeError> {
         exemplar_refs: Vec::new(),
         name_order: NameOrder::new(),
     };
-    let table: Vec<Symbol> = symbols.iter().map(|&id| Symbol::new(buf, id)).collect();
+    let keys = crate::hashing::keys();
+    let table: Vec<Symbol> = symbols
+        .iter()
+        .map(|&id| Symbol::new(keys, buf, id))
+        .collect();
     let symbols = Symbols {
         base: buf,
         table: &table,
