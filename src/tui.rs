@@ -268,8 +268,10 @@ fn draw(
     stats: &ReceiverStats,
     clock: &Clock,
 ) -> io::Result<()> {
-    app.dropped_requests = stats.dropped_requests.load(Ordering::Relaxed);
-    app.forward = stats.forward.as_ref().map(|f| f.snapshot());
+    app.set_receiver_counts(
+        stats.dropped_requests.load(Ordering::Relaxed),
+        stats.forward.as_ref().map(|f| f.snapshot()),
+    );
     app.replay = clock.status();
     app.tick_at(clock.now_ms(app.now_ms), now_ms(), store);
     let mut drawn = None;

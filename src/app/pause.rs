@@ -98,6 +98,22 @@ impl App {
         }
     }
 
+    /// Takes the receiver's counts as of now (requests dropped while the
+    /// dashboard fell behind, and in forward mode what the backend did),
+    /// unless paused: like every other number they stay those of the
+    /// moment the screen holds (the backend's went on, `forwarded ok 11`
+    /// under `requests 10`).
+    pub fn set_receiver_counts(
+        &mut self,
+        dropped_requests: u64,
+        forward: Option<crate::ingest::forward::ForwardSnapshot>,
+    ) {
+        if self.paused.is_none() {
+            self.dropped_requests = dropped_requests;
+            self.forward = forward;
+        }
+    }
+
     pub(super) fn toggle_pause(&mut self) {
         match self.paused.take() {
             Some(pause) => self.resumed = Some(pause).filter(|p| !p.pending.is_empty()),

@@ -335,6 +335,17 @@ fn draw(app: &mut App, store: &Store, width: u16, height: u16) -> Vec<String> {
 #[test]
 fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
     let (mut app, mut store) = setup();
+    // Forward mode: the backend's counts, and requests dropped, move with
+    // each request received (they did while paused: `forwarded ok 11`
+    // under `requests 10`).
+    let forward = |ok: u64| {
+        Some(crate::ingest::forward::ForwardSnapshot {
+            backend: "http://127.0.0.1:9090/api/v1/write".into(),
+            ok,
+            ..Default::default()
+        })
+    };
+    app.set_receiver_counts(0, forward(1));
     app.apply(Action::TogglePause, &mut store);
     let before = screen(&app, &store);
     for i in 1..=5 {
@@ -342,6 +353,7 @@ fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
             batch(T0 + i * 1000, &[(&[("__name__", "new_metric")], i as f64)]),
             &mut store,
         );
+        app.set_receiver_counts(i as u64, forward(1 + i as u64));
         app.tick(T0 + i * 1000 + 500, &store);
         let now = screen(&app, &store);
         // Only the PAUSED badge's "+N since" counters move (and with them
@@ -364,6 +376,11 @@ fn pause_freezes_the_screen_while_data_keeps_arriving_and_resume_applies_it() {
     assert!(app.paused.is_none());
     app.catch_up(&mut store, Duration::MAX);
     assert_eq!(store.metric_count(), 4);
+    app.set_receiver_counts(5, forward(6));
+    assert_eq!(
+        (app.dropped_requests, app.forward.map(|f| f.ok)),
+        (5, Some(6))
+    );
 }
 
 /// Position of the highlighted Recent samples entry.
