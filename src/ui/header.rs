@@ -173,13 +173,15 @@ fn traffic(app: &App, store: &Store) -> Vec<Part> {
         parts.push(Part::whole(vec![styled(" (matched/total)", theme::dim())]).optional());
     }
     // Last, and only where room is left: nothing else is shortened for it.
+    // Its unit says what it is (`4.3 KiB/s`); not yet known, a bare `…/s`
+    // said nothing.
     parts.push(
         Part::whole(vec![Span::raw(format!(
             "{SEP}{}/s",
             store
                 .byte_rate
                 .per_second(now, RATE_WINDOW_SECS)
-                .map_or_else(|| format::UNKNOWN.to_owned(), format::bytes)
+                .map_or_else(|| format!("{} B", format::UNKNOWN), format::bytes)
         ))])
         .optional(),
     );
