@@ -185,8 +185,15 @@ impl RateBuckets {
                 now_sec - p * periods
             }
             // Traffic with no interval to tell after a whole history (it
-            // stopped, or is that sparse): what the window holds.
-            None if counted >= HISTORY_SECS as i64 => now_sec - window.max(1),
+            // stopped, or is that sparse), or silent for longer than any
+            // interval looked for (it stopped: a sender of two requests
+            // read `…/s`, not yet known, for 3 minutes): what the window
+            // holds.
+            None if counted >= HISTORY_SECS as i64
+                || now_sec - self.newest > MAX_PERIOD_SECS as i64 =>
+            {
+                now_sec - window.max(1)
+            }
             None => return None,
         };
         let total: u64 = (start..now_sec).map(|s| u64::from(self.count_at(s))).sum();

@@ -344,3 +344,15 @@ fn a_sender_whose_requests_come_a_second_early_or_late_has_its_interval_known() 
         }
     }
 }
+
+#[test]
+fn a_sender_that_stopped_before_its_interval_was_known_reads_zero_once_silent_a_minute() {
+    // Two requests 3 s apart, then nothing: no interval to tell. The rate
+    // read `…` (not yet known) for the 3 minutes of history; once nothing
+    // came for longer than any interval looked for, it stopped.
+    let mut r = RateBuckets::default();
+    r.add(1_000_000_400, 500);
+    r.add(1_000_003_400, 500);
+    assert_eq!(r.per_second(1_000_030_000, 10), None);
+    assert_eq!(r.per_second(1_000_064_500, 10), Some(0.0));
+}
