@@ -111,6 +111,19 @@ fn shown_everywhere(batch: &Batch, said: &str) {
     );
     let view = flattened(&screen);
     assert!(view.contains(&format!("TLS rejected: {said}")), "{screen}");
+    // Opened: no HTTP request to show, and at 80 columns its message whole
+    // below the lines once highlighted (its own row cuts it).
+    app.apply(Action::Enter, &mut store);
+    let at = app
+        .request
+        .as_ref()
+        .and_then(|r| r.lines.iter().position(|l| l.name == "message"));
+    app.apply(Action::Down(at.expect("a message line")), &mut store);
+    let opened = dashboard::screen(&app, &store, 80, 24);
+    let note = "its TLS handshake failed: no HTTP request was read";
+    assert!(opened.contains(note), "{opened}");
+    assert!(!opened.contains("no longer kept"), "{opened}");
+    assert!(flattened(&opened).contains(said), "{opened}");
 
     let mut summary = RunSummary::new(Arc::default());
     summary.record(batch);

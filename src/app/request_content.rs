@@ -11,7 +11,7 @@ use prost::Message;
 use crate::capture::Header;
 use crate::format;
 use crate::ingest::decode;
-use crate::ingest::model::{Batch, Protocol, RawRequest, WriteData, shown_status};
+use crate::ingest::model::{Batch, NO_HTTP_STATUS, Protocol, RawRequest, WriteData, shown_status};
 use crate::output::write_histogram;
 use crate::proto::rw2;
 use crate::store::RequestRow;
@@ -101,6 +101,11 @@ pub fn lines(
     field(&mut out, "carried", counts);
     answers(&mut out, row);
     match raw {
+        None if row.status == NO_HTTP_STATUS => out.push(Line::new(
+            LineKind::Note,
+            "",
+            "its TLS handshake failed: no HTTP request was read (the message says why)",
+        )),
         None => out.push(Line::new(
             LineKind::Note,
             "",

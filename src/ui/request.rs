@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::clip;
 use super::fit;
 use super::theme;
 use super::widgets::{styled, titled};
@@ -24,17 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) -> usize {
     let Some(view) = &app.request else {
         return 0;
     };
-    let [body, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-    let title = Line::from(vec![styled(
-        format!(" Request #{} ", view.pos + 1),
-        theme::header(),
-    )]);
-    let block = titled(title);
-    let inner = block.inner(body);
-    frame.render_widget(block, body);
-    let rows = usize::from(inner.height);
-    let width = usize::from(inner.width);
-    let first = first_shown(view, rows);
+    let width = usize::from(area.width);
     let names = view
         .lines
         .iter()
@@ -44,6 +35,32 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) -> usize {
         .unwrap_or(0)
         .min(MAX_NAME_WIDTH)
         .min(width / 3);
+    // The highlighted line whole, below the others, when its row cuts it (a
+    // long message, a backend's error body, a header value).
+    let whole = view.lines.get(view.cursor).and_then(|line| {
+        let text = escaped(&line.text);
+        (fit::width(&prefix_of(line, names).0) + fit::width(&text) > width)
+            .then(|| Line::raw(text.into_owned()))
+    });
+    let whole_rows = whole.as_ref().map_or(0, |line| {
+        let needed = 1 + line.width().div_ceil(width.max(1));
+        needed.min(usize::from(area.height) / 2)
+    });
+    let [body, whole_area, status] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::try_from(whole_rows).unwrap_or(0)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let title = Line::from(vec![styled(
+        format!(" Request #{} ", view.pos + 1),
+        theme::header(),
+    )]);
+    let block = titled(title);
+    let inner = block.inner(body);
+    frame.render_widget(block, body);
+    let rows = usize::from(inner.height);
+    let first = first_shown(view, rows);
     let lines: Vec<Line> = view
         .lines
         .iter()
@@ -53,6 +70,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) -> usize {
         .map(|(i, line)| line_of(line, i == view.cursor, names, width))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+    if let Some(line) = whole {
+        let block = titled(Line::raw(" Highlighted line, whole "));
+        let inner = block.inner(whole_area);
+        frame.render_widget(block, whole_area);
+        let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+        let wrapped = clip::wrapped(vec![line], width, height, "lines");
+        frame.render_widget(Paragraph::new(wrapped), inner);
+    }
     let said = view.status.as_deref().map_or_else(
         || {
             let at = format!(" line {} of {}", view.cursor + 1, view.lines.len());
@@ -88,21 +113,8 @@ fn line_of(
     names: usize,
     width: usize,
 ) -> Line<'static> {
-    let name = escaped(&line.name);
+    let (prefix, style) = prefix_of(line, names);
     let text = escaped(&line.text);
-    let (prefix, style) = match line.kind {
-        LineKind::Section => (String::new(), theme::header()),
-        LineKind::Field => (
-            format!("  {} ", column(&name, names)),
-            ratatui::style::Style::default(),
-        ),
-        LineKind::Series(_) => ("  ▸ ".to_owned(), theme::palette().accent),
-        LineKind::Item => (
-            format!("      {} ", column(&name, names.saturating_sub(4))),
-            ratatui::style::Style::default(),
-        ),
-        LineKind::Note => ("    ".to_owned(), theme::dim()),
-    };
     let room = width.saturating_sub(fit::width(&prefix));
     let text = fit::end(&text, room).into_owned();
     let style = if selected {
@@ -114,4 +126,23 @@ fn line_of(
         Span::styled(prefix, theme::dim()),
         Span::styled(text, style),
     ])
+}
+
+/// What comes before a line's text (its name in the name column, `names`
+/// wide), and the style of its text.
+fn prefix_of(line: &request_content::Line, names: usize) -> (String, ratatui::style::Style) {
+    let name = escaped(&line.name);
+    match line.kind {
+        LineKind::Section => (String::new(), theme::header()),
+        LineKind::Field => (
+            format!("  {} ", column(&name, names)),
+            ratatui::style::Style::default(),
+        ),
+        LineKind::Series(_) => ("  ▸ ".to_owned(), theme::palette().accent),
+        LineKind::Item => (
+            format!("      {} ", column(&name, names.saturating_sub(4))),
+            ratatui::style::Style::default(),
+        ),
+        LineKind::Note => ("    ".to_owned(), theme::dim()),
+    }
 }
