@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,8 +30,14 @@ static int pump_splice(struct pair *p) {
     int pipe_fds[2];
     if (pipe(pipe_fds)) return -1;
     fcntl(pipe_fds[1], F_SETPIPE_SZ, 262144);
-    for (;;) {
+    for (int first = 1;; first = 0) {
         ssize_t n = splice(p->from, NULL, pipe_fds[1], NULL, 262144, SPLICE_F_MOVE);
+        if (n < 0 && first && errno == EINVAL) {
+            /* This kernel or socket cannot splice: copy instead. */
+            close(pipe_fds[0]);
+            close(pipe_fds[1]);
+            return -1;
+        }
         if (n <= 0) break;
         while (n > 0) {
             ssize_t w = splice(pipe_fds[0], NULL, p->to, NULL, (size_t)n, SPLICE_F_MOVE);

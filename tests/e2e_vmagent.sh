@@ -81,6 +81,8 @@ idle() {
         idle_last[$r]="$now"
         idle_since[$r]=$t
     fi
+    # None of the counters on the page (renamed?) must not end the script under set -u.
+    : "${idle_since[$r]:=$t}"
     ((t - idle_since[$r] >= 3000000)) \
         && ! grep -qE '^(vm_promscrape_active_scrapers|vmagent_remotewrite_pending_).* [1-9]' \
             <<<"$now"

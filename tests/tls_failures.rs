@@ -123,6 +123,10 @@ fn shown_everywhere(batch: &Batch, said: &str) {
     let note = "its TLS handshake failed: no HTTP request was read";
     assert!(opened.contains(note), "{opened}");
     assert!(!opened.contains("no longer kept"), "{opened}");
+    assert!(
+        opened.contains("none: the TLS handshake failed"),
+        "{opened}"
+    );
     assert!(flattened(&opened).contains(said), "{opened}");
 
     let mut summary = RunSummary::new(Arc::default());
@@ -393,6 +397,16 @@ async fn a_sender_retrying_a_failing_handshake_is_one_entry_a_while_counted_whol
         Some(&50)
     );
     assert_eq!(store.requests().len(), 2);
+    // The request rate counts them whole too (it counted the folded entry as one).
+    let mut whole = promscope::store::rate::RateBuckets::default();
+    for (batch, n) in [(&first, 1), (&folded, 49)] {
+        whole.add(promscope::app::replay::epoch_ms(batch.info.received_at), n);
+    }
+    let now = promscope::app::replay::epoch_ms(folded.info.received_at) + 1_000;
+    assert_eq!(
+        store.request_rate.series(now, 30, 1),
+        whole.series(now, 30, 1)
+    );
     let json = written(&folded, Format::Json);
     assert!(json.contains(r#","repeats":48"#), "{json}");
 }

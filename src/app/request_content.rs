@@ -139,16 +139,17 @@ pub fn lines(
 /// promscope's answer and, in forward mode, the backend's.
 fn answers(out: &mut Vec<Line>, row: &RequestRow) {
     out.push(Line::new(LineKind::Section, "", "Answer"));
-    let whose = if row.backend.is_some() {
-        "the backend's, passed on"
+    let status = if row.status == NO_HTTP_STATUS {
+        "none: the TLS handshake failed before any HTTP".to_owned()
     } else {
-        "promscope's"
+        let whose = if row.backend.is_some() {
+            "the backend's, passed on"
+        } else {
+            "promscope's"
+        };
+        format!("{} ({whose})", shown_status(row.status))
     };
-    out.push(Line::new(
-        LineKind::Field,
-        "status",
-        format!("{} ({whose})", shown_status(row.status)),
-    ));
+    out.push(Line::new(LineKind::Field, "status", status));
     if let Some(note) = &row.note {
         let name = if row.rejected { "message" } else { "warning" };
         out.push(Line::new(LineKind::Field, name, note.clone()));

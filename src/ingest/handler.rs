@@ -401,6 +401,8 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
 /// for the request view): a sender of endless rejected requests cannot pin
 /// more. Without room, or if the consumer is stuck, it is counted as dropped.
 pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
+    // A folded entry (failed TLS handshakes) stands for this many.
+    let requests = 1 + batch.info.repeats;
     let queued = queue::charged(&receiver.budget, batch, Charge::default());
     let sent = match queued {
         Ok(queued) => receiver
@@ -414,7 +416,7 @@ pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
         receiver
             .stats
             .dropped_requests
-            .fetch_add(1, Ordering::Relaxed);
+            .fetch_add(requests, Ordering::Relaxed);
     }
 }
 

@@ -285,7 +285,8 @@ impl Store {
     fn count_request(&mut self, batch: &Batch, arrival_ms: i64) {
         self.seq += 1;
         self.totals.record(batch);
-        self.request_rate.add(arrival_ms, 1);
+        // A folded entry (failed TLS handshakes) stands for 1 + repeats.
+        self.request_rate.add(arrival_ms, 1 + batch.info.repeats);
         self.byte_rate
             .add(arrival_ms, batch.info.compressed_bytes as u64);
         let row = RequestRow {

@@ -96,7 +96,7 @@ fn check_across(store: &Store, truth: &Truth) {
             }
             Distinct::Estimated(n) => {
                 let live = values.len() as f64;
-                assert!(n as f64 >= live * 0.9, "{name}: {n} < {live}");
+                assert!(n as f64 >= live * LEAST_ESTIMATE, "{name}: {n} < {live}");
                 // The heaviest values it kept surely have the series counted.
                 for (&v, &n) in &l.values {
                     assert!(n <= values[store.str(v)], "{name}");
@@ -105,6 +105,11 @@ fn check_across(store: &Store, truth: &Truth) {
         }
     }
 }
+
+/// The least share of the live values an estimate may read: about five
+/// standard errors (1.04/32) under, as the sketch hashes with this process's
+/// random keys (three, as before, failed about one sketch in 700).
+const LEAST_ESTIMATE: f64 = 0.85;
 
 fn check(store: &Store, now: i64) {
     assert_eq!(store.cardinality.bytes(), store.cardinality.recount());
@@ -130,7 +135,7 @@ fn check(store: &Store, now: i64) {
                     // Seen since sketched, at least the live ones, within the error.
                     let live = values.len() as f64;
                     assert!(
-                        n as f64 >= live * 0.9,
+                        n as f64 >= live * LEAST_ESTIMATE,
                         "{} {}: {n} < {live}",
                         row.name,
                         card.name
