@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use promscope::ingest::decode;
-use promscope::ingest::model::{Batch, Outcome, Protocol, RequestInfo, Sample, WriteData};
+use promscope::ingest::model::{Batch, Outcome, Protocol, Repeats, RequestInfo, Sample, WriteData};
 use promscope::proto::rw1;
 use promscope::send::{Workload, WorkloadConfig};
 use promscope::store::{Store, StoreLimits};
@@ -81,7 +81,7 @@ fn info(arrival_ms: i64, protocol: Protocol, compressed: usize, decoded: usize) 
         retry_attempt: None,
         tenant: None,
         raw: None,
-        repeats: 0,
+        repeats: Repeats::Alone,
     }
 }
 

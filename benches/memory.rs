@@ -20,7 +20,7 @@ mod fixtures;
 use std::time::{Duration, UNIX_EPOCH};
 
 use promscope::ingest::model::{
-    Batch, Metadata, MetricType, Outcome, Protocol, RequestInfo, Sample, WriteData,
+    Batch, Metadata, MetricType, Outcome, Protocol, Repeats, RequestInfo, Sample, WriteData,
 };
 use promscope::store::{Store, StoreLimits};
 
@@ -81,7 +81,7 @@ fn names_batch(first: usize, n: usize) -> Batch {
             retry_attempt: None,
             tenant: None,
             raw: None,
-            repeats: 0,
+            repeats: Repeats::Alone,
         },
         outcome: Outcome::Accepted,
         data,

@@ -1,7 +1,8 @@
 //! Wires the receiver to its consumer (the dashboard, or headless output) and
 //! ends the run on a termination signal: the receiver stops taking requests,
-//! everything it acknowledged is printed (headless) or counted, the terminal is
-//! restored, and the summary goes to stderr.
+//! everything it acknowledged is printed (headless: with what it held back,
+//! failed TLS handshakes being folded) or counted, the terminal is restored,
+//! and the summary goes to stderr.
 
 use std::fmt::Display;
 use std::io::Write;
@@ -91,9 +92,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     if let Some(recorder) = &recorder {
         receiver = receiver.with_recording(recorder.handle());
     }
+    let receiver = Arc::new(receiver);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut server_stop = stop_rx.clone();
-    tokio::spawn(server::serve(listener, receiver, async move {
+    tokio::spawn(server::serve(listener, receiver.clone(), async move {
         let _ = server_stop.changed().await;
     }));
     if cli.demo {
@@ -116,7 +118,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             )),
         }
         let report = cli.cardinality_tracker();
-        headless(rx, (cli.format, report), stats, stop).await
+        headless((rx, receiver), (cli.format, report), stats, stop).await
     } else {
         dashboard(rx, stats, local, access, cli.dashboard_limits(), stop).await
     };
@@ -176,8 +178,10 @@ fn say(text: impl Display) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Prints what `receiver` hands on to `rx` until a termination signal, then
+/// what it acknowledged and held back, and the summary.
 async fn headless(
-    rx: QueueReceiver,
+    (rx, receiver): (QueueReceiver, Arc<Receiver>),
     (format, report): (output::Format, Option<Box<CardinalityTracker>>),
     stats: Arc<ReceiverStats>,
     mut stop: Stop,
@@ -195,6 +199,8 @@ async fn headless(
             let _ = stop.tx.send(true);
             let drained = async {
                 inspection_drained(&stats, INSPECTION_GRACE).await;
+                // Printed: the consumer takes batches meanwhile.
+                receiver.stop_holding_back().await;
                 let _ = consumer_stop.send(true);
                 consumer.await
             };

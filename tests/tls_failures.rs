@@ -4,8 +4,8 @@
 //! certificate, sending bytes that are not TLS, stopping or closing
 //! mid-handshake. Each is a rejected request (`bad_tls`, no HTTP status) with
 //! the peer's address and what failed in words, in the JSON and text output,
-//! the Requests view and the summary. Real receiver on an ephemeral port,
-//! certificates made by the test.
+//! the Requests view and the summary (repeats of one: tests/tls_fold.rs).
+//! Real receiver on an ephemeral port, certificates made by the test.
 
 mod common;
 mod dashboard;
@@ -342,71 +342,4 @@ async fn plain_http_to_the_tls_port_has_one_header_timeout_from_the_connections_
         .rejection()
         .map(|(status, reason, _)| (status, reason));
     assert_eq!(rejection, Some((400, RejectReason::BadHttp)));
-}
-
-#[tokio::test]
-async fn a_sender_retrying_a_failing_handshake_is_one_entry_a_while_counted_whole() {
-    let pki = pki();
-    let mut r = receiver(&pki.dir, TLS_ONLY, None).await;
-    let started = Instant::now();
-    for _ in 0..50 {
-        let mut tcp = TcpStream::connect(r.addr).await.unwrap();
-        tcp.write_all(b"\x00garbage").await.unwrap();
-        until_closed(&mut tcp).await;
-    }
-    let first = r.next_batch().await;
-    assert_eq!(first.info.repeats, 0);
-    let said = "not TLS: the connection began with \"\\x00garbage\"";
-    let Outcome::Rejected { message, .. } = &first.outcome else {
-        panic!("{:?}", first.outcome)
-    };
-    assert!(message.starts_with(said), "{message}");
-    // The other 49 come as one, at the end of the first 10 s.
-    let folded = tokio::time::timeout(Duration::from_secs(20), r.rx.recv())
-        .await
-        .expect("the repeats within 20 s")
-        .expect("channel open")
-        .into_batch();
-    assert!(
-        started.elapsed() >= Duration::from_secs(9),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(folded.info.repeats, 48);
-    let Outcome::Rejected { message, .. } = &folded.outcome else {
-        panic!("{:?}", folded.outcome)
-    };
-    assert!(message.starts_with(said), "{message}");
-    assert!(
-        message.ends_with("(×49 from 127.0.0.1 in the last 10s, shown once)"),
-        "{message}"
-    );
-    let nothing = tokio::time::timeout(Duration::from_millis(500), r.rx.recv()).await;
-    assert!(nothing.is_err(), "the 50 failures are two entries");
-    // Counted whole: in the summary, the header and the JSON record.
-    let mut summary = RunSummary::new(Arc::default());
-    let mut store = Store::new(StoreLimits::default());
-    for batch in [&first, &folded] {
-        summary.record(batch);
-        store.ingest(batch);
-    }
-    let summary = summary.to_string();
-    assert!(summary.contains("50 rejected (bad_tls: 50)"), "{summary}");
-    assert_eq!(
-        store.totals().rejected.get(&RejectReason::BadTls),
-        Some(&50)
-    );
-    assert_eq!(store.requests().len(), 2);
-    // The request rate counts them whole too (it counted the folded entry as one).
-    let mut whole = promscope::store::rate::RateBuckets::default();
-    for (batch, n) in [(&first, 1), (&folded, 49)] {
-        whole.add(promscope::app::replay::epoch_ms(batch.info.received_at), n);
-    }
-    let now = promscope::app::replay::epoch_ms(folded.info.received_at) + 1_000;
-    assert_eq!(
-        store.request_rate.series(now, 30, 1),
-        whole.series(now, 30, 1)
-    );
-    let json = written(&folded, Format::Json);
-    assert!(json.contains(r#","repeats":48"#), "{json}");
 }

@@ -70,7 +70,7 @@ impl Pause {
     /// Keeps `batch` for later; past the bound, applies the oldest to `store`.
     fn hold(&mut self, mut batch: Batch, store: &mut Store) {
         let c = batch.data.counts();
-        self.requests += 1;
+        self.requests += batch.info.counted();
         self.samples += c.samples + c.histograms;
         // Decoders reserve by estimate; what is kept for long should not pay for that.
         batch.data.shrink_to_fit();
@@ -162,7 +162,7 @@ mod tests {
 
     use super::*;
     use crate::app::Action;
-    use crate::ingest::model::{Histogram, Outcome, RequestInfo, WriteData};
+    use crate::ingest::model::{Histogram, Outcome, Repeats, RequestInfo, WriteData};
     use crate::proto::rw2;
     use crate::store::StoreLimits;
 
@@ -197,7 +197,7 @@ mod tests {
                 retry_attempt: None,
                 tenant: None,
                 raw: None,
-                repeats: 0,
+                repeats: Repeats::Alone,
             },
             outcome: Outcome::Accepted,
             data,

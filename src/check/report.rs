@@ -44,9 +44,12 @@ impl Tally {
 
     /// Takes a request's findings.
     pub fn add(&mut self, batch: &Batch) {
-        self.requests += 1;
+        // None for a folded entry (failed TLS handshakes): its repeats were
+        // counted as they came.
+        let requests = batch.info.counted();
+        self.requests += requests;
         if !batch.outcome.is_accepted() {
-            self.refused += 1;
+            self.refused += requests;
         }
         let data = &batch.data;
         for (rule, n) in data.problem_counts().fired() {

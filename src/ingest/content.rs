@@ -10,7 +10,7 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, StatusCode, Uri};
 
 use super::decode::{self, DecodeError};
-use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, RequestInfo, WriteData};
+use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, Repeats, RequestInfo, WriteData};
 use super::negotiate::{self, Negotiated, Unsupported};
 use super::server::Limits;
 
@@ -44,7 +44,7 @@ pub fn request_info(
         retry_attempt: header("retry-attempt"),
         tenant: tenant_of(headers, path, tenant_header),
         raw: None,
-        repeats: 0,
+        repeats: Repeats::Alone,
     }
 }
 

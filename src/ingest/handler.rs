@@ -401,8 +401,9 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
 /// for the request view): a sender of endless rejected requests cannot pin
 /// more. Without room, or if the consumer is stuck, it is counted as dropped.
 pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
-    // A folded entry (failed TLS handshakes) stands for this many.
-    let requests = 1 + batch.info.repeats;
+    // None for a folded entry (failed TLS handshakes): its repeats were
+    // handed on, and counted, as they came.
+    let requests = batch.info.counted();
     let queued = queue::charged(&receiver.budget, batch, Charge::default());
     let sent = match queued {
         Ok(queued) => receiver

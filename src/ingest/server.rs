@@ -20,6 +20,7 @@ use super::body::Budget;
 pub use super::client_cert::ClientCert;
 use super::forward::{ForwardStats, Forwarder, Forwarding};
 use super::queue::QueueSender;
+use super::tls_failure::Folds;
 pub use super::tls_failure::TlsVersions;
 use crate::capture::RecordingHandle;
 use crate::ingest::check::Checker;
@@ -187,6 +188,8 @@ pub struct Receiver {
     pub(super) keeps_requests: bool,
     /// Forward mode: where requests are sent on, and their inspection.
     pub(super) forward: Option<Arc<Forwarding>>,
+    /// Failed TLS handshakes being folded, handed on at the stop.
+    pub(super) tls_folds: Arc<Folds>,
 }
 
 impl Receiver {
@@ -202,6 +205,7 @@ impl Receiver {
             recording: None,
             keeps_requests: false,
             forward: None,
+            tls_folds: Arc::default(),
         }
     }
 
@@ -246,16 +250,26 @@ impl Receiver {
     pub fn is_tls(&self) -> bool {
         self.security.tls.is_some()
     }
+
+    /// Hands on what the receiver holds back for a while (the entries that
+    /// list failed TLS handshakes being folded), and from then on holds
+    /// nothing back. For a stop: called before the consumer stops taking
+    /// batches, nothing is lost. A batch for each kind of failure being
+    /// folded (a few hundred at most), each waiting for the consumer up to
+    /// `queue_timeout`.
+    pub async fn stop_holding_back(&self) {
+        self.tls_folds.stop(self).await;
+    }
 }
 
 /// Serves remote-write on `listener` until `shutdown` completes, then lets the
 /// requests in progress finish.
 pub async fn serve(
     listener: TcpListener,
-    receiver: Receiver,
+    receiver: impl Into<Arc<Receiver>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    super::listener::accept_connections(listener, Arc::new(receiver), shutdown).await
+    super::listener::accept_connections(listener, receiver.into(), shutdown).await
 }
 
 /// Completes at `deadline`, or never when there is none (a branch of a

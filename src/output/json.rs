@@ -19,7 +19,8 @@ use super::{RecordWriter, problems};
 use crate::format;
 use crate::ingest::forward::MirrorStatus;
 use crate::ingest::model::{
-    Batch, BucketSpan, Forwarded, HistogramExt, NO_HTTP_STATUS, Outcome, Upstream, WriteData,
+    Batch, BucketSpan, Forwarded, HistogramExt, NO_HTTP_STATUS, Outcome, Repeats, Upstream,
+    WriteData,
 };
 use crate::problems::Problem;
 use crate::text::escape;
@@ -281,8 +282,10 @@ fn request_fields(out: &mut String, batch: &Batch) {
         out.push_str(r#","tenant":"#);
         string(out, tenant);
     }
-    if info.repeats > 0 {
-        let _ = write!(out, r#","repeats":{}"#, info.repeats);
+    if let Repeats::Shown { more } = info.repeats
+        && more > 0
+    {
+        let _ = write!(out, r#","repeats":{more}"#);
     }
 }
 

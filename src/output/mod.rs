@@ -175,6 +175,10 @@ fn write_batch_within(
     spill: &mut dyn FnMut(&mut String),
     limit: usize,
 ) -> Option<Omitted> {
+    // A repeat counted in passing is printed by the entry its while ends with.
+    if !batch.info.is_listed() {
+        return None;
+    }
     let mut budget = OutputBudget::new(limit, out, FLUSH_BYTES, spill);
     match format {
         Format::Text => write_with::<text::Text>(out, batch, dedup, &mut budget),

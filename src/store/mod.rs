@@ -285,10 +285,14 @@ impl Store {
     fn count_request(&mut self, batch: &Batch, arrival_ms: i64) {
         self.seq += 1;
         self.totals.record(batch);
-        // A folded entry (failed TLS handshakes) stands for 1 + repeats.
-        self.request_rate.add(arrival_ms, 1 + batch.info.repeats);
+        // A repeat (failed TLS handshakes) is counted as it comes, and listed
+        // by the entry its while ends with, which counts as none.
+        self.request_rate.add(arrival_ms, batch.info.counted());
         self.byte_rate
             .add(arrival_ms, batch.info.compressed_bytes as u64);
+        if !batch.info.is_listed() {
+            return;
+        }
         let row = RequestRow {
             taken: self.seq,
             ..RequestRow::of(batch, arrival_ms)

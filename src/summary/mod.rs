@@ -262,7 +262,7 @@ impl RunSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::model::{Outcome, ReceivedSeries, RequestInfo, WriteData};
+    use crate::ingest::model::{Outcome, ReceivedSeries, Repeats, RequestInfo, WriteData};
 
     /// An accepted request with one series per hash.
     fn batch_of(hashes: impl IntoIterator<Item = u64>) -> Batch {
@@ -296,7 +296,7 @@ mod tests {
             retry_attempt: None,
             tenant: None,
             raw: None,
-            repeats: 0,
+            repeats: Repeats::Alone,
         };
         Batch {
             info,

@@ -44,7 +44,7 @@ impl TenantTotals {
 
     fn record(&mut self, batch: &Batch) {
         let counts = batch.data.counts();
-        self.requests += 1;
+        self.requests += batch.info.counted();
         self.samples += counts.samples + counts.histograms;
         for s in &batch.data.series {
             self.series.insert(s.label_hash);

@@ -147,7 +147,7 @@ impl Senders {
         if let Some(protocol) = info.protocol {
             totals.by_protocol[protocol.index()] += 1;
         }
-        let requests = 1 + info.repeats;
+        let requests = info.counted();
         if accepted {
             totals.accepted += requests;
         } else {
@@ -230,8 +230,8 @@ impl Totals {
         self.senders.record(info, batch.outcome.is_accepted());
         // What was written counts, also from a partly rejected request.
         self.counts += batch.data.counts();
-        // With the requests folded into it.
-        let requests = 1 + info.repeats;
+        // None for a folded entry: its repeats were counted as they came.
+        let requests = info.counted();
         match batch.outcome.rejection() {
             None => self.accepted += requests,
             Some((_, reason, _)) => *self.rejected.entry(reason).or_default() += requests,
@@ -256,6 +256,7 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::model::Repeats;
 
     fn request(user_agent: &str, ip: u8) -> RequestInfo {
         RequestInfo {
@@ -269,7 +270,7 @@ mod tests {
             retry_attempt: None,
             tenant: None,
             raw: None,
-            repeats: 0,
+            repeats: Repeats::Alone,
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use promscope::app::{Action, App, Tab};
 use promscope::ingest::model::{
     Batch, Exemplar, Histogram, LabelRef, Metadata, MetricType, Outcome, Protocol, RejectReason,
-    RequestInfo, Sample, WriteData,
+    Repeats, RequestInfo, Sample, WriteData,
 };
 use promscope::problems::{Message, Rule};
 use promscope::proto::rw2::{BucketSpan, histogram};
@@ -41,7 +41,7 @@ pub fn info(arrival_ms: i64, protocol: Protocol) -> RequestInfo {
         retry_attempt: None,
         tenant: None,
         raw: None,
-        repeats: 0,
+        repeats: Repeats::Alone,
     }
 }
 

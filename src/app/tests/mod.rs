@@ -4,7 +4,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::*;
-use crate::ingest::model::{Batch, Outcome, RequestInfo, Sample, WriteData};
+use crate::ingest::model::{Batch, Outcome, Repeats, RequestInfo, Sample, WriteData};
 use crate::store::StoreLimits;
 
 const T0: i64 = 1_732_000_000_000;
@@ -31,7 +31,7 @@ fn batch(arrival_ms: i64, series: &[(&[(&str, &str)], f64)]) -> Batch {
             retry_attempt: None,
             tenant: None,
             raw: None,
-            repeats: 0,
+            repeats: Repeats::Alone,
         },
         outcome: Outcome::Accepted,
         data,

@@ -31,7 +31,8 @@ pub use labels::{
     tenant_series_hash,
 };
 pub use request::{
-    Batch, NO_HTTP_STATUS, Outcome, Protocol, RawRequest, RejectReason, RequestInfo, shown_status,
+    Batch, NO_HTTP_STATUS, Outcome, Protocol, RawRequest, RejectReason, Repeats, RequestInfo,
+    shown_status,
 };
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,

@@ -68,10 +68,40 @@ pub struct RequestInfo {
     /// The request as it arrived, kept for the dashboard to open (see
     /// [`RawRequest`]); `None` in headless mode, which never opens one.
     pub raw: Option<Arc<RawRequest>>,
-    /// More requests like this one, folded into it and counted with it: a
-    /// sender retrying a TLS handshake that fails the same way every time is
-    /// one entry for each while, not thousands. 0 for a request alone.
-    pub repeats: u64,
+    /// Whether it stands alone, or is one of a run of repeats (a sender
+    /// retrying a TLS handshake that fails the same way every time is one
+    /// entry for each while, not thousands).
+    pub repeats: Repeats,
+}
+
+/// How a request stands with the repeats of it folded together: each repeat
+/// is counted as it comes (totals, rates and the header are never behind),
+/// and listed once, by the entry its while ends with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Repeats {
+    /// A request of its own: counted, listed and printed.
+    #[default]
+    Alone,
+    /// A repeat of one listed already: counted, neither listed nor printed.
+    Counted,
+    /// The entry a while of repeats ends with: listed and printed as standing
+    /// for 1 + `more` of them, counted as none (each was counted as it came).
+    Shown { more: u64 },
+}
+
+impl RequestInfo {
+    /// Requests it counts as in totals and rates.
+    pub fn counted(&self) -> u64 {
+        match self.repeats {
+            Repeats::Alone | Repeats::Counted => 1,
+            Repeats::Shown { .. } => 0,
+        }
+    }
+
+    /// Whether it is listed (the Requests view) and printed (headless output).
+    pub fn is_listed(&self) -> bool {
+        self.repeats != Repeats::Counted
+    }
 }
 
 /// A request as it arrived: its head and its body still compressed, which the
@@ -116,7 +146,7 @@ impl Default for RequestInfo {
             retry_attempt: None,
             tenant: None,
             raw: None,
-            repeats: 0,
+            repeats: Repeats::Alone,
         }
     }
 }

@@ -4,8 +4,10 @@
 //! Requests view and print thousands of identical lines. The first failure of
 //! a kind from an address is handed on at once; the same failure from the
 //! same address within the next while (10 s, doubling up to a minute while it
-//! goes on) is counted, and handed on at the end of that while as one entry
-//! that says how many it stands for (and is counted as that many).
+//! goes on) is handed on as a repeat, counted but not listed, and the while
+//! ends with one entry that lists them all (and counts as none: the totals
+//! and the header are never behind). When the receiver stops, every while
+//! ends at once, so that no entry is lost.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -14,6 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
+use super::super::model::Repeats;
 use super::super::server::Receiver;
 use super::Failure;
 
@@ -41,12 +44,21 @@ struct Fold {
     last: Option<(SocketAddr, SystemTime)>,
 }
 
-/// The kinds being folded. Repeats counted in the last while before
-/// promscope stops are not handed on (the output stops taking requests as the
-/// listener stops).
+/// The kinds being folded.
 #[derive(Default)]
-pub(super) struct Folds {
-    kinds: Mutex<HashMap<Kind, Fold>>,
+pub(crate) struct Folds {
+    kinds: Mutex<Kinds>,
+    /// Held while a folded entry is handed on, so that the stop waits for
+    /// one on its way before the consumer stops taking batches.
+    handing_on: tokio::sync::Mutex<()>,
+}
+
+/// The folds by kind, and whether the receiver is stopping.
+#[derive(Default)]
+struct Kinds {
+    folds: HashMap<Kind, Fold>,
+    /// The receiver is stopping: each failure is handed on alone.
+    stopped: bool,
 }
 
 /// A failure that stands for `count` of its kind.
@@ -57,66 +69,84 @@ struct Folded {
 }
 
 impl Folds {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Kind, Fold>> {
+    fn lock(&self) -> MutexGuard<'_, Kinds> {
         self.kinds.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Hands `failure` on, or counts it with its kind.
+    /// Hands `failure` on: alone, or as a repeat of its kind.
     pub(super) async fn report(self: &Arc<Self>, failure: Failure, receiver: &Arc<Receiver>) {
         let kind = (failure.remote.ip(), failure.message.clone());
-        let first = {
+        let (repeats, folding) = {
             let mut kinds = self.lock();
-            if let Some(fold) = kinds.get_mut(&kind) {
+            if let Some(fold) = kinds.folds.get_mut(&kind) {
                 fold.count += 1;
                 fold.last = Some((failure.remote, failure.at));
-                return;
+                (Repeats::Counted, false)
+            } else {
+                let folding = !kinds.stopped && kinds.folds.len() < MOST_KINDS;
+                if folding {
+                    let now = Instant::now();
+                    let fold = Fold {
+                        began: now,
+                        ends: now + FIRST_WHILE,
+                        length: FIRST_WHILE,
+                        count: 0,
+                        last: None,
+                    };
+                    kinds.folds.insert(kind.clone(), fold);
+                }
+                (Repeats::Alone, folding)
             }
-            let room = kinds.len() < MOST_KINDS;
-            if room {
-                let now = Instant::now();
-                let fold = Fold {
-                    began: now,
-                    ends: now + FIRST_WHILE,
-                    length: FIRST_WHILE,
-                    count: 0,
-                    last: None,
-                };
-                kinds.insert(kind.clone(), fold);
-            }
-            room
         };
-        if first {
+        if folding {
             tokio::spawn(self.clone().fold(kind, receiver.clone()));
         }
-        failure.hand_on(0, receiver).await;
+        failure.hand_on(repeats, receiver).await;
     }
 
-    /// Hands on the repeats of `kind` at the end of each while, until a
-    /// while has none.
+    /// Hands on the entry that lists the repeats of `kind` at the end of
+    /// each while, until a while has none.
     async fn fold(self: Arc<Self>, kind: Kind, receiver: Arc<Receiver>) {
         loop {
-            let Some(ends) = self.lock().get(&kind).map(|f| f.ends) else {
+            let Some(ends) = self.lock().folds.get(&kind).map(|f| f.ends) else {
                 return;
             };
             tokio::time::sleep_until(ends).await;
+            let _turn = self.handing_on.lock().await;
             let folded = {
                 let mut kinds = self.lock();
-                let Some(fold) = kinds.get_mut(&kind) else {
+                let Some(fold) = kinds.folds.get_mut(&kind) else {
                     return;
                 };
-                let folded = take(&kind, fold);
-                if folded.is_none() {
-                    kinds.remove(&kind);
+                let Some(folded) = take(&kind, fold) else {
+                    kinds.folds.remove(&kind);
                     return;
-                }
+                };
                 fold.length = (fold.length * 2).min(LONGEST_WHILE);
                 fold.began = Instant::now();
                 fold.ends = fold.began + fold.length;
                 folded
             };
-            if let Some(folded) = folded {
-                folded.hand_on(&receiver).await;
-            }
+            folded.hand_on(&receiver).await;
+        }
+    }
+
+    /// Ends every while now, handing on the entries that list their repeats
+    /// (at most [`MOST_KINDS`]), and hands each later failure on alone: the
+    /// receiver is stopping, and its consumer takes batches until this is done.
+    pub(crate) async fn stop(&self, receiver: &Receiver) {
+        let _turn = self.handing_on.lock().await;
+        let folded: Vec<Folded> = {
+            let mut kinds = self.lock();
+            kinds.stopped = true;
+            let folds = std::mem::take(&mut kinds.folds);
+            folds
+                .into_iter()
+                .filter_map(|(kind, mut fold)| take(&kind, &mut fold))
+                .collect()
+        };
+        for folded in folded {
+            folded.hand_on(receiver).await;
         }
     }
 }
@@ -147,6 +177,9 @@ impl Folded {
             self.count,
             failure.remote.ip()
         );
-        self.failure.hand_on(self.count - 1, receiver).await;
+        let more = self.count.saturating_sub(1);
+        self.failure
+            .hand_on(Repeats::Shown { more }, receiver)
+            .await;
     }
 }

@@ -23,13 +23,13 @@ use tokio_rustls::server::TlsStream;
 
 use super::conn::Conn;
 use super::http_failure::received_at;
-use super::model::{Batch, NO_HTTP_STATUS, Outcome, RejectReason, RequestInfo, WriteData};
+use super::model::{Batch, NO_HTTP_STATUS, Outcome, RejectReason, Repeats, RequestInfo, WriteData};
 use super::server::Receiver;
 use crate::text::bounded;
 use crate::text::escape::{escaped, lossless};
 
 pub use cause::TlsVersions;
-use fold::Folds;
+pub(super) use fold::Folds;
 
 /// Bytes of a connection's start looked at (and quoted) before the handshake.
 const OPENING_BYTES: usize = 16;
@@ -79,19 +79,15 @@ fn looks_like_http(first: &[u8]) -> bool {
     method > 0 && rest.get(method).is_none_or(|&b| b == b' ')
 }
 
-/// A listener's TLS: its configuration, and the failures being folded.
+/// A listener's TLS configuration.
 #[derive(Clone)]
 pub(super) struct Tls {
     config: Arc<ServerConfig>,
-    folds: Arc<Folds>,
 }
 
 impl Tls {
     pub(super) fn new(config: Arc<ServerConfig>) -> Self {
-        Tls {
-            config,
-            folds: Arc::default(),
-        }
+        Tls { config }
     }
 
     /// A connection that began with neither TLS nor HTTP: closed, and
@@ -151,7 +147,7 @@ impl Tls {
         None
     }
 
-    /// Hands the failure on, or counts it with the same failure's repeats.
+    /// Hands the failure on, alone or as a repeat of the same failure.
     async fn report(
         &self,
         message: String,
@@ -164,7 +160,7 @@ impl Tls {
             remote,
             at: received_at(conn),
         };
-        self.folds.report(failure, receiver).await;
+        receiver.tls_folds.report(failure, receiver).await;
     }
 }
 
@@ -239,8 +235,8 @@ struct Failure {
 }
 
 impl Failure {
-    /// Hands it on as a rejected request that `repeats` more are folded into.
-    async fn hand_on(self, repeats: u64, receiver: &Receiver) {
+    /// Hands it on as a rejected request, alone or one of `repeats`.
+    async fn hand_on(self, repeats: Repeats, receiver: &Receiver) {
         let batch = Batch {
             info: RequestInfo {
                 received_at: self.at,

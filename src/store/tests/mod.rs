@@ -10,8 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::metadata::ORPHAN_METADATA;
 use super::*;
 use crate::ingest::model::{
-    Exemplar, Histogram, LabelRef, MetricType, Outcome, Protocol, RejectReason, RequestInfo,
-    STALE_NAN_BITS, Sample,
+    Exemplar, Histogram, LabelRef, MetricType, Outcome, Protocol, RejectReason, Repeats,
+    RequestInfo, STALE_NAN_BITS, Sample,
 };
 use crate::summary::distinct::DistinctCount;
 use std::sync::atomic::AtomicUsize;
@@ -36,7 +36,7 @@ fn info(arrival_ms: i64) -> RequestInfo {
         retry_attempt: None,
         tenant: None,
         raw: None,
-        repeats: 0,
+        repeats: Repeats::Alone,
     }
 }
 
