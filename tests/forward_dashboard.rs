@@ -185,6 +185,11 @@ fn requests_show_the_backends_side_and_its_whole_message() {
         "{screen}"
     );
     assert!(screen.contains("END-OF-MESSAGE"), "{screen}");
+    // A backend that did not answer: the 502 is promscope's.
+    apply(&mut app, &mut store, &[Action::Up(1), Action::Enter]);
+    let opened = dashboard::screen(&app, &store, 160, 40);
+    assert!(opened.contains("502 (promscope's)"), "{opened}");
+    assert!(opened.contains("did not answer"), "{opened}");
 }
 
 #[test]
@@ -252,6 +257,73 @@ fn tenants_are_shown_per_sender_and_requests_filtered_on_them() {
     // A regex searches every field, the backend's message too.
     apply(&mut app, &mut store, &filter("END-OF-MESSAGE"));
     assert_eq!(rows(&screen(&app, &store, 200, 40)), 1);
+}
+
+/// A capture recorded in forward mode, replayed: the backend's refusals come
+/// as rejections of reason `backend` or `backend_unavailable` (no latency was
+/// recorded). They say whose they were, in the Requests view and inside the
+/// request, and the series the backend refused are flagged as live.
+#[test]
+fn replayed_refusals_say_whose_they_were() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = dashboard::app(T0 - 60_000);
+    let unreachable = format!("promscope could not connect to the backend {BACKEND}");
+    let mut data = WriteData::default();
+    data.push_series(&[("__name__", "up")], &[sample(T0 - 3_000, 1.0)], &[]);
+    for (at, status, reason, message) in [
+        (
+            T0 - 2_000,
+            502,
+            RejectReason::BackendUnavailable,
+            &*unreachable,
+        ),
+        (
+            T0 - 1_000,
+            400,
+            RejectReason::Backend,
+            "out of order sample",
+        ),
+    ] {
+        let message = message.to_owned();
+        store.ingest(&Batch {
+            info: info(at, Protocol::V1),
+            outcome: Outcome::Rejected {
+                status,
+                reason,
+                message,
+            },
+            data: data.clone(),
+        });
+    }
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    let latest = screen(&app, &store, 160, 40);
+    assert!(
+        latest.contains("400 from the backend: out of order sample"),
+        "{latest}"
+    );
+    apply(&mut app, &mut store, &[Action::Up(1)]);
+    let unanswered = screen(&app, &store, 160, 40);
+    let said = format!("502 (no answer from the backend): {unreachable}");
+    assert!(unanswered.contains(&said), "{unanswered}");
+    apply(&mut app, &mut store, &[Action::Enter]);
+    let opened = screen(&app, &store, 160, 40);
+    assert!(opened.contains("502 (promscope's)"), "{opened}");
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::Back, Action::Down(1), Action::Enter],
+    );
+    let opened = screen(&app, &store, 160, 40);
+    assert!(
+        opened.contains("400 (the backend's, passed on)"),
+        "{opened}"
+    );
+
+    let mut open = vec![Action::GoTab(Tab::Metrics)];
+    open.extend(dashboard::open_series("up"));
+    apply(&mut app, &mut store, &open);
+    let series = screen(&app, &store, 160, 40);
+    assert!(series.contains("rejected upstream"), "{series}");
 }
 
 /// The whole way: a real receiver forwards to a real (test) backend that

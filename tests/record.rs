@@ -4,28 +4,11 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
+use common::temp::TempFile;
 use common::*;
 use promscope::capture::{CaptureReader, Exchange, RecordLimits, Recorder, header};
 use promscope::ingest::server::Limits;
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> Self {
-        TempFile(std::env::temp_dir().join(format!(
-            "promscope-record-test-{}-{name}.warc",
-            std::process::id()
-        )))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 fn read_capture(path: &std::path::Path) -> Vec<Exchange> {
     let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
@@ -48,7 +31,7 @@ fn raw_request(addr: std::net::SocketAddr, raw: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_are_recorded_as_received_with_their_answers() {
-    let file = TempFile::new("as-received");
+    let file = TempFile::new("as-received.warc");
     let recorder = Recorder::start(&file.0, RecordLimits::default()).unwrap();
     let handle = recorder.handle();
     let mut receiver =
@@ -227,7 +210,7 @@ async fn overlapping(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn overlapping_requests_are_recorded_in_the_order_they_arrived_not_answered() {
-    let file = TempFile::new("overlap");
+    let file = TempFile::new("overlap.warc");
     let (recorder, mut receiver, first) =
         overlapping(&file, std::time::Duration::from_secs(30)).await;
     let answer = finish_slow(first, &rw1_body(&[1.0])).await;
@@ -240,7 +223,7 @@ async fn overlapping_requests_are_recorded_in_the_order_they_arrived_not_answere
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_that_takes_long_holds_up_the_records_after_it_for_a_while_only() {
-    let file = TempFile::new("overlap-late");
+    let file = TempFile::new("overlap-late.warc");
     let (recorder, mut receiver, first) =
         overlapping(&file, std::time::Duration::from_millis(200)).await;
     // Written once it waited long enough, though "first" is still arriving.
@@ -259,7 +242,7 @@ async fn a_request_that_takes_long_holds_up_the_records_after_it_for_a_while_onl
 
 #[test]
 fn the_binary_records_with_record_and_says_so_in_its_summary() {
-    let file = TempFile::new("binary");
+    let file = TempFile::new("binary.warc");
     let args = [
         "--no-tui".as_ref(),
         "--format".as_ref(),

@@ -5,27 +5,11 @@
 mod common;
 
 use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
+use common::temp::TempFile;
 use common::*;
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> Self {
-        TempFile(std::env::temp_dir().join(format!(
-            "promscope-replay-test-{}-{name}",
-            std::process::id()
-        )))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// `promscope --no-tui --format json` on an ephemeral port, with extra args.
 struct Live {

@@ -11,7 +11,9 @@ use prost::Message;
 use crate::capture::Header;
 use crate::format;
 use crate::ingest::decode;
-use crate::ingest::model::{Batch, NO_HTTP_STATUS, Protocol, RawRequest, WriteData, shown_status};
+use crate::ingest::model::{
+    Batch, NO_HTTP_STATUS, Protocol, RawRequest, RejectReason, WriteData, shown_status,
+};
 use crate::output::write_histogram;
 use crate::proto::rw2;
 use crate::store::RequestRow;
@@ -142,7 +144,10 @@ fn answers(out: &mut Vec<Line>, row: &RequestRow) {
     let status = if row.status == NO_HTTP_STATUS {
         "none: the TLS handshake failed before any HTTP".to_owned()
     } else {
-        let whose = if row.backend.is_some() {
+        // Replayed, a backend's refusal has only its reason to say whose it was.
+        let backends = row.backend.as_ref().is_some_and(|b| b.answered)
+            || row.rejected == Some(RejectReason::Backend);
+        let whose = if backends {
             "the backend's, passed on"
         } else {
             "promscope's"
@@ -151,7 +156,11 @@ fn answers(out: &mut Vec<Line>, row: &RequestRow) {
     };
     out.push(Line::new(LineKind::Field, "status", status));
     if let Some(note) = &row.note {
-        let name = if row.rejected { "message" } else { "warning" };
+        let name = if row.rejected.is_some() {
+            "message"
+        } else {
+            "warning"
+        };
         out.push(Line::new(LineKind::Field, name, note.clone()));
     }
     if let Some(backend) = &row.backend {

@@ -45,8 +45,8 @@ pub fn unpack(exchange: &Exchange, limits: &Limits) -> Unpacked {
 /// The batch the receiver handed to its consumers for `exchange`, or none
 /// (vmagent's handshake), from what [`unpack`] made of it. A request
 /// answered otherwise than its content alone decides (credentials, a
-/// timeout, promscope falling behind, a body not read whole) gets its
-/// recorded answer and no data, as it did live.
+/// timeout, promscope falling behind, a body not read whole, a backend in
+/// forward mode) gets its recorded answer, as it did live.
 pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option<Batch> {
     let mut batch = match unpacked.0? {
         Taken::Whole(unpacked) => content::decode_unpacked(unpacked, limits),
@@ -59,23 +59,43 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
     let Some(answer) = &exchange.answer else {
         return Some(batch);
     };
+    let recorded = answer
+        .reject_reason
+        .as_deref()
+        .and_then(RejectReason::from_name);
+    let taken = (200..300).contains(&answer.status);
     let decided = match &batch.outcome {
-        Outcome::Rejected { status, .. } => *status == answer.status,
-        other => {
-            other.is_accepted() && (200..300).contains(&answer.status) && exchange.body_complete
+        Outcome::Rejected { status, reason, .. } => {
+            *status == answer.status && recorded.is_none_or(|r| r == *reason)
         }
+        other => other.is_accepted() && taken && exchange.body_complete,
     };
-    if !decided {
-        let reason = answer
-            .reject_reason
-            .as_deref()
-            .and_then(RejectReason::from_name)
-            .unwrap_or(reason_of_status(answer.status));
-        batch.outcome = Outcome::Rejected {
-            status: answer.status,
-            reason,
-            message: String::from_utf8_lossy(&answer.body).trim_end().to_owned(),
-        };
+    if decided {
+        return Some(batch);
+    }
+    if taken {
+        // Taken when recorded though refused now: a backend took what
+        // promscope could not read, or the limits or rules are stricter now.
+        if let Some((_, reason, message)) = batch.outcome.rejection() {
+            let note = format!(
+                "answered {} when recorded; refused when read now ({}): {message}",
+                answer.status,
+                reason.name()
+            );
+            batch.data.warnings.push(note);
+        }
+        batch.outcome = Outcome::Accepted;
+        return Some(batch);
+    }
+    let reason = recorded.unwrap_or(reason_of_status(answer.status));
+    batch.outcome = Outcome::Rejected {
+        status: answer.status,
+        reason,
+        // Trimmed as live mode trims a backend's body.
+        message: String::from_utf8_lossy(answer.body.trim_ascii()).into_owned(),
+    };
+    // What a backend refused was read all the same, as live.
+    if !reason.is_upstream() {
         batch.data = WriteData::default();
     }
     Some(batch)
@@ -92,7 +112,8 @@ pub fn raw_request(exchange: Exchange) -> RawRequest {
     }
 }
 
-/// The reason a status stands for, for answers recorded without one.
+/// The reason a refusal's status stands for, when its answer names no reason
+/// this version knows.
 fn reason_of_status(status: u16) -> RejectReason {
     match status {
         401 | 403 => RejectReason::Unauthorized,

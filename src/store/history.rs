@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 use super::series::{SeriesId, SeriesKind};
 use crate::filter::Filter;
 use crate::ingest::forward::MirrorStatuses;
-use crate::ingest::model::{Batch, Counts, Outcome, Protocol, Upstream, shown_status};
+use crate::ingest::model::{
+    Batch, Counts, Outcome, Protocol, RejectReason, Upstream, shown_status,
+};
 use crate::summary::totals::Sender;
 use crate::text;
 
@@ -72,8 +74,8 @@ pub struct RequestRow {
     pub status: u16,
     /// Rejection message, or the first warning.
     pub note: Option<String>,
-    /// Whether `note` is a rejection.
-    pub rejected: bool,
+    /// Why it was refused, when it was (then `note` is the refusal's message).
+    pub rejected: Option<RejectReason>,
     /// `Retry-Attempt` header.
     pub retry_attempt: Option<String>,
     /// The tenant (`X-Scope-OrgID`, `THANOS-TENANT`, VictoriaMetrics' path).
@@ -94,14 +96,16 @@ impl RequestRow {
                     .warnings
                     .first()
                     .map(|w| text::bounded(w, MAX_REQUEST_NOTE_BYTES)),
-                false,
+                None,
             ),
-            Some((_, _, message)) => {
-                let limit = match &batch.outcome {
-                    Outcome::Forwarded(_) => MAX_BACKEND_NOTE_BYTES,
-                    _ => MAX_REQUEST_NOTE_BYTES,
+            Some((_, reason, message)) => {
+                // A backend's, replayed ones too (no `Outcome::Forwarded` then).
+                let limit = if reason.is_upstream() {
+                    MAX_BACKEND_NOTE_BYTES
+                } else {
+                    MAX_REQUEST_NOTE_BYTES
                 };
-                (Some(text::bounded(&message, limit)), true)
+                (Some(text::bounded(&message, limit)), Some(reason))
             }
         };
         let backend = match &batch.outcome {

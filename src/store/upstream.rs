@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::Store;
-use crate::ingest::model::{Batch, Outcome, Upstream, label_set_hash, tenant_series_hash};
+use crate::ingest::model::{Batch, RejectReason, label_set_hash, tenant_series_hash};
 use crate::text;
 use crate::text::labelsets::label_sets_in;
 
@@ -23,15 +23,13 @@ fn refused_for_good(status: u16) -> bool {
 impl Store {
     /// Flags the series of `batch` its backend refused, if it did.
     pub(super) fn flag_upstream_rejection(&mut self, batch: &Batch) {
-        let Outcome::Forwarded(forwarded) = &batch.outcome else {
+        // Live, or replayed from a capture (then a plain rejection of its reason).
+        let Some((status, RejectReason::Backend, message)) = batch.outcome.rejection() else {
             return;
         };
-        let Upstream::Answered { status, .. } = &forwarded.upstream else {
+        if !refused_for_good(status) {
             return;
-        };
-        let Some(message) = forwarded.message().filter(|_| refused_for_good(*status)) else {
-            return;
-        };
+        }
         let data = &batch.data;
         let named: HashSet<u64> = label_sets_in(&message)
             .iter()

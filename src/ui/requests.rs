@@ -16,7 +16,7 @@ use super::widgets::{empty_note, held_state, no_rows_note, right, table, titled}
 use crate::app::App;
 use crate::app::logs::Requests;
 use crate::format;
-use crate::ingest::model::shown_status;
+use crate::ingest::model::{RejectReason, shown_status};
 use crate::store::{RequestRow, Store};
 use crate::text::escape::escaped;
 
@@ -119,7 +119,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .zip(cells)
         .enumerate()
         .map(|(i, (r, c))| {
-            let status_style = if r.rejected {
+            let status_style = if r.rejected.is_some() {
                 theme::error()
             } else if r.note.is_some() {
                 theme::warn()
@@ -216,32 +216,14 @@ pub(super) fn detail_height(text: Option<&[Line]>, area: Rect) -> u16 {
 /// What the box below the list says of a request: its rejection (whole) or
 /// what it carried, and in forward mode the backend's side and the tenant.
 fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
-    let mut first = match (&r.note, &r.backend) {
-        (Some(note), Some(backend)) if r.rejected => {
-            let who = if backend.answered {
-                format!(
-                    "{} from the backend in {}: ",
-                    r.status,
-                    format::latency(backend.latency)
-                )
-            } else {
-                format!("{} (no answer from the backend): ", r.status)
-            };
-            vec![
-                Span::styled(who, theme::error()),
-                Span::raw(escaped(note).into_owned()),
-            ]
-        }
-        (Some(note), None) if r.rejected => vec![
-            Span::styled(
-                format!("{} rejected: ", shown_status(r.status)),
-                theme::error(),
-            ),
+    let mut first = match (&r.note, r.rejected) {
+        (Some(note), Some(reason)) => vec![
+            Span::styled(refused_by(r, reason), theme::error()),
             Span::raw(escaped(note).into_owned()),
         ],
-        (note, backend) => {
+        (note, _) => {
             let mut spans = vec![Span::raw(carried(r))];
-            if let Some(backend) = backend {
+            if let Some(backend) = &r.backend {
                 spans.push(Span::raw(format!(
                     " · the backend answered {} in {}",
                     r.status,
@@ -272,6 +254,24 @@ fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
         ]));
     }
     lines
+}
+
+/// Who refused a request, before its message: `400 rejected: `, or in
+/// forward mode `400 from the backend in 2ms: ` (a replayed capture has no
+/// backend's latency) or `502 (no answer from the backend): `.
+fn refused_by(r: &RequestRow, reason: RejectReason) -> String {
+    let status = shown_status(r.status);
+    match reason {
+        RejectReason::Backend => match &r.backend {
+            Some(b) => format!(
+                "{status} from the backend in {}: ",
+                format::latency(b.latency)
+            ),
+            None => format!("{status} from the backend: "),
+        },
+        RejectReason::BackendUnavailable => format!("{status} (no answer from the backend): "),
+        _ => format!("{status} rejected: "),
+    }
 }
 
 /// What an accepted request carried, in words.

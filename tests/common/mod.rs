@@ -6,6 +6,7 @@ pub mod backend;
 pub mod binary;
 pub mod pki;
 pub mod pty;
+pub mod temp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -151,94 +151,86 @@ impl Default for RequestInfo {
     }
 }
 
-/// Why a request was rejected; the short name is what the counters are keyed by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RejectReason {
+/// Declares [`RejectReason`] with [`RejectReason::ALL`] and
+/// [`RejectReason::name`] from one list, so that no reason can be left out of
+/// `ALL` (a capture's reasons are read back through it).
+macro_rules! reject_reasons {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// Why a request was rejected; the short name is what the counters are keyed by.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RejectReason {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl RejectReason {
+            /// Every reason, in declaration order.
+            pub const ALL: &[RejectReason] = &[$(RejectReason::$variant),*];
+
+            /// Stable short name used in summaries, JSON, captures and the dashboard.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(RejectReason::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+reject_reasons! {
     /// Wrong or missing credentials (basic auth or bearer token).
-    Unauthorized,
+    Unauthorized = "unauthorized",
     /// Content-Encoding other than snappy (or zstd, for VictoriaMetrics' protocol).
-    UnsupportedEncoding,
+    UnsupportedEncoding = "unsupported_encoding",
     /// Content-Type that is not a remote-write protobuf message.
-    UnsupportedContentType,
+    UnsupportedContentType = "unsupported_content_type",
     /// Method other than POST.
-    MethodNotAllowed,
+    MethodNotAllowed = "method_not_allowed",
     /// Compressed body over `--max-compressed-bytes`, or decoded size over `--max-body-bytes`.
-    TooLarge,
+    TooLarge = "too_large",
     /// Body could not be read from the connection.
-    BodyRead,
+    BodyRead = "body_read",
     /// Body did not arrive in time (`--body-timeout`).
-    BodyTimeout,
+    BodyTimeout = "body_timeout",
     /// Body is not valid snappy block data.
-    Snappy,
+    Snappy = "bad_snappy",
     /// Body is not valid zstd data (VictoriaMetrics' protocol).
-    Zstd,
+    Zstd = "bad_zstd",
     /// Body is not a valid protobuf message of the announced type.
-    Protobuf,
+    Protobuf = "bad_protobuf",
     /// Some RW 2.0 series broke a rule (symbol refs, no `__name__`, ...): those
     /// were refused, the rest written.
-    Invalid,
+    Invalid = "invalid_request",
     /// Bodies being received at once were over `--max-bytes-in-flight`, or
     /// credentials were waiting too long to be checked; the sender should retry.
-    Overloaded,
+    Overloaded = "overloaded",
     /// Forward mode: the backend answered with an error status.
-    Backend,
+    Backend = "backend",
     /// The request's head was not HTTP that promscope reads (a control
     /// character in a header, too many headers, HTTP/2 without TLS...), or it
     /// did not arrive whole: refused before it was handled.
-    BadHttp,
+    BadHttp = "bad_http",
     /// The TLS handshake failed (no client certificate where one is required,
     /// one from another CA, no version or cipher suite in common, not TLS at
     /// all, closed or stopped mid-handshake): no HTTP answer was sent.
-    BadTls,
+    BadTls = "bad_tls",
     /// Forward mode: the backend could not be reached, failed, or did not
     /// answer in time (promscope answered 502 or 504).
-    BackendUnavailable,
+    BackendUnavailable = "backend_unavailable",
 }
 
 impl RejectReason {
-    /// Every reason.
-    pub const ALL: [RejectReason; 14] = [
-        RejectReason::Unauthorized,
-        RejectReason::UnsupportedEncoding,
-        RejectReason::UnsupportedContentType,
-        RejectReason::MethodNotAllowed,
-        RejectReason::TooLarge,
-        RejectReason::BodyRead,
-        RejectReason::BodyTimeout,
-        RejectReason::Snappy,
-        RejectReason::Zstd,
-        RejectReason::Protobuf,
-        RejectReason::Invalid,
-        RejectReason::Overloaded,
-        RejectReason::BadHttp,
-        RejectReason::BadTls,
-    ];
-
     /// The reason called `name` (as [`RejectReason::name`] writes it).
     pub fn from_name(name: &str) -> Option<RejectReason> {
-        RejectReason::ALL.into_iter().find(|r| r.name() == name)
+        RejectReason::ALL.iter().copied().find(|r| r.name() == name)
     }
 
-    /// Stable short name used in summaries, JSON and the dashboard.
-    pub fn name(self) -> &'static str {
-        match self {
-            RejectReason::Unauthorized => "unauthorized",
-            RejectReason::UnsupportedEncoding => "unsupported_encoding",
-            RejectReason::UnsupportedContentType => "unsupported_content_type",
-            RejectReason::MethodNotAllowed => "method_not_allowed",
-            RejectReason::TooLarge => "too_large",
-            RejectReason::BodyRead => "body_read",
-            RejectReason::BodyTimeout => "body_timeout",
-            RejectReason::Snappy => "bad_snappy",
-            RejectReason::Zstd => "bad_zstd",
-            RejectReason::Protobuf => "bad_protobuf",
-            RejectReason::Invalid => "invalid_request",
-            RejectReason::Overloaded => "overloaded",
-            RejectReason::Backend => "backend",
-            RejectReason::BackendUnavailable => "backend_unavailable",
-            RejectReason::BadHttp => "bad_http",
-            RejectReason::BadTls => "bad_tls",
-        }
+    /// Forward mode: whether the request went on to the backend, which
+    /// refused it or did not answer, rather than promscope refusing it.
+    pub fn is_upstream(self) -> bool {
+        matches!(
+            self,
+            RejectReason::Backend | RejectReason::BackendUnavailable
+        )
     }
 }
 
@@ -333,5 +325,23 @@ impl Batch {
         };
         let raw = info.raw.as_ref().map_or(0, |r| r.heap_bytes());
         self.data.heap_bytes() + info.path.capacity() + strings + message + raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RejectReason;
+
+    /// Each name is one reason's: a capture's reasons are read back by name.
+    #[test]
+    fn every_reason_is_found_by_its_name() {
+        for reason in RejectReason::ALL {
+            assert_eq!(RejectReason::from_name(reason.name()), Some(*reason));
+        }
+        // Forward mode's, which ALL once left out.
+        assert_eq!(
+            RejectReason::from_name("backend_unavailable"),
+            Some(RejectReason::BackendUnavailable)
+        );
     }
 }

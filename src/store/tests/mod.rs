@@ -149,7 +149,10 @@ fn rejected_requests_are_logged_and_counted_but_add_no_series() {
     assert_eq!(store.series_count(), 0);
     assert!(store.has_data());
     let row = store.requests().back().unwrap();
-    assert_eq!((row.status, row.rejected), (400, true));
+    assert_eq!(
+        (row.status, row.rejected),
+        (400, Some(RejectReason::Snappy))
+    );
     assert_eq!(row.sender, "Prometheus/3.1.0 @ 10.0.0.1");
     assert_eq!(store.totals().rejected_by_reason(), "bad_snappy: 1");
 }

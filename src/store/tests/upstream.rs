@@ -86,3 +86,25 @@ fn answers_that_are_retried_or_accepted_flag_nothing() {
     store.ingest(&failed);
     assert_eq!(flagged(&store), vec![(0, None)]);
 }
+
+/// A capture recorded in forward mode, replayed: the backend's refusal is a
+/// plain rejection of reason `backend`, and flags as live; promscope's own
+/// refusal of some series (RW 2.0, the rest written) flags nothing.
+#[test]
+fn a_replayed_refusal_of_the_backend_flags_as_live() {
+    let mut store = Store::new(StoreLimits::default());
+    let message = "out of order sample for series {__name__=\"up\", job=\"b\"}";
+    for reason in [RejectReason::Invalid, RejectReason::Backend] {
+        let mut replayed = batch(T0, &[(UP_A, T0, 1.0), (UP_B, T0, 1.0)]);
+        replayed.outcome = Outcome::Rejected {
+            status: 400,
+            reason,
+            message: message.into(),
+        };
+        store.ingest(&replayed);
+    }
+    assert_eq!(
+        flagged(&store),
+        vec![(0, None), (1, Some(message.to_owned()))]
+    );
+}
