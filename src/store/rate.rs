@@ -4,6 +4,10 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use jittery::{Period, jitter_allowed};
+
+mod jittery;
+
 /// Seconds of history kept.
 pub const HISTORY_SECS: usize = 180;
 
@@ -27,9 +31,9 @@ pub struct RateBuckets {
     period: PeriodMemo,
 }
 
-/// The sender's interval (0: unknown) and the second it was worked out for:
-/// a memo that reads take (atomics, as the store is read from several
-/// threads while filtering; a race only works it out twice).
+/// The sender's interval (0: unknown, negative: jittery) and the second it
+/// was worked out for: a memo that reads take (atomics, as the store is read
+/// from several threads while filtering; a race only works it out twice).
 #[derive(Debug, Default)]
 struct PeriodMemo {
     at: AtomicI64,
@@ -37,14 +41,19 @@ struct PeriodMemo {
 }
 
 impl PeriodMemo {
-    fn get(&self) -> (i64, Option<i64>) {
+    fn get(&self) -> (i64, Option<Period>) {
         let secs = self.secs.load(Ordering::Relaxed);
-        (self.at.load(Ordering::Relaxed), (secs > 0).then_some(secs))
+        let period = (secs != 0).then(|| Period {
+            secs: secs.abs(),
+            jittery: secs < 0,
+        });
+        (self.at.load(Ordering::Relaxed), period)
     }
 
-    fn set(&self, (at, secs): (i64, Option<i64>)) {
+    fn set(&self, (at, period): (i64, Option<Period>)) {
+        let secs = period.map_or(0, |p| if p.jittery { -p.secs } else { p.secs });
         self.at.store(at, Ordering::Relaxed);
-        self.secs.store(secs.unwrap_or(0), Ordering::Relaxed);
+        self.secs.store(secs, Ordering::Relaxed);
     }
 }
 
@@ -161,7 +170,8 @@ impl RateBuckets {
     /// intervals (see [`RateBuckets::typical_period`]): a job scraped every
     /// 15 s has one scrape in some 10 s windows and none in others, and read
     /// 0 and 1.5 times its rate in turn. With less history than that, over
-    /// the whole intervals counted.
+    /// the whole intervals counted. A sender whose requests come early or
+    /// late is read between its requests (see [`RateBuckets::jittery_rate`]).
     ///
     /// `None`, not yet known, until a whole interval is counted from the
     /// first whole second (that of the first event is partial: what came in
@@ -177,7 +187,11 @@ impl RateBuckets {
         // Whole seconds counted, a partial first one left out.
         let counted = now_sec.saturating_sub(self.whole_from);
         let start = match self.period(now_sec) {
-            Some(p) => {
+            Some(Period {
+                secs,
+                jittery: true,
+            }) => return self.jittery_rate(now_sec, window, secs),
+            Some(Period { secs: p, .. }) => {
                 let periods = ((window + p - 1) / p).min(counted / p);
                 if periods <= 0 {
                     return None;
@@ -210,12 +224,13 @@ impl RateBuckets {
     /// counted, and is NaN if there are none. Once the sender's interval is
     /// known, a column whose window reaches back before the first whole
     /// second counted reads the whole intervals counted (see
-    /// [`RateBuckets::at_start`]).
+    /// [`RateBuckets::at_start`]). A sender whose requests come early or late
+    /// is read between its requests (see [`RateBuckets::jittery_column`]).
     pub fn series(&self, now_ms: i64, columns: usize, secs_per_column: usize) -> Vec<f64> {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
         let period = self.period(end);
-        let gap = period.unwrap_or(1);
+        let gap = period.map_or(1, |p| p.secs);
         let window = gap * ((step + gap - 1) / gap);
         (0..columns as i64)
             .rev()
@@ -240,7 +255,8 @@ impl RateBuckets {
                 // demo's 5 s jobs in 2 s columns). Traffic with no interval
                 // to tell (one burst) is averaged as it came.
                 match period {
-                    Some(p) if col_start < self.whole_from => self.at_start(col_end, end, p),
+                    Some(p) if p.jittery => self.jittery_column(col_end, end, step, p.secs),
+                    Some(p) if col_start < self.whole_from => self.at_start(col_end, end, p.secs),
                     _ => {
                         // Before the first event nothing came (the sender
                         // had not started): the whole column counts.
@@ -290,7 +306,7 @@ impl RateBuckets {
     /// [`RateBuckets::typical_period`], worked out again each second while
     /// the history is short and every [`PERIOD_KEPT_SECS`] after: a list of
     /// ten thousand metrics asks for each one's every frame.
-    fn period(&self, end: i64) -> Option<i64> {
+    fn period(&self, end: i64) -> Option<Period> {
         let (at, period) = self.period.get();
         let settled = end.saturating_sub(self.first) >= MAX_PERIOD_SECS as i64;
         let fresh = if settled {
@@ -319,9 +335,11 @@ impl RateBuckets {
     /// repeat under a shift of 1 s); four busy seconds are needed, or three
     /// for an interval of 10 s or more (a job every minute has three in the
     /// history kept); the median gap is taken only for traffic that never
-    /// pauses a whole second, or once every shift up to [`MAX_PERIOD_SECS`]
-    /// was tried.
-    fn typical_period(&self, end: i64) -> Option<i64> {
+    /// pauses a whole second, whose gaps are nearly all within its jitter
+    /// (see [`jitter_allowed`]) of it, or once every shift up to
+    /// [`MAX_PERIOD_SECS`] was tried, and is jittery (see [`Period`]) where
+    /// the gaps differ.
+    fn typical_period(&self, end: i64) -> Option<Period> {
         let start = (end - HISTORY_SECS as i64).max(self.first);
         let counts: Vec<u64> = (start..end).map(|s| u64::from(self.count_at(s))).collect();
         let busy: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
@@ -353,20 +371,38 @@ impl RateBuckets {
         // Requests that come a second early or late now and then repeat
         // under no shift (a real Prometheus scraping every 5 s sent 4.0 to
         // 6.1 s apart: its rate read `…` for its first two minutes, and came
-        // and went): where nearly every gap is within a second of the
+        // and went): where nearly every gap is within its jitter of the
         // median, that is the interval, and where some are not the median,
-        // two of it are taken, so that a request a second late makes a
-        // window hold one of two rather than none of one (5 s windows drew
-        // `▅▅▁█▅`). Not for gaps of 1 or 2 s, which a second either way
-        // makes anything.
-        let off = gaps.iter().filter(|&&g| g.abs_diff(median) > 1).count();
-        let regular = median >= 3 && off * IRREGULAR_GAPS_IN <= gaps.len();
-        let late = gaps.iter().any(|&g| g != median);
+        // the sender is jittery: read between its requests, as windows of
+        // whole intervals hold one request more or less at their edges. Not
+        // for gaps of 1 or 2 s, which a second either way makes anything.
+        let spaced = median >= 3;
+        let allowed = jitter_allowed(median as i64) as usize;
+        let off = gaps
+            .iter()
+            .filter(|&&g| g.abs_diff(median) > allowed)
+            .count();
+        let regular = spaced && off * IRREGULAR_GAPS_IN <= gaps.len();
+        let interval = Period {
+            secs: median as i64,
+            jittery: spaced && gaps.iter().any(|&g| g != median),
+        };
         match repeats {
-            Some((mismatch, p)) if mismatch <= within && enough(p) => Some(p as i64),
-            _ if many && regular => Some(median as i64 * if late { 2 } else { 1 }),
-            _ if many && (longest <= 1 || counts.len() >= 2 * MAX_PERIOD_SECS) => {
-                Some(median as i64)
+            // Requests now and then in the second before or after, whose
+            // counts nearly repeat all the same (one every 5 s, by chance
+            // under a shift of 20 s): jittery, if less so.
+            Some((mismatch, p)) if mismatch <= within && enough(p) => {
+                Some(if interval.jittery && mismatch > 0 {
+                    interval
+                } else {
+                    Period {
+                        secs: p as i64,
+                        jittery: false,
+                    }
+                })
+            }
+            _ if many && (regular || longest <= 1 || counts.len() >= 2 * MAX_PERIOD_SECS) => {
+                Some(interval)
             }
             _ => None,
         }
@@ -389,8 +425,9 @@ const SLOW_PERIOD_SECS: usize = 10;
 /// then does not hide the sender's interval. Over a history shorter than
 /// [`MAX_PERIOD_SECS`], that much less.
 const REPEATS_WITHIN: u64 = 200;
-/// Gaps between busy seconds of which at most one may be more than a second
-/// off the median for it to be the sender's interval all the same.
+/// Gaps between busy seconds of which at most one may be more than its
+/// jitter (see [`jitter_allowed`]) off the median for it to be the sender's
+/// interval all the same.
 const IRREGULAR_GAPS_IN: usize = 5;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::arrival::ArrivalRate;
+use crate::test_rng::Rng;
 
 #[test]
 fn rates_and_series() {
@@ -309,39 +310,100 @@ const PROMETHEUS_GAPS_MS: [i64; 9] = [
     3_245, 5_062, 5_212, 5_166, 5_071, 5_073, 4_030, 5_059, 6_055,
 ];
 
-#[test]
-fn a_sender_whose_requests_come_a_second_early_or_late_has_its_interval_known() {
-    // 555 samples a request. The counts shifted by 5 s differed by more
-    // than they may for an interval, and the median gap was taken only
-    // after 2 minutes: the rate read `…` for 70 s, then came and went
-    // (known at 81 s, `…` at 101 s), and 4 s sparkline columns in windows
-    // of 4 s drew every fifth one empty (`▅▅▅▁▅▅▅▅▁`); in windows of 5 s,
-    // a request a second late left one empty.
+/// The rate read at every second from the first of `arrivals` (ms, in
+/// order) of `n` events each, to `secs` seconds after the last, with the
+/// sparkline in 4 s columns then.
+fn read_each_second(arrivals: &[i64], n: u64, secs: i64) -> Vec<(Option<f64>, Vec<f64>)> {
     let mut r = RateBuckets::default();
+    let first = arrivals[0];
+    let mut next = arrivals.iter().peekable();
+    (0..secs)
+        .map(|sec| {
+            let now = first + sec * 1_000 + 500;
+            while let Some(&a) = next.next_if(|&&a| a <= now) {
+                r.add(a, n);
+            }
+            (r.per_second(now, 10), r.series(now, 30, 4))
+        })
+        .collect()
+}
+
+/// From `from` s on, every rate is known and reads `rate` within a tenth,
+/// and so does every sparkline column after the start.
+fn assert_right_at_every_second(reads: &[(Option<f64>, Vec<f64>)], rate: f64, from: usize) {
+    let within = |r: f64| (r / rate - 1.0).abs() <= 0.1;
+    for (sec, (read, columns)) in reads.iter().enumerate().skip(from) {
+        assert!(
+            read.is_some_and(within),
+            "{sec} s in: {read:?}, not {rate:.1}/s"
+        );
+        let drawn: Vec<f64> = columns.iter().copied().filter(|c| !c.is_nan()).collect();
+        let start = drawn.iter().position(|&c| c > 0.0).expect("the start");
+        assert!(
+            drawn[start..].iter().all(|&c| within(c)),
+            "{sec} s in: columns not {rate:.1}/s: {columns:?}"
+        );
+    }
+}
+
+#[test]
+fn a_sender_whose_requests_come_a_second_early_or_late_reads_its_rate_at_every_second() {
+    // 555 samples a request, 9 requests every 43.973 s: 113.6/s. The
+    // counts shifted by 5 s differed by more than they may for an
+    // interval, and the median gap was taken only after 2 minutes: the rate
+    // read `…` for 70 s, then came and went (known at 81 s, `…` at 101 s).
+    // Then, known from 30 s, in windows of two intervals (10 s) that held
+    // 1, 2 or 3 requests it read 55.5, 111 and 166.5 in turn (16 of 210
+    // seconds off), and 4 s sparkline columns with it.
     let mut at = 1_000_000_702;
     let mut arrivals = Vec::new();
     for i in 0..60 {
         arrivals.push(at);
         at += PROMETHEUS_GAPS_MS[i % PROMETHEUS_GAPS_MS.len()];
     }
-    let first = arrivals[0];
-    let mut next = arrivals.iter().peekable();
-    for sec in 0..240 {
-        let now = first + sec * 1_000 + 500;
-        while let Some(&a) = next.next_if(|&&a| a <= now) {
-            r.add(a, 555);
-        }
-        let rate = r.per_second(now, 10);
-        if sec >= 30 {
-            assert!(rate.is_some(), "{sec} s in: the rate unknown");
-            let columns = r.series(now, 30, 4);
-            let drawn: Vec<f64> = columns.iter().copied().filter(|c| !c.is_nan()).collect();
-            let start = drawn.iter().position(|&c| c > 0.0).expect("the start");
-            assert!(
-                drawn[start..].iter().all(|&c| c > 0.0),
-                "{sec} s in: holes in the line: {columns:?}"
-            );
-        }
+    let cycle_secs = PROMETHEUS_GAPS_MS.iter().sum::<i64>() as f64 / 1000.0;
+    let rate = 555.0 * PROMETHEUS_GAPS_MS.len() as f64 / cycle_secs;
+    let reads = read_each_second(&arrivals, 555, 240);
+    assert!(reads[..30].iter().all(|(r, _)| r.is_none()));
+    assert_right_at_every_second(&reads, rate, 30);
+}
+
+#[test]
+fn a_sender_a_second_early_or_late_at_random_reads_its_rate_at_every_second_and_zero_once_stopped()
+{
+    // Requests every 5 s and every 15 s for 10 minutes, 500 samples each,
+    // each up to a second early or late against its schedule (a late
+    // request does not make the next scrape later), then nothing. Known
+    // from 50 s in (a 5 s sender's window of 40 s counted for 30 s, a 15 s
+    // one's of 60 s for 45 s) to the end, once a request came off its time.
+    // Until then a sender whose requests all kept time is read as one that
+    // does (as it must be to be known in 16 s, see above): the first six of
+    // the 15 s sender's did, and in the second the seventh was late, a
+    // window of whole intervals missed it (0/s).
+    for (interval_ms, seed) in [(5_000, 0x5eed_0005), (15_000, 0x5eed_0015)] {
+        let mut rng = Rng(seed);
+        let start = 1_000_000_000 + rng.below(1_000) as i64;
+        let arrivals: Vec<i64> = (0..600_000 / interval_ms)
+            .map(|i| start + i * interval_ms + rng.below(2_001) as i64 - 1_000)
+            .collect();
+        let off_time = arrivals
+            .windows(2)
+            .find(|w| w[1] / 1_000 - w[0] / 1_000 != interval_ms / 1_000)
+            .expect("a request off its time")[1];
+        // The interval is worked out again within 5 s.
+        let from = 50.max((off_time - arrivals[0]) as usize / 1_000 + 6);
+        let rate = 500_000.0 / interval_ms as f64;
+        let reads = read_each_second(&arrivals, 500, 680);
+        let last = arrivals.last().expect("arrivals") - arrivals[0];
+        let (running, stopped) = reads.split_at(last as usize / 1_000 + 1);
+        assert_right_at_every_second(running, rate, from);
+        // Stopped: no higher, and 0 a minute on (its window, which the last
+        // request leaves, is 40 s for 5 s, 60 s for 15 s).
+        let after: Vec<f64> = stopped.iter().map(|(r, _)| r.unwrap_or(f64::NAN)).collect();
+        assert!(
+            after.iter().all(|&r| r <= rate * 1.1) && after[60..].iter().all(|&r| r == 0.0),
+            "every {interval_ms} ms, stopped: {after:?}"
+        );
     }
 }
 
