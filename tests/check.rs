@@ -259,13 +259,15 @@ fn without_an_end_or_with_a_missing_file_it_cannot_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.warc"));
 }
 
-/// `promscope check FILE`, once it exits.
-async fn check_file(path: &std::path::Path) -> std::process::Output {
+/// `promscope check FILE ARGS`, once it exits.
+async fn check_file(path: &std::path::Path, args: &[&str]) -> std::process::Output {
     let path = path.to_owned();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let run = move || {
         Command::new(env!("CARGO_BIN_EXE_promscope"))
             .arg("check")
             .arg(&path)
+            .args(&args)
             .output()
             .expect("binary runs")
     };
@@ -289,17 +291,22 @@ async fn a_capture_is_checked_as_it_was_received() {
     }
     drop(receiver);
     recorder.finish();
-    let out = check_file(&path).await;
+    let out = check_file(&path, &[]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("2 requests"), "{stdout}");
     // Across requests: the second is older than the first.
     assert!(stdout.contains("error    out-of-order"), "{stdout}");
+    // Taken when recorded, refused under a stricter limit now: the flag's
+    // point (8026941 had them taken, with a warning).
+    let out = check_file(&path, &["--max-body-bytes", "10"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 refused"), "{stdout}");
     // Cut inside its last record, the capture is damaged: said with how far it was checked.
     let len = std::fs::metadata(&path).unwrap().len();
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(len - 40).unwrap();
-    let out = check_file(&path).await;
+    let out = check_file(&path, &[]).await;
     let _ = std::fs::remove_file(&path);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

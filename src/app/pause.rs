@@ -82,7 +82,7 @@ impl Pause {
             };
             self.pending_bytes -= held_bytes(&oldest);
             store.ingest(&oldest);
-            self.applied_early += 1;
+            self.applied_early += oldest.info.counted();
             self.overflowed = true;
         }
     }

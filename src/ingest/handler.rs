@@ -400,7 +400,8 @@ async fn reject(receiver: &Receiver, info: RequestInfo, rejection: Rejection) ->
 /// holds its bytes of the budget as any batch does (its body too, when kept
 /// for the request view): a sender of endless rejected requests cannot pin
 /// more. Without room, or if the consumer is stuck, it is counted as dropped.
-pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
+/// Whether it reached the queue (else it is counted as dropped).
+pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) -> bool {
     // None for a folded entry (failed TLS handshakes): its repeats were
     // handed on, and counted, as they came.
     let requests = batch.info.counted();
@@ -419,6 +420,7 @@ pub(super) async fn hand_on_rejected(receiver: &Receiver, batch: Batch) {
             .dropped_requests
             .fetch_add(requests, Ordering::Relaxed);
     }
+    sent
 }
 
 /// The response for a rejection: its status, message and headers.

@@ -74,8 +74,20 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
         return Some(batch);
     }
     if taken {
-        // Taken when recorded though refused now: a backend took what
-        // promscope could not read, or the limits or rules are stricter now.
+        // Taken when recorded though refused now. Limits or rules stricter
+        // now (`check cap.warc --max-body-bytes ...`) refuse it as live
+        // promscope would: that is what the flags are for. A body promscope
+        // cannot read at all was taken by a backend (only forward mode
+        // passes one on): it stays taken, with why it cannot be read.
+        let unreadable = batch.outcome.rejection().is_some_and(|(_, reason, _)| {
+            matches!(
+                reason,
+                RejectReason::Snappy | RejectReason::Zstd | RejectReason::Protobuf
+            )
+        });
+        if !unreadable {
+            return Some(batch);
+        }
         if let Some((_, reason, message)) = batch.outcome.rejection() {
             let note = format!(
                 "answered {} when recorded; refused when read now ({}): {message}",

@@ -144,10 +144,10 @@ impl Senders {
             self.fold_least_busy();
         }
         let totals = self.kept.entry(sender).or_default();
-        if let Some(protocol) = info.protocol {
-            totals.by_protocol[protocol.index()] += 1;
-        }
         let requests = info.counted();
+        if let Some(protocol) = info.protocol {
+            totals.by_protocol[protocol.index()] += requests;
+        }
         if accepted {
             totals.accepted += requests;
         } else {

@@ -79,7 +79,6 @@ impl Folds {
         let (repeats, folding) = {
             let mut kinds = self.lock();
             if let Some(fold) = kinds.folds.get_mut(&kind) {
-                fold.count += 1;
                 fold.last = Some((failure.remote, failure.at));
                 (Repeats::Counted, false)
             } else {
@@ -99,9 +98,17 @@ impl Folds {
             }
         };
         if folding {
-            tokio::spawn(self.clone().fold(kind, receiver.clone()));
+            tokio::spawn(self.clone().fold(kind.clone(), receiver.clone()));
         }
-        failure.hand_on(repeats, receiver).await;
+        let sent = failure.hand_on(repeats, receiver).await;
+        // The entry's `×N` counts the repeats counted elsewhere: one dropped
+        // (the queue full past its timeout) is counted as dropped instead.
+        if sent
+            && repeats == Repeats::Counted
+            && let Some(fold) = self.lock().folds.get_mut(&kind)
+        {
+            fold.count += 1;
+        }
     }
 
     /// Hands on the entry that lists the repeats of `kind` at the end of
@@ -178,6 +185,7 @@ impl Folded {
             failure.remote.ip()
         );
         let more = self.count.saturating_sub(1);
+        // Dropped, it counted nothing (its repeats did, as they came).
         self.failure
             .hand_on(Repeats::Shown { more }, receiver)
             .await;

@@ -235,8 +235,9 @@ struct Failure {
 }
 
 impl Failure {
-    /// Hands it on as a rejected request, alone or one of `repeats`.
-    async fn hand_on(self, repeats: Repeats, receiver: &Receiver) {
+    /// Hands it on as a rejected request, alone or one of `repeats`;
+    /// whether it reached the queue.
+    async fn hand_on(self, repeats: Repeats, receiver: &Receiver) -> bool {
         let batch = Batch {
             info: RequestInfo {
                 received_at: self.at,
@@ -251,7 +252,7 @@ impl Failure {
             },
             data: WriteData::default(),
         };
-        super::handler::hand_on_rejected(receiver, batch).await;
+        super::handler::hand_on_rejected(receiver, batch).await
     }
 }
 
