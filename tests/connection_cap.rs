@@ -5,29 +5,18 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::backend::{BackendAnswer, TestBackend};
+use common::raw::{connect, head, sent_whole, status_line};
 use common::*;
 use promscope::ingest::forward::ForwardConfig;
 use promscope::ingest::model::{Outcome, RejectReason};
 use promscope::ingest::server::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Long enough for a loaded machine; a hung connection takes longer.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn head(len: usize) -> String {
-    format!(
-        "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nContent-Length: {len}\r\n\r\n"
-    )
-}
-
-async fn connect(addr: SocketAddr) -> TcpStream {
-    TcpStream::connect(addr).await.unwrap()
-}
 
 #[tokio::test]
 async fn past_the_connection_cap_the_oldest_idle_connection_makes_room() {
@@ -117,32 +106,15 @@ async fn at_the_cap_a_request_read_whole_and_waiting_for_the_consumer_is_no_tric
     // A request read whole in a moment, then waiting for the consumer well
     // past the grace at which a request under 1 KiB a second is a trickler.
     let body = rw1_body(&[2.0]);
-    let mut waiting = connect(r.addr).await;
-    waiting
-        .write_all(head(body.len()).as_bytes())
-        .await
-        .unwrap();
-    waiting.write_all(&body).await.unwrap();
+    let mut waiting = sent_whole(r.addr, &body).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Another sender at the cap. Before, the waiting request was closed to
     // make room for it, told it "arrived at under 1024 bytes a second".
-    let mut other = connect(r.addr).await;
-    other.write_all(head(body.len()).as_bytes()).await.unwrap();
-    other.write_all(&body).await.unwrap();
+    let _other = sent_whole(r.addr, &body).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The consumer takes the first batch: the waiting request gets its place.
     assert_eq!(r.next_batch().await.data.samples[0].value, 1.0);
-    let mut answer = [0; 12];
-    tokio::time::timeout(PATIENCE, waiting.read_exact(&mut answer))
-        .await
-        .expect("answered")
-        .unwrap();
-    assert_eq!(
-        &answer,
-        b"HTTP/1.1 204",
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_eq!(status_line(&mut waiting, PATIENCE).await, "HTTP/1.1 204");
     assert_eq!(r.next_batch().await.data.samples[0].value, 2.0);
 }
 
@@ -156,27 +128,10 @@ async fn at_the_cap_a_request_waiting_for_a_slow_backend_is_no_trickler() {
     };
     let r = TestReceiver::start_forwarding(limits, 8, ForwardConfig::to(backend.url(""))).await;
     let body = rw1_body(&[1.0]);
-    let mut waiting = connect(r.addr).await;
-    waiting
-        .write_all(head(body.len()).as_bytes())
-        .await
-        .unwrap();
-    waiting.write_all(&body).await.unwrap();
+    let mut waiting = sent_whole(r.addr, &body).await;
     // Past the grace, the forwarded request waits on the backend; then
     // another sender at the cap.
     tokio::time::sleep(Duration::from_millis(1800)).await;
-    let mut other = connect(r.addr).await;
-    other.write_all(head(body.len()).as_bytes()).await.unwrap();
-    other.write_all(&body).await.unwrap();
-    let mut answer = [0; 12];
-    tokio::time::timeout(PATIENCE, waiting.read_exact(&mut answer))
-        .await
-        .expect("answered")
-        .unwrap();
-    assert_eq!(
-        &answer,
-        b"HTTP/1.1 204",
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    let _other = sent_whole(r.addr, &body).await;
+    assert_eq!(status_line(&mut waiting, PATIENCE).await, "HTTP/1.1 204");
 }

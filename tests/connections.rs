@@ -8,22 +8,12 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::raw::{connect, head};
 use common::*;
 use promscope::ingest::model::{Outcome, RejectReason};
 use promscope::ingest::queue;
 use promscope::ingest::server::Limits;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-
-fn head(len: usize) -> String {
-    format!(
-        "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nContent-Length: {len}\r\n\r\n"
-    )
-}
-
-async fn connect(addr: SocketAddr) -> TcpStream {
-    TcpStream::connect(addr).await.unwrap()
-}
 
 #[tokio::test]
 async fn half_sent_headers_are_cut_off_at_the_header_timeout() {

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod binary;
 pub mod pki;
 pub mod pty;
+pub mod raw;
 pub mod temp;
 
 use std::net::SocketAddr;
