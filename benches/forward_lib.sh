@@ -114,10 +114,11 @@ fb_wrk_ok() {
 # CPU time (user + system, clock ticks) a process has used, all its threads.
 fb_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# CPU time (clock ticks) of a process's threads named "inspection" (forward mode's
-# decoding for the screen; 0 for a process without one, such as the relay).
+# CPU time (clock ticks) of a process's threads named "inspection" and "inspect-spare"
+# (forward mode's decoding for the screen; 0 for a process without them, such as the relay).
 fb_inspection_ticks() {
-    cat /proc/"$1"/task/*/stat 2>/dev/null | awk '$2 == "(inspection)" {t += $14 + $15} END {print t + 0}'
+    cat /proc/"$1"/task/*/stat 2>/dev/null |
+        awk '$2 == "(inspection)" || $2 == "(inspect-spare)" {t += $14 + $15} END {print t + 0}'
 }
 
 # fb_turns OUT ROUNDS SLICE BODIES SINK_NAME NAME:PORT ...: wrk at each receiver in turn,

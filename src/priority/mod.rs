@@ -6,10 +6,12 @@
 //! both, requests are counted as not inspected, so that on a busy host
 //! forwarding (which senders wait for) keeps nearly all the CPU, and on an
 //! idle one everything is shown. A
-//! low priority does not do that on a shared host: nice is against every
+//! low priority alone does not do that on a shared host: nice is against every
 //! process on the machine, not only promscope's own threads, and with other
 //! work busy a nice-19 inspection thread (and dashboard) fell tens of seconds
-//! behind 10 requests/s (`SCHED_IDLE`, tried first, got no CPU at all).
+//! behind 10 requests/s (`SCHED_IDLE`, tried first, got no CPU at all). So the
+//! share is spent at the ordinary priority, and the work past it, on spare
+//! CPU, at [`idle`] priority on a thread of its own ([`Go::Spare`]).
 //!
 //! [`low`] is for background work that may wait (counting a capture's requests).
 
@@ -39,6 +41,25 @@ pub struct CpuBudget {
     on_spare: bool,
 }
 
+/// What a [`CpuBudget`] allows now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Go {
+    /// Work within the thread's share.
+    Share,
+    /// Past its share, work on the host's spare CPU (uncharged): best done
+    /// at [`idle`] priority, so that it never delays anyone else.
+    Spare,
+    /// Neither: wait.
+    No,
+}
+
+impl Go {
+    /// Whether it allows any work.
+    pub fn allows(self) -> bool {
+        self != Go::No
+    }
+}
+
 impl CpuBudget {
     /// CPU seconds that may be saved up while the thread is idle.
     pub const BURST: f64 = 0.05;
@@ -56,25 +77,31 @@ impl CpuBudget {
     }
 
     /// Whether the calling thread (the one that made the budget) may spend
-    /// more now: within its share, or on the host's spare CPU.
-    pub fn allows(&mut self) -> bool {
+    /// more now, and on what: its share, or the host's spare CPU.
+    pub fn go(&mut self) -> Go {
         self.decide(Instant::now(), thread_cpu_time(), HostTimes::read)
     }
 
-    /// [`CpuBudget::allows`] at `now`, the thread having used `used` in all,
+    /// [`CpuBudget::go`] at `now`, the thread having used `used` in all,
     /// with `host` to read the host's CPU times.
     fn decide(
         &mut self,
         now: Instant,
         used: Duration,
         host: impl FnOnce() -> Option<HostTimes>,
-    ) -> bool {
+    ) -> Go {
         self.account(now, used);
         // Read every time (at most every 100 ms), so that the verdict is
         // fresh when the share runs out.
         let spare = self.spare.spare(now, host);
         self.on_spare = self.left <= 0.0 && spare;
-        self.left > 0.0 || spare
+        if self.left > 0.0 {
+            Go::Share
+        } else if spare {
+            Go::Spare
+        } else {
+            Go::No
+        }
     }
 
     fn account(&mut self, now: Instant, used: Duration) {
@@ -105,6 +132,27 @@ fn thread_cpu_time() -> Duration {
         }
     }
     Duration::ZERO
+}
+
+/// The lowest priority, for the calling thread only: it runs only on a core
+/// that nothing else wants, and a thread that wakes up takes the core from
+/// it at once (Linux's `SCHED_IDLE`; nice 19 where that is refused). For
+/// work on spare CPU: at ordinary priority, forward mode's inspection woken
+/// as the backend's answer came in delayed the sender's wake-up by up to
+/// 1.5 ms on 2 cores (BENCHMARKS.md). A thread cannot come back from it
+/// without privileges.
+pub fn idle() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sched_setscheduler with pid 0 changes only the calling
+        // thread's policy, from a param that lives across the call, or fails
+        // and leaves it as it was.
+        let set = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        if set != 0 {
+            low();
+        }
+    }
 }
 
 /// A low priority that still gets a slice when the CPU is short (nice 19 on
@@ -171,27 +219,43 @@ mod tests {
             (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
             let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
             let ms = Duration::from_millis;
-            let allowed = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
-            (allowed, budget.left)
+            let go = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
+            (go, budget.left)
         };
         // Overspent, and nothing known of the host yet.
-        assert!(!at(0, 0, 0).0);
-        // 1.8 of 2 cores idle: it goes on.
-        assert!(at(100, 0, 180).0);
+        assert_eq!(at(0, 0, 0).0, Go::No);
+        // 1.8 of 2 cores idle: it goes on, on spare CPU.
+        assert_eq!(at(100, 0, 180).0, Go::Spare);
         // Flat out itself (100 ms in 100 ms) beside 1 idle core, then 0.4.
-        assert!(at(200, 100, 100).0);
-        let (allowed, left) = at(300, 200, 40);
-        assert!(allowed);
+        assert_eq!(at(200, 100, 100).0, Go::Spare);
+        let (go, left) = at(300, 200, 40);
+        assert_eq!(go, Go::Spare);
         // What it used on spare CPU was not charged: only earned.
         assert!((left - (-1.0 + 0.3 * 0.03)).abs() < 1e-9, "{left}");
         // A host busy otherwise (0 idle): the budget holds. The core it used
         // itself is not counted as spare: beside CPU-heavy processes it gets
         // its fair share, which would look spare to it and keep it going.
-        assert!(!at(400, 230, 0).0);
+        assert_eq!(at(400, 230, 0).0, Go::No);
         // The 30 ms were on spare CPU; what it uses past a refusal is charged.
-        let (allowed, left) = at(500, 260, 0);
-        assert!(!allowed);
+        let (go, left) = at(500, 260, 0);
+        assert_eq!(go, Go::No);
         assert!((left - (-1.0 + 0.5 * 0.03 - 0.03)).abs() < 1e-9, "{left}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn idle_puts_only_the_calling_thread_at_idle_priority() {
+        // SAFETY: sched_getscheduler(0) reads the calling thread's policy.
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let before = policy();
+        let inside = std::thread::spawn(move || {
+            idle();
+            policy()
+        })
+        .join()
+        .expect("the thread ends");
+        assert_eq!(inside, libc::SCHED_IDLE);
+        assert_eq!(policy(), before, "only the thread that asked");
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Inspection in forward mode, off the forwarding path: a thread of its own
 //! decodes forwarded requests and hands them to the consumers, within a share
-//! of one core ([`INSPECTION_SHARE`]) or on the host's spare CPU (see
-//! `priority`). When it falls behind (past its share on a busy host, or the
+//! of one core ([`INSPECTION_SHARE`]), and past it, while the host has CPU to
+//! spare (see `priority`), hands them to a second thread at idle priority,
+//! which the kernel runs only on a core nothing else wants: decoding on spare
+//! CPU at the ordinary priority, woken as the backend's answer came in, took
+//! a core the sender or the backend was about to want, and added 0.5 to 1 ms
+//! to forwarding's latency at 100k samples/s on 2 cores (BENCHMARKS.md). When it falls behind (past its share on a busy host, or the
 //! consumers are behind), its queue fills, or it skips requests, which are
 //! forwarded all the same and counted as not inspected: forwarding never
 //! waits for it, and on a busy host forwarding keeps nearly all the CPU. A
@@ -23,6 +27,7 @@ use crate::ingest::model::{Batch, Outcome, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
 use crate::ingest::queue::{self, QueueSender, Queued};
 use crate::ingest::server::Limits;
+use crate::priority::{CpuBudget, Go};
 use bytes::Bytes;
 
 /// The share of one core inspection may use when the host has no CPU to
@@ -31,11 +36,15 @@ use bytes::Bytes;
 /// to 60k to 200k samples/s, and flat out inspection takes no more from
 /// forwarding. 8% inspected everything at 100k samples/s on a busy host but
 /// cost flat-out throughput (BENCHMARKS.md). With half a core or more idle,
-/// inspection goes on past it (until under a quarter, `priority::SpareCpu`).
+/// inspection goes on past it on the spare thread (until under a quarter,
+/// `priority::SpareCpu`).
 pub const INSPECTION_SHARE: f64 = 0.03;
 
 /// Requests waiting to be inspected, at most.
 const QUEUE_REQUESTS: usize = 256;
+/// Requests handed to the spare thread and not yet with the consumers, at
+/// most: few, as on a host that turns busy it may get no CPU for a while.
+const SPARE_QUEUE_REQUESTS: usize = 4;
 /// Bytes of their bodies waiting, at most.
 const QUEUE_BYTES: usize = 64 << 20;
 
@@ -92,13 +101,19 @@ impl Inspector {
         stats: Arc<ForwardStats>,
     ) -> std::io::Result<Self> {
         let (inspector, worker, queue) = Self::new(tx, limits, budget, stats);
+        let (spare, spare_queue) = sync_channel(SPARE_QUEUE_REQUESTS);
+        let (decoder, in_flight) = (worker.decoder.clone(), worker.spare.in_flight.clone());
+        std::thread::Builder::new()
+            .name("inspect-spare".into())
+            .spawn(move || decoder.run_spare(&spare_queue, &in_flight))?;
         std::thread::Builder::new()
             .name("inspection".into())
-            .spawn(move || worker.run(queue))?;
+            .spawn(move || worker.with_spare(spare).run(queue))?;
         Ok(inspector)
     }
 
-    /// The queue, and the thread's side of it, to be run.
+    /// The queue, and the thread's side of it, to be run (with no spare
+    /// thread until [`Worker::with_spare`]).
     fn new(
         tx: QueueSender,
         limits: Limits,
@@ -109,12 +124,15 @@ impl Inspector {
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let taking = Arc::new(AtomicBool::new(true));
         let worker = Worker {
-            tx,
-            limits,
-            budget: budget.clone(),
+            decoder: Decoder {
+                tx,
+                limits,
+                budget: budget.clone(),
+                stats: stats.clone(),
+            },
             queued_bytes: queued_bytes.clone(),
             taking: taking.clone(),
-            stats: stats.clone(),
+            spare: SpareHand::default(),
         };
         let inspector = Inspector {
             jobs,
@@ -194,19 +212,33 @@ impl Drop for Decided<'_> {
     }
 }
 
+/// The inspection thread: takes requests off the queue in order, decodes
+/// them within its share of a core, and hands them to the spare thread while
+/// the host has CPU to spare (or while that thread has any, to keep their
+/// order for the consumers).
 struct Worker {
-    tx: QueueSender,
-    limits: Limits,
-    budget: Budget,
+    decoder: Decoder,
     queued_bytes: Arc<AtomicUsize>,
     taking: Arc<AtomicBool>,
-    stats: Arc<ForwardStats>,
+    spare: SpareHand,
 }
 
 impl Worker {
+    fn with_spare(self, jobs: SyncSender<Job>) -> Self {
+        let in_flight = self.spare.in_flight.clone();
+        Worker {
+            spare: SpareHand {
+                jobs: Some(jobs),
+                in_flight,
+            },
+            ..self
+        }
+    }
+
     /// Inspects requests until the receiver is gone, or the consumers are.
     fn run(self, queue: JobReceiver<Job>) {
-        let mut cpu = crate::priority::CpuBudget::new(INSPECTION_SHARE);
+        let stats = &self.decoder.stats;
+        let mut cpu = CpuBudget::new(INSPECTION_SHARE);
         loop {
             let job = if self.taking.load(Ordering::Relaxed) {
                 match queue.recv() {
@@ -217,51 +249,150 @@ impl Worker {
                 match queue.recv_timeout(RECHECK) {
                     Ok(job) => job,
                     Err(RecvTimeoutError::Timeout) => {
-                        self.taking.store(cpu.allows(), Ordering::Relaxed);
+                        self.taking.store(cpu.go().allows(), Ordering::Relaxed);
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             };
             self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
-            // Pending until it reaches the consumers or is counted as not
-            // inspected: at exit, the summary counts what is still pending.
-            let _decided = Decided(&self.stats);
-            let queued = match job {
-                Job::Ready(queued) => queued,
-                Job::Decode {
-                    info,
-                    readable,
-                    body,
-                    forwarded,
-                } => {
-                    let allowed = cpu.allows();
-                    self.taking.store(allowed, Ordering::Relaxed);
-                    if !allowed {
-                        self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+            if let Job::Decode { .. } = job {
+                let go = cpu.go();
+                self.taking.store(go.allows(), Ordering::Relaxed);
+                // Decoded here within the share while the spare thread holds
+                // none, else after what it holds, by it: the consumers get
+                // them in order either way.
+                if go != Go::Share || self.spare.busy() {
+                    let handed = match go {
+                        Go::No => Err(SpareGone::No),
+                        Go::Share | Go::Spare => self.spare.hand(job),
+                    };
+                    let Err(gone) = handed else {
                         continue;
-                    }
-                    let mut batch = self.decode(info, readable, body, forwarded);
-                    batch.data.shrink_to_fit();
-                    // Past its share now, it takes no more at once: else the
-                    // requests forwarded until the next one is taken out
-                    // would each be copied and queued for nothing.
-                    self.taking.store(cpu.allows(), Ordering::Relaxed);
-                    match queue::charged(&self.budget, batch, Charge::default()) {
-                        Ok(queued) => queued,
-                        Err(_) => {
-                            self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
+                    };
+                    // Pending until counted: the summary counts what is pending.
+                    let _decided = Decided(stats);
+                    stats.uninspected.fetch_add(1, Ordering::Relaxed);
+                    match gone {
+                        SpareGone::No => continue,
+                        SpareGone::Yes => return,
                     }
                 }
-            };
-            // Waiting here holds up inspection only; the queue absorbs it.
-            if self.tx.blocking_send(queued).is_err() {
-                self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+            }
+            // Pending until it reaches the consumers or is counted as not
+            // inspected: at exit, the summary counts what is still pending.
+            let _decided = Decided(stats);
+            let consumers_left = self.decoder.inspect(job);
+            // Past its share now, it takes no more at once: else the
+            // requests forwarded until the next one is taken out would each
+            // be copied and queued for nothing.
+            self.taking.store(cpu.go().allows(), Ordering::Relaxed);
+            if !consumers_left {
                 return;
             }
         }
+    }
+}
+
+/// The way to the spare thread, and the requests it holds.
+#[derive(Default)]
+struct SpareHand {
+    /// None until the thread is started (and in tests without one).
+    jobs: Option<SyncSender<Job>>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl SpareHand {
+    /// Whether the spare thread holds requests not yet with the consumers.
+    fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) > 0
+    }
+
+    /// Hands a job to the spare thread, waiting for room: it has CPU (the
+    /// host has some to spare), or holds only a few requests from before the
+    /// host got busy. Without a spare thread, or with the thread gone (the
+    /// consumers are), the job is not inspected.
+    fn hand(&self, job: Job) -> Result<(), SpareGone> {
+        let Some(jobs) = &self.jobs else {
+            return Err(SpareGone::No);
+        };
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        jobs.send(job).map_err(|_| {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            SpareGone::Yes
+        })
+    }
+}
+
+/// Why a request was not handed to the spare thread: none to hand it to
+/// (`No`: not inspected), or the thread is gone with the consumers (`Yes`).
+enum SpareGone {
+    No,
+    Yes,
+}
+
+/// Decodes requests and hands them to the consumers: what both inspection
+/// threads do.
+#[derive(Clone)]
+struct Decoder {
+    tx: QueueSender,
+    limits: Limits,
+    budget: Budget,
+    stats: Arc<ForwardStats>,
+}
+
+impl Decoder {
+    /// The spare thread: at idle priority, inspects what the inspection
+    /// thread hands it, in order, until that thread is gone or the
+    /// consumers are.
+    fn run_spare(self, jobs: &JobReceiver<Job>, in_flight: &AtomicUsize) {
+        crate::priority::idle();
+        self.inspect_handed(jobs, in_flight);
+    }
+
+    /// Inspects what is handed on `jobs`, in order, until the sender is gone
+    /// or the consumers are.
+    fn inspect_handed(&self, jobs: &JobReceiver<Job>, in_flight: &AtomicUsize) {
+        while let Ok(job) = jobs.recv() {
+            let decided = Decided(&self.stats);
+            let consumers_left = self.inspect(job);
+            drop(decided);
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+            if !consumers_left {
+                return;
+            }
+        }
+    }
+
+    /// Decodes a request (a batch is passed as it is) and hands it to the
+    /// consumers; false once they are gone. With no room in the receiver's
+    /// budget it is counted as not inspected.
+    fn inspect(&self, job: Job) -> bool {
+        let queued = match job {
+            Job::Ready(queued) => queued,
+            Job::Decode {
+                info,
+                readable,
+                body,
+                forwarded,
+            } => {
+                let mut batch = self.decode(info, readable, body, forwarded);
+                batch.data.shrink_to_fit();
+                match queue::charged(&self.budget, batch, Charge::default()) {
+                    Ok(queued) => queued,
+                    Err(_) => {
+                        self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                }
+            }
+        };
+        // Waiting here holds up inspection only; the queue absorbs it.
+        if self.tx.blocking_send(queued).is_err() {
+            self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     fn decode(
@@ -354,5 +485,44 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(stats.pending.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn while_the_spare_thread_holds_requests_later_ones_go_after_them() {
+        let (tx, mut consumer) = queue::channel(8);
+        let stats = Arc::new(ForwardStats::new("http://backend", false, Vec::new()));
+        let (inspector, worker, queue) =
+            Inspector::new(tx, Limits::default(), Budget::new(1 << 20), stats.clone());
+        let (spare, handed) = sync_channel(SPARE_QUEUE_REQUESTS);
+        let worker = worker.with_spare(spare);
+        let (decoder, in_flight) = (worker.decoder.clone(), worker.spare.in_flight.clone());
+        let request = |agent: &str| RequestInfo {
+            user_agent: Some(agent.into()),
+            ..RequestInfo::default()
+        };
+        let body = Pieces::from(Bytes::from_static(b"not a body"));
+        // The first request went to the spare thread (on spare CPU), which
+        // has not got to it yet.
+        let first = Job::Decode {
+            info: request("first"),
+            readable: unreadable(),
+            body: body.copied(),
+            forwarded: forwarded(),
+        };
+        assert!(worker.spare.hand(first).is_ok());
+        stats.pending.fetch_add(1, Ordering::Relaxed);
+        // The second is within the share, yet goes after the first.
+        inspector.submit_forwarded(request("second"), unreadable(), &body, forwarded());
+        drop(inspector);
+        worker.run(queue);
+        assert!(consumer.try_recv().is_err(), "decoded ahead of the first");
+        decoder.inspect_handed(&handed, &in_flight);
+        let agents: Vec<_> = std::iter::from_fn(|| consumer.try_recv().ok())
+            .map(|queued| queued.into_batch().info.user_agent)
+            .collect();
+        assert_eq!(agents, [Some("first".into()), Some("second".into())]);
+        assert_eq!(in_flight.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.pending.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.uninspected.load(Ordering::Relaxed), 0);
     }
 }
