@@ -522,6 +522,7 @@ fn day_old_capture_of(file: &std::path::Path, job: impl Fn(i64) -> String) {
                 headers: vec![],
                 body: Default::default(),
                 reject_reason: None,
+                relay: None,
             }),
         });
     }

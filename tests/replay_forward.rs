@@ -1,8 +1,11 @@
 //! A capture recorded in forward mode (`--forward URL --record FILE`) by the
-//! real binary, in front of a real backend, replays headless with the
-//! backend's refusals as the backend's: reason `backend` with its status and
-//! message, `backend_unavailable` where it was down, never one of promscope's
-//! own reasons; with what the sender sent, as live.
+//! real binary, in front of a real backend, replays headless as live printed
+//! it: a `request` record per request with the sender's and the backend's
+//! side (what the backend took though promscope could not read it too), and
+//! what the sender sent. A capture written before promscope recorded who
+//! answered replays the backend's refusals as the backend's: reason
+//! `backend` with its status and message, `backend_unavailable` where it was
+//! down, never one of promscope's own reasons.
 
 mod common;
 
@@ -11,6 +14,7 @@ use std::process::Command;
 use common::backend::{BackendAnswer, TestBackend};
 use common::temp::TempFile;
 use common::*;
+use prost::Message;
 use serde_json::Value;
 
 /// The JSON records of `output`.
@@ -63,17 +67,61 @@ fn recording(backend: &str, file: &TempFile) -> (Headless, String) {
     (live, url)
 }
 
-#[test]
-fn a_capture_of_forward_mode_replays_the_backends_refusals_as_the_backends() {
-    let file = TempFile::new("forward.warc");
+/// `promscope replay FILE --no-tui --format json`: the records, and stderr.
+fn replay(file: &std::path::Path) -> (Vec<Value>, String) {
+    let replayed = Command::new(env!("CARGO_BIN_EXE_promscope"))
+        .arg("replay")
+        .arg(file)
+        .args(["--no-tui", "--format", "json"])
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&replayed.stderr).into_owned();
+    assert!(replayed.status.success(), "{summary}");
+    (
+        records(&String::from_utf8(replayed.stdout).unwrap()),
+        summary,
+    )
+}
+
+/// The capture as promscope wrote it before it recorded who answered: every
+/// answer `Promscope-Answer-From: promscope`, without the backend's fields
+/// (WARC header fields, outside the digests).
+fn without_who_answered(capture: &[u8]) -> Vec<u8> {
+    let mut old = Vec::with_capacity(capture.len());
+    let mut rest = capture;
+    while !rest.is_empty() {
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(rest.len(), |at| at + 2);
+        let (line, next) = rest.split_at(end);
+        rest = next;
+        if line.starts_with(b"Promscope-Answer-From: ") {
+            old.extend_from_slice(b"Promscope-Answer-From: promscope\r\n");
+        } else if ![
+            &b"Promscope-Backend"[..],
+            b"Promscope-Latency",
+            b"Promscope-Mirrors",
+        ]
+        .iter()
+        .any(|field| line.starts_with(field))
+        {
+            old.extend_from_slice(line);
+        }
+    }
+    old
+}
+
+/// Records, in forward mode, requests that a backend took, refused, and
+/// could not take (down); returns the live JSON records.
+fn record_forward_mode(file: &TempFile) -> Vec<Value> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let backend = runtime.block_on(TestBackend::start(BackendAnswer::status(204)));
-    let (live, url) = recording(&backend.url("/api/v1/write"), &file);
+    let (live, url) = recording(&backend.url("/api/v1/write"), file);
     let at = now_ms();
     let body = |i| rw1_samples_body(&[("__name__", "up"), ("job", "replay")], &[at + i]);
-    let out_of_order = "out of order sample for series {__name__=\"up\", job=\"replay\"}";
     // Prometheus ends its message with a newline, which live mode trims.
-    let prometheus_400 = format!("{out_of_order}\n");
+    let prometheus_400 = format!("{OUT_OF_ORDER}\n");
     let sent = [
         (204, ""),
         (400, prometheus_400.as_str()),
@@ -97,6 +145,14 @@ fn a_capture_of_forward_mode_replays_the_backends_refusals_as_the_backends() {
         post_blocking(&url, RW1_HEADERS, b"not snappy".to_vec()),
         204
     );
+    // An RW 2.0 request whose series promscope finds invalid (a label
+    // reference past the symbols), which the backend took.
+    let mut invalid = rw2_request();
+    invalid.timeseries[0].labels_refs = vec![1, 99];
+    assert_eq!(
+        post_blocking(&url, RW2_HEADERS, snappy(&invalid.encode_to_vec())),
+        204
+    );
     let mut live_records = records(&live.stop());
 
     // Appended to the same capture: a backend that is down.
@@ -104,45 +160,81 @@ fn a_capture_of_forward_mode_replays_the_backends_refusals_as_the_backends() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (down, url) = recording(&format!("http://{closed}/api/v1/write"), &file);
+    let (down, url) = recording(&format!("http://{closed}/api/v1/write"), file);
     assert_eq!(post_blocking(&url, RW1_HEADERS, body(9)), 502);
-    let mut down_records = records(&down.stop());
-    let unreachable = refused_live(&down_records);
-    assert!(
-        unreachable[0].1.contains("could not connect"),
-        "{unreachable:?}"
-    );
-    live_records.append(&mut down_records);
+    live_records.append(&mut records(&down.stop()));
+    live_records
+}
 
-    let replayed = Command::new(env!("CARGO_BIN_EXE_promscope"))
-        .arg("replay")
-        .arg(&file.0)
-        .args(["--no-tui", "--format", "json"])
-        .output()
-        .unwrap();
-    let summary = String::from_utf8_lossy(&replayed.stderr);
-    assert!(replayed.status.success(), "{summary}");
-    let replayed = records(&String::from_utf8(replayed.stdout).unwrap());
-    let backends = rejected(&replayed, "backend");
+const OUT_OF_ORDER: &str = "out of order sample for series {__name__=\"up\", job=\"replay\"}";
+
+/// What live printed of the requests the backend refused or never answered:
+/// the status the sender got and the message.
+fn expected_refusals(live: &[Value]) -> Vec<(u64, String)> {
     let expected: Vec<(u64, String)> = [
-        (400, out_of_order),
+        (400, OUT_OF_ORDER),
         (429, "too many requests, retry later"),
         (503, "ingester unavailable"),
         (400, "snappy: corrupt input"),
     ]
     .map(|(status, message)| (status, message.to_owned()))
     .into();
-    assert_eq!(backends, expected);
-    assert_eq!(rejected(&replayed, "backend_unavailable"), unreachable);
-    assert_eq!(
-        of_kind(&replayed, "rejected").len(),
-        5,
-        "none of promscope's own reasons: {replayed:?}"
+    let refused = refused_live(live);
+    assert_eq!(refused[..4], expected[..]);
+    assert!(refused[4].1.contains("could not connect"), "{refused:?}");
+    refused
+}
+
+#[test]
+fn a_capture_of_forward_mode_replays_the_request_records_live_printed() {
+    let file = TempFile::new("forward.warc");
+    let live = record_forward_mode(&file);
+    expected_refusals(&live);
+    let (replayed, summary) = replay(&file.0);
+    let requests = of_kind(&replayed, "request");
+    assert_eq!(requests.len(), 8, "{replayed:?}");
+    // Both sides, latencies included, as printed live.
+    assert_eq!(requests, of_kind(&live, "request"));
+    // The backend took what promscope could not read; the RW 2.0 series
+    // promscope finds invalid are the backend's to judge, as live.
+    let undecodable: Vec<(u64, &str)> = requests
+        .iter()
+        .filter(|r| !r["undecodable"].is_null())
+        .map(|r| {
+            (
+                r["status"].as_u64().unwrap(),
+                r["undecodable"]["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(undecodable, [(400, "bad_snappy"), (204, "bad_snappy")]);
+    assert_eq!(of_kind(&replayed, "rejected"), Vec::<&Value>::new());
+    assert_eq!(of_kind(&replayed, "warning"), of_kind(&live, "warning"));
+    assert_eq!(of_kind(&replayed, "problem"), of_kind(&live, "problem"));
+    assert_eq!(samples(&replayed).len(), 5);
+    assert_eq!(samples(&replayed), samples(&live));
+    assert!(
+        summary.contains("3 accepted, 5 rejected (backend: 4, backend_unavailable: 1)"),
+        "{summary}"
     );
-    assert_eq!(
-        refused_live(&live_records),
-        [expected, unreachable].concat()
-    );
+}
+
+#[test]
+fn a_capture_written_before_who_answered_was_recorded_replays_the_backends_refusals_as_the_backends()
+ {
+    let file = TempFile::new("forward-new.warc");
+    let live = record_forward_mode(&file);
+    let refused = expected_refusals(&live);
+    let old = TempFile::new("forward-old.warc");
+    std::fs::write(
+        &old.0,
+        without_who_answered(&std::fs::read(&file.0).unwrap()),
+    )
+    .unwrap();
+    let (replayed, _) = replay(&old.0);
+    assert_eq!(of_kind(&replayed, "request"), Vec::<&Value>::new());
+    assert_eq!(rejected(&replayed, "backend"), refused[..4]);
+    assert_eq!(rejected(&replayed, "backend_unavailable"), refused[4..]);
     // Taken by the backend though promscope could not read it: taken.
     let warnings = of_kind(&replayed, "warning");
     assert!(
@@ -153,10 +245,5 @@ fn a_capture_of_forward_mode_replays_the_backends_refusals_as_the_backends() {
         "{warnings:?}"
     );
     // What the sender sent, refused or not, as printed live.
-    assert_eq!(samples(&replayed).len(), 5);
-    assert_eq!(samples(&replayed), samples(&live_records));
-    assert!(
-        summary.contains("2 accepted, 5 rejected (backend: 4, backend_unavailable: 1)"),
-        "{summary}"
-    );
+    assert_eq!(samples(&replayed), samples(&live));
 }

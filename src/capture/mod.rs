@@ -16,6 +16,7 @@ mod http;
 mod order;
 mod pcap;
 pub mod reader;
+mod relay;
 pub mod sniff;
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,7 @@ pub mod writer;
 use std::io::{BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
@@ -195,4 +196,26 @@ pub struct Answer {
     /// Why promscope refused the request (`bad_snappy`, `unauthorized`...),
     /// as counted in its summaries; absent when it was accepted.
     pub reject_reason: Option<String>,
+    /// In forward mode, for a request sent on to the backend: who answered
+    /// and how long it took. Absent for promscope's own answers, and in
+    /// captures written before promscope recorded it.
+    pub relay: Option<Relay>,
+}
+
+/// A request forward mode sent on to the backend, and what the backend did:
+/// its answer is the one recorded, or (it gave none) promscope's 502 or 504.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    /// The backend's URL, as `--forward` gave it.
+    pub backend: String,
+    /// Whether the backend answered; if not, the answer is promscope's 502
+    /// or 504 saying why.
+    pub answered: bool,
+    /// From sending the request on to the end of the backend's answer (or the failure).
+    pub backend_latency: Duration,
+    /// From the end of the request's headers to the answer to the sender.
+    pub latency: Duration,
+    /// Each `--mirror`'s status when the request was recorded (`204`,
+    /// `pending`, `queue full`, `no answer`), in `--mirror` order.
+    pub mirrors: Vec<String>,
 }

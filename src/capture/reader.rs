@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 
 use super::warc::{self, MAX_HEAD_BYTES, RecordHead, TRAILER};
-use super::{Answer, Exchange, http};
+use super::{Answer, Exchange, http, relay};
 
 /// The capture format version this promscope writes and reads (the
 /// `promscope-capture` field of the file's `warcinfo` record).
@@ -231,15 +231,15 @@ fn interpret(head: &RecordHead, block: Bytes) -> Result<Record, String> {
             };
             Ok(Record::Request(id()?, exchange))
         }
-        // Answers from elsewhere (a backend, in forward mode) are for others to read.
-        Some("response")
-            if is_http
-                && head
-                    .field("Promscope-Answer-From")
-                    .is_none_or(|f| f == "promscope") =>
-        {
+        Some("response") if is_http => {
             let Some(to) = head.field("WARC-Concurrent-To") else {
                 return Ok(Record::Other);
+            };
+            let relay = match relay::parse(head) {
+                Ok(relay) => relay,
+                Err(Some(problem)) => return Err(problem),
+                // Answers this version cannot place are for others to read.
+                Err(None) => return Ok(Record::Other),
             };
             let (status, headers, body) = http::parse_response(&block)?;
             let answer = Answer {
@@ -247,6 +247,7 @@ fn interpret(head: &RecordHead, block: Bytes) -> Result<Record, String> {
                 headers,
                 body,
                 reject_reason: head.field("Promscope-Reject-Reason").map(str::to_owned),
+                relay,
             };
             Ok(Record::Answer(to.to_owned(), answer))
         }

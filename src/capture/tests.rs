@@ -35,6 +35,7 @@ fn exchanges() -> Vec<Exchange> {
             )],
             body: Bytes::new(),
             reject_reason: None,
+            relay: None,
         }),
     };
     let mut rejected = accepted.clone();
@@ -47,6 +48,7 @@ fn exchanges() -> Vec<Exchange> {
         headers: vec![Header::new("content-type", "text/plain")],
         body: Bytes::from_static(b"Content-Encoding \"gzip\" is not supported\n"),
         reject_reason: Some("unsupported_encoding".into()),
+        relay: None,
     });
     let mut unread = accepted.clone();
     unread.received_at = at(2_000);
@@ -58,11 +60,53 @@ fn exchanges() -> Vec<Exchange> {
         headers: vec![],
         body: Bytes::from_static(b"too large\n"),
         reject_reason: Some("too_large".into()),
+        relay: None,
     });
     let mut unanswered = accepted.clone();
     unanswered.received_at = at(2_001);
     unanswered.answer = None;
-    vec![accepted, rejected, unread, unanswered]
+    let (backend, nobody) = (by_backend(&accepted), by_nobody(&accepted));
+    vec![accepted, rejected, unread, unanswered, backend, nobody]
+}
+
+/// Forward mode: the backend's refusal, passed on.
+fn by_backend(request: &Exchange) -> Exchange {
+    let mut e = request.clone();
+    e.received_at += Duration::from_secs(3);
+    e.answer = Some(Answer {
+        status: 400,
+        headers: vec![Header::new("content-type", "text/plain")],
+        body: Bytes::from_static(b"out of order sample\n"),
+        reject_reason: Some("backend".into()),
+        relay: Some(Relay {
+            backend: "http://10.0.0.9:9090/api/v1/write".into(),
+            answered: true,
+            backend_latency: Duration::from_nanos(1_874_501),
+            latency: Duration::from_nanos(2_113_007),
+            mirrors: vec!["204".into(), "queue full".into()],
+        }),
+    });
+    e
+}
+
+/// Forward mode: no answer from the backend; promscope's 502 says why.
+fn by_nobody(request: &Exchange) -> Exchange {
+    let mut e = by_backend(request);
+    e.received_at += Duration::from_millis(5);
+    e.answer = Some(Answer {
+        status: 502,
+        headers: vec![],
+        body: Bytes::from_static(b"could not connect to http://10.0.0.9:9090\n"),
+        reject_reason: Some("backend_unavailable".into()),
+        relay: Some(Relay {
+            backend: "http://10.0.0.9:9090/api/v1/write".into(),
+            answered: false,
+            backend_latency: Duration::from_micros(300),
+            latency: Duration::from_secs(30),
+            mirrors: vec![],
+        }),
+    });
+    e
 }
 
 /// A capture of `exchanges`, and where each record ends: (request end, answer end).
@@ -120,6 +164,40 @@ fn records_hold_http_messages_as_received() {
     assert!(text.contains("\r\n\r\nPOST /api/v1/write HTTP/1.1\r\ncontent-encoding: snappy\r\n"));
     assert!(text.contains("WARC-Concurrent-To: <urn:uuid:"));
     assert!(text.contains("HTTP/1.1 204 No Content\r\n"));
+}
+
+#[test]
+fn answers_say_who_answered_and_in_forward_mode_how() {
+    let all = exchanges();
+    let (file, _) = capture(&[all[0].clone(), by_backend(&all[0]), by_nobody(&all[0])]);
+    let text = String::from_utf8_lossy(&file);
+    let answers: Vec<&str> = text
+        .split("WARC/1.1\r\n")
+        .filter(|r| r.starts_with("WARC-Type: response"))
+        .collect();
+    assert_eq!(answers.len(), 3);
+    assert!(answers[0].contains("Promscope-Answer-From: promscope\r\n"));
+    assert!(!answers[0].contains("Promscope-Backend"));
+    for (answer, from) in answers[1..].iter().zip(["backend", "nobody"]) {
+        assert!(answer.contains(&format!("Promscope-Answer-From: {from}\r\n")));
+        assert!(answer.contains("Promscope-Backend: http://10.0.0.9:9090/api/v1/write\r\n"));
+    }
+    assert!(answers[1].contains("Promscope-Backend-Latency: 0.001874501\r\n"));
+    assert!(answers[1].contains("Promscope-Latency: 0.002113007\r\n"));
+    assert!(answers[1].contains("Promscope-Mirrors: 204, queue full\r\n"));
+    assert!(!answers[2].contains("Promscope-Mirrors"));
+}
+
+#[test]
+fn an_answer_from_someone_this_version_does_not_know_is_passed_over() {
+    let all = exchanges();
+    let (file, _) = capture(&[by_backend(&all[0])]);
+    let text = String::from_utf8_lossy(&file).replace("From: backend", "From: mirror1");
+    let mut reader = CaptureReader::new(text.as_bytes());
+    let read: Vec<_> = reader.by_ref().collect();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].as_ref().map(|e| e.answer.is_none()), Ok(true));
+    assert_eq!(reader.skipped(), 1);
 }
 
 #[test]
@@ -302,7 +380,10 @@ fn a_recording_stops_before_its_size_limit() {
     assert_eq!(read_file(&file.0), (all[..2].to_vec(), None));
     let reason = stats.stop_reason().unwrap();
     assert!(reason.starts_with("--record-max-bytes"), "{reason}");
-    assert_eq!(stats.not_recorded.load(Ordering::Relaxed), 2);
+    assert_eq!(
+        stats.not_recorded.load(Ordering::Relaxed),
+        all.len() as u64 - 2
+    );
     assert_eq!(
         stats.file_bytes.load(Ordering::Relaxed),
         std::fs::metadata(&file.0).unwrap().len()

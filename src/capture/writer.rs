@@ -27,7 +27,7 @@ use super::order::{InOrder, Place};
 use super::reader::{CaptureReader, Damage, FORMAT_VERSION};
 use super::sniff::{self, FileKind};
 use super::warc::{self, TRAILER};
-use super::{Exchange, http};
+use super::{Exchange, http, relay};
 
 /// Longest time a written record may wait for a sync to disk.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -308,7 +308,12 @@ impl<'a> EncodedExchange<'a> {
             }
             fields.push(("WARC-Warcinfo-ID", info_id));
             fields.push(("WARC-Concurrent-To", &request_id));
-            fields.push(("Promscope-Answer-From", "promscope"));
+            fields.push((
+                relay::ANSWER_FROM,
+                relay::answer_from(answer.relay.as_ref()),
+            ));
+            let relayed = answer.relay.as_ref().map(relay::fields).unwrap_or_default();
+            fields.extend(relayed.iter().map(|(name, value)| (*name, value.as_str())));
             if let Some(reason) = &answer.reject_reason {
                 fields.push(("Promscope-Reject-Reason", reason));
             }

@@ -10,7 +10,9 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, StatusCode, Uri};
 
 use super::decode::{self, DecodeError};
-use super::model::{Batch, MAX_WARNINGS, Outcome, RejectReason, Repeats, RequestInfo, WriteData};
+use super::model::{
+    Batch, MAX_WARNINGS, Outcome, RejectReason, Repeats, RequestInfo, Undecodable, WriteData,
+};
 use super::negotiate::{self, Negotiated, Unsupported};
 use super::server::Limits;
 
@@ -326,9 +328,7 @@ pub fn unpack_whole(
 /// The second step of [`whole_request`]: the body decoded and checked, and
 /// the verdict.
 pub fn decode_unpacked(unpacked: Unpacked, limits: &Limits) -> Batch {
-    let Unpacked { info, body } = unpacked;
-    let decoded = body
-        .and_then(|(negotiated, decoded)| decode_decompressed(&negotiated, decoded, limits, &info));
+    let (info, decoded) = decode_unjudged(unpacked, limits);
     let (outcome, data) = match decoded {
         Ok(data) => match verdict(&data) {
             Ok(()) => (Outcome::Accepted, data),
@@ -341,6 +341,31 @@ pub fn decode_unpacked(unpacked: Unpacked, limits: &Limits) -> Batch {
         outcome,
         data,
     }
+}
+
+fn decode_unjudged(
+    unpacked: Unpacked,
+    limits: &Limits,
+) -> (RequestInfo, Result<WriteData, Rejection>) {
+    let Unpacked { info, body } = unpacked;
+    let decoded = body
+        .and_then(|(negotiated, decoded)| decode_decompressed(&negotiated, decoded, limits, &info));
+    (info, decoded)
+}
+
+/// [`decode_unpacked`] without the verdict, as forward mode's inspection
+/// decodes a request whose answer was the backend's: what it carried, or
+/// why promscope cannot read it.
+pub fn decode_forwarded(
+    unpacked: Unpacked,
+    limits: &Limits,
+) -> (RequestInfo, Result<WriteData, Undecodable>) {
+    let (info, decoded) = decode_unjudged(unpacked, limits);
+    let decoded = decoded.map_err(|r| Undecodable {
+        reason: r.reason,
+        message: r.message,
+    });
+    (info, decoded)
 }
 
 #[cfg(test)]

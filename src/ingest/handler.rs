@@ -57,7 +57,7 @@ pub async fn handle(
         info.raw = Some(Arc::new(recording::raw_request(&parts)));
     }
     let mut body_read = None;
-    let (mut answer, refused) = match &receiver.forward {
+    let (mut answer, refused, relayed) = match &receiver.forward {
         Some(forwarding) => {
             let arrival = super::forward::Arrival {
                 info,
@@ -76,11 +76,18 @@ pub async fn handle(
             super::forward::relay(receiver, forwarding, bound, arrival).await
         }
         None => match receive(receiver, &mut info, &parts, body, &mut body_read).await {
-            Ok(Received::Write(data, charge)) => accept(receiver, info, *data, charge).await,
-            Ok(Received::VmHandshake) => (Response::new(Full::new(Bytes::from_static(b"1"))), None),
+            Ok(Received::Write(data, charge)) => {
+                let (answer, refused) = accept(receiver, info, *data, charge).await;
+                (answer, refused, None)
+            }
+            Ok(Received::VmHandshake) => (
+                Response::new(Full::new(Bytes::from_static(b"1"))),
+                None,
+                None,
+            ),
             Err(rejection) => {
                 let reason = rejection.reason;
-                (reject(receiver, info, rejection).await, Some(reason))
+                (reject(receiver, info, rejection).await, Some(reason), None)
             }
         },
     };
@@ -95,7 +102,7 @@ pub async fn handle(
             body: body_read,
             tls: receiver.is_tls(),
         };
-        place.record(received.exchange(&answer, refused));
+        place.record(received.exchange(&answer, (refused, relayed)));
     }
     answer
 }

@@ -33,8 +33,12 @@ pub(super) struct Received<'a> {
 
 impl Received<'_> {
     /// The exchange to record, with `answer` (whose rejection reason, if
-    /// any, is `refused`).
-    pub fn exchange(self, answer: &HttpResponse, refused: Option<RejectReason>) -> Exchange {
+    /// any, is `refused`; `relay`, in forward mode, says who answered).
+    pub fn exchange(
+        self,
+        answer: &HttpResponse,
+        (refused, relay): (Option<RejectReason>, Option<capture::Relay>),
+    ) -> Exchange {
         let parts = self.parts;
         let body_complete = self.body.is_some();
         let body = self.body.unwrap_or_default();
@@ -73,6 +77,7 @@ impl Received<'_> {
                     .collect(),
                 body: answer_body(answer),
                 reject_reason: refused.map(|r| r.name().to_owned()),
+                relay,
             }),
         }
     }

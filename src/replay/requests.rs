@@ -7,9 +7,12 @@ use http_body_util::Full;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Request, Uri};
 
-use crate::capture::Exchange;
+use crate::capture::{Answer, Exchange, Relay};
 use crate::ingest::content;
-use crate::ingest::model::{Batch, Outcome, RawRequest, RejectReason, RequestInfo, WriteData};
+use crate::ingest::forward::{MirrorStatus, MirrorStatuses};
+use crate::ingest::model::{
+    Batch, Forwarded, Outcome, RawRequest, RejectReason, RequestInfo, Upstream, WriteData,
+};
 use crate::ingest::raw::request_head;
 use crate::ingest::server::Limits;
 
@@ -45,9 +48,15 @@ pub fn unpack(exchange: &Exchange, limits: &Limits) -> Unpacked {
 /// The batch the receiver handed to its consumers for `exchange`, or none
 /// (vmagent's handshake), from what [`unpack`] made of it. A request
 /// answered otherwise than its content alone decides (credentials, a
-/// timeout, promscope falling behind, a body not read whole, a backend in
-/// forward mode) gets its recorded answer, as it did live.
+/// timeout, promscope falling behind, a body not read whole) gets its
+/// recorded answer, as it did live; one forward mode sent on to the backend
+/// is the backend's side and what promscope made of it, as live.
 pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option<Batch> {
+    if let Some(answer) = &exchange.answer
+        && let Some(relay) = &answer.relay
+    {
+        return relayed(unpacked, answer, relay, limits);
+    }
     let mut batch = match unpacked.0? {
         Taken::Whole(unpacked) => content::decode_unpacked(unpacked, limits),
         Taken::Cut(info) => Batch {
@@ -78,7 +87,8 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
         // now (`check cap.warc --max-body-bytes ...`) refuse it as live
         // promscope would: that is what the flags are for. A body promscope
         // cannot read at all was taken by a backend (only forward mode
-        // passes one on): it stays taken, with why it cannot be read.
+        // passes one on; captures written before promscope recorded who
+        // answered do not say so): it stays taken, with why it cannot be read.
         let unreadable = batch.outcome.rejection().is_some_and(|(_, reason, _)| {
             matches!(
                 reason,
@@ -111,6 +121,60 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
         batch.data = WriteData::default();
     }
     Some(batch)
+}
+
+/// A request forward mode sent on to the backend, as it reached the
+/// consumers live: the backend's answer (or promscope's 502 or 504 when it
+/// gave none) with the recorded latencies and mirrors, and what promscope
+/// made of the request (why it could not read it, if it could not).
+fn relayed(unpacked: Unpacked, answer: &Answer, relay: &Relay, limits: &Limits) -> Option<Batch> {
+    let (info, decoded) = match unpacked.0? {
+        Taken::Whole(unpacked) => content::decode_forwarded(unpacked, limits),
+        Taken::Cut(info) => (info, Ok(WriteData::default())),
+    };
+    // As live: the backend judged the request; what promscope could not
+    // read carries nothing.
+    let (data, undecodable) = match decoded {
+        Ok(data) => (data, None),
+        Err(undecodable) => (WriteData::default(), Some(undecodable)),
+    };
+    let upstream = if relay.answered {
+        Upstream::Answered {
+            status: answer.status,
+            headers: answer
+                .headers
+                .iter()
+                .filter_map(|h| {
+                    let name = HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+                    Some((name, HeaderValue::from_bytes(&h.value).ok()?))
+                })
+                .collect(),
+            body: answer.body.clone(),
+        }
+    } else {
+        Upstream::Failed {
+            status: answer.status,
+            message: String::from_utf8_lossy(answer.body.trim_ascii()).into_owned(),
+        }
+    };
+    let mirrors: Vec<MirrorStatus> = relay
+        .mirrors
+        .iter()
+        // Only a capture changed by hand holds another word.
+        .map(|m| m.parse().unwrap_or(MirrorStatus::NoAnswer))
+        .collect();
+    let forwarded = Forwarded {
+        upstream,
+        backend_latency: relay.backend_latency,
+        total_latency: relay.latency,
+        undecodable,
+        mirrors: MirrorStatuses::from(&mirrors[..]),
+    };
+    Some(Batch {
+        info,
+        outcome: Outcome::Forwarded(Box::new(forwarded)),
+        data,
+    })
 }
 
 /// The request as it arrived, for the dashboard to open.

@@ -64,6 +64,24 @@ impl MirrorStatus {
 #[derive(Debug, Clone, Default)]
 pub struct MirrorStatuses(Arc<[AtomicU32]>);
 
+impl std::str::FromStr for MirrorStatus {
+    type Err = ();
+
+    /// Reads what [`MirrorStatus::text`] wrote (a capture's).
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "pending" => Ok(MirrorStatus::Pending),
+            "queue full" => Ok(MirrorStatus::QueueFull),
+            "no answer" => Ok(MirrorStatus::NoAnswer),
+            // A status code: three digits.
+            status => match status.parse() {
+                Ok(code @ 100..=999) => Ok(MirrorStatus::Answered(code)),
+                _ => Err(()),
+            },
+        }
+    }
+}
+
 impl MirrorStatuses {
     /// The statuses as they are now.
     pub fn get(&self) -> Vec<MirrorStatus> {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::HeaderMap;
 
-use super::mirror::MirrorStatuses;
+use super::mirror::{MirrorStatus, MirrorStatuses};
+use crate::capture;
 use crate::ingest::model::RejectReason;
 
 /// A request sent on to the backend, and what became of it.
@@ -91,6 +92,22 @@ impl Forwarded {
             _ if self.is_success() => None,
             Upstream::Answered { .. } => Some(RejectReason::Backend),
             Upstream::Failed { .. } => Some(RejectReason::BackendUnavailable),
+        }
+    }
+
+    /// What a capture keeps of it: the backend's side of the answer it records.
+    pub fn relay(&self, backend: &str) -> capture::Relay {
+        capture::Relay {
+            backend: backend.to_owned(),
+            answered: matches!(self.upstream, Upstream::Answered { .. }),
+            backend_latency: self.backend_latency,
+            latency: self.total_latency,
+            mirrors: self
+                .mirrors
+                .get()
+                .into_iter()
+                .map(MirrorStatus::text)
+                .collect(),
         }
     }
 

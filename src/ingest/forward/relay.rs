@@ -19,6 +19,7 @@ use hyper::{Response, StatusCode};
 
 use super::outcome::{Forwarded, Undecodable, Upstream};
 use super::{Bound, Forwarding};
+use crate::capture;
 use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound_in_pieces};
@@ -40,13 +41,14 @@ pub struct Arrival<'a> {
 }
 
 /// Forwards one request; returns the answer for the sender (the backend's,
-/// or promscope's own refusal) and, for a refused request, the reason.
+/// or promscope's own refusal), for a refused request the reason, and when
+/// recording, for a forwarded one, what the capture keeps of the backend's side.
 pub async fn relay(
     receiver: &Receiver,
     forwarding: &Arc<Forwarding>,
     bound: &Arc<Bound>,
     arrival: Arrival<'_>,
-) -> (HttpResponse, Option<RejectReason>) {
+) -> (HttpResponse, Option<RejectReason>, Option<capture::Relay>) {
     let Arrival {
         mut info,
         parts,
@@ -71,10 +73,11 @@ pub async fn relay(
                 outcome: rejection.outcome(),
                 data: WriteData::default(),
             });
-            return (handler::answer(rejection), Some(reason));
+            return (handler::answer(rejection), Some(reason), None);
         }
     };
-    if receiver.recording.is_some() {
+    let recording = receiver.recording.is_some();
+    if recording {
         *body_read = Some(compressed.joined());
     }
     let request = forwarder
@@ -99,13 +102,14 @@ pub async fn relay(
         });
         forwarder.stats.record(&forwarded);
         let refused = forwarded.reject_reason();
+        let relayed = recording.then(|| forwarded.relay(forwarder.target.shown()));
         // Before the answer goes out: queued after it (tried), waking other
         // threads then competed with the sender for the CPU, and the added
         // latency grew (BENCHMARKS.md).
         forwarding
             .inspector
             .submit_forwarded(info, readable, &compressed, forwarded);
-        (answer, refused)
+        (answer, refused, relayed)
     };
     Detached(Some(Box::pin(finish))).await
 }
