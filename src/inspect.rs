@@ -71,10 +71,9 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     })?;
     let local = listener.local_addr().unwrap_or(cli.listen);
     let (tx, rx) = queue::channel(QUEUE_BATCHES);
-    let stats = Arc::new(ReceiverStats {
-        forward: forwarder.as_ref().map(|f| f.stats.clone()),
-        ..ReceiverStats::default()
-    });
+    let stats = Arc::new(ReceiverStats::forwarding(
+        forwarder.as_ref().map(|f| f.stats.clone()),
+    ));
     let mut receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
     if !cli.no_tui {
         receiver = receiver.keeping_requests();
@@ -271,7 +270,7 @@ async fn dashboard(
 /// the backend has answered them, so they were acknowledged and are shown or
 /// printed; what is left after `grace` the summary counts as not inspected.
 async fn inspection_drained(stats: &ReceiverStats, grace: Duration) {
-    let Some(forward) = &stats.forward else {
+    let Some(forward) = stats.forward.get() else {
         return;
     };
     let deadline = tokio::time::Instant::now() + grace;

@@ -270,7 +270,7 @@ fn draw(
 ) -> io::Result<()> {
     app.set_receiver_counts(
         stats.dropped_requests.load(Ordering::Relaxed),
-        stats.forward.as_ref().map(|f| f.snapshot()),
+        stats.forward.get().map(|f| f.snapshot()),
     );
     app.replay = clock.status();
     app.tick_at(clock.now_ms(app.now_ms), now_ms(), store);

@@ -226,7 +226,7 @@ async fn the_backends_rejections_reach_the_sender_unchanged() {
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers.get("retry-after").unwrap(), "30");
     assert_eq!(reply.body, "ingestion rate limit exceeded");
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 2, 0));
     let groups: Vec<_> = stats
         .rejections
@@ -269,7 +269,7 @@ async fn a_backends_5xx_reaches_the_sender_unchanged_and_is_counted() {
         assert_eq!(batch.data.counts().samples, 1);
         backend.next().await;
     }
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 2, 0));
 }
 
@@ -301,7 +301,7 @@ async fn a_sender_that_gives_up_waiting_still_has_the_backends_answer_shown() {
         (status, reason, &*text),
         (400, RejectReason::Backend, "out of bounds")
     );
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 1, 0));
 }
 
@@ -329,7 +329,7 @@ async fn an_unreachable_backend_gives_502_naming_it_and_the_cause() {
         forwarded(&batch).upstream,
         Upstream::Failed { status: 502, .. }
     ));
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!((stats.ok, stats.rejected, stats.failed), (0, 0, 1));
 }
 
@@ -428,7 +428,7 @@ async fn forwarding_never_waits_for_inspection() {
     // No request waited for the receiver's own queue timeout (10 s). Timed per
     // request: the 300 together take seconds on a loaded machine.
     assert!(slowest < Duration::from_secs(5), "{slowest:?}");
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!(stats.ok, 300);
     // Inspection's queue holds 256; the consumer's one more and the
     // inspection thread one waiting to go there, if that thread (at nice 19)
@@ -518,7 +518,7 @@ async fn mirrors_get_every_request_and_their_statuses_are_shown() {
             MirrorStatus::NoAnswer
         ]
     );
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     let counts: Vec<_> = stats
         .mirrors
         .iter()
@@ -561,7 +561,7 @@ async fn a_slow_mirror_never_slows_the_sender_and_a_full_queue_is_counted() {
         .filter(|s| **s == [MirrorStatus::Answered(204)])
         .count();
     assert_eq!((sent, full), (2, 4), "{statuses:?}");
-    let m = &r.stats.forward.as_ref().unwrap().snapshot().mirrors[0];
+    let m = &r.stats.forward.get().unwrap().snapshot().mirrors[0];
     assert_eq!((m.ok, m.overflow), (2, 4));
 }
 
@@ -586,7 +586,7 @@ async fn a_sender_that_gives_up_waiting_does_not_cancel_the_exchange() {
         forwarded(&batch).upstream,
         Upstream::Answered { status: 204, .. }
     ));
-    let stats = r.stats.forward.as_ref().unwrap();
+    let stats = r.stats.forward.get().unwrap();
     assert_eq!(stats.ok.load(Ordering::Relaxed), 1);
 }
 
@@ -653,7 +653,7 @@ async fn a_backend_connection_the_backend_closed_is_replaced_and_the_request_sti
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(connections.load(Ordering::SeqCst), 4);
-    let stats = r.stats.forward.as_ref().unwrap().snapshot();
+    let stats = r.stats.forward.get().unwrap().snapshot();
     assert_eq!((stats.ok, stats.failed), (4, 0));
 }
 

@@ -362,7 +362,7 @@ async fn a_real_backends_refusal_shows_in_requests_header_and_series() {
     // runs on the fixtures' (T0).
     batch.info.received_at = std::time::UNIX_EPOCH + Duration::from_millis(T0 as u64 - 1_000);
     store.ingest(&batch);
-    app.forward = r.stats.forward.as_ref().map(|f| f.snapshot());
+    app.forward = r.stats.forward.get().map(|f| f.snapshot());
     apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
     let requests = screen(&app, &store, 200, 40);
     let row = requests

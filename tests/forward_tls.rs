@@ -144,7 +144,7 @@ async fn insecure_skip_verify_accepts_any_certificate_and_says_so() {
     let r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
     let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
-    assert!(r.stats.forward.as_ref().unwrap().snapshot().insecure);
+    assert!(r.stats.forward.get().unwrap().snapshot().insecure);
 }
 
 #[tokio::test]

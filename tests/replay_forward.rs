@@ -10,8 +10,10 @@
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 
 use common::backend::{BackendAnswer, TestBackend};
+use common::pty::{Pty, Size};
 use common::temp::TempFile;
 use common::*;
 use prost::Message;
@@ -113,11 +115,13 @@ fn without_who_answered(capture: &[u8]) -> Vec<u8> {
 }
 
 /// Records, in forward mode, requests that a backend took, refused, and
-/// could not take (down); returns the live JSON records.
-fn record_forward_mode(file: &TempFile) -> Vec<Value> {
+/// could not take (down); returns the live JSON records and the two
+/// backends' URLs.
+fn record_forward_mode(file: &TempFile) -> (Vec<Value>, [String; 2]) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let backend = runtime.block_on(TestBackend::start(BackendAnswer::status(204)));
-    let (live, url) = recording(&backend.url("/api/v1/write"), file);
+    let up = backend.url("/api/v1/write");
+    let (live, url) = recording(&up, file);
     let at = now_ms();
     let body = |i| rw1_samples_body(&[("__name__", "up"), ("job", "replay")], &[at + i]);
     // Prometheus ends its message with a newline, which live mode trims.
@@ -160,10 +164,11 @@ fn record_forward_mode(file: &TempFile) -> Vec<Value> {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (down, url) = recording(&format!("http://{closed}/api/v1/write"), file);
+    let closed = format!("http://{closed}/api/v1/write");
+    let (down, url) = recording(&closed, file);
     assert_eq!(post_blocking(&url, RW1_HEADERS, body(9)), 502);
     live_records.append(&mut records(&down.stop()));
-    live_records
+    (live_records, [up, closed])
 }
 
 const OUT_OF_ORDER: &str = "out of order sample for series {__name__=\"up\", job=\"replay\"}";
@@ -188,7 +193,7 @@ fn expected_refusals(live: &[Value]) -> Vec<(u64, String)> {
 #[test]
 fn a_capture_of_forward_mode_replays_the_request_records_live_printed() {
     let file = TempFile::new("forward.warc");
-    let live = record_forward_mode(&file);
+    let (live, [up, down]) = record_forward_mode(&file);
     expected_refusals(&live);
     let (replayed, summary) = replay(&file.0);
     let requests = of_kind(&replayed, "request");
@@ -217,13 +222,18 @@ fn a_capture_of_forward_mode_replays_the_request_records_live_printed() {
         summary.contains("3 accepted, 5 rejected (backend: 4, backend_unavailable: 1)"),
         "{summary}"
     );
+    // The backends the capture's requests went to, as live named them.
+    let forwarded = format!(
+        "forwarded   to {up}, {down}: 3 ok, 4 rejected by the backend, 1 without an answer (502/504), 0 not inspected; latency p50"
+    );
+    assert!(summary.contains(&forwarded), "{forwarded}\n{summary}");
 }
 
 #[test]
 fn a_capture_written_before_who_answered_was_recorded_replays_the_backends_refusals_as_the_backends()
  {
     let file = TempFile::new("forward-new.warc");
-    let live = record_forward_mode(&file);
+    let (live, _) = record_forward_mode(&file);
     let refused = expected_refusals(&live);
     let old = TempFile::new("forward-old.warc");
     std::fs::write(
@@ -246,4 +256,41 @@ fn a_capture_written_before_who_answered_was_recorded_replays_the_backends_refus
     );
     // What the sender sent, refused or not, as printed live.
     assert_eq!(samples(&replayed), samples(&live));
+}
+
+#[test]
+fn a_replay_of_forward_mode_in_the_dashboard_shows_the_backends_side() {
+    let file = TempFile::new("forward-dashboard.warc");
+    let (_, [up, _]) = record_forward_mode(&file);
+    let path = file.0.to_str().expect("a UTF-8 temporary path");
+    let size = Size {
+        rows: 40,
+        cols: 200,
+    };
+    let mut tui = Pty::spawn(
+        env!("CARGO_BIN_EXE_promscope"),
+        &["replay", path],
+        size,
+        false,
+    );
+    let (wait, quiet) = (Duration::from_secs(10), Duration::from_millis(150));
+    let screen = tui
+        .wait_screen("the end of the capture", wait, quiet, |s| {
+            s.contains("end of capture")
+        })
+        .contents();
+    // The header's backend line, as live.
+    let line = screen.lines().find(|l| l.contains("forwarded ok"));
+    let line = line.unwrap_or_else(|| panic!("no backend line:\n{screen}"));
+    assert!(line.contains("forwarded ok 3"), "{line}");
+    assert!(line.contains("rejected 4"), "{line}");
+    assert!(line.contains("failed 1"), "{line}");
+    assert!(line.contains(&up), "{line}");
+    // The Requests view's backend column: a latency, or no answer.
+    tui.press("3");
+    let screen = tui
+        .wait_screen("the Requests view", wait, quiet, |s| s.contains("BACKEND"))
+        .contents();
+    assert!(screen.contains("no answer"), "{screen}");
+    tui.press("q");
 }

@@ -87,8 +87,19 @@ pub struct ReceiverStats {
     pub dropped_requests: AtomicU64,
     /// Samples and histograms in those requests.
     pub dropped_samples: AtomicU64,
-    /// Forward mode's counters, when forwarding.
-    pub forward: Option<Arc<ForwardStats>>,
+    /// Forward mode's counters, when forwarding: set at the start, or by a
+    /// replay at the first request its capture says went to a backend.
+    pub forward: std::sync::OnceLock<Arc<ForwardStats>>,
+}
+
+impl ReceiverStats {
+    /// Counters of a receiver that forwards with `forward`'s counters, if any.
+    pub fn forwarding(forward: Option<Arc<ForwardStats>>) -> Self {
+        ReceiverStats {
+            forward: forward.map(std::sync::OnceLock::from).unwrap_or_default(),
+            ..ReceiverStats::default()
+        }
+    }
 }
 
 /// Who may connect and send, and what every response carries.

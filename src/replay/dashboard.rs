@@ -35,8 +35,10 @@ pub async fn run(
     let summary = Arc::new(Mutex::new(RunSummary::new(stats.clone())));
     let recorded = summary.clone();
     let unpacking = limits.clone();
+    let counted = stats.clone();
     let convert = move |e: Exchange, unpacked| {
         let mut batch = requests::batch(unpacked, &e, &limits)?;
+        requests::count_forwarded(&counted, &e, &batch);
         if let Ok(mut summary) = recorded.lock() {
             summary.record(&batch);
         }

@@ -298,14 +298,18 @@ async fn headless(
     let latest = latest_ms.clone();
     // Read from a file at the pace the output takes it: no budget to hold.
     let unpacking = limits.clone();
+    let stats = Arc::new(ReceiverStats::default());
+    let counted = stats.clone();
     let convert = move |e: Exchange, unpacked| {
         latest.fetch_max(epoch_ms(e.received_at), Ordering::Relaxed);
-        requests::batch(unpacked, &e, &limits).map(Queued::from)
+        let batch = requests::batch(unpacked, &e, &limits)?;
+        requests::count_forwarded(&counted, &e, &batch);
+        Some(Queued::from(batch))
     };
     let replay = Arc::new(SharedReplay::new(args.file.display().to_string(), speed));
     let (rx, reader) = read_paced(&args.file, (replay, unpacking), convert)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let summary = RunSummary::new(Arc::new(ReceiverStats::default()));
+    let summary = RunSummary::new(stats);
     let printing = output::print_batches(rx, format, (summary, report), stop_rx);
     tokio::pin!(printing);
     let exit = tokio::select! {

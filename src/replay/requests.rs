@@ -2,6 +2,8 @@
 //! (the same checks and decoding, so replay prints what live mode printed),
 //! and the request to re-send.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderName, HeaderValue};
@@ -9,12 +11,12 @@ use hyper::{Request, Uri};
 
 use crate::capture::{Answer, Exchange, Relay};
 use crate::ingest::content;
-use crate::ingest::forward::{MirrorStatus, MirrorStatuses};
+use crate::ingest::forward::{ForwardStats, MirrorStatus, MirrorStatuses};
 use crate::ingest::model::{
     Batch, Forwarded, Outcome, RawRequest, RejectReason, RequestInfo, Upstream, WriteData,
 };
 use crate::ingest::raw::request_head;
-use crate::ingest::server::Limits;
+use crate::ingest::server::{Limits, ReceiverStats};
 
 /// What [`unpack`] makes of an exchange, on the thread that reads the
 /// capture: the request's facts, and its body decompressed.
@@ -175,6 +177,20 @@ fn relayed(unpacked: Unpacked, answer: &Answer, relay: &Relay, limits: &Limits) 
         outcome: Outcome::Forwarded(Box::new(forwarded)),
         data,
     })
+}
+
+/// Counts a request the capture says went on to a backend in forward mode's
+/// counters (the summary's `forwarded to` line, the dashboard's backend line
+/// and column), started at the first such request, with its backend.
+pub fn count_forwarded(stats: &ReceiverStats, exchange: &Exchange, batch: &Batch) {
+    let relay = exchange.answer.as_ref().and_then(|a| a.relay.as_ref());
+    let (Some(relay), Outcome::Forwarded(forwarded)) = (relay, &batch.outcome) else {
+        return;
+    };
+    let backend = || Arc::new(ForwardStats::new(&relay.backend, false, Vec::new()));
+    let counters = stats.forward.get_or_init(backend);
+    counters.also_to(&relay.backend);
+    counters.record(forwarded);
 }
 
 /// The request as it arrived, for the dashboard to open.

@@ -99,7 +99,8 @@ impl RequestRow {
                 None,
             ),
             Some((_, reason, message)) => {
-                // A backend's, replayed ones too (no `Outcome::Forwarded` then).
+                // A backend's, replayed from an older capture too (no
+                // `Outcome::Forwarded` then).
                 let limit = if reason.is_upstream() {
                     MAX_BACKEND_NOTE_BYTES
                 } else {

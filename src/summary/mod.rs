@@ -146,7 +146,7 @@ impl std::fmt::Display for RunSummary {
             f,
             "  dropped     {dropped} requests ({dropped_samples} samples) answered 503 while promscope fell behind"
         )?;
-        if let Some(forward) = &self.stats.forward {
+        if let Some(forward) = self.stats.forward.get() {
             let n = forward.snapshot();
             let latency = n.latency.map_or(String::new(), |(p50, p99)| {
                 format!(

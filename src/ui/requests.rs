@@ -257,8 +257,9 @@ fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
 }
 
 /// Who refused a request, before its message: `400 rejected: `, or in
-/// forward mode `400 from the backend in 2ms: ` (a replayed capture has no
-/// backend's latency) or `502 (no answer from the backend): `.
+/// forward mode `400 from the backend in 2ms: ` (a capture recorded before
+/// promscope recorded who answered has no backend's latency) or
+/// `502 (no answer from the backend): `.
 fn refused_by(r: &RequestRow, reason: RejectReason) -> String {
     let status = shown_status(r.status);
     match reason {

@@ -65,10 +65,7 @@ impl TestReceiver {
     /// A receiver in forward mode.
     pub async fn start_forwarding(limits: Limits, queue: usize, config: ForwardConfig) -> Self {
         let forwarder = Forwarder::new(&config, false).expect("a valid forward configuration");
-        let stats = ReceiverStats {
-            forward: Some(forwarder.stats.clone()),
-            ..ReceiverStats::default()
-        };
+        let stats = ReceiverStats::forwarding(Some(forwarder.stats.clone()));
         Self::start_receiver(limits, queue, stats, |r| {
             r.with_forward(forwarder).expect("inspection starts")
         })

@@ -18,14 +18,17 @@ const PER_OCTAVE: f64 = 8.0;
 const BUCKETS: usize = 28 * PER_OCTAVE as usize;
 /// Rejection groups kept; beyond, rejections are counted as "other".
 const MAX_GROUPS: usize = 32;
+/// Longest list of backends shown (a replay of several runs); the rest is `…`.
+const MAX_BACKENDS_TEXT: usize = 512;
 /// Longest message text a group keeps.
 const GROUP_TEXT_BYTES: usize = 160;
 
 /// What forwarding has done so far, shared by the receiver and its consumers.
 #[derive(Debug)]
 pub struct ForwardStats {
-    /// The backend's URL as given.
-    pub backend: String,
+    /// The backend's URL as given (a replayed capture: every backend its
+    /// requests went to, see [`ForwardStats::also_to`]).
+    backend: Mutex<String>,
     /// Whether the backend's certificate goes unchecked (`--forward-insecure-skip-verify`).
     pub insecure: bool,
     /// Requests the backend took (2xx).
@@ -102,7 +105,7 @@ impl ForwardStats {
     /// Counters for forwarding to `backend`, with `mirrors`' own.
     pub fn new(backend: &str, insecure: bool, mirrors: Vec<Arc<MirrorCounts>>) -> Self {
         ForwardStats {
-            backend: backend.to_owned(),
+            backend: Mutex::new(backend.to_owned()),
             insecure,
             ok: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -115,6 +118,22 @@ impl ForwardStats {
             other_rejections: AtomicU64::new(0),
             mirrors,
         }
+    }
+
+    /// Names `backend` too, if it is another: a replayed capture of runs
+    /// that forwarded to several backends counts them all together.
+    pub fn also_to(&self, backend: &str) {
+        let mut shown = lock(&self.backend);
+        if shown.ends_with('…') || shown.split(", ").any(|b| b == backend) {
+            return;
+        }
+        let next = if shown.len() + backend.len() > MAX_BACKENDS_TEXT {
+            "…"
+        } else {
+            backend
+        };
+        shown.push_str(", ");
+        shown.push_str(next);
     }
 
     /// Counts one forwarded request.
@@ -157,7 +176,7 @@ impl ForwardStats {
         let mut rejections = lock(&self.rejections).clone();
         rejections.sort_by(|a, b| b.count.cmp(&a.count).then(a.status.cmp(&b.status)));
         ForwardSnapshot {
-            backend: self.backend.clone(),
+            backend: lock(&self.backend).clone(),
             insecure: self.insecure,
             ok: self.ok.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
@@ -309,6 +328,19 @@ mod tests {
         );
         assert!(group_text(&"é".repeat(500)).len() <= GROUP_TEXT_BYTES);
         assert_eq!(group_text(""), "");
+    }
+
+    #[test]
+    fn every_backend_is_named_once_up_to_a_bound() {
+        let stats = ForwardStats::new("http://a", false, Vec::new());
+        for backend in ["http://a", "http://b", "http://a", "http://b"] {
+            stats.also_to(backend);
+        }
+        assert_eq!(stats.snapshot().backend, "http://a, http://b");
+        let long = "x".repeat(MAX_BACKENDS_TEXT);
+        stats.also_to(&long);
+        stats.also_to("http://c");
+        assert_eq!(stats.snapshot().backend, "http://a, http://b, …");
     }
 
     #[test]
