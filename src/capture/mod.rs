@@ -3,8 +3,9 @@
 //!
 //! A capture is a WARC 1.1 file (ISO 28500, the web archives' format): per
 //! request a `request` record holding the HTTP request exactly as received
-//! (compressed body included) and a `response` record holding promscope's
-//! answer, each with its length and a SHA-256 of its content. The README's
+//! (compressed body included) and a `response` record holding the answer the
+//! sender got (promscope's, or in forward mode the backend's, saying which:
+//! `relay`), each with its length and a SHA-256 of its content. The README's
 //! "Capture files" section says why WARC and which fields promscope adds.
 //!
 //! ```text
@@ -160,7 +161,7 @@ pub struct Exchange {
     /// False when promscope answered before reading the whole body (refused on
     /// its headers, or over a limit): `body` is what was read of it.
     pub body_complete: bool,
-    /// promscope's answer (absent in a capture cut short, or made by tcpdump).
+    /// The answer the sender got (absent in a capture cut short, or made by tcpdump).
     pub answer: Option<Answer>,
 }
 
