@@ -168,3 +168,33 @@ fn cardinality_200x50_1m_series_10k_metrics(bencher: Bencher, case: &str) {
             .map(drop)
     });
 }
+
+/// The metrics list at 200×50 (a sparkline a row) over 100 metrics of 10
+/// series that sent every 5 s for three minutes: `regular` on time, `jittery`
+/// each request up to a second off its schedule (its columns are read
+/// between its requests, over 40 s each).
+#[divan::bench(args = ["regular", "jittery"])]
+fn sparklines_200x50_100_metrics(bencher: Bencher, sender: &str) {
+    let mut store = Store::new(StoreLimits::default());
+    let mut last = fixtures::T0;
+    for i in 0..36i64 {
+        // Spread over -1000..=1000 ms, the same every run.
+        let off = if sender == "jittery" {
+            (i * 7919).rem_euclid(2001) - 1000
+        } else {
+            0
+        };
+        last = fixtures::T0 + i * 5_000 + off;
+        store.ingest(&fixtures::series_batch(0, 1000, last, 1));
+    }
+    let now = last + 500;
+    let mut app = App::new("127.0.0.1:9201".parse().expect("valid"), fixtures::T0);
+    app.set_viewport(44, &store);
+    app.tick(now, &store);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    bencher.bench_local(|| {
+        terminal
+            .draw(|f| promscope::ui::render(f, &app, &store))
+            .map(drop)
+    });
+}

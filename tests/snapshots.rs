@@ -386,12 +386,17 @@ fn numbers_in_the_series_list_and_detail_stand_for_their_values() {
             .map(|s| s.points.last().map_or(f64::NAN, |p| p.value))
             .collect();
         check(&table.column("VALUE"), &last, "last values", &screen);
-        for rate in ["SAMPLES/S", "PER S", "/S"] {
-            let rates: Vec<Option<f64>> = series.iter().map(|s| s.per_second(app.now_ms)).collect();
-            if table.has(rate) {
-                check_rates(&table.column(rate), &rates, "series rates", &screen);
-            }
-        }
+        // Headed so at every size (a column of one-digit rates was headed
+        // `S`, a cut of `SAMPLES/S`, beside the lag's seconds).
+        let rate = ["SAMPLES/S", "PER S", "/S"]
+            .into_iter()
+            .find(|&rate| table.has(rate))
+            .expect(&screen);
+        let rates: Vec<Option<f64>> = series
+            .iter()
+            .map(|s| store.series_per_second(s, app.now_ms, RATE_WINDOW_SECS))
+            .collect();
+        check_rates(&table.column(rate), &rates, "series rates", &screen);
     }
     for (case, _) in HOSTILE_VALUES {
         for (width, height) in SIZES {

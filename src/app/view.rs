@@ -137,13 +137,13 @@ impl Identified for SeriesRow {
 }
 
 impl SeriesRow {
-    fn of(id: SeriesId, s: &Series, now_ms: i64) -> SeriesRow {
+    fn of(store: &Store, id: SeriesId, s: &Series, now_ms: i64) -> SeriesRow {
         SeriesRow {
             id,
             last: s.points.last(),
             arrival_ms: s.last_arrival_ms,
             samples_total: s.samples_total,
-            rate: s.per_second(now_ms),
+            rate: store.series_per_second(s, now_ms, RATE_WINDOW_SECS),
         }
     }
 }
@@ -210,7 +210,7 @@ pub fn sorted_series<'a>(
     now_ms: i64,
 ) -> Vec<SeriesRow> {
     let mut rows: Vec<(SeriesRow, &Series)> = series
-        .map(|(id, s)| (SeriesRow::of(id, s, now_ms), s))
+        .map(|(id, s)| (SeriesRow::of(store, id, s, now_ms), s))
         .collect();
     let by_labels = |a: &(SeriesRow, &Series), b: &(SeriesRow, &Series)| {
         labels_cmp(store, &a.1.labels, &b.1.labels)

@@ -1,7 +1,9 @@
-//! Samples per second of one series, from the gaps between its arrivals: a
-//! sender that sends every 5 s shows 0.2/s whenever it is looked at. (Counts
-//! in fixed 10 s windows held 2 or 3 arrivals by where the windows fell, and
-//! read 0.2 and 0.3 in turn.)
+//! One series' arrivals, as the usual gap between them and what each brings:
+//! how many of its samples came in given seconds (its share of its metric's
+//! rate, see [`super::shares`]) and in the last 10 s windows (a filter's
+//! rates, seeded). A sender that sends every 5 s brought 0.2/s whenever it is
+//! looked at. (Counts in fixed 10 s windows held 2 or 3 arrivals by where the
+//! windows fell, and read 0.2 and 0.3 in turn.)
 
 use super::rate::RATE_WINDOW_MS;
 
@@ -59,7 +61,7 @@ impl ArrivalRate {
     /// once silent for twice its gap and [`SILENT_AFTER_MS`]. `None`, not yet
     /// known, after one arrival (until that silence): what it brought over at
     /// least 10 s read 0.1 for a series scraped every 5 s, before the second.
-    pub fn per_second(&self, last_ms: i64, now_ms: i64) -> Option<f64> {
+    fn per_second(&self, last_ms: i64, now_ms: i64) -> Option<f64> {
         if self.per_arrival == 0.0 {
             return Some(0.0);
         }
@@ -76,6 +78,24 @@ impl ArrivalRate {
             silence
         };
         Some(f64::from(self.per_arrival) * 1000.0 / over)
+    }
+
+    /// About how many of its samples arrived in the seconds `from..to` (since
+    /// the epoch), for a series that last arrived at `last_ms` and brought
+    /// `total` in all: its arrivals every usual gap back from the latest.
+    pub fn samples_in(&self, last_ms: i64, (from, to): (i64, i64), total: u64) -> f64 {
+        let (from_ms, to_ms) = (from.saturating_mul(1000), to.saturating_mul(1000));
+        if self.per_arrival == 0.0 || last_ms < from_ms || from_ms >= to_ms {
+            return 0.0;
+        }
+        let gap = f64::from(self.gap_ms);
+        let arrivals = if gap == 0.0 {
+            // One arrival: in those seconds, or after them.
+            f64::from(u8::from(last_ms < to_ms))
+        } else {
+            ((last_ms as f64 + gap).min(to_ms as f64) - from_ms as f64) / gap
+        };
+        (f64::from(self.per_arrival) * arrivals).min(total as f64)
     }
 
     /// Samples in the 10 s window before that of `now_ms` and in that one, as

@@ -13,6 +13,7 @@ use super::GiveWay;
 use super::intern::{Interner, Sym};
 use super::rate::{HISTORY_SECS, RateBuckets};
 use super::series::{GIVE_WAY_EVERY, Series, SeriesId, SeriesIndex};
+use super::shares::SharesMemo;
 use super::slots::{Handle, Slots};
 
 /// A metric name's aggregates, until its last series goes.
@@ -61,6 +62,8 @@ pub struct Metric {
     /// Whether any of its series sent native histograms.
     pub has_histograms: bool,
     matched_rate: MatchedRate,
+    /// What its series' shares of its rate are of (see [`super::shares`]).
+    pub(super) shares: SharesMemo,
 }
 
 impl Metric {
@@ -71,6 +74,15 @@ impl Metric {
             MatchedRate::All => Some(&self.rate),
             MatchedRate::Nothing { .. } => None,
             MatchedRate::Apart(rate) => Some(rate),
+        }
+    }
+
+    /// The rate a series of it (`matched` by the filter or not) has a share
+    /// of, and whether that is of its matching series only (counted apart).
+    pub(super) fn rate_shared_by(&self, matched: bool) -> (&RateBuckets, bool) {
+        match &self.matched_rate {
+            MatchedRate::Apart(rate) if matched => (rate, true),
+            _ => (&self.rate, false),
         }
     }
 

@@ -33,6 +33,7 @@ pub mod rate;
 mod read;
 pub mod ring;
 pub mod series;
+mod shares;
 pub mod slots;
 mod tracking;
 mod upstream;

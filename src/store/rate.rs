@@ -179,11 +179,19 @@ impl RateBuckets {
     /// the time since the first event instead, a job of 162 series every
     /// 5 s (32.4/s) read 162, then 54, in the seconds after a start.
     pub fn per_second(&self, now_ms: i64, window: i64) -> Option<f64> {
+        self.reading(now_ms, window).map(|r| r.per_second)
+    }
+
+    /// [`RateBuckets::per_second`], with the seconds it counted.
+    pub fn reading(&self, now_ms: i64, window: i64) -> Option<Reading> {
+        let now_sec = now_ms.div_euclid(1000);
         if self.newest == i64::MIN {
             // Nothing came, or nothing was counted yet.
-            return (!self.unknown_before_first).then_some(0.0);
+            return (!self.unknown_before_first).then_some(Reading {
+                per_second: 0.0,
+                counted: (now_sec, now_sec),
+            });
         }
-        let now_sec = now_ms.div_euclid(1000);
         // Whole seconds counted, a partial first one left out.
         let counted = now_sec.saturating_sub(self.whole_from);
         let start = match self.period(now_sec) {
@@ -210,8 +218,10 @@ impl RateBuckets {
             }
             None => return None,
         };
-        let total: u64 = (start..now_sec).map(|s| u64::from(self.count_at(s))).sum();
-        Some(total as f64 / (now_sec - start) as f64)
+        Some(Reading {
+            per_second: self.average(start, now_sec),
+            counted: (start, now_sec),
+        })
     }
 
     /// `columns` values, oldest first, one every `secs_per_column` seconds,
@@ -230,6 +240,9 @@ impl RateBuckets {
         let end = now_ms.div_euclid(1000); // exclusive
         let step = secs_per_column.max(1) as i64;
         let period = self.period(end);
+        let busy = period
+            .filter(|p| p.jittery)
+            .map(|_| self.busy_seconds(self.newest.saturating_sub(HISTORY_SECS as i64), end));
         let gap = period.map_or(1, |p| p.secs);
         let window = gap * ((step + gap - 1) / gap);
         (0..columns as i64)
@@ -255,7 +268,9 @@ impl RateBuckets {
                 // demo's 5 s jobs in 2 s columns). Traffic with no interval
                 // to tell (one burst) is averaged as it came.
                 match period {
-                    Some(p) if p.jittery => self.jittery_column(col_end, end, step, p.secs),
+                    Some(p) if let Some(busy) = &busy => {
+                        self.jittery_column((col_end, end), step, p.secs, busy)
+                    }
                     Some(p) if col_start < self.whole_from => self.at_start(col_end, end, p.secs),
                     _ => {
                         // Before the first event nothing came (the sender
@@ -407,6 +422,15 @@ impl RateBuckets {
             _ => None,
         }
     }
+}
+
+/// A rate as read, and the seconds whose counts it is of (`from..to`, since
+/// the epoch): a part of the traffic (a series of a metric) read over the
+/// same seconds is its share of the rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub per_second: f64,
+    pub counted: (i64, i64),
 }
 
 /// The windows [`RateBuckets::seeded`] is given counts of.

@@ -117,7 +117,8 @@ pub struct Series {
     pub last_arrival_ms: i64,
     /// The request that last carried it, for eviction.
     last_seen_seq: u64,
-    /// Samples per second (see [`Series::per_second`]).
+    /// Its arrivals, for its share of its metric's rate (see
+    /// [`super::Store::series_per_second`]).
     pub rate: ArrivalRate,
     /// Samples and histograms received.
     pub samples_total: u64,
@@ -165,11 +166,6 @@ impl Series {
     /// Its tenant's name (the interner's; "" for none).
     pub(super) fn tenant(&self) -> Sym {
         self.tenant
-    }
-
-    /// Samples per second at `now_ms` (`None`: not yet known).
-    pub fn per_second(&self, now_ms: i64) -> Option<f64> {
-        self.rate.per_second(self.last_arrival_ms, now_ms)
     }
 
     /// The latest native histogram, with at most

@@ -18,6 +18,7 @@ use super::theme;
 use super::widgets::{EVICTING_OPTIONS, gone, held_state, right, styled, table, titled};
 use crate::app::App;
 use crate::app::logs::SeriesSamples;
+use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
 use crate::ingest::model::{MetricType, is_stale_nan};
 use crate::problems::RuleSet;
@@ -177,7 +178,7 @@ fn metadata_lines<'a>(app: &App, store: &'a Store, id: SeriesId, s: &Series) -> 
             "{last}  ·  {} {} received  ·  {}/s",
             s.samples_total,
             format::plural(s.samples_total, "sample", "samples"),
-            format::count_or_unknown(s.per_second(app.now_ms))
+            format::count_or_unknown(store.series_per_second(s, app.now_ms, RATE_WINDOW_SECS))
         )),
     ));
     if s.start_timestamp_ms != 0 {

@@ -17,7 +17,7 @@ use super::widgets::{
 };
 use crate::app::App;
 use crate::app::list::SortKey;
-use crate::app::view::SeriesSort;
+use crate::app::view::{RATE_WINDOW_SECS, SeriesSort};
 use crate::format;
 use crate::store::{Series, SeriesId, SeriesKind, Store};
 use crate::text::promql;
@@ -120,7 +120,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             let rate = if sort == SeriesSort::Rate {
                 row.rate
             } else {
-                s.per_second(now)
+                store.series_per_second(s, now, RATE_WINDOW_SECS)
             };
             let lag = last.map_or("-".into(), |p| {
                 format::duration_secs(arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0)
@@ -169,7 +169,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         Column::new(widest(4, header[1]), fit::NUMBER_MIN_WIDTH),
         Column::fixed(widest(0, header[2])),
         Column::fixed(widest(1, header[3])),
-        Column::new(widest(2, header[4]), widest(2, "")),
+        // Never narrower than `/S`: one-digit rates were headed `S`.
+        Column::new(widest(2, header[4]), widest(2, "/S")),
         Column::new(SPARKLINE_POINTS, 8).growing(SPARKLINE_MOST.min(most_points)),
         Column::new(if any_flags { widest(3, header[6]) } else { 0 }, 8),
     ];

@@ -418,3 +418,26 @@ fn a_sender_that_stopped_before_its_interval_was_known_reads_zero_once_silent_a_
     assert_eq!(r.per_second(1_000_030_000, 10), None);
     assert_eq!(r.per_second(1_000_064_500, 10), Some(0.0));
 }
+
+#[test]
+fn a_jittery_senders_columns_read_what_its_rate_read_at_their_ends() {
+    // Every 5 s, each request up to a second off, for 3 minutes, then
+    // nothing: each 2 s column (read from the busy seconds of the whole
+    // history at once) is the rate read at its end, while sending and after.
+    let mut rng = Rng(0x5eed_0205);
+    let mut r = RateBuckets::default();
+    let start = 1_000_000_000;
+    for i in 0..36 {
+        r.add(start + i * 5_000 + rng.below(2_001) as i64 - 1_000, 500);
+    }
+    for now in [start + 150_500, start + 185_500, start + 230_500] {
+        let columns = r.series(now, 40, 2);
+        assert!(r.period(now / 1000).is_some_and(|p| p.jittery));
+        for (c, &column) in columns.iter().rev().enumerate() {
+            let at = now - 2_000 * c as i64;
+            if let Some(rate) = r.per_second(at, 10) {
+                assert_eq!(column, rate, "{} s before {now}: {columns:?}", 2 * c);
+            }
+        }
+    }
+}

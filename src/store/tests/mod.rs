@@ -2,6 +2,7 @@ mod active;
 mod bounds;
 mod parties;
 mod problems;
+mod rates;
 mod upstream;
 
 use std::ops::Range;
