@@ -8,6 +8,7 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::temp::{TempDir, TempFile};
 use common::*;
 use promscope::capture::{RecordLimits, Recorder};
 use promscope::ingest::server::Limits;
@@ -160,36 +161,14 @@ fn a_warning_fails_only_with_fail_on_warning_and_json_says_so() {
     assert_eq!(code, 0, "{out}");
 }
 
-/// A temp dir of its own, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("promscope-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn the_check_receiver_asks_for_credentials_as_the_live_one_does() {
     let dir = TempDir::new("check-auth");
     let hash = bcrypt::hash("s3cret", 4).unwrap();
     let config = dir.write("web.yml", &format!("basic_auth_users:\n  prom: {hash}\n"));
     let token = dir.write("token", "tok-1\n");
-    let top = ["--web.config.file", &config, "--auth-token-file", &token];
+    let (config, token) = (config.to_str().unwrap(), token.to_str().unwrap());
+    let top = ["--web.config.file", config, "--auth-token-file", token];
     let check = Check::start_with(&top, &["--requests", "4"]);
     let now = now_ms();
     assert_eq!(check.post(rw1_samples_body(UP, &[now - 3000])), 401);
@@ -224,7 +203,12 @@ fn the_check_receiver_speaks_tls_with_the_web_config() {
         "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n",
     );
     // After `check` as well as before it.
-    let check = Check::start(&["--web.config.file", &config, "--duration", "300ms"]);
+    let check = Check::start(&[
+        "--web.config.file",
+        config.to_str().unwrap(),
+        "--duration",
+        "300ms",
+    ]);
     assert!(check.url.starts_with("https://127.0.0.1:"), "{}", check.url);
     let (code, out) = check.finish();
     assert_eq!(code, 0, "{out}");
@@ -276,8 +260,9 @@ async fn check_file(path: &std::path::Path, args: &[&str]) -> std::process::Outp
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_capture_is_checked_as_it_was_received() {
-    let path = std::env::temp_dir().join(format!("promscope-check-{}.warc", std::process::id()));
-    let recorder = Recorder::start(&path, RecordLimits::default()).unwrap();
+    let capture = TempFile::new("check.warc");
+    let path = &capture.0;
+    let recorder = Recorder::start(path, RecordLimits::default()).unwrap();
     let handle = recorder.handle();
     let receiver =
         TestReceiver::start_configured(Limits::default(), 64, |r| r.with_recording(handle)).await;
@@ -291,7 +276,7 @@ async fn a_capture_is_checked_as_it_was_received() {
     }
     drop(receiver);
     recorder.finish();
-    let out = check_file(&path, &[]).await;
+    let out = check_file(path, &[]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("2 requests"), "{stdout}");
@@ -299,19 +284,19 @@ async fn a_capture_is_checked_as_it_was_received() {
     assert!(stdout.contains("error    out-of-order"), "{stdout}");
     // Taken when recorded, refused under a stricter limit now: the flag's
     // point (8026941 had them taken, with a warning).
-    let out = check_file(&path, &["--max-body-bytes", "10"]).await;
+    let out = check_file(path, &["--max-body-bytes", "10"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("2 refused"), "{stdout}");
     // Cut inside its last record, the capture is damaged: said with how far it was checked.
-    let len = std::fs::metadata(&path).unwrap().len();
-    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let len = std::fs::metadata(path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
     file.set_len(len - 40).unwrap();
-    let out = check_file(&path, &[]).await;
-    let _ = std::fs::remove_file(&path);
+    let out = check_file(path, &[]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let name = path.to_string_lossy();
     let said = [
-        "promscope-check-",
+        &*name,
         "the file ends inside",
         "requests before it were checked",
     ];

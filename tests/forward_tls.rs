@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
 use common::backend::{BackendAnswer, TestBackend};
+use common::temp::TempDir;
 use common::*;
 use promscope::ingest::forward::{ForwardConfig, Forwarder};
 use promscope::ingest::server::Limits;
@@ -25,7 +25,7 @@ use rustls::server::WebPkiClientVerifier;
 
 /// Certificates made for one test, in files of a directory of its own.
 struct Pki {
-    dir: PathBuf,
+    dir: TempDir,
     ca_pem: String,
     /// For 127.0.0.1, signed by the CA.
     server: (String, String),
@@ -36,12 +36,10 @@ struct Pki {
 impl Pki {
     fn new() -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "promscope-forward-tls-{}-{}",
-            std::process::id(),
+        let dir = TempDir::new(&format!(
+            "forward-tls-{}",
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir_all(&dir).unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![
@@ -62,13 +60,6 @@ impl Pki {
             ca_pem: ca.pem(),
             dir,
         }
-    }
-
-    /// Writes `text` to a file of the test's directory; its path.
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
     }
 
     /// The server's TLS, requiring a client certificate signed by the CA when `mtls`.
@@ -92,12 +83,6 @@ impl Pki {
         let chain = vec![CertificateDer::from_pem_slice(self.server.0.as_bytes()).unwrap()];
         let key = PrivateKeyDer::from_pem_slice(self.server.1.as_bytes()).unwrap();
         Arc::new(builder.with_single_cert(chain, key).unwrap())
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -127,7 +112,7 @@ async fn an_https_backend_is_verified_against_the_ca_file() {
     );
 
     let mut settings = config(url.clone());
-    settings.tls.ca_file = Some(pki.file("ca.pem", &pki.ca_pem));
+    settings.tls.ca_file = Some(pki.dir.write("ca.pem", &pki.ca_pem));
     let r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
     let reply = r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
@@ -153,14 +138,14 @@ async fn a_backend_requiring_a_client_certificate_gets_one() {
     let backend = TestBackend::start_tls(BackendAnswer::status(204), pki.server_config(true)).await;
     let url = backend.https_url("127.0.0.1", "");
     let mut settings = config(url);
-    settings.tls.ca_file = Some(pki.file("ca.pem", &pki.ca_pem));
+    settings.tls.ca_file = Some(pki.dir.write("ca.pem", &pki.ca_pem));
     let without = TestReceiver::start_forwarding(Limits::default(), 8, settings.clone()).await;
     let reply = without
         .post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0]))
         .await;
     assert_eq!(reply.status, 502, "{}", reply.body);
-    settings.tls.client_cert = Some(pki.file("client.pem", &pki.client.0));
-    settings.tls.client_key = Some(pki.file("client-key.pem", &pki.client.1));
+    settings.tls.client_cert = Some(pki.dir.write("client.pem", &pki.client.0));
+    settings.tls.client_key = Some(pki.dir.write("client-key.pem", &pki.client.1));
     let with = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
     let reply = with
         .post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0]))
@@ -173,7 +158,7 @@ async fn credentials_are_added_for_senders_that_carry_none() {
     let pki = Pki::new();
     let mut backend = TestBackend::start(BackendAnswer::status(204)).await;
     let mut settings = config(backend.url(""));
-    settings.auth.bearer_token_file = Some(pki.file("token", "s3cret\n"));
+    settings.auth.bearer_token_file = Some(pki.dir.write("token", "s3cret\n"));
     let r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
     r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
     let got = backend.next().await;
@@ -186,7 +171,7 @@ async fn credentials_are_added_for_senders_that_carry_none() {
 
     let mut settings = config(backend.url(""));
     settings.auth.basic_auth_user = Some("prometheus".into());
-    settings.auth.basic_auth_password_file = Some(pki.file("password", "pa:ss\n"));
+    settings.auth.basic_auth_password_file = Some(pki.dir.write("password", "pa:ss\n"));
     let r = TestReceiver::start_forwarding(Limits::default(), 8, settings).await;
     r.post("/api/v1/write", RW1_HEADERS, rw1_body(&[1.0])).await;
     let got = backend.next().await;
@@ -201,11 +186,11 @@ async fn credentials_are_added_for_senders_that_carry_none() {
 fn settings_that_cannot_work_are_refused_with_the_flag_named() {
     let pki = Pki::new();
     let mut settings = config("https://127.0.0.1:1".into());
-    settings.tls.ca_file = Some(pki.file("empty.pem", ""));
+    settings.tls.ca_file = Some(pki.dir.write("empty.pem", ""));
     let err = Forwarder::new(&settings, false).err().unwrap();
     assert!(err.contains("--forward-ca-file"), "{err}");
     let mut settings = config("https://127.0.0.1:1".into());
-    settings.auth.bearer_token_file = Some(pki.file("blank", "  \n"));
+    settings.auth.bearer_token_file = Some(pki.dir.write("blank", "  \n"));
     let err = Forwarder::new(&settings, false).err().unwrap();
     assert!(err.contains("--forward-bearer-token-file"), "{err}");
     let mut settings = config("https://127.0.0.1:1".into());

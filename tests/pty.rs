@@ -10,6 +10,7 @@ use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
 
 use common::pty::{Pty, Size, welcome_url};
+use common::temp::TempFile;
 use common::*;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
@@ -531,9 +532,9 @@ fn day_old_capture_of(file: &std::path::Path, job: impl Fn(i64) -> String) {
 
 #[test]
 fn a_replayed_capture_fills_the_dashboard_and_the_header_says_how_far_in() {
-    let file =
-        std::env::temp_dir().join(format!("promscope-pty-replay-{}.warc", std::process::id()));
-    day_old_capture(&file);
+    let capture = TempFile::new("pty-replay.warc");
+    let file = &capture.0;
+    day_old_capture(file);
     let mut tui = Tui::spawn(SMALL, &["replay", file.to_str().unwrap(), "--speed", "4"]);
     // The header is the replay's: file, recorded time and requests of the totals.
     // (The totals come from a counter at a low priority: on a busy machine, after the end.)
@@ -561,16 +562,13 @@ fn a_replayed_capture_fills_the_dashboard_and_the_header_says_how_far_in() {
     // As live mode, a summary after quitting: of the requests replayed.
     let raw = tui.assert_clean_exit();
     assert!(raw.contains("requests    3 accepted"), "{raw}");
-    let _ = std::fs::remove_file(&file);
 }
 
 #[test]
 fn a_replay_keeps_the_series_within_max_series() {
-    let file = std::env::temp_dir().join(format!(
-        "promscope-pty-replay-max-{}.warc",
-        std::process::id()
-    ));
-    day_old_capture_of(&file, |i| format!("job-{i}"));
+    let capture = TempFile::new("pty-replay-max.warc");
+    let file = &capture.0;
+    day_old_capture_of(file, |i| format!("job-{i}"));
     let args = ["replay", file.to_str().unwrap(), "--max-series", "1"];
     let mut tui = Tui::spawn(SMALL, &args);
     let screen = tui.wait_for("the evictions", |s| s.contains("end of capture"));
@@ -581,5 +579,4 @@ fn a_replay_keeps_the_series_within_max_series() {
     tui.press("q");
     let raw = tui.assert_clean_exit();
     assert!(raw.contains("series      3 distinct"), "{raw}");
-    let _ = std::fs::remove_file(&file);
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::temp::TempDir;
 use common::*;
 use promscope::ingest::model::{Batch, HistogramExt, Outcome, Protocol, WriteData};
 use promscope::ingest::server::Limits;
@@ -348,7 +349,7 @@ async fn bad_settings_are_rejected_before_sending() {
 
 #[tokio::test]
 async fn written_bodies_replay_with_the_written_headers() {
-    let dir = std::env::temp_dir().join(format!("promscope-send-test-{}", std::process::id()));
+    let dir = TempDir::new("send-bodies");
     let workload = WorkloadConfig {
         protocol: Protocol::V2,
         metrics: METRICS,
@@ -379,7 +380,6 @@ async fn written_bodies_replay_with_the_written_headers() {
     assert_eq!(headers[0], ("Content-Encoding", "snappy"));
     assert_eq!(headers[1], ("Content-Type", RW2_CONTENT_TYPE));
     let body = std::fs::read(dir.join("body-0001.bin")).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 
     let mut r = TestReceiver::start(Limits::default(), 8).await;
     let reply = r.post("/api/v1/write", &headers, body).await;

@@ -2,7 +2,7 @@
 //! `localhost`, a client certificate the CA signed and one it did not, and a
 //! receiver configured by a web configuration file naming them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +15,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::TestReceiver;
+use super::temp::TempDir;
 
 /// A certificate and its key, in PEM and DER.
 pub struct Identity {
@@ -34,7 +35,7 @@ impl Identity {
 /// A test CA, a server certificate for `localhost` and client certificates,
 /// written to a directory of their own.
 pub struct Pki {
-    pub dir: PathBuf,
+    pub dir: TempDir,
     pub ca_pem: String,
     /// Signed by the CA.
     pub client: Identity,
@@ -45,8 +46,7 @@ pub struct Pki {
 pub fn pki() -> Pki {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("promscope-tls-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("tls-{n}"));
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     // A name of its own: another Pki's CA (or the stranger, "rcgen self
@@ -122,12 +122,6 @@ impl Pki {
             }
             None => builder.with_no_client_auth(),
         }
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
