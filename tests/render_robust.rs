@@ -16,10 +16,9 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use dashboard::hostile::{HOSTILE_HISTOGRAMS, HOSTILE_VALUES, hostile};
 use dashboard::request::with_request;
-use dashboard::{
-    HOSTILE_HISTOGRAMS, HOSTILE_VALUES, apply, every_view, hostile, open_detail, screen,
-};
+use dashboard::{apply, every_view, open_detail, screen};
 
 /// A piece of rendering work, named for failure messages.
 type Job = (String, Box<dyn FnOnce() + Send>);

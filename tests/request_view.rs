@@ -4,8 +4,9 @@
 
 mod dashboard;
 
+use dashboard::hostile::{HOSTILE_TEXT, hostile};
 use dashboard::request::{hostile_request, ingest_request, symbols, with_request};
-use dashboard::{HOSTILE_TEXT, apply, hostile, screen};
+use dashboard::{apply, screen};
 use promscope::app::request_content::LineKind;
 use promscope::app::{Action, App, OpenList, Tab};
 use promscope::store::Store;

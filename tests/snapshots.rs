@@ -3,10 +3,10 @@
 
 mod dashboard;
 
+use dashboard::hostile::{HOSTILE_VALUES, hostile};
 use dashboard::numbers::{self, Table};
 use dashboard::{
-    HOSTILE_VALUES, T0, apply, draw, every_view, fixture, hostile, info, open_detail, open_series,
-    sample, screen,
+    T0, apply, draw, every_view, fixture, info, open_detail, open_series, sample, screen,
 };
 use promscope::app::view::RATE_WINDOW_SECS;
 use promscope::app::{Action, App, Tab};

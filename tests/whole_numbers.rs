@@ -6,7 +6,8 @@
 
 mod dashboard;
 
-use dashboard::{apply, draw, every_view, hostile};
+use dashboard::hostile::hostile;
+use dashboard::{apply, draw, every_view};
 use promscope::app::App;
 use promscope::store::Store;
 

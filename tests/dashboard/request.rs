@@ -12,7 +12,8 @@ use promscope::proto::rw2;
 use promscope::store::Store;
 use prost::Message;
 
-use super::{HOSTILE_TEXT, T0, hostile, info};
+use super::hostile::{HOSTILE_TEXT, hostile};
+use super::{T0, info};
 
 /// Symbols of [`hostile_request`]: the texts, a huge value, and names.
 pub fn symbols() -> Vec<String> {

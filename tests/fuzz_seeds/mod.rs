@@ -14,7 +14,8 @@ use promscope::proto::{rw1 as pb1, rw2 as pb2};
 use promscope::send::{Workload, WorkloadConfig};
 use prost::Message;
 
-use super::dashboard::{HOSTILE_TEXT, T0, stale_nan};
+use super::dashboard::hostile::HOSTILE_TEXT;
+use super::dashboard::{T0, stale_nan};
 
 /// `promscope send`'s request number `seq`: three metrics of three series, the
 /// last metric's series native histograms; as sent.
