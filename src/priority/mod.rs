@@ -1,17 +1,17 @@
 //! CPU for the threads that only look at traffic.
 //!
 //! In forward mode, inspection (decoding what was forwarded, for the screen)
-//! keeps the ordinary priority but holds itself to a share of one core
-//! ([`CpuBudget`]) unless the host has CPU to spare ([`SpareCpu`]): past
+//! runs at [`idle`] priority on a thread of its own while the host has CPU to
+//! spare ([`SpareCpu`], [`Go::Spare`]), and otherwise at the ordinary
+//! priority within a share of one core ([`CpuBudget`], [`Go::Share`]): past
 //! both, requests are counted as not inspected, so that on a busy host
 //! forwarding (which senders wait for) keeps nearly all the CPU, and on an
-//! idle one everything is shown. A
-//! low priority alone does not do that on a shared host: nice is against every
-//! process on the machine, not only promscope's own threads, and with other
-//! work busy a nice-19 inspection thread (and dashboard) fell tens of seconds
-//! behind 10 requests/s (`SCHED_IDLE`, tried first, got no CPU at all). So the
-//! share is spent at the ordinary priority, and the work past it, on spare
-//! CPU, at [`idle`] priority on a thread of its own ([`Go::Spare`]).
+//! idle one everything is shown. A low priority alone does not do that on a
+//! shared host: nice is against every process on the machine, not only
+//! promscope's own threads, and with other work busy a nice-19 inspection
+//! thread (and dashboard) fell tens of seconds behind 10 requests/s
+//! (`SCHED_IDLE` got no CPU at all). So the share is spent at the ordinary
+//! priority.
 //!
 //! [`low`] is for background work that may wait (counting a capture's requests).
 
@@ -25,9 +25,9 @@ pub use spare::{HostTimes, SpareCpu};
 
 /// A thread's own CPU time held to a share of one core: it earns `share` of
 /// each second of wall time, at most [`CpuBudget::BURST`] ahead, and spends
-/// what the thread uses; past it, the thread may go on while the host has
-/// CPU to spare ([`SpareCpu`]: idle cores, not counting its own), which
-/// costs the budget nothing.
+/// what the thread uses. While the host has CPU to spare ([`SpareCpu`]: idle
+/// cores, not counting its own) the work goes there first, which costs the
+/// budget nothing.
 #[derive(Debug)]
 pub struct CpuBudget {
     share: f64,
@@ -44,10 +44,10 @@ pub struct CpuBudget {
 /// What a [`CpuBudget`] allows now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Go {
-    /// Work within the thread's share.
+    /// No CPU to spare: work within the thread's share.
     Share,
-    /// Past its share, work on the host's spare CPU (uncharged): best done
-    /// at [`idle`] priority, so that it never delays anyone else.
+    /// Work on the host's spare CPU (uncharged): best done at [`idle`]
+    /// priority, so that it takes no core another thread wakes up for.
     Spare,
     /// Neither: wait.
     No,
@@ -93,12 +93,13 @@ impl CpuBudget {
         self.account(now, used);
         // Read every time (at most every 100 ms), so that the verdict is
         // fresh when the share runs out.
+        // Spare CPU first, at idle priority: the share is for a busy host.
         let spare = self.spare.spare(now, host);
-        self.on_spare = self.left <= 0.0 && spare;
-        if self.left > 0.0 {
-            Go::Share
-        } else if spare {
+        self.on_spare = spare;
+        if spare {
             Go::Spare
+        } else if self.left > 0.0 {
+            Go::Share
         } else {
             Go::No
         }
@@ -134,13 +135,13 @@ fn thread_cpu_time() -> Duration {
     Duration::ZERO
 }
 
-/// The lowest priority, for the calling thread only: it runs only on a core
-/// that nothing else wants, and a thread that wakes up takes the core from
-/// it at once (Linux's `SCHED_IDLE`; nice 19 where that is refused). For
-/// work on spare CPU: at ordinary priority, forward mode's inspection woken
-/// as the backend's answer came in delayed the sender's wake-up by up to
-/// 1.5 ms on 2 cores (BENCHMARKS.md). A thread cannot come back from it
-/// without privileges.
+/// The lowest priority, for the calling thread only: the kernel gives it a
+/// core only when no other thread there wants it (bar a tiny share), and a
+/// thread that wakes up takes the core from it at once (Linux's
+/// `SCHED_IDLE`; nice 19 where that is refused). For work on spare CPU: at
+/// ordinary priority, forward mode's inspection woken as the backend's
+/// answer came in delayed the sender's wake-up by up to 1.5 ms on 2 cores
+/// (BENCHMARKS.md). A thread cannot come back from it without privileges.
 pub fn idle() {
     #[cfg(target_os = "linux")]
     {
@@ -240,6 +241,29 @@ mod tests {
         let (go, left) = at(500, 260, 0);
         assert_eq!(go, Go::No);
         assert!((left - (-1.0 + 0.5 * 0.03 - 0.03)).abs() < 1e-9, "{left}");
+    }
+
+    #[test]
+    fn spare_cpu_goes_first_and_the_share_is_kept_for_a_busy_host() {
+        let start = Instant::now();
+        let mut budget = CpuBudget::new(0.03);
+        (budget.checked, budget.used) = (start, Duration::ZERO);
+        let (mut idle_ticks, mut ticks) = (0u64, 0u64);
+        let mut at = |wall: u64, cpu: u64, idle: u64| {
+            (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
+            let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
+            let ms = Duration::from_millis;
+            let go = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
+            (go, budget.left)
+        };
+        // Nothing known of the host yet: the share, which is full.
+        assert_eq!(at(0, 0, 0).0, Go::Share);
+        // 1.8 of 2 cores idle: spare CPU, though the share is not spent.
+        assert_eq!(at(100, 0, 180).0, Go::Spare);
+        // 40 ms used on it, uncharged; then the host is busy: the share.
+        let (go, left) = at(200, 40, 0);
+        assert_eq!(go, Go::Share);
+        assert!((left - CpuBudget::BURST).abs() < 1e-9, "{left}");
     }
 
     #[cfg(target_os = "linux")]

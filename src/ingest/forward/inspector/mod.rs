@@ -1,23 +1,27 @@
-//! Inspection in forward mode, off the forwarding path: a thread of its own
-//! decodes forwarded requests and hands them to the consumers, within a share
-//! of one core ([`INSPECTION_SHARE`]), and past it, while the host has CPU to
-//! spare (see `priority`), hands them to a second thread at idle priority,
-//! which the kernel runs only on a core nothing else wants: decoding on spare
-//! CPU at the ordinary priority, woken as the backend's answer came in, took
-//! a core the sender or the backend was about to want, and added 0.5 to 1 ms
-//! to forwarding's latency at 100k samples/s on 2 cores (BENCHMARKS.md). When it falls behind (past its share on a busy host, or the
-//! consumers are behind), its queue fills, or it skips requests, which are
-//! forwarded all the same and counted as not inspected: forwarding never
-//! waits for it, and on a busy host forwarding keeps nearly all the CPU. A
-//! decoded batch holds its share of the receiver's budget until the consumer
-//! takes it; with no room in the budget it is counted as not inspected.
+//! Inspection in forward mode, off the forwarding path. While the host has
+//! CPU to spare (see `priority`), a thread at idle priority decodes forwarded
+//! requests, which the kernel runs only when no other thread wants the core:
+//! decoding at the ordinary priority, woken as the backend's answer came in,
+//! took a core the sender was about to want, and added 0.5 to 1 ms to
+//! forwarding's latency at 100k samples/s on 2 cores (BENCHMARKS.md). On a
+//! busy host the inspection thread decodes them itself, within a share of one
+//! core ([`INSPECTION_SHARE`]). It alone hands requests to the consumers, in
+//! the order they came, whichever thread decoded them. When inspection falls
+//! behind (past its share on a busy host, or the consumers are behind), its
+//! queue fills, or it skips requests, which are forwarded all the same and
+//! counted as not inspected: forwarding never waits for it, and on a busy
+//! host forwarding keeps nearly all the CPU. A decoded batch holds its share
+//! of the receiver's budget until the consumer takes it; with no room in the
+//! budget it is counted as not inspected.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{
-    Receiver as JobReceiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel,
+    Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError, channel,
+    sync_channel,
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::outcome::{Forwarded, Undecodable};
 use super::stats::ForwardStats;
@@ -29,28 +33,35 @@ use crate::ingest::queue::{self, QueueSender, Queued};
 use crate::ingest::server::Limits;
 use crate::priority::{CpuBudget, Go};
 use bytes::Bytes;
+use order::{InOrder, Slot};
 
 /// The share of one core inspection may use when the host has no CPU to
 /// spare: decoding and checking a request of 2,000 samples takes 0.3 to 1 ms
 /// of CPU here (more when the host is busy), so every request is inspected up
 /// to 60k to 200k samples/s, and flat out inspection takes no more from
 /// forwarding. 8% inspected everything at 100k samples/s on a busy host but
-/// cost flat-out throughput (BENCHMARKS.md). With half a core or more idle,
-/// inspection goes on past it on the spare thread (until under a quarter,
-/// `priority::SpareCpu`).
+/// cost flat-out throughput (BENCHMARKS.md).
 pub const INSPECTION_SHARE: f64 = 0.03;
 
 /// Requests waiting to be inspected, at most.
 const QUEUE_REQUESTS: usize = 256;
-/// Requests handed to the spare thread and not yet with the consumers, at
-/// most: few, as on a host that turns busy it may get no CPU for a while.
+/// Requests waiting for the spare thread, at most: few, as on a host that
+/// turns busy it may get no CPU for a while.
 const SPARE_QUEUE_REQUESTS: usize = 4;
+/// Requests on their way to the consumers while the spare thread holds
+/// some, those included, at most: past it, those decoded (or refused by
+/// promscope) meanwhile are counted as not inspected.
+const HELD_REQUESTS: usize = 64;
 /// Bytes of their bodies waiting, at most.
 const QUEUE_BYTES: usize = 64 << 20;
 
 /// While inspection takes no requests (past its share on a busy host), how
-/// often it looks again whether it may.
+/// often it looks again whether it may; and how long it waits for room at
+/// the spare thread before it counts a request as not inspected.
 const RECHECK: Duration = Duration::from_millis(100);
+/// While the spare thread holds requests, how often the inspection thread
+/// looks for those it has done.
+const COLLECT: Duration = Duration::from_millis(10);
 
 /// A request for the consumers. At most [`QUEUE_REQUESTS`] wait: a `Ready`
 /// batch holds its bytes of the receiver's budget already.
@@ -93,7 +104,7 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    /// Starts the thread, which hands batches to `tx`.
+    /// Starts the thread, which hands batches to `tx`, and the spare one.
     pub fn start(
         tx: QueueSender,
         limits: Limits,
@@ -101,14 +112,17 @@ impl Inspector {
         stats: Arc<ForwardStats>,
     ) -> std::io::Result<Self> {
         let (inspector, worker, queue) = Self::new(tx, limits, budget, stats);
-        let (spare, spare_queue) = sync_channel(SPARE_QUEUE_REQUESTS);
-        let (decoder, in_flight) = (worker.decoder.clone(), worker.spare.in_flight.clone());
+        let (link, jobs, done) = SpareLink::new();
+        let decoder = worker.decoder.clone();
         std::thread::Builder::new()
             .name("inspect-spare".into())
-            .spawn(move || decoder.run_spare(&spare_queue, &in_flight))?;
+            .spawn(move || decoder.run_spare(&jobs, &done))?;
         std::thread::Builder::new()
             .name("inspection".into())
-            .spawn(move || worker.with_spare(spare).run(queue))?;
+            .spawn(move || {
+                let mut cpu = CpuBudget::new(INSPECTION_SHARE);
+                worker.with_spare(link).run(queue, || cpu.go());
+            })?;
         Ok(inspector)
     }
 
@@ -119,20 +133,23 @@ impl Inspector {
         limits: Limits,
         budget: Budget,
         stats: Arc<ForwardStats>,
-    ) -> (Self, Worker, JobReceiver<Job>) {
+    ) -> (Self, Worker, Receiver<Job>) {
         let (jobs, queue) = sync_channel(QUEUE_REQUESTS);
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let taking = Arc::new(AtomicBool::new(true));
         let worker = Worker {
             decoder: Decoder {
-                tx,
                 limits,
                 budget: budget.clone(),
+            },
+            taking: taking.clone(),
+            spare: None,
+            order: InOrder {
+                slots: VecDeque::new(),
+                tx,
+                queued_bytes: queued_bytes.clone(),
                 stats: stats.clone(),
             },
-            queued_bytes: queued_bytes.clone(),
-            taking: taking.clone(),
-            spare: SpareHand::default(),
         };
         let inspector = Inspector {
             jobs,
@@ -202,174 +219,194 @@ impl Inspector {
     }
 }
 
-/// Takes one request off the pending count when dropped: once it has reached
-/// the consumers or been counted as not inspected.
-struct Decided<'a>(&'a ForwardStats);
-
-impl Drop for Decided<'_> {
-    fn drop(&mut self) {
-        self.0.pending.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The inspection thread: takes requests off the queue in order, decodes
-/// them within its share of a core, and hands them to the spare thread while
-/// the host has CPU to spare (or while that thread has any, to keep their
-/// order for the consumers).
+/// The inspection thread: takes requests off the queue in order, hands them
+/// to the spare thread while the host has CPU to spare, else decodes them
+/// within its share, and hands them all on to the consumers in order.
 struct Worker {
     decoder: Decoder,
-    queued_bytes: Arc<AtomicUsize>,
     taking: Arc<AtomicBool>,
-    spare: SpareHand,
+    /// None until the spare thread is started (and in tests without one).
+    spare: Option<SpareLink>,
+    order: InOrder,
 }
 
 impl Worker {
-    fn with_spare(self, jobs: SyncSender<Job>) -> Self {
-        let in_flight = self.spare.in_flight.clone();
+    fn with_spare(self, spare: SpareLink) -> Self {
         Worker {
-            spare: SpareHand {
-                jobs: Some(jobs),
-                in_flight,
-            },
+            spare: Some(spare),
             ..self
         }
     }
 
-    /// Inspects requests until the receiver is gone, or the consumers are.
-    fn run(self, queue: JobReceiver<Job>) {
-        let stats = &self.decoder.stats;
-        let mut cpu = CpuBudget::new(INSPECTION_SHARE);
+    /// Inspects requests until the receiver is gone, or the consumers are;
+    /// `go` says what the CPU allows now (a [`CpuBudget`]'s verdict).
+    fn run(mut self, queue: Receiver<Job>, mut go: impl FnMut() -> Go) {
         loop {
-            let job = if self.taking.load(Ordering::Relaxed) {
-                match queue.recv() {
-                    Ok(job) => job,
-                    Err(_) => return,
-                }
+            if !self.collect() {
+                return;
+            }
+            let taking = self.taking.load(Ordering::Relaxed);
+            let wait = if self.order.waits_for_spare() {
+                Some(COLLECT)
+            } else if taking {
+                None
             } else {
-                match queue.recv_timeout(RECHECK) {
-                    Ok(job) => job,
-                    Err(RecvTimeoutError::Timeout) => {
-                        self.taking.store(cpu.go().allows(), Ordering::Relaxed);
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => return,
+                Some(RECHECK)
+            };
+            let job = match wait {
+                None => queue.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(wait) => queue.recv_timeout(wait),
+            };
+            let consumers_left = match job {
+                Ok(job) => self.take(job, &mut go),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.taking.store(go().allows(), Ordering::Relaxed);
+                    true
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.finish();
+                    return;
                 }
             };
-            self.queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
-            if let Job::Decode { .. } = job {
-                let go = cpu.go();
-                self.taking.store(go.allows(), Ordering::Relaxed);
-                // Decoded here within the share while the spare thread holds
-                // none, else after what it holds, by it: the consumers get
-                // them in order either way.
-                if go != Go::Share || self.spare.busy() {
-                    let handed = match go {
-                        Go::No => Err(SpareGone::No),
-                        Go::Share | Go::Spare => self.spare.hand(job),
-                    };
-                    let Err(gone) = handed else {
-                        continue;
-                    };
-                    // Pending until counted: the summary counts what is pending.
-                    let _decided = Decided(stats);
-                    stats.uninspected.fetch_add(1, Ordering::Relaxed);
-                    match gone {
-                        SpareGone::No => continue,
-                        SpareGone::Yes => return,
-                    }
-                }
-            }
-            // Pending until it reaches the consumers or is counted as not
-            // inspected: at exit, the summary counts what is still pending.
-            let _decided = Decided(stats);
-            let consumers_left = self.decoder.inspect(job);
-            // Past its share now, it takes no more at once: else the
-            // requests forwarded until the next one is taken out would each
-            // be copied and queued for nothing.
-            self.taking.store(cpu.go().allows(), Ordering::Relaxed);
             if !consumers_left {
                 return;
             }
         }
     }
-}
 
-/// The way to the spare thread, and the requests it holds.
-#[derive(Default)]
-struct SpareHand {
-    /// None until the thread is started (and in tests without one).
-    jobs: Option<SyncSender<Job>>,
-    in_flight: Arc<AtomicUsize>,
-}
-
-impl SpareHand {
-    /// Whether the spare thread holds requests not yet with the consumers.
-    fn busy(&self) -> bool {
-        self.in_flight.load(Ordering::Acquire) > 0
+    /// Takes one request off the queue; false once the consumers are gone.
+    fn take(&mut self, job: Job, go: &mut impl FnMut() -> Go) -> bool {
+        let bytes = job.bytes();
+        if let Job::Ready(queued) = job {
+            return self.order.push(Some(queued));
+        }
+        let allowed = go();
+        self.taking.store(allowed.allows(), Ordering::Relaxed);
+        match allowed {
+            // At idle priority on the spare thread, which may not keep up:
+            // past a short wait for room, not inspected.
+            Go::Spare => {
+                if !self.hand(job) {
+                    return self.order.skip(bytes);
+                }
+                self.order.slots.push_back(Slot::Spare { bytes });
+                true
+            }
+            Go::No => self.order.skip(bytes),
+            Go::Share => {
+                self.order.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+                let decoded = self.decoder.decoded(job);
+                // Past its share now, it takes no more at once: else the
+                // requests forwarded until the next one is taken out would
+                // each be copied and queued for nothing.
+                self.taking.store(go().allows(), Ordering::Relaxed);
+                self.order.push(decoded)
+            }
+        }
     }
 
-    /// Hands a job to the spare thread, waiting for room: it has CPU (the
-    /// host has some to spare), or holds only a few requests from before the
-    /// host got busy. Without a spare thread, or with the thread gone (the
-    /// consumers are), the job is not inspected.
-    fn hand(&self, job: Job) -> Result<(), SpareGone> {
-        let Some(jobs) = &self.jobs else {
-            return Err(SpareGone::No);
+    /// Hands a job to the spare thread, waiting up to [`RECHECK`] for room
+    /// while it makes some; false (the job dropped) when there is none, or
+    /// no thread.
+    fn hand(&mut self, mut job: Job) -> bool {
+        let Some(spare) = &self.spare else {
+            return false;
         };
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        jobs.send(job).map_err(|_| {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            SpareGone::Yes
-        })
+        let deadline = Instant::now() + RECHECK;
+        loop {
+            job = match spare.jobs.try_send(job) {
+                Ok(()) => return true,
+                Err(TrySendError::Full(job)) => job,
+                Err(TrySendError::Disconnected(_)) => return false,
+            };
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let Ok(decoded) = spare.done.recv_timeout(wait) else {
+                return false;
+            };
+            if !self.order.spare_done(decoded) {
+                return false;
+            }
+        }
+    }
+
+    /// Takes what the spare thread has done and hands on what is ready;
+    /// false once the consumers are gone.
+    fn collect(&mut self) -> bool {
+        while let Some(spare) = &self.spare {
+            match spare.done.try_recv() {
+                Ok(decoded) => {
+                    if !self.order.spare_done(decoded) {
+                        return false;
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    // Gone (it cannot be while this thread holds its queue;
+                    // after a panic): what it held is not inspected.
+                    self.spare = None;
+                    self.order.spare_gone();
+                }
+            }
+        }
+        true
+    }
+
+    /// With the receiver gone: waits for what the spare thread holds, and
+    /// hands it on.
+    fn finish(mut self) {
+        let Some(SpareLink { jobs, done }) = self.spare.take() else {
+            return;
+        };
+        drop(jobs);
+        for decoded in done.iter() {
+            if !self.order.spare_done(decoded) {
+                return;
+            }
+        }
+        self.order.spare_gone();
     }
 }
 
-/// Why a request was not handed to the spare thread: none to hand it to
-/// (`No`: not inspected), or the thread is gone with the consumers (`Yes`).
-enum SpareGone {
-    No,
-    Yes,
+/// The way to the spare thread and back.
+struct SpareLink {
+    jobs: SyncSender<Job>,
+    /// What it did with each job, in order: `None` for one not inspected.
+    done: Receiver<Option<Queued>>,
 }
 
-/// Decodes requests and hands them to the consumers: what both inspection
-/// threads do.
+impl SpareLink {
+    /// A link, and the spare thread's ends of it.
+    fn new() -> (Self, Receiver<Job>, Sender<Option<Queued>>) {
+        let (jobs, handed) = sync_channel(SPARE_QUEUE_REQUESTS);
+        let (finished, done) = channel();
+        (SpareLink { jobs, done }, handed, finished)
+    }
+}
+
+/// Decodes requests: what both inspection threads do.
 #[derive(Clone)]
 struct Decoder {
-    tx: QueueSender,
     limits: Limits,
     budget: Budget,
-    stats: Arc<ForwardStats>,
 }
 
 impl Decoder {
-    /// The spare thread: at idle priority, inspects what the inspection
-    /// thread hands it, in order, until that thread is gone or the
-    /// consumers are.
-    fn run_spare(self, jobs: &JobReceiver<Job>, in_flight: &AtomicUsize) {
+    /// The spare thread: at idle priority, decodes what the inspection thread
+    /// hands it, in order, and hands it back, until that thread is gone.
+    fn run_spare(self, jobs: &Receiver<Job>, done: &Sender<Option<Queued>>) {
         crate::priority::idle();
-        self.inspect_handed(jobs, in_flight);
-    }
-
-    /// Inspects what is handed on `jobs`, in order, until the sender is gone
-    /// or the consumers are.
-    fn inspect_handed(&self, jobs: &JobReceiver<Job>, in_flight: &AtomicUsize) {
         while let Ok(job) = jobs.recv() {
-            let decided = Decided(&self.stats);
-            let consumers_left = self.inspect(job);
-            drop(decided);
-            in_flight.fetch_sub(1, Ordering::AcqRel);
-            if !consumers_left {
+            if done.send(self.decoded(job)).is_err() {
                 return;
             }
         }
     }
 
-    /// Decodes a request (a batch is passed as it is) and hands it to the
-    /// consumers; false once they are gone. With no room in the receiver's
-    /// budget it is counted as not inspected.
-    fn inspect(&self, job: Job) -> bool {
-        let queued = match job {
-            Job::Ready(queued) => queued,
+    /// A request decoded (a batch is passed as it is) and charged to the
+    /// receiver's budget; `None` with no room in it (not inspected).
+    fn decoded(&self, job: Job) -> Option<Queued> {
+        match job {
+            Job::Ready(queued) => Some(queued),
             Job::Decode {
                 info,
                 readable,
@@ -378,21 +415,9 @@ impl Decoder {
             } => {
                 let mut batch = self.decode(info, readable, body, forwarded);
                 batch.data.shrink_to_fit();
-                match queue::charged(&self.budget, batch, Charge::default()) {
-                    Ok(queued) => queued,
-                    Err(_) => {
-                        self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-                        return true;
-                    }
-                }
+                queue::charged(&self.budget, batch, Charge::default()).ok()
             }
-        };
-        // Waiting here holds up inspection only; the queue absorbs it.
-        if self.tx.blocking_send(queued).is_err() {
-            self.stats.uninspected.fetch_add(1, Ordering::Relaxed);
-            return false;
         }
-        true
     }
 
     fn decode(
@@ -426,5 +451,6 @@ impl Decoder {
     }
 }
 
+mod order;
 #[cfg(test)]
 mod tests;
