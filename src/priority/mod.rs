@@ -203,6 +203,24 @@ mod tests {
         assert!(at(20_100, 1_100) > 0.0);
     }
 
+    /// Steps `budget` on two cores read every 100 ms: `at(wall, cpu, idle)`
+    /// is its verdict and what is left at `wall` ms since `start`, the thread
+    /// having used `cpu` ms in all and the host `idle` of the step's 200 ticks
+    /// idle.
+    fn stepper(
+        budget: &mut CpuBudget,
+        start: Instant,
+    ) -> impl FnMut(u64, u64, u64) -> (Go, f64) + '_ {
+        let (mut idle_ticks, mut ticks) = (0u64, 0u64);
+        move |wall: u64, cpu: u64, idle: u64| {
+            (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
+            let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
+            let ms = Duration::from_millis;
+            let go = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
+            (go, budget.left)
+        }
+    }
+
     #[test]
     fn past_its_share_it_goes_on_while_the_host_has_cpu_to_spare_at_no_cost() {
         let start = Instant::now();
@@ -214,15 +232,7 @@ mod tests {
             spare: SpareCpu::default(),
             on_spare: false,
         };
-        // Two cores, read every 100 ms: `idle` of each step's 200 ticks idle.
-        let (mut idle_ticks, mut ticks) = (0u64, 0u64);
-        let mut at = |wall: u64, cpu: u64, idle: u64| {
-            (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
-            let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
-            let ms = Duration::from_millis;
-            let go = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
-            (go, budget.left)
-        };
+        let mut at = stepper(&mut budget, start);
         // Overspent, and nothing known of the host yet.
         assert_eq!(at(0, 0, 0).0, Go::No);
         // 1.8 of 2 cores idle: it goes on, on spare CPU.
@@ -248,14 +258,7 @@ mod tests {
         let start = Instant::now();
         let mut budget = CpuBudget::new(0.03);
         (budget.checked, budget.used) = (start, Duration::ZERO);
-        let (mut idle_ticks, mut ticks) = (0u64, 0u64);
-        let mut at = |wall: u64, cpu: u64, idle: u64| {
-            (idle_ticks, ticks) = (idle_ticks + idle, ticks + 200);
-            let stat = format!("cpu  {} 0 0 {idle_ticks}\ncpu0\ncpu1\n", ticks - idle_ticks);
-            let ms = Duration::from_millis;
-            let go = budget.decide(start + ms(wall), ms(cpu), || HostTimes::parse(&stat));
-            (go, budget.left)
-        };
+        let mut at = stepper(&mut budget, start);
         // Nothing known of the host yet: the share, which is full.
         assert_eq!(at(0, 0, 0).0, Go::Share);
         // 1.8 of 2 cores idle: spare CPU, though the share is not spent.
