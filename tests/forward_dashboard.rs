@@ -145,6 +145,9 @@ fn the_header_shows_the_backend_and_what_it_did() {
         screen.contains("7 forwarded uninspected (dashboard behind)"),
         "{screen}"
     );
+    // At 80 columns too: it is why the request count is under the backend's.
+    let narrow = dashboard::screen(&app, &store, 80, 24);
+    assert!(narrow.contains("7 uninspected"), "{narrow}");
     app.forward.as_mut().unwrap().insecure = true;
     let insecure = dashboard::screen(&app, &store, 240, 32);
     assert!(

@@ -19,7 +19,7 @@ const GROUPS_SHOWN: usize = 3;
 /// What the backend did with the requests, its latency over the last
 /// minute, and the backend itself (last: on a narrow screen its URL is what
 /// gets shortened). Requests not inspected are with the header's other
-/// troubles.
+/// troubles ([`uninspected_part`]).
 pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
     let counted = |label: &str, n: u64| {
         let style = if n > 0 { theme::error() } else { theme::dim() };
@@ -114,19 +114,21 @@ pub fn rejection_parts(f: &ForwardSnapshot) -> Vec<Part> {
     parts
 }
 
-/// Requests forwarded while the dashboard was behind, when there are any.
-pub fn uninspected_part(f: &ForwardSnapshot) -> Option<Part> {
+/// Requests forwarded while the dashboard was behind, when there are any,
+/// after `lead` (a separator, or a space at the start of a line): shorter
+/// forms at 80 columns, where it must still show, as it is why the header's
+/// request count is under the backend's.
+pub fn uninspected_part(f: &ForwardSnapshot, lead: &str) -> Option<Part> {
     (f.uninspected > 0).then(|| {
-        Part::whole(vec![
-            Span::raw(SEP),
-            styled(
-                format!(
-                    "{} forwarded uninspected (dashboard behind)",
-                    format::count(f.uninspected as f64)
-                ),
-                theme::warn(),
-            ),
-        ])
+        let n = format::count(f.uninspected as f64);
+        let form = |text: String| vec![Span::raw(lead.to_owned()), styled(text, theme::warn())];
+        Part::or_shorter(
+            form(format!("{n} forwarded uninspected (dashboard behind)")),
+            vec![
+                form(format!("{n} uninspected (dashboard behind)")),
+                form(format!("{n} uninspected")),
+            ],
+        )
     })
 }
 

@@ -203,13 +203,20 @@ fn idle_secs(sender: &SenderTotals, now_ms: i64) -> Option<f64> {
     (secs >= IDLE_AFTER_SECS).then_some(secs)
 }
 
-/// The busiest sender (with its idle time, once it stopped sending), then
-/// rejections, evictions and drops.
+/// Problems and requests forwarded uninspected, the busiest sender (with its
+/// idle time, once it stopped sending), then rejections, evictions and drops.
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
     let senders = &totals.senders;
-    // Problems first: at 80 columns the sender's name shrinks for them.
+    // Problems first, then requests forwarded uninspected: at 80 columns the
+    // sender's name shrinks for them.
     let mut parts: Vec<Part> = problems_part(app, store).into_iter().collect();
+    let lead = if parts.is_empty() { " " } else { SEP };
+    parts.extend(
+        app.forward
+            .as_ref()
+            .and_then(|f| super::backend::uninspected_part(f, lead)),
+    );
     // After the problems, apart from them; the separator goes with the
     // senders, so that it is not left alone where they do not fit.
     let label = if parts.is_empty() {
@@ -325,11 +332,6 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             ),
         ]));
     }
-    parts.extend(
-        app.forward
-            .as_ref()
-            .and_then(super::backend::uninspected_part),
-    );
     parts
 }
 
