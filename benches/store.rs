@@ -10,6 +10,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use promscope::app::cardinality::REBUILD_MS;
+use promscope::app::list::SortOrder;
+use promscope::app::view::{SeriesSort, sorted_series};
 use promscope::app::{Action, App, Tab};
 use promscope::filter::Filter;
 use promscope::store::{Store, StoreLimits};
@@ -197,4 +199,44 @@ fn sparklines_200x50_100_metrics(bencher: Bencher, sender: &str) {
             .draw(|f| promscope::ui::render(f, &app, &store))
             .map(drop)
     });
+}
+
+/// Rebuilding the series list of a metric of 10k series (of a million, in
+/// 100 metrics, each sent 6 times 5 s apart so that rates are known), sorted
+/// by label values or by samples/s: what the series view pays when its rows
+/// are rebuilt (each series' rate read).
+#[divan::bench(args = ["labels", "rate"])]
+fn series_rows_10k_series_of_1m(bencher: Bencher, sort: &str) {
+    let mut store = Store::new(StoreLimits {
+        max_series: MILLION,
+        ..StoreLimits::default()
+    });
+    for k in 0..6 {
+        store.ingest(&fixtures::series_batch(
+            0,
+            MILLION,
+            fixtures::T0 + k * 5_000,
+            1,
+        ));
+    }
+    let now = fixtures::T0 + 26_000;
+    let sort = if sort == "rate" {
+        SeriesSort::Rate
+    } else {
+        SeriesSort::Labels
+    };
+    let (_, metric) = store.metrics().next().expect("a metric");
+    let rows = || {
+        sorted_series(
+            &store,
+            store.series_of(metric),
+            sort,
+            SortOrder::Descending,
+            now,
+        )
+    };
+    assert!(rows().iter().all(|r| r.rate.is_some()), "rates known");
+    bencher
+        .counter(ItemsCount::new(rows().len()))
+        .bench_local(|| rows().len());
 }
