@@ -203,13 +203,15 @@ fn idle_secs(sender: &SenderTotals, now_ms: i64) -> Option<f64> {
     (secs >= IDLE_AFTER_SECS).then_some(secs)
 }
 
-/// Problems and requests forwarded uninspected, the busiest sender (with its
-/// idle time, once it stopped sending), then rejections, evictions and drops.
+/// Problems, requests forwarded uninspected or dropped, the busiest sender
+/// (with its idle time, once it stopped sending), then rejections and
+/// evictions.
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
     let senders = &totals.senders;
-    // Problems first, then requests forwarded uninspected: at 80 columns the
-    // sender's name shrinks for them.
+    // Problems first, then requests forwarded uninspected or dropped (why
+    // the counts are short of what was sent): at 80 columns the sender's
+    // name shrinks for them.
     let mut parts: Vec<Part> = problems_part(app, store).into_iter().collect();
     let lead = if parts.is_empty() { " " } else { SEP };
     parts.extend(
@@ -217,6 +219,8 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             .as_ref()
             .and_then(|f| super::backend::uninspected_part(f, lead)),
     );
+    let lead = if parts.is_empty() { " " } else { SEP };
+    parts.extend(dropped_part(app.dropped_requests, lead));
     // After the problems, apart from them; the separator goes with the
     // senders, so that it is not left alone where they do not fit.
     let label = if parts.is_empty() {
@@ -319,20 +323,25 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             ),
         ]));
     }
-    if app.dropped_requests > 0 {
-        parts.push(Part::whole(vec![
-            Span::raw(SEP),
-            styled(
-                format!(
-                    "dropped {} {} (503, dashboard behind)",
-                    app.dropped_requests,
-                    format::plural(app.dropped_requests, "request", "requests")
-                ),
-                theme::error(),
-            ),
-        ]));
-    }
     parts
+}
+
+/// Requests answered 503 because the dashboard was behind, when there are
+/// any, after `lead`; shorter forms at 80 columns, where it must still show.
+fn dropped_part(dropped: u64, lead: &str) -> Option<Part> {
+    (dropped > 0).then(|| {
+        let requests = format::plural(dropped, "request", "requests");
+        let form = |text: String| vec![Span::raw(lead.to_owned()), styled(text, theme::error())];
+        Part::or_shorter(
+            form(format!(
+                "dropped {dropped} {requests} (503, dashboard behind)"
+            )),
+            vec![
+                form(format!("dropped {dropped} (503, dashboard behind)")),
+                form(format!("dropped {dropped} (503)")),
+            ],
+        )
+    })
 }
 
 /// With tenants: the one with the most active series, and how many more

@@ -120,3 +120,21 @@ fn a_sender_in_the_header_keeps_its_product_and_version_before_its_address() {
         }
     }
 }
+
+#[test]
+fn requests_dropped_show_at_80_columns_beside_a_long_sender() {
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    let mut request = batch(T0, &[(&[("__name__", "up")], 1.0)]);
+    request.info.user_agent = Some(format!("Prometheus/3.16.0-{}", "x".repeat(60)));
+    store.ingest(&request);
+    app.dropped_requests = 3;
+    app.tick(T0 + 1000, &store);
+    let screen = draw(&mut app, &store, 80, 24);
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.contains("dropped 3") && l.contains("senders")),
+        "{screen:#?}"
+    );
+}
