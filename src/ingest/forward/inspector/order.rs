@@ -57,20 +57,20 @@ impl InOrder {
         else {
             return true;
         };
-        if let Some(Slot::Spare { bytes }) = self.slots.remove(at) {
+        if let Slot::Spare { bytes } = self.slots[at] {
             self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
         }
         match decoded {
-            Some(queued) => self.slots.insert(at, Slot::Ready(Box::new(queued))),
+            Some(queued) => self.slots[at] = Slot::Ready(Box::new(queued)),
             None => {
+                self.slots.remove(at);
                 self.skip(0);
             }
         }
         while let Some(Slot::Ready(_)) = self.slots.front() {
-            let Some(Slot::Ready(queued)) = self.slots.pop_front() else {
-                break;
-            };
-            if !self.deliver(*queued) {
+            if let Some(Slot::Ready(queued)) = self.slots.pop_front()
+                && !self.deliver(*queued)
+            {
                 return false;
             }
         }
