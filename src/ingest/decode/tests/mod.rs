@@ -31,6 +31,14 @@ fn labels_of(data: &WriteData, i: usize) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The messages of the problems found while decoding, in order.
+fn problem_messages(data: &WriteData) -> Vec<String> {
+    data.problems
+        .iter()
+        .map(|p| p.message.to_string())
+        .collect()
+}
+
 fn int_histogram() -> pb2::Histogram {
     pb2::Histogram {
         count: Some(pb2::histogram::Count::CountInt(12)),

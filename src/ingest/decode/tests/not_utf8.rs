@@ -175,11 +175,7 @@ fn rw2_symbols_that_are_not_utf8_are_kept_losslessly_and_fire_on_their_series_al
             (Rule::LabelValueInvalidUtf8, Subject::Series(2)),
         ]
     );
-    let messages: Vec<String> = data
-        .problems
-        .iter()
-        .map(|p| p.message.to_string())
-        .collect();
+    let messages = problem_messages(&data);
     assert_eq!(
         messages,
         [

@@ -245,11 +245,7 @@ fn truncated_and_malformed_protobuf_is_rejected_with_position() {
     // A label name that is not UTF-8 is kept (Prometheus decodes it and drops the series).
     let bad = [0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 0xff, 0xfe, 0xfd];
     let data = decode(Protocol::V1, bad.to_vec()).expect("decoded");
-    let messages: Vec<String> = data
-        .problems
-        .iter()
-        .map(|p| p.message.to_string())
-        .collect();
+    let messages = problem_messages(&data);
     assert_eq!(
         messages,
         [r#"has a label name that is not UTF-8: "\xff\xfe\xfd""#]
