@@ -25,6 +25,9 @@ use ratatui::buffer::Buffer;
 /// The fixtures' "now".
 pub const T0: i64 = 1_732_000_000_000;
 
+/// The terminal sizes every view is checked at.
+pub const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
+
 /// Prometheus's stale marker.
 pub fn stale_nan() -> f64 {
     f64::from_bits(0x7ff0_0000_0000_0002)

@@ -5,6 +5,29 @@
 use promscope::format;
 use ratatui::buffer::Buffer;
 
+/// Every name a column of the metrics, series and samples tables may show.
+pub const HEADERS: &[&str] = &[
+    "METRIC",
+    "SERIES",
+    "SAMPLES/S",
+    "LAST 2 MIN",
+    "TYPE",
+    "LAST",
+    "LABELS",
+    "VALUE",
+    "COUNT",
+    "TIMESTAMP",
+    "LAG",
+    "PER S",
+    "/S",
+    "RECENT VALUES",
+    "RECENT",
+    "FLAGS",
+    "INTERVAL",
+    "ARRIVED",
+    "SAMPLE TIME",
+];
+
 /// The text of each row of `screen`, one string per cell (wide characters
 /// take two cells, the second empty), so that cell `x` of row `y` is `rows[y][x]`.
 fn cells(screen: &Buffer) -> Vec<Vec<String>> {
