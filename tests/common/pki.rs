@@ -1,6 +1,7 @@
 //! Certificates made by a test (rcgen): a CA, a server certificate for
-//! `localhost`, a client certificate the CA signed and one it did not, and a
-//! receiver configured by a web configuration file naming them.
+//! `localhost` and 127.0.0.1, a client certificate the CA signed and one it
+//! did not, a receiver configured by a web configuration file naming them, and
+//! the server side of TLS for a backend of the test's own.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 
 use super::TestReceiver;
 use super::temp::TempDir;
@@ -24,7 +26,8 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn for_client(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    /// The certificate (a chain of one) and its key, as rustls takes them.
+    pub fn der(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         (
             vec![CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).unwrap()],
             PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).unwrap(),
@@ -32,11 +35,13 @@ impl Identity {
     }
 }
 
-/// A test CA, a server certificate for `localhost` and client certificates,
-/// written to a directory of their own.
+/// A test CA, a server certificate for `localhost` and 127.0.0.1 and client
+/// certificates, written to a directory of their own.
 pub struct Pki {
     pub dir: TempDir,
     pub ca_pem: String,
+    /// For `localhost` and 127.0.0.1, signed by the CA.
+    pub server: Identity,
     /// Signed by the CA.
     pub client: Identity,
     /// Signed by no one the server trusts.
@@ -71,7 +76,10 @@ pub fn pki() -> Pki {
             key_pem: key.serialize_pem(),
         }
     };
-    let server = leaf(&["localhost"], ExtendedKeyUsagePurpose::ServerAuth);
+    let server = leaf(
+        &["localhost", "127.0.0.1"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
     let client = leaf(&["prometheus"], ExtendedKeyUsagePurpose::ClientAuth);
     let stranger = rcgen::generate_simple_self_signed(vec!["stranger".to_owned()]).unwrap();
     std::fs::write(dir.join("server.pem"), &server.cert_pem).unwrap();
@@ -80,6 +88,7 @@ pub fn pki() -> Pki {
     Pki {
         dir,
         ca_pem: ca.pem(),
+        server,
         client,
         stranger: Identity {
             cert_pem: stranger.cert.pem(),
@@ -117,11 +126,33 @@ impl Pki {
             .with_root_certificates(roots);
         match identity {
             Some(identity) => {
-                let (certs, key) = identity.for_client();
+                let (certs, key) = identity.der();
                 builder.with_client_auth_cert(certs, key).unwrap()
             }
             None => builder.with_no_client_auth(),
         }
+    }
+
+    /// The server's TLS, requiring a client certificate signed by the CA when `mtls`.
+    pub fn server_config(&self, mtls: bool) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if mtls {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).unwrap())
+                .unwrap();
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let (chain, key) = self.server.der();
+        Arc::new(builder.with_single_cert(chain, key).unwrap())
     }
 }
 
