@@ -9,14 +9,14 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::widgets::{Part, fitted_line, styled};
+use super::widgets::{Part, SEP, fitted_line, styled};
 use super::{fit, theme};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
-use crate::store::{MAX_EXEMPLAR_LABEL_BYTES, Store};
+use crate::store::{Evictions, MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
-use crate::summary::totals::SenderTotals;
+use crate::summary::totals::{SenderTotals, Totals};
 use crate::text::escape::escaped;
 
 /// Height of the header: two lines more for the backend in forward mode.
@@ -38,9 +38,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     }
     frame.render_widget(Paragraph::new(text), area);
 }
-
-/// Separator between the header's items.
-const SEP: &str = "  ·  ";
 
 /// The badge, PAUSED with what arrived since (first: it matters most then),
 /// where promscope listens and for how long.
@@ -204,23 +201,29 @@ fn idle_secs(sender: &SenderTotals, now_ms: i64) -> Option<f64> {
 }
 
 /// Problems, requests forwarded uninspected or dropped, the busiest sender
-/// (with its idle time, once it stopped sending), then rejections and
-/// evictions.
+/// (with its idle time, once it stopped sending), then rejections,
+/// evictions and exemplars not kept: the sender's name is cut for any of
+/// these (all [`Part::reserved`]), never one of them left out for it.
 fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     let totals = store.totals();
     let senders = &totals.senders;
     // Problems first, then requests forwarded uninspected or dropped (why
-    // the counts are short of what was sent): at 80 columns the sender's
-    // name shrinks for them.
-    let mut parts: Vec<Part> = problems_part(app, store).into_iter().collect();
+    // the counts are short of what was sent). These, and the troubles after
+    // the sender, are reserved: at 80 columns the sender's name shrinks for
+    // them (or goes), never one of them for it.
+    let mut parts: Vec<Part> = problems_part(app, store)
+        .map(Part::reserved)
+        .into_iter()
+        .collect();
     let lead = if parts.is_empty() { " " } else { SEP };
     parts.extend(
         app.forward
             .as_ref()
-            .and_then(|f| super::backend::uninspected_part(f, lead)),
+            .and_then(|f| super::backend::uninspected_part(f, lead))
+            .map(Part::reserved),
     );
     let lead = if parts.is_empty() { " " } else { SEP };
-    parts.extend(dropped_part(app.dropped_requests, lead));
+    parts.extend(dropped_part(app.dropped_requests, lead).map(Part::reserved));
     // After the problems, apart from them; the separator goes with the
     // senders, so that it is not left alone where they do not fit.
     let label = if parts.is_empty() {
@@ -279,51 +282,80 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
         }
     }
     parts.extend(tenants_part(app, store));
+    // After the sender where there is room; where there is not, its name
+    // (and the tenants) make room for them: a long name leaves none out.
+    parts.extend(rejected_part(totals));
+    parts.extend(evicted_part(store.evictions()));
+    parts.extend(oversized_part(store.oversized_exemplars()));
+    parts
+}
+
+/// Rejected requests, and by reason (`rejected 3 (bad_snappy: 2,
+/// too_large: 1)`): at 80 columns with the most frequent reason only
+/// (`rejected 3 (bad_snappy: 2, …)`), then none, rather than the sender's
+/// name cut further. One item, so that reasons never show without the count.
+fn rejected_part(totals: &Totals) -> Option<Part> {
     let rejected = totals.rejected_total();
-    if rejected > 0 {
-        parts.push(Part::whole(vec![
-            Span::raw(SEP),
-            styled(format!("rejected {rejected}"), theme::error()),
-        ]));
-        parts.push(Part::whole(vec![styled(
-            format!(" ({})", totals.rejected_by_reason()),
-            theme::error(),
-        )]));
-    }
-    let evictions = store.evictions();
-    if evictions.total() > 0 {
+    (rejected > 0).then(|| {
+        let form = |reasons: Option<String>| {
+            let reasons = reasons.map_or_else(String::new, |r| format!(" ({r})"));
+            vec![
+                Span::raw(SEP),
+                styled(format!("rejected {rejected}{reasons}"), theme::error()),
+            ]
+        };
+        // The first of the most frequent (the map is in reason order).
+        let most = totals.rejected.iter().rev().max_by_key(|&(_, n)| n);
+        let first = match most {
+            Some((reason, n)) if totals.rejected.len() > 1 => format!("{}: {n}, …", reason.name()),
+            _ => totals.rejected_by_reason(),
+        };
+        Part::or_shorter(
+            form(Some(totals.rejected_by_reason())),
+            vec![form(Some(first)), form(None)],
+        )
+        .reserved()
+    })
+}
+
+/// Series evicted, and which bound evicted them, if any; shorter forms
+/// (`evicted 1.2k series`, `evicted 1.2k`) at 80 columns.
+fn evicted_part(evictions: Evictions) -> Option<Part> {
+    (evictions.total() > 0).then(|| {
         let over = match (evictions.for_count > 0, evictions.for_bytes > 0) {
             (true, false) => "--max-series",
             (false, true) => "--max-store-bytes",
             _ => "--max-series, --max-store-bytes",
         };
-        parts.push(Part::whole(vec![
-            Span::raw(SEP),
-            styled(
-                format!(
-                    "evicted {} series ({over})",
-                    format::count(evictions.total() as f64)
-                ),
-                theme::warn(),
-            ),
-        ]));
-    }
-    let oversized = store.oversized_exemplars();
-    if oversized > 0 {
-        parts.push(Part::whole(vec![
-            Span::raw(SEP),
-            styled(
-                format!(
-                    "{} {} not kept (labels over {} bytes)",
-                    format::count(oversized as f64),
-                    format::plural(oversized, "exemplar", "exemplars"),
-                    MAX_EXEMPLAR_LABEL_BYTES
-                ),
-                theme::warn(),
-            ),
-        ]));
-    }
-    parts
+        let n = format::count(evictions.total() as f64);
+        let form = |text: String| vec![Span::raw(SEP), styled(text, theme::warn())];
+        Part::or_shorter(
+            form(format!("evicted {n} series ({over})")),
+            vec![
+                form(format!("evicted {n} series")),
+                form(format!("evicted {n}")),
+            ],
+        )
+        .reserved()
+    })
+}
+
+/// Exemplars not kept for their labels' size, if any; shorter (`3
+/// exemplars not kept`) at 80 columns.
+fn oversized_part(oversized: u64) -> Option<Part> {
+    (oversized > 0).then(|| {
+        let n = format::count(oversized as f64);
+        let exemplars = format::plural(oversized, "exemplar", "exemplars");
+        let form = |text: String| vec![Span::raw(SEP), styled(text, theme::warn())];
+        let short = form(format!("{n} {exemplars} not kept"));
+        Part::or_shorter(
+            form(format!(
+                "{n} {exemplars} not kept (labels over {MAX_EXEMPLAR_LABEL_BYTES} bytes)"
+            )),
+            vec![short.clone(), short],
+        )
+        .reserved()
+    })
 }
 
 /// Requests answered 503 because the dashboard was behind, when there are

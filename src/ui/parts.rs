@@ -30,6 +30,8 @@ pub struct Part {
     shorter: Vec<Vec<Span<'static>>>,
     /// Shown only if room is left: no reason to shorten others.
     optional: bool,
+    /// Items before it that are not reserved leave room for it.
+    reserved: bool,
 }
 
 impl Part {
@@ -42,6 +44,7 @@ impl Part {
             first_in_width: false,
             shorter: Vec::new(),
             optional: false,
+            reserved: false,
         }
     }
 
@@ -54,6 +57,7 @@ impl Part {
             first_in_width: false,
             shorter: Vec::new(),
             optional: false,
+            reserved: false,
         }
     }
 
@@ -92,6 +96,7 @@ impl Part {
             first_in_width: false,
             shorter,
             optional: false,
+            reserved: false,
         }
     }
 
@@ -103,7 +108,22 @@ impl Part {
             ..self
         }
     }
+
+    /// The same item, which those before it that are not reserved leave
+    /// room for (in the form it takes at the layout's step): they are
+    /// shortened or left out for it, as if it came first. For a count that
+    /// must show beside a name as long as its sender likes.
+    pub fn reserved(self) -> Self {
+        Part {
+            reserved: true,
+            ..self
+        }
+    }
 }
+
+/// Separator between items: an item's first span, where it is this alone,
+/// is a space instead at the start of a line.
+pub const SEP: &str = "  ·  ";
 
 /// Narrowest a shortened span gets before its item is left out instead.
 const MIN_SHRUNK: usize = 6;
@@ -116,7 +136,8 @@ const MIN_SHRUNK: usize = 6;
 /// rather than `series 2 active (5m), 2 seen` alone), or as many with an
 /// earlier one among them (`samples 9, hist 2  ·  series 2 active` rather
 /// than `samples 9, histograms 2 (3/s)  ·  metrics 3`). Among layouts that
-/// show as many, the one that cuts least of a [`Part::name_at`] wins.
+/// show as many, the one that cuts least of a [`Part::name_at`] wins. Items
+/// before a [`Part::reserved`] one leave room for it.
 pub fn fitted_line(parts: Vec<Part>, width: usize) -> Line<'static> {
     let steps = parts.iter().map(|p| p.shorter.len()).max().unwrap_or(0);
     // The least shortened of the best layouts: the first step of the most.
@@ -152,27 +173,52 @@ fn laid_out(parts: &[Part], width: usize, step: usize) -> Layout {
     let mut names_cut = 0;
     let mut left = width;
     let width_of = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
-    for part in parts {
-        let mut forms = std::iter::once(&part.spans)
-            .chain(&part.shorter)
-            .skip(step.min(part.shorter.len()));
+    // Columns the reserved items after each one take at this step.
+    let mut reserve = vec![0; parts.len()];
+    for (i, part) in parts.iter().enumerate().skip(1).rev() {
+        let form = match step.min(part.shorter.len()) {
+            0 => &part.spans,
+            n => &part.shorter[n - 1],
+        };
+        reserve[i - 1] = reserve[i] + if part.reserved { width_of(form) } else { 0 };
+    }
+    // Past the last item that is not reserved, a reserved item takes the
+    // longest form that leaves the reserved ones after it theirs: nothing
+    // else is shortened for it any more.
+    let last_unreserved = parts.iter().rposition(|p| !p.reserved);
+    for (i, (part, reserve)) in parts.iter().zip(reserve).enumerate() {
+        // Reserved items take what is left; the others leave room for them.
+        let room = if part.reserved {
+            left
+        } else {
+            left.saturating_sub(reserve)
+        };
+        let all_forms = || std::iter::once(&part.spans).chain(&part.shorter);
+        let longer = (part.reserved && last_unreserved.is_none_or(|last| i > last))
+            .then(|| {
+                all_forms()
+                    .take(step.min(part.shorter.len()))
+                    .position(|form| width_of(form) <= left.saturating_sub(reserve))
+            })
+            .flatten();
+        let mut forms = all_forms().skip(longer.unwrap_or(step.min(part.shorter.len())));
         if !part.optional {
             shown.push(false);
         }
         let Some(mut chosen) = forms.next().cloned() else {
             continue;
         };
-        while width_of(&chosen) > left
+        while width_of(&chosen) > room
             && let Some(next) = forms.next()
         {
             chosen = next.clone();
         }
         let needed = width_of(&chosen);
-        if needed > left {
+        if needed > room {
             let Some(span) = part.shrinkable.and_then(|i| chosen.get_mut(i)) else {
                 continue;
             };
-            let keep = span.width().saturating_sub(needed - left);
+            let keep = span.width().saturating_sub(needed - room);
             if keep < MIN_SHRUNK {
                 continue;
             }
@@ -186,6 +232,13 @@ fn laid_out(parts: &[Part], width: usize, step: usize) -> Layout {
                 Cut::Own(cut) => cut(keep),
             }
             .into();
+        }
+        // Nothing before it to separate it from.
+        if spans.is_empty()
+            && let Some(first) = chosen.first_mut()
+            && first.content == SEP
+        {
+            first.content = " ".into();
         }
         left -= width_of(&chosen).min(left);
         if let Some(last) = shown.last_mut().filter(|_| !part.optional) {
@@ -318,5 +371,30 @@ mod tests {
             line(61),
             "problems ✗51 ⚠12  · senders Prometheus/3.16.0 @ 10.1.2.3 RW2"
         );
+    }
+
+    #[test]
+    fn a_name_is_cut_for_a_reserved_item_after_it() {
+        let parts = |reserved: bool| {
+            let count = Part::whole(vec![Span::raw(SEP), Span::raw("evicted 3")]);
+            vec![
+                Part::shrinking(vec![Span::raw("senders "), Span::raw("x".repeat(40))], 1),
+                Part::whole(vec![Span::raw(" tenant a")]),
+                if reserved { count.reserved() } else { count },
+            ]
+        };
+        let line = |reserved, width| fitted_line(parts(reserved), width).to_string();
+        // Where it all fits, as without.
+        assert_eq!(line(true, 71), line(false, 71));
+        assert!(line(true, 71).ends_with(" tenant a  ·  evicted 3"));
+        // Else the name is cut for it (the tenant, not reserved, left out),
+        // rather than it left out for the name.
+        assert_eq!(line(false, 40), format!("senders {}…", "x".repeat(31)));
+        assert_eq!(
+            line(true, 40),
+            format!("senders {}…  ·  evicted 3", "x".repeat(17))
+        );
+        // Alone on the line, without its separator.
+        assert_eq!(line(true, 14), " evicted 3");
     }
 }

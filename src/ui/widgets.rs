@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
-pub use super::parts::{Part, fitted_line};
+pub use super::parts::{Part, SEP, fitted_line};
 use super::scale::Extent;
 use super::theme;
 use crate::app::history::{History, HistoryList};

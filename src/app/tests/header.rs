@@ -138,3 +138,98 @@ fn requests_dropped_show_at_80_columns_beside_a_long_sender() {
         "{screen:#?}"
     );
 }
+
+/// One sender with a 60-character User-Agent whose requests were rejected
+/// (2, bad snappy), whose series were evicted (3, `--max-series 2`) and
+/// whose exemplars were not kept (3, labels over 1 KiB).
+fn long_sender_in_trouble() -> (App, Store) {
+    use crate::ingest::model::{Exemplar, LabelRef, RejectReason};
+    let mut store = Store::new(StoreLimits {
+        max_series: 2,
+        ..StoreLimits::default()
+    });
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0);
+    let agent = format!("Prometheus/3.16.0-{}", "x".repeat(42));
+    assert_eq!(agent.len(), 60);
+    for i in 0..5 {
+        let job = format!("job-{i}");
+        let mut request = batch(T0 + i, &[(&[("__name__", "up"), ("job", &job)], 1.0)]);
+        request.info.user_agent = Some(agent.clone());
+        if i < 3 {
+            let data = &mut request.data;
+            let labels = data.labels.len() as u32;
+            let trace = LabelRef {
+                name: data.intern("trace_id"),
+                value: data.intern(&"t".repeat(2000)),
+            };
+            data.labels.push(trace);
+            data.exemplars.push(Exemplar {
+                labels: labels..labels + 1,
+                value: 1.0,
+                timestamp_ms: T0,
+            });
+            data.series[0].exemplars = 0..1;
+        }
+        store.ingest(&request);
+    }
+    for i in 0..2 {
+        let mut request = batch(T0 + 10 + i, &[]);
+        request.info.user_agent = Some(agent.clone());
+        request.outcome = Outcome::Rejected {
+            status: 400,
+            reason: RejectReason::Snappy,
+            message: "snappy: corrupt input".into(),
+        };
+        store.ingest(&request);
+    }
+    app.tick(T0 + 1000, &store);
+    (app, store)
+}
+
+#[test]
+fn every_trouble_shows_at_80_columns_beside_a_long_sender() {
+    let (mut app, store) = long_sender_in_trouble();
+    assert_eq!(store.evictions().total(), 3);
+    assert_eq!(store.oversized_exemplars(), 3);
+    let line = |app: &mut App, width| draw(app, &store, width, 24)[2].clone();
+    // Wide enough for all of it: as it always was, the sender first.
+    let wide = line(&mut app, 250);
+    assert!(
+        wide.ends_with(&format!(
+            " senders Prometheus/3.16.0-{} @ 127.0.0.1 RW1  ·  rejected 2 (bad_snappy: 2)  ·  \
+             evicted 3 series (--max-series)  ·  3 exemplars not kept (labels over 1024 bytes)",
+            "x".repeat(42)
+        )),
+        "{wide}"
+    );
+    // At 80 columns, every count, the sender's name cut for them (a count
+    // was left out for it).
+    let narrow = line(&mut app, 80);
+    assert_eq!(
+        narrow,
+        " senders Prometheus/3… RW1  ·  rejected 2  ·  evicted 3  ·  3 exemplars not kept"
+    );
+    for shown in [
+        "senders Prometheus",
+        " RW1",
+        "rejected 2",
+        "evicted 3",
+        "3 exemplars",
+    ] {
+        assert!(narrow.contains(shown), "{shown}: {narrow}");
+    }
+    // Never a number cut, nor a panic, at any width; from 80 columns every
+    // count.
+    for width in 1..=250 {
+        let shown = line(&mut app, width);
+        assert!(
+            !shown.contains("rejected …") && !shown.contains("evicted …"),
+            "{width}: {shown}"
+        );
+        if width >= 80 {
+            for count in ["rejected 2", "evicted 3", "3 exemplars"] {
+                assert!(shown.contains(count), "{width}: {count}: {shown}");
+            }
+        }
+    }
+}
