@@ -139,6 +139,12 @@ pub struct Cli {
     #[arg(long, default_value = "30s", value_parser = crate::format::parse_duration, value_name = "DURATION", help_heading = "Forward mode")]
     pub forward_timeout: Duration,
 
+    /// Threads that serve senders' connections and forward their requests
+    /// (default: a quarter of the cores, at least one). Forwarding is mostly
+    /// waiting on sockets; decoding for the dashboard runs on threads of its own.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), requires = "forward", help_heading = "Forward mode")]
+    pub forward_threads: Option<u16>,
+
     /// Also send every request to this backend (repeatable); nobody waits for
     /// its answer, which is shown per request.
     #[arg(
@@ -322,6 +328,9 @@ impl Cli {
                 .collect(),
             set_headers: self.forward_header.clone(),
             timeout: self.forward_timeout,
+            threads: self
+                .forward_threads
+                .map_or_else(crate::ingest::forward::default_threads, usize::from),
             tls: TlsOptions {
                 ca_file: self.forward_ca_file.clone(),
                 client_cert: self.forward_client_cert.clone(),

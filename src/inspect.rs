@@ -50,8 +50,9 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         cli.auth_token_file.as_deref(),
     )
     .map_err(anyhow::Error::msg)?;
-    let forwarder = cli
-        .forward_config()
+    let forward = cli.forward_config();
+    let forward_threads = forward.as_ref().map(|config| config.threads);
+    let forwarder = forward
         .map(|config| Forwarder::new(&config, security.auth.is_some()))
         .transpose()
         .map_err(anyhow::Error::msg)?;
@@ -94,9 +95,18 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let receiver = Arc::new(receiver);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut server_stop = stop_rx.clone();
-    tokio::spawn(server::serve(listener, receiver.clone(), async move {
+    let server_stopped = async move {
         let _ = server_stop.changed().await;
-    }));
+    };
+    match forward_threads {
+        Some(threads) => server::serve_apart(listener, receiver.clone(), server_stopped, threads)
+            .context("cannot start the forwarding threads")?,
+        None => drop(tokio::spawn(server::serve(
+            listener,
+            receiver.clone(),
+            server_stopped,
+        ))),
+    }
     if cli.demo {
         crate::demo::start(local, stop_rx.clone());
     }

@@ -161,3 +161,89 @@ async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
     assert_eq!(printed, REQUESTS, "{summary}");
     assert!(summary.contains(", 0 not inspected"), "{summary}");
 }
+
+/// How many threads of process `pid` are named `name`, once as many as
+/// `expected` have started (they name themselves as they start), or after 5 s.
+fn threads_named(pid: u32, name: &str, expected: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+        let named = tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.trim_end() == name)
+            .count();
+        if named >= expected || std::time::Instant::now() > deadline {
+            return named;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forward_threads_serve_the_senders_and_stop_cleanly() {
+    let backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    for (extra, threads) in [
+        (&["--forward-threads", "3"][..], 3),
+        (&[][..], cores.div_ceil(4)),
+    ] {
+        let binary::Started {
+            mut child,
+            url,
+            mut stderr,
+            ..
+        } = forwarding_json(&backend, extra);
+        assert_eq!(threads_named(child.id(), "forward", threads), threads);
+        // Nor more a moment later.
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            threads_named(child.id(), "forward", 0),
+            threads,
+            "{extra:?}"
+        );
+        for value in 0..4 {
+            assert_eq!(
+                post(&url, RW1_HEADERS, rw1_body(&[value.into()])).await.0,
+                204
+            );
+        }
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let mut stdout = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let mut summary = String::new();
+        stderr.read_to_string(&mut summary).unwrap();
+        assert!(child.wait().unwrap().success(), "{summary}");
+        let records = stdout
+            .lines()
+            .filter(|l| l.starts_with(r#"{"kind":"request""#));
+        assert_eq!(records.count(), 4, "{summary}");
+    }
+}
+
+#[test]
+fn forward_threads_must_be_a_count_with_forward() {
+    for (args, says) in [
+        (
+            &["--forward", "http://127.0.0.1:9", "--forward-threads", "0"][..],
+            "0 is not in 1..=1024",
+        ),
+        (&["--forward-threads", "2"][..], "--forward"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .args(args)
+            .args(["--no-tui"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{says} in {stderr}");
+    }
+}

@@ -283,6 +283,36 @@ pub async fn serve(
     super::listener::accept_connections(listener, receiver.into(), shutdown).await
 }
 
+/// Serves as [`serve`] does, on a runtime of its own with `threads` worker
+/// threads (named `forward`), started on a thread of its own: forward mode's
+/// connections then share no thread with the output and the dashboard's
+/// feed, and use as few threads as the forwarding needs.
+pub fn serve_apart(
+    listener: TcpListener,
+    receiver: Arc<Receiver>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    threads: usize,
+) -> std::io::Result<()> {
+    // The listener is registered with the runtime that made it: moved over.
+    let listener = listener.into_std()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("forward")
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("forward-accept".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, receiver, shutdown).await,
+                    Err(error) => Err(error),
+                }
+            })
+        })?;
+    Ok(())
+}
+
 /// Completes at `deadline`, or never when there is none (a branch of a
 /// `select!` that an optional deadline ends).
 pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
