@@ -137,7 +137,7 @@ fn the_header_shows_the_backend_and_what_it_did() {
         "forwarded ok 1",
         "rejected 2",
         "failed 1",
-        "p50 1.24ms p99 31.0ms (1 min)",
+        "p50 1.2ms p99 31ms (1 min)",
     ] {
         assert!(line.contains(part), "{part:?} missing from {line:?}");
     }

@@ -151,8 +151,8 @@ impl std::fmt::Display for RunSummary {
             let latency = n.latency.map_or(String::new(), |(p50, p99)| {
                 format!(
                     "; latency p50 {} p99 {} in the last minute",
-                    crate::format::latency(p50),
-                    crate::format::latency(p99)
+                    crate::format::quantile_latency(p50),
+                    crate::format::quantile_latency(p99)
                 )
             });
             writeln!(

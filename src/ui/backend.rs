@@ -39,8 +39,8 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
     let latency = match f.latency {
         Some((p50, p99)) => format!(
             "{SEP}p50 {} p99 {} (1 min)",
-            format::latency(p50),
-            format::latency(p99)
+            format::quantile_latency(p50),
+            format::quantile_latency(p99)
         ),
         None => format!("{SEP}no latency in the last minute"),
     };
