@@ -11,7 +11,7 @@ use bytes::Bytes;
 use dashboard::{T0, apply, info, sample, screen};
 use promscope::app::{Action, App, Tab};
 use promscope::ingest::forward::{
-    ForwardSnapshot, MirrorSnapshot, MirrorStatus, MirrorStatuses, RejectionGroup,
+    ForwardSnapshot, ForwardStats, MirrorSnapshot, MirrorStatus, MirrorStatuses, RejectionGroup,
 };
 use promscope::ingest::model::{
     Batch, Forwarded, Outcome, Protocol, RejectReason, Undecodable, Upstream, WriteData,
@@ -103,11 +103,13 @@ fn forward_fixture() -> (App, Store) {
         rejections: vec![
             RejectionGroup {
                 status: 400,
+                answered: true,
                 text: "out of order sample (x…) for series {…} END-OF-MESSAGE".into(),
                 count: 1,
             },
             RejectionGroup {
                 status: 400,
+                answered: true,
                 text: "snappy: corrupt input".into(),
                 count: 1,
             },
@@ -388,4 +390,52 @@ async fn a_real_backends_refusal_shows_in_requests_header_and_series() {
     assert!(refused.contains("rejected upstream"), "{series}");
     let fine = series.lines().find(|l| l.contains("job=\"a\"")).unwrap();
     assert!(!fine.contains("rejected upstream"), "{series}");
+}
+
+#[test]
+fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
+    let stats = ForwardStats::new(BACKEND, false, Vec::new());
+    let record = |upstream: Upstream| {
+        let Outcome::Forwarded(forwarded) = forwarded(upstream, None) else {
+            unreachable!()
+        };
+        stats.record(&forwarded);
+    };
+    let refused = format!(
+        "promscope could not connect to the backend {BACKEND}: tcp connect error: Connection refused (os error 111)"
+    );
+    for _ in 0..3 {
+        record(Upstream::Failed {
+            status: 502,
+            message: refused.clone(),
+        });
+    }
+    let (mut app, store) = forward_fixture();
+    app.forward = Some(stats.snapshot());
+    let wide = screen(&app, &store, 240, 32);
+    // promscope's own message as it is: its numbers are the backend's address.
+    let line = format!(" no answer from the backend: 502 {refused} ×3");
+    assert!(wide.contains(&line), "{line:?} in\n{wide}");
+    assert!(!wide.contains("backend rejected"), "{wide}");
+    let narrow = screen(&app, &store, 80, 24);
+    assert!(
+        narrow.contains(" no answer from the backend: 502 promscope could not"),
+        "{narrow}"
+    );
+
+    // The backend's own messages are grouped with their numbers blanked.
+    record(answered(
+        400,
+        "out of order sample, timestamp 1700000000000",
+    ));
+    app.forward = Some(stats.snapshot());
+    let wide = screen(&app, &store, 240, 32);
+    let line = wide
+        .lines()
+        .find(|l| l.contains(" backend rejected or did not answer: 502 promscope"))
+        .unwrap_or_else(|| panic!("no rejections line:\n{wide}"));
+    assert!(
+        line.contains("400 out of order sample, timestamp N ×1"),
+        "{line}"
+    );
 }

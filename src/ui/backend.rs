@@ -76,8 +76,8 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
     parts
 }
 
-/// What the backend rejected, grouped by status and message, the most
-/// frequent first.
+/// What the backend rejected, and why it could not be reached, grouped by
+/// status and message, the most frequent first.
 pub fn rejection_parts(f: &ForwardSnapshot) -> Vec<Part> {
     if f.rejections.is_empty() {
         return vec![Part::whole(vec![styled(
@@ -85,8 +85,18 @@ pub fn rejection_parts(f: &ForwardSnapshot) -> Vec<Part> {
             theme::dim(),
         )])];
     }
-    let mut parts = vec![Part::whole(vec![Span::raw(" backend rejected:")])];
-    for (i, group) in f.rejections.iter().take(GROUPS_SHOWN).enumerate() {
+    let shown = &f.rejections[..f.rejections.len().min(GROUPS_SHOWN)];
+    // promscope's own 502 and 504 are no rejection: the backend never answered.
+    let label = match (
+        shown.iter().any(|g| g.answered),
+        shown.iter().any(|g| !g.answered),
+    ) {
+        (true, false) => " backend rejected:",
+        (false, _) => " no answer from the backend:",
+        (true, true) => " backend rejected or did not answer:",
+    };
+    let mut parts = vec![Part::whole(vec![Span::raw(label)])];
+    for (i, group) in shown.iter().enumerate() {
         let lead = if i == 0 { " " } else { "  ·  " };
         let text = format!("{} {}", group.status, escaped(&group.text));
         parts.push(Part::shrinking(

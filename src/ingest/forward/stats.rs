@@ -55,7 +55,11 @@ pub struct ForwardStats {
 pub struct RejectionGroup {
     /// The status the sender got.
     pub status: u16,
-    /// The message's first line, label sets and numbers blanked (see [`group_text`]).
+    /// Whether the backend answered it; false for promscope's own 502 or 504
+    /// when it could not reach the backend or had no answer in time.
+    pub answered: bool,
+    /// The backend's message's first line, label sets and numbers blanked (see
+    /// [`group_text`]); promscope's own message's first line as it is.
     pub text: String,
     /// How many.
     pub count: u64,
@@ -147,21 +151,32 @@ impl ForwardStats {
         let second = self.started.elapsed().as_secs();
         lock(&self.latency).record(second, forwarded.backend_latency);
         if let Some(message) = forwarded.message() {
-            self.group(forwarded.status(), &message);
+            let answered = matches!(
+                forwarded.upstream,
+                super::outcome::Upstream::Answered { .. }
+            );
+            self.group(forwarded.status(), answered, &message);
         }
     }
 
-    fn group(&self, status: u16, message: &str) {
-        let text = group_text(message);
+    fn group(&self, status: u16, answered: bool, message: &str) {
+        // promscope's own messages name the backend's address and the cause:
+        // few of them, and their numbers are not a series' or a timestamp.
+        let text = if answered {
+            group_text(message)
+        } else {
+            first_line(message)
+        };
         let mut groups = lock(&self.rejections);
         if let Some(group) = groups
             .iter_mut()
-            .find(|g| g.status == status && g.text == text)
+            .find(|g| g.status == status && g.answered == answered && g.text == text)
         {
             group.count += 1;
         } else if groups.len() < MAX_GROUPS {
             groups.push(RejectionGroup {
                 status,
+                answered,
                 text,
                 count: 1,
             });
@@ -240,6 +255,16 @@ pub fn group_text(message: &str) -> String {
         }
     }
     text
+}
+
+/// A message's first line as it is, cut with `…` to [`GROUP_TEXT_BYTES`].
+fn first_line(message: &str) -> String {
+    let line = message.trim().lines().next().unwrap_or_default();
+    if line.len() <= GROUP_TEXT_BYTES {
+        return line.to_owned();
+    }
+    let cut = line.floor_char_boundary(GROUP_TEXT_BYTES - '…'.len_utf8());
+    format!("{}…", &line[..cut])
 }
 
 /// Latencies of the last [`WINDOW_SECS`] seconds, one histogram per second.
