@@ -6,13 +6,11 @@ mod dashboard;
 
 use dashboard::hostile::{HOSTILE_TEXT, hostile};
 use dashboard::request::{hostile_request, ingest_request, symbols, with_request};
-use dashboard::{apply, screen};
+use dashboard::{SIZES, apply, screen};
 use promscope::app::request_content::LineKind;
 use promscope::app::{Action, App, OpenList, Tab};
 use promscope::store::Store;
 use prost::Message;
-
-const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
 
 fn open(app: &mut App, store: &mut Store) {
     apply(app, store, &[Action::GoTab(Tab::Requests), Action::Enter]);
