@@ -142,8 +142,21 @@ async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
     for _ in 0..REQUESTS {
         assert_eq!(post(&url, RW1_HEADERS, rw1_body(&values)).await.0, 204);
     }
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let (printed, summary, _) = terminate(&mut child, &mut stderr);
+    assert_eq!(printed, REQUESTS, "{summary}");
+    assert!(summary.contains(", 0 not inspected"), "{summary}");
+}
+
+/// Ends `child` with SIGTERM (as Ctrl-C would): how many request records it
+/// printed, its closing summary, and how it exited.
+fn terminate(
+    child: &mut std::process::Child,
+    stderr: &mut impl Read,
+) -> (usize, String, std::process::ExitStatus) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let mut stdout = String::new();
     child
         .stdout
@@ -153,13 +166,12 @@ async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
         .unwrap();
     let mut summary = String::new();
     stderr.read_to_string(&mut summary).unwrap();
-    let _ = child.wait();
+    let exit = child.wait().unwrap();
     let printed = stdout
         .lines()
         .filter(|line| line.starts_with(r#"{"kind":"request""#))
         .count();
-    assert_eq!(printed, REQUESTS, "{summary}");
-    assert!(summary.contains(", 0 not inspected"), "{summary}");
+    (printed, summary, exit)
 }
 
 /// How many threads of process `pid` are named `name`, once as many as
@@ -207,24 +219,9 @@ async fn forward_threads_serve_the_senders_and_stop_cleanly() {
                 204
             );
         }
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let mut stdout = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        let mut summary = String::new();
-        stderr.read_to_string(&mut summary).unwrap();
-        assert!(child.wait().unwrap().success(), "{summary}");
-        let records = stdout
-            .lines()
-            .filter(|l| l.starts_with(r#"{"kind":"request""#));
-        assert_eq!(records.count(), 4, "{summary}");
+        let (printed, summary, exit) = terminate(&mut child, &mut stderr);
+        assert!(exit.success(), "{summary}");
+        assert_eq!(printed, 4, "{summary}");
     }
 }
 
