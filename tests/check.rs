@@ -187,9 +187,37 @@ fn the_check_receiver_asks_for_credentials_as_the_live_one_does() {
         204
     );
     let (code, out) = check.finish();
-    assert_eq!(code, 0, "{out}");
+    // A sender whose credentials are refused does not get its data in.
+    assert_eq!(code, 1, "{out}");
     assert!(out.contains("4 requests"), "{out}");
     assert!(out.contains("2 refused"), "{out}");
+    assert!(
+        out.contains("error    unauthorized: refused — 2 requests"),
+        "{out}"
+    );
+}
+
+#[test]
+fn requests_nobody_can_read_fail_the_check() {
+    let check = Check::start(&["--requests", "3", "--format", "json"]);
+    for _ in 0..2 {
+        assert_eq!(check.post(b"not snappy".to_vec()), 400);
+    }
+    assert_eq!(check.post(rw1_samples_body(UP, &[now_ms()])), 204);
+    let (code, out) = check.finish();
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed"], true, "{out}");
+    assert_eq!(report["refusals"][0]["reason"], "bad_snappy", "{out}");
+    assert_eq!(report["refusals"][0]["requests"], 2, "{out}");
+    assert!(
+        report["refusals"][0]["example"]
+            .as_str()
+            .unwrap()
+            .contains("snappy"),
+        "{out}"
+    );
+    assert_eq!(report["rules"], serde_json::json!([]), "{out}");
 }
 
 #[test]

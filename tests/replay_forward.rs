@@ -294,3 +294,58 @@ fn a_replay_of_forward_mode_in_the_dashboard_shows_the_backends_side() {
     assert!(screen.contains("no answer"), "{screen}");
     tui.press("q");
 }
+
+#[test]
+fn check_fails_a_forward_capture_on_what_did_not_get_in() {
+    let file = TempFile::new("check-forward.warc");
+    let _ = record_forward_mode(&file);
+    let check = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_promscope"))
+            .arg("check")
+            .arg(&file.0)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let json = check(&["--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let refusals: Vec<(&str, &str, u64, bool)> = report["refusals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap(),
+                r["severity"].as_str().unwrap(),
+                r["requests"].as_u64().unwrap(),
+                r["taken_by_backend"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // The backend's 400, 429 and 503 and its 400 for the bad snappy; what
+    // promscope cannot read or refuses, which the backend took; the backend
+    // down: the sender retries, a warning.
+    assert_eq!(
+        refusals,
+        [
+            ("backend", "error", 4, false),
+            ("bad_snappy", "error", 1, true),
+            ("invalid_request", "error", 1, true),
+            ("backend_unavailable", "warning", 1, false),
+        ]
+    );
+    assert_eq!(report["refused"], 5);
+    let text = check(&[]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for said in [
+        "error    backend: refused by the backend — 4 requests",
+        "e.g. out of order sample for series",
+        "error    bad_snappy: taken by the backend, not by promscope — 1 requests",
+        "warning  backend_unavailable: no answer from the backend — 1 requests",
+        "requests refused: backend ×4, bad_snappy ×1, invalid_request ×1 (--fail-on error)",
+    ] {
+        assert!(text.contains(said), "{said:?} in\n{text}");
+    }
+    assert!(!text.contains("no problems found"), "{text}");
+}

@@ -7,6 +7,7 @@
 //! receiver (or capture file) ─▶ Checker (as live) ─▶ report::Tally ─▶ text | JSON, exit code
 //! ```
 
+mod refusals;
 pub mod report;
 
 use std::path::PathBuf;
@@ -116,7 +117,7 @@ pub async fn main(limits: Limits, security: Security, args: CheckArgs) -> anyhow
         CheckFormat::Json => tally.json(fail_on) + "\n",
     };
     print!("{report}");
-    Ok(if tally.failing(fail_on) > 0 {
+    Ok(if tally.fails(fail_on) {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS

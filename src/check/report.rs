@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use super::refusals::Refusals;
 use crate::ingest::model::{Batch, WriteData};
 use crate::problems::{Problem, Rule, Severity, Subject};
 use crate::text::escape::escaped;
@@ -32,6 +33,8 @@ pub struct Tally {
     /// Requests refused with an error status (by a rule at reject, or as
     /// undecodable).
     pub refused: u64,
+    /// Why requests did not get in.
+    refusals: Refusals,
 }
 
 impl Tally {
@@ -51,6 +54,7 @@ impl Tally {
         if !batch.outcome.is_accepted() {
             self.refused += requests;
         }
+        self.refusals.add(batch, requests);
         let data = &batch.data;
         for (rule, n) in data.problem_counts().fired() {
             let found = &mut self.rules[rule as usize];
@@ -100,8 +104,14 @@ impl Tally {
         fired
     }
 
+    /// Whether the check fails at `severity`: a rule at it or worse fired,
+    /// or requests did not get in for a reason at it or worse.
+    pub fn fails(&self, severity: Severity) -> bool {
+        self.failing(severity) > 0 || !self.refusals.failing(severity).is_empty()
+    }
+
     /// Rules that fired at `severity` or worse.
-    pub fn failing(&self, severity: Severity) -> usize {
+    fn failing(&self, severity: Severity) -> usize {
         self.fired()
             .iter()
             .filter(|(r, _)| r.severity() >= severity)
@@ -122,9 +132,10 @@ impl Tally {
                 String::new()
             }
         );
-        if fired.is_empty() {
+        if fired.is_empty() && self.refusals.is_empty() {
             let _ = writeln!(out, "no problems found");
         }
+        self.refusals.text(&mut out);
         for (rule, f) in &fired {
             let info = rule.info();
             let series = match (f.series.len(), f.series_capped) {
@@ -159,10 +170,26 @@ impl Tally {
             let _ = writeln!(out, "         fix: {}", info.hint);
         }
         let failing = self.failing(fail_on);
+        let refused = self.refusals.failing(fail_on);
+        let refused = match refused.is_empty() {
+            true => String::new(),
+            false => format!("requests refused: {}", refused.join(", ")),
+        };
         let _ = if failing > 0 {
+            let refused = match refused.is_empty() {
+                true => String::new(),
+                false => format!("; {refused}"),
+            };
             writeln!(
                 out,
-                "\nFAIL: {failing} rules at {} or worse fired (--fail-on {})",
+                "\nFAIL: {failing} rules at {} or worse fired{refused} (--fail-on {})",
+                fail_on.name(),
+                fail_on.name()
+            )
+        } else if !refused.is_empty() {
+            writeln!(
+                out,
+                "\nFAIL: {refused}, at {} or worse (--fail-on {})",
                 fail_on.name(),
                 fail_on.name()
             )
@@ -181,12 +208,14 @@ impl Tally {
     pub fn json(&self, fail_on: Severity) -> String {
         use crate::output::json::string;
         let mut out = format!(
-            r#"{{"kind":"check","requests":{},"refused":{},"fail_on":"{}","failed":{},"rules":["#,
+            r#"{{"kind":"check","requests":{},"refused":{},"fail_on":"{}","failed":{},"refusals":"#,
             self.requests,
             self.refused,
             fail_on.name(),
-            self.failing(fail_on) > 0
+            self.fails(fail_on)
         );
+        self.refusals.json(&mut out);
+        out.push_str(r#","rules":["#);
         for (i, (rule, f)) in self.fired().into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
