@@ -13,6 +13,7 @@ pub mod report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -164,8 +165,8 @@ async fn receive(
         security.access.url(local)
     );
     let (tx, mut rx) = queue::channel(64);
-    let receiver =
-        Receiver::new(tx, limits, Arc::new(ReceiverStats::default())).with_security(security);
+    let stats = Arc::new(ReceiverStats::default());
+    let receiver = Receiver::new(tx, limits, stats.clone()).with_security(security);
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = tokio::spawn(server::serve(listener, receiver, async move {
         let _ = stop_rx.changed().await;
@@ -193,5 +194,6 @@ async fn receive(
     }
     drop(rx);
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    tally.not_checked = stats.dropped_requests.load(Ordering::Relaxed);
     Ok((tally, local))
 }

@@ -35,6 +35,9 @@ pub struct Tally {
     pub refused: u64,
     /// Why requests did not get in.
     refusals: Refusals,
+    /// Requests answered 503 because the check fell behind: not checked
+    /// (the sender retries them).
+    pub not_checked: u64,
 }
 
 impl Tally {
@@ -124,10 +127,18 @@ impl Tally {
         let fired = self.fired();
         let _ = writeln!(
             out,
-            "promscope check: {} requests from {source}{}",
+            "promscope check: {} requests from {source}{}{}",
             self.requests,
             if self.refused > 0 {
                 format!(" ({} refused)", self.refused)
+            } else {
+                String::new()
+            },
+            if self.not_checked > 0 {
+                format!(
+                    "; {} more not checked: answered 503 while the check was behind (the sender retries them)",
+                    self.not_checked
+                )
             } else {
                 String::new()
             }
@@ -208,9 +219,10 @@ impl Tally {
     pub fn json(&self, fail_on: Severity) -> String {
         use crate::output::json::string;
         let mut out = format!(
-            r#"{{"kind":"check","requests":{},"refused":{},"fail_on":"{}","failed":{},"refusals":"#,
+            r#"{{"kind":"check","requests":{},"refused":{},"not_checked":{},"fail_on":"{}","failed":{},"refusals":"#,
             self.requests,
             self.refused,
+            self.not_checked,
             fail_on.name(),
             self.fails(fail_on)
         );
@@ -251,5 +263,26 @@ impl Tally {
         }
         out.push_str("]}");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_the_check_had_no_room_for_are_said_not_checked() {
+        let mut tally = Tally::new();
+        assert!(!tally.text(Severity::Error, "x").contains("not checked"));
+        tally.not_checked = 5;
+        let text = tally.text(Severity::Error, "127.0.0.1:9201");
+        assert!(
+            text.starts_with(
+                "promscope check: 0 requests from 127.0.0.1:9201; 5 more not checked: answered 503 while the check was behind"
+            ),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&tally.json(Severity::Error)).unwrap();
+        assert_eq!(json["not_checked"], 5);
     }
 }
