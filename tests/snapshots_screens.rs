@@ -261,3 +261,49 @@ fn extreme_timestamps_render_without_panicking() {
         assert!(screen.contains("weird"), "{screen}");
     }
 }
+
+/// The header's sender is one still sending: a flood of connections that
+/// never finished a request (600 refused, long ago, from a client without a
+/// User-Agent) out-numbered a live Prometheus's requests, and the header
+/// read `senders (no User-Agent) @ 127.0.0.1 RW1 idle 6m44s` while it sent
+/// every 2 s.
+#[test]
+fn the_headers_sender_is_one_still_sending() {
+    use promscope::ingest::model::RejectReason;
+    let mut store = Store::new(StoreLimits::default());
+    let mut app = App::new("127.0.0.1:9201".parse().unwrap(), T0 - 600_000);
+    for i in 0..600 {
+        let mut flood = info(T0 - 400_000 + i, Protocol::V1);
+        flood.user_agent = None;
+        flood.remote_addr = Some("10.9.9.9:4000".parse().unwrap());
+        store.ingest(&Batch {
+            info: flood,
+            outcome: Outcome::Rejected {
+                status: 408,
+                reason: RejectReason::BodyRead,
+                message: "body not received in time".into(),
+            },
+            data: WriteData::default(),
+        });
+    }
+    for i in 0..5 {
+        let mut data = WriteData::default();
+        data.push_series(
+            &[("__name__", "up")],
+            &[sample(T0 - 10_000 + i * 2_000, 1.0)],
+            &[],
+        );
+        store.ingest(&Batch {
+            info: info(T0 - 10_000 + i * 2_000, Protocol::V1),
+            outcome: Outcome::Accepted,
+            data,
+        });
+    }
+    apply(&mut app, &mut store, &[]);
+    let screen = screen(&app, &store, 120, 40);
+    let line = screen.lines().find(|l| l.contains("senders")).unwrap();
+    assert!(
+        line.contains("senders Prometheus/3.1.0 @ 10.1.2.3 RW1 +1 more, 1 idle"),
+        "{screen}"
+    );
+}

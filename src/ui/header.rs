@@ -231,7 +231,16 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     } else {
         format!("{SEP}senders ")
     };
-    match senders.busiest(1).first() {
+    // The busiest of those still sending, else the busiest: one that
+    // stopped long ago (or a flood of connections refused before any
+    // request was read) is not who is sending now.
+    let idle = |t: &SenderTotals| idle_secs(t, app.now_ms);
+    let ranked = senders.busiest(senders.len());
+    let shown = ranked
+        .iter()
+        .find(|(_, t)| idle(t).is_none())
+        .or(ranked.first());
+    match shown.copied() {
         None => parts.push(Part::whole(vec![
             Span::raw(label),
             styled("none yet", theme::dim()),
@@ -257,7 +266,6 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
                 fit::sender(&agent, &extras, width)
             };
-            let idle = |t: &SenderTotals| idle_secs(t, app.now_ms);
             if let Some(secs) = idle(s) {
                 spans.push(styled(
                     format!(" idle {}", format::duration_secs(secs)),
@@ -269,7 +277,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             if more > 0 {
                 let idle_others = senders
                     .iter()
-                    .filter(|(other, t)| other != sender && idle(t).is_some())
+                    .filter(|(other, t)| other != &sender && idle(t).is_some())
                     .count();
                 let idle_others = if idle_others > 0 {
                     format!(", {idle_others} idle")
