@@ -237,7 +237,9 @@ pub fn group_text(message: &str) -> String {
             }
             '}' if depth > 0 => depth -= 1,
             _ if depth > 0 => {}
-            '0'..='9' => {
+            // A digit in a word is part of the word (`s2: corrupt input`,
+            // Go's s2 decoder; `/api/v1/write`), not a number.
+            '0'..='9' if in_number || !text.ends_with(|p: char| p.is_ascii_alphanumeric()) => {
                 if !in_number {
                     text.push('N');
                 }
@@ -350,6 +352,11 @@ mod tests {
         assert_eq!(
             group_text("err-mimir-sample-timestamp-too-old: timestamp 1700000000000 is too old"),
             "err-mimir-sample-timestamp-too-old: timestamp N is too old"
+        );
+        // Digits within words stay: `sN: corrupt input` read as a typo.
+        assert_eq!(
+            group_text("s2: corrupt input (os error 111) at /api/v1/write, x264"),
+            "s2: corrupt input (os error N) at /api/v1/write, x264"
         );
         assert!(group_text(&"é".repeat(500)).len() <= GROUP_TEXT_BYTES);
         assert_eq!(group_text(""), "");
