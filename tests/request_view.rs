@@ -257,3 +257,58 @@ fn an_opened_request_is_checked_with_the_receivers_rules() {
     let refusal = refusal.expect("the refusal is noted");
     assert!(refusal.contains("huge_vvv"), "{refusal}");
 }
+
+/// An RW 1.0 request's metadata (Prometheus sends it in requests of its own)
+/// is a section of its own: listed straight after the headers, indented as
+/// a series' items, `metadata  up gauge "…"` read as one of the headers.
+#[test]
+fn rw1_metadata_has_a_section_of_its_own() {
+    use promscope::capture::Header;
+    use promscope::ingest::decode;
+    use promscope::ingest::model::{Batch, Outcome, Protocol, RawRequest};
+    use promscope::proto::rw1;
+    let (mut app, mut store) = hostile();
+    let request = rw1::WriteRequest {
+        timeseries: Vec::new(),
+        metadata: vec![rw1::MetricMetadata {
+            r#type: rw1::metric_metadata::MetricType::Gauge as i32,
+            metric_family_name: "up".into(),
+            help: "Whether the target is up.".into(),
+            unit: String::new(),
+        }],
+    };
+    let encoded = request.encode_to_vec();
+    let body = bytes::Bytes::from(snap::raw::Encoder::new().compress_vec(&encoded).unwrap());
+    let header = |name: &str, value: &str| Header::new(name, value.to_owned());
+    let mut info = dashboard::info(dashboard::T0 - 100, Protocol::V1);
+    info.raw = Some(std::sync::Arc::new(RawRequest {
+        method: "POST".into(),
+        target: "/api/v1/write".into(),
+        headers: vec![
+            header("content-type", "application/x-protobuf"),
+            header("content-encoding", "snappy"),
+            header("x-prometheus-remote-write-version", "0.1.0"),
+        ],
+        body,
+        body_complete: true,
+    }));
+    let data = decode::decode(Protocol::V1, encoded).expect("decodes");
+    store.ingest(&Batch {
+        info,
+        outcome: Outcome::Accepted,
+        data,
+    });
+    open(&mut app, &mut store);
+    let view = app.request.as_ref().unwrap();
+    let metadata = view
+        .lines
+        .iter()
+        .position(|l| l.name == "metadata")
+        .expect("the metadata line");
+    let section = view.lines[..metadata]
+        .iter()
+        .rev()
+        .find(|l| l.kind == LineKind::Section)
+        .expect("a section above it");
+    assert_eq!(section.text, "Metadata (1)", "{:#?}", view.lines);
+}

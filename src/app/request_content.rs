@@ -197,6 +197,15 @@ fn headers(out: &mut Vec<Line>, headers: &[Header]) {
 
 /// The series with their samples, histograms, exemplars and metadata.
 fn content(out: &mut Vec<Line>, data: &WriteData) {
+    // RW 1.0 metadata is the request's, not a series': a section of its own
+    // (listed straight after the headers, it read as one of them).
+    if !data.metadata.is_empty() {
+        out.push(Line::new(
+            LineKind::Section,
+            "",
+            format!("Metadata ({})", data.metadata.len()),
+        ));
+    }
     for m in &data.metadata {
         out.push(Line::new(
             LineKind::Item,
