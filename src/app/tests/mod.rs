@@ -258,13 +258,18 @@ fn a_sender_that_stopped_sending_shows_its_idle_time() {
     other.info.user_agent = Some("vmagent".into());
     store.ingest(&other);
     store.ingest(&batch(T0 + 2_000, &[(&[("__name__", "up")], 1.0)]));
+    // The one still sending is named, though it sent less; the other is counted idle.
     app.tick(T0 + 75_000, &store);
     let line = senders_line(&mut app, &store);
     assert!(
-        line.contains("Prometheus/2.42.0 @ 127.0.0.1 RW1 idle 1m13s +1 more"),
+        line.contains("vmagent @ 127.0.0.1 RW1 +1 more, 1 idle"),
         "{line}"
     );
-    app.tick(T0 + 90_000, &store);
+    // Both stopped: the busiest, with how long it has been idle.
+    app.tick(T0 + 200_000, &store);
     let line = senders_line(&mut app, &store);
-    assert!(line.contains("+1 more, 1 idle"), "{line}");
+    assert!(
+        line.contains("Prometheus/2.42.0 @ 127.0.0.1 RW1 idle 3m18s +1 more, 1 idle"),
+        "{line}"
+    );
 }
