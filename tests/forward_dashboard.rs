@@ -439,3 +439,68 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
         "{line}"
     );
 }
+
+#[test]
+fn every_rejected_request_is_counted_on_the_line_at_any_width() {
+    let (mut app, store) = forward_fixture();
+    let group = |status, answered, text: &str, count| RejectionGroup {
+        status,
+        answered,
+        text: text.into(),
+        count,
+    };
+    let long = "x".repeat(90);
+    let forward = app.forward.as_mut().unwrap();
+    forward.rejections = vec![
+        group(
+            502,
+            false,
+            &format!("promscope could not connect {long}"),
+            26,
+        ),
+        group(
+            400,
+            true,
+            &format!("out of order sample for series {{…}} {long}"),
+            7,
+        ),
+        group(400, true, "too old", 3),
+        group(429, true, "slow down", 2),
+    ];
+    forward.other_rejections = 1;
+    let total = 26 + 7 + 3 + 2 + 1;
+    for width in 50..=250u16 {
+        let screen = screen(&app, &store, width, 32);
+        let line = screen
+            .lines()
+            .skip_while(|l| !l.contains("forwarded ok"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no rejections line at {width}:\n{screen}"));
+        let counted: u64 = line
+            .split('×')
+            .skip(1)
+            .map(|after| {
+                let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<u64>().unwrap()
+            })
+            .sum();
+        let more: u64 = line
+            .trim_matches(|c| c == '"' || c == ' ')
+            .split("  ·  ")
+            .filter_map(|part| {
+                let part = part
+                    .strip_suffix(" more")
+                    .or(part.strip_suffix(" requests"))?;
+                part.rsplit(' ').next()?.parse::<u64>().ok()
+            })
+            .sum();
+        assert_eq!(counted + more, total, "at {width}: {line}");
+        // From 80 columns on, the largest group shows, at least its status and count.
+        if width >= 80 {
+            assert!(
+                line.contains(": 502 promsc") && line.contains("×26"),
+                "at {width}: {line}"
+            );
+        }
+    }
+}

@@ -2,9 +2,10 @@
 //! backend's side of a request in the Requests view.
 
 use ratatui::text::Span;
+use unicode_width::UnicodeWidthStr;
 
-use super::theme;
 use super::widgets::{Part, styled};
+use super::{fit, theme};
 use crate::format;
 use crate::ingest::forward::ForwardSnapshot;
 use crate::store::RequestRow;
@@ -15,6 +16,9 @@ const SEP: &str = "  ·  ";
 
 /// Rejection groups the header names; the rest are counted.
 const GROUPS_SHOWN: usize = 3;
+/// Columns a group's message keeps at least (its status included) before a
+/// group is counted in `N more` instead: `400 out o…`.
+const MIN_MESSAGE: usize = 12;
 
 /// What the backend did with the requests, its latency over the last
 /// minute, and the backend itself (last: on a narrow screen its URL is what
@@ -77,51 +81,102 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
 }
 
 /// What the backend rejected, and why it could not be reached, grouped by
-/// status and message, the most frequent first.
-pub fn rejection_parts(f: &ForwardSnapshot) -> Vec<Part> {
+/// status and message, the most frequent first: as many groups as fit in
+/// `width` (up to [`GROUPS_SHOWN`]) with their messages shortened, and the
+/// requests of the others counted as `N more`, so that no count is lost to
+/// the width.
+pub fn rejection_parts(f: &ForwardSnapshot, width: usize) -> Vec<Part> {
     if f.rejections.is_empty() {
         return vec![Part::whole(vec![styled(
             " the backend rejected nothing so far",
             theme::dim(),
         )])];
     }
-    let shown = &f.rejections[..f.rejections.len().min(GROUPS_SHOWN)];
+    let most = f.rejections.len().min(GROUPS_SHOWN);
+    (1..=most)
+        .rev()
+        .find_map(|n| rejection_line(f, n, Some(width)))
+        // Narrower still: the label and how many requests.
+        .or_else(|| rejection_line(f, 0, None))
+        .unwrap_or_default()
+}
+
+/// The rejection line with the first `n` groups, their messages cut to
+/// share `width` (none when that leaves one under [`MIN_MESSAGE`]); with no
+/// width, uncut.
+fn rejection_line(f: &ForwardSnapshot, n: usize, width: Option<usize>) -> Option<Vec<Part>> {
+    let shown = f.rejections.get(..n)?;
+    // What the label speaks of: the groups shown, or those it would show.
+    let named = f.rejections.get(..n.max(1))?;
     // promscope's own 502 and 504 are no rejection: the backend never answered.
     let label = match (
-        shown.iter().any(|g| g.answered),
-        shown.iter().any(|g| !g.answered),
+        named.iter().any(|g| g.answered),
+        named.iter().any(|g| !g.answered),
     ) {
         (true, false) => " backend rejected:",
         (false, _) => " no answer from the backend:",
         (true, true) => " backend rejected or did not answer:",
     };
+    let more = f.rejections[n..].iter().map(|g| g.count).sum::<u64>() + f.other_rejections;
+    let more = match n {
+        0 => Some(format!(" {more} requests")),
+        _ => (more > 0).then(|| format!("{SEP}{more} more")),
+    };
+    let groups: Vec<(&str, String, String)> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let lead = if i == 0 { " " } else { SEP };
+            let text = format!("{} {}", g.status, escaped(&g.text));
+            (lead, text, format!(" ×{}", g.count))
+        })
+        .collect();
+    let texts: Vec<usize> = groups.iter().map(|(_, text, _)| text.width()).collect();
+    let cut_to = match width {
+        None => texts.clone(),
+        Some(width) => {
+            let fixed = label.width()
+                + groups
+                    .iter()
+                    .map(|(lead, _, count)| lead.width() + count.width())
+                    .sum::<usize>()
+                + more.as_ref().map_or(0, |m| m.width());
+            let room = width.checked_sub(fixed)?;
+            let least: usize = texts.iter().map(|&w| w.min(MIN_MESSAGE)).sum();
+            (least <= room).then(|| shares(&texts, room))?
+        }
+    };
     let mut parts = vec![Part::whole(vec![Span::raw(label)])];
-    for (i, group) in shown.iter().enumerate() {
-        let lead = if i == 0 { " " } else { "  ·  " };
-        let text = format!("{} {}", group.status, escaped(&group.text));
+    for ((lead, text, count), keep) in groups.into_iter().zip(cut_to) {
+        let text = fit::end(&text, keep).into_owned();
         parts.push(Part::shrinking(
             vec![
                 Span::raw(lead),
                 styled(text, theme::error()),
-                styled(format!(" ×{}", group.count), theme::error()),
+                styled(count, theme::error()),
             ],
             1,
         ));
     }
-    let more = f
-        .rejections
-        .iter()
-        .skip(GROUPS_SHOWN)
-        .map(|g| g.count)
-        .sum::<u64>()
-        + f.other_rejections;
-    if more > 0 {
-        parts.push(Part::whole(vec![styled(
-            format!("  ·  {more} more"),
-            theme::error(),
-        )]));
+    if let Some(more) = more {
+        parts.push(Part::whole(vec![styled(more, theme::error())]).reserved());
     }
-    parts
+    Some(parts)
+}
+
+/// `room` columns shared among texts `widths` wide: the narrow ones whole,
+/// the rest alike.
+fn shares(widths: &[usize], room: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..widths.len()).collect();
+    order.sort_by_key(|&i| widths[i]);
+    let mut shares = vec![0; widths.len()];
+    let mut left = room;
+    for (done, i) in order.into_iter().enumerate() {
+        let share = widths[i].min(left / (widths.len() - done));
+        shares[i] = share;
+        left -= share;
+    }
+    shares
 }
 
 /// Requests forwarded while the dashboard was behind, when there are any,

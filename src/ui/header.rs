@@ -34,7 +34,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) {
     ];
     if let Some(forward) = &app.forward {
         text.push(fitted_line(super::backend::header_parts(forward), width));
-        text.push(fitted_line(super::backend::rejection_parts(forward), width));
+        text.push(fitted_line(
+            super::backend::rejection_parts(forward, width),
+            width,
+        ));
     }
     frame.render_widget(Paragraph::new(text), area);
 }
