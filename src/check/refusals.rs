@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::ingest::model::{Batch, Outcome, RejectReason};
 use crate::problems::Severity;
-use crate::text::escape::escaped;
+use crate::text::{self, escape::escaped};
 
 /// Bytes of an example message kept (a backend's answer may be long).
 const EXAMPLE_BYTES: usize = 200;
@@ -88,7 +88,7 @@ impl Refusals {
                 reason,
                 taken,
                 requests,
-                example: example(&message),
+                example: text::bounded(text::first_line(&message), EXAMPLE_BYTES),
             }),
         }
     }
@@ -154,14 +154,4 @@ impl Refusals {
         }
         out.push(']');
     }
-}
-
-/// A message's first line, cut to [`EXAMPLE_BYTES`].
-fn example(message: &str) -> String {
-    let line = message.trim().lines().next().unwrap_or_default();
-    if line.len() <= EXAMPLE_BYTES {
-        return line.to_owned();
-    }
-    let cut = line.floor_char_boundary(EXAMPLE_BYTES - '…'.len_utf8());
-    format!("{}…", &line[..cut])
 }

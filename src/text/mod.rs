@@ -18,6 +18,11 @@ pub fn bounded(s: &str, max_bytes: usize) -> String {
     format!("{}…", &s[..cut])
 }
 
+/// A message's first line, without the blanks around it.
+pub fn first_line(message: &str) -> &str {
+    message.trim().lines().next().unwrap_or_default()
+}
+
 /// An error and its causes on one line: hyper's top-level message alone
 /// ("client error (Connect)", "error reading a body from connection") does
 /// not say what happened.

@@ -165,7 +165,7 @@ impl ForwardStats {
         let text = if answered {
             group_text(message)
         } else {
-            first_line(message)
+            crate::text::bounded(crate::text::first_line(message), GROUP_TEXT_BYTES)
         };
         let mut groups = lock(&self.rejections);
         if let Some(group) = groups
@@ -223,7 +223,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// digits (`N`) blanked, so that the same error about other series or
 /// timestamps falls in one group; cut to [`GROUP_TEXT_BYTES`].
 pub fn group_text(message: &str) -> String {
-    let line = message.trim().lines().next().unwrap_or_default();
+    let line = crate::text::first_line(message);
     let mut text = String::with_capacity(line.len().min(GROUP_TEXT_BYTES));
     let mut depth = 0usize;
     let mut in_number = false;
@@ -257,16 +257,6 @@ pub fn group_text(message: &str) -> String {
         }
     }
     text
-}
-
-/// A message's first line as it is, cut with `…` to [`GROUP_TEXT_BYTES`].
-fn first_line(message: &str) -> String {
-    let line = message.trim().lines().next().unwrap_or_default();
-    if line.len() <= GROUP_TEXT_BYTES {
-        return line.to_owned();
-    }
-    let cut = line.floor_char_boundary(GROUP_TEXT_BYTES - '…'.len_utf8());
-    format!("{}…", &line[..cut])
 }
 
 /// Latencies of the last [`WINDOW_SECS`] seconds, one histogram per second.
