@@ -244,3 +244,74 @@ fn forward_threads_must_be_a_count_with_forward() {
         assert!(stderr.contains(says), "{says} in {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_the_backend_never_answered_is_checked_when_resent() {
+    let backend =
+        TestBackend::start(BackendAnswer::status(204).after(Duration::from_secs(2))).await;
+    let binary::Started {
+        mut child,
+        url,
+        mut stderr,
+        ..
+    } = forwarding_json(&backend, &["--forward-timeout", "200ms"]);
+    // Three samples of one series: checked twice, the resend would be
+    // out of order and duplicate.
+    let at = now_ms();
+    let body = || {
+        rw1_samples_body(
+            &[("__name__", "up"), ("job", "a")],
+            &[at - 2_000, at - 1_000, at],
+        )
+    };
+    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 504);
+    backend.answer_with(BackendAnswer::status(204));
+    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
+    // Taken by the backend, a resend is checked against it.
+    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let mut summary = String::new();
+    stderr.read_to_string(&mut summary).unwrap();
+    let _ = child.wait();
+    let records: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let requests: Vec<&Value> = records.iter().filter(|r| r["kind"] == "request").collect();
+    assert_eq!(requests.len(), 3, "{stdout}");
+    let warnings: Vec<&str> = records
+        .iter()
+        .filter(|r| r["kind"] == "warning")
+        .filter_map(|r| r["message"].as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "not checked against the problem rules: the backend never answered it, and its resend is checked"
+        ]
+    );
+    // Each request's problems follow its record.
+    let mut problems = [0usize; 3];
+    let mut request = None;
+    for record in &records {
+        match record["kind"].as_str() {
+            Some("request") => request = Some(request.map_or(0, |r| r + 1)),
+            Some("problem") => problems[request.unwrap()] += 1,
+            _ => {}
+        }
+    }
+    // The first time the backend got it, nothing fired; sent again after the
+    // backend took it, it is checked against what the backend has.
+    assert_eq!(problems[..2], [0, 0], "{stdout}\n{summary}");
+    assert!(problems[2] > 0, "{stdout}");
+}

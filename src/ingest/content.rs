@@ -205,18 +205,34 @@ pub(super) fn check_content(
     Ok(negotiated)
 }
 
+/// Whether a decoded request is checked against the problem rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checks {
+    /// Checked, as every request promscope answers or a backend answered.
+    Run,
+    /// Not checked: forward mode's backend never answered it, so the sender
+    /// sends it again, and its resend is checked. Checked twice, every resend
+    /// would look like its series going back in time (out-of-order,
+    /// duplicate samples) where the backend saw nothing wrong.
+    NotAnswered,
+}
+
+/// What an unchecked request says of itself.
+pub const NOT_CHECKED: &str = "not checked against the problem rules: the backend never answered it, and its resend is checked";
+
 /// Decompresses and decodes a whole body as negotiated.
 pub(super) fn decode_body(
     negotiated: &Negotiated,
     compressed: &[u8],
     limits: &Limits,
     info: &mut RequestInfo,
+    checks: Checks,
 ) -> Result<WriteData, Rejection> {
     let decoded = negotiated
         .compression
         .decompress(compressed, limits.max_decoded_bytes)?;
     info.decoded_bytes = decoded.len();
-    decode_decompressed(negotiated, decoded, limits, info)
+    decode_decompressed(negotiated, decoded, limits, info, checks)
 }
 
 /// Decodes and checks a body decompressed as negotiated.
@@ -225,10 +241,17 @@ fn decode_decompressed(
     decoded: Vec<u8>,
     limits: &Limits,
     info: &RequestInfo,
+    checks: Checks,
 ) -> Result<WriteData, Rejection> {
     let mut data = decode::decode(negotiated.protocol, decoded)?;
-    if let Some(warning) = negotiated.warning {
-        // First, so that it is the one shown beside the request.
+    // First, so that it is the one shown beside the request.
+    for warning in [
+        negotiated.warning,
+        (checks == Checks::NotAnswered).then_some(NOT_CHECKED),
+    ]
+    .into_iter()
+    .flatten()
+    {
         data.warnings.truncate(MAX_WARNINGS - 1);
         data.warnings.insert(0, warning.to_owned());
     }
@@ -240,9 +263,19 @@ fn decode_decompressed(
     if let Some(tenant) = tenant {
         data.belong_to_tenant(tenant);
     }
-    limits
-        .problems
-        .check_as(&mut data, Some(negotiated.protocol), arrival_ms, tenant);
+    match checks {
+        Checks::Run => {
+            limits
+                .problems
+                .check_as(&mut data, Some(negotiated.protocol), arrival_ms, tenant);
+        }
+        // The decoder's own findings (a label that is not UTF-8) too.
+        Checks::NotAnswered => {
+            data.problems.clear();
+            data.uncarried.clear();
+            data.problem_totals = None;
+        }
+    }
     Ok(data)
 }
 
@@ -328,7 +361,7 @@ pub fn unpack_whole(
 /// The second step of [`whole_request`]: the body decoded and checked, and
 /// the verdict.
 pub fn decode_unpacked(unpacked: Unpacked, limits: &Limits) -> Batch {
-    let (info, decoded) = decode_unjudged(unpacked, limits);
+    let (info, decoded) = decode_unjudged(unpacked, limits, Checks::Run);
     let (outcome, data) = match decoded {
         Ok(data) => match verdict(&data) {
             Ok(()) => (Outcome::Accepted, data),
@@ -346,10 +379,12 @@ pub fn decode_unpacked(unpacked: Unpacked, limits: &Limits) -> Batch {
 fn decode_unjudged(
     unpacked: Unpacked,
     limits: &Limits,
+    checks: Checks,
 ) -> (RequestInfo, Result<WriteData, Rejection>) {
     let Unpacked { info, body } = unpacked;
-    let decoded = body
-        .and_then(|(negotiated, decoded)| decode_decompressed(&negotiated, decoded, limits, &info));
+    let decoded = body.and_then(|(negotiated, decoded)| {
+        decode_decompressed(&negotiated, decoded, limits, &info, checks)
+    });
     (info, decoded)
 }
 
@@ -359,8 +394,9 @@ fn decode_unjudged(
 pub fn decode_forwarded(
     unpacked: Unpacked,
     limits: &Limits,
+    checks: Checks,
 ) -> (RequestInfo, Result<WriteData, Undecodable>) {
-    let (info, decoded) = decode_unjudged(unpacked, limits);
+    let (info, decoded) = decode_unjudged(unpacked, limits, checks);
     let decoded = decoded.map_err(|r| Undecodable {
         reason: r.reason,
         message: r.message,

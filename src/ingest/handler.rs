@@ -152,7 +152,7 @@ async fn receive(
     if !receiver.budget.take(&mut charge, bound) {
         return Err(over_budget(receiver));
     }
-    let data = content::decode_body(&negotiated, &compressed, limits, info)?;
+    let data = content::decode_body(&negotiated, &compressed, limits, info, content::Checks::Run)?;
     Ok(Received::Write(Box::new(data), charge))
 }
 

@@ -131,7 +131,13 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
 /// made of the request (why it could not read it, if it could not).
 fn relayed(unpacked: Unpacked, answer: &Answer, relay: &Relay, limits: &Limits) -> Option<Batch> {
     let (info, decoded) = match unpacked.0? {
-        Taken::Whole(unpacked) => content::decode_forwarded(unpacked, limits),
+        Taken::Whole(unpacked) => {
+            let checks = match relay.answered {
+                true => content::Checks::Run,
+                false => content::Checks::NotAnswered,
+            };
+            content::decode_forwarded(unpacked, limits, checks)
+        }
         Taken::Cut(info) => (info, Ok(WriteData::default())),
     };
     // As live: the backend judged the request; what promscope could not

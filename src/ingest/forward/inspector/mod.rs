@@ -23,7 +23,7 @@ use std::sync::mpsc::{
 };
 use std::time::{Duration, Instant};
 
-use super::outcome::{Forwarded, Undecodable};
+use super::outcome::{Forwarded, Undecodable, Upstream};
 use super::stats::ForwardStats;
 use crate::ingest::body::{Budget, Charge, Pieces};
 use crate::ingest::content;
@@ -428,8 +428,12 @@ impl Decoder {
         mut forwarded: Box<Forwarded>,
     ) -> Batch {
         crate::ingest::handler::keep_raw_body(&mut info, &body);
+        let checks = match forwarded.upstream {
+            Upstream::Answered { .. } => content::Checks::Run,
+            Upstream::Failed { .. } => content::Checks::NotAnswered,
+        };
         let decoded = readable.and_then(|negotiated| {
-            content::decode_body(&negotiated, &body, &self.limits, &mut info).map_err(|r| {
+            content::decode_body(&negotiated, &body, &self.limits, &mut info, checks).map_err(|r| {
                 Undecodable {
                     reason: r.reason,
                     message: r.message,
