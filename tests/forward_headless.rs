@@ -142,17 +142,17 @@ async fn forwarded_requests_waiting_for_inspection_are_printed_at_exit() {
     for _ in 0..REQUESTS {
         assert_eq!(post(&url, RW1_HEADERS, rw1_body(&values)).await.0, 204);
     }
-    let (printed, summary, _) = terminate(&mut child, &mut stderr);
-    assert_eq!(printed, REQUESTS, "{summary}");
+    let (stdout, summary, _) = terminate(&mut child, &mut stderr);
+    assert_eq!(request_records(&stdout), REQUESTS, "{summary}");
     assert!(summary.contains(", 0 not inspected"), "{summary}");
 }
 
-/// Ends `child` with SIGTERM (as Ctrl-C would): how many request records it
-/// printed, its closing summary, and how it exited.
+/// Ends `child` with SIGTERM (as Ctrl-C would): what it printed, its
+/// closing summary, and how it exited.
 fn terminate(
     child: &mut std::process::Child,
     stderr: &mut impl Read,
-) -> (usize, String, std::process::ExitStatus) {
+) -> (String, String, std::process::ExitStatus) {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -167,11 +167,15 @@ fn terminate(
     let mut summary = String::new();
     stderr.read_to_string(&mut summary).unwrap();
     let exit = child.wait().unwrap();
-    let printed = stdout
+    (stdout, summary, exit)
+}
+
+/// How many request records `stdout` holds.
+fn request_records(stdout: &str) -> usize {
+    stdout
         .lines()
         .filter(|line| line.starts_with(r#"{"kind":"request""#))
-        .count();
-    (printed, summary, exit)
+        .count()
 }
 
 /// How many threads of process `pid` are named `name`, once as many as
@@ -219,9 +223,9 @@ async fn forward_threads_serve_the_senders_and_stop_cleanly() {
                 204
             );
         }
-        let (printed, summary, exit) = terminate(&mut child, &mut stderr);
+        let (stdout, summary, exit) = terminate(&mut child, &mut stderr);
         assert!(exit.success(), "{summary}");
-        assert_eq!(printed, 4, "{summary}");
+        assert_eq!(request_records(&stdout), 4, "{summary}");
     }
 }
 
@@ -269,20 +273,7 @@ async fn a_request_the_backend_never_answered_is_checked_when_resent() {
     assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
     // Taken by the backend, a resend is checked against it.
     assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let mut summary = String::new();
-    stderr.read_to_string(&mut summary).unwrap();
-    let _ = child.wait();
+    let (stdout, summary, _) = terminate(&mut child, &mut stderr);
     let records: Vec<Value> = stdout
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
