@@ -4,15 +4,12 @@
 use ratatui::text::Span;
 use unicode_width::UnicodeWidthStr;
 
-use super::widgets::{Part, styled};
+use super::widgets::{Part, SEP, styled};
 use super::{fit, theme};
 use crate::format;
 use crate::ingest::forward::ForwardSnapshot;
 use crate::store::RequestRow;
 use crate::text::escape::escaped;
-
-/// Separator between the header's items.
-const SEP: &str = "  ·  ";
 
 /// Rejection groups the header names; the rest are counted.
 const GROUPS_SHOWN: usize = 3;

@@ -5,13 +5,10 @@
 use ratatui::text::Span;
 
 use super::theme;
-use super::widgets::{Part, styled};
+use super::widgets::{Part, SEP, styled};
 use crate::app::replay::{ReplayStatus, Speed};
 use crate::format;
 use crate::text::escape::escaped;
-
-/// Separator between the header's items.
-const SEP: &str = "  ·  ";
 
 /// The header's items for `replay`, after the promscope badge.
 pub fn header_parts(replay: &ReplayStatus) -> Vec<Part> {
