@@ -249,60 +249,83 @@ fn forward_threads_must_be_a_count_with_forward() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_request_the_backend_never_answered_is_checked_when_resent() {
-    let backend =
-        TestBackend::start(BackendAnswer::status(204).after(Duration::from_secs(2))).await;
+/// What follows a request record of `--format json`: the rules of its
+/// problems and the messages of its warnings.
+#[derive(Debug, Default)]
+struct Findings {
+    rules: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// The findings of each request record in `stdout`, in order.
+fn findings_by_request(stdout: &str) -> Vec<Findings> {
+    let mut requests: Vec<Findings> = Vec::new();
+    for record in stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let text = |field: &str| record[field].as_str().unwrap_or_default().to_owned();
+        match (record["kind"].as_str(), requests.last_mut()) {
+            (Some("request"), _) => requests.push(Findings::default()),
+            (Some("problem"), Some(last)) => last.rules.push(text("rule")),
+            (Some("warning"), Some(last)) => last.warnings.push(text("message")),
+            _ => {}
+        }
+    }
+    requests
+}
+
+/// Three samples of one series whose metric name is invalid: checked twice,
+/// a resend would be out of order and duplicate as well.
+fn three_samples() -> Vec<u8> {
+    let at = now_ms();
+    rw1_samples_body(&[("__name__", "bad-name")], &[at - 2_000, at - 1_000, at])
+}
+
+/// Sends [`three_samples`] three times: first to `backend` as it answers
+/// now (the sender gets `first`; its warning says `says`), then answered 204
+/// twice; checks what each request's records say.
+async fn resent(backend: TestBackend, extra: &[&str], first: u16, says: &str) {
     let binary::Started {
         mut child,
         url,
         mut stderr,
         ..
-    } = forwarding_json(&backend, &["--forward-timeout", "200ms"]);
-    // Three samples of one series: checked twice, the resend would be
-    // out of order and duplicate.
-    let at = now_ms();
-    let body = || {
-        rw1_samples_body(
-            &[("__name__", "up"), ("job", "a")],
-            &[at - 2_000, at - 1_000, at],
-        )
-    };
-    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 504);
+    } = forwarding_json(&backend, extra);
+    let body = three_samples();
+    assert_eq!(post(&url, RW1_HEADERS, body.clone()).await.0, first);
     backend.answer_with(BackendAnswer::status(204));
-    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
+    assert_eq!(post(&url, RW1_HEADERS, body.clone()).await.0, 204);
     // Taken by the backend, a resend is checked against it.
-    assert_eq!(post(&url, RW1_HEADERS, body()).await.0, 204);
+    assert_eq!(post(&url, RW1_HEADERS, body).await.0, 204);
     let (stdout, summary, _) = terminate(&mut child, &mut stderr);
-    let records: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let requests: Vec<&Value> = records.iter().filter(|r| r["kind"] == "request").collect();
-    assert_eq!(requests.len(), 3, "{stdout}");
-    let warnings: Vec<&str> = records
-        .iter()
-        .filter(|r| r["kind"] == "warning")
-        .filter_map(|r| r["message"].as_str())
-        .collect();
-    assert_eq!(
-        warnings,
-        [
-            "not checked against the problem rules: the backend never answered it, and its resend is checked"
-        ]
-    );
-    // Each request's problems follow its record.
-    let mut problems = [0usize; 3];
-    let mut request = None;
-    for record in &records {
-        match record["kind"].as_str() {
-            Some("request") => request = Some(request.map_or(0, |r| r + 1)),
-            Some("problem") => problems[request.unwrap()] += 1,
-            _ => {}
-        }
+    let requests = findings_by_request(&stdout);
+    assert_eq!(requests.len(), 3, "{stdout}\n{summary}");
+    // Checked all the same, the first keeps none of its samples: the first
+    // time the backend takes it, only what is wrong with it fires.
+    let kept_none =
+        format!("checked without keeping its samples: {says}, the sender sends it again");
+    assert_eq!(requests[0].warnings, [kept_none], "{stdout}");
+    for request in &requests[..2] {
+        assert_eq!(request.rules, ["metric-name-invalid"], "{stdout}");
     }
-    // The first time the backend got it, nothing fired; sent again after the
-    // backend took it, it is checked against what the backend has.
-    assert_eq!(problems[..2], [0, 0], "{stdout}\n{summary}");
-    assert!(problems[2] > 0, "{stdout}");
+    assert_eq!(requests[1].warnings, Vec::<String>::new(), "{stdout}");
+    assert!(
+        requests[2].rules.iter().any(|r| r == "duplicate-sample"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_the_backend_never_answered_is_checked_without_keeping_its_samples() {
+    let backend =
+        TestBackend::start(BackendAnswer::status(204).after(Duration::from_secs(2))).await;
+    let extra = ["--forward-timeout", "200ms"];
+    resent(backend, &extra, 504, "the backend never answered").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_the_backend_answered_503_is_checked_without_keeping_its_samples() {
+    let backend = TestBackend::start(BackendAnswer::status(503)).await;
+    resent(backend, &[], 503, "the backend answered 503").await;
 }

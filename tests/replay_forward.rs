@@ -215,6 +215,18 @@ fn a_capture_of_forward_mode_replays_the_request_records_live_printed() {
     assert_eq!(undecodable, [(400, "bad_snappy"), (204, "bad_snappy")]);
     assert_eq!(of_kind(&replayed, "rejected"), Vec::<&Value>::new());
     assert_eq!(of_kind(&replayed, "warning"), of_kind(&live, "warning"));
+    // What the backend did not take is checked without keeping its samples,
+    // by its recorded status, as live.
+    let kept_none: Vec<&str> = of_kind(&replayed, "warning")
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .filter_map(|m| m.strip_prefix("checked without keeping its samples: the backend "))
+        .collect();
+    let again = ", the sender sends it again";
+    assert_eq!(
+        kept_none,
+        ["answered 429", "answered 503", "never answered"].map(|s| format!("{s}{again}"))
+    );
     assert_eq!(of_kind(&replayed, "problem"), of_kind(&live, "problem"));
     assert_eq!(samples(&replayed).len(), 5);
     assert_eq!(samples(&replayed), samples(&live));

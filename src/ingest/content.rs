@@ -205,20 +205,46 @@ pub(super) fn check_content(
     Ok(negotiated)
 }
 
-/// Whether a decoded request is checked against the problem rules.
+/// How a decoded request is checked against the problem rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checks {
-    /// Checked, as every request promscope answers or a backend answered.
+    /// Checked, its samples kept as its series' state: every request
+    /// promscope answers, and those a backend took or refused for good.
     Run,
-    /// Not checked: forward mode's backend never answered it, so the sender
-    /// sends it again, and its resend is checked. Checked twice, every resend
-    /// would look like its series going back in time (out-of-order,
-    /// duplicate samples) where the backend saw nothing wrong.
-    NotAnswered,
+    /// Checked without keeping its samples ([`Checker::check_unkept`]):
+    /// forward mode's backend did not take it (`backend`: its 5xx or 429;
+    /// `None`: it never answered, promscope's 502 or 504), so the sender
+    /// sends it again. Kept, the resend would look like its series going
+    /// back in time (out-of-order, duplicate samples) where the backend saw
+    /// nothing wrong.
+    ///
+    /// [`Checker::check_unkept`]: super::check::Checker::check_unkept
+    Unkept { backend: Option<u16> },
 }
 
-/// What an unchecked request says of itself.
-pub const NOT_CHECKED: &str = "not checked against the problem rules: the backend never answered it, and its resend is checked";
+impl Checks {
+    /// How a request forward mode sent on is checked, given its backend's
+    /// status (`None`: no answer). Senders (Prometheus, vmagent) send again
+    /// what got 5xx or 429; other 4xx they drop, and a backend writes the
+    /// valid rest of a 400'd request.
+    pub fn of_backend(backend: Option<u16>) -> Checks {
+        match backend {
+            Some(status) if status < 500 && status != 429 => Checks::Run,
+            backend => Checks::Unkept { backend },
+        }
+    }
+
+    /// What a request checked so says of itself, beside it.
+    fn warning(self) -> Option<String> {
+        let Checks::Unkept { backend } = self else {
+            return None;
+        };
+        let answer = backend.map_or("never answered".to_owned(), |s| format!("answered {s}"));
+        Some(format!(
+            "checked without keeping its samples: the backend {answer}, the sender sends it again"
+        ))
+    }
+}
 
 /// Decompresses and decodes a whole body as negotiated.
 pub(super) fn decode_body(
@@ -245,15 +271,12 @@ fn decode_decompressed(
 ) -> Result<WriteData, Rejection> {
     let mut data = decode::decode(negotiated.protocol, decoded)?;
     // First, so that it is the one shown beside the request.
-    for warning in [
-        negotiated.warning,
-        (checks == Checks::NotAnswered).then_some(NOT_CHECKED),
-    ]
-    .into_iter()
-    .flatten()
+    for warning in [negotiated.warning.map(str::to_owned), checks.warning()]
+        .into_iter()
+        .flatten()
     {
         data.warnings.truncate(MAX_WARNINGS - 1);
-        data.warnings.insert(0, warning.to_owned());
+        data.warnings.insert(0, warning);
     }
     let arrival_ms = info
         .received_at
@@ -263,18 +286,10 @@ fn decode_decompressed(
     if let Some(tenant) = tenant {
         data.belong_to_tenant(tenant);
     }
+    let (checker, protocol) = (&limits.problems, Some(negotiated.protocol));
     match checks {
-        Checks::Run => {
-            limits
-                .problems
-                .check_as(&mut data, Some(negotiated.protocol), arrival_ms, tenant);
-        }
-        // The decoder's own findings (a label that is not UTF-8) too.
-        Checks::NotAnswered => {
-            data.problems.clear();
-            data.uncarried.clear();
-            data.problem_totals = None;
-        }
+        Checks::Run => checker.check_as(&mut data, protocol, arrival_ms, tenant),
+        Checks::Unkept { .. } => checker.check_unkept(&mut data, protocol, arrival_ms, tenant),
     }
     Ok(data)
 }

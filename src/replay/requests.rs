@@ -132,10 +132,8 @@ pub fn batch(unpacked: Unpacked, exchange: &Exchange, limits: &Limits) -> Option
 fn relayed(unpacked: Unpacked, answer: &Answer, relay: &Relay, limits: &Limits) -> Option<Batch> {
     let (info, decoded) = match unpacked.0? {
         Taken::Whole(unpacked) => {
-            let checks = match relay.answered {
-                true => content::Checks::Run,
-                false => content::Checks::NotAnswered,
-            };
+            let backend = relay.answered.then_some(answer.status);
+            let checks = content::Checks::of_backend(backend);
             content::decode_forwarded(unpacked, limits, checks)
         }
         Taken::Cut(info) => (info, Ok(WriteData::default())),

@@ -193,6 +193,31 @@ impl Checker {
         arrival_ms: i64,
         tenant: Option<&str>,
     ) {
+        self.check_keeping(data, (protocol, arrival_ms, tenant), true);
+    }
+
+    /// [`Checker::check_as`] for a request a backend did not take, which its
+    /// sender sends again: its samples do not become its series' newest (nor
+    /// the newest of all), so the resend is checked against what the backend
+    /// holds. Its metadata and the series limits' counts are kept: the
+    /// resend carries the same, which raises nothing on it.
+    pub fn check_unkept(
+        &self,
+        data: &mut WriteData,
+        protocol: Option<Protocol>,
+        arrival_ms: i64,
+        tenant: Option<&str>,
+    ) {
+        self.check_keeping(data, (protocol, arrival_ms, tenant), false);
+    }
+
+    /// [`Checker::check`], keeping the samples as the series' state if `keep`.
+    fn check_keeping(
+        &self,
+        data: &mut WriteData,
+        (protocol, arrival_ms, tenant): (Option<Protocol>, i64, Option<&str>),
+        keep: bool,
+    ) {
         if self.wanted.is_empty() {
             data.problems.clear();
             data.uncarried.clear();
@@ -237,6 +262,9 @@ impl Checker {
                 memory.limits.sweep(arrival_ms);
             }
             let mut names = names::NameCache::default();
+            // Unkept: the series' entries copied here, and changed here only.
+            let mut unkept = (!keep).then(dense::DenseMap::default);
+            let newest_of_all_ms = memory.newest_of_all_ms;
             let mut pass = Pass {
                 checker: self,
                 data,
@@ -258,6 +286,7 @@ impl Checker {
                 name_type: None,
                 tenant: limited.then(|| (limits::tenant_hash(tenant), tenant.unwrap_or_default())),
                 quick: quick::Quick::new(self, protocol == Some(Protocol::V2), limited, arrival_ms),
+                unkept: unkept.as_mut(),
             };
             pass.metadata_entries();
             let prefetching = self.remembers && pass.memory.series.len() >= PREFETCH_FROM;
@@ -277,6 +306,9 @@ impl Checker {
                 if pass.series(index) {
                     rejected.push(index as u32);
                 }
+            }
+            if !keep {
+                memory.newest_of_all_ms = newest_of_all_ms;
             }
         }
         data.problems = problems;

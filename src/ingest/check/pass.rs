@@ -9,6 +9,7 @@
 //! sample rules ([`SeriesState::take_plain`](crate::problems::SeriesState::take_plain));
 //! the metric name is looked up only when a rule needs it.
 
+use super::dense::DenseMap;
 use super::names::NameCache;
 use super::quick::{Quick, known_not_counter, sample_in};
 use super::{
@@ -37,6 +38,10 @@ pub(super) struct Pass<'a, 'c> {
     pub(super) tenant: Option<(u64, &'a str)>,
     /// Whether and how series take the quick path.
     pub(super) quick: Quick,
+    /// For a request whose samples are not kept ([`Checker::check_unkept`]):
+    /// copies of its series' entries, so that a series sent twice in it is
+    /// checked as when kept, and the remembered entries are left as they were.
+    pub(super) unkept: Option<&'c mut DenseMap<Remembered>>,
 }
 
 /// The value of `__name__` among `pairs`, if any.
@@ -96,16 +101,20 @@ impl<'a> Pass<'a, '_> {
             limits,
         } = &mut *self.memory;
         let mut unremembered = Remembered::default();
-        let entry = if checker.remembers {
-            // A series is its 64-bit identity hash here, not its labels: two
-            // label sets that hash equal would share an entry (false
-            // out-of-order and duplicate reports, the second's label rules
-            // skipped). Accepted because the hash is keyed per process
-            // (`crate::hashing`): a sender cannot aim for a collision, and one
-            // by chance is 2^-64 a pair (~1e-7 among the 2M series remembered).
-            remembered.entry(series.label_hash)
-        } else {
-            &mut unremembered
+        // A series is its 64-bit identity hash here, not its labels: two
+        // label sets that hash equal would share an entry (false
+        // out-of-order and duplicate reports, the second's label rules
+        // skipped). Accepted because the hash is keyed per process
+        // (`crate::hashing`): a sender cannot aim for a collision, and one
+        // by chance is 2^-64 a pair (~1e-7 among the 2M series remembered).
+        let key = series.label_hash;
+        let entry = match self.unkept.as_deref_mut() {
+            _ if !checker.remembers => &mut unremembered,
+            None => remembered.entry(key),
+            Some(unkept) => {
+                let copy = || remembered.get(key).copied().unwrap_or_default();
+                unkept.entry_or_insert_with(key, copy).0
+            }
         };
         let at = (data, series);
         if self

@@ -4,6 +4,7 @@
 
 mod seen_before;
 mod types;
+mod unkept;
 
 use super::Checker;
 use super::settings::{Action, Settings};

@@ -428,10 +428,10 @@ impl Decoder {
         mut forwarded: Box<Forwarded>,
     ) -> Batch {
         crate::ingest::handler::keep_raw_body(&mut info, &body);
-        let checks = match forwarded.upstream {
-            Upstream::Answered { .. } => content::Checks::Run,
-            Upstream::Failed { .. } => content::Checks::NotAnswered,
-        };
+        let checks = content::Checks::of_backend(match forwarded.upstream {
+            Upstream::Answered { status, .. } => Some(status),
+            Upstream::Failed { .. } => None,
+        });
         let decoded = readable.and_then(|negotiated| {
             content::decode_body(&negotiated, &body, &self.limits, &mut info, checks).map_err(|r| {
                 Undecodable {

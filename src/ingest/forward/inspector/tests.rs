@@ -5,12 +5,21 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 fn forwarded() -> Box<Forwarded> {
+    forwarded_with(answered(204))
+}
+
+/// The backend answered `status`.
+fn answered(status: u16) -> Upstream {
+    Upstream::Answered {
+        status,
+        headers: Default::default(),
+        body: Bytes::new(),
+    }
+}
+
+fn forwarded_with(upstream: Upstream) -> Box<Forwarded> {
     Box::new(Forwarded {
-        upstream: Upstream::Answered {
-            status: 204,
-            headers: Default::default(),
-            body: Bytes::new(),
-        },
+        upstream,
         backend_latency: Duration::ZERO,
         total_latency: Duration::ZERO,
         undecodable: None,
@@ -248,4 +257,90 @@ fn at_exit_what_the_spare_thread_holds_still_reaches_the_consumers() {
         .collect();
     assert_eq!(agents, ["first", "second"]);
     assert_eq!(rig.stats.pending.load(Ordering::Relaxed), 0);
+}
+
+/// A snappy RW 1.0 body: `up{job="a"}` with samples at `times`, and a series
+/// whose metric name is invalid with one at `times[0]`.
+fn rw1_body(times: &[i64]) -> Bytes {
+    use crate::proto::rw1;
+    use prost::Message;
+    let series = |name: &str, times: &[i64]| rw1::TimeSeries {
+        labels: [("__name__", name), ("job", "a")]
+            .map(|(name, value)| rw1::Label {
+                name: name.into(),
+                value: value.into(),
+            })
+            .into(),
+        samples: times
+            .iter()
+            .map(|&timestamp| rw1::Sample {
+                value: 1.0,
+                timestamp,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let request = rw1::WriteRequest {
+        timeseries: vec![series("up", times), series("bad-name", &times[..1])],
+        metadata: vec![],
+    };
+    let body = snap::raw::Encoder::new().compress_vec(&request.encode_to_vec());
+    Bytes::from(body.expect("compressible"))
+}
+
+/// What the backend did not take (5xx, 429, no answer), the sender sends
+/// again: it is checked all the same, without keeping its samples, so the
+/// resend the backend takes is checked as if it came first. What a backend
+/// took, or refused for good (400), is kept.
+#[test]
+fn what_the_backend_did_not_take_is_checked_without_keeping_its_samples() {
+    use crate::ingest::decode::Compression;
+    use crate::ingest::model::Protocol;
+    use crate::problems::Rule;
+    let received_at = std::time::SystemTime::now();
+    let now_ms = received_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let times = [now_ms - 2_000, now_ms - 1_000, now_ms];
+    let failed = |status| Upstream::Failed {
+        status,
+        message: "timed out".into(),
+    };
+    let not_taken = [
+        (answered(503), "the backend answered 503"),
+        (answered(429), "the backend answered 429"),
+        (failed(504), "the backend never answered"),
+    ];
+    for (upstream, says) in not_taken {
+        let decoder = Decoder {
+            limits: Limits::default(),
+            budget: Budget::new(1 << 20),
+        };
+        let inspect = |upstream| {
+            let info = RequestInfo {
+                received_at,
+                ..RequestInfo::default()
+            };
+            let readable = Ok(Negotiated {
+                protocol: Protocol::V1,
+                compression: Compression::Snappy,
+                warning: None,
+            });
+            let batch = decoder.decode(info, readable, rw1_body(&times), forwarded_with(upstream));
+            let rules: Vec<Rule> = batch.data.problems.iter().map(|p| p.rule).collect();
+            (rules, batch.data.warnings)
+        };
+        let (rules, warnings) = inspect(upstream);
+        assert_eq!(rules, [Rule::MetricNameInvalid], "{says}");
+        let kept_none =
+            format!("checked without keeping its samples: {says}, the sender sends it again");
+        assert_eq!(warnings, [kept_none]);
+        let (rules, warnings) = inspect(answered(200));
+        assert_eq!(rules, [Rule::MetricNameInvalid], "resent after {says}");
+        assert_eq!(warnings, Vec::<String>::new());
+        // Taken: sent again, refused for good, it repeats itself.
+        let (rules, warnings) = inspect(answered(400));
+        assert!(rules.contains(&Rule::DuplicateSample), "{rules:?}");
+        assert_eq!(warnings, Vec::<String>::new());
+    }
 }
