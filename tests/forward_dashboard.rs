@@ -441,6 +441,35 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
 }
 
 #[test]
+fn the_senders_line_counts_only_what_promscope_refused_itself() {
+    let (mut app, mut store) = forward_fixture();
+    let sender_line = |app: &App, store: &Store, width| {
+        let screen = screen(app, store, width, 32);
+        let line = screen.lines().find(|l| l.contains("senders")).map(str::to_owned);
+        line.unwrap_or_else(|| panic!("no senders line:\n{screen}"))
+    };
+    // The backend's 400s and the 502 are the backend lines', not "rejected"
+    // beside the sender while the line below says `rejected 2 · failed 1`.
+    for width in [80, 240] {
+        let line = sender_line(&app, &store, width);
+        assert!(!line.contains("rejected"), "{line}");
+        assert!(!line.contains("backend"), "{line}");
+    }
+    store.ingest(&Batch {
+        info: info(T0 - 500, Protocol::V1),
+        outcome: Outcome::Rejected {
+            status: 413,
+            reason: RejectReason::TooLarge,
+            message: "body over --max-bytes".into(),
+        },
+        data: WriteData::default(),
+    });
+    apply(&mut app, &mut store, &[]);
+    let line = sender_line(&app, &store, 240);
+    assert!(line.contains("promscope refused 1 (too_large: 1)"), "{line}");
+}
+
+#[test]
 fn every_rejected_request_is_counted_on_the_line_at_any_width() {
     let (mut app, store) = forward_fixture();
     let group = |status, answered, text: &str, count| RejectionGroup {

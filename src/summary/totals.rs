@@ -245,12 +245,17 @@ impl Totals {
 
     /// `bad_snappy: 2, too_large: 1`.
     pub fn rejected_by_reason(&self) -> String {
-        self.rejected
-            .iter()
-            .map(|(reason, n)| format!("{}: {n}", reason.name()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        by_reason(self.rejected.iter().map(|(&reason, &n)| (reason, n)))
     }
+}
+
+/// Counts by reason as shown: `bad_snappy: 2, too_large: 1`.
+pub fn by_reason(counts: impl IntoIterator<Item = (RejectReason, u64)>) -> String {
+    let named: Vec<String> = counts
+        .into_iter()
+        .map(|(reason, n)| format!("{}: {n}", reason.name()))
+        .collect();
+    named.join(", ")
 }
 
 #[cfg(test)]

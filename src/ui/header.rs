@@ -16,7 +16,8 @@ use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
 use crate::store::{Evictions, MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
-use crate::summary::totals::{SenderTotals, Totals};
+use crate::ingest::model::RejectReason;
+use crate::summary::totals::{self, SenderTotals, Totals};
 use crate::text::escape::escaped;
 
 /// Height of the header: two lines more for the backend in forward mode.
@@ -295,7 +296,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     parts.extend(tenants_part(app, store));
     // After the sender where there is room; where there is not, its name
     // (and the tenants) make room for them: a long name leaves none out.
-    parts.extend(rejected_part(totals));
+    parts.extend(rejected_part(totals, app.forward.is_some()));
     parts.extend(evicted_part(store.evictions()));
     parts.extend(oversized_part(store.oversized_exemplars()));
     parts
@@ -305,27 +306,34 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
 /// too_large: 1)`): at 80 columns with the most frequent reason only
 /// (`rejected 3 (bad_snappy: 2, …)`), then none, rather than the sender's
 /// name cut further. One item, so that reasons never show without the count.
-fn rejected_part(totals: &Totals) -> Option<Part> {
-    let rejected = totals.rejected_total();
+/// In forward mode only what promscope refused itself, said so (`promscope
+/// refused 3 (...)`): the backend's rejections and failures are the forward
+/// line's, which tells them apart.
+fn rejected_part(totals: &Totals, forwarding: bool) -> Option<Part> {
+    let reasons: Vec<(RejectReason, u64)> = totals
+        .rejected
+        .iter()
+        .filter(|(reason, _)| !(forwarding && reason.is_upstream()))
+        .map(|(&reason, &n)| (reason, n))
+        .collect();
+    let rejected: u64 = reasons.iter().map(|(_, n)| n).sum();
     (rejected > 0).then(|| {
+        let label = if forwarding { "promscope refused" } else { "rejected" };
         let form = |reasons: Option<String>| {
             let reasons = reasons.map_or_else(String::new, |r| format!(" ({r})"));
             vec![
                 Span::raw(SEP),
-                styled(format!("rejected {rejected}{reasons}"), theme::error()),
+                styled(format!("{label} {rejected}{reasons}"), theme::error()),
             ]
         };
-        // The first of the most frequent (the map is in reason order).
-        let most = totals.rejected.iter().rev().max_by_key(|&(_, n)| n);
+        let all = totals::by_reason(reasons.iter().copied());
+        // The first of the most frequent (the reasons are in reason order).
+        let most = reasons.iter().rev().max_by_key(|&(_, n)| n);
         let first = match most {
-            Some((reason, n)) if totals.rejected.len() > 1 => format!("{}: {n}, …", reason.name()),
-            _ => totals.rejected_by_reason(),
+            Some(&most) if reasons.len() > 1 => format!("{}, …", totals::by_reason([most])),
+            _ => all.clone(),
         };
-        Part::or_shorter(
-            form(Some(totals.rejected_by_reason())),
-            vec![form(Some(first)), form(None)],
-        )
-        .reserved()
+        Part::or_shorter(form(Some(all)), vec![form(Some(first)), form(None)]).reserved()
     })
 }
 
@@ -411,7 +419,8 @@ fn tenants_part(app: &App, store: &Store) -> Option<Part> {
 const PROBLEM_RECENT_MS: i64 = 60_000;
 
 /// Problem counts by severity, coloured while recent; shorter forms for
-/// narrow terminals (`problems 2 errors, 5 warnings, 1 info` to `✗2 ⚠5 ·1`),
+/// narrow terminals (`problems 2 errors, 5 warnings, 1 info` to `✗2 ⚠5 1 info`:
+/// info keeps its word, as a dot would read as the separator),
 /// followed by the separator from what comes after.
 fn problems_part(app: &App, store: &Store) -> Option<Part> {
     use crate::problems::Severity::{Error, Info, Warning};
@@ -451,7 +460,7 @@ fn problems_part(app: &App, store: &Store) -> Option<Part> {
         ("warning", "warnings"),
         ("info", "info"),
     ];
-    let short = [("✗", "✗"), ("⚠", "⚠"), ("·", "·")];
+    let short = [("✗", "✗"), ("⚠", "⚠"), ("info", "info")];
     Some(Part::or_shorter(
         form("problems ", long, ", "),
         vec![form("problems ", short, " "), form("", short, " ")],
