@@ -97,9 +97,9 @@ fn the_header_counts_problems_by_severity_in_shorter_forms_when_narrow() {
         "{screen}"
     );
     let screen = draw(&mut app, &store, 36, 24).join("\n");
-    assert!(screen.contains(" ✗2 ⚠1 ·1  ·  senders"), "{screen}");
+    assert!(screen.contains(" ✗2 ⚠1 1 info  ·  senders"), "{screen}");
     let screen = draw(&mut app, &store, 16, 24).join("\n");
-    assert!(screen.contains(" ✗2 ⚠1 ·1"), "{screen}");
+    assert!(screen.contains(" ✗2 ⚠1 1 info"), "{screen}");
 }
 
 #[test]
