@@ -445,7 +445,10 @@ fn the_senders_line_counts_only_what_promscope_refused_itself() {
     let (mut app, mut store) = forward_fixture();
     let sender_line = |app: &App, store: &Store, width| {
         let screen = screen(app, store, width, 32);
-        let line = screen.lines().find(|l| l.contains("senders")).map(str::to_owned);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("senders"))
+            .map(str::to_owned);
         line.unwrap_or_else(|| panic!("no senders line:\n{screen}"))
     };
     // The backend's 400s and the 502 are the backend lines', not "rejected"
@@ -466,7 +469,10 @@ fn the_senders_line_counts_only_what_promscope_refused_itself() {
     });
     apply(&mut app, &mut store, &[]);
     let line = sender_line(&app, &store, 240);
-    assert!(line.contains("promscope refused 1 (too_large: 1)"), "{line}");
+    assert!(
+        line.contains("promscope refused 1 (too_large: 1)"),
+        "{line}"
+    );
 }
 
 #[test]

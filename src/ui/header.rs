@@ -14,9 +14,9 @@ use super::{fit, theme};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
+use crate::ingest::model::RejectReason;
 use crate::store::{Evictions, MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
-use crate::ingest::model::RejectReason;
 use crate::summary::totals::{self, SenderTotals, Totals};
 use crate::text::escape::escaped;
 
@@ -318,7 +318,11 @@ fn rejected_part(totals: &Totals, forwarding: bool) -> Option<Part> {
         .collect();
     let rejected: u64 = reasons.iter().map(|(_, n)| n).sum();
     (rejected > 0).then(|| {
-        let label = if forwarding { "promscope refused" } else { "rejected" };
+        let label = if forwarding {
+            "promscope refused"
+        } else {
+            "rejected"
+        };
         let form = |reasons: Option<String>| {
             let reasons = reasons.map_or_else(String::new, |r| format!(" ({r})"));
             vec![
