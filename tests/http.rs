@@ -155,6 +155,33 @@ async fn a_stalled_consumer_gets_backpressure_then_503_and_the_drop_is_counted()
 }
 
 #[tokio::test]
+async fn a_request_refused_while_promscope_is_behind_is_not_held_against_its_resend() {
+    let limits = Limits {
+        queue_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let mut r = TestReceiver::start(limits, 1).await;
+    let up = [("__name__", "up"), ("job", "a")];
+    let t = now_ms();
+    let first = rw1_samples_body(&up, &[t - 2_000]);
+    assert_eq!(r.post("/", RW1_HEADERS, first).await.status, 204);
+    // The queue is full: 503, and the sender sends the same again.
+    let second = rw1_samples_body(&up, &[t - 1_000]);
+    let refused = r.post("/", RW1_HEADERS, second.clone()).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(r.next_batch().await.data.problems.is_empty());
+    assert_eq!(r.post("/", RW1_HEADERS, second).await.status, 204);
+    let resent = r.next_batch().await;
+    assert_eq!(resent.data.samples.len(), 1);
+    // Had the refused one been checked and kept, this would be a duplicate.
+    assert!(
+        resent.data.problems.is_empty(),
+        "{:?}",
+        resent.data.problems
+    );
+}
+
+#[tokio::test]
 async fn wrong_schema_decodes_without_error_but_is_a_problem_so_nothing_is_lost() {
     // An RW2 body labelled as RW1 usually decodes to an empty RW1 message.
     let mut r = TestReceiver::start(Limits::default(), 8).await;

@@ -246,35 +246,45 @@ impl Checks {
     }
 }
 
-/// Decompresses and decodes a whole body as negotiated.
+/// Decompresses and decodes a whole body as negotiated, unchecked: what
+/// [`check`] takes once the request is sure to be handed on.
 pub(super) fn decode_body(
     negotiated: &Negotiated,
     compressed: &[u8],
     limits: &Limits,
     info: &mut RequestInfo,
-    checks: Checks,
 ) -> Result<WriteData, Rejection> {
     let decoded = negotiated
         .compression
         .decompress(compressed, limits.max_decoded_bytes)?;
     info.decoded_bytes = decoded.len();
-    decode_decompressed(negotiated, decoded, limits, info, checks)
+    decode_decompressed(negotiated, decoded, info)
 }
 
-/// Decodes and checks a body decompressed as negotiated.
+/// Decodes a body decompressed as negotiated, unchecked.
 fn decode_decompressed(
     negotiated: &Negotiated,
     decoded: Vec<u8>,
-    limits: &Limits,
     info: &RequestInfo,
-    checks: Checks,
 ) -> Result<WriteData, Rejection> {
     let mut data = decode::decode(negotiated.protocol, decoded)?;
+    if let Some(warning) = negotiated.warning {
+        data.warnings.truncate(MAX_WARNINGS - 1);
+        data.warnings.insert(0, warning.to_owned());
+    }
+    if let Some(tenant) = &info.tenant {
+        data.belong_to_tenant(tenant);
+    }
+    Ok(data)
+}
+
+/// Checks a decoded request against the problem rules, as `checks` says.
+/// Kept, its samples are its series' state from then on: so a request is
+/// checked once it is sure to be handed on, as one refused after (promscope
+/// behind, 503) comes again and would look like its series going back in time.
+pub(super) fn check(data: &mut WriteData, info: &RequestInfo, limits: &Limits, checks: Checks) {
     // First, so that it is the one shown beside the request.
-    for warning in [negotiated.warning.map(str::to_owned), checks.warning()]
-        .into_iter()
-        .flatten()
-    {
+    if let Some(warning) = checks.warning() {
         data.warnings.truncate(MAX_WARNINGS - 1);
         data.warnings.insert(0, warning);
     }
@@ -282,16 +292,11 @@ fn decode_decompressed(
         .received_at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let tenant = info.tenant.as_deref();
-    if let Some(tenant) = tenant {
-        data.belong_to_tenant(tenant);
-    }
-    let (checker, protocol) = (&limits.problems, Some(negotiated.protocol));
+    let (checker, tenant) = (&limits.problems, info.tenant.as_deref());
     match checks {
-        Checks::Run => checker.check_as(&mut data, protocol, arrival_ms, tenant),
-        Checks::Unkept { .. } => checker.check_unkept(&mut data, protocol, arrival_ms, tenant),
+        Checks::Run => checker.check_as(data, info.protocol, arrival_ms, tenant),
+        Checks::Unkept { .. } => checker.check_unkept(data, info.protocol, arrival_ms, tenant),
     }
-    Ok(data)
 }
 
 /// The message of a request some of whose RW 2.0 series were refused.
@@ -398,7 +403,9 @@ fn decode_unjudged(
 ) -> (RequestInfo, Result<WriteData, Rejection>) {
     let Unpacked { info, body } = unpacked;
     let decoded = body.and_then(|(negotiated, decoded)| {
-        decode_decompressed(&negotiated, decoded, limits, &info, checks)
+        let mut data = decode_decompressed(&negotiated, decoded, &info)?;
+        check(&mut data, &info, limits, checks);
+        Ok(data)
     });
     (info, decoded)
 }

@@ -13,7 +13,6 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Request, Response, StatusCode};
-use tokio::sync::mpsc;
 
 use super::auth::Denied;
 use super::body::{self, BodyError, Charge, Pieces};
@@ -109,7 +108,8 @@ pub async fn handle(
 
 /// What a request that passed its checks carries.
 enum Received {
-    /// Written data; the charge holds the budget until the batch is handed on.
+    /// Written data, unchecked; the charge holds the budget until the batch
+    /// is handed on.
     Write(Box<WriteData>, Charge),
     /// The question older vmagent releases ask before choosing a protocol.
     VmHandshake,
@@ -152,7 +152,8 @@ async fn receive(
     if !receiver.budget.take(&mut charge, bound) {
         return Err(over_budget(receiver));
     }
-    let data = content::decode_body(&negotiated, &compressed, limits, info, content::Checks::Run)?;
+    // Checked in `accept`, once it has a place in the queue.
+    let data = content::decode_body(&negotiated, &compressed, limits, info)?;
     Ok(Received::Write(Box::new(data), charge))
 }
 
@@ -316,17 +317,45 @@ fn body_rejection(e: BodyError, receiver: &Receiver) -> Rejection {
     rejection
 }
 
-/// Hands an accepted request on and answers it; a refused part of it (RW 2.0
-/// series refused alone) or a consumer that fell behind makes it a rejection,
-/// whose reason comes back with the answer.
+/// Checks a decoded request, hands it on and answers it; a refused part of
+/// it (RW 2.0 series refused alone) or a consumer that fell behind makes it a
+/// rejection, whose reason comes back with the answer. It is checked only
+/// once it has its place in the queue: its samples become its series' state,
+/// and a request refused after that (503) would come again and look like its
+/// series going back in time.
 async fn accept(
     receiver: &Receiver,
     info: RequestInfo,
-    data: WriteData,
+    mut data: WriteData,
     charge: Charge,
 ) -> (HttpResponse, Option<RejectReason>) {
-    let counts = data.counts();
     let protocol = info.protocol;
+    let place = tokio::time::timeout(receiver.limits.queue_timeout, receiver.tx.reserve()).await;
+    let place = match place {
+        Ok(Ok(place)) => place,
+        Ok(Err(_closed)) => {
+            let message = "promscope is shutting down";
+            return (
+                answer(Rejection::retry_later(message)),
+                Some(RejectReason::Overloaded),
+            );
+        }
+        Err(_elapsed) => {
+            let stats = &receiver.stats;
+            stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
+            let counts = data.counts();
+            let samples = counts.samples + counts.histograms;
+            stats.dropped_samples.fetch_add(samples, Ordering::Relaxed);
+            let message = "promscope is falling behind and did not take this request; retry later";
+            return (
+                answer(Rejection::retry_later(message)),
+                Some(RejectReason::Overloaded),
+            );
+        }
+    };
+    content::check(&mut data, &info, &receiver.limits, content::Checks::Run);
+    // What is written: not the series a rule at `reject` refused.
+    let counts = data.counts();
     let verdict = content::verdict(&data);
     let outcome = match &verdict {
         Ok(()) => Outcome::Accepted,
@@ -341,37 +370,12 @@ async fn accept(
     // not what the decoder reserved by estimate (RW 1.0 reserves five bytes per
     // byte of body, for series that may not come).
     batch.data.shrink_to_fit();
-    let queued = match queue::charged(&receiver.budget, batch, charge) {
-        Ok(queued) => queued,
+    match queue::charged(&receiver.budget, batch, charge) {
+        Ok(queued) => place.send(queued),
         Err(batch) => {
             let response = reject(receiver, batch.info, over_budget(receiver)).await;
             return (response, Some(RejectReason::Overloaded));
         }
-    };
-    let sent = receiver
-        .tx
-        .send_timeout(queued, receiver.limits.queue_timeout)
-        .await;
-    let unavailable = match sent {
-        Ok(()) => None,
-        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-            receiver
-                .stats
-                .dropped_requests
-                .fetch_add(1, Ordering::Relaxed);
-            receiver
-                .stats
-                .dropped_samples
-                .fetch_add(counts.samples + counts.histograms, Ordering::Relaxed);
-            Some("promscope is falling behind and did not take this request; retry later")
-        }
-        Err(mpsc::error::SendTimeoutError::Closed(_)) => Some("promscope is shutting down"),
-    };
-    if let Some(message) = unavailable {
-        return (
-            answer(Rejection::retry_later(message)),
-            Some(RejectReason::Overloaded),
-        );
     }
     let (mut response, reason) = match verdict {
         Ok(()) => {

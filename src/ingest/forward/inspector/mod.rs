@@ -433,12 +433,13 @@ impl Decoder {
             Upstream::Failed { .. } => None,
         });
         let decoded = readable.and_then(|negotiated| {
-            content::decode_body(&negotiated, &body, &self.limits, &mut info, checks).map_err(|r| {
-                Undecodable {
-                    reason: r.reason,
-                    message: r.message,
-                }
-            })
+            let decoded = content::decode_body(&negotiated, &body, &self.limits, &mut info);
+            let mut data = decoded.map_err(|r| Undecodable {
+                reason: r.reason,
+                message: r.message,
+            })?;
+            content::check(&mut data, &info, &self.limits, checks);
+            Ok(data)
         });
         let data = match decoded {
             Ok(data) => data,
