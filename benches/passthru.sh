@@ -6,6 +6,9 @@
 #
 #   benches/forward_ab.sh benches/passthru.sh target/release/promscope
 #
+# PASSTHRU_RUNTIME=current_thread runs it on one thread (as promscope's forwarding
+# runtime runs on 2 cores) instead of a worker per core.
+#
 # Built on first use into ${TMPDIR:-/tmp}/promscope-bench-passthru (cargo, from the
 # registry's tokio and httparse, the versions promscope uses).
 set -euo pipefail

@@ -12,8 +12,20 @@ use std::io::{Error, ErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// On tokio's multi-threaded runtime, one worker per core, or with
+/// `PASSTHRU_RUNTIME=current_thread` on one thread (no wake-ups of other
+/// workers: what a forwarder on a runtime of its own pays).
+fn main() -> std::io::Result<()> {
+    let runtime = match std::env::var("PASSTHRU_RUNTIME").as_deref() {
+        Ok("current_thread") => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_io()
+    .build()?;
+    runtime.block_on(serve())
+}
+
+async fn serve() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| {
         let at = args.iter().position(|a| a == name);
