@@ -312,3 +312,101 @@ fn rw1_metadata_has_a_section_of_its_own() {
         .expect("a section above it");
     assert_eq!(section.text, "Metadata (1)", "{:#?}", view.lines);
 }
+
+/// The filter narrows an opened request's series: their labels with the
+/// request's fields (`status`, `path`, `__tenant__`...), so the filter the
+/// request was found by keeps them all.
+#[test]
+fn the_filter_narrows_an_opened_requests_series() {
+    use promscope::proto::rw2;
+    let (mut app, mut store) = hostile();
+    let series = |labels_refs: Vec<u32>| rw2::TimeSeries {
+        labels_refs,
+        samples: vec![rw2::Sample {
+            value: 1.0,
+            timestamp: dashboard::T0 - 1_000,
+            start_timestamp: 0,
+        }],
+        ..Default::default()
+    };
+    let request = rw2::Request {
+        symbols: ["", "__name__", "up", "job", "a", "b", "down"]
+            .map(String::from)
+            .to_vec(),
+        timeseries: vec![
+            series(vec![1, 2, 3, 4]),
+            series(vec![1, 2, 3, 5]),
+            series(vec![1, 6, 3, 5]),
+        ],
+    };
+    ingest_request(&mut store, request.encode_to_vec());
+    open(&mut app, &mut store);
+    let shown = |app: &App| {
+        let view = app.request.as_ref().expect("a request is open");
+        let texts = |kind: fn(LineKind) -> bool| -> Vec<String> {
+            let lines = view.lines.iter().filter(|l| kind(l.kind));
+            lines.map(|l| l.text.clone()).collect()
+        };
+        let series = texts(|k| matches!(k, LineKind::Series(_)));
+        let title = texts(|k| k == LineKind::Section)
+            .into_iter()
+            .find(|t| t.starts_with("Series"));
+        (
+            title.expect("a series section"),
+            series,
+            texts(|k| k == LineKind::Note),
+        )
+    };
+    let (title, series, _) = shown(&app);
+    assert_eq!((title.as_str(), series.len()), ("Series (3)", 3));
+    let filter = |app: &mut App, store: &mut Store, text: &str| {
+        apply(
+            app,
+            store,
+            &[
+                Action::FilterEdit,
+                Action::FilterSet(text.into()),
+                Action::FilterAccept,
+            ],
+        );
+    };
+    // Typed inside the open request, a label narrows its series.
+    filter(&mut app, &mut store, r#"{job="b"}"#);
+    let (title, series, _) = shown(&app);
+    assert_eq!(title, "Series (2 of 3 pass the filter)");
+    assert_eq!(series, [r#"up{job="b"}"#, r#"down{job="b"}"#]);
+    // The request's own fields keep them all; with a label, they narrow.
+    filter(&mut app, &mut store, r#"{status="204"}"#);
+    assert_eq!(shown(&app).0, "Series (3)");
+    filter(&mut app, &mut store, r#"{status="204", job="a"}"#);
+    assert_eq!(shown(&app).1, [r#"up{job="a"}"#]);
+    // A regex searches the series' text.
+    filter(&mut app, &mut store, "down");
+    assert_eq!(shown(&app).1, [r#"down{job="b"}"#]);
+    filter(&mut app, &mut store, "!down");
+    assert_eq!(shown(&app).1.len(), 2);
+    // None passing says so, and how to change it.
+    filter(&mut app, &mut store, "no_such_metric");
+    let (title, series, notes) = shown(&app);
+    assert_eq!(
+        (title.as_str(), series.len()),
+        ("Series (0 of 3 pass the filter)", 0)
+    );
+    let said = "none of its series passes the filter no_such_metric: / to change it";
+    assert!(notes.iter().any(|n| n == said), "{notes:?}");
+    filter(&mut app, &mut store, "");
+    assert_eq!(shown(&app).1.len(), 3);
+    // Narrowed, Enter on a series opens that one.
+    filter(&mut app, &mut store, r#"{job="b"}"#);
+    let view = app.request.as_ref().expect("a request is open");
+    let down = view.lines.iter().position(|l| l.text == r#"down{job="b"}"#);
+    let down = down.expect("its line");
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::Top, Action::Down(down), Action::Enter],
+    );
+    let id = app.current_detail().expect("a series is open");
+    let opened = store.series_text(&store.series(id).unwrap().labels);
+    assert_eq!(opened, r#"down{job="b"}"#);
+}

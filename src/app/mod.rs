@@ -366,6 +366,9 @@ impl App {
             Ok(()) => {
                 self.log.refilter(&RecentSamples(store));
                 self.requests.refilter(&Requests(store));
+                if let Some(view) = &mut self.request {
+                    view.refilter(store.filter());
+                }
                 self.cardinality.outdated();
             }
             Err(filter) => self.unapplied = Some(filter),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::App;
 use super::request_content::{self, Line, LineKind};
+use crate::filter::Filter;
 use crate::ingest::check::{Checker, Settings};
 use crate::ingest::model::{Batch, RawRequest};
 use crate::ingest::server::Limits;
@@ -61,6 +62,8 @@ pub struct RequestView {
     pub status: Option<String>,
     raw: Option<Arc<RawRequest>>,
     decoded: Option<Batch>,
+    /// The limits it was decoded within.
+    body: RequestLimits,
 }
 
 /// A body to write: a file name to start from and the bytes.
@@ -85,17 +88,32 @@ impl RequestView {
         let decoded = raw
             .as_deref()
             .and_then(|r| crate::ingest::raw::decode_raw(r, &limits));
-        let lines = request_content::lines(&row, raw.as_deref(), decoded.as_ref(), body);
-        RequestView {
+        let mut view = RequestView {
             pos,
             row,
-            lines,
+            lines: Vec::new(),
             cursor: 0,
             viewport: 20,
             status: None,
             raw,
             decoded,
-        }
+            body,
+        };
+        view.refilter(store.filter());
+        view
+    }
+
+    /// Its lines again, its series those `filter` passes; the cursor stays
+    /// on its line where that is still shown.
+    pub fn refilter(&mut self, filter: &Filter) {
+        let (raw, decoded) = (self.raw.as_deref(), self.decoded.as_ref());
+        let lines = request_content::lines(&self.row, raw, decoded, self.body, filter);
+        let at = self.lines.get(self.cursor);
+        let same = at.and_then(|line| lines.iter().position(|l| l == line));
+        self.cursor = same
+            .unwrap_or(self.cursor)
+            .min(lines.len().saturating_sub(1));
+        self.lines = lines;
     }
 
     /// Moves the cursor by `delta` lines, within the lines.

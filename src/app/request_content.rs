@@ -9,6 +9,7 @@ use std::fmt::Write;
 use prost::Message;
 
 use crate::capture::Header;
+use crate::filter::Filter;
 use crate::format;
 use crate::ingest::decode;
 use crate::ingest::model::{
@@ -57,13 +58,14 @@ impl Line {
 }
 
 /// The lines of the request `row`, with what it arrived as (`raw`, `None`
-/// when no longer kept) and what that decodes to (`decoded`);
-/// `body` are the limits it was decoded within.
+/// when no longer kept) and what that decodes to (`decoded`), its series
+/// those `filter` passes; `body` are the limits it was decoded within.
 pub fn lines(
     row: &RequestRow,
     raw: Option<&RawRequest>,
     decoded: Option<&Batch>,
     body: super::request::RequestLimits,
+    filter: &Filter,
 ) -> Vec<Line> {
     let mut out = Vec::new();
     let field = |out: &mut Vec<Line>, name: &str, text: String| {
@@ -128,7 +130,7 @@ pub fn lines(
         }
     }
     if let Some(batch) = decoded {
-        content(&mut out, &batch.data);
+        content(&mut out, &batch.data, filter, row);
         if batch.info.protocol == Some(Protocol::V2)
             && let Some(raw) = raw
         {
@@ -195,8 +197,29 @@ fn headers(out: &mut Vec<Line>, headers: &[Header]) {
     }
 }
 
-/// The series with their samples, histograms, exemplars and metadata.
-fn content(out: &mut Vec<Line>, data: &WriteData) {
+/// Whether a series of the request `row` passes `filter`: its labels with the
+/// request's fields as the Requests view filters on them (`status`, `path`,
+/// `__tenant__`, ...), so that the filter a request was found by keeps all its
+/// series, and a label narrows them (`{status="400", job="api"}`).
+fn series_passes<'p>(
+    filter: &Filter,
+    row: &RequestRow,
+    pairs: impl Iterator<Item = (&'p str, &'p str)> + Clone,
+) -> bool {
+    if filter.is_all() {
+        return true;
+    }
+    let status = shown_status(row.status);
+    let fields = row.filter_labels(&status, filter.uses_pseudo_labels());
+    let fields = fields.into_iter().filter(|(_, v)| !v.is_empty());
+    // The series' pairs, read for as long as the fields are.
+    let pairs = pairs.map(|(name, value)| -> (&str, &str) { (name, value) });
+    filter.matches(pairs.chain(fields), &mut String::new())
+}
+
+/// The series `filter` passes with their samples, histograms, exemplars and
+/// metadata.
+fn content(out: &mut Vec<Line>, data: &WriteData, filter: &Filter, row: &RequestRow) {
     // RW 1.0 metadata is the request's, not a series': a section of its own
     // (listed straight after the headers, it read as one of them).
     if !data.metadata.is_empty() {
@@ -216,12 +239,27 @@ fn content(out: &mut Vec<Line>, data: &WriteData) {
     for w in data.warnings.iter().chain(&data.refused) {
         out.push(Line::new(LineKind::Note, "", w.clone()));
     }
-    out.push(Line::new(
-        LineKind::Section,
-        "",
-        format!("Series ({})", data.series.len()),
-    ));
-    for (i, s) in data.series.iter().enumerate() {
+    let passing: Vec<bool> = data
+        .series
+        .iter()
+        .map(|s| series_passes(filter, row, data.label_pairs(s.labels.clone())))
+        .collect();
+    let shown = passing.iter().filter(|&&p| p).count();
+    let title = if shown == data.series.len() {
+        format!("Series ({shown})")
+    } else {
+        format!("Series ({shown} of {} pass the filter)", data.series.len())
+    };
+    out.push(Line::new(LineKind::Section, "", title));
+    if shown == 0 && !data.series.is_empty() {
+        let note = format!(
+            "none of its series passes the filter {}: / to change it",
+            filter.source()
+        );
+        out.push(Line::new(LineKind::Note, "", note));
+    }
+    let series = data.series.iter().enumerate().zip(passing);
+    for ((i, s), _) in series.filter(|(_, passes)| *passes) {
         let mut text = String::new();
         promql::write_series(&mut text, data.label_pairs(s.labels.clone()));
         out.push(Line::new(LineKind::Series(i), "", text));

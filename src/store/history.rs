@@ -160,23 +160,34 @@ impl RequestRow {
     /// series and requests.
     pub fn passes(&self, filter: &Filter, scratch: &mut String) -> bool {
         let status = shown_status(self.status);
+        let labels = self.filter_labels(&status, filter.uses_pseudo_labels());
+        filter.matches(labels.into_iter().filter(|(_, v)| !v.is_empty()), scratch)
+    }
+
+    /// Its fields as a filter sees them (see [`RequestRow::passes`]), empty
+    /// ones included; the pseudo-labels only when `pseudo`. `status` is
+    /// [`shown_status`] of it.
+    pub fn filter_labels<'a>(
+        &'a self,
+        status: &'a str,
+        pseudo: bool,
+    ) -> [(&'static str, &'a str); 8] {
         let tenant = self.tenant.as_deref().unwrap_or_default();
-        let pseudo = if filter.uses_pseudo_labels() {
+        let pseudo = if pseudo {
             [tenant, self.sender.as_str()]
         } else {
             ["", ""]
         };
-        let labels = [
+        [
             ("tenant", tenant),
             ("sender", self.sender.as_str()),
             ("__tenant__", pseudo[0]),
             ("__sender__", pseudo[1]),
             ("path", self.path.as_str()),
-            ("status", &*status),
+            ("status", status),
             ("protocol", self.protocol.map_or("", |p| p.name())),
             ("message", self.note.as_deref().unwrap_or_default()),
-        ];
-        filter.matches(labels.into_iter().filter(|(_, v)| !v.is_empty()), scratch)
+        ]
     }
 }
 
