@@ -441,6 +441,44 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
 }
 
 #[test]
+fn a_mirror_in_trouble_shows_at_every_width() {
+    let (mut app, mut store) = forward_fixture();
+    apply(&mut app, &mut store, &[]);
+    let backend_line = |app: &App, width| {
+        let screen = screen(app, &store, width, 32);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("forwarded ok"))
+            .map(str::to_owned);
+        line.unwrap_or_else(|| panic!("no backend line:\n{screen}"))
+    };
+    let wide = backend_line(&app, 240);
+    let full = "mirror http://mirror.example:9090/api/v1/write ok 3 failed 1 queue full 2";
+    assert!(wide.contains(full), "{wide}");
+    for width in [110, 120, 160] {
+        let line = backend_line(&app, width);
+        assert!(
+            line.contains("mirror") && line.contains("failed 1 queue full 2"),
+            "{width}: {line}"
+        );
+    }
+    // Narrower, the backend's latency goes first.
+    let narrow = backend_line(&app, 80);
+    assert!(narrow.contains("p50 1.2ms p99 31ms (1 min)"), "{narrow}");
+    // Two mirrors without their URLs are told apart by number.
+    let forward = app.forward.as_mut().unwrap();
+    let second = MirrorSnapshot {
+        url: "http://other.example/api/v1/write".into(),
+        ok: 5,
+        failed: 0,
+        overflow: 0,
+    };
+    forward.mirrors.push(second);
+    let line = backend_line(&app, 110);
+    assert!(line.contains("mirror 1 failed 1 queue full 2"), "{line}");
+}
+
+#[test]
 fn the_senders_line_counts_only_what_promscope_refused_itself() {
     let (mut app, mut store) = forward_fixture();
     let sender_line = |app: &App, store: &Store, width| {

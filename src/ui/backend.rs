@@ -7,7 +7,7 @@ use unicode_width::UnicodeWidthStr;
 use super::widgets::{Part, SEP, styled};
 use super::{fit, theme};
 use crate::format;
-use crate::ingest::forward::ForwardSnapshot;
+use crate::ingest::forward::{ForwardSnapshot, MirrorSnapshot};
 use crate::store::RequestRow;
 use crate::text::escape::escaped;
 
@@ -57,24 +57,48 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
             theme::palette().paused,
         ));
     }
+    // Mirrors in trouble before the backend's URL, which is cut or left out
+    // for them on a narrow screen; those without after it.
+    let mirrors = f.mirrors.iter().enumerate().map(|(i, m)| {
+        // Where its URL does not fit, a number tells mirrors apart.
+        let name = match f.mirrors.len() {
+            1 => "mirror".to_owned(),
+            _ => format!("mirror {}", i + 1),
+        };
+        (m.failed + m.overflow > 0, mirror_part(m, name))
+    });
+    let (troubled, fine): (Vec<_>, Vec<_>) = mirrors.partition(|(troubled, _)| *troubled);
+    parts.extend(troubled.into_iter().map(|(_, part)| part));
     parts.push(Part::shrinking(backend, 1));
-    for m in &f.mirrors {
-        let mut spans = vec![
-            Span::raw(format!("{SEP}mirror ")),
-            Span::raw(escaped(&m.url).into_owned()),
-            Span::raw(format!(" ok {}", format::count(m.ok as f64))),
-        ];
-        for (label, n) in [("failed", m.failed), ("queue full", m.overflow)] {
-            if n > 0 {
-                spans.push(styled(
-                    format!(" {label} {}", format::count(n as f64)),
-                    theme::error(),
-                ));
-            }
-        }
-        parts.push(Part::shrinking(spans, 1));
-    }
+    parts.extend(fine.into_iter().map(|(_, part)| part));
     parts
+}
+
+/// A mirror with its URL, its answers and troubles; where that does not fit,
+/// without its URL, then its troubles alone (`mirror failed 3`).
+fn mirror_part(m: &MirrorSnapshot, name: String) -> Part {
+    let troubles: Vec<Span<'static>> = [("failed", m.failed), ("queue full", m.overflow)]
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(label, n)| {
+            styled(
+                format!(" {label} {}", format::count(n as f64)),
+                theme::error(),
+            )
+        })
+        .collect();
+    let ok = Span::raw(format!(" ok {}", format::count(m.ok as f64)));
+    let url = Span::raw(format!(" {}", escaped(&m.url)));
+    let form = |url: Option<&Span<'static>>, ok: Option<&Span<'static>>| {
+        let head = Span::raw(format!("{SEP}{name}"));
+        let rest = url.into_iter().chain(ok).chain(&troubles).cloned();
+        std::iter::once(head).chain(rest).collect::<Vec<_>>()
+    };
+    let mut shorter = vec![form(None, Some(&ok))];
+    if !troubles.is_empty() {
+        shorter.push(form(None, None));
+    }
+    Part::or_shorter(form(Some(&url), Some(&ok)), shorter)
 }
 
 /// What the backend rejected, and why it could not be reached, grouped by
