@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::temp::{TempDir, TempFile};
@@ -20,7 +20,7 @@ const RW1_HEADERS: &[(&str, &str)] = &[
 
 /// `promscope check ARGS --listen 127.0.0.1:0` running, and its URL.
 struct Check {
-    child: Child,
+    child: binary::Owned,
     url: String,
 }
 

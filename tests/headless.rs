@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 /// The binary listening on an ephemeral port, with piped stdout and stderr.
 struct Headless {
-    child: Child,
+    child: binary::Owned,
     stdout: Option<BufReader<ChildStdout>>,
     url: String,
 }

@@ -9,14 +9,14 @@ mod pcap;
 
 use std::io::{BufReader, Read};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
+use std::process::{ChildStderr, Command, Output, Stdio};
 
 use common::temp::TempFile;
 use common::*;
 
 /// `promscope --no-tui --format json` on an ephemeral port, with extra args.
 struct Live {
-    child: Child,
+    child: binary::Owned,
     url: String,
     stderr: BufReader<ChildStderr>,
 }
@@ -45,7 +45,7 @@ impl Live {
             .status()
             .unwrap();
         assert!(status.success());
-        let output = self.child.wait_with_output().unwrap();
+        let output = self.child.into_inner().wait_with_output().unwrap();
         assert!(output.status.success());
         (
             String::from_utf8(output.stdout).unwrap(),

@@ -8,9 +8,45 @@ use std::thread::JoinHandle;
 
 use super::url_in;
 
+/// A child process that is killed (and reaped) when dropped still running:
+/// a test that fails half-way leaves no promscope behind, holding the pipes
+/// of whatever ran the tests.
+pub struct Owned(Option<Child>);
+
+impl Owned {
+    /// The process, no longer killed on drop.
+    pub fn into_inner(mut self) -> Child {
+        self.0.take().expect("taken once")
+    }
+}
+
+impl std::ops::Deref for Owned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("not taken")
+    }
+}
+
+impl std::ops::DerefMut for Owned {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("not taken")
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0
+            && let Ok(None) = child.try_wait()
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A running promscope that said where it listens.
 pub struct Started {
-    pub child: Child,
+    pub child: Owned,
     /// The URL of its first line (`receiving remote-write on URL`).
     pub url: String,
     /// That first line.
@@ -38,7 +74,7 @@ pub fn start(mut command: Command) -> Started {
     Started {
         url: url_in(&first_line),
         first_line,
-        child,
+        child: Owned(Some(child)),
         stderr,
     }
 }

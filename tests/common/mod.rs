@@ -391,7 +391,7 @@ pub fn post_blocking(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> u16 
 /// The real binary receiving headless on an ephemeral port, its stdout read
 /// to the end on a thread.
 pub struct Headless {
-    pub child: std::process::Child,
+    pub child: binary::Owned,
     /// The URL it said it receives on.
     pub url: String,
     stdout: std::thread::JoinHandle<String>,
