@@ -412,7 +412,10 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
     }
     let (mut app, store) = forward_fixture();
     app.forward = Some(stats.snapshot());
+    // A refused connection is no answer: not a fast backend.
+    assert_eq!(stats.snapshot().latency, None);
     let wide = screen(&app, &store, 240, 32);
+    assert!(wide.contains("no answer in the last minute"), "{wide}");
     // promscope's own message as it is: its numbers are the backend's address.
     let line = format!(" no answer from the backend: 502 {refused} ×3");
     assert!(wide.contains(&line), "{line:?} in\n{wide}");
@@ -429,6 +432,14 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
         "out of order sample, timestamp 1700000000000",
     ));
     app.forward = Some(stats.snapshot());
+    let answered = Duration::from_micros(1_240);
+    assert_eq!(
+        stats
+            .snapshot()
+            .latency
+            .map(|(p50, _)| p50 > answered / 2 && p50 < answered * 2),
+        Some(true)
+    );
     let wide = screen(&app, &store, 240, 32);
     let line = wide
         .lines()

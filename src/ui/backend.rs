@@ -43,7 +43,7 @@ pub fn header_parts(f: &ForwardSnapshot) -> Vec<Part> {
             format::quantile_latency(p50),
             format::quantile_latency(p99)
         ),
-        None => format!("{SEP}no latency in the last minute"),
+        None => format!("{SEP}no answer in the last minute"),
     };
     parts.push(Part::whole(vec![Span::raw(latency)]));
     let mut backend = vec![

@@ -82,7 +82,8 @@ pub struct ForwardSnapshot {
     pub uninspected: u64,
     /// See [`ForwardStats::pending`].
     pub pending: u64,
-    /// Backend latency p50 and p99 over the last minute, when anything was forwarded.
+    /// Backend latency p50 and p99 over the last minute, of the requests it
+    /// answered, when it answered any.
     pub latency: Option<(Duration, Duration)>,
     /// Rejections by status and message, the most frequent first.
     pub rejections: Vec<RejectionGroup>,
@@ -148,13 +149,17 @@ impl ForwardStats {
             (super::outcome::Upstream::Failed { .. }, false) => &self.failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let second = self.started.elapsed().as_secs();
-        lock(&self.latency).record(second, forwarded.backend_latency);
+        let answered = matches!(
+            forwarded.upstream,
+            super::outcome::Upstream::Answered { .. }
+        );
+        // How long the backend takes to answer: a connection refused at once
+        // or a timeout is no answer, and would read as a fast or slow backend.
+        if answered {
+            let second = self.started.elapsed().as_secs();
+            lock(&self.latency).record(second, forwarded.backend_latency);
+        }
         if let Some(message) = forwarded.message() {
-            let answered = matches!(
-                forwarded.upstream,
-                super::outcome::Upstream::Answered { .. }
-            );
             self.group(forwarded.status(), answered, &message);
         }
     }
