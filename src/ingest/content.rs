@@ -12,6 +12,7 @@ use hyper::{HeaderMap, Method, StatusCode, Uri};
 use super::decode::{self, DecodeError};
 use super::model::{
     Batch, MAX_WARNINGS, Outcome, RejectReason, Repeats, RequestInfo, Undecodable, WriteData,
+    resent_after,
 };
 use super::negotiate::{self, Negotiated, Unsupported};
 use super::server::Limits;
@@ -224,12 +225,12 @@ pub enum Checks {
 
 impl Checks {
     /// How a request forward mode sent on is checked, given its backend's
-    /// status (`None`: no answer). Senders (Prometheus, vmagent) send again
-    /// what got 5xx or 429; other 4xx they drop, and a backend writes the
-    /// valid rest of a 400'd request.
+    /// status (`None`: no answer). What senders send again (see
+    /// [`resent_after`]) is not kept; other 4xx they drop, and a backend
+    /// writes the valid rest of a 400'd request.
     pub fn of_backend(backend: Option<u16>) -> Checks {
         match backend {
-            Some(status) if status < 500 && status != 429 => Checks::Run,
+            Some(status) if !resent_after(status) => Checks::Run,
             backend => Checks::Unkept { backend },
         }
     }

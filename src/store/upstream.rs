@@ -7,18 +7,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::Store;
-use crate::ingest::model::{Batch, RejectReason, label_set_hash, tenant_series_hash};
+use crate::ingest::model::{Batch, RejectReason, label_set_hash, resent_after, tenant_series_hash};
 use crate::text;
 use crate::text::labelsets::label_sets_in;
 
 /// Longest backend message a series keeps for its detail view.
 pub const MAX_SERIES_REJECTION_BYTES: usize = 4 << 10;
-
-/// Whether a backend's status refuses the data for good: a 4xx other than 429
-/// (429 and 5xx are retried by the sender, so the data still gets there).
-fn refused_for_good(status: u16) -> bool {
-    (400..500).contains(&status) && status != 429
-}
 
 impl Store {
     /// Flags the series of `batch` its backend refused, if it did.
@@ -27,7 +21,8 @@ impl Store {
         let Some((status, RejectReason::Backend, message)) = batch.outcome.rejection() else {
             return;
         };
-        if !refused_for_good(status) {
+        // What the sender sends again still gets there.
+        if !(400..500).contains(&status) || resent_after(status) {
             return;
         }
         let data = &batch.data;

@@ -32,7 +32,7 @@ pub use labels::{
 };
 pub use request::{
     Batch, NO_HTTP_STATUS, Outcome, Protocol, RawRequest, RejectReason, Repeats, RequestInfo,
-    shown_status,
+    resent_after, shown_status,
 };
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,

@@ -237,6 +237,14 @@ impl RejectReason {
 /// The status of a rejection that got no HTTP answer: its TLS handshake failed.
 pub const NO_HTTP_STATUS: u16 = 0;
 
+/// Whether a sender sends again a request its backend answered `status`
+/// (forward mode): 5xx and 429 it retries (Prometheus, vmagent), and after a
+/// 415 vmagent sends it again in another encoding (snappy instead of zstd).
+/// Other 4xx it drops: refused for good.
+pub fn resent_after(status: u16) -> bool {
+    status >= 500 || status == 429 || status == 415
+}
+
 /// A status as shown: its number, or `TLS` for [`NO_HTTP_STATUS`].
 pub fn shown_status(status: u16) -> Cow<'static, str> {
     match status {

@@ -69,7 +69,12 @@ fn a_refusal_naming_no_series_of_the_request_flags_them_all() {
 #[test]
 fn answers_that_are_retried_or_accepted_flag_nothing() {
     let mut store = Store::new(StoreLimits::default());
-    for (status, body) in [(204, ""), (429, "rate limited"), (503, "down")] {
+    for (status, body) in [
+        (204, ""),
+        (429, "rate limited"),
+        (503, "down"),
+        (415, "zstd"),
+    ] {
         store.ingest(&answered(batch(T0, &[(UP_A, T0, 1.0)]), status, body));
     }
     let mut failed = batch(T0, &[(UP_A, T0, 1.0)]);

@@ -288,7 +288,7 @@ fn rw1_body(times: &[i64]) -> Bytes {
     Bytes::from(body.expect("compressible"))
 }
 
-/// What the backend did not take (5xx, 429, no answer), the sender sends
+/// What the backend did not take (5xx, 429, 415, no answer), the sender sends
 /// again: it is checked all the same, without keeping its samples, so the
 /// resend the backend takes is checked as if it came first. What a backend
 /// took, or refused for good (400), is kept.
@@ -309,6 +309,8 @@ fn what_the_backend_did_not_take_is_checked_without_keeping_its_samples() {
     let not_taken = [
         (answered(503), "the backend answered 503"),
         (answered(429), "the backend answered 429"),
+        // vmagent sends it again in snappy (zstd refused).
+        (answered(415), "the backend answered 415"),
         (failed(504), "the backend never answered"),
     ];
     for (upstream, says) in not_taken {
