@@ -373,7 +373,7 @@ fn the_filter_narrows_an_opened_requests_series() {
     // Typed inside the open request, a label narrows its series.
     filter(&mut app, &mut store, r#"{job="b"}"#);
     let (title, series, _) = shown(&app);
-    assert_eq!(title, "Series (2 of 3 pass the filter)");
+    assert_eq!(title, "Series (2 of 3 match the filter)");
     assert_eq!(series, [r#"up{job="b"}"#, r#"down{job="b"}"#]);
     // The request's own fields keep them all; with a label, they narrow.
     filter(&mut app, &mut store, r#"{status="204"}"#);
@@ -390,9 +390,9 @@ fn the_filter_narrows_an_opened_requests_series() {
     let (title, series, notes) = shown(&app);
     assert_eq!(
         (title.as_str(), series.len()),
-        ("Series (0 of 3 pass the filter)", 0)
+        ("Series (0 of 3 match the filter)", 0)
     );
-    let said = "none of its series passes the filter no_such_metric: / to change it";
+    let said = "None of its series match the filter no_such_metric. Press / to change it.";
     assert!(notes.iter().any(|n| n == said), "{notes:?}");
     filter(&mut app, &mut store, "");
     assert_eq!(shown(&app).1.len(), 3);

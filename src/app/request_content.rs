@@ -248,12 +248,12 @@ fn content(out: &mut Vec<Line>, data: &WriteData, filter: &Filter, row: &Request
     let title = if shown == data.series.len() {
         format!("Series ({shown})")
     } else {
-        format!("Series ({shown} of {} pass the filter)", data.series.len())
+        format!("Series ({shown} of {} match the filter)", data.series.len())
     };
     out.push(Line::new(LineKind::Section, "", title));
     if shown == 0 && !data.series.is_empty() {
         let note = format!(
-            "none of its series passes the filter {}: / to change it",
+            "None of its series match the filter {}. Press / to change it.",
             filter.source()
         );
         out.push(Line::new(LineKind::Note, "", note));

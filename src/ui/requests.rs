@@ -179,7 +179,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         list,
     );
     if screen.rows.is_empty() {
-        empty_note(frame, list, &no_rows_note(store, "requests"));
+        let mut note = no_rows_note(store, "requests");
+        if !store.filter().is_all() {
+            // A series' labels are not a request's: `{job="x"}` matches none.
+            note.push_str(
+                " Requests are matched on tenant, sender, path, status, protocol and message.",
+            );
+        }
+        empty_note(frame, list, &note);
     }
 
     let highlighted = screen.highlighted().map(|e| detail_lines(&e.row));
