@@ -409,4 +409,18 @@ fn the_filter_narrows_an_opened_requests_series() {
     let id = app.current_detail().expect("a series is open");
     let opened = store.series_text(&store.series(id).unwrap().labels);
     assert_eq!(opened, r#"down{job="b"}"#);
+    // On one of its samples too.
+    apply(&mut app, &mut store, &[Action::Back]);
+    assert_eq!(app.open_list(), OpenList::Request);
+    let sample = app.request.as_ref().map(|view| &view.lines[down + 1]);
+    assert_eq!(
+        sample.map(|l| (l.kind, l.name.as_str())),
+        Some((LineKind::Item, "sample"))
+    );
+    apply(
+        &mut app,
+        &mut store,
+        &[Action::Top, Action::Down(down + 1), Action::Enter],
+    );
+    assert_eq!(app.current_detail(), Some(id));
 }

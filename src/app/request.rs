@@ -116,6 +116,16 @@ impl RequestView {
         self.lines = lines;
     }
 
+    /// The series the highlighted line is or is under.
+    fn series_at_cursor(&self) -> Option<usize> {
+        let upto = self.lines.get(..=self.cursor)?;
+        upto.iter().rev().find_map(|line| match line.kind {
+            LineKind::Series(i) => Some(Some(i)),
+            LineKind::Item | LineKind::Note => None,
+            LineKind::Section | LineKind::Field => Some(None),
+        })?
+    }
+
     /// Moves the cursor by `delta` lines, within the lines.
     pub fn move_by(&mut self, delta: isize) {
         let last = self.lines.len().saturating_sub(1) as isize;
@@ -159,10 +169,11 @@ impl App {
         }
     }
 
-    /// Enter in an open request: the highlighted series' detail, if stored.
+    /// Enter in an open request: the highlighted series' detail (on one of
+    /// its samples, histograms or exemplars too), if stored.
     pub(super) fn enter_in_request(&mut self, store: &Store) {
         let Some(view) = &self.request else { return };
-        let Some(LineKind::Series(i)) = view.lines.get(view.cursor).map(|l| l.kind) else {
+        let Some(i) = view.series_at_cursor() else {
             return;
         };
         let Some(batch) = &view.decoded else { return };
