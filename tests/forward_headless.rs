@@ -73,8 +73,15 @@ async fn json_has_one_request_record_with_both_sides() {
     };
 
     let headers = [RW1_HEADERS, &[("x-scope-orgid", "team-a")]].concat();
+    let sent_ms = now_ms();
     assert_eq!(post(&url, &headers, rw1_body(&[1.0])).await.0, 204);
     let ok = next_request().await;
+    let received_ms = ok["received_ms"].as_i64().expect("received_ms");
+    assert!(
+        (sent_ms - 1_000..sent_ms + 5_000).contains(&received_ms),
+        "{ok}"
+    );
+    assert_eq!(ok.get("retry_attempt"), None);
     assert_eq!(ok["status"], 204);
     assert_eq!(ok["tenant"], "team-a");
     assert_eq!(ok["protocol"], "RW1");
@@ -94,9 +101,11 @@ async fn json_has_one_request_record_with_both_sides() {
 
     let refusal = "out of order sample for series {__name__=\"up\", job=\"test\"}";
     backend.answer_with(BackendAnswer::status(400).with_body(refusal));
-    let (status, body) = post(&url, RW1_HEADERS, rw1_body(&[1.0])).await;
+    let resent = [RW1_HEADERS, &[("retry-attempt", "2")]].concat();
+    let (status, body) = post(&url, &resent, rw1_body(&[1.0])).await;
     assert_eq!((status, body.as_str()), (400, refusal));
     let refused = next_request().await;
+    assert_eq!(refused["retry_attempt"], "2");
     assert_eq!(refused["status"], 400);
     assert_eq!(
         refused["backend"],

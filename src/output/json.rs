@@ -294,13 +294,24 @@ fn request_fields(out: &mut String, batch: &Batch) {
 /// and message), so that `jq` can pick out what a backend refused.
 fn request_record(out: &mut String, batch: &Batch, forwarded: &Forwarded) {
     let millis = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    // When it arrived, and which resend it says it is: what ties retries to
+    // an outage's times.
+    let received_ms = batch
+        .info
+        .received_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     let _ = write!(
         out,
-        r#"{{"kind":"request","status":{},"latency_ms":{:.3}"#,
+        r#"{{"kind":"request","received_ms":{received_ms},"status":{},"latency_ms":{:.3}"#,
         forwarded.status(),
         millis(forwarded.total_latency)
     );
     request_fields(out, batch);
+    if let Some(attempt) = &batch.info.retry_attempt {
+        out.push_str(r#","retry_attempt":"#);
+        string(out, attempt);
+    }
     let counts = batch.data.counts();
     let _ = write!(
         out,
