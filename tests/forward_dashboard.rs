@@ -120,6 +120,7 @@ fn forward_fixture() -> (App, Store) {
             ok: 3,
             failed: 1,
             overflow: 2,
+            pending: 0,
         }],
     });
     (app, store)

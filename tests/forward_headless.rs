@@ -127,7 +127,42 @@ async fn json_has_one_request_record_with_both_sides() {
         summary.contains("1 rejected by the backend") && summary.contains("2 ok"),
         "{summary}"
     );
+    // The backend's rejection is the backend's, not promscope's.
+    assert!(
+        summary.contains("\n  requests    2 accepted, 1 rejected and 0 not answered by the backend, 0 refused by promscope\n"),
+        "{summary}"
+    );
     assert!(summary.contains("mirrored    to http://"), "{summary}");
+}
+
+/// Nobody waits for mirrors: requests still in flight to a slow one at exit
+/// are counted as such, so that its counts add up to the requests mirrored.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_in_flight_to_a_mirror_at_exit_are_counted_as_pending() {
+    let backend = TestBackend::start(BackendAnswer::status(204)).await;
+    let slow = BackendAnswer::status(204).after(Duration::from_secs(60));
+    let mut mirror = TestBackend::start(slow).await;
+    let mirror_url = mirror.url("/api/v1/write");
+    let binary::Started {
+        mut child,
+        url,
+        stderr,
+        ..
+    } = forwarding_json(&backend, &["--mirror", &mirror_url]);
+    let stderr = binary::read_in_background(stderr);
+    for _ in 0..3 {
+        assert_eq!(post(&url, RW1_HEADERS, rw1_body(&[1.0])).await.0, 204);
+        // At the mirror, which holds its answer.
+        mirror.next().await;
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let summary = stderr.join().unwrap();
+    let _ = child.wait();
+    let mirrored = format!(
+        "\n  mirrored    to {mirror_url}: 0 ok, 0 failed or unanswered, 0 not sent (queue full), 3 still pending at exit\n"
+    );
+    assert!(summary.contains(&mirrored), "{mirrored}\n{summary}");
 }
 
 /// Forwarded requests are answered before they are inspected: at SIGTERM,

@@ -231,7 +231,9 @@ fn a_capture_of_forward_mode_replays_the_request_records_live_printed() {
     assert_eq!(samples(&replayed).len(), 5);
     assert_eq!(samples(&replayed), samples(&live));
     assert!(
-        summary.contains("3 accepted, 5 rejected (backend: 4, backend_unavailable: 1)"),
+        summary.contains(
+            "requests    3 accepted, 4 rejected and 1 not answered by the backend, 0 refused by promscope\n"
+        ),
         "{summary}"
     );
     // The backends the capture's requests went to, as live named them.

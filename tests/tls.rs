@@ -255,7 +255,7 @@ async fn basic_auth_over_https_right_wrong_and_missing_counted_per_sender() {
     let totals = store.totals();
     assert_eq!(totals.rejected.get(&RejectReason::Unauthorized), Some(&2));
     let (_, sender) = totals.senders.iter().next().unwrap();
-    assert_eq!((sender.accepted, sender.rejected), (2, 2));
+    assert_eq!((sender.answers.accepted, sender.answers.rejected()), (2, 2));
 }
 
 #[tokio::test]

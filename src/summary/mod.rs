@@ -18,7 +18,7 @@ use crate::problems::Counts;
 use crate::text::escape;
 use distinct::{DistinctCount, DistinctCounter};
 use tenants::Tenants;
-use totals::Totals;
+use totals::{Answers, Totals};
 
 /// Senders the summary lists, busiest first: a screenful.
 const SUMMARY_SENDERS: usize = 20;
@@ -91,14 +91,13 @@ impl std::fmt::Display for RunSummary {
             "promscope summary after {}",
             format::duration_secs(self.started.elapsed().as_secs_f64())
         )?;
-        write!(
-            f,
-            "  requests    {} accepted, {} rejected",
-            t.accepted,
-            t.rejected_total()
-        )?;
-        if !t.rejected.is_empty() {
-            write!(f, " ({})", t.rejected_by_reason())?;
+        // In forward mode the backend's rejections and silences are not
+        // promscope's: the line says whose each is, as the header does.
+        let forwarding = self.stats.forward.get().is_some();
+        write!(f, "  requests    {}", t.answers().text(forwarding))?;
+        let refused = t.refused(forwarding);
+        if !refused.is_empty() {
+            write!(f, " ({})", totals::by_reason(refused))?;
         }
         writeln!(f)?;
         writeln!(
@@ -169,7 +168,7 @@ impl std::fmt::Display for RunSummary {
                 }
             )?;
             for m in &n.mirrors {
-                writeln!(
+                write!(
                     f,
                     "  mirrored    to {}: {} ok, {} failed or unanswered, {} not sent (queue full)",
                     crate::text::escape::escaped(&m.url),
@@ -177,6 +176,11 @@ impl std::fmt::Display for RunSummary {
                     m.failed,
                     m.overflow
                 )?;
+                // Nobody waits for mirrors: those still in flight at exit.
+                if m.pending > 0 {
+                    write!(f, ", {} still pending at exit", m.pending)?;
+                }
+                writeln!(f)?;
             }
         }
         let senders = &t.senders;
@@ -185,28 +189,22 @@ impl std::fmt::Display for RunSummary {
         for (sender, s) in &listed {
             write!(
                 f,
-                "\n    {}  {}  {} accepted, {} rejected",
+                "\n    {}  {}  {}",
                 escape::escaped(&sender.to_string()),
                 s.protocols(),
-                s.accepted,
-                s.rejected
+                s.answers.text(forwarding)
             )?;
         }
         let more = senders.seen().value().saturating_sub(listed.len() as u64);
         if more > 0 {
-            let (accepted, rejected) = senders
-                .iter()
-                .map(|(_, s)| s)
-                .chain([&senders.others])
-                .fold((0, 0), |(a, r), s| (a + s.accepted, r + s.rejected));
-            let (listed_accepted, listed_rejected) = listed
-                .iter()
-                .fold((0, 0), |(a, r), (_, s)| (a + s.accepted, r + s.rejected));
+            let all: Answers = (senders.iter().map(|(_, s)| s.answers))
+                .chain([senders.others.answers])
+                .sum();
+            let shown: Answers = listed.iter().map(|(_, s)| s.answers).sum();
             write!(
                 f,
-                "\n    … {more} more: {} accepted, {} rejected",
-                accepted - listed_accepted,
-                rejected - listed_rejected
+                "\n    … {more} more: {}",
+                all.less(shown).text(forwarding)
             )?;
         }
         self.write_tenants(f)
@@ -303,6 +301,82 @@ mod tests {
             outcome: Outcome::Accepted,
             data,
         }
+    }
+
+    /// A request from `user_agent` refused for `reason`.
+    fn refused_from(user_agent: &str, reason: crate::ingest::model::RejectReason) -> Batch {
+        let mut batch = batch_from(user_agent, []);
+        batch.outcome = Outcome::Rejected {
+            status: 400,
+            reason,
+            message: String::new(),
+        };
+        batch
+    }
+
+    #[test]
+    fn in_forward_mode_the_backends_rejections_are_not_called_promscopes() {
+        use crate::ingest::forward::ForwardStats;
+        use crate::ingest::forward::mirror::MirrorCounts;
+        use crate::ingest::model::RejectReason::{Backend, BackendUnavailable, TooLarge};
+        let mirror = Arc::new(MirrorCounts::new("http://mirror/api/v1/write"));
+        let forward = ForwardStats::new("http://backend", false, vec![mirror.clone()]);
+        let stats = ReceiverStats::forwarding(Some(Arc::new(forward)));
+        let mut summary = RunSummary::new(Arc::new(stats));
+        for _ in 0..3 {
+            summary.record(&batch_from("Prometheus/3.16.0", []));
+        }
+        summary.record(&refused_from("Prometheus/3.16.0", Backend));
+        summary.record(&refused_from("Prometheus/3.16.0", BackendUnavailable));
+        summary.record(&refused_from("Prometheus/3.16.0", BackendUnavailable));
+        summary.record(&refused_from("curl/8.5.0", TooLarge));
+        let text = summary.to_string();
+        assert!(
+            text.contains(
+                "\n  requests    3 accepted, 1 rejected and 2 not answered by the backend, 1 refused by promscope (too_large: 1)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    Prometheus/3.16.0  ?  3 accepted, 1 rejected and 2 not answered by the backend, 0 refused by promscope\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    curl/8.5.0  ?  0 accepted, 0 rejected and 0 not answered by the backend, 1 refused by promscope"),
+            "{text}"
+        );
+
+        // 6 to mirror: 1 not sent, 5 sent (2 ok, 1 failed, 2 still in flight).
+        mirror.sent.store(5, std::sync::atomic::Ordering::Relaxed);
+        mirror.ok.store(2, std::sync::atomic::Ordering::Relaxed);
+        mirror.failed.store(1, std::sync::atomic::Ordering::Relaxed);
+        mirror
+            .overflow
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let text = summary.to_string();
+        assert!(
+            text.contains("\n  mirrored    to http://mirror/api/v1/write: 2 ok, 1 failed or unanswered, 1 not sent (queue full), 2 still pending at exit\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn outside_forward_mode_every_rejection_is_a_rejection() {
+        use crate::ingest::model::RejectReason::{Backend, TooLarge};
+        let mut summary = RunSummary::new(Arc::default());
+        summary.record(&batch_from("a", []));
+        // An old capture's backend refusals, replayed without forward mode.
+        summary.record(&refused_from("a", Backend));
+        summary.record(&refused_from("a", TooLarge));
+        let text = summary.to_string();
+        assert!(
+            text.contains("\n  requests    1 accepted, 2 rejected (too_large: 1, backend: 1)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    a  ?  1 accepted, 2 rejected"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -75,13 +75,91 @@ impl std::fmt::Display for Sender {
     }
 }
 
+/// Requests by what became of them, and whose doing it was: in forward mode
+/// the backend's part (taken, rejected, never answered) apart from what
+/// promscope refused itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// Answered 2xx (in forward mode: taken by the backend).
+    pub accepted: u64,
+    /// Refused by promscope's own checks.
+    pub refused: u64,
+    /// Forward mode: refused by the backend.
+    pub backend_rejected: u64,
+    /// Forward mode: the backend never answered (promscope's 502 or 504).
+    pub unanswered: u64,
+}
+
+impl Answers {
+    /// Counts `n` requests refused for `reason` (`None`: accepted).
+    fn add(&mut self, reason: Option<RejectReason>, n: u64) {
+        let counter = match reason {
+            None => &mut self.accepted,
+            Some(RejectReason::Backend) => &mut self.backend_rejected,
+            Some(RejectReason::BackendUnavailable) => &mut self.unanswered,
+            Some(_) => &mut self.refused,
+        };
+        *counter += n;
+    }
+
+    /// Requests not accepted, whoever refused them.
+    pub fn rejected(&self) -> u64 {
+        self.refused + self.backend_rejected + self.unanswered
+    }
+
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.accepted + self.rejected()
+    }
+
+    /// Each count less `other`'s (never below 0).
+    pub fn less(self, other: Answers) -> Answers {
+        Answers {
+            accepted: self.accepted.saturating_sub(other.accepted),
+            refused: self.refused.saturating_sub(other.refused),
+            backend_rejected: self.backend_rejected.saturating_sub(other.backend_rejected),
+            unanswered: self.unanswered.saturating_sub(other.unanswered),
+        }
+    }
+
+    /// `3 accepted, 2 rejected`; in forward mode, where the backend's
+    /// rejections and silences are not promscope's, `3 accepted, 1 rejected
+    /// and 0 not answered by the backend, 1 refused by promscope`.
+    pub fn text(&self, forwarding: bool) -> String {
+        if forwarding {
+            format!(
+                "{} accepted, {} rejected and {} not answered by the backend, {} refused by promscope",
+                self.accepted, self.backend_rejected, self.unanswered, self.refused
+            )
+        } else {
+            format!("{} accepted, {} rejected", self.accepted, self.rejected())
+        }
+    }
+}
+
+impl std::ops::AddAssign for Answers {
+    fn add_assign(&mut self, other: Answers) {
+        self.accepted += other.accepted;
+        self.refused += other.refused;
+        self.backend_rejected += other.backend_rejected;
+        self.unanswered += other.unanswered;
+    }
+}
+
+impl std::iter::Sum for Answers {
+    fn sum<I: Iterator<Item = Answers>>(iter: I) -> Answers {
+        iter.fold(Answers::default(), |mut sum, a| {
+            sum += a;
+            sum
+        })
+    }
+}
+
 /// What one sender has sent.
 #[derive(Debug, Clone, Default)]
 pub struct SenderTotals {
-    /// Accepted requests.
-    pub accepted: u64,
-    /// Rejected requests.
-    pub rejected: u64,
+    /// Its requests by what became of them.
+    pub answers: Answers,
     /// Requests per protocol, in the order of [`Protocol::ALL`].
     pub by_protocol: [u64; 3],
     /// When its latest request arrived.
@@ -91,12 +169,11 @@ pub struct SenderTotals {
 impl SenderTotals {
     /// Accepted and rejected requests.
     pub fn requests(&self) -> u64 {
-        self.accepted + self.rejected
+        self.answers.total()
     }
 
     fn add(&mut self, other: &SenderTotals) {
-        self.accepted += other.accepted;
-        self.rejected += other.rejected;
+        self.answers += other.answers;
         for (mine, theirs) in self.by_protocol.iter_mut().zip(other.by_protocol) {
             *mine += theirs;
         }
@@ -135,8 +212,8 @@ pub struct Senders {
 }
 
 impl Senders {
-    /// Adds a request from `info`'s sender.
-    fn record(&mut self, info: &RequestInfo, accepted: bool) {
+    /// Adds a request from `info`'s sender, refused for `rejected` (`None`: accepted).
+    fn record(&mut self, info: &RequestInfo, rejected: Option<RejectReason>) {
         let sender = Sender::of(info);
         self.distinct
             .insert(crate::hashing::state(0x7365_6e64).hash_one(&sender));
@@ -148,11 +225,7 @@ impl Senders {
         if let Some(protocol) = info.protocol {
             totals.by_protocol[protocol.index()] += requests;
         }
-        if accepted {
-            totals.accepted += requests;
-        } else {
-            totals.rejected += requests;
-        }
+        totals.answers.add(rejected, requests);
         totals.last_seen = totals.last_seen.max(Some(info.received_at));
     }
 
@@ -227,15 +300,37 @@ impl Totals {
         let info = &batch.info;
         self.compressed_bytes += info.compressed_bytes as u64;
         self.decoded_bytes += info.decoded_bytes as u64;
-        self.senders.record(info, batch.outcome.is_accepted());
+        let rejected = batch.outcome.rejection().map(|(_, reason, _)| reason);
+        self.senders.record(info, rejected);
         // What was written counts, also from a partly rejected request.
         self.counts += batch.data.counts();
         // None for a folded entry: its repeats were counted as they came.
         let requests = info.counted();
-        match batch.outcome.rejection() {
+        match rejected {
             None => self.accepted += requests,
-            Some((_, reason, _)) => *self.rejected.entry(reason).or_default() += requests,
+            Some(reason) => *self.rejected.entry(reason).or_default() += requests,
         }
+    }
+
+    /// All requests by what became of them.
+    pub fn answers(&self) -> Answers {
+        let mut answers = Answers::default();
+        answers.add(None, self.accepted);
+        for (&reason, &n) in &self.rejected {
+            answers.add(Some(reason), n);
+        }
+        answers
+    }
+
+    /// What promscope refused, by reason: every rejection, but in forward
+    /// mode (`forwarding`) not the backend's rejections and failures, which
+    /// are the backend's to count.
+    pub fn refused(&self, forwarding: bool) -> Vec<(RejectReason, u64)> {
+        self.rejected
+            .iter()
+            .filter(|(reason, _)| !(forwarding && reason.is_upstream()))
+            .map(|(&reason, &n)| (reason, n))
+            .collect()
     }
 
     /// All rejected requests.
@@ -285,10 +380,10 @@ mod tests {
         for i in 0..5_000 {
             // A real sender among 5k one-off User-Agents, each up to 100 KB.
             if i % 10 == 0 {
-                senders.record(&request("Prometheus/3.5.3", 1), true);
+                senders.record(&request("Prometheus/3.5.3", 1), None);
             }
             let junk = format!("{i}{}", "x".repeat(i % 7 * 16_000));
-            senders.record(&request(&junk, 2), false);
+            senders.record(&request(&junk, 2), Some(RejectReason::Snappy));
         }
         assert_eq!(senders.len(), MAX_SENDERS);
         assert!(
@@ -298,7 +393,7 @@ mod tests {
         );
         let busiest = senders.busiest(1);
         assert_eq!(busiest[0].0.user_agent, "Prometheus/3.5.3");
-        assert_eq!(busiest[0].1.accepted, 500);
+        assert_eq!(busiest[0].1.answers.accepted, 500);
         assert_eq!(senders.seen(), DistinctCount::Exact(5_001));
         let kept: u64 = senders.iter().map(|(_, t)| t.requests()).sum();
         assert_eq!(kept + senders.others.requests(), 5_500);
@@ -321,12 +416,12 @@ mod tests {
                 tenant: Some(tenant.into()),
                 ..request("Prometheus/3.5.3", 1)
             };
-            senders.record(&info, true);
+            senders.record(&info, None);
         }
-        senders.record(&request("Prometheus/3.5.3", 1), true);
+        senders.record(&request("Prometheus/3.5.3", 1), None);
         assert_eq!(senders.len(), 3);
         let (busiest, totals) = &senders.busiest(1)[0];
-        assert_eq!(totals.accepted, 2);
+        assert_eq!(totals.answers.accepted, 2);
         assert_eq!(
             busiest.to_string(),
             "Prometheus/3.5.3 @ 10.0.0.1 tenant team-a"

@@ -14,7 +14,6 @@ use super::{fit, theme};
 use crate::app::App;
 use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
-use crate::ingest::model::RejectReason;
 use crate::store::{Evictions, MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
 use crate::summary::totals::{self, SenderTotals, Totals};
@@ -310,12 +309,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
 /// refused 3 (...)`): the backend's rejections and failures are the forward
 /// line's, which tells them apart.
 fn rejected_part(totals: &Totals, forwarding: bool) -> Option<Part> {
-    let reasons: Vec<(RejectReason, u64)> = totals
-        .rejected
-        .iter()
-        .filter(|(reason, _)| !(forwarding && reason.is_upstream()))
-        .map(|(&reason, &n)| (reason, n))
-        .collect();
+    let reasons = totals.refused(forwarding);
     let rejected: u64 = reasons.iter().map(|(_, n)| n).sum();
     (rejected > 0).then(|| {
         let label = if forwarding {

@@ -133,6 +133,30 @@ pub struct MirrorCounts {
     pub failed: AtomicU64,
     /// Requests not sent to it: its queue was full.
     pub overflow: AtomicU64,
+    /// Requests sent to it (answered or not yet): less `ok` and `failed`,
+    /// those still in flight.
+    pub sent: AtomicU64,
+}
+
+impl MirrorCounts {
+    /// Counters of a mirror at `url`, all 0.
+    pub fn new(url: &str) -> Self {
+        MirrorCounts {
+            url: url.to_owned(),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            overflow: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests sent and not answered (nor given up on) yet.
+    pub fn pending(&self) -> u64 {
+        // Answers first: one landing between the loads then counts as
+        // pending, never as neither (`sent` grows before a send's answer).
+        let answered = self.ok.load(Ordering::Acquire) + self.failed.load(Ordering::Acquire);
+        self.sent.load(Ordering::Acquire).saturating_sub(answered)
+    }
 }
 
 /// The mirrors of a forwarder.
@@ -153,12 +177,7 @@ impl Mirrors {
         let mirrors = targets
             .into_iter()
             .map(|target| Mirror {
-                counts: Arc::new(MirrorCounts {
-                    url: target.shown().to_owned(),
-                    ok: AtomicU64::new(0),
-                    failed: AtomicU64::new(0),
-                    overflow: AtomicU64::new(0),
-                }),
+                counts: Arc::new(MirrorCounts::new(target.shown())),
                 room: Arc::new(Semaphore::new(units)),
                 target,
             })
@@ -196,6 +215,7 @@ impl Mirrors {
             };
             let mut request = headers.request(&mirror.target, parts, body.clone());
             *request.uri_mut() = mirror.target.uri_for(&parts.uri);
+            mirror.counts.sent.fetch_add(1, Ordering::Release);
             let (client, statuses, counts) =
                 (client.clone(), statuses.clone(), mirror.counts.clone());
             tokio::spawn(async move {
@@ -207,7 +227,7 @@ impl Mirrors {
                 };
                 let ok = (200..300).contains(&code);
                 let counter = if ok { &counts.ok } else { &counts.failed };
-                counter.fetch_add(1, Ordering::Relaxed);
+                counter.fetch_add(1, Ordering::Release);
                 statuses.set(i, code);
             });
         }

@@ -104,6 +104,8 @@ pub struct MirrorSnapshot {
     pub failed: u64,
     /// Requests not sent to it: its queue was full.
     pub overflow: u64,
+    /// Requests sent to it and not answered yet (at exit: never).
+    pub pending: u64,
 }
 
 impl ForwardStats {
@@ -214,6 +216,7 @@ impl ForwardStats {
                     ok: m.ok.load(Ordering::Relaxed),
                     failed: m.failed.load(Ordering::Relaxed),
                     overflow: m.overflow.load(Ordering::Relaxed),
+                    pending: m.pending(),
                 })
                 .collect(),
         }
