@@ -484,6 +484,7 @@ fn a_mirror_in_trouble_shows_at_every_width() {
         ok: 5,
         failed: 0,
         overflow: 0,
+        pending: 0,
     };
     forward.mirrors.push(second);
     let line = backend_line(&app, 110);
