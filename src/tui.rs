@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{Clear, ClearType};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::app::replay::SharedReplay;
@@ -34,10 +35,17 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Restores the terminal: mouse capture off, raw mode off, main screen back.
-/// Errors are ignored: after SIGHUP the terminal may be gone.
+/// Releases the mouse and blanks the alternate screen before it is left: tmux
+/// (3.3a) reflows it to its size when entered, so after a resize rows wider than
+/// that wrap into the pane's history and show above the prompt (`less` too).
+fn release_screen() {
+    let _ = execute!(io::stdout(), DisableMouseCapture, Clear(ClearType::All));
+}
+
+/// Restores the terminal: mouse off, screen blanked, raw mode off, main screen
+/// back. Errors are ignored: after SIGHUP the terminal may be gone.
 fn restore() {
-    let _ = execute!(io::stdout(), DisableMouseCapture);
+    release_screen();
     ratatui::restore();
 }
 
@@ -106,11 +114,12 @@ impl Dashboard {
     ) -> Result<Dashboard, NoTerminal> {
         check_terminal()?;
         // ratatui's hook restores raw mode and the screen; ours, installed after it,
-        // runs first and also releases the mouse. The panic message prints afterwards.
+        // runs first and also releases the mouse and blanks the alternate screen.
+        // The panic message prints afterwards.
         let mut terminal = ratatui::try_init().map_err(NoTerminal::Setup)?;
         let ratatui_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = execute!(io::stdout(), DisableMouseCapture);
+            release_screen();
             ratatui_hook(info);
         }));
         if let Err(e) = execute!(io::stdout(), EnableMouseCapture) {

@@ -11,6 +11,8 @@ mod cardinality;
 mod quitting;
 #[path = "pty/replay.rs"]
 mod replay;
+#[path = "pty/resizing.rs"]
+mod resizing;
 
 use std::io::Read;
 use std::num::NonZeroU16;
