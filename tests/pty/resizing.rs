@@ -98,7 +98,12 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // tmux leaves the socket file behind.
+        let socket = self.run(&["display-message", "-p", "#{socket_path}"]);
         let _ = self.run(&["kill-server"]);
+        if let Some(path) = socket {
+            let _ = std::fs::remove_file(path.trim());
+        }
     }
 }
 
