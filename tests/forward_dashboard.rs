@@ -184,7 +184,7 @@ fn requests_show_the_backends_side_and_its_whole_message() {
     assert!(screen.contains("1.24ms"), "{screen}");
     assert!(screen.contains("no answer"), "{screen}");
     assert!(screen.contains("MIRRORS"), "{screen}");
-    assert!(screen.contains("202 queue full"), "{screen}");
+    assert!(screen.contains("202, queue full"), "{screen}");
     // The latest request is selected: its message is shown whole, past 1 KiB.
     assert!(
         screen.contains("400 from the backend in 1.24ms"),
@@ -196,6 +196,26 @@ fn requests_show_the_backends_side_and_its_whole_message() {
     let opened = dashboard::screen(&app, &store, 160, 40);
     assert!(opened.contains("502 (promscope's)"), "{opened}");
     assert!(opened.contains("did not answer"), "{opened}");
+    // Each mirror's status, as known when opened (lines are quoted).
+    let field = |name: &str| {
+        let words = |l: &str| {
+            l.trim_matches('"')
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        opened.lines().map(words).find(|l| l.starts_with(name))
+    };
+    assert_eq!(
+        field("mirror 1").as_deref(),
+        Some("mirror 1 202"),
+        "{opened}"
+    );
+    assert_eq!(
+        field("mirror 2").as_deref(),
+        Some("mirror 2 queue full"),
+        "{opened}"
+    );
 }
 
 #[test]

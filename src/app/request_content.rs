@@ -175,6 +175,15 @@ fn answers(out: &mut Vec<Line>, row: &RequestRow) {
             )
         };
         out.push(Line::new(LineKind::Field, "backend", answered));
+        // As known when opened: nobody waits for mirrors.
+        let mirrors = backend.mirrors.get();
+        for (i, status) in mirrors.iter().enumerate() {
+            let name = match mirrors.len() {
+                1 => "mirror".to_owned(),
+                _ => format!("mirror {}", i + 1),
+            };
+            out.push(Line::new(LineKind::Field, name, status.text()));
+        }
         if let Some(undecodable) = &backend.undecodable {
             out.push(Line::new(
                 LineKind::Field,

@@ -222,7 +222,8 @@ pub fn uninspected_part(f: &ForwardSnapshot, lead: &str) -> Option<Part> {
 pub fn mirrors_cell(row: &RequestRow) -> String {
     row.backend.as_ref().map_or(String::new(), |b| {
         let statuses: Vec<String> = b.mirrors.get().iter().map(|s| s.text()).collect();
-        statuses.join(" ")
+        // `no answer, 204`: two mirrors, not one status of two words.
+        statuses.join(", ")
     })
 }
 
