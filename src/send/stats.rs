@@ -210,7 +210,7 @@ impl fmt::Display for Report {
         )?;
         write!(
             f,
-            "accepted {} samples and {} histograms: {} req/s, {} samples/s, {}/s",
+            "accepted {} samples and {} histograms: {} accepted req/s, {} samples/s, {}/s",
             t.samples,
             t.histograms,
             format::count(t.ok as f64 / secs),
@@ -270,7 +270,7 @@ mod tests {
         assert_eq!(
             text,
             "sent 6 requests in 2s: 2xx 3, non-2xx 2, transport errors 1\n\
-             accepted 30 samples and 4 histograms: 1.5 req/s, 17 samples/s, 200 B/s\n  \
+             accepted 30 samples and 4 histograms: 1.5 accepted req/s, 17 samples/s, 200 B/s\n  \
              400 × 2: first\n  \
              transport error × 1: connection reset\n  \
              Written headers mismatch × 1: samples written 9, sent 10"
