@@ -610,3 +610,43 @@ fn every_rejected_request_is_counted_on_the_line_at_any_width() {
         }
     }
 }
+
+/// Two messages one of which starts the other are never both cut to what
+/// reads as the same message (`400 out of order… ×19  ·  400 out of orde…
+/// ×12`): the line shows fewer groups instead, or enough to tell them apart.
+#[test]
+fn groups_are_never_cut_to_look_alike() {
+    let (mut app, store) = forward_fixture();
+    let group = |text: &str, count| RejectionGroup {
+        status: 400,
+        answered: true,
+        text: text.into(),
+        count,
+    };
+    let forward = app.forward.as_mut().unwrap();
+    forward.rejections = vec![
+        group("out of order sample for series {…}", 19),
+        group("out of order sample", 12),
+    ];
+    let mut both_shown = 0;
+    for width in 50..=250u16 {
+        let screen = screen(&app, &store, width, 32);
+        let line = screen
+            .lines()
+            .skip_while(|l| !l.contains("forwarded ok"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no rejections line at {width}:\n{screen}"));
+        if line.matches("400 out of ord").count() == 2 {
+            both_shown += 1;
+            assert!(
+                line.contains("400 out of order sample ×12"),
+                "{width}: {line}"
+            );
+            assert!(
+                line.contains("400 out of order sample f"),
+                "{width}: {line}"
+            );
+        }
+    }
+    assert!(both_shown > 0, "never both shown");
+}

@@ -2,7 +2,7 @@
 //! backend's side of a request in the Requests view.
 
 use ratatui::text::Span;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::widgets::{Part, SEP, styled};
 use super::{fit, theme};
@@ -164,7 +164,25 @@ fn rejection_line(f: &ForwardSnapshot, n: usize, width: Option<usize>) -> Option
                 + more.as_ref().map_or(0, |m| m.width());
             let room = width.checked_sub(fixed)?;
             let least: usize = texts.iter().map(|&w| w.min(MIN_MESSAGE)).sum();
-            (least <= room).then(|| shares(&texts, room))?
+            let cut_to = (least <= room).then(|| shares(&texts, room))?;
+            // A group cut to what reads as the start of another's message
+            // (`400 out of orde…` beside `400 out of order sample`) tells
+            // nothing apart: fewer groups, longer.
+            let cut = |i: usize| cut_to[i] < texts[i];
+            let seen: Vec<&str> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, (_, text, _))| {
+                    if cut(i) {
+                        visible(text, cut_to[i])
+                    } else {
+                        text
+                    }
+                })
+                .collect();
+            let hides = |i: usize, j: usize| cut(i) && seen[j].starts_with(seen[i]);
+            let alike = (0..seen.len()).any(|i| (0..seen.len()).any(|j| i != j && hides(i, j)));
+            (!alike).then_some(cut_to)?
         }
     };
     let mut parts = vec![Part::whole(vec![Span::raw(label)])];
@@ -183,6 +201,20 @@ fn rejection_line(f: &ForwardSnapshot, n: usize, width: Option<usize>) -> Option
         parts.push(Part::whole(vec![styled(more, theme::error())]).reserved());
     }
     Some(parts)
+}
+
+/// What is left of `text` cut to `keep` columns (fewer than it has), its
+/// `…` left out.
+fn visible(text: &str, keep: usize) -> &str {
+    let mut width = 0;
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| {
+            width += c.width().unwrap_or(0);
+            width >= keep
+        })
+        .map_or(text.len(), |(i, _)| i);
+    text[..end].trim_end()
 }
 
 /// `room` columns shared among texts `widths` wide: the narrow ones whole,
