@@ -217,7 +217,7 @@ impl MetricTable {
         }
         m.samples_total += n;
         if n > 0 {
-            m.last_arrival_ms = arrival_ms;
+            m.last_arrival_ms = m.last_arrival_ms.max(arrival_ms);
         }
     }
 

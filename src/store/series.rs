@@ -240,7 +240,10 @@ impl Series {
     ) {
         self.points.push(point, capacity);
         self.kind = kind;
-        self.last_arrival_ms = arrival_ms;
+        // Never back: a request handed over late (forward mode hands one over
+        // when the backend answers) would have its series counted active in
+        // two slices of time, twice.
+        self.last_arrival_ms = self.last_arrival_ms.max(arrival_ms);
         self.samples_total += 1;
         if start_timestamp_ms != 0 {
             self.start_timestamp_ms = start_timestamp_ms;

@@ -104,3 +104,23 @@ fn every_view_lets_a_silent_series_go_at_the_same_moment() {
     assert_eq!(seen.first(), Some(&60));
     assert_eq!(seen.last(), Some(&0));
 }
+
+#[test]
+fn a_request_handed_over_late_counts_its_series_once() {
+    // Forward mode hands a request over when the backend answers: a stalled
+    // one comes after the resend that arrived 10 s later (and the plain
+    // receiver can finish a slow upload after a later request). Its series
+    // were counted twice from the next request on: 1,108 active of 554 seen.
+    let mut store = Store::new(StoreLimits::default());
+    let all = [(UP_A, T0, 1.0), (UP_B, T0, 1.0), (REQ, T0, 5.0)];
+    store.ingest(&batch(T0 + 20_000, &all));
+    store.ingest(&batch(T0, &all));
+    assert_eq!(counts(&store, T0 + 21_000), [3, 3, 3, 2, 2, 3]);
+    store.ingest(&batch(T0 + 40_000, &all));
+    assert_eq!(counts(&store, T0 + 41_000), [3, 3, 3, 2, 2, 3]);
+    // Gone at the same moment in every view: a staleness window after the
+    // latest arrival, not the late one.
+    let stale = store.stale_after_ms();
+    assert_eq!(counts(&store, T0 + 40_000 + stale - 10_000), [3, 3, 3, 2, 2, 3]);
+    assert_eq!(counts(&store, T0 + 40_000 + stale + 20_000), [0; 6]);
+}
