@@ -127,16 +127,20 @@ pub fn rejection_parts(f: &ForwardSnapshot, width: usize) -> Vec<Part> {
 /// width, uncut.
 fn rejection_line(f: &ForwardSnapshot, n: usize, width: Option<usize>) -> Option<Vec<Part>> {
     let shown = f.rejections.get(..n)?;
-    // What the label speaks of: the groups shown, or those it would show.
-    let named = f.rejections.get(..n.max(1))?;
     // promscope's own 502 and 504 are no rejection: the backend never answered.
-    let label = match (
-        named.iter().any(|g| g.answered),
-        named.iter().any(|g| !g.answered),
-    ) {
-        (true, false) => " backend rejected:",
-        (false, _) => " no answer from the backend:",
-        (true, true) => " backend rejected or did not answer:",
+    // The label speaks of every request on the line, those counted as `N more`
+    // too: `no answer from the backend: 502 … ×75 · 3 more` hid three 400s.
+    let kinds = (
+        f.rejections.iter().any(|g| g.answered),
+        f.rejections.iter().any(|g| !g.answered),
+    );
+    // Shorter when the line is only a count, as it is where nothing else fits.
+    let label = match (kinds, n) {
+        ((true, false), _) => " backend rejected:",
+        ((false, _), 0) => " no answer from backend:",
+        ((false, _), _) => " no answer from the backend:",
+        ((true, true), 0) => " rejected or no answer:",
+        ((true, true), _) => " backend rejected or did not answer:",
     };
     let more = f.rejections[n..].iter().map(|g| g.count).sum::<u64>() + f.other_rejections;
     let more = match n {

@@ -60,6 +60,17 @@ fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
         line.contains("400 out of order sample, timestamp N ×1"),
         "{line}"
     );
+    // Narrower, the 400 is counted with the rest (`· 1 more`, or the line
+    // is only a count): the label still speaks of it.
+    for (width, height) in [(60, 15), (40, 10)] {
+        let narrow = screen(&app, &store, width, height);
+        assert!(!narrow.contains("no answer from the backend"), "{narrow}");
+        assert!(
+            narrow.contains(" backend rejected or did not answer: 502")
+                || narrow.contains(" rejected or no answer: 4 requests"),
+            "{width}×{height}:\n{narrow}"
+        );
+    }
 }
 
 #[test]

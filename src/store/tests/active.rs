@@ -121,6 +121,9 @@ fn a_request_handed_over_late_counts_its_series_once() {
     // Gone at the same moment in every view: a staleness window after the
     // latest arrival, not the late one.
     let stale = store.stale_after_ms();
-    assert_eq!(counts(&store, T0 + 40_000 + stale - 10_000), [3, 3, 3, 2, 2, 3]);
+    assert_eq!(
+        counts(&store, T0 + 40_000 + stale - 10_000),
+        [3, 3, 3, 2, 2, 3]
+    );
     assert_eq!(counts(&store, T0 + 40_000 + stale + 20_000), [0; 6]);
 }
