@@ -286,6 +286,11 @@ fn tenants_are_shown_per_sender_and_requests_filtered_on_them() {
     // A regex searches every field, the backend's message too.
     apply(&mut app, &mut store, &filter("END-OF-MESSAGE"));
     assert_eq!(rows(&screen(&app, &store, 200, 40)), 1);
+    // None matches: the box below says so, not that no request came.
+    apply(&mut app, &mut store, &filter("avalanche"));
+    let none = screen(&app, &store, 200, 40);
+    assert!(none.contains("none matches the filter"), "{none}");
+    assert!(!none.contains("no requests yet"), "{none}");
 }
 
 /// A capture recorded in forward mode, replayed: the backend's refusals come

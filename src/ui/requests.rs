@@ -190,9 +190,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
     }
 
     let highlighted = screen.highlighted().map(|e| detail_lines(&e.row));
+    // With requests kept, none matching the filter: not "no requests yet".
+    let none = if store.requests().is_empty() {
+        "no requests yet"
+    } else {
+        "none matches the filter"
+    };
     let text = highlighted
         .or(detail_text)
-        .unwrap_or_else(|| vec![Line::from(Span::styled("no requests yet", theme::dim()))]);
+        .unwrap_or_else(|| vec![Line::from(Span::styled(none, theme::dim()))]);
     let label = if app.requests.is_following() {
         " Latest request "
     } else {
