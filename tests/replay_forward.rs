@@ -363,3 +363,35 @@ fn check_fails_a_forward_capture_on_what_did_not_get_in() {
     }
     assert!(!text.contains("no problems found"), "{text}");
 }
+
+/// A sender that gives up waiting (Prometheus after its `remote_timeout`)
+/// does not stop the exchange: the backend may still take the request, and
+/// the capture keeps it with the backend's answer, as live shows it. It was
+/// left out, its place in the capture given up with the sender's connection.
+#[test]
+fn a_request_the_sender_gave_up_on_is_recorded_with_the_backends_answer() {
+    use std::io::Write;
+    let file = TempFile::new("gave-up.warc");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let backend = runtime.block_on(TestBackend::start(
+        BackendAnswer::status(204).after(Duration::from_millis(1_500)),
+    ));
+    let (live, _) = recording(&backend.url("/api/v1/write"), &file);
+    let addr = live.url.trim_start_matches("http://");
+    let addr = addr.split('/').next().unwrap().to_owned();
+    let body = rw1_samples_body(&[("__name__", "up"), ("job", "gave-up")], &[now_ms()]);
+    let mut sender = std::net::TcpStream::connect(&addr).unwrap();
+    sender.write_all(raw::head(body.len()).as_bytes()).unwrap();
+    sender.write_all(&body).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(sender);
+    // The backend answers a second later; the record is written then.
+    std::thread::sleep(Duration::from_millis(2_500));
+    let live = records(&live.stop());
+    let requests = of_kind(&live, "request");
+    assert_eq!(requests.len(), 1, "{live:?}");
+    let (replayed, summary) = replay(&file.0);
+    assert_eq!(of_kind(&replayed, "request"), requests, "{summary}");
+    assert_eq!(of_kind(&replayed, "request")[0]["status"], 204);
+    assert_eq!(samples(&replayed).len(), 1);
+}

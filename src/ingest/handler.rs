@@ -43,7 +43,7 @@ pub async fn handle(
     let (parts, body) = request.into_parts();
     // Its place in the recording is taken as it arrives: records are in the
     // order requests arrived, whatever order they are answered in.
-    let place = receiver.recording.as_ref().map(|r| r.place());
+    let mut place = receiver.recording.as_ref().map(|r| r.place());
     let received_at = SystemTime::now();
     let mut info = content::request_info(
         &parts.headers,
@@ -60,9 +60,11 @@ pub async fn handle(
         Some(forwarding) => {
             let arrival = super::forward::Arrival {
                 info,
+                remote,
                 parts: &parts,
                 body,
                 body_read: &mut body_read,
+                place: &mut place,
             };
             let own;
             let bound = match bound {
@@ -93,6 +95,7 @@ pub async fn handle(
     for (name, value) in &receiver.security.headers {
         answer.headers_mut().insert(name.clone(), value.clone());
     }
+    // A forwarded request's place went with its exchange (see `forward::relay`).
     if let Some(place) = place {
         let received = recording::Received {
             parts: &parts,

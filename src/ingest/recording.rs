@@ -14,7 +14,7 @@ use hyper::http::request::Parts;
 
 use super::handler::HttpResponse;
 use super::model::{RawRequest, RejectReason};
-use crate::capture::{self, Exchange, Header};
+use crate::capture::{self, Exchange, Header, Place};
 
 /// Headers whose values are credentials: a capture is made to be shown to
 /// others, so they are kept as this, not as sent.
@@ -39,6 +39,23 @@ impl Received<'_> {
         answer: &HttpResponse,
         (refused, relay): (Option<RejectReason>, Option<capture::Relay>),
     ) -> Exchange {
+        let mut exchange = self.head();
+        exchange.answer = Some(answer_of(answer, refused, relay));
+        exchange
+    }
+
+    /// The record in `place` that waits for its answer: in forward mode the
+    /// backend's may come after the sender gave up waiting, and the exchange
+    /// goes on without the handler (see `forward::relay`).
+    pub fn awaiting_answer(self, place: Place) -> AwaitingAnswer {
+        AwaitingAnswer {
+            place,
+            exchange: self.head(),
+        }
+    }
+
+    /// The request's side of its exchange.
+    fn head(self) -> Exchange {
         let parts = self.parts;
         let body_complete = self.body.is_some();
         let body = self.body.unwrap_or_default();
@@ -68,18 +85,46 @@ impl Received<'_> {
             headers,
             body,
             body_complete,
-            answer: Some(capture::Answer {
-                status: answer.status().as_u16(),
-                headers: answer
-                    .headers()
-                    .iter()
-                    .map(|(n, v)| Header::new(n.as_str(), Bytes::copy_from_slice(v.as_bytes())))
-                    .collect(),
-                body: answer_body(answer),
-                reject_reason: refused.map(|r| r.name().to_owned()),
-                relay,
-            }),
+            answer: None,
         }
+    }
+}
+
+/// A request's record, in its place in the capture, waiting for its answer.
+pub struct AwaitingAnswer {
+    place: Place,
+    exchange: Exchange,
+}
+
+impl AwaitingAnswer {
+    /// Records it with `answer` (as [`Received::exchange`] takes it).
+    pub fn record(
+        self,
+        answer: &HttpResponse,
+        (refused, relay): (Option<RejectReason>, Option<capture::Relay>),
+    ) {
+        let mut exchange = self.exchange;
+        exchange.answer = Some(answer_of(answer, refused, relay));
+        self.place.record(exchange);
+    }
+}
+
+/// What the capture keeps of `answer`.
+fn answer_of(
+    answer: &HttpResponse,
+    refused: Option<RejectReason>,
+    relay: Option<capture::Relay>,
+) -> capture::Answer {
+    capture::Answer {
+        status: answer.status().as_u16(),
+        headers: answer
+            .headers()
+            .iter()
+            .map(|(n, v)| Header::new(n.as_str(), Bytes::copy_from_slice(v.as_bytes())))
+            .collect(),
+        body: answer_body(answer),
+        reject_reason: refused.map(|r| r.name().to_owned()),
+        relay,
     }
 }
 

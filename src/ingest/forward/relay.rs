@@ -4,6 +4,7 @@
 //! the inspection thread's queue (`inspector`), which decodes it for the
 //! consumers; nothing here waits for inspection.
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,13 +20,14 @@ use hyper::{Response, StatusCode};
 
 use super::outcome::{Forwarded, Undecodable, Upstream};
 use super::{Bound, Forwarding};
-use crate::capture;
+use crate::capture::{self, Place};
 use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound_in_pieces};
 use crate::ingest::handler::{self, HttpResponse};
 use crate::ingest::model::{Batch, RejectReason, RequestInfo, WriteData};
 use crate::ingest::negotiate::Negotiated;
+use crate::ingest::recording;
 use crate::ingest::server::Receiver;
 
 /// A request as it arrives at the handler.
@@ -38,6 +40,11 @@ pub struct Arrival<'a> {
     pub body: Incoming,
     /// Where the body is left once read whole, for the recording.
     pub body_read: &'a mut Option<Bytes>,
+    /// Where it sends from.
+    pub remote: SocketAddr,
+    /// Its place in the recording, if any: taken once it is forwarded, as
+    /// its record then waits for the backend's answer, not for the sender.
+    pub place: &'a mut Option<Place>,
 }
 
 /// Forwards one request; returns the answer for the sender (the backend's,
@@ -54,6 +61,8 @@ pub async fn relay(
         parts,
         body,
         body_read,
+        remote,
+        place,
     } = arrival;
     let (forwarder, inspector) = (&forwarding.forwarder, &forwarding.inspector);
     let arrived = Instant::now();
@@ -80,6 +89,20 @@ pub async fn relay(
     if recording {
         *body_read = Some(compressed.joined());
     }
+    // Recorded when the backend answers, though the sender gave up waiting.
+    let record = place.take().map(|place| {
+        let received = recording::Received {
+            parts,
+            remote,
+            received_at: info.received_at,
+            body: body_read.clone(),
+            tls: receiver.is_tls(),
+        };
+        (
+            received.awaiting_answer(place),
+            receiver.security.headers.clone(),
+        )
+    });
     let request = forwarder
         .headers
         .request(&forwarder.target, parts, compressed.clone());
@@ -92,7 +115,7 @@ pub async fn relay(
         let forwarder = &forwarding.forwarder;
         let (upstream, backend_latency) = forwarder.exchange(&bound, request).await;
         drop(charge);
-        let answer = answer(&upstream);
+        let mut answer = answer(&upstream);
         let forwarded = Box::new(Forwarded {
             upstream,
             backend_latency,
@@ -109,6 +132,13 @@ pub async fn relay(
         forwarding
             .inspector
             .submit_forwarded(info, readable, &compressed, forwarded);
+        if let Some((record, security_headers)) = record {
+            // As the handler sends it: with the headers every response carries.
+            for (name, value) in security_headers {
+                answer.headers_mut().insert(name, value);
+            }
+            record.record(&answer, (refused, relayed.clone()));
+        }
         (answer, refused, relayed)
     };
     Detached(Some(Box::pin(finish))).await
