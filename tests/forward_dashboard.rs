@@ -30,6 +30,7 @@ fn forwarded(upstream: Upstream, undecodable: Option<Undecodable>) -> Outcome {
         total_latency: Duration::from_micros(1_900),
         undecodable,
         mirrors: MirrorStatuses::from(&[MirrorStatus::Answered(202), MirrorStatus::QueueFull][..]),
+        sender_gave_up: None,
     }))
 }
 
@@ -217,6 +218,50 @@ fn requests_show_the_backends_side_and_its_whole_message() {
     assert_eq!(
         field("mirror 2").as_deref(),
         Some("mirror 2 queue full"),
+        "{opened}"
+    );
+}
+
+/// A sender that gave up waiting (past its `remote_timeout`) got nothing,
+/// whatever the backend answered after: the Requests view says so rather
+/// than the backend's 204 it never saw.
+#[test]
+fn a_sender_that_gave_up_is_shown_to_have_got_no_answer() {
+    let (mut app, mut store) = forward_fixture();
+    let Outcome::Forwarded(mut late) = forwarded(answered(204, ""), None) else {
+        unreachable!()
+    };
+    late.backend_latency = Duration::from_millis(14_500);
+    late.sender_gave_up = Some(Duration::from_secs(10));
+    let mut data = WriteData::default();
+    data.push_series(
+        &[("__name__", "up"), ("job", "late")],
+        &[sample(T0, 1.0)],
+        &[],
+    );
+    store.ingest(&Batch {
+        info: info(T0 - 100, Protocol::V2),
+        outcome: Outcome::Forwarded(late),
+        data,
+    });
+    apply(&mut app, &mut store, &[Action::GoTab(Tab::Requests)]);
+    let list = screen(&app, &store, 160, 40);
+    let row = list
+        .lines()
+        .find(|l| l.contains("/api/v1/write") && l.contains("gave up"));
+    let row = row.unwrap_or_else(|| panic!("{list}"));
+    // The backend's latency stays in its column; the sender's status is none.
+    assert!(row.ends_with("15s 202, queue full gave up\""), "{row}");
+    assert!(
+        list.contains(
+            "the sender gave up waiting after 10s and closed its connection: it got no answer"
+        ),
+        "{list}"
+    );
+    apply(&mut app, &mut store, &[Action::Enter]);
+    let opened = screen(&app, &store, 160, 40);
+    assert!(
+        opened.contains("none: the sender gave up waiting after 10s"),
         "{opened}"
     );
 }

@@ -390,8 +390,14 @@ fn a_request_the_sender_gave_up_on_is_recorded_with_the_backends_answer() {
     let live = records(&live.stop());
     let requests = of_kind(&live, "request");
     assert_eq!(requests.len(), 1, "{live:?}");
+    // The sender got nothing, after about 300 ms; the backend took it.
+    let request = requests[0];
+    assert_eq!(request["gave_up"], true, "{request}");
+    assert!(request["status"].is_null(), "{request}");
+    let waited = request["latency_ms"].as_f64().unwrap();
+    assert!((250.0..1_400.0).contains(&waited), "{request}");
+    assert_eq!(request["backend"]["status"], 204, "{request}");
     let (replayed, summary) = replay(&file.0);
     assert_eq!(of_kind(&replayed, "request"), requests, "{summary}");
-    assert_eq!(of_kind(&replayed, "request")[0]["status"], 204);
     assert_eq!(samples(&replayed).len(), 1);
 }

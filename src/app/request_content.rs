@@ -154,7 +154,14 @@ fn answers(out: &mut Vec<Line>, row: &RequestRow) {
         } else {
             "promscope's"
         };
-        format!("{} ({whose})", shown_status(row.status))
+        match row.backend.as_ref().and_then(|b| b.sender_gave_up) {
+            Some(after) => format!(
+                "none: the sender gave up waiting after {} and closed its connection; {} ({whose}) came after it left",
+                format::latency(after),
+                shown_status(row.status)
+            ),
+            None => format!("{} ({whose})", shown_status(row.status)),
+        }
     };
     out.push(Line::new(LineKind::Field, "status", status));
     if let Some(note) = &row.note {

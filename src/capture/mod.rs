@@ -219,4 +219,7 @@ pub struct Relay {
     /// Each `--mirror`'s status when the request was recorded (`204`,
     /// `pending`, `queue full`, `no answer`), in `--mirror` order.
     pub mirrors: Vec<String>,
+    /// When the sender closed its connection before the answer, how long
+    /// after the end of its headers: it got none.
+    pub sender_gave_up: Option<Duration>,
 }

@@ -2,7 +2,8 @@
 //! `Promscope-Answer-From: promscope` (promscope's own answer), `backend`
 //! (forward mode: the backend's answer, passed on) or `nobody` (the backend
 //! gave none: promscope's 502 or 504 saying why), and in forward mode the
-//! backend, the latencies and the mirrors' statuses.
+//! backend, the latencies, the mirrors' statuses and whether the sender gave
+//! up waiting.
 
 use std::time::Duration;
 
@@ -11,6 +12,9 @@ use super::warc::RecordHead;
 
 /// The field that says who answered.
 pub const ANSWER_FROM: &str = "Promscope-Answer-From";
+/// The field that says the sender closed its connection before its answer,
+/// and how long after its request's headers (in seconds).
+const SENDER_GAVE_UP: &str = "Promscope-Sender-Gave-Up";
 
 /// Who answered, as [`ANSWER_FROM`] says it.
 pub fn answer_from(relay: Option<&Relay>) -> &'static str {
@@ -30,6 +34,9 @@ pub fn fields(relay: &Relay) -> Vec<(&'static str, String)> {
     ];
     if !relay.mirrors.is_empty() {
         fields.push(("Promscope-Mirrors", relay.mirrors.join(", ")));
+    }
+    if let Some(after) = relay.sender_gave_up {
+        fields.push((SENDER_GAVE_UP, seconds(after)));
     }
     fields
 }
@@ -63,6 +70,10 @@ pub fn parse(head: &RecordHead) -> Result<Option<Relay>, Option<String>> {
             .field("Promscope-Mirrors")
             .map(|m| m.split(',').map(|s| s.trim().to_owned()).collect())
             .unwrap_or_default(),
+        sender_gave_up: match head.field(SENDER_GAVE_UP) {
+            Some(_) => Some(latency(SENDER_GAVE_UP)?),
+            None => None,
+        },
     }))
 }
 

@@ -84,6 +84,7 @@ fn by_backend(request: &Exchange) -> Exchange {
             backend_latency: Duration::from_nanos(1_874_501),
             latency: Duration::from_nanos(2_113_007),
             mirrors: vec!["204".into(), "queue full".into()],
+            sender_gave_up: None,
         }),
     });
     e
@@ -104,6 +105,8 @@ fn by_nobody(request: &Exchange) -> Exchange {
             backend_latency: Duration::from_micros(300),
             latency: Duration::from_secs(30),
             mirrors: vec![],
+            // Prometheus's remote_timeout, passed.
+            sender_gave_up: Some(Duration::from_nanos(10_000_250_001)),
         }),
     });
     e
@@ -186,6 +189,8 @@ fn answers_say_who_answered_and_in_forward_mode_how() {
     assert!(answers[1].contains("Promscope-Latency: 0.002113007\r\n"));
     assert!(answers[1].contains("Promscope-Mirrors: 204, queue full\r\n"));
     assert!(!answers[2].contains("Promscope-Mirrors"));
+    assert!(!answers[1].contains("Promscope-Sender-Gave-Up"));
+    assert!(answers[2].contains("Promscope-Sender-Gave-Up: 10.000250001\r\n"));
 }
 
 #[test]

@@ -301,12 +301,21 @@ fn request_record(out: &mut String, batch: &Batch, forwarded: &Forwarded) {
         .received_at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    let _ = write!(
-        out,
-        r#"{{"kind":"request","received_ms":{received_ms},"status":{},"latency_ms":{:.3}"#,
-        forwarded.status(),
-        millis(forwarded.total_latency)
-    );
+    // The sender's side: what it got and how long it waited; nothing, if it
+    // gave up waiting.
+    let _ = match forwarded.sender_gave_up {
+        Some(after) => write!(
+            out,
+            r#"{{"kind":"request","received_ms":{received_ms},"status":null,"latency_ms":{:.3},"gave_up":true"#,
+            millis(after)
+        ),
+        None => write!(
+            out,
+            r#"{{"kind":"request","received_ms":{received_ms},"status":{},"latency_ms":{:.3}"#,
+            forwarded.status(),
+            millis(forwarded.total_latency)
+        ),
+    };
     request_fields(out, batch);
     if let Some(attempt) = &batch.info.retry_attempt {
         out.push_str(r#","retry_attempt":"#);

@@ -175,6 +175,7 @@ fn relayed(unpacked: Unpacked, answer: &Answer, relay: &Relay, limits: &Limits) 
         total_latency: relay.latency,
         undecodable,
         mirrors: MirrorStatuses::from(&mirrors[..]),
+        sender_gave_up: relay.sender_gave_up,
     };
     Some(Batch {
         info,

@@ -51,6 +51,9 @@ pub struct BackendSide {
     pub undecodable: Option<String>,
     /// Each mirror's status, as they answer.
     pub mirrors: MirrorStatuses,
+    /// When the sender gave up waiting, how long after its request's
+    /// headers: it got no answer (see `Forwarded::sender_gave_up`).
+    pub sender_gave_up: Option<std::time::Duration>,
 }
 
 /// One entry of the request log.
@@ -120,6 +123,7 @@ impl RequestRow {
                     )
                 }),
                 mirrors: f.mirrors.clone(),
+                sender_gave_up: f.sender_gave_up,
             }),
             _ => None,
         };

@@ -65,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
                     String::new()
                 },
                 super::backend::mirrors_cell(r),
-                format!("{}{retry}", shown_status(r.status)),
+                format!("{}{retry}", status_cell(r)),
             ]
         })
         .collect();
@@ -121,7 +121,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
         .map(|(i, (r, c))| {
             let status_style = if r.rejected.is_some() {
                 theme::error()
-            } else if r.note.is_some() {
+            } else if r.note.is_some()
+                || r.backend
+                    .as_ref()
+                    .is_some_and(|b| b.sender_gave_up.is_some())
+            {
                 theme::warn()
             } else {
                 Style::new()
@@ -257,6 +261,15 @@ fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
         first.insert(0, Span::raw(format!("tenant {} · ", escaped(tenant))));
     }
     let mut lines = vec![Line::from(first)];
+    if let Some(after) = r.backend.as_ref().and_then(|b| b.sender_gave_up) {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "the sender gave up waiting after {} and closed its connection: it got no answer",
+                format::latency(after)
+            ),
+            theme::warn(),
+        )));
+    }
     if let Some(undecodable) = r.backend.as_ref().and_then(|b| b.undecodable.as_ref()) {
         lines.push(Line::from(vec![
             Span::styled(
@@ -267,6 +280,15 @@ fn detail_lines(r: &RequestRow) -> Vec<Line<'static>> {
         ]));
     }
     lines
+}
+
+/// What the sender got: the status, or `gave up` when it closed its
+/// connection before the answer (forward mode).
+fn status_cell(r: &RequestRow) -> Cow<'static, str> {
+    match r.backend.as_ref().and_then(|b| b.sender_gave_up) {
+        Some(_) => Cow::Borrowed("gave up"),
+        None => shown_status(r.status),
+    }
 }
 
 /// Who refused a request, before its message: `400 rejected: `, or in

@@ -29,6 +29,10 @@ pub struct Forwarded {
     pub undecodable: Option<Undecodable>,
     /// Each `--mirror`'s status, filled in as they answer.
     pub mirrors: MirrorStatuses,
+    /// When the sender closed its connection before its answer was ready
+    /// (Prometheus past its `remote_timeout`): how long after the end of its
+    /// headers. It got no answer; the exchange went on all the same.
+    pub sender_gave_up: Option<Duration>,
 }
 
 /// Why promscope could not read a request that it forwarded all the same.
@@ -108,6 +112,7 @@ impl Forwarded {
                 .into_iter()
                 .map(MirrorStatus::text)
                 .collect(),
+            sender_gave_up: self.sender_gave_up,
         }
     }
 

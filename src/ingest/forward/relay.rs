@@ -7,8 +7,9 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -111,6 +112,8 @@ pub async fn relay(
     // dropped) does not cancel the exchange, which the backend may still act
     // on: it goes on in a task of its own, and is counted and shown all the same.
     let (forwarding, bound) = (Arc::clone(forwarding), Arc::clone(bound));
+    let gave_up = Arc::new(GaveUp::default());
+    let sender_gave_up = Arc::clone(&gave_up);
     let finish = async move {
         let forwarder = &forwarding.forwarder;
         let (upstream, backend_latency) = forwarder.exchange(&bound, request).await;
@@ -122,6 +125,7 @@ pub async fn relay(
             total_latency: arrived.elapsed(),
             undecodable: None,
             mirrors,
+            sender_gave_up: sender_gave_up.after(),
         });
         forwarder.stats.record(&forwarded);
         let refused = forwarded.reject_reason();
@@ -141,30 +145,58 @@ pub async fn relay(
         }
         (answer, refused, relayed)
     };
-    Detached(Some(Box::pin(finish))).await
+    Detached {
+        future: Some(Box::pin(finish)),
+        gave_up: (gave_up, arrived),
+    }
+    .await
+}
+
+/// When the sender gave up waiting: microseconds after its request's
+/// headers, plus one (0: it did not).
+#[derive(Default)]
+struct GaveUp(AtomicU64);
+
+impl GaveUp {
+    fn set(&self, after: Duration) {
+        let micros = u64::try_from(after.as_micros()).unwrap_or(u64::MAX - 1);
+        self.0.store(micros + 1, Ordering::Relaxed);
+    }
+
+    fn after(&self) -> Option<Duration> {
+        let micros = self.0.load(Ordering::Relaxed);
+        (micros > 0).then(|| Duration::from_micros(micros - 1))
+    }
 }
 
 /// A future run where it is awaited that, dropped before it is done, goes on
-/// in a task of its own.
-struct Detached<F: Future<Output: Send + 'static> + Send + 'static>(Option<Pin<Box<F>>>);
+/// in a task of its own, and notes when it was dropped (the sender gave up).
+struct Detached<F: Future<Output: Send + 'static> + Send + 'static> {
+    future: Option<Pin<Box<F>>>,
+    gave_up: (Arc<GaveUp>, Instant),
+}
 
 impl<F: Future<Output: Send + 'static> + Send + 'static> Future for Detached<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let Some(future) = self.0.as_mut() else {
+        let Some(future) = self.future.as_mut() else {
             return Poll::Pending;
         };
         let done = std::task::ready!(future.as_mut().poll(cx));
-        self.0 = None;
+        self.future = None;
         Poll::Ready(done)
     }
 }
 
 impl<F: Future<Output: Send + 'static> + Send + 'static> Drop for Detached<F> {
     fn drop(&mut self) {
-        if let (Some(future), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current())
-        {
+        let Some(future) = self.future.take() else {
+            return;
+        };
+        let (gave_up, arrived) = &self.gave_up;
+        gave_up.set(arrived.elapsed());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(future);
         }
     }

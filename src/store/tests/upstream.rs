@@ -19,6 +19,7 @@ fn answered(mut batch: Batch, status: u16, body: &str) -> Batch {
         total_latency: Duration::from_millis(3),
         undecodable: None,
         mirrors: Default::default(),
+        sender_gave_up: None,
     }));
     batch
 }
@@ -87,6 +88,7 @@ fn answers_that_are_retried_or_accepted_flag_nothing() {
         total_latency: Duration::ZERO,
         undecodable: None,
         mirrors: Default::default(),
+        sender_gave_up: None,
     }));
     store.ingest(&failed);
     assert_eq!(flagged(&store), vec![(0, None)]);

@@ -24,6 +24,7 @@ fn forwarded_with(upstream: Upstream) -> Box<Forwarded> {
         total_latency: Duration::ZERO,
         undecodable: None,
         mirrors: Default::default(),
+        sender_gave_up: None,
     })
 }
 
