@@ -17,7 +17,7 @@ use promscope::ingest::forward::{
     ForwardSnapshot, ForwardStats, MirrorSnapshot, MirrorStatus, MirrorStatuses, RejectionGroup,
 };
 use promscope::ingest::model::{
-    Batch, Forwarded, Outcome, Protocol, RejectReason, Undecodable, Upstream, WriteData,
+    Batch, Forwarded, Outcome, Protocol, RejectReason, Sender, Undecodable, Upstream, WriteData,
 };
 use promscope::store::{Store, StoreLimits};
 
@@ -126,6 +126,7 @@ fn forward_fixture() -> (App, Store) {
             overflow: 2,
             pending: 0,
         }],
+        waiting: vec![],
     });
     (app, store)
 }

@@ -16,7 +16,7 @@ use crate::app::view::RATE_WINDOW_SECS;
 use crate::format;
 use crate::store::{Evictions, MAX_EXEMPLAR_LABEL_BYTES, Store};
 use crate::summary::distinct::DistinctCount;
-use crate::summary::totals::{self, SenderTotals, Totals};
+use crate::summary::totals::{self, Sender, SenderTotals, Totals};
 use crate::text::escape::escaped;
 
 /// Height of the header: two lines more for the backend in forward mode.
@@ -237,11 +237,16 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
     // The busiest of those still sending, else the busiest: one that
     // stopped long ago (or a flood of connections refused before any
     // request was read) is not who is sending now.
-    let idle = |t: &SenderTotals| idle_secs(t, app.now_ms);
+    // In forward mode a sender whose requests wait on a stalled backend
+    // sends nothing new, and is heard of only when they are answered: it is
+    // waiting, not idle.
+    let waiting = |s: &Sender| app.forward.as_ref().and_then(|f| f.waiting_for(s));
+    let idle =
+        |s: &Sender, t: &SenderTotals| idle_secs(t, app.now_ms).filter(|_| waiting(s).is_none());
     let ranked = senders.busiest(senders.len());
     let shown = ranked
         .iter()
-        .find(|(_, t)| idle(t).is_none())
+        .find(|(s, t)| idle(s, t).is_none())
         .or(ranked.first());
     match shown.copied() {
         None => parts.push(Part::whole(vec![
@@ -269,9 +274,19 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
                 let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
                 fit::sender(&agent, &extras, width)
             };
-            if let Some(secs) = idle(s) {
+            if let Some(secs) = idle(sender, s) {
                 spans.push(styled(
                     format!(" idle {}", format::duration_secs(secs)),
+                    theme::warn(),
+                ));
+            } else if let Some(wait) =
+                waiting(sender).filter(|w| w.as_secs_f64() >= IDLE_AFTER_SECS)
+            {
+                spans.push(styled(
+                    format!(
+                        " waiting on the backend {}",
+                        format::duration_secs(wait.as_secs_f64())
+                    ),
                     theme::warn(),
                 ));
             }
@@ -280,7 +295,7 @@ fn senders_and_trouble(app: &App, store: &Store) -> Vec<Part> {
             if more > 0 {
                 let idle_others = senders
                     .iter()
-                    .filter(|(other, t)| other != &sender && idle(t).is_some())
+                    .filter(|(other, t)| other != &sender && idle(other, t).is_some())
                     .count();
                 let idle_others = if idle_others > 0 {
                     format!(", {idle_others} idle")

@@ -251,3 +251,31 @@ fn groups_are_never_cut_to_look_alike() {
     }
     assert!(both_shown > 0, "never both shown");
 }
+
+/// A sender whose requests wait on a stalled backend sends nothing new, and
+/// is heard of only when they are answered: it is waiting, not idle.
+#[test]
+fn a_sender_waiting_on_the_backend_is_not_said_to_be_idle() {
+    let (mut app, store) = forward_fixture();
+    // 34 s after the fixture's latest request.
+    app.tick(T0 + 34_000, &store);
+    let sender_line = |app: &App| {
+        let screen = screen(app, &store, 200, 40);
+        let line = screen
+            .lines()
+            .find(|l| l.contains(" senders "))
+            .map(str::to_owned);
+        line.unwrap_or_else(|| panic!("no senders line:\n{screen}"))
+    };
+    let idle = sender_line(&app);
+    assert!(idle.contains(" idle "), "{idle}");
+    let sender = Sender::of(&info(T0, Protocol::V2));
+    app.forward.as_mut().unwrap().waiting = vec![(sender, Duration::from_secs(34))];
+    let waiting = sender_line(&app);
+    assert!(
+        waiting.contains("@ 10.1.2.3 RW1+RW2 waiting on the backend 34s"),
+        "{waiting}"
+    );
+    // The other sender (team-a's) sent nothing since, and waits on nothing.
+    assert!(waiting.contains("+1 more, 1 idle"), "{waiting}");
+}

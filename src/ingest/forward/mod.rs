@@ -20,6 +20,7 @@ mod relay;
 pub mod stats;
 mod target;
 mod tls;
+mod waiting;
 
 use std::sync::Arc;
 use std::time::Duration;

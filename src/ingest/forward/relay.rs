@@ -26,7 +26,7 @@ use crate::ingest::body::{Charge, Pieces};
 use crate::ingest::content::{self, Rejection};
 use crate::ingest::decode::{Compression, DecodeError, decoded_size_bound_in_pieces};
 use crate::ingest::handler::{self, HttpResponse};
-use crate::ingest::model::{Batch, RejectReason, RequestInfo, WriteData};
+use crate::ingest::model::{Batch, RejectReason, RequestInfo, Sender, WriteData};
 use crate::ingest::negotiate::Negotiated;
 use crate::ingest::recording;
 use crate::ingest::server::Receiver;
@@ -113,11 +113,12 @@ pub async fn relay(
     // on: it goes on in a task of its own, and is counted and shown all the same.
     let (forwarding, bound) = (Arc::clone(forwarding), Arc::clone(bound));
     let gave_up = Arc::new(GaveUp::default());
+    let waiting = forwarder.stats.waiting.begin(Sender::of(&info));
     let sender_gave_up = Arc::clone(&gave_up);
     let finish = async move {
         let forwarder = &forwarding.forwarder;
         let (upstream, backend_latency) = forwarder.exchange(&bound, request).await;
-        drop(charge);
+        drop((charge, waiting));
         let mut answer = answer(&upstream);
         let forwarded = Box::new(Forwarded {
             upstream,

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::mirror::MirrorCounts;
 use super::outcome::Forwarded;
+use super::waiting::Waiting;
+use crate::ingest::model::Sender;
 
 /// Seconds of latency kept for the percentiles.
 const WINDOW_SECS: usize = 60;
@@ -48,6 +50,8 @@ pub struct ForwardStats {
     rejections: Mutex<Vec<RejectionGroup>>,
     other_rejections: AtomicU64,
     mirrors: Vec<Arc<MirrorCounts>>,
+    /// Requests sent to the backend and not answered yet, by sender.
+    pub waiting: Arc<Waiting>,
 }
 
 /// Rejections with one status and message.
@@ -91,6 +95,19 @@ pub struct ForwardSnapshot {
     pub other_rejections: u64,
     /// What each `--mirror` did.
     pub mirrors: Vec<MirrorSnapshot>,
+    /// Senders with requests waiting on the backend, and for how long
+    /// without a break.
+    pub waiting: Vec<(Sender, Duration)>,
+}
+
+impl ForwardSnapshot {
+    /// How long `sender` has had requests waiting on the backend, if it has.
+    pub fn waiting_for(&self, sender: &Sender) -> Option<Duration> {
+        self.waiting
+            .iter()
+            .find(|(s, _)| s == sender)
+            .map(|&(_, since)| since)
+    }
 }
 
 /// What one mirror did, taken at one moment.
@@ -124,6 +141,7 @@ impl ForwardStats {
             rejections: Mutex::new(Vec::new()),
             other_rejections: AtomicU64::new(0),
             mirrors,
+            waiting: Arc::default(),
         }
     }
 
@@ -219,11 +237,12 @@ impl ForwardStats {
                     pending: m.pending(),
                 })
                 .collect(),
+            waiting: self.waiting.now(),
         }
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

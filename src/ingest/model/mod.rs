@@ -17,6 +17,7 @@ pub mod body_buf;
 mod histogram;
 mod labels;
 mod request;
+mod sender;
 mod series;
 mod write_data;
 
@@ -34,6 +35,7 @@ pub use request::{
     Batch, NO_HTTP_STATUS, Outcome, Protocol, RawRequest, RejectReason, Repeats, RequestInfo,
     resent_after, shown_status,
 };
+pub use sender::{MAX_USER_AGENT_BYTES, Sender};
 pub use series::{
     Exemplar, Metadata, MetricType, ReceivedSeries, STALE_NAN_BITS, Sample, is_stale_nan,
 };
