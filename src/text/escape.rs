@@ -19,20 +19,42 @@ use std::ops::RangeInclusive;
 
 /// What must not reach a terminal as is: C0 controls, DEL, C1 controls, bidi
 /// embeddings, overrides, isolates and marks, line and paragraph separators, and
-/// characters that take no room (zero-width spaces and joiners, the soft hyphen,
-/// the byte-order mark, invisible operators).
-const HIDDEN: [RangeInclusive<char>; 11] = [
+/// every character Unicode says to draw as nothing (Default_Ignorable_Code_Point:
+/// zero-width spaces and joiners, the soft hyphen, the byte-order mark,
+/// invisible operators, variation selectors, Hangul fillers, tag characters):
+/// `job="api"` and `job="api"` with one of them are two series that looked one.
+const HIDDEN: [RangeInclusive<char>; 20] = [
     '\0'..='\x1f',
     '\x7f'..='\u{9f}',
     '\u{ad}'..='\u{ad}',
+    // Combining grapheme joiner.
+    '\u{34f}'..='\u{34f}',
     '\u{61c}'..='\u{61c}',
-    '\u{180e}'..='\u{180e}',
+    // Hangul choseong and jungseong fillers.
+    '\u{115f}'..='\u{1160}',
+    // Khmer inherent vowels.
+    '\u{17b4}'..='\u{17b5}',
+    // Mongolian free variation selectors and vowel separator.
+    '\u{180b}'..='\u{180f}',
     '\u{200b}'..='\u{200f}',
     '\u{2028}'..='\u{202e}',
-    // Word joiner, invisible operators, isolates (U+2065 is unassigned).
-    '\u{2060}'..='\u{2069}',
+    // Word joiner, invisible operators, isolates, deprecated format characters.
+    '\u{2060}'..='\u{206f}',
+    // Hangul filler.
+    '\u{3164}'..='\u{3164}',
+    // Variation selectors.
+    '\u{fe00}'..='\u{fe0f}',
     '\u{feff}'..='\u{feff}',
-    '\u{fff9}'..='\u{fffb}',
+    // Halfwidth Hangul filler.
+    '\u{ffa0}'..='\u{ffa0}',
+    // Unassigned ignorables, interlinear annotation.
+    '\u{fff0}'..='\u{fffb}',
+    // Shorthand format controls.
+    '\u{1bca0}'..='\u{1bca3}',
+    // Musical symbol formatting.
+    '\u{1d173}'..='\u{1d17a}',
+    // Tags, variation selectors supplement, and the ignorables around them.
+    '\u{e0000}'..='\u{e0fff}',
     RAW_BYTES,
 ];
 
@@ -75,9 +97,12 @@ pub(crate) fn block_may_hide(block: &[u8; 16]) -> bool {
     // One fold per test: folds over several tests at once compile to byte shuffles.
     let has = |x: u8| block.iter().fold(false, |any, &c| any | (c == x));
     let control = block.iter().fold(false, |any, &c| any | (c < 0x20));
-    // 0xc2: U+0080..U+00BF, 0xd8: U+0600.., 0xe1: U+1000.., 0xe2: U+2000.., 0xef: U+F000..,
-    // 0xf4: U+100000.. (raw bytes)
-    control | has(0x7f) | has(0xc2) | has(0xd8) | has(0xe1) | has(0xe2) | has(0xef) | has(0xf4)
+    // 0xc2: U+0080..U+00BF, 0xcd: U+0340.., 0xd8: U+0600.., 0xe1: U+1000..,
+    // 0xe2: U+2000.., 0xe3: U+3000.., 0xef: U+F000.., 0xf0: U+10000..U+3FFFF,
+    // 0xf3: U+C0000.. (tags), 0xf4: U+100000.. (raw bytes)
+    let three = has(0xe1) | has(0xe2) | has(0xe3) | has(0xef);
+    let four = has(0xf0) | has(0xf3) | has(0xf4);
+    control | has(0x7f) | has(0xc2) | has(0xcd) | has(0xd8) | three | four
 }
 
 /// Whether `s` may hold a character that [`is_hidden`] (a fast test on bytes;
@@ -87,7 +112,8 @@ pub fn may_hide(s: &str) -> bool {
 }
 
 /// Appends the escape for `c`: `\n`, `\r`, `\t`, `\xNN` for other ASCII controls,
-/// DEL and the bytes that were not UTF-8 ([`RAW_BYTES`]), `\uNNNN` for the rest.
+/// DEL and the bytes that were not UTF-8 ([`RAW_BYTES`]), `\uNNNN` for the rest
+/// (`\UNNNNNNNN` past U+FFFF).
 pub fn push_escape(out: &mut String, c: char) {
     if let Some(b) = raw_byte(c) {
         let _ = write!(out, "\\x{b:02x}");
@@ -98,6 +124,8 @@ pub fn push_escape(out: &mut String, c: char) {
         '\r' => out.write_str("\\r"),
         '\t' => out.write_str("\\t"),
         c if c.is_ascii() => write!(out, "\\x{:02x}", c as u32),
+        // Beyond the first plane, as Go writes it: `\u` takes four digits.
+        c if u32::from(c) > 0xffff => write!(out, "\\U{:08x}", c as u32),
         c => write!(out, "\\u{:04x}", c as u32),
     };
 }
@@ -158,6 +186,14 @@ mod tests {
         ("zero\u{200b}width\u{feff}", "zero\\u200bwidth\\ufeff"),
         ("del\x7f", "del\\x7f"),
         ("line\nfeed\ttab\r", "line\\nfeed\\ttab\\r"),
+        // Drawn as nothing: each made `job="api"` look like another series.
+        ("api\u{e0041}", "api\\U000e0041"),
+        ("api\u{fe0f}", "api\\ufe0f"),
+        ("api\u{3164}", "api\\u3164"),
+        ("api\u{34f}", "api\\u034f"),
+        ("api\u{115f}\u{17b4}\u{180b}", "api\\u115f\\u17b4\\u180b"),
+        ("api\u{206a}\u{ffa0}", "api\\u206a\\uffa0"),
+        ("api\u{1bca0}\u{1d173}", "api\\U0001bca0\\U0001d173"),
     ];
 
     #[test]
