@@ -50,8 +50,11 @@ pub(crate) fn string(out: &mut String, s: &str) {
                 (None, Some(b)) => {
                     let _ = write!(out, "\\\\x{b:02x}");
                 }
+                // Past U+FFFF as its UTF-16 surrogates: JSON's `\u` takes four digits.
                 (None, None) => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
                 }
             }
             copied = i + c.len_utf8();
@@ -453,6 +456,19 @@ mod tests {
         let mut out = String::new();
         labels(&mut out, pairs.iter().copied());
         out
+    }
+
+    /// Hidden characters past U+FFFF (tag characters) are escaped as JSON
+    /// has it, as UTF-16 surrogates: `\ue0041` parsed as U+E004 and a `1`.
+    #[test]
+    fn hidden_characters_parse_back_to_themselves() {
+        for s in ["api\u{e0041}", "x\u{1bca0}y", "a\u{202e}b\u{fe0f}", "\u{1d173}"] {
+            let mut out = String::new();
+            string(&mut out, s);
+            assert!(out.is_ascii(), "{out}");
+            let parsed: String = serde_json::from_str(&out).expect(&out);
+            assert_eq!(parsed, s, "{out}");
+        }
     }
 
     #[test]
