@@ -462,7 +462,12 @@ mod tests {
     /// has it, as UTF-16 surrogates: `\ue0041` parsed as U+E004 and a `1`.
     #[test]
     fn hidden_characters_parse_back_to_themselves() {
-        for s in ["api\u{e0041}", "x\u{1bca0}y", "a\u{202e}b\u{fe0f}", "\u{1d173}"] {
+        for s in [
+            "api\u{e0041}",
+            "x\u{1bca0}y",
+            "a\u{202e}b\u{fe0f}",
+            "\u{1d173}",
+        ] {
             let mut out = String::new();
             string(&mut out, s);
             assert!(out.is_ascii(), "{out}");

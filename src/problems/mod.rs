@@ -40,8 +40,20 @@ impl std::fmt::Display for At {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span(pub i64);
 
+impl Span {
+    /// From `earlier` to `later`. Sender timestamps reach `i64::MIN` and
+    /// `i64::MAX`: the difference is held at the ends, where it is said to be
+    /// more (wrapped, it read `-106751970375 d … behind the newest`).
+    pub fn between(later: i64, earlier: i64) -> Span {
+        Span(later.saturating_sub(earlier))
+    }
+}
+
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == i64::MAX {
+            f.write_str("more than ")?;
+        }
         f.write_str(&crate::calendar::span_ms(self.0))
     }
 }

@@ -58,11 +58,11 @@ impl std::fmt::Display for SampleFact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             SampleFact::Future { ts, arrival_ms } => {
-                let past = Span(ts - arrival_ms);
+                let past = Span::between(ts, arrival_ms);
                 write!(f, "sample at {} is {past} past its arrival", At(ts))
             }
             SampleFact::TooOld { ts, newest_ms } => {
-                let behind = Span(newest_ms - ts);
+                let behind = Span::between(newest_ms, ts);
                 write!(
                     f,
                     "sample at {} is {behind} behind the newest of all series",
@@ -71,7 +71,7 @@ impl std::fmt::Display for SampleFact {
             }
             SampleFact::NanOnCounter { ts } => write!(f, "counter sample at {} is NaN", At(ts)),
             SampleFact::OutOfOrder { ts, newest_ms } => {
-                let older = Span(newest_ms - ts);
+                let older = Span::between(newest_ms, ts);
                 write!(
                     f,
                     "sample at {} is {older} older than the series' newest",

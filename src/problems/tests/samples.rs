@@ -114,6 +114,28 @@ fn messages_give_times_as_dates_and_gaps_with_units() {
     );
     let limit = crate::store::problems::SERIES_MESSAGE_BYTES;
     assert!(found.0[0].1.len() <= limit);
+
+    // A sample at the oldest time a timestamp holds, after one of now: the
+    // gap is more than an i64 of milliseconds, never a negative one.
+    let mut found = Found::default();
+    let mut state = SeriesState::default();
+    for ts in [T, i64::MIN] {
+        let sample = SampleIn {
+            timestamp_ms: ts,
+            value: 1.0,
+            start_ms: 0,
+            stale: false,
+        };
+        state.check(sample, &context, &Thresholds::default(), &mut found);
+    }
+    assert!(!found.0.is_empty());
+    for (_, message) in &found.0 {
+        assert!(!message.contains(" is -"), "{message}");
+        assert!(
+            message.contains(" is more than 106751991167 d"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
