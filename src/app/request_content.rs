@@ -208,7 +208,8 @@ fn headers(out: &mut Vec<Line>, headers: &[Header]) {
         format!("Headers ({})", headers.len()),
     ));
     for h in headers {
-        let value = String::from_utf8_lossy(&h.value).into_owned();
+        // `\xff` for a byte that is not UTF-8, not U+FFFD: what was sent.
+        let value = crate::text::escape::lossless(&h.value);
         out.push(Line::new(LineKind::Field, h.name.clone(), value));
     }
 }

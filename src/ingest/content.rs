@@ -3,6 +3,7 @@
 //! applies as a request arrives, and that replaying a recorded request applies
 //! again, so that both make the same batch of it.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -16,6 +17,7 @@ use super::model::{
 };
 use super::negotiate::{self, Negotiated, Unsupported};
 use super::server::Limits;
+use crate::text::escape::lossless;
 
 /// Longest tenant kept; longer ones end with `…` (a tenant is sender-chosen
 /// text, and it is kept per request, per series and per tenant).
@@ -31,11 +33,9 @@ pub fn request_info(
     received_at: SystemTime,
     tenant_header: Option<&HeaderName>,
 ) -> RequestInfo {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
+    // Losslessly, as label values: two User-Agents that differ only in bytes
+    // that are not UTF-8 were one sender as U+FFFD.
+    let header = |name: &str| headers.get(name).map(|v| lossless(v.as_bytes()));
     RequestInfo {
         received_at,
         remote_addr: remote,
@@ -63,9 +63,11 @@ pub fn tenant_of(headers: &HeaderMap, path: &str, named: Option<&HeaderName>) ->
         .or_else(|| header("x-scope-orgid"))
         .or_else(|| header("thanos-tenant"))
         .filter(|v| !v.is_empty());
+    // Losslessly: `ten\xff` and `ten\xfe` were one tenant as U+FFFD, and the
+    // same series from both a false duplicate.
     let tenant = match from_header {
-        Some(value) => String::from_utf8_lossy(value),
-        None => vm_cluster_tenant(path)?.into(),
+        Some(value) => lossless(value).into(),
+        None => Cow::Borrowed(vm_cluster_tenant(path)?),
     };
     Some(crate::text::bounded(&tenant, MAX_TENANT_BYTES))
 }
@@ -430,6 +432,7 @@ pub fn decode_forwarded(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::escape::escaped;
 
     #[test]
     fn tenant_of_a_victoriametrics_cluster_path() {
@@ -488,7 +491,12 @@ mod tests {
             tenant.len() <= MAX_TENANT_BYTES && tenant.ends_with('…'),
             "{tenant}"
         );
-        let binary = headers(&[("x-scope-orgid", b"a\xffb")]);
-        assert_eq!(tenant_of(&binary, "/", None).as_deref(), Some("a\u{fffd}b"));
+        // Byte for byte, as label values: three tenants, not one `a\u{fffd}b`.
+        let tenants: Vec<String> = [&b"a\xffb"[..], b"a\xfeb", "a\u{fffd}b".as_bytes()]
+            .into_iter()
+            .map(|t| tenant_of(&headers(&[("x-scope-orgid", t)]), "/", None).expect("a tenant"))
+            .collect();
+        let shown: Vec<String> = tenants.iter().map(|t| escaped(t).into_owned()).collect();
+        assert_eq!(shown, [r"a\xffb", r"a\xfeb", "a\u{fffd}b"]);
     }
 }
