@@ -53,6 +53,14 @@ pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `bytes` as a double-quoted PromQL string, as [`write_quoted`] writes it,
+/// a byte that is not UTF-8 as `\xNN`: how messages name a metric or tenant.
+pub fn quoted(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    write_quoted(&mut out, &escape::lossless(bytes));
+    out
+}
+
 /// Appends a series in PromQL notation: `name{a="1", b="2"}`. Names that are not
 /// classic identifiers (UTF-8 names, allowed in RW2) are quoted as Prometheus 3 does:
 /// `{"my.metric", "my.label"="x"}`.

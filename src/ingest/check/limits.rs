@@ -14,6 +14,7 @@ use hashbrown::HashMap;
 use super::dense::DenseMap;
 use super::memory::Identity;
 use crate::problems::{Report, Rule, RuleSet, Thresholds};
+use crate::text::promql;
 
 /// Series remembered at most; past it new series are not counted (a sender
 /// with this many active series has crossed any limit worth setting).
@@ -213,12 +214,12 @@ pub fn check(
         Crossed::Tenant { limit, since_ms } => {
             let whose = match tenant {
                 "" => "requests without a tenant".to_owned(),
-                t => format!("tenant {t:?}"),
+                t => format!("tenant {}", promql::quoted(t.as_bytes())),
             };
             (Rule::SeriesPerTenant, limit, since_ms, whose)
         }
         Crossed::Metric { limit, since_ms } => {
-            let whose = format!("metric {:?}", String::from_utf8_lossy(name));
+            let whose = format!("metric {}", promql::quoted(name));
             (Rule::SeriesPerMetric, limit, since_ms, whose)
         }
     };

@@ -20,6 +20,7 @@ use crate::ingest::model::{HistogramExt, LabelRef, MetricType, ReceivedSeries, S
 use crate::problems::labels::LabelCheck;
 use crate::problems::samples::{SampleContext, SampleIn, is_counter};
 use crate::problems::{Report, Rule, RuleSet, Subject};
+use crate::text::promql;
 
 /// One request being checked.
 pub(super) struct Pass<'a, 'c> {
@@ -275,16 +276,16 @@ fn metadata(
         facts.help = help_hash;
     }
     if type_differs || help_differs {
-        let name = String::from_utf8_lossy(name);
+        let name = promql::quoted(name);
         out.found(Rule::MetadataConflict, &|| {
             if type_differs {
                 format!(
-                    "metric {name:?} was sent as a {}, now as a {}",
+                    "metric {name} was sent as a {}, now as a {}",
                     was.metric_type.name(),
                     metric_type.name()
                 )
             } else {
-                format!("metric {name:?} was sent with another help text")
+                format!("metric {name} was sent with another help text")
             }
         });
     }
@@ -299,10 +300,10 @@ fn untyped(metrics: &mut MetricMemory, out: &mut Collector<'_>, name: &[u8]) -> 
     let known = facts.metric_type;
     if known == MetricType::Unknown && !facts.untyped_reported {
         facts.untyped_reported = true;
-        let name = String::from_utf8_lossy(name);
+        let name = promql::quoted(name);
         out.found(Rule::MetadataTypeUnspecified, &|| {
             format!(
-                "metric {name:?} is sent with no type (reported once per name; \
+                "metric {name} is sent with no type (reported once per name; \
                  Prometheus sends types over RW 2.0 only with \
                  --enable-feature=metadata-wal-records)"
             )

@@ -112,6 +112,18 @@ fn metadata_type_unspecified() {
     let gauge = with_metadata(data.clone(), MetricType::Gauge, "Help.");
     assert_eq!(rules_with(&fresh(), gauge, Protocol::V2), []);
     assert_eq!(rules_with(&fresh(), data, Protocol::V1), []);
+    // The name quoted as PromQL writes it: `\x1b`, not Rust's `\u{1b}`.
+    let mut hostile = one_series("m\x1b[2J\u{e0041}", &[sample(NOW, 1.0)], &[]);
+    fresh().check(&mut hostile, Some(Protocol::V2), NOW);
+    let untyped = hostile
+        .problems
+        .iter()
+        .find(|p| p.rule == Rule::MetadataTypeUnspecified);
+    let message = untyped.expect("fired").message.text();
+    assert!(
+        message.starts_with(r#"metric "m\x1b[2J\U000e0041" is sent with no type"#),
+        "{message}"
+    );
 }
 
 /// Prometheus 3.x without `metadata-wal-records` sends every series untyped:
