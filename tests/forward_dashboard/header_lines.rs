@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// The line under the backend's: what it rejected or did not answer.
+fn rejections_line(screen: &str, width: u16) -> &str {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("forwarded ok"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no rejections line at {width}:\n{screen}"))
+}
+
 #[test]
 fn a_backend_that_cannot_be_reached_is_not_said_to_reject() {
     let stats = ForwardStats::new(BACKEND, false, Vec::new());
@@ -178,11 +187,7 @@ fn every_rejected_request_is_counted_on_the_line_at_any_width() {
     let total = 26 + 7 + 3 + 2 + 1;
     for width in 50..=250u16 {
         let screen = screen(&app, &store, width, 32);
-        let line = screen
-            .lines()
-            .skip_while(|l| !l.contains("forwarded ok"))
-            .nth(1)
-            .unwrap_or_else(|| panic!("no rejections line at {width}:\n{screen}"));
+        let line = rejections_line(&screen, width);
         let counted: u64 = line
             .split('×')
             .skip(1)
@@ -232,11 +237,7 @@ fn groups_are_never_cut_to_look_alike() {
     let mut both_shown = 0;
     for width in 50..=250u16 {
         let screen = screen(&app, &store, width, 32);
-        let line = screen
-            .lines()
-            .skip_while(|l| !l.contains("forwarded ok"))
-            .nth(1)
-            .unwrap_or_else(|| panic!("no rejections line at {width}:\n{screen}"));
+        let line = rejections_line(&screen, width);
         if line.matches("400 out of ord").count() == 2 {
             both_shown += 1;
             assert!(

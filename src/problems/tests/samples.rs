@@ -76,22 +76,26 @@ fn out_of_order_and_duplicates() {
 /// Short enough for the 80 bytes a series keeps of an offence's message.
 #[test]
 fn messages_give_times_as_dates_and_gaps_with_units() {
-    let mut state = SeriesState::default();
     let context = SampleContext {
         arrival_ms: T,
         newest_of_all_ms: T,
         counter: false,
     };
-    let mut found = Found::default();
-    for ts in [T, T - 12_345] {
-        let sample = SampleIn {
-            timestamp_ms: ts,
-            value: 1.0,
-            start_ms: 0,
-            stale: false,
-        };
-        state.check(sample, &context, &Thresholds::default(), &mut found);
-    }
+    let after = |timestamps: [i64; 2]| {
+        let mut state = SeriesState::default();
+        let mut found = Found::default();
+        for timestamp_ms in timestamps {
+            let sample = SampleIn {
+                timestamp_ms,
+                value: 1.0,
+                start_ms: 0,
+                stale: false,
+            };
+            state.check(sample, &context, &Thresholds::default(), &mut found);
+        }
+        found
+    };
+    let found = after([T, T - 12_345]);
     assert_eq!(
         found.0,
         [(
@@ -117,17 +121,7 @@ fn messages_give_times_as_dates_and_gaps_with_units() {
 
     // A sample at the oldest time a timestamp holds, after one of now: the
     // gap is more than an i64 of milliseconds, never a negative one.
-    let mut found = Found::default();
-    let mut state = SeriesState::default();
-    for ts in [T, i64::MIN] {
-        let sample = SampleIn {
-            timestamp_ms: ts,
-            value: 1.0,
-            start_ms: 0,
-            stale: false,
-        };
-        state.check(sample, &context, &Thresholds::default(), &mut found);
-    }
+    let found = after([T, i64::MIN]);
     assert!(!found.0.is_empty());
     for (_, message) in &found.0 {
         assert!(!message.contains(" is -"), "{message}");
