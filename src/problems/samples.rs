@@ -2,6 +2,7 @@
 //! in [`SeriesState`], in the series' slot) and the newest sample of all.
 
 use super::{At, Report, Rule, Span, Thresholds};
+use crate::proto::STALE_NAN_BITS;
 
 /// What the sample rules keep of a series: its newest sample, and the start
 /// timestamp that came with it. 24 bytes.
@@ -79,6 +80,7 @@ impl std::fmt::Display for SampleFact {
                 )
             }
             SampleFact::Resent { ts, value } => {
+                let value = Value(value);
                 write!(f, "sample at {} sent again with value {value}", At(ts))
             }
             SampleFact::Rewritten {
@@ -87,14 +89,34 @@ impl std::fmt::Display for SampleFact {
                 value,
             } => write!(
                 f,
-                "sample at {} sent with value {previous}, then {value}",
-                At(ts)
+                "sample at {} sent with value {}, then {}",
+                At(ts),
+                Value(previous),
+                Value(value)
             ),
             SampleFact::Decrease {
                 ts,
                 previous,
                 value,
             } => write!(f, "counter went from {previous} to {value} at {}", At(ts)),
+        }
+    }
+}
+
+/// A sample value as messages write it: NaNs told apart, as duplicates
+/// compare their bits (`NaN, then NaN` read as no change).
+struct Value(f64);
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Prometheus's own NaN (`value.NormalNaN`).
+        const NORMAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0001;
+        let bits = self.0.to_bits();
+        match bits {
+            STALE_NAN_BITS => f.write_str("StaleNaN"),
+            NORMAL_NAN_BITS => f.write_str("NaN"),
+            _ if self.0.is_nan() => write!(f, "NaN (bits {bits:#018x})"),
+            _ => write!(f, "{}", self.0),
         }
     }
 }

@@ -51,26 +51,43 @@ fn out_of_order_and_duplicates() {
         samples(false, &[(T, f64::NAN), (T, f64::NAN)])[1],
         [Rule::DuplicateSample]
     );
-    let mut found = Found::default();
-    let mut state = SeriesState::default();
     let context = SampleContext {
         arrival_ms: T,
         newest_of_all_ms: T,
         counter: false,
     };
-    for value in [1.5, 2.0] {
-        let sample = SampleIn {
-            timestamp_ms: T,
-            value,
-            start_ms: 0,
-            stale: false,
-        };
-        state.check(sample, &context, &Thresholds::default(), &mut found);
+    let nan = |bits: u64| f64::from_bits(bits);
+    let at = "sample at 2023-11-14T22:13:20.000Z sent with value";
+    // The first value sent at a time, then each other one; NaNs told apart by
+    // their bits, as the rule compares them.
+    let cases = [
+        ([1.5, 2.0], format!("{at} 1.5, then 2")),
+        (
+            [nan(0x7ff8_0000_0000_0001), nan(0x7ff8_0000_0000_0002)],
+            format!("{at} NaN, then NaN (bits 0x7ff8000000000002)"),
+        ),
+        (
+            [
+                nan(0x7ff8_0000_0000_0001),
+                nan(crate::proto::STALE_NAN_BITS),
+            ],
+            format!("{at} NaN, then StaleNaN"),
+        ),
+    ];
+    for (values, message) in cases {
+        let mut found = Found::default();
+        let mut state = SeriesState::default();
+        for value in values {
+            let sample = SampleIn {
+                timestamp_ms: T,
+                value,
+                start_ms: 0,
+                stale: false,
+            };
+            state.check(sample, &context, &Thresholds::default(), &mut found);
+        }
+        assert_eq!(found.0[0].1, message);
     }
-    assert_eq!(
-        found.0[0].1,
-        "sample at 2023-11-14T22:13:20.000Z sent with value 1.5, then 2"
-    );
 }
 
 /// Short enough for the 80 bytes a series keeps of an offence's message.
