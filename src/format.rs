@@ -186,10 +186,27 @@ pub fn quantile_latency(d: Duration) -> String {
     }
 }
 
+/// How long after its timestamp a sample arrived (`duration_secs`), whatever
+/// the timestamp: one at `i64::MIN` is some 106,752,011,213 days behind, not
+/// the 106,751,991,167 a saturated difference of milliseconds held it at.
+pub fn lag(arrival_ms: i64, timestamp_ms: i64) -> String {
+    let ms = i128::from(arrival_ms) - i128::from(timestamp_ms);
+    duration_secs(ms as f64 / 1000.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::STALE_NAN_BITS;
+
+    #[test]
+    fn lags_of_any_timestamp() {
+        let now = 1_732_000_000_000;
+        assert_eq!(lag(now, now - 1_500), "2s");
+        assert_eq!(lag(now, now + 61_000), "-1m01s");
+        assert_eq!(lag(now, i64::MIN), "106752011213d14h");
+        assert_eq!(lag(now, i64::MAX), "-106751971121d00h");
+    }
 
     #[test]
     fn latencies() {

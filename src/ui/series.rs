@@ -122,9 +122,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, store: &Store) -> usize 
             } else {
                 store.series_per_second(s, now, RATE_WINDOW_SECS)
             };
-            let lag = last.map_or("-".into(), |p| {
-                format::duration_secs(arrival_ms.saturating_sub(p.timestamp_ms) as f64 / 1000.0)
-            });
+            let lag = last.map_or("-".into(), |p| format::lag(arrival_ms, p.timestamp_ms));
             let value = last.map_or(f64::NAN, |p| p.value);
             let text = [
                 last.map_or("-".into(), |p| format::time_of_day(p.timestamp_ms)),
