@@ -103,7 +103,9 @@ pub fn decompress_zstd(body: &[u8], max_decoded: usize) -> Result<Vec<u8>, Decod
     if body.is_empty() {
         return Err(DecodeError::EmptyBody);
     }
-    if !body.starts_with(&ZSTD_MAGIC) {
+    // A skippable frame (magic 0x184D2A5?) may come first too (RFC 8878, 3.1.2).
+    let skippable_first = matches!(body, [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..]);
+    if !body.starts_with(&ZSTD_MAGIC) && !skippable_first {
         let hint = match body_hint(body) {
             Some(hint) => format!(" ({hint})"),
             None if announced_len(body).is_ok() => " (snappy, perhaps?)".into(),
@@ -338,6 +340,12 @@ mod tests {
         // Two frames, one after the other, decode to both.
         let two = [body.clone(), zstd(b"tail")].concat();
         assert_eq!(decompress_zstd(&two, 1 << 20).unwrap().len(), raw.len() + 4);
+        // A skippable frame first (RFC 8878, 3.1.2) was refused as not zstd.
+        let skippable = [0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3];
+        let first = [skippable.to_vec(), body.clone()].concat();
+        assert_eq!(decompress_zstd(&first, raw.len()).unwrap(), raw);
+        // Only a skippable frame: nothing in it.
+        assert_eq!(decompress_zstd(&skippable, 10).unwrap(), b"");
     }
 
     #[test]
